@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+#include <math.h>
+
+#include <lispms/counters.h>
+
+struct counters_row counters_rows[LISPMS_MAX_THREADS];
+
+const struct metric_desc counters_desc[] = {
+#define LISPMS_COUNTER(id, n, l, h) [LISPMS_M_##id] = { n, l, h, METRIC_COUNTER },
+#define LISPMS_GAUGE(id, n, l, h)   [LISPMS_M_##id] = { n, l, h, METRIC_GAUGE },
+#include <lispms/metrics.def>
+};
+
+const struct metric_desc counters_hist_desc[] = {
+#define LISPMS_HISTOGRAM(id, n, l, h) [LISPMS_H_##id] = { n, l, h, METRIC_HISTOGRAM },
+#include <lispms/metrics.def>
+	{ 0 }
+};
+
+unsigned counters_hist_bucket(uint64_t ns)
+{
+	uint64_t us = (ns + 999) / 1000;
+	unsigned i = 0;
+	while (i < LISPMS_HIST_BUCKETS && us > (1ull << i))
+		i++;
+	return i;
+}
+
+void counters_observe_ns(enum hist_id id, uint64_t ns)
+{
+	unsigned t = thread_id();
+	struct counters_hist *h = &counters_rows[t].h[id];
+	unsigned b = counters_hist_bucket(ns);
+	if (t == 0) {
+		atomic_fetch_add_explicit(&h->bucket[b], 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&h->sum_ns, ns, memory_order_relaxed);
+		return;
+	}
+	atomic_store_explicit(&h->bucket[b],
+			      atomic_load_explicit(&h->bucket[b], memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	atomic_store_explicit(&h->sum_ns,
+			      atomic_load_explicit(&h->sum_ns, memory_order_relaxed) + ns,
+			      memory_order_relaxed);
+}
+
+uint64_t counters_sum(enum metric_id id)
+{
+	uint64_t sum = 0;
+	unsigned lim = thread_id_limit();
+	for (unsigned t = 0; t < lim; t++)
+		sum += atomic_load_explicit(&counters_rows[t].c[id], memory_order_relaxed);
+	return sum;
+}
+
+int64_t counters_sum_gauge(enum metric_id id)
+{
+	return (int64_t)counters_sum(id);
+}
+
+void counters_hist_sum(enum hist_id id, uint64_t bucket[LISPMS_HIST_BUCKETS + 1], uint64_t *count,
+		       uint64_t *sum_ns)
+{
+	uint64_t total = 0, sum = 0;
+	for (unsigned b = 0; b <= LISPMS_HIST_BUCKETS; b++)
+		bucket[b] = 0;
+	unsigned lim = thread_id_limit();
+	for (unsigned t = 0; t < lim; t++) {
+		struct counters_hist *h = &counters_rows[t].h[id];
+		for (unsigned b = 0; b <= LISPMS_HIST_BUCKETS; b++)
+			bucket[b] += atomic_load_explicit(&h->bucket[b], memory_order_relaxed);
+		sum += atomic_load_explicit(&h->sum_ns, memory_order_relaxed);
+	}
+	for (unsigned b = 0; b <= LISPMS_HIST_BUCKETS; b++)
+		total += bucket[b];
+	*count = total;
+	*sum_ns = sum;
+}
+
+double counters_hist_le(unsigned i)
+{
+	if (i >= LISPMS_HIST_BUCKETS)
+		return INFINITY;
+	return (double)(1ull << i) * 1e-6;
+}
