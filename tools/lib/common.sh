@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: MIT
+# Shared by tools/test, tools/run and .ci/run: where the tree is, how to
+# print progress, and how to install missing Debian 12 packages.
+
+LISPMS_ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
+export LISPMS_ROOT
+
+# Build and unit-test dependencies (../shared/TOOLCHAIN.md §0).
+LISPMS_BUILD_PKGS="meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
+liburcu-dev libjemalloc-dev libcriterion-dev libssl-dev libyaml-dev libmicrohttpd-dev"
+# What the test suite drives or checks against.
+LISPMS_TEST_PKGS="tshark iproute2 python3"
+
+say() {
+    printf '==> %s\n' "$*"
+}
+
+die() {
+    printf 'error: %s\n' "$*" >&2
+    exit 1
+}
+
+# ensure_packages PKG...: install what is missing, quietly when nothing is.
+ensure_packages() {
+    local missing=() p
+    for p in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+            missing+=("$p")
+        fi
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    command -v apt-get >/dev/null || die "missing packages ${missing[*]} and no apt-get (lispms targets Debian 12)"
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || die "missing packages ${missing[*]}: run as root or install sudo"
+        sudo=(sudo)
+    fi
+    say "installing ${missing[*]}"
+    local log
+    log=$(mktemp /tmp/lispms-apt.XXXXXX)
+    export DEBIAN_FRONTEND=noninteractive
+    if ! { "${sudo[@]}" apt-get update -qq &&
+        "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+        tail -n 20 "$log" >&2
+        die "apt-get could not install ${missing[*]} (log: $log)"
+    fi
+    rm -f "$log"
+}
+
+# meson_configure DIR ARGS...: set up DIR, or reconfigure it with ARGS.
+meson_configure() {
+    local dir=$1
+    shift
+    if [ -f "$dir/build.ninja" ]; then
+        meson configure "$dir" "$@" >/dev/null || return 1
+    else
+        meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || {
+            cat "$dir.setup.log" >&2
+            return 1
+        }
+    fi
+}
