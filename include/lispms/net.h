@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel network I/O: worker threads, each with its own SO_REUSEPORT UDP
+ * socket per listen address and its own epoll set, batching with
+ * recvmmsg/sendmmsg. The worker only moves bytes: every received batch goes
+ * to a handler (the request core in lispmsd, an echo responder in tests and
+ * benchmarks) together with an outbox the handler fills; the worker sends
+ * the outbox, each reply from the local address its request arrived on
+ * (PROTOCOL.md D12).
+ *
+ * Threads: a worker's sockets, buffers, arena and outbox belong to its
+ * thread. net_worker_new/start/stop/free are called by the daemon's main
+ * (control) thread. The handler runs on the worker thread inside one RCU
+ * read-side section per batch.
+ * Ownership: the pool owns its workers; received data is valid only during
+ * the handler call; outbox data lives in the worker's arena until sent.
+ * Errors: LISPMS_EADDRINUSE (port taken), -errno from socket calls,
+ * LISPMS_ENOMEM.
+ */
+#pragma once
+
+#ifndef LISPMS_USES_NET
+#error "net.h: this subsystem does not declare net as a dependency"
+#endif
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sys/socket.h>
+
+#include <lispms/arena.h>
+
+/* Datagrams per recvmmsg/sendmmsg batch. */
+#define LISPMS_NET_BATCH     64
+/* Largest datagram accepted; longer ones are counted and dropped. */
+#define LISPMS_NET_MAX_DGRAM 65535
+
+/* One received datagram. */
+struct net_rx {
+	const uint8_t *data;
+	size_t len;
+	struct sockaddr_storage src;   /* sender */
+	struct sockaddr_storage local; /* local address and port it arrived on */
+};
+
+/* One datagram to send. */
+struct net_tx {
+	const uint8_t *data; /* usually in the worker's arena */
+	size_t len;
+	struct sockaddr_storage dst;
+	struct sockaddr_storage src; /* local address to send from; AF_UNSPEC = any */
+};
+
+/* What a handler fills; the worker sends it after the handler returns. */
+struct net_outbox {
+	struct net_tx *msgs;
+	unsigned n;
+	unsigned cap;
+	struct arena *arena; /* the worker's arena, reset after every batch */
+	unsigned dropped;    /* messages that did not fit (counted by the worker) */
+};
+
+/* Reserve a message slot with len bytes of arena memory; NULL when full. */
+struct net_tx *net_outbox_add(struct net_outbox *out, size_t len);
+
+/* Handles a batch on the worker thread, inside one RCU read-side section. */
+typedef void net_batch_fn(void *arg, const struct net_rx *rx, unsigned n, struct net_outbox *out);
+
+struct net_worker_conf {
+	const struct sockaddr_storage *addrs; /* addresses to bind, port ignored */
+	unsigned naddrs;
+	uint16_t port;
+	int cpu; /* pin to this CPU, or -1 */
+	net_batch_fn *handler;
+	void *arg;
+	unsigned rcvbuf; /* SO_RCVBUF bytes (0 = 4 MiB) */
+};
+
+struct net_worker;
+
+/*
+ * Create a worker: open and bind its sockets (SO_REUSEPORT, so every worker
+ * binds the same addresses). On failure `err` (if not NULL) gets a message
+ * naming the address, and NULL is returned.
+ */
+struct net_worker *net_worker_new(const struct net_worker_conf *conf, char *err, size_t errlen);
+
+/* Start the worker's thread. */
+int net_worker_start(struct net_worker *w, const char *name);
+
+/* Ask the worker to stop and wait for its thread (idempotent). */
+void net_worker_stop(struct net_worker *w);
+
+/* Stop if needed, close the sockets, free. */
+void net_worker_free(struct net_worker *w);
+
+/*
+ * Check that addr:port is free for UDP (no other process, not even a
+ * SO_REUSEPORT group of the same user, holds it). Call before the first
+ * net_worker_new() so a second daemon refuses to start instead of silently
+ * sharing the port.
+ */
+int net_udp_port_free(const struct sockaddr_storage *addr, uint16_t port);
+
+/* Parse "127.0.0.1", "::1", "0.0.0.0" into a sockaddr (port 0). */
+int net_addr_parse(const char *text, struct sockaddr_storage *out);
+
+/* "127.0.0.1:4342" / "[::1]:4342" */
+int net_addr_format(const struct sockaddr_storage *a, char *buf, size_t len);
+
+uint16_t net_addr_port(const struct sockaddr_storage *a);
+void net_addr_set_port(struct sockaddr_storage *a, uint16_t port);
+socklen_t net_addr_len(const struct sockaddr_storage *a);
