@@ -29,50 +29,17 @@
 
 #include <sys/socket.h>
 
-#include <lispms/arena.h>
+#include <lispms/dgram.h>
 
 /* Datagrams per recvmmsg/sendmmsg batch. */
-#define LISPMS_NET_BATCH     64
-/* Largest datagram accepted; longer ones are counted and dropped. */
-#define LISPMS_NET_MAX_DGRAM 65535
-
-/* One received datagram. */
-struct net_rx {
-	const uint8_t *data;
-	size_t len;
-	struct sockaddr_storage src;   /* sender */
-	struct sockaddr_storage local; /* local address and port it arrived on */
-};
-
-/* One datagram to send. */
-struct net_tx {
-	const uint8_t *data; /* usually in the worker's arena */
-	size_t len;
-	struct sockaddr_storage dst;
-	struct sockaddr_storage src; /* local address to send from; AF_UNSPEC = any */
-};
-
-/* What a handler fills; the worker sends it after the handler returns. */
-struct net_outbox {
-	struct net_tx *msgs;
-	unsigned n;
-	unsigned cap;
-	struct arena *arena; /* the worker's arena, reset after every batch */
-	unsigned dropped;    /* messages that did not fit (counted by the worker) */
-};
-
-/* Reserve a message slot with len bytes of arena memory; NULL when full. */
-struct net_tx *net_outbox_add(struct net_outbox *out, size_t len);
-
-/* Handles a batch on the worker thread, inside one RCU read-side section. */
-typedef void net_batch_fn(void *arg, const struct net_rx *rx, unsigned n, struct net_outbox *out);
+#define LISPMS_NET_BATCH 64
 
 struct net_worker_conf {
 	const struct sockaddr_storage *addrs; /* addresses to bind, port ignored */
 	unsigned naddrs;
 	uint16_t port;
 	int cpu; /* pin to this CPU, or -1 */
-	net_batch_fn *handler;
+	dgram_batch_fn *handler;
 	void *arg;
 	unsigned rcvbuf; /* SO_RCVBUF bytes (0 = 4 MiB) */
 };
@@ -102,13 +69,3 @@ void net_worker_free(struct net_worker *w);
  * sharing the port.
  */
 int net_udp_port_free(const struct sockaddr_storage *addr, uint16_t port);
-
-/* Parse "127.0.0.1", "::1", "0.0.0.0" into a sockaddr (port 0). */
-int net_addr_parse(const char *text, struct sockaddr_storage *out);
-
-/* "127.0.0.1:4342" / "[::1]:4342" */
-int net_addr_format(const struct sockaddr_storage *a, char *buf, size_t len);
-
-uint16_t net_addr_port(const struct sockaddr_storage *a);
-void net_addr_set_port(struct sockaddr_storage *a, uint16_t port);
-socklen_t net_addr_len(const struct sockaddr_storage *a);

@@ -30,7 +30,7 @@ struct net_worker {
 	unsigned nfds;
 	uint16_t port;
 	int cpu;
-	net_batch_fn *handler;
+	dgram_batch_fn *handler;
 	void *arg;
 	int epfd;
 	int wakefd;
@@ -44,9 +44,9 @@ struct net_worker {
 		char buf[NET_CTL_SIZE];
 		struct cmsghdr align;
 	} rx_ctl[LISPMS_NET_BATCH];
-	struct net_rx rx[LISPMS_NET_BATCH];
+	struct dgram rx[LISPMS_NET_BATCH];
 
-	struct net_tx tx[NET_TX_CAP];
+	struct dgram_out tx[NET_TX_CAP];
 	struct mmsghdr tx_msgs[NET_TX_CAP];
 	struct iovec tx_iov[NET_TX_CAP];
 	union {
@@ -54,24 +54,6 @@ struct net_worker {
 		struct cmsghdr align;
 	} tx_ctl[NET_TX_CAP];
 };
-
-struct net_tx *net_outbox_add(struct net_outbox *out, size_t len)
-{
-	if (out->n >= out->cap) {
-		out->dropped++;
-		return NULL;
-	}
-	uint8_t *data = arena_alloc(out->arena, len);
-	if (data == NULL) {
-		out->dropped++;
-		return NULL;
-	}
-	struct net_tx *tx = &out->msgs[out->n++];
-	memset(tx, 0, sizeof(*tx));
-	tx->data = data;
-	tx->len = len;
-	return tx;
-}
 
 static int open_socket(const struct sockaddr_storage *addr, uint16_t port, bool reuseport,
 		       unsigned rcvbuf)
@@ -95,8 +77,8 @@ static int open_socket(const struct sockaddr_storage *addr, uint16_t port, bool 
 			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	}
 	struct sockaddr_storage a = *addr;
-	net_addr_set_port(&a, port);
-	if (bind(fd, (struct sockaddr *)&a, net_addr_len(&a)) != 0)
+	saddr_set_port(&a, port);
+	if (bind(fd, (struct sockaddr *)&a, saddr_len(&a)) != 0)
 		goto out_errno;
 	return fd;
 
@@ -131,7 +113,7 @@ struct net_worker *net_worker_new(const struct net_worker_conf *conf, char *err,
 	w->cpu = conf->cpu;
 	w->handler = conf->handler;
 	w->arg = conf->arg;
-	w->rxbuf = malloc((size_t)LISPMS_NET_BATCH * (LISPMS_NET_MAX_DGRAM + 1));
+	w->rxbuf = malloc((size_t)LISPMS_NET_BATCH * (LISPMS_DGRAM_MAX + 1));
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->rxbuf == NULL || w->epfd < 0 || w->wakefd < 0) {
@@ -145,11 +127,11 @@ struct net_worker *net_worker_new(const struct net_worker_conf *conf, char *err,
 
 	for (unsigned i = 0; i < conf->naddrs; i++) {
 		w->addrs[i] = conf->addrs[i];
-		net_addr_set_port(&w->addrs[i], conf->port);
+		saddr_set_port(&w->addrs[i], conf->port);
 		int fd = open_socket(&w->addrs[i], conf->port, true,
 				     conf->rcvbuf ? conf->rcvbuf : 4u << 20);
 		if (fd < 0) {
-			net_addr_format(&w->addrs[i], abuf, sizeof(abuf));
+			saddr_format(&w->addrs[i], abuf, sizeof(abuf));
 			if (err)
 				snprintf(err, errlen, "cannot bind udp %s (%s)", abuf, err_str(fd));
 			goto out_free;
@@ -159,8 +141,8 @@ struct net_worker *net_worker_new(const struct net_worker_conf *conf, char *err,
 		epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev);
 	}
 	for (unsigned i = 0; i < LISPMS_NET_BATCH; i++) {
-		w->rx_iov[i].iov_base = w->rxbuf + (size_t)i * (LISPMS_NET_MAX_DGRAM + 1);
-		w->rx_iov[i].iov_len = LISPMS_NET_MAX_DGRAM + 1;
+		w->rx_iov[i].iov_base = w->rxbuf + (size_t)i * (LISPMS_DGRAM_MAX + 1);
+		w->rx_iov[i].iov_len = LISPMS_DGRAM_MAX + 1;
 	}
 	return w;
 
@@ -199,7 +181,7 @@ static int socket_for(struct net_worker *w, int family, unsigned prefer)
 	return -1;
 }
 
-static void set_source(struct mmsghdr *m, void *ctl, const struct net_tx *tx)
+static void set_source(struct mmsghdr *m, void *ctl, const struct dgram_out *tx)
 {
 	m->msg_hdr.msg_control = NULL;
 	m->msg_hdr.msg_controllen = 0;
@@ -228,7 +210,7 @@ static void set_source(struct mmsghdr *m, void *ctl, const struct net_tx *tx)
 }
 
 /* Send the outbox, grouping consecutive messages that use the same socket. */
-static void send_outbox(struct net_worker *w, struct net_outbox *out, unsigned rx_index)
+static void send_outbox(struct net_worker *w, struct dgram_outbox *out, unsigned rx_index)
 {
 	unsigned i = 0;
 	while (i < out->n) {
@@ -243,7 +225,7 @@ static void send_outbox(struct net_worker *w, struct net_outbox *out, unsigned r
 			continue;
 		}
 		for (unsigned j = 0; j < k; j++) {
-			struct net_tx *tx = &out->msgs[i + j];
+			struct dgram_out *tx = &out->msgs[i + j];
 			struct mmsghdr *m = &w->tx_msgs[j];
 			memset(m, 0, sizeof(*m));
 			w->tx_iov[j].iov_base = (void *)tx->data;
@@ -251,7 +233,7 @@ static void send_outbox(struct net_worker *w, struct net_outbox *out, unsigned r
 			m->msg_hdr.msg_iov = &w->tx_iov[j];
 			m->msg_hdr.msg_iovlen = 1;
 			m->msg_hdr.msg_name = &tx->dst;
-			m->msg_hdr.msg_namelen = net_addr_len(&tx->dst);
+			m->msg_hdr.msg_namelen = saddr_len(&tx->dst);
 			set_source(m, w->tx_ctl[j].buf, tx);
 		}
 		unsigned sent = 0;
@@ -298,11 +280,11 @@ static void drain(struct net_worker *w, unsigned idx)
 			struct msghdr *mh = &w->rx_msgs[i].msg_hdr;
 			size_t len = w->rx_msgs[i].msg_len;
 			counters_add(LISPMS_M_NET_UDP_RX_BYTES, len);
-			if ((mh->msg_flags & MSG_TRUNC) || len > LISPMS_NET_MAX_DGRAM) {
+			if ((mh->msg_flags & MSG_TRUNC) || len > LISPMS_DGRAM_MAX) {
 				counters_inc(LISPMS_M_NET_UDP_DROP_OVERSIZE);
 				continue;
 			}
-			struct net_rx *rx = &w->rx[n];
+			struct dgram *rx = &w->rx[n];
 			if (n != (unsigned)i)
 				rx->src = w->rx[i].src;
 			rx->data = w->rx_iov[i].iov_base;
@@ -313,7 +295,7 @@ static void drain(struct net_worker *w, unsigned idx)
 		counters_add(LISPMS_M_NET_UDP_RX_PACKETS, (uint64_t)r);
 
 		arena_reset(arena);
-		struct net_outbox out = { .msgs = w->tx, .cap = NET_TX_CAP, .arena = arena };
+		struct dgram_outbox out = { .msgs = w->tx, .cap = NET_TX_CAP, .arena = arena };
 		lrcu_read_lock();
 		if (n > 0)
 			w->handler(w->arg, w->rx, n, &out);

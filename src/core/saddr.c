@@ -5,10 +5,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <lispms/dgram.h>
 #include <lispms/err.h>
-#include <lispms/net.h>
 
-int net_addr_parse(const char *text, struct sockaddr_storage *out)
+int saddr_parse(const char *text, struct sockaddr_storage *out)
 {
 	struct sockaddr_storage a;
 	memset(&a, 0, sizeof(a));
@@ -24,7 +24,7 @@ int net_addr_parse(const char *text, struct sockaddr_storage *out)
 	return LISPMS_EOK;
 }
 
-int net_addr_format(const struct sockaddr_storage *a, char *buf, size_t len)
+int saddr_format(const struct sockaddr_storage *a, char *buf, size_t len)
 {
 	char host[INET6_ADDRSTRLEN];
 	int n;
@@ -42,7 +42,7 @@ int net_addr_format(const struct sockaddr_storage *a, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? LISPMS_ENOSPC : LISPMS_EOK;
 }
 
-uint16_t net_addr_port(const struct sockaddr_storage *a)
+uint16_t saddr_port(const struct sockaddr_storage *a)
 {
 	if (a->ss_family == AF_INET)
 		return ntohs(((const struct sockaddr_in *)a)->sin_port);
@@ -51,7 +51,7 @@ uint16_t net_addr_port(const struct sockaddr_storage *a)
 	return 0;
 }
 
-void net_addr_set_port(struct sockaddr_storage *a, uint16_t port)
+void saddr_set_port(struct sockaddr_storage *a, uint16_t port)
 {
 	if (a->ss_family == AF_INET)
 		((struct sockaddr_in *)a)->sin_port = htons(port);
@@ -59,11 +59,34 @@ void net_addr_set_port(struct sockaddr_storage *a, uint16_t port)
 		((struct sockaddr_in6 *)a)->sin6_port = htons(port);
 }
 
-socklen_t net_addr_len(const struct sockaddr_storage *a)
+socklen_t saddr_len(const struct sockaddr_storage *a)
 {
 	if (a->ss_family == AF_INET)
 		return sizeof(struct sockaddr_in);
 	if (a->ss_family == AF_INET6)
 		return sizeof(struct sockaddr_in6);
+	return 0;
+}
+
+int saddr_cmp(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return a->ss_family < b->ss_family ? -1 : 1;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const struct sockaddr_in *)a;
+		const struct sockaddr_in *y = (const struct sockaddr_in *)b;
+		int r = memcmp(&x->sin_addr, &y->sin_addr, sizeof(x->sin_addr));
+		if (r)
+			return r;
+		return (int)ntohs(x->sin_port) - (int)ntohs(y->sin_port);
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a;
+		const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)b;
+		int r = memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
+		if (r)
+			return r;
+		return (int)ntohs(x->sin6_port) - (int)ntohs(y->sin6_port);
+	}
 	return 0;
 }
