@@ -85,7 +85,13 @@ static void *report_cpu(void *arg)
 
 Test(thread, pinning_puts_the_thread_on_its_cpu)
 {
-	int cpu = -1;
-	thread_join(thread_spawn("pinned", 0, report_cpu, &cpu));
-	cr_assert_eq(cpu, 0);
+	cpu_set_t allowed;
+	cr_assert_eq(sched_getaffinity(0, sizeof(allowed), &allowed), 0);
+	for (int want = 0; want < CPU_SETSIZE; want++) {
+		if (!CPU_ISSET(want, &allowed))
+			continue;
+		int cpu = -1;
+		thread_join(thread_spawn("pinned", want, report_cpu, &cpu));
+		cr_assert_eq(cpu, want);
+	}
 }
