@@ -229,3 +229,6 @@ typedef int conf_diff_fn(const struct conf_diff_event *ev, void *arg);
  * Returns 0, the first non-zero value of `fn`, or LISPMS_ENOMEM.
  */
 int conf_diff(const struct conf *old, const struct conf *new, conf_diff_fn *fn, void *arg);
+
+/* Write the schema as Markdown (docs/configuration.md is this output). */
+void conf_schema_dump_markdown(FILE *f);
