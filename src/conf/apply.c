@@ -691,6 +691,7 @@ int apply_section(struct apply *a, const struct schema_section *s, const struct 
 	/* for each item, the index + 1 of its pair in the mapping */
 	size_t pair[SECTION_MAX_ITEMS] = { 0 };
 	unsigned errors = a->nerr;
+	const struct doc_node *at = map; /* where a missing key is reported */
 	if (map != NULL && s->has_present)
 		*(bool *)((char *)obj + s->present_offset) = true;
 	if (map != NULL && map->kind != DOC_MAP)
@@ -728,7 +729,7 @@ int apply_section(struct apply *a, const struct schema_section *s, const struct 
 				it->check(a, it, v, obj);
 		} else if (it->flags & SCHEMA_REQUIRED) {
 			apply_pop(a, mark);
-			apply_error(a, map, "missing key \"%s\"", it->key);
+			apply_error(a, at, "missing key \"%s\"", it->key);
 		} else {
 			apply_default(a, it, obj);
 		}

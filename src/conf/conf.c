@@ -227,6 +227,11 @@ int conf_load_buf(const char *name, const char *buf, size_t len, const struct co
 	if (name == NULL)
 		name = "<config>";
 
+	if (buf == NULL) {
+		buf = "";
+		len = 0;
+	}
+
 	struct doc d;
 	struct doc_err derr;
 	int ret = doc_load(buf, len, &d, &derr);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -497,6 +498,8 @@ Test(conf, site_errors_name_the_key_path)
 	      "    eid-prefixes: [10.0.0.0/8]\n"
 	      "    allowed-rlocs: [192.0.2.0/40]\n",
 	      "t.yaml:5:21", "sites[0].allowed-rlocs[0]", "bad IP prefix");
+	fails("sites:\n  - ~\n", "t.yaml:2:5", "sites[0]", "missing key \"name\"");
+	fails("sites:\n  -\n", "t.yaml:2:4", "sites[0]", "missing key \"name\"");
 	fails("sites:\n"
 	      "  - keys: [{id: 1, algorithm: hmac-sha-1-96, secret: s}]\n"
 	      "    eid-prefixes: [10.0.0.0/8]\n",
@@ -625,7 +628,9 @@ Test(conf, several_errors_are_collected)
 			 "warning, notice, info or debug)\n"
 			 "t.yaml:3:1: extra: unknown key (expected one of server, metrics, "
 			 "control, log, fastpath, sites)");
-	/* a NULL err is allowed */
+	/* a NULL err and a NULL buffer are allowed */
+	cr_assert_eq(conf_load_buf(NULL, NULL, 0, NULL, &c, &err), LISPMS_ECONFIG);
+	cr_assert_str_eq(err.msg, "<config>: empty configuration (expected a mapping of sections)");
 	cr_assert_eq(conf_load_buf("t.yaml", yaml, strlen(yaml), NULL, &c, NULL), LISPMS_ECONFIG);
 }
 
@@ -652,4 +657,32 @@ Test(conf, algorithm_names)
 	cr_assert_str_eq(conf_alg_name(LISPMS_CONF_ALG_HMAC_SHA_256_128), "hmac-sha-256-128");
 	cr_assert_null(conf_alg_name(0));
 	cr_assert_null(conf_alg_name(3));
+}
+
+Test(conf, many_sites_load_and_are_found)
+{
+	enum { N = 5000 };
+	size_t cap = N * 160 + 64, len = 0;
+	char *yaml = malloc(cap);
+	cr_assert_not_null(yaml);
+	len += (size_t)snprintf(yaml + len, cap - len, "sites:\n");
+	for (int i = 0; i < N; i++)
+		len += (size_t)snprintf(yaml + len, cap - len,
+					"  - {name: s%d, keys: [{id: 1, algorithm: hmac-sha-1-96, "
+					"secret: k}], eid-prefixes: [\"[%d] 10.%d.0.0/16\"]}\n",
+					i, i / 250, i % 250);
+	struct conf_error err;
+	struct conf *c = NULL;
+	cr_assert_eq(conf_load_buf("big.yaml", yaml, len, NULL, &c, &err), LISPMS_EOK, "%s",
+		     err.all);
+	cr_assert_eq(conf_site_count(c), N);
+	for (int i = 0; i < N; i += 97) {
+		char name[16];
+		snprintf(name, sizeof(name), "s%d", i);
+		const struct conf_site *s = conf_site_find(c, name);
+		cr_assert_not_null(s, "%s", name);
+		cr_assert_eq(s->index, (uint32_t)i);
+	}
+	conf_free(c);
+	free(yaml);
 }
