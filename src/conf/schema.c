@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The schema of lispms.yaml: one table per section. The loader, the
+ * comparison behind reload and docs/configuration.md all read these tables;
+ * a key added here is parsed, checked, compared and documented.
+ */
+#include "schema.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <lispms/err.h>
+
+#define FIELD(T, member) .offset = offsetof(T, member)
+#define COUNT(T, member) .aux_offset = offsetof(T, member)
+#define UINT(T, member)	 .type = SCHEMA_UINT, FIELD(T, member), .width = sizeof(((T *)0)->member)
+
+/* ------------------------------------------------------------------ checks */
+
+static int check_unique_addrs(struct apply *a, const struct schema_item *it,
+			      const struct doc_node *node, void *obj)
+{
+	const struct lisp_addr *v = *(const struct lisp_addr **)((char *)obj + it->offset);
+	size_t n = *(const size_t *)((char *)obj + it->aux_offset);
+	for (size_t i = 1; i < n; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (!lisp_addr_equal(&v[i], &v[j]))
+				continue;
+			const struct doc_node *at = node->kind == DOC_SEQ ? node->items[i] : node;
+			size_t mark = apply_push_index(a, i);
+			apply_error(a, at, "address listed twice");
+			apply_pop(a, mark);
+			return LISPMS_ECONFIG;
+		}
+	}
+	return LISPMS_EOK;
+}
+
+static int check_metrics(struct apply *a, const struct schema_item *it, const struct doc_node *node,
+			 void *obj)
+{
+	(void)a, (void)it, (void)node;
+	struct conf_metrics *m = obj;
+	m->salen = conf_addr_sockaddr(&m->addr, m->port, &m->sa);
+	return LISPMS_EOK;
+}
+
+static int gate_fastpath(struct apply *a, const struct schema_item *it, const struct doc_node *key,
+			 void *obj)
+{
+	(void)it, (void)obj;
+	if (a->opts->fastpath_available)
+		return LISPMS_EOK;
+	apply_error(a, key, "built without DPDK");
+	return LISPMS_ECONFIG;
+}
+
+static int check_name(struct apply *a, const struct schema_item *it, const struct doc_node *node,
+		      void *obj)
+{
+	const char *name = *(const char **)((char *)obj + it->offset);
+	for (const char *p = name; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\') {
+			apply_error(a, node,
+				    "a site name cannot hold control characters, '\"' or '\\'");
+			return LISPMS_ECONFIG;
+		}
+	}
+	return LISPMS_EOK;
+}
+
+static int check_key(struct apply *a, const struct schema_item *it, const struct doc_node *node,
+		     void *obj)
+{
+	(void)a, (void)it, (void)node;
+	struct conf_key *k = obj;
+	k->secret_len = (uint16_t)strlen((const char *)k->secret);
+	return LISPMS_EOK;
+}
+
+static int check_site(struct apply *a, const struct schema_item *it, const struct doc_node *node,
+		      void *obj)
+{
+	(void)it;
+	struct conf_site *s = obj;
+	const struct doc_node *keys = doc_map_get(node, "keys");
+	for (size_t i = 0; i < s->nkeys; i++) {
+		uint8_t id = s->keys[i].id;
+		if (s->key_slot[id] == 0) {
+			s->key_slot[id] = (uint8_t)(i + 1);
+			continue;
+		}
+		size_t first = s->key_slot[id] - 1u;
+		const struct doc_node *at = keys && keys->kind == DOC_SEQ ? keys->items[i] : node;
+		const struct doc_node *first_at =
+		    keys && keys->kind == DOC_SEQ ? keys->items[first] : node;
+		size_t mark = apply_push_key(a, "keys");
+		apply_push_index(a, i);
+		apply_push_key(a, "id");
+		apply_error(a, doc_map_get(at, "id") ? doc_map_get(at, "id") : at,
+			    "duplicate key id %u (also keys[%zu], line %u)", id, first,
+			    first_at->line);
+		apply_pop(a, mark);
+	}
+	return LISPMS_EOK;
+}
+
+static void default_site_transport(struct apply *a, void *field)
+{
+	*(bool *)field = a->conf->server.reliable_transport;
+}
+
+static void default_site_timeout(struct apply *a, void *field)
+{
+	*(uint32_t *)field = a->conf->server.registration_timeout;
+}
+
+/* ------------------------------------------------------------------ tables */
+
+static const struct schema_item server_items[] = {
+	{ .key = "listen",
+	  .type = SCHEMA_IP,
+	  .flags = SCHEMA_LIST | SCHEMA_NONEMPTY | SCHEMA_RESTART,
+	  FIELD(struct conf_server, listen),
+	  COUNT(struct conf_server, nlisten),
+	  .def = "[0.0.0.0, \"::\"]",
+	  .check = check_unique_addrs,
+	  .help = "Addresses to listen on; UDP and TCP both use `port`." },
+	{ .key = "port",
+	  UINT(struct conf_server, port),
+	  .flags = SCHEMA_RESTART,
+	  .min = 1,
+	  .max = 65535,
+	  .def = "4342",
+	  .help = "UDP and TCP port of the Map-Server." },
+	{ .key = "workers",
+	  UINT(struct conf_server, workers),
+	  .flags = SCHEMA_RESTART,
+	  .min = 0,
+	  .max = 1024,
+	  .def = "0",
+	  .help = "Worker threads; 0: one per core." },
+	{ .key = "registration-timeout",
+	  UINT(struct conf_server, registration_timeout),
+	  .min = 10,
+	  .max = 86400,
+	  .def = "180",
+	  .help = "Seconds a UDP registration lives without a refresh (soft state)." },
+	{ .key = "reliable-transport",
+	  .type = SCHEMA_BOOL,
+	  FIELD(struct conf_server, reliable_transport),
+	  .def = "true",
+	  .help = "Accept reliable-transport (TCP) sessions." },
+	{ .key = "keepalive",
+	  UINT(struct conf_server, keepalive),
+	  .min = 1,
+	  .max = 3600,
+	  .def = "10",
+	  .help = "Seconds a TCP session may be idle before keepalive probes start." },
+	{ .key = "user-timeout",
+	  UINT(struct conf_server, user_timeout),
+	  .min = 1,
+	  .max = 3600,
+	  .def = "30",
+	  .help = "Seconds unacknowledged data may wait before a TCP session is dropped "
+		  "(TCP_USER_TIMEOUT)." },
+	{ .key = "max-sessions",
+	  UINT(struct conf_server, max_sessions),
+	  .min = 0,
+	  .max = 10000000,
+	  .def = "0",
+	  .help = "Most TCP sessions at once; 0: bounded by the file limit only." },
+	{ .key = "session-output-limit",
+	  .type = SCHEMA_SIZE,
+	  FIELD(struct conf_server, session_output_limit),
+	  .min = 64 * 1024,
+	  .max = 1024ull * 1024 * 1024,
+	  .def = "4MiB",
+	  .help = "Bytes queued to one session before it counts as a slow reader and is "
+		  "dropped; plain bytes or KiB, MiB, GiB." },
+	{ .key = "cpu-pinning",
+	  .type = SCHEMA_BOOL,
+	  FIELD(struct conf_server, cpu_pinning),
+	  .flags = SCHEMA_RESTART,
+	  .def = "false",
+	  .help = "Pin each worker thread to its own core." },
+	{ 0 },
+};
+
+static const struct schema_section server_section = {
+	.name = "server",
+	.size = sizeof(struct conf_server),
+	.items = server_items,
+	.help = "The Map-Server's sockets, threads and timers.",
+};
+
+static const struct schema_item metrics_items[] = {
+	{ .key = "listen",
+	  .type = SCHEMA_ADDR_PORT,
+	  .flags = SCHEMA_RESTART,
+	  FIELD(struct conf_metrics, addr),
+	  COUNT(struct conf_metrics, port),
+	  .def = "127.0.0.1:9342",
+	  .help = "Address and port of the Prometheus `/metrics` listener "
+		  "(`[::1]:9342` for IPv6)." },
+	{ 0 },
+};
+
+static const struct schema_section metrics_section = {
+	.name = "metrics",
+	.size = sizeof(struct conf_metrics),
+	.items = metrics_items,
+	.check = check_metrics,
+	.has_present = true,
+	.present_offset = offsetof(struct conf_metrics, enabled),
+	.help = "Prometheus metrics; without this section there is no listener.",
+};
+
+static const struct schema_item control_items[] = {
+	{ .key = "socket",
+	  .type = SCHEMA_STRING,
+	  .flags = SCHEMA_NONEMPTY | SCHEMA_RESTART,
+	  FIELD(struct conf_control, socket),
+	  .max = 107, /* sun_path */
+	  .def = "/run/lispms/lispms.sock",
+	  .help = "UNIX socket of `lispmsctl`." },
+	{ 0 },
+};
+
+static const struct schema_section control_section = {
+	.name = "control",
+	.size = sizeof(struct conf_control),
+	.items = control_items,
+	.help = "The control socket.",
+};
+
+static const struct schema_enum log_levels[] = {
+	{ "error", LOG_LEVEL_ERROR },	{ "warning", LOG_LEVEL_WARNING },
+	{ "notice", LOG_LEVEL_NOTICE }, { "info", LOG_LEVEL_INFO },
+	{ "debug", LOG_LEVEL_DEBUG },	{ NULL, 0 },
+};
+
+static const struct schema_item log_items[] = {
+	{ .key = "level",
+	  .type = SCHEMA_ENUM,
+	  FIELD(struct conf_log, level),
+	  .names = log_levels,
+	  .def = "info",
+	  .help = "Lowest level logged." },
+	{ 0 },
+};
+
+static const struct schema_section log_section = {
+	.name = "log",
+	.size = sizeof(struct conf_log),
+	.items = log_items,
+	.help = "Logging to stderr.",
+};
+
+static const struct schema_item fastpath_items[] = {
+	{ .key = "eal-args",
+	  .type = SCHEMA_STRING,
+	  .flags = SCHEMA_LIST | SCHEMA_RESTART,
+	  FIELD(struct conf_fastpath, eal_args),
+	  COUNT(struct conf_fastpath, neal_args),
+	  .max = 4096,
+	  .help = "DPDK EAL arguments (cores, memory, `--no-huge`, ...)." },
+	{ .key = "port",
+	  .type = SCHEMA_STRING,
+	  .flags = SCHEMA_REQUIRED | SCHEMA_NONEMPTY | SCHEMA_RESTART,
+	  FIELD(struct conf_fastpath, port),
+	  .max = 4096,
+	  .help = "A PCI address or a virtual device such as `net_pcap0,rx_pcap=...`." },
+	{ .key = "addresses",
+	  .type = SCHEMA_IP,
+	  .flags = SCHEMA_LIST | SCHEMA_REQUIRED | SCHEMA_NONEMPTY | SCHEMA_RESTART,
+	  FIELD(struct conf_fastpath, addresses),
+	  COUNT(struct conf_fastpath, naddresses),
+	  .check = check_unique_addrs,
+	  .help = "Local addresses the fast path answers for." },
+	{ .key = "queues",
+	  UINT(struct conf_fastpath, queues),
+	  .flags = SCHEMA_RESTART,
+	  .min = 1,
+	  .max = 128,
+	  .def = "1",
+	  .help = "RX/TX queue pairs, one per lcore." },
+	{ 0 },
+};
+
+static const struct schema_section fastpath_section = {
+	.name = "fastpath",
+	.size = sizeof(struct conf_fastpath),
+	.items = fastpath_items,
+	.has_present = true,
+	.present_offset = offsetof(struct conf_fastpath, enabled),
+	.help = "The DPDK UDP fast path; an error in a build without DPDK.",
+};
+
+static const struct schema_enum algorithms[] = {
+	{ "hmac-sha-1-96", LISPMS_CONF_ALG_HMAC_SHA_1_96 },
+	{ "hmac-sha-256-128", LISPMS_CONF_ALG_HMAC_SHA_256_128 },
+	{ NULL, 0 },
+};
+
+static const struct schema_item key_items[] = {
+	{ .key = "id",
+	  UINT(struct conf_key, id),
+	  .flags = SCHEMA_REQUIRED,
+	  .min = 0,
+	  .max = 255,
+	  .help = "Key ID of Map-Registers signed with this key, unique in the site." },
+	{ .key = "algorithm",
+	  .type = SCHEMA_ENUM,
+	  .flags = SCHEMA_REQUIRED,
+	  FIELD(struct conf_key, alg),
+	  .width = 1,
+	  .names = algorithms,
+	  .help = "HMAC algorithm (RFC 9301 Algorithm ID 1 or 2)." },
+	{ .key = "secret",
+	  .type = SCHEMA_STRING,
+	  .flags = SCHEMA_REQUIRED | SCHEMA_NONEMPTY,
+	  FIELD(struct conf_key, secret),
+	  .max = 65535,
+	  .help = "Shared secret." },
+	{ 0 },
+};
+
+static const struct schema_section key_section = {
+	.name = "sites[].keys[]",
+	.size = sizeof(struct conf_key),
+	.items = key_items,
+	.check = check_key,
+	.help = "One authentication key of a site.",
+};
+
+static const struct schema_item site_items[] = {
+	{ .key = "name",
+	  .type = SCHEMA_STRING,
+	  .flags = SCHEMA_REQUIRED | SCHEMA_NONEMPTY,
+	  FIELD(struct conf_site, name),
+	  .max = 128,
+	  .check = check_name,
+	  .help = "Unique name (used in logs, metrics and `lispmsctl`)." },
+	{ .key = "keys",
+	  .type = SCHEMA_SECTION,
+	  .flags = SCHEMA_LIST | SCHEMA_REQUIRED | SCHEMA_NONEMPTY,
+	  FIELD(struct conf_site, keys),
+	  COUNT(struct conf_site, nkeys),
+	  .section = &key_section,
+	  .diff_bit = LISPMS_CONF_SITE_KEYS,
+	  .help = "Keys the site's ETRs sign Map-Registers with." },
+	{ .key = "eid-prefixes",
+	  .type = SCHEMA_EID_PREFIX,
+	  .flags = SCHEMA_LIST | SCHEMA_REQUIRED | SCHEMA_NONEMPTY,
+	  FIELD(struct conf_site, prefixes),
+	  COUNT(struct conf_site, nprefixes),
+	  .diff_bit = LISPMS_CONF_SITE_PREFIXES,
+	  .help = "EID prefixes the site may register, `[IID] prefix`." },
+	{ .key = "accept-more-specifics",
+	  .type = SCHEMA_BOOL,
+	  FIELD(struct conf_site, accept_more_specifics),
+	  .def = "false",
+	  .diff_bit = LISPMS_CONF_SITE_MORE_SPECIFICS,
+	  .help = "Also accept registrations of prefixes inside the configured ones." },
+	{ .key = "proxy-reply",
+	  .type = SCHEMA_BOOL,
+	  FIELD(struct conf_site, proxy_reply),
+	  .def = "false",
+	  .diff_bit = LISPMS_CONF_SITE_PROXY_REPLY,
+	  .help = "Always answer Map-Requests for this site's EIDs (as if P were set)." },
+	{ .key = "allowed-rlocs",
+	  .type = SCHEMA_IP_PREFIX,
+	  .flags = SCHEMA_LIST,
+	  FIELD(struct conf_site, allowed_rlocs),
+	  COUNT(struct conf_site, nallowed_rlocs),
+	  .def = "[]",
+	  .diff_bit = LISPMS_CONF_SITE_ALLOWED_RLOCS,
+	  .help = "IPv4/IPv6 prefixes every locator must fall in; empty: any locator." },
+	{ .key = "merge",
+	  .type = SCHEMA_BOOL,
+	  FIELD(struct conf_site, merge),
+	  .def = "false",
+	  .diff_bit = LISPMS_CONF_SITE_MERGE,
+	  .help = "Merge registrations of several ETRs that set the a bit." },
+	{ .key = "reliable-transport",
+	  .type = SCHEMA_BOOL,
+	  FIELD(struct conf_site, reliable_transport),
+	  .def = "server.reliable-transport",
+	  .def_fn = default_site_transport,
+	  .diff_bit = LISPMS_CONF_SITE_TRANSPORT,
+	  .help = "false: no sessions for this site (its Map-Notifies do not set r)." },
+	{ .key = "registration-timeout",
+	  UINT(struct conf_site, registration_timeout),
+	  .min = 10,
+	  .max = 86400,
+	  .def = "server.registration-timeout",
+	  .def_fn = default_site_timeout,
+	  .diff_bit = LISPMS_CONF_SITE_TIMEOUT,
+	  .help = "Seconds of UDP soft state for this site." },
+	{ 0 },
+};
+
+static const struct schema_section site_section = {
+	.name = "sites[]",
+	.size = sizeof(struct conf_site),
+	.items = site_items,
+	.check = check_site,
+	.help = "One site: the keys its ETRs use and the EID prefixes they may register.",
+};
+
+/* Sections are read in this order, so sites can inherit from server. */
+static const struct schema_item root_items[] = {
+	{ .key = "server",
+	  .type = SCHEMA_SECTION,
+	  FIELD(struct conf, server),
+	  .section = &server_section },
+	{ .key = "metrics",
+	  .type = SCHEMA_SECTION,
+	  FIELD(struct conf, metrics),
+	  .section = &metrics_section },
+	{ .key = "control",
+	  .type = SCHEMA_SECTION,
+	  FIELD(struct conf, control),
+	  .section = &control_section },
+	{ .key = "log", .type = SCHEMA_SECTION, FIELD(struct conf, log), .section = &log_section },
+	{ .key = "fastpath",
+	  .type = SCHEMA_SECTION,
+	  .flags = SCHEMA_ABSENT_ZERO,
+	  FIELD(struct conf, fastpath),
+	  .section = &fastpath_section,
+	  .gate = gate_fastpath },
+	{ .key = "sites",
+	  .type = SCHEMA_SECTION,
+	  .flags = SCHEMA_LIST | SCHEMA_NO_DIFF,
+	  FIELD(struct conf, sites),
+	  COUNT(struct conf, nsites),
+	  .section = &site_section,
+	  .def = "[]",
+	  .help = "The sites, each a mapping." },
+	{ 0 },
+};
+
+const struct schema_section schema_root = {
+	.name = "",
+	.size = sizeof(struct conf),
+	.items = root_items,
+	.check = conf_check_sites,
+};
