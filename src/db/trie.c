@@ -247,7 +247,7 @@ int trie_insert_w(struct trie *t, struct trie_leaf *leaf)
 {
 	const uint8_t *k = leaf->key;
 	unsigned pl = leaf->plen;
-	if (pl > t->key_bits)
+	if (pl > t->key_bits || fails_assert(!is_node(leaf)))
 		return LISPMS_EINVAL;
 	if (t->root == NULL) {
 		lrcu_publish(&t->root, (void *)leaf);

@@ -37,11 +37,14 @@
 
 #define LISPMS_TRIE_MAX_BITS 128
 
-/* Embedded by every value, as its last member; key has trie_key_len() bytes. */
+/*
+ * Embedded by every value, as its last member; key has trie_key_len() bytes.
+ * Aligned to 2 because the trie tags node pointers in bit 0.
+ */
 struct trie_leaf {
 	uint8_t plen;
 	uint8_t key[];
-};
+} __attribute__((aligned(2)));
 
 struct trie {
 	void *root; /* RCU: tagged node or leaf pointer, NULL when empty */
