@@ -569,6 +569,7 @@ static unsigned long iid_hash(uint32_t iid)
 static int iid_match(struct cds_lfht_node *node, const void *key)
 {
 	const struct db_iid *in = caa_container_of(node, struct db_iid, lnode);
+	LRCU_TSAN_ACQUIRE(in);
 	return in->iid == *(const uint32_t *)key;
 }
 
@@ -577,7 +578,11 @@ struct db_iid *db_instance(const struct db *db, uint32_t iid)
 	struct cds_lfht_iter it;
 	cds_lfht_lookup(db->iids, iid_hash(iid), iid_match, &iid, &it);
 	struct cds_lfht_node *node = cds_lfht_iter_get_node(&it);
-	return node != NULL ? caa_container_of(node, struct db_iid, lnode) : NULL;
+	if (node == NULL)
+		return NULL;
+	struct db_iid *in = caa_container_of(node, struct db_iid, lnode);
+	LRCU_TSAN_ACQUIRE(in); /* published by cds_lfht_add_unique, unseen by TSan */
+	return in;
 }
 
 static void iid_destroy(struct db_iid *in)
@@ -623,6 +628,7 @@ static struct db_iid *iid_get(struct db *db, uint32_t iid, uint32_t now_s)
 	struct db_iid *fresh = iid_new(db, iid, now_s);
 	if (fresh == NULL)
 		return NULL;
+	LRCU_TSAN_RELEASE(fresh);
 	lrcu_read_lock();
 	struct cds_lfht_node *got =
 	    cds_lfht_add_unique(db->iids, iid_hash(iid), iid_match, &iid, &fresh->lnode);
@@ -1005,7 +1011,9 @@ static size_t iid_snapshot(struct db *db, struct db_iid ***out)
 			v = nv;
 			cap = ncap;
 		}
-		v[n++] = caa_container_of(node, struct db_iid, lnode);
+		v[n] = caa_container_of(node, struct db_iid, lnode);
+		LRCU_TSAN_ACQUIRE(v[n]);
+		n++;
 	}
 	lrcu_read_unlock();
 	*out = v;
@@ -1146,6 +1154,7 @@ int db_walk(const struct db *db, enum db_scope scope, const struct eid_prefix *w
 		struct cds_lfht_node *node;
 		cds_lfht_for_each (db->iids, &it, node) {
 			const struct db_iid *in = caa_container_of(node, struct db_iid, lnode);
+			LRCU_TSAN_ACQUIRE(in);
 			int ret = walk_iid(in, -1, NULL, in->iid == 0, fn, arg);
 			if (ret != 0)
 				return ret;
