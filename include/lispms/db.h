@@ -202,6 +202,15 @@ const struct db_mapping *db_lookup(const struct db *db, const struct eid_prefix 
 const struct db_mapping *db_iid_lookup(const struct db_iid *in, const struct eid_prefix *eid,
 				       struct eid_prefix *matched);
 
+/*
+ * n longest-prefix matches in one instance at once: the trie walks are
+ * interleaved so their cache misses overlap (several times the rate of
+ * one-by-one lookups on large tables). out[i] is eids[i]'s mapping or NULL;
+ * eids of any family, instance taken from in.
+ */
+void db_iid_lookup_batch(const struct db_iid *in, const struct eid_prefix *const eids[], unsigned n,
+			 const struct db_mapping *out[]);
+
 /* The mapping registered for exactly p, or NULL. */
 const struct db_mapping *db_lookup_exact(const struct db *db, const struct eid_prefix *p);
 

@@ -1097,6 +1097,39 @@ const struct db_mapping *db_iid_lookup(const struct db_iid *in, const struct eid
 	return lrcu_deref(e->map);
 }
 
+void db_iid_lookup_batch(const struct db_iid *in, const struct eid_prefix *const eids[], unsigned n,
+			 const struct db_mapping *out[])
+{
+	const uint8_t *keys[LISPMS_TRIE_BATCH];
+	unsigned plens[LISPMS_TRIE_BATCH], idx[LISPMS_TRIE_BATCH];
+	struct trie_leaf *res[LISPMS_TRIE_BATCH];
+	for (unsigned i = 0; i < n; i++)
+		out[i] = NULL;
+	if (in == NULL)
+		return;
+	for (int af = 0; af < DB_NAF; af++) {
+		unsigned k = 0;
+		for (unsigned i = 0; i <= n; i++) {
+			if (i < n && af_index(eids[i]->afi) == af) {
+				keys[k] = eids[i]->bytes;
+				plens[k] = eids[i]->plen;
+				idx[k++] = i;
+			}
+			if (k == LISPMS_TRIE_BATCH || (i == n && k > 0)) {
+				trie_lookup_lpm_batch(&in->trie[af], keys, plens, k, res);
+				for (unsigned j = 0; j < k; j++) {
+					if (res[j] == NULL)
+						continue;
+					const struct db_entry *e =
+					    caa_container_of(res[j], struct db_entry, leaf);
+					out[idx[j]] = lrcu_deref(e->map);
+				}
+				k = 0;
+			}
+		}
+	}
+}
+
 const struct db_mapping *db_lookup(const struct db *db, const struct eid_prefix *eid,
 				   struct eid_prefix *matched)
 {

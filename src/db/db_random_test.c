@@ -240,6 +240,22 @@ static void check_all(struct db *db)
 			}
 		}
 	}
+	/* the batched lookup agrees with the scalar one */
+	{
+		struct eid_prefix qs[20];
+		const struct eid_prefix *qp[20];
+		const struct db_mapping *res[20];
+		for (int i = 0; i < 20; i++) {
+			qs[i] = gen();
+			qs[i].iid = 1;
+			qp[i] = &qs[i];
+		}
+		lrcu_read_unlock();
+		lrcu_read_lock();
+		db_iid_lookup_batch(db_instance(db, 1), qp, 20, res);
+		for (int i = 0; i < 20; i++)
+			cr_assert_eq(res[i], db_lookup(db, &qs[i], NULL), "batch lookup %d", i);
+	}
 	/* walks: every scope's count against the model */
 	struct eid_prefix under = gen();
 	size_t want[5] = { nmodel, 0, 0, 0, 0 };

@@ -115,6 +115,9 @@ struct trie_leaf *trie_lookup_exact(const struct trie *t, const uint8_t *key, un
 	return NULL;
 }
 
+static struct trie_leaf *lpm_finish(struct trie_leaf *last, struct trie_leaf **cand, unsigned n,
+				    const uint8_t *key, unsigned plen);
+
 struct trie_leaf *trie_lookup_lpm(const struct trie *t, const uint8_t *key, unsigned plen)
 {
 	/* leaves of the nodes on the path: the only prefixes that can cover key */
@@ -137,12 +140,19 @@ struct trie_leaf *trie_lookup_lpm(const struct trie *t, const uint8_t *key, unsi
 			break;
 		p = lrcu_deref(nd->child[key_bit(key, nd->plen)]);
 	}
+	return lpm_finish(last, cand, n, key, plen);
+}
+
+/*
+ * Resolve a finished walk from the leaf it ended on and the leaves of the
+ * nodes above it: every candidate shares its first plen bits with `last`
+ * (they are on one path), so the ones no longer than the point where
+ * `last` and key part cover key.
+ */
+static struct trie_leaf *lpm_finish(struct trie_leaf *last, struct trie_leaf **cand, unsigned n,
+				    const uint8_t *key, unsigned plen)
+{
 	if (last != NULL && last->plen <= plen) {
-		/*
-		 * Every candidate shares its first plen bits with `last` (they
-		 * are above it on one path), so the ones no longer than the
-		 * point where `last` and key part cover key.
-		 */
 		unsigned d = first_diff(last->key, key, last->plen);
 		if (d == last->plen)
 			return last;
@@ -156,6 +166,53 @@ struct trie_leaf *trie_lookup_lpm(const struct trie *t, const uint8_t *key, unsi
 			return l;
 	}
 	return NULL;
+}
+
+void trie_lookup_lpm_batch(const struct trie *t, const uint8_t *const keys[],
+			   const unsigned plens[], unsigned n, struct trie_leaf *out[])
+{
+	struct trie_leaf *cand[LISPMS_TRIE_BATCH][LISPMS_TRIE_MAX_BITS + 1];
+	unsigned ncand[LISPMS_TRIE_BATCH];
+	void *cur[LISPMS_TRIE_BATCH];
+	unsigned live[LISPMS_TRIE_BATCH];
+	unsigned nlive = 0;
+	if (n > LISPMS_TRIE_BATCH)
+		n = LISPMS_TRIE_BATCH;
+	void *root = lrcu_deref(t->root);
+	for (unsigned i = 0; i < n; i++) {
+		cur[i] = root;
+		ncand[i] = 0;
+		live[nlive++] = i;
+	}
+	while (nlive > 0) {
+		unsigned keep = 0;
+		for (unsigned j = 0; j < nlive; j++) {
+			unsigned i = live[j];
+			void *p = cur[i];
+			if (p == NULL || !is_node(p)) {
+				out[i] = lpm_finish(p, cand[i], ncand[i], keys[i], plens[i]);
+				continue;
+			}
+			struct trie_node *nd = to_node(p);
+			if (nd->plen > plens[i]) {
+				out[i] = lpm_finish(NULL, cand[i], ncand[i], keys[i], plens[i]);
+				continue;
+			}
+			struct trie_leaf *l = lrcu_deref(nd->leaf);
+			if (l != NULL)
+				cand[i][ncand[i]++] = l;
+			if (nd->plen == plens[i]) {
+				out[i] = lpm_finish(NULL, cand[i], ncand[i], keys[i], plens[i]);
+				continue;
+			}
+			void *next = lrcu_deref(nd->child[key_bit(keys[i], nd->plen)]);
+			if (next != NULL)
+				__builtin_prefetch(is_node(next) ? (void *)to_node(next) : next);
+			cur[i] = next;
+			live[keep++] = i;
+		}
+		nlive = keep;
+	}
 }
 
 /* Some leaf under p (writer view, or reader view with deref). */

@@ -468,6 +468,28 @@ static void run_random(unsigned bits, unsigned ops, uint64_t seed)
 				qk[i / 8] |= (uint8_t)(0x80u >> (i % 8));
 			cr_assert_eq(id_of(trie_lookup_lpm(&t, qk, bits)), mlpm(&m, qk, bits));
 		}
+		/* the batched form agrees with the model on a mixed batch */
+		{
+			uint8_t bk[LISPMS_TRIE_BATCH][16];
+			const uint8_t *keys[LISPMS_TRIE_BATCH];
+			unsigned pl[LISPMS_TRIE_BATCH];
+			struct trie_leaf *res[LISPMS_TRIE_BATCH];
+			unsigned nb = 1 + rnd() % LISPMS_TRIE_BATCH;
+			for (unsigned i = 0; i < nb; i++) {
+				gen(&m, bk[i], &pl[i], (const uint8_t(*)[16])bases);
+				if (rnd() % 2) {
+					for (unsigned b = pl[i]; b < bits; b++)
+						if (rnd() % 2)
+							bk[i][b / 8] |= (uint8_t)(0x80u >> (b % 8));
+					pl[i] = bits;
+				}
+				keys[i] = bk[i];
+			}
+			trie_lookup_lpm_batch(&t, keys, pl, nb, res);
+			for (unsigned i = 0; i < nb; i++)
+				cr_assert_eq(id_of(res[i]), mlpm(&m, bk[i], pl[i]), "batch lpm %u",
+					     i);
+		}
 		if (op % 16 == 0) {
 			uint8_t wk[16];
 			unsigned wl;

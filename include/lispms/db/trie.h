@@ -75,6 +75,17 @@ struct trie_leaf *trie_lookup_exact(const struct trie *t, const uint8_t *key, un
  */
 struct trie_leaf *trie_lookup_lpm(const struct trie *t, const uint8_t *key, unsigned plen);
 
+#define LISPMS_TRIE_BATCH 16
+
+/*
+ * n (<= LISPMS_TRIE_BATCH) longest-prefix matches at once: the walks are
+ * interleaved level by level with prefetches, so their cache misses
+ * overlap instead of queueing (the per-batch form of trie_lookup_lpm).
+ * out[i] is the match for (keys[i], plens[i]) or NULL. Reader.
+ */
+void trie_lookup_lpm_batch(const struct trie *t, const uint8_t *const keys[],
+			   const unsigned plens[], unsigned n, struct trie_leaf *out[]);
+
 /* Called for each leaf of a walk; a non-zero return stops the walk. */
 typedef int trie_walk_fn(struct trie_leaf *leaf, void *arg);
 
