@@ -113,12 +113,25 @@ static inline void lrcu_online(void)
 	LRCU_(thread_online)();
 }
 
-/* Publish a fully built object: readers see all of it or the old one. */
+/*
+ * Publish a fully built object: readers see all of it or the old one.
+ * Under TSan the store is a C11 release store: liburcu 0.13 stores through
+ * a volatile, which TSan counts as a plain write racing with lrcu_deref().
+ */
+#ifdef LISPMS_RCU_TSAN
+#define lrcu_publish(pp, v)                                        \
+	do {                                                       \
+		__typeof__(*(pp)) lrcu_v_ = (v);                   \
+		if (lrcu_v_)                                       \
+			LRCU_TSAN_RELEASE(lrcu_v_);                \
+		__atomic_store_n((pp), lrcu_v_, __ATOMIC_RELEASE); \
+	} while (0)
+#else
 #define lrcu_publish(pp, v)                     \
 	do {                                    \
-		LRCU_TSAN_RELEASE(v);           \
 		rcu_assign_pointer(*(pp), (v)); \
 	} while (0)
+#endif
 
 /* Swap in a new object and return the old one (reclaim it after a GP). */
 #define lrcu_xchg(pp, v)                     \
