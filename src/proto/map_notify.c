@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* Map-Notify (type 4) and Map-Notify-Ack (type 5), PROTOCOL.md §2.5 and D4. */
+#include <string.h>
+
+#include <lispms/err.h>
+#include <lispms/proto.h>
+
+#include "codec.h"
+
+int map_notify_decode(const uint8_t *buf, size_t len, struct arena *a, struct lisp_map_notify *out)
+{
+	struct wire w = wire_init_ro(buf, len);
+	size_t mark = arena_mark(a);
+	struct lisp_map_notify m;
+	memset(&m, 0, sizeof(m));
+
+	uint32_t w0 = wire_read_u32(&w);
+	m.type = (uint8_t)(w0 >> 28);
+	if (wire_ok(&w) && m.type != LISP_MSG_MAP_NOTIFY && m.type != LISP_MSG_MAP_NOTIFY_ACK)
+		wire_fail(&w, LISPMS_ETYPE);
+	m.flags = w0 & LISP_MNOT_FLAGS;
+	m.nrecords = w0 & 0xff;
+	m.nonce = wire_read_u64(&w);
+	auth_field_decode(&w, &m.auth);
+	record_decode_n(&w, a, m.nrecords, &m.records);
+	m.auth.rfc_end = (uint32_t)wire_offset(&w);
+
+	int ret = codec_finish(&w, a, mark);
+	if (ret == LISPMS_EOK)
+		*out = m;
+	return ret;
+}
+
+int map_notify_encode(const struct lisp_map_notify *m, uint8_t *buf, size_t cap, size_t *len)
+{
+	if (m->nrecords > LISPMS_MAX_RECORDS)
+		return LISPMS_ETOOMANY;
+	if ((m->type != LISP_MSG_MAP_NOTIFY && m->type != LISP_MSG_MAP_NOTIFY_ACK) ||
+	    (m->flags & ~LISP_MNOT_FLAGS) != 0 || (m->flags & LISP_MNOT_WS_BITS) != 0)
+		return LISPMS_EINVAL;
+	struct wire w = wire_init(buf, cap);
+	wire_write_u32(&w, (uint32_t)m->type << 28 | m->flags | m->nrecords);
+	wire_write_u64(&w, m->nonce);
+	auth_field_encode(&w, &m->auth);
+	record_encode_n(&w, m->records, m->nrecords);
+	if (!wire_ok(&w))
+		return w.error;
+	*len = wire_offset(&w);
+	return LISPMS_EOK;
+}
