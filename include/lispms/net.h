@@ -34,6 +34,13 @@
 /* Datagrams per recvmmsg/sendmmsg batch. */
 #define LISPMS_NET_BATCH 64
 
+/*
+ * Periodic work on the worker thread (the notifier's retransmissions), run
+ * inside an RCU read-side section when woken or when due; returns
+ * nanoseconds until it wants to run again.
+ */
+typedef uint64_t net_tick_fn(void *arg, uint64_t now_ns, struct dgram_outbox *out);
+
 struct net_worker_conf {
 	const struct sockaddr_storage *addrs; /* addresses to bind, port ignored */
 	unsigned naddrs;
@@ -41,7 +48,9 @@ struct net_worker_conf {
 	int cpu; /* pin to this CPU, or -1 */
 	dgram_batch_fn *handler;
 	void *arg;
-	unsigned rcvbuf; /* SO_RCVBUF bytes (0 = 4 MiB) */
+	unsigned rcvbuf;   /* SO_RCVBUF bytes (0 = 4 MiB) */
+	net_tick_fn *tick; /* optional; its outbox goes out of the first socket */
+	void *tick_arg;
 };
 
 struct net_worker;
@@ -55,6 +64,9 @@ struct net_worker *net_worker_new(const struct net_worker_conf *conf, char *err,
 
 /* Start the worker's thread. */
 int net_worker_start(struct net_worker *w, const char *name);
+
+/* Run the worker's tick soon (from any thread). */
+void net_worker_wake(struct net_worker *w);
 
 /* Ask the worker to stop and wait for its thread (idempotent). */
 void net_worker_stop(struct net_worker *w);

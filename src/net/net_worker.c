@@ -15,6 +15,7 @@
 #include <lispms/counters.h>
 #include <lispms/err.h>
 #include <lispms/log.h>
+#include <lispms/mtime.h>
 #include <lispms/net.h>
 #include <lispms/rcu.h>
 #include <lispms/thread.h>
@@ -32,6 +33,8 @@ struct net_worker {
 	int cpu;
 	dgram_batch_fn *handler;
 	void *arg;
+	net_tick_fn *tick;
+	void *tick_arg;
 	int epfd;
 	int wakefd;
 	_Atomic bool stop;
@@ -113,6 +116,8 @@ struct net_worker *net_worker_new(const struct net_worker_conf *conf, char *err,
 	w->cpu = conf->cpu;
 	w->handler = conf->handler;
 	w->arg = conf->arg;
+	w->tick = conf->tick;
+	w->tick_arg = conf->tick_arg;
 	w->rxbuf = malloc((size_t)LISPMS_NET_BATCH * (LISPMS_DGRAM_MAX + 1));
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -308,26 +313,63 @@ static void drain(struct net_worker *w, unsigned idx)
 	}
 }
 
+static uint64_t run_tick(struct net_worker *w, uint64_t now)
+{
+	struct arena *arena = thread_arena();
+	arena_reset(arena);
+	struct dgram_outbox out = { .msgs = w->tx, .cap = NET_TX_CAP, .arena = arena };
+	lrcu_read_lock();
+	uint64_t wait = w->tick(w->tick_arg, now, &out);
+	lrcu_read_unlock();
+	if (out.dropped)
+		counters_add(LISPMS_M_NET_UDP_DROP_OUTBOX, out.dropped);
+	send_outbox(w, &out, 0);
+	return wait;
+}
+
 static void *worker_main(void *arg)
 {
 	struct net_worker *w = arg;
 	struct epoll_event evs[NET_MAX_ADDRS + 1];
+	uint64_t next_tick = 0;
 	while (!atomic_load_explicit(&w->stop, memory_order_acquire)) {
+		int timeout = 1000;
+		if (w->tick != NULL) {
+			uint64_t now = mtime_now_ns();
+			uint64_t left = next_tick > now ? next_tick - now : 0;
+			timeout = left >= 1000 * LISPMS_NS_PER_MSEC
+				      ? 1000
+				      : (int)((left + LISPMS_NS_PER_MSEC - 1) / LISPMS_NS_PER_MSEC);
+		}
 		lrcu_offline();
-		int n = epoll_wait(w->epfd, evs, NET_MAX_ADDRS + 1, 1000);
+		int n = epoll_wait(w->epfd, evs, NET_MAX_ADDRS + 1, timeout);
 		lrcu_online();
+		bool woken = false;
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.u32 == UINT32_MAX) {
 				uint64_t v;
 				while (read(w->wakefd, &v, sizeof(v)) > 0)
 					;
+				woken = true;
 				continue;
 			}
 			drain(w, evs[i].data.u32);
 		}
+		if (w->tick != NULL) {
+			uint64_t now = mtime_now_ns();
+			if (woken || now >= next_tick)
+				next_tick = now + run_tick(w, now);
+		}
 		lrcu_quiescent();
 	}
 	return NULL;
+}
+
+void net_worker_wake(struct net_worker *w)
+{
+	uint64_t one = 1;
+	ssize_t r = write(w->wakefd, &one, sizeof(one));
+	(void)r;
 }
 
 int net_worker_start(struct net_worker *w, const char *name)
@@ -341,9 +383,7 @@ void net_worker_stop(struct net_worker *w)
 	if (w == NULL || w->thread == NULL)
 		return;
 	atomic_store_explicit(&w->stop, true, memory_order_release);
-	uint64_t one = 1;
-	ssize_t r = write(w->wakefd, &one, sizeof(one));
-	(void)r;
+	net_worker_wake(w);
 	thread_join(w->thread);
 	w->thread = NULL;
 }

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The request core of the Map-Server (RFC 9301 plus PROTOCOL.md): decoded
+ * Map-Registers update the mapping database, Map-Requests are answered from
+ * it, mapping changes become Map-Notifies. It never touches a socket: every
+ * transport (kernel UDP workers, DPDK lcores, tests) hands it batches of
+ * datagrams through ms_handle_batch() and sends the outbox it fills.
+ *
+ * Unsolicited Map-Notifies (mobility, merge; D12, D13) are queued by any
+ * thread and sent, retransmitted and retired by one notifier thread in
+ * ms_notify_tick() (the daemon runs it on worker 0, whose socket is bound to
+ * port 4342); a Map-Notify-Ack received by any worker retires its notify.
+ *
+ * Threads: ms_new/ms_free/ms_housekeeping on the control thread;
+ * ms_thread_new/free and ms_handle_batch on the worker that owns the
+ * struct ms_thread (inside one RCU read-side section per batch, as the
+ * transports take it); ms_notify_tick on the notifier thread only.
+ * Ownership: ms_new takes the configuration snapshot; the struct ms owns
+ * the database and the admission table.
+ * Errors: LISPMS_ENOMEM, LISPMS_ECONFIG.
+ */
+#pragma once
+
+#ifndef LISPMS_USES_MS
+#error "ms.h: this subsystem does not declare ms as a dependency"
+#endif
+
+#include <stdint.h>
+
+#include <lispms/admit.h>
+#include <lispms/conf.h>
+#include <lispms/db.h>
+#include <lispms/dgram.h>
+
+struct ms;
+struct ms_thread;
+
+/* Wakes the notifier thread (the daemon passes net_worker_wake). */
+typedef void ms_wake_fn(void *arg);
+
+/* A request core for this configuration (ms owns conf from now on). */
+struct ms *ms_new(struct conf *conf);
+void ms_free(struct ms *ms);
+
+/* Install the notifier wake-up (before workers start). */
+void ms_set_notifier(struct ms *ms, ms_wake_fn *wake, void *arg);
+
+struct db *ms_db(struct ms *ms);
+struct admit *ms_admit(struct ms *ms);
+
+/* The configuration in force (inside an RCU read-side section). */
+const struct conf *ms_conf(struct ms *ms);
+
+/* Per-thread state (HMAC contexts, event lists) for one worker. */
+struct ms_thread *ms_thread_new(struct ms *ms);
+void ms_thread_free(struct ms_thread *t);
+
+/* A dgram_batch_fn: arg is the worker's struct ms_thread. */
+void ms_handle_batch(void *arg, const struct dgram *rx, unsigned n, struct dgram_outbox *out);
+
+/*
+ * Notifier duty: send queued unsolicited Map-Notifies, retransmit the
+ * unacknowledged ones (3 tries 3 s apart, then 3 with exponential back-off),
+ * retire acknowledged ones. Returns nanoseconds until it wants to run again.
+ */
+uint64_t ms_notify_tick(struct ms_thread *t, uint64_t now_ns, struct dgram_outbox *out);
+
+/* Unsolicited Map-Notifies waiting for an acknowledgement. */
+size_t ms_notify_pending(struct ms *ms);
+
+/* Expire registrations and admissions (control thread, about once a second). */
+void ms_housekeeping(struct ms *ms, uint64_t now_ns);

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lispmsd: flags, configuration, start-up and shutdown order. Everything
+ * else lives in the subsystems; this file only wires them together.
+ *
+ * Threads: the main thread is the control thread (signals, housekeeping);
+ * N net workers run the request core, worker 0 also sends unsolicited
+ * Map-Notifies.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <getopt.h>
+#include <poll.h>
+#include <sys/signalfd.h>
+
+#include <lispms/conf.h>
+#include <lispms/err.h>
+#include <lispms/fastpath.h>
+#include <lispms/log.h>
+#include <lispms/ms.h>
+#include <lispms/mtime.h>
+#include <lispms/net.h>
+#include <lispms/rcu.h>
+#include <lispms/thread.h>
+
+#include "config.h"
+
+#define DEFAULT_CONFIG "/etc/lispms/lispms.yaml"
+#define MAX_WORKERS    64
+
+struct daemon {
+	struct ms *ms;
+	unsigned nworkers;
+	struct net_worker *workers[MAX_WORKERS];
+	struct ms_thread *threads[MAX_WORKERS];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: lispmsd [-c FILE] [--check] [-v] [-V] [-h]\n"
+		   "  -c, --config FILE  configuration (default " DEFAULT_CONFIG ")\n"
+		   "      --check        validate the configuration and exit 0 or 1\n"
+		   "  -v, --verbose      log at debug level\n"
+		   "  -V, --version      print the version and exit\n"
+		   "  -h, --help         this help\n");
+}
+
+static uint64_t notifier_tick(void *arg, uint64_t now, struct dgram_outbox *out)
+{
+	return ms_notify_tick(arg, now, out);
+}
+
+static void wake_notifier(void *arg)
+{
+	net_worker_wake(arg);
+}
+
+static void stop_workers(struct daemon *d)
+{
+	for (unsigned i = 0; i < d->nworkers; i++)
+		net_worker_stop(d->workers[i]);
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		net_worker_free(d->workers[i]);
+		ms_thread_free(d->threads[i]);
+	}
+	d->nworkers = 0;
+}
+
+/* Refuse to start when another process holds the port (even a reuseport group). */
+static int check_ports(const struct conf *c)
+{
+	const struct conf_server *srv = conf_server(c);
+	for (size_t i = 0; i < srv->nlisten; i++) {
+		struct sockaddr_storage ss;
+		conf_listen_sockaddr(c, i, &ss);
+		int ret = net_udp_port_free(&ss, srv->port);
+		if (ret != LISPMS_EOK) {
+			char a[64];
+			saddr_format(&ss, a, sizeof(a));
+			log_error("daemon, cannot use udp %s (%s)", a,
+				  ret == LISPMS_EADDRINUSE ? "already in use by another process"
+							   : err_str(ret));
+			return ret;
+		}
+	}
+	return LISPMS_EOK;
+}
+
+static int start_workers(struct daemon *d, const struct conf *c)
+{
+	const struct conf_server *srv = conf_server(c);
+	long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned n = conf_workers(c, nproc > 0 ? (unsigned)nproc : 1);
+	if (n > MAX_WORKERS)
+		n = MAX_WORKERS;
+	struct sockaddr_storage addrs[16];
+	size_t naddrs = srv->nlisten < 16 ? srv->nlisten : 16;
+	for (size_t i = 0; i < naddrs; i++)
+		conf_listen_sockaddr(c, i, &addrs[i]);
+	for (unsigned i = 0; i < n; i++) {
+		d->threads[i] = ms_thread_new(d->ms);
+		if (d->threads[i] == NULL) {
+			log_error("daemon, cannot allocate worker %u (%s)", i,
+				  err_str(LISPMS_ENOMEM));
+			return LISPMS_ENOMEM;
+		}
+		struct net_worker_conf wc = {
+			.addrs = addrs,
+			.naddrs = (unsigned)naddrs,
+			.port = srv->port,
+			.cpu = srv->cpu_pinning && nproc > 0 ? (int)(i % (unsigned)nproc) : -1,
+			.handler = ms_handle_batch,
+			.arg = d->threads[i],
+			.tick = i == 0 ? notifier_tick : NULL,
+			.tick_arg = d->threads[i],
+		};
+		char err[160];
+		d->workers[i] = net_worker_new(&wc, err, sizeof(err));
+		if (d->workers[i] == NULL) {
+			log_error("daemon, %s", err);
+			ms_thread_free(d->threads[i]);
+			return LISPMS_EINVAL;
+		}
+		d->nworkers = i + 1;
+	}
+	ms_set_notifier(d->ms, wake_notifier, d->workers[0]);
+	for (unsigned i = 0; i < n; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "udp-%u", i);
+		if (net_worker_start(d->workers[i], name) != LISPMS_EOK)
+			return LISPMS_ENOMEM;
+	}
+	return LISPMS_EOK;
+}
+
+static void log_listening(const struct conf *c, unsigned nworkers)
+{
+	const struct conf_server *srv = conf_server(c);
+	char list[256] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < srv->nlisten && used < sizeof(list); i++) {
+		char a[64];
+		lisp_addr_format(&srv->listen[i], a, sizeof(a));
+		int w = snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", a);
+		if (w > 0)
+			used += (size_t)w;
+	}
+	log_notice("daemon, lispmsd %s serving udp port %u on %s with %u workers, %zu sites",
+		   LISPMS_VERSION, srv->port, list, nworkers, conf_site_count(c));
+}
+
+/* Signals and housekeeping until SIGTERM or SIGINT. */
+static void control_loop(struct daemon *d, int sfd)
+{
+	uint64_t next_housekeeping = 0;
+	for (;;) {
+		struct pollfd p = { .fd = sfd, .events = POLLIN };
+		lrcu_offline();
+		int n = poll(&p, 1, 250);
+		lrcu_online();
+		if (n > 0) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+					log_notice("daemon, stopping on %s",
+						   strsignal((int)si.ssi_signo));
+					return;
+				}
+				if (si.ssi_signo == SIGHUP)
+					log_warning("daemon, reload on SIGHUP is not available yet "
+						    "(%s)",
+						    err_str(LISPMS_ENOTSUP));
+			}
+		}
+		uint64_t now = mtime_now_ns();
+		if (now >= next_housekeeping) {
+			ms_housekeeping(d->ms, now);
+			next_housekeeping = now + LISPMS_NS_PER_SEC;
+		}
+		lrcu_quiescent();
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = DEFAULT_CONFIG;
+	bool check = false, verbose = false;
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "check", no_argument, NULL, 'C' },
+		{ "verbose", no_argument, NULL, 'v' },	    { "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },	    { 0 }
+	};
+	int opt;
+	while ((opt = getopt_long(argc, argv, "c:vVh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'C':
+			check = true;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'V':
+			printf("lispmsd %s (rcu %s, fastpath %s)\n", LISPMS_VERSION,
+			       LISPMS_RCU_FLAVOR, fastpath_version());
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	struct conf_options copts = { .fastpath_available = fastpath_available() };
+	struct conf *conf = NULL;
+	struct conf_error err;
+	if (conf_load_file(path, &copts, &conf, &err) != LISPMS_EOK) {
+		fprintf(stderr, "lispmsd: invalid configuration\n%s", err.all);
+		if (err.all[0] && err.all[strlen(err.all) - 1] != '\n')
+			fputc('\n', stderr);
+		return 1;
+	}
+	for (size_t i = 0; i < conf_warning_count(conf); i++)
+		fprintf(stderr, "lispmsd: warning: %s\n", conf_warning_at(conf, i));
+	if (check) {
+		printf("lispmsd: %s is valid (%zu sites)\n", path, conf_site_count(conf));
+		conf_free(conf);
+		return 0;
+	}
+	log_set_level(verbose ? LOG_LEVEL_DEBUG : conf_log_level(conf));
+	if (conf_fastpath(conf)->enabled) {
+		log_error("daemon, the fastpath section is accepted but this version cannot run "
+			  "the DPDK fast path yet (%s)",
+			  err_str(LISPMS_ENOTSUP));
+		conf_free(conf);
+		return 1;
+	}
+
+	thread_register("control");
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads started later inherit it */
+	signal(SIGPIPE, SIG_IGN);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+
+	int status = 1;
+	struct daemon d = { 0 };
+	if (check_ports(conf) != LISPMS_EOK) {
+		conf_free(conf);
+		goto out;
+	}
+	d.ms = ms_new(conf); /* owns conf from here */
+	if (d.ms == NULL) {
+		log_error("daemon, cannot start the request core (%s)", err_str(LISPMS_ENOMEM));
+		goto out;
+	}
+	if (start_workers(&d, ms_conf(d.ms)) != LISPMS_EOK)
+		goto out_stop;
+	log_listening(ms_conf(d.ms), d.nworkers);
+	control_loop(&d, sfd);
+	status = 0;
+
+out_stop:
+	stop_workers(&d);
+	ms_free(d.ms);
+out:
+	lrcu_barrier();
+	if (sfd >= 0)
+		close(sfd);
+	if (status == 0)
+		log_notice("daemon, stopped");
+	thread_unregister();
+	return status;
+}

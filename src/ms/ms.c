@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/random.h>
+
+#include <urcu/wfcqueue.h>
+
+#include <lispms/assert.h>
+#include <lispms/counters.h>
+#include <lispms/log.h>
+#include <lispms/ms.h>
+#include <lispms/mtime.h>
+#include <lispms/rcu.h>
+
+#include "ms_internal.h"
+
+/* ------------------------------------------------------------ site ids */
+
+static struct ms_site_id *site_id_get(void *arg, const char *name)
+{
+	struct ms *ms = arg;
+	pthread_mutex_lock(&ms->ids_lock);
+	struct ms_site_id *id;
+	for (id = ms->ids; id != NULL; id = id->next)
+		if (strcmp(id->name, name) == 0)
+			break;
+	if (id == NULL) {
+		size_t len = strlen(name);
+		id = calloc(1, sizeof(*id) + len + 1);
+		if (id != NULL) {
+			memcpy(id->name, name, len + 1);
+			id->next = ms->ids;
+			ms->ids = id;
+		}
+	}
+	pthread_mutex_unlock(&ms->ids_lock);
+	return id;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static struct ms_state *state_new(struct ms *ms, struct conf *conf)
+{
+	struct ms_state *st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return NULL;
+	st->conf = conf;
+	st->sites = site_index_new(conf, site_id_get, ms);
+	if (st->sites == NULL) {
+		free(st);
+		return NULL;
+	}
+	for (size_t i = 0; i < site_index_count(st->sites); i++)
+		atomic_store(&site_index_site(st->sites, i)->id->index, (uint32_t)i);
+	return st;
+}
+
+static void state_free(struct ms_state *st)
+{
+	if (st == NULL)
+		return;
+	site_index_free(st->sites);
+	conf_free(st->conf);
+	free(st);
+}
+
+struct ms *ms_new(struct conf *conf)
+{
+	struct ms *ms = calloc(1, sizeof(*ms));
+	if (ms == NULL)
+		return NULL;
+	pthread_mutex_init(&ms->ids_lock, NULL);
+	cds_wfcq_init(&ms->notify_head, &ms->notify_tail);
+	struct db_config dbc = { .reg_timeout_s = conf_server(conf)->registration_timeout };
+	ms->db = db_new(&dbc);
+	ms->admit = admit_new();
+	ms->pending = cds_lfht_new_flavor(64, 64, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
+					  lrcu_flavor, NULL);
+	struct ms_state *st = state_new(ms, conf);
+	if (ms->db == NULL || ms->admit == NULL || ms->pending == NULL || st == NULL) {
+		if (st == NULL)
+			conf_free(conf);
+		state_free(st);
+		ms->state = NULL;
+		ms_free(ms);
+		return NULL;
+	}
+	lrcu_publish(&ms->state, st);
+	return ms;
+}
+
+void ms_free(struct ms *ms)
+{
+	if (ms == NULL)
+		return;
+	notify_drain_all(ms);
+	if (ms->pending)
+		cds_lfht_destroy(ms->pending, NULL);
+	db_free(ms->db);
+	admit_free(ms->admit);
+	state_free(ms->state);
+	while (ms->ids) {
+		struct ms_site_id *next = ms->ids->next;
+		free(ms->ids);
+		ms->ids = next;
+	}
+	pthread_mutex_destroy(&ms->ids_lock);
+	free(ms);
+}
+
+void ms_set_notifier(struct ms *ms, ms_wake_fn *wake, void *arg)
+{
+	ms->wake = wake;
+	ms->wake_arg = arg;
+}
+
+struct db *ms_db(struct ms *ms)
+{
+	return ms->db;
+}
+
+struct admit *ms_admit(struct ms *ms)
+{
+	return ms->admit;
+}
+
+const struct conf *ms_conf(struct ms *ms)
+{
+	return lrcu_deref(ms->state)->conf;
+}
+
+struct ms_thread *ms_thread_new(struct ms *ms)
+{
+	struct ms_thread *t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	t->ms = ms;
+	t->auth = auth_ctx_new();
+	if (t->auth == NULL || arena_init(&t->scratch, MS_SCRATCH_ARENA) != LISPMS_EOK) {
+		ms_thread_free(t);
+		return NULL;
+	}
+	if (getrandom(&t->rng, sizeof(t->rng), 0) != sizeof(t->rng) || t->rng == 0)
+		t->rng = mtime_now_ns() | 1;
+	db_event_list_init(&t->events);
+	return t;
+}
+
+void ms_thread_free(struct ms_thread *t)
+{
+	if (t == NULL)
+		return;
+	notify_thread_release(t);
+	db_event_list_clear(&t->events);
+	auth_ctx_free(t->auth);
+	arena_deinit(&t->scratch);
+	free(t);
+}
+
+uint64_t ms_random(struct ms_thread *t)
+{
+	/* xorshift64*: nonces need to be unpredictable enough to not collide */
+	uint64_t x = t->rng;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	t->rng = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+void ms_count_malformed(int err)
+{
+	switch (err) {
+	case LISPMS_ETRUNC:
+		counters_inc(LISPMS_M_MS_MALFORMED_TRUNC);
+		break;
+	case LISPMS_EAFI:
+		counters_inc(LISPMS_M_MS_MALFORMED_AFI);
+		break;
+	case LISPMS_ELCAF:
+		counters_inc(LISPMS_M_MS_MALFORMED_LCAF);
+		break;
+	case LISPMS_ETOOMANY:
+		counters_inc(LISPMS_M_MS_MALFORMED_COUNT);
+		break;
+	case LISPMS_EAUTHLEN:
+		counters_inc(LISPMS_M_MS_MALFORMED_AUTHLEN);
+		break;
+	case LISPMS_ETYPE:
+		counters_inc(LISPMS_M_MS_MALFORMED_TYPE);
+		break;
+	default:
+		counters_inc(LISPMS_M_MS_MALFORMED_OTHER);
+		break;
+	}
+}
+
+void ms_addr_from_saddr(const struct sockaddr_storage *ss, struct lisp_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (ss->ss_family == AF_INET) {
+		out->afi = LISP_AFI_IPV4;
+		memcpy(out->bytes, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6) {
+		out->afi = LISP_AFI_IPV6;
+		memcpy(out->bytes, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	}
+}
+
+bool ms_saddr_from_addr(const struct lisp_addr *a, uint16_t port, struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (a->afi == LISP_AFI_IPV4) {
+		struct sockaddr_in *v4 = (struct sockaddr_in *)out;
+		v4->sin_family = AF_INET;
+		memcpy(&v4->sin_addr, a->bytes, 4);
+		v4->sin_port = htons(port);
+		return true;
+	}
+	if (a->afi == LISP_AFI_IPV6) {
+		struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
+		v6->sin6_family = AF_INET6;
+		memcpy(&v6->sin6_addr, a->bytes, 16);
+		v6->sin6_port = htons(port);
+		return true;
+	}
+	return false;
+}
+
+bool ms_emit(struct dgram_outbox *out, const uint8_t *msg, size_t len,
+	     const struct sockaddr_storage *dst, const struct sockaddr_storage *src)
+{
+	struct dgram_out *tx = dgram_outbox_add(out, len);
+	if (tx == NULL)
+		return false;
+	memcpy((uint8_t *)tx->data, msg, len);
+	tx->dst = *dst;
+	if (src != NULL && src->ss_family == dst->ss_family)
+		tx->src = *src;
+	return true;
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+/* Type-15 sub-type handlers (D11); none is defined yet, so all are counted. */
+struct ext_handler {
+	uint16_t subtype;
+	void (*fn)(struct ms_thread *t, const struct dgram *d, const struct lisp_shared_ext *m,
+		   struct dgram_outbox *out);
+};
+
+static const struct ext_handler ext_handlers[] = {
+	{ 0, NULL }, /* sentinel */
+};
+
+static void handle_shared_ext(struct ms_thread *t, const struct dgram *d, struct dgram_outbox *out)
+{
+	struct lisp_shared_ext m;
+	int ret = shared_ext_decode(d->data, d->len, &m);
+	if (ret != LISPMS_EOK) {
+		ms_count_malformed(ret);
+		return;
+	}
+	for (const struct ext_handler *h = ext_handlers; h->fn != NULL; h++)
+		if (h->subtype == m.subtype) {
+			h->fn(t, d, &m, out);
+			return;
+		}
+	counters_inc(LISPMS_M_MS_SHARED_EXT_UNKNOWN);
+}
+
+static void handle_one(struct ms_thread *t, const struct dgram *d, struct dgram_outbox *out)
+{
+	int type = msg_type(d->data, d->len);
+	switch (type) {
+	case LISP_MSG_MAP_REGISTER:
+		counters_inc(LISPMS_M_MS_RX_MAP_REGISTER);
+		ms_register(t, d, out);
+		break;
+	case LISP_MSG_MAP_REQUEST:
+		counters_inc(LISPMS_M_MS_RX_MAP_REQUEST);
+		ms_request(t, d, NULL, d->data, d->len, out);
+		break;
+	case LISP_MSG_ECM: {
+		counters_inc(LISPMS_M_MS_RX_ECM);
+		struct lisp_ecm ecm;
+		int ret = ecm_decode(d->data, d->len, &ecm);
+		if (ret != LISPMS_EOK) {
+			ms_count_malformed(ret);
+			break;
+		}
+		if (msg_type(ecm.inner, ecm.inner_len) != LISP_MSG_MAP_REQUEST) {
+			ms_count_malformed(LISPMS_ETYPE);
+			break;
+		}
+		counters_inc(LISPMS_M_MS_RX_MAP_REQUEST);
+		ms_request(t, d, &ecm, ecm.inner, ecm.inner_len, out);
+		break;
+	}
+	case LISP_MSG_MAP_NOTIFY_ACK:
+		counters_inc(LISPMS_M_MS_RX_MAP_NOTIFY_ACK);
+		ms_notify_ack(t, d);
+		break;
+	case LISP_MSG_MAP_REPLY:
+		/* a Map-Server that is not a Map-Resolver discards replies */
+		counters_inc(LISPMS_M_MS_RX_MAP_REPLY);
+		break;
+	case LISP_MSG_MAP_NOTIFY:
+		counters_inc(LISPMS_M_MS_RX_MAP_NOTIFY);
+		break;
+	case LISP_MSG_SHARED_EXT:
+		counters_inc(LISPMS_M_MS_RX_SHARED_EXT);
+		handle_shared_ext(t, d, out);
+		break;
+	default:
+		counters_inc(LISPMS_M_MS_RX_OTHER);
+		break;
+	}
+}
+
+void ms_handle_batch(void *arg, const struct dgram *rx, unsigned n, struct dgram_outbox *out)
+{
+	struct ms_thread *t = arg;
+	t->st = lrcu_deref(t->ms->state);
+	t->now = mtime_now_ns();
+	for (unsigned i = 0; i < n; i++) {
+		arena_reset(&t->scratch);
+		handle_one(t, &rx[i], out);
+	}
+}
+
+void ms_housekeeping(struct ms *ms, uint64_t now_ns)
+{
+	db_expire_run(ms->db, now_ns, NULL);
+	admit_expire(ms->admit, now_ns);
+}

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unsolicited Map-Notifies (D12, D13). A worker whose registration displaced
+ * another ETR (or changed a merged set) encodes and signs a single-record
+ * Map-Notify for each ETR to tell, and queues it (wait-free) to the notifier
+ * thread, which sends it and retransmits it until a Map-Notify-Ack with the
+ * same nonce arrives: 3 tries 3 s apart, then 3 with exponential back-off.
+ * Acks may reach any worker: pending notifies are also in an RCU hash by
+ * nonce, where the ack, once authenticated, only sets an atomic flag; the
+ * notifier retires acknowledged entries and frees them after a grace period.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <netinet/in.h>
+
+#include <lispms/counters.h>
+#include <lispms/log.h>
+#include <lispms/mtime.h>
+
+#include "ms_internal.h"
+
+#define NOTIFY_TRIES 6
+static const uint64_t retry_gap_s[NOTIFY_TRIES] = { 3, 3, 3, 6, 12, 24 };
+
+struct notify_job {
+	struct cds_wfcq_node qnode;
+	struct cds_lfht_node hnode;
+	struct rcu_head rcu;
+	struct notify_job *next; /* notifier's pending list */
+	uint64_t nonce;
+	struct sockaddr_storage dst;
+	struct auth_key key;
+	uint64_t next_ns;
+	unsigned tries;
+	_Atomic bool acked;
+	size_t len;
+	uint8_t msg[];
+};
+
+static unsigned long hash_nonce(uint64_t nonce)
+{
+	uint64_t h = nonce * 0x9e3779b97f4a7c15ull;
+	return (unsigned long)(h ^ (h >> 29));
+}
+
+static int match_nonce(struct cds_lfht_node *node, const void *key)
+{
+	const struct notify_job *j = caa_container_of(node, struct notify_job, hnode);
+	return j->nonce == *(const uint64_t *)key;
+}
+
+static bool same_owner(const struct db_owner *a, const struct db_owner *b)
+{
+	if (a->has_xtr_id || b->has_xtr_id)
+		return a->has_xtr_id && b->has_xtr_id &&
+		       memcmp(a->xtr_id, b->xtr_id, sizeof(a->xtr_id)) == 0;
+	return lisp_addr_equal(&a->rloc, &b->rloc);
+}
+
+/* Build, sign and queue one notify of `map` for prefix p to `to`. */
+static void queue_notify(struct ms_thread *t, const struct eid_prefix *p,
+			 const struct db_mapping *map, const struct db_owner *to)
+{
+	const struct ms_site *site = ms_site_of(t, map->site);
+	if (site == NULL || site->nkeys == 0)
+		return;
+	struct sockaddr_storage dst;
+	if (!ms_saddr_from_addr(&to->rloc, to->port ? to->port : 4342, &dst))
+		return;
+	unsigned n = map->locs ? map->locs->count : 0;
+	struct lisp_locator *locs = arena_alloc(&t->scratch, sizeof(*locs) * (n ? n : 1));
+	if (locs == NULL) {
+		counters_inc(LISPMS_M_ARENA_EXHAUSTED);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct db_locator *l = &map->locs->loc[i];
+		locs[i] = (struct lisp_locator){ .priority = l->priority,
+						 .weight = l->weight,
+						 .mpriority = l->mpriority,
+						 .mweight = l->mweight,
+						 .flags = l->flags & LISP_LOC_R };
+		afi_from_addr(&l->addr, &locs[i].addr);
+	}
+	struct lisp_record rec = {
+		.ttl = map->ttl, .eid_plen = p->plen, .nlocs = (uint16_t)n, .locs = locs
+	};
+	afi_from_eid(p, &rec.eid);
+	/* the site's first key: the one an operator rolls to first */
+	const struct auth_key *key = &site->keys[0];
+	struct lisp_map_notify mn = {
+		.type = LISP_MSG_MAP_NOTIFY,
+		.nonce = ms_random(t),
+		.auth = { .key_id = key->key_id,
+			  .alg_id = key->alg_id,
+			  .len = (uint16_t)auth_alg_len(key->alg_id) },
+		.nrecords = 1,
+		.records = &rec,
+	};
+	size_t len;
+	if (map_notify_encode(&mn, t->buf, sizeof(t->buf), &len) != LISPMS_EOK ||
+	    auth_sign(t->auth, key, t->buf, len) != LISPMS_EOK) {
+		counters_inc(LISPMS_M_INTERNAL_ERRORS);
+		return;
+	}
+	struct notify_job *j = calloc(1, sizeof(*j) + len);
+	if (j == NULL)
+		return;
+	cds_wfcq_node_init(&j->qnode);
+	cds_lfht_node_init(&j->hnode);
+	j->nonce = mn.nonce;
+	j->dst = dst;
+	j->key = *key;
+	j->len = len;
+	memcpy(j->msg, t->buf, len);
+	atomic_init(&j->acked, false);
+	LRCU_TSAN_RELEASE(j);
+	cds_wfcq_enqueue(&t->ms->notify_head, &t->ms->notify_tail, &j->qnode);
+	if (t->ms->wake)
+		t->ms->wake(t->ms->wake_arg);
+}
+
+struct merged_ctx {
+	struct ms_thread *t;
+	const struct db_event *ev;
+};
+
+static int notify_contributor(const struct db_mapping *reg, uint64_t expires, void *arg)
+{
+	(void)expires;
+	struct merged_ctx *c = arg;
+	if (!same_owner(&reg->owner, &c->ev->cause))
+		queue_notify(c->t, &c->ev->prefix, c->ev->new_map, &reg->owner);
+	return 0;
+}
+
+static int walk_contributors(const struct eid_prefix *p, const struct db_mapping *m,
+			     const struct db_entry *e, void *arg)
+{
+	(void)p;
+	(void)m;
+	return db_entry_regs(e, notify_contributor, arg);
+}
+
+void ms_notify_events(struct ms_thread *t)
+{
+	for (struct db_event_copy *c = t->events.head; c != NULL; c = c->next) {
+		const struct db_event *ev = &c->ev;
+		if (ev->type != DB_EV_CHANGED || ev->old_map == NULL || ev->new_map == NULL ||
+		    !(ev->changes & (DB_CH_OWNER | DB_CH_LOCATORS)))
+			continue;
+		if ((ev->new_map->flags & DB_F_MERGED) || (ev->old_map->flags & DB_F_MERGED)) {
+			/* every ETR behind a merged set learns the new set (D13) */
+			struct merged_ctx mc = { t, ev };
+			db_walk(t->ms->db, DB_SCOPE_EXACT, &ev->prefix, walk_contributors, &mc);
+		} else if (!same_owner(&ev->old_map->owner, &ev->cause)) {
+			/* mobility: the displaced ETR learns who has its EID now */
+			queue_notify(t, &ev->prefix, ev->new_map, &ev->old_map->owner);
+		}
+	}
+	db_event_list_clear(&t->events);
+}
+
+void ms_notify_ack(struct ms_thread *t, const struct dgram *d)
+{
+	struct lisp_map_notify ack;
+	int ret = map_notify_decode(d->data, d->len, &t->scratch, &ack);
+	if (ret != LISPMS_EOK) {
+		ms_count_malformed(ret);
+		return;
+	}
+	struct cds_lfht_iter it;
+	cds_lfht_lookup(t->ms->pending, hash_nonce(ack.nonce), match_nonce, &ack.nonce, &it);
+	struct cds_lfht_node *node = cds_lfht_iter_get_node(&it);
+	if (node == NULL) {
+		counters_inc(LISPMS_M_MS_NOTIFY_ACK_UNKNOWN);
+		return;
+	}
+	LRCU_TSAN_ACQUIRE(node);
+	struct notify_job *j = caa_container_of(node, struct notify_job, hnode);
+	if (auth_verify(t->auth, &j->key, 1, d->data, d->len, &ack.auth) != LISPMS_EOK) {
+		counters_inc(LISPMS_M_MS_NOTIFY_ACK_UNKNOWN);
+		return;
+	}
+	bool was = atomic_exchange(&j->acked, true);
+	if (!was)
+		counters_inc(LISPMS_M_MS_NOTIFY_ACKED);
+}
+
+static void free_job(struct rcu_head *head)
+{
+	free(caa_container_of(head, struct notify_job, rcu));
+}
+
+static void retire(struct ms *ms, struct notify_job *j)
+{
+	if (cds_lfht_del(ms->pending, &j->hnode) == 0)
+		atomic_fetch_sub(&ms->npending, 1);
+	lrcu_call(&j->rcu, free_job);
+}
+
+uint64_t ms_notify_tick(struct ms_thread *t, uint64_t now, struct dgram_outbox *out)
+{
+	struct ms *ms = t->ms;
+	/* new jobs: send now, remember for retransmission */
+	struct cds_wfcq_node *qn;
+	while ((qn = __cds_wfcq_dequeue_nonblocking(&ms->notify_head, &ms->notify_tail)) != NULL &&
+	       qn != CDS_WFCQ_WOULDBLOCK) {
+		struct notify_job *j = caa_container_of(qn, struct notify_job, qnode);
+		LRCU_TSAN_ACQUIRE(j);
+		j->next_ns = now;
+		j->next = t->pending_list;
+		t->pending_list = j;
+		LRCU_TSAN_RELEASE(&j->hnode);
+		cds_lfht_add(ms->pending, hash_nonce(j->nonce), &j->hnode);
+		atomic_fetch_add(&ms->npending, 1);
+	}
+	uint64_t wait = LISPMS_NS_PER_SEC;
+	struct notify_job **pp = &t->pending_list;
+	while (*pp != NULL) {
+		struct notify_job *j = *pp;
+		if (atomic_load(&j->acked) || (j->tries >= NOTIFY_TRIES && now >= j->next_ns)) {
+			if (!atomic_load(&j->acked))
+				counters_inc(LISPMS_M_MS_NOTIFY_GAVE_UP);
+			*pp = j->next;
+			retire(ms, j);
+			continue;
+		}
+		if (now >= j->next_ns) {
+			if (!ms_emit(out, j->msg, j->len, &j->dst, NULL)) {
+				wait = 0; /* outbox full: come back at once */
+				pp = &j->next;
+				continue;
+			}
+			counters_inc(j->tries == 0 ? LISPMS_M_MS_TX_MAP_NOTIFY_UNSOLICITED
+						   : LISPMS_M_MS_NOTIFY_RETRANSMITTED);
+			j->next_ns = now + retry_gap_s[j->tries] * LISPMS_NS_PER_SEC;
+			j->tries++;
+		}
+		if (j->next_ns - now < wait)
+			wait = j->next_ns - now;
+		pp = &j->next;
+	}
+	return wait;
+}
+
+size_t ms_notify_pending(struct ms *ms)
+{
+	return atomic_load(&ms->npending);
+}
+
+void notify_thread_release(struct ms_thread *t)
+{
+	while (t->pending_list != NULL) {
+		struct notify_job *j = t->pending_list;
+		t->pending_list = j->next;
+		retire(t->ms, j);
+	}
+}
+
+void notify_drain_all(struct ms *ms)
+{
+	struct cds_wfcq_node *qn;
+	while ((qn = __cds_wfcq_dequeue_nonblocking(&ms->notify_head, &ms->notify_tail)) != NULL &&
+	       qn != CDS_WFCQ_WOULDBLOCK)
+		free(caa_container_of(qn, struct notify_job, qnode));
+}

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Map-Register: the site is the one whose configured prefix covers the
+ * first record's EID; its key with the register's Key ID must verify the
+ * HMAC (no reply otherwise); then every record is checked against that site
+ * (configured prefix or an allowed more-specific, locators inside
+ * allowed-rlocs) and stored. A Map-Notify acknowledges the accepted records
+ * when M or r is set (D4), and an r=1 register admits its source address for
+ * a reliable session (D5).
+ */
+#include <string.h>
+
+#include <netinet/in.h>
+
+#include <lispms/counters.h>
+#include <lispms/log.h>
+#include <lispms/mtime.h>
+
+#include "ms_internal.h"
+
+enum reject {
+	REJ_NONE,
+	REJ_PREFIX,
+	REJ_LOCATOR,
+	REJ_MALFORMED,
+	REJ_INTERNAL,
+};
+
+static void log_reject(const struct dgram *d, const char *what, const struct eid_prefix *p)
+{
+	static struct log_limit lim = LOG_LIMIT_INIT(5);
+	char src[64], eid[LISPMS_EID_STRLEN] = "-";
+	if (!log_enabled(LOG_LEVEL_INFO))
+		return;
+	saddr_format(&d->src, src, sizeof(src));
+	if (p != NULL)
+		eid_prefix_format(p, eid, sizeof(eid));
+	log_sampled(&lim, LOG_LEVEL_INFO, "register, rejected %s from %s (%s)", eid, src, what);
+}
+
+static bool rloc_allowed(const struct conf_site *s, const struct lisp_addr *a)
+{
+	if (s->nallowed_rlocs == 0)
+		return true;
+	struct eid_prefix host = { .afi = a->afi, .plen = (uint8_t)lisp_afi_bits(a->afi) };
+	memcpy(host.bytes, a->bytes, sizeof(host.bytes));
+	for (size_t i = 0; i < s->nallowed_rlocs; i++)
+		if (eid_prefix_covers(&s->allowed_rlocs[i], &host))
+			return true;
+	return false;
+}
+
+/* Check one record and fill the registration; REJ_NONE when it may be stored. */
+static enum reject check_record(struct ms_thread *t, const struct ms_site *site,
+				const struct lisp_record *rec, struct eid_prefix *eid,
+				struct db_locator *locs)
+{
+	if (record_eid(rec, eid) != LISPMS_EOK)
+		return REJ_MALFORMED;
+	const struct site_pfx *sp = site_index_lookup(t->st->sites, eid);
+	if (sp == NULL || sp->site != site)
+		return REJ_PREFIX;
+	if (!eid_prefix_equal(&sp->prefix, eid) && !site->conf->accept_more_specifics)
+		return REJ_PREFIX;
+	if (rec->nlocs > LISPMS_DB_MAX_LOCATORS)
+		return REJ_MALFORMED;
+	for (unsigned i = 0; i < rec->nlocs; i++) {
+		const struct lisp_locator *l = &rec->locs[i];
+		struct db_locator *dl = &locs[i];
+		if (afi_to_addr(&l->addr, &dl->addr) != LISPMS_EOK ||
+		    (dl->addr.afi != LISP_AFI_IPV4 && dl->addr.afi != LISP_AFI_IPV6))
+			return REJ_LOCATOR; /* only IPv4/IPv6 locators are stored */
+		if (!rloc_allowed(site->conf, &dl->addr))
+			return REJ_LOCATOR;
+		dl->priority = l->priority;
+		dl->weight = l->weight;
+		dl->mpriority = l->mpriority;
+		dl->mweight = l->mweight;
+		dl->flags = l->flags & (DB_LOC_L | DB_LOC_P | DB_LOC_R);
+	}
+	return REJ_NONE;
+}
+
+static void count_reject(enum reject r)
+{
+	static const enum metric_id ids[] = {
+		[REJ_PREFIX] = LISPMS_M_MS_REJ_PREFIX,
+		[REJ_LOCATOR] = LISPMS_M_MS_REJ_LOCATOR,
+		[REJ_MALFORMED] = LISPMS_M_MS_REJ_MALFORMED,
+		[REJ_INTERNAL] = LISPMS_M_MS_REJ_INTERNAL,
+	};
+	counters_inc(ids[r]);
+}
+
+static const struct auth_key *find_key(const struct ms_site *s, uint8_t id, uint8_t alg)
+{
+	for (size_t i = 0; i < s->nkeys; i++)
+		if (s->keys[i].key_id == id && s->keys[i].alg_id == alg)
+			return &s->keys[i];
+	return NULL;
+}
+
+/* Acknowledge the accepted records with an authenticated Map-Notify (D4, D12). */
+static void send_ack(struct ms_thread *t, const struct dgram *d,
+		     const struct lisp_map_register *reg, const struct lisp_record *recs,
+		     unsigned nrecs, const struct auth_key *key, bool offer_session,
+		     struct dgram_outbox *out)
+{
+	struct lisp_map_notify n = {
+		.type = LISP_MSG_MAP_NOTIFY,
+		.flags = offer_session ? LISP_MNOT_r : 0,
+		.nonce = reg->nonce,
+		.auth = { .key_id = key->key_id,
+			  .alg_id = key->alg_id,
+			  .len = (uint16_t)auth_alg_len(key->alg_id) },
+		.nrecords = (uint16_t)nrecs,
+		.records = (struct lisp_record *)recs,
+	};
+	size_t len;
+	if (map_notify_encode(&n, t->buf, sizeof(t->buf), &len) != LISPMS_EOK ||
+	    auth_sign(t->auth, key, t->buf, len) != LISPMS_EOK) {
+		counters_inc(LISPMS_M_INTERNAL_ERRORS);
+		return;
+	}
+	if (ms_emit(out, t->buf, len, &d->src, &d->local))
+		counters_inc(LISPMS_M_MS_TX_MAP_NOTIFY);
+}
+
+void ms_register(struct ms_thread *t, const struct dgram *d, struct dgram_outbox *out)
+{
+	uint64_t start = mtime_now_ns();
+	struct lisp_map_register reg;
+	int ret = map_register_decode(d->data, d->len, &t->scratch, &reg);
+	if (ret != LISPMS_EOK) {
+		ms_count_malformed(ret);
+		counters_inc(LISPMS_M_MS_REJ_MALFORMED);
+		log_reject(d, err_str(ret), NULL);
+		return;
+	}
+	struct eid_prefix first;
+	const struct site_pfx *sp = NULL;
+	if (reg.nrecords > 0 && record_eid(&reg.records[0], &first) == LISPMS_EOK)
+		sp = site_index_lookup(t->st->sites, &first);
+	if (sp == NULL) {
+		counters_add(LISPMS_M_MS_REJ_NO_SITE, reg.nrecords ? reg.nrecords : 1);
+		log_reject(d, "no site has this prefix", reg.nrecords ? &first : NULL);
+		return;
+	}
+	const struct ms_site *site = sp->site;
+	ret = auth_verify(t->auth, site->keys, site->nkeys, d->data, d->len, &reg.auth);
+	if (ret != LISPMS_EOK) {
+		counters_add(ret == LISPMS_ENOKEY ? LISPMS_M_MS_REJ_UNKNOWN_KEY
+						  : LISPMS_M_MS_REJ_BAD_HMAC,
+			     reg.nrecords);
+		log_reject(d, ret == LISPMS_ENOKEY ? "unknown key id" : "bad authentication",
+			   &first);
+		return;
+	}
+	if (reg.flags & LISP_MREG_E)
+		counters_inc(LISPMS_M_MS_REG_EID_NOTIFY);
+
+	const struct conf_server *srv = conf_server(t->st->conf);
+	struct db_owner owner = { .port = saddr_port(&d->src) };
+	ms_addr_from_saddr(&d->src, &owner.rloc);
+	if (reg.flags & LISP_MREG_I) {
+		memcpy(owner.xtr_id, reg.xtr_id, sizeof(owner.xtr_id));
+		owner.has_xtr_id = true;
+	}
+	uint16_t flags = 0;
+	if (reg.flags & LISP_MREG_P)
+		flags |= DB_F_PROXY;
+	if (reg.flags & LISP_MREG_T)
+		flags |= DB_F_TTL;
+	if ((reg.flags & LISP_MREG_a) && (reg.flags & LISP_MREG_I) && site->conf->merge)
+		flags |= DB_F_MERGE;
+
+	struct lisp_record *acked = arena_alloc(&t->scratch, sizeof(*acked) * reg.nrecords);
+	struct db_locator *locs =
+	    arena_alloc(&t->scratch, sizeof(*locs) * (LISPMS_DB_MAX_LOCATORS + 1));
+	if (acked == NULL || locs == NULL) {
+		counters_inc(LISPMS_M_ARENA_EXHAUSTED);
+		return;
+	}
+	unsigned nacked = 0;
+	struct db_sink sink = { db_event_list_add, &t->events };
+	for (unsigned i = 0; i < reg.nrecords; i++) {
+		const struct lisp_record *rec = &reg.records[i];
+		struct eid_prefix eid;
+		enum reject why = check_record(t, site, rec, &eid, locs);
+		if (why == REJ_NONE) {
+			struct db_reg_info info = {
+				.owner = owner,
+				.locs = locs,
+				.nlocs = rec->nlocs,
+				.ttl = rec->ttl,
+				.flags = flags,
+				.site = site->id,
+			};
+			ret = db_register(t->ms->db, &eid, &info, t->now, &sink);
+			if (ret == DB_REFRESHED)
+				counters_inc(LISPMS_M_MS_REG_REFRESHED);
+			else if (ret == DB_STORED)
+				counters_inc(LISPMS_M_MS_REG_ACCEPTED);
+			else if (ret == DB_WITHDRAWN || ret == LISPMS_ENOENT)
+				counters_inc(LISPMS_M_MS_REG_WITHDRAWN);
+			else
+				why = REJ_INTERNAL;
+		}
+		if (why != REJ_NONE) {
+			count_reject(why);
+			log_reject(d,
+				   why == REJ_LOCATOR  ? "locator not allowed"
+				   : why == REJ_PREFIX ? "prefix not allowed"
+						       : "bad record",
+				   why == REJ_MALFORMED ? NULL : &eid);
+			continue;
+		}
+		acked[nacked++] = *rec;
+	}
+	if (t->events.count > 0)
+		ms_notify_events(t);
+
+	bool offer_session = false;
+	if ((reg.flags & LISP_MREG_r) && nacked > 0 && srv->reliable_transport &&
+	    site->conf->reliable_transport) {
+		uint64_t until =
+		    t->now + (uint64_t)site->conf->registration_timeout * LISPMS_NS_PER_SEC;
+		if (admit_grant(t->ms->admit, &d->src, until) == LISPMS_EOK) {
+			counters_inc(LISPMS_M_MS_ADMIT_GRANTED);
+			offer_session = true;
+		}
+	}
+	if ((reg.flags & (LISP_MREG_M | LISP_MREG_r)) && nacked > 0) {
+		const struct auth_key *key = find_key(site, reg.auth.key_id, reg.auth.alg_id);
+		if (key != NULL)
+			send_ack(t, d, &reg, acked, nacked, key, offer_session, out);
+	}
+	counters_observe_ns(LISPMS_H_MS_REGISTER_SECONDS, mtime_now_ns() - start);
+}

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Map-Request (bare or in an ECM), RFC 9301 §8.3 / PROTOCOL.md §2.7:
+ *   registered, proxy (P or the site's proxy-reply) -> Map-Reply to the ITR-RLOC
+ *   registered, no proxy  -> the ECM forwarded with the E bit to an ETR's RLOC
+ *   configured, not registered -> negative Map-Reply, TTL 1 minute, for the
+ *       largest prefix around the EID inside the configured one that holds no
+ *       registration
+ *   unknown -> negative Map-Reply, TTL 15 minutes, for the largest prefix
+ *       around the EID that no configured prefix overlaps
+ * Only the first record of a request is answered (senders send exactly one).
+ */
+#include <string.h>
+
+#include <netinet/in.h>
+
+#include <lispms/counters.h>
+#include <lispms/log.h>
+#include <lispms/mtime.h>
+
+#include "ms_internal.h"
+
+#define NEG_TTL_CONFIGURED 1  /* minutes */
+#define NEG_TTL_UNKNOWN	   15 /* minutes */
+#define LISP_CONTROL_PORT  4342
+
+static struct eid_prefix with_len(const struct eid_prefix *eid, unsigned plen)
+{
+	struct eid_prefix p = *eid;
+	p.plen = (uint8_t)plen;
+	eid_prefix_normalize(&p);
+	return p;
+}
+
+static int stop_walk(const struct eid_prefix *p, const struct db_mapping *m,
+		     const struct db_entry *e, void *arg)
+{
+	(void)p;
+	(void)m;
+	(void)e;
+	(void)arg;
+	return 1;
+}
+
+static bool db_any_within(const struct db *db, const struct eid_prefix *p)
+{
+	return db_walk(db, DB_SCOPE_PREFIX, p, stop_walk, NULL) != 0;
+}
+
+static bool sites_any_within(const struct ms_thread *t, const struct eid_prefix *p)
+{
+	return site_index_any_within(t->st->sites, p);
+}
+
+/*
+ * The shortest length L in [lo, eid->plen] such that eid/L holds nothing
+ * `within` finds: "holds something" only gets truer as L shrinks, so a
+ * binary search finds it in log2(128) walks.
+ */
+static unsigned hole_len(const struct ms_thread *t, const struct eid_prefix *eid, unsigned lo,
+			 bool (*within)(const struct ms_thread *, const struct eid_prefix *))
+{
+	unsigned hi = eid->plen;
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		struct eid_prefix p = with_len(eid, mid);
+		if (within(t, &p))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool db_within(const struct ms_thread *t, const struct eid_prefix *p)
+{
+	return db_any_within(t->ms->db, p);
+}
+
+/* Where a Map-Reply goes: the ITR-RLOC of the outer source's family, else the first usable. */
+static bool reply_target(const struct dgram *d, const struct lisp_ecm *ecm,
+			 const struct lisp_map_request *req, struct sockaddr_storage *dst)
+{
+	uint16_t port = ecm ? ecm->sport : saddr_port(&d->src);
+	uint16_t want = d->src.ss_family == AF_INET6 ? LISP_AFI_IPV6 : LISP_AFI_IPV4;
+	const struct afi_addr *pick = NULL;
+	for (unsigned i = 0; i < req->nitr; i++) {
+		const struct afi_addr *a = &req->itr_rlocs[i];
+		if (a->kind != AFI_PLAIN || (a->afi != LISP_AFI_IPV4 && a->afi != LISP_AFI_IPV6))
+			continue;
+		if (pick == NULL || (a->afi == want && pick->afi != want))
+			pick = a;
+	}
+	struct lisp_addr addr;
+	if (pick == NULL || afi_to_addr(pick, &addr) != LISPMS_EOK) {
+		if (ecm != NULL)
+			return false;
+		*dst = d->src; /* a bare request with no usable ITR-RLOC: answer its source */
+		return true;
+	}
+	return ms_saddr_from_addr(&addr, port, dst);
+}
+
+static void send_reply(struct ms_thread *t, const struct dgram *d, const struct lisp_ecm *ecm,
+		       const struct lisp_map_request *req, const struct lisp_record *rec,
+		       struct dgram_outbox *out)
+{
+	struct sockaddr_storage dst;
+	if (!reply_target(d, ecm, req, &dst)) {
+		counters_inc(LISPMS_M_MS_REQ_NO_ROUTE);
+		return;
+	}
+	struct lisp_map_reply rep = {
+		.nonce = req->nonce,
+		.nrecords = 1,
+		.records = (struct lisp_record *)rec,
+	};
+	size_t len;
+	if (map_reply_encode(&rep, t->buf, sizeof(t->buf), &len) != LISPMS_EOK) {
+		counters_inc(LISPMS_M_INTERNAL_ERRORS);
+		return;
+	}
+	if (ms_emit(out, t->buf, len, &dst, &d->local))
+		counters_inc(LISPMS_M_MS_TX_MAP_REPLY);
+}
+
+static void negative(struct ms_thread *t, const struct dgram *d, const struct lisp_ecm *ecm,
+		     const struct lisp_map_request *req, const struct eid_prefix *p, uint32_t ttl,
+		     struct dgram_outbox *out)
+{
+	struct lisp_record rec = {
+		.ttl = ttl,
+		.act = LISP_ACT_NATIVE_FORWARD,
+		.eid_plen = p->plen,
+	};
+	afi_from_eid(p, &rec.eid);
+	send_reply(t, d, ecm, req, &rec, out);
+}
+
+static void proxy_reply(struct ms_thread *t, const struct dgram *d, const struct lisp_ecm *ecm,
+			const struct lisp_map_request *req, const struct eid_prefix *matched,
+			const struct db_mapping *m, struct dgram_outbox *out)
+{
+	unsigned n = m->locs ? m->locs->count : 0;
+	struct lisp_locator *locs = arena_alloc(&t->scratch, sizeof(*locs) * (n ? n : 1));
+	if (locs == NULL) {
+		counters_inc(LISPMS_M_ARENA_EXHAUSTED);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct db_locator *l = &m->locs->loc[i];
+		locs[i] = (struct lisp_locator){
+			.priority = l->priority,
+			.weight = l->weight,
+			.mpriority = l->mpriority,
+			.mweight = l->mweight,
+			.flags = l->flags & LISP_LOC_R, /* a proxy clears L and p */
+		};
+		afi_from_addr(&l->addr, &locs[i].addr);
+	}
+	struct lisp_record rec = {
+		.ttl = m->ttl,
+		.eid_plen = matched->plen,
+		.nlocs = (uint16_t)n,
+		.locs = locs,
+	};
+	afi_from_eid(matched, &rec.eid);
+	send_reply(t, d, ecm, req, &rec, out);
+}
+
+/* Re-encapsulate the request with the E bit to one registered ETR. */
+static void forward(struct ms_thread *t, const struct dgram *d, const struct lisp_ecm *ecm,
+		    const uint8_t *msg, size_t len, const struct db_mapping *m,
+		    struct dgram_outbox *out)
+{
+	const struct db_locator *best = NULL;
+	for (unsigned i = 0; m->locs && i < m->locs->count; i++) {
+		const struct db_locator *l = &m->locs->loc[i];
+		if (l->priority == 255)
+			continue;
+		if (best == NULL || l->priority < best->priority)
+			best = l;
+	}
+	struct sockaddr_storage dst;
+	if (best == NULL || !ms_saddr_from_addr(&best->addr, LISP_CONTROL_PORT, &dst)) {
+		counters_inc(LISPMS_M_MS_REQ_NO_ROUTE);
+		return;
+	}
+	struct lisp_ecm f;
+	if (ecm != NULL) {
+		f = *ecm;
+	} else {
+		/* a bare request: wrap it as its sender would have */
+		memset(&f, 0, sizeof(f));
+		f.ip_version = d->src.ss_family == AF_INET6 ? 6 : 4;
+		f.ttl = 64;
+		ms_addr_from_saddr(&d->src, &f.src);
+		ms_addr_from_saddr(&d->local, &f.dst);
+		f.sport = saddr_port(&d->src);
+		f.dport = LISP_CONTROL_PORT;
+	}
+	f.flags |= LISP_ECM_E;
+	f.inner = msg;
+	f.inner_len = len;
+	size_t n;
+	if (ecm_encode(&f, t->buf, sizeof(t->buf), &n) != LISPMS_EOK) {
+		counters_inc(LISPMS_M_INTERNAL_ERRORS);
+		return;
+	}
+	if (ms_emit(out, t->buf, n, &dst, &d->local)) {
+		counters_inc(LISPMS_M_MS_TX_ECM);
+		counters_inc(LISPMS_M_MS_REQ_FORWARDED);
+	}
+}
+
+void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ecm *ecm,
+		const uint8_t *msg, size_t len, struct dgram_outbox *out)
+{
+	uint64_t start = mtime_now_ns();
+	struct lisp_map_request req;
+	int ret = map_request_decode(msg, len, &t->scratch, &req);
+	if (ret != LISPMS_EOK) {
+		ms_count_malformed(ret);
+		return;
+	}
+	struct eid_prefix eid;
+	ret = afi_to_eid(&req.records[0].eid, req.records[0].eid_plen, &eid);
+	if (ret != LISPMS_EOK) {
+		ms_count_malformed(ret);
+		return;
+	}
+	struct eid_prefix matched;
+	const struct db_mapping *m = db_lookup(t->ms->db, &eid, &matched);
+	if (m != NULL) {
+		const struct ms_site *site = ms_site_of(t, m->site);
+		bool proxy = (m->flags & DB_F_PROXY) || (site && site->conf->proxy_reply);
+		if (proxy) {
+			counters_inc(LISPMS_M_MS_REQ_PROXY);
+			proxy_reply(t, d, ecm, &req, &matched, m, out);
+		} else {
+			forward(t, d, ecm, msg, len, m, out);
+		}
+	} else {
+		const struct site_pfx *sp = site_index_lookup(t->st->sites, &eid);
+		if (sp != NULL) {
+			unsigned l = hole_len(t, &eid, sp->prefix.plen, db_within);
+			struct eid_prefix hole = with_len(&eid, l);
+			counters_inc(LISPMS_M_MS_REQ_NEG_CONFIGURED);
+			negative(t, d, ecm, &req, &hole, NEG_TTL_CONFIGURED, out);
+		} else {
+			unsigned l = hole_len(t, &eid, 0, sites_any_within);
+			struct eid_prefix hole = with_len(&eid, l);
+			counters_inc(LISPMS_M_MS_REQ_NEG_UNKNOWN);
+			negative(t, d, ecm, &req, &hole, NEG_TTL_UNKNOWN, out);
+		}
+	}
+	counters_observe_ns(LISPMS_H_MS_REQUEST_SECONDS, mtime_now_ns() - start);
+}
