@@ -32,7 +32,9 @@ static void format_at(struct apply *a, unsigned line, unsigned column, const cha
 	char where[64] = "";
 	if (line != 0)
 		snprintf(where, sizeof(where), ":%u:%u", line, column);
-	snprintf(buf, len, "%s%s: %s%s%s", a->name, where, path, path[0] ? ": " : "", text);
+	int n = snprintf(buf, len, "%s%s: %s%s%s", a->name, where, path, path[0] ? ": " : "", text);
+	if (n >= (int)len && len > 4)
+		memcpy(buf + len - 4, "...", 4); /* say that the message was cut */
 }
 
 void apply_error(struct apply *a, const struct doc_node *node, const char *fmt, ...)

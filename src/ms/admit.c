@@ -60,6 +60,31 @@ static int match(struct cds_lfht_node *node, const void *key)
 	return memcmp(&e->key, key, sizeof(e->key)) == 0;
 }
 
+/*
+ * Explicit iteration: cds_lfht_for_each_entry() applies container_of to the
+ * NULL that ends the walk, which is undefined behaviour (UBSan reports it).
+ */
+static struct admit_entry *entry_of(struct cds_lfht_iter *it)
+{
+	struct cds_lfht_node *n = cds_lfht_iter_get_node(it);
+	if (n == NULL)
+		return NULL;
+	LRCU_TSAN_ACQUIRE(n);
+	return caa_container_of(n, struct admit_entry, node);
+}
+
+static struct admit_entry *first(struct admit *a, struct cds_lfht_iter *it)
+{
+	cds_lfht_first(a->ht, it);
+	return entry_of(it);
+}
+
+static struct admit_entry *next(struct admit *a, struct cds_lfht_iter *it)
+{
+	cds_lfht_next(a->ht, it);
+	return entry_of(it);
+}
+
 struct admit *admit_new(void)
 {
 	struct admit *a = calloc(1, sizeof(*a));
@@ -79,12 +104,10 @@ void admit_free(struct admit *a)
 	if (a == NULL)
 		return;
 	struct cds_lfht_iter it;
-	struct admit_entry *e;
 	lrcu_read_lock();
-	cds_lfht_for_each_entry (a->ht, &it, e, node) {
+	for (struct admit_entry *e = first(a, &it); e != NULL; e = next(a, &it))
 		if (cds_lfht_del(a->ht, &e->node) == 0)
 			free(e);
-	}
 	lrcu_read_unlock();
 	cds_lfht_destroy(a->ht, NULL);
 	free(a);
@@ -206,10 +229,8 @@ size_t admit_expire(struct admit *a, uint64_t now_ns)
 {
 	size_t n = 0;
 	struct cds_lfht_iter it;
-	struct admit_entry *e;
 	lrcu_read_lock();
-	cds_lfht_for_each_entry (a->ht, &it, e, node) {
-		LRCU_TSAN_ACQUIRE(&e->node);
+	for (struct admit_entry *e = first(a, &it); e != NULL; e = next(a, &it)) {
 		uint64_t until = atomic_load(&e->until);
 		if (until != CLAIMED && until <= now_ns) {
 			remove_entry(a, e);

@@ -7,6 +7,14 @@
  *       ceiling a map-server's request/response rate is compared with
  *   lispms-bench echo --server ADDR:PORT [load options]
  *       raw request/response load (payload echoed back)
+ *   lispms-bench register --server ADDR:PORT [lisp options] [load options]
+ *       Map-Registers (HMAC-SHA-256, M bit) answered by Map-Notifies: N ETRs
+ *       (one xTR-ID and locator each) with M EIDs each, [IID] 10.0.0.0/8 /32s
+ *   lispms-bench request --server ADDR:PORT [lisp options] [load options]
+ *       ECM Map-Requests for those EIDs answered by Map-Replies
+ *
+ * LISP options: --etrs N (default 100) --eids-per-etr M (default 1000)
+ *   --iid I (1000) --key-id K (1) --secret S ("bench")
  *
  * Load options: --threads T --sockets S --window W --duration SEC --count N
  *   --sources N (spread source addresses over 127.0.0.1..) --size BYTES
@@ -25,6 +33,7 @@
 #include <lispms/dgram.h>
 #include <lispms/err.h>
 #include <lispms/net.h>
+#include <lispms/proto.h>
 #include <lispms/thread.h>
 
 #include "load.h"
@@ -39,6 +48,8 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fputs("usage: lispms-bench echo-server [--listen ADDR]... [--port P] [--workers N]\n"
+	      "       lispms-bench register|request --server ADDR:PORT [--etrs N]\n"
+	      "                    [--eids-per-etr M] [--iid I] [--key-id K] [--secret S] [load]\n"
 	      "       lispms-bench echo --server ADDR:PORT [--threads T] [--sockets S]\n"
 	      "                    [--window W] [--duration SEC] [--count N] [--sources N]\n"
 	      "                    [--size BYTES] [--timeout-ms MS] [--json] [--progress]\n",
@@ -148,12 +159,13 @@ struct raw_arg {
 	size_t size;
 };
 
-static size_t raw_build(void *arg, unsigned thread, uint64_t seq, uint64_t token, uint8_t *buf,
-			size_t cap)
+static size_t raw_build(void *arg, unsigned thread, uint64_t seq, uint64_t token,
+			const struct sockaddr_storage *src, uint8_t *buf, size_t cap)
 {
 	const struct raw_arg *a = arg;
 	(void)thread;
 	(void)seq;
+	(void)src;
 	size_t n = a->size < 8 ? 8 : a->size;
 	if (n > cap)
 		return 0;
@@ -245,6 +257,173 @@ static int load_options(int argc, char **argv, struct load_conf *lc, bool *json,
 	return optind;
 }
 
+struct lisp_arg {
+	unsigned etrs;
+	unsigned eids_per_etr;
+	uint32_t iid;
+	struct auth_key key;
+	struct auth_ctx *auth[64]; /* one per load thread */
+};
+
+/* EID number i: [iid] 10.0.0.0 + i /32; its ETR is i / eids_per_etr. */
+static void bench_eid(const struct lisp_arg *a, uint64_t i, struct eid_prefix *p)
+{
+	uint32_t v = 0x0a000000u + (uint32_t)(i % (a->etrs * (uint64_t)a->eids_per_etr));
+	memset(p, 0, sizeof(*p));
+	p->iid = a->iid;
+	p->afi = LISP_AFI_IPV4;
+	p->plen = 32;
+	p->bytes[0] = (uint8_t)(v >> 24);
+	p->bytes[1] = (uint8_t)(v >> 16);
+	p->bytes[2] = (uint8_t)(v >> 8);
+	p->bytes[3] = (uint8_t)v;
+}
+
+static size_t register_build(void *arg, unsigned thread, uint64_t seq, uint64_t token,
+			     const struct sockaddr_storage *src, uint8_t *buf, size_t cap)
+{
+	struct lisp_arg *a = arg;
+	(void)src;
+	uint64_t n = (uint64_t)a->etrs * a->eids_per_etr;
+	uint64_t i = (seq * 64 + thread) % n; /* threads interleave over the EID space */
+	unsigned etr = (unsigned)(i / a->eids_per_etr);
+	struct eid_prefix p;
+	bench_eid(a, i, &p);
+	struct lisp_locator loc = {
+		.priority = 1, .weight = 100, .mpriority = 255, .flags = LISP_LOC_L | LISP_LOC_R
+	};
+	struct lisp_addr rloc = { .afi = LISP_AFI_IPV4,
+				  .bytes = { 192, 0, (uint8_t)(2 + etr / 250),
+					     (uint8_t)(1 + etr % 250) } };
+	afi_from_addr(&rloc, &loc.addr);
+	struct lisp_record rec = { .ttl = 3, .a = 1, .eid_plen = 32, .nlocs = 1, .locs = &loc };
+	afi_from_eid(&p, &rec.eid);
+	struct lisp_map_register m = {
+		.flags = LISP_MREG_M | LISP_MREG_P | LISP_MREG_I,
+		.nonce = token,
+		.auth = { .key_id = a->key.key_id, .alg_id = a->key.alg_id, .len = 32 },
+		.nrecords = 1,
+		.records = &rec,
+		.site_id = 1,
+	};
+	memcpy(m.xtr_id, &etr, sizeof(etr));
+	size_t len;
+	if (map_register_encode(&m, buf, cap, &len) != LISPMS_EOK ||
+	    auth_sign(a->auth[thread], &a->key, buf, len) != LISPMS_EOK)
+		return 0;
+	return len;
+}
+
+static size_t request_build(void *arg, unsigned thread, uint64_t seq, uint64_t token,
+			    const struct sockaddr_storage *src, uint8_t *buf, size_t cap)
+{
+	struct lisp_arg *a = arg;
+	uint64_t n = (uint64_t)a->etrs * a->eids_per_etr;
+	struct eid_prefix p;
+	bench_eid(a, (seq * 7919 + thread) % n, &p);
+	struct lisp_addr itr = { .afi =
+				     src->ss_family == AF_INET6 ? LISP_AFI_IPV6 : LISP_AFI_IPV4 };
+	if (src->ss_family == AF_INET6)
+		memcpy(itr.bytes, &((const struct sockaddr_in6 *)src)->sin6_addr, 16);
+	else
+		memcpy(itr.bytes, &((const struct sockaddr_in *)src)->sin_addr, 4);
+	struct afi_addr itr_rloc;
+	afi_from_addr(&itr, &itr_rloc);
+	struct lisp_request_record rec = { .eid_plen = 32 };
+	afi_from_eid(&p, &rec.eid);
+	struct lisp_map_request req = {
+		.nonce = token, .nitr = 1, .itr_rlocs = &itr_rloc, .nrecords = 1, .records = &rec
+	};
+	uint8_t inner[256];
+	size_t ilen, len;
+	if (map_request_encode(&req, inner, sizeof(inner), &ilen) != LISPMS_EOK)
+		return 0;
+	struct lisp_ecm e = { .ip_version = itr.afi == LISP_AFI_IPV6 ? 6 : 4,
+			      .ttl = 64,
+			      .src = itr,
+			      .dst = itr,
+			      .sport = saddr_port(src),
+			      .dport = 4342,
+			      .inner = inner,
+			      .inner_len = ilen };
+	if (ecm_encode(&e, buf, cap, &len) != LISPMS_EOK)
+		return 0;
+	return len;
+}
+
+/* Replies carry the request's nonce in bytes 4..11 (Map-Notify, Map-Reply). */
+static bool lisp_token(void *arg, const uint8_t *reply, size_t len, uint64_t *token)
+{
+	(void)arg;
+	int type = msg_type(reply, len);
+	if (len < 12 || (type != LISP_MSG_MAP_NOTIFY && type != LISP_MSG_MAP_REPLY))
+		return false;
+	uint64_t v = 0;
+	for (int i = 4; i < 12; i++)
+		v = v << 8 | reply[i];
+	*token = v;
+	return true;
+}
+
+static int cmd_lisp(int argc, char **argv, bool reg)
+{
+	static struct lisp_arg la = { .etrs = 100, .eids_per_etr = 1000, .iid = 1000 };
+	const char *secret = "bench";
+	unsigned key_id = 1;
+	/* LISP options first, load options after (getopt_long stops at unknown ones) */
+	int i = 1;
+	for (; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--etrs") == 0)
+			la.etrs = (unsigned)atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--eids-per-etr") == 0)
+			la.eids_per_etr = (unsigned)atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--iid") == 0)
+			la.iid = (uint32_t)strtoul(argv[i + 1], NULL, 10);
+		else if (strcmp(argv[i], "--key-id") == 0)
+			key_id = (unsigned)atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--secret") == 0)
+			secret = argv[i + 1];
+		else
+			break;
+	}
+	argv[i - 1] = argv[0];
+	argc -= i - 1;
+	argv += i - 1;
+	if (la.etrs == 0 || la.eids_per_etr == 0 || la.etrs > 60000 || key_id > 255) {
+		fprintf(stderr, "bad --etrs, --eids-per-etr or --key-id\n");
+		return 2;
+	}
+	if (auth_key_init(&la.key, (uint8_t)key_id, LISP_ALG_HMAC_SHA256, secret, strlen(secret)) !=
+	    LISPMS_EOK)
+		return 2;
+	struct load_conf lc = { 0 };
+	bool json = false;
+	size_t size = 0;
+	if (load_options(argc, argv, &lc, &json, &size) < 0)
+		return 2;
+	for (unsigned t = 0; t < 64; t++)
+		la.auth[t] = auth_ctx_new();
+	lc.build = reg ? register_build : request_build;
+	lc.token = lisp_token;
+	lc.arg = &la;
+	static struct load_result res;
+	int ret = load_run(&lc, &res);
+	if (ret != 0) {
+		fprintf(stderr, "%s: %s\n", reg ? "register" : "request", err_str(ret));
+		return 1;
+	}
+	char line[512];
+	load_json(&res, "ms_udp", reg ? "map_register" : "map_request", line, sizeof(line));
+	if (json)
+		printf("%s\n", line);
+	else
+		printf("%s: %.0f replies/s, %llu lost, p50 %.1f us, p99 %.1f us, max %.1f us\n",
+		       reg ? "register" : "request", (double)res.received / res.seconds,
+		       (unsigned long long)res.lost, (double)load_quantile(&res, 0.5) / 1e3,
+		       (double)load_quantile(&res, 0.99) / 1e3, (double)res.max_ns / 1e3);
+	return res.received > 0 ? 0 : 1;
+}
+
 static int cmd_echo(int argc, char **argv)
 {
 	struct load_conf lc = { 0 };
@@ -286,6 +465,10 @@ int main(int argc, char **argv)
 		return cmd_echo_server(argc, argv);
 	if (strcmp(cmd, "echo") == 0)
 		return cmd_echo(argc, argv);
+	if (strcmp(cmd, "register") == 0)
+		return cmd_lisp(argc, argv, true);
+	if (strcmp(cmd, "request") == 0)
+		return cmd_lisp(argc, argv, false);
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
 		usage(stdout);
 		return 0;

@@ -29,6 +29,7 @@ struct slot {
 
 struct sock {
 	int fd;
+	struct sockaddr_storage local;
 	struct slot slots[MAX_WINDOW];
 	unsigned free_hint;
 };
@@ -94,7 +95,7 @@ static int send_one(struct worker *w, unsigned si, unsigned slot, uint64_t now)
 	uint8_t buf[LISPMS_DGRAM_MAX];
 	s->slots[slot].gen++;
 	uint64_t token = make_token(si, slot, s->slots[slot].gen);
-	size_t len = c->build(c->arg, w->index, w->seq++, token, buf, sizeof(buf));
+	size_t len = c->build(c->arg, w->index, w->seq++, token, &s->local, buf, sizeof(buf));
 	if (len == 0)
 		return -1;
 	ssize_t r = sendto(s->fd, buf, len, MSG_DONTWAIT, (const struct sockaddr *)&c->dst,
@@ -109,6 +110,12 @@ static int send_one(struct worker *w, unsigned si, unsigned slot, uint64_t now)
 	return 0;
 }
 
+/*
+ * Every socket is bound before its first request, so builders know its port
+ * (an ECM names it as the inner source port). Towards a loopback server the
+ * sockets spread over src_count addresses from src_base; elsewhere they bind
+ * the wildcard address.
+ */
 static int open_sock(const struct load_conf *c, unsigned n)
 {
 	int fd = socket(c->dst.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -116,14 +123,24 @@ static int open_sock(const struct load_conf *c, unsigned n)
 		return -errno;
 	int size = 4 << 20;
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	if (c->dst.ss_family == AF_INET && c->src_count > 1) {
-		struct sockaddr_in a = { .sin_family = AF_INET };
-		a.sin_addr.s_addr = htonl(c->src_base + n % c->src_count);
-		if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-			int e = -errno;
-			close(fd);
-			return e;
-		}
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = c->dst.ss_family;
+	if (c->dst.ss_family == AF_INET) {
+		const struct sockaddr_in *d = (const struct sockaddr_in *)&c->dst;
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		if ((ntohl(d->sin_addr.s_addr) >> 24) == 127)
+			a->sin_addr.s_addr = htonl(c->src_base + n % c->src_count);
+	} else {
+		const struct sockaddr_in6 *d = (const struct sockaddr_in6 *)&c->dst;
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		if (IN6_IS_ADDR_LOOPBACK(&d->sin6_addr))
+			a->sin6_addr = in6addr_loopback;
+	}
+	if (bind(fd, (struct sockaddr *)&ss, saddr_len(&ss)) != 0) {
+		int e = -errno;
+		close(fd);
+		return e;
 	}
 	return fd;
 }
@@ -249,6 +266,8 @@ int load_run(const struct load_conf *in, struct load_result *res)
 				goto out;
 			}
 			ws[t].socks[i].fd = fd;
+			socklen_t sl = sizeof(ws[t].socks[i].local);
+			getsockname(fd, (struct sockaddr *)&ws[t].socks[i].local, &sl);
 		}
 	}
 	uint64_t start = mtime_now_ns();

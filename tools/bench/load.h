@@ -16,9 +16,12 @@
 
 #include <sys/socket.h>
 
-/* Build request `seq` (global per thread) carrying `token` into buf; return length or 0. */
-typedef size_t load_build_fn(void *arg, unsigned thread, uint64_t seq, uint64_t token, uint8_t *buf,
-			     size_t cap);
+/*
+ * Build request `seq` (per thread) carrying `token` into buf, sent from the
+ * socket bound to `src`; return its length or 0.
+ */
+typedef size_t load_build_fn(void *arg, unsigned thread, uint64_t seq, uint64_t token,
+			     const struct sockaddr_storage *src, uint8_t *buf, size_t cap);
 
 /* Extract the token a reply carries; false for a reply that is not one. */
 typedef bool load_token_fn(void *arg, const uint8_t *reply, size_t len, uint64_t *token);
