@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 
 #include <lispms/counters.h>
 #include <lispms/err.h>
+#include <lispms/mtime.h>
 #include <lispms/net.h>
 
 /* Echo each datagram back, prefixed with the worker's tag byte. */
@@ -203,4 +205,60 @@ Test(net_worker, a_full_outbox_is_counted_not_overrun)
 	net_worker_free(w);
 	cr_assert_eq(counters_sum(LISPMS_M_NET_UDP_DROP_OUTBOX) - before,
 		     300 - 2 * LISPMS_NET_BATCH);
+}
+
+struct tick_state {
+	struct sockaddr_storage to;
+	_Atomic int runs;
+};
+
+/* Each run sends one datagram to the test and asks to be run again in 10 s. */
+static uint64_t tick(void *arg, uint64_t now, struct dgram_outbox *out)
+{
+	(void)now;
+	struct tick_state *st = arg;
+	struct dgram_out *tx = dgram_outbox_add(out, 1);
+	if (tx != NULL) {
+		((uint8_t *)tx->data)[0] = (uint8_t)('0' + atomic_fetch_add(&st->runs, 1));
+		tx->dst = st->to;
+	}
+	return 10 * LISPMS_NS_PER_SEC;
+}
+
+static int wait_byte(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint8_t b;
+	if (poll(&p, 1, timeout_ms) != 1 || recv(fd, &b, 1, 0) != 1)
+		return -1;
+	return b;
+}
+
+Test(net_worker, tick_runs_at_start_when_due_and_when_woken)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	struct tick_state st = { 0 };
+	socklen_t len = sizeof(st.to);
+	getsockname(fd, (struct sockaddr *)&st.to, &len);
+
+	struct sockaddr_storage ss;
+	saddr_parse("127.0.0.1", &ss);
+	struct net_worker_conf conf = { .addrs = &ss,
+					.naddrs = 1,
+					.port = free_port(),
+					.cpu = -1,
+					.handler = echo,
+					.tick = tick,
+					.tick_arg = &st };
+	struct net_worker *w = net_worker_new(&conf, NULL, 0);
+	cr_assert_not_null(w);
+	cr_assert_eq(net_worker_start(w, "tick-test"), LISPMS_EOK);
+	cr_assert_eq(wait_byte(fd, 2000), '0', "the tick runs once at start");
+	cr_assert_eq(wait_byte(fd, 300), -1, "and not again before it is due");
+	net_worker_wake(w);
+	cr_assert_eq(wait_byte(fd, 2000), '1', "a wake-up runs it at once");
+	net_worker_free(w);
+	close(fd);
 }
