@@ -52,6 +52,7 @@ struct db_entry {
 	struct db_mapping *map; /* RCU: what Map-Requests see */
 	struct db_reg *regs;	/* RCU: newest first */
 	uint8_t af;
+	bool dead;	       /* out of the trie (set under the instance mutex) */
 	struct trie_leaf leaf; /* last: key bytes follow */
 };
 
@@ -538,6 +539,7 @@ static void entry_remove(struct db_iid *in, struct db_entry *e, enum db_event_ty
 	struct trie_leaf *out;
 	int ret = trie_remove_w(&in->trie[e->af], e->leaf.key, e->leaf.plen, &in->rc, &out);
 	REQUIRE(ret == LISPMS_EOK && out == &e->leaf);
+	e->dead = true;
 	emit(in, e, type, e->map, NULL, cause, sink);
 	tmpl_put(in, tmpl_of(e->map));
 	reclaim_push_w(&in->rc, entry_free, e);
@@ -750,14 +752,17 @@ static struct db_entry *entry_lookup(const struct db_iid *in, int af, const stru
 	return l != NULL ? caa_container_of(l, struct db_entry, leaf) : NULL;
 }
 
-/* The refresh fast path: no lock, no write but one atomic expiry. */
+/*
+ * The refresh fast path: no lock, no write but one atomic expiry. Called in
+ * a read-side section; *found gets the entry it saw, for the slow path.
+ */
 static bool try_refresh(struct db *db, int af, const struct eid_prefix *p, const struct db_owner *o,
-			const struct db_reg_info *r, uint32_t now_s)
+			const struct db_reg_info *r, uint32_t now_s, struct db_entry **found)
 {
 	bool done = false;
-	lrcu_read_lock();
 	struct db_iid *in = db_instance(db, p->iid);
 	struct db_entry *e = in != NULL ? entry_lookup(in, af, p) : NULL;
+	*found = e;
 	struct db_reg *reg = e != NULL ? reg_find(e, o) : NULL;
 	if (reg == NULL || !tmpl_matches(reg->tmpl, o, r))
 		goto out;
@@ -777,7 +782,6 @@ static bool try_refresh(struct db *db, int af, const struct eid_prefix *p, const
 		}
 	}
 out:
-	lrcu_read_unlock();
 	return done;
 }
 
@@ -795,7 +799,7 @@ static int withdraw_locked(struct db_iid *in, int af, const struct eid_prefix *p
 
 static int register_locked(struct db_iid *in, int af, const struct eid_prefix *p,
 			   const struct db_owner *o, const struct db_reg_info *r, uint32_t now_s,
-			   const struct db_sink *sink)
+			   struct db_entry *hint, const struct db_sink *sink)
 {
 	struct isess *s = NULL;
 	if (o->session != 0) {
@@ -810,7 +814,12 @@ static int register_locked(struct db_iid *in, int af, const struct eid_prefix *p
 	if (t == NULL)
 		return LISPMS_ENOMEM;
 
-	struct db_entry *e = entry_lookup(in, af, p);
+	/*
+	 * The entry the fast path saw is still the one in the trie unless it
+	 * was removed since (entries are never replaced). Without one, try to
+	 * insert and look up only if someone inserted it meanwhile.
+	 */
+	struct db_entry *e = hint != NULL && !hint->dead ? hint : NULL;
 	struct db_reg *old = e != NULL ? reg_find(e, o) : NULL;
 	if (old != NULL && old->tmpl == t) {
 		/* identical contents, e.g. due or rebound: only the expiry moves */
@@ -841,12 +850,21 @@ static int register_locked(struct db_iid *in, int af, const struct eid_prefix *p
 		if (e == NULL)
 			goto out_free_reg;
 		e->af = (uint8_t)af;
+		e->dead = false;
 		e->leaf.plen = p->plen;
 		memcpy(e->leaf.key, p->bytes, klen);
 		e->regs = n;
 		e->map = &t->m;
 		n->entry = e;
 		int ret = trie_insert_w(&in->trie[af], &e->leaf);
+		if (ret == LISPMS_EEXIST) {
+			/* inserted since the fast path looked: start over with it */
+			free(e);
+			free(n);
+			tmpl_put(in, t);
+			return register_locked(in, af, p, o, r, now_s, entry_lookup(in, af, p),
+					       sink);
+		}
 		if (ret != LISPMS_EOK) {
 			free(e);
 			free(n);
@@ -917,18 +935,25 @@ int db_register(struct db *db, const struct eid_prefix *p, const struct db_reg_i
 		return db_withdraw(db, p, &o, sink);
 
 	uint32_t now_s = now_sec(now_ns);
-	if (try_refresh(db, af, p, &o, r, now_s)) {
+	struct db_entry *hint;
+	/* one read-side section across the mutex keeps the fast path's entry valid */
+	lrcu_read_lock();
+	if (try_refresh(db, af, p, &o, r, now_s, &hint)) {
+		lrcu_read_unlock();
 		counters_inc(LISPMS_M_DB_REG_REFRESHED);
 		return DB_REFRESHED;
 	}
+	int ret = LISPMS_ENOMEM;
 	struct db_iid *in = iid_get(db, p->iid, now_s);
 	if (in == NULL)
-		return LISPMS_ENOMEM;
+		goto out_unlock;
 	pthread_mutex_lock(&in->lock);
-	int ret = reclaim_reserve_w(&in->rc, RESERVE);
+	ret = reclaim_reserve_w(&in->rc, RESERVE);
 	if (ret == LISPMS_EOK)
-		ret = register_locked(in, af, p, &o, r, now_s, sink);
+		ret = register_locked(in, af, p, &o, r, now_s, hint, sink);
 	pthread_mutex_unlock(&in->lock);
+out_unlock:
+	lrcu_read_unlock();
 	return ret;
 }
 
