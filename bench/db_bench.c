@@ -136,6 +136,43 @@ static void *stall_reader(void *arg)
 	return NULL;
 }
 
+static void bench_batch(const struct db *db, const struct eid_prefix *queries, size_t n,
+			const char *af, double secs, int B)
+{
+	if (B > 64)
+		B = 64;
+	uint64_t done = 0, found = 0, t0, t1, deadline;
+	size_t k = 0;
+	/* batches of B lookups whose trie walks are interleaved */
+	t0 = now_ns();
+	deadline = t0 + (uint64_t)(secs * 1e9);
+	do {
+		lrcu_read_lock();
+		const struct db_iid *in = db_instance(db, 1000);
+		for (int b = 0; b < 4096 / B; b++) {
+			const struct eid_prefix *q[64];
+			const struct db_mapping *m[64];
+			for (int i = 0; i < B; i++) {
+				q[i] = &queries[k];
+				if (++k == n)
+					k = 0;
+			}
+			db_iid_lookup_batch(in, q, B, m);
+			for (int i = 0; i < B; i++)
+				found += m[i] != NULL;
+		}
+		lrcu_read_unlock();
+		done += 4096;
+	} while (now_ns() < deadline);
+	t1 = now_ns();
+	printf(
+	    "{\"bench\":\"db\",\"case\":\"lpm_lookup_batch\",\"batch\":%d,\"af\":\"%s\",\"n\":%zu,"
+	    "\"lookups_per_s\":%.0f,\"ns_per_lookup\":%.1f}\n",
+	    B, af, n, done / ((t1 - t0) / 1e9), (double)(t1 - t0) / done);
+
+	(void)found;
+}
+
 static void run(uint16_t afi, size_t n, double secs)
 {
 	const char *af = afi == LISP_AFI_IPV4 ? "ipv4" : "ipv6";
@@ -146,7 +183,20 @@ static void run(uint16_t afi, size_t n, double secs)
 		exit(1);
 	}
 	for (size_t i = 0; i < n; i++)
-		order[i] = mix(i + 99) % n;
+		order[i] = i;
+	for (size_t i = n - 1; i > 0; i--) {
+		size_t j = mix(i + 99) % (i + 1), x = order[i];
+		order[i] = order[j];
+		order[j] = x;
+	}
+	/* queries in random order, read sequentially (a server's key is in the packet) */
+	struct eid_prefix *queries = malloc(n * sizeof(*queries));
+	if (queries == NULL) {
+		fprintf(stderr, "db_bench, out of memory\n");
+		exit(1);
+	}
+	for (size_t i = 0; i < n; i++)
+		queries[i] = eids[order[i]];
 
 	struct db *db = db_new(&(struct db_config){ .reg_timeout_s = 180 });
 	struct db_reg_info r = the_reg();
@@ -179,7 +229,7 @@ static void run(uint16_t afi, size_t n, double secs)
 	do {
 		lrcu_read_lock();
 		for (int i = 0; i < 4096; i++) {
-			found += db_lookup(db, &eids[order[k]], NULL) != NULL;
+			found += db_lookup(db, &queries[k], NULL) != NULL;
 			if (++k == n)
 				k = 0;
 		}
@@ -199,7 +249,7 @@ static void run(uint16_t afi, size_t n, double secs)
 		lrcu_read_lock();
 		const struct db_iid *in = db_instance(db, 1000);
 		for (int i = 0; i < 4096; i++) {
-			found += db_iid_lookup(in, &eids[order[k]], NULL) != NULL;
+			found += db_iid_lookup(in, &queries[k], NULL) != NULL;
 			if (++k == n)
 				k = 0;
 		}
@@ -211,38 +261,14 @@ static void run(uint16_t afi, size_t n, double secs)
 	       "\"lookups_per_s\":%.0f,\"ns_per_lookup\":%.1f}\n",
 	       af, n, done / ((t1 - t0) / 1e9), (double)(t1 - t0) / done);
 
-	/* batches of 16 lookups whose trie walks are interleaved */
-	done = 0;
-	t0 = now_ns();
-	deadline = t0 + (uint64_t)(secs * 1e9);
-	do {
-		lrcu_read_lock();
-		const struct db_iid *in = db_instance(db, 1000);
-		for (int b = 0; b < 256; b++) {
-			const struct eid_prefix *q[16];
-			const struct db_mapping *m[16];
-			for (int i = 0; i < 16; i++) {
-				q[i] = &eids[order[k]];
-				if (++k == n)
-					k = 0;
-			}
-			db_iid_lookup_batch(in, q, 16, m);
-			for (int i = 0; i < 16; i++)
-				found += m[i] != NULL;
-		}
-		lrcu_read_unlock();
-		done += 4096;
-	} while (now_ns() < deadline);
-	t1 = now_ns();
-	printf("{\"bench\":\"db\",\"case\":\"lpm_lookup_batch16\",\"af\":\"%s\",\"n\":%zu,"
-	       "\"lookups_per_s\":%.0f,\"ns_per_lookup\":%.1f}\n",
-	       af, n, done / ((t1 - t0) / 1e9), (double)(t1 - t0) / done);
+	bench_batch(db, queries, n, af, secs, 16);
+	bench_batch(db, queries, n, af, secs, 64);
 
 	/* refresh fast path: identical re-registration of every EID */
 	uint64_t t_ref = t_reg + 60 * LISPMS_NS_PER_SEC;
 	t0 = now_ns();
 	for (size_t i = 0; i < n; i++)
-		if (db_register(db, &eids[order[i]], &r, t_ref, NULL) != DB_REFRESHED) {
+		if (db_register(db, &queries[i], &r, t_ref, NULL) != DB_REFRESHED) {
 			fprintf(stderr, "db_bench, refresh took the slow path\n");
 			exit(1);
 		}
@@ -268,6 +294,7 @@ static void run(uint16_t afi, size_t n, double secs)
 	       af, n, expired, (t1 - t0) / 1e9, expired / ((t1 - t0) / 1e9), c.max_gap_ns / 1e3,
 	       (unsigned long long)c.lookups);
 	db_free(db);
+	free(queries);
 	free(order);
 	free(eids);
 }

@@ -14,6 +14,7 @@
 #include <lispms/mtime.h>
 #include <lispms/rcu.h>
 
+#include "hidx.h"
 #include "hmap.h"
 #include "wheel.h"
 
@@ -73,6 +74,7 @@ struct db_iid {
 	struct db *db;
 	pthread_mutex_t lock;
 	struct trie trie[DB_NAF];
+	struct hidx *hidx[DB_NAF]; /* RCU: host entries of each trie */
 	struct hmap tmpls, locsets, sessions;
 	struct wheel wheel;
 	struct reclaim rc;
@@ -539,6 +541,8 @@ static void entry_remove(struct db_iid *in, struct db_entry *e, enum db_event_ty
 	struct trie_leaf *out;
 	int ret = trie_remove_w(&in->trie[e->af], e->leaf.key, e->leaf.plen, &in->rc, &out);
 	REQUIRE(ret == LISPMS_EOK && out == &e->leaf);
+	if (e->leaf.plen == in->trie[e->af].key_bits)
+		hidx_remove_w(in->hidx[e->af], &e->leaf, in->trie[e->af].key_len);
 	e->dead = true;
 	emit(in, e, type, e->map, NULL, cause, sink);
 	tmpl_put(in, tmpl_of(e->map));
@@ -589,8 +593,10 @@ struct db_iid *db_instance(const struct db *db, uint32_t iid)
 
 static void iid_destroy(struct db_iid *in)
 {
-	for (int i = 0; i < DB_NAF; i++)
+	for (int i = 0; i < DB_NAF; i++) {
 		trie_deinit(&in->trie[i], NULL, NULL);
+		hidx_free(in->hidx[i]);
+	}
 	hmap_deinit(&in->tmpls);
 	hmap_deinit(&in->locsets);
 	hmap_deinit(&in->sessions);
@@ -748,7 +754,10 @@ static struct db_reg *reg_find(const struct db_entry *e, const struct db_owner *
 
 static struct db_entry *entry_lookup(const struct db_iid *in, int af, const struct eid_prefix *p)
 {
-	struct trie_leaf *l = trie_lookup_exact(&in->trie[af], p->bytes, p->plen);
+	const struct trie *t = &in->trie[af];
+	struct trie_leaf *l = p->plen == t->key_bits
+				  ? hidx_lookup(lrcu_deref(in->hidx[af]), p->bytes, t->key_len)
+				  : trie_lookup_exact(t, p->bytes, p->plen);
 	return l != NULL ? caa_container_of(l, struct db_entry, leaf) : NULL;
 }
 
@@ -846,6 +855,9 @@ static int register_locked(struct db_iid *in, int af, const struct eid_prefix *p
 	n->next = NULL;
 	if (e == NULL) {
 		size_t klen = in->trie[af].key_len;
+		bool host = p->plen == in->trie[af].key_bits;
+		if (host && hidx_reserve_w(&in->hidx[af], (unsigned)klen) != LISPMS_EOK)
+			goto out_free_reg;
 		e = malloc(sizeof(*e) + klen);
 		if (e == NULL)
 			goto out_free_reg;
@@ -871,6 +883,8 @@ static int register_locked(struct db_iid *in, int af, const struct eid_prefix *p
 			tmpl_put(in, t);
 			return ret;
 		}
+		if (host)
+			hidx_insert_w(&in->hidx[af], &e->leaf, (unsigned)klen);
 		t->refs++; /* as the entry's mapping */
 		reg_bind(in, n, s, now_s);
 		in->prefixes++;
@@ -1114,7 +1128,11 @@ const struct db_mapping *db_iid_lookup(const struct db_iid *in, const struct eid
 	if (af < 0 || in == NULL)
 		return NULL;
 	const struct trie *t = &in->trie[af];
-	struct trie_leaf *l = trie_lookup_lpm(t, eid->bytes, eid->plen);
+	struct trie_leaf *l = NULL;
+	if (eid->plen == t->key_bits) /* a registered host is its own longest match */
+		l = hidx_lookup(lrcu_deref(in->hidx[af]), eid->bytes, t->key_len);
+	if (l == NULL)
+		l = trie_lookup_lpm(t, eid->bytes, eid->plen);
 	if (l == NULL)
 		return NULL;
 	const struct db_entry *e = caa_container_of(l, struct db_entry, leaf);
@@ -1122,12 +1140,49 @@ const struct db_mapping *db_iid_lookup(const struct db_iid *in, const struct eid
 	return lrcu_deref(e->map);
 }
 
+/* Up to HIDX_BATCH lookups of one family: host index first, then the trie. */
+static void lookup_group(const struct db_iid *in, int af, const uint8_t *const keys[],
+			 const unsigned plens[], unsigned k, struct trie_leaf *res[])
+{
+	const struct trie *t = &in->trie[af];
+	const uint8_t *hk[HIDX_BATCH], *tk[LISPMS_TRIE_BATCH];
+	unsigned hi[HIDX_BATCH], ti[LISPMS_TRIE_BATCH], tp[LISPMS_TRIE_BATCH];
+	struct trie_leaf *hr[HIDX_BATCH], *tr[LISPMS_TRIE_BATCH];
+	unsigned nh = 0, nt = 0;
+	for (unsigned j = 0; j < k; j++) {
+		if (plens[j] == t->key_bits) {
+			hk[nh] = keys[j];
+			hi[nh++] = j;
+		}
+	}
+	hidx_lookup_batch(lrcu_deref(in->hidx[af]), hk, nh, t->key_len, hr);
+	for (unsigned j = 0, h = 0; j <= k; j++) {
+		if (j < k) {
+			res[j] = NULL;
+			if (h < nh && hi[h] == j) {
+				res[j] = hr[h++];
+				if (res[j] != NULL)
+					continue;
+			}
+			tk[nt] = keys[j];
+			tp[nt] = plens[j];
+			ti[nt++] = j;
+		}
+		if (nt == LISPMS_TRIE_BATCH || (j == k && nt > 0)) {
+			trie_lookup_lpm_batch(t, tk, tp, nt, tr);
+			for (unsigned i = 0; i < nt; i++)
+				res[ti[i]] = tr[i];
+			nt = 0;
+		}
+	}
+}
+
 void db_iid_lookup_batch(const struct db_iid *in, const struct eid_prefix *const eids[], unsigned n,
 			 const struct db_mapping *out[])
 {
-	const uint8_t *keys[LISPMS_TRIE_BATCH];
-	unsigned plens[LISPMS_TRIE_BATCH], idx[LISPMS_TRIE_BATCH];
-	struct trie_leaf *res[LISPMS_TRIE_BATCH];
+	const uint8_t *keys[HIDX_BATCH];
+	unsigned plens[HIDX_BATCH], idx[HIDX_BATCH];
+	struct trie_leaf *res[HIDX_BATCH];
 	for (unsigned i = 0; i < n; i++)
 		out[i] = NULL;
 	if (in == NULL)
@@ -1140,8 +1195,8 @@ void db_iid_lookup_batch(const struct db_iid *in, const struct eid_prefix *const
 				plens[k] = eids[i]->plen;
 				idx[k++] = i;
 			}
-			if (k == LISPMS_TRIE_BATCH || (i == n && k > 0)) {
-				trie_lookup_lpm_batch(&in->trie[af], keys, plens, k, res);
+			if (k == HIDX_BATCH || (i == n && k > 0)) {
+				lookup_group(in, af, keys, plens, k, res);
 				for (unsigned j = 0; j < k; j++) {
 					if (res[j] == NULL)
 						continue;
