@@ -718,8 +718,10 @@ void db_free(struct db *db)
 		iid_destroy(in);
 	}
 	free(v);
+	lrcu_offline(); /* qsbr: the grace periods below must not wait for us */
 	lrcu_barrier();
 	cds_lfht_destroy(db->iids, NULL);
+	lrcu_online();
 	struct hnode *x;
 	while ((x = hmap_any(&db->sess)) != NULL) {
 		hmap_remove(&db->sess, x);
