@@ -7,6 +7,7 @@
 
 #include <sys/mman.h>
 
+#include <lispms/assert.h>
 #include <lispms/err.h>
 #include <lispms/rcu.h>
 
@@ -118,6 +119,8 @@ int hidx_reserve_w(struct hidx **pt, unsigned key_len)
 void hidx_insert_w(struct hidx **pt, struct trie_leaf *leaf, unsigned key_len)
 {
 	uint64_t h = key_hash(leaf->key, key_len);
+	/* user-space pointers fit in 48 bits on Linux (x86-64 and arm64) */
+	REQUIRE(((uintptr_t)leaf & ~(uintptr_t)PTR_MASK) == 0);
 	place(*pt, (uintptr_t)leaf | tag_of(h), h, true);
 }
 
