@@ -973,6 +973,30 @@ out_unlock:
 	return ret;
 }
 
+void db_register_batch(struct db *db, const struct eid_prefix *const ps[],
+		       const struct db_reg_info *const rs[], unsigned n, uint64_t now_ns,
+		       const struct db_sink *sink, int out[])
+{
+	for (unsigned base = 0; base < n; base += LISPMS_TRIE_BATCH) {
+		unsigned k = n - base < LISPMS_TRIE_BATCH ? n - base : LISPMS_TRIE_BATCH;
+		/* warm: the lookups walk the paths the registrations will take */
+		lrcu_read_lock();
+		struct db_iid *in = db_instance(db, ps[base]->iid);
+		if (in != NULL) {
+			const struct eid_prefix *same[LISPMS_TRIE_BATCH];
+			const struct db_mapping *m[LISPMS_TRIE_BATCH];
+			unsigned j = 0;
+			for (unsigned i = 0; i < k; i++)
+				if (ps[base + i]->iid == in->iid)
+					same[j++] = ps[base + i];
+			db_iid_lookup_batch(in, same, j, m);
+		}
+		lrcu_read_unlock();
+		for (unsigned i = 0; i < k; i++)
+			out[base + i] = db_register(db, ps[base + i], rs[base + i], now_ns, sink);
+	}
+}
+
 int db_withdraw(struct db *db, const struct eid_prefix *p, const struct db_owner *owner,
 		const struct db_sink *sink)
 {
