@@ -7,7 +7,9 @@
  * random registered keys, the refresh fast path, and the expiry of every
  * registration at once while a reader measures its longest stall.
  *
- * Usage: db_bench [-n N] [-f ipv4|ipv6|both] [-s seconds]
+ * Usage: db_bench [-n N] [-f ipv4|ipv6|both] [-s seconds] [-r]
+ * (-r: the reader measuring stalls runs SCHED_FIFO, to tell the db's
+ * effect from the scheduler's on a shared machine)
  * Prints one JSON object per line.
  */
 #define _GNU_SOURCE
@@ -114,26 +116,75 @@ struct stall_ctx {
 	uint64_t max_gap_ns, lookups;
 };
 
+static bool rt_reader; /* -r: the stall reader runs SCHED_FIFO */
+
 static void *stall_reader(void *arg)
 {
 	struct stall_ctx *c = arg;
-	uint64_t last = now_ns(), maxgap = 0, n = 0, seed = 7;
+	if (rt_reader) {
+		struct sched_param sp = { .sched_priority = 1 };
+		if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) != 0)
+			fprintf(stderr, "db_bench, cannot make the reader real-time\n");
+	}
+	uint64_t last = now_ns(), maxgap = 0, n = 0, seed = 7, slept = last;
 	while (!atomic_load_explicit(&c->stop, memory_order_relaxed)) {
 		lrcu_read_lock();
-		for (int i = 0; i < 256; i++) {
+		for (int i = 0; i < 64; i++) {
 			seed = mix(seed);
 			(void)db_lookup(c->db, &c->eids[seed % c->n], NULL);
 		}
 		lrcu_read_unlock();
-		n += 256;
+		n += 64;
 		uint64_t t = now_ns();
 		if (t - last > maxgap)
 			maxgap = t - last;
 		last = t;
+		if (rt_reader && t - slept > 10000000u) {
+			/* stay under RT throttling (sched_rt_runtime_us); not a stall */
+			usleep(1000);
+			slept = last = now_ns();
+		}
 	}
 	c->max_gap_ns = maxgap;
 	c->lookups = n;
 	return NULL;
+}
+
+static void bench_batch(const struct db *db, const struct eid_prefix *queries, size_t n,
+			const char *af, double secs, int B)
+{
+	if (B > 64)
+		B = 64;
+	uint64_t done = 0, found = 0, t0, t1, deadline;
+	size_t k = 0;
+	/* batches of B lookups whose trie walks are interleaved */
+	t0 = now_ns();
+	deadline = t0 + (uint64_t)(secs * 1e9);
+	do {
+		lrcu_read_lock();
+		const struct db_iid *in = db_instance(db, 1000);
+		for (int b = 0; b < 4096 / B; b++) {
+			const struct eid_prefix *q[64];
+			const struct db_mapping *m[64];
+			for (int i = 0; i < B; i++) {
+				q[i] = &queries[k];
+				if (++k == n)
+					k = 0;
+			}
+			db_iid_lookup_batch(in, q, B, m);
+			for (int i = 0; i < B; i++)
+				found += m[i] != NULL;
+		}
+		lrcu_read_unlock();
+		done += 4096;
+	} while (now_ns() < deadline);
+	t1 = now_ns();
+	printf(
+	    "{\"bench\":\"db\",\"case\":\"lpm_lookup_batch\",\"batch\":%d,\"af\":\"%s\",\"n\":%zu,"
+	    "\"lookups_per_s\":%.0f,\"ns_per_lookup\":%.1f}\n",
+	    B, af, n, done / ((t1 - t0) / 1e9), (double)(t1 - t0) / done);
+
+	(void)found;
 }
 
 static void run(uint16_t afi, size_t n, double secs)
@@ -146,7 +197,20 @@ static void run(uint16_t afi, size_t n, double secs)
 		exit(1);
 	}
 	for (size_t i = 0; i < n; i++)
-		order[i] = mix(i + 99) % n;
+		order[i] = i;
+	for (size_t i = n - 1; i > 0; i--) {
+		size_t j = mix(i + 99) % (i + 1), x = order[i];
+		order[i] = order[j];
+		order[j] = x;
+	}
+	/* queries in random order, read sequentially (a server's key is in the packet) */
+	struct eid_prefix *queries = malloc(n * sizeof(*queries));
+	if (queries == NULL) {
+		fprintf(stderr, "db_bench, out of memory\n");
+		exit(1);
+	}
+	for (size_t i = 0; i < n; i++)
+		queries[i] = eids[order[i]];
 
 	struct db *db = db_new(&(struct db_config){ .reg_timeout_s = 180 });
 	struct db_reg_info r = the_reg();
@@ -170,6 +234,32 @@ static void run(uint16_t afi, size_t n, double secs)
 	       "\"locsets\":%zu,\"mappings\":%zu}\n",
 	       af, n, rss1 - rss0, (double)(rss1 - rss0) / n, st.nodes, st.locsets, st.mappings);
 
+	/* the same inserts into a second database, 16 records per call */
+	{
+		struct db *db2 = db_new(NULL);
+		const struct eid_prefix *other = eids;
+		uint64_t b0 = now_ns();
+		for (size_t i = 0; i < n; i += 16) {
+			const struct eid_prefix *ps[16];
+			const struct db_reg_info *rs[16];
+			int out[16];
+			unsigned k = n - i < 16 ? (unsigned)(n - i) : 16;
+			for (unsigned j = 0; j < k; j++) {
+				ps[j] = &other[i + j];
+				rs[j] = &r;
+			}
+			db_register_batch(db2, ps, rs, k, t_reg, NULL, out);
+			for (unsigned j = 0; j < k; j++)
+				if (out[j] != DB_STORED)
+					exit(1);
+		}
+		uint64_t b1 = now_ns();
+		printf("{\"bench\":\"db\",\"case\":\"insert_batch\",\"batch\":16,\"af\":\"%s\","
+		       "\"n\":%zu,\"ops_per_s\":%.0f,\"ns_per_op\":%.1f}\n",
+		       af, n, n / ((b1 - b0) / 1e9), (double)(b1 - b0) / n);
+		db_free(db2);
+	}
+
 	/* LPM on one core, random registered keys, instance looked up per query */
 	uint64_t done = 0;
 	uint64_t found = 0;
@@ -179,7 +269,7 @@ static void run(uint16_t afi, size_t n, double secs)
 	do {
 		lrcu_read_lock();
 		for (int i = 0; i < 4096; i++) {
-			found += db_lookup(db, &eids[order[k]], NULL) != NULL;
+			found += db_lookup(db, &queries[k], NULL) != NULL;
 			if (++k == n)
 				k = 0;
 		}
@@ -199,7 +289,7 @@ static void run(uint16_t afi, size_t n, double secs)
 		lrcu_read_lock();
 		const struct db_iid *in = db_instance(db, 1000);
 		for (int i = 0; i < 4096; i++) {
-			found += db_iid_lookup(in, &eids[order[k]], NULL) != NULL;
+			found += db_iid_lookup(in, &queries[k], NULL) != NULL;
 			if (++k == n)
 				k = 0;
 		}
@@ -211,38 +301,14 @@ static void run(uint16_t afi, size_t n, double secs)
 	       "\"lookups_per_s\":%.0f,\"ns_per_lookup\":%.1f}\n",
 	       af, n, done / ((t1 - t0) / 1e9), (double)(t1 - t0) / done);
 
-	/* batches of 16 lookups whose trie walks are interleaved */
-	done = 0;
-	t0 = now_ns();
-	deadline = t0 + (uint64_t)(secs * 1e9);
-	do {
-		lrcu_read_lock();
-		const struct db_iid *in = db_instance(db, 1000);
-		for (int b = 0; b < 256; b++) {
-			const struct eid_prefix *q[16];
-			const struct db_mapping *m[16];
-			for (int i = 0; i < 16; i++) {
-				q[i] = &eids[order[k]];
-				if (++k == n)
-					k = 0;
-			}
-			db_iid_lookup_batch(in, q, 16, m);
-			for (int i = 0; i < 16; i++)
-				found += m[i] != NULL;
-		}
-		lrcu_read_unlock();
-		done += 4096;
-	} while (now_ns() < deadline);
-	t1 = now_ns();
-	printf("{\"bench\":\"db\",\"case\":\"lpm_lookup_batch16\",\"af\":\"%s\",\"n\":%zu,"
-	       "\"lookups_per_s\":%.0f,\"ns_per_lookup\":%.1f}\n",
-	       af, n, done / ((t1 - t0) / 1e9), (double)(t1 - t0) / done);
+	bench_batch(db, queries, n, af, secs, 16);
+	bench_batch(db, queries, n, af, secs, 64);
 
 	/* refresh fast path: identical re-registration of every EID */
 	uint64_t t_ref = t_reg + 60 * LISPMS_NS_PER_SEC;
 	t0 = now_ns();
 	for (size_t i = 0; i < n; i++)
-		if (db_register(db, &eids[order[i]], &r, t_ref, NULL) != DB_REFRESHED) {
+		if (db_register(db, &queries[i], &r, t_ref, NULL) != DB_REFRESHED) {
 			fprintf(stderr, "db_bench, refresh took the slow path\n");
 			exit(1);
 		}
@@ -251,11 +317,21 @@ static void run(uint16_t afi, size_t n, double secs)
 	       "\"ops_per_s\":%.0f,\"ns_per_op\":%.1f}\n",
 	       af, n, n / ((t1 - t0) / 1e9), (double)(t1 - t0) / n);
 
+	/* the same reader's worst gap with the writer idle, as a baseline */
+	pin_self(1);
+	struct stall_ctx idle = { .db = db, .eids = eids, .n = n };
+	struct thread *rd = thread_spawn("stall-reader", 0, stall_reader, &idle);
+	usleep(100000);
+	uint64_t i0 = now_ns();
+	while (now_ns() - i0 < 2000000000ull && now_ns() - i0 < (uint64_t)(secs * 1.5e9))
+		usleep(1000);
+	atomic_store(&idle.stop, true);
+	thread_join(rd);
+
 	/* expire everything at once while a reader on the other core measures stalls */
 	struct stall_ctx c = { .db = db, .eids = eids, .n = n };
-	struct thread *rd = thread_spawn("stall-reader", 0, stall_reader, &c);
+	rd = thread_spawn("stall-reader", 0, stall_reader, &c);
 	usleep(100000);
-	pin_self(1);
 	t0 = now_ns();
 	size_t expired = db_expire_run(db, t_ref + 181 * LISPMS_NS_PER_SEC, NULL);
 	t1 = now_ns();
@@ -264,10 +340,12 @@ static void run(uint16_t afi, size_t n, double secs)
 	thread_join(rd);
 	printf("{\"bench\":\"db\",\"case\":\"expire_all\",\"af\":\"%s\",\"n\":%zu,"
 	       "\"expired\":%zu,\"seconds\":%.3f,\"expired_per_s\":%.0f,"
-	       "\"reader_max_stall_us\":%.1f,\"reader_lookups\":%llu}\n",
+	       "\"reader_max_stall_us\":%.1f,\"reader_max_stall_idle_us\":%.1f,"
+	       "\"reader_lookups\":%llu,\"reader_realtime\":%s}\n",
 	       af, n, expired, (t1 - t0) / 1e9, expired / ((t1 - t0) / 1e9), c.max_gap_ns / 1e3,
-	       (unsigned long long)c.lookups);
+	       idle.max_gap_ns / 1e3, (unsigned long long)c.lookups, rt_reader ? "true" : "false");
 	db_free(db);
+	free(queries);
 	free(order);
 	free(eids);
 }
@@ -278,7 +356,7 @@ int main(int argc, char **argv)
 	const char *fam = "both";
 	double secs = 2.0;
 	int opt;
-	while ((opt = getopt(argc, argv, "n:f:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:f:s:r")) != -1) {
 		switch (opt) {
 		case 'n':
 			n = strtoul(optarg, NULL, 10);
@@ -289,8 +367,11 @@ int main(int argc, char **argv)
 		case 's':
 			secs = strtod(optarg, NULL);
 			break;
+		case 'r':
+			rt_reader = true;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-n N] [-f ipv4|ipv6|both] [-s seconds]\n",
+			fprintf(stderr, "usage: %s [-n N] [-f ipv4|ipv6|both] [-s seconds] [-r]\n",
 				argv[0]);
 			return 2;
 		}

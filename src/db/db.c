@@ -14,6 +14,7 @@
 #include <lispms/mtime.h>
 #include <lispms/rcu.h>
 
+#include "hidx.h"
 #include "hmap.h"
 #include "wheel.h"
 
@@ -52,6 +53,7 @@ struct db_entry {
 	struct db_mapping *map; /* RCU: what Map-Requests see */
 	struct db_reg *regs;	/* RCU: newest first */
 	uint8_t af;
+	bool dead;	       /* out of the trie (set under the instance mutex) */
 	struct trie_leaf leaf; /* last: key bytes follow */
 };
 
@@ -72,6 +74,7 @@ struct db_iid {
 	struct db *db;
 	pthread_mutex_t lock;
 	struct trie trie[DB_NAF];
+	struct hidx *hidx[DB_NAF]; /* RCU: host entries of each trie */
 	struct hmap tmpls, locsets, sessions;
 	struct wheel wheel;
 	struct reclaim rc;
@@ -538,6 +541,9 @@ static void entry_remove(struct db_iid *in, struct db_entry *e, enum db_event_ty
 	struct trie_leaf *out;
 	int ret = trie_remove_w(&in->trie[e->af], e->leaf.key, e->leaf.plen, &in->rc, &out);
 	REQUIRE(ret == LISPMS_EOK && out == &e->leaf);
+	if (e->leaf.plen == in->trie[e->af].key_bits)
+		hidx_remove_w(in->hidx[e->af], &e->leaf, in->trie[e->af].key_len);
+	e->dead = true;
 	emit(in, e, type, e->map, NULL, cause, sink);
 	tmpl_put(in, tmpl_of(e->map));
 	reclaim_push_w(&in->rc, entry_free, e);
@@ -587,8 +593,10 @@ struct db_iid *db_instance(const struct db *db, uint32_t iid)
 
 static void iid_destroy(struct db_iid *in)
 {
-	for (int i = 0; i < DB_NAF; i++)
+	for (int i = 0; i < DB_NAF; i++) {
 		trie_deinit(&in->trie[i], NULL, NULL);
+		hidx_free(in->hidx[i]);
+	}
 	hmap_deinit(&in->tmpls);
 	hmap_deinit(&in->locsets);
 	hmap_deinit(&in->sessions);
@@ -710,8 +718,10 @@ void db_free(struct db *db)
 		iid_destroy(in);
 	}
 	free(v);
+	lrcu_offline(); /* qsbr: the grace periods below must not wait for us */
 	lrcu_barrier();
 	cds_lfht_destroy(db->iids, NULL);
+	lrcu_online();
 	struct hnode *x;
 	while ((x = hmap_any(&db->sess)) != NULL) {
 		hmap_remove(&db->sess, x);
@@ -746,18 +756,24 @@ static struct db_reg *reg_find(const struct db_entry *e, const struct db_owner *
 
 static struct db_entry *entry_lookup(const struct db_iid *in, int af, const struct eid_prefix *p)
 {
-	struct trie_leaf *l = trie_lookup_exact(&in->trie[af], p->bytes, p->plen);
+	const struct trie *t = &in->trie[af];
+	struct trie_leaf *l = p->plen == t->key_bits
+				  ? hidx_lookup(lrcu_deref(in->hidx[af]), p->bytes, t->key_len)
+				  : trie_lookup_exact(t, p->bytes, p->plen);
 	return l != NULL ? caa_container_of(l, struct db_entry, leaf) : NULL;
 }
 
-/* The refresh fast path: no lock, no write but one atomic expiry. */
+/*
+ * The refresh fast path: no lock, no write but one atomic expiry. Called in
+ * a read-side section; *found gets the entry it saw, for the slow path.
+ */
 static bool try_refresh(struct db *db, int af, const struct eid_prefix *p, const struct db_owner *o,
-			const struct db_reg_info *r, uint32_t now_s)
+			const struct db_reg_info *r, uint32_t now_s, struct db_entry **found)
 {
 	bool done = false;
-	lrcu_read_lock();
 	struct db_iid *in = db_instance(db, p->iid);
 	struct db_entry *e = in != NULL ? entry_lookup(in, af, p) : NULL;
+	*found = e;
 	struct db_reg *reg = e != NULL ? reg_find(e, o) : NULL;
 	if (reg == NULL || !tmpl_matches(reg->tmpl, o, r))
 		goto out;
@@ -777,7 +793,6 @@ static bool try_refresh(struct db *db, int af, const struct eid_prefix *p, const
 		}
 	}
 out:
-	lrcu_read_unlock();
 	return done;
 }
 
@@ -795,7 +810,7 @@ static int withdraw_locked(struct db_iid *in, int af, const struct eid_prefix *p
 
 static int register_locked(struct db_iid *in, int af, const struct eid_prefix *p,
 			   const struct db_owner *o, const struct db_reg_info *r, uint32_t now_s,
-			   const struct db_sink *sink)
+			   struct db_entry *hint, const struct db_sink *sink)
 {
 	struct isess *s = NULL;
 	if (o->session != 0) {
@@ -810,7 +825,12 @@ static int register_locked(struct db_iid *in, int af, const struct eid_prefix *p
 	if (t == NULL)
 		return LISPMS_ENOMEM;
 
-	struct db_entry *e = entry_lookup(in, af, p);
+	/*
+	 * The entry the fast path saw is still the one in the trie unless it
+	 * was removed since (entries are never replaced). Without one, try to
+	 * insert and look up only if someone inserted it meanwhile.
+	 */
+	struct db_entry *e = hint != NULL && !hint->dead ? hint : NULL;
 	struct db_reg *old = e != NULL ? reg_find(e, o) : NULL;
 	if (old != NULL && old->tmpl == t) {
 		/* identical contents, e.g. due or rebound: only the expiry moves */
@@ -837,22 +857,36 @@ static int register_locked(struct db_iid *in, int af, const struct eid_prefix *p
 	n->next = NULL;
 	if (e == NULL) {
 		size_t klen = in->trie[af].key_len;
+		bool host = p->plen == in->trie[af].key_bits;
+		if (host && hidx_reserve_w(&in->hidx[af], (unsigned)klen) != LISPMS_EOK)
+			goto out_free_reg;
 		e = malloc(sizeof(*e) + klen);
 		if (e == NULL)
 			goto out_free_reg;
 		e->af = (uint8_t)af;
+		e->dead = false;
 		e->leaf.plen = p->plen;
 		memcpy(e->leaf.key, p->bytes, klen);
 		e->regs = n;
 		e->map = &t->m;
 		n->entry = e;
 		int ret = trie_insert_w(&in->trie[af], &e->leaf);
+		if (ret == LISPMS_EEXIST) {
+			/* inserted since the fast path looked: start over with it */
+			free(e);
+			free(n);
+			tmpl_put(in, t);
+			return register_locked(in, af, p, o, r, now_s, entry_lookup(in, af, p),
+					       sink);
+		}
 		if (ret != LISPMS_EOK) {
 			free(e);
 			free(n);
 			tmpl_put(in, t);
 			return ret;
 		}
+		if (host)
+			hidx_insert_w(&in->hidx[af], &e->leaf, (unsigned)klen);
 		t->refs++; /* as the entry's mapping */
 		reg_bind(in, n, s, now_s);
 		in->prefixes++;
@@ -917,19 +951,50 @@ int db_register(struct db *db, const struct eid_prefix *p, const struct db_reg_i
 		return db_withdraw(db, p, &o, sink);
 
 	uint32_t now_s = now_sec(now_ns);
-	if (try_refresh(db, af, p, &o, r, now_s)) {
+	struct db_entry *hint;
+	/* one read-side section across the mutex keeps the fast path's entry valid */
+	lrcu_read_lock();
+	if (try_refresh(db, af, p, &o, r, now_s, &hint)) {
+		lrcu_read_unlock();
 		counters_inc(LISPMS_M_DB_REG_REFRESHED);
 		return DB_REFRESHED;
 	}
+	int ret = LISPMS_ENOMEM;
 	struct db_iid *in = iid_get(db, p->iid, now_s);
 	if (in == NULL)
-		return LISPMS_ENOMEM;
+		goto out_unlock;
 	pthread_mutex_lock(&in->lock);
-	int ret = reclaim_reserve_w(&in->rc, RESERVE);
+	ret = reclaim_reserve_w(&in->rc, RESERVE);
 	if (ret == LISPMS_EOK)
-		ret = register_locked(in, af, p, &o, r, now_s, sink);
+		ret = register_locked(in, af, p, &o, r, now_s, hint, sink);
 	pthread_mutex_unlock(&in->lock);
+out_unlock:
+	lrcu_read_unlock();
 	return ret;
+}
+
+void db_register_batch(struct db *db, const struct eid_prefix *const ps[],
+		       const struct db_reg_info *const rs[], unsigned n, uint64_t now_ns,
+		       const struct db_sink *sink, int out[])
+{
+	for (unsigned base = 0; base < n; base += LISPMS_TRIE_BATCH) {
+		unsigned k = n - base < LISPMS_TRIE_BATCH ? n - base : LISPMS_TRIE_BATCH;
+		/* warm: the lookups walk the paths the registrations will take */
+		lrcu_read_lock();
+		struct db_iid *in = db_instance(db, ps[base]->iid);
+		if (in != NULL) {
+			const struct eid_prefix *same[LISPMS_TRIE_BATCH];
+			const struct db_mapping *m[LISPMS_TRIE_BATCH];
+			unsigned j = 0;
+			for (unsigned i = 0; i < k; i++)
+				if (ps[base + i]->iid == in->iid)
+					same[j++] = ps[base + i];
+			db_iid_lookup_batch(in, same, j, m);
+		}
+		lrcu_read_unlock();
+		for (unsigned i = 0; i < k; i++)
+			out[base + i] = db_register(db, ps[base + i], rs[base + i], now_ns, sink);
+	}
 }
 
 int db_withdraw(struct db *db, const struct eid_prefix *p, const struct db_owner *owner,
@@ -1089,7 +1154,11 @@ const struct db_mapping *db_iid_lookup(const struct db_iid *in, const struct eid
 	if (af < 0 || in == NULL)
 		return NULL;
 	const struct trie *t = &in->trie[af];
-	struct trie_leaf *l = trie_lookup_lpm(t, eid->bytes, eid->plen);
+	struct trie_leaf *l = NULL;
+	if (eid->plen == t->key_bits) /* a registered host is its own longest match */
+		l = hidx_lookup(lrcu_deref(in->hidx[af]), eid->bytes, t->key_len);
+	if (l == NULL)
+		l = trie_lookup_lpm(t, eid->bytes, eid->plen);
 	if (l == NULL)
 		return NULL;
 	const struct db_entry *e = caa_container_of(l, struct db_entry, leaf);
@@ -1097,12 +1166,49 @@ const struct db_mapping *db_iid_lookup(const struct db_iid *in, const struct eid
 	return lrcu_deref(e->map);
 }
 
+/* Up to HIDX_BATCH lookups of one family: host index first, then the trie. */
+static void lookup_group(const struct db_iid *in, int af, const uint8_t *const keys[],
+			 const unsigned plens[], unsigned k, struct trie_leaf *res[])
+{
+	const struct trie *t = &in->trie[af];
+	const uint8_t *hk[HIDX_BATCH], *tk[LISPMS_TRIE_BATCH];
+	unsigned hi[HIDX_BATCH], ti[LISPMS_TRIE_BATCH], tp[LISPMS_TRIE_BATCH];
+	struct trie_leaf *hr[HIDX_BATCH], *tr[LISPMS_TRIE_BATCH];
+	unsigned nh = 0, nt = 0;
+	for (unsigned j = 0; j < k; j++) {
+		if (plens[j] == t->key_bits) {
+			hk[nh] = keys[j];
+			hi[nh++] = j;
+		}
+	}
+	hidx_lookup_batch(lrcu_deref(in->hidx[af]), hk, nh, t->key_len, hr);
+	for (unsigned j = 0, h = 0; j <= k; j++) {
+		if (j < k) {
+			res[j] = NULL;
+			if (h < nh && hi[h] == j) {
+				res[j] = hr[h++];
+				if (res[j] != NULL)
+					continue;
+			}
+			tk[nt] = keys[j];
+			tp[nt] = plens[j];
+			ti[nt++] = j;
+		}
+		if (nt == LISPMS_TRIE_BATCH || (j == k && nt > 0)) {
+			trie_lookup_lpm_batch(t, tk, tp, nt, tr);
+			for (unsigned i = 0; i < nt; i++)
+				res[ti[i]] = tr[i];
+			nt = 0;
+		}
+	}
+}
+
 void db_iid_lookup_batch(const struct db_iid *in, const struct eid_prefix *const eids[], unsigned n,
 			 const struct db_mapping *out[])
 {
-	const uint8_t *keys[LISPMS_TRIE_BATCH];
-	unsigned plens[LISPMS_TRIE_BATCH], idx[LISPMS_TRIE_BATCH];
-	struct trie_leaf *res[LISPMS_TRIE_BATCH];
+	const uint8_t *keys[HIDX_BATCH];
+	unsigned plens[HIDX_BATCH], idx[HIDX_BATCH];
+	struct trie_leaf *res[HIDX_BATCH];
 	for (unsigned i = 0; i < n; i++)
 		out[i] = NULL;
 	if (in == NULL)
@@ -1115,8 +1221,8 @@ void db_iid_lookup_batch(const struct db_iid *in, const struct eid_prefix *const
 				plens[k] = eids[i]->plen;
 				idx[k++] = i;
 			}
-			if (k == LISPMS_TRIE_BATCH || (i == n && k > 0)) {
-				trie_lookup_lpm_batch(&in->trie[af], keys, plens, k, res);
+			if (k == HIDX_BATCH || (i == n && k > 0)) {
+				lookup_group(in, af, keys, plens, k, res);
 				for (unsigned j = 0; j < k; j++) {
 					if (res[j] == NULL)
 						continue;

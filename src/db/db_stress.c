@@ -165,6 +165,22 @@ static void *writer(void *arg)
 					 .nlocs = n,
 					 .ttl = 1,
 					 .flags = what == 7 || what == 8 ? DB_F_MERGE : 0 };
+		if (what == 9) {
+			/* a batch: this record and its parent's, same owner and generation */
+			const struct eid_prefix *parent = &prefixes[(p - prefixes) % NPARENT];
+			struct db_locator plocs[4];
+			for (unsigned i = 0; i < n; i++)
+				encode(&plocs[i], parent, owner, gen, i);
+			struct db_reg_info pr = r;
+			pr.locs = plocs;
+			const struct eid_prefix *ps[2] = { p, parent };
+			const struct db_reg_info *ris[2] = { &r, &pr };
+			int out[2];
+			db_register_batch(db, ps, ris, 2, now, &sink, out);
+			if (out[0] < 0 || out[1] < 0)
+				atomic_fetch_add(&bad, 1);
+			continue;
+		}
 		if (db_register(db, p, &r, now, &sink) < 0)
 			atomic_fetch_add(&bad, 1);
 	}
@@ -199,6 +215,34 @@ static void *reader(void *arg)
 				continue;
 			if (!mapping_ok(&matched, m))
 				atomic_fetch_add(&bad, 1);
+			ok++;
+		}
+		/* the batched form, checked the same way */
+		struct eid_prefix qs[16];
+		const struct eid_prefix *qp[16];
+		const struct db_mapping *ms[16];
+		for (int i = 0; i < 16; i++) {
+			qs[i] = prefixes[xrnd(&rs) % NPREFIX];
+			qs[i].plen = xrnd(&rs) % 2 ? 32 : qs[i].plen;
+			qp[i] = &qs[i];
+		}
+		db_iid_lookup_batch(db_instance(db, 77), qp, 16, ms);
+		for (int i = 0; i < 16; i++) {
+			if (ms[i] == NULL)
+				continue;
+			/* the locators name their prefix: it must cover the query */
+			struct eid_prefix owner_p = qs[i];
+			const uint8_t *b =
+			    ms[i]->locs->count ? ms[i]->locs->loc[0].addr.bytes : NULL;
+			if (b == NULL) {
+				atomic_fetch_add(&bad, 1);
+				continue;
+			}
+			memcpy(owner_p.bytes, b, 4);
+			owner_p.plen = b[4];
+			if (!eid_prefix_covers(&owner_p, &qs[i]) || !mapping_ok(&owner_p, ms[i]))
+				atomic_fetch_add(&bad, 1);
+			n++;
 			ok++;
 		}
 		struct eid_prefix w = prefixes[xrnd(&rs) % NPARENT];

@@ -431,6 +431,38 @@ Test(db, walks_cover_the_five_refresh_scopes)
 	lrcu_read_unlock();
 }
 
+Test(db, batch_registration_matches_one_by_one)
+{
+	init_locs();
+	reg("[4] 10.0.0.2/32", xtr(1), locs_a, 1, 0, T0);
+	reg("[4] 10.0.0.3/32", xtr(1), locs_a, 1, 0, T0);
+	struct eid_prefix p[5] = { pfx("[4] 10.0.0.1/32"), pfx("[4] 10.0.0.2/32"),
+				   pfx("[4] 10.0.0.3/32"), pfx("[5] 10.0.0.4/32"),
+				   pfx("[4] 10.0.0.9/32") };
+	struct db_reg_info same = {
+		.owner = xtr(1), .locs = locs_a, .nlocs = 1, .ttl = 1440, .site = &sink
+	};
+	struct db_reg_info other = same, gone = same, bad = same;
+	other.locs = locs_b;
+	other.nlocs = 2;
+	gone.ttl = 0;
+	bad.nlocs = LISPMS_DB_MAX_LOCATORS + 1;
+	const struct eid_prefix *ps[6] = { &p[0], &p[1], &p[2], &p[3], &p[4], &p[4] };
+	const struct db_reg_info *rs[6] = { &same, &same, &other, &same, &bad, &gone };
+	int out[6];
+	db_register_batch(db, ps, rs, 6, T0 + S(10), &sink, out);
+	cr_assert_eq(out[0], DB_STORED, "new prefix");
+	cr_assert_eq(out[1], DB_REFRESHED, "identical");
+	cr_assert_eq(out[2], DB_STORED, "changed locators");
+	cr_assert_eq(out[3], DB_STORED, "other instance in the same batch");
+	cr_assert_eq(out[4], LISPMS_ETOOMANY);
+	cr_assert_eq(out[5], LISPMS_ENOENT, "withdrawing what was never stored");
+	lrcu_read_lock();
+	cr_assert_eq(lpm("[4] 10.0.0.3", NULL)->locs->count, 2);
+	cr_assert_not_null(lpm("[5] 10.0.0.4", NULL));
+	lrcu_read_unlock();
+}
+
 Test(db, rejects_bad_input)
 {
 	init_locs();
