@@ -39,7 +39,7 @@ static uint16_t ms_port;
 static char conf_path[64], log_path[64], pcap_path[64];
 static struct pcap cap;
 static struct auth_ctx *actx;
-static struct auth_key alpha1, alpha2, beta7, alpha_wrong;
+static struct auth_key alpha1, alpha2, beta7, alpha_wrong, gamma3;
 static uint8_t abuf_mem[1 << 20];
 static struct arena ar;
 static unsigned captured;
@@ -138,7 +138,13 @@ static const char *config_text =
     "      - {id: 7, algorithm: hmac-sha-256-128, secret: \"beta-key\"}\n"
     "    eid-prefixes: [\"[1000] 10.2.0.0/16\"]\n"
     "    accept-more-specifics: false\n"
-    "    proxy-reply: true\n";
+    "    proxy-reply: true\n"
+    "  - name: gamma\n"
+    "    keys:\n"
+    "      - {id: 3, algorithm: hmac-sha-256-128, secret: \"gamma-key\"}\n"
+    "    eid-prefixes: [\"[1000] 10.3.128.0/17\"]\n"
+    "    accept-more-specifics: true\n"
+    "    merge: true\n";
 
 static int write_file(const char *path, const char *text)
 {
@@ -529,7 +535,7 @@ static void requests(int itr)
 	n = recv_one(itr, rep, sizeof(rep), 1500, NULL);
 	ok = reply_decode(rep, n, &mr);
 	tap_ok(ok && mr.records[0].ttl == 15 && mr.records[0].act == LISP_ACT_NATIVE_FORWARD &&
-		   record_is(&mr.records[0], "[1000] 10.3.0.0/16"),
+		   record_is(&mr.records[0], "[1000] 10.3.0.0/17"),
 	       "unknown: negative, TTL 15, largest prefix no configured prefix overlaps");
 
 	len = build_request("[77] 10.3.0.1", "127.0.0.21", 0xa6, false, 0, msg, sizeof(msg));
@@ -611,6 +617,45 @@ static void mobility(void)
 	       "after the Map-Notify-Ack the retransmissions stop");
 	close(a);
 	close(b);
+}
+
+static void merge(void)
+{
+	static const uint8_t xa[16] = { 0xa }, xb[16] = { 0xb };
+	int a = client("127.0.0.61", 0), b = client("127.0.0.62", 0);
+	struct reg r = { .flags = LISP_MREG_M | LISP_MREG_a,
+			 .nonce = 0x5001,
+			 .key = &gamma3,
+			 .eids = { "[1000] 10.3.200.0/24" },
+			 .rloc = "127.0.0.61",
+			 .xtr_id = xa };
+	tap_ok(register_ok(a, &r, false, NULL) == 1, "merge: ETR A registers with a and I set");
+	r.nonce = 0x5002;
+	r.rloc = "127.0.0.62";
+	r.xtr_id = xb;
+	tap_ok(register_ok(b, &r, false, NULL) == 1, "merge: ETR B registers the same prefix");
+	uint8_t rep[2048];
+	struct lisp_map_notify mn;
+	ssize_t n = recv_one(a, rep, sizeof(rep), 2000, NULL);
+	bool ok = n > 0 && notify_ok(rep, (size_t)n, &gamma3, &mn) && mn.nrecords == 1;
+	tap_ok(ok && mn.records[0].nlocs == 2, "ETR A is told the merged set (%u locators, D13)",
+	       ok ? mn.records[0].nlocs : 0);
+	close(a);
+	close(b);
+	/* an IPv6 ITR gets its Map-Reply over IPv6 */
+	int itr6 = client("::1", 0);
+	struct sockaddr_storage sa;
+	socklen_t sl = sizeof(sa);
+	getsockname(itr6, (struct sockaddr *)&sa, &sl);
+	uint8_t msg[512];
+	size_t len =
+	    build_request("[1000] 10.2.9.9", "::1", 0xd1, true, saddr_port(&sa), msg, sizeof(msg));
+	send_ms(itr6, msg, len, true);
+	n = recv_one(itr6, rep, sizeof(rep), 1500, NULL);
+	struct lisp_map_reply mr;
+	tap_ok(reply_decode(rep, n, &mr) && mr.nonce == 0xd1 && mr.records[0].nlocs == 1,
+	       "an IPv6 ITR-RLOC gets its Map-Reply over IPv6");
+	close(itr6);
 }
 
 static void expiry(int itr)
@@ -751,19 +796,20 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	daemon_path = argv[1];
-	tap_plan(45);
+	tap_plan(49);
 	actx = auth_ctx_new();
 	ar = (struct arena){ .base = abuf_mem, .size = sizeof(abuf_mem) };
 	auth_key_init(&alpha1, 1, LISP_ALG_HMAC_SHA256, "alpha-256", 9);
 	auth_key_init(&alpha2, 2, LISP_ALG_HMAC_SHA1, "alpha-sha1", 10);
 	auth_key_init(&alpha_wrong, 1, LISP_ALG_HMAC_SHA256, "not-it", 6);
 	auth_key_init(&beta7, 7, LISP_ALG_HMAC_SHA256, "beta-key", 8);
+	auth_key_init(&gamma3, 3, LISP_ALG_HMAC_SHA256, "gamma-key", 9);
 
 	ms_port = free_port();
 	snprintf(conf_path, sizeof(conf_path), "/tmp/lispms-it-%u.yaml", ms_port);
 	snprintf(log_path, sizeof(log_path), "/tmp/lispms-it-%u.log", ms_port);
 	snprintf(pcap_path, sizeof(pcap_path), "/tmp/lispms-it-%u.pcap", ms_port);
-	char text[4096];
+	char text[8192];
 	snprintf(text, sizeof(text), config_text, ms_port, ms_port);
 	write_file(conf_path, text);
 	pcap_open(&cap, pcap_path);
@@ -792,6 +838,7 @@ int main(int argc, char **argv)
 	registrations(etr, etr6);
 	requests(itr);
 	mobility();
+	merge();
 	expiry(itr);
 	storm(itr);
 	startup_failures();
