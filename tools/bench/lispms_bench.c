@@ -261,6 +261,7 @@ struct lisp_arg {
 	unsigned etrs;
 	unsigned eids_per_etr;
 	uint32_t iid;
+	unsigned threads; /* load threads: seq * threads + thread enumerates every EID */
 	struct auth_key key;
 	struct auth_ctx *auth[64]; /* one per load thread */
 };
@@ -285,7 +286,7 @@ static size_t register_build(void *arg, unsigned thread, uint64_t seq, uint64_t 
 	struct lisp_arg *a = arg;
 	(void)src;
 	uint64_t n = (uint64_t)a->etrs * a->eids_per_etr;
-	uint64_t i = (seq * 64 + thread) % n; /* threads interleave over the EID space */
+	uint64_t i = (seq * a->threads + thread) % n; /* every EID once per pass */
 	unsigned etr = (unsigned)(i / a->eids_per_etr);
 	struct eid_prefix p;
 	bench_eid(a, i, &p);
@@ -320,7 +321,9 @@ static size_t request_build(void *arg, unsigned thread, uint64_t seq, uint64_t t
 	struct lisp_arg *a = arg;
 	uint64_t n = (uint64_t)a->etrs * a->eids_per_etr;
 	struct eid_prefix p;
-	bench_eid(a, (seq * 7919 + thread) % n, &p);
+	/* a prime stride scatters the requests over the table (a permutation
+	 * unless n is a multiple of 7919) */
+	bench_eid(a, (seq * a->threads + thread) * 7919 % n, &p);
 	struct lisp_addr itr = { .afi =
 				     src->ss_family == AF_INET6 ? LISP_AFI_IPV6 : LISP_AFI_IPV4 };
 	if (src->ss_family == AF_INET6)
@@ -351,12 +354,18 @@ static size_t request_build(void *arg, unsigned thread, uint64_t seq, uint64_t t
 	return len;
 }
 
-/* Replies carry the request's nonce in bytes 4..11 (Map-Notify, Map-Reply). */
+/*
+ * Replies carry the request's nonce in bytes 4..11 (Map-Notify, Map-Reply).
+ * A Map-Reply counts only when positive (its first record has locators,
+ * byte 16): a negative reply means the EID was not registered.
+ */
 static bool lisp_token(void *arg, const uint8_t *reply, size_t len, uint64_t *token)
 {
 	(void)arg;
 	int type = msg_type(reply, len);
 	if (len < 12 || (type != LISP_MSG_MAP_NOTIFY && type != LISP_MSG_MAP_REPLY))
+		return false;
+	if (type == LISP_MSG_MAP_REPLY && (len < 17 || reply[16] == 0))
 		return false;
 	uint64_t v = 0;
 	for (int i = 4; i < 12; i++)
@@ -401,6 +410,7 @@ static int cmd_lisp(int argc, char **argv, bool reg)
 	size_t size = 0;
 	if (load_options(argc, argv, &lc, &json, &size) < 0)
 		return 2;
+	la.threads = lc.threads ? lc.threads : 1;
 	for (unsigned t = 0; t < 64; t++)
 		la.auth[t] = auth_ctx_new();
 	lc.build = reg ? register_build : request_build;
