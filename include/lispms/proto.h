@@ -149,7 +149,10 @@ void afi_encode(struct wire *w, const struct afi_addr *a);
 size_t afi_encoded_len(const struct afi_addr *a);
 bool afi_equal(const struct afi_addr *a, const struct afi_addr *b);
 /* Longest prefix the address can carry in bits (0 for AFI 0; 255 when unbounded). */
-unsigned afi_max_plen(const struct afi_addr *a);
+static inline unsigned afi_max_plen(const struct afi_addr *a)
+{
+	return a->kind == AFI_OPAQUE ? 255 : lisp_afi_bits(a->afi);
+}
 
 /* The EID prefix of a wire address and a mask-len (D16: plain AFI = instance 0, plain = 1). */
 int afi_to_eid(const struct afi_addr *a, uint8_t plen, struct eid_prefix *out);
