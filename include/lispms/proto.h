@@ -13,7 +13,8 @@
  * into the input buffer, which must outlive the decoded struct. Encoders write
  * into a caller's buffer. Every reserved bit a decoder sees is kept, so
  * encode(decode(x)) == x for every message but the ECM (whose inner IP and UDP
- * checksums are recomputed and IPv4 options dropped).
+ * checksums are recomputed and IPv4 options dropped) and a Map-Notify with
+ * bits 4/5 set (accepted when received, refused by the encoder).
  *
  * Threads: pure functions; a struct auth_ctx belongs to one thread, a struct
  * auth_key is read-only after auth_key_init() and may be shared.
@@ -188,6 +189,8 @@ struct lisp_record {
 	struct lisp_locator *locs;
 };
 
+/* One record at the cursor; *out is written only on success, the arena is not
+ * rolled back (the message decoders do that). */
 void record_decode(struct wire *w, struct arena *a, struct lisp_record *out);
 void record_encode(struct wire *w, const struct lisp_record *r);
 /* The record's EID as a prefix (LISPMS_EAFI for opaque or AFI-0 EIDs). */
