@@ -257,6 +257,8 @@ int auth_verify(struct auth_ctx *c, const struct auth_key *keys, size_t nkeys, c
 {
 	if (a->alg_id == LISP_ALG_NONE)
 		return LISPMS_EAUTH;
+	if (a->alg_id != LISP_ALG_HMAC_SHA1 && a->alg_id != LISP_ALG_HMAC_SHA256)
+		return LISPMS_ENOKEY; /* no key can have it, whatever the caller's array holds */
 	if (!auth_len_ok(a->alg_id, a->len))
 		return LISPMS_EAUTHLEN;
 	const struct auth_key *k = NULL;
