@@ -13,7 +13,8 @@
  * into the input buffer, which must outlive the decoded struct. Encoders write
  * into a caller's buffer. Every reserved bit a decoder sees is kept, so
  * encode(decode(x)) == x for every message but the ECM (whose inner IP and UDP
- * checksums are recomputed and IPv4 options dropped).
+ * checksums are recomputed and IPv4 options dropped) and a Map-Notify with
+ * bits 4/5 set (accepted when received, refused by the encoder).
  *
  * Threads: pure functions; a struct auth_ctx belongs to one thread, a struct
  * auth_key is read-only after auth_key_init() and may be shared.
@@ -149,7 +150,10 @@ void afi_encode(struct wire *w, const struct afi_addr *a);
 size_t afi_encoded_len(const struct afi_addr *a);
 bool afi_equal(const struct afi_addr *a, const struct afi_addr *b);
 /* Longest prefix the address can carry in bits (0 for AFI 0; 255 when unbounded). */
-unsigned afi_max_plen(const struct afi_addr *a);
+static inline unsigned afi_max_plen(const struct afi_addr *a)
+{
+	return a->kind == AFI_OPAQUE ? 255 : lisp_afi_bits(a->afi);
+}
 
 /* The EID prefix of a wire address and a mask-len (D16: plain AFI = instance 0, plain = 1). */
 int afi_to_eid(const struct afi_addr *a, uint8_t plen, struct eid_prefix *out);
@@ -185,6 +189,8 @@ struct lisp_record {
 	struct lisp_locator *locs;
 };
 
+/* One record at the cursor; *out is written only on success, the arena is not
+ * rolled back (the message decoders do that). */
 void record_decode(struct wire *w, struct arena *a, struct lisp_record *out);
 void record_encode(struct wire *w, const struct lisp_record *r);
 /* The record's EID as a prefix (LISPMS_EAFI for opaque or AFI-0 EIDs). */

@@ -9,6 +9,8 @@
 #include <lispms/err.h>
 #include <lispms/proto.h>
 
+#include "codec.h"
+
 #define LCAF_HDR_LEN 6 /* Rsvd1, Flags, Type, Rsvd2, Length */
 #define IID_BODY_MIN 6 /* Instance ID + inner AFI */
 
@@ -48,7 +50,7 @@ static void lcaf_decode(struct wire *w, struct afi_addr *out)
 		out->iid_mlen = hdr[3];
 		out->iid = wire_read_u32(&body);
 		out->afi = wire_read_u16(&body);
-		wire_read_bytes(&body, out->bytes, lisp_afi_len(inner));
+		addr_copy(out->bytes, body.pos, lisp_afi_len(inner)); /* length checked above */
 		return;
 	}
 	if (hdr[2] == LISP_LCAF_IID) {
@@ -62,22 +64,29 @@ opaque:
 	out->opaque_len = (uint32_t)(LCAF_HDR_LEN + body_len);
 }
 
-void afi_decode(struct wire *w, struct afi_addr *out)
+void afi_decode_into(struct wire *w, struct afi_addr *dst)
 {
-	struct afi_addr a;
-	memset(&a, 0, sizeof(a));
+	memset(dst, 0, sizeof(*dst));
 	uint16_t afi = wire_read_u16(w);
 	if (!wire_ok(w))
 		return;
 	if (afi == LISP_AFI_LCAF) {
-		lcaf_decode(w, &a);
+		lcaf_decode(w, dst);
 	} else if (afi_is_plain(afi)) {
-		a.kind = AFI_PLAIN;
-		a.afi = afi;
-		wire_read_bytes(w, a.bytes, lisp_afi_len(afi));
+		dst->kind = AFI_PLAIN;
+		dst->afi = afi;
+		const uint8_t *p = wire_take(w, lisp_afi_len(afi));
+		if (p != NULL)
+			addr_copy(dst->bytes, p, lisp_afi_len(afi));
 	} else {
 		wire_fail(w, LISPMS_EAFI);
 	}
+}
+
+void afi_decode(struct wire *w, struct afi_addr *out)
+{
+	struct afi_addr a;
+	afi_decode_into(w, &a);
 	if (wire_ok(w))
 		*out = a;
 }
@@ -147,13 +156,6 @@ bool afi_equal(const struct afi_addr *a, const struct afi_addr *b)
 	default:
 		return false;
 	}
-}
-
-unsigned afi_max_plen(const struct afi_addr *a)
-{
-	if (a->kind == AFI_OPAQUE)
-		return 255;
-	return lisp_afi_bits(a->afi);
 }
 
 int afi_to_eid(const struct afi_addr *a, uint8_t plen, struct eid_prefix *out)

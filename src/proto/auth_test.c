@@ -183,6 +183,13 @@ Test(auth, rules_of_d9)
 	a.rfc_end = (uint32_t)len;
 	cr_assert_eq(auth_verify(ctx, &k, 1, pkt, len, &a), LISPMS_EAUTH);
 
+	/* a hand-made key with an unknown algorithm never matches */
+	struct auth_key odd = k;
+	odd.alg_id = 9;
+	a = m.auth;
+	a.alg_id = 9;
+	cr_assert_eq(auth_verify(ctx, &odd, 1, pkt, len, &a), LISPMS_ENOKEY);
+
 	cr_assert_eq(auth_key_init(&k, 1, LISP_ALG_NONE, "x", 1), LISPMS_EINVAL);
 	cr_assert_eq(auth_key_init(&k, 1, 3, "x", 1), LISPMS_EINVAL);
 	cr_assert(auth_len_ok(LISP_ALG_HMAC_SHA1, 12) && auth_len_ok(LISP_ALG_HMAC_SHA1, 20));

@@ -9,6 +9,8 @@
 #include <lispms/err.h>
 #include <lispms/proto.h>
 
+#include "codec.h"
+
 #define IPV4_HDR_LEN	20
 #define IPV6_HDR_LEN	40
 #define UDP_HDR_LEN	8
@@ -35,51 +37,52 @@ static uint16_t csum_fold(uint32_t sum)
 int ecm_decode(const uint8_t *buf, size_t len, struct lisp_ecm *out)
 {
 	struct wire w = wire_init_ro(buf, len);
-	struct lisp_ecm e;
-	memset(&e, 0, sizeof(e));
-
 	uint32_t w0 = wire_read_u32(&w);
 	if (wire_ok(&w) && w0 >> 28 != LISP_MSG_ECM)
 		return LISPMS_ETYPE;
-	e.flags = w0 & LISP_ECM_FLAGS;
 	if (!wire_need(&w, 1, LISPMS_ETRUNC))
 		return w.error;
 
+	/* fields stay in scalars and go to *out once everything checked out */
+	unsigned version = w.pos[0] >> 4, alen;
+	uint8_t tos, ttl, df = 0;
+	uint16_t ip_id = 0;
+	uint32_t flow = 0;
+	const uint8_t *src, *dst;
 	size_t payload; /* what the IP header says follows it */
-	e.ip_version = w.pos[0] >> 4;
-	if (e.ip_version == 4) {
+	if (version == 4) {
 		unsigned ihl = (wire_read_u8(&w) & 0x0f) * 4u;
-		e.tos = wire_read_u8(&w);
+		tos = wire_read_u8(&w);
 		uint16_t total = wire_read_u16(&w);
-		e.ip_id = wire_read_u16(&w);
+		ip_id = wire_read_u16(&w);
 		uint16_t frag = wire_read_u16(&w);
-		e.ttl = wire_read_u8(&w);
+		ttl = wire_read_u8(&w);
 		uint8_t proto = wire_read_u8(&w);
 		wire_skip(&w, 2); /* header checksum: recomputed on encode */
-		e.src.afi = e.dst.afi = LISP_AFI_IPV4;
-		wire_read_bytes(&w, e.src.bytes, 4);
-		wire_read_bytes(&w, e.dst.bytes, 4);
+		alen = 4;
+		src = wire_take(&w, alen);
+		dst = wire_take(&w, alen);
 		if (!wire_ok(&w))
 			return w.error;
 		if (ihl < IPV4_HDR_LEN || proto != IPPROTO_UDP_NUM || (frag & IPV4_FRAG_BITS) != 0)
 			return LISPMS_EMALFORMED;
-		e.ip_df = (frag & IPV4_DF) != 0;
+		df = (frag & IPV4_DF) != 0;
 		wire_skip(&w, ihl - IPV4_HDR_LEN); /* options are not kept */
 		if (!wire_ok(&w))
 			return w.error;
 		if (total < ihl + UDP_HDR_LEN)
 			return LISPMS_ELENGTH;
 		payload = total - ihl;
-	} else if (e.ip_version == 6) {
+	} else if (version == 6) {
 		uint32_t x = wire_read_u32(&w);
-		e.tos = (uint8_t)(x >> 20);
-		e.flow_label = x & 0xfffff;
+		tos = (uint8_t)(x >> 20);
+		flow = x & 0xfffff;
 		payload = wire_read_u16(&w);
 		uint8_t next = wire_read_u8(&w);
-		e.ttl = wire_read_u8(&w);
-		e.src.afi = e.dst.afi = LISP_AFI_IPV6;
-		wire_read_bytes(&w, e.src.bytes, 16);
-		wire_read_bytes(&w, e.dst.bytes, 16);
+		ttl = wire_read_u8(&w);
+		alen = 16;
+		src = wire_take(&w, alen);
+		dst = wire_take(&w, alen);
 		if (!wire_ok(&w))
 			return w.error;
 		if (next != IPPROTO_UDP_NUM) /* extension headers are not supported */
@@ -92,17 +95,30 @@ int ecm_decode(const uint8_t *buf, size_t len, struct lisp_ecm *out)
 	if (payload < wire_avail(&w))
 		return LISPMS_ELENGTH;
 
-	e.sport = wire_read_u16(&w);
-	e.dport = wire_read_u16(&w);
+	uint16_t sport = wire_read_u16(&w);
+	uint16_t dport = wire_read_u16(&w);
 	uint16_t ulen = wire_read_u16(&w);
 	wire_skip(&w, 2); /* UDP checksum: recomputed on encode */
 	if (!wire_ok(&w))
 		return w.error;
 	if (ulen != payload)
 		return LISPMS_ELENGTH;
-	e.inner = w.pos;
-	e.inner_len = ulen - UDP_HDR_LEN;
-	*out = e;
+
+	memset(out, 0, sizeof(*out));
+	out->flags = w0 & LISP_ECM_FLAGS;
+	out->ip_version = (uint8_t)version;
+	out->tos = tos;
+	out->ttl = ttl;
+	out->ip_df = df;
+	out->ip_id = ip_id;
+	out->flow_label = flow;
+	out->src.afi = out->dst.afi = version == 4 ? LISP_AFI_IPV4 : LISP_AFI_IPV6;
+	addr_copy(out->src.bytes, src, alen);
+	addr_copy(out->dst.bytes, dst, alen);
+	out->sport = sport;
+	out->dport = dport;
+	out->inner = w.pos;
+	out->inner_len = ulen - UDP_HDR_LEN;
 	return LISPMS_EOK;
 }
 

@@ -11,24 +11,29 @@ int map_notify_decode(const uint8_t *buf, size_t len, struct arena *a, struct li
 {
 	struct wire w = wire_init_ro(buf, len);
 	size_t mark = arena_mark(a);
-	struct lisp_map_notify m;
-	memset(&m, 0, sizeof(m));
 
-	uint32_t w0 = wire_read_u32(&w);
-	m.type = (uint8_t)(w0 >> 28);
-	if (wire_ok(&w) && m.type != LISP_MSG_MAP_NOTIFY && m.type != LISP_MSG_MAP_NOTIFY_ACK)
-		wire_fail(&w, LISPMS_ETYPE);
-	m.flags = w0 & LISP_MNOT_FLAGS;
-	m.nrecords = w0 & 0xff;
-	m.nonce = wire_read_u64(&w);
-	auth_field_decode(&w, &m.auth);
-	record_decode_n(&w, a, m.nrecords, &m.records);
-	m.auth.rfc_end = (uint32_t)wire_offset(&w);
-
+	if (len > 0 && buf[0] >> 4 != LISP_MSG_MAP_NOTIFY && buf[0] >> 4 != LISP_MSG_MAP_NOTIFY_ACK)
+		return LISPMS_ETYPE;
+	uint64_t nonce;
+	uint32_t w0 = codec_header(&w, &nonce);
+	uint8_t type = (uint8_t)(w0 >> 28);
+	struct lisp_auth auth;
+	auth_field_read(&w, &auth);
+	unsigned nrecords = w0 & 0xff;
+	struct lisp_record *records = record_decode_n(&w, a, nrecords);
+	uint32_t rfc_end = (uint32_t)wire_offset(&w);
 	int ret = codec_finish(&w, a, mark);
-	if (ret == LISPMS_EOK)
-		*out = m;
-	return ret;
+	if (ret != LISPMS_EOK)
+		return ret;
+
+	out->type = type;
+	out->flags = w0 & LISP_MNOT_FLAGS;
+	out->nonce = nonce;
+	out->auth = auth;
+	out->auth.rfc_end = rfc_end;
+	out->nrecords = (uint16_t)nrecords;
+	out->records = records;
+	return LISPMS_EOK;
 }
 
 int map_notify_encode(const struct lisp_map_notify *m, uint8_t *buf, size_t cap, size_t *len)

@@ -11,21 +11,22 @@ int map_reply_decode(const uint8_t *buf, size_t len, struct arena *a, struct lis
 {
 	struct wire w = wire_init_ro(buf, len);
 	size_t mark = arena_mark(a);
-	struct lisp_map_reply m;
-	memset(&m, 0, sizeof(m));
 
-	uint32_t w0 = wire_read_u32(&w);
-	if (wire_ok(&w) && w0 >> 28 != LISP_MSG_MAP_REPLY)
-		wire_fail(&w, LISPMS_ETYPE);
-	m.flags = w0 & LISP_MREP_FLAGS;
-	m.nrecords = w0 & 0xff;
-	m.nonce = wire_read_u64(&w);
-	record_decode_n(&w, a, m.nrecords, &m.records);
-
+	if (len > 0 && buf[0] >> 4 != LISP_MSG_MAP_REPLY)
+		return LISPMS_ETYPE;
+	uint64_t nonce;
+	uint32_t w0 = codec_header(&w, &nonce);
+	unsigned nrecords = w0 & 0xff;
+	struct lisp_record *records = record_decode_n(&w, a, nrecords);
 	int ret = codec_finish(&w, a, mark);
-	if (ret == LISPMS_EOK)
-		*out = m;
-	return ret;
+	if (ret != LISPMS_EOK)
+		return ret;
+
+	out->flags = w0 & LISP_MREP_FLAGS;
+	out->nonce = nonce;
+	out->nrecords = (uint16_t)nrecords;
+	out->records = records;
+	return LISPMS_EOK;
 }
 
 int map_reply_encode(const struct lisp_map_reply *m, uint8_t *buf, size_t cap, size_t *len)

@@ -12,41 +12,56 @@ int map_request_decode(const uint8_t *buf, size_t len, struct arena *a,
 {
 	struct wire w = wire_init_ro(buf, len);
 	size_t mark = arena_mark(a);
-	struct lisp_map_request m;
-	memset(&m, 0, sizeof(m));
 
-	uint32_t w0 = wire_read_u32(&w);
-	if (wire_ok(&w) && w0 >> 28 != LISP_MSG_MAP_REQUEST)
-		wire_fail(&w, LISPMS_ETYPE);
-	m.flags = w0 & LISP_MREQ_FLAGS;
-	m.nitr = (uint16_t)(((w0 >> 8) & 0x1f) + 1);
-	m.nrecords = w0 & 0xff;
-	if (wire_ok(&w) && m.nrecords == 0)
+	if (len > 0 && buf[0] >> 4 != LISP_MSG_MAP_REQUEST)
+		return LISPMS_ETYPE;
+	uint64_t nonce;
+	uint32_t w0 = codec_header(&w, &nonce);
+	unsigned nitr = ((w0 >> 8) & 0x1f) + 1;
+	unsigned nrecords = w0 & 0xff;
+	if (wire_ok(&w) && nrecords == 0)
 		wire_fail(&w, LISPMS_EMALFORMED);
-	m.nonce = wire_read_u64(&w);
-	afi_decode(&w, &m.source_eid);
+	/* the source EID and the Map-Reply record are staged in the arena too */
+	struct afi_addr *source = codec_array(&w, a, 1, sizeof(*source), ITR_RLOC_MIN_LEN);
+	if (source != NULL)
+		afi_decode_into(&w, source);
 
-	m.itr_rlocs = codec_array(&w, a, m.nitr, sizeof(*m.itr_rlocs), ITR_RLOC_MIN_LEN);
-	for (unsigned i = 0; i < m.nitr && wire_ok(&w); i++)
-		afi_decode(&w, &m.itr_rlocs[i]);
+	struct afi_addr *itrs = codec_array(&w, a, nitr, sizeof(*itrs), ITR_RLOC_MIN_LEN);
+	for (unsigned i = 0; i < nitr && wire_ok(&w); i++)
+		afi_decode_into(&w, &itrs[i]);
 
-	m.records = codec_array(&w, a, m.nrecords, sizeof(*m.records), REQ_RECORD_MIN_LEN);
-	for (unsigned i = 0; i < m.nrecords && wire_ok(&w); i++) {
-		struct lisp_request_record *r = &m.records[i];
+	struct lisp_request_record *recs =
+	    codec_array(&w, a, nrecords, sizeof(*recs), REQ_RECORD_MIN_LEN);
+	for (unsigned i = 0; i < nrecords && wire_ok(&w); i++) {
+		struct lisp_request_record *r = &recs[i];
 		r->reserved = wire_read_u8(&w);
 		r->eid_plen = wire_read_u8(&w);
-		memset(&r->eid, 0, sizeof(r->eid));
-		afi_decode(&w, &r->eid);
+		afi_decode_into(&w, &r->eid);
 		if (wire_ok(&w) && r->eid_plen > afi_max_plen(&r->eid))
 			wire_fail(&w, LISPMS_EMALFORMED);
 	}
-	if (m.flags & LISP_MREQ_M)
-		record_decode(&w, a, &m.map_reply);
-
+	struct lisp_record *reply = NULL;
+	if (w0 & LISP_MREQ_M) {
+		reply = codec_array(&w, a, 1, sizeof(*reply), RECORD_MIN_LEN);
+		if (reply != NULL)
+			record_decode_into(&w, a, reply);
+	}
 	int ret = codec_finish(&w, a, mark);
-	if (ret == LISPMS_EOK)
-		*out = m;
-	return ret;
+	if (ret != LISPMS_EOK)
+		return ret;
+
+	out->flags = w0 & LISP_MREQ_FLAGS;
+	out->nonce = nonce;
+	out->source_eid = *source;
+	out->nitr = (uint16_t)nitr;
+	out->itr_rlocs = itrs;
+	out->nrecords = (uint16_t)nrecords;
+	out->records = recs;
+	if (reply != NULL)
+		out->map_reply = *reply;
+	else
+		memset(&out->map_reply, 0, sizeof(out->map_reply));
+	return LISPMS_EOK;
 }
 
 int map_request_encode(const struct lisp_map_request *m, uint8_t *buf, size_t cap, size_t *len)

@@ -7,74 +7,58 @@
 
 #include "codec.h"
 
-void *codec_array(struct wire *w, struct arena *a, unsigned n, size_t size, size_t min)
+static void locator_decode_into(struct wire *w, struct lisp_locator *dst)
 {
-	if (!wire_ok(w) || n == 0)
-		return NULL;
-	if ((size_t)n * min > wire_avail(w)) {
-		wire_fail(w, LISPMS_ETOOMANY);
-		return NULL;
-	}
-	void *p = arena_alloc(a, (size_t)n * size);
+	const uint8_t *p = wire_take(w, 6);
 	if (p == NULL)
-		wire_fail(w, LISPMS_ENOMEM);
-	return p;
+		return;
+	dst->priority = p[0];
+	dst->weight = p[1];
+	dst->mpriority = p[2];
+	dst->mweight = p[3];
+	dst->flags = wire_get_u16(p + 4);
+	afi_decode_into(w, &dst->addr);
 }
 
-int codec_finish(struct wire *w, struct arena *a, size_t mark)
+void record_decode_into(struct wire *w, struct arena *a, struct lisp_record *dst)
 {
-	if (wire_ok(w) && wire_avail(w) != 0)
+	const uint8_t *p = wire_take(w, 10); /* fixed part up to the EID's AFI */
+	if (p == NULL)
+		return;
+	dst->ttl = wire_get_u32(p);
+	unsigned nlocs = p[4];
+	dst->nlocs = (uint16_t)nlocs;
+	dst->eid_plen = p[5];
+	uint16_t x = wire_get_u16(p + 6);
+	dst->act = (uint8_t)(x >> 13);
+	dst->a = (x >> 12) & 1;
+	dst->reserved = x & 0x0fff;
+	x = wire_get_u16(p + 8);
+	dst->rsvd = (uint8_t)(x >> 12);
+	dst->version = x & 0x0fff;
+	afi_decode_into(w, &dst->eid);
+	if (wire_ok(w) && dst->eid_plen > afi_max_plen(&dst->eid))
 		wire_fail(w, LISPMS_EMALFORMED);
-	if (!wire_ok(w))
-		arena_rewind(a, mark);
-	return w->error;
-}
-
-static void locator_decode(struct wire *w, struct lisp_locator *out)
-{
-	struct lisp_locator l;
-	memset(&l, 0, sizeof(l));
-	l.priority = wire_read_u8(w);
-	l.weight = wire_read_u8(w);
-	l.mpriority = wire_read_u8(w);
-	l.mweight = wire_read_u8(w);
-	l.flags = wire_read_u16(w);
-	afi_decode(w, &l.addr);
-	if (wire_ok(w))
-		*out = l;
+	struct lisp_locator *locs = codec_array(w, a, nlocs, sizeof(*locs), LOCATOR_MIN_LEN);
+	dst->locs = locs;
+	for (unsigned i = 0; i < nlocs && wire_ok(w); i++)
+		locator_decode_into(w, &locs[i]);
 }
 
 void record_decode(struct wire *w, struct arena *a, struct lisp_record *out)
 {
 	struct lisp_record r;
-	memset(&r, 0, sizeof(r));
-	r.ttl = wire_read_u32(w);
-	r.nlocs = wire_read_u8(w);
-	r.eid_plen = wire_read_u8(w);
-	uint16_t x = wire_read_u16(w);
-	r.act = (uint8_t)(x >> 13);
-	r.a = (x >> 12) & 1;
-	r.reserved = x & 0x0fff;
-	x = wire_read_u16(w);
-	r.rsvd = (uint8_t)(x >> 12);
-	r.version = x & 0x0fff;
-	afi_decode(w, &r.eid);
-	if (wire_ok(w) && r.eid_plen > afi_max_plen(&r.eid))
-		wire_fail(w, LISPMS_EMALFORMED);
-	r.locs = codec_array(w, a, r.nlocs, sizeof(*r.locs), LOCATOR_MIN_LEN);
-	for (unsigned i = 0; i < r.nlocs && wire_ok(w); i++)
-		locator_decode(w, &r.locs[i]);
+	record_decode_into(w, a, &r);
 	if (wire_ok(w))
 		*out = r;
 }
 
-void record_decode_n(struct wire *w, struct arena *a, unsigned n, struct lisp_record **out)
+struct lisp_record *record_decode_n(struct wire *w, struct arena *a, unsigned n)
 {
 	struct lisp_record *recs = codec_array(w, a, n, sizeof(*recs), RECORD_MIN_LEN);
 	for (unsigned i = 0; i < n && wire_ok(w); i++)
-		record_decode(w, a, &recs[i]);
-	if (wire_ok(w))
-		*out = recs;
+		record_decode_into(w, a, &recs[i]);
+	return wire_ok(w) ? recs : NULL;
 }
 
 static bool record_valid(const struct lisp_record *r)

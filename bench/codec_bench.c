@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Codec micro-benchmark, one thread: decode of a one-record Map-Register
+ * without and with HMAC-SHA-256 verification, encode + sign of a Map-Notify,
+ * decode of an ECM Map-Request, and a bare HMAC-SHA-256 of the same bytes as
+ * the Map-Register (the limit of the authenticated path). For the choice made
+ * in src/proto/auth.c it also times the EVP alternatives on the same bytes.
+ *
+ * Every case prints one JSON object per line with its rate and what it costs
+ * in memory per message: heap allocations made through OpenSSL (counted with
+ * CRYPTO_set_mem_functions), heap bytes allocated by the thread (jemalloc's
+ * thread.allocated, when jemalloc is the allocator), and arena bytes used.
+ *
+ *   bench_codec [--seconds S] [--cpu N] [--case NAME]
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sched.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "config.h"
+#if LISPMS_HAVE_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
+
+#include <lispms/err.h>
+#include <lispms/proto.h>
+
+/* PROTOCOL.md §6.2 packets 1 and 6 (the ECM's inner headers as in testvec.h). */
+static const char mreg_hex[] =
+    "3a002901 1122334455667788 01 02 0020 "
+    "a4ff6c1db54f0ccae5b1ce1d5a870329e7955d96f01a35b2019affda4614af6c "
+    "00000003 01 10 1000 0000 4003 0000 0200 000a 000003e8 0001 0a010000 "
+    "01 64 ff 00 0005 0001 c0000201 000102030405060708090a0b0c0d0e0f 0000000000000007";
+static const char ecm_hex[] = "82000000 4500 0044 0000 0000 4011 ac9c c0000209 0a010203 "
+			      "10f6 10f6 0030 92c4 10000001 deadbeefcafef00d 0000 0001 c0000209 "
+			      "00 20 4003 0000 0200 000a 000003e8 0001 0a010203";
+
+static unsigned long openssl_allocs;
+
+static void *count_malloc(size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	__atomic_add_fetch(&openssl_allocs, 1, __ATOMIC_RELAXED);
+	return malloc(n);
+}
+
+static void *count_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	__atomic_add_fetch(&openssl_allocs, 1, __ATOMIC_RELAXED);
+	return realloc(p, n);
+}
+
+static void count_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	free(p);
+}
+
+static uint64_t heap_bytes(void)
+{
+#if LISPMS_HAVE_JEMALLOC
+	uint64_t *p = NULL;
+	size_t sz = sizeof(p);
+	if (mallctl("thread.allocatedp", &p, &sz, NULL, 0) == 0 && p != NULL)
+		return *p;
+#endif
+	return 0;
+}
+
+static size_t unhex(const char *h, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	int hi = -1;
+	for (; *h; h++) {
+		int v = *h >= '0' && *h <= '9'	 ? *h - '0'
+			: *h >= 'a' && *h <= 'f' ? *h - 'a' + 10
+						 : -1;
+		if (v < 0)
+			continue;
+		if (hi < 0) {
+			hi = v;
+		} else if (n < cap) {
+			out[n++] = (uint8_t)(hi << 4 | v);
+			hi = -1;
+		}
+	}
+	return n;
+}
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "bench_codec: %s\n", what);
+	exit(1);
+}
+
+/* ------------------------------------------------------------------ cases */
+
+static struct arena arena;
+static struct auth_ctx *actx;
+static struct auth_key keys[2];
+static uint8_t mreg[256], ecm[256], out[512];
+static size_t mreg_len, ecm_len;
+static volatile uint64_t sink;
+
+static int case_decode(void)
+{
+	struct lisp_map_register m;
+	arena_reset(&arena);
+	int ret = map_register_decode(mreg, mreg_len, &arena, &m);
+	if (ret == LISPMS_EOK)
+		sink += m.nonce;
+	return ret;
+}
+
+static int case_decode_verify(void)
+{
+	struct lisp_map_register m;
+	arena_reset(&arena);
+	int ret = map_register_decode(mreg, mreg_len, &arena, &m);
+	if (ret == LISPMS_EOK)
+		ret = auth_verify(actx, keys, 2, mreg, mreg_len, &m.auth);
+	return ret;
+}
+
+static struct lisp_record notify_rec;
+
+static int case_notify_sign(void)
+{
+	struct lisp_map_notify n = { .type = LISP_MSG_MAP_NOTIFY, .nonce = sink, .nrecords = 1 };
+	n.auth.key_id = 1;
+	n.auth.alg_id = LISP_ALG_HMAC_SHA256;
+	n.auth.len = 32;
+	n.records = &notify_rec;
+	size_t len;
+	int ret = map_notify_encode(&n, out, sizeof(out), &len);
+	if (ret == LISPMS_EOK)
+		ret = auth_sign(actx, &keys[1], out, len);
+	sink += out[20];
+	return ret;
+}
+
+static int case_ecm(void)
+{
+	struct lisp_ecm e;
+	struct lisp_map_request q;
+	arena_reset(&arena);
+	int ret = ecm_decode(ecm, ecm_len, &e);
+	if (ret == LISPMS_EOK)
+		ret = map_request_decode(e.inner, e.inner_len, &arena, &q);
+	if (ret == LISPMS_EOK)
+		sink += q.nonce;
+	return ret;
+}
+
+static int case_bare_hmac(void)
+{
+	uint8_t mac[32];
+	int ret = auth_hmac(actx, &keys[1], mreg, mreg_len, mac);
+	sink += mac[0];
+	return ret;
+}
+
+/* The EVP alternatives to auth.c's approach, timed on the same bytes. */
+static EVP_MD_CTX *evp_inner, *evp_outer, *evp_work;
+static EVP_MAC_CTX *mac_keyed, *mac_reuse;
+
+static int case_evp_copy(void)
+{
+	uint8_t in[32], mac[32];
+	unsigned n;
+	int ok = EVP_MD_CTX_copy_ex(evp_work, evp_inner) &&
+		 EVP_DigestUpdate(evp_work, mreg, mreg_len) &&
+		 EVP_DigestFinal_ex(evp_work, in, &n) && EVP_MD_CTX_copy_ex(evp_work, evp_outer) &&
+		 EVP_DigestUpdate(evp_work, in, n) && EVP_DigestFinal_ex(evp_work, mac, &n);
+	sink += mac[0];
+	return ok ? LISPMS_EOK : LISPMS_EINTERNAL;
+}
+
+static int case_evp_mac_dup(void)
+{
+	uint8_t mac[32];
+	size_t n;
+	EVP_MAC_CTX *c = EVP_MAC_CTX_dup(mac_keyed);
+	int ok = c && EVP_MAC_update(c, mreg, mreg_len) && EVP_MAC_final(c, mac, &n, sizeof(mac));
+	EVP_MAC_CTX_free(c);
+	sink += mac[0];
+	return ok ? LISPMS_EOK : LISPMS_EINTERNAL;
+}
+
+static int case_evp_mac_reinit(void)
+{
+	uint8_t mac[32];
+	size_t n;
+	int ok = EVP_MAC_init(mac_reuse, NULL, 0, NULL) &&
+		 EVP_MAC_update(mac_reuse, mreg, mreg_len) &&
+		 EVP_MAC_final(mac_reuse, mac, &n, sizeof(mac));
+	sink += mac[0];
+	return ok ? LISPMS_EOK : LISPMS_EINTERNAL;
+}
+
+static void evp_setup(void)
+{
+	uint8_t pad[64];
+	evp_inner = EVP_MD_CTX_new();
+	evp_outer = EVP_MD_CTX_new();
+	evp_work = EVP_MD_CTX_new();
+	EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	memset(pad, 0x36, sizeof(pad));
+	for (int i = 0; i < 6; i++)
+		pad[i] ^= (uint8_t) "secret"[i];
+	if (!EVP_DigestInit_ex2(evp_inner, md, NULL) || !EVP_DigestUpdate(evp_inner, pad, 64))
+		die("EVP digest setup");
+	memset(pad, 0x5c, sizeof(pad));
+	for (int i = 0; i < 6; i++)
+		pad[i] ^= (uint8_t) "secret"[i];
+	if (!EVP_DigestInit_ex2(evp_outer, md, NULL) || !EVP_DigestUpdate(evp_outer, pad, 64))
+		die("EVP digest setup");
+	EVP_MD_free(md);
+
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	char digest[] = "SHA256";
+	OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+				OSSL_PARAM_construct_end() };
+	mac_keyed = EVP_MAC_CTX_new(mac);
+	mac_reuse = EVP_MAC_CTX_new(mac);
+	if (!EVP_MAC_init(mac_keyed, (const uint8_t *)"secret", 6, params) ||
+	    !EVP_MAC_init(mac_reuse, (const uint8_t *)"secret", 6, params))
+		die("EVP_MAC setup");
+	EVP_MAC_free(mac);
+}
+
+struct bench_case {
+	const char *name;
+	int (*fn)(void);
+	size_t msg_bytes;
+	double batch_ns[4096]; /* ns per op of each batch */
+	unsigned nbatches;
+	uint64_t ops;
+	unsigned long allocs;
+	uint64_t heap;
+	size_t arena_high;
+};
+
+static const char *only; /* --case */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The cases run interleaved, one batch of each per round, so that load from
+ * other processes on the machine hits all of them alike; a case's rate is
+ * the median of its batches (the minimum is printed too).
+ */
+static void run_all(struct bench_case *cases, size_t n, double seconds)
+{
+	enum { BATCH = 2000 };
+	for (size_t k = 0; k < n; k++)
+		for (int i = 0; i < 1000; i++)
+			if (cases[k].fn() != LISPMS_EOK)
+				die(cases[k].name);
+	double end = now() + seconds * (double)n;
+	for (unsigned round = 0; round < 4096 && now() < end; round++) {
+		for (size_t k = 0; k < n; k++) {
+			struct bench_case *c = &cases[k];
+			unsigned long a0 = openssl_allocs;
+			uint64_t h0 = heap_bytes();
+			arena.high = 0;
+			double t0 = now();
+			for (int i = 0; i < BATCH; i++)
+				c->fn();
+			double dt = now() - t0;
+			c->heap += heap_bytes() - h0;
+			c->allocs += openssl_allocs - a0;
+			if (arena.high > c->arena_high)
+				c->arena_high = arena.high;
+			c->batch_ns[c->nbatches++] = dt * 1e9 / BATCH;
+			c->ops += BATCH;
+		}
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct bench_case *c = &cases[k];
+		qsort(c->batch_ns, c->nbatches, sizeof(double), cmp_double);
+		double median = c->batch_ns[c->nbatches / 2];
+		char heap[32] = "null"; /* not measurable without jemalloc */
+		if (LISPMS_HAVE_JEMALLOC)
+			snprintf(heap, sizeof(heap), "%.3f", (double)c->heap / (double)c->ops);
+		printf("{\"bench\":\"codec\",\"case\":\"%s\",\"ops\":%llu,\"ops_per_sec\":%.0f,"
+		       "\"ns_per_op\":%.1f,\"ns_per_op_min\":%.1f,\"msg_bytes\":%zu,"
+		       "\"openssl_allocs_per_op\":%.3f,\"heap_bytes_per_op\":%s,"
+		       "\"arena_bytes_per_msg\":%zu}\n",
+		       c->name, (unsigned long long)c->ops, 1e9 / median, median, c->batch_ns[0],
+		       c->msg_bytes, (double)c->allocs / (double)c->ops, heap, c->arena_high);
+	}
+	fflush(stdout);
+}
+
+static double median_ns(const struct bench_case *c)
+{
+	return c->batch_ns[c->nbatches / 2];
+}
+
+int main(int argc, char **argv)
+{
+	double seconds = 2.0;
+	int cpu = -1;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
+			seconds = atof(argv[++i]);
+		else if (strcmp(argv[i], "--cpu") == 0 && i + 1 < argc)
+			cpu = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--case") == 0 && i + 1 < argc)
+			only = argv[++i];
+		else
+			die("usage: bench_codec [--seconds S] [--cpu N] [--case NAME]");
+	}
+	if (!CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free))
+		die("CRYPTO_set_mem_functions (OpenSSL allocated before main)");
+	if (cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) != 0)
+			die("sched_setaffinity");
+	}
+	mreg_len = unhex(mreg_hex, mreg, sizeof(mreg));
+	ecm_len = unhex(ecm_hex, ecm, sizeof(ecm));
+	actx = auth_ctx_new();
+	if (actx == NULL || arena_init(&arena, 64 * 1024) != LISPMS_EOK ||
+	    auth_key_init(&keys[0], 0, LISP_ALG_HMAC_SHA256, "old-key", 7) != LISPMS_EOK ||
+	    auth_key_init(&keys[1], 1, LISP_ALG_HMAC_SHA256, "secret", 6) != LISPMS_EOK)
+		die("setup");
+	struct lisp_map_register m;
+	if (map_register_decode(mreg, mreg_len, &arena, &m) != LISPMS_EOK)
+		die("reference Map-Register");
+	static struct lisp_locator loc;
+	notify_rec = m.records[0];
+	loc = m.records[0].locs[0];
+	notify_rec.locs = &loc;
+	evp_setup();
+
+	static struct bench_case all[] = {
+		{ .name = "map_register_decode", .fn = case_decode },
+		{ .name = "map_register_decode_hmac_sha256", .fn = case_decode_verify },
+		{ .name = "map_notify_encode_sign_hmac_sha256", .fn = case_notify_sign },
+		{ .name = "ecm_map_request_decode", .fn = case_ecm },
+		{ .name = "hmac_sha256_bare", .fn = case_bare_hmac },
+		{ .name = "hmac_sha256_evp_md_ctx_copy", .fn = case_evp_copy },
+		{ .name = "hmac_sha256_evp_mac_dup", .fn = case_evp_mac_dup },
+		{ .name = "hmac_sha256_evp_mac_reinit", .fn = case_evp_mac_reinit },
+	};
+	enum { DECODE, AUTH, NOTIFY, ECM, BARE, COPY, DUP, REINIT, NCASES };
+	all[DECODE].msg_bytes = all[AUTH].msg_bytes = all[BARE].msg_bytes = mreg_len;
+	all[COPY].msg_bytes = all[DUP].msg_bytes = all[REINIT].msg_bytes = mreg_len;
+	all[NOTIFY].msg_bytes = 88;
+	all[ECM].msg_bytes = ecm_len;
+	if (only != NULL) {
+		for (size_t k = 0; k < NCASES; k++)
+			if (strcmp(all[k].name, only) == 0)
+				run_all(&all[k], 1, seconds);
+		return 0;
+	}
+	run_all(all, NCASES, seconds);
+	double bare = median_ns(&all[BARE]);
+	printf("{\"bench\":\"codec\",\"case\":\"summary\",\"decode_ns\":%.1f,"
+	       "\"auth_decode_vs_bare_hmac\":%.3f,\"target\":0.80,"
+	       "\"evp_md_ctx_copy_vs_bare\":%.3f,\"evp_mac_dup_vs_bare\":%.3f,"
+	       "\"evp_mac_reinit_vs_bare\":%.3f,\"allocator\":\"%s\",\"openssl\":\"%s\"}\n",
+	       median_ns(&all[DECODE]), bare / median_ns(&all[AUTH]), bare / median_ns(&all[COPY]),
+	       bare / median_ns(&all[DUP]), bare / median_ns(&all[REINIT]),
+	       LISPMS_HAVE_JEMALLOC ? "jemalloc" : "libc", OpenSSL_version(OPENSSL_VERSION));
+	auth_ctx_free(actx);
+	arena_deinit(&arena);
+	return 0;
+}
