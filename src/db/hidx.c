@@ -19,15 +19,48 @@
 #define MIN_SLOTS 16u
 #define MMAP_MIN  (256u * 1024u)
 
+/*
+ * Keys are 4 (IPv4), 6 (MAC) or 16 (IPv6) bytes: whole-word loads, no
+ * byte loop and no libc call on the lookup path.
+ */
 static inline uint64_t key_hash(const uint8_t *key, unsigned len)
 {
+	uint64_t h = 0x6a09e667f3bcc908ull;
+	if (len == 4) {
+		uint32_t w;
+		memcpy(&w, key, 4);
+		h = hash_mix(h, w);
+	} else if (len == 16) {
+		uint64_t a, b;
+		memcpy(&a, key, 8);
+		memcpy(&b, key + 8, 8);
+		h = hash_mix(hash_mix(h, a), b);
+	} else {
+		h = hash_bytes(h, key, len);
+	}
 	/* a full 64-bit finalizer: slots come from the low bits, tags from the top */
-	uint64_t h = hash_bytes(0x6a09e667f3bcc908ull, key, len);
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53ull;
 	return h ^ (h >> 33);
+}
+
+static inline bool key_eq(const uint8_t *a, const uint8_t *b, unsigned len)
+{
+	if (len == 4) {
+		uint32_t x, y;
+		memcpy(&x, a, 4);
+		memcpy(&y, b, 4);
+		return x == y;
+	}
+	if (len == 16) {
+		uint64_t x[2], y[2];
+		memcpy(x, a, 16);
+		memcpy(y, b, 16);
+		return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+	}
+	return memcmp(a, b, len) == 0;
 }
 
 static inline uintptr_t tag_of(uint64_t h)
@@ -142,11 +175,10 @@ void hidx_remove_w(struct hidx *t, const struct trie_leaf *leaf, unsigned key_le
 	}
 }
 
-struct trie_leaf *hidx_lookup(const struct hidx *t, const uint8_t *key, unsigned key_len)
+/* The probe of hidx_lookup, with the key's hash already computed. */
+static inline struct trie_leaf *probe(const struct hidx *t, const uint8_t *key, unsigned key_len,
+				      uint64_t h)
 {
-	if (t == NULL)
-		return NULL;
-	uint64_t h = key_hash(key, key_len);
 	uintptr_t tag = tag_of(h);
 	for (size_t i = h & t->mask, n = 0; n <= t->mask; i = (i + 1) & t->mask, n++) {
 		uintptr_t v = atomic_load_explicit(&t->slot[i], memory_order_acquire);
@@ -155,10 +187,17 @@ struct trie_leaf *hidx_lookup(const struct hidx *t, const uint8_t *key, unsigned
 		if (v == TOMB || (v & ~(uintptr_t)PTR_MASK) != tag)
 			continue;
 		struct trie_leaf *l = leaf_of(v);
-		if (memcmp(l->key, key, key_len) == 0)
+		if (key_eq(l->key, key, key_len))
 			return l;
 	}
 	return NULL;
+}
+
+struct trie_leaf *hidx_lookup(const struct hidx *t, const uint8_t *key, unsigned key_len)
+{
+	if (t == NULL)
+		return NULL;
+	return probe(t, key, key_len, key_hash(key, key_len));
 }
 
 void hidx_lookup_batch(const struct hidx *t, const uint8_t *const keys[], unsigned n,
@@ -183,7 +222,7 @@ void hidx_lookup_batch(const struct hidx *t, const uint8_t *const keys[], unsign
 			__builtin_prefetch(leaf_of(v));
 	}
 	for (unsigned i = 0; i < n; i++)
-		out[i] = hidx_lookup(t, keys[i], key_len);
+		out[i] = probe(t, keys[i], key_len, h[i]);
 }
 
 void hidx_free(struct hidx *t)

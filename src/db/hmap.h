@@ -56,6 +56,26 @@ static inline uint64_t hash_mix(uint64_t h, uint64_t v)
 	return h ^ (h >> 29);
 }
 
+/*
+ * The last n < 8 bytes as one word, read with whole loads only. Copying
+ * them into a zeroed uint64_t on the stack (memcpy with a variable length)
+ * makes the next 8-byte load span two stores: store-to-load forwarding
+ * fails and the load waits for every older store to retire, so a hash of
+ * a 4-byte key waited for the previous lookup's cache miss.
+ */
+static inline uint64_t hash_tail(const uint8_t *b, size_t n)
+{
+	if (n >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, b, 4);
+		memcpy(&hi, b + n - 4, 4);
+		return (uint64_t)hi << 32 | lo;
+	}
+	if (n == 0)
+		return 0;
+	return (uint64_t)b[0] | (uint64_t)b[n / 2] << 8 | (uint64_t)b[n - 1] << 16;
+}
+
 static inline uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
 {
 	const uint8_t *b = p;
@@ -66,7 +86,5 @@ static inline uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
 		b += 8;
 		n -= 8;
 	}
-	uint64_t v = 0;
-	memcpy(&v, b, n);
-	return hash_mix(h, v ^ ((uint64_t)n << 56));
+	return hash_mix(h, hash_tail(b, n) ^ ((uint64_t)n << 56));
 }
