@@ -483,3 +483,30 @@ Test(db, rejects_bad_input)
 	struct eid_prefix other = pfx("[99] 10.0.0.0/8");
 	cr_assert_eq(db_withdraw(db, &other, &o, NULL), LISPMS_ENOENT);
 }
+
+Test(db, instance_lookups_never_see_a_freed_db)
+{
+	init_locs();
+	cr_assert_eq(reg("[7] 10.1.0.0/16", xtr(1), locs_a, 1, 0, T0), DB_STORED);
+	cr_assert_eq(reg("[8] 10.1.0.0/16", xtr(1), locs_b, 2, 0, T0), DB_STORED);
+	lrcu_read_lock();
+	/* alternate instances: each lookup answers from its own */
+	for (int i = 0; i < 4; i++) {
+		cr_assert_eq(lpm("[7] 10.1.2.3", NULL)->locs->count, 1);
+		cr_assert_eq(lpm("[8] 10.1.2.3", NULL)->locs->count, 2);
+		cr_assert_null(lpm("[9] 10.1.2.3", NULL));
+	}
+	cr_assert_not_null(lpm("[7] 10.1.2.3", NULL)); /* this thread now remembers [7] */
+	lrcu_read_unlock();
+	/* a new db, often at the freed one's address: nothing of the old one shows */
+	db_free(db);
+	db = db_new(NULL);
+	cr_assert_not_null(db);
+	lrcu_read_lock();
+	cr_assert_null(lpm("[7] 10.1.2.3", NULL));
+	lrcu_read_unlock();
+	cr_assert_eq(reg("[7] 10.1.0.0/16", xtr(1), locs_b, 2, 0, T0), DB_STORED);
+	lrcu_read_lock();
+	cr_assert_eq(lpm("[7] 10.1.2.3", NULL)->locs->count, 2);
+	lrcu_read_unlock();
+}
