@@ -313,21 +313,34 @@ int trie_insert_w(struct trie *t, struct trie_leaf *leaf)
 	}
 
 	/* find a leaf near the new key, and the first bit where they part */
-	void *p = t->root;
+	void **path[LISPMS_TRIE_MAX_BITS + 2]; /* the slots walked through */
+	unsigned depth = 0;
+	void **slot = &t->root;
+	void *p = *slot;
+	path[depth++] = slot;
 	while (is_node(p)) {
 		struct trie_node *n = to_node(p);
 		if (n->plen >= pl)
 			break;
-		void *c = n->child[key_bit(k, n->plen)];
-		if (c == NULL)
+		void **cs = &n->child[key_bit(k, n->plen)];
+		path[depth++] = cs;
+		if (*cs == NULL)
 			break;
-		p = c;
+		p = *cs;
 	}
 	struct trie_leaf *a = any_leaf_w(p);
 	unsigned d = first_diff(a->key, k, a->plen < pl ? a->plen : pl);
 
-	/* go down again to the slot where the tree parts at bit d */
-	void **slot = &t->root;
+	/*
+	 * Going down again from the root to the slot where the tree parts at
+	 * bit d would follow the same path (the same key bits) through its
+	 * nodes testing bits below d: start at the first slot past them. All
+	 * but the last slot of the path hold nodes, plen increasing.
+	 */
+	unsigned at = depth - 1;
+	while (at > 0 && to_node(*path[at - 1])->plen >= d)
+		at--;
+	slot = path[at];
 	struct trie_node *nn;
 	for (;;) {
 		p = *slot;
