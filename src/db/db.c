@@ -76,6 +76,7 @@ struct db_iid {
 	struct trie trie[DB_NAF];
 	struct hidx *hidx[DB_NAF]; /* RCU: host entries of each trie */
 	struct hmap tmpls, locsets, sessions;
+	struct db_tmpl *last_tmpl; /* interned last, or NULL; no reference held */
 	struct wheel wheel;
 	struct reclaim rc;
 	size_t prefixes, regs;
@@ -287,9 +288,34 @@ static void tmpl_put(struct db_iid *in, struct db_tmpl *t)
 {
 	if (--t->refs > 0)
 		return;
+	if (in->last_tmpl == t)
+		in->last_tmpl = NULL;
 	hmap_remove(&in->tmpls, &t->hn);
 	lsi_put(in, lsi_of(t->m.locs));
 	reclaim_push_w(&in->rc, free, t);
+}
+
+/*
+ * The interned contents of r, with a reference. An ETR registers its EIDs
+ * with one owner and locator set: the contents interned last usually match,
+ * and comparing them costs far less than hashing locators and owner for
+ * the two tables.
+ */
+static struct db_tmpl *tmpl_intern(struct db_iid *in, const struct db_owner *o,
+				   const struct db_reg_info *r)
+{
+	struct db_tmpl *t = in->last_tmpl;
+	if (t != NULL && tmpl_matches(t, o, r)) {
+		t->refs++;
+		return t;
+	}
+	struct db_lsi *lsi = lsi_get(in, r->locs, r->nlocs);
+	if (lsi == NULL)
+		return NULL;
+	t = tmpl_get(in, o, lsi, r->ttl, r->flags, r->site);
+	if (t != NULL)
+		in->last_tmpl = t;
+	return t;
 }
 
 /* ---- sessions ---- */
@@ -842,10 +868,7 @@ static int register_locked(struct db_iid *in, int af, const struct eid_prefix *p
 		if (s == NULL)
 			return LISPMS_ENOMEM;
 	}
-	struct db_lsi *lsi = lsi_get(in, r->locs, r->nlocs);
-	if (lsi == NULL)
-		return LISPMS_ENOMEM;
-	struct db_tmpl *t = tmpl_get(in, o, lsi, r->ttl, r->flags, r->site);
+	struct db_tmpl *t = tmpl_intern(in, o, r);
 	if (t == NULL)
 		return LISPMS_ENOMEM;
 
