@@ -982,8 +982,25 @@ out_put:
 	return LISPMS_ENOMEM;
 }
 
-int db_register(struct db *db, const struct eid_prefix *p, const struct db_reg_info *r,
-		uint64_t now_ns, const struct db_sink *sink)
+/* Hold the mutex of in (and of no other instance) in *held. */
+static void hold(struct db_iid **held, struct db_iid *in)
+{
+	if (*held == in)
+		return;
+	if (*held != NULL)
+		pthread_mutex_unlock(&(*held)->lock);
+	pthread_mutex_lock(&in->lock);
+	*held = in;
+}
+
+/*
+ * One record, in a read-side section; the mutex of *held (NULL: none) may
+ * be held on entry and the one the record needed is on return, so that a
+ * batch takes it once. One read-side section across the mutex keeps the
+ * refresh check's entry valid for register_locked.
+ */
+static int register_one(struct db *db, const struct eid_prefix *p, const struct db_reg_info *r,
+			uint64_t now_ns, const struct db_sink *sink, struct db_iid **held)
 {
 	int af = check_prefix(p);
 	if (af < 0)
@@ -994,30 +1011,88 @@ int db_register(struct db *db, const struct eid_prefix *p, const struct db_reg_i
 		return LISPMS_EINVAL;
 	struct db_owner o = r->owner;
 	owner_norm(&o);
-	if (r->ttl == 0)
-		return db_withdraw(db, p, &o, sink);
+	struct db_iid *in;
+	int ret;
+	if (r->ttl == 0) {
+		in = db_instance(db, p->iid);
+		if (in == NULL)
+			return LISPMS_ENOENT;
+		hold(held, in);
+		ret = reclaim_reserve_w(&in->rc, RESERVE);
+		return ret == LISPMS_EOK ? withdraw_locked(in, af, p, &o, sink) : ret;
+	}
 
 	uint32_t now_s = now_sec(now_ns);
 	struct db_entry *hint;
-	/* one read-side section across the mutex keeps the fast path's entry valid */
-	lrcu_read_lock();
 	if (try_refresh(db, af, p, &o, r, now_s, &hint)) {
-		lrcu_read_unlock();
 		counters_inc(LISPMS_M_DB_REG_REFRESHED);
 		return DB_REFRESHED;
 	}
-	int ret = LISPMS_ENOMEM;
-	struct db_iid *in = iid_get(db, p->iid, now_s);
+	in = iid_get(db, p->iid, now_s);
 	if (in == NULL)
-		goto out_unlock;
-	pthread_mutex_lock(&in->lock);
+		return LISPMS_ENOMEM;
+	hold(held, in);
 	ret = reclaim_reserve_w(&in->rc, RESERVE);
 	if (ret == LISPMS_EOK)
 		ret = register_locked(in, af, p, &o, r, now_s, hint, sink);
-	pthread_mutex_unlock(&in->lock);
-out_unlock:
+	return ret;
+}
+
+int db_register(struct db *db, const struct eid_prefix *p, const struct db_reg_info *r,
+		uint64_t now_ns, const struct db_sink *sink)
+{
+	struct db_iid *held = NULL;
+	lrcu_read_lock();
+	int ret = register_one(db, p, r, now_ns, sink, &held);
+	if (held != NULL)
+		pthread_mutex_unlock(&held->lock);
 	lrcu_read_unlock();
 	return ret;
+}
+
+/*
+ * Bring the index slots and trie paths of up to LISPMS_TRIE_BATCH records
+ * of instance in into cache together: the host index first, then the trie
+ * paths of the prefixes it does not hold (new ones, or not hosts).
+ */
+static void register_warm(const struct db_iid *in, const struct eid_prefix *const ps[], unsigned k)
+{
+	for (int af = 0; af < DB_NAF; af++) {
+		const struct trie *t = &in->trie[af];
+		const uint8_t *hk[LISPMS_TRIE_BATCH], *tk[LISPMS_TRIE_BATCH];
+		unsigned tp[LISPMS_TRIE_BATCH];
+		struct trie_leaf *hr[LISPMS_TRIE_BATCH];
+		unsigned nh = 0, nt = 0;
+		for (unsigned i = 0; i < k; i++) {
+			const struct eid_prefix *p = ps[i];
+			if (p->iid != in->iid || af_index(p->afi) != af || p->plen > t->key_bits)
+				continue;
+			if (p->plen == t->key_bits) {
+				hk[nh++] = p->bytes;
+			} else {
+				tk[nt] = p->bytes;
+				tp[nt++] = p->plen;
+			}
+		}
+		if (nh + nt == 0)
+			continue;
+		if (nh > 0) {
+			hidx_lookup_batch(lrcu_deref(in->hidx[af]), hk, nh, t->key_len, hr);
+			for (unsigned i = 0; i < nh; i++) {
+				if (hr[i] != NULL) {
+					/* present: the refresh check reads the entry's
+					 * registrations */
+					const struct db_entry *e =
+					    caa_container_of(hr[i], struct db_entry, leaf);
+					__builtin_prefetch(lrcu_deref(e->regs));
+					continue;
+				}
+				tk[nt] = hk[i];
+				tp[nt++] = t->key_bits;
+			}
+		}
+		trie_touch_batch(t, tk, tp, nt);
+	}
 }
 
 void db_register_batch(struct db *db, const struct eid_prefix *const ps[],
@@ -1026,21 +1101,18 @@ void db_register_batch(struct db *db, const struct eid_prefix *const ps[],
 {
 	for (unsigned base = 0; base < n; base += LISPMS_TRIE_BATCH) {
 		unsigned k = n - base < LISPMS_TRIE_BATCH ? n - base : LISPMS_TRIE_BATCH;
-		/* warm: the lookups walk the paths the registrations will take */
+		struct db_iid *held = NULL;
 		lrcu_read_lock();
 		struct db_iid *in = db_instance(db, ps[base]->iid);
-		if (in != NULL) {
-			const struct eid_prefix *same[LISPMS_TRIE_BATCH];
-			const struct db_mapping *m[LISPMS_TRIE_BATCH];
-			unsigned j = 0;
-			for (unsigned i = 0; i < k; i++)
-				if (ps[base + i]->iid == in->iid)
-					same[j++] = ps[base + i];
-			db_iid_lookup_batch(in, same, j, m);
-		}
-		lrcu_read_unlock();
+		if (in != NULL)
+			register_warm(in, ps + base, k);
+		/* in order, the mutex taken once for the records that change something */
 		for (unsigned i = 0; i < k; i++)
-			out[base + i] = db_register(db, ps[base + i], rs[base + i], now_ns, sink);
+			out[base + i] =
+			    register_one(db, ps[base + i], rs[base + i], now_ns, sink, &held);
+		if (held != NULL)
+			pthread_mutex_unlock(&held->lock);
+		lrcu_read_unlock();
 	}
 }
 

@@ -215,6 +215,40 @@ void trie_lookup_lpm_batch(const struct trie *t, const uint8_t *const keys[],
 	}
 }
 
+void trie_touch_batch(const struct trie *t, const uint8_t *const keys[], const unsigned plens[],
+		      unsigned n)
+{
+	void *cur[LISPMS_TRIE_BATCH];
+	unsigned live[LISPMS_TRIE_BATCH];
+	unsigned nlive = 0;
+	if (n > LISPMS_TRIE_BATCH)
+		n = LISPMS_TRIE_BATCH;
+	void *root = lrcu_deref(t->root);
+	for (unsigned i = 0; i < n; i++) {
+		cur[i] = root;
+		live[nlive++] = i;
+	}
+	while (nlive > 0) {
+		unsigned keep = 0;
+		for (unsigned j = 0; j < nlive; j++) {
+			unsigned i = live[j];
+			void *p = cur[i];
+			if (p == NULL || !is_node(p))
+				continue; /* a leaf's line was prefetched when it was reached */
+			struct trie_node *nd = to_node(p);
+			if (nd->plen >= plens[i])
+				continue;
+			void *next = lrcu_deref(nd->child[key_bit(keys[i], nd->plen)]);
+			if (next == NULL)
+				continue;
+			__builtin_prefetch(is_node(next) ? (void *)to_node(next) : next);
+			cur[i] = next;
+			live[keep++] = i;
+		}
+		nlive = keep;
+	}
+}
+
 /* Some leaf under p (writer view, or reader view with deref). */
 static struct trie_leaf *any_leaf_rcu(void *p)
 {
