@@ -135,9 +135,27 @@ static void owner_norm(struct db_owner *o)
 	addr_norm(&o->rloc);
 }
 
+/* memcmp(a, b, n) == 0 with word compares for the usual 4 and 16 bytes (no libc call). */
+static inline bool bytes_eq(const uint8_t *a, const uint8_t *b, unsigned n)
+{
+	if (n == 4) {
+		uint32_t x, y;
+		memcpy(&x, a, 4);
+		memcpy(&y, b, 4);
+		return x == y;
+	}
+	if (n == 16) {
+		uint64_t x[2], y[2];
+		memcpy(x, a, 16);
+		memcpy(y, b, 16);
+		return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+	}
+	return memcmp(a, b, n) == 0;
+}
+
 static bool addr_eq(const struct lisp_addr *a, const struct lisp_addr *b)
 {
-	return a->afi == b->afi && memcmp(a->bytes, b->bytes, lisp_afi_len(a->afi)) == 0;
+	return a->afi == b->afi && bytes_eq(a->bytes, b->bytes, lisp_afi_len(a->afi));
 }
 
 /* Same registrant: the key registrations are stored under. */
@@ -146,7 +164,7 @@ static bool owner_key_eq(const struct db_owner *a, const struct db_owner *b)
 	if (a->has_xtr_id != b->has_xtr_id)
 		return false;
 	if (a->has_xtr_id)
-		return memcmp(a->xtr_id, b->xtr_id, sizeof(a->xtr_id)) == 0;
+		return bytes_eq(a->xtr_id, b->xtr_id, sizeof(a->xtr_id));
 	return addr_eq(&a->rloc, &b->rloc);
 }
 
@@ -609,7 +627,8 @@ static int iid_match(struct cds_lfht_node *node, const void *key)
 /*
  * The instance this thread found last: most queries and registrations of a
  * burst go to one instance, and an rculfhash lookup costs ~100
- * instructions. Instances live until db_free(), so the pointer stays valid
+ * instructions. The library is linked into executables (static), so the
+ * initial-exec TLS model applies. Instances live until db_free(), so the pointer stays valid
  * while its db does; the serial tells a new db at a freed db's address
  * apart. Thread-private: readers still write nothing shared.
  */
@@ -617,7 +636,7 @@ static _Thread_local struct {
 	const struct db *db;
 	uint64_t serial;
 	struct db_iid *in;
-} iid_cache;
+} iid_cache __attribute__((tls_model("initial-exec"))); /* no __tls_get_addr call (-fPIC) */
 
 static _Atomic uint64_t db_serials = 1;
 
