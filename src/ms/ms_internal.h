@@ -82,6 +82,35 @@ static inline const struct ms_site *ms_site_of(const struct ms_thread *t,
 }
 
 /* ms_register.c */
+enum ms_verdict {
+	MS_V_ACCEPT,
+	MS_V_PREFIX,	/* not a valid site EID prefix */
+	MS_V_LOCATOR,	/* locator set not allowed */
+	MS_V_MALFORMED, /* a record the codec cannot use */
+	MS_V_INTERNAL,
+	MS_V_AUTH,   /* the whole register failed authentication */
+	MS_V_NOSITE, /* no site configures the first record's prefix */
+};
+
+/* Told the verdict on each record of a register, in order. */
+typedef void ms_record_fn(void *arg, const struct lisp_record *rec, enum ms_verdict v);
+
+struct ms_reg_out {
+	struct lisp_map_register reg;
+	const struct ms_site *site;
+	const struct auth_key *key; /* the key that verified it */
+	unsigned naccepted;
+};
+
+/*
+ * Decode, authenticate and apply one Map-Register from src (session 0: UDP)
+ * and report each record's verdict. LISPMS_EOK when it authenticated;
+ * otherwise the decode, site (LISPMS_ENOSITE) or authentication error, after
+ * reporting every decoded record with that verdict.
+ */
+int ms_register_process(struct ms_thread *t, const uint8_t *msg, size_t len,
+			const struct sockaddr_storage *src, uint64_t session, ms_record_fn *fn,
+			void *arg, struct ms_reg_out *res);
 void ms_register(struct ms_thread *t, const struct dgram *d, struct dgram_outbox *out);
 
 /* ms_request.c */
