@@ -32,7 +32,7 @@
 #include "config.h"
 
 #define DEFAULT_CONFIG "/etc/lispms/lispms.yaml"
-#define MAX_WORKERS    64
+#define MAX_WORKERS    LISPMS_MS_MAX_WORKERS
 
 struct daemon {
 	struct ms *ms;
@@ -51,12 +51,12 @@ static void usage(FILE *f)
 		   "  -h, --help         this help\n");
 }
 
-static uint64_t notifier_tick(void *arg, uint64_t now, struct dgram_outbox *out)
+static uint64_t worker_tick(void *arg, uint64_t now, struct dgram_outbox *out)
 {
-	return ms_notify_tick(arg, now, out);
+	return ms_tick(arg, now, out);
 }
 
-static void wake_notifier(void *arg)
+static void wake_worker(void *arg)
 {
 	net_worker_wake(arg);
 }
@@ -104,7 +104,7 @@ static int start_workers(struct daemon *d, const struct conf *c)
 	for (size_t i = 0; i < naddrs; i++)
 		conf_listen_sockaddr(c, i, &addrs[i]);
 	for (unsigned i = 0; i < n; i++) {
-		d->threads[i] = ms_thread_new(d->ms);
+		d->threads[i] = ms_thread_new(d->ms, i);
 		if (d->threads[i] == NULL) {
 			log_error("daemon, cannot allocate worker %u (%s)", i,
 				  err_str(LISPMS_ENOMEM));
@@ -117,7 +117,7 @@ static int start_workers(struct daemon *d, const struct conf *c)
 			.cpu = srv->cpu_pinning && nproc > 0 ? (int)(i % (unsigned)nproc) : -1,
 			.handler = ms_handle_batch,
 			.arg = d->threads[i],
-			.tick = i == 0 ? notifier_tick : NULL,
+			.tick = worker_tick,
 			.tick_arg = d->threads[i],
 		};
 		char err[160];
@@ -129,7 +129,8 @@ static int start_workers(struct daemon *d, const struct conf *c)
 		}
 		d->nworkers = i + 1;
 	}
-	ms_set_notifier(d->ms, wake_notifier, d->workers[0]);
+	for (unsigned i = 0; i < n; i++)
+		ms_set_worker(d->ms, i, wake_worker, d->workers[i]);
 	for (unsigned i = 0; i < n; i++) {
 		char name[16];
 		snprintf(name, sizeof(name), "udp-%u", i);

@@ -20,7 +20,7 @@ struct admit_entry {
 	struct cds_lfht_node node;
 	struct rcu_head rcu;
 	struct admit_key key;
-	_Atomic uint64_t until; /* CLAIMED while a session holds it */
+	_Atomic uint64_t until;	  /* CLAIMED while a session holds it */
 	_Atomic uint64_t session; /* the claiming session, 0 before */
 };
 

@@ -75,6 +75,8 @@ struct ms *ms_new(struct conf *conf)
 		return NULL;
 	pthread_mutex_init(&ms->ids_lock, NULL);
 	cds_wfcq_init(&ms->notify_head, &ms->notify_tail);
+	for (unsigned i = 0; i < LISPMS_MS_MAX_WORKERS; i++)
+		cds_wfcq_init(&ms->wq[i].head, &ms->wq[i].tail);
 	struct db_config dbc = { .reg_timeout_s = conf_server(conf)->registration_timeout };
 	ms->db = db_new(&dbc);
 	ms->admit = admit_new();
@@ -112,10 +114,25 @@ void ms_free(struct ms *ms)
 	free(ms);
 }
 
-void ms_set_notifier(struct ms *ms, ms_wake_fn *wake, void *arg)
+void ms_set_worker(struct ms *ms, unsigned index, ms_wake_fn *wake, void *arg)
 {
-	ms->wake = wake;
-	ms->wake_arg = arg;
+	if (index >= LISPMS_MS_MAX_WORKERS)
+		return;
+	ms->wq[index].wake = wake;
+	ms->wq[index].arg = arg;
+	if (index == 0) {
+		ms->wake = wake;
+		ms->wake_arg = arg;
+	}
+}
+
+uint64_t ms_tick(struct ms_thread *t, uint64_t now_ns, struct dgram_outbox *out)
+{
+	t->st = lrcu_deref(t->ms->state);
+	ms_session_drain(t);
+	if (t->index == 0)
+		return ms_notify_tick(t, now_ns, out);
+	return LISPMS_NS_PER_SEC;
 }
 
 struct db *ms_db(struct ms *ms)
@@ -133,12 +150,15 @@ const struct conf *ms_conf(struct ms *ms)
 	return lrcu_deref(ms->state)->conf;
 }
 
-struct ms_thread *ms_thread_new(struct ms *ms)
+struct ms_thread *ms_thread_new(struct ms *ms, unsigned index)
 {
+	if (index >= LISPMS_MS_MAX_WORKERS)
+		return NULL;
 	struct ms_thread *t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
 	t->ms = ms;
+	t->index = index;
 	t->auth = auth_ctx_new();
 	if (t->auth == NULL || arena_init(&t->scratch, MS_SCRATCH_ARENA) != LISPMS_EOK) {
 		ms_thread_free(t);
@@ -154,6 +174,7 @@ void ms_thread_free(struct ms_thread *t)
 {
 	if (t == NULL)
 		return;
+	ms_sessions_free(t);
 	notify_thread_release(t);
 	db_event_list_clear(&t->events);
 	auth_ctx_free(t->auth);

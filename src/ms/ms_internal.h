@@ -33,8 +33,17 @@ struct ms_state {
 	struct site_index *sites;
 };
 
+/* A worker's queue of work for its sessions (Mapping Notifications). */
+struct ms_wq {
+	struct cds_wfcq_head head;
+	struct cds_wfcq_tail tail;
+	ms_wake_fn *wake;
+	void *arg;
+};
+
 struct ms {
 	struct ms_state *state; /* RCU */
+	struct ms_wq wq[LISPMS_MS_MAX_WORKERS];
 	struct db *db;
 	struct admit *admit;
 	pthread_mutex_t ids_lock;
@@ -53,6 +62,11 @@ struct notify_job;
 
 struct ms_thread {
 	struct ms *ms;
+	unsigned index;		      /* worker number: its queue, its session ids */
+	struct ms_session **sessions; /* hash by id, this worker's sessions */
+	size_t nsessions;
+	uint64_t session_seq;
+	uint8_t *rxbuf_free; /* one spare session receive buffer */
 	struct ms_state *st; /* snapshot for the current batch */
 	uint64_t now;	     /* time of the current batch */
 	struct auth_ctx *auth;
@@ -117,8 +131,14 @@ void ms_register(struct ms_thread *t, const struct dgram *d, struct dgram_outbox
 void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ecm *ecm,
 		const uint8_t *msg, size_t len, struct dgram_outbox *out);
 
+/* ms_session.c */
+void ms_session_deliver(struct ms *ms, uint64_t session, const uint8_t *msg, size_t len);
+void ms_session_drain(struct ms_thread *t);
+void ms_sessions_free(struct ms_thread *t);
+
 /* ms_notify.c */
 void ms_notify_events(struct ms_thread *t);
 void ms_notify_ack(struct ms_thread *t, const struct dgram *d);
+uint64_t ms_notify_tick(struct ms_thread *t, uint64_t now, struct dgram_outbox *out);
 void notify_drain_all(struct ms *ms);
 void notify_thread_release(struct ms_thread *t);
