@@ -61,6 +61,42 @@ static void wake_worker(void *arg)
 	net_worker_wake(arg);
 }
 
+/* Reliable-transport sessions: net's connections, the request core's sessions. */
+static int conn_write(void *conn, const uint8_t *buf, size_t len)
+{
+	return net_conn_write(conn, buf, len);
+}
+
+static void conn_close(void *conn)
+{
+	net_conn_close(conn);
+}
+
+static void *tcp_open(void *arg, struct net_conn *c, const struct sockaddr_storage *peer)
+{
+	struct ms_sess_io io = { conn_write, conn_close, c };
+	return ms_session_open(arg, peer, &io);
+}
+
+static int tcp_recv(void *arg, void *sess, const uint8_t *buf, size_t len)
+{
+	return ms_session_recv(arg, sess, buf, len);
+}
+
+static void tcp_closed(void *arg, void *sess, enum net_close_cause why)
+{
+	ms_session_closed(arg, sess, (enum ms_close_cause)why);
+}
+
+static const struct net_tcp_ops tcp_ops = { tcp_open, tcp_recv, tcp_closed };
+
+_Static_assert((int)NET_CLOSE_PEER == (int)MS_CLOSE_PEER &&
+		   (int)NET_CLOSE_TIMEOUT == (int)MS_CLOSE_TIMEOUT &&
+		   (int)NET_CLOSE_ERROR == (int)MS_CLOSE_ERROR &&
+		   (int)NET_CLOSE_SLOW == (int)MS_CLOSE_SLOW &&
+		   (int)NET_CLOSE_SHUTDOWN == (int)MS_CLOSE_SHUTDOWN,
+	       "close causes map one to one");
+
 static void stop_workers(struct daemon *d)
 {
 	for (unsigned i = 0; i < d->nworkers; i++)
@@ -80,10 +116,15 @@ static int check_ports(const struct conf *c)
 		struct sockaddr_storage ss;
 		conf_listen_sockaddr(c, i, &ss);
 		int ret = net_udp_port_free(&ss, srv->port);
+		const char *proto = "udp";
+		if (ret == LISPMS_EOK && srv->reliable_transport) {
+			ret = net_tcp_port_free(&ss, srv->port);
+			proto = "tcp";
+		}
 		if (ret != LISPMS_EOK) {
 			char a[64];
 			saddr_format(&ss, a, sizeof(a));
-			log_error("daemon, cannot use udp %s (%s)", a,
+			log_error("daemon, cannot use %s %s (%s)", proto, a,
 				  ret == LISPMS_EADDRINUSE ? "already in use by another process"
 							   : err_str(ret));
 			return ret;
@@ -119,6 +160,12 @@ static int start_workers(struct daemon *d, const struct conf *c)
 			.arg = d->threads[i],
 			.tick = worker_tick,
 			.tick_arg = d->threads[i],
+			.tcp = srv->reliable_transport ? &tcp_ops : NULL,
+			.tcp_arg = d->threads[i],
+			.keepalive_s = srv->keepalive,
+			.user_timeout_s = srv->user_timeout,
+			.output_limit = (size_t)srv->session_output_limit,
+			.max_conns = srv->max_sessions ? (srv->max_sessions + n - 1) / n : 0,
 		};
 		char err[160];
 		d->workers[i] = net_worker_new(&wc, err, sizeof(err));
@@ -152,8 +199,9 @@ static void log_listening(const struct conf *c, unsigned nworkers)
 		if (w > 0)
 			used += (size_t)w;
 	}
-	log_notice("daemon, lispmsd %s serving udp port %u on %s with %u workers, %zu sites",
-		   LISPMS_VERSION, srv->port, list, nworkers, conf_site_count(c));
+	log_notice("daemon, lispmsd %s serving udp%s port %u on %s with %u workers, %zu sites",
+		   LISPMS_VERSION, srv->reliable_transport ? " and tcp" : "", srv->port, list,
+		   nworkers, conf_site_count(c));
 }
 
 /* Signals and housekeeping until SIGTERM or SIGINT. */
