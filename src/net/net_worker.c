@@ -27,6 +27,7 @@
 #define NET_DRAIN_ROUNDS 16 /* batches per socket before looking at the others */
 #define NET_TCP_READ	 65536
 #define NET_TCP_ROUNDS	 8 /* reads per connection per event */
+#define NET_TCP_SNDBUF	 (128 * 1024)
 
 enum ev_kind {
 	EV_WAKE,
@@ -519,6 +520,10 @@ static void set_tcp_options(struct net_worker *w, int fd)
 {
 	int on = 1, idle = (int)w->keepalive_s, intvl = (int)(w->keepalive_s / 3 + 1), cnt = 3;
 	unsigned uto = w->user_timeout_s * 1000u;
+	/* a fixed kernel send buffer: with autotuning a reader that stops could
+	 * park megabytes per session in the kernel before our own bound counts */
+	int sndbuf = NET_TCP_SNDBUF;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
