@@ -17,6 +17,7 @@
 
 #include <getopt.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 
 #include <lispms/conf.h>
@@ -299,6 +300,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* every session is a file: take what the hard limit (systemd's LimitNOFILE) allows */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	thread_register("control");
 	sigset_t set;
 	sigemptyset(&set);

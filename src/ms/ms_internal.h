@@ -133,6 +133,8 @@ void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ec
 
 /* ms_session.c */
 void ms_session_deliver(struct ms *ms, uint64_t session, const uint8_t *msg, size_t len);
+/* Write to a session: directly when this worker owns it, else through its owner's queue. */
+void ms_session_send(struct ms_thread *t, uint64_t session, const uint8_t *msg, size_t len);
 void ms_session_drain(struct ms_thread *t);
 void ms_sessions_free(struct ms_thread *t);
 

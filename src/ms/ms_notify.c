@@ -115,7 +115,7 @@ static void queue_notify(struct ms_thread *t, const struct eid_prefix *p,
 		m.u.inner.len = len;
 		size_t flen;
 		if (rt_encode(&m, framed, sizeof(framed), &flen) == LISPMS_EOK)
-			ms_session_deliver(t->ms, to->session, framed, flen);
+			ms_session_send(t, to->session, framed, flen);
 		return;
 	}
 	struct notify_job *j = calloc(1, sizeof(*j) + len);

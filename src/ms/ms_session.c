@@ -352,6 +352,28 @@ void ms_session_deliver(struct ms *ms, uint64_t session, const uint8_t *msg, siz
 	q->wake(q->arg);
 }
 
+static void write_to(struct ms_thread *t, uint64_t id, const uint8_t *msg, size_t len)
+{
+	struct ms_session *s = find(t, id);
+	if (s == NULL || s->failed) {
+		counters_inc(LISPMS_M_MS_SESS_NOTIFY_DROPPED);
+	} else if (s->io.write(s->io.conn, msg, len) != LISPMS_EOK) {
+		s->failed = true;
+		counters_inc(LISPMS_M_MS_SESS_CLOSED_SLOW);
+		s->io.close(s->io.conn);
+	} else {
+		counters_inc(LISPMS_M_MS_SESS_NOTIFY_SENT);
+	}
+}
+
+void ms_session_send(struct ms_thread *t, uint64_t session, const uint8_t *msg, size_t len)
+{
+	if ((session >> 48) == (uint64_t)t->index + 1)
+		write_to(t, session, msg, len); /* ours: no hand-over needed */
+	else
+		ms_session_deliver(t->ms, session, msg, len);
+}
+
 void ms_session_drain(struct ms_thread *t)
 {
 	struct ms_wq *q = &t->ms->wq[t->index];
@@ -360,16 +382,7 @@ void ms_session_drain(struct ms_thread *t)
 	       qn != CDS_WFCQ_WOULDBLOCK) {
 		struct sess_job *j = caa_container_of(qn, struct sess_job, qnode);
 		LRCU_TSAN_ACQUIRE(j);
-		struct ms_session *s = find(t, j->session);
-		if (s == NULL || s->failed) {
-			counters_inc(LISPMS_M_MS_SESS_NOTIFY_DROPPED);
-		} else if (s->io.write(s->io.conn, j->msg, j->len) != LISPMS_EOK) {
-			s->failed = true;
-			counters_inc(LISPMS_M_MS_SESS_CLOSED_SLOW);
-			s->io.close(s->io.conn);
-		} else {
-			counters_inc(LISPMS_M_MS_SESS_NOTIFY_SENT);
-		}
+		write_to(t, j->session, j->msg, j->len);
 		free(j);
 	}
 }

@@ -380,27 +380,10 @@ Test(session, a_slow_reader_is_closed_when_its_output_bound_is_passed)
 	free(c.buf);
 }
 
-Test(session, a_displaced_etr_gets_a_mapping_notification_on_its_session)
+static void check_notification(struct fake_conn *ca)
 {
-	struct fake_conn ca = { 0 }, cb = { 0 };
-	struct ms_session *a = open_admitted("192.0.2.1", &ca);
-	struct ms_session *b = open_admitted("192.0.2.2", &cb);
-	const char *eids[] = { "[1000] 10.1.7.0/24" };
-	const char *ra[] = { "192.0.2.1" }, *rb[] = { "192.0.2.2" };
-	uint8_t msg[2048];
-	size_t len = registration(eids, ra, 3, 1, &key_a, msg, sizeof(msg));
-	ms_session_recv(t, a, msg, len);
-	ca.len = 0;
-	int before = wakes;
-	len = registration(eids, rb, 3, 1, &key_a, msg, sizeof(msg));
-	ms_session_recv(t, b, msg, len);
-	cr_assert_gt(wakes, before, "the owning worker was woken");
-	cr_assert_eq(ca.len, 0, "nothing written from another worker's context");
-	struct dgram_out slots[4];
-	struct dgram_outbox out = { .msgs = slots, .cap = 4, .arena = &ar };
-	ms_tick(t, mtime_now_ns(), &out);
 	struct rt_msg m[4];
-	cr_assert_eq(decode_all(&ca, m, 4), 1);
+	cr_assert_eq(decode_all(ca, m, 4), 1);
 	cr_assert_eq(m[0].type, RT_TYPE_MAPPING_NOTIFICATION);
 	struct lisp_map_notify mn;
 	arena_reset(&ar);
@@ -413,6 +396,55 @@ Test(session, a_displaced_etr_gets_a_mapping_notification_on_its_session)
 	char text[64];
 	lisp_addr_format(&loc, text, sizeof(text));
 	cr_assert_str_eq(text, "192.0.2.2", "the new owner's locator");
+}
+
+Test(session, a_displaced_etr_on_another_worker_is_told_through_that_workers_queue)
+{
+	struct ms_thread *t2 = ms_thread_new(ms, 1);
+	ms_set_worker(ms, 1, fake_wake, NULL);
+	struct fake_conn ca = { 0 }, cb = { 0 };
+	struct ms_session *a = open_admitted("192.0.2.1", &ca);
+	struct sockaddr_storage pb = peer("192.0.2.2");
+	admit_grant(ms_admit(ms), &pb, mtime_now_ns() + LISPMS_NS_PER_SEC * 60);
+	struct ms_sess_io io = { fake_write, fake_close, &cb };
+	struct ms_session *b = ms_session_open(t2, &pb, &io);
+	cr_assert_not_null(b);
+	const char *eids[] = { "[1000] 10.1.7.0/24" };
+	const char *ra[] = { "192.0.2.1" }, *rb[] = { "192.0.2.2" };
+	uint8_t msg[2048];
+	size_t len = registration(eids, ra, 3, 1, &key_a, msg, sizeof(msg));
+	ms_session_recv(t, a, msg, len);
+	ca.len = 0;
+	int before = wakes;
+	len = registration(eids, rb, 3, 1, &key_a, msg, sizeof(msg));
+	ms_session_recv(t2, b, msg, len); /* worker 1 displaces worker 0's ETR */
+	cr_assert_gt(wakes, before, "the owning worker was woken");
+	cr_assert_eq(ca.len, 0, "nothing written from another worker's thread");
+	struct dgram_out slots[4];
+	struct dgram_outbox out = { .msgs = slots, .cap = 4, .arena = &ar };
+	ms_tick(t, mtime_now_ns(), &out); /* worker 0's tick delivers it */
+	check_notification(&ca);
+	ms_session_closed(t, a, MS_CLOSE_PEER);
+	ms_session_closed(t2, b, MS_CLOSE_PEER);
+	ms_thread_free(t2);
+	free(ca.buf);
+	free(cb.buf);
+}
+
+Test(session, a_displaced_etr_on_the_same_worker_is_told_at_once)
+{
+	struct fake_conn ca = { 0 }, cb = { 0 };
+	struct ms_session *a = open_admitted("192.0.2.1", &ca);
+	struct ms_session *b = open_admitted("192.0.2.2", &cb);
+	const char *eids[] = { "[1000] 10.1.7.0/24" };
+	const char *ra[] = { "192.0.2.1" }, *rb[] = { "192.0.2.2" };
+	uint8_t msg[2048];
+	size_t len = registration(eids, ra, 3, 1, &key_a, msg, sizeof(msg));
+	ms_session_recv(t, a, msg, len);
+	ca.len = 0;
+	len = registration(eids, rb, 3, 1, &key_a, msg, sizeof(msg));
+	ms_session_recv(t, b, msg, len);
+	check_notification(&ca);
 	ms_session_closed(t, a, MS_CLOSE_PEER);
 	ms_session_closed(t, b, MS_CLOSE_PEER);
 	free(ca.buf);

@@ -52,6 +52,7 @@ struct net_conn {
 	bool want_out; /* EPOLLOUT armed */
 	bool closing;  /* close once the output is flushed */
 	bool slow;     /* output bound passed: close at once */
+	bool corked;   /* queue writes, flush once after the current input */
 	struct net_conn *prev, *next;
 };
 
@@ -469,7 +470,7 @@ int net_conn_write(struct net_conn *c, const uint8_t *buf, size_t len)
 {
 	if (c->slow)
 		return LISPMS_ELIMIT;
-	if (c->out_len == 0) { /* the common case: straight to the socket */
+	if (c->out_len == 0 && !c->corked) { /* straight to the socket */
 		ssize_t n = send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n > 0) {
 			buf += n;
@@ -502,7 +503,8 @@ int net_conn_write(struct net_conn *c, const uint8_t *buf, size_t len)
 	}
 	memcpy(c->out + c->out_off + c->out_len, buf, len);
 	c->out_len += len;
-	conn_arm(c, true);
+	if (!c->corked)
+		conn_arm(c, true);
 	return LISPMS_EOK;
 }
 
@@ -599,13 +601,20 @@ static void conn_event(struct net_worker *w, struct net_conn *c, uint32_t events
 				return;
 			}
 			counters_add(LISPMS_M_NET_TCP_RX_BYTES, (uint64_t)n);
+			/* answers to one chunk leave in one send, not one per message */
+			c->corked = true;
 			lrcu_read_lock();
 			int ret = w->tcp->recv(w->tcp_arg, c->sess, w->tcpbuf, (size_t)n);
 			lrcu_read_unlock();
+			c->corked = false;
 			if (ret < 0)
 				c->closing = true;
 			if (c->slow)
 				break;
+			if (c->out_len > 0 && !conn_flush(c)) {
+				conn_free(w, c, cause_of(errno));
+				return;
+			}
 		}
 	}
 	if (c->slow) {
