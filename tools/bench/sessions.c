@@ -289,7 +289,7 @@ static void on_tcp(struct sim *s, struct etr *e)
 		fail(s, e);
 }
 
-static void pump(struct sim *s, int timeout_ms)
+static int pump(struct sim *s, int timeout_ms)
 {
 	struct epoll_event evs[256];
 	int n = epoll_wait(s->ep, evs, 256, timeout_ms);
@@ -300,6 +300,7 @@ static void pump(struct sim *s, int timeout_ms)
 		else
 			on_udp(s, e);
 	}
+	return n;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -377,7 +378,8 @@ int sessions_run(const struct sessions_conf *c, struct sessions_result *res)
 		while (mtime_now_ns() < end && sent < c->moves) {
 			uint64_t due =
 			    (uint64_t)((double)(mtime_now_ns() - t0) / 1e9 * c->move_rate);
-			while (sent < due && sent < c->moves) {
+			for (unsigned batch = 0; sent < due && sent < c->moves && batch < 64;
+			     batch++) {
 				unsigned from = (unsigned)(sent % c->etrs);
 				unsigned to = (from + 1) % c->etrs;
 				struct etr *src = &s.etrs[from], *dst = &s.etrs[to];
@@ -389,7 +391,11 @@ int sessions_run(const struct sessions_conf *c, struct sessions_result *res)
 				}
 				sent++;
 			}
-			pump(&s, 1);
+			/* read everything that arrived before sending more */
+			while (pump(&s, 0) > 0)
+				;
+			if (sent >= due)
+				pump(&s, 1);
 		}
 		uint64_t drain_end = mtime_now_ns() + LISPMS_NS_PER_SEC;
 		while (mtime_now_ns() < drain_end)
