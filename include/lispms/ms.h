@@ -70,3 +70,30 @@ size_t ms_notify_pending(struct ms *ms);
 
 /* Expire registrations and admissions (control thread, about once a second). */
 void ms_housekeeping(struct ms *ms, uint64_t now_ns);
+
+/* What a Map-Request gets (PROTOCOL.md §2.7). */
+enum ms_answer {
+	MS_ANSWER_PROXY,	  /* registered, P bit or proxy-reply site: Map-Reply */
+	MS_ANSWER_FORWARD,	  /* registered: the request goes on to an ETR */
+	MS_ANSWER_NEG_CONFIGURED, /* configured, not registered: negative, TTL 1 min */
+	MS_ANSWER_NEG_UNKNOWN,	  /* in no configured prefix: negative, TTL 15 min */
+};
+
+struct ms_lookup {
+	enum ms_answer answer;
+	struct eid_prefix prefix;      /* registered prefix matched, or the negative reply's */
+	uint32_t ttl;		       /* minutes: the record's, or the negative TTL */
+	const struct db_mapping *map;  /* PROXY and FORWARD */
+	const struct db_locator *rloc; /* FORWARD: where it goes; NULL: no usable locator */
+	const char *site;	       /* the owning site, NULL when none */
+	bool proxy_by_site;	       /* PROXY because of the site's proxy-reply, not the P bit */
+	bool configured;	       /* some configured prefix covers the EID */
+	struct eid_prefix site_prefix; /* the most specific one */
+};
+
+/*
+ * What a Map-Request for eid (an address or a prefix) would get now, and
+ * why: the request core's own decision, without sending anything. Inside
+ * an RCU read-side section; the pointers in *out live until it ends.
+ */
+void ms_lookup(struct ms *ms, const struct eid_prefix *eid, struct ms_lookup *out);

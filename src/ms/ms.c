@@ -133,6 +133,29 @@ const struct conf *ms_conf(struct ms *ms)
 	return lrcu_deref(ms->state)->conf;
 }
 
+void ms_lookup(struct ms *ms, const struct eid_prefix *eid, struct ms_lookup *out)
+{
+	const struct ms_state *st = lrcu_deref(ms->state);
+	struct ms_decision dec;
+	ms_decide(st, ms->db, eid, &dec);
+	memset(out, 0, sizeof(*out));
+	out->answer = dec.kind;
+	out->prefix = dec.prefix;
+	out->ttl = dec.ttl;
+	out->map = dec.map;
+	out->rloc = dec.rloc;
+	out->site = dec.site ? dec.site->conf->name : NULL;
+	out->proxy_by_site = dec.proxy_by_site;
+	const struct site_pfx *sp =
+	    dec.configured ? dec.configured : site_index_lookup(st->sites, eid);
+	if (sp != NULL) {
+		out->configured = true;
+		out->site_prefix = sp->prefix;
+		if (out->site == NULL)
+			out->site = sp->site->conf->name;
+	}
+}
+
 struct ms_thread *ms_thread_new(struct ms *ms)
 {
 	struct ms_thread *t = calloc(1, sizeof(*t));

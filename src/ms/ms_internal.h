@@ -71,20 +71,44 @@ bool ms_emit(struct dgram_outbox *out, const uint8_t *msg, size_t len,
 	     const struct sockaddr_storage *dst, const struct sockaddr_storage *src);
 uint64_t ms_random(struct ms_thread *t);
 
+/* The site of an id in a snapshot, or NULL when it left. */
+static inline const struct ms_site *ms_state_site(const struct ms_state *st,
+						  const struct ms_site_id *id)
+{
+	if (id == NULL)
+		return NULL;
+	const struct ms_site *s = site_index_site(st->sites, atomic_load(&id->index));
+	return s != NULL && s->id == id ? s : NULL;
+}
+
 /* The current site of an id in the batch's snapshot, or NULL when it left. */
 static inline const struct ms_site *ms_site_of(const struct ms_thread *t,
 					       const struct ms_site_id *id)
 {
-	if (id == NULL)
-		return NULL;
-	const struct ms_site *s = site_index_site(t->st->sites, atomic_load(&id->index));
-	return s != NULL && s->id == id ? s : NULL;
+	return ms_state_site(t->st, id);
 }
 
 /* ms_register.c */
 void ms_register(struct ms_thread *t, const struct dgram *d, struct dgram_outbox *out);
 
 /* ms_request.c */
+
+/* What a Map-Request for an EID gets, decided without sending anything. */
+struct ms_decision {
+	enum ms_answer kind;
+	struct eid_prefix prefix;	   /* registered prefix matched, or the negative one */
+	uint32_t ttl;			   /* minutes */
+	const struct db_mapping *map;	   /* PROXY and FORWARD */
+	const struct db_locator *rloc;	   /* FORWARD: the ETR's locator, NULL: none usable */
+	const struct ms_site *site;	   /* the mapping's or the configured prefix's site */
+	const struct site_pfx *configured; /* negative: the configured prefix covering the EID */
+	bool proxy_by_site;		   /* PROXY because of the site's proxy-reply */
+};
+
+/* Pure: reads st and db (inside an RCU read-side section), sends nothing. */
+void ms_decide(const struct ms_state *st, const struct db *db, const struct eid_prefix *eid,
+	       struct ms_decision *out);
+
 void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ecm *ecm,
 		const uint8_t *msg, size_t len, struct dgram_outbox *out);
 
