@@ -27,8 +27,11 @@
 
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 #include <lispms/admit.h>
 #include <lispms/conf.h>
+#include <lispms/counters.h>
 #include <lispms/db.h>
 #include <lispms/dgram.h>
 
@@ -97,3 +100,38 @@ struct ms_lookup {
  * an RCU read-side section; the pointers in *out live until it ends.
  */
 void ms_lookup(struct ms *ms, const struct eid_prefix *eid, struct ms_lookup *out);
+
+/* ---- operations: sites, their counters and recent rejections ---- */
+
+struct ms_site_info {
+	const struct conf_site *conf; /* in the snapshot in force */
+	unsigned num;		      /* its per-site counters: counters_site_sum(num, ...) */
+	const void *id;		      /* what db_mapping.site holds for its registrations */
+};
+
+/* Site i (< conf_site_count(ms_conf(ms))) in force; inside an RCU read-side section. */
+void ms_site_at(struct ms *ms, size_t i, struct ms_site_info *out);
+
+/* The site in force with this name; false when there is none. Same section rules. */
+bool ms_site_find(struct ms *ms, const char *name, struct ms_site_info *out);
+
+/* Name of the site a db_mapping.site points to (valid as long as the ms). */
+const char *ms_site_name(const void *site);
+
+/* One refused Map-Register record (or message, for authentication failures). */
+struct ms_rejection {
+	uint64_t time_ns;	    /* CLOCK_REALTIME */
+	enum site_metric_id reason; /* LISPMS_S_REJ_* */
+	uint8_t key_id;		    /* Key ID the message was signed with */
+	bool has_eid;		    /* false when the record could not be decoded */
+	struct eid_prefix eid;	    /* the record's EID (the first one for HMAC failures) */
+	struct sockaddr_storage src;
+	struct lisp_addr rloc; /* locator_not_allowed: the locator refused */
+};
+
+/*
+ * The most recent rejections of a site (up to 16 are kept, written by the
+ * workers without locks), newest first; returns how many were copied.
+ * site is an ms_site_info.id. Any thread.
+ */
+size_t ms_site_rejections(const void *site, struct ms_rejection *out, size_t max);

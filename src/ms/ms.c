@@ -20,6 +20,9 @@
 
 /* ------------------------------------------------------------ site ids */
 
+/* Site numbers index the per-site counters, process-wide like the counters. */
+static _Atomic uint32_t site_nums;
+
 static struct ms_site_id *site_id_get(void *arg, const char *name)
 {
 	struct ms *ms = arg;
@@ -33,6 +36,7 @@ static struct ms_site_id *site_id_get(void *arg, const char *name)
 		id = calloc(1, sizeof(*id) + len + 1);
 		if (id != NULL) {
 			memcpy(id->name, name, len + 1);
+			id->num = atomic_fetch_add(&site_nums, 1);
 			id->next = ms->ids;
 			ms->ids = id;
 		}
@@ -43,7 +47,7 @@ static struct ms_site_id *site_id_get(void *arg, const char *name)
 
 /* ------------------------------------------------------------ lifecycle */
 
-static struct ms_state *state_new(struct ms *ms, struct conf *conf)
+struct ms_state *ms_state_new(struct ms *ms, struct conf *conf)
 {
 	struct ms_state *st = calloc(1, sizeof(*st));
 	if (st == NULL)
@@ -54,17 +58,30 @@ static struct ms_state *state_new(struct ms *ms, struct conf *conf)
 		free(st);
 		return NULL;
 	}
-	for (size_t i = 0; i < site_index_count(st->sites); i++)
-		atomic_store(&site_index_site(st->sites, i)->id->index, (uint32_t)i);
+	size_t n = site_index_count(st->sites);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t num = site_index_site(st->sites, i)->id->num;
+		if (num >= st->nby_num)
+			st->nby_num = num + 1;
+	}
+	st->by_num = calloc(st->nby_num ? st->nby_num : 1, sizeof(*st->by_num));
+	if (st->by_num == NULL) {
+		site_index_free(st->sites);
+		free(st);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		st->by_num[site_index_site(st->sites, i)->id->num] = (uint32_t)i + 1;
 	return st;
 }
 
-static void state_free(struct ms_state *st)
+void ms_state_free(struct ms_state *st)
 {
 	if (st == NULL)
 		return;
 	site_index_free(st->sites);
 	conf_free(st->conf);
+	free(st->by_num);
 	free(st);
 }
 
@@ -80,11 +97,11 @@ struct ms *ms_new(struct conf *conf)
 	ms->admit = admit_new();
 	ms->pending = cds_lfht_new_flavor(64, 64, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
 					  lrcu_flavor, NULL);
-	struct ms_state *st = state_new(ms, conf);
+	struct ms_state *st = ms_state_new(ms, conf);
 	if (ms->db == NULL || ms->admit == NULL || ms->pending == NULL || st == NULL) {
 		if (st == NULL)
 			conf_free(conf);
-		state_free(st);
+		ms_state_free(st);
 		ms->state = NULL;
 		ms_free(ms);
 		return NULL;
@@ -102,7 +119,7 @@ void ms_free(struct ms *ms)
 		cds_lfht_destroy(ms->pending, NULL);
 	db_free(ms->db);
 	admit_free(ms->admit);
-	state_free(ms->state);
+	ms_state_free(ms->state);
 	while (ms->ids) {
 		struct ms_site_id *next = ms->ids->next;
 		free(ms->ids);

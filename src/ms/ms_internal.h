@@ -20,10 +20,25 @@
 #define MS_SCRATCH_ARENA (1u << 20) /* decode scratch, reset per message */
 #define MS_ENCODE_MAX	 65535
 
+#define MS_REJECT_RING 16 /* recent rejections kept per site */
+
+/* One slot of a rejection ring: a seqlock over words written with relaxed atomics. */
+struct ms_reject_slot {
+	_Atomic uint64_t seq; /* odd while written, 0 never written */
+	_Atomic uint64_t w[10];
+};
+
+/* Recent rejections of a site, written by any worker without a lock. */
+struct ms_reject_ring {
+	_Atomic uint64_t head; /* tickets handed out */
+	struct ms_reject_slot slot[MS_REJECT_RING];
+};
+
 /* A site's identity across reloads: the db stores this pointer. */
 struct ms_site_id {
 	struct ms_site_id *next;
-	_Atomic uint32_t index; /* position in the current snapshot's site index */
+	uint32_t num; /* per-site counter row (counters_site_*), never reused */
+	struct ms_reject_ring rejects;
 	char name[];
 };
 
@@ -31,6 +46,9 @@ struct ms_site_id {
 struct ms_state {
 	struct conf *conf;
 	struct site_index *sites;
+	uint32_t *by_num; /* site number -> position in sites + 1; 0: not in this one */
+	uint32_t nby_num;
+	struct rcu_head rcu;
 };
 
 struct ms {
@@ -64,6 +82,8 @@ struct ms_thread {
 };
 
 /* ms.c */
+struct ms_state *ms_state_new(struct ms *ms, struct conf *conf);
+void ms_state_free(struct ms_state *st);
 void ms_count_malformed(int err);
 void ms_addr_from_saddr(const struct sockaddr_storage *ss, struct lisp_addr *out);
 bool ms_saddr_from_addr(const struct lisp_addr *a, uint16_t port, struct sockaddr_storage *out);
@@ -75,10 +95,9 @@ uint64_t ms_random(struct ms_thread *t);
 static inline const struct ms_site *ms_state_site(const struct ms_state *st,
 						  const struct ms_site_id *id)
 {
-	if (id == NULL)
+	if (id == NULL || id->num >= st->nby_num || st->by_num[id->num] == 0)
 		return NULL;
-	const struct ms_site *s = site_index_site(st->sites, atomic_load(&id->index));
-	return s != NULL && s->id == id ? s : NULL;
+	return site_index_site(st->sites, st->by_num[id->num] - 1);
 }
 
 /* The current site of an id in the batch's snapshot, or NULL when it left. */
@@ -111,6 +130,9 @@ void ms_decide(const struct ms_state *st, const struct db *db, const struct eid_
 
 void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ecm *ecm,
 		const uint8_t *msg, size_t len, struct dgram_outbox *out);
+
+/* ms_site.c: the recent-rejection rings */
+void ms_reject_note(struct ms_reject_ring *r, const struct ms_rejection *e);
 
 /* ms_notify.c */
 void ms_notify_events(struct ms_thread *t);

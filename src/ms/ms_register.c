@@ -9,6 +9,7 @@
  * a reliable session (D5).
  */
 #include <string.h>
+#include <time.h>
 
 #include <netinet/in.h>
 
@@ -126,6 +127,43 @@ static void send_ack(struct ms_thread *t, const struct dgram *d,
 		counters_inc(LISPMS_M_MS_TX_MAP_NOTIFY);
 }
 
+/* ---- operations: per-site counters and recent rejections (lispmsctl site show) ---- */
+
+static const enum site_metric_id site_reject_id[] = {
+	[REJ_PREFIX] = LISPMS_S_REJ_PREFIX,
+	[REJ_LOCATOR] = LISPMS_S_REJ_LOCATOR,
+	[REJ_MALFORMED] = LISPMS_S_REJ_MALFORMED,
+	[REJ_INTERNAL] = LISPMS_S_REJ_INTERNAL,
+};
+
+/* Count n refused records of site and keep the last one in its ring. */
+static void site_reject(const struct ms_site *site, enum site_metric_id why, unsigned n,
+			const struct dgram *d, const struct eid_prefix *eid,
+			const struct lisp_record *rec, uint8_t key_id)
+{
+	counters_site_add(site->id->num, why, n);
+	struct ms_rejection e = { .reason = why, .key_id = key_id, .src = d->src };
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	e.time_ns = (uint64_t)ts.tv_sec * LISPMS_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	if (eid != NULL) {
+		e.has_eid = true;
+		e.eid = *eid;
+	}
+	for (unsigned i = 0; why == LISPMS_S_REJ_LOCATOR && rec != NULL && i < rec->nlocs; i++) {
+		struct lisp_addr a;
+		if (afi_to_addr(&rec->locs[i].addr, &a) != LISPMS_EOK ||
+		    (a.afi != LISP_AFI_IPV4 && a.afi != LISP_AFI_IPV6) ||
+		    !rloc_allowed(site->conf, &a)) {
+			e.rloc = a.afi == LISP_AFI_IPV4 || a.afi == LISP_AFI_IPV6
+				     ? a
+				     : (struct lisp_addr){ .afi = LISP_AFI_NONE };
+			break;
+		}
+	}
+	ms_reject_note(&site->id->rejects, &e);
+}
+
 void ms_register(struct ms_thread *t, const struct dgram *d, struct dgram_outbox *out)
 {
 	uint64_t start = mtime_now_ns();
@@ -154,6 +192,9 @@ void ms_register(struct ms_thread *t, const struct dgram *d, struct dgram_outbox
 			     reg.nrecords);
 		log_reject(d, ret == LISPMS_ENOKEY ? "unknown key id" : "bad authentication",
 			   &first);
+		site_reject(site,
+			    ret == LISPMS_ENOKEY ? LISPMS_S_REJ_UNKNOWN_KEY : LISPMS_S_REJ_BAD_HMAC,
+			    reg.nrecords, d, &first, NULL, reg.auth.key_id);
 		return;
 	}
 	if (reg.flags & LISP_MREG_E)
@@ -197,14 +238,18 @@ void ms_register(struct ms_thread *t, const struct dgram *d, struct dgram_outbox
 				.site = site->id,
 			};
 			ret = db_register(t->ms->db, &eid, &info, t->now, &sink);
-			if (ret == DB_REFRESHED)
+			if (ret == DB_REFRESHED) {
 				counters_inc(LISPMS_M_MS_REG_REFRESHED);
-			else if (ret == DB_STORED)
+				counters_site_inc(site->id->num, LISPMS_S_REG_REFRESHED);
+			} else if (ret == DB_STORED) {
 				counters_inc(LISPMS_M_MS_REG_ACCEPTED);
-			else if (ret == DB_WITHDRAWN || ret == LISPMS_ENOENT)
+				counters_site_inc(site->id->num, LISPMS_S_REG_ACCEPTED);
+			} else if (ret == DB_WITHDRAWN || ret == LISPMS_ENOENT) {
 				counters_inc(LISPMS_M_MS_REG_WITHDRAWN);
-			else
+				counters_site_inc(site->id->num, LISPMS_S_REG_WITHDRAWN);
+			} else {
 				why = REJ_INTERNAL;
+			}
 		}
 		if (why != REJ_NONE) {
 			count_reject(why);
@@ -213,6 +258,8 @@ void ms_register(struct ms_thread *t, const struct dgram *d, struct dgram_outbox
 				   : why == REJ_PREFIX ? "prefix not allowed"
 						       : "bad record",
 				   why == REJ_MALFORMED ? NULL : &eid);
+			site_reject(site, site_reject_id[why], 1, d,
+				    why == REJ_MALFORMED ? NULL : &eid, rec, reg.auth.key_id);
 			continue;
 		}
 		acked[nacked++] = *rec;
