@@ -11,7 +11,12 @@
  * ms_notify_tick() (the daemon runs it on worker 0, whose socket is bound to
  * port 4342); a Map-Notify-Ack received by any worker retires its notify.
  *
- * Threads: ms_new/ms_free/ms_housekeeping on the control thread;
+ * A reload (ms_reload, ms_reload_file) publishes a new configuration with
+ * RCU, keeps every registration the new one still allows and removes the
+ * UDP ones it no longer does; hooks let the reliable transport reject the
+ * session-bound ones and send scoped refreshes (PROTOCOL.md D8).
+ *
+ * Threads: ms_new/ms_free/ms_housekeeping/ms_reload* on the control thread;
  * ms_thread_new/free and ms_handle_batch on the worker that owns the
  * struct ms_thread (inside one RCU read-side section per batch, as the
  * transports take it); ms_notify_tick on the notifier thread only.
@@ -135,3 +140,57 @@ struct ms_rejection {
  * site is an ms_site_info.id. Any thread.
  */
 size_t ms_site_rejections(const void *site, struct ms_rejection *out, size_t max);
+
+/* ---- live reload ---- */
+
+/*
+ * What other subsystems do on a reload; every callback runs on the control
+ * thread, after the new configuration is in force on every worker.
+ */
+struct ms_reload_hooks {
+	/* old and new are both valid during the call (e.g. to conf_diff them) */
+	void (*applied)(void *arg, const struct conf *old, const struct conf *new);
+	/*
+	 * A registration bound to a reliable session (owner->session != 0) is
+	 * no longer allowed (why: LISPMS_S_REJ_PREFIX or _LOCATOR); the session
+	 * side rejects it (D8). UDP registrations are removed by ms itself.
+	 */
+	void (*disallowed)(void *arg, const struct eid_prefix *p, const struct db_owner *owner,
+			   enum site_metric_id why);
+	void *arg;
+};
+
+#define LISPMS_MS_RELOAD_HOOKS 4
+
+/* Add hooks (before workers start). LISPMS_ELIMIT when all slots are taken. */
+int ms_reload_hook_add(struct ms *ms, const struct ms_reload_hooks *hooks);
+
+/*
+ * Put `new` in force (ms owns it from now on, in every case): publish it,
+ * wait until every worker uses it (a grace period), run the hooks, then
+ * re-check the registrations a change can affect (sites removed or changed,
+ * prefixes added anywhere) and remove the UDP ones that are no longer
+ * allowed. Registrations still allowed are never touched. `msg` gets a
+ * one-line summary (and the settings that need a restart). Control thread,
+ * outside any read-side section. LISPMS_ENOMEM leaves the old one in force.
+ */
+int ms_reload(struct ms *ms, struct conf *new, char *msg, size_t len);
+
+/*
+ * Load `path`, and ms_reload() it when it is valid. On any error the
+ * running configuration stays; `msg` and the log say why (file, line, key).
+ */
+int ms_reload_file(struct ms *ms, const char *path, const struct conf_options *opts, char *msg,
+		   size_t len);
+
+struct ms_reload_status {
+	uint64_t generation;   /* 1 at start, one more per reload put in force */
+	bool last_ok;	       /* the last attempt worked (true before any) */
+	uint64_t started_ns;   /* CLOCK_REALTIME of ms_new */
+	uint64_t last_ns;      /* CLOCK_REALTIME of the last attempt, 0 before any */
+	size_t last_withdrawn; /* registrations removed by the last reload */
+	char last_msg[512];    /* what the last attempt said */
+};
+
+/* Control thread. */
+void ms_reload_status_get(struct ms *ms, struct ms_reload_status *out);

@@ -2,6 +2,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <netinet/in.h>
 #include <pthread.h>
@@ -107,6 +108,9 @@ struct ms *ms_new(struct conf *conf)
 		return NULL;
 	}
 	lrcu_publish(&ms->state, st);
+	ms->reload.generation = 1;
+	ms->reload.last_ok = true;
+	ms->reload.started_ns = ms_realtime_ns();
 	return ms;
 }
 
@@ -199,6 +203,13 @@ void ms_thread_free(struct ms_thread *t)
 	auth_ctx_free(t->auth);
 	arena_deinit(&t->scratch);
 	free(t);
+}
+
+uint64_t ms_realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * LISPMS_NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 uint64_t ms_random(struct ms_thread *t)

@@ -4,6 +4,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include <pthread.h>
 
@@ -65,6 +66,11 @@ struct ms {
 	_Atomic size_t npending;
 	ms_wake_fn *wake;
 	void *wake_arg;
+
+	/* reload (ms_reload.c): control thread, status read by metrics and ctl */
+	struct ms_reload_status reload;
+	struct ms_reload_hooks hooks[LISPMS_MS_RELOAD_HOOKS];
+	unsigned nhooks;
 };
 
 struct notify_job;
@@ -90,6 +96,7 @@ bool ms_saddr_from_addr(const struct lisp_addr *a, uint16_t port, struct sockadd
 bool ms_emit(struct dgram_outbox *out, const uint8_t *msg, size_t len,
 	     const struct sockaddr_storage *dst, const struct sockaddr_storage *src);
 uint64_t ms_random(struct ms_thread *t);
+uint64_t ms_realtime_ns(void); /* CLOCK_REALTIME, for what operators read */
 
 /* The site of an id in a snapshot, or NULL when it left. */
 static inline const struct ms_site *ms_state_site(const struct ms_state *st,
@@ -105,6 +112,33 @@ static inline const struct ms_site *ms_site_of(const struct ms_thread *t,
 					       const struct ms_site_id *id)
 {
 	return ms_state_site(t->st, id);
+}
+
+/*
+ * Registration policy, shared by ms_register.c and the reload's re-check:
+ * the most specific configured prefix covering eid is the site's own and
+ * is eid itself unless the site accepts more-specifics ...
+ */
+static inline bool ms_prefix_allowed(const struct ms_state *st, const struct ms_site *site,
+				     const struct eid_prefix *eid)
+{
+	const struct site_pfx *sp = site_index_lookup(st->sites, eid);
+	if (sp == NULL || sp->site != site)
+		return false;
+	return eid_prefix_equal(&sp->prefix, eid) || site->conf->accept_more_specifics;
+}
+
+/* ... and every locator lies inside allowed-rlocs, when the site has any. */
+static inline bool ms_rloc_allowed(const struct conf_site *s, const struct lisp_addr *a)
+{
+	if (s->nallowed_rlocs == 0)
+		return true;
+	struct eid_prefix host = { .afi = a->afi, .plen = (uint8_t)lisp_afi_bits(a->afi) };
+	memcpy(host.bytes, a->bytes, sizeof(host.bytes));
+	for (size_t i = 0; i < s->nallowed_rlocs; i++)
+		if (eid_prefix_covers(&s->allowed_rlocs[i], &host))
+			return true;
+	return false;
 }
 
 /* ms_register.c */

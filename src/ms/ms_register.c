@@ -9,7 +9,6 @@
  * a reliable session (D5).
  */
 #include <string.h>
-#include <time.h>
 
 #include <netinet/in.h>
 
@@ -39,18 +38,6 @@ static void log_reject(const struct dgram *d, const char *what, const struct eid
 	log_sampled(&lim, LOG_LEVEL_INFO, "register, rejected %s from %s (%s)", eid, src, what);
 }
 
-static bool rloc_allowed(const struct conf_site *s, const struct lisp_addr *a)
-{
-	if (s->nallowed_rlocs == 0)
-		return true;
-	struct eid_prefix host = { .afi = a->afi, .plen = (uint8_t)lisp_afi_bits(a->afi) };
-	memcpy(host.bytes, a->bytes, sizeof(host.bytes));
-	for (size_t i = 0; i < s->nallowed_rlocs; i++)
-		if (eid_prefix_covers(&s->allowed_rlocs[i], &host))
-			return true;
-	return false;
-}
-
 /* Check one record and fill the registration; REJ_NONE when it may be stored. */
 static enum reject check_record(struct ms_thread *t, const struct ms_site *site,
 				const struct lisp_record *rec, struct eid_prefix *eid,
@@ -58,10 +45,7 @@ static enum reject check_record(struct ms_thread *t, const struct ms_site *site,
 {
 	if (record_eid(rec, eid) != LISPMS_EOK)
 		return REJ_MALFORMED;
-	const struct site_pfx *sp = site_index_lookup(t->st->sites, eid);
-	if (sp == NULL || sp->site != site)
-		return REJ_PREFIX;
-	if (!eid_prefix_equal(&sp->prefix, eid) && !site->conf->accept_more_specifics)
+	if (!ms_prefix_allowed(t->st, site, eid))
 		return REJ_PREFIX;
 	if (rec->nlocs > LISPMS_DB_MAX_LOCATORS)
 		return REJ_MALFORMED;
@@ -71,7 +55,7 @@ static enum reject check_record(struct ms_thread *t, const struct ms_site *site,
 		if (afi_to_addr(&l->addr, &dl->addr) != LISPMS_EOK ||
 		    (dl->addr.afi != LISP_AFI_IPV4 && dl->addr.afi != LISP_AFI_IPV6))
 			return REJ_LOCATOR; /* only IPv4/IPv6 locators are stored */
-		if (!rloc_allowed(site->conf, &dl->addr))
+		if (!ms_rloc_allowed(site->conf, &dl->addr))
 			return REJ_LOCATOR;
 		dl->priority = l->priority;
 		dl->weight = l->weight;
@@ -142,10 +126,9 @@ static void site_reject(const struct ms_site *site, enum site_metric_id why, uns
 			const struct lisp_record *rec, uint8_t key_id)
 {
 	counters_site_add(site->id->num, why, n);
-	struct ms_rejection e = { .reason = why, .key_id = key_id, .src = d->src };
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	e.time_ns = (uint64_t)ts.tv_sec * LISPMS_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	struct ms_rejection e = {
+		.time_ns = ms_realtime_ns(), .reason = why, .key_id = key_id, .src = d->src
+	};
 	if (eid != NULL) {
 		e.has_eid = true;
 		e.eid = *eid;
@@ -154,7 +137,7 @@ static void site_reject(const struct ms_site *site, enum site_metric_id why, uns
 		struct lisp_addr a;
 		if (afi_to_addr(&rec->locs[i].addr, &a) != LISPMS_EOK ||
 		    (a.afi != LISP_AFI_IPV4 && a.afi != LISP_AFI_IPV6) ||
-		    !rloc_allowed(site->conf, &a)) {
+		    !ms_rloc_allowed(site->conf, &a)) {
 			e.rloc = a.afi == LISP_AFI_IPV4 || a.afi == LISP_AFI_IPV6
 				     ? a
 				     : (struct lisp_addr){ .afi = LISP_AFI_NONE };
