@@ -166,6 +166,9 @@ unsigned ctl_pollfds(struct ctl *ctl, struct pollfd *p, unsigned max, int *timeo
 /* Accept, read, run commands and write, after poll() filled p[0..n). */
 void ctl_dispatch(struct ctl *ctl, const struct pollfd *p, unsigned n);
 
+/* Bytes rendered and not yet sent, over every connection (bounded per connection). */
+size_t ctl_buffered(const struct ctl *ctl);
+
 /* Most fds ctl_pollfds() returns. */
 #define LISPMS_CTL_POLLFDS 17
 
