@@ -378,13 +378,13 @@ Test(ctl, stats_reads_the_metrics_registry)
 {
 	struct result r = RUN(false, "stats", "map_requests");
 	cr_assert_eq(r.status, 0);
-	cr_assert_not_null(strstr(r.out, "lispms_ms_map_requests_total{outcome=\"proxy_reply\"}"),
+	cr_assert_not_null(strstr(r.out, "lispms_map_requests_total{outcome=\"proxy_reply\"}"),
 			   "%s", r.out);
 	cr_assert_null(strstr(r.out, "lispms_db_"), "filtered");
 	free(r.out);
 	r = RUN(true, "stats");
 	cr_assert_not_null(strstr(r.out, "{\"metric\":\"lispms_build_info{"), "%s", r.out);
-	cr_assert_not_null(strstr(r.out, "\"histograms\":[{\"metric\":\"lispms_ms_register_"));
+	cr_assert_not_null(strstr(r.out, "\"histograms\":[{\"metric\":\"lispms_register_"));
 	free(r.out);
 }
 

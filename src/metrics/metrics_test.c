@@ -195,12 +195,12 @@ Test(metrics, every_scrape_gauge_and_site_counter_is_there)
 		"lispms_site_register_rejected_total{site=\"beta\",reason=\"bad_hmac\"} 3\n",
 		"lispms_site_register_rejected_total{site=\"alpha\",reason=\"bad_hmac\"} 0\n",
 		"lispms_site_register_records_total{site=\"alpha\",result=\"accepted\"} 0\n",
-		"lispms_ms_notify_pending 0\n",
-		"lispms_ms_admitted_sources 0\n",
-		"lispms_ms_register_processing_seconds_bucket{le=\"1e-06\"} ",
-		"lispms_ms_register_processing_seconds_bucket{le=\"+Inf\"} ",
-		"# TYPE lispms_ms_map_requests_total counter\n",
-		"lispms_ms_map_requests_total{outcome=\"proxy_reply\"} ",
+		"lispms_notify_pending 0\n",
+		"lispms_admitted_sources 0\n",
+		"lispms_register_processing_seconds_bucket{le=\"1e-06\"} ",
+		"lispms_register_processing_seconds_bucket{le=\"+Inf\"} ",
+		"# TYPE lispms_map_requests_total counter\n",
+		"lispms_map_requests_total{outcome=\"proxy_reply\"} ",
 	};
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
 		cr_assert_not_null(strstr(text, lines[i]), "missing: %s", lines[i]);
