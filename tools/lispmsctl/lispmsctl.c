@@ -39,7 +39,7 @@ static void usage(FILE *f)
 	for (unsigned i = 0; i < CTL_CMD__COUNT; i++) {
 		const struct ctl_cmd *c = &ctl_commands[i];
 		char head[64];
-		snprintf(head, sizeof(head), "%s %s", c->name, c->usage);
+		snprintf(head, sizeof(head), "%s%s%s", c->name, c->usage[0] ? " " : "", c->usage);
 		if (strlen(head) > 30)
 			fprintf(f, "  %s\n  %-30s  %s\n", head, "", c->help);
 		else
@@ -216,8 +216,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (nargs - words < cmd->min_args || nargs - words > cmd->max_args) {
-		fprintf(stderr, "usage: lispmsctl %s %s\n       %s\n", cmd->name, cmd->usage,
-			cmd->help);
+		fprintf(stderr, "usage: lispmsctl %s%s%s\n       %s\n", cmd->name,
+			cmd->usage[0] ? " " : "", cmd->usage, cmd->help);
 		return 2;
 	}
 
