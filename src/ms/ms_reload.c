@@ -210,7 +210,8 @@ static size_t remove_victims(struct ms *ms, struct step *s)
 		removed++;
 		if (v->site != NULL)
 			counters_site_inc(v->site->num, LISPMS_S_RELOAD_WITHDRAWN);
-		if (log_enabled(LOG_LEVEL_INFO)) {
+		static struct log_limit lim = LOG_LIMIT_INIT(10); /* the summary says how many */
+		if (log_enabled(LOG_LEVEL_INFO) && log_limit_pass(&lim)) {
 			char p[LISPMS_EID_STRLEN], o[64];
 			eid_prefix_format(&v->prefix, p, sizeof(p));
 			lisp_addr_format(&v->owner.rloc, o, sizeof(o));
