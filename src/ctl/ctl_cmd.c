@@ -494,7 +494,7 @@ static int reg_roots(struct reg_stream *s, const char *site, bool by_iid, uint32
 			if (!by_iid || si.conf->prefixes[i].iid == iid)
 				ret = add_root(s, &cap, &si.conf->prefixes[i]);
 		lrcu_read_unlock();
-		if (ret != LISPMS_EOK)
+		if (ret != LISPMS_EOK || s->nroots == 0)
 			return ret;
 		qsort(s->roots, s->nroots, sizeof(*s->roots), root_cmp);
 		size_t kept = 0;

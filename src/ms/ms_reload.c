@@ -121,6 +121,8 @@ static int root_cmp(const void *a, const void *b)
 /* Sort the roots and drop those inside another: each prefix is walked once. */
 static void plan_dedupe(struct plan *pl)
 {
+	if (pl->nroots == 0)
+		return;
 	qsort(pl->roots, pl->nroots, sizeof(*pl->roots), root_cmp);
 	size_t kept = 0;
 	for (size_t i = 0; i < pl->nroots; i++) {

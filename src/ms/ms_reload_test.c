@@ -234,3 +234,20 @@ Test(reload, hooks_see_the_change_and_session_registrations)
 		cr_assert_eq(ms_reload_hook_add(x.ms, &h), LISPMS_EOK);
 	cr_assert_eq(ms_reload_hook_add(x.ms, &h), LISPMS_ELIMIT);
 }
+
+Test(reload, a_change_outside_sites_rechecks_nothing)
+{
+	reg_ok("[7] 10.1.1.0/24", "192.0.2.1", 1, "a-key");
+	char msg[512];
+	cr_assert_eq(reload("control: {socket: /tmp/x.sock}\n"
+			    "server: {registration-timeout: 60}\n"
+			    "log: {level: error}\n"
+			    "sites:\n" SITE_A
+			    "    eid-prefixes: [\"[7] 10.1.0.0/16\", \"[7] 10.9.0.0/16\"]\n" SITE_B,
+			    msg, sizeof(msg)),
+		     LISPMS_EOK);
+	cr_assert(strstr(msg, "1 changes, 0 registrations removed"), "%s", msg);
+	cr_assert_eq(log_get_level(), LOG_LEVEL_ERROR, "log.level applies at once");
+	cr_assert(tl_registered(&x, "[7] 10.1.1.0/24"));
+	log_set_level(LOG_LEVEL_INFO);
+}
