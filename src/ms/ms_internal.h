@@ -167,6 +167,8 @@ void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ec
 
 /* ms_site.c: the recent-rejection rings */
 void ms_reject_note(struct ms_reject_ring *r, const struct ms_rejection *e);
+/* Up to max entries, newest first; torn or half-written slots are skipped. */
+size_t ms_reject_read(const struct ms_reject_ring *r, struct ms_rejection *out, size_t max);
 
 /* ms_notify.c */
 void ms_notify_events(struct ms_thread *t);

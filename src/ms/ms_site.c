@@ -125,16 +125,13 @@ static bool slot_read(const struct ms_reject_slot *s, struct ms_rejection *e, ui
 	return true;
 }
 
-size_t ms_site_rejections(const void *site, struct ms_rejection *out, size_t max)
+size_t ms_reject_read(const struct ms_reject_ring *r, struct ms_rejection *out, size_t max)
 {
-	const struct ms_site_id *id = site;
 	struct ms_rejection got[MS_REJECT_RING];
 	uint64_t tickets[MS_REJECT_RING];
 	size_t n = 0;
-	if (id == NULL)
-		return 0;
 	for (unsigned i = 0; i < MS_REJECT_RING; i++)
-		if (slot_read(&id->rejects.slot[i], &got[n], &tickets[n]))
+		if (slot_read(&r->slot[i], &got[n], &tickets[n]))
 			n++;
 	/* newest first: insertion sort of at most 16 by ticket */
 	for (size_t i = 1; i < n; i++)
@@ -149,6 +146,12 @@ size_t ms_site_rejections(const void *site, struct ms_rejection *out, size_t max
 	size_t k = n < max ? n : max;
 	memcpy(out, got, k * sizeof(*out));
 	return k;
+}
+
+size_t ms_site_rejections(const void *site, struct ms_rejection *out, size_t max)
+{
+	const struct ms_site_id *id = site;
+	return id != NULL ? ms_reject_read(&id->rejects, out, max) : 0;
 }
 
 static void site_info(const struct ms_site *s, struct ms_site_info *out)
