@@ -4,7 +4,10 @@
  * their recent rejections. A rejection ring is written by any worker with
  * one fetch-and-add and one compare-and-swap, and read by the control
  * thread as a seqlock: a slot being written, or rewritten while it was
- * copied, is skipped rather than waited for.
+ * copied, is skipped rather than waited for. The words are release stores
+ * and acquire loads rather than relaxed ones behind fences (TSan does not
+ * model fences): a reader that sees any word of a writer also sees that
+ * writer's odd sequence number when it checks again.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +38,8 @@ static void put16(_Atomic uint64_t *w, const uint8_t bytes[16])
 	uint64_t a, b;
 	memcpy(&a, bytes, 8);
 	memcpy(&b, bytes + 8, 8);
-	atomic_store_explicit(&w[0], a, memory_order_relaxed);
-	atomic_store_explicit(&w[1], b, memory_order_relaxed);
+	atomic_store_explicit(&w[0], a, memory_order_release);
+	atomic_store_explicit(&w[1], b, memory_order_release);
 }
 
 static void get16(const uint64_t *w, uint8_t bytes[16])
@@ -54,7 +57,6 @@ void ms_reject_note(struct ms_reject_ring *r, const struct ms_rejection *e)
 	if ((seq & 1) || !atomic_compare_exchange_strong_explicit(
 			     &s->seq, &seq, seq + 1, memory_order_relaxed, memory_order_relaxed))
 		return;
-	atomic_thread_fence(memory_order_release);
 	uint8_t src[16] = { 0 };
 	uint16_t port = 0;
 	if (e->src.ss_family == AF_INET) {
@@ -71,10 +73,10 @@ void ms_reject_note(struct ms_reject_ring *r, const struct ms_rejection *e)
 			(uint64_t)e->eid.plen << 24 | (uint64_t)(uint8_t)e->src.ss_family << 16 |
 			e->rloc.afi;
 	uint64_t meta2 = (uint64_t)e->eid.iid << 32 | (uint64_t)port << 16 | e->eid.afi;
-	atomic_store_explicit(&s->w[W_TIME], e->time_ns, memory_order_relaxed);
-	atomic_store_explicit(&s->w[W_TICKET], ticket, memory_order_relaxed);
-	atomic_store_explicit(&s->w[W_META], meta, memory_order_relaxed);
-	atomic_store_explicit(&s->w[W_META2], meta2, memory_order_relaxed);
+	atomic_store_explicit(&s->w[W_TIME], e->time_ns, memory_order_release);
+	atomic_store_explicit(&s->w[W_TICKET], ticket, memory_order_release);
+	atomic_store_explicit(&s->w[W_META], meta, memory_order_release);
+	atomic_store_explicit(&s->w[W_META2], meta2, memory_order_release);
 	put16(&s->w[W_EID], e->eid.bytes);
 	put16(&s->w[W_SRC], src);
 	put16(&s->w[W_RLOC], e->rloc.bytes);
@@ -90,8 +92,7 @@ static bool slot_read(const struct ms_reject_slot *s, struct ms_rejection *e, ui
 		return false;
 	uint64_t w[W_COUNT];
 	for (unsigned i = 0; i < W_COUNT; i++)
-		w[i] = atomic_load_explicit(&m->w[i], memory_order_relaxed);
-	atomic_thread_fence(memory_order_acquire);
+		w[i] = atomic_load_explicit(&m->w[i], memory_order_acquire);
 	if (atomic_load_explicit(&m->seq, memory_order_relaxed) != s1)
 		return false;
 	memset(e, 0, sizeof(*e));
