@@ -3,7 +3,8 @@
  * lispmsd: flags, configuration, start-up and shutdown order. Everything
  * else lives in the subsystems; this file only wires them together.
  *
- * Threads: the main thread is the control thread (signals, housekeeping);
+ * Threads: the main thread is the control thread (signals, housekeeping,
+ * and in ops.c the /metrics listener, the control socket and reload);
  * N net workers run the request core, worker 0 also sends unsolicited
  * Map-Notifies.
  */
@@ -31,6 +32,7 @@
 #include <lispms/thread.h>
 
 #include "config.h"
+#include "ops.h"
 
 #define DEFAULT_CONFIG "/etc/lispms/lispms.yaml"
 #define MAX_WORKERS    LISPMS_MS_MAX_WORKERS
@@ -40,12 +42,14 @@ struct daemon {
 	unsigned nworkers;
 	struct net_worker *workers[MAX_WORKERS];
 	struct ms_thread *threads[MAX_WORKERS];
+	struct daemon_ops ops;
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: lispmsd [-c FILE] [--check] [-v] [-V] [-h]\n"
+	fprintf(f, "usage: lispmsd [-c FILE] [-s SOCKET] [--check] [-v] [-V] [-h]\n"
 		   "  -c, --config FILE  configuration (default " DEFAULT_CONFIG ")\n"
+		   "  -s, --socket PATH  control socket (default: control.socket)\n"
 		   "      --check        validate the configuration and exit 0 or 1\n"
 		   "  -v, --verbose      log at debug level\n"
 		   "  -V, --version      print the version and exit\n"
@@ -205,29 +209,31 @@ static void log_listening(const struct conf *c, unsigned nworkers)
 		   nworkers, conf_site_count(c));
 }
 
-/* Signals and housekeeping until SIGTERM or SIGINT. */
+/* Signals, housekeeping and the operations surface until SIGTERM or SIGINT. */
 static void control_loop(struct daemon *d, int sfd)
 {
 	uint64_t next_housekeeping = 0;
 	for (;;) {
-		struct pollfd p = { .fd = sfd, .events = POLLIN };
+		struct pollfd p[1 + OPS_POLLFDS] = { { .fd = sfd, .events = POLLIN } };
+		int timeout = 250;
+		unsigned nfds = 1 + ops_pollfds(&d->ops, p + 1, OPS_POLLFDS, &timeout);
 		lrcu_offline();
-		int n = poll(&p, 1, 250);
+		int n = poll(p, nfds, timeout);
 		lrcu_online();
-		if (n > 0) {
+		if (n > 0 && (p[0].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 					log_notice("daemon, stopping on %s",
 						   strsignal((int)si.ssi_signo));
+					ops_notify("STOPPING=1");
 					return;
 				}
 				if (si.ssi_signo == SIGHUP)
-					log_warning("daemon, reload on SIGHUP is not available yet "
-						    "(%s)",
-						    err_str(LISPMS_ENOTSUP));
+					ops_reload(&d->ops);
 			}
 		}
+		ops_dispatch(&d->ops, p + 1, nfds - 1);
 		uint64_t now = mtime_now_ns();
 		if (now >= next_housekeeping) {
 			ms_housekeeping(d->ms, now);
@@ -239,18 +245,23 @@ static void control_loop(struct daemon *d, int sfd)
 
 int main(int argc, char **argv)
 {
-	const char *path = DEFAULT_CONFIG;
+	const char *path = DEFAULT_CONFIG, *ctl_socket = NULL;
 	bool check = false, verbose = false;
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' }, { "check", no_argument, NULL, 'C' },
-		{ "verbose", no_argument, NULL, 'v' },	    { "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },	    { 0 }
-	};
+	static const struct option opts[] = { { "config", required_argument, NULL, 'c' },
+					      { "check", no_argument, NULL, 'C' },
+					      { "verbose", no_argument, NULL, 'v' },
+					      { "version", no_argument, NULL, 'V' },
+					      { "help", no_argument, NULL, 'h' },
+					      { "socket", required_argument, NULL, 's' },
+					      { 0 } };
 	int opt;
-	while ((opt = getopt_long(argc, argv, "c:vVh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:s:vVh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
+			break;
+		case 's':
+			ctl_socket = optarg;
 			break;
 		case 'C':
 			check = true;
@@ -329,11 +340,15 @@ int main(int argc, char **argv)
 	}
 	if (start_workers(&d, ms_conf(d.ms)) != LISPMS_EOK)
 		goto out_stop;
+	if (ops_start(&d.ops, d.ms, d.nworkers, &copts, ctl_socket) != LISPMS_EOK)
+		goto out_stop;
 	log_listening(ms_conf(d.ms), d.nworkers);
+	ops_notify("READY=1");
 	control_loop(&d, sfd);
 	status = 0;
 
 out_stop:
+	ops_stop(&d.ops);
 	stop_workers(&d);
 	ms_free(d.ms);
 out:

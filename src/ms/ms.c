@@ -2,6 +2,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <netinet/in.h>
 #include <pthread.h>
@@ -20,6 +21,9 @@
 
 /* ------------------------------------------------------------ site ids */
 
+/* Site numbers index the per-site counters, process-wide like the counters. */
+static _Atomic uint32_t site_nums;
+
 static struct ms_site_id *site_id_get(void *arg, const char *name)
 {
 	struct ms *ms = arg;
@@ -33,6 +37,7 @@ static struct ms_site_id *site_id_get(void *arg, const char *name)
 		id = calloc(1, sizeof(*id) + len + 1);
 		if (id != NULL) {
 			memcpy(id->name, name, len + 1);
+			id->num = atomic_fetch_add(&site_nums, 1);
 			id->next = ms->ids;
 			ms->ids = id;
 		}
@@ -43,7 +48,7 @@ static struct ms_site_id *site_id_get(void *arg, const char *name)
 
 /* ------------------------------------------------------------ lifecycle */
 
-static struct ms_state *state_new(struct ms *ms, struct conf *conf)
+struct ms_state *ms_state_new(struct ms *ms, struct conf *conf)
 {
 	struct ms_state *st = calloc(1, sizeof(*st));
 	if (st == NULL)
@@ -54,17 +59,30 @@ static struct ms_state *state_new(struct ms *ms, struct conf *conf)
 		free(st);
 		return NULL;
 	}
-	for (size_t i = 0; i < site_index_count(st->sites); i++)
-		atomic_store(&site_index_site(st->sites, i)->id->index, (uint32_t)i);
+	size_t n = site_index_count(st->sites);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t num = site_index_site(st->sites, i)->id->num;
+		if (num >= st->nby_num)
+			st->nby_num = num + 1;
+	}
+	st->by_num = calloc(st->nby_num ? st->nby_num : 1, sizeof(*st->by_num));
+	if (st->by_num == NULL) {
+		site_index_free(st->sites);
+		free(st);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		st->by_num[site_index_site(st->sites, i)->id->num] = (uint32_t)i + 1;
 	return st;
 }
 
-static void state_free(struct ms_state *st)
+void ms_state_free(struct ms_state *st)
 {
 	if (st == NULL)
 		return;
 	site_index_free(st->sites);
 	conf_free(st->conf);
+	free(st->by_num);
 	free(st);
 }
 
@@ -82,16 +100,19 @@ struct ms *ms_new(struct conf *conf)
 	ms->admit = admit_new();
 	ms->pending = cds_lfht_new_flavor(64, 64, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
 					  lrcu_flavor, NULL);
-	struct ms_state *st = state_new(ms, conf);
+	struct ms_state *st = ms_state_new(ms, conf);
 	if (ms->db == NULL || ms->admit == NULL || ms->pending == NULL || st == NULL) {
 		if (st == NULL)
 			conf_free(conf);
-		state_free(st);
+		ms_state_free(st);
 		ms->state = NULL;
 		ms_free(ms);
 		return NULL;
 	}
 	lrcu_publish(&ms->state, st);
+	ms->reload.generation = 1;
+	ms->reload.last_ok = true;
+	ms->reload.started_ns = ms_realtime_ns();
 	return ms;
 }
 
@@ -104,7 +125,7 @@ void ms_free(struct ms *ms)
 		cds_lfht_destroy(ms->pending, NULL);
 	db_free(ms->db);
 	admit_free(ms->admit);
-	state_free(ms->state);
+	ms_state_free(ms->state);
 	while (ms->ids) {
 		struct ms_site_id *next = ms->ids->next;
 		free(ms->ids);
@@ -150,6 +171,29 @@ const struct conf *ms_conf(struct ms *ms)
 	return lrcu_deref(ms->state)->conf;
 }
 
+void ms_lookup(struct ms *ms, const struct eid_prefix *eid, struct ms_lookup *out)
+{
+	const struct ms_state *st = lrcu_deref(ms->state);
+	struct ms_decision dec;
+	ms_decide(st, ms->db, eid, &dec);
+	memset(out, 0, sizeof(*out));
+	out->answer = dec.kind;
+	out->prefix = dec.prefix;
+	out->ttl = dec.ttl;
+	out->map = dec.map;
+	out->rloc = dec.rloc;
+	out->site = dec.site ? dec.site->conf->name : NULL;
+	out->proxy_by_site = dec.proxy_by_site;
+	const struct site_pfx *sp =
+	    dec.configured ? dec.configured : site_index_lookup(st->sites, eid);
+	if (sp != NULL) {
+		out->configured = true;
+		out->site_prefix = sp->prefix;
+		if (out->site == NULL)
+			out->site = sp->site->conf->name;
+	}
+}
+
 struct ms_thread *ms_thread_new(struct ms *ms, unsigned index)
 {
 	if (index >= LISPMS_MS_MAX_WORKERS)
@@ -180,6 +224,13 @@ void ms_thread_free(struct ms_thread *t)
 	auth_ctx_free(t->auth);
 	arena_deinit(&t->scratch);
 	free(t);
+}
+
+uint64_t ms_realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * LISPMS_NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 uint64_t ms_random(struct ms_thread *t)

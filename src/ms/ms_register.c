@@ -31,18 +31,6 @@ static void log_reject(const struct sockaddr_storage *from, const char *what,
 	log_sampled(&lim, LOG_LEVEL_INFO, "register, rejected %s from %s (%s)", eid, src, what);
 }
 
-static bool rloc_allowed(const struct conf_site *s, const struct lisp_addr *a)
-{
-	if (s->nallowed_rlocs == 0)
-		return true;
-	struct eid_prefix host = { .afi = a->afi, .plen = (uint8_t)lisp_afi_bits(a->afi) };
-	memcpy(host.bytes, a->bytes, sizeof(host.bytes));
-	for (size_t i = 0; i < s->nallowed_rlocs; i++)
-		if (eid_prefix_covers(&s->allowed_rlocs[i], &host))
-			return true;
-	return false;
-}
-
 /* Check one record and fill the registration; MS_V_ACCEPT when it may be stored. */
 static enum ms_verdict check_record(struct ms_thread *t, const struct ms_site *site,
 				    const struct lisp_record *rec, struct eid_prefix *eid,
@@ -50,10 +38,7 @@ static enum ms_verdict check_record(struct ms_thread *t, const struct ms_site *s
 {
 	if (record_eid(rec, eid) != LISPMS_EOK)
 		return MS_V_MALFORMED;
-	const struct site_pfx *sp = site_index_lookup(t->st->sites, eid);
-	if (sp == NULL || sp->site != site)
-		return MS_V_PREFIX;
-	if (!eid_prefix_equal(&sp->prefix, eid) && !site->conf->accept_more_specifics)
+	if (!ms_prefix_allowed(t->st, site, eid))
 		return MS_V_PREFIX;
 	if (rec->nlocs > LISPMS_DB_MAX_LOCATORS)
 		return MS_V_MALFORMED;
@@ -63,7 +48,7 @@ static enum ms_verdict check_record(struct ms_thread *t, const struct ms_site *s
 		if (afi_to_addr(&l->addr, &dl->addr) != LISPMS_EOK ||
 		    (dl->addr.afi != LISP_AFI_IPV4 && dl->addr.afi != LISP_AFI_IPV6))
 			return MS_V_LOCATOR; /* only IPv4/IPv6 locators are stored */
-		if (!rloc_allowed(site->conf, &dl->addr))
+		if (!ms_rloc_allowed(site->conf, &dl->addr))
 			return MS_V_LOCATOR;
 		dl->priority = l->priority;
 		dl->weight = l->weight;
@@ -119,6 +104,42 @@ static void send_ack(struct ms_thread *t, const struct dgram *d,
 		counters_inc(LISPMS_M_MS_TX_MAP_NOTIFY);
 }
 
+/* ---- operations: per-site counters and recent rejections (lispmsctl site show) ---- */
+
+static const enum site_metric_id site_reject_id[] = {
+	[MS_V_PREFIX] = LISPMS_S_REJ_PREFIX,
+	[MS_V_LOCATOR] = LISPMS_S_REJ_LOCATOR,
+	[MS_V_MALFORMED] = LISPMS_S_REJ_MALFORMED,
+	[MS_V_INTERNAL] = LISPMS_S_REJ_INTERNAL,
+};
+
+/* Count n refused records of site and keep the last one in its ring. */
+static void site_reject(const struct ms_site *site, enum site_metric_id why, unsigned n,
+			const struct sockaddr_storage *src, const struct eid_prefix *eid,
+			const struct lisp_record *rec, uint8_t key_id)
+{
+	counters_site_add(site->id->num, why, n);
+	struct ms_rejection e = {
+		.time_ns = ms_realtime_ns(), .reason = why, .key_id = key_id, .src = *src
+	};
+	if (eid != NULL) {
+		e.has_eid = true;
+		e.eid = *eid;
+	}
+	for (unsigned i = 0; why == LISPMS_S_REJ_LOCATOR && rec != NULL && i < rec->nlocs; i++) {
+		struct lisp_addr a;
+		if (afi_to_addr(&rec->locs[i].addr, &a) != LISPMS_EOK ||
+		    (a.afi != LISP_AFI_IPV4 && a.afi != LISP_AFI_IPV6) ||
+		    !ms_rloc_allowed(site->conf, &a)) {
+			e.rloc = a.afi == LISP_AFI_IPV4 || a.afi == LISP_AFI_IPV6
+				     ? a
+				     : (struct lisp_addr){ .afi = LISP_AFI_NONE };
+			break;
+		}
+	}
+	ms_reject_note(&site->id->rejects, &e);
+}
+
 int ms_register_process(struct ms_thread *t, const uint8_t *msg, size_t len,
 			const struct sockaddr_storage *src, uint64_t session, ms_record_fn *fn,
 			void *arg, struct ms_reg_out *res)
@@ -151,6 +172,9 @@ int ms_register_process(struct ms_thread *t, const uint8_t *msg, size_t len,
 			     reg->nrecords);
 		log_reject(src, ret == LISPMS_ENOKEY ? "unknown key id" : "bad authentication",
 			   &first);
+		site_reject(site,
+			    ret == LISPMS_ENOKEY ? LISPMS_S_REJ_UNKNOWN_KEY : LISPMS_S_REJ_BAD_HMAC,
+			    reg->nrecords, src, &first, NULL, reg->auth.key_id);
 		for (unsigned i = 0; i < reg->nrecords; i++)
 			fn(arg, &reg->records[i], MS_V_AUTH);
 		return ret == LISPMS_ENOKEY ? ret : LISPMS_EAUTH;
@@ -194,14 +218,18 @@ int ms_register_process(struct ms_thread *t, const uint8_t *msg, size_t len,
 				.site = site->id,
 			};
 			ret = db_register(t->ms->db, &eid, &info, t->now, &sink);
-			if (ret == DB_REFRESHED)
+			if (ret == DB_REFRESHED) {
 				counters_inc(LISPMS_M_MS_REG_REFRESHED);
-			else if (ret == DB_STORED)
+				counters_site_inc(site->id->num, LISPMS_S_REG_REFRESHED);
+			} else if (ret == DB_STORED) {
 				counters_inc(LISPMS_M_MS_REG_ACCEPTED);
-			else if (ret == DB_WITHDRAWN || ret == LISPMS_ENOENT)
+				counters_site_inc(site->id->num, LISPMS_S_REG_ACCEPTED);
+			} else if (ret == DB_WITHDRAWN || ret == LISPMS_ENOENT) {
 				counters_inc(LISPMS_M_MS_REG_WITHDRAWN);
-			else
+				counters_site_inc(site->id->num, LISPMS_S_REG_WITHDRAWN);
+			} else {
 				why = MS_V_INTERNAL;
+			}
 		}
 		if (why != MS_V_ACCEPT) {
 			count_reject(why);
@@ -210,6 +238,8 @@ int ms_register_process(struct ms_thread *t, const uint8_t *msg, size_t len,
 				   : why == MS_V_PREFIX ? "prefix not allowed"
 							: "bad record",
 				   why == MS_V_MALFORMED ? NULL : &eid);
+			site_reject(site, site_reject_id[why], 1, src,
+				    why == MS_V_MALFORMED ? NULL : &eid, rec, reg->auth.key_id);
 		} else {
 			res->naccepted++;
 		}

@@ -8,8 +8,9 @@ export LISPMS_ROOT
 # Build and unit-test dependencies (../shared/TOOLCHAIN.md §0).
 LISPMS_BUILD_PKGS="meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
 liburcu-dev libjemalloc-dev libcriterion-dev libssl-dev libyaml-dev libmicrohttpd-dev"
-# What the test suite drives or checks against.
-LISPMS_TEST_PKGS="tshark iproute2 python3"
+# What the test suite drives or checks against. prometheus brings promtool
+# (checks /metrics) and the server tools/prometheus-smoke scrapes with (332 MB).
+LISPMS_TEST_PKGS="tshark iproute2 python3 curl prometheus"
 
 say() {
     printf '==> %s\n' "$*"
