@@ -132,8 +132,11 @@ size_t ms_reject_read(const struct ms_reject_ring *r, struct ms_rejection *out, 
 	uint64_t tickets[MS_REJECT_RING];
 	size_t n = 0;
 	for (unsigned i = 0; i < MS_REJECT_RING; i++)
-		if (slot_read(&r->slot[i], &got[n], &tickets[n]))
-			n++;
+		for (int attempt = 0; attempt < 4; attempt++) /* a burst may be rewriting it */
+			if (slot_read(&r->slot[i], &got[n], &tickets[n])) {
+				n++;
+				break;
+			}
 	/* newest first: insertion sort of at most 16 by ticket */
 	for (size_t i = 1; i < n; i++)
 		for (size_t j = i; j > 0 && tickets[j] > tickets[j - 1]; j--) {
