@@ -113,6 +113,7 @@ struct ms *ms_new(struct conf *conf)
 	ms->reload.generation = 1;
 	ms->reload.last_ok = true;
 	ms->reload.started_ns = ms_realtime_ns();
+	ms_session_reload_hooks(ms);
 	return ms;
 }
 

@@ -330,10 +330,29 @@ uint64_t ms_session_id(const struct ms_session *s)
 
 /* ------------------------------------------------------ cross-worker work */
 
+static void enqueue(struct ms *ms, unsigned w, uint64_t session, const uint8_t *msg, size_t len);
+
 void ms_session_deliver(struct ms *ms, uint64_t session, const uint8_t *msg, size_t len)
 {
 	unsigned w = (unsigned)(session >> 48);
 	if (w == 0 || w > LISPMS_MS_MAX_WORKERS || ms->wq[w - 1].wake == NULL) {
+		counters_inc(LISPMS_M_MS_SESS_NOTIFY_DROPPED);
+		return;
+	}
+	enqueue(ms, w - 1, session, msg, len);
+}
+
+/* Framed bytes for every session of every worker. */
+static void broadcast(struct ms *ms, const uint8_t *msg, size_t len)
+{
+	for (unsigned w = 0; w < LISPMS_MS_MAX_WORKERS; w++)
+		if (ms->wq[w].wake != NULL)
+			enqueue(ms, w, 0, msg, len);
+}
+
+static void enqueue(struct ms *ms, unsigned w, uint64_t session, const uint8_t *msg, size_t len)
+{
+	if (ms->wq[w].wake == NULL) {
 		counters_inc(LISPMS_M_MS_SESS_NOTIFY_DROPPED);
 		return;
 	}
@@ -347,9 +366,67 @@ void ms_session_deliver(struct ms *ms, uint64_t session, const uint8_t *msg, siz
 	j->len = len;
 	memcpy(j->msg, msg, len);
 	LRCU_TSAN_RELEASE(j);
-	struct ms_wq *q = &ms->wq[w - 1];
+	struct ms_wq *q = &ms->wq[w];
 	cds_wfcq_enqueue(&q->head, &q->tail, &j->qnode);
 	q->wake(q->arg);
+}
+
+/* ------------------------------------------------------ reload (D8) */
+
+/* A registration on a session is no longer allowed: remove it, tell the ETR. */
+static void reload_disallowed(void *arg, const struct eid_prefix *p, const struct db_owner *owner,
+			      enum site_metric_id why)
+{
+	struct ms *ms = arg;
+	db_withdraw(ms->db, p, owner, NULL);
+	struct rt_msg m = { .type = RT_TYPE_REGISTRATION_REJECT, .has_id = 1, .id = 1 };
+	m.u.reject.reason =
+	    why == LISPMS_S_REJ_LOCATOR ? RT_REASON_LOCATOR_SET : RT_REASON_NOT_SITE_PREFIX;
+	m.u.reject.eid.plen = p->plen;
+	afi_from_eid(p, &m.u.reject.eid.eid);
+	uint8_t buf[256];
+	size_t len;
+	if (rt_encode(&m, buf, sizeof(buf), &len) == LISPMS_EOK)
+		ms_session_deliver(ms, owner->session, buf, len);
+}
+
+static void refresh_prefix(struct ms *ms, const struct eid_prefix *p)
+{
+	struct rt_msg m = { .type = RT_TYPE_REGISTRATION_REFRESH, .has_id = 1, .id = 1 };
+	m.u.refresh.scope = RT_SCOPE_COVERED;
+	m.u.refresh.flags = RT_FLAG_REJECTED_ONLY;
+	m.u.refresh.has_eid = 1;
+	m.u.refresh.eid.plen = p->plen;
+	afi_from_eid(p, &m.u.refresh.eid.eid);
+	uint8_t buf[256];
+	size_t len;
+	if (rt_encode(&m, buf, sizeof(buf), &len) == LISPMS_EOK)
+		broadcast(ms, buf, len);
+}
+
+/* What a reload may now allow that was rejected: ask for it again, narrowly (D8). */
+static int reload_change(const struct conf_diff_event *ev, void *arg)
+{
+	struct ms *ms = arg;
+	const unsigned widening = LISPMS_CONF_SITE_KEYS | LISPMS_CONF_SITE_MORE_SPECIFICS |
+				  LISPMS_CONF_SITE_ALLOWED_RLOCS | LISPMS_CONF_SITE_TRANSPORT;
+	if (ev->change == LISPMS_CONF_PREFIX_ADDED && ev->prefix != NULL)
+		refresh_prefix(ms, ev->prefix);
+	else if (ev->change == LISPMS_CONF_SITE_CHANGED && (ev->what & widening))
+		for (size_t i = 0; i < ev->new_site->nprefixes; i++)
+			refresh_prefix(ms, &ev->new_site->prefixes[i]);
+	return 0;
+}
+
+static void reload_applied(void *arg, const struct conf *old, const struct conf *new)
+{
+	conf_diff(old, new, reload_change, arg);
+}
+
+void ms_session_reload_hooks(struct ms *ms)
+{
+	struct ms_reload_hooks h = { reload_applied, reload_disallowed, ms };
+	ms_reload_hook_add(ms, &h);
 }
 
 static void write_to(struct ms_thread *t, uint64_t id, const uint8_t *msg, size_t len)
@@ -382,7 +459,14 @@ void ms_session_drain(struct ms_thread *t)
 	       qn != CDS_WFCQ_WOULDBLOCK) {
 		struct sess_job *j = caa_container_of(qn, struct sess_job, qnode);
 		LRCU_TSAN_ACQUIRE(j);
-		write_to(t, j->session, j->msg, j->len);
+		if (j->session != 0)
+			write_to(t, j->session, j->msg, j->len);
+		else if (t->sessions != NULL) /* to every session of this worker */
+			for (unsigned b = 0; b < SESS_BUCKETS; b++)
+				for (struct ms_session *s = t->sessions[b]; s != NULL; s = s->hnext)
+					if (!s->failed &&
+					    s->io.write(s->io.conn, j->msg, j->len) == LISPMS_EOK)
+						counters_inc(LISPMS_M_MS_SESS_TX);
 		free(j);
 	}
 }

@@ -450,3 +450,56 @@ Test(session, a_displaced_etr_on_the_same_worker_is_told_at_once)
 	free(ca.buf);
 	free(cb.buf);
 }
+
+Test(session, a_reload_withdraws_with_reject_and_refreshes_what_it_may_now_allow)
+{
+	struct fake_conn c = { 0 };
+	struct ms_session *s = open_admitted("192.0.2.1", &c);
+	const char *eids[] = { "[1000] 10.1.1.0/24" }, *rlocs[] = { "192.0.2.1" };
+	uint8_t msg[2048];
+	size_t len = registration(eids, rlocs, 3, 1, &key_a, msg, sizeof(msg));
+	ms_session_recv(t, s, msg, len);
+	c.len = 0;
+	/* alpha now owns 10.9.0.0/16 instead of 10.1.0.0/16 */
+	const char *next = "server:\n"
+			   "  listen: [127.0.0.1]\n"
+			   "  registration-timeout: 60\n"
+			   "sites:\n"
+			   "  - name: alpha\n"
+			   "    keys: [{id: 1, algorithm: hmac-sha-256-128, secret: \"k\"}]\n"
+			   "    eid-prefixes: [\"[1000] 10.9.0.0/16\"]\n"
+			   "    accept-more-specifics: true\n"
+			   "    allowed-rlocs: [\"192.0.2.0/24\"]\n";
+	struct conf *nc;
+	struct conf_error err;
+	cr_assert_eq(conf_load_buf("t2.yaml", next, strlen(next), NULL, &nc, &err), LISPMS_EOK,
+		     "%s", err.all);
+	lrcu_read_unlock(); /* a reload waits for a grace period */
+	char why[256];
+	cr_assert_eq(ms_reload(ms, nc, why, sizeof(why)), LISPMS_EOK, "%s", why);
+	lrcu_read_lock();
+	struct dgram_out slots[4];
+	struct dgram_outbox out = { .msgs = slots, .cap = 4, .arena = &ar };
+	ms_tick(t, mtime_now_ns(), &out);
+	struct rt_msg m[8];
+	unsigned n = decode_all(&c, m, 8);
+	bool reject = false, refresh = false;
+	for (unsigned i = 0; i < n; i++) {
+		if (m[i].type == RT_TYPE_REGISTRATION_REJECT &&
+		    m[i].u.reject.reason == RT_REASON_NOT_SITE_PREFIX &&
+		    prefix_is(&m[i].u.reject.eid, "[1000] 10.1.1.0/24"))
+			reject = true;
+		if (m[i].type == RT_TYPE_REGISTRATION_REFRESH &&
+		    m[i].u.refresh.scope == RT_SCOPE_COVERED &&
+		    (m[i].u.refresh.flags & RT_FLAG_REJECTED_ONLY) &&
+		    prefix_is(&m[i].u.refresh.eid, "[1000] 10.9.0.0/16"))
+			refresh = true;
+	}
+	cr_assert(reject, "the prefix no longer allowed is withdrawn with a Reject (D8)");
+	cr_assert(refresh, "the new prefix is refreshed, scope 3, rejected only (D8)");
+	struct eid_prefix p;
+	eid_prefix_parse("[1000] 10.1.1.0/24", &p);
+	cr_assert_null(db_lookup_exact(ms_db(ms), &p), "and no longer served");
+	ms_session_closed(t, s, MS_CLOSE_PEER);
+	free(c.buf);
+}

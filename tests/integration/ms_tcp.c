@@ -42,7 +42,7 @@ static struct auth_key key1;
 static uint8_t arena_mem[1 << 16];
 static struct arena ar;
 static struct pcap cap;
-static char pcap_path[64];
+static char pcap_path[128];
 static uint32_t cap_seq = 1;
 
 static const char *config_text = "server:\n"
@@ -449,11 +449,15 @@ int main(int argc, char **argv)
 	it_auth = auth_ctx_new();
 	ar = (struct arena){ .base = arena_mem, .size = sizeof(arena_mem) };
 	auth_key_init(&key1, 1, LISP_ALG_HMAC_SHA256, "s", 1);
+	if (it_tempdir() != 0) {
+		perror("mkdtemp");
+		return 1;
+	}
 	ms_port = it_free_port();
-	char conf_path[64], log_path[64], text[4096];
-	snprintf(conf_path, sizeof(conf_path), "/tmp/lispms-tcp-%u.yaml", ms_port);
-	snprintf(log_path, sizeof(log_path), "/tmp/lispms-tcp-%u.log", ms_port);
-	snprintf(pcap_path, sizeof(pcap_path), "/tmp/lispms-tcp-%u.pcap", ms_port);
+	char conf_path[128], log_path[128], text[4096];
+	snprintf(conf_path, sizeof(conf_path), "%s/lispms.yaml", it_dir);
+	snprintf(log_path, sizeof(log_path), "%s/lispmsd.log", it_dir);
+	snprintf(pcap_path, sizeof(pcap_path), "%s/replies.pcap", it_dir);
 	snprintf(text, sizeof(text), config_text, ms_port, ms_port);
 	it_write_file(conf_path, text);
 	pcap_open(&cap, pcap_path);
@@ -474,9 +478,7 @@ int main(int argc, char **argv)
 	tap_ok(rc == 0, "SIGTERM stops lispmsd with its sessions (exit %d)", rc);
 	tshark_check();
 	if (tap_failed == 0) {
-		unlink(conf_path);
-		unlink(log_path);
-		unlink(pcap_path);
+		it_tempdir_remove();
 	} else {
 		printf("# daemon log: %s, session bytes: %s\n", log_path, pcap_path);
 	}

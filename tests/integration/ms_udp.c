@@ -36,7 +36,7 @@
 
 static pid_t daemon_pid;
 static uint16_t ms_port;
-static char conf_path[64], log_path[64], pcap_path[64];
+static char conf_path[128], log_path[128], pcap_path[128];
 static struct pcap cap;
 static struct auth_ctx *actx;
 static struct auth_key alpha1, alpha2, beta7, alpha_wrong, gamma3;
@@ -590,9 +590,9 @@ static void tshark_check(void)
 
 static void startup_failures(void)
 {
-	char bad_conf[64], bad_log[64];
-	snprintf(bad_conf, sizeof(bad_conf), "/tmp/lispms-it-bad-%d.yaml", getpid());
-	snprintf(bad_log, sizeof(bad_log), "/tmp/lispms-it-bad-%d.log", getpid());
+	char bad_conf[128], bad_log[128];
+	snprintf(bad_conf, sizeof(bad_conf), "%s/bad.yaml", it_dir);
+	snprintf(bad_log, sizeof(bad_log), "%s/bad.log", it_dir);
 	it_write_file(bad_conf, "server:\n  port: 99999\nsites: []\n");
 	int rc = it_wait_exit(it_spawn(bad_conf, bad_log), 5000);
 	tap_ok(rc == 1 && it_file_has(bad_log, "server.port"),
@@ -622,10 +622,14 @@ int main(int argc, char **argv)
 	auth_key_init(&beta7, 7, LISP_ALG_HMAC_SHA256, "beta-key", 8);
 	auth_key_init(&gamma3, 3, LISP_ALG_HMAC_SHA256, "gamma-key", 9);
 
+	if (it_tempdir() != 0) {
+		perror("mkdtemp");
+		return 1;
+	}
 	ms_port = it_free_port();
-	snprintf(conf_path, sizeof(conf_path), "/tmp/lispms-it-%u.yaml", ms_port);
-	snprintf(log_path, sizeof(log_path), "/tmp/lispms-it-%u.log", ms_port);
-	snprintf(pcap_path, sizeof(pcap_path), "/tmp/lispms-it-%u.pcap", ms_port);
+	snprintf(conf_path, sizeof(conf_path), "%s/lispms.yaml", it_dir);
+	snprintf(log_path, sizeof(log_path), "%s/lispmsd.log", it_dir);
+	snprintf(pcap_path, sizeof(pcap_path), "%s/replies.pcap", it_dir);
 	char text[8192];
 	snprintf(text, sizeof(text), config_text, ms_port, ms_port);
 	it_write_file(conf_path, text);
@@ -665,9 +669,7 @@ int main(int argc, char **argv)
 	       "SIGTERM stops lispmsd cleanly (exit %d)", rc);
 	tshark_check();
 	if (tap_failed == 0) {
-		unlink(conf_path);
-		unlink(log_path);
-		unlink(pcap_path);
+		it_tempdir_remove();
 	} else {
 		printf("# daemon log: %s, replies: %s\n", log_path, pcap_path);
 	}

@@ -18,6 +18,23 @@
 #include <lispms/err.h>
 
 const char *it_daemon;
+char it_dir[64];
+
+int it_tempdir(void)
+{
+	snprintf(it_dir, sizeof(it_dir), "/tmp/lispms-test-XXXXXX");
+	return mkdtemp(it_dir) != NULL ? 0 : -1;
+}
+
+void it_tempdir_remove(void)
+{
+	char cmd[128];
+	if (it_dir[0] == '\0' || strncmp(it_dir, "/tmp/lispms-test-", 17) != 0)
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", it_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", it_dir);
+}
 struct auth_ctx *it_auth;
 
 uint16_t it_free_port(void)

@@ -19,6 +19,12 @@
 extern const char *it_daemon;
 extern struct auth_ctx *it_auth;
 
+/* A private directory for this run's files (mkdtemp under /tmp), in it_dir. */
+extern char it_dir[64];
+int it_tempdir(void);
+/* Remove the run's directory and what is in it (when every check passed). */
+void it_tempdir_remove(void);
+
 uint16_t it_free_port(void);
 /* A UDP socket bound to addr:port (port 0: any). */
 int it_client(const char *addr, uint16_t port);
