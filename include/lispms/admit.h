@@ -41,9 +41,15 @@ bool admit_check(struct admit *a, const struct sockaddr_storage *addr, uint64_t 
 
 /*
  * Take the grant for a new session: true when addr held an unexpired grant
- * that no session had claimed; it is now claimed (and no longer expires).
+ * that no session had claimed; it is now claimed by `session` (non-zero)
+ * and no longer expires.
  */
-bool admit_claim(struct admit *a, const struct sockaddr_storage *addr, uint64_t now_ns);
+bool admit_claim(struct admit *a, const struct sockaddr_storage *addr, uint64_t now_ns,
+		 uint64_t session);
+
+/* The session that holds addr's grant, or 0 (so UDP registers from an ETR on
+ * a session refresh the session's state instead of duplicating it). */
+uint64_t admit_session(struct admit *a, const struct sockaddr_storage *addr);
 
 /* The session of addr ended: its grant is gone (D5). */
 void admit_revoke(struct admit *a, const struct sockaddr_storage *addr);

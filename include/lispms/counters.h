@@ -30,6 +30,12 @@ enum hist_id {
 	LISPMS_H__COUNT
 };
 
+enum site_metric_id {
+#define LISPMS_SITE_COUNTER(id, name, labels, help) LISPMS_S_##id,
+#include <lispms/metrics.def>
+	LISPMS_S__COUNT
+};
+
 enum metric_type {
 	METRIC_COUNTER,
 	METRIC_GAUGE,
@@ -43,9 +49,10 @@ struct metric_desc {
 	enum metric_type type;
 };
 
-/* Descriptions, indexed by enum metric_id and enum hist_id. */
+/* Descriptions, indexed by enum metric_id, enum hist_id and enum site_metric_id. */
 extern const struct metric_desc counters_desc[];
 extern const struct metric_desc counters_hist_desc[];
+extern const struct metric_desc counters_site_desc[];
 
 /* Histogram bucket i counts observations <= 2^i microseconds; the last is +Inf. */
 #define LISPMS_HIST_BUCKETS 21
@@ -102,3 +109,48 @@ void counters_hist_sum(enum hist_id id, uint64_t bucket[LISPMS_HIST_BUCKETS + 1]
 
 /* Upper bound of bucket i in seconds (+Inf for the last one). */
 double counters_hist_le(unsigned i);
+
+/*
+ * Per-site counters: a site has a number (0..LISPMS_MAX_SITES-1, given by
+ * the request core, never reused) and every thread a lazily allocated row
+ * of counters per 64 site numbers, written like the rows above. Numbers
+ * past the limit are not counted per site (the global counters still are).
+ */
+#define LISPMS_MAX_SITES   65536
+#define LISPMS_SITE_CHUNK  64
+#define LISPMS_SITE_CHUNKS (LISPMS_MAX_SITES / LISPMS_SITE_CHUNK)
+
+struct counters_site_chunk {
+	_Atomic uint64_t c[LISPMS_SITE_CHUNK][LISPMS_S__COUNT];
+};
+
+extern struct counters_site_chunk
+    *_Atomic counters_site_dir[LISPMS_MAX_THREADS][LISPMS_SITE_CHUNKS];
+
+/* The calling thread's chunk for site, allocated on first use (NULL: no memory). */
+struct counters_site_chunk *counters_site_chunk_get(unsigned site);
+
+static inline void counters_site_add(unsigned site, enum site_metric_id id, uint64_t n)
+{
+	if (site >= LISPMS_MAX_SITES)
+		return;
+	unsigned t = thread_id();
+	struct counters_site_chunk *ch = atomic_load_explicit(
+	    &counters_site_dir[t][site / LISPMS_SITE_CHUNK], memory_order_acquire);
+	if (ch == NULL && (ch = counters_site_chunk_get(site)) == NULL)
+		return;
+	_Atomic uint64_t *c = &ch->c[site % LISPMS_SITE_CHUNK][id];
+	if (t == 0)
+		atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+	else
+		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+				      memory_order_relaxed);
+}
+
+static inline void counters_site_inc(unsigned site, enum site_metric_id id)
+{
+	counters_site_add(site, id, 1);
+}
+
+/* Sum of a per-site counter over every thread. */
+uint64_t counters_site_sum(unsigned site, enum site_metric_id id);

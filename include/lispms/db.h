@@ -268,6 +268,46 @@ struct db_stats {
 /* Totals over every instance (takes each instance mutex briefly). */
 void db_stats_get(struct db *db, struct db_stats *out);
 
+/* Families in the order db_iid_stats.prefixes counts them: IPv4, IPv6, MAC. */
+#define LISPMS_DB_FAMILIES 3
+static inline uint16_t db_family_afi(unsigned i)
+{
+	return i == 0 ? LISP_AFI_IPV4 : i == 1 ? LISP_AFI_IPV6 : LISP_AFI_MAC;
+}
+
+/* One instance's totals, kept as counters (no walk). */
+struct db_iid_stats {
+	uint32_t iid;
+	size_t prefixes[LISPMS_DB_FAMILIES]; /* by db_family_afi() */
+	size_t registrations;
+};
+
+/*
+ * Every instance's totals, sorted by instance ID, in an array the caller
+ * frees; returns how many (0 and *out NULL when allocation fails). Cost:
+ * one brief instance-mutex hold per instance, whatever the EID count.
+ */
+size_t db_iid_stats_get(struct db *db, struct db_iid_stats **out);
+
+/*
+ * Set the UDP registration timeout (a reload changed it): registrations
+ * stored or refreshed from now on get the new one. 0 means 180 s.
+ */
+void db_set_timeout(struct db *db, uint32_t reg_timeout_s);
+
+/*
+ * A walk that can be resumed: the prefixes under `root` (itself included)
+ * that come after `after` in db_walk() order, or all of them when `after`
+ * is NULL. A caller that stops the walk (fn returning non-zero) keeps the
+ * last prefix it saw and passes it as `after` to go on, so a long walk can
+ * be cut into short read-side sections. A resume costs at most one trie
+ * descent per bit of `after`'s length, however many prefixes came before.
+ * Inside lrcu_read_lock(). Returns 0, what fn returned, or LISPMS_EINVAL
+ * when `after` is not under `root`.
+ */
+int db_walk_after(const struct db *db, const struct eid_prefix *root,
+		  const struct eid_prefix *after, db_walk_fn *fn, void *arg);
+
 /* ---- events collected into a list (instead of handling them inline) ---- */
 
 /* A self-contained copy of an event, locators included. */

@@ -11,7 +11,12 @@
  * ms_notify_tick() (the daemon runs it on worker 0, whose socket is bound to
  * port 4342); a Map-Notify-Ack received by any worker retires its notify.
  *
- * Threads: ms_new/ms_free/ms_housekeeping on the control thread;
+ * A reload (ms_reload, ms_reload_file) publishes a new configuration with
+ * RCU, keeps every registration the new one still allows and removes the
+ * UDP ones it no longer does; hooks let the reliable transport reject the
+ * session-bound ones and send scoped refreshes (PROTOCOL.md D8).
+ *
+ * Threads: ms_new/ms_free/ms_housekeeping/ms_reload* on the control thread;
  * ms_thread_new/free and ms_handle_batch on the worker that owns the
  * struct ms_thread (inside one RCU read-side section per batch, as the
  * transports take it); ms_notify_tick on the notifier thread only.
@@ -27,23 +32,32 @@
 
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 #include <lispms/admit.h>
 #include <lispms/conf.h>
+#include <lispms/counters.h>
 #include <lispms/db.h>
 #include <lispms/dgram.h>
 
 struct ms;
 struct ms_thread;
+struct ms_session;
 
-/* Wakes the notifier thread (the daemon passes net_worker_wake). */
+#define LISPMS_MS_MAX_WORKERS 64
+
+/* Wakes a worker thread (the daemon passes net_worker_wake). */
 typedef void ms_wake_fn(void *arg);
 
 /* A request core for this configuration (ms owns conf from now on). */
 struct ms *ms_new(struct conf *conf);
 void ms_free(struct ms *ms);
 
-/* Install the notifier wake-up (before workers start). */
-void ms_set_notifier(struct ms *ms, ms_wake_fn *wake, void *arg);
+/*
+ * Install worker `index`'s wake-up (before workers start): cross-worker work
+ * for its sessions is queued to it; worker 0 is also the UDP notifier.
+ */
+void ms_set_worker(struct ms *ms, unsigned index, ms_wake_fn *wake, void *arg);
 
 struct db *ms_db(struct ms *ms);
 struct admit *ms_admit(struct ms *ms);
@@ -51,22 +65,185 @@ struct admit *ms_admit(struct ms *ms);
 /* The configuration in force (inside an RCU read-side section). */
 const struct conf *ms_conf(struct ms *ms);
 
-/* Per-thread state (HMAC contexts, event lists) for one worker. */
-struct ms_thread *ms_thread_new(struct ms *ms);
+/* Per-thread state (HMAC contexts, event lists, sessions) of worker `index`. */
+struct ms_thread *ms_thread_new(struct ms *ms, unsigned index);
 void ms_thread_free(struct ms_thread *t);
 
 /* A dgram_batch_fn: arg is the worker's struct ms_thread. */
 void ms_handle_batch(void *arg, const struct dgram *rx, unsigned n, struct dgram_outbox *out);
 
 /*
- * Notifier duty: send queued unsolicited Map-Notifies, retransmit the
- * unacknowledged ones (3 tries 3 s apart, then 3 with exponential back-off),
- * retire acknowledged ones. Returns nanoseconds until it wants to run again.
+ * Worker duty, when woken or due: deliver queued work to this worker's
+ * sessions; on worker 0 also send queued unsolicited Map-Notifies,
+ * retransmit the unacknowledged ones (3 tries 3 s apart, then 3 with
+ * exponential back-off) and retire acknowledged ones. Returns nanoseconds
+ * until it wants to run again.
  */
-uint64_t ms_notify_tick(struct ms_thread *t, uint64_t now_ns, struct dgram_outbox *out);
+uint64_t ms_tick(struct ms_thread *t, uint64_t now_ns, struct dgram_outbox *out);
+
+/* ---- reliable-transport sessions (run on the worker owning the connection) ---- */
+
+/* How a session writes to and closes its connection: the transport's. */
+struct ms_sess_io {
+	/* queue bytes; LISPMS_ELIMIT when the output bound is passed (slow reader) */
+	int (*write)(void *conn, const uint8_t *buf, size_t len);
+	/* close after what is queued went out; the transport then calls ms_session_closed */
+	void (*close)(void *conn);
+	void *conn;
+};
+
+enum ms_close_cause {
+	MS_CLOSE_PEER,	   /* the ETR closed */
+	MS_CLOSE_TIMEOUT,  /* keepalive or user timeout */
+	MS_CLOSE_ERROR,	   /* reset, or the session broke the protocol */
+	MS_CLOSE_SLOW,	   /* output bound passed */
+	MS_CLOSE_SHUTDOWN, /* lispmsd stops */
+};
+
+/*
+ * A TCP connection from `peer` reached this worker. Returns its session
+ * (after queueing Registration Refresh scope 0), or NULL when peer holds no
+ * authenticated r=1 grant: then close it at once, sending nothing (D5).
+ */
+struct ms_session *ms_session_open(struct ms_thread *t, const struct sockaddr_storage *peer,
+				   const struct ms_sess_io *io);
+
+/* Bytes from the connection. LISPMS_EOK, or an error after which the
+ * transport closes the connection (what was queued, e.g. an Error
+ * Notification, goes out first). */
+int ms_session_recv(struct ms_thread *t, struct ms_session *s, const uint8_t *buf, size_t len);
+
+/* The connection is gone: the session's registrations fall back to UDP
+ * expiry from now (D7), its grant ends (D5), s is freed. */
+void ms_session_closed(struct ms_thread *t, struct ms_session *s, enum ms_close_cause why);
+
+uint64_t ms_session_id(const struct ms_session *s);
+
+/* Sessions this worker carries. */
+size_t ms_session_count(const struct ms_thread *t);
+
+/* Send Registration Refresh (scope, where, rejected-only flag) on every session of this worker. */
+void ms_session_refresh_all(struct ms_thread *t, uint8_t scope, const struct eid_prefix *where,
+			    bool rejected_only);
 
 /* Unsolicited Map-Notifies waiting for an acknowledgement. */
 size_t ms_notify_pending(struct ms *ms);
 
 /* Expire registrations and admissions (control thread, about once a second). */
 void ms_housekeeping(struct ms *ms, uint64_t now_ns);
+
+/* What a Map-Request gets (PROTOCOL.md §2.7). */
+enum ms_answer {
+	MS_ANSWER_PROXY,	  /* registered, P bit or proxy-reply site: Map-Reply */
+	MS_ANSWER_FORWARD,	  /* registered: the request goes on to an ETR */
+	MS_ANSWER_NEG_CONFIGURED, /* configured, not registered: negative, TTL 1 min */
+	MS_ANSWER_NEG_UNKNOWN,	  /* in no configured prefix: negative, TTL 15 min */
+};
+
+struct ms_lookup {
+	enum ms_answer answer;
+	struct eid_prefix prefix;      /* registered prefix matched, or the negative reply's */
+	uint32_t ttl;		       /* minutes: the record's, or the negative TTL */
+	const struct db_mapping *map;  /* PROXY and FORWARD */
+	const struct db_locator *rloc; /* FORWARD: where it goes; NULL: no usable locator */
+	const char *site;	       /* the owning site, NULL when none */
+	bool proxy_by_site;	       /* PROXY because of the site's proxy-reply, not the P bit */
+	bool configured;	       /* some configured prefix covers the EID */
+	struct eid_prefix site_prefix; /* the most specific one */
+};
+
+/*
+ * What a Map-Request for eid (an address or a prefix) would get now, and
+ * why: the request core's own decision, without sending anything. Inside
+ * an RCU read-side section; the pointers in *out live until it ends.
+ */
+void ms_lookup(struct ms *ms, const struct eid_prefix *eid, struct ms_lookup *out);
+
+/* ---- operations: sites, their counters and recent rejections ---- */
+
+struct ms_site_info {
+	const struct conf_site *conf; /* in the snapshot in force */
+	unsigned num;		      /* its per-site counters: counters_site_sum(num, ...) */
+	const void *id;		      /* what db_mapping.site holds for its registrations */
+};
+
+/* Site i (< conf_site_count(ms_conf(ms))) in force; inside an RCU read-side section. */
+void ms_site_at(struct ms *ms, size_t i, struct ms_site_info *out);
+
+/* The site in force with this name; false when there is none. Same section rules. */
+bool ms_site_find(struct ms *ms, const char *name, struct ms_site_info *out);
+
+/* Name of the site a db_mapping.site points to (valid as long as the ms). */
+const char *ms_site_name(const void *site);
+
+/* One refused Map-Register record (or message, for authentication failures). */
+struct ms_rejection {
+	uint64_t time_ns;	    /* CLOCK_REALTIME */
+	enum site_metric_id reason; /* LISPMS_S_REJ_* */
+	uint8_t key_id;		    /* Key ID the message was signed with */
+	bool has_eid;		    /* false when the record could not be decoded */
+	struct eid_prefix eid;	    /* the record's EID (the first one for HMAC failures) */
+	struct sockaddr_storage src;
+	struct lisp_addr rloc; /* locator_not_allowed: the locator refused */
+};
+
+/*
+ * The most recent rejections of a site (up to 16 are kept, written by the
+ * workers without locks), newest first; returns how many were copied.
+ * site is an ms_site_info.id. Any thread.
+ */
+size_t ms_site_rejections(const void *site, struct ms_rejection *out, size_t max);
+
+/* ---- live reload ---- */
+
+/*
+ * What other subsystems do on a reload; every callback runs on the control
+ * thread, after the new configuration is in force on every worker.
+ */
+struct ms_reload_hooks {
+	/* old and new are both valid during the call (e.g. to conf_diff them) */
+	void (*applied)(void *arg, const struct conf *old, const struct conf *new);
+	/*
+	 * A registration bound to a reliable session (owner->session != 0) is
+	 * no longer allowed (why: LISPMS_S_REJ_PREFIX or _LOCATOR); the session
+	 * side rejects it (D8). UDP registrations are removed by ms itself.
+	 */
+	void (*disallowed)(void *arg, const struct eid_prefix *p, const struct db_owner *owner,
+			   enum site_metric_id why);
+	void *arg;
+};
+
+#define LISPMS_MS_RELOAD_HOOKS 4
+
+/* Add hooks (before workers start). LISPMS_ELIMIT when all slots are taken. */
+int ms_reload_hook_add(struct ms *ms, const struct ms_reload_hooks *hooks);
+
+/*
+ * Put `new` in force (ms owns it from now on, in every case): publish it,
+ * wait until every worker uses it (a grace period), run the hooks, then
+ * re-check the registrations a change can affect (sites removed or changed,
+ * prefixes added anywhere) and remove the UDP ones that are no longer
+ * allowed. Registrations still allowed are never touched. `msg` gets a
+ * one-line summary (and the settings that need a restart). Control thread,
+ * outside any read-side section. LISPMS_ENOMEM leaves the old one in force.
+ */
+int ms_reload(struct ms *ms, struct conf *new, char *msg, size_t len);
+
+/*
+ * Load `path`, and ms_reload() it when it is valid. On any error the
+ * running configuration stays; `msg` and the log say why (file, line, key).
+ */
+int ms_reload_file(struct ms *ms, const char *path, const struct conf_options *opts, char *msg,
+		   size_t len);
+
+struct ms_reload_status {
+	uint64_t generation;   /* 1 at start, one more per reload put in force */
+	bool last_ok;	       /* the last attempt worked (true before any) */
+	uint64_t started_ns;   /* CLOCK_REALTIME of ms_new */
+	uint64_t last_ns;      /* CLOCK_REALTIME of the last attempt, 0 before any */
+	size_t last_withdrawn; /* registrations removed by the last reload */
+	char last_msg[512];    /* what the last attempt said */
+};
+
+/* Control thread. */
+void ms_reload_status_get(struct ms *ms, struct ms_reload_status *out);

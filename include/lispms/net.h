@@ -41,6 +41,37 @@
  */
 typedef uint64_t net_tick_fn(void *arg, uint64_t now_ns, struct dgram_outbox *out);
 
+/* Why a TCP connection ended (the same order as the request core's causes). */
+enum net_close_cause {
+	NET_CLOSE_PEER,	    /* orderly close by the peer */
+	NET_CLOSE_TIMEOUT,  /* keepalive or TCP_USER_TIMEOUT */
+	NET_CLOSE_ERROR,    /* reset, or closed after a protocol error */
+	NET_CLOSE_SLOW,	    /* output bound passed */
+	NET_CLOSE_SHUTDOWN, /* the worker stops */
+};
+
+struct net_conn;
+
+/* What runs TCP connections on a worker (the reliable-transport sessions). */
+struct net_tcp_ops {
+	/* A connection arrived: its upper-layer state, or NULL to close it at once. */
+	void *(*open)(void *arg, struct net_conn *c, const struct sockaddr_storage *peer);
+	/* Bytes arrived; a negative return closes the connection after its queued output. */
+	int (*recv)(void *arg, void *sess, const uint8_t *buf, size_t len);
+	/* The connection is gone; sess may be freed. */
+	void (*closed)(void *arg, void *sess, enum net_close_cause why);
+};
+
+/*
+ * Queue bytes on a connection (sent at once when the socket takes them).
+ * LISPMS_ELIMIT when the queued output would pass the worker's bound: the
+ * connection is then dropped as a slow reader.
+ */
+int net_conn_write(struct net_conn *c, const uint8_t *buf, size_t len);
+
+/* Close once the queued output has gone (or at once for a slow reader). */
+void net_conn_close(struct net_conn *c);
+
 struct net_worker_conf {
 	const struct sockaddr_storage *addrs; /* addresses to bind, port ignored */
 	unsigned naddrs;
@@ -51,6 +82,12 @@ struct net_worker_conf {
 	unsigned rcvbuf;   /* SO_RCVBUF bytes (0 = 4 MiB) */
 	net_tick_fn *tick; /* optional; its outbox goes out of the first socket */
 	void *tick_arg;
+	const struct net_tcp_ops *tcp; /* optional: also listen on TCP `port` */
+	void *tcp_arg;
+	unsigned keepalive_s;	 /* idle seconds before keepalive probes (0 = 10) */
+	unsigned user_timeout_s; /* TCP_USER_TIMEOUT (0 = 30) */
+	size_t output_limit;	 /* bytes queued per connection (0 = 4 MiB) */
+	unsigned max_conns;	 /* per worker, 0 = no limit */
 };
 
 struct net_worker;
@@ -81,3 +118,9 @@ void net_worker_free(struct net_worker *w);
  * sharing the port.
  */
 int net_udp_port_free(const struct sockaddr_storage *addr, uint16_t port);
+
+/* The same for TCP. */
+int net_tcp_port_free(const struct sockaddr_storage *addr, uint16_t port);
+
+/* TCP connections open on this worker (for tests and status). */
+size_t net_worker_conns(const struct net_worker *w);

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include <stdlib.h>
+
 #include <math.h>
 
 #include <lispms/counters.h>
@@ -16,6 +18,49 @@ const struct metric_desc counters_hist_desc[] = {
 #include <lispms/metrics.def>
 	{ 0 }
 };
+
+const struct metric_desc counters_site_desc[] = {
+#define LISPMS_SITE_COUNTER(id, n, l, h) [LISPMS_S_##id] = { n, l, h, METRIC_COUNTER },
+#include <lispms/metrics.def>
+	{ 0 }
+};
+
+struct counters_site_chunk *_Atomic counters_site_dir[LISPMS_MAX_THREADS][LISPMS_SITE_CHUNKS];
+
+struct counters_site_chunk *counters_site_chunk_get(unsigned site)
+{
+	struct counters_site_chunk *_Atomic *slot =
+	    &counters_site_dir[thread_id()][site / LISPMS_SITE_CHUNK];
+	struct counters_site_chunk *cur = atomic_load_explicit(slot, memory_order_acquire);
+	if (cur != NULL)
+		return cur;
+	struct counters_site_chunk *fresh = calloc(1, sizeof(*fresh));
+	if (fresh == NULL)
+		return NULL;
+	/* row 0 is shared by unregistered threads: the first one to publish wins */
+	if (!atomic_compare_exchange_strong_explicit(slot, &cur, fresh, memory_order_acq_rel,
+						     memory_order_acquire)) {
+		free(fresh);
+		return cur;
+	}
+	return fresh;
+}
+
+uint64_t counters_site_sum(unsigned site, enum site_metric_id id)
+{
+	if (site >= LISPMS_MAX_SITES)
+		return 0;
+	uint64_t sum = 0;
+	unsigned lim = thread_id_limit();
+	for (unsigned t = 0; t < lim; t++) {
+		struct counters_site_chunk *ch = atomic_load_explicit(
+		    &counters_site_dir[t][site / LISPMS_SITE_CHUNK], memory_order_acquire);
+		if (ch != NULL)
+			sum += atomic_load_explicit(&ch->c[site % LISPMS_SITE_CHUNK][id],
+						    memory_order_relaxed);
+	}
+	return sum;
+}
 
 unsigned counters_hist_bucket(uint64_t ns)
 {

@@ -66,3 +66,35 @@ Test(counters, histogram_buckets_are_log2_microseconds)
 	cr_assert_float_eq(counters_hist_le(10), 1024e-6, 1e-12);
 	cr_assert(isinf(counters_hist_le(LISPMS_HIST_BUCKETS)));
 }
+
+static void *bump_site(void *arg)
+{
+	for (int i = 0; i < 1000; i++) {
+		counters_site_inc(5, LISPMS_S_REJ_BAD_HMAC);
+		counters_site_inc(700, LISPMS_S_REG_ACCEPTED);
+	}
+	return arg;
+}
+
+Test(counters, per_site_counters_sum_over_threads)
+{
+	for (int i = 0; i < LISPMS_S__COUNT; i++) {
+		const struct metric_desc *d = &counters_site_desc[i];
+		cr_assert(strncmp(d->name, "lispms_site_", 12) == 0, "%s", d->name);
+		size_t n = strlen(d->name);
+		cr_assert(n > 6 && strcmp(d->name + n - 6, "_total") == 0, "%s", d->name);
+		cr_assert(strstr(d->labels, "site=") == NULL, "site is added at scrape time");
+	}
+	uint64_t before = counters_site_sum(5, LISPMS_S_REJ_BAD_HMAC);
+	struct thread *t[3];
+	for (int i = 0; i < 3; i++)
+		t[i] = thread_spawn("site", -1, bump_site, NULL);
+	for (int i = 0; i < 3; i++)
+		thread_join(t[i]);
+	counters_site_add(5, LISPMS_S_REJ_BAD_HMAC, 7); /* unregistered: row 0 */
+	cr_assert_eq(counters_site_sum(5, LISPMS_S_REJ_BAD_HMAC) - before, 3007);
+	cr_assert_eq(counters_site_sum(700, LISPMS_S_REG_ACCEPTED), 3000);
+	cr_assert_eq(counters_site_sum(6, LISPMS_S_REJ_BAD_HMAC), 0, "a neighbour is untouched");
+	counters_site_inc(LISPMS_MAX_SITES, LISPMS_S_REG_ACCEPTED); /* ignored, no crash */
+	cr_assert_eq(counters_site_sum(LISPMS_MAX_SITES, LISPMS_S_REG_ACCEPTED), 0);
+}

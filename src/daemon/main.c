@@ -3,7 +3,8 @@
  * lispmsd: flags, configuration, start-up and shutdown order. Everything
  * else lives in the subsystems; this file only wires them together.
  *
- * Threads: the main thread is the control thread (signals, housekeeping);
+ * Threads: the main thread is the control thread (signals, housekeeping,
+ * and in ops.c the /metrics listener, the control socket and reload);
  * N net workers run the request core, worker 0 also sends unsolicited
  * Map-Notifies.
  */
@@ -17,6 +18,7 @@
 
 #include <getopt.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 
 #include <lispms/conf.h>
@@ -30,36 +32,75 @@
 #include <lispms/thread.h>
 
 #include "config.h"
+#include "ops.h"
 
 #define DEFAULT_CONFIG "/etc/lispms/lispms.yaml"
-#define MAX_WORKERS    64
+#define MAX_WORKERS    LISPMS_MS_MAX_WORKERS
 
 struct daemon {
 	struct ms *ms;
 	unsigned nworkers;
 	struct net_worker *workers[MAX_WORKERS];
 	struct ms_thread *threads[MAX_WORKERS];
+	struct daemon_ops ops;
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: lispmsd [-c FILE] [--check] [-v] [-V] [-h]\n"
+	fprintf(f, "usage: lispmsd [-c FILE] [-s SOCKET] [--check] [-v] [-V] [-h]\n"
 		   "  -c, --config FILE  configuration (default " DEFAULT_CONFIG ")\n"
+		   "  -s, --socket PATH  control socket (default: control.socket)\n"
 		   "      --check        validate the configuration and exit 0 or 1\n"
 		   "  -v, --verbose      log at debug level\n"
 		   "  -V, --version      print the version and exit\n"
 		   "  -h, --help         this help\n");
 }
 
-static uint64_t notifier_tick(void *arg, uint64_t now, struct dgram_outbox *out)
+static uint64_t worker_tick(void *arg, uint64_t now, struct dgram_outbox *out)
 {
-	return ms_notify_tick(arg, now, out);
+	return ms_tick(arg, now, out);
 }
 
-static void wake_notifier(void *arg)
+static void wake_worker(void *arg)
 {
 	net_worker_wake(arg);
 }
+
+/* Reliable-transport sessions: net's connections, the request core's sessions. */
+static int conn_write(void *conn, const uint8_t *buf, size_t len)
+{
+	return net_conn_write(conn, buf, len);
+}
+
+static void conn_close(void *conn)
+{
+	net_conn_close(conn);
+}
+
+static void *tcp_open(void *arg, struct net_conn *c, const struct sockaddr_storage *peer)
+{
+	struct ms_sess_io io = { conn_write, conn_close, c };
+	return ms_session_open(arg, peer, &io);
+}
+
+static int tcp_recv(void *arg, void *sess, const uint8_t *buf, size_t len)
+{
+	return ms_session_recv(arg, sess, buf, len);
+}
+
+static void tcp_closed(void *arg, void *sess, enum net_close_cause why)
+{
+	ms_session_closed(arg, sess, (enum ms_close_cause)why);
+}
+
+static const struct net_tcp_ops tcp_ops = { tcp_open, tcp_recv, tcp_closed };
+
+_Static_assert((int)NET_CLOSE_PEER == (int)MS_CLOSE_PEER &&
+		   (int)NET_CLOSE_TIMEOUT == (int)MS_CLOSE_TIMEOUT &&
+		   (int)NET_CLOSE_ERROR == (int)MS_CLOSE_ERROR &&
+		   (int)NET_CLOSE_SLOW == (int)MS_CLOSE_SLOW &&
+		   (int)NET_CLOSE_SHUTDOWN == (int)MS_CLOSE_SHUTDOWN,
+	       "close causes map one to one");
 
 static void stop_workers(struct daemon *d)
 {
@@ -80,10 +121,15 @@ static int check_ports(const struct conf *c)
 		struct sockaddr_storage ss;
 		conf_listen_sockaddr(c, i, &ss);
 		int ret = net_udp_port_free(&ss, srv->port);
+		const char *proto = "udp";
+		if (ret == LISPMS_EOK && srv->reliable_transport) {
+			ret = net_tcp_port_free(&ss, srv->port);
+			proto = "tcp";
+		}
 		if (ret != LISPMS_EOK) {
 			char a[64];
 			saddr_format(&ss, a, sizeof(a));
-			log_error("daemon, cannot use udp %s (%s)", a,
+			log_error("daemon, cannot use %s %s (%s)", proto, a,
 				  ret == LISPMS_EADDRINUSE ? "already in use by another process"
 							   : err_str(ret));
 			return ret;
@@ -104,7 +150,7 @@ static int start_workers(struct daemon *d, const struct conf *c)
 	for (size_t i = 0; i < naddrs; i++)
 		conf_listen_sockaddr(c, i, &addrs[i]);
 	for (unsigned i = 0; i < n; i++) {
-		d->threads[i] = ms_thread_new(d->ms);
+		d->threads[i] = ms_thread_new(d->ms, i);
 		if (d->threads[i] == NULL) {
 			log_error("daemon, cannot allocate worker %u (%s)", i,
 				  err_str(LISPMS_ENOMEM));
@@ -117,8 +163,14 @@ static int start_workers(struct daemon *d, const struct conf *c)
 			.cpu = srv->cpu_pinning && nproc > 0 ? (int)(i % (unsigned)nproc) : -1,
 			.handler = ms_handle_batch,
 			.arg = d->threads[i],
-			.tick = i == 0 ? notifier_tick : NULL,
+			.tick = worker_tick,
 			.tick_arg = d->threads[i],
+			.tcp = srv->reliable_transport ? &tcp_ops : NULL,
+			.tcp_arg = d->threads[i],
+			.keepalive_s = srv->keepalive,
+			.user_timeout_s = srv->user_timeout,
+			.output_limit = (size_t)srv->session_output_limit,
+			.max_conns = srv->max_sessions ? (srv->max_sessions + n - 1) / n : 0,
 		};
 		char err[160];
 		d->workers[i] = net_worker_new(&wc, err, sizeof(err));
@@ -129,7 +181,8 @@ static int start_workers(struct daemon *d, const struct conf *c)
 		}
 		d->nworkers = i + 1;
 	}
-	ms_set_notifier(d->ms, wake_notifier, d->workers[0]);
+	for (unsigned i = 0; i < n; i++)
+		ms_set_worker(d->ms, i, wake_worker, d->workers[i]);
 	for (unsigned i = 0; i < n; i++) {
 		char name[16];
 		snprintf(name, sizeof(name), "udp-%u", i);
@@ -151,33 +204,36 @@ static void log_listening(const struct conf *c, unsigned nworkers)
 		if (w > 0)
 			used += (size_t)w;
 	}
-	log_notice("daemon, lispmsd %s serving udp port %u on %s with %u workers, %zu sites",
-		   LISPMS_VERSION, srv->port, list, nworkers, conf_site_count(c));
+	log_notice("daemon, lispmsd %s serving udp%s port %u on %s with %u workers, %zu sites",
+		   LISPMS_VERSION, srv->reliable_transport ? " and tcp" : "", srv->port, list,
+		   nworkers, conf_site_count(c));
 }
 
-/* Signals and housekeeping until SIGTERM or SIGINT. */
+/* Signals, housekeeping and the operations surface until SIGTERM or SIGINT. */
 static void control_loop(struct daemon *d, int sfd)
 {
 	uint64_t next_housekeeping = 0;
 	for (;;) {
-		struct pollfd p = { .fd = sfd, .events = POLLIN };
+		struct pollfd p[1 + OPS_POLLFDS] = { { .fd = sfd, .events = POLLIN } };
+		int timeout = 250;
+		unsigned nfds = 1 + ops_pollfds(&d->ops, p + 1, OPS_POLLFDS, &timeout);
 		lrcu_offline();
-		int n = poll(&p, 1, 250);
+		int n = poll(p, nfds, timeout);
 		lrcu_online();
-		if (n > 0) {
+		if (n > 0 && (p[0].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 					log_notice("daemon, stopping on %s",
 						   strsignal((int)si.ssi_signo));
+					ops_notify("STOPPING=1");
 					return;
 				}
 				if (si.ssi_signo == SIGHUP)
-					log_warning("daemon, reload on SIGHUP is not available yet "
-						    "(%s)",
-						    err_str(LISPMS_ENOTSUP));
+					ops_reload(&d->ops);
 			}
 		}
+		ops_dispatch(&d->ops, p + 1, nfds - 1);
 		uint64_t now = mtime_now_ns();
 		if (now >= next_housekeeping) {
 			ms_housekeeping(d->ms, now);
@@ -189,18 +245,23 @@ static void control_loop(struct daemon *d, int sfd)
 
 int main(int argc, char **argv)
 {
-	const char *path = DEFAULT_CONFIG;
+	const char *path = DEFAULT_CONFIG, *ctl_socket = NULL;
 	bool check = false, verbose = false;
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' }, { "check", no_argument, NULL, 'C' },
-		{ "verbose", no_argument, NULL, 'v' },	    { "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },	    { 0 }
-	};
+	static const struct option opts[] = { { "config", required_argument, NULL, 'c' },
+					      { "check", no_argument, NULL, 'C' },
+					      { "verbose", no_argument, NULL, 'v' },
+					      { "version", no_argument, NULL, 'V' },
+					      { "help", no_argument, NULL, 'h' },
+					      { "socket", required_argument, NULL, 's' },
+					      { 0 } };
 	int opt;
-	while ((opt = getopt_long(argc, argv, "c:vVh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:s:vVh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
+			break;
+		case 's':
+			ctl_socket = optarg;
 			break;
 		case 'C':
 			check = true;
@@ -250,6 +311,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* every session is a file: take what the hard limit (systemd's LimitNOFILE) allows */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	thread_register("control");
 	sigset_t set;
 	sigemptyset(&set);
@@ -273,11 +340,15 @@ int main(int argc, char **argv)
 	}
 	if (start_workers(&d, ms_conf(d.ms)) != LISPMS_EOK)
 		goto out_stop;
+	if (ops_start(&d.ops, d.ms, d.nworkers, &copts, ctl_socket) != LISPMS_EOK)
+		goto out_stop;
 	log_listening(ms_conf(d.ms), d.nworkers);
+	ops_notify("READY=1");
 	control_loop(&d, sfd);
 	status = 0;
 
 out_stop:
+	ops_stop(&d.ops);
 	stop_workers(&d);
 	ms_free(d.ms);
 out:

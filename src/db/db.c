@@ -80,6 +80,7 @@ struct db_iid {
 	struct wheel wheel;
 	struct reclaim rc;
 	size_t prefixes, regs;
+	size_t af_prefixes[DB_NAF]; /* prefixes of each family (db_iid_stats_get) */
 };
 
 /* Instances where a session has registrations (for db_session_down). */
@@ -92,8 +93,8 @@ struct sess_iids {
 
 struct db {
 	struct cds_lfht *iids;
-	uint64_t serial; /* unique per db_new(), for the per-thread instance cache */
-	uint32_t timeout_s;
+	uint64_t serial;	    /* unique per db_new(), for the per-thread instance cache */
+	_Atomic uint32_t timeout_s; /* db_set_timeout() on reload */
 	pthread_mutex_t sess_lock;
 	struct hmap sess;
 };
@@ -410,7 +411,9 @@ static struct isess *isess_get(struct db_iid *in, uint64_t id)
 
 static uint32_t deadline(const struct db_iid *in, const struct db_tmpl *t, uint32_t now_s)
 {
-	uint64_t dur = (t->m.flags & DB_F_TTL) ? (uint64_t)t->m.ttl * 60u : in->db->timeout_s;
+	uint64_t dur = (t->m.flags & DB_F_TTL)
+			   ? (uint64_t)t->m.ttl * 60u
+			   : atomic_load_explicit(&in->db->timeout_s, memory_order_relaxed);
 	uint64_t d = (uint64_t)now_s + dur;
 	if (d >= REG_NEVER)
 		d = REG_NEVER - 1;
@@ -593,6 +596,7 @@ static void entry_remove(struct db_iid *in, struct db_entry *e, enum db_event_ty
 	tmpl_put(in, tmpl_of(e->map));
 	reclaim_push_w(&in->rc, entry_free, e);
 	in->prefixes--;
+	in->af_prefixes[e->af]--;
 	counters_gauge_add(LISPMS_M_DB_PREFIXES, -1);
 }
 
@@ -723,7 +727,8 @@ struct db *db_new(const struct db_config *cfg)
 	struct db *db = calloc(1, sizeof(*db));
 	if (db == NULL)
 		return NULL;
-	db->timeout_s = cfg != NULL && cfg->reg_timeout_s ? cfg->reg_timeout_s : DEFAULT_TIMEOUT_S;
+	atomic_init(&db->timeout_s,
+		    cfg != NULL && cfg->reg_timeout_s ? cfg->reg_timeout_s : DEFAULT_TIMEOUT_S);
 	db->serial = atomic_fetch_add_explicit(&db_serials, 1, memory_order_relaxed);
 	pthread_mutex_init(&db->sess_lock, NULL);
 	if (hmap_init(&db->sess, 64) != LISPMS_EOK)
@@ -956,6 +961,7 @@ static int register_locked(struct db_iid *in, int af, const struct eid_prefix *p
 		t->refs++; /* as the entry's mapping */
 		reg_bind(in, n, s, now_s);
 		in->prefixes++;
+		in->af_prefixes[af]++;
 		in->regs++;
 		counters_gauge_add(LISPMS_M_DB_PREFIXES, 1);
 		counters_gauge_add(LISPMS_M_DB_REGISTRATIONS, 1);
@@ -1503,4 +1509,41 @@ void db_stats_get(struct db *db, struct db_stats *out)
 	}
 	free(v);
 	*out = st;
+}
+
+static int iid_stats_cmp(const void *a, const void *b)
+{
+	const struct db_iid_stats *x = a, *y = b;
+	return x->iid < y->iid ? -1 : x->iid > y->iid;
+}
+
+size_t db_iid_stats_get(struct db *db, struct db_iid_stats **out)
+{
+	struct db_iid **v;
+	size_t n = iid_snapshot(db, &v);
+	struct db_iid_stats *st = calloc(n ? n : 1, sizeof(*st));
+	if (st == NULL) {
+		free(v);
+		*out = NULL;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct db_iid *in = v[i];
+		pthread_mutex_lock(&in->lock);
+		st[i].iid = in->iid;
+		st[i].registrations = in->regs;
+		for (int af = 0; af < DB_NAF; af++)
+			st[i].prefixes[af] = in->af_prefixes[af];
+		pthread_mutex_unlock(&in->lock);
+	}
+	free(v);
+	qsort(st, n, sizeof(*st), iid_stats_cmp);
+	*out = st;
+	return n;
+}
+
+void db_set_timeout(struct db *db, uint32_t reg_timeout_s)
+{
+	atomic_store_explicit(&db->timeout_s, reg_timeout_s ? reg_timeout_s : DEFAULT_TIMEOUT_S,
+			      memory_order_relaxed);
 }

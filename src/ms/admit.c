@@ -20,7 +20,8 @@ struct admit_entry {
 	struct cds_lfht_node node;
 	struct rcu_head rcu;
 	struct admit_key key;
-	_Atomic uint64_t until; /* CLAIMED while a session holds it */
+	_Atomic uint64_t until;	  /* CLAIMED while a session holds it */
+	_Atomic uint64_t session; /* the claiming session, 0 before */
 };
 
 struct admit {
@@ -179,7 +180,8 @@ bool admit_check(struct admit *a, const struct sockaddr_storage *addr, uint64_t 
 	return until != CLAIMED && until > now_ns;
 }
 
-bool admit_claim(struct admit *a, const struct sockaddr_storage *addr, uint64_t now_ns)
+bool admit_claim(struct admit *a, const struct sockaddr_storage *addr, uint64_t now_ns,
+		 uint64_t session)
 {
 	struct admit_key k;
 	if (make_key(addr, &k) != LISPMS_EOK)
@@ -191,6 +193,7 @@ bool admit_claim(struct admit *a, const struct sockaddr_storage *addr, uint64_t 
 		uint64_t cur = atomic_load(&e->until);
 		while (cur != CLAIMED && cur > now_ns) {
 			if (atomic_compare_exchange_weak(&e->until, &cur, CLAIMED)) {
+				atomic_store(&e->session, session);
 				ok = true;
 				break;
 			}
@@ -198,6 +201,18 @@ bool admit_claim(struct admit *a, const struct sockaddr_storage *addr, uint64_t 
 	}
 	lrcu_read_unlock();
 	return ok;
+}
+
+uint64_t admit_session(struct admit *a, const struct sockaddr_storage *addr)
+{
+	struct admit_key k;
+	if (make_key(addr, &k) != LISPMS_EOK)
+		return 0;
+	lrcu_read_lock();
+	struct admit_entry *e = find(a, &k);
+	uint64_t s = e && atomic_load(&e->until) == CLAIMED ? atomic_load(&e->session) : 0;
+	lrcu_read_unlock();
+	return s;
 }
 
 static void free_entry(struct rcu_head *head)

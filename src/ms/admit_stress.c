@@ -42,7 +42,7 @@ static void *claimer(void *arg)
 		while (atomic_load(&round_no) < r)
 			sched_yield();
 		struct sockaddr_storage a = round_addr(r);
-		if (admit_claim(table, &a, 1))
+		if (admit_claim(table, &a, 1, (uint64_t)r + 1))
 			atomic_fetch_add(&wins[r], 1);
 		atomic_fetch_add(&arrived, 1);
 	}

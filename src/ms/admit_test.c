@@ -49,17 +49,20 @@ Test(admit, a_grant_admits_one_session_and_ends_with_it)
 	struct admit *a = admit_new();
 	struct sockaddr_storage etr = addr("2001:db8::1", 0);
 	admit_grant(a, &etr, 1000);
-	cr_assert(admit_claim(a, &etr, 10));
-	cr_assert(!admit_claim(a, &etr, 10), "a second session needs a new grant");
+	cr_assert_eq(admit_session(a, &etr), 0, "granted, not yet claimed");
+	cr_assert(admit_claim(a, &etr, 10, 77));
+	cr_assert_eq(admit_session(a, &etr), 77, "the claiming session is remembered");
+	cr_assert(!admit_claim(a, &etr, 10, 78), "a second session needs a new grant");
 	cr_assert(!admit_check(a, &etr, 10));
 	admit_grant(a, &etr, 2000); /* the ETR re-registers over UDP while up */
-	cr_assert(!admit_claim(a, &etr, 10), "still claimed by the live session");
+	cr_assert(!admit_claim(a, &etr, 10, 78), "still claimed by the live session");
 	cr_assert_eq(admit_expire(a, 5000), 0, "claimed grants never expire");
 	admit_revoke(a, &etr);
 	cr_assert_eq(admit_count(a), 0);
-	cr_assert(!admit_claim(a, &etr, 10), "the grant ended with the session");
+	cr_assert_eq(admit_session(a, &etr), 0);
+	cr_assert(!admit_claim(a, &etr, 10, 78), "the grant ended with the session");
 	admit_grant(a, &etr, 3000);
-	cr_assert(admit_claim(a, &etr, 2500), "a fresh r=1 register admits again");
+	cr_assert(admit_claim(a, &etr, 2500, 79), "a fresh r=1 register admits again");
 	admit_free(a);
 }
 

@@ -2,6 +2,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <netinet/in.h>
 #include <pthread.h>
@@ -20,6 +21,9 @@
 
 /* ------------------------------------------------------------ site ids */
 
+/* Site numbers index the per-site counters, process-wide like the counters. */
+static _Atomic uint32_t site_nums;
+
 static struct ms_site_id *site_id_get(void *arg, const char *name)
 {
 	struct ms *ms = arg;
@@ -33,6 +37,7 @@ static struct ms_site_id *site_id_get(void *arg, const char *name)
 		id = calloc(1, sizeof(*id) + len + 1);
 		if (id != NULL) {
 			memcpy(id->name, name, len + 1);
+			id->num = atomic_fetch_add(&site_nums, 1);
 			id->next = ms->ids;
 			ms->ids = id;
 		}
@@ -43,7 +48,7 @@ static struct ms_site_id *site_id_get(void *arg, const char *name)
 
 /* ------------------------------------------------------------ lifecycle */
 
-static struct ms_state *state_new(struct ms *ms, struct conf *conf)
+struct ms_state *ms_state_new(struct ms *ms, struct conf *conf)
 {
 	struct ms_state *st = calloc(1, sizeof(*st));
 	if (st == NULL)
@@ -54,17 +59,30 @@ static struct ms_state *state_new(struct ms *ms, struct conf *conf)
 		free(st);
 		return NULL;
 	}
-	for (size_t i = 0; i < site_index_count(st->sites); i++)
-		atomic_store(&site_index_site(st->sites, i)->id->index, (uint32_t)i);
+	size_t n = site_index_count(st->sites);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t num = site_index_site(st->sites, i)->id->num;
+		if (num >= st->nby_num)
+			st->nby_num = num + 1;
+	}
+	st->by_num = calloc(st->nby_num ? st->nby_num : 1, sizeof(*st->by_num));
+	if (st->by_num == NULL) {
+		site_index_free(st->sites);
+		free(st);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		st->by_num[site_index_site(st->sites, i)->id->num] = (uint32_t)i + 1;
 	return st;
 }
 
-static void state_free(struct ms_state *st)
+void ms_state_free(struct ms_state *st)
 {
 	if (st == NULL)
 		return;
 	site_index_free(st->sites);
 	conf_free(st->conf);
+	free(st->by_num);
 	free(st);
 }
 
@@ -75,21 +93,27 @@ struct ms *ms_new(struct conf *conf)
 		return NULL;
 	pthread_mutex_init(&ms->ids_lock, NULL);
 	cds_wfcq_init(&ms->notify_head, &ms->notify_tail);
+	for (unsigned i = 0; i < LISPMS_MS_MAX_WORKERS; i++)
+		cds_wfcq_init(&ms->wq[i].head, &ms->wq[i].tail);
 	struct db_config dbc = { .reg_timeout_s = conf_server(conf)->registration_timeout };
 	ms->db = db_new(&dbc);
 	ms->admit = admit_new();
 	ms->pending = cds_lfht_new_flavor(64, 64, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
 					  lrcu_flavor, NULL);
-	struct ms_state *st = state_new(ms, conf);
+	struct ms_state *st = ms_state_new(ms, conf);
 	if (ms->db == NULL || ms->admit == NULL || ms->pending == NULL || st == NULL) {
 		if (st == NULL)
 			conf_free(conf);
-		state_free(st);
+		ms_state_free(st);
 		ms->state = NULL;
 		ms_free(ms);
 		return NULL;
 	}
 	lrcu_publish(&ms->state, st);
+	ms->reload.generation = 1;
+	ms->reload.last_ok = true;
+	ms->reload.started_ns = ms_realtime_ns();
+	ms_session_reload_hooks(ms);
 	return ms;
 }
 
@@ -102,7 +126,7 @@ void ms_free(struct ms *ms)
 		cds_lfht_destroy(ms->pending, NULL);
 	db_free(ms->db);
 	admit_free(ms->admit);
-	state_free(ms->state);
+	ms_state_free(ms->state);
 	while (ms->ids) {
 		struct ms_site_id *next = ms->ids->next;
 		free(ms->ids);
@@ -112,10 +136,25 @@ void ms_free(struct ms *ms)
 	free(ms);
 }
 
-void ms_set_notifier(struct ms *ms, ms_wake_fn *wake, void *arg)
+void ms_set_worker(struct ms *ms, unsigned index, ms_wake_fn *wake, void *arg)
 {
-	ms->wake = wake;
-	ms->wake_arg = arg;
+	if (index >= LISPMS_MS_MAX_WORKERS)
+		return;
+	ms->wq[index].wake = wake;
+	ms->wq[index].arg = arg;
+	if (index == 0) {
+		ms->wake = wake;
+		ms->wake_arg = arg;
+	}
+}
+
+uint64_t ms_tick(struct ms_thread *t, uint64_t now_ns, struct dgram_outbox *out)
+{
+	t->st = lrcu_deref(t->ms->state);
+	ms_session_drain(t);
+	if (t->index == 0)
+		return ms_notify_tick(t, now_ns, out);
+	return LISPMS_NS_PER_SEC;
 }
 
 struct db *ms_db(struct ms *ms)
@@ -133,12 +172,38 @@ const struct conf *ms_conf(struct ms *ms)
 	return lrcu_deref(ms->state)->conf;
 }
 
-struct ms_thread *ms_thread_new(struct ms *ms)
+void ms_lookup(struct ms *ms, const struct eid_prefix *eid, struct ms_lookup *out)
 {
+	const struct ms_state *st = lrcu_deref(ms->state);
+	struct ms_decision dec;
+	ms_decide(st, ms->db, eid, &dec);
+	memset(out, 0, sizeof(*out));
+	out->answer = dec.kind;
+	out->prefix = dec.prefix;
+	out->ttl = dec.ttl;
+	out->map = dec.map;
+	out->rloc = dec.rloc;
+	out->site = dec.site ? dec.site->conf->name : NULL;
+	out->proxy_by_site = dec.proxy_by_site;
+	const struct site_pfx *sp =
+	    dec.configured ? dec.configured : site_index_lookup(st->sites, eid);
+	if (sp != NULL) {
+		out->configured = true;
+		out->site_prefix = sp->prefix;
+		if (out->site == NULL)
+			out->site = sp->site->conf->name;
+	}
+}
+
+struct ms_thread *ms_thread_new(struct ms *ms, unsigned index)
+{
+	if (index >= LISPMS_MS_MAX_WORKERS)
+		return NULL;
 	struct ms_thread *t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
 	t->ms = ms;
+	t->index = index;
 	t->auth = auth_ctx_new();
 	if (t->auth == NULL || arena_init(&t->scratch, MS_SCRATCH_ARENA) != LISPMS_EOK) {
 		ms_thread_free(t);
@@ -154,11 +219,19 @@ void ms_thread_free(struct ms_thread *t)
 {
 	if (t == NULL)
 		return;
+	ms_sessions_free(t);
 	notify_thread_release(t);
 	db_event_list_clear(&t->events);
 	auth_ctx_free(t->auth);
 	arena_deinit(&t->scratch);
 	free(t);
+}
+
+uint64_t ms_realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * LISPMS_NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 uint64_t ms_random(struct ms_thread *t)

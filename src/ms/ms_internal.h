@@ -4,6 +4,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include <pthread.h>
 
@@ -20,10 +21,25 @@
 #define MS_SCRATCH_ARENA (1u << 20) /* decode scratch, reset per message */
 #define MS_ENCODE_MAX	 65535
 
+#define MS_REJECT_RING 16 /* recent rejections kept per site */
+
+/* One slot of a rejection ring: a seqlock over words written with relaxed atomics. */
+struct ms_reject_slot {
+	_Atomic uint64_t seq; /* odd while written, 0 never written */
+	_Atomic uint64_t w[10];
+};
+
+/* Recent rejections of a site, written by any worker without a lock. */
+struct ms_reject_ring {
+	_Atomic uint64_t head; /* tickets handed out */
+	struct ms_reject_slot slot[MS_REJECT_RING];
+};
+
 /* A site's identity across reloads: the db stores this pointer. */
 struct ms_site_id {
 	struct ms_site_id *next;
-	_Atomic uint32_t index; /* position in the current snapshot's site index */
+	uint32_t num; /* per-site counter row (counters_site_*), never reused */
+	struct ms_reject_ring rejects;
 	char name[];
 };
 
@@ -31,10 +47,22 @@ struct ms_site_id {
 struct ms_state {
 	struct conf *conf;
 	struct site_index *sites;
+	uint32_t *by_num; /* site number -> position in sites + 1; 0: not in this one */
+	uint32_t nby_num;
+	struct rcu_head rcu;
+};
+
+/* A worker's queue of work for its sessions (Mapping Notifications). */
+struct ms_wq {
+	struct cds_wfcq_head head;
+	struct cds_wfcq_tail tail;
+	ms_wake_fn *wake;
+	void *arg;
 };
 
 struct ms {
 	struct ms_state *state; /* RCU */
+	struct ms_wq wq[LISPMS_MS_MAX_WORKERS];
 	struct db *db;
 	struct admit *admit;
 	pthread_mutex_t ids_lock;
@@ -47,12 +75,22 @@ struct ms {
 	_Atomic size_t npending;
 	ms_wake_fn *wake;
 	void *wake_arg;
+
+	/* reload (ms_reload.c): control thread, status read by metrics and ctl */
+	struct ms_reload_status reload;
+	struct ms_reload_hooks hooks[LISPMS_MS_RELOAD_HOOKS];
+	unsigned nhooks;
 };
 
 struct notify_job;
 
 struct ms_thread {
 	struct ms *ms;
+	unsigned index;		      /* worker number: its queue, its session ids */
+	struct ms_session **sessions; /* hash by id, this worker's sessions */
+	size_t nsessions;
+	uint64_t session_seq;
+	uint8_t *rxbuf_free; /* one spare session receive buffer */
 	struct ms_state *st; /* snapshot for the current batch */
 	uint64_t now;	     /* time of the current batch */
 	struct auth_ctx *auth;
@@ -64,32 +102,128 @@ struct ms_thread {
 };
 
 /* ms.c */
+struct ms_state *ms_state_new(struct ms *ms, struct conf *conf);
+void ms_state_free(struct ms_state *st);
 void ms_count_malformed(int err);
 void ms_addr_from_saddr(const struct sockaddr_storage *ss, struct lisp_addr *out);
 bool ms_saddr_from_addr(const struct lisp_addr *a, uint16_t port, struct sockaddr_storage *out);
 bool ms_emit(struct dgram_outbox *out, const uint8_t *msg, size_t len,
 	     const struct sockaddr_storage *dst, const struct sockaddr_storage *src);
 uint64_t ms_random(struct ms_thread *t);
+uint64_t ms_realtime_ns(void); /* CLOCK_REALTIME, for what operators read */
+
+/* The site of an id in a snapshot, or NULL when it left. */
+static inline const struct ms_site *ms_state_site(const struct ms_state *st,
+						  const struct ms_site_id *id)
+{
+	if (id == NULL || id->num >= st->nby_num || st->by_num[id->num] == 0)
+		return NULL;
+	return site_index_site(st->sites, st->by_num[id->num] - 1);
+}
 
 /* The current site of an id in the batch's snapshot, or NULL when it left. */
 static inline const struct ms_site *ms_site_of(const struct ms_thread *t,
 					       const struct ms_site_id *id)
 {
-	if (id == NULL)
-		return NULL;
-	const struct ms_site *s = site_index_site(t->st->sites, atomic_load(&id->index));
-	return s != NULL && s->id == id ? s : NULL;
+	return ms_state_site(t->st, id);
+}
+
+/*
+ * Registration policy, shared by ms_register.c and the reload's re-check:
+ * the most specific configured prefix covering eid is the site's own and
+ * is eid itself unless the site accepts more-specifics ...
+ */
+static inline bool ms_prefix_allowed(const struct ms_state *st, const struct ms_site *site,
+				     const struct eid_prefix *eid)
+{
+	const struct site_pfx *sp = site_index_lookup(st->sites, eid);
+	if (sp == NULL || sp->site != site)
+		return false;
+	return eid_prefix_equal(&sp->prefix, eid) || site->conf->accept_more_specifics;
+}
+
+/* ... and every locator lies inside allowed-rlocs, when the site has any. */
+static inline bool ms_rloc_allowed(const struct conf_site *s, const struct lisp_addr *a)
+{
+	if (s->nallowed_rlocs == 0)
+		return true;
+	struct eid_prefix host = { .afi = a->afi, .plen = (uint8_t)lisp_afi_bits(a->afi) };
+	memcpy(host.bytes, a->bytes, sizeof(host.bytes));
+	for (size_t i = 0; i < s->nallowed_rlocs; i++)
+		if (eid_prefix_covers(&s->allowed_rlocs[i], &host))
+			return true;
+	return false;
 }
 
 /* ms_register.c */
+enum ms_verdict {
+	MS_V_ACCEPT,
+	MS_V_PREFIX,	/* not a valid site EID prefix */
+	MS_V_LOCATOR,	/* locator set not allowed */
+	MS_V_MALFORMED, /* a record the codec cannot use */
+	MS_V_INTERNAL,
+	MS_V_AUTH,   /* the whole register failed authentication */
+	MS_V_NOSITE, /* no site configures the first record's prefix */
+};
+
+/* Told the verdict on each record of a register, in order. */
+typedef void ms_record_fn(void *arg, const struct lisp_record *rec, enum ms_verdict v);
+
+struct ms_reg_out {
+	struct lisp_map_register reg;
+	const struct ms_site *site;
+	const struct auth_key *key; /* the key that verified it */
+	unsigned naccepted;
+};
+
+/*
+ * Decode, authenticate and apply one Map-Register from src (session 0: UDP)
+ * and report each record's verdict. LISPMS_EOK when it authenticated;
+ * otherwise the decode, site (LISPMS_ENOSITE) or authentication error, after
+ * reporting every decoded record with that verdict.
+ */
+int ms_register_process(struct ms_thread *t, const uint8_t *msg, size_t len,
+			const struct sockaddr_storage *src, uint64_t session, ms_record_fn *fn,
+			void *arg, struct ms_reg_out *res);
 void ms_register(struct ms_thread *t, const struct dgram *d, struct dgram_outbox *out);
 
 /* ms_request.c */
+
+/* What a Map-Request for an EID gets, decided without sending anything. */
+struct ms_decision {
+	enum ms_answer kind;
+	struct eid_prefix prefix;	   /* registered prefix matched, or the negative one */
+	uint32_t ttl;			   /* minutes */
+	const struct db_mapping *map;	   /* PROXY and FORWARD */
+	const struct db_locator *rloc;	   /* FORWARD: the ETR's locator, NULL: none usable */
+	const struct ms_site *site;	   /* the mapping's or the configured prefix's site */
+	const struct site_pfx *configured; /* negative: the configured prefix covering the EID */
+	bool proxy_by_site;		   /* PROXY because of the site's proxy-reply */
+};
+
+/* Pure: reads st and db (inside an RCU read-side section), sends nothing. */
+void ms_decide(const struct ms_state *st, const struct db *db, const struct eid_prefix *eid,
+	       struct ms_decision *out);
+
 void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ecm *ecm,
 		const uint8_t *msg, size_t len, struct dgram_outbox *out);
+
+/* ms_session.c */
+void ms_session_deliver(struct ms *ms, uint64_t session, const uint8_t *msg, size_t len);
+/* Write to a session: directly when this worker owns it, else through its owner's queue. */
+void ms_session_send(struct ms_thread *t, uint64_t session, const uint8_t *msg, size_t len);
+void ms_session_drain(struct ms_thread *t);
+/* Let reloads reach the sessions: withdrawals (Reject) and scoped refreshes (D8). */
+void ms_session_reload_hooks(struct ms *ms);
+void ms_sessions_free(struct ms_thread *t);
+/* ms_site.c: the recent-rejection rings */
+void ms_reject_note(struct ms_reject_ring *r, const struct ms_rejection *e);
+/* Up to max entries, newest first; torn or half-written slots are skipped. */
+size_t ms_reject_read(const struct ms_reject_ring *r, struct ms_rejection *out, size_t max);
 
 /* ms_notify.c */
 void ms_notify_events(struct ms_thread *t);
 void ms_notify_ack(struct ms_thread *t, const struct dgram *d);
+uint64_t ms_notify_tick(struct ms_thread *t, uint64_t now, struct dgram_outbox *out);
 void notify_drain_all(struct ms *ms);
 void notify_thread_release(struct ms_thread *t);

@@ -17,6 +17,7 @@
 #include <lispms/counters.h>
 #include <lispms/log.h>
 #include <lispms/mtime.h>
+#include <lispms/proto_rt.h>
 
 #include "ms_internal.h"
 
@@ -66,7 +67,7 @@ static void queue_notify(struct ms_thread *t, const struct eid_prefix *p,
 	if (site == NULL || site->nkeys == 0)
 		return;
 	struct sockaddr_storage dst;
-	if (!ms_saddr_from_addr(&to->rloc, to->port ? to->port : 4342, &dst))
+	if (to->session == 0 && !ms_saddr_from_addr(&to->rloc, to->port ? to->port : 4342, &dst))
 		return;
 	unsigned n = map->locs ? map->locs->count : 0;
 	struct lisp_locator *locs = arena_alloc(&t->scratch, sizeof(*locs) * (n ? n : 1));
@@ -102,6 +103,19 @@ static void queue_notify(struct ms_thread *t, const struct eid_prefix *p,
 	if (map_notify_encode(&mn, t->buf, sizeof(t->buf), &len) != LISPMS_EOK ||
 	    auth_sign(t->auth, key, t->buf, len) != LISPMS_EOK) {
 		counters_inc(LISPMS_M_INTERNAL_ERRORS);
+		return;
+	}
+	if (to->session != 0) {
+		/* on its session: a Mapping Notification carrying the Map-Notify (D3) */
+		uint8_t framed[MS_ENCODE_MAX];
+		struct rt_msg m = { .type = RT_TYPE_MAPPING_NOTIFICATION,
+				    .has_id = 1,
+				    .id = (uint32_t)ms_random(t) };
+		m.u.inner.msg = t->buf;
+		m.u.inner.len = len;
+		size_t flen;
+		if (rt_encode(&m, framed, sizeof(framed), &flen) == LISPMS_EOK)
+			ms_session_send(t, to->session, framed, flen);
 		return;
 	}
 	struct notify_job *j = calloc(1, sizeof(*j) + len);

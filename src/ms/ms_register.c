@@ -18,76 +18,54 @@
 
 #include "ms_internal.h"
 
-enum reject {
-	REJ_NONE,
-	REJ_PREFIX,
-	REJ_LOCATOR,
-	REJ_MALFORMED,
-	REJ_INTERNAL,
-};
-
-static void log_reject(const struct dgram *d, const char *what, const struct eid_prefix *p)
+static void log_reject(const struct sockaddr_storage *from, const char *what,
+		       const struct eid_prefix *p)
 {
 	static struct log_limit lim = LOG_LIMIT_INIT(5);
 	char src[64], eid[LISPMS_EID_STRLEN] = "-";
 	if (!log_enabled(LOG_LEVEL_INFO))
 		return;
-	saddr_format(&d->src, src, sizeof(src));
+	saddr_format(from, src, sizeof(src));
 	if (p != NULL)
 		eid_prefix_format(p, eid, sizeof(eid));
 	log_sampled(&lim, LOG_LEVEL_INFO, "register, rejected %s from %s (%s)", eid, src, what);
 }
 
-static bool rloc_allowed(const struct conf_site *s, const struct lisp_addr *a)
-{
-	if (s->nallowed_rlocs == 0)
-		return true;
-	struct eid_prefix host = { .afi = a->afi, .plen = (uint8_t)lisp_afi_bits(a->afi) };
-	memcpy(host.bytes, a->bytes, sizeof(host.bytes));
-	for (size_t i = 0; i < s->nallowed_rlocs; i++)
-		if (eid_prefix_covers(&s->allowed_rlocs[i], &host))
-			return true;
-	return false;
-}
-
-/* Check one record and fill the registration; REJ_NONE when it may be stored. */
-static enum reject check_record(struct ms_thread *t, const struct ms_site *site,
-				const struct lisp_record *rec, struct eid_prefix *eid,
-				struct db_locator *locs)
+/* Check one record and fill the registration; MS_V_ACCEPT when it may be stored. */
+static enum ms_verdict check_record(struct ms_thread *t, const struct ms_site *site,
+				    const struct lisp_record *rec, struct eid_prefix *eid,
+				    struct db_locator *locs)
 {
 	if (record_eid(rec, eid) != LISPMS_EOK)
-		return REJ_MALFORMED;
-	const struct site_pfx *sp = site_index_lookup(t->st->sites, eid);
-	if (sp == NULL || sp->site != site)
-		return REJ_PREFIX;
-	if (!eid_prefix_equal(&sp->prefix, eid) && !site->conf->accept_more_specifics)
-		return REJ_PREFIX;
+		return MS_V_MALFORMED;
+	if (!ms_prefix_allowed(t->st, site, eid))
+		return MS_V_PREFIX;
 	if (rec->nlocs > LISPMS_DB_MAX_LOCATORS)
-		return REJ_MALFORMED;
+		return MS_V_MALFORMED;
 	for (unsigned i = 0; i < rec->nlocs; i++) {
 		const struct lisp_locator *l = &rec->locs[i];
 		struct db_locator *dl = &locs[i];
 		if (afi_to_addr(&l->addr, &dl->addr) != LISPMS_EOK ||
 		    (dl->addr.afi != LISP_AFI_IPV4 && dl->addr.afi != LISP_AFI_IPV6))
-			return REJ_LOCATOR; /* only IPv4/IPv6 locators are stored */
-		if (!rloc_allowed(site->conf, &dl->addr))
-			return REJ_LOCATOR;
+			return MS_V_LOCATOR; /* only IPv4/IPv6 locators are stored */
+		if (!ms_rloc_allowed(site->conf, &dl->addr))
+			return MS_V_LOCATOR;
 		dl->priority = l->priority;
 		dl->weight = l->weight;
 		dl->mpriority = l->mpriority;
 		dl->mweight = l->mweight;
 		dl->flags = l->flags & (DB_LOC_L | DB_LOC_P | DB_LOC_R);
 	}
-	return REJ_NONE;
+	return MS_V_ACCEPT;
 }
 
-static void count_reject(enum reject r)
+static void count_reject(enum ms_verdict r)
 {
 	static const enum metric_id ids[] = {
-		[REJ_PREFIX] = LISPMS_M_MS_REJ_PREFIX,
-		[REJ_LOCATOR] = LISPMS_M_MS_REJ_LOCATOR,
-		[REJ_MALFORMED] = LISPMS_M_MS_REJ_MALFORMED,
-		[REJ_INTERNAL] = LISPMS_M_MS_REJ_INTERNAL,
+		[MS_V_PREFIX] = LISPMS_M_MS_REJ_PREFIX,
+		[MS_V_LOCATOR] = LISPMS_M_MS_REJ_LOCATOR,
+		[MS_V_MALFORMED] = LISPMS_M_MS_REJ_MALFORMED,
+		[MS_V_INTERNAL] = LISPMS_M_MS_REJ_INTERNAL,
 	};
 	counters_inc(ids[r]);
 }
@@ -126,68 +104,111 @@ static void send_ack(struct ms_thread *t, const struct dgram *d,
 		counters_inc(LISPMS_M_MS_TX_MAP_NOTIFY);
 }
 
-void ms_register(struct ms_thread *t, const struct dgram *d, struct dgram_outbox *out)
+/* ---- operations: per-site counters and recent rejections (lispmsctl site show) ---- */
+
+static const enum site_metric_id site_reject_id[] = {
+	[MS_V_PREFIX] = LISPMS_S_REJ_PREFIX,
+	[MS_V_LOCATOR] = LISPMS_S_REJ_LOCATOR,
+	[MS_V_MALFORMED] = LISPMS_S_REJ_MALFORMED,
+	[MS_V_INTERNAL] = LISPMS_S_REJ_INTERNAL,
+};
+
+/* Count n refused records of site and keep the last one in its ring. */
+static void site_reject(const struct ms_site *site, enum site_metric_id why, unsigned n,
+			const struct sockaddr_storage *src, const struct eid_prefix *eid,
+			const struct lisp_record *rec, uint8_t key_id)
 {
-	uint64_t start = mtime_now_ns();
-	struct lisp_map_register reg;
-	int ret = map_register_decode(d->data, d->len, &t->scratch, &reg);
+	counters_site_add(site->id->num, why, n);
+	struct ms_rejection e = {
+		.time_ns = ms_realtime_ns(), .reason = why, .key_id = key_id, .src = *src
+	};
+	if (eid != NULL) {
+		e.has_eid = true;
+		e.eid = *eid;
+	}
+	for (unsigned i = 0; why == LISPMS_S_REJ_LOCATOR && rec != NULL && i < rec->nlocs; i++) {
+		struct lisp_addr a;
+		if (afi_to_addr(&rec->locs[i].addr, &a) != LISPMS_EOK ||
+		    (a.afi != LISP_AFI_IPV4 && a.afi != LISP_AFI_IPV6) ||
+		    !ms_rloc_allowed(site->conf, &a)) {
+			e.rloc = a.afi == LISP_AFI_IPV4 || a.afi == LISP_AFI_IPV6
+				     ? a
+				     : (struct lisp_addr){ .afi = LISP_AFI_NONE };
+			break;
+		}
+	}
+	ms_reject_note(&site->id->rejects, &e);
+}
+
+int ms_register_process(struct ms_thread *t, const uint8_t *msg, size_t len,
+			const struct sockaddr_storage *src, uint64_t session, ms_record_fn *fn,
+			void *arg, struct ms_reg_out *res)
+{
+	struct lisp_map_register *reg = &res->reg;
+	int ret = map_register_decode(msg, len, &t->scratch, reg);
 	if (ret != LISPMS_EOK) {
 		ms_count_malformed(ret);
 		counters_inc(LISPMS_M_MS_REJ_MALFORMED);
-		log_reject(d, err_str(ret), NULL);
-		return;
+		log_reject(src, err_str(ret), NULL);
+		return ret;
 	}
 	struct eid_prefix first;
 	const struct site_pfx *sp = NULL;
-	if (reg.nrecords > 0 && record_eid(&reg.records[0], &first) == LISPMS_EOK)
+	if (reg->nrecords > 0 && record_eid(&reg->records[0], &first) == LISPMS_EOK)
 		sp = site_index_lookup(t->st->sites, &first);
 	if (sp == NULL) {
-		counters_add(LISPMS_M_MS_REJ_NO_SITE, reg.nrecords ? reg.nrecords : 1);
-		log_reject(d, "no site has this prefix", reg.nrecords ? &first : NULL);
-		return;
+		counters_add(LISPMS_M_MS_REJ_NO_SITE, reg->nrecords ? reg->nrecords : 1);
+		log_reject(src, "no site has this prefix", reg->nrecords ? &first : NULL);
+		for (unsigned i = 0; i < reg->nrecords; i++)
+			fn(arg, &reg->records[i], MS_V_NOSITE);
+		return LISPMS_ENOSITE;
 	}
 	const struct ms_site *site = sp->site;
-	ret = auth_verify(t->auth, site->keys, site->nkeys, d->data, d->len, &reg.auth);
+	res->site = site;
+	ret = auth_verify(t->auth, site->keys, site->nkeys, msg, len, &reg->auth);
 	if (ret != LISPMS_EOK) {
 		counters_add(ret == LISPMS_ENOKEY ? LISPMS_M_MS_REJ_UNKNOWN_KEY
 						  : LISPMS_M_MS_REJ_BAD_HMAC,
-			     reg.nrecords);
-		log_reject(d, ret == LISPMS_ENOKEY ? "unknown key id" : "bad authentication",
+			     reg->nrecords);
+		log_reject(src, ret == LISPMS_ENOKEY ? "unknown key id" : "bad authentication",
 			   &first);
-		return;
+		site_reject(site,
+			    ret == LISPMS_ENOKEY ? LISPMS_S_REJ_UNKNOWN_KEY : LISPMS_S_REJ_BAD_HMAC,
+			    reg->nrecords, src, &first, NULL, reg->auth.key_id);
+		for (unsigned i = 0; i < reg->nrecords; i++)
+			fn(arg, &reg->records[i], MS_V_AUTH);
+		return ret == LISPMS_ENOKEY ? ret : LISPMS_EAUTH;
 	}
-	if (reg.flags & LISP_MREG_E)
+	res->key = find_key(site, reg->auth.key_id, reg->auth.alg_id);
+	if (reg->flags & LISP_MREG_E)
 		counters_inc(LISPMS_M_MS_REG_EID_NOTIFY);
 
-	const struct conf_server *srv = conf_server(t->st->conf);
-	struct db_owner owner = { .port = saddr_port(&d->src) };
-	ms_addr_from_saddr(&d->src, &owner.rloc);
-	if (reg.flags & LISP_MREG_I) {
-		memcpy(owner.xtr_id, reg.xtr_id, sizeof(owner.xtr_id));
+	struct db_owner owner = { .port = saddr_port(src), .session = session };
+	ms_addr_from_saddr(src, &owner.rloc);
+	if (reg->flags & LISP_MREG_I) {
+		memcpy(owner.xtr_id, reg->xtr_id, sizeof(owner.xtr_id));
 		owner.has_xtr_id = true;
 	}
 	uint16_t flags = 0;
-	if (reg.flags & LISP_MREG_P)
+	if (reg->flags & LISP_MREG_P)
 		flags |= DB_F_PROXY;
-	if (reg.flags & LISP_MREG_T)
+	if (reg->flags & LISP_MREG_T)
 		flags |= DB_F_TTL;
-	if ((reg.flags & LISP_MREG_a) && (reg.flags & LISP_MREG_I) && site->conf->merge)
+	if ((reg->flags & LISP_MREG_a) && (reg->flags & LISP_MREG_I) && site->conf->merge)
 		flags |= DB_F_MERGE;
 
-	struct lisp_record *acked = arena_alloc(&t->scratch, sizeof(*acked) * reg.nrecords);
 	struct db_locator *locs =
 	    arena_alloc(&t->scratch, sizeof(*locs) * (LISPMS_DB_MAX_LOCATORS + 1));
-	if (acked == NULL || locs == NULL) {
+	if (locs == NULL) {
 		counters_inc(LISPMS_M_ARENA_EXHAUSTED);
-		return;
+		return LISPMS_ENOMEM;
 	}
-	unsigned nacked = 0;
 	struct db_sink sink = { db_event_list_add, &t->events };
-	for (unsigned i = 0; i < reg.nrecords; i++) {
-		const struct lisp_record *rec = &reg.records[i];
+	for (unsigned i = 0; i < reg->nrecords; i++) {
+		const struct lisp_record *rec = &reg->records[i];
 		struct eid_prefix eid;
-		enum reject why = check_record(t, site, rec, &eid, locs);
-		if (why == REJ_NONE) {
+		enum ms_verdict why = check_record(t, site, rec, &eid, locs);
+		if (why == MS_V_ACCEPT) {
 			struct db_reg_info info = {
 				.owner = owner,
 				.locs = locs,
@@ -197,43 +218,76 @@ void ms_register(struct ms_thread *t, const struct dgram *d, struct dgram_outbox
 				.site = site->id,
 			};
 			ret = db_register(t->ms->db, &eid, &info, t->now, &sink);
-			if (ret == DB_REFRESHED)
+			if (ret == DB_REFRESHED) {
 				counters_inc(LISPMS_M_MS_REG_REFRESHED);
-			else if (ret == DB_STORED)
+				counters_site_inc(site->id->num, LISPMS_S_REG_REFRESHED);
+			} else if (ret == DB_STORED) {
 				counters_inc(LISPMS_M_MS_REG_ACCEPTED);
-			else if (ret == DB_WITHDRAWN || ret == LISPMS_ENOENT)
+				counters_site_inc(site->id->num, LISPMS_S_REG_ACCEPTED);
+			} else if (ret == DB_WITHDRAWN || ret == LISPMS_ENOENT) {
 				counters_inc(LISPMS_M_MS_REG_WITHDRAWN);
-			else
-				why = REJ_INTERNAL;
+				counters_site_inc(site->id->num, LISPMS_S_REG_WITHDRAWN);
+			} else {
+				why = MS_V_INTERNAL;
+			}
 		}
-		if (why != REJ_NONE) {
+		if (why != MS_V_ACCEPT) {
 			count_reject(why);
-			log_reject(d,
-				   why == REJ_LOCATOR  ? "locator not allowed"
-				   : why == REJ_PREFIX ? "prefix not allowed"
-						       : "bad record",
-				   why == REJ_MALFORMED ? NULL : &eid);
-			continue;
+			log_reject(src,
+				   why == MS_V_LOCATOR	? "locator not allowed"
+				   : why == MS_V_PREFIX ? "prefix not allowed"
+							: "bad record",
+				   why == MS_V_MALFORMED ? NULL : &eid);
+			site_reject(site, site_reject_id[why], 1, src,
+				    why == MS_V_MALFORMED ? NULL : &eid, rec, reg->auth.key_id);
+		} else {
+			res->naccepted++;
 		}
-		acked[nacked++] = *rec;
+		fn(arg, rec, why);
 	}
 	if (t->events.count > 0)
 		ms_notify_events(t);
+	return LISPMS_EOK;
+}
 
+struct udp_acks {
+	struct lisp_record *recs;
+	unsigned n;
+};
+
+static void collect_accepted(void *arg, const struct lisp_record *rec, enum ms_verdict v)
+{
+	struct udp_acks *a = arg;
+	if (v == MS_V_ACCEPT && a->recs != NULL)
+		a->recs[a->n++] = *rec;
+}
+
+void ms_register(struct ms_thread *t, const struct dgram *d, struct dgram_outbox *out)
+{
+	uint64_t start = mtime_now_ns();
+	struct udp_acks acks = { 0 };
+	/* room for every record of the largest register before decoding it */
+	acks.recs = arena_alloc(&t->scratch, sizeof(*acks.recs) * LISPMS_MAX_RECORDS);
+	struct ms_reg_out res = { 0 };
+	/* an ETR on a session keeps its registrations bound to it (no duplicate state) */
+	uint64_t session = admit_session(t->ms->admit, &d->src);
+	int ret = ms_register_process(t, d->data, d->len, &d->src, session, collect_accepted, &acks,
+				      &res);
+	if (ret != LISPMS_EOK || acks.n == 0 || res.key == NULL)
+		goto out;
+	const struct conf_server *srv = conf_server(t->st->conf);
 	bool offer_session = false;
-	if ((reg.flags & LISP_MREG_r) && nacked > 0 && srv->reliable_transport &&
-	    site->conf->reliable_transport) {
+	if ((res.reg.flags & LISP_MREG_r) && srv->reliable_transport &&
+	    res.site->conf->reliable_transport) {
 		uint64_t until =
-		    t->now + (uint64_t)site->conf->registration_timeout * LISPMS_NS_PER_SEC;
+		    t->now + (uint64_t)res.site->conf->registration_timeout * LISPMS_NS_PER_SEC;
 		if (admit_grant(t->ms->admit, &d->src, until) == LISPMS_EOK) {
 			counters_inc(LISPMS_M_MS_ADMIT_GRANTED);
 			offer_session = true;
 		}
 	}
-	if ((reg.flags & (LISP_MREG_M | LISP_MREG_r)) && nacked > 0) {
-		const struct auth_key *key = find_key(site, reg.auth.key_id, reg.auth.alg_id);
-		if (key != NULL)
-			send_ack(t, d, &reg, acked, nacked, key, offer_session, out);
-	}
+	if (res.reg.flags & (LISP_MREG_M | LISP_MREG_r))
+		send_ack(t, d, &res.reg, acks.recs, acks.n, res.key, offer_session, out);
+out:
 	counters_observe_ns(LISPMS_H_MS_REGISTER_SECONDS, mtime_now_ns() - start);
 }

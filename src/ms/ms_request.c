@@ -42,14 +42,20 @@ static int stop_walk(const struct eid_prefix *p, const struct db_mapping *m,
 	return 1;
 }
 
-static bool db_any_within(const struct db *db, const struct eid_prefix *p)
+/* What a decision reads: one configuration snapshot and the database. */
+struct decide_ctx {
+	const struct ms_state *st;
+	const struct db *db;
+};
+
+static bool db_within(const struct decide_ctx *c, const struct eid_prefix *p)
 {
-	return db_walk(db, DB_SCOPE_PREFIX, p, stop_walk, NULL) != 0;
+	return db_walk(c->db, DB_SCOPE_PREFIX, p, stop_walk, NULL) != 0;
 }
 
-static bool sites_any_within(const struct ms_thread *t, const struct eid_prefix *p)
+static bool sites_any_within(const struct decide_ctx *c, const struct eid_prefix *p)
 {
-	return site_index_any_within(t->st->sites, p);
+	return site_index_any_within(c->st->sites, p);
 }
 
 /*
@@ -57,14 +63,14 @@ static bool sites_any_within(const struct ms_thread *t, const struct eid_prefix 
  * `within` finds: "holds something" only gets truer as L shrinks, so a
  * binary search finds it in log2(128) walks.
  */
-static unsigned hole_len(const struct ms_thread *t, const struct eid_prefix *eid, unsigned lo,
-			 bool (*within)(const struct ms_thread *, const struct eid_prefix *))
+static unsigned hole_len(const struct decide_ctx *c, const struct eid_prefix *eid, unsigned lo,
+			 bool (*within)(const struct decide_ctx *, const struct eid_prefix *))
 {
 	unsigned hi = eid->plen;
 	while (lo < hi) {
 		unsigned mid = (lo + hi) / 2;
 		struct eid_prefix p = with_len(eid, mid);
-		if (within(t, &p))
+		if (within(c, &p))
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -72,9 +78,53 @@ static unsigned hole_len(const struct ms_thread *t, const struct eid_prefix *eid
 	return lo;
 }
 
-static bool db_within(const struct ms_thread *t, const struct eid_prefix *p)
+/* The ETR locator a forwarded request goes to: the best priority below 255. */
+static const struct db_locator *forward_rloc(const struct db_mapping *m)
 {
-	return db_any_within(t->ms->db, p);
+	const struct db_locator *best = NULL;
+	for (unsigned i = 0; m->locs && i < m->locs->count; i++) {
+		const struct db_locator *l = &m->locs->loc[i];
+		if (l->priority == 255)
+			continue;
+		if (best == NULL || l->priority < best->priority)
+			best = l;
+	}
+	return best;
+}
+
+void ms_decide(const struct ms_state *st, const struct db *db, const struct eid_prefix *eid,
+	       struct ms_decision *out)
+{
+	struct decide_ctx c = { st, db };
+	memset(out, 0, sizeof(*out));
+	const struct db_mapping *m = db_lookup(db, eid, &out->prefix);
+	if (m != NULL) {
+		const struct ms_site *site = ms_state_site(st, m->site);
+		out->map = m;
+		out->site = site;
+		out->ttl = m->ttl;
+		out->proxy_by_site = !(m->flags & DB_F_PROXY) && site && site->conf->proxy_reply;
+		if ((m->flags & DB_F_PROXY) || out->proxy_by_site) {
+			out->kind = MS_ANSWER_PROXY;
+		} else {
+			out->kind = MS_ANSWER_FORWARD;
+			out->rloc = forward_rloc(m);
+		}
+		return;
+	}
+	out->configured = site_index_lookup(st->sites, eid);
+	if (out->configured != NULL) {
+		unsigned l = hole_len(&c, eid, out->configured->prefix.plen, db_within);
+		out->kind = MS_ANSWER_NEG_CONFIGURED;
+		out->site = out->configured->site;
+		out->prefix = with_len(eid, l);
+		out->ttl = NEG_TTL_CONFIGURED;
+	} else {
+		unsigned l = hole_len(&c, eid, 0, sites_any_within);
+		out->kind = MS_ANSWER_NEG_UNKNOWN;
+		out->prefix = with_len(eid, l);
+		out->ttl = NEG_TTL_UNKNOWN;
+	}
 }
 
 /* Where a Map-Reply goes: the ITR-RLOC of the outer source's family, else the first usable. */
@@ -170,17 +220,9 @@ static void proxy_reply(struct ms_thread *t, const struct dgram *d, const struct
 
 /* Re-encapsulate the request with the E bit to one registered ETR. */
 static void forward(struct ms_thread *t, const struct dgram *d, const struct lisp_ecm *ecm,
-		    const uint8_t *msg, size_t len, const struct db_mapping *m,
+		    const uint8_t *msg, size_t len, const struct db_locator *best,
 		    struct dgram_outbox *out)
 {
-	const struct db_locator *best = NULL;
-	for (unsigned i = 0; m->locs && i < m->locs->count; i++) {
-		const struct db_locator *l = &m->locs->loc[i];
-		if (l->priority == 255)
-			continue;
-		if (best == NULL || l->priority < best->priority)
-			best = l;
-	}
 	struct sockaddr_storage dst;
 	if (best == NULL || !ms_saddr_from_addr(&best->addr, LISP_CONTROL_PORT, &dst)) {
 		counters_inc(LISPMS_M_MS_REQ_NO_ROUTE);
@@ -229,30 +271,24 @@ void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ec
 		ms_count_malformed(ret);
 		return;
 	}
-	struct eid_prefix matched;
-	const struct db_mapping *m = db_lookup(t->ms->db, &eid, &matched);
-	if (m != NULL) {
-		const struct ms_site *site = ms_site_of(t, m->site);
-		bool proxy = (m->flags & DB_F_PROXY) || (site && site->conf->proxy_reply);
-		if (proxy) {
-			counters_inc(LISPMS_M_MS_REQ_PROXY);
-			proxy_reply(t, d, ecm, &req, &matched, m, out);
-		} else {
-			forward(t, d, ecm, msg, len, m, out);
-		}
-	} else {
-		const struct site_pfx *sp = site_index_lookup(t->st->sites, &eid);
-		if (sp != NULL) {
-			unsigned l = hole_len(t, &eid, sp->prefix.plen, db_within);
-			struct eid_prefix hole = with_len(&eid, l);
-			counters_inc(LISPMS_M_MS_REQ_NEG_CONFIGURED);
-			negative(t, d, ecm, &req, &hole, NEG_TTL_CONFIGURED, out);
-		} else {
-			unsigned l = hole_len(t, &eid, 0, sites_any_within);
-			struct eid_prefix hole = with_len(&eid, l);
-			counters_inc(LISPMS_M_MS_REQ_NEG_UNKNOWN);
-			negative(t, d, ecm, &req, &hole, NEG_TTL_UNKNOWN, out);
-		}
+	struct ms_decision dec;
+	ms_decide(t->st, t->ms->db, &eid, &dec);
+	switch (dec.kind) {
+	case MS_ANSWER_PROXY:
+		counters_inc(LISPMS_M_MS_REQ_PROXY);
+		proxy_reply(t, d, ecm, &req, &dec.prefix, dec.map, out);
+		break;
+	case MS_ANSWER_FORWARD:
+		forward(t, d, ecm, msg, len, dec.rloc, out);
+		break;
+	case MS_ANSWER_NEG_CONFIGURED:
+		counters_inc(LISPMS_M_MS_REQ_NEG_CONFIGURED);
+		negative(t, d, ecm, &req, &dec.prefix, dec.ttl, out);
+		break;
+	case MS_ANSWER_NEG_UNKNOWN:
+		counters_inc(LISPMS_M_MS_REQ_NEG_UNKNOWN);
+		negative(t, d, ecm, &req, &dec.prefix, dec.ttl, out);
+		break;
 	}
 	counters_observe_ns(LISPMS_H_MS_REQUEST_SECONDS, mtime_now_ns() - start);
 }

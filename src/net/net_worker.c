@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -24,11 +25,51 @@
 #define NET_TX_CAP	 (2 * LISPMS_NET_BATCH)
 #define NET_CTL_SIZE	 64
 #define NET_DRAIN_ROUNDS 16 /* batches per socket before looking at the others */
+#define NET_TCP_READ	 65536
+#define NET_TCP_ROUNDS	 8 /* reads per connection per event */
+#define NET_TCP_SNDBUF	 (128 * 1024)
+
+enum ev_kind {
+	EV_WAKE,
+	EV_UDP,
+	EV_LISTEN,
+	EV_CONN,
+};
+
+/* What an epoll event points at. */
+struct net_ev {
+	enum ev_kind kind;
+	unsigned index;
+};
+
+struct net_conn {
+	struct net_ev ev; /* first: epoll data points here */
+	struct net_worker *w;
+	int fd;
+	void *sess;
+	uint8_t *out;
+	size_t out_off, out_len, out_cap;
+	bool want_out; /* EPOLLOUT armed */
+	bool closing;  /* close once the output is flushed */
+	bool slow;     /* output bound passed: close at once */
+	bool corked;   /* queue writes, flush once after the current input */
+	struct net_conn *prev, *next;
+};
 
 struct net_worker {
 	struct sockaddr_storage addrs[NET_MAX_ADDRS];
 	int fds[NET_MAX_ADDRS];
 	unsigned nfds;
+	int lfds[NET_MAX_ADDRS]; /* TCP listeners, one per address */
+	unsigned nlfds;
+	struct net_ev udp_ev[NET_MAX_ADDRS], listen_ev[NET_MAX_ADDRS], wake_ev;
+	const struct net_tcp_ops *tcp;
+	void *tcp_arg;
+	unsigned keepalive_s, user_timeout_s, max_conns;
+	size_t output_limit;
+	struct net_conn *conns;
+	size_t nconns;
+	uint8_t *tcpbuf;
 	uint16_t port;
 	int cpu;
 	dgram_batch_fn *handler;
@@ -100,6 +141,43 @@ int net_udp_port_free(const struct sockaddr_storage *addr, uint16_t port)
 	return LISPMS_EOK;
 }
 
+static int open_listener(const struct sockaddr_storage *addr, uint16_t port, bool reuseport)
+{
+	int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int on = 1;
+	if ((reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0) ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+	    (addr->ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0))
+		goto out_errno;
+	struct sockaddr_storage a = *addr;
+	saddr_set_port(&a, port);
+	if (bind(fd, (struct sockaddr *)&a, saddr_len(&a)) != 0 || listen(fd, 4096) != 0)
+		goto out_errno;
+	return fd;
+
+out_errno:;
+	int ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int net_tcp_port_free(const struct sockaddr_storage *addr, uint16_t port)
+{
+	int fd = open_listener(addr, port, false);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return LISPMS_EOK;
+}
+
+size_t net_worker_conns(const struct net_worker *w)
+{
+	return w->nconns;
+}
+
 struct net_worker *net_worker_new(const struct net_worker_conf *conf, char *err, size_t errlen)
 {
 	char abuf[64];
@@ -118,6 +196,13 @@ struct net_worker *net_worker_new(const struct net_worker_conf *conf, char *err,
 	w->arg = conf->arg;
 	w->tick = conf->tick;
 	w->tick_arg = conf->tick_arg;
+	w->tcp = conf->tcp;
+	w->tcp_arg = conf->tcp_arg;
+	w->keepalive_s = conf->keepalive_s ? conf->keepalive_s : 10;
+	w->user_timeout_s = conf->user_timeout_s ? conf->user_timeout_s : 30;
+	w->output_limit = conf->output_limit ? conf->output_limit : (size_t)4 << 20;
+	w->max_conns = conf->max_conns;
+	w->wake_ev.kind = EV_WAKE;
 	w->rxbuf = malloc((size_t)LISPMS_NET_BATCH * (LISPMS_DGRAM_MAX + 1));
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -127,7 +212,7 @@ struct net_worker *net_worker_new(const struct net_worker_conf *conf, char *err,
 				 err_str(-errno));
 		goto out_free;
 	}
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = UINT32_MAX };
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &w->wake_ev };
 	epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wakefd, &ev);
 
 	for (unsigned i = 0; i < conf->naddrs; i++) {
@@ -142,9 +227,26 @@ struct net_worker *net_worker_new(const struct net_worker_conf *conf, char *err,
 			goto out_free;
 		}
 		w->fds[w->nfds++] = fd;
-		ev.data.u32 = i;
+		w->udp_ev[i] = (struct net_ev){ EV_UDP, i };
+		ev.data.ptr = &w->udp_ev[i];
 		epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev);
+		if (w->tcp == NULL)
+			continue;
+		int lfd = open_listener(&w->addrs[i], conf->port, true);
+		if (lfd < 0) {
+			saddr_format(&w->addrs[i], abuf, sizeof(abuf));
+			if (err)
+				snprintf(err, errlen, "cannot listen on tcp %s (%s)", abuf,
+					 err_str(lfd));
+			goto out_free;
+		}
+		w->lfds[w->nlfds++] = lfd;
+		w->listen_ev[i] = (struct net_ev){ EV_LISTEN, i };
+		ev.data.ptr = &w->listen_ev[i];
+		epoll_ctl(w->epfd, EPOLL_CTL_ADD, lfd, &ev);
 	}
+	if (w->tcp != NULL && (w->tcpbuf = malloc(NET_TCP_READ)) == NULL)
+		goto out_free;
 	for (unsigned i = 0; i < LISPMS_NET_BATCH; i++) {
 		w->rx_iov[i].iov_base = w->rxbuf + (size_t)i * (LISPMS_DGRAM_MAX + 1);
 		w->rx_iov[i].iov_len = LISPMS_DGRAM_MAX + 1;
@@ -313,6 +415,216 @@ static void drain(struct net_worker *w, unsigned idx)
 	}
 }
 
+/* ------------------------------------------------------------ TCP */
+
+static void conn_free(struct net_worker *w, struct net_conn *c, enum net_close_cause why)
+{
+	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	if (c->sess != NULL)
+		w->tcp->closed(w->tcp_arg, c->sess, why);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	w->nconns--;
+	free(c->out);
+	free(c);
+}
+
+static void conn_arm(struct net_conn *c, bool want_out)
+{
+	if (c->want_out == want_out)
+		return;
+	c->want_out = want_out;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | (want_out ? EPOLLOUT : 0),
+				  .data.ptr = &c->ev };
+	epoll_ctl(c->w->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Send what is queued; false when the connection failed. */
+static bool conn_flush(struct net_conn *c)
+{
+	while (c->out_len > 0) {
+		ssize_t n =
+		    send(c->fd, c->out + c->out_off, c->out_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			return false;
+		}
+		c->out_off += (size_t)n;
+		c->out_len -= (size_t)n;
+	}
+	if (c->out_len == 0)
+		c->out_off = 0;
+	conn_arm(c, c->out_len > 0);
+	return true;
+}
+
+int net_conn_write(struct net_conn *c, const uint8_t *buf, size_t len)
+{
+	if (c->slow)
+		return LISPMS_ELIMIT;
+	if (c->out_len == 0 && !c->corked) { /* straight to the socket */
+		ssize_t n = send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+		}
+		if (len == 0)
+			return LISPMS_EOK;
+	}
+	if (c->out_len + len > c->w->output_limit) {
+		c->slow = true;
+		return LISPMS_ELIMIT;
+	}
+	if (c->out_off + c->out_len + len > c->out_cap) {
+		if (c->out_off > 0) {
+			memmove(c->out, c->out + c->out_off, c->out_len);
+			c->out_off = 0;
+		}
+		if (c->out_len + len > c->out_cap) {
+			size_t cap = c->out_cap ? c->out_cap : 4096;
+			while (cap < c->out_len + len)
+				cap *= 2;
+			uint8_t *p = realloc(c->out, cap);
+			if (p == NULL) {
+				c->slow = true;
+				return LISPMS_ENOMEM;
+			}
+			c->out = p;
+			c->out_cap = cap;
+		}
+	}
+	memcpy(c->out + c->out_off + c->out_len, buf, len);
+	c->out_len += len;
+	if (!c->corked)
+		conn_arm(c, true);
+	return LISPMS_EOK;
+}
+
+void net_conn_close(struct net_conn *c)
+{
+	c->closing = true;
+}
+
+static enum net_close_cause cause_of(int err)
+{
+	return err == ETIMEDOUT ? NET_CLOSE_TIMEOUT : NET_CLOSE_ERROR;
+}
+
+static void set_tcp_options(struct net_worker *w, int fd)
+{
+	int on = 1, idle = (int)w->keepalive_s, intvl = (int)(w->keepalive_s / 3 + 1), cnt = 3;
+	unsigned uto = w->user_timeout_s * 1000u;
+	/* a fixed kernel send buffer: with autotuning a reader that stops could
+	 * park megabytes per session in the kernel before our own bound counts */
+	int sndbuf = NET_TCP_SNDBUF;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &uto, sizeof(uto));
+}
+
+static void accept_all(struct net_worker *w, unsigned idx)
+{
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		int fd = accept4(w->lfds[idx], (struct sockaddr *)&peer, &plen,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		counters_inc(LISPMS_M_NET_TCP_ACCEPTED);
+		if (w->max_conns && w->nconns >= w->max_conns) {
+			counters_inc(LISPMS_M_NET_TCP_REFUSED_LIMIT);
+			close(fd);
+			continue;
+		}
+		struct net_conn *c = calloc(1, sizeof(*c));
+		if (c == NULL) {
+			close(fd);
+			continue;
+		}
+		c->ev = (struct net_ev){ EV_CONN, 0 };
+		c->w = w;
+		c->fd = fd;
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = &c->ev };
+		epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev);
+		c->next = w->conns;
+		if (w->conns)
+			w->conns->prev = c;
+		w->conns = c;
+		w->nconns++;
+		lrcu_read_lock();
+		c->sess = w->tcp->open(w->tcp_arg, c, &peer);
+		lrcu_read_unlock();
+		if (c->sess == NULL) { /* not admitted: closed at once, nothing sent */
+			conn_free(w, c, NET_CLOSE_ERROR);
+			continue;
+		}
+		set_tcp_options(w, fd);
+		if (c->slow || c->closing)
+			conn_free(w, c, c->slow ? NET_CLOSE_SLOW : NET_CLOSE_ERROR);
+	}
+}
+
+static void conn_event(struct net_worker *w, struct net_conn *c, uint32_t events)
+{
+	if (events & EPOLLOUT) {
+		if (!conn_flush(c)) {
+			conn_free(w, c, cause_of(errno));
+			return;
+		}
+	}
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+		for (int round = 0; round < NET_TCP_ROUNDS && !c->closing; round++) {
+			ssize_t n = recv(c->fd, w->tcpbuf, NET_TCP_READ, MSG_DONTWAIT);
+			if (n == 0) {
+				conn_free(w, c, NET_CLOSE_PEER);
+				return;
+			}
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				if (errno == EAGAIN || errno == EWOULDBLOCK)
+					break;
+				conn_free(w, c, cause_of(errno));
+				return;
+			}
+			counters_add(LISPMS_M_NET_TCP_RX_BYTES, (uint64_t)n);
+			/* answers to one chunk leave in one send, not one per message */
+			c->corked = true;
+			lrcu_read_lock();
+			int ret = w->tcp->recv(w->tcp_arg, c->sess, w->tcpbuf, (size_t)n);
+			lrcu_read_unlock();
+			c->corked = false;
+			if (ret < 0)
+				c->closing = true;
+			if (c->slow)
+				break;
+			if (c->out_len > 0 && !conn_flush(c)) {
+				conn_free(w, c, cause_of(errno));
+				return;
+			}
+		}
+	}
+	if (c->slow) {
+		conn_free(w, c, NET_CLOSE_SLOW);
+		return;
+	}
+	if (c->closing && (c->out_len == 0 || !conn_flush(c) || c->out_len == 0))
+		conn_free(w, c, NET_CLOSE_ERROR);
+}
+
 static uint64_t run_tick(struct net_worker *w, uint64_t now)
 {
 	struct arena *arena = thread_arena();
@@ -330,7 +642,7 @@ static uint64_t run_tick(struct net_worker *w, uint64_t now)
 static void *worker_main(void *arg)
 {
 	struct net_worker *w = arg;
-	struct epoll_event evs[NET_MAX_ADDRS + 1];
+	struct epoll_event evs[64];
 	uint64_t next_tick = 0;
 	while (!atomic_load_explicit(&w->stop, memory_order_acquire)) {
 		int timeout = 1000;
@@ -342,18 +654,29 @@ static void *worker_main(void *arg)
 				      : (int)((left + LISPMS_NS_PER_MSEC - 1) / LISPMS_NS_PER_MSEC);
 		}
 		lrcu_offline();
-		int n = epoll_wait(w->epfd, evs, NET_MAX_ADDRS + 1, timeout);
+		int n = epoll_wait(w->epfd, evs, 64, timeout);
 		lrcu_online();
 		bool woken = false;
 		for (int i = 0; i < n; i++) {
-			if (evs[i].data.u32 == UINT32_MAX) {
+			struct net_ev *e = evs[i].data.ptr;
+			switch (e->kind) {
+			case EV_WAKE: {
 				uint64_t v;
 				while (read(w->wakefd, &v, sizeof(v)) > 0)
 					;
 				woken = true;
-				continue;
+				break;
 			}
-			drain(w, evs[i].data.u32);
+			case EV_UDP:
+				drain(w, e->index);
+				break;
+			case EV_LISTEN:
+				accept_all(w, e->index);
+				break;
+			case EV_CONN:
+				conn_event(w, (struct net_conn *)e, evs[i].events);
+				break;
+			}
 		}
 		if (w->tick != NULL) {
 			uint64_t now = mtime_now_ns();
@@ -362,6 +685,8 @@ static void *worker_main(void *arg)
 		}
 		lrcu_quiescent();
 	}
+	while (w->conns != NULL)
+		conn_free(w, w->conns, NET_CLOSE_SHUTDOWN);
 	return NULL;
 }
 
@@ -395,6 +720,11 @@ void net_worker_free(struct net_worker *w)
 	net_worker_stop(w);
 	for (unsigned i = 0; i < w->nfds; i++)
 		close(w->fds[i]);
+	for (unsigned i = 0; i < w->nlfds; i++)
+		close(w->lfds[i]);
+	while (w->conns != NULL) /* never started: nothing else owns them */
+		conn_free(w, w->conns, NET_CLOSE_SHUTDOWN);
+	free(w->tcpbuf);
 	if (w->epfd >= 0)
 		close(w->epfd);
 	if (w->wakefd >= 0)

@@ -636,6 +636,21 @@ static void tcp_frames(void)
 	len = rt(f, &m, msgbuf, sizeof(msgbuf));
 	tcp(false, msgbuf, len);
 
+	/* Registration Refresh, scope 1: an instance (IID LCAF around AFI 0) */
+	m.id = 12;
+	m.u.refresh.scope = RT_SCOPE_INSTANCE;
+	m.u.refresh.flags = RT_FLAG_REJECTED_ONLY;
+	m.u.refresh.eid = (struct rt_prefix){ .plen = 0 };
+	m.u.refresh.eid.eid.kind = AFI_IID;
+	m.u.refresh.eid.eid.afi = LISP_AFI_NONE;
+	m.u.refresh.eid.eid.iid = 1000;
+	f = frame_new(CHECK_ALL, "Registration Refresh (20), scope 1, instance 1000");
+	add(f, F_RT_SCOPE, "1");
+	add(f, F_RT_REJECTED, "1");
+	exp_prefix(f, &m.u.refresh.eid);
+	len = rt(f, &m, msgbuf, sizeof(msgbuf));
+	tcp(false, msgbuf, len);
+
 	/* Mapping Notification (21): one signed Map-Notify, one record (D3) */
 	mn_len = notify(NULL, 0, &key_sha256, recs, 1, mn_wire, sizeof(mn_wire));
 	m = (struct rt_msg){ .type = RT_TYPE_MAPPING_NOTIFICATION, .has_id = 1, .id = 7 };

@@ -30,13 +30,13 @@
 #include <lispms/err.h>
 #include <lispms/proto.h>
 
+#include "it.h"
 #include "pcap.h"
 #include "tap.h"
 
-static const char *daemon_path;
 static pid_t daemon_pid;
 static uint16_t ms_port;
-static char conf_path[64], log_path[64], pcap_path[64];
+static char conf_path[128], log_path[128], pcap_path[128];
 static struct pcap cap;
 static struct auth_ctx *actx;
 static struct auth_key alpha1, alpha2, beta7, alpha_wrong, gamma3;
@@ -46,33 +46,6 @@ static unsigned captured;
 static uint16_t itr_port; /* the ITR socket's port: ECM requests carry it as inner source port */
 
 /* ------------------------------------------------------------ plumbing */
-
-static uint16_t free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	bind(fd, (struct sockaddr *)&a, sizeof(a));
-	socklen_t len = sizeof(a);
-	getsockname(fd, (struct sockaddr *)&a, &len);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
-static int client(const char *addr, uint16_t port)
-{
-	struct sockaddr_storage ss;
-	if (saddr_parse(addr, &ss) != LISPMS_EOK)
-		return -1;
-	saddr_set_port(&ss, port);
-	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int on = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	if (bind(fd, (struct sockaddr *)&ss, saddr_len(&ss)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 static void send_ms(int fd, const uint8_t *msg, size_t len, bool v6)
 {
@@ -146,155 +119,6 @@ static const char *config_text =
     "    accept-more-specifics: true\n"
     "    merge: true\n";
 
-static int write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	if (f == NULL)
-		return -1;
-	fputs(text, f);
-	return fclose(f);
-}
-
-/* Start lispmsd with `conf_text`; returns its pid (the caller checks readiness). */
-static pid_t spawn(const char *path, const char *log)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl(daemon_path, "lispmsd", "-c", path, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
-static int wait_exit(pid_t pid, int timeout_ms)
-{
-	for (int i = 0; i < timeout_ms / 10; i++) {
-		int st;
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		usleep(10000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return -1;
-}
-
-static bool file_has(const char *path, const char *needle)
-{
-	char buf[8192] = "";
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return false;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return strstr(buf, needle) != NULL;
-}
-
-/* ------------------------------------------------------------ messages */
-
-struct reg {
-	uint32_t flags;
-	uint64_t nonce;
-	const struct auth_key *key;
-	uint16_t auth_len; /* 0: the algorithm's full length */
-	const char *eids[4];
-	const char *rloc; /* one locator per record */
-	uint8_t priority;
-	uint32_t ttl;
-	const uint8_t *xtr_id;
-};
-
-static size_t build_register(const struct reg *r, uint8_t *out, size_t cap_len)
-{
-	struct lisp_record recs[4];
-	struct lisp_locator locs[4];
-	unsigned n = 0;
-	for (; n < 4 && r->eids[n]; n++) {
-		struct eid_prefix p;
-		struct lisp_addr a;
-		if (eid_prefix_parse(r->eids[n], &p) != LISPMS_EOK ||
-		    lisp_addr_parse(r->rloc, &a) != LISPMS_EOK)
-			return 0;
-		memset(&recs[n], 0, sizeof(recs[n]));
-		memset(&locs[n], 0, sizeof(locs[n]));
-		locs[n].priority = r->priority ? r->priority : 1;
-		locs[n].weight = 100;
-		locs[n].mpriority = 255;
-		locs[n].flags = LISP_LOC_L | LISP_LOC_R;
-		afi_from_addr(&a, &locs[n].addr);
-		recs[n].ttl = r->ttl ? r->ttl : 3;
-		recs[n].a = 1;
-		recs[n].eid_plen = p.plen;
-		afi_from_eid(&p, &recs[n].eid);
-		recs[n].nlocs = 1;
-		recs[n].locs = &locs[n];
-	}
-	struct lisp_map_register m = {
-		.flags = r->flags,
-		.nonce = r->nonce,
-		.auth = { .key_id = r->key->key_id,
-			  .alg_id = r->key->alg_id,
-			  .len =
-			      r->auth_len ? r->auth_len : (uint16_t)auth_alg_len(r->key->alg_id) },
-		.nrecords = (uint16_t)n,
-		.records = recs,
-	};
-	if (r->xtr_id) {
-		m.flags |= LISP_MREG_I;
-		memcpy(m.xtr_id, r->xtr_id, 16);
-		m.site_id = 7;
-	}
-	size_t len;
-	if (map_register_encode(&m, out, cap_len, &len) != LISPMS_EOK ||
-	    auth_sign(actx, r->key, out, len) != LISPMS_EOK)
-		return 0;
-	return len;
-}
-
-static size_t build_request(const char *eid, const char *itr, uint64_t nonce, bool ecm,
-			    uint16_t sport, uint8_t *out, size_t cap_len)
-{
-	struct eid_prefix p;
-	struct lisp_addr a;
-	eid_prefix_parse(eid, &p);
-	lisp_addr_parse(itr, &a);
-	struct afi_addr rloc;
-	afi_from_addr(&a, &rloc);
-	struct lisp_request_record rec = { .eid_plen = p.plen };
-	afi_from_eid(&p, &rec.eid);
-	struct lisp_map_request req = {
-		.nonce = nonce, .nitr = 1, .itr_rlocs = &rloc, .nrecords = 1, .records = &rec
-	};
-	uint8_t inner[512];
-	size_t ilen;
-	if (map_request_encode(&req, ecm ? inner : out, ecm ? sizeof(inner) : cap_len, &ilen) !=
-	    LISPMS_EOK)
-		return 0;
-	if (!ecm)
-		return ilen;
-	struct lisp_ecm e = { .ip_version = a.afi == LISP_AFI_IPV6 ? 6 : 4,
-			      .ttl = 64,
-			      .src = a,
-			      .sport = sport,
-			      .dport = 4342,
-			      .inner = inner,
-			      .inner_len = ilen };
-	if (p.afi == a.afi) {
-		e.dst.afi = p.afi;
-		memcpy(e.dst.bytes, p.bytes, sizeof(e.dst.bytes));
-	} else {
-		e.dst = a;
-	}
-	size_t len;
-	return ecm_encode(&e, out, cap_len, &len) == LISPMS_EOK ? len : 0;
-}
-
-/* Decode a Map-Notify and check its authentication with key. */
 static bool notify_ok(const uint8_t *buf, size_t len, const struct auth_key *key,
 		      struct lisp_map_notify *out)
 {
@@ -311,18 +135,10 @@ static bool reply_decode(const uint8_t *buf, ssize_t len, struct lisp_map_reply 
 	       out->nrecords == 1;
 }
 
-static bool record_is(const struct lisp_record *r, const char *prefix)
-{
-	struct eid_prefix want, got;
-	eid_prefix_parse(prefix, &want);
-	return record_eid(r, &got) == LISPMS_EOK && eid_prefix_equal(&want, &got);
-}
-
-/* Register and expect a Map-Notify; returns its record count (-1: none or bad). */
-static int register_ok(int fd, const struct reg *r, bool v6, const struct auth_key *verify)
+static int register_ok(int fd, const struct it_reg *r, bool v6, const struct auth_key *verify)
 {
 	uint8_t msg[2048], rep[2048];
-	size_t len = build_register(r, msg, sizeof(msg));
+	size_t len = it_build_register(r, msg, sizeof(msg));
 	if (len == 0)
 		return -1;
 	send_ms(fd, msg, len, v6);
@@ -338,20 +154,20 @@ static int register_ok(int fd, const struct reg *r, bool v6, const struct auth_k
 
 static void registrations(int etr, int etr6)
 {
-	struct reg r = { .flags = LISP_MREG_M,
-			 .nonce = 0x1001,
-			 .key = &alpha1,
-			 .eids = { "[1000] 10.1.1.0/24" },
-			 .rloc = "127.0.0.11" };
+	struct it_reg r = { .flags = LISP_MREG_M,
+			    .nonce = 0x1001,
+			    .key = &alpha1,
+			    .eids = { "[1000] 10.1.1.0/24" },
+			    .rloc = "127.0.0.11" };
 	uint8_t msg[2048], rep[2048];
-	size_t len = build_register(&r, msg, sizeof(msg));
+	size_t len = it_build_register(&r, msg, sizeof(msg));
 	send_ms(etr, msg, len, false);
 	struct sockaddr_storage from;
 	ssize_t n = recv_one(etr, rep, sizeof(rep), 1500, &from);
 	struct lisp_map_notify mn;
 	bool ok = n > 0 && notify_ok(rep, (size_t)n, &alpha1, &mn);
 	tap_ok(ok && mn.nonce == 0x1001 && mn.nrecords == 1 &&
-		   record_is(&mn.records[0], "[1000] 10.1.1.0/24") && mn.auth.len == 32 &&
+		   it_record_is(&mn.records[0], "[1000] 10.1.1.0/24") && mn.auth.len == 32 &&
 		   mn.flags == 0,
 	       "hmac-sha-256 (32 octets) register acknowledged by a signed Map-Notify");
 	char f[64];
@@ -364,61 +180,61 @@ static void registrations(int etr, int etr6)
 	r.auth_len = 16;
 	tap_ok(register_ok(etr, &r, false, NULL) == 1,
 	       "hmac-sha-256 truncated to 16 octets is accepted");
-	r = (struct reg){ .flags = LISP_MREG_M,
-			  .nonce = 0x1003,
-			  .key = &alpha2,
-			  .eids = { "[1000] 10.1.1.0/24" },
-			  .rloc = "127.0.0.11" };
+	r = (struct it_reg){ .flags = LISP_MREG_M,
+			     .nonce = 0x1003,
+			     .key = &alpha2,
+			     .eids = { "[1000] 10.1.1.0/24" },
+			     .rloc = "127.0.0.11" };
 	tap_ok(register_ok(etr, &r, false, NULL) == 1, "hmac-sha-1 (20 octets, key id 2) accepted");
 	r.nonce = 0x1004;
 	r.auth_len = 12;
 	tap_ok(register_ok(etr, &r, false, NULL) == 1,
 	       "hmac-sha-1 truncated to 12 octets accepted (key roll-over: both keys work)");
 
-	r = (struct reg){ .flags = LISP_MREG_M,
-			  .nonce = 0x1005,
-			  .key = &alpha_wrong,
-			  .eids = { "[1000] 10.1.1.0/24" },
-			  .rloc = "127.0.0.11" };
-	len = build_register(&r, msg, sizeof(msg));
+	r = (struct it_reg){ .flags = LISP_MREG_M,
+			     .nonce = 0x1005,
+			     .key = &alpha_wrong,
+			     .eids = { "[1000] 10.1.1.0/24" },
+			     .rloc = "127.0.0.11" };
+	len = it_build_register(&r, msg, sizeof(msg));
 	send_ms(etr, msg, len, false);
 	tap_ok(recv_one(etr, rep, sizeof(rep), 500, NULL) < 0, "a wrong secret gets no reply");
 	struct auth_key k9;
 	auth_key_init(&k9, 9, LISP_ALG_HMAC_SHA256, "alpha-256", 9);
 	r.key = &k9;
 	r.nonce = 0x1006;
-	len = build_register(&r, msg, sizeof(msg));
+	len = it_build_register(&r, msg, sizeof(msg));
 	send_ms(etr, msg, len, false);
 	tap_ok(recv_one(etr, rep, sizeof(rep), 500, NULL) < 0, "an unknown key id gets no reply");
 
-	r = (struct reg){ .flags = LISP_MREG_M,
-			  .nonce = 0x1007,
-			  .key = &alpha1,
-			  .eids = { "[1000] 10.9.0.0/16" },
-			  .rloc = "127.0.0.11" };
-	len = build_register(&r, msg, sizeof(msg));
+	r = (struct it_reg){ .flags = LISP_MREG_M,
+			     .nonce = 0x1007,
+			     .key = &alpha1,
+			     .eids = { "[1000] 10.9.0.0/16" },
+			     .rloc = "127.0.0.11" };
+	len = it_build_register(&r, msg, sizeof(msg));
 	send_ms(etr, msg, len, false);
 	tap_ok(recv_one(etr, rep, sizeof(rep), 500, NULL) < 0,
 	       "a prefix no site configures gets no reply");
 
-	r = (struct reg){ .flags = LISP_MREG_M,
-			  .nonce = 0x1008,
-			  .key = &alpha1,
-			  .eids = { "[1000] 10.1.3.0/24", "[1000] 10.2.1.0/24" },
-			  .rloc = "127.0.0.11" };
-	len = build_register(&r, msg, sizeof(msg));
+	r = (struct it_reg){ .flags = LISP_MREG_M,
+			     .nonce = 0x1008,
+			     .key = &alpha1,
+			     .eids = { "[1000] 10.1.3.0/24", "[1000] 10.2.1.0/24" },
+			     .rloc = "127.0.0.11" };
+	len = it_build_register(&r, msg, sizeof(msg));
 	send_ms(etr, msg, len, false);
 	n = recv_one(etr, rep, sizeof(rep), 1500, NULL);
 	ok = n > 0 && notify_ok(rep, (size_t)n, &alpha1, &mn);
-	tap_ok(ok && mn.nrecords == 1 && record_is(&mn.records[0], "[1000] 10.1.3.0/24"),
+	tap_ok(ok && mn.nrecords == 1 && it_record_is(&mn.records[0], "[1000] 10.1.3.0/24"),
 	       "a record of another site is rejected, the rest acknowledged");
 
-	r = (struct reg){ .flags = LISP_MREG_M,
-			  .nonce = 0x1009,
-			  .key = &beta7,
-			  .eids = { "[1000] 10.2.1.0/24" },
-			  .rloc = "192.0.2.2" };
-	len = build_register(&r, msg, sizeof(msg));
+	r = (struct it_reg){ .flags = LISP_MREG_M,
+			     .nonce = 0x1009,
+			     .key = &beta7,
+			     .eids = { "[1000] 10.2.1.0/24" },
+			     .rloc = "192.0.2.2" };
+	len = it_build_register(&r, msg, sizeof(msg));
 	send_ms(etr, msg, len, false);
 	tap_ok(recv_one(etr, rep, sizeof(rep), 500, NULL) < 0,
 	       "a more-specific is refused where accept-more-specifics is false");
@@ -426,53 +242,53 @@ static void registrations(int etr, int etr6)
 	r.nonce = 0x100a;
 	tap_ok(register_ok(etr, &r, false, NULL) == 1, "the configured prefix itself is accepted");
 
-	r = (struct reg){ .flags = LISP_MREG_M,
-			  .nonce = 0x100b,
-			  .key = &alpha1,
-			  .eids = { "[1000] 10.1.4.0/24" },
-			  .rloc = "198.51.100.1" };
-	len = build_register(&r, msg, sizeof(msg));
+	r = (struct it_reg){ .flags = LISP_MREG_M,
+			     .nonce = 0x100b,
+			     .key = &alpha1,
+			     .eids = { "[1000] 10.1.4.0/24" },
+			     .rloc = "198.51.100.1" };
+	len = it_build_register(&r, msg, sizeof(msg));
 	send_ms(etr, msg, len, false);
 	tap_ok(recv_one(etr, rep, sizeof(rep), 500, NULL) < 0,
 	       "a locator outside allowed-rlocs is refused");
 
-	r = (struct reg){ .flags = LISP_MREG_M | LISP_MREG_P,
-			  .nonce = 0x100c,
-			  .key = &alpha1,
-			  .eids = { "[1000] 10.1.5.0/24" },
-			  .rloc = "127.0.0.12",
-			  .ttl = 7 };
+	r = (struct it_reg){ .flags = LISP_MREG_M | LISP_MREG_P,
+			     .nonce = 0x100c,
+			     .key = &alpha1,
+			     .eids = { "[1000] 10.1.5.0/24" },
+			     .rloc = "127.0.0.12",
+			     .ttl = 7 };
 	tap_ok(register_ok(etr, &r, false, NULL) == 1, "a proxy (P) registration is accepted");
 
-	r = (struct reg){ .flags = LISP_MREG_M,
-			  .nonce = 0x100d,
-			  .key = &alpha1,
-			  .eids = { "[1000] 2001:db8:1:1::/64" },
-			  .rloc = "::1" };
+	r = (struct it_reg){ .flags = LISP_MREG_M,
+			     .nonce = 0x100d,
+			     .key = &alpha1,
+			     .eids = { "[1000] 2001:db8:1:1::/64" },
+			     .rloc = "::1" };
 	tap_ok(register_ok(etr6, &r, true, NULL) == 1, "an IPv6 EID registers over IPv6");
-	r = (struct reg){ .flags = LISP_MREG_M,
-			  .nonce = 0x100e,
-			  .key = &alpha1,
-			  .eids = { "[5] 00:11:22:33:44:55/48" },
-			  .rloc = "127.0.0.13" };
+	r = (struct it_reg){ .flags = LISP_MREG_M,
+			     .nonce = 0x100e,
+			     .key = &alpha1,
+			     .eids = { "[5] 00:11:22:33:44:55/48" },
+			     .rloc = "127.0.0.13" };
 	tap_ok(register_ok(etr, &r, false, NULL) == 1, "a MAC EID registers");
-	r = (struct reg){ .flags = LISP_MREG_M | LISP_MREG_P,
-			  .nonce = 0x100f,
-			  .key = &alpha1,
-			  .eids = { "240.1.0.0/16" },
-			  .rloc = "127.0.0.14" };
+	r = (struct it_reg){ .flags = LISP_MREG_M | LISP_MREG_P,
+			     .nonce = 0x100f,
+			     .key = &alpha1,
+			     .eids = { "240.1.0.0/16" },
+			     .rloc = "127.0.0.14" };
 	tap_ok(register_ok(etr, &r, false, NULL) == 1, "an instance-0 EID without LCAF registers");
-	r = (struct reg){ .flags = 0,
-			  .nonce = 0x1010,
-			  .key = &alpha1,
-			  .eids = { "[1000] 10.1.6.0/24" },
-			  .rloc = "127.0.0.15" };
-	len = build_register(&r, msg, sizeof(msg));
+	r = (struct it_reg){ .flags = 0,
+			     .nonce = 0x1010,
+			     .key = &alpha1,
+			     .eids = { "[1000] 10.1.6.0/24" },
+			     .rloc = "127.0.0.15" };
+	len = it_build_register(&r, msg, sizeof(msg));
 	send_ms(etr, msg, len, false);
 	tap_ok(recv_one(etr, rep, sizeof(rep), 400, NULL) < 0, "without M or r nothing answers");
 	r.flags = LISP_MREG_r;
 	r.nonce = 0x1011;
-	len = build_register(&r, msg, sizeof(msg));
+	len = it_build_register(&r, msg, sizeof(msg));
 	send_ms(etr, msg, len, false);
 	n = recv_one(etr, rep, sizeof(rep), 1500, NULL);
 	ok = n > 0 && notify_ok(rep, (size_t)n, &alpha1, &mn);
@@ -484,28 +300,28 @@ static void requests(int itr)
 {
 	uint8_t msg[1024], rep[2048];
 	struct lisp_map_reply mr;
-	size_t len =
-	    build_request("[1000] 10.2.3.4", "127.0.0.21", 0xa1, true, itr_port, msg, sizeof(msg));
+	size_t len = it_build_request("[1000] 10.2.3.4", "127.0.0.21", 0xa1, true, itr_port, msg,
+				      sizeof(msg));
 	send_ms(itr, msg, len, false);
 	ssize_t n = recv_one(itr, rep, sizeof(rep), 1500, NULL);
 	bool ok = reply_decode(rep, n, &mr);
 	tap_ok(ok && mr.nonce == 0xa1 && mr.records[0].nlocs == 1 && mr.records[0].a == 0 &&
 		   (mr.records[0].locs[0].flags & LISP_LOC_L) == 0 &&
-		   record_is(&mr.records[0], "[1000] 10.2.0.0/16") && mr.records[0].ttl == 3,
+		   it_record_is(&mr.records[0], "[1000] 10.2.0.0/16") && mr.records[0].ttl == 3,
 	       "proxy-reply site: Map-Reply to the ITR-RLOC, A=0, L=0, nonce and TTL kept");
 
-	len =
-	    build_request("[1000] 10.1.5.9", "127.0.0.21", 0xa2, true, itr_port, msg, sizeof(msg));
+	len = it_build_request("[1000] 10.1.5.9", "127.0.0.21", 0xa2, true, itr_port, msg,
+			       sizeof(msg));
 	send_ms(itr, msg, len, false);
 	n = recv_one(itr, rep, sizeof(rep), 1500, NULL);
 	ok = reply_decode(rep, n, &mr);
 	tap_ok(ok && mr.nonce == 0xa2 && mr.records[0].ttl == 7 &&
-		   record_is(&mr.records[0], "[1000] 10.1.5.0/24"),
+		   it_record_is(&mr.records[0], "[1000] 10.1.5.0/24"),
 	       "P registration: proxy Map-Reply with the record's TTL");
 
-	int etr = client("127.0.0.11", 4342);
-	len =
-	    build_request("[1000] 10.1.1.9", "127.0.0.21", 0xa3, true, itr_port, msg, sizeof(msg));
+	int etr = it_client("127.0.0.11", 4342);
+	len = it_build_request("[1000] 10.1.1.9", "127.0.0.21", 0xa3, true, itr_port, msg,
+			       sizeof(msg));
 	send_ms(itr, msg, len, false);
 	n = etr >= 0 ? recv_one(etr, rep, sizeof(rep), 1500, NULL) : -1;
 	struct lisp_ecm e;
@@ -518,44 +334,44 @@ static void requests(int itr)
 	if (etr >= 0)
 		close(etr);
 
-	len = build_request("[1000] 10.1.200.1", "127.0.0.21", 0xa4, true, itr_port, msg,
-			    sizeof(msg));
+	len = it_build_request("[1000] 10.1.200.1", "127.0.0.21", 0xa4, true, itr_port, msg,
+			       sizeof(msg));
 	send_ms(itr, msg, len, false);
 	n = recv_one(itr, rep, sizeof(rep), 1500, NULL);
 	ok = reply_decode(rep, n, &mr);
 	tap_ok(
 	    ok && mr.nonce == 0xa4 && mr.records[0].nlocs == 0 && mr.records[0].ttl == 1 &&
 		mr.records[0].act == LISP_ACT_NATIVE_FORWARD &&
-		record_is(&mr.records[0], "[1000] 10.1.128.0/17"),
+		it_record_is(&mr.records[0], "[1000] 10.1.128.0/17"),
 	    "configured, unregistered: negative, TTL 1, the largest hole holding no registration");
 
-	len =
-	    build_request("[1000] 10.3.0.1", "127.0.0.21", 0xa5, true, itr_port, msg, sizeof(msg));
+	len = it_build_request("[1000] 10.3.0.1", "127.0.0.21", 0xa5, true, itr_port, msg,
+			       sizeof(msg));
 	send_ms(itr, msg, len, false);
 	n = recv_one(itr, rep, sizeof(rep), 1500, NULL);
 	ok = reply_decode(rep, n, &mr);
 	tap_ok(ok && mr.records[0].ttl == 15 && mr.records[0].act == LISP_ACT_NATIVE_FORWARD &&
-		   record_is(&mr.records[0], "[1000] 10.3.0.0/17"),
+		   it_record_is(&mr.records[0], "[1000] 10.3.0.0/17"),
 	       "unknown: negative, TTL 15, largest prefix no configured prefix overlaps");
 
-	len = build_request("[77] 10.3.0.1", "127.0.0.21", 0xa6, false, 0, msg, sizeof(msg));
+	len = it_build_request("[77] 10.3.0.1", "127.0.0.21", 0xa6, false, 0, msg, sizeof(msg));
 	send_ms(itr, msg, len, false);
 	n = recv_one(itr, rep, sizeof(rep), 1500, NULL);
 	ok = reply_decode(rep, n, &mr);
-	tap_ok(ok && mr.nonce == 0xa6 && record_is(&mr.records[0], "[77] 0.0.0.0/0"),
+	tap_ok(ok && mr.nonce == 0xa6 && it_record_is(&mr.records[0], "[77] 0.0.0.0/0"),
 	       "a bare Map-Request is answered too (empty instance: /0)");
 
-	len = build_request("240.1.2.3", "127.0.0.21", 0xa7, true, itr_port, msg, sizeof(msg));
+	len = it_build_request("240.1.2.3", "127.0.0.21", 0xa7, true, itr_port, msg, sizeof(msg));
 	send_ms(itr, msg, len, false);
 	n = recv_one(itr, rep, sizeof(rep), 1500, NULL);
 	ok = reply_decode(rep, n, &mr);
 	tap_ok(ok && mr.records[0].eid.kind == AFI_PLAIN &&
-		   record_is(&mr.records[0], "240.1.0.0/16"),
+		   it_record_is(&mr.records[0], "240.1.0.0/16"),
 	       "an instance-0 request without LCAF is answered without LCAF (D16)");
 
-	len = build_request("[5] 00:11:22:33:44:55", "127.0.0.21", 0xa8, true, itr_port, msg,
-			    sizeof(msg));
-	etr = client("127.0.0.13", 4342);
+	len = it_build_request("[5] 00:11:22:33:44:55", "127.0.0.21", 0xa8, true, itr_port, msg,
+			       sizeof(msg));
+	etr = it_client("127.0.0.13", 4342);
 	send_ms(itr, msg, len, false);
 	n = etr >= 0 ? recv_one(etr, rep, sizeof(rep), 1500, NULL) : -1;
 	tap_ok(n > 0 && msg_type(rep, (size_t)n) == LISP_MSG_ECM,
@@ -577,18 +393,18 @@ static void requests(int itr)
 
 static void mobility(void)
 {
-	int a = client("127.0.0.31", 0), b = client("127.0.0.32", 0);
-	struct reg r = { .flags = LISP_MREG_M,
-			 .nonce = 0x2001,
-			 .key = &alpha1,
-			 .eids = { "[1000] 10.1.7.0/24" },
-			 .rloc = "127.0.0.31" };
+	int a = it_client("127.0.0.31", 0), b = it_client("127.0.0.32", 0);
+	struct it_reg r = { .flags = LISP_MREG_M,
+			    .nonce = 0x2001,
+			    .key = &alpha1,
+			    .eids = { "[1000] 10.1.7.0/24" },
+			    .rloc = "127.0.0.31" };
 	tap_ok(register_ok(a, &r, false, NULL) == 1, "ETR A registers a prefix");
-	r = (struct reg){ .flags = LISP_MREG_M,
-			  .nonce = 0x2002,
-			  .key = &alpha1,
-			  .eids = { "[1000] 10.1.7.0/24" },
-			  .rloc = "127.0.0.32" };
+	r = (struct it_reg){ .flags = LISP_MREG_M,
+			     .nonce = 0x2002,
+			     .key = &alpha1,
+			     .eids = { "[1000] 10.1.7.0/24" },
+			     .rloc = "127.0.0.32" };
 	tap_ok(register_ok(b, &r, false, NULL) == 1, "ETR B registers the same prefix (a move)");
 	uint8_t rep[2048];
 	struct lisp_map_notify mn;
@@ -599,7 +415,7 @@ static void mobility(void)
 	if (ok && mn.nrecords == 1 && mn.records[0].nlocs == 1 &&
 	    afi_to_addr(&mn.records[0].locs[0].addr, &la) == LISPMS_EOK)
 		lisp_addr_format(&la, loc, sizeof(loc));
-	tap_ok(ok && record_is(&mn.records[0], "[1000] 10.1.7.0/24") &&
+	tap_ok(ok && it_record_is(&mn.records[0], "[1000] 10.1.7.0/24") &&
 		   strcmp(loc, "127.0.0.32") == 0,
 	       "the displaced ETR A gets an unsolicited Map-Notify with B's locator (%s)", loc);
 	uint64_t nonce = ok ? mn.nonce : 0;
@@ -622,13 +438,13 @@ static void mobility(void)
 static void merge(void)
 {
 	static const uint8_t xa[16] = { 0xa }, xb[16] = { 0xb };
-	int a = client("127.0.0.61", 0), b = client("127.0.0.62", 0);
-	struct reg r = { .flags = LISP_MREG_M | LISP_MREG_a,
-			 .nonce = 0x5001,
-			 .key = &gamma3,
-			 .eids = { "[1000] 10.3.200.0/24" },
-			 .rloc = "127.0.0.61",
-			 .xtr_id = xa };
+	int a = it_client("127.0.0.61", 0), b = it_client("127.0.0.62", 0);
+	struct it_reg r = { .flags = LISP_MREG_M | LISP_MREG_a,
+			    .nonce = 0x5001,
+			    .key = &gamma3,
+			    .eids = { "[1000] 10.3.200.0/24" },
+			    .rloc = "127.0.0.61",
+			    .xtr_id = xa };
 	tap_ok(register_ok(a, &r, false, NULL) == 1, "merge: ETR A registers with a and I set");
 	r.nonce = 0x5002;
 	r.rloc = "127.0.0.62";
@@ -643,13 +459,13 @@ static void merge(void)
 	close(a);
 	close(b);
 	/* an IPv6 ITR gets its Map-Reply over IPv6 */
-	int itr6 = client("::1", 0);
+	int itr6 = it_client("::1", 0);
 	struct sockaddr_storage sa;
 	socklen_t sl = sizeof(sa);
 	getsockname(itr6, (struct sockaddr *)&sa, &sl);
 	uint8_t msg[512];
-	size_t len =
-	    build_request("[1000] 10.2.9.9", "::1", 0xd1, true, saddr_port(&sa), msg, sizeof(msg));
+	size_t len = it_build_request("[1000] 10.2.9.9", "::1", 0xd1, true, saddr_port(&sa), msg,
+				      sizeof(msg));
 	send_ms(itr6, msg, len, true);
 	n = recv_one(itr6, rep, sizeof(rep), 1500, NULL);
 	struct lisp_map_reply mr;
@@ -660,17 +476,17 @@ static void merge(void)
 
 static void expiry(int itr)
 {
-	int etr = client("127.0.0.41", 0);
-	struct reg r = { .flags = LISP_MREG_M | LISP_MREG_P,
-			 .nonce = 0x3001,
-			 .key = &alpha1,
-			 .eids = { "[1000] 10.1.9.0/24" },
-			 .rloc = "127.0.0.41" };
+	int etr = it_client("127.0.0.41", 0);
+	struct it_reg r = { .flags = LISP_MREG_M | LISP_MREG_P,
+			    .nonce = 0x3001,
+			    .key = &alpha1,
+			    .eids = { "[1000] 10.1.9.0/24" },
+			    .rloc = "127.0.0.41" };
 	tap_ok(register_ok(etr, &r, false, NULL) == 1, "a registration to let expire");
 	uint8_t msg[512], rep[2048];
 	struct lisp_map_reply mr;
-	size_t len =
-	    build_request("[1000] 10.1.9.1", "127.0.0.21", 0xb1, true, itr_port, msg, sizeof(msg));
+	size_t len = it_build_request("[1000] 10.1.9.1", "127.0.0.21", 0xb1, true, itr_port, msg,
+				      sizeof(msg));
 	send_ms(itr, msg, len, false);
 	ssize_t n = recv_one(itr, rep, sizeof(rep), 1500, NULL);
 	tap_ok(reply_decode(rep, n, &mr) && mr.records[0].nlocs == 1, "it answers before expiry");
@@ -685,15 +501,15 @@ static void expiry(int itr)
 
 static void storm(int itr)
 {
-	int junk = client("127.0.0.51", 0);
+	int junk = it_client("127.0.0.51", 0);
 	uint8_t buf[1500], valid[2048];
-	struct reg r = { .flags = LISP_MREG_M | LISP_MREG_P,
-			 .nonce = 0x4001,
-			 .key = &alpha1,
-			 .eids = { "[1000] 10.1.8.0/24", "[1000] 10.1.8.128/25" },
-			 .rloc = "127.0.0.51" };
+	struct it_reg r = { .flags = LISP_MREG_M | LISP_MREG_P,
+			    .nonce = 0x4001,
+			    .key = &alpha1,
+			    .eids = { "[1000] 10.1.8.0/24", "[1000] 10.1.8.128/25" },
+			    .rloc = "127.0.0.51" };
 	tap_ok(register_ok(junk, &r, false, NULL) == 2, "two prefixes registered before the storm");
-	size_t vlen = build_register(&r, valid, sizeof(valid));
+	size_t vlen = it_build_register(&r, valid, sizeof(valid));
 	uint64_t x = 0x9e3779b97f4a7c15ull;
 	for (int i = 0; i < 30000; i++) {
 		x ^= x << 13;
@@ -724,8 +540,8 @@ static void storm(int itr)
 	tap_ok(register_ok(junk, &r, false, NULL) == 1, "a valid registration still works after");
 	uint8_t msg[512], rep[2048];
 	struct lisp_map_reply mr;
-	size_t len =
-	    build_request("[1000] 10.1.8.77", "127.0.0.21", 0xc1, true, itr_port, msg, sizeof(msg));
+	size_t len = it_build_request("[1000] 10.1.8.77", "127.0.0.21", 0xc1, true, itr_port, msg,
+				      sizeof(msg));
 	drain(itr);
 	send_ms(itr, msg, len, false);
 	ssize_t n = recv_one(itr, rep, sizeof(rep), 1500, NULL);
@@ -774,16 +590,16 @@ static void tshark_check(void)
 
 static void startup_failures(void)
 {
-	char bad_conf[64], bad_log[64];
-	snprintf(bad_conf, sizeof(bad_conf), "/tmp/lispms-it-bad-%d.yaml", getpid());
-	snprintf(bad_log, sizeof(bad_log), "/tmp/lispms-it-bad-%d.log", getpid());
-	write_file(bad_conf, "server:\n  port: 99999\nsites: []\n");
-	int rc = wait_exit(spawn(bad_conf, bad_log), 5000);
-	tap_ok(rc == 1 && file_has(bad_log, "server.port"),
+	char bad_conf[128], bad_log[128];
+	snprintf(bad_conf, sizeof(bad_conf), "%s/bad.yaml", it_dir);
+	snprintf(bad_log, sizeof(bad_log), "%s/bad.log", it_dir);
+	it_write_file(bad_conf, "server:\n  port: 99999\nsites: []\n");
+	int rc = it_wait_exit(it_spawn(bad_conf, bad_log), 5000);
+	tap_ok(rc == 1 && it_file_has(bad_log, "server.port"),
 	       "a bad configuration is refused with the key named (exit %d)", rc);
 	/* the port of the running daemon is taken */
-	rc = wait_exit(spawn(conf_path, bad_log), 5000);
-	tap_ok(rc == 1 && file_has(bad_log, "in use"),
+	rc = it_wait_exit(it_spawn(conf_path, bad_log), 5000);
+	tap_ok(rc == 1 && it_file_has(bad_log, "in use"),
 	       "a port in use is refused with a clear message (exit %d)", rc);
 	unlink(bad_conf);
 	unlink(bad_log);
@@ -795,9 +611,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: ms_udp LISPMSD\n");
 		return 2;
 	}
-	daemon_path = argv[1];
+	it_daemon = argv[1];
 	tap_plan(49);
 	actx = auth_ctx_new();
+	it_auth = actx;
 	ar = (struct arena){ .base = abuf_mem, .size = sizeof(abuf_mem) };
 	auth_key_init(&alpha1, 1, LISP_ALG_HMAC_SHA256, "alpha-256", 9);
 	auth_key_init(&alpha2, 2, LISP_ALG_HMAC_SHA1, "alpha-sha1", 10);
@@ -805,17 +622,21 @@ int main(int argc, char **argv)
 	auth_key_init(&beta7, 7, LISP_ALG_HMAC_SHA256, "beta-key", 8);
 	auth_key_init(&gamma3, 3, LISP_ALG_HMAC_SHA256, "gamma-key", 9);
 
-	ms_port = free_port();
-	snprintf(conf_path, sizeof(conf_path), "/tmp/lispms-it-%u.yaml", ms_port);
-	snprintf(log_path, sizeof(log_path), "/tmp/lispms-it-%u.log", ms_port);
-	snprintf(pcap_path, sizeof(pcap_path), "/tmp/lispms-it-%u.pcap", ms_port);
+	if (it_tempdir() != 0) {
+		perror("mkdtemp");
+		return 1;
+	}
+	ms_port = it_free_port();
+	snprintf(conf_path, sizeof(conf_path), "%s/lispms.yaml", it_dir);
+	snprintf(log_path, sizeof(log_path), "%s/lispmsd.log", it_dir);
+	snprintf(pcap_path, sizeof(pcap_path), "%s/replies.pcap", it_dir);
 	char text[8192];
 	snprintf(text, sizeof(text), config_text, ms_port, ms_port);
-	write_file(conf_path, text);
+	it_write_file(conf_path, text);
 	pcap_open(&cap, pcap_path);
-	daemon_pid = spawn(conf_path, log_path);
+	daemon_pid = it_spawn(conf_path, log_path);
 
-	int itr = client("127.0.0.21", 0);
+	int itr = it_client("127.0.0.21", 0);
 	struct sockaddr_storage itr_addr;
 	socklen_t itr_len = sizeof(itr_addr);
 	getsockname(itr, (struct sockaddr *)&itr_addr, &itr_len);
@@ -823,18 +644,18 @@ int main(int argc, char **argv)
 	bool ready = false;
 	for (int i = 0; i < 100 && !ready; i++) {
 		uint8_t msg[512], rep[2048];
-		size_t len =
-		    build_request("[1] 10.0.0.1", "127.0.0.21", 0xfeed, false, 0, msg, sizeof(msg));
+		size_t len = it_build_request("[1] 10.0.0.1", "127.0.0.21", 0xfeed, false, 0, msg,
+					      sizeof(msg));
 		send_ms(itr, msg, len, false);
 		struct pollfd p = { .fd = itr, .events = POLLIN };
 		ready = poll(&p, 1, 50) == 1 && recv(itr, rep, sizeof(rep), 0) > 0;
 	}
 	tap_ok(ready, "lispmsd starts and answers (port %u)", ms_port);
 	if (!ready) {
-		wait_exit(daemon_pid, 100);
+		it_wait_exit(daemon_pid, 100);
 		return tap_done();
 	}
-	int etr = client("127.0.0.10", 0), etr6 = client("::1", 0);
+	int etr = it_client("127.0.0.10", 0), etr6 = it_client("::1", 0);
 	registrations(etr, etr6);
 	requests(itr);
 	mobility();
@@ -843,14 +664,12 @@ int main(int argc, char **argv)
 	storm(itr);
 	startup_failures();
 	kill(daemon_pid, SIGTERM);
-	int rc = wait_exit(daemon_pid, 5000);
-	tap_ok(rc == 0 && file_has(log_path, "daemon, stopped"),
+	int rc = it_wait_exit(daemon_pid, 5000);
+	tap_ok(rc == 0 && it_file_has(log_path, "daemon, stopped"),
 	       "SIGTERM stops lispmsd cleanly (exit %d)", rc);
 	tshark_check();
 	if (tap_failed == 0) {
-		unlink(conf_path);
-		unlink(log_path);
-		unlink(pcap_path);
+		it_tempdir_remove();
 	} else {
 		printf("# daemon log: %s, replies: %s\n", log_path, pcap_path);
 	}

@@ -13,6 +13,12 @@
  *   lispms-bench request --server ADDR:PORT [lisp options] [load options]
  *       ECM Map-Requests for those EIDs answered by Map-Replies
  *
+ *   lispms-bench sessions --server ADDR:PORT [lisp options] [--idle SEC]
+ *                    [--moves N --move-rate R --move-seconds S] [--duration SEC] [--json]
+ *       N ETRs on reliable transport (UDP r=1, TCP, Registrations of M EIDs):
+ *       time until every record is acknowledged, application bytes while
+ *       idle, and mobility notification latency
+ *
  * LISP options: --etrs N (default 100) --eids-per-etr M (default 1000)
  *   --iid I (1000) --key-id K (1) --secret S ("bench")
  *
@@ -37,6 +43,7 @@
 #include <lispms/thread.h>
 
 #include "load.h"
+#include "sessions.h"
 
 static volatile sig_atomic_t got_signal;
 
@@ -462,6 +469,109 @@ static int cmd_echo(int argc, char **argv)
 	return res.received > 0 ? 0 : 1;
 }
 
+static int cmd_sessions(int argc, char **argv)
+{
+	struct sessions_conf sc = { .etrs = 100,
+				    .eids_per_etr = 100,
+				    .iid = 1000,
+				    .key_id = 1,
+				    .secret = "bench",
+				    .duration = 60,
+				    .move_rate = 10000,
+				    .move_s = 5 };
+	bool json = false, have_server = false;
+	static const struct option opts[] = { { "server", required_argument, NULL, 's' },
+					      { "etrs", required_argument, NULL, 'e' },
+					      { "eids-per-etr", required_argument, NULL, 'm' },
+					      { "iid", required_argument, NULL, 'i' },
+					      { "key-id", required_argument, NULL, 'k' },
+					      { "secret", required_argument, NULL, 'S' },
+					      { "duration", required_argument, NULL, 'd' },
+					      { "idle", required_argument, NULL, 'I' },
+					      { "moves", required_argument, NULL, 'M' },
+					      { "move-rate", required_argument, NULL, 'r' },
+					      { "move-seconds", required_argument, NULL, 'T' },
+					      { "json", no_argument, NULL, 'j' },
+					      { 0 } };
+	int c;
+	while ((c = getopt_long(argc, argv, "s:e:m:i:k:S:d:I:M:r:T:j", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			have_server = parse_hostport(optarg, &sc.server) == LISPMS_EOK &&
+				      sc.server.ss_family == AF_INET;
+			break;
+		case 'e':
+			sc.etrs = (unsigned)atoi(optarg);
+			break;
+		case 'm':
+			sc.eids_per_etr = (unsigned)atoi(optarg);
+			break;
+		case 'i':
+			sc.iid = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'k':
+			sc.key_id = (uint8_t)atoi(optarg);
+			break;
+		case 'S':
+			sc.secret = optarg;
+			break;
+		case 'd':
+			sc.duration = atof(optarg);
+			break;
+		case 'I':
+			sc.idle_s = atof(optarg);
+			break;
+		case 'M':
+			sc.moves = strtoull(optarg, NULL, 10);
+			break;
+		case 'r':
+			sc.move_rate = atof(optarg);
+			break;
+		case 'T':
+			sc.move_s = atof(optarg);
+			break;
+		case 'j':
+			json = true;
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!have_server || sc.etrs == 0 || sc.etrs > 60000 || sc.eids_per_etr == 0 ||
+	    (uint64_t)sc.etrs * sc.eids_per_etr > (1u << 24) || sc.duration > 3600 ||
+	    sc.idle_s > 3600 || sc.move_s > 3600) {
+		fprintf(stderr, "sessions: need --server IPV4:PORT; --etrs <= 60000, at most 2^24 "
+				"EIDs, durations <= 3600 s\n");
+		return 2;
+	}
+	struct sessions_result r;
+	int ret = sessions_run(&sc, &r);
+	if (ret != 0) {
+		fprintf(stderr, "sessions: %s%s\n", err_str(ret),
+			ret == -EMFILE ? " (raise the open file limit: ulimit -n)" : "");
+		return 1;
+	}
+	if (json)
+		printf("{\"bench\":\"sessions\",\"case\":\"converge\",\"etrs\":%u,"
+		       "\"eids\":%llu,\"sessions_up\":%u,\"failed\":%u,\"acked\":%llu,"
+		       "\"rejected\":%llu,\"seconds\":%.3f,\"idle_seconds\":%.1f,"
+		       "\"idle_app_bytes\":%llu,\"moves_sent\":%llu,\"moves_notified\":%llu,"
+		       "\"moves_per_sec\":%.0f,\"move_p50_us\":%.1f,\"move_p99_us\":%.1f,"
+		       "\"move_max_us\":%.1f}\n",
+		       sc.etrs, (unsigned long long)sc.etrs * sc.eids_per_etr, r.sessions_up,
+		       r.failed, (unsigned long long)r.acked, (unsigned long long)r.rejected,
+		       r.converge_s, r.idle_s, (unsigned long long)r.idle_bytes,
+		       (unsigned long long)r.moves_sent, (unsigned long long)r.moves_notified,
+		       r.moves_s > 0 ? (double)r.moves_notified / r.moves_s : 0.0, r.move_p50_us,
+		       r.move_p99_us, r.move_max_us);
+	else
+		printf("sessions: %u up, %u failed, %llu acked, %llu rejected in %.2f s\n",
+		       r.sessions_up, r.failed, (unsigned long long)r.acked,
+		       (unsigned long long)r.rejected, r.converge_s);
+	return r.sessions_up == sc.etrs ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -475,6 +585,8 @@ int main(int argc, char **argv)
 		return cmd_echo_server(argc, argv);
 	if (strcmp(cmd, "echo") == 0)
 		return cmd_echo(argc, argv);
+	if (strcmp(cmd, "sessions") == 0)
+		return cmd_sessions(argc, argv);
 	if (strcmp(cmd, "register") == 0)
 		return cmd_lisp(argc, argv, true);
 	if (strcmp(cmd, "request") == 0)

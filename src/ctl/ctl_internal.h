@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* Private to ctl: a reply being rendered, and the command handlers. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <lispms/ctl.h>
+#include <lispms/sbuf.h>
+
+#define CTL_DEPTH_MAX 8
+
+/*
+ * A streamed command's next step: render more into the reply and return 1
+ * (more to come), 0 (done) or a negative code. Runs on the control thread
+ * whenever the connection has room, so no step may take long.
+ */
+typedef int ctl_step_fn(struct ctl_reply *r, void *state);
+
+struct ctl_reply {
+	struct sbuf text; /* rendered, not yet framed */
+	bool json;
+	bool started, finished;
+	unsigned depth;
+	bool comma[CTL_DEPTH_MAX + 1]; /* JSON: something was written at this depth */
+	unsigned indent;	       /* text: spaces before keys */
+	const struct ctl_col *cols;    /* the open table */
+	unsigned ncols;
+	bool header_done;
+	char msg[1024];
+	ctl_step_fn *step;
+	void *step_state;
+	void (*step_free)(void *state);
+};
+
+void ctl_reply_init(struct ctl_reply *r, bool json);
+void ctl_reply_deinit(struct ctl_reply *r);
+/* Close what is open (JSON braces); the reply is complete. */
+void ctl_reply_finish(struct ctl_reply *r);
+
+/* Append a JSON string literal (quoted, escaped). */
+void ctl_json_string(struct sbuf *b, const char *s);
+
+/* The daemon's context for handlers (ctl_server.c). */
+struct ctl_env {
+	struct ms *ms;
+	const struct metrics_info *metrics;
+	const struct conf_options *conf_opts;
+};
+
+/* ctl_cmd.c: run a built-in command (argv: the arguments after its name). */
+int ctl_cmd_run(const struct ctl_env *env, enum ctl_cmd_id id, struct ctl_reply *r, unsigned argc,
+		const char *const *argv);

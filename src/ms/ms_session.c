@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reliable-transport sessions (PROTOCOL.md D1-D8, D10, D14), transport-free:
+ * the worker that accepted the TCP connection feeds its bytes in and the
+ * session writes framed messages out through the transport's io callbacks.
+ *
+ *   open: only a peer holding an authenticated r=1 grant (D5); the grant is
+ *         claimed by this session; Registration Refresh scope 0 goes out (D6)
+ *   17 Registration: one authenticated Map-Register (D2); every record gets
+ *         a Registration ACK or a Registration Reject with its reason; the
+ *         accepted ones are bound to the session (no expiry while up, D7);
+ *         record TTL 0 withdraws (D8)
+ *   16 from the ETR: counted; 18-21 from the ETR: Error Notification 4
+ *   unknown type: Error Notification 1; malformed: Error Notification 2;
+ *   broken framing (bad end marker, bad length): Error Notification 3 / 2
+ *         and the session closes
+ *   closed: the registrations fall back to the UDP timers from now (D7) and
+ *         the grant ends (D5)
+ * Mapping Notifications for a session come through its worker's queue.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <lispms/counters.h>
+#include <lispms/log.h>
+#include <lispms/mtime.h>
+#include <lispms/proto_rt.h>
+
+#include "ms_internal.h"
+
+#define SESS_BUCKETS 4096
+
+struct ms_session {
+	struct ms_session *hnext;
+	uint64_t id;
+	struct sockaddr_storage peer;
+	struct ms_sess_io io;
+	struct rt_stream rx;
+	uint8_t *rxbuf; /* held only while a message is partial */
+	uint32_t next_id;
+	uint64_t opened_ns;
+	uint64_t acked, rejected;
+	bool failed; /* a write failed: the transport closes it */
+};
+
+/* A Mapping Notification (or any framed bytes) for a session of this worker. */
+struct sess_job {
+	struct cds_wfcq_node qnode;
+	uint64_t session; /* 0: to every session of the worker */
+	size_t len;
+	uint8_t msg[];
+};
+
+static unsigned bucket(uint64_t id)
+{
+	return (unsigned)((id * 0x9e3779b97f4a7c15ull) >> 52) & (SESS_BUCKETS - 1);
+}
+
+static struct ms_session *find(struct ms_thread *t, uint64_t id)
+{
+	if (t->sessions == NULL)
+		return NULL;
+	for (struct ms_session *s = t->sessions[bucket(id)]; s != NULL; s = s->hnext)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+static void log_session(const struct ms_session *s, const char *what, int err)
+{
+	static struct log_limit lim = LOG_LIMIT_INIT(10);
+	char peer[64];
+	if (!log_enabled(LOG_LEVEL_INFO))
+		return;
+	saddr_format(&s->peer, peer, sizeof(peer));
+	log_sampled(&lim, LOG_LEVEL_INFO, "session, %s %s (%s)", peer, what, err_str(err));
+}
+
+/* Frame and write one message; false when the transport refused it. */
+static bool send_msg(struct ms_thread *t, struct ms_session *s, struct rt_msg *m)
+{
+	if (s->failed)
+		return false;
+	m->has_id = 1;
+	m->id = ++s->next_id;
+	size_t len;
+	if (rt_encode(m, t->buf, sizeof(t->buf), &len) != LISPMS_EOK) {
+		counters_inc(LISPMS_M_INTERNAL_ERRORS);
+		return false;
+	}
+	if (s->io.write(s->io.conn, t->buf, len) != LISPMS_EOK) {
+		s->failed = true;
+		counters_inc(LISPMS_M_MS_SESS_CLOSED_SLOW);
+		s->io.close(s->io.conn);
+		return false;
+	}
+	counters_inc(LISPMS_M_MS_SESS_TX);
+	return true;
+}
+
+static void send_error(struct ms_thread *t, struct ms_session *s, uint8_t code,
+		       const struct rt_frame *bad)
+{
+	struct rt_msg m = { .type = RT_TYPE_ERROR_NOTIFICATION };
+	m.u.error.code = code;
+	m.u.error.off_type = bad->type;
+	m.u.error.off_len = bad->length;
+	m.u.error.off_id = bad->has_id ? bad->id : 0;
+	counters_inc(LISPMS_M_MS_SESS_ERRORS_SENT);
+	send_msg(t, s, &m);
+}
+
+static void send_refresh(struct ms_thread *t, struct ms_session *s, uint8_t scope,
+			 const struct eid_prefix *where, bool rejected_only)
+{
+	struct rt_msg m = { .type = RT_TYPE_REGISTRATION_REFRESH };
+	m.u.refresh.scope = scope;
+	m.u.refresh.flags = rejected_only ? RT_FLAG_REJECTED_ONLY : 0;
+	if (scope != RT_SCOPE_ALL && where != NULL) {
+		m.u.refresh.has_eid = 1;
+		m.u.refresh.eid.plen = where->plen;
+		afi_from_eid(where, &m.u.refresh.eid.eid);
+	}
+	send_msg(t, s, &m);
+}
+
+struct sess_reg {
+	struct ms_thread *t;
+	struct ms_session *s;
+};
+
+static void answer_record(void *arg, const struct lisp_record *rec, enum ms_verdict v)
+{
+	struct sess_reg *c = arg;
+	struct rt_msg m;
+	memset(&m, 0, sizeof(m));
+	struct rt_prefix *p;
+	if (v == MS_V_ACCEPT) {
+		m.type = RT_TYPE_REGISTRATION_ACK;
+		p = &m.u.ack;
+		c->s->acked++;
+		counters_inc(LISPMS_M_MS_SESS_ACK);
+	} else {
+		m.type = RT_TYPE_REGISTRATION_REJECT;
+		m.u.reject.reason = v == MS_V_PREFIX || v == MS_V_NOSITE ? RT_REASON_NOT_SITE_PREFIX
+				    : v == MS_V_AUTH			 ? RT_REASON_AUTH_FAILURE
+				    : v == MS_V_LOCATOR			 ? RT_REASON_LOCATOR_SET
+									 : RT_REASON_UNDEFINED;
+		p = &m.u.reject.eid;
+		c->s->rejected++;
+		counters_inc(LISPMS_M_MS_SESS_REJECT);
+	}
+	/* the prefix exactly as the ETR wrote it, so it can match the answer */
+	p->plen = rec->eid_plen;
+	p->eid = rec->eid;
+	send_msg(c->t, c->s, &m);
+}
+
+static void handle_registration(struct ms_thread *t, struct ms_session *s, const uint8_t *msg,
+				size_t len, const struct rt_frame *f)
+{
+	uint64_t start = mtime_now_ns();
+	struct sess_reg c = { t, s };
+	struct ms_reg_out res = { 0 };
+	int ret = ms_register_process(t, msg, len, &s->peer, s->id, answer_record, &c, &res);
+	if (ret != LISPMS_EOK && ret != LISPMS_ENOSITE && ret != LISPMS_EAUTH &&
+	    ret != LISPMS_ENOKEY)
+		send_error(t, s, RT_ERR_MALFORMED, f); /* no records to answer one by one */
+	counters_observe_ns(LISPMS_H_MS_REGISTER_SECONDS, mtime_now_ns() - start);
+}
+
+/* One complete framed message from the ETR. */
+static void handle_message(struct ms_thread *t, struct ms_session *s, const uint8_t *buf,
+			   size_t len)
+{
+	counters_inc(LISPMS_M_MS_SESS_RX);
+	struct rt_frame f;
+	if (rt_frame_decode(buf, len, &f) != LISPMS_EOK) {
+		send_error(t, s, RT_ERR_MALFORMED, &(struct rt_frame){ .type = 0 });
+		return;
+	}
+	struct rt_msg m;
+	int ret = rt_decode(buf, len, &m);
+	if (ret == LISPMS_ETYPE) {
+		send_error(t, s, RT_ERR_UNKNOWN_TYPE, &f);
+		return;
+	}
+	if (ret != LISPMS_EOK) {
+		send_error(t, s, RT_ERR_MALFORMED, &f);
+		return;
+	}
+	if (!m.has_id)
+		return; /* the 8-octet form: nothing to do */
+	arena_reset(&t->scratch);
+	switch (m.type) {
+	case RT_TYPE_REGISTRATION:
+		handle_registration(t, s, m.u.inner.msg, m.u.inner.len, &f);
+		break;
+	case RT_TYPE_ERROR_NOTIFICATION:
+		counters_inc(LISPMS_M_MS_SESS_ERRORS_RECEIVED);
+		log_session(s, "sent an error notification", LISPMS_EMALFORMED);
+		break;
+	default: /* ACK, Reject, Refresh, Mapping Notification: ours to send */
+		send_error(t, s, RT_ERR_UNEXPECTED, &f);
+		break;
+	}
+}
+
+static void sessions_init(struct ms_thread *t)
+{
+	if (t->sessions == NULL)
+		t->sessions = calloc(SESS_BUCKETS, sizeof(*t->sessions));
+}
+
+struct ms_session *ms_session_open(struct ms_thread *t, const struct sockaddr_storage *peer,
+				   const struct ms_sess_io *io)
+{
+	sessions_init(t);
+	uint64_t now = mtime_now_ns();
+	uint64_t id = (uint64_t)(t->index + 1) << 48 | ++t->session_seq;
+	if (t->sessions == NULL || !admit_claim(t->ms->admit, peer, now, id)) {
+		counters_inc(LISPMS_M_MS_SESS_REFUSED);
+		return NULL;
+	}
+	struct ms_session *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		admit_revoke(t->ms->admit, peer);
+		return NULL;
+	}
+	s->id = id;
+	s->peer = *peer;
+	s->io = *io;
+	s->opened_ns = now;
+	unsigned b = bucket(id);
+	s->hnext = t->sessions[b];
+	t->sessions[b] = s;
+	t->nsessions++;
+	counters_inc(LISPMS_M_MS_SESS_OPENED);
+	counters_gauge_add(LISPMS_M_MS_SESS_UP, 1);
+	t->st = lrcu_deref(t->ms->state);
+	send_refresh(t, s, RT_SCOPE_ALL, NULL, false);
+	return s;
+}
+
+static uint8_t *rxbuf_get(struct ms_thread *t)
+{
+	if (t->rxbuf_free != NULL) {
+		uint8_t *b = t->rxbuf_free;
+		t->rxbuf_free = NULL;
+		return b;
+	}
+	return malloc(LISPMS_RT_MAX_LEN);
+}
+
+static void rxbuf_put(struct ms_thread *t, uint8_t *b)
+{
+	if (t->rxbuf_free == NULL)
+		t->rxbuf_free = b;
+	else
+		free(b);
+}
+
+int ms_session_recv(struct ms_thread *t, struct ms_session *s, const uint8_t *buf, size_t len)
+{
+	t->st = lrcu_deref(t->ms->state);
+	t->now = mtime_now_ns();
+	while (len > 0 && !s->failed) {
+		if (s->rxbuf == NULL) {
+			s->rxbuf = rxbuf_get(t);
+			if (s->rxbuf == NULL)
+				return LISPMS_ENOMEM;
+			rt_stream_init(&s->rx, s->rxbuf, LISPMS_RT_MAX_LEN, LISPMS_RT_MAX_LEN);
+		}
+		size_t took = rt_stream_feed(&s->rx, buf, len);
+		buf += took;
+		len -= took;
+		const uint8_t *msg;
+		size_t mlen;
+		int r;
+		while ((r = rt_stream_next(&s->rx, &msg, &mlen)) == 1)
+			handle_message(t, s, msg, mlen);
+		if (r < 0) {
+			/* out of sync: say why, then close (D10) */
+			send_error(t, s, r == LISPMS_EMARKER ? RT_ERR_BAD_MARKER : RT_ERR_MALFORMED,
+				   &s->rx.bad);
+			counters_inc(LISPMS_M_MS_SESS_CLOSED_ERROR);
+			log_session(s, "broke the framing", r);
+			return r;
+		}
+		if (s->rx.head == s->rx.tail) { /* nothing partial: give the buffer back */
+			rxbuf_put(t, s->rxbuf);
+			s->rxbuf = NULL;
+		}
+	}
+	return s->failed ? LISPMS_ELIMIT : LISPMS_EOK;
+}
+
+void ms_session_closed(struct ms_thread *t, struct ms_session *s, enum ms_close_cause why)
+{
+	static const enum metric_id cause[] = {
+		[MS_CLOSE_PEER] = LISPMS_M_MS_SESS_CLOSED_PEER,
+		[MS_CLOSE_TIMEOUT] = LISPMS_M_MS_SESS_CLOSED_TIMEOUT,
+		[MS_CLOSE_ERROR] = LISPMS_M_MS_SESS_CLOSED_ERROR,
+		[MS_CLOSE_SLOW] = LISPMS_M_MS_SESS_CLOSED_SLOW,
+		[MS_CLOSE_SHUTDOWN] = LISPMS_M_MS_SESS_CLOSED_SHUTDOWN,
+	};
+	/* errors and slow readers were counted where they were detected */
+	if (why != MS_CLOSE_ERROR && why != MS_CLOSE_SLOW && why < sizeof(cause) / sizeof(cause[0]))
+		counters_inc(cause[why]);
+	unsigned b = bucket(s->id);
+	for (struct ms_session **pp = &t->sessions[b]; *pp != NULL; pp = &(*pp)->hnext)
+		if (*pp == s) {
+			*pp = s->hnext;
+			break;
+		}
+	t->nsessions--;
+	counters_gauge_add(LISPMS_M_MS_SESS_UP, -1);
+	/* nothing is deleted: the registrations fall back to UDP timers (D7) */
+	db_session_down(t->ms->db, s->id, mtime_now_ns());
+	admit_revoke(t->ms->admit, &s->peer);
+	if (s->rxbuf != NULL)
+		rxbuf_put(t, s->rxbuf);
+	free(s);
+}
+
+uint64_t ms_session_id(const struct ms_session *s)
+{
+	return s->id;
+}
+
+/* ------------------------------------------------------ cross-worker work */
+
+static void enqueue(struct ms *ms, unsigned w, uint64_t session, const uint8_t *msg, size_t len);
+
+void ms_session_deliver(struct ms *ms, uint64_t session, const uint8_t *msg, size_t len)
+{
+	unsigned w = (unsigned)(session >> 48);
+	if (w == 0 || w > LISPMS_MS_MAX_WORKERS || ms->wq[w - 1].wake == NULL) {
+		counters_inc(LISPMS_M_MS_SESS_NOTIFY_DROPPED);
+		return;
+	}
+	enqueue(ms, w - 1, session, msg, len);
+}
+
+/* Framed bytes for every session of every worker. */
+static void broadcast(struct ms *ms, const uint8_t *msg, size_t len)
+{
+	for (unsigned w = 0; w < LISPMS_MS_MAX_WORKERS; w++)
+		if (ms->wq[w].wake != NULL)
+			enqueue(ms, w, 0, msg, len);
+}
+
+static void enqueue(struct ms *ms, unsigned w, uint64_t session, const uint8_t *msg, size_t len)
+{
+	if (ms->wq[w].wake == NULL) {
+		counters_inc(LISPMS_M_MS_SESS_NOTIFY_DROPPED);
+		return;
+	}
+	struct sess_job *j = malloc(sizeof(*j) + len);
+	if (j == NULL) {
+		counters_inc(LISPMS_M_MS_SESS_NOTIFY_DROPPED);
+		return;
+	}
+	cds_wfcq_node_init(&j->qnode);
+	j->session = session;
+	j->len = len;
+	memcpy(j->msg, msg, len);
+	LRCU_TSAN_RELEASE(j);
+	struct ms_wq *q = &ms->wq[w];
+	cds_wfcq_enqueue(&q->head, &q->tail, &j->qnode);
+	q->wake(q->arg);
+}
+
+/* ------------------------------------------------------ reload (D8) */
+
+/* A registration on a session is no longer allowed: remove it, tell the ETR. */
+static void reload_disallowed(void *arg, const struct eid_prefix *p, const struct db_owner *owner,
+			      enum site_metric_id why)
+{
+	struct ms *ms = arg;
+	db_withdraw(ms->db, p, owner, NULL);
+	struct rt_msg m = { .type = RT_TYPE_REGISTRATION_REJECT, .has_id = 1, .id = 1 };
+	m.u.reject.reason =
+	    why == LISPMS_S_REJ_LOCATOR ? RT_REASON_LOCATOR_SET : RT_REASON_NOT_SITE_PREFIX;
+	m.u.reject.eid.plen = p->plen;
+	afi_from_eid(p, &m.u.reject.eid.eid);
+	uint8_t buf[256];
+	size_t len;
+	if (rt_encode(&m, buf, sizeof(buf), &len) == LISPMS_EOK)
+		ms_session_deliver(ms, owner->session, buf, len);
+}
+
+static void refresh_prefix(struct ms *ms, const struct eid_prefix *p)
+{
+	struct rt_msg m = { .type = RT_TYPE_REGISTRATION_REFRESH, .has_id = 1, .id = 1 };
+	m.u.refresh.scope = RT_SCOPE_COVERED;
+	m.u.refresh.flags = RT_FLAG_REJECTED_ONLY;
+	m.u.refresh.has_eid = 1;
+	m.u.refresh.eid.plen = p->plen;
+	afi_from_eid(p, &m.u.refresh.eid.eid);
+	uint8_t buf[256];
+	size_t len;
+	if (rt_encode(&m, buf, sizeof(buf), &len) == LISPMS_EOK)
+		broadcast(ms, buf, len);
+}
+
+/* What a reload may now allow that was rejected: ask for it again, narrowly (D8). */
+static int reload_change(const struct conf_diff_event *ev, void *arg)
+{
+	struct ms *ms = arg;
+	const unsigned widening = LISPMS_CONF_SITE_KEYS | LISPMS_CONF_SITE_MORE_SPECIFICS |
+				  LISPMS_CONF_SITE_ALLOWED_RLOCS | LISPMS_CONF_SITE_TRANSPORT;
+	if (ev->change == LISPMS_CONF_PREFIX_ADDED && ev->prefix != NULL)
+		refresh_prefix(ms, ev->prefix);
+	else if (ev->change == LISPMS_CONF_SITE_CHANGED && (ev->what & widening))
+		for (size_t i = 0; i < ev->new_site->nprefixes; i++)
+			refresh_prefix(ms, &ev->new_site->prefixes[i]);
+	return 0;
+}
+
+static void reload_applied(void *arg, const struct conf *old, const struct conf *new)
+{
+	conf_diff(old, new, reload_change, arg);
+}
+
+void ms_session_reload_hooks(struct ms *ms)
+{
+	struct ms_reload_hooks h = { reload_applied, reload_disallowed, ms };
+	ms_reload_hook_add(ms, &h);
+}
+
+static void write_to(struct ms_thread *t, uint64_t id, const uint8_t *msg, size_t len)
+{
+	struct ms_session *s = find(t, id);
+	if (s == NULL || s->failed) {
+		counters_inc(LISPMS_M_MS_SESS_NOTIFY_DROPPED);
+	} else if (s->io.write(s->io.conn, msg, len) != LISPMS_EOK) {
+		s->failed = true;
+		counters_inc(LISPMS_M_MS_SESS_CLOSED_SLOW);
+		s->io.close(s->io.conn);
+	} else {
+		counters_inc(LISPMS_M_MS_SESS_NOTIFY_SENT);
+	}
+}
+
+void ms_session_send(struct ms_thread *t, uint64_t session, const uint8_t *msg, size_t len)
+{
+	if ((session >> 48) == (uint64_t)t->index + 1)
+		write_to(t, session, msg, len); /* ours: no hand-over needed */
+	else
+		ms_session_deliver(t->ms, session, msg, len);
+}
+
+void ms_session_drain(struct ms_thread *t)
+{
+	struct ms_wq *q = &t->ms->wq[t->index];
+	struct cds_wfcq_node *qn;
+	while ((qn = __cds_wfcq_dequeue_nonblocking(&q->head, &q->tail)) != NULL &&
+	       qn != CDS_WFCQ_WOULDBLOCK) {
+		struct sess_job *j = caa_container_of(qn, struct sess_job, qnode);
+		LRCU_TSAN_ACQUIRE(j);
+		if (j->session != 0)
+			write_to(t, j->session, j->msg, j->len);
+		else if (t->sessions != NULL) /* to every session of this worker */
+			for (unsigned b = 0; b < SESS_BUCKETS; b++)
+				for (struct ms_session *s = t->sessions[b]; s != NULL; s = s->hnext)
+					if (!s->failed &&
+					    s->io.write(s->io.conn, j->msg, j->len) == LISPMS_EOK)
+						counters_inc(LISPMS_M_MS_SESS_TX);
+		free(j);
+	}
+}
+
+void ms_session_refresh_all(struct ms_thread *t, uint8_t scope, const struct eid_prefix *where,
+			    bool rejected_only)
+{
+	if (t->sessions == NULL)
+		return;
+	for (unsigned b = 0; b < SESS_BUCKETS; b++)
+		for (struct ms_session *s = t->sessions[b]; s != NULL; s = s->hnext)
+			send_refresh(t, s, scope, where, rejected_only);
+}
+
+size_t ms_session_count(const struct ms_thread *t)
+{
+	return t->nsessions;
+}
+
+void ms_sessions_free(struct ms_thread *t)
+{
+	if (t->sessions != NULL)
+		for (unsigned b = 0; b < SESS_BUCKETS; b++)
+			while (t->sessions[b] != NULL)
+				ms_session_closed(t, t->sessions[b], MS_CLOSE_SHUTDOWN);
+	free(t->sessions);
+	t->sessions = NULL;
+	free(t->rxbuf_free);
+	t->rxbuf_free = NULL;
+}

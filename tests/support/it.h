@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test support for end-to-end tests of lispmsd: free ports, client sockets
+ * bound to loopback addresses, spawning and reaping the daemon, and LISP
+ * messages built with the codec (signed Map-Registers, Map-Requests bare or
+ * in an ECM).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sys/types.h>
+
+#include <lispms/proto.h>
+
+/* Path of the lispmsd under test, and the HMAC context the builders use. */
+extern const char *it_daemon;
+extern struct auth_ctx *it_auth;
+
+/* A private directory for this run's files (mkdtemp under /tmp), in it_dir. */
+extern char it_dir[64];
+int it_tempdir(void);
+/* Remove the run's directory and what is in it (when every check passed). */
+void it_tempdir_remove(void);
+
+uint16_t it_free_port(void);
+/* A UDP socket bound to addr:port (port 0: any). */
+int it_client(const char *addr, uint16_t port);
+int it_write_file(const char *path, const char *text);
+/* Start lispmsd -c path with stdout and stderr to log. */
+pid_t it_spawn(const char *path, const char *log);
+/* Exit status (128 + signal), or -1 after killing it when it did not exit in time. */
+int it_wait_exit(pid_t pid, int timeout_ms);
+bool it_file_has(const char *path, const char *needle);
+
+struct it_reg {
+	uint32_t flags;
+	uint64_t nonce;
+	const struct auth_key *key;
+	uint16_t auth_len; /* 0: the algorithm's full length */
+	const char *eids[4];
+	const char *rloc; /* one locator per record */
+	uint8_t priority;
+	uint32_t ttl;
+	const uint8_t *xtr_id;
+};
+
+/* A signed Map-Register; its length, or 0. */
+size_t it_build_register(const struct it_reg *r, uint8_t *out, size_t cap_len);
+/* A Map-Request for eid from ITR-RLOC itr, bare or in an ECM naming sport. */
+size_t it_build_request(const char *eid, const char *itr, uint64_t nonce, bool ecm, uint16_t sport,
+			uint8_t *out, size_t cap_len);
+bool it_record_is(const struct lisp_record *r, const char *prefix);
