@@ -395,7 +395,7 @@ static void many(void)
 static void tshark_check(void)
 {
 	pcap_close(&cap);
-	if (system("command -v tshark >/dev/null 2>&1") != 0) {
+	if (!it_have_tshark()) {
 		if (getenv("LISPMS_ALLOW_NO_TSHARK"))
 			tap_skip("tshark not installed");
 		else
@@ -410,25 +410,13 @@ static void tshark_check(void)
 	    "(lisp-tcp.message.type != 21 && (lisp-tcp.undecoded || lisp-tcp.unexpected_afi))' "
 	    "2>/dev/null | wc -l",
 	    pcap_path);
-	FILE *p = popen(cmd, "r");
-	int bad = -1;
-	if (p) {
-		if (fscanf(p, "%d", &bad) != 1)
-			bad = -1;
-		pclose(p);
-	}
+	int bad = (int)it_shell_count(cmd);
 	snprintf(cmd, sizeof(cmd),
 		 "tshark -r %s -o tcp.analyze_sequence_numbers:FALSE -d tcp.port==4342,lisp-tcp "
 		 "-T fields -e lisp-tcp.message.end_marker 2>/dev/null | tr ',' '\\n' | "
 		 "grep -c 0x9facade9",
 		 pcap_path);
-	p = popen(cmd, "r");
-	int markers = 0;
-	if (p) {
-		if (fscanf(p, "%d", &markers) != 1)
-			markers = 0;
-		pclose(p);
-	}
+	int markers = (int)it_shell_count(cmd);
 	/* type 21 carries a Map-Notify (D3), which Wireshark's older layout cannot
 	 * decode: tshark checks its framing, our decoder checked the inside */
 	tap_ok(bad == 0 && markers > 0,

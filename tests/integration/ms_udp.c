@@ -554,7 +554,7 @@ static void storm(int itr)
 static void tshark_check(void)
 {
 	pcap_close(&cap);
-	if (system("command -v tshark >/dev/null 2>&1") != 0) {
+	if (!it_have_tshark()) {
 		if (getenv("LISPMS_ALLOW_NO_TSHARK"))
 			tap_skip("tshark not installed");
 		else
@@ -566,24 +566,13 @@ static void tshark_check(void)
 		 "tshark -r %s -Y 'lisp.unexpected_field || lisp.invalid_field || "
 		 "lisp.expected_field || lisp.undecoded || _ws.malformed' 2>/dev/null | wc -l",
 		 pcap_path);
-	FILE *p = popen(cmd, "r");
-	int bad = -1;
-	if (p) {
-		if (fscanf(p, "%d", &bad) != 1)
-			bad = -1;
-		pclose(p);
-	}
+	int bad = (int)it_shell_count(cmd);
 	tap_ok(bad == 0, "tshark finds no expert info in the %u replies (%d frames flagged)",
 	       captured, bad);
 	snprintf(cmd, sizeof(cmd),
 		 "tshark -r %s -T fields -e lisp.type 2>/dev/null | grep -c '^[1-8]'", pcap_path);
-	p = popen(cmd, "r");
-	unsigned decoded = 0;
-	if (p) {
-		if (fscanf(p, "%u", &decoded) != 1)
-			decoded = 0;
-		pclose(p);
-	}
+	long decoded_n = it_shell_count(cmd);
+	unsigned decoded = decoded_n > 0 ? (unsigned)decoded_n : 0;
 	tap_ok(decoded == captured, "tshark decodes every reply as LISP (%u of %u)", decoded,
 	       captured);
 }

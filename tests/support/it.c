@@ -209,3 +209,20 @@ bool it_record_is(const struct lisp_record *r, const char *prefix)
 }
 
 /* Register and expect a Map-Notify; returns its record count (-1: none or bad). */
+
+bool it_have_tshark(void)
+{
+	return system("command -v tshark >/dev/null 2>&1") == 0;
+}
+
+long it_shell_count(const char *cmd)
+{
+	FILE *p = popen(cmd, "r");
+	long n = -1;
+	if (p == NULL)
+		return -1;
+	if (fscanf(p, "%ld", &n) != 1)
+		n = -1;
+	pclose(p);
+	return n;
+}

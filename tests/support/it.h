@@ -35,6 +35,12 @@ pid_t it_spawn(const char *path, const char *log);
 int it_wait_exit(pid_t pid, int timeout_ms);
 bool it_file_has(const char *path, const char *needle);
 
+/* True when tshark can run; otherwise the caller fails the check (or skips
+ * it when LISPMS_ALLOW_NO_TSHARK is set). */
+bool it_have_tshark(void);
+/* Run a shell command printing one number (e.g. `tshark ... | wc -l`); -1 on failure. */
+long it_shell_count(const char *cmd);
+
 struct it_reg {
 	uint32_t flags;
 	uint64_t nonce;
