@@ -121,6 +121,24 @@ static inline uint32_t now_sec(uint64_t now_ns)
 	return s >= REG_NEVER ? REG_NEVER - 1 : (uint32_t)s;
 }
 
+/*
+ * The host entry for key in family af: hidx_lookup with the key length a
+ * constant for IPv4 and IPv6, so each call site gets a straight-line probe.
+ */
+static inline __attribute__((always_inline)) struct trie_leaf *
+host_lookup(const struct db_iid *in, int af, const uint8_t *key)
+{
+	const struct hidx *h = lrcu_deref(in->hidx[af]);
+	switch (af) {
+	case 0:
+		return hidx_lookup(h, key, 4);
+	case 1:
+		return hidx_lookup(h, key, 16);
+	default:
+		return hidx_lookup(h, key, in->trie[af].key_len);
+	}
+}
+
 /* ---- comparison and hashing of what registrations carry ---- */
 
 static void addr_norm(struct lisp_addr *a)
@@ -831,9 +849,8 @@ static struct db_reg *reg_find(const struct db_entry *e, const struct db_owner *
 static struct db_entry *entry_lookup(const struct db_iid *in, int af, const struct eid_prefix *p)
 {
 	const struct trie *t = &in->trie[af];
-	struct trie_leaf *l = p->plen == t->key_bits
-				  ? hidx_lookup(lrcu_deref(in->hidx[af]), p->bytes, t->key_len)
-				  : trie_lookup_exact(t, p->bytes, p->plen);
+	struct trie_leaf *l = p->plen == t->key_bits ? host_lookup(in, af, p->bytes)
+						     : trie_lookup_exact(t, p->bytes, p->plen);
 	return l != NULL ? caa_container_of(l, struct db_entry, leaf) : NULL;
 }
 
@@ -1300,7 +1317,7 @@ const struct db_mapping *db_iid_lookup(const struct db_iid *in, const struct eid
 	const struct trie *t = &in->trie[af];
 	struct trie_leaf *l = NULL;
 	if (eid->plen == t->key_bits) /* a registered host is its own longest match */
-		l = hidx_lookup(lrcu_deref(in->hidx[af]), eid->bytes, t->key_len);
+		l = host_lookup(in, af, eid->bytes);
 	if (l == NULL)
 		l = trie_lookup_lpm(t, eid->bytes, eid->plen);
 	if (l == NULL)
