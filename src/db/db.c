@@ -662,12 +662,8 @@ static _Thread_local struct {
 
 static _Atomic uint64_t db_serials = 1;
 
-struct db_iid *db_instance(const struct db *db, uint32_t iid)
+static struct db_iid *instance_slow(const struct db *db, uint32_t iid)
 {
-	if (iid_cache.db == db && iid_cache.serial == db->serial && iid_cache.in->iid == iid) {
-		LRCU_TSAN_ACQUIRE(iid_cache.in);
-		return iid_cache.in;
-	}
 	struct cds_lfht_iter it;
 	cds_lfht_lookup(db->iids, iid_hash(iid), iid_match, &iid, &it);
 	struct cds_lfht_node *node = cds_lfht_iter_get_node(&it);
@@ -679,6 +675,22 @@ struct db_iid *db_instance(const struct db *db, uint32_t iid)
 	iid_cache.serial = db->serial;
 	iid_cache.in = in;
 	return in;
+}
+
+/* db_instance, inlined where a lookup pays for every instruction. */
+static inline __attribute__((always_inline)) struct db_iid *instance_of(const struct db *db,
+									uint32_t iid)
+{
+	if (iid_cache.db == db && iid_cache.serial == db->serial && iid_cache.in->iid == iid) {
+		LRCU_TSAN_ACQUIRE(iid_cache.in);
+		return iid_cache.in;
+	}
+	return instance_slow(db, iid);
+}
+
+struct db_iid *db_instance(const struct db *db, uint32_t iid)
+{
+	return instance_of(db, iid);
 }
 
 static void iid_destroy(struct db_iid *in)
@@ -1308,8 +1320,9 @@ static void fill_matched(const struct eid_prefix *eid, const struct trie_leaf *l
 	memcpy(out->bytes, l->key, klen);
 }
 
-const struct db_mapping *db_iid_lookup(const struct db_iid *in, const struct eid_prefix *eid,
-				       struct eid_prefix *matched)
+/* db_iid_lookup's body, inlined into db_lookup: one call per lookup, not three. */
+static inline __attribute__((always_inline)) const struct db_mapping *
+iid_lookup(const struct db_iid *in, const struct eid_prefix *eid, struct eid_prefix *matched)
 {
 	int af = af_index(eid->afi);
 	if (af < 0 || in == NULL)
@@ -1325,6 +1338,12 @@ const struct db_mapping *db_iid_lookup(const struct db_iid *in, const struct eid
 	const struct db_entry *e = caa_container_of(l, struct db_entry, leaf);
 	fill_matched(eid, l, t->key_len, matched);
 	return lrcu_deref(e->map);
+}
+
+const struct db_mapping *db_iid_lookup(const struct db_iid *in, const struct eid_prefix *eid,
+				       struct eid_prefix *matched)
+{
+	return iid_lookup(in, eid, matched);
 }
 
 /* Up to HIDX_BATCH lookups of one family: host index first, then the trie. */
@@ -1400,7 +1419,7 @@ void db_iid_lookup_batch(const struct db_iid *in, const struct eid_prefix *const
 const struct db_mapping *db_lookup(const struct db *db, const struct eid_prefix *eid,
 				   struct eid_prefix *matched)
 {
-	return db_iid_lookup(db_instance(db, eid->iid), eid, matched);
+	return iid_lookup(instance_of(db, eid->iid), eid, matched);
 }
 
 const struct db_mapping *db_lookup_exact(const struct db *db, const struct eid_prefix *p)
