@@ -121,6 +121,24 @@ static inline uint32_t now_sec(uint64_t now_ns)
 	return s >= REG_NEVER ? REG_NEVER - 1 : (uint32_t)s;
 }
 
+/*
+ * The host entry for key in family af: hidx_lookup with the key length a
+ * constant for IPv4 and IPv6, so each call site gets a straight-line probe.
+ */
+static inline __attribute__((always_inline)) struct trie_leaf *
+host_lookup(const struct db_iid *in, int af, const uint8_t *key)
+{
+	const struct hidx *h = lrcu_deref(in->hidx[af]);
+	switch (af) {
+	case 0:
+		return hidx_lookup(h, key, 4);
+	case 1:
+		return hidx_lookup(h, key, 16);
+	default:
+		return hidx_lookup(h, key, in->trie[af].key_len);
+	}
+}
+
 /* ---- comparison and hashing of what registrations carry ---- */
 
 static void addr_norm(struct lisp_addr *a)
@@ -644,12 +662,8 @@ static _Thread_local struct {
 
 static _Atomic uint64_t db_serials = 1;
 
-struct db_iid *db_instance(const struct db *db, uint32_t iid)
+static struct db_iid *instance_slow(const struct db *db, uint32_t iid)
 {
-	if (iid_cache.db == db && iid_cache.serial == db->serial && iid_cache.in->iid == iid) {
-		LRCU_TSAN_ACQUIRE(iid_cache.in);
-		return iid_cache.in;
-	}
 	struct cds_lfht_iter it;
 	cds_lfht_lookup(db->iids, iid_hash(iid), iid_match, &iid, &it);
 	struct cds_lfht_node *node = cds_lfht_iter_get_node(&it);
@@ -661,6 +675,22 @@ struct db_iid *db_instance(const struct db *db, uint32_t iid)
 	iid_cache.serial = db->serial;
 	iid_cache.in = in;
 	return in;
+}
+
+/* db_instance, inlined where a lookup pays for every instruction. */
+static inline __attribute__((always_inline)) struct db_iid *instance_of(const struct db *db,
+									uint32_t iid)
+{
+	if (iid_cache.db == db && iid_cache.serial == db->serial && iid_cache.in->iid == iid) {
+		LRCU_TSAN_ACQUIRE(iid_cache.in);
+		return iid_cache.in;
+	}
+	return instance_slow(db, iid);
+}
+
+struct db_iid *db_instance(const struct db *db, uint32_t iid)
+{
+	return instance_of(db, iid);
 }
 
 static void iid_destroy(struct db_iid *in)
@@ -831,9 +861,8 @@ static struct db_reg *reg_find(const struct db_entry *e, const struct db_owner *
 static struct db_entry *entry_lookup(const struct db_iid *in, int af, const struct eid_prefix *p)
 {
 	const struct trie *t = &in->trie[af];
-	struct trie_leaf *l = p->plen == t->key_bits
-				  ? hidx_lookup(lrcu_deref(in->hidx[af]), p->bytes, t->key_len)
-				  : trie_lookup_exact(t, p->bytes, p->plen);
+	struct trie_leaf *l = p->plen == t->key_bits ? host_lookup(in, af, p->bytes)
+						     : trie_lookup_exact(t, p->bytes, p->plen);
 	return l != NULL ? caa_container_of(l, struct db_entry, leaf) : NULL;
 }
 
@@ -1291,8 +1320,9 @@ static void fill_matched(const struct eid_prefix *eid, const struct trie_leaf *l
 	memcpy(out->bytes, l->key, klen);
 }
 
-const struct db_mapping *db_iid_lookup(const struct db_iid *in, const struct eid_prefix *eid,
-				       struct eid_prefix *matched)
+/* db_iid_lookup's body, inlined into db_lookup: one call per lookup, not three. */
+static inline __attribute__((always_inline)) const struct db_mapping *
+iid_lookup(const struct db_iid *in, const struct eid_prefix *eid, struct eid_prefix *matched)
 {
 	int af = af_index(eid->afi);
 	if (af < 0 || in == NULL)
@@ -1300,7 +1330,7 @@ const struct db_mapping *db_iid_lookup(const struct db_iid *in, const struct eid
 	const struct trie *t = &in->trie[af];
 	struct trie_leaf *l = NULL;
 	if (eid->plen == t->key_bits) /* a registered host is its own longest match */
-		l = hidx_lookup(lrcu_deref(in->hidx[af]), eid->bytes, t->key_len);
+		l = host_lookup(in, af, eid->bytes);
 	if (l == NULL)
 		l = trie_lookup_lpm(t, eid->bytes, eid->plen);
 	if (l == NULL)
@@ -1308,6 +1338,12 @@ const struct db_mapping *db_iid_lookup(const struct db_iid *in, const struct eid
 	const struct db_entry *e = caa_container_of(l, struct db_entry, leaf);
 	fill_matched(eid, l, t->key_len, matched);
 	return lrcu_deref(e->map);
+}
+
+const struct db_mapping *db_iid_lookup(const struct db_iid *in, const struct eid_prefix *eid,
+				       struct eid_prefix *matched)
+{
+	return iid_lookup(in, eid, matched);
 }
 
 /* Up to HIDX_BATCH lookups of one family: host index first, then the trie. */
@@ -1383,7 +1419,7 @@ void db_iid_lookup_batch(const struct db_iid *in, const struct eid_prefix *const
 const struct db_mapping *db_lookup(const struct db *db, const struct eid_prefix *eid,
 				   struct eid_prefix *matched)
 {
-	return db_iid_lookup(db_instance(db, eid->iid), eid, matched);
+	return iid_lookup(instance_of(db, eid->iid), eid, matched);
 }
 
 const struct db_mapping *db_lookup_exact(const struct db *db, const struct eid_prefix *p)
