@@ -288,22 +288,7 @@ void ms_addr_from_saddr(const struct sockaddr_storage *ss, struct lisp_addr *out
 
 bool ms_saddr_from_addr(const struct lisp_addr *a, uint16_t port, struct sockaddr_storage *out)
 {
-	memset(out, 0, sizeof(*out));
-	if (a->afi == LISP_AFI_IPV4) {
-		struct sockaddr_in *v4 = (struct sockaddr_in *)out;
-		v4->sin_family = AF_INET;
-		memcpy(&v4->sin_addr, a->bytes, 4);
-		v4->sin_port = htons(port);
-		return true;
-	}
-	if (a->afi == LISP_AFI_IPV6) {
-		struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
-		v6->sin6_family = AF_INET6;
-		memcpy(&v6->sin6_addr, a->bytes, 16);
-		v6->sin6_port = htons(port);
-		return true;
-	}
-	return false;
+	return conf_addr_sockaddr(a, port, out) != 0; /* IPv4 and IPv6 only */
 }
 
 bool ms_emit(struct dgram_outbox *out, const uint8_t *msg, size_t len,
