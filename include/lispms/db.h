@@ -190,6 +190,13 @@ int db_withdraw(struct db *db, const struct eid_prefix *p, const struct db_owner
 size_t db_session_down(struct db *db, uint64_t session, uint64_t now_ns);
 
 /*
+ * Registrations bound to an up session now (what lispmsctl sessions shows
+ * as its EIDs); 0 after db_session_down(). Takes the instance mutexes of
+ * the session's instances briefly; any thread.
+ */
+size_t db_session_regs(struct db *db, uint64_t session);
+
+/*
  * Expire what is due at now_ns and hand deferred frees to call_rcu; call
  * it about once a second from a housekeeping thread. The instance mutex is
  * dropped every few thousand registrations, so writers keep going during a

@@ -65,6 +65,7 @@ _Static_assert(sizeof(struct db_entry) + 4 <= 32, "IPv4 entry grew past a 32-byt
 struct isess {
 	struct hnode hn;
 	uint64_t id;
+	size_t n; /* registrations on regs (db_session_regs) */
 	struct cds_list_head regs;
 };
 
@@ -420,6 +421,7 @@ static struct isess *isess_get(struct db_iid *in, uint64_t id)
 		return NULL;
 	}
 	s->id = id;
+	s->n = 0;
 	CDS_INIT_LIST_HEAD(&s->regs);
 	hmap_insert(&in->sessions, &s->hn, hash_mix(0, id));
 	return s;
@@ -450,6 +452,7 @@ static void reg_bind(struct db_iid *in, struct db_reg *r, struct isess *s, uint3
 	if (s != NULL) {
 		atomic_store_explicit(&r->expires, REG_NEVER, memory_order_relaxed);
 		cds_list_add(&r->link, &s->regs);
+		s->n++;
 	} else {
 		uint32_t d = deadline(in, r->tmpl, now_s);
 		atomic_store_explicit(&r->expires, d, memory_order_relaxed);
@@ -467,9 +470,13 @@ static void reg_retire(struct db_iid *in, struct db_reg *r, bool filed)
 {
 	uint32_t old = atomic_exchange_explicit(&r->expires, REG_DEAD, memory_order_acq_rel);
 	if (filed) {
-		if (old == REG_NEVER)
+		if (old == REG_NEVER) {
+			/* a bound registration's contents name its session */
+			struct isess *s = isess_find(in, r->tmpl->m.owner.session);
+			if (s != NULL && s->n > 0)
+				s->n--;
 			cds_list_del(&r->link);
-		else
+		} else
 			wheel_del(&in->wheel, &r->link);
 	}
 	tmpl_put(in, r->tmpl);
@@ -1230,6 +1237,41 @@ size_t db_session_down(struct db *db, uint64_t session, uint64_t now_ns)
 	free(s->v);
 	free(s);
 	return moved;
+}
+
+size_t db_session_regs(struct db *db, uint64_t session)
+{
+	uint64_t h = hash_mix(0, session);
+	struct db_iid *iids[64], **v = iids;
+	unsigned n = 0;
+	/* copy the instance list: instance locks are taken before sess_lock, never inside */
+	pthread_mutex_lock(&db->sess_lock);
+	for (struct hnode *x = hmap_first(&db->sess, h); x != NULL; x = hmap_next(x, h)) {
+		struct sess_iids *c = caa_container_of(x, struct sess_iids, hn);
+		if (c->id != session)
+			continue;
+		if (c->n > sizeof(iids) / sizeof(iids[0]))
+			v = malloc(c->n * sizeof(*v));
+		if (v != NULL) {
+			memcpy(v, c->v, c->n * sizeof(*v));
+			n = c->n;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&db->sess_lock);
+	if (v == NULL)
+		return 0;
+	size_t total = 0;
+	for (unsigned i = 0; i < n; i++) {
+		pthread_mutex_lock(&v[i]->lock);
+		struct isess *is = isess_find(v[i], session);
+		if (is != NULL)
+			total += is->n;
+		pthread_mutex_unlock(&v[i]->lock);
+	}
+	if (v != iids)
+		free(v);
+	return total;
 }
 
 /* Instances, snapshotted so no read-side section spans the expiry. */

@@ -356,11 +356,32 @@ Test(db, session_registrations_fall_back_to_timer_when_it_drops)
 	reg("[6] 10.2.0.0/16", s, locs_a, 1, 0, T0);
 	reg("[6] 10.3.0.0/16", xtr(2), locs_a, 1, 0, T0);
 	cr_assert_eq(reg("[5] 10.1.0.0/16", s, locs_a, 1, 0, T0 + S(5)), DB_REFRESHED);
+	cr_assert_eq(db_session_regs(db, 42), 2, "a refresh is not a second registration");
+	cr_assert_eq(db_session_regs(db, 43), 0);
 	cr_assert_eq(db_expire_run(db, T0 + S(10000), &sink), 1, "only the UDP one expires");
 	cr_assert_eq(db_session_down(db, 42, T0 + S(10000)), 2);
+	cr_assert_eq(db_session_regs(db, 42), 0, "down: nothing bound any more");
 	cr_assert_eq(db_session_down(db, 42, T0 + S(10000)), 0);
 	cr_assert_eq(db_expire_run(db, T0 + S(10179), &sink), 0);
 	cr_assert_eq(db_expire_run(db, T0 + S(10180), &sink), 2);
+}
+
+Test(db, session_registration_count_follows_binds_withdrawals_and_changes)
+{
+	init_locs();
+	struct db_owner s = xtr(1);
+	s.session = 7;
+	reg("10.1.0.0/16", s, locs_a, 1, 0, T0);
+	reg("10.2.0.0/16", s, locs_a, 1, 0, T0);
+	reg("[9] 10.3.0.0/16", s, locs_a, 1, 0, T0);
+	cr_assert_eq(db_session_regs(db, 7), 3);
+	/* new contents replace the bound registration: still one */
+	cr_assert_eq(reg("10.2.0.0/16", s, locs_b, 2, 0, T0 + S(1)), DB_STORED);
+	cr_assert_eq(db_session_regs(db, 7), 3);
+	struct eid_prefix p = pfx("10.1.0.0/16");
+	cr_assert_eq(db_withdraw(db, &p, &s, &sink), DB_WITHDRAWN);
+	cr_assert_eq(db_session_regs(db, 7), 2);
+	cr_assert_eq(db_session_down(db, 7, T0 + S(2)), 2);
 }
 
 Test(db, udp_refresh_of_session_registration_rebinds_without_event)
@@ -372,6 +393,7 @@ Test(db, udp_refresh_of_session_registration_rebinds_without_event)
 	cr_assert_eq(reg("10.1.0.0/16", xtr(1), locs_a, 1, 0, T0 + S(1)), DB_STORED);
 	cr_assert_eq(evl.count, 2);
 	cr_assert_eq(ev_at(1)->changes, DB_CH_OTHER, "only how it was learned changed");
+	cr_assert_eq(db_session_regs(db, 42), 0, "the UDP registration replaced the bound one");
 	cr_assert_eq(db_expire_run(db, T0 + S(181), &sink), 1, "UDP now: it times out");
 	cr_assert_eq(db_session_down(db, 42, T0 + S(200)), 0, "nothing left on the session");
 }
