@@ -48,6 +48,7 @@ enum net_close_cause {
 	NET_CLOSE_ERROR,    /* reset, or closed after a protocol error */
 	NET_CLOSE_SLOW,	    /* output bound passed */
 	NET_CLOSE_SHUTDOWN, /* the worker stops */
+	NET_CLOSE_ABORT,    /* net_conn_abort (an operator's session drop) */
 };
 
 struct net_conn;
@@ -71,6 +72,16 @@ int net_conn_write(struct net_conn *c, const uint8_t *buf, size_t len);
 
 /* Close once the queued output has gone (or at once for a slow reader). */
 void net_conn_close(struct net_conn *c);
+
+/*
+ * Close at once, dropping the queued output, once the worker finishes its
+ * current round of events and tick; `closed` then gets NET_CLOSE_ABORT.
+ * Worker thread only, like every net_conn_* call.
+ */
+void net_conn_abort(struct net_conn *c);
+
+/* Bytes queued on the connection that the socket has not taken yet. */
+size_t net_conn_queued(const struct net_conn *c);
 
 struct net_worker_conf {
 	const struct sockaddr_storage *addrs; /* addresses to bind, port ignored */

@@ -53,7 +53,9 @@ struct net_conn {
 	bool closing;  /* close once the output is flushed */
 	bool slow;     /* output bound passed: close at once */
 	bool corked;   /* queue writes, flush once after the current input */
+	bool aborted;  /* net_conn_abort: close at once, on the doomed list */
 	struct net_conn *prev, *next;
+	struct net_conn *dnext; /* doomed list */
 };
 
 struct net_worker {
@@ -69,6 +71,7 @@ struct net_worker {
 	size_t output_limit;
 	struct net_conn *conns;
 	size_t nconns;
+	struct net_conn *doomed; /* aborted, freed after this round of events */
 	uint8_t *tcpbuf;
 	uint16_t port;
 	int cpu;
@@ -419,6 +422,14 @@ static void drain(struct net_worker *w, unsigned idx)
 
 static void conn_free(struct net_worker *w, struct net_conn *c, enum net_close_cause why)
 {
+	if (c->aborted) {
+		for (struct net_conn **pp = &w->doomed; *pp != NULL; pp = &(*pp)->dnext)
+			if (*pp == c) {
+				*pp = c->dnext;
+				break;
+			}
+		why = NET_CLOSE_ABORT;
+	}
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	if (c->sess != NULL)
@@ -468,7 +479,7 @@ static bool conn_flush(struct net_conn *c)
 
 int net_conn_write(struct net_conn *c, const uint8_t *buf, size_t len)
 {
-	if (c->slow)
+	if (c->slow || c->aborted)
 		return LISPMS_ELIMIT;
 	if (c->out_len == 0 && !c->corked) { /* straight to the socket */
 		ssize_t n = send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -511,6 +522,24 @@ int net_conn_write(struct net_conn *c, const uint8_t *buf, size_t len)
 void net_conn_close(struct net_conn *c)
 {
 	c->closing = true;
+	/* asked outside the connection's own event (a tick): EPOLLOUT comes at
+	 * once on a writable socket, and its event closes it after the flush */
+	if (!c->corked)
+		conn_arm(c, true);
+}
+
+void net_conn_abort(struct net_conn *c)
+{
+	if (c->aborted)
+		return;
+	c->aborted = true;
+	c->dnext = c->w->doomed;
+	c->w->doomed = c;
+}
+
+size_t net_conn_queued(const struct net_conn *c)
+{
+	return c->out_len;
 }
 
 static enum net_close_cause cause_of(int err)
@@ -572,13 +601,17 @@ static void accept_all(struct net_worker *w, unsigned idx)
 			continue;
 		}
 		set_tcp_options(w, fd);
-		if (c->slow || c->closing)
+		if (c->aborted || c->slow || c->closing)
 			conn_free(w, c, c->slow ? NET_CLOSE_SLOW : NET_CLOSE_ERROR);
 	}
 }
 
 static void conn_event(struct net_worker *w, struct net_conn *c, uint32_t events)
 {
+	if (c->aborted) {
+		conn_free(w, c, NET_CLOSE_ABORT);
+		return;
+	}
 	if (events & EPOLLOUT) {
 		if (!conn_flush(c)) {
 			conn_free(w, c, cause_of(errno));
@@ -617,7 +650,7 @@ static void conn_event(struct net_worker *w, struct net_conn *c, uint32_t events
 			}
 		}
 	}
-	if (c->slow) {
+	if (c->aborted || c->slow) {
 		conn_free(w, c, NET_CLOSE_SLOW);
 		return;
 	}
@@ -683,6 +716,8 @@ static void *worker_main(void *arg)
 			if (woken || now >= next_tick)
 				next_tick = now + run_tick(w, now);
 		}
+		while (w->doomed != NULL) /* aborted during the events or the tick */
+			conn_free(w, w->doomed, NET_CLOSE_ABORT);
 		lrcu_quiescent();
 	}
 	while (w->conns != NULL)

@@ -262,3 +262,158 @@ Test(net_worker, tick_runs_at_start_when_due_and_when_woken)
 	net_worker_free(w);
 	close(fd);
 }
+
+/* A TCP connection the test can ask the worker (in its tick) to close. */
+struct tcp_state {
+	struct net_conn *conn; /* worker thread only */
+	_Atomic int opened;
+	_Atomic int action; /* 1: net_conn_close, 2: net_conn_abort (in the tick) */
+	_Atomic size_t queued;
+	_Atomic int closed; /* cause + 1 */
+	bool quiet;	    /* open writes nothing */
+};
+
+static void *tcp_open(void *arg, struct net_conn *c, const struct sockaddr_storage *peer)
+{
+	(void)peer;
+	struct tcp_state *st = arg;
+	st->conn = c;
+	/* more than the kernel takes from a peer that does not read */
+	static uint8_t junk[1 << 20];
+	for (int i = 0; i < 8 && !st->quiet; i++)
+		net_conn_write(c, junk, sizeof(junk));
+	atomic_store(&st->opened, 1);
+	return st;
+}
+
+static int tcp_recv(void *arg, void *sess, const uint8_t *buf, size_t len)
+{
+	(void)arg, (void)sess, (void)buf, (void)len;
+	return 0;
+}
+
+static void tcp_closed(void *arg, void *sess, enum net_close_cause why)
+{
+	(void)sess;
+	struct tcp_state *st = arg;
+	atomic_store(&st->closed, (int)why + 1);
+}
+
+static uint64_t tcp_tick(void *arg, uint64_t now_ns, struct dgram_outbox *out)
+{
+	(void)now_ns, (void)out;
+	struct tcp_state *st = arg;
+	int a = atomic_exchange(&st->action, 0);
+	if (st->conn != NULL && a != 0) {
+		atomic_store(&st->queued, net_conn_queued(st->conn));
+		if (a == 1)
+			net_conn_close(st->conn);
+		else
+			net_conn_abort(st->conn);
+	}
+	return LISPMS_NS_PER_SEC;
+}
+
+static const struct net_tcp_ops test_tcp_ops = { tcp_open, tcp_recv, tcp_closed };
+
+/* Wait (bounded) until *v is not 0; its value, or 0 after the bound. */
+static int wait_set(_Atomic int *v)
+{
+	for (int i = 0; i < 1000 && atomic_load(v) == 0; i++)
+		usleep(10000);
+	return atomic_load(v);
+}
+
+static int tcp_connect(uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int small = 4096;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons(port) };
+	cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+static struct net_worker *tcp_worker(struct tcp_state *st, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	saddr_parse("127.0.0.1", &ss);
+	struct net_worker_conf conf = { .addrs = &ss,
+					.naddrs = 1,
+					.port = port,
+					.cpu = -1,
+					.handler = echo,
+					.tick = tcp_tick,
+					.tick_arg = st,
+					.tcp = &test_tcp_ops,
+					.tcp_arg = st,
+					.output_limit = 16u << 20 };
+	struct net_worker *w = net_worker_new(&conf, NULL, 0);
+	cr_assert_not_null(w);
+	cr_assert_eq(net_worker_start(w, "tcp-test"), LISPMS_EOK);
+	return w;
+}
+
+Test(net_worker, abort_closes_at_once_with_output_queued)
+{
+	struct tcp_state st = { 0 };
+	uint16_t port = free_port();
+	struct net_worker *w = tcp_worker(&st, port);
+	int fd = tcp_connect(port);
+	cr_assert_eq(wait_set(&st.opened), 1);
+	atomic_store(&st.action, 2);
+	net_worker_wake(w);
+	cr_assert_eq(wait_set(&st.closed), NET_CLOSE_ABORT + 1, "closed as aborted");
+	cr_assert_gt(atomic_load(&st.queued), 0, "output was still queued: nothing waited for it");
+	cr_assert_eq(net_worker_conns(w), 0);
+	net_worker_free(w);
+	close(fd);
+}
+
+Test(net_worker, close_from_a_tick_waits_for_the_output_then_closes)
+{
+	struct tcp_state st = { 0 };
+	uint16_t port = free_port();
+	struct net_worker *w = tcp_worker(&st, port);
+	int fd = tcp_connect(port);
+	cr_assert_eq(wait_set(&st.opened), 1);
+	atomic_store(&st.action, 1);
+	net_worker_wake(w);
+	/* read everything: the close comes after the last queued byte */
+	static uint8_t buf[1 << 16];
+	size_t total = 0;
+	for (int i = 0; i < 100000; i++) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 5000) != 1)
+			break;
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			break;
+		total += (size_t)n;
+	}
+	cr_assert_eq(total, 8u << 20, "every queued byte arrived before the close");
+	cr_assert_eq(wait_set(&st.closed), NET_CLOSE_ERROR + 1, "closed by us, not the peer");
+	net_worker_free(w);
+	close(fd);
+}
+
+Test(net_worker, close_from_a_tick_of_an_idle_connection_happens_without_another_event)
+{
+	struct tcp_state st = { .quiet = true };
+	uint16_t port = free_port();
+	struct net_worker *w = tcp_worker(&st, port);
+	int fd = tcp_connect(port);
+	cr_assert_eq(wait_set(&st.opened), 1);
+	atomic_store(&st.action, 1);
+	net_worker_wake(w);
+	/* the peer sends nothing: only the worker can notice */
+	cr_assert_eq(wait_set(&st.closed), NET_CLOSE_ERROR + 1);
+	uint8_t b;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	cr_assert_eq(poll(&p, 1, 5000), 1);
+	cr_assert_eq(recv(fd, &b, 1, 0), 0, "the peer sees the close");
+	net_worker_free(w);
+	close(fd);
+}
