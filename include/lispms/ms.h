@@ -90,6 +90,11 @@ struct ms_sess_io {
 	/* close after what is queued went out; the transport then calls ms_session_closed */
 	void (*close)(void *conn);
 	void *conn;
+	/* optional: close at once, dropping what is queued (then ms_session_closed
+	 * with MS_CLOSE_OPERATOR); without it a drop closes as close() does */
+	void (*abort)(void *conn);
+	/* optional: bytes queued and not yet taken by the socket */
+	size_t (*queued)(const void *conn);
 };
 
 enum ms_close_cause {
@@ -98,6 +103,7 @@ enum ms_close_cause {
 	MS_CLOSE_ERROR,	   /* reset, or the session broke the protocol */
 	MS_CLOSE_SLOW,	   /* output bound passed */
 	MS_CLOSE_SHUTDOWN, /* lispmsd stops */
+	MS_CLOSE_OPERATOR, /* lispmsctl session drop */
 };
 
 /*
@@ -125,6 +131,54 @@ size_t ms_session_count(const struct ms_thread *t);
 /* Send Registration Refresh (scope, where, rejected-only flag) on every session of this worker. */
 void ms_session_refresh_all(struct ms_thread *t, uint8_t scope, const struct eid_prefix *where,
 			    bool rejected_only);
+
+/* ---- sessions for operators (lispmsctl sessions, session drop) ---- */
+
+enum ms_session_state {
+	MS_SESS_STATE_UP,	 /* idle between messages */
+	MS_SESS_STATE_RECEIVING, /* a message has partly arrived */
+	MS_SESS_STATE_CLOSING,	 /* failed, dropped or closing: its transport closes it */
+};
+
+const char *ms_session_state_name(enum ms_session_state s);
+
+/* One session as its worker saw it when asked. */
+struct ms_session_info {
+	uint64_t id; /* its worker's number + 1 in the top 16 bits */
+	unsigned worker;
+	struct sockaddr_storage peer;
+	uint64_t uptime_ns;
+	size_t eids;		  /* registrations bound to it (db_session_regs) */
+	size_t queued;		  /* output bytes waiting for the socket */
+	uint64_t rx, tx;	  /* messages received and sent */
+	uint64_t acked, rejected; /* registration records answered */
+	enum ms_session_state state;
+};
+
+/* Most sessions one ms_sessions_list() call returns. */
+#define LISPMS_MS_LIST_MAX 1024
+
+/*
+ * Up to max (<= LISPMS_MS_LIST_MAX) sessions of worker `worker` with an id
+ * above `after` (0: from its first), oldest first, into out; *n gets how
+ * many. The request goes through the worker's queue and the worker fills
+ * the snapshot between two rounds of events; no other thread ever touches
+ * its sessions. Waits at most timeout_ms: LISPMS_ETIMEDOUT then (the late
+ * answer is discarded safely); LISPMS_ENOENT when there is no such worker.
+ * Control thread, outside any read-side section (it goes offline to wait).
+ */
+int ms_sessions_list(struct ms *ms, unsigned worker, uint64_t after, struct ms_session_info *out,
+		     size_t max, size_t *n, unsigned timeout_ms);
+
+/*
+ * Close the sessions from peer (its port too unless any_port) on every
+ * worker, as a session loss: registrations fall back to UDP expiry (D7),
+ * the grant ends (D5), counted with cause "operator". *dropped gets how
+ * many were found. LISPMS_ETIMEDOUT when a worker did not answer in time
+ * (it still drops them when it gets to it). Same thread rules.
+ */
+int ms_sessions_drop(struct ms *ms, const struct sockaddr_storage *peer, bool any_port,
+		     size_t *dropped, unsigned timeout_ms);
 
 /* Unsolicited Map-Notifies waiting for an acknowledgement. */
 size_t ms_notify_pending(struct ms *ms);

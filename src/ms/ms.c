@@ -122,6 +122,7 @@ void ms_free(struct ms *ms)
 	if (ms == NULL)
 		return;
 	notify_drain_all(ms);
+	ms_session_queues_free(ms);
 	if (ms->pending)
 		cds_lfht_destroy(ms->pending, NULL);
 	db_free(ms->db);

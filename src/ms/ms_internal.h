@@ -86,8 +86,9 @@ struct notify_job;
 
 struct ms_thread {
 	struct ms *ms;
-	unsigned index;		      /* worker number: its queue, its session ids */
-	struct ms_session **sessions; /* hash by id, this worker's sessions */
+	unsigned index;			  /* worker number: its queue, its session ids */
+	struct ms_session **sessions;	  /* hash by id, this worker's sessions */
+	struct ms_session *ohead, *otail; /* the same in id (opening) order */
 	size_t nsessions;
 	uint64_t session_seq;
 	uint8_t *rxbuf_free; /* one spare session receive buffer */
@@ -216,6 +217,8 @@ void ms_session_drain(struct ms_thread *t);
 /* Let reloads reach the sessions: withdrawals (Reject) and scoped refreshes (D8). */
 void ms_session_reload_hooks(struct ms *ms);
 void ms_sessions_free(struct ms_thread *t);
+/* Work left in the worker queues when ms is freed (answers waiting requests). */
+void ms_session_queues_free(struct ms *ms);
 /* ms_site.c: the recent-rejection rings */
 void ms_reject_note(struct ms_reject_ring *r, const struct ms_rejection *e);
 /* Up to max entries, newest first; torn or half-written slots are skipped. */

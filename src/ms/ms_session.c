@@ -18,8 +18,10 @@
  *         the grant ends (D5)
  * Mapping Notifications for a session come through its worker's queue.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <lispms/counters.h>
 #include <lispms/log.h>
@@ -32,6 +34,7 @@
 
 struct ms_session {
 	struct ms_session *hnext;
+	struct ms_session *onext, *oprev; /* the worker's sessions in id order */
 	uint64_t id;
 	struct sockaddr_storage peer;
 	struct ms_sess_io io;
@@ -40,12 +43,39 @@ struct ms_session {
 	uint32_t next_id;
 	uint64_t opened_ns;
 	uint64_t acked, rejected;
-	bool failed; /* a write failed: the transport closes it */
+	uint64_t nrx, ntx; /* messages */
+	bool failed;	   /* a write failed or it was dropped: the transport closes it */
 };
 
-/* A Mapping Notification (or any framed bytes) for a session of this worker. */
+/*
+ * An operator's question to workers (list or drop), shared by the control
+ * thread that waits and the workers that answer: whoever lets go of it
+ * last frees it, so a control thread that gave up waiting leaves nothing
+ * for a late worker to write into.
+ */
+enum sess_req_kind { SESS_REQ_LIST, SESS_REQ_DROP };
+
+struct sess_req {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	_Atomic unsigned refs;
+	unsigned pending; /* workers yet to answer (under lock) */
+	enum sess_req_kind kind;
+	/* list */
+	uint64_t after;
+	size_t max, n;
+	struct ms_session_info *out;
+	/* drop */
+	struct sockaddr_storage peer;
+	bool any_port;
+	size_t dropped;
+};
+
+/* A Mapping Notification (or any framed bytes) for a session of this worker,
+ * or an operator's request (req != NULL). */
 struct sess_job {
 	struct cds_wfcq_node qnode;
+	struct sess_req *req;
 	uint64_t session; /* 0: to every session of the worker */
 	size_t len;
 	uint8_t msg[];
@@ -94,6 +124,7 @@ static bool send_msg(struct ms_thread *t, struct ms_session *s, struct rt_msg *m
 		s->io.close(s->io.conn);
 		return false;
 	}
+	s->ntx++;
 	counters_inc(LISPMS_M_MS_SESS_TX);
 	return true;
 }
@@ -174,6 +205,7 @@ static void handle_message(struct ms_thread *t, struct ms_session *s, const uint
 			   size_t len)
 {
 	counters_inc(LISPMS_M_MS_SESS_RX);
+	s->nrx++;
 	struct rt_frame f;
 	if (rt_frame_decode(buf, len, &f) != LISPMS_EOK) {
 		send_error(t, s, RT_ERR_MALFORMED, &(struct rt_frame){ .type = 0 });
@@ -234,6 +266,12 @@ struct ms_session *ms_session_open(struct ms_thread *t, const struct sockaddr_st
 	unsigned b = bucket(id);
 	s->hnext = t->sessions[b];
 	t->sessions[b] = s;
+	s->oprev = t->otail; /* ids grow: the tail keeps the order */
+	if (t->otail != NULL)
+		t->otail->onext = s;
+	else
+		t->ohead = s;
+	t->otail = s;
 	t->nsessions++;
 	counters_inc(LISPMS_M_MS_SESS_OPENED);
 	counters_gauge_add(LISPMS_M_MS_SESS_UP, 1);
@@ -303,6 +341,7 @@ void ms_session_closed(struct ms_thread *t, struct ms_session *s, enum ms_close_
 		[MS_CLOSE_ERROR] = LISPMS_M_MS_SESS_CLOSED_ERROR,
 		[MS_CLOSE_SLOW] = LISPMS_M_MS_SESS_CLOSED_SLOW,
 		[MS_CLOSE_SHUTDOWN] = LISPMS_M_MS_SESS_CLOSED_SHUTDOWN,
+		[MS_CLOSE_OPERATOR] = LISPMS_M_MS_SESS_CLOSED_OPERATOR,
 	};
 	/* errors and slow readers were counted where they were detected */
 	if (why != MS_CLOSE_ERROR && why != MS_CLOSE_SLOW && why < sizeof(cause) / sizeof(cause[0]))
@@ -313,6 +352,14 @@ void ms_session_closed(struct ms_thread *t, struct ms_session *s, enum ms_close_
 			*pp = s->hnext;
 			break;
 		}
+	if (s->oprev != NULL)
+		s->oprev->onext = s->onext;
+	else
+		t->ohead = s->onext;
+	if (s->onext != NULL)
+		s->onext->oprev = s->oprev;
+	else
+		t->otail = s->oprev;
 	t->nsessions--;
 	counters_gauge_add(LISPMS_M_MS_SESS_UP, -1);
 	/* nothing is deleted: the registrations fall back to UDP timers (D7) */
@@ -362,6 +409,7 @@ static void enqueue(struct ms *ms, unsigned w, uint64_t session, const uint8_t *
 		return;
 	}
 	cds_wfcq_node_init(&j->qnode);
+	j->req = NULL;
 	j->session = session;
 	j->len = len;
 	memcpy(j->msg, msg, len);
@@ -439,7 +487,250 @@ static void write_to(struct ms_thread *t, uint64_t id, const uint8_t *msg, size_
 		counters_inc(LISPMS_M_MS_SESS_CLOSED_SLOW);
 		s->io.close(s->io.conn);
 	} else {
+		s->ntx++;
 		counters_inc(LISPMS_M_MS_SESS_NOTIFY_SENT);
+	}
+}
+
+/* ------------------------------------------------------ operators' requests */
+
+const char *ms_session_state_name(enum ms_session_state st)
+{
+	switch (st) {
+	case MS_SESS_STATE_UP:
+		return "up";
+	case MS_SESS_STATE_RECEIVING:
+		return "receiving";
+	case MS_SESS_STATE_CLOSING:
+		return "closing";
+	}
+	return "?";
+}
+
+static void req_put(struct sess_req *r)
+{
+	if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	pthread_cond_destroy(&r->cond);
+	pthread_mutex_destroy(&r->lock);
+	free(r->out);
+	free(r);
+}
+
+static struct sess_req *req_new(enum sess_req_kind kind, unsigned workers, size_t max)
+{
+	struct sess_req *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	if (max > 0 && (r->out = calloc(max, sizeof(*r->out))) == NULL) {
+		free(r);
+		return NULL;
+	}
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&r->lock, NULL);
+	r->kind = kind;
+	r->max = max;
+	r->pending = workers;
+	atomic_init(&r->refs, workers + 1);
+	return r;
+}
+
+/* A worker answered (or its queue was freed without answering). */
+static void req_answered(struct sess_req *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->pending--;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	req_put(r);
+}
+
+static bool req_post(struct ms *ms, unsigned w, struct sess_req *r)
+{
+	struct sess_job *j = malloc(sizeof(*j));
+	if (j == NULL)
+		return false;
+	cds_wfcq_node_init(&j->qnode);
+	j->req = r;
+	j->session = 0;
+	j->len = 0;
+	LRCU_TSAN_RELEASE(j);
+	struct ms_wq *q = &ms->wq[w];
+	cds_wfcq_enqueue(&q->head, &q->tail, &j->qnode);
+	q->wake(q->arg);
+	return true;
+}
+
+/* Wait until every worker answered or the time is up; LISPMS_ETIMEDOUT then. */
+static int req_wait(struct sess_req *r, unsigned timeout_ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	int ret = LISPMS_EOK;
+	lrcu_offline();
+	pthread_mutex_lock(&r->lock);
+	while (r->pending > 0)
+		if (pthread_cond_timedwait(&r->cond, &r->lock, &until) == ETIMEDOUT) {
+			ret = r->pending > 0 ? LISPMS_ETIMEDOUT : LISPMS_EOK;
+			break;
+		}
+	pthread_mutex_unlock(&r->lock);
+	lrcu_online();
+	return ret;
+}
+
+static void fill_info(struct ms_thread *t, const struct ms_session *s, uint64_t now,
+		      struct ms_session_info *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->id = s->id;
+	o->worker = t->index;
+	o->peer = s->peer;
+	o->uptime_ns = now > s->opened_ns ? now - s->opened_ns : 0;
+	o->eids = db_session_regs(t->ms->db, s->id);
+	o->queued = s->io.queued != NULL ? s->io.queued(s->io.conn) : 0;
+	o->rx = s->nrx;
+	o->tx = s->ntx;
+	o->acked = s->acked;
+	o->rejected = s->rejected;
+	o->state = s->failed	      ? MS_SESS_STATE_CLOSING
+		   : s->rxbuf != NULL ? MS_SESS_STATE_RECEIVING
+				      : MS_SESS_STATE_UP;
+}
+
+static void req_list(struct ms_thread *t, struct sess_req *r)
+{
+	struct ms_session *s = t->ohead;
+	if (r->after != 0) {
+		const struct ms_session *last = find(t, r->after);
+		if (last != NULL)
+			s = last->onext;
+		else /* it closed since: ids grow along the list */
+			while (s != NULL && s->id <= r->after)
+				s = s->onext;
+	}
+	uint64_t now = mtime_now_ns();
+	for (; s != NULL && r->n < r->max; s = s->onext)
+		fill_info(t, s, now, &r->out[r->n++]);
+}
+
+static bool peer_match(const struct sockaddr_storage *a, const struct sockaddr_storage *b,
+		       bool any_port)
+{
+	struct sockaddr_storage x = *b;
+	if (any_port)
+		saddr_set_port(&x, saddr_port(a));
+	return saddr_cmp(a, &x) == 0;
+}
+
+/* Close this worker's sessions from peer; how many. */
+static size_t drop_matching(struct ms_thread *t, const struct sockaddr_storage *peer, bool any_port)
+{
+	size_t n = 0;
+	for (struct ms_session *s = t->ohead; s != NULL; s = s->onext) {
+		if (s->failed || !peer_match(&s->peer, peer, any_port))
+			continue;
+		char a[64];
+		saddr_format(&s->peer, a, sizeof(a));
+		log_notice("session, %s dropped by the operator (session %llu, worker %u)", a,
+			   (unsigned long long)s->id, t->index);
+		/* no more writes; the transport closes it after this tick */
+		s->failed = true;
+		if (s->io.abort != NULL)
+			s->io.abort(s->io.conn);
+		else
+			s->io.close(s->io.conn);
+		n++;
+	}
+	return n;
+}
+
+static void req_run(struct ms_thread *t, struct sess_req *r)
+{
+	/* the control thread reads the results only after req_answered's unlock */
+	if (r->kind == SESS_REQ_LIST) {
+		req_list(t, r);
+	} else {
+		size_t n = drop_matching(t, &r->peer, r->any_port); /* set before posting */
+		pthread_mutex_lock(&r->lock);
+		r->dropped += n; /* several workers answer the same request */
+		pthread_mutex_unlock(&r->lock);
+	}
+	req_answered(r);
+}
+
+int ms_sessions_list(struct ms *ms, unsigned worker, uint64_t after, struct ms_session_info *out,
+		     size_t max, size_t *n, unsigned timeout_ms)
+{
+	if (worker >= LISPMS_MS_MAX_WORKERS || ms->wq[worker].wake == NULL)
+		return LISPMS_ENOENT;
+	if (max > LISPMS_MS_LIST_MAX)
+		max = LISPMS_MS_LIST_MAX;
+	struct sess_req *r = req_new(SESS_REQ_LIST, 1, max ? max : 1);
+	if (r == NULL)
+		return LISPMS_ENOMEM;
+	r->max = max;
+	r->after = after;
+	if (!req_post(ms, worker, r)) {
+		req_put(r);
+		req_put(r);
+		return LISPMS_ENOMEM;
+	}
+	int ret = req_wait(r, timeout_ms);
+	if (ret == LISPMS_EOK) {
+		memcpy(out, r->out, r->n * sizeof(*out));
+		*n = r->n;
+	}
+	req_put(r);
+	return ret;
+}
+
+int ms_sessions_drop(struct ms *ms, const struct sockaddr_storage *peer, bool any_port,
+		     size_t *dropped, unsigned timeout_ms)
+{
+	unsigned workers = 0;
+	for (unsigned w = 0; w < LISPMS_MS_MAX_WORKERS; w++)
+		if (ms->wq[w].wake != NULL)
+			workers++;
+	struct sess_req *r = req_new(SESS_REQ_DROP, workers, 0);
+	if (r == NULL)
+		return LISPMS_ENOMEM;
+	r->peer = *peer;
+	r->any_port = any_port;
+	for (unsigned w = 0; w < LISPMS_MS_MAX_WORKERS; w++)
+		if (ms->wq[w].wake != NULL && !req_post(ms, w, r))
+			req_answered(r); /* nothing posted: that worker has nothing to say */
+	int ret = req_wait(r, timeout_ms);
+	pthread_mutex_lock(&r->lock);
+	*dropped = r->dropped;
+	pthread_mutex_unlock(&r->lock);
+	req_put(r);
+	return ret;
+}
+
+void ms_session_queues_free(struct ms *ms)
+{
+	for (unsigned w = 0; w < LISPMS_MS_MAX_WORKERS; w++) {
+		struct ms_wq *q = &ms->wq[w];
+		struct cds_wfcq_node *qn;
+		while ((qn = __cds_wfcq_dequeue_nonblocking(&q->head, &q->tail)) != NULL &&
+		       qn != CDS_WFCQ_WOULDBLOCK) {
+			struct sess_job *j = caa_container_of(qn, struct sess_job, qnode);
+			LRCU_TSAN_ACQUIRE(j);
+			if (j->req != NULL)
+				req_answered(j->req);
+			free(j);
+		}
 	}
 }
 
@@ -459,14 +750,18 @@ void ms_session_drain(struct ms_thread *t)
 	       qn != CDS_WFCQ_WOULDBLOCK) {
 		struct sess_job *j = caa_container_of(qn, struct sess_job, qnode);
 		LRCU_TSAN_ACQUIRE(j);
-		if (j->session != 0)
+		if (j->req != NULL)
+			req_run(t, j->req);
+		else if (j->session != 0)
 			write_to(t, j->session, j->msg, j->len);
 		else if (t->sessions != NULL) /* to every session of this worker */
 			for (unsigned b = 0; b < SESS_BUCKETS; b++)
 				for (struct ms_session *s = t->sessions[b]; s != NULL; s = s->hnext)
 					if (!s->failed &&
-					    s->io.write(s->io.conn, j->msg, j->len) == LISPMS_EOK)
+					    s->io.write(s->io.conn, j->msg, j->len) == LISPMS_EOK) {
+						s->ntx++;
 						counters_inc(LISPMS_M_MS_SESS_TX);
+					}
 		free(j);
 	}
 }
