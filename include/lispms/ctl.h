@@ -102,10 +102,12 @@ int ctl_end_decode(const struct ctl_frame *f, int *status, const char **msg, siz
 	  "what a Map-Request for the EID gets, and why")                                      \
 	X(REGISTRATIONS, "registrations", "[--site S] [--iid N] [--limit N]", 0, 6,            \
 	  CTL_CMDF_OPTIONS, "registrations, streamed (default limit 1000)")                    \
-	X(SESSIONS, "sessions", "", 0, 0, CTL_CMDF_SESSIONS,                                   \
-	  "reliable-transport sessions: peer, uptime, EIDs, queue, state")                     \
+	X(SESSIONS, "sessions", "[--limit N]", 0, 2, CTL_CMDF_SESSIONS | CTL_CMDF_OPTIONS,     \
+	  "reliable-transport sessions: peer, worker, uptime, EIDs, queue, messages, state "   \
+	  "(streamed, default limit 1000)")                                                    \
 	X(SESSION_DROP, "session drop", "PEER", 1, 1, CTL_CMDF_SESSIONS | CTL_CMDF_MUTATES,    \
-	  "close a reliable-transport session")                                                \
+	  "close the sessions from PEER (ADDR or ADDR:PORT) as a session loss; "               \
+	  "registrations fall back to UDP expiry")                                             \
 	X(RELOAD, "reload", "", 0, 0, CTL_CMDF_MUTATES,                                        \
 	  "re-read the configuration file; on any error the running one stays")                \
 	X(LOG_LEVEL, "log-level", "[LEVEL]", 0, 1, CTL_CMDF_MUTATES,                           \
@@ -182,6 +184,22 @@ typedef int ctl_handler_fn(struct ctl_reply *r, unsigned argc, const char *const
 void ctl_set_handler(struct ctl *ctl, enum ctl_cmd_id id, ctl_handler_fn *fn, void *arg);
 
 /*
+ * A streamed reply's next step: render more and return 1 (more to come),
+ * 0 (done) or a negative code. Runs on the control thread whenever the
+ * client has read what was rendered (less than 64 KiB wait), so no step
+ * may take long and the output stays bounded however big the table.
+ */
+typedef int ctl_step_fn(struct ctl_reply *r, void *state);
+
+/*
+ * For a handler that streams: it calls this, renders the table header and
+ * returns 1; step then runs until it returns 0 or an error. free_fn(state)
+ * runs at the end, or when the client goes away first.
+ */
+void ctl_reply_stream(struct ctl_reply *r, ctl_step_fn *step, void *state,
+		      void (*free_fn)(void *state));
+
+/*
  * Rendering, for every handler: text tables (fixed column widths, so rows
  * stream) or JSON, as the request asked. A reply is one object: key-value
  * pairs, nested sections, and tables (a JSON array of objects).
@@ -202,6 +220,9 @@ void ctl_out_table(struct ctl_reply *r, const char *key, const struct ctl_col *c
 		   unsigned ncols);
 void ctl_out_row(struct ctl_reply *r, const char *const *values);
 void ctl_out_table_end(struct ctl_reply *r);
+
+/* Whether the client asked for JSON (for what only one of the forms shows). */
+bool ctl_reply_json(const struct ctl_reply *r);
 
 /* The END frame's message (stdout for lispmsctl on success, stderr on failure). */
 void ctl_reply_message(struct ctl_reply *r, const char *fmt, ...)

@@ -576,9 +576,7 @@ static int cmd_registrations(const struct ctl_env *env, struct ctl_reply *r, uns
 		reg_stream_free(s);
 		return ret;
 	}
-	r->step = reg_step;
-	r->step_state = s;
-	r->step_free = reg_stream_free;
+	ctl_reply_stream(r, reg_step, s, reg_stream_free);
 	ctl_out_table(r, "registrations", reg_cols, sizeof(reg_cols) / sizeof(reg_cols[0]));
 	return 1; /* the server calls reg_step as the client reads */
 }

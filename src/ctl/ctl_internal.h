@@ -10,13 +10,6 @@
 
 #define CTL_DEPTH_MAX 8
 
-/*
- * A streamed command's next step: render more into the reply and return 1
- * (more to come), 0 (done) or a negative code. Runs on the control thread
- * whenever the connection has room, so no step may take long.
- */
-typedef int ctl_step_fn(struct ctl_reply *r, void *state);
-
 struct ctl_reply {
 	struct sbuf text; /* rendered, not yet framed */
 	bool json;

@@ -30,6 +30,19 @@ void ctl_reply_deinit(struct ctl_reply *r)
 	sbuf_free(&r->text);
 }
 
+bool ctl_reply_json(const struct ctl_reply *r)
+{
+	return r->json;
+}
+
+void ctl_reply_stream(struct ctl_reply *r, ctl_step_fn *step, void *state,
+		      void (*free_fn)(void *state))
+{
+	r->step = step;
+	r->step_state = state;
+	r->step_free = free_fn;
+}
+
 void ctl_json_string(struct sbuf *b, const char *s)
 {
 	sbuf_puts(b, "\"");

@@ -266,7 +266,7 @@ static void run_request(struct ctl *ctl, struct conn *c, const struct ctl_frame 
 	} else if (cmd->flags & CTL_CMDF_SESSIONS) {
 		fail(c, LISPMS_ENOTSUP,
 		     "%s needs the reliable transport (TCP sessions), which this lispmsd does not "
-		     "run yet",
+		     "run",
 		     cmd->name);
 		return;
 	} else {

@@ -247,7 +247,7 @@ Test(ctl, errors_are_clear)
 	cr_assert_not_null(strstr(r.msg, "no site \"nope\""), "%s", r.msg);
 	free(r.out);
 	r = RUN(false, "sessions");
-	cr_assert_eq(r.status, LISPMS_ENOTSUP);
+	cr_assert_eq(r.status, LISPMS_ENOTSUP, "no handler installed: no sessions to list");
 	cr_assert_not_null(strstr(r.msg, "reliable transport"), "%s", r.msg);
 	free(r.out);
 	r = RUN(false, "registrations", "--limit", "0");
@@ -482,4 +482,62 @@ Test(ctl, socket_files_stale_and_live)
 	struct ctl_conf bad = { .path = "/nonexistent-dir/x.sock", .ms = ms, .metrics = &info };
 	cr_assert_null(ctl_new(&bad, e, sizeof(e)));
 	cr_assert_not_null(strstr(e, "No such file or directory"), "%s", e);
+}
+
+/* A handler the daemon would install: streams `total` rows, 3 per step. */
+struct counting {
+	unsigned total, at, steps;
+	bool freed;
+};
+
+static const struct ctl_col count_cols[] = { { "n", 6, true }, { "word", 0, false } };
+
+static int count_step(struct ctl_reply *r, void *state)
+{
+	struct counting *c = state;
+	c->steps++;
+	for (int k = 0; k < 3 && c->at < c->total; k++, c->at++) {
+		char n[16];
+		snprintf(n, sizeof(n), "%u", c->at);
+		const char *row[] = { n, c->at % 2 ? "odd" : "even" };
+		ctl_out_row(r, row);
+	}
+	if (c->at < c->total)
+		return 1;
+	ctl_out_table_end(r);
+	ctl_reply_message(r, "%u rows", c->total);
+	return 0;
+}
+
+static void count_free(void *state)
+{
+	((struct counting *)state)->freed = true;
+}
+
+static int count_handler(struct ctl_reply *r, unsigned argc, const char *const *argv, void *arg)
+{
+	(void)argc, (void)argv;
+	struct counting *c = arg;
+	ctl_reply_stream(r, count_step, c, count_free);
+	ctl_out_table(r, "sessions", count_cols, 2);
+	return 1;
+}
+
+Test(ctl, an_installed_handler_streams_its_table_step_by_step)
+{
+	struct counting c = { .total = 7 };
+	ctl_set_handler(ctl, CTL_CMD_SESSIONS, count_handler, &c);
+	struct result r = RUN(true, "sessions");
+	cr_assert_eq(r.status, 0, "%s", r.msg);
+	cr_assert_eq(c.steps, 3, "three rows a step");
+	cr_assert(c.freed, "its state is released at the end");
+	cr_assert_not_null(strstr(r.out, "{\"n\":0,\"word\":\"even\"}"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "{\"n\":6,\"word\":\"even\"}]"), "%s", r.out);
+	cr_assert_str_eq(r.msg, "7 rows");
+	free(r.out);
+	c = (struct counting){ .total = 2 };
+	r = RUN(false, "sessions", "--limit", "5");
+	cr_assert_eq(r.status, 0);
+	cr_assert_not_null(strstr(r.out, "1      odd"), "%s", r.out);
+	free(r.out);
 }
