@@ -77,9 +77,25 @@ static void conn_close(void *conn)
 	net_conn_close(conn);
 }
 
+static void conn_abort(void *conn)
+{
+	net_conn_abort(conn);
+}
+
+static size_t conn_queued(const void *conn)
+{
+	return net_conn_queued(conn);
+}
+
 static void *tcp_open(void *arg, struct net_conn *c, const struct sockaddr_storage *peer)
 {
-	struct ms_sess_io io = { conn_write, conn_close, c };
+	struct ms_sess_io io = {
+		.write = conn_write,
+		.close = conn_close,
+		.conn = c,
+		.abort = conn_abort,
+		.queued = conn_queued,
+	};
 	return ms_session_open(arg, peer, &io);
 }
 
@@ -99,7 +115,8 @@ _Static_assert((int)NET_CLOSE_PEER == (int)MS_CLOSE_PEER &&
 		   (int)NET_CLOSE_TIMEOUT == (int)MS_CLOSE_TIMEOUT &&
 		   (int)NET_CLOSE_ERROR == (int)MS_CLOSE_ERROR &&
 		   (int)NET_CLOSE_SLOW == (int)MS_CLOSE_SLOW &&
-		   (int)NET_CLOSE_SHUTDOWN == (int)MS_CLOSE_SHUTDOWN,
+		   (int)NET_CLOSE_SHUTDOWN == (int)MS_CLOSE_SHUTDOWN &&
+		   (int)NET_CLOSE_ABORT == (int)MS_CLOSE_OPERATOR,
 	       "close causes map one to one");
 
 static void stop_workers(struct daemon *d)

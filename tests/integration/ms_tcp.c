@@ -5,10 +5,12 @@
  * Notifications, a bad end marker closing the session, split writes,
  * mobility notifications on the session, session loss keeping state while
  * a new session needs a new UDP authentication, a slow reader dropped, and
- * many sessions at once. Everything the server sends on sessions is also
- * decoded by tshark's lisp-tcp dissector. Prints TAP.
+ * many sessions at once; with LISPMSCTL, `lispmsctl sessions` listing them
+ * with their EID counts and `session drop` closing exactly one as a session
+ * loss. Everything the server sends on sessions is also decoded by
+ * tshark's lisp-tcp dissector. Prints TAP.
  *
- * Usage: ms_tcp LISPMSD
+ * Usage: ms_tcp LISPMSD [LISPMSCTL]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,9 +26,11 @@
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <lispms/dgram.h>
 #include <lispms/err.h>
+#include <lispms/mtime.h>
 #include <lispms/proto.h>
 #include <lispms/proto_rt.h>
 
@@ -44,6 +48,9 @@ static struct arena ar;
 static struct pcap cap;
 static char pcap_path[128];
 static uint32_t cap_seq = 1;
+static const char *ctl_bin; /* lispmsctl, or NULL */
+static char ctl_sock[128];
+static char ctl_out[2 << 20];
 
 static const char *config_text = "server:\n"
 				 "  listen: [127.0.0.1]\n"
@@ -357,6 +364,134 @@ static void slow_reader(void)
 	       "and the server serves others meanwhile");
 }
 
+/* Run `lispmsctl -s SOCK ARGS`; its stdout and stderr in ctl_out, its exit status. */
+__attribute__((format(printf, 1, 2))) static int ctl_run(const char *fmt, ...)
+{
+	char args[512], cmd[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "%s -s %s %s 2>&1", ctl_bin, ctl_sock, args);
+	ctl_out[0] = '\0';
+	FILE *p = popen(cmd, "r");
+	if (p == NULL)
+		return -1;
+	size_t n = fread(ctl_out, 1, sizeof(ctl_out) - 1, p);
+	ctl_out[n] = '\0';
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A number field of the JSON row whose peer starts with "ADDR:"; -1 when absent. */
+static long row_field(const char *json, const char *addr, const char *field)
+{
+	char key[80], fkey[40];
+	snprintf(key, sizeof(key), "\"peer\":\"%s:", addr);
+	snprintf(fkey, sizeof(fkey), "\"%s\":", field);
+	const char *row = strstr(json, key);
+	if (row == NULL)
+		return -1;
+	const char *end = strchr(row, '}');
+	const char *f = strstr(row, fkey);
+	if (f == NULL || end == NULL || f > end)
+		return -1;
+	return strtol(f + strlen(fkey), NULL, 10);
+}
+
+/* How many rows of the JSON have a peer starting with prefix. */
+static unsigned rows_with_peer(const char *json, const char *prefix)
+{
+	char key[80];
+	snprintf(key, sizeof(key), "\"peer\":\"%s", prefix);
+	unsigned n = 0;
+	for (const char *p = strstr(json, key); p != NULL; p = strstr(p + 1, key))
+		n++;
+	return n;
+}
+
+#define OPERATOR_CHECKS 11
+
+/* lispmsctl sessions and session drop against three live sessions. */
+static void operator_sessions(void)
+{
+	if (ctl_bin == NULL) {
+		for (int i = 0; i < OPERATOR_CHECKS; i++)
+			tap_skip("no lispmsctl given");
+		return;
+	}
+	static const char *const addrs[] = { "127.0.0.91", "127.0.0.92", "127.0.0.93" };
+	static struct reader rd[3];
+	int fds[3] = { -1, -1, -1 };
+	unsigned acked = 0;
+	uint8_t msg[1024];
+	for (unsigned i = 0; i < 3; i++) {
+		char eid[64];
+		snprintf(eid, sizeof(eid), "[1000] 10.%u.0.0/16", 91 + i);
+		if (!udp_auth(addrs[i], eid, 0x910 + i) || (fds[i] = tcp_from(addrs[i])) < 0)
+			continue;
+		reader_init(&rd[i], fds[i]);
+		struct rt_msg m;
+		if (!next_msg(&rd[i], &m, 2000))
+			continue;
+		for (unsigned k = 0; k <= i; k++) { /* i + 1 EIDs on session i */
+			snprintf(eid, sizeof(eid), "[1000] 10.%u.%u.0/24", 91 + i, k);
+			size_t len = registration(eid, addrs[i], 3, msg, sizeof(msg), 1);
+			send(fds[i], msg, len, MSG_NOSIGNAL);
+			if (next_msg(&rd[i], &m, 2000) && m.type == RT_TYPE_REGISTRATION_ACK)
+				acked++;
+		}
+	}
+	int rc = ctl_run("--json sessions");
+	bool listed = rc == 0;
+	for (unsigned i = 0; i < 3; i++)
+		listed = listed && row_field(ctl_out, addrs[i], "eids") == (long)i + 1 &&
+			 row_field(ctl_out, addrs[i], "msgs_in") == (long)i + 1 &&
+			 row_field(ctl_out, addrs[i], "acked") == (long)i + 1;
+	tap_ok(acked == 6 && listed && strstr(ctl_out, "\"state\":\"up\"") != NULL,
+	       "lispmsctl sessions --json lists three sessions with 1, 2 and 3 EIDs (%u acked, "
+	       "exit %d)",
+	       acked, rc);
+	rc = ctl_run("sessions");
+	tap_ok(rc == 0 && strstr(ctl_out, "PEER") && strstr(ctl_out, "127.0.0.92:") &&
+		   strstr(ctl_out, "3 sessions"),
+	       "the text table shows them and counts them (exit %d)", rc);
+
+	rc = ctl_run("session drop 127.0.0.92");
+	tap_ok(rc == 0 && strstr(ctl_out, "dropped 1 session from 127.0.0.92"),
+	       "session drop 127.0.0.92 drops exactly one session (exit %d: %.80s)", rc, ctl_out);
+	tap_ok(closed_silently(fds[1], 2000), "its ETR sees the connection close");
+	rc = ctl_run("--json sessions");
+	tap_ok(rc == 0 && rows_with_peer(ctl_out, "127.0.0.92:") == 0 &&
+		   row_field(ctl_out, addrs[0], "eids") == 1 &&
+		   row_field(ctl_out, addrs[2], "eids") == 3,
+	       "the others are still listed, the dropped one is gone");
+	size_t len = registration("[1000] 10.93.9.0/24", addrs[2], 3, msg, sizeof(msg), 1);
+	send(fds[2], msg, len, MSG_NOSIGNAL);
+	struct rt_msg m;
+	tap_ok(next_msg(&rd[2], &m, 2000) && m.type == RT_TYPE_REGISTRATION_ACK,
+	       "another session keeps working");
+	tap_ok(proxy_answers("[1000] 10.92.0.9") && proxy_answers("[1000] 10.92.1.9"),
+	       "the dropped session's registrations stay, on UDP timers (D7)");
+	int again = tcp_from("127.0.0.92");
+	tap_ok(again >= 0 && closed_silently(again, 2000),
+	       "its admission ended: reconnecting needs a new UDP authentication (D5)");
+	if (again >= 0)
+		close(again);
+	rc = ctl_run("stats lispms_sessions_closed_total");
+	const char *op = strstr(ctl_out, "cause=\"operator\"}");
+	tap_ok(rc == 0 && op != NULL && strtol(op + strlen("cause=\"operator\"}"), NULL, 10) == 1,
+	       "the drop is counted as lispms_sessions_closed_total{cause=\"operator\"}");
+	rc = ctl_run("session drop 127.0.0.250");
+	tap_ok(rc == 1 && strstr(ctl_out, "no session from 127.0.0.250"),
+	       "an unknown peer is a clear error with a non-zero exit (exit %d)", rc);
+	rc = ctl_run("session drop not-a-peer");
+	tap_ok(rc == 1 && strstr(ctl_out, "is not a peer"), "so is something that is no address");
+	for (unsigned i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 static void many(void)
 {
 	static int fds[MANY];
@@ -387,6 +522,23 @@ static void many(void)
 	tap_ok(acked == MANY, "%u of %u sessions had their registration acknowledged", acked, MANY);
 	tap_ok(proxy_answers("[1000] 10.100.7.9") && proxy_answers("[1000] 10.103.249.9"),
 	       "their prefixes answer while all %u sessions stay open", MANY);
+	if (ctl_bin != NULL) {
+		uint64_t t0 = mtime_now_ns();
+		int rc = ctl_run("--json sessions --limit 100000");
+		uint64_t ms = (mtime_now_ns() - t0) / 1000000u;
+		tap_ok(rc == 0 && rows_with_peer(ctl_out, "127.2.") == up &&
+			   strstr(ctl_out, "\"truncated\":false") &&
+			   row_field(ctl_out, "127.2.3.250", "eids") == 1,
+		       "lispmsctl sessions streams all %u sessions (%u listed, %zu bytes, %llu ms)",
+		       up, rows_with_peer(ctl_out, "127.2."), strlen(ctl_out),
+		       (unsigned long long)ms);
+		rc = ctl_run("sessions --limit 10");
+		tap_ok(rc == 0 && strstr(ctl_out, "first 10 shown"),
+		       "and stops at --limit, saying so");
+	} else {
+		tap_skip("no lispmsctl given");
+		tap_skip("no lispmsctl given");
+	}
 	for (unsigned i = 0; i < MANY; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -426,14 +578,15 @@ static void tshark_check(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: ms_tcp LISPMSD\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: ms_tcp LISPMSD [LISPMSCTL]\n");
 		return 2;
 	}
 	it_daemon = argv[1];
+	ctl_bin = argc == 3 ? argv[2] : NULL;
 	struct rlimit rl = { 8192, 8192 };
 	setrlimit(RLIMIT_NOFILE, &rl); /* 1000 sessions: both ends in this machine */
-	tap_plan(24);
+	tap_plan(24 + OPERATOR_CHECKS + 2);
 	it_auth = auth_ctx_new();
 	ar = (struct arena){ .base = arena_mem, .size = sizeof(arena_mem) };
 	auth_key_init(&key1, 1, LISP_ALG_HMAC_SHA256, "s", 1);
@@ -447,6 +600,7 @@ int main(int argc, char **argv)
 	snprintf(log_path, sizeof(log_path), "%s/lispmsd.log", it_dir);
 	snprintf(pcap_path, sizeof(pcap_path), "%s/replies.pcap", it_dir);
 	snprintf(text, sizeof(text), config_text, ms_port, ms_port);
+	snprintf(ctl_sock, sizeof(ctl_sock), "/tmp/lispms-tcp-%u.sock", ms_port);
 	it_write_file(conf_path, text);
 	pcap_open(&cap, pcap_path);
 	daemon_pid = it_spawn(conf_path, log_path);
@@ -460,6 +614,7 @@ int main(int argc, char **argv)
 		return tap_done();
 	basic();
 	slow_reader();
+	operator_sessions();
 	many();
 	kill(daemon_pid, SIGTERM);
 	int rc = it_wait_exit(daemon_pid, 10000);

@@ -264,8 +264,12 @@ ok $? "every reload under load reports 0 registrations removed"
     "$ctl" -s "$sock" status | grep -q "log level: *debug"
 ok $? "log-level sets the level at run time"
 msg=$("$ctl" -s "$sock" sessions 2>&1)
-[ $? -eq 1 ] && echo "$msg" | grep -q "reliable transport"
-ok $? "sessions says the reliable transport is not running yet"
+[ $? -eq 0 ] && echo "$msg" | head -n 1 | grep -q "^PEER .*STATE$" &&
+    echo "$msg" | tail -n 1 | grep -Eq "^[0-9]+ sessions$"
+ok $? "sessions answers with its table (ms_tcp drives it with live sessions)"
+msg=$("$ctl" -s "$sock" session drop 192.0.2.1 2>&1)
+[ $? -eq 1 ] && echo "$msg" | grep -q "no session from 192.0.2.1"
+ok $? "session drop of a peer without a session fails plainly"
 msg=$("$ctl" -s "$sock" site show 2>&1)
 [ $? -eq 2 ] && echo "$msg" | grep -q "usage: lispmsctl site show NAME"
 ok $? "a missing argument is a usage error (exit 2)"
