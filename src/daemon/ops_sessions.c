@@ -36,9 +36,9 @@ struct sess_stream {
 };
 
 static const struct ctl_col sess_cols[] = {
-	{ "peer", 24, false },	  { "worker", 7, true },       { "session", 18, true },
-	{ "uptime_s", 10, true }, { "eids", 9, true },	       { "queued_bytes", 13, true },
-	{ "msgs_in", 10, true },  { "msgs_out", 10, true },    { "acked", 9, true },
+	{ "peer", 24, false },	  { "worker", 7, true },    { "session", 18, true },
+	{ "uptime_s", 10, true }, { "eids", 9, true },	    { "queued_bytes", 13, true },
+	{ "msgs_in", 10, true },  { "msgs_out", 10, true }, { "acked", 9, true },
 	{ "rejected", 9, true },  { "state", 0, false },
 };
 
@@ -56,9 +56,9 @@ static void sess_row(struct ctl_reply *r, const struct ms_session_info *i)
 	snprintf(out, sizeof(out), "%llu", (unsigned long long)i->tx);
 	snprintf(ack, sizeof(ack), "%llu", (unsigned long long)i->acked);
 	snprintf(rej, sizeof(rej), "%llu", (unsigned long long)i->rejected);
-	const char *row[] = { peer, worker, id,	 up,  eids,
-			      q,    in,	    out, ack, rej,
-			      ms_session_state_name(i->state) };
+	const char *row[] = {
+		peer, worker, id, up, eids, q, in, out, ack, rej, ms_session_state_name(i->state)
+	};
 	ctl_out_row(r, row);
 }
 
@@ -128,8 +128,7 @@ static bool parse_u64(const char *text, uint64_t max, uint64_t *out)
 	return true;
 }
 
-static int sessions_handler(struct ctl_reply *r, unsigned argc, const char *const *argv,
-			    void *arg)
+static int sessions_handler(struct ctl_reply *r, unsigned argc, const char *const *argv, void *arg)
 {
 	struct daemon_ops *o = arg;
 	uint64_t limit = SESS_DEFAULT_LIMIT;
@@ -208,10 +207,11 @@ static int drop_handler(struct ctl_reply *r, unsigned argc, const char *const *a
 	if (ctl_reply_json(r))
 		ctl_out_u64(r, "dropped", dropped);
 	if (ret == LISPMS_ETIMEDOUT) {
-		ctl_reply_message(r,
-				  "%zu sessions from %s dropped, but a worker did not answer within "
-				  "%u ms (it drops its own when it gets to it)",
-				  dropped, argv[0], SESS_WAIT_MS);
+		ctl_reply_message(
+		    r,
+		    "%zu sessions from %s dropped, but a worker did not answer within "
+		    "%u ms (it drops its own when it gets to it)",
+		    dropped, argv[0], SESS_WAIT_MS);
 		return ret;
 	}
 	if (ret != LISPMS_EOK)
