@@ -415,6 +415,7 @@ static void enqueue(struct ms *ms, unsigned w, uint64_t session, const uint8_t *
 	memcpy(j->msg, msg, len);
 	LRCU_TSAN_RELEASE(j);
 	struct ms_wq *q = &ms->wq[w];
+	counters_gauge_add(LISPMS_M_MS_SESS_QUEUE_DEPTH, 1);
 	cds_wfcq_enqueue(&q->head, &q->tail, &j->qnode);
 	q->wake(q->arg);
 }
@@ -560,6 +561,7 @@ static bool req_post(struct ms *ms, unsigned w, struct sess_req *r)
 	j->len = 0;
 	LRCU_TSAN_RELEASE(j);
 	struct ms_wq *q = &ms->wq[w];
+	counters_gauge_add(LISPMS_M_MS_SESS_QUEUE_DEPTH, 1);
 	cds_wfcq_enqueue(&q->head, &q->tail, &j->qnode);
 	q->wake(q->arg);
 	return true;
@@ -727,6 +729,7 @@ void ms_session_queues_free(struct ms *ms)
 		       qn != CDS_WFCQ_WOULDBLOCK) {
 			struct sess_job *j = caa_container_of(qn, struct sess_job, qnode);
 			LRCU_TSAN_ACQUIRE(j);
+			counters_gauge_add(LISPMS_M_MS_SESS_QUEUE_DEPTH, -1);
 			if (j->req != NULL)
 				req_answered(j->req);
 			free(j);
@@ -750,6 +753,7 @@ void ms_session_drain(struct ms_thread *t)
 	       qn != CDS_WFCQ_WOULDBLOCK) {
 		struct sess_job *j = caa_container_of(qn, struct sess_job, qnode);
 		LRCU_TSAN_ACQUIRE(j);
+		counters_gauge_add(LISPMS_M_MS_SESS_QUEUE_DEPTH, -1);
 		if (j->req != NULL)
 			req_run(t, j->req);
 		else if (j->session != 0)

@@ -655,12 +655,16 @@ Test(session, a_worker_that_does_not_answer_times_out_and_its_late_answer_is_har
 	struct ms_session_info info[2];
 	size_t n = 0, dropped = 0;
 	struct sockaddr_storage p = peer("192.0.2.1");
+	int64_t depth = counters_sum_gauge(LISPMS_M_MS_SESS_QUEUE_DEPTH);
 	lrcu_read_unlock();
 	cr_assert_eq(ms_sessions_list(ms, 0, 0, info, 2, &n, 20), LISPMS_ETIMEDOUT);
 	cr_assert_eq(ms_sessions_drop(ms, &p, true, &dropped, 20), LISPMS_ETIMEDOUT);
 	lrcu_read_lock();
-	tick_now(
-	    t); /* the worker gets to them: the list is answered into nothing, the drop happens */
+	cr_assert_eq(counters_sum_gauge(LISPMS_M_MS_SESS_QUEUE_DEPTH), depth + 2,
+		     "both wait in the queue");
+	/* the worker gets to them: the list is answered into nothing, the drop happens */
+	tick_now(t);
+	cr_assert_eq(counters_sum_gauge(LISPMS_M_MS_SESS_QUEUE_DEPTH), depth);
 	cr_assert(c.abort_requested);
 	ms_session_closed(t, s, MS_CLOSE_OPERATOR);
 	lrcu_read_unlock();

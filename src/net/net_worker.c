@@ -441,6 +441,8 @@ static void conn_free(struct net_worker *w, struct net_conn *c, enum net_close_c
 	if (c->next)
 		c->next->prev = c->prev;
 	w->nconns--;
+	if (c->out_len > 0) /* dropped unsent */
+		counters_gauge_add(LISPMS_M_NET_TCP_QUEUED_BYTES, -(int64_t)c->out_len);
 	free(c->out);
 	free(c);
 }
@@ -470,6 +472,7 @@ static bool conn_flush(struct net_conn *c)
 		}
 		c->out_off += (size_t)n;
 		c->out_len -= (size_t)n;
+		counters_gauge_add(LISPMS_M_NET_TCP_QUEUED_BYTES, -(int64_t)n);
 	}
 	if (c->out_len == 0)
 		c->out_off = 0;
@@ -514,6 +517,7 @@ int net_conn_write(struct net_conn *c, const uint8_t *buf, size_t len)
 	}
 	memcpy(c->out + c->out_off + c->out_len, buf, len);
 	c->out_len += len;
+	counters_gauge_add(LISPMS_M_NET_TCP_QUEUED_BYTES, (int64_t)len);
 	if (!c->corked)
 		conn_arm(c, true);
 	return LISPMS_EOK;

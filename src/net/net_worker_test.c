@@ -363,10 +363,13 @@ Test(net_worker, abort_closes_at_once_with_output_queued)
 	struct net_worker *w = tcp_worker(&st, port);
 	int fd = tcp_connect(port);
 	cr_assert_eq(wait_set(&st.opened), 1);
+	cr_assert_gt(counters_sum_gauge(LISPMS_M_NET_TCP_QUEUED_BYTES), 0, "queued bytes counted");
 	atomic_store(&st.action, 2);
 	net_worker_wake(w);
 	cr_assert_eq(wait_set(&st.closed), NET_CLOSE_ABORT + 1, "closed as aborted");
 	cr_assert_gt(atomic_load(&st.queued), 0, "output was still queued: nothing waited for it");
+	cr_assert_eq(counters_sum_gauge(LISPMS_M_NET_TCP_QUEUED_BYTES), 0,
+		     "what was dropped unsent left the gauge");
 	cr_assert_eq(net_worker_conns(w), 0);
 	net_worker_free(w);
 	close(fd);
@@ -395,6 +398,7 @@ Test(net_worker, close_from_a_tick_waits_for_the_output_then_closes)
 	}
 	cr_assert_eq(total, 8u << 20, "every queued byte arrived before the close");
 	cr_assert_eq(wait_set(&st.closed), NET_CLOSE_ERROR + 1, "closed by us, not the peer");
+	cr_assert_eq(counters_sum_gauge(LISPMS_M_NET_TCP_QUEUED_BYTES), 0, "all sent");
 	net_worker_free(w);
 	close(fd);
 }
