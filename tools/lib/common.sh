@@ -13,6 +13,10 @@ libsystemd-dev"
 # What the test suite drives or checks against. prometheus brings promtool
 # (checks /metrics) and the server tools/prometheus-smoke scrapes with (332 MB).
 LISPMS_TEST_PKGS="tshark iproute2 python3 curl prometheus"
+# What lispmsd needs at run time (without DPDK): deploy/Dockerfile's image
+# installs exactly these; tests/deploy.sh checks both against the shared
+# libraries lispmsd is linked with.
+LISPMS_RUNTIME_PKGS="liburcu8 libjemalloc2 libssl3 libyaml-0-2 libmicrohttpd12 libsystemd0"
 
 say() {
     printf '==> %s\n' "$*"
