@@ -596,7 +596,7 @@ static int cmd_site_list(const struct ctl_env *env, struct ctl_reply *r)
 	size_t n = conf_site_count(ms_conf(env->ms));
 	lrcu_read_unlock();
 	for (size_t i = 0; i < n; i++) {
-		char name[256], np[16], keys[64] = "", acc[24], ref[24], rej[24], last[96];
+		char name[256], np[16], keys[64] = "", acc[24], ref[24], rej[24], last[128];
 		struct ms_rejection rj;
 		lrcu_read_lock();
 		struct ms_site_info si;
