@@ -452,6 +452,7 @@ Test(ctl, too_many_clients_are_told_so)
 	collect(extra, &r);
 	cr_assert(r.ended);
 	cr_assert_eq(r.status, LISPMS_EBUSY);
+	free(r.out);
 	for (int i = 0; i < LISPMS_CTL_POLLFDS - 1; i++)
 		close(fds[i]);
 	for (int i = 0; i < 10; i++)

@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <arpa/inet.h>
-
 #include <lispms/err.h>
 #include <lispms/mtime.h>
 #include <lispms/rcu.h>

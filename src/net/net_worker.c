@@ -623,7 +623,7 @@ static void conn_event(struct net_worker *w, struct net_conn *c, uint32_t events
 		}
 	}
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-		for (int round = 0; round < NET_TCP_ROUNDS && !c->closing; round++) {
+		for (int round = 0; round < NET_TCP_ROUNDS && !c->closing && !c->aborted; round++) {
 			ssize_t n = recv(c->fd, w->tcpbuf, NET_TCP_READ, MSG_DONTWAIT);
 			if (n == 0) {
 				conn_free(w, c, NET_CLOSE_PEER);
