@@ -403,7 +403,7 @@ struct refresh_plan {
 	struct refresh_want {
 		uint8_t scope;
 		struct eid_prefix where; /* scope 1: only iid is used */
-	} *v;
+	} * v;
 	size_t n, cap;
 	bool oom;
 };
@@ -428,7 +428,7 @@ static void plan_add(struct refresh_plan *pl, uint8_t scope, const struct eid_pr
 static void plan_site_prefix(struct refresh_plan *pl, const struct conf_site *site,
 			     const struct eid_prefix *p)
 {
-	uint8_t scope = p->plen == 0		     ? RT_SCOPE_INSTANCE_AF
+	uint8_t scope = p->plen == 0		       ? RT_SCOPE_INSTANCE_AF
 			: !site->accept_more_specifics ? RT_SCOPE_PREFIX
 						       : RT_SCOPE_COVERED;
 	plan_add(pl, scope, p);
@@ -458,7 +458,8 @@ static void plan_reduce(struct refresh_plan *pl)
 			continue;
 		unsigned seen = 0;
 		for (size_t j = 0; j < pl->n; j++)
-			if (pl->v[j].scope == RT_SCOPE_INSTANCE_AF && pl->v[j].where.iid == pl->v[i].where.iid)
+			if (pl->v[j].scope == RT_SCOPE_INSTANCE_AF &&
+			    pl->v[j].where.iid == pl->v[i].where.iid)
 				for (unsigned f = 0; f < 3; f++)
 					if (pl->v[j].where.afi == eid_families[f])
 						seen |= 1u << f;

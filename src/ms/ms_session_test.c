@@ -540,27 +540,26 @@ Test(session, a_reload_refreshes_each_change_with_the_narrowest_scope)
 	 * gamma is new with IPv4 /0 of instance 2000: scope 2;
 	 * delta is new with the /0 of every family of instance 3000: one scope 1.
 	 */
-	const char *next =
-	    "server:\n"
-	    "  listen: [127.0.0.1]\n"
-	    "  registration-timeout: 60\n"
-	    "sites:\n"
-	    "  - name: alpha\n"
-	    "    keys: [{id: 1, algorithm: hmac-sha-256-128, secret: \"k\"}]\n"
-	    "    eid-prefixes: [\"[1000] 10.1.0.0/16\", \"[1000] 10.5.0.0/16\",\n"
-	    "                   \"[1000] 10.5.1.0/24\"]\n"
-	    "    accept-more-specifics: true\n"
-	    "    allowed-rlocs: [\"192.0.2.0/24\"]\n"
-	    "  - name: beta\n"
-	    "    keys: [{id: 1, algorithm: hmac-sha-256-128, secret: \"b\"}]\n"
-	    "    eid-prefixes: [\"[1000] 10.2.0.0/16\", \"[1000] 10.6.0.0/16\"]\n"
-	    "  - name: gamma\n"
-	    "    keys: [{id: 1, algorithm: hmac-sha-256-128, secret: \"g\"}]\n"
-	    "    eid-prefixes: [\"[2000] 0.0.0.0/0\"]\n"
-	    "  - name: delta\n"
-	    "    keys: [{id: 1, algorithm: hmac-sha-256-128, secret: \"d\"}]\n"
-	    "    eid-prefixes: [\"[3000] 0.0.0.0/0\", \"[3000] ::/0\",\n"
-	    "                   \"[3000] 00:00:00:00:00:00/0\"]\n";
+	const char *next = "server:\n"
+			   "  listen: [127.0.0.1]\n"
+			   "  registration-timeout: 60\n"
+			   "sites:\n"
+			   "  - name: alpha\n"
+			   "    keys: [{id: 1, algorithm: hmac-sha-256-128, secret: \"k\"}]\n"
+			   "    eid-prefixes: [\"[1000] 10.1.0.0/16\", \"[1000] 10.5.0.0/16\",\n"
+			   "                   \"[1000] 10.5.1.0/24\"]\n"
+			   "    accept-more-specifics: true\n"
+			   "    allowed-rlocs: [\"192.0.2.0/24\"]\n"
+			   "  - name: beta\n"
+			   "    keys: [{id: 1, algorithm: hmac-sha-256-128, secret: \"b\"}]\n"
+			   "    eid-prefixes: [\"[1000] 10.2.0.0/16\", \"[1000] 10.6.0.0/16\"]\n"
+			   "  - name: gamma\n"
+			   "    keys: [{id: 1, algorithm: hmac-sha-256-128, secret: \"g\"}]\n"
+			   "    eid-prefixes: [\"[2000] 0.0.0.0/0\"]\n"
+			   "  - name: delta\n"
+			   "    keys: [{id: 1, algorithm: hmac-sha-256-128, secret: \"d\"}]\n"
+			   "    eid-prefixes: [\"[3000] 0.0.0.0/0\", \"[3000] ::/0\",\n"
+			   "                   \"[3000] 00:00:00:00:00:00/0\"]\n";
 	struct rt_msg m[16];
 	unsigned n = refreshes_after_reload(next, &c, m, 16);
 	unsigned scope_n[5] = { 0 };
@@ -570,10 +569,12 @@ Test(session, a_reload_refreshes_each_change_with_the_narrowest_scope)
 		scope_n[r->scope]++;
 		switch (r->scope) {
 		case RT_SCOPE_COVERED:
-			cr_assert(prefix_is(&r->eid, "[1000] 10.5.0.0/16"), "scope 3 names alpha's /16");
+			cr_assert(prefix_is(&r->eid, "[1000] 10.5.0.0/16"),
+				  "scope 3 names alpha's /16");
 			break;
 		case RT_SCOPE_PREFIX:
-			cr_assert(prefix_is(&r->eid, "[1000] 10.6.0.0/16"), "scope 4 names beta's prefix");
+			cr_assert(prefix_is(&r->eid, "[1000] 10.6.0.0/16"),
+				  "scope 4 names beta's prefix");
 			break;
 		case RT_SCOPE_INSTANCE_AF:
 			cr_assert(r->eid.eid.kind == AFI_IID && r->eid.eid.iid == 2000 &&
