@@ -367,8 +367,9 @@ static void enqueue(struct ms *ms, unsigned w, uint64_t session, const uint8_t *
 	memcpy(j->msg, msg, len);
 	LRCU_TSAN_RELEASE(j);
 	struct ms_wq *q = &ms->wq[w];
-	cds_wfcq_enqueue(&q->head, &q->tail, &j->qnode);
-	q->wake(q->arg);
+	/* one wake-up per batch: a queue that was not empty has one pending */
+	if (!cds_wfcq_enqueue(&q->head, &q->tail, &j->qnode)) /* it was empty */
+		q->wake(q->arg);
 }
 
 /* ------------------------------------------------------ reload (D8) */
@@ -570,8 +571,16 @@ void ms_session_drain(struct ms_thread *t)
 {
 	struct ms_wq *q = &t->ms->wq[t->index];
 	struct cds_wfcq_node *qn;
-	while ((qn = __cds_wfcq_dequeue_nonblocking(&q->head, &q->tail)) != NULL &&
-	       qn != CDS_WFCQ_WOULDBLOCK) {
+	for (;;) {
+		qn = __cds_wfcq_dequeue_nonblocking(&q->head, &q->tail);
+		if (qn == NULL)
+			break;
+		if (qn == CDS_WFCQ_WOULDBLOCK) {
+			/* an enqueue is half done and its producer saw a non-empty
+			 * queue, so it will not wake us: come back on the next loop */
+			q->wake(q->arg);
+			break;
+		}
 		struct sess_job *j = caa_container_of(qn, struct sess_job, qnode);
 		LRCU_TSAN_ACQUIRE(j);
 		if (j->session != 0)

@@ -418,12 +418,31 @@ Test(session, a_displaced_etr_on_another_worker_is_told_through_that_workers_que
 	int before = wakes;
 	len = registration(eids, rb, 3, 1, &key_a, msg, sizeof(msg));
 	ms_session_recv(t2, b, msg, len); /* worker 1 displaces worker 0's ETR */
-	cr_assert_gt(wakes, before, "the owning worker was woken");
+	cr_assert_eq(wakes, before + 1, "the owning worker was woken");
 	cr_assert_eq(ca.len, 0, "nothing written from another worker's thread");
 	struct dgram_out slots[4];
 	struct dgram_outbox out = { .msgs = slots, .cap = 4, .arena = &ar };
 	ms_tick(t, mtime_now_ns(), &out); /* worker 0's tick delivers it */
 	check_notification(&ca);
+
+	/* two more moves before worker 0 runs: one wake-up, both delivered */
+	const char *more[] = { "[1000] 10.1.8.0/24", "[1000] 10.1.9.0/24" };
+	for (unsigned i = 0; i < 2; i++) {
+		len = registration(&more[i], ra, 3, 1, &key_a, msg, sizeof(msg));
+		ms_session_recv(t, a, msg, len);
+	}
+	ca.len = 0;
+	before = wakes;
+	for (unsigned i = 0; i < 2; i++) {
+		len = registration(&more[i], rb, 3, 1, &key_a, msg, sizeof(msg));
+		ms_session_recv(t2, b, msg, len);
+	}
+	cr_assert_eq(wakes, before + 1, "a queue that was not empty needs no second wake-up");
+	ms_tick(t, mtime_now_ns(), &out);
+	struct rt_msg m[4];
+	cr_assert_eq(decode_all(&ca, m, 4), 2, "both notifications delivered by one tick");
+	cr_assert(m[0].type == RT_TYPE_MAPPING_NOTIFICATION &&
+		  m[1].type == RT_TYPE_MAPPING_NOTIFICATION);
 	ms_session_closed(t, a, MS_CLOSE_PEER);
 	ms_session_closed(t2, b, MS_CLOSE_PEER);
 	ms_thread_free(t2);

@@ -615,6 +615,10 @@ static void conn_event(struct net_worker *w, struct net_conn *c, uint32_t events
 				conn_free(w, c, cause_of(errno));
 				return;
 			}
+			/* a short read emptied the socket: level-triggered epoll says
+			 * when there is more, so spare the recv that would say EAGAIN */
+			if ((size_t)n < NET_TCP_READ)
+				break;
 		}
 	}
 	if (c->slow) {
