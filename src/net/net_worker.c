@@ -53,7 +53,9 @@ struct net_conn {
 	bool closing;  /* close once the output is flushed */
 	bool slow;     /* output bound passed: close at once */
 	bool corked;   /* queue writes, flush once after the current input */
+	bool dirty;    /* on the worker's list of output to flush after the batch */
 	struct net_conn *prev, *next;
+	struct net_conn *dprev, *dnext; /* the dirty list */
 };
 
 struct net_worker {
@@ -69,6 +71,11 @@ struct net_worker {
 	size_t output_limit;
 	struct net_conn *conns;
 	size_t nconns;
+	/* While one epoll batch is handled, writes are queued and the
+	 * connections written to listed: one send each after the batch,
+	 * however many messages it was given (more batching under load). */
+	bool batching;
+	struct net_conn *dirty;
 	uint8_t *tcpbuf;
 	uint16_t port;
 	int cpu;
@@ -417,8 +424,22 @@ static void drain(struct net_worker *w, unsigned idx)
 
 /* ------------------------------------------------------------ TCP */
 
+static void dirty_unlink(struct net_worker *w, struct net_conn *c)
+{
+	if (c->dprev)
+		c->dprev->dnext = c->dnext;
+	else
+		w->dirty = c->dnext;
+	if (c->dnext)
+		c->dnext->dprev = c->dprev;
+	c->dprev = c->dnext = NULL;
+	c->dirty = false;
+}
+
 static void conn_free(struct net_worker *w, struct net_conn *c, enum net_close_cause why)
 {
+	if (c->dirty)
+		dirty_unlink(w, c);
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	if (c->sess != NULL)
@@ -470,7 +491,7 @@ int net_conn_write(struct net_conn *c, const uint8_t *buf, size_t len)
 {
 	if (c->slow)
 		return LISPMS_ELIMIT;
-	if (c->out_len == 0 && !c->corked) { /* straight to the socket */
+	if (c->out_len == 0 && !c->corked && !c->w->batching) { /* straight to the socket */
 		ssize_t n = send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n > 0) {
 			buf += n;
@@ -503,8 +524,18 @@ int net_conn_write(struct net_conn *c, const uint8_t *buf, size_t len)
 	}
 	memcpy(c->out + c->out_off + c->out_len, buf, len);
 	c->out_len += len;
-	if (!c->corked)
+	if (c->w->batching) {
+		if (!c->dirty) {
+			c->dirty = true;
+			c->dprev = NULL;
+			c->dnext = c->w->dirty;
+			if (c->dnext)
+				c->dnext->dprev = c;
+			c->w->dirty = c;
+		}
+	} else if (!c->corked) {
 		conn_arm(c, true);
+	}
 	return LISPMS_EOK;
 }
 
@@ -629,6 +660,19 @@ static void conn_event(struct net_worker *w, struct net_conn *c, uint32_t events
 		conn_free(w, c, NET_CLOSE_ERROR);
 }
 
+/* After a batch: one send per connection written to during it. */
+static void flush_dirty(struct net_worker *w)
+{
+	while (w->dirty != NULL) {
+		struct net_conn *c = w->dirty;
+		dirty_unlink(w, c);
+		if (c->slow || c->closing)
+			conn_arm(c, true); /* its next event closes it */
+		else if (!conn_flush(c))
+			conn_free(w, c, cause_of(errno));
+	}
+}
+
 static uint64_t run_tick(struct net_worker *w, uint64_t now)
 {
 	struct arena *arena = thread_arena();
@@ -661,6 +705,7 @@ static void *worker_main(void *arg)
 		int n = epoll_wait(w->epfd, evs, 64, timeout);
 		lrcu_online();
 		bool woken = false;
+		w->batching = true;
 		for (int i = 0; i < n; i++) {
 			struct net_ev *e = evs[i].data.ptr;
 			switch (e->kind) {
@@ -687,6 +732,8 @@ static void *worker_main(void *arg)
 			if (woken || now >= next_tick)
 				next_tick = now + run_tick(w, now);
 		}
+		w->batching = false;
+		flush_dirty(w);
 		lrcu_quiescent();
 	}
 	while (w->conns != NULL)
