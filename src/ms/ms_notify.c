@@ -130,8 +130,8 @@ static void queue_notify(struct ms_thread *t, const struct eid_prefix *p,
 	memcpy(j->msg, t->buf, len);
 	atomic_init(&j->acked, false);
 	LRCU_TSAN_RELEASE(j);
-	cds_wfcq_enqueue(&t->ms->notify_head, &t->ms->notify_tail, &j->qnode);
-	if (t->ms->wake)
+	/* one wake-up per batch: a queue that was not empty has one pending */
+	if (!cds_wfcq_enqueue(&t->ms->notify_head, &t->ms->notify_tail, &j->qnode) && t->ms->wake)
 		t->ms->wake(t->ms->wake_arg);
 }
 
@@ -219,8 +219,13 @@ uint64_t ms_notify_tick(struct ms_thread *t, uint64_t now, struct dgram_outbox *
 	struct ms *ms = t->ms;
 	/* new jobs: send now, remember for retransmission */
 	struct cds_wfcq_node *qn;
-	while ((qn = __cds_wfcq_dequeue_nonblocking(&ms->notify_head, &ms->notify_tail)) != NULL &&
-	       qn != CDS_WFCQ_WOULDBLOCK) {
+	bool half_done = false;
+	while ((qn = __cds_wfcq_dequeue_nonblocking(&ms->notify_head, &ms->notify_tail)) != NULL) {
+		if (qn == CDS_WFCQ_WOULDBLOCK) {
+			/* an enqueue is half done and did not wake us: come back at once */
+			half_done = true;
+			break;
+		}
 		struct notify_job *j = caa_container_of(qn, struct notify_job, qnode);
 		LRCU_TSAN_ACQUIRE(j);
 		j->next_ns = now;
@@ -230,7 +235,7 @@ uint64_t ms_notify_tick(struct ms_thread *t, uint64_t now, struct dgram_outbox *
 		cds_lfht_add(ms->pending, hash_nonce(j->nonce), &j->hnode);
 		atomic_fetch_add(&ms->npending, 1);
 	}
-	uint64_t wait = LISPMS_NS_PER_SEC;
+	uint64_t wait = half_done ? 0 : LISPMS_NS_PER_SEC;
 	struct notify_job **pp = &t->pending_list;
 	while (*pp != NULL) {
 		struct notify_job *j = *pp;

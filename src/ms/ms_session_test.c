@@ -429,12 +429,31 @@ Test(session, a_displaced_etr_on_another_worker_is_told_through_that_workers_que
 	int before = wakes;
 	len = registration(eids, rb, 3, 1, &key_a, msg, sizeof(msg));
 	ms_session_recv(t2, b, msg, len); /* worker 1 displaces worker 0's ETR */
-	cr_assert_gt(wakes, before, "the owning worker was woken");
+	cr_assert_eq(wakes, before + 1, "the owning worker was woken");
 	cr_assert_eq(ca.len, 0, "nothing written from another worker's thread");
 	struct dgram_out slots[4];
 	struct dgram_outbox out = { .msgs = slots, .cap = 4, .arena = &ar };
 	ms_tick(t, mtime_now_ns(), &out); /* worker 0's tick delivers it */
 	check_notification(&ca);
+
+	/* two more moves before worker 0 runs: one wake-up, both delivered */
+	const char *more[] = { "[1000] 10.1.8.0/24", "[1000] 10.1.9.0/24" };
+	for (unsigned i = 0; i < 2; i++) {
+		len = registration(&more[i], ra, 3, 1, &key_a, msg, sizeof(msg));
+		ms_session_recv(t, a, msg, len);
+	}
+	ca.len = 0;
+	before = wakes;
+	for (unsigned i = 0; i < 2; i++) {
+		len = registration(&more[i], rb, 3, 1, &key_a, msg, sizeof(msg));
+		ms_session_recv(t2, b, msg, len);
+	}
+	cr_assert_eq(wakes, before + 1, "a queue that was not empty needs no second wake-up");
+	ms_tick(t, mtime_now_ns(), &out);
+	struct rt_msg m[4];
+	cr_assert_eq(decode_all(&ca, m, 4), 2, "both notifications delivered by one tick");
+	cr_assert(m[0].type == RT_TYPE_MAPPING_NOTIFICATION &&
+		  m[1].type == RT_TYPE_MAPPING_NOTIFICATION);
 	ms_session_closed(t, a, MS_CLOSE_PEER);
 	ms_session_closed(t2, b, MS_CLOSE_PEER);
 	ms_thread_free(t2);
@@ -671,5 +690,100 @@ Test(session, a_worker_that_does_not_answer_times_out_and_its_late_answer_is_har
 	/* one more left in the queue: ms_free answers it (ASan would see a leak) */
 	cr_assert_eq(ms_sessions_list(ms, 0, 0, info, 2, &n, 1), LISPMS_ETIMEDOUT);
 	lrcu_read_lock();
+	free(c.buf);
+}
+
+/* Reload to `text`, run the worker's tick, return the Refreshes it wrote. */
+static unsigned refreshes_after_reload(const char *text, struct fake_conn *c, struct rt_msg *out,
+				       unsigned max)
+{
+	struct conf *nc;
+	struct conf_error err;
+	cr_assert_eq(conf_load_buf("t3.yaml", text, strlen(text), NULL, &nc, &err), LISPMS_EOK,
+		     "%s", err.all);
+	lrcu_read_unlock();
+	char why[256];
+	cr_assert_eq(ms_reload(ms, nc, why, sizeof(why)), LISPMS_EOK, "%s", why);
+	lrcu_read_lock();
+	struct dgram_out slots[4];
+	struct dgram_outbox ob = { .msgs = slots, .cap = 4, .arena = &ar };
+	ms_tick(t, mtime_now_ns(), &ob);
+	struct rt_msg all[32];
+	unsigned n = decode_all(c, all, 32), k = 0;
+	for (unsigned i = 0; i < n && k < max; i++)
+		if (all[i].type == RT_TYPE_REGISTRATION_REFRESH) {
+			cr_assert(all[i].u.refresh.flags & RT_FLAG_REJECTED_ONLY);
+			out[k++] = all[i];
+		}
+	return k;
+}
+
+Test(session, a_reload_refreshes_each_change_with_the_narrowest_scope)
+{
+	struct fake_conn c = { 0 };
+	struct ms_session *s = open_admitted("192.0.2.1", &c);
+	c.len = 0;
+	/*
+	 * alpha (more-specifics) gains 10.5.0.0/16 and 10.5.1.0/24 inside it: one scope 3;
+	 * beta (exact prefixes only) gains 10.6.0.0/16: scope 4;
+	 * gamma is new with IPv4 /0 of instance 2000: scope 2;
+	 * delta is new with the /0 of every family of instance 3000: one scope 1.
+	 */
+	const char *next = "server:\n"
+			   "  listen: [127.0.0.1]\n"
+			   "  registration-timeout: 60\n"
+			   "sites:\n"
+			   "  - name: alpha\n"
+			   "    keys: [{id: 1, algorithm: hmac-sha-256-128, secret: \"k\"}]\n"
+			   "    eid-prefixes: [\"[1000] 10.1.0.0/16\", \"[1000] 10.5.0.0/16\",\n"
+			   "                   \"[1000] 10.5.1.0/24\"]\n"
+			   "    accept-more-specifics: true\n"
+			   "    allowed-rlocs: [\"192.0.2.0/24\"]\n"
+			   "  - name: beta\n"
+			   "    keys: [{id: 1, algorithm: hmac-sha-256-128, secret: \"b\"}]\n"
+			   "    eid-prefixes: [\"[1000] 10.2.0.0/16\", \"[1000] 10.6.0.0/16\"]\n"
+			   "  - name: gamma\n"
+			   "    keys: [{id: 1, algorithm: hmac-sha-256-128, secret: \"g\"}]\n"
+			   "    eid-prefixes: [\"[2000] 0.0.0.0/0\"]\n"
+			   "  - name: delta\n"
+			   "    keys: [{id: 1, algorithm: hmac-sha-256-128, secret: \"d\"}]\n"
+			   "    eid-prefixes: [\"[3000] 0.0.0.0/0\", \"[3000] ::/0\",\n"
+			   "                   \"[3000] 00:00:00:00:00:00/0\"]\n";
+	struct rt_msg m[16];
+	unsigned n = refreshes_after_reload(next, &c, m, 16);
+	unsigned scope_n[5] = { 0 };
+	for (unsigned i = 0; i < n; i++) {
+		struct rt_refresh *r = &m[i].u.refresh;
+		cr_assert(r->scope <= 4 && r->has_eid, "scope %u", r->scope);
+		scope_n[r->scope]++;
+		switch (r->scope) {
+		case RT_SCOPE_COVERED:
+			cr_assert(prefix_is(&r->eid, "[1000] 10.5.0.0/16"),
+				  "scope 3 names alpha's /16");
+			break;
+		case RT_SCOPE_PREFIX:
+			cr_assert(prefix_is(&r->eid, "[1000] 10.6.0.0/16"),
+				  "scope 4 names beta's prefix");
+			break;
+		case RT_SCOPE_INSTANCE_AF:
+			cr_assert(r->eid.eid.kind == AFI_IID && r->eid.eid.iid == 2000 &&
+				      r->eid.eid.afi == LISP_AFI_IPV4 && r->eid.plen == 0 &&
+				      r->eid.eid.bytes[0] == 0,
+				  "scope 2: IID LCAF 2000, IPv4, zero address, length 0");
+			break;
+		case RT_SCOPE_INSTANCE:
+			cr_assert(r->eid.eid.kind == AFI_IID && r->eid.eid.iid == 3000 &&
+				      r->eid.eid.afi == LISP_AFI_NONE,
+				  "scope 1: IID LCAF 3000 around AFI 0");
+			break;
+		default:
+			cr_assert_fail("scope %u is wider than any change", r->scope);
+		}
+	}
+	cr_assert_eq(scope_n[RT_SCOPE_COVERED], 1, "10.5.1.0/24 is inside the /16 refresh");
+	cr_assert_eq(scope_n[RT_SCOPE_PREFIX], 1);
+	cr_assert_eq(scope_n[RT_SCOPE_INSTANCE_AF], 1, "instance 3000's /0s fold into scope 1");
+	cr_assert_eq(scope_n[RT_SCOPE_INSTANCE], 1);
+	ms_session_closed(t, s, MS_CLOSE_PEER);
 	free(c.buf);
 }

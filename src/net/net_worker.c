@@ -54,8 +54,10 @@ struct net_conn {
 	bool slow;     /* output bound passed: close at once */
 	bool corked;   /* queue writes, flush once after the current input */
 	bool aborted;  /* net_conn_abort: close at once, on the doomed list */
+	bool dirty;    /* on the worker's list of output to flush after the batch */
 	struct net_conn *prev, *next;
-	struct net_conn *dnext; /* doomed list */
+	struct net_conn *dnext;		/* doomed list */
+	struct net_conn *oprev, *onext; /* the dirty (output to flush) list */
 };
 
 struct net_worker {
@@ -72,6 +74,11 @@ struct net_worker {
 	struct net_conn *conns;
 	size_t nconns;
 	struct net_conn *doomed; /* aborted, freed after this round of events */
+	/* While one epoll batch is handled, writes are queued and the
+	 * connections written to listed: one send each after the batch,
+	 * however many messages it was given (more batching under load). */
+	bool batching;
+	struct net_conn *dirty;
 	uint8_t *tcpbuf;
 	uint16_t port;
 	int cpu;
@@ -420,6 +427,18 @@ static void drain(struct net_worker *w, unsigned idx)
 
 /* ------------------------------------------------------------ TCP */
 
+static void dirty_unlink(struct net_worker *w, struct net_conn *c)
+{
+	if (c->oprev)
+		c->oprev->onext = c->onext;
+	else
+		w->dirty = c->onext;
+	if (c->onext)
+		c->onext->oprev = c->oprev;
+	c->oprev = c->onext = NULL;
+	c->dirty = false;
+}
+
 static void conn_free(struct net_worker *w, struct net_conn *c, enum net_close_cause why)
 {
 	if (c->aborted) {
@@ -430,6 +449,8 @@ static void conn_free(struct net_worker *w, struct net_conn *c, enum net_close_c
 			}
 		why = NET_CLOSE_ABORT;
 	}
+	if (c->dirty)
+		dirty_unlink(w, c);
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	if (c->sess != NULL)
@@ -484,7 +505,7 @@ int net_conn_write(struct net_conn *c, const uint8_t *buf, size_t len)
 {
 	if (c->slow || c->aborted)
 		return LISPMS_ELIMIT;
-	if (c->out_len == 0 && !c->corked) { /* straight to the socket */
+	if (c->out_len == 0 && !c->corked && !c->w->batching) { /* straight to the socket */
 		ssize_t n = send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n > 0) {
 			buf += n;
@@ -518,8 +539,18 @@ int net_conn_write(struct net_conn *c, const uint8_t *buf, size_t len)
 	memcpy(c->out + c->out_off + c->out_len, buf, len);
 	c->out_len += len;
 	counters_gauge_add(LISPMS_M_NET_TCP_QUEUED_BYTES, (int64_t)len);
-	if (!c->corked)
+	if (c->w->batching) {
+		if (!c->dirty) {
+			c->dirty = true;
+			c->oprev = NULL;
+			c->onext = c->w->dirty;
+			if (c->onext)
+				c->onext->oprev = c;
+			c->w->dirty = c;
+		}
+	} else if (!c->corked) {
 		conn_arm(c, true);
+	}
 	return LISPMS_EOK;
 }
 
@@ -652,6 +683,10 @@ static void conn_event(struct net_worker *w, struct net_conn *c, uint32_t events
 				conn_free(w, c, cause_of(errno));
 				return;
 			}
+			/* a short read emptied the socket: level-triggered epoll says
+			 * when there is more, so spare the recv that would say EAGAIN */
+			if ((size_t)n < NET_TCP_READ)
+				break;
 		}
 	}
 	if (c->aborted || c->slow) {
@@ -660,6 +695,21 @@ static void conn_event(struct net_worker *w, struct net_conn *c, uint32_t events
 	}
 	if (c->closing && (c->out_len == 0 || !conn_flush(c) || c->out_len == 0))
 		conn_free(w, c, NET_CLOSE_ERROR);
+}
+
+/* After a batch: one send per connection written to during it. */
+static void flush_dirty(struct net_worker *w)
+{
+	while (w->dirty != NULL) {
+		struct net_conn *c = w->dirty;
+		dirty_unlink(w, c);
+		if (c->aborted)
+			continue; /* freed below with what it had queued */
+		if (c->slow || c->closing)
+			conn_arm(c, true); /* its next event closes it */
+		else if (!conn_flush(c))
+			conn_free(w, c, cause_of(errno));
+	}
 }
 
 static uint64_t run_tick(struct net_worker *w, uint64_t now)
@@ -694,6 +744,7 @@ static void *worker_main(void *arg)
 		int n = epoll_wait(w->epfd, evs, 64, timeout);
 		lrcu_online();
 		bool woken = false;
+		w->batching = true;
 		for (int i = 0; i < n; i++) {
 			struct net_ev *e = evs[i].data.ptr;
 			switch (e->kind) {
@@ -720,6 +771,8 @@ static void *worker_main(void *arg)
 			if (woken || now >= next_tick)
 				next_tick = now + run_tick(w, now);
 		}
+		w->batching = false;
+		flush_dirty(w);
 		while (w->doomed != NULL) /* aborted during the events or the tick */
 			conn_free(w, w->doomed, NET_CLOSE_ABORT);
 		lrcu_quiescent();

@@ -69,7 +69,26 @@ static const char *config_text = "server:\n"
 				 "    accept-more-specifics: true\n"
 				 "  - name: beta\n"
 				 "    keys: [{id: 1, algorithm: hmac-sha-256-128, secret: \"b\"}]\n"
-				 "    eid-prefixes: [\"[2000] 10.0.0.0/8\"]\n";
+				 "    eid-prefixes: [\"[2000] 10.0.0.0/8\"]\n"
+				 "  - name: gamma\n"
+				 "    keys: [{id: 1, algorithm: hmac-sha-256-128, secret: \"s\"}]\n"
+				 "    eid-prefixes: [\"[3000] 10.0.0.0/8\"]\n"
+				 "    accept-more-specifics: true\n"
+				 "    merge: true\n";
+
+/* Appended by the reload check: one site per refresh scope it expects (D8). */
+static const char *reload_sites =
+    "  - name: delta\n" /* exact prefixes only: scope 4 */
+    "    keys: [{id: 1, algorithm: hmac-sha-256-128, secret: \"s\"}]\n"
+    "    eid-prefixes: [\"[4000] 10.4.0.0/16\"]\n"
+    "  - name: epsilon\n" /* a /0: scope 2 */
+    "    keys: [{id: 1, algorithm: hmac-sha-256-128, secret: \"s\"}]\n"
+    "    eid-prefixes: [\"[5000] ::/0\"]\n"
+    "  - name: zeta\n" /* every family of an instance: scope 1 */
+    "    keys: [{id: 1, algorithm: hmac-sha-256-128, secret: \"s\"}]\n"
+    "    eid-prefixes: [\"[6000] 0.0.0.0/0\", \"[6000] ::/0\", \"[6000] 00:00:00:00:00:00/0\"]\n"
+    "    accept-more-specifics: true\n";
+static char conf_path[128], conf_text[4096];
 
 /* UDP r=1 Map-Register from addr; true when the Map-Notify offers a session. */
 static bool udp_auth(const char *addr, const char *eid, uint64_t nonce)
@@ -180,11 +199,11 @@ static bool closed_silently(int fd, int timeout_ms)
 	return n == 0 || (n < 0 && errno == ECONNRESET);
 }
 
-static size_t registration(const char *eid, const char *rloc, uint32_t ttl, uint8_t *out,
-			   size_t cap_len, unsigned nrecs)
+static size_t registration_x(const char *eid, const char *rloc, uint32_t ttl, uint8_t *out,
+			     size_t cap_len, unsigned nrecs, uint32_t flags, const uint8_t *xtr_id)
 {
 	struct it_reg r = {
-		.flags = LISP_MREG_P, .nonce = 7, .key = &key1, .rloc = rloc, .ttl = ttl
+		.flags = flags, .nonce = 7, .key = &key1, .rloc = rloc, .ttl = ttl, .xtr_id = xtr_id
 	};
 	r.eids[0] = eid;
 	if (nrecs > 1)
@@ -205,6 +224,12 @@ static size_t registration(const char *eid, const char *rloc, uint32_t ttl, uint
 	size_t len = 0;
 	rt_encode(&msg, out, cap_len, &len);
 	return len;
+}
+
+static size_t registration(const char *eid, const char *rloc, uint32_t ttl, uint8_t *out,
+			   size_t cap_len, unsigned nrecs)
+{
+	return registration_x(eid, rloc, ttl, out, cap_len, nrecs, LISP_MREG_P, NULL);
 }
 
 static bool proxy_answers(const char *eid)
@@ -326,6 +351,88 @@ static void basic(void)
 		   m.u.error.code == RT_ERR_BAD_MARKER,
 	       "a bad end marker gets Error Notification 3");
 	tap_ok(!next_msg(&r, &m, 2000) && r.eof, "and the session is closed");
+	close(fd);
+}
+
+/* A session ETR that registered for merging (D13) hears of the merged set. */
+static void merge_on_session(struct reader *r)
+{
+	static const uint8_t xa[16] = { 0xa }, xb[16] = { 0xb };
+	uint8_t msg[4096];
+	struct rt_msg m;
+	size_t len = registration_x("[3000] 10.74.1.0/24", "127.0.0.74", 3, msg, sizeof(msg), 1,
+				    LISP_MREG_a, xa);
+	send(r->fd, msg, len, MSG_NOSIGNAL);
+	tap_ok(next_msg(r, &m, 2000) && m.type == RT_TYPE_REGISTRATION_ACK,
+	       "merge: the session ETR's registration with a and an xTR-ID is acknowledged");
+	int etr = it_client("127.0.0.75", 0);
+	struct it_reg b = { .flags = LISP_MREG_a,
+			    .nonce = 0x75,
+			    .key = &key1,
+			    .eids = { "[3000] 10.74.1.0/24" },
+			    .rloc = "127.0.0.75",
+			    .xtr_id = xb };
+	len = it_build_register(&b, msg, sizeof(msg));
+	struct sockaddr_in dst = { .sin_family = AF_INET,
+				   .sin_port = htons(ms_port),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	sendto(etr, msg, len, 0, (struct sockaddr *)&dst, sizeof(dst));
+	close(etr);
+	bool got = next_msg(r, &m, 2000) && m.type == RT_TYPE_MAPPING_NOTIFICATION;
+	struct lisp_map_notify mn;
+	arena_reset(&ar);
+	bool merged =
+	    got && map_notify_decode(m.u.inner.msg, m.u.inner.len, &ar, &mn) == LISPMS_EOK &&
+	    auth_verify(it_auth, &key1, 1, m.u.inner.msg, m.u.inner.len, &mn.auth) == LISPMS_EOK &&
+	    mn.nrecords == 1 && it_record_is(&mn.records[0], "[3000] 10.74.1.0/24") &&
+	    mn.records[0].nlocs == 2;
+	tap_ok(merged, "when another ETR merges in, the session gets the merged set (2 locators)");
+}
+
+/* A reload that adds prefixes sends rejected-only Refreshes, narrowest scope (D8). */
+static void reload_refreshes(struct reader *r)
+{
+	char next[8192];
+	snprintf(next, sizeof(next), "%s%s", conf_text, reload_sites);
+	it_write_file(conf_path, next);
+	kill(daemon_pid, SIGHUP);
+	bool s4 = false, s2 = false, s1 = false, other = false;
+	struct rt_msg m;
+	for (int i = 0; i < 8 && !(s4 && s2 && s1) && next_msg(r, &m, 3000); i++) {
+		if (m.type != RT_TYPE_REGISTRATION_REFRESH ||
+		    !(m.u.refresh.flags & RT_FLAG_REJECTED_ONLY)) {
+			other = true;
+			continue;
+		}
+		const struct afi_addr *e = &m.u.refresh.eid.eid;
+		if (m.u.refresh.scope == RT_SCOPE_PREFIX)
+			s4 = it_prefix_is(&m.u.refresh.eid.eid, m.u.refresh.eid.plen,
+					  "[4000] 10.4.0.0/16");
+		else if (m.u.refresh.scope == RT_SCOPE_INSTANCE_AF)
+			s2 = e->kind == AFI_IID && e->iid == 5000 && e->afi == LISP_AFI_IPV6;
+		else if (m.u.refresh.scope == RT_SCOPE_INSTANCE)
+			s1 = e->kind == AFI_IID && e->iid == 6000 && e->afi == LISP_AFI_NONE;
+		else
+			other = true;
+	}
+	tap_ok(s4 && s2 && s1 && !other,
+	       "a reload refreshes rejected-only with scope 4, 2 and 1 as the changes allow");
+}
+
+static void session_extras(void)
+{
+	bool up = udp_auth("127.0.0.74", "[3000] 10.74.0.0/16", 0x740);
+	static struct reader r;
+	int fd = up ? tcp_from("127.0.0.74") : -1;
+	struct rt_msg m;
+	if (fd >= 0)
+		reader_init(&r, fd);
+	tap_ok(fd >= 0 && next_msg(&r, &m, 2000) && m.type == RT_TYPE_REGISTRATION_REFRESH,
+	       "a second ETR authenticates and opens its session");
+	if (fd < 0)
+		return;
+	merge_on_session(&r);
+	reload_refreshes(&r);
 	close(fd);
 }
 
@@ -586,7 +693,7 @@ int main(int argc, char **argv)
 	ctl_bin = argc == 3 ? argv[2] : NULL;
 	struct rlimit rl = { 8192, 8192 };
 	setrlimit(RLIMIT_NOFILE, &rl); /* 1000 sessions: both ends in this machine */
-	tap_plan(24 + OPERATOR_CHECKS + 2);
+	tap_plan(28 + OPERATOR_CHECKS + 2);
 	it_auth = auth_ctx_new();
 	ar = (struct arena){ .base = arena_mem, .size = sizeof(arena_mem) };
 	auth_key_init(&key1, 1, LISP_ALG_HMAC_SHA256, "s", 1);
@@ -595,13 +702,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ms_port = it_free_port();
-	char conf_path[128], log_path[128], text[4096];
+	char log_path[128];
 	snprintf(conf_path, sizeof(conf_path), "%s/lispms.yaml", it_dir);
 	snprintf(log_path, sizeof(log_path), "%s/lispmsd.log", it_dir);
 	snprintf(pcap_path, sizeof(pcap_path), "%s/replies.pcap", it_dir);
-	snprintf(text, sizeof(text), config_text, ms_port, ms_port);
+	snprintf(conf_text, sizeof(conf_text), config_text, ms_port, ms_port);
 	snprintf(ctl_sock, sizeof(ctl_sock), "/tmp/lispms-tcp-%u.sock", ms_port);
-	it_write_file(conf_path, text);
+	it_write_file(conf_path, conf_text);
 	pcap_open(&cap, pcap_path);
 	daemon_pid = it_spawn(conf_path, log_path);
 	bool ready = false;
@@ -613,6 +720,7 @@ int main(int argc, char **argv)
 	if (!ready)
 		return tap_done();
 	basic();
+	session_extras();
 	slow_reader();
 	operator_sessions();
 	many();

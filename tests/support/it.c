@@ -208,7 +208,12 @@ bool it_record_is(const struct lisp_record *r, const char *prefix)
 	return record_eid(r, &got) == LISPMS_EOK && eid_prefix_equal(&want, &got);
 }
 
-/* Register and expect a Map-Notify; returns its record count (-1: none or bad). */
+bool it_prefix_is(const struct afi_addr *a, uint8_t plen, const char *prefix)
+{
+	struct eid_prefix want, got;
+	eid_prefix_parse(prefix, &want);
+	return afi_to_eid(a, plen, &got) == LISPMS_EOK && eid_prefix_equal(&want, &got);
+}
 
 bool it_have_tshark(void)
 {

@@ -59,3 +59,5 @@ size_t it_build_register(const struct it_reg *r, uint8_t *out, size_t cap_len);
 size_t it_build_request(const char *eid, const char *itr, uint64_t nonce, bool ecm, uint16_t sport,
 			uint8_t *out, size_t cap_len);
 bool it_record_is(const struct lisp_record *r, const char *prefix);
+/* Is the wire address a with mask-len plen the prefix written as text? */
+bool it_prefix_is(const struct afi_addr *a, uint8_t plen, const char *prefix);
