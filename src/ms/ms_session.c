@@ -81,6 +81,29 @@ struct sess_job {
 	uint8_t msg[];
 };
 
+/* The sent-messages counter of a reliable-transport type. */
+static enum metric_id tx_counter(uint16_t type)
+{
+	switch (type) {
+	case RT_TYPE_REGISTRATION_ACK:
+		return LISPMS_M_MS_SESS_TX_ACK;
+	case RT_TYPE_REGISTRATION_REJECT:
+		return LISPMS_M_MS_SESS_TX_REJECT;
+	case RT_TYPE_REGISTRATION_REFRESH:
+		return LISPMS_M_MS_SESS_TX_REFRESH;
+	case RT_TYPE_MAPPING_NOTIFICATION:
+		return LISPMS_M_MS_SESS_TX_NOTIFICATION;
+	default:
+		return LISPMS_M_MS_SESS_TX_ERROR;
+	}
+}
+
+/* The type of an encoded message (its first two octets). */
+static uint16_t rt_type_of(const uint8_t *msg, size_t len)
+{
+	return len >= 2 ? (uint16_t)(msg[0] << 8 | msg[1]) : 0;
+}
+
 static unsigned bucket(uint64_t id)
 {
 	return (unsigned)((id * 0x9e3779b97f4a7c15ull) >> 52) & (SESS_BUCKETS - 1);
@@ -125,7 +148,7 @@ static bool send_msg(struct ms_thread *t, struct ms_session *s, struct rt_msg *m
 		return false;
 	}
 	s->ntx++;
-	counters_inc(LISPMS_M_MS_SESS_TX);
+	counters_inc(tx_counter(m->type));
 	return true;
 }
 
@@ -204,7 +227,10 @@ static void handle_registration(struct ms_thread *t, struct ms_session *s, const
 static void handle_message(struct ms_thread *t, struct ms_session *s, const uint8_t *buf,
 			   size_t len)
 {
-	counters_inc(LISPMS_M_MS_SESS_RX);
+	uint16_t type = rt_type_of(buf, len);
+	counters_inc(type == RT_TYPE_REGISTRATION	  ? LISPMS_M_MS_SESS_RX_REGISTRATION
+		     : type == RT_TYPE_ERROR_NOTIFICATION ? LISPMS_M_MS_SESS_RX_ERROR
+							  : LISPMS_M_MS_SESS_RX_OTHER);
 	s->nrx++;
 	struct rt_frame f;
 	if (rt_frame_decode(buf, len, &f) != LISPMS_EOK) {
@@ -604,8 +630,11 @@ static void write_to(struct ms_thread *t, uint64_t id, const uint8_t *msg, size_
 		counters_inc(LISPMS_M_MS_SESS_CLOSED_SLOW);
 		s->io.close(s->io.conn);
 	} else {
+		uint16_t type = rt_type_of(msg, len);
 		s->ntx++;
-		counters_inc(LISPMS_M_MS_SESS_NOTIFY_SENT);
+		counters_inc(tx_counter(type));
+		if (type == RT_TYPE_MAPPING_NOTIFICATION)
+			counters_inc(LISPMS_M_MS_SESS_NOTIFY_SENT);
 	}
 }
 
@@ -888,7 +917,7 @@ void ms_session_drain(struct ms_thread *t)
 					if (!s->failed &&
 					    s->io.write(s->io.conn, j->msg, j->len) == LISPMS_EOK) {
 						s->ntx++;
-						counters_inc(LISPMS_M_MS_SESS_TX);
+						counters_inc(tx_counter(rt_type_of(j->msg, j->len)));
 					}
 		free(j);
 	}

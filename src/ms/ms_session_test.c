@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 
 #include <lispms/conf.h>
+#include <lispms/counters.h>
 #include <lispms/dgram.h>
 #include <lispms/err.h>
 #include <lispms/ms.h>
@@ -214,8 +215,15 @@ Test(session, starts_with_a_scope_0_refresh_and_acks_or_rejects_every_record)
 	const char *rlocs[] = { "192.0.2.1", "192.0.2.1", "198.51.100.1" };
 	uint8_t msg[4096];
 	size_t len = registration(eids, rlocs, 3, 3, &key_a, msg, sizeof(msg));
+	uint64_t rx0 = counters_sum(LISPMS_M_MS_SESS_RX_REGISTRATION),
+		 ack0 = counters_sum(LISPMS_M_MS_SESS_TX_ACK),
+		 rej0 = counters_sum(LISPMS_M_MS_SESS_TX_REJECT);
 	cr_assert_eq(ms_session_recv(t, s, msg, len), LISPMS_EOK);
 	cr_assert_eq(decode_all(&c, m, 8), 3);
+	cr_assert_eq(counters_sum(LISPMS_M_MS_SESS_RX_REGISTRATION), rx0 + 1,
+		     "messages counted by transport and type");
+	cr_assert_eq(counters_sum(LISPMS_M_MS_SESS_TX_ACK), ack0 + 1);
+	cr_assert_eq(counters_sum(LISPMS_M_MS_SESS_TX_REJECT), rej0 + 2);
 	cr_assert_eq(m[0].type, RT_TYPE_REGISTRATION_ACK);
 	cr_assert(prefix_is(&m[0].u.ack, "[1000] 10.1.1.0/24"));
 	cr_assert_eq(m[1].type, RT_TYPE_REGISTRATION_REJECT);
