@@ -917,7 +917,8 @@ void ms_session_drain(struct ms_thread *t)
 					if (!s->failed &&
 					    s->io.write(s->io.conn, j->msg, j->len) == LISPMS_EOK) {
 						s->ntx++;
-						counters_inc(tx_counter(rt_type_of(j->msg, j->len)));
+						counters_inc(
+						    tx_counter(rt_type_of(j->msg, j->len)));
 					}
 		free(j);
 	}
