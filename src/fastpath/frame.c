@@ -44,12 +44,32 @@ static inline void wr16(uint8_t *p, uint16_t v)
 
 uint16_t frame_checksum(const uint8_t *p, size_t len, uint32_t sum)
 {
-	uint64_t s = sum;
-	size_t i = 0;
-	for (; i + 1 < len; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (i < len)
-		s += (uint32_t)p[i] << 8;
+	/* 32-bit words in the machine's byte order, swapped once at the end
+	 * (RFC 1071: the sum does not depend on the byte order) */
+	uint64_t s = 0;
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		s += (uint32_t)v;
+		s += v >> 32;
+	}
+	if (len >= 4) {
+		uint32_t v;
+		memcpy(&v, p, 4);
+		s += v;
+		p += 4;
+		len -= 4;
+	}
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	s = (s & 0xff) << 8 | s >> 8;
+#endif
+	s += sum;
+	if (len >= 2)
+		s += (uint32_t)(p[0] << 8 | p[1]);
+	if (len == 1 || len == 3)
+		s += (uint32_t)p[len - 1] << 8;
 	while (s >> 16)
 		s = (s & 0xffff) + (s >> 16);
 	return (uint16_t)s;

@@ -288,3 +288,31 @@ Test(frame, mac_parse)
 	cr_assert_not(frame_mac_parse("0g:00:00:00:00:0b", m));
 	cr_assert_not(frame_mac_parse("", m));
 }
+
+/* The definition: 16-bit big-endian words, the odd byte padded, carries folded. */
+static uint16_t naive_sum(const uint8_t *p, size_t len, uint32_t sum)
+{
+	uint64_t s = sum;
+	for (size_t i = 0; i < len; i += 2)
+		s += (uint32_t)(p[i] << 8 | (i + 1 < len ? p[i + 1] : 0));
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+Test(frame, checksum_matches_the_definition)
+{
+	uint8_t buf[600];
+	uint32_t x = 12345;
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		x = x * 1103515245u + 12345u;
+		buf[i] = (uint8_t)(x >> 16);
+	}
+	memset(buf + 100, 0xff, 64); /* long carries */
+	for (size_t len = 0; len <= sizeof(buf); len++)
+		for (size_t off = 0; off < 2; off++)
+			cr_assert_eq(
+			    frame_checksum(buf + off, len - (len > 0 ? off : 0), 0x1234 * off),
+			    naive_sum(buf + off, len - (len > 0 ? off : 0), 0x1234 * off),
+			    "len %zu off %zu", len, off);
+}
