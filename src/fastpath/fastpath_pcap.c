@@ -3,8 +3,9 @@
  * The DPDK fast path against the kernel path's request core, through
  * net_pcap (--no-huge --no-pci --no-shconf): a generated pcap of
  * Map-Registers (HMAC-SHA-1-96 and HMAC-SHA-256-128, IPv4 and IPv6 outer
- * headers, three instance IDs, some with a bad HMAC, some malformed) plus
- * one malformed frame of every kind and an ARP request goes through the
+ * headers, three instance IDs, some with a bad HMAC, some malformed), ECM
+ * Map-Requests (forwarded, proxied, negative), one malformed frame of
+ * every kind and an ARP request goes through the
  * fast path into request core A; the same datagrams go through
  * ms_handle_batch() into request core B, as a kernel worker hands them.
  * Then: both databases hold exactly the same registrations, the tx pcap
@@ -44,6 +45,8 @@
 
 static const uint8_t ms_mac[6] = { 2, 0, 0, 0, 0, 1 };
 static const uint8_t etr_mac[6] = { 2, 0, 0, 0, 0, 2 };
+static const uint8_t itr_mac[6] = { 2, 0, 0, 0, 0, 3 };
+static const uint8_t nh_mac[6] = { 2, 0, 0, 0, 0, 0x99 };
 
 struct item {
 	uint8_t frame[512];
@@ -70,6 +73,7 @@ static const char *config_fmt =
     "             \"--log-level=lib.eal:error\"]\n"
     "  port: \"net_pcap0,rx_pcap=%s/rx.pcap,tx_pcap=%s/tx.pcap\"\n"
     "  addresses: [192.0.2.1, \"2001:db8::1\"]\n"
+    "  next-hop-mac: \"02:00:00:00:00:99\"\n"
     "sites:\n"
     "  - name: alpha\n"
     "    keys:\n"
@@ -106,19 +110,45 @@ static struct sockaddr_storage sa(const char *ip, uint16_t port)
 	return s;
 }
 
-/* A UDP frame from src to dst carrying msg; the item keeps the datagram. */
-static struct item *add_udp(const struct sockaddr_storage *src, const struct sockaddr_storage *dst,
-			    const uint8_t *msg, size_t len)
+/* A UDP frame from src (at mac) to dst carrying msg; the item keeps the datagram. */
+static struct item *add_frame(const uint8_t *mac, const struct sockaddr_storage *src,
+			      const struct sockaddr_storage *dst, const uint8_t *msg, size_t len)
 {
 	struct item *it = &items[nitems++];
 	it->len =
-	    frame_build_udp(it->frame, sizeof(it->frame), ms_mac, etr_mac, -1, src, dst, msg, len);
+	    frame_build_udp(it->frame, sizeof(it->frame), ms_mac, mac, -1, src, dst, msg, len);
 	it->udp = true;
 	it->d.data = it->frame + it->len - len;
 	it->d.len = len;
 	it->d.src = *src;
 	it->d.local = *dst;
 	return it;
+}
+
+static struct item *add_udp(const struct sockaddr_storage *src, const struct sockaddr_storage *dst,
+			    const uint8_t *msg, size_t len)
+{
+	return add_frame(etr_mac, src, dst, msg, len);
+}
+
+/*
+ * ECM Map-Requests from an ITR (its own MAC): forwarded to an ETR (no P bit:
+ * to next-hop-mac, that ETR is not in the burst), answered by proxy, and
+ * negative (configured and unknown).
+ */
+static void make_requests(void)
+{
+	static const char *const eids[] = { "[2000] 10.1.1.1", "[1000] 2001:db8:1:2::5",
+					    "[1000] 10.1.0.9", "[1000] 10.1.200.1",
+					    "[3000] 10.9.9.9" };
+	for (unsigned i = 0; i < sizeof(eids) / sizeof(eids[0]); i++) {
+		uint8_t msg[512];
+		size_t n = it_build_request(eids[i], "198.51.100.250", 0x2000 + i, true, 40250, msg,
+					    sizeof(msg));
+		struct sockaddr_storage s = sa("198.51.100.250", 40250), d = sa("192.0.2.1", 4342);
+		if (n > 0)
+			add_frame(itr_mac, &s, &d, msg, n);
+	}
 }
 
 static void fix_ip(uint8_t *f)
@@ -307,6 +337,8 @@ static void hex(const uint8_t *p, size_t n, char *out)
 }
 
 /* Destination and payload of every UDP frame in a pcap; ARP replies counted apart. */
+static unsigned to_next_hop;
+
 static bool read_tx(const char *path, struct lines *out, unsigned *arp_replies)
 {
 	FILE *f = fopen(path, "rb");
@@ -327,6 +359,7 @@ static bool read_tx(const char *path, struct lines *out, unsigned *arp_replies)
 		}
 		bool v6 = frame[12] == 0x86;
 		size_t u = 14 + (v6 ? 40 : 20);
+		to_next_hop += memcmp(frame, nh_mac, 6) == 0;
 		if (caplen < u + 8)
 			continue;
 		struct sockaddr_storage dst;
@@ -405,6 +438,7 @@ int main(void)
 	auth_key_init(&kbeta, 7, LISP_ALG_HMAC_SHA256, "beta-key", 8);
 	make_registrations();
 	make_drops();
+	make_requests();
 	char path[256];
 	snprintf(path, sizeof(path), "%s/rx.pcap", it_dir);
 	struct pcap cap;
@@ -415,8 +449,8 @@ int main(void)
 	unsigned nudp = 0;
 	for (unsigned i = 0; i < nitems; i++)
 		nudp += items[i].udp;
-	tap_ok(ok && nudp == NREG + NBADHMAC + NMALFORMED, "wrote %u frames (%u datagrams)", nitems,
-	       nudp);
+	tap_ok(ok && nudp == NREG + NBADHMAC + NMALFORMED + 5, "wrote %u frames (%u datagrams)",
+	       nitems, nudp);
 
 	struct conf *ca = load_conf(), *cb = load_conf();
 	if (!tap_ok(ca != NULL && cb != NULL, "configuration loads"))
@@ -481,12 +515,15 @@ int main(void)
 	       "the tx pcap holds the kernel path's replies, byte for byte (%zu vs %zu)",
 	       replies_a.n, replies_b.n);
 	tap_ok(arp == 1, "the tx pcap holds one ARP reply from our MAC (%u)", arp);
+	tap_ok(to_next_hop == 2, "the two forwarded Map-Requests went to next-hop-mac (%u)",
+	       to_next_hop);
 	if (!it_have_tshark()) {
 		tap_ok(getenv("LISPMS_ALLOW_NO_TSHARK") != NULL, "tshark is needed (tools/test)");
 	} else {
 		long notifies = tshark("lisp.type == 4");
-		tap_ok(notifies == (long)replies_b.n, "tshark: %ld Map-Notifies (want %zu)",
-		       notifies, replies_b.n);
+		/* the kernel path's outbox less 3 Map-Replies and 2 forwarded requests */
+		tap_ok(notifies == (long)replies_b.n - 5, "tshark: %ld Map-Notifies (want %zu)",
+		       notifies, replies_b.n - 5);
 		long v6 = tshark("lisp.type == 4 && ipv6");
 		tap_ok(v6 > 0 && v6 < notifies, "tshark: %ld of them over IPv6", v6);
 		long iid = tshark("lisp.type == 4 && lisp.lcaf.iid == 2000");
@@ -495,6 +532,12 @@ int main(void)
 				  "_ws.malformed || _ws.expert.severity >= 6291456");
 		tap_ok(bad == 0,
 		       "tshark: every IP and UDP checksum is right, nothing malformed (%ld)", bad);
+		long replies = tshark("lisp.type == 2 && ip.dst == 198.51.100.250 && "
+				      "udp.dstport == 40250");
+		tap_ok(replies == 3, "tshark: 3 Map-Replies to the ITR (proxy and negative): %ld",
+		       replies);
+		long fwd = tshark("eth.dst == 02:00:00:00:00:99 && lisp.type == 8");
+		tap_ok(fwd == 2, "tshark: 2 forwarded ECM Map-Requests to the next hop: %ld", fwd);
 		long arps = tshark("arp.opcode == 2 && arp.src.proto_ipv4 == 192.0.2.1");
 		tap_ok(arps == 1, "tshark: one ARP reply for 192.0.2.1 (%ld)", arps);
 	}
