@@ -241,6 +241,22 @@ static void handle_burst(struct fp_lcore *lc, uint16_t n)
 			frame_arp_reply(&fp->loc, f, len, fi);
 			lc->tx[ntx++] = m;
 			counters_inc(LISPMS_M_FP_ARP_REPLIES);
+		} else if (v == FRAME_ND_SOLICIT) {
+			struct rte_mbuf *na = rte_pktmbuf_alloc(fp->pool);
+			size_t nl =
+			    na ? frame_nd_advert(&fp->loc, fi, rte_pktmbuf_mtod(na, uint8_t *),
+						 rte_pktmbuf_tailroom(na))
+			       : 0;
+			if (nl > 0) {
+				na->data_len = (uint16_t)nl;
+				na->pkt_len = (uint32_t)nl;
+				lc->tx[ntx++] = na;
+				counters_inc(LISPMS_M_FP_ND_ADVERTS);
+			} else {
+				rte_pktmbuf_free(na);
+				counters_inc(LISPMS_M_FP_DROP_TX);
+			}
+			rte_pktmbuf_free(m);
 		} else {
 			counters_inc(drop_counter[v]);
 			rte_pktmbuf_free(m);

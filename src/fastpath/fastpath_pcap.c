@@ -5,7 +5,7 @@
  * Map-Registers (HMAC-SHA-1-96 and HMAC-SHA-256-128, IPv4 and IPv6 outer
  * headers, three instance IDs, some with a bad HMAC, some malformed), ECM
  * Map-Requests (forwarded, proxied, negative), one malformed frame of
- * every kind and an ARP request goes through the
+ * every kind, an ARP request and a neighbour solicitation go through the
  * fast path into request core A; the same datagrams go through
  * ms_handle_batch() into request core B, as a kernel worker hands them.
  * Then: both databases hold exactly the same registrations, the tx pcap
@@ -255,6 +255,30 @@ static void make_drops(void)
 	memcpy(f + 14, arp, sizeof(arp));
 	memset(f + 42, 0, 18);
 	it->len = 60;
+	it = &items[nitems++]; /* neighbour solicitation for 2001:db8::1 */
+	f = it->frame;
+	memset(f, 0, 14 + 72);
+	const uint8_t mcast[6] = { 0x33, 0x33, 0xff, 0, 0, 1 };
+	memcpy(f, mcast, 6);
+	memcpy(f + 6, etr_mac, 6);
+	f[12] = 0x86;
+	f[13] = 0xdd;
+	uint8_t *ip = f + 14, *icmp = ip + 40;
+	ip[0] = 0x60;
+	ip[5] = 32;
+	ip[6] = 58;
+	ip[7] = 255;
+	inet_pton(AF_INET6, "2001:db8:ff::1", ip + 8);
+	inet_pton(AF_INET6, "ff02::1:ff00:1", ip + 24);
+	icmp[0] = 135;
+	inet_pton(AF_INET6, "2001:db8::1", icmp + 8);
+	icmp[24] = 1;
+	icmp[25] = 1;
+	memcpy(icmp + 26, etr_mac, 6);
+	uint16_t sum = (uint16_t)~frame_checksum(icmp, 32, frame_checksum(ip + 8, 32, 0) + 32 + 58);
+	icmp[2] = (uint8_t)(sum >> 8);
+	icmp[3] = (uint8_t)sum;
+	it->len = 14 + 72;
 }
 
 /* ---- database comparison ---- */
@@ -339,7 +363,8 @@ static void hex(const uint8_t *p, size_t n, char *out)
 /* Destination and payload of every UDP frame in a pcap; ARP replies counted apart. */
 static unsigned to_next_hop;
 
-static bool read_tx(const char *path, struct lines *out, unsigned *arp_replies)
+static bool read_tx(const char *path, struct lines *out, unsigned *arp_replies,
+		    unsigned *nd_adverts)
 {
 	FILE *f = fopen(path, "rb");
 	if (f == NULL)
@@ -359,6 +384,10 @@ static bool read_tx(const char *path, struct lines *out, unsigned *arp_replies)
 		}
 		bool v6 = frame[12] == 0x86;
 		size_t u = 14 + (v6 ? 40 : 20);
+		if (caplen < u || frame[v6 ? 14 + 6 : 14 + 9] != 17) {
+			*nd_adverts += v6 && caplen >= u + 1 && frame[u] == 136;
+			continue;
+		}
 		to_next_hop += memcmp(frame, nh_mac, 6) == 0;
 		if (caplen < u + 8)
 			continue;
@@ -487,6 +516,7 @@ int main(void)
 		{ LISPMS_M_FP_DROP_NOT_FOR_US, "not_for_us" },
 		{ LISPMS_M_FP_DROP_EXCEPTION, "exception" },
 		{ LISPMS_M_FP_ARP_REPLIES, "arp replies" },
+		{ LISPMS_M_FP_ND_ADVERTS, "neighbour advertisements" },
 	};
 	for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
 		tap_ok(counters_sum(drops[i].id) == 1, "%s: %llu frame (want 1)", drops[i].name,
@@ -508,13 +538,14 @@ int main(void)
 	       "the database is the same through DPDK as through ms_handle_batch (%zu vs %zu "
 	       "registrations)",
 	       db_a.n, db_b.n);
-	unsigned arp = 0;
+	unsigned arp = 0, nd = 0;
 	snprintf(path, sizeof(path), "%s/tx.pcap", it_dir);
-	ok = read_tx(path, &replies_a, &arp);
+	ok = read_tx(path, &replies_a, &arp, &nd);
 	tap_ok(ok && replies_a.n > 20 && lines_equal(&replies_a, &replies_b),
 	       "the tx pcap holds the kernel path's replies, byte for byte (%zu vs %zu)",
 	       replies_a.n, replies_b.n);
 	tap_ok(arp == 1, "the tx pcap holds one ARP reply from our MAC (%u)", arp);
+	tap_ok(nd == 1, "the tx pcap holds one neighbour advertisement (%u)", nd);
 	tap_ok(to_next_hop == 2, "the two forwarded Map-Requests went to next-hop-mac (%u)",
 	       to_next_hop);
 	if (!it_have_tshark()) {
@@ -538,6 +569,12 @@ int main(void)
 		       replies);
 		long fwd = tshark("eth.dst == 02:00:00:00:00:99 && lisp.type == 8");
 		tap_ok(fwd == 2, "tshark: 2 forwarded ECM Map-Requests to the next hop: %ld", fwd);
+		long nas =
+		    tshark("icmpv6.type == 136 && icmpv6.nd.na.target_address == 2001:db8::1 "
+			   "&& icmpv6.opt.linkaddr == eth.src && ipv6.dst == "
+			   "2001:db8:ff::1 && eth.dst == 02:00:00:00:00:02 && "
+			   "icmpv6.checksum.status == 1");
+		tap_ok(nas == 1, "tshark: one neighbour advertisement for 2001:db8::1 (%ld)", nas);
 		long arps = tshark("arp.opcode == 2 && arp.src.proto_ipv4 == 192.0.2.1");
 		tap_ok(arps == 1, "tshark: one ARP reply for 192.0.2.1 (%ld)", arps);
 	}

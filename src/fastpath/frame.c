@@ -5,17 +5,21 @@
 
 #include <netinet/in.h>
 
-#define ETHERTYPE_IPV4 0x0800
-#define ETHERTYPE_ARP  0x0806
-#define ETHERTYPE_VLAN 0x8100
-#define ETHERTYPE_IPV6 0x86dd
-#define IPPROTO_UDP_   17
-#define IPV6_NH_FRAG   44
-#define ARP_LEN	       28
+#define ETHERTYPE_IPV4	0x0800
+#define ETHERTYPE_ARP	0x0806
+#define ETHERTYPE_VLAN	0x8100
+#define ETHERTYPE_IPV6	0x86dd
+#define IPPROTO_UDP_	17
+#define IPV6_NH_FRAG	44
+#define ARP_LEN		28
+#define IPPROTO_ICMPV6_ 58
+#define ND_SOLICIT	135
+#define ND_ADVERT	136
 
 static const char *const verdict_names[FRAME__VERDICTS] = {
 	[FRAME_UDP] = "udp",
 	[FRAME_ARP_REQUEST] = "arp_request",
+	[FRAME_ND_SOLICIT] = "nd_solicit",
 	[FRAME_SHORT] = "short",
 	[FRAME_IP_HEADER] = "ip_header",
 	[FRAME_IP_LENGTH] = "ip_length",
@@ -172,6 +176,32 @@ static enum frame_verdict parse_ipv4(const struct frame_local *loc, const uint8_
 	return v;
 }
 
+/*
+ * A neighbour solicitation for one of our addresses (RFC 4861 7.1.1: hop
+ * limit 255, code 0, valid checksum, not from the unspecified address,
+ * options of non-zero length); anything else ICMPv6 is the kernel's.
+ */
+static enum frame_verdict parse_nd(const struct frame_local *loc, const uint8_t *ip, size_t plen,
+				   struct frame_info *info)
+{
+	static const uint8_t unspecified[16];
+	const uint8_t *icmp = ip + 40;
+	if (plen < 24 || icmp[0] != ND_SOLICIT || icmp[1] != 0 || ip[7] != 255 ||
+	    !v6_local(loc, icmp + 8) || memcmp(ip + 8, unspecified, 16) == 0)
+		return FRAME_EXCEPTION;
+	uint32_t pseudo = frame_checksum(ip + 8, 32, 0) + (uint32_t)plen + IPPROTO_ICMPV6_;
+	if (frame_checksum(icmp, plen, pseudo) != 0xffff)
+		return FRAME_EXCEPTION;
+	for (size_t o = 24; o < plen;) {
+		if (plen - o < 2 || icmp[o + 1] == 0 || icmp[o + 1] * 8u > plen - o)
+			return FRAME_EXCEPTION;
+		o += icmp[o + 1] * 8u;
+	}
+	set_v6(&info->src, ip + 8, 0);
+	set_v6(&info->dst, icmp + 8, 0);
+	return FRAME_ND_SOLICIT;
+}
+
 static enum frame_verdict parse_ipv6(const struct frame_local *loc, const uint8_t *f, size_t len,
 				     size_t l3, struct frame_info *info)
 {
@@ -183,8 +213,8 @@ static enum frame_verdict parse_ipv6(const struct frame_local *loc, const uint8_
 	size_t plen = rd16(ip + 4);
 	if (plen == 0 || plen > len - l3 - 40) /* 0: a jumbogram, never for us */
 		return FRAME_IP_LENGTH;
-	if (ip[6] == 58) /* ICMPv6 (neighbour discovery): the kernel's */
-		return FRAME_EXCEPTION;
+	if (ip[6] == IPPROTO_ICMPV6_)
+		return parse_nd(loc, ip, plen, info);
 	if (!v6_local(loc, ip + 24))
 		return FRAME_NOT_FOR_US;
 	if (ip[6] == IPV6_NH_FRAG)
@@ -320,6 +350,39 @@ size_t frame_arp_reply(const struct frame_local *loc, uint8_t *f, size_t len,
 	memcpy(a + 24, a + 14, 4);  /* target protocol: the asker's */
 	memcpy(a + 8, loc->mac, 6); /* sender hardware: ours */
 	memcpy(a + 14, ip, 4);	    /* sender protocol: the address asked for */
+	return len;
+}
+
+size_t frame_nd_advert(const struct frame_local *loc, const struct frame_info *info, uint8_t *buf,
+		       size_t cap)
+{
+	size_t l3 = FRAME_ETH_LEN + (info->vlan >= 0 ? FRAME_VLAN_LEN : 0);
+	size_t len = l3 + 40 + 32;
+	if (cap < len)
+		return 0;
+	memcpy(buf, info->src_mac, 6);
+	memcpy(buf + 6, loc->mac, 6);
+	if (info->vlan >= 0) {
+		wr16(buf + 12, ETHERTYPE_VLAN);
+		wr16(buf + 14, (uint16_t)info->vlan);
+	}
+	wr16(buf + l3 - 2, ETHERTYPE_IPV6);
+	uint8_t *ip = buf + l3, *icmp = ip + 40;
+	memset(ip, 0, 40 + 32);
+	ip[0] = 0x60;
+	wr16(ip + 4, 32);
+	ip[6] = IPPROTO_ICMPV6_;
+	ip[7] = 255;
+	memcpy(ip + 8, &((const struct sockaddr_in6 *)&info->dst)->sin6_addr, 16);
+	memcpy(ip + 24, &((const struct sockaddr_in6 *)&info->src)->sin6_addr, 16);
+	icmp[0] = ND_ADVERT;
+	icmp[4] = 0x60; /* solicited, override */
+	memcpy(icmp + 8, ip + 8, 16);
+	icmp[24] = 2; /* target link-layer address */
+	icmp[25] = 1;
+	memcpy(icmp + 26, loc->mac, 6);
+	uint32_t pseudo = frame_checksum(ip + 8, 32, 0) + 32 + IPPROTO_ICMPV6_;
+	wr16(icmp + 2, (uint16_t)~frame_checksum(icmp, 32, pseudo));
 	return len;
 }
 

@@ -35,6 +35,7 @@ struct frame_local {
 enum frame_verdict {
 	FRAME_UDP,	    /* UDP to one of our addresses and our port: a LISP payload */
 	FRAME_ARP_REQUEST,  /* ARP request for one of our IPv4 addresses */
+	FRAME_ND_SOLICIT,   /* IPv6 neighbour solicitation for one of our addresses */
 	FRAME_SHORT,	    /* shorter than its Ethernet / VLAN / IP / UDP header */
 	FRAME_IP_HEADER,    /* bad IP version, IHL or IPv4 header checksum */
 	FRAME_IP_LENGTH,    /* IP length longer than the frame or shorter than its header */
@@ -42,11 +43,14 @@ enum frame_verdict {
 	FRAME_UDP_LENGTH,   /* UDP length longer than the IP payload or below 8 */
 	FRAME_UDP_CHECKSUM, /* wrong UDP checksum (or zero over IPv6) */
 	FRAME_NOT_FOR_US,   /* IP or UDP traffic to another address or port */
-	FRAME_EXCEPTION,    /* other traffic (ARP not for us, ND, ICMP, TCP, other types) */
+	FRAME_EXCEPTION,    /* other traffic (other ARP and ND, ICMP, TCP, other types) */
 	FRAME__VERDICTS
 };
 
-/* Where the parts of a parsed frame are (FRAME_UDP and FRAME_ARP_REQUEST). */
+/*
+ * Where the parts of a parsed frame are (FRAME_UDP, FRAME_ARP_REQUEST and
+ * FRAME_ND_SOLICIT: src is the soliciting node, dst the target address).
+ */
 struct frame_info {
 	uint16_t l3_off;	     /* IP or ARP header */
 	uint16_t payload_off;	     /* UDP payload */
@@ -83,6 +87,14 @@ size_t frame_build_udp(uint8_t *buf, size_t cap, const uint8_t dst_mac[6], const
  */
 size_t frame_arp_reply(const struct frame_local *loc, uint8_t *f, size_t len,
 		       const struct frame_info *info);
+
+/*
+ * The neighbour advertisement (solicited, override, our MAC as the target
+ * link-layer address) answering the solicitation parsed into info, written
+ * to buf. Returns the frame length, or 0 when cap is too small.
+ */
+size_t frame_nd_advert(const struct frame_local *loc, const struct frame_info *info, uint8_t *buf,
+		       size_t cap);
 
 /* Internet checksum of len bytes, added to sum (host order, folded at the end). */
 uint16_t frame_checksum(const uint8_t *p, size_t len, uint32_t sum);

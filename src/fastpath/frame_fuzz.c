@@ -3,7 +3,8 @@
  * The frame parser. Whatever the bytes: a UDP verdict's payload lies inside
  * the frame, and a reply built from it (dst and src swapped) parses back as
  * UDP with the same payload on the other side; an ARP request's reply is an
- * ARP reply of the same length.
+ * ARP reply of the same length; a neighbour solicitation's advertisement
+ * has a valid ICMPv6 checksum.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(frame_parse(&peer, out, n, &back) == FRAME_UDP);
 		check(back.payload_len == fi.payload_len && back.vlan == fi.vlan);
 		check(memcmp(out + back.payload_off, data + fi.payload_off, fi.payload_len) == 0);
+	} else if (v == FRAME_ND_SOLICIT) {
+		uint8_t na[128];
+		size_t n = frame_nd_advert(&loc, &fi, na, sizeof(na));
+		check(n > 0);
+		struct frame_info back;
+		/* an advertisement is nothing the fast path answers */
+		check(frame_parse(&loc, na, n, &back) == FRAME_EXCEPTION);
+		size_t l3 = n - 72;
+		uint32_t pseudo = frame_checksum(na + l3 + 8, 32, 0) + 32 + 58;
+		check(frame_checksum(na + l3 + 40, 32, pseudo) == 0xffff);
 	} else if (v == FRAME_ARP_REQUEST) {
 		uint8_t *copy = malloc(size);
 		check(copy != NULL);

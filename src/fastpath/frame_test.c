@@ -221,6 +221,7 @@ Test(frame, not_for_us_and_exceptions)
 	n = udp_frame(f, "2001:db8::1", 4342, -1);
 	f[FRAME_ETH_LEN + 6] = 58; /* ICMPv6: neighbour discovery */
 	cr_assert_eq(parse(f, n), FRAME_EXCEPTION);
+	f[FRAME_ETH_LEN + 6] = 17;
 	f[12] = 0x88; /* LLDP */
 	f[13] = 0xcc;
 	cr_assert_eq(parse(f, n), FRAME_EXCEPTION);
@@ -315,4 +316,73 @@ Test(frame, checksum_matches_the_definition)
 			    frame_checksum(buf + off, len - (len > 0 ? off : 0), 0x1234 * off),
 			    naive_sum(buf + off, len - (len > 0 ? off : 0), 0x1234 * off),
 			    "len %zu off %zu", len, off);
+}
+
+/* A neighbour solicitation from 2001:db8::7 for target, with a source link-layer option. */
+static size_t nd_solicit(uint8_t *f, const char *target, int vlan)
+{
+	size_t l3 = FRAME_ETH_LEN + (vlan >= 0 ? FRAME_VLAN_LEN : 0);
+	memset(f, 0, l3 + 72);
+	const uint8_t mcast[6] = { 0x33, 0x33, 0xff, 0, 0, 1 };
+	memcpy(f, mcast, 6);
+	memcpy(f + 6, mac_a, 6);
+	if (vlan >= 0) {
+		f[12] = 0x81;
+		f[15] = (uint8_t)vlan;
+	}
+	f[l3 - 2] = 0x86;
+	f[l3 - 1] = 0xdd;
+	uint8_t *ip = f + l3, *icmp = ip + 40;
+	ip[0] = 0x60;
+	ip[5] = 32;
+	ip[6] = 58;
+	ip[7] = 255;
+	inet_pton(AF_INET6, "2001:db8::7", ip + 8);
+	inet_pton(AF_INET6, "ff02::1:ff00:1", ip + 24);
+	icmp[0] = 135;
+	inet_pton(AF_INET6, target, icmp + 8);
+	icmp[24] = 1;
+	icmp[25] = 1;
+	memcpy(icmp + 26, mac_a, 6);
+	uint16_t sum = (uint16_t)~frame_checksum(icmp, 32, frame_checksum(ip + 8, 32, 0) + 32 + 58);
+	icmp[2] = (uint8_t)(sum >> 8);
+	icmp[3] = (uint8_t)sum;
+	return l3 + 72;
+}
+
+Test(frame, nd_solicitation_answered)
+{
+	uint8_t f[128], na[128];
+	size_t n = nd_solicit(f, "2001:db8::1", 12);
+	struct frame_local l = local();
+	struct frame_info fi;
+	cr_assert_eq(frame_parse(&l, f, n, &fi), FRAME_ND_SOLICIT);
+	size_t m = frame_nd_advert(&l, &fi, na, sizeof(na));
+	cr_assert_eq(m, 18 + 72);
+	cr_assert_eq(memcmp(na, mac_a, 6), 0);
+	cr_assert_eq(memcmp(na + 6, l.mac, 6), 0);
+	cr_assert_eq(na[15], 12); /* same VLAN */
+	const uint8_t *ip = na + 18, *icmp = ip + 40;
+	cr_assert_eq(ip[7], 255);
+	cr_assert_eq(memcmp(ip + 8, l.v6[0], 16), 0);
+	cr_assert_eq(memcmp(ip + 24, f + 18 + 8, 16), 0);
+	cr_assert_eq(icmp[0], 136);
+	cr_assert_eq(icmp[4], 0x60);
+	cr_assert_eq(memcmp(icmp + 8, l.v6[0], 16), 0);
+	cr_assert_eq(icmp[24], 2);
+	cr_assert_eq(memcmp(icmp + 26, l.mac, 6), 0);
+	cr_assert_eq(frame_checksum(icmp, 32, frame_checksum(ip + 8, 32, 0) + 32 + 58), 0xffff);
+	cr_assert_eq(frame_nd_advert(&l, &fi, na, 18 + 71), 0);
+	/* not ours, bad checksum, hop limit, zero-length option, DAD: the kernel's */
+	n = nd_solicit(f, "2001:db8::2", -1);
+	cr_assert_eq(parse(f, n), FRAME_EXCEPTION);
+	n = nd_solicit(f, "2001:db8::1", -1);
+	f[n - 1] ^= 1;
+	cr_assert_eq(parse(f, n), FRAME_EXCEPTION);
+	n = nd_solicit(f, "2001:db8::1", -1);
+	f[14 + 7] = 64;
+	cr_assert_eq(parse(f, n), FRAME_EXCEPTION);
+	n = nd_solicit(f, "2001:db8::1", -1);
+	cr_assert_eq(parse(f, n), FRAME_ND_SOLICIT);
+	cr_assert_eq(parse(f, n - 1), FRAME_IP_LENGTH);
 }
