@@ -54,7 +54,7 @@ struct sim {
 	int ep;
 	struct auth_ctx *auth;
 	struct auth_key key;
-	uint8_t arena_mem[1 << 20];
+	_Alignas(16) uint8_t arena_mem[1 << 20]; /* arena_alloc aligns relative to it */
 	struct arena ar;
 	uint64_t app_bytes_in, app_bytes_out;
 	unsigned up, done, failed;
