@@ -424,7 +424,8 @@ struct fastpath *fastpath_new(const struct conf_fastpath *c, uint16_t udp_port, 
 	fp->udp_port = udp_port;
 	fp->loc.port = udp_port;
 	if (fp->nq > FP_MAX_QUEUE || fp->nq > LISPMS_MS_MAX_WORKERS) {
-		snprintf(err, errlen, "too many queues (%u)", fp->nq);
+		snprintf(err, errlen, "%u queues: at most %d request-core workers in all", fp->nq,
+			 LISPMS_MS_MAX_WORKERS);
 		goto fail;
 	}
 	for (size_t i = 0; i < c->naddresses; i++) {
