@@ -609,6 +609,19 @@ Test(conf, fastpath_needs_dpdk)
 	cr_assert(conf_fastpath(c)->enabled);
 	cr_assert_eq(conf_fastpath(c)->queues, 1);
 	cr_assert_eq(conf_fastpath(c)->neal_args, 0);
+	cr_assert_null(conf_fastpath(c)->next_hop_mac);
+	cr_assert_eq(conf_fastpath(c)->mbufs, 8191);
+	conf_free(c);
+	fails_opts("fastpath:\n  port: p\n  addresses: ::1\n  next-hop-mac: 02:00:00:00:00\n", true,
+		   "t.yaml:4:17", "fastpath.next-hop-mac", "not a MAC address");
+	fails_opts("fastpath:\n  port: p\n  addresses: ::1\n  next-hop-mac: 02:00:00:00:00:0g\n",
+		   true, "t.yaml:4:17", "fastpath.next-hop-mac", "not a MAC address");
+	c = load_opts(
+	    "fastpath: {port: p, addresses: \"::1\", next-hop-mac: \"02:00:00:00:00:Ab\", "
+	    "mbufs: 65535}\n",
+	    true);
+	cr_assert_str_eq(conf_fastpath(c)->next_hop_mac, "02:00:00:00:00:Ab");
+	cr_assert_eq(conf_fastpath(c)->mbufs, 65535);
 	conf_free(c);
 }
 

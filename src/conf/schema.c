@@ -6,6 +6,7 @@
  */
 #include "schema.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,20 @@ static int check_unique_addrs(struct apply *a, const struct schema_item *it,
 		}
 	}
 	return LISPMS_EOK;
+}
+
+/* "02:00:00:00:00:01": six pairs of hex digits. */
+static int check_mac(struct apply *a, const struct schema_item *it, const struct doc_node *node,
+		     void *obj)
+{
+	const char *v = *(const char **)((char *)obj + it->offset);
+	bool ok = v != NULL && strlen(v) == 17;
+	for (size_t i = 0; ok && i < 17; i++)
+		ok = i % 3 == 2 ? v[i] == ':' : isxdigit((unsigned char)v[i]) != 0;
+	if (v == NULL || ok)
+		return LISPMS_EOK;
+	apply_error(a, node, "not a MAC address (want six hex pairs: 02:00:00:00:00:01)");
+	return LISPMS_ECONFIG;
 }
 
 static int check_metrics(struct apply *a, const struct schema_item *it, const struct doc_node *node,
@@ -285,6 +300,22 @@ static const struct schema_item fastpath_items[] = {
 	  .max = 128,
 	  .def = "1",
 	  .help = "RX/TX queue pairs, one per lcore." },
+	{ .key = "next-hop-mac",
+	  .type = SCHEMA_STRING,
+	  .flags = SCHEMA_RESTART,
+	  FIELD(struct conf_fastpath, next_hop_mac),
+	  .max = 17,
+	  .check = check_mac,
+	  .help = "Destination MAC of datagrams to addresses not seen in the same receive burst "
+		  "(forwarded Map-Requests, notifies); none: they are counted and dropped." },
+	{ .key = "mbufs",
+	  UINT(struct conf_fastpath, mbufs),
+	  .flags = SCHEMA_RESTART,
+	  .min = 1023,
+	  .max = 1048575,
+	  .def = "8191",
+	  .help = "Packet buffers in the pool (net_pcap `infinite_rx` needs more than the file "
+		  "has frames)." },
 	{ 0 },
 };
 

@@ -6,7 +6,8 @@
  * Threads: the main thread is the control thread (signals, housekeeping,
  * and in ops.c the /metrics listener, the control socket and reload);
  * N net workers run the request core, worker 0 also sends unsolicited
- * Map-Notifies.
+ * Map-Notifies; with a fastpath section, M DPDK lcores run it too, as
+ * workers N .. N+M-1.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -43,6 +44,7 @@ struct daemon {
 	struct net_worker *workers[MAX_WORKERS];
 	struct ms_thread *threads[MAX_WORKERS];
 	struct daemon_ops ops;
+	struct fastpath *fp; /* NULL without a fastpath section */
 };
 
 static void usage(FILE *f)
@@ -320,13 +322,6 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(verbose ? LOG_LEVEL_DEBUG : conf_log_level(conf));
-	if (conf_fastpath(conf)->enabled) {
-		log_error("daemon, the fastpath section is accepted but this version cannot run "
-			  "the DPDK fast path yet (%s)",
-			  err_str(LISPMS_ENOTSUP));
-		conf_free(conf);
-		return 1;
-	}
 
 	/* every session is a file: take what the hard limit (systemd's LimitNOFILE) allows */
 	struct rlimit rl;
@@ -350,6 +345,16 @@ int main(int argc, char **argv)
 		conf_free(conf);
 		goto out;
 	}
+	if (conf_fastpath(conf)->enabled) {
+		char fperr[256];
+		d.fp = fastpath_new(conf_fastpath(conf), conf_server(conf)->port, fperr,
+				    sizeof(fperr));
+		if (d.fp == NULL) {
+			log_error("daemon, cannot start the DPDK fast path: %s", fperr);
+			conf_free(conf);
+			goto out;
+		}
+	}
 	d.ms = ms_new(conf); /* owns conf from here */
 	if (d.ms == NULL) {
 		log_error("daemon, cannot start the request core (%s)", err_str(LISPMS_ENOMEM));
@@ -357,6 +362,15 @@ int main(int argc, char **argv)
 	}
 	if (start_workers(&d, ms_conf(d.ms)) != LISPMS_EOK)
 		goto out_stop;
+	if (d.fp != NULL) { /* the lcores are request-core workers after the kernel ones */
+		int ret = fastpath_start(d.fp, d.ms, d.nworkers);
+		if (ret != LISPMS_EOK) {
+			log_error("daemon, cannot start the fast path lcores (%s)", err_str(ret));
+			goto out_stop;
+		}
+		log_notice("daemon, DPDK fast path (%s) polling with %u lcores", fastpath_version(),
+			   fastpath_queues(d.fp));
+	}
 	if (ops_start(&d.ops, d.ms, d.nworkers, &copts, ctl_socket) != LISPMS_EOK)
 		goto out_stop;
 	log_listening(ms_conf(d.ms), d.nworkers);
@@ -366,9 +380,11 @@ int main(int argc, char **argv)
 
 out_stop:
 	ops_stop(&d.ops);
+	fastpath_stop(d.fp);
 	stop_workers(&d);
 	ms_free(d.ms);
 out:
+	fastpath_free(d.fp); /* closes the port: a net_pcap tx file is complete */
 	lrcu_barrier();
 	if (sfd >= 0)
 		close(sfd);

@@ -106,6 +106,11 @@ static int frame_write(struct pcap *p, const uint8_t *frame, size_t len)
 	return 0;
 }
 
+int pcap_frame(struct pcap *p, const uint8_t *frame, size_t len)
+{
+	return frame_write(p, frame, len);
+}
+
 int pcap_udp(struct pcap *p, const uint8_t src[4], const uint8_t dst[4], uint16_t sport,
 	     uint16_t dport, const void *payload, size_t len)
 {

@@ -21,6 +21,9 @@ int pcap_open(struct pcap *p, const char *path);
 /* Flush and close; 0 or -1. */
 int pcap_close(struct pcap *p);
 
+/* A whole Ethernet frame as it is. 0 or -1. */
+int pcap_frame(struct pcap *p, const uint8_t *frame, size_t len);
+
 /* One frame each; addresses are IPv4 in network order. 0 or -1. */
 int pcap_udp(struct pcap *p, const uint8_t src[4], const uint8_t dst[4], uint16_t sport,
 	     uint16_t dport, const void *payload, size_t len);

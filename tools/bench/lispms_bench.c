@@ -15,6 +15,7 @@
  *
  *   lispms-bench sessions --server ADDR:PORT [lisp options] [--idle SEC]
  *                    [--moves N --move-rate R --move-seconds S] [--duration SEC] [--json]
+ *                    [--udp-server ADDR:PORT] [--source ADDR]
  *       N ETRs on reliable transport (UDP r=1, TCP, Registrations of M EIDs):
  *       time until every record is acknowledged, application bytes while
  *       idle, and mobility notification latency
@@ -492,14 +493,27 @@ static int cmd_sessions(int argc, char **argv)
 					      { "move-rate", required_argument, NULL, 'r' },
 					      { "move-seconds", required_argument, NULL, 'T' },
 					      { "json", no_argument, NULL, 'j' },
+					      { "udp-server", required_argument, NULL, 'u' },
+					      { "source", required_argument, NULL, 'o' },
 					      { 0 } };
 	int c;
-	while ((c = getopt_long(argc, argv, "s:e:m:i:k:S:d:I:M:r:T:j", opts, NULL)) != -1) {
+	bool bad_udp = false;
+	while ((c = getopt_long(argc, argv, "s:e:m:i:k:S:d:I:M:r:T:ju:o:", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			have_server = parse_hostport(optarg, &sc.server) == LISPMS_EOK &&
 				      sc.server.ss_family == AF_INET;
 			break;
+		case 'u':
+			bad_udp = parse_hostport(optarg, &sc.udp_server) != LISPMS_EOK ||
+				  sc.udp_server.ss_family != AF_INET;
+			break;
+		case 'o': {
+			struct in_addr a;
+			bad_udp = inet_pton(AF_INET, optarg, &a) != 1;
+			sc.source_base = ntohl(a.s_addr);
+			break;
+		}
 		case 'e':
 			sc.etrs = (unsigned)atoi(optarg);
 			break;
@@ -538,11 +552,12 @@ static int cmd_sessions(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!have_server || sc.etrs == 0 || sc.etrs > 60000 || sc.eids_per_etr == 0 ||
+	if (!have_server || bad_udp || sc.etrs == 0 || sc.etrs > 60000 || sc.eids_per_etr == 0 ||
 	    (uint64_t)sc.etrs * sc.eids_per_etr > (1u << 24) || sc.duration > 3600 ||
 	    sc.idle_s > 3600 || sc.move_s > 3600) {
-		fprintf(stderr, "sessions: need --server IPV4:PORT; --etrs <= 60000, at most 2^24 "
-				"EIDs, durations <= 3600 s\n");
+		fprintf(stderr,
+			"sessions: need --server IPV4:PORT (--udp-server IPV4:PORT, --source "
+			"IPV4); --etrs <= 60000, at most 2^24 EIDs, durations <= 3600 s\n");
 		return 2;
 	}
 	struct sessions_result r;

@@ -110,11 +110,26 @@ static int send_one(struct worker *w, unsigned si, unsigned slot, uint64_t now)
 	return 0;
 }
 
+/* The local address the route to dst leaves from (port 0); false when none. */
+static bool route_source(const struct sockaddr_storage *dst, struct sockaddr_storage *ss)
+{
+	int t = socket(dst->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	socklen_t len = sizeof(*ss);
+	bool ok = t >= 0 && connect(t, (const struct sockaddr *)dst, saddr_len(dst)) == 0 &&
+		  getsockname(t, (struct sockaddr *)ss, &len) == 0;
+	if (t >= 0)
+		close(t);
+	if (ok)
+		saddr_set_port(ss, 0);
+	return ok;
+}
+
 /*
  * Every socket is bound before its first request, so builders know its port
  * (an ECM names it as the inner source port). Towards a loopback server the
  * sockets spread over src_count addresses from src_base; elsewhere they bind
- * the wildcard address.
+ * the address the route to the server leaves from, so a Map-Request's
+ * ITR-RLOC names an address the reply can reach.
  */
 static int open_sock(const struct load_conf *c, unsigned n)
 {
@@ -131,11 +146,15 @@ static int open_sock(const struct load_conf *c, unsigned n)
 		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
 		if ((ntohl(d->sin_addr.s_addr) >> 24) == 127)
 			a->sin_addr.s_addr = htonl(c->src_base + n % c->src_count);
+		else
+			route_source(&c->dst, &ss);
 	} else {
 		const struct sockaddr_in6 *d = (const struct sockaddr_in6 *)&c->dst;
 		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
 		if (IN6_IS_ADDR_LOOPBACK(&d->sin6_addr))
 			a->sin6_addr = in6addr_loopback;
+		else
+			route_source(&c->dst, &ss);
 	}
 	if (bind(fd, (struct sockaddr *)&ss, saddr_len(&ss)) != 0) {
 		int e = -errno;

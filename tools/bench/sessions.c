@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * lispms-bench sessions: N simulated ETRs on reliable transport, one process.
- * Each ETR has its own loopback source address (127.1.0.0 + i), and follows
+ * Each ETR has its own source address (127.1.0.1 + i, or --source + i), and
+ * sends its r=1 UDP Map-Register to --udp-server when given (a fast path
+ * address) and opens its session to --server. It follows
  * the draft: an authenticated r=1 UDP Map-Register, the Map-Notify with r,
  * a TCP connection, the Registration Refresh, then Registrations for its M
  * EIDs (up to 100 records per Map-Register), counting every ACK and Reject.
@@ -52,7 +54,7 @@ struct sim {
 	int ep;
 	struct auth_ctx *auth;
 	struct auth_key key;
-	uint8_t arena_mem[1 << 20];
+	_Alignas(16) uint8_t arena_mem[1 << 20]; /* arena_alloc aligns relative to it */
 	struct arena ar;
 	uint64_t app_bytes_in, app_bytes_out;
 	unsigned up, done, failed;
@@ -162,8 +164,9 @@ static void start_auth(struct sim *s, struct etr *e)
 	uint8_t msg[2048];
 	size_t len = build_register(s, e, e->first_eid, 1, LISP_MREG_r | LISP_MREG_M | LISP_MREG_P,
 				    e->addr, msg, sizeof(msg));
-	sendto(e->udp, msg, len, 0, (const struct sockaddr *)&s->c->server,
-	       saddr_len(&s->c->server));
+	const struct sockaddr_storage *to =
+	    s->c->udp_server.ss_family != AF_UNSPEC ? &s->c->udp_server : &s->c->server;
+	sendto(e->udp, msg, len, 0, (const struct sockaddr *)to, saddr_len(to));
 	e->auth_sent = mtime_now_ns();
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)(e - s->etrs) << 1 };
 	epoll_ctl(s->ep, EPOLL_CTL_ADD, e->udp, &ev);
@@ -339,7 +342,8 @@ int sessions_run(const struct sessions_conf *c, struct sessions_result *res)
 	while (s.done + s.failed < c->etrs && mtime_now_ns() < deadline) {
 		for (unsigned k = 0; k < 200 && started < c->etrs; k++, started++) {
 			struct etr *e = &s.etrs[started];
-			e->addr = 0x7f010000u + started + 1; /* 127.1.0.1 ... */
+			e->addr = (c->source_base ? c->source_base : 0x7f010001u) +
+				  started; /* 127.1.0.1 ... */
 			e->first_eid = started * c->eids_per_etr;
 			e->neids = c->eids_per_etr;
 			e->udp = e->tcp = -1;

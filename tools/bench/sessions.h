@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 
 struct sessions_conf {
-	struct sockaddr_storage server; /* IPv4 loopback */
+	struct sockaddr_storage server;	    /* IPv4: the TCP sessions (and UDP by default) */
+	struct sockaddr_storage udp_server; /* AF_UNSPEC: server; else the r=1 registers go here */
+	uint32_t source_base;		    /* 0: 127.1.0.1; ETR i uses source_base + i */
 	unsigned etrs;
 	unsigned eids_per_etr;
 	uint32_t iid;
