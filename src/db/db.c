@@ -1085,6 +1085,8 @@ static int register_one(struct db *db, const struct eid_prefix *p, const struct 
 	in = iid_get(db, p->iid, now_s);
 	if (in == NULL)
 		return LISPMS_ENOMEM;
+	if (hint == NULL) /* a new prefix: where its insert starts loads during the mutex wait */
+		trie_insert_prefetch(&in->trie[af], p->bytes, p->plen);
 	hold(held, in);
 	ret = reclaim_reserve_w(&in->rc, RESERVE);
 	if (ret == LISPMS_EOK)
