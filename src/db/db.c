@@ -1160,8 +1160,8 @@ void db_register_batch(struct db *db, const struct eid_prefix *const ps[],
 		struct db_iid *held = NULL;
 		lrcu_read_lock();
 		struct db_iid *in = db_instance(db, ps[base]->iid);
-		if (in != NULL &&
-		    k > 1) /* one record: nothing to overlap, the probe would repeat */
+		/* one record: nothing to overlap, the warm-up would only repeat the probe */
+		if (in != NULL && k > 1)
 			register_warm(in, ps + base, k);
 		/* in order, the mutex taken once for the records that change something */
 		for (unsigned i = 0; i < k; i++)
