@@ -1092,6 +1092,8 @@ static int register_one(struct db *db, const struct eid_prefix *p, const struct 
 	in = iid_get(db, p->iid, now_s);
 	if (in == NULL)
 		return LISPMS_ENOMEM;
+	if (hint == NULL) /* a new prefix: where its insert starts loads during the mutex wait */
+		trie_insert_prefetch(&in->trie[af], p->bytes, p->plen);
 	hold(held, in);
 	ret = reclaim_reserve_w(&in->rc, RESERVE);
 	if (ret == LISPMS_EOK)
@@ -1165,7 +1167,8 @@ void db_register_batch(struct db *db, const struct eid_prefix *const ps[],
 		struct db_iid *held = NULL;
 		lrcu_read_lock();
 		struct db_iid *in = db_instance(db, ps[base]->iid);
-		if (in != NULL)
+		/* one record: nothing to overlap, the warm-up would only repeat the probe */
+		if (in != NULL && k > 1)
 			register_warm(in, ps + base, k);
 		/* in order, the mutex taken once for the records that change something */
 		for (unsigned i = 0; i < k; i++)

@@ -208,6 +208,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		}
 		check(t.leaves == nmodel);
+		check(trie_check_w(&t) == LISPMS_EOK);
 	}
 	lrcu_read_unlock();
 	trie_deinit(&t, free_leaf, NULL);

@@ -446,6 +446,7 @@ static void run_random(unsigned bits, unsigned ops, uint64_t seed)
 		}
 		cr_assert_eq(t.leaves, m.n);
 		cr_assert(m.n == 0 || t.nodes < m.n, "nodes %zu leaves %zu", t.nodes, m.n);
+		cr_assert_eq(trie_check_w(&t), LISPMS_EOK, "structure or jump table, op %u", op);
 
 		/* queries: exact and LPM of stored, generated and random keys */
 		for (int q = 0; q < 4; q++) {
@@ -517,4 +518,76 @@ Test(trie, random_ipv6_against_sorted_array)
 Test(trie, random_mac_against_sorted_array)
 {
 	run_random(48, 4000, 3);
+}
+
+/*
+ * Inserts in a large trie start at the jump table's node for the key's
+ * bucket. Host keys scattered under 10/8, then keys outside it (the table's
+ * buckets then collide), removals that drop the hinted nodes, and inserts
+ * again: every key stays findable, nothing else appears, and every entry of
+ * the table stays a node of the trie in its own bucket.
+ */
+Test(trie, inserts_from_the_jump_table_stay_exact)
+{
+	enum { N = 20000 };
+	struct trie t;
+	cr_assert_eq(trie_init(&t, 32), LISPMS_EOK);
+	static struct tleaf *in[N + 64];
+	static uint8_t keys[N + 64][4];
+	rng_state = 7;
+	for (unsigned i = 0; i < N + 64; i++) {
+		uint32_t x = i < N ? (10u << 24) | (rnd() & 0xffffffu) : rnd();
+		if (i < N && i % 97 == 0 && i > 0) /* a neighbour of an earlier key */
+			x = ((uint32_t)keys[i - 1][0] << 24 | (uint32_t)keys[i - 1][1] << 16 |
+			     (uint32_t)keys[i - 1][2] << 8 | keys[i - 1][3]) ^
+			    1u;
+		keys[i][0] = (uint8_t)(x >> 24);
+		keys[i][1] = (uint8_t)(x >> 16);
+		keys[i][2] = (uint8_t)(x >> 8);
+		keys[i][3] = (uint8_t)x;
+	}
+	unsigned stored = 0;
+	for (unsigned i = 0; i < N + 64; i++) {
+		struct tleaf *l = mk(&t, keys[i], 32, (int)i);
+		int ret = trie_insert_w(&t, &l->leaf);
+		if (ret == LISPMS_EEXIST) { /* a random duplicate */
+			free(l);
+			continue;
+		}
+		cr_assert_eq(ret, LISPMS_EOK);
+		in[i] = l;
+		stored++;
+		if (i % 1000 == 0)
+			cr_assert_eq(trie_check_w(&t), LISPMS_EOK, "after insert %u", i);
+	}
+	cr_assert_not_null(t.jump, "a trie of %u leaves has a jump table", stored);
+	cr_assert_eq(trie_check_w(&t), LISPMS_EOK);
+	/* remove every third, in an order unrelated to the keys */
+	for (unsigned i = 0; i < N + 64; i += 3) {
+		if (in[i] == NULL)
+			continue;
+		struct trie_leaf *out = NULL;
+		cr_assert_eq(reclaim_reserve_w(&rc, 1), LISPMS_EOK);
+		cr_assert_eq(trie_remove_w(&t, keys[i], 32, &rc, &out), LISPMS_EOK);
+		cr_assert_eq(out, &in[i]->leaf);
+		in[i] = NULL;
+		if (i % 999 == 0)
+			cr_assert_eq(trie_check_w(&t), LISPMS_EOK, "after removal %u", i);
+	}
+	cr_assert_eq(trie_check_w(&t), LISPMS_EOK);
+	/* and back in: these inserts go through hints left by the removals */
+	for (unsigned i = 0; i < N + 64; i += 3) {
+		if (trie_lookup_exact(&t, keys[i], 32) != NULL)
+			continue; /* a duplicate key still stored under another index */
+		struct tleaf *l = mk(&t, keys[i], 32, (int)i);
+		cr_assert_eq(trie_insert_w(&t, &l->leaf), LISPMS_EOK, "reinsert %u", i);
+		in[i] = l;
+	}
+	cr_assert_eq(trie_check_w(&t), LISPMS_EOK);
+	for (unsigned i = 0; i < N + 64; i++) {
+		struct trie_leaf *l = trie_lookup_exact(&t, keys[i], 32);
+		cr_assert_not_null(l, "key %u lost", i);
+		cr_assert(memcmp(l->key, keys[i], 4) == 0);
+	}
+	trie_deinit(&t, free_leaf, NULL);
 }

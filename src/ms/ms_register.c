@@ -140,6 +140,91 @@ static void site_reject(const struct ms_site *site, enum site_metric_id why, uns
 	ms_reject_note(&site->id->rejects, &e);
 }
 
+/*
+ * Records handed to db_register_batch() at once: the db brings their index
+ * slots and trie paths into cache together, so the misses of a message's
+ * new EIDs overlap instead of queueing (src/db/README.md).
+ */
+#define MS_REG_CHUNK LISPMS_TRIE_BATCH
+
+/* Check, store and report k records of one authenticated register, in order. */
+static void register_chunk(struct ms_thread *t, const struct ms_site *site,
+			   const struct lisp_record *recs, unsigned k, struct db_owner owner,
+			   uint16_t flags, const struct db_sink *sink,
+			   const struct sockaddr_storage *src, uint8_t key_id, ms_record_fn *fn,
+			   void *arg, struct ms_reg_out *res)
+{
+	struct eid_prefix eid[MS_REG_CHUNK];
+	struct db_reg_info info[MS_REG_CHUNK];
+	const struct eid_prefix *ps[MS_REG_CHUNK];
+	const struct db_reg_info *rs[MS_REG_CHUNK];
+	int out[MS_REG_CHUNK];
+	enum ms_verdict why[MS_REG_CHUNK];
+	unsigned slot[MS_REG_CHUNK], nb = 0;
+	size_t mark = arena_mark(&t->scratch);
+	for (unsigned i = 0; i < k; i++) {
+		const struct lisp_record *rec = &recs[i];
+		/* room for the locators check_record() may write (none past the limit) */
+		unsigned room = rec->nlocs <= LISPMS_DB_MAX_LOCATORS ? rec->nlocs : 0;
+		struct db_locator *locs =
+		    arena_alloc(&t->scratch, sizeof(*locs) * (room > 0 ? room : 1));
+		if (locs == NULL) {
+			counters_inc(LISPMS_M_ARENA_EXHAUSTED);
+			why[i] =
+			    record_eid(rec, &eid[i]) == LISPMS_EOK ? MS_V_INTERNAL : MS_V_MALFORMED;
+			continue;
+		}
+		why[i] = check_record(t, site, rec, &eid[i], locs);
+		if (why[i] != MS_V_ACCEPT)
+			continue;
+		info[nb] = (struct db_reg_info){
+			.owner = owner,
+			.locs = locs,
+			.nlocs = rec->nlocs,
+			.ttl = rec->ttl,
+			.flags = flags,
+			.site = site->id,
+		};
+		ps[nb] = &eid[i];
+		rs[nb] = &info[nb];
+		slot[i] = nb++;
+	}
+	if (nb > 0)
+		db_register_batch(t->ms->db, ps, rs, nb, t->now, sink, out);
+	for (unsigned i = 0; i < k; i++) {
+		const struct lisp_record *rec = &recs[i];
+		if (why[i] == MS_V_ACCEPT) {
+			int ret = out[slot[i]];
+			if (ret == DB_REFRESHED) {
+				counters_inc(LISPMS_M_MS_REG_REFRESHED);
+				counters_site_inc(site->id->num, LISPMS_S_REG_REFRESHED);
+			} else if (ret == DB_STORED) {
+				counters_inc(LISPMS_M_MS_REG_ACCEPTED);
+				counters_site_inc(site->id->num, LISPMS_S_REG_ACCEPTED);
+			} else if (ret == DB_WITHDRAWN || ret == LISPMS_ENOENT) {
+				counters_inc(LISPMS_M_MS_REG_WITHDRAWN);
+				counters_site_inc(site->id->num, LISPMS_S_REG_WITHDRAWN);
+			} else {
+				why[i] = MS_V_INTERNAL;
+			}
+		}
+		if (why[i] != MS_V_ACCEPT) {
+			count_reject(why[i]);
+			log_reject(src,
+				   why[i] == MS_V_LOCATOR  ? "locator not allowed"
+				   : why[i] == MS_V_PREFIX ? "prefix not allowed"
+							   : "bad record",
+				   why[i] == MS_V_MALFORMED ? NULL : &eid[i]);
+			site_reject(site, site_reject_id[why[i]], 1, src,
+				    why[i] == MS_V_MALFORMED ? NULL : &eid[i], rec, key_id);
+		} else {
+			res->naccepted++;
+		}
+		fn(arg, rec, why[i]);
+	}
+	arena_rewind(&t->scratch, mark);
+}
+
 int ms_register_process(struct ms_thread *t, const uint8_t *msg, size_t len,
 			const struct sockaddr_storage *src, uint64_t session, ms_record_fn *fn,
 			void *arg, struct ms_reg_out *res)
@@ -197,53 +282,12 @@ int ms_register_process(struct ms_thread *t, const uint8_t *msg, size_t len,
 	if ((reg->flags & LISP_MREG_a) && (reg->flags & LISP_MREG_I) && site->conf->merge)
 		flags |= DB_F_MERGE;
 
-	struct db_locator *locs =
-	    arena_alloc(&t->scratch, sizeof(*locs) * (LISPMS_DB_MAX_LOCATORS + 1));
-	if (locs == NULL) {
-		counters_inc(LISPMS_M_ARENA_EXHAUSTED);
-		return LISPMS_ENOMEM;
-	}
 	struct db_sink sink = { db_event_list_add, &t->events };
-	for (unsigned i = 0; i < reg->nrecords; i++) {
-		const struct lisp_record *rec = &reg->records[i];
-		struct eid_prefix eid;
-		enum ms_verdict why = check_record(t, site, rec, &eid, locs);
-		if (why == MS_V_ACCEPT) {
-			struct db_reg_info info = {
-				.owner = owner,
-				.locs = locs,
-				.nlocs = rec->nlocs,
-				.ttl = rec->ttl,
-				.flags = flags,
-				.site = site->id,
-			};
-			ret = db_register(t->ms->db, &eid, &info, t->now, &sink);
-			if (ret == DB_REFRESHED) {
-				counters_inc(LISPMS_M_MS_REG_REFRESHED);
-				counters_site_inc(site->id->num, LISPMS_S_REG_REFRESHED);
-			} else if (ret == DB_STORED) {
-				counters_inc(LISPMS_M_MS_REG_ACCEPTED);
-				counters_site_inc(site->id->num, LISPMS_S_REG_ACCEPTED);
-			} else if (ret == DB_WITHDRAWN || ret == LISPMS_ENOENT) {
-				counters_inc(LISPMS_M_MS_REG_WITHDRAWN);
-				counters_site_inc(site->id->num, LISPMS_S_REG_WITHDRAWN);
-			} else {
-				why = MS_V_INTERNAL;
-			}
-		}
-		if (why != MS_V_ACCEPT) {
-			count_reject(why);
-			log_reject(src,
-				   why == MS_V_LOCATOR	? "locator not allowed"
-				   : why == MS_V_PREFIX ? "prefix not allowed"
-							: "bad record",
-				   why == MS_V_MALFORMED ? NULL : &eid);
-			site_reject(site, site_reject_id[why], 1, src,
-				    why == MS_V_MALFORMED ? NULL : &eid, rec, reg->auth.key_id);
-		} else {
-			res->naccepted++;
-		}
-		fn(arg, rec, why);
+	for (unsigned base = 0; base < reg->nrecords; base += MS_REG_CHUNK) {
+		unsigned k =
+		    reg->nrecords - base < MS_REG_CHUNK ? reg->nrecords - base : MS_REG_CHUNK;
+		register_chunk(t, site, &reg->records[base], k, owner, flags, &sink, src,
+			       reg->auth.key_id, fn, arg, res);
 	}
 	if (t->events.count > 0)
 		ms_notify_events(t);

@@ -134,8 +134,9 @@ static struct ms_session *open_admitted(const char *addr, struct fake_conn *c)
 static size_t registration(const char *const *eids, const char *const *rlocs, uint32_t ttl,
 			   unsigned n, const struct auth_key *k, uint8_t *out, size_t cap)
 {
-	struct lisp_record recs[8];
-	struct lisp_locator locs[8];
+	struct lisp_record recs[64];
+	struct lisp_locator locs[64];
+	cr_assert(n <= 64);
 	for (unsigned i = 0; i < n; i++) {
 		struct eid_prefix p;
 		struct lisp_addr a;
@@ -154,7 +155,7 @@ static size_t registration(const char *const *eids, const char *const *rlocs, ui
 		.nrecords = (uint16_t)n,
 		.records = recs,
 	};
-	uint8_t inner[2048];
+	uint8_t inner[4096];
 	size_t ilen, len;
 	cr_assert_eq(map_register_encode(&m, inner, sizeof(inner), &ilen), LISPMS_EOK);
 	cr_assert_eq(auth_sign(actx, k, inner, ilen), LISPMS_EOK);
@@ -238,6 +239,61 @@ Test(session, starts_with_a_scope_0_refresh_and_acks_or_rejects_every_record)
 	cr_assert_eq(decode_all(&c, m, 8), 1);
 	cr_assert_eq(m[0].type, RT_TYPE_REGISTRATION_REJECT);
 	cr_assert_eq(m[0].u.reject.reason, RT_REASON_AUTH_FAILURE);
+	free(c.buf);
+}
+
+/* True when the db has a mapping for exactly this prefix. */
+static bool tl_stored(const char *prefix)
+{
+	struct eid_prefix p;
+	eid_prefix_parse(prefix, &p);
+	return db_lookup_exact(ms_db(ms), &p) != NULL;
+}
+
+/*
+ * The records of a Registration reach the db in groups (db_register_batch):
+ * every record still gets its own answer, in order, across group
+ * boundaries, and exactly the accepted ones are stored.
+ */
+Test(session, a_long_registration_is_answered_record_by_record_in_order)
+{
+	struct fake_conn c = { 0 };
+	struct ms_session *s = open_admitted("192.0.2.1", &c);
+	cr_assert_not_null(s);
+	c.len = 0;
+	enum { N = 40 };
+	char text[N][32];
+	const char *eids[N], *rlocs[N];
+	for (unsigned i = 0; i < N; i++) {
+		bool other_site = i % 5 == 3, bad_rloc = i % 7 == 5;
+		if (i == 34) /* again the first record: a refresh, still acknowledged */
+			snprintf(text[i], sizeof(text[i]), "[1000] 10.1.0.0/24");
+		else
+			snprintf(text[i], sizeof(text[i]), "[1000] 10.%u.%u.0/24",
+				 other_site ? 2 : 1, i);
+		eids[i] = text[i];
+		rlocs[i] = bad_rloc ? "198.51.100.1" : "192.0.2.1";
+	}
+	static uint8_t msg[8192];
+	size_t len = registration(eids, rlocs, 3, N, &key_a, msg, sizeof(msg));
+	cr_assert_eq(ms_session_recv(t, s, msg, len), LISPMS_EOK);
+	struct rt_msg m[N + 1];
+	cr_assert_eq(decode_all(&c, m, N + 1), N);
+	for (unsigned i = 0; i < N; i++) {
+		bool other_site = i % 5 == 3, bad_rloc = i % 7 == 5;
+		if (other_site || bad_rloc) {
+			cr_assert_eq(m[i].type, RT_TYPE_REGISTRATION_REJECT, "record %u", i);
+			cr_assert_eq(m[i].u.reject.reason,
+				     other_site ? RT_REASON_NOT_SITE_PREFIX : RT_REASON_LOCATOR_SET,
+				     "record %u", i);
+			cr_assert(prefix_is(&m[i].u.reject.eid, eids[i]), "record %u", i);
+			cr_assert(!tl_stored(eids[i]), "record %u", i);
+		} else {
+			cr_assert_eq(m[i].type, RT_TYPE_REGISTRATION_ACK, "record %u", i);
+			cr_assert(prefix_is(&m[i].u.ack, eids[i]), "record %u", i);
+			cr_assert(tl_stored(eids[i]), "record %u", i);
+		}
+	}
 	free(c.buf);
 }
 

@@ -46,8 +46,11 @@ struct trie_leaf {
 	uint8_t key[];
 } __attribute__((aligned(2)));
 
+struct trie_jump;
+
 struct trie {
-	void *root; /* RCU: tagged node or leaf pointer, NULL when empty */
+	void *root;		/* RCU: tagged node or leaf pointer, NULL when empty */
+	struct trie_jump *jump; /* RCU: where inserts start (trie.c), NULL while small */
 	uint16_t key_bits;
 	uint16_t key_len;
 	size_t leaves;
@@ -87,10 +90,11 @@ void trie_lookup_lpm_batch(const struct trie *t, const uint8_t *const keys[],
 			   const unsigned plens[], unsigned n, struct trie_leaf *out[]);
 
 /*
- * Walk the paths of n (<= LISPMS_TRIE_BATCH) keys interleaved, as far as
- * an insert or exact lookup of (keys[i], plens[i]) would go, prefetching
- * each next node: a writer about to insert them finds their paths in
- * cache. Finds nothing, so it costs less than trie_lookup_lpm_batch. Reader.
+ * Walk the paths of n (<= LISPMS_TRIE_BATCH) keys interleaved, from where
+ * an insert of (keys[i], plens[i]) would start (the jump table's node, else
+ * the root) as far as it would go, prefetching each next node: a writer
+ * about to insert them finds their paths in cache. Finds nothing, so it
+ * costs less than trie_lookup_lpm_batch. Reader.
  */
 void trie_touch_batch(const struct trie *t, const uint8_t *const keys[], const unsigned plens[],
 		      unsigned n);
@@ -105,8 +109,26 @@ typedef int trie_walk_fn(struct trie_leaf *leaf, void *arg);
  */
 int trie_walk(const struct trie *t, const uint8_t *key, unsigned plen, trie_walk_fn *fn, void *arg);
 
-/* Insert leaf (its plen and key set, bits past plen zero). Writer. */
+/*
+ * Insert leaf (its plen and key set, bits past plen zero). Writer. In a
+ * large trie the walk usually starts a few levels above the leaves, at a
+ * node the writer's jump table keeps for the key's bucket, not at the root.
+ */
 int trie_insert_w(struct trie *t, struct trie_leaf *leaf);
+
+/*
+ * About to insert (key, plen), before taking the writer lock: start
+ * fetching the node where trie_insert_w() will begin, so that its miss
+ * overlaps the caller's other work. Reader (inside lrcu_read_lock()).
+ */
+void trie_insert_prefetch(const struct trie *t, const uint8_t *key, unsigned plen);
+
+/*
+ * Check the structure and the jump table (every entry names a node of the
+ * trie in the entry's bucket); LISPMS_EOK or LISPMS_EINTERNAL. For tests.
+ * Writer.
+ */
+int trie_check_w(const struct trie *t);
 
 /* Put leaf in place of the leaf with the same prefix. Writer. */
 int trie_replace_w(struct trie *t, struct trie_leaf *leaf, struct trie_leaf **old);
