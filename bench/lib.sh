@@ -1,0 +1,72 @@
+# SPDX-License-Identifier: MIT
+# Shared by the bench/ scenarios: a lispmsd configuration for lispms-bench's
+# EID layout (tools/bench/layout.h), starting and stopping lispmsd, RSS and
+# the load average. Source it; it defines functions only.
+
+# bench_conf FILE PORT [IIDS] [FIRST_IID]: one site `bench` (key 1 HMAC-SHA-256,
+# key 2 HMAC-SHA-1, secret "bench") covering the registered and unregistered
+# ranges of every family in IIDS instances from FIRST_IID, proxy-reply on.
+bench_conf() {
+    local file=$1 port=$2 iids=${3:-1} iid=${4:-1000} prefixes="" i
+    for ((i = 0; i < iids; i++)); do
+        prefixes+="\"[$((iid + i))] 10.0.0.0/8\", \"[$((iid + i))] 2001:db8::/32\", "
+        prefixes+="\"[$((iid + i))] 02:00:00:00:00:00/24\", "
+    done
+    cat >"$file" <<CONF
+server:
+  listen: [127.0.0.1]
+  port: $port
+  workers: ${WORKERS:-1}
+  registration-timeout: ${REG_TIMEOUT:-3600}
+  keepalive: ${KEEPALIVE:-10}
+control:
+  socket: $(dirname "$file")/ctl.sock
+log:
+  level: warning
+sites:
+  - name: bench
+    keys:
+      - {id: 1, algorithm: hmac-sha-256-128, secret: "bench"}
+      - {id: 2, algorithm: hmac-sha-1-96, secret: "bench"}
+    eid-prefixes: [${prefixes%, }]
+    accept-more-specifics: true
+    proxy-reply: true
+CONF
+}
+
+# bench_port: a free UDP+TCP port on 127.0.0.1.
+bench_port() {
+    python3 -c 'import socket
+while True:
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
+    p = u.getsockname()[1]
+    t = socket.socket(); 
+    try:
+        t.bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass'
+}
+
+# bench_start_ms LISPMSD CONF LOG: start lispmsd, wait (<= 10 s) until it answers
+# on its control socket or at least runs; prints its pid.
+bench_start_ms() {
+    "$1" -c "$2" >/dev/null 2>>"$3" &
+    local pid=$! i
+    for i in $(seq 1 100); do
+        [ -S "$(dirname "$2")/ctl.sock" ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    sleep 0.2
+    echo "$pid"
+}
+
+# bench_rss PID: resident set in KiB.
+bench_rss() {
+    awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0
+}
+
+# bench_load: the 1-minute load average.
+bench_load() {
+    cut -d' ' -f1 /proc/loadavg
+}
