@@ -70,3 +70,40 @@ bench_rss() {
 bench_load() {
     cut -d' ' -f1 /proc/loadavg
 }
+
+# bench_meta SCRIPT ARGS...: a JSON line naming the machine, date, commit,
+# load average and the exact command (bench/compare skips it).
+bench_meta() {
+    local script=$1
+    shift
+    local commit
+    commit=$(git -C "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    printf '{"bench":"meta","case":"%s","date":"%s","commit":"%s","cpus":%s,"cpu":"%s","mem_gib":%s,"load1":%s,"command":"%s"}\n' \
+        "$script" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$commit" "$(nproc)" \
+        "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo | tr -d '"')" \
+        "$(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)" "$(bench_load)" \
+        "bench/$script $*"
+}
+
+# bench_wait_line FILE REGEX SECONDS: wait until a line of FILE matches.
+bench_wait_line() {
+    local i
+    for ((i = 0; i < $3 * 10; i++)); do
+        grep -qE "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# bench_capture PORT SECONDS FILE: on-wire frames and bytes on PORT (UDP and
+# TCP, both directions, loopback) for SECONDS, as "frames bytes".
+bench_capture() {
+    if ! command -v dumpcap >/dev/null || ! command -v tshark >/dev/null; then
+        echo "0 0"
+        return
+    fi
+    dumpcap -q -i lo -s 64 -f "port $1" -a "duration:$2" -w "$3" >/dev/null 2>&1
+    tshark -r "$3" -T fields -e frame.len 2>/dev/null |
+        awk '{n++; b += $1} END {printf "%d %d\n", n, b}'
+    rm -f "$3"
+}
