@@ -22,6 +22,6 @@ run ms_udp "$root/bench/ms_udp.sh" "$build" 1000000 5
 run sessions "$root/bench/sessions.sh" "$build" 10000 100 50000
 run steady_state_100k "$root/bench/steady_state.sh" "$build" 100000 1000 40 60
 run steady_state_1m "$root/bench/steady_state.sh" "$build" 1000000 10000 40 60
-run mobility "$root/bench/mobility.sh" "$build" 10000 100 50000
+run mobility "$root/bench/mobility.sh" "$build" 10000 100 "10000 50000"
 run restart "$root/bench/restart.sh" "$build" 1000000 10000
 run memory "$root/bench/memory.sh" "$build" 1000000 10000

@@ -58,7 +58,23 @@ bench_start_ms() {
         sleep 0.1
     done
     sleep 0.2
+    if ! kill -0 "$pid" 2>/dev/null; then
+        echo "lispmsd did not start:" >&2
+        tail -n 5 "$3" >&2
+        return 1
+    fi
     echo "$pid"
+}
+
+# bench_kill9 PID: SIGKILL and wait until the process is gone (it may not be
+# a child of this shell, so `wait` cannot do it), at most 30 s.
+bench_kill9() {
+    kill -9 "$1" 2>/dev/null || return 0
+    local i
+    for ((i = 0; i < 3000; i++)); do
+        [ -d "/proc/$1" ] || return 0
+        sleep 0.01
+    done
 }
 
 # bench_rss PID: resident set in KiB.
