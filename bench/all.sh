@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Every scale scenario once, in a row, each into OUT/<scenario>-<date>.jsonl
-# (default bench/results). About 12 minutes on a 2-core machine; run it on
+# (default bench/results; -2, -3 ... when that exists). About 12 minutes on a 2-core machine; run it on
 # a quiet machine and note the load average (each file's meta line has it).
 #
 #   bench/all.sh [BUILD_DIR] [OUT]
@@ -15,7 +15,12 @@ run() { # run NAME COMMAND...
     local name=$1
     shift
     echo "==> $name: $* (load $(cut -d' ' -f1 /proc/loadavg))" >&2
-    "$@" >"$out/$name-$day.jsonl" || echo "    $name failed (exit $?)" >&2
+    local file=$out/$name-$day.jsonl k=2
+    while [ -e "$file" ]; do # never overwrite an earlier run
+        file=$out/$name-$day-$k.jsonl
+        k=$((k + 1))
+    done
+    "$@" >"$file" || echo "    $name failed (exit $?)" >&2
 }
 run udp_ceiling "$root/bench/udp_ceiling.sh" "$build" 5
 run ms_udp "$root/bench/ms_udp.sh" "$build" 1000000 5
