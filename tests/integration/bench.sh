@@ -4,7 +4,7 @@
 # reports must be the right ones. N ETRs x M EIDs all ACKed (reliable) or
 # confirmed (UDP), IPv6 / MAC EIDs in two instances with two locators and
 # HMAC-SHA-1 key 2, rejections counted by reason, moves notified to the
-# displaced ETR on its session and over UDP (HMAC verified, Map-Notify-Ack
+# displaced ETR on its session and over UDP, a storm of 300 ETRs at once (HMAC verified, Map-Notify-Ack
 # sent), withdraw/re-register churn ACKed, the ITR mix answered by kind,
 # lig's output and its timeout, and a kill -9 / restart of lispmsd after
 # which every ETR re-authenticates, reconnects and re-registers by itself.
@@ -180,6 +180,14 @@ rc=$?
 [ $rc -ne 0 ] && [ "$(field "$work/wrong.json" wrong up_end)" = 0 ] &&
     [ "$(field "$work/wrong.json" wrong auth_timeouts)" -gt 0 ]
 ok $? "fabric: a wrong key gets no session, auth timeouts counted, exit status $rc"
+
+# storm: 300 ETRs at once, 2 threads, half on UDP
+"$bench" fabric "${srv[@]}" --etrs 300 --first-etr 1000 --eids-per-etr 4 --storm --threads 2 \
+    --udp-share 0.5 --duration 30 --json --quiet --case storm >"$work/storm.json" 2>/dev/null
+a=$(field "$work/storm.json" storm acked)
+u=$(field "$work/storm.json" storm udp_acked)
+[ "$a" = 600 ] && [ "$u" = 600 ]
+ok $? "storm: 300 ETRs started at once, every record ACKed ($a) or confirmed ($u)"
 
 # 6. mobility: on sessions, then over UDP; churn on sessions
 "$bench" fabric "${srv[@]}" --etrs 10 --first-etr 300 --eids-per-etr 20 --moves 400 \
