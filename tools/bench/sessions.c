@@ -214,12 +214,18 @@ static uint64_t udp_nonce(const struct etr *e, uint32_t batch)
 
 static int send_all(struct sim *s, int fd, const uint8_t *buf, size_t len)
 {
+	uint64_t give_up = 0;
 	while (len > 0) {
 		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN) { /* the server is slow to read: wait for it */
+			if (errno == EAGAIN) { /* the server is slow to read: wait, 5 s at most */
+				uint64_t now = mtime_now_ns();
+				if (give_up == 0)
+					give_up = now + 5 * LISPMS_NS_PER_SEC;
+				else if (now > give_up)
+					return -1;
 				usleep(100);
 				continue;
 			}
