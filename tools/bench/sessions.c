@@ -19,7 +19,8 @@
  * retransmits a batch whose Map-Notify has not come within a second. The
  * nonce names the ETR, the round and the batch; a Map-Notify with any other
  * nonce is unsolicited (mobility): it is verified, timed and acknowledged
- * with a signed Map-Notify-Ack.
+ * with a signed Map-Notify-Ack. A move a UDP ETR registers is sent again
+ * when its Map-Notify has not come within a second.
  *
  * The HMAC of every Map-Notify, on UDP or inside a Mapping Notification, is
  * verified with the site key. Moved EIDs are not refreshed by their new
@@ -57,6 +58,7 @@
 #define WAVE	      200
 #define MAX_LOCATORS  8
 #define TIMER_SCAN_NS (20 * LISPMS_NS_PER_MSEC)
+#define PEND_CAP      (1u << 16) /* UDP moves awaiting their Map-Notify, per thread */
 
 enum etr_state { E_IDLE, E_AUTH, E_REFRESH, E_REGISTERING, E_UP, E_WAIT, E_UDP };
 
@@ -99,6 +101,7 @@ struct shared {
 	uint64_t *move_ts;  /* EID index -> when its move was sent */
 	uint64_t *churn_ts; /* EID index -> when its last withdrawal / re-registration was sent */
 	uint8_t *churn_pending; /* EID index -> churn answers still to come */
+	uint8_t *move_pending;	/* EID index -> a UDP move's Map-Register not yet answered */
 	_Atomic uint64_t first_loss, last_up;
 };
 
@@ -118,6 +121,10 @@ struct sim {
 	struct counters n;
 	struct stats_hist lat[SL_COUNT];
 	uint64_t move_k, churn_k; /* cursors */
+	struct pend {
+		uint64_t idx, sent;
+	} * pend; /* ring of UDP moves to retransmit when unanswered for 1 s */
+	unsigned pend_head, pend_tail;
 	int last_phase;
 	uint64_t next_scan;
 	unsigned seed;
@@ -501,8 +508,13 @@ static void on_udp(struct sim *s, struct etr *e)
 			start_tcp(s, e);
 			return;
 		}
-		if (ours && batch == MOVE_BATCH)
-			continue; /* the answer to a move registered over UDP */
+		if (ours && batch == MOVE_BATCH) { /* the answer to a move registered over UDP */
+			uint64_t idx;
+			for (unsigned r = 0; r < mn.nrecords; r++)
+				if (index_of(s, mn.records[r].eid_plen, &mn.records[r].eid, &idx))
+					s->sh->move_pending[idx] = 0;
+			continue;
+		}
 		if (ours && ((mn.nonce >> 32) & 0xff) == (e->round & 0xff) && batch < e->nbatch) {
 			if (e->bts[batch] != 0) {
 				stats_add(&s->lat[SL_UDP_NOTIFY], now - (e->bts[batch] & ~1ull));
@@ -665,9 +677,28 @@ static int pump(struct sim *s, int timeout_ms)
 	return n;
 }
 
+static void register_at(struct sim *s, struct etr *to, uint64_t idx, uint32_t ttl);
+
+/* UDP moves unanswered for a second are sent again, as an ETR would. */
+static void pend_retry(struct sim *s, uint64_t now)
+{
+	while (s->pend_head != s->pend_tail) {
+		struct pend p = s->pend[s->pend_head % PEND_CAP];
+		if (now - p.sent < LISPMS_NS_PER_SEC)
+			break;
+		s->pend_head++;
+		struct etr *to = &s->sh->etrs[s->sh->owner[p.idx]];
+		if (s->sh->move_pending[p.idx] && to->udp_mode) {
+			INC(s, udp_retx);
+			register_at(s, to, p.idx, 3);
+		}
+	}
+}
+
 /* Retries, reconnections and UDP refreshes that are due. */
 static void timers(struct sim *s, uint64_t now)
 {
+	pend_retry(s, now);
 	for (unsigned i = s->lo; i < s->lo + s->started; i++) {
 		struct etr *e = &s->sh->etrs[i];
 		switch (e->state) {
@@ -712,6 +743,13 @@ static uint64_t pick(const struct sim *s, uint64_t k)
 	return e->first + (k / netrs) % e->neids;
 }
 
+static void pend_push(struct sim *s, uint64_t idx, uint64_t now)
+{
+	if (s->pend_tail - s->pend_head >= PEND_CAP)
+		return; /* full: this one is not retransmitted */
+	s->pend[s->pend_tail++ % PEND_CAP] = (struct pend){ idx, now };
+}
+
 /* Register EID idx at ETR `to` (UDP or its session). */
 static void register_at(struct sim *s, struct etr *to, uint64_t idx, uint32_t ttl)
 {
@@ -720,6 +758,8 @@ static void register_at(struct sim *s, struct etr *to, uint64_t idx, uint32_t tt
 		size_t len = build_register(s, to, &idx, 1, LISP_MREG_M | LISP_MREG_P, ttl,
 					    udp_nonce(to, MOVE_BATCH), msg, sizeof(msg));
 		send_udp(s, to, msg, len, &s->c->server);
+		s->sh->move_pending[idx] = 1;
+		pend_push(s, idx, mtime_now_ns());
 	} else if (send_registration(s, to, &idx, 1, ttl) != 0) {
 		lose(s, to);
 	}
@@ -882,8 +922,10 @@ int sessions_run(const struct sessions_conf *in, struct sessions_result *res)
 	sh.move_ts = calloc(neids, sizeof(*sh.move_ts));
 	sh.churn_ts = calloc(neids, sizeof(*sh.churn_ts));
 	sh.churn_pending = calloc(neids, 1);
+	sh.move_pending = calloc(neids, 1);
 	struct sim *sims = calloc(c->threads, sizeof(*sims));
-	if (!sh.etrs || !sh.owner || !sh.move_ts || !sh.churn_ts || !sh.churn_pending || !sims)
+	if (!sh.etrs || !sh.owner || !sh.move_ts || !sh.churn_ts || !sh.churn_pending ||
+	    !sh.move_pending || !sims)
 		return -ENOMEM;
 	unsigned nbatch = (c->eids_per_etr + c->batch - 1) / c->batch;
 	unsigned nudp = 0;
@@ -922,10 +964,11 @@ int sessions_run(const struct sessions_conf *in, struct sessions_result *res)
 		s->lo = (unsigned)((uint64_t)c->etrs * t / c->threads);
 		s->hi = (unsigned)((uint64_t)c->etrs * (t + 1) / c->threads);
 		s->seed = 12345u + t;
+		s->pend = malloc(PEND_CAP * sizeof(*s->pend));
 		s->ar = (struct arena){ .base = s->arena_mem, .size = sizeof(s->arena_mem) };
 		s->auth = auth_ctx_new();
 		s->ep = epoll_create1(EPOLL_CLOEXEC);
-		if (s->auth == NULL || s->ep < 0 ||
+		if (s->auth == NULL || s->ep < 0 || s->pend == NULL ||
 		    auth_key_init(&s->key, c->key_id, c->alg, c->secret, strlen(c->secret)) !=
 			LISPMS_EOK) {
 			ret = -EINVAL;
@@ -1076,8 +1119,9 @@ int sessions_run(const struct sessions_conf *in, struct sessions_result *res)
 			stats_merge(&res->lat[l], &sims[t].lat[l]);
 		if (sims[t].auth)
 			auth_ctx_free(sims[t].auth);
-		if (sims[t].ep >= 0)
+		if (sims[t].ep > 0)
 			close(sims[t].ep);
+		free(sims[t].pend);
 	}
 	for (unsigned i = 0; i < c->etrs; i++) {
 		struct etr *e = &sh.etrs[i];
@@ -1094,5 +1138,6 @@ int sessions_run(const struct sessions_conf *in, struct sessions_result *res)
 	free(sh.move_ts);
 	free(sh.churn_ts);
 	free(sh.churn_pending);
+	free(sh.move_pending);
 	return ret;
 }
