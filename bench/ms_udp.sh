@@ -10,6 +10,8 @@
 #   bench/ms_udp.sh [BUILD_DIR] [EIDS] [DURATION]
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+. "$root/bench/lib.sh"
+bench_meta ms_udp.sh "$@"
 build=${1:-$root/build}
 eids=${2:-100000}
 duration=${3:-5}

@@ -1,53 +1,43 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Reliable-transport scale on loopback (issue 6): ETRS simulated ETRs with
-# EIDS_PER_ETR EIDs each authenticate over UDP, open sessions and register;
-# then the sessions sit idle (application bytes counted) and EIDs move
-# between ETRs (latency to the displaced ETR's Mapping Notification).
-# lispmsd's RSS is sampled with everything registered. One server worker,
-# one simulator thread. Prints JSON lines.
+# EIDS_PER_ETR EIDs each authenticate over UDP, open sessions and register
+# (time from the first message to every record ACKed); then the sessions
+# sit idle (application bytes counted) and EIDs move between ETRs (latency
+# to the displaced ETR's Mapping Notification). lispmsd's RSS is sampled
+# with everything registered. WORKERS server workers (default 1), THREADS
+# simulator threads (default 1). Prints JSON lines.
 #
 #   bench/sessions.sh [BUILD_DIR] [ETRS] [EIDS_PER_ETR] [MOVE_RATE]
+#
+# File limit: lispmsd and lispms-bench each raise RLIMIT_NOFILE to the hard
+# limit (20000 here); the simulator holds one socket per ETR, so 10,000
+# sessions fit one process (beyond ~19,900, split with --first-etr).
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+. "$root/bench/lib.sh"
 build=${1:-$root/build}
 etrs=${2:-10000}
 per=${3:-100}
 rate=${4:-50000}
-port=$((20000 + RANDOM % 20000))
 dir=$(mktemp -d)
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
-cat >"$dir/lispms.yaml" <<CONF
-server:
-  listen: [127.0.0.1]
-  port: $port
-  workers: ${WORKERS:-1}
-  registration-timeout: 3600
-control:
-  socket: $dir/ctl.sock
-log:
-  level: warning
-sites:
-  - name: bench
-    keys: [{id: 1, algorithm: hmac-sha-256-128, secret: "bench"}]
-    eid-prefixes: ["[1000] 10.0.0.0/8"]
-    accept-more-specifics: true
-    proxy-reply: true
-CONF
-"$build/src/daemon/lispmsd" -c "$dir/lispms.yaml" 2>"$dir/lispmsd.log" &
-pid=$!
-sleep 0.5
-rss0=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+pid=
+fab=
+trap '[ -n "$fab" ] && kill $fab 2>/dev/null; [ -n "$pid" ] && kill $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
+bench_meta sessions.sh "$@"
+port=$(bench_port)
+bench_conf "$dir/lispms.yaml" "$port"
+pid=$(bench_start_ms "$build/src/daemon/lispmsd" "$dir/lispms.yaml" "$dir/lispmsd.log")
+rss0=$(bench_rss "$pid")
 "$build/tools/lispms-bench" sessions --server "127.0.0.1:$port" --etrs "$etrs" \
-    --eids-per-etr "$per" --idle 10 --moves $((rate * 5)) --move-rate "$rate" \
-    --move-seconds 5 --duration 120 --json >"$dir/out.json" &
-bench=$!
-# sample the daemon's memory once everything is registered (during the idle phase)
-for _ in $(seq 1 240); do
-    sleep 0.5
-    kill -0 "$bench" 2>/dev/null || break
-    rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
-done
-wait "$bench" || true
-cat "$dir/out.json"
-echo "{\"bench\":\"sessions\",\"case\":\"lispmsd_rss\",\"etrs\":$etrs,\"eids\":$((etrs * per)),\"rss_start_kib\":$rss0,\"rss_kib\":${rss:-0}}"
+    --eids-per-etr "$per" --threads "${THREADS:-1}" --idle 10 --moves $((rate * 5)) \
+    --move-rate "$rate" --move-seconds 5 --duration 120 --json --progress \
+    >"$dir/out.json" 2>"$dir/err" &
+fab=$!
+bench_wait_line "$dir/err" '^converged' 120 || true
+sleep 3 # idle: everything registered
+rss=$(bench_rss "$pid")
+wait "$fab" || true
+fab=
+sed "s/}\$/,\"load1\":$(bench_load)}/" "$dir/out.json"
+echo "{\"bench\":\"sessions\",\"case\":\"lispmsd_rss\",\"etrs\":$etrs,\"eids\":$((etrs * per)),\"rss_start_kib\":$rss0,\"rss_kib\":$rss}"

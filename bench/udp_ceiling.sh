@@ -7,6 +7,8 @@
 #   bench/udp_ceiling.sh [BUILD_DIR] [DURATION]
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+. "$root/bench/lib.sh"
+bench_meta udp_ceiling.sh "$@"
 build=${1:-$root/build}
 duration=${2:-5}
 bench=$build/tools/lispms-bench

@@ -113,11 +113,12 @@ done
 ok $up "lispmsd starts its fast path lcore on net_af_packet"
 sleep 1 # tshark is capturing
 
-ip netns exec "$nsx" "$bench" sessions --server 10.77.0.1:4342 --udp-server 10.77.0.10:4342 \
-    --source 10.77.0.2 --etrs 4 --eids-per-etr 10 --duration 20 >"$work/s.out" 2>&1
+ip netns exec "$nsx" "$bench" fabric --server 10.77.0.1:4342 --udp-server 10.77.0.10:4342 \
+    --source 10.77.0.2 --etrs 4 --eids-per-etr 10 --duration 20 --json >"$work/s.out" 2>&1
 rc=$?
-grep -q "4 up, 0 failed, 40 acked, 0 rejected" "$work/s.out"
-ok $((rc + $?)) "r=1 registers through DPDK admit 4 ETRs to TCP sessions on the kernel path: $(head -c 120 "$work/s.out")"
+python3 -c 'import json,sys; r = json.loads(open(sys.argv[1]).readline())
+sys.exit(0 if r["up"] == 4 and r["reliable"] == 4 and r["acked"] == 40 and r["rejected"] == 0 else 1)' "$work/s.out"
+ok $((rc + $?)) "r=1 registers through DPDK admit 4 ETRs to TCP sessions on the kernel path: $(head -c 160 "$work/s.out")"
 
 ip netns exec "$nsx" "$bench" request --etrs 4 --eids-per-etr 10 --server 10.77.0.10:4342 \
     --count 200 --duration 10 --window 8 --json >"$work/r.out" 2>&1

@@ -13,21 +13,27 @@
  *   lispms-bench request --server ADDR:PORT [lisp options] [load options]
  *       ECM Map-Requests for those EIDs answered by Map-Replies
  *
- *   lispms-bench sessions --server ADDR:PORT [lisp options] [--idle SEC]
- *                    [--moves N --move-rate R --move-seconds S] [--duration SEC] [--json]
- *                    [--udp-server ADDR:PORT] [--source ADDR]
- *       N ETRs on reliable transport (UDP r=1, TCP, Registrations of M EIDs):
- *       time until every record is acknowledged, application bytes while
- *       idle, and mobility notification latency
+ *       with --mix R:U:N: registered, configured-unregistered and unknown EIDs,
+ *       replies counted by kind (positive, negative TTL 1, negative TTL 15)
+ *
+ *   lispms-bench fabric --server ADDR:PORT [fabric options]   (alias: sessions)
+ *       N simulated ETRs with M EIDs each on UDP soft state, reliable transport
+ *       or a mix: convergence, idle traffic, mobility, churn, reconnection
+ *   lispms-bench lig '[IID] EID' --server ADDR [--port P] [--timeout-ms MS]
+ *       one ECM Map-Request, the Map-Reply printed for a person
  *
  * LISP options: --etrs N (default 100) --eids-per-etr M (default 1000)
- *   --iid I (1000) --key-id K (1) --secret S ("bench")
+ *   --iid I (1000) --iids K (1) --family ipv4|ipv6|mac --key-id K (1)
+ *   --alg sha1|sha256 --secret S ("bench") --mix R:U:N (request only)
  *
  * Load options: --threads T --sockets S --window W --duration SEC --count N
- *   --sources N (spread source addresses over 127.0.0.1..) --size BYTES
+ *   --rate R --sources N (spread source addresses over 127.0.0.1..) --size BYTES
  *   --timeout-ms MS --json --progress
+ *
+ * `lispms-bench fabric --help` lists the fabric options.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +49,9 @@
 #include <lispms/proto.h>
 #include <lispms/thread.h>
 
+#include "args.h"
+#include "layout.h"
+#include "lig.h"
 #include "load.h"
 #include "sessions.h"
 
@@ -57,7 +66,10 @@ static void usage(FILE *f)
 {
 	fputs("usage: lispms-bench echo-server [--listen ADDR]... [--port P] [--workers N]\n"
 	      "       lispms-bench register|request --server ADDR:PORT [--etrs N]\n"
-	      "                    [--eids-per-etr M] [--iid I] [--key-id K] [--secret S] [load]\n"
+	      "                    [--eids-per-etr M] [--iid I] [--iids K] [--family F]\n"
+	      "                    [--key-id K] [--alg A] [--secret S] [--mix R:U:N] [load]\n"
+	      "       lispms-bench fabric|sessions --server ADDR:PORT [options] (--help)\n"
+	      "       lispms-bench lig '[IID] EID' --server ADDR [--port P] [--timeout-ms MS]\n"
 	      "       lispms-bench echo --server ADDR:PORT [--threads T] [--sockets S]\n"
 	      "                    [--window W] [--duration SEC] [--count N] [--sources N]\n"
 	      "                    [--size BYTES] [--timeout-ms MS] [--json] [--progress]\n",
@@ -182,9 +194,10 @@ static size_t raw_build(void *arg, unsigned thread, uint64_t seq, uint64_t token
 	return n;
 }
 
-static bool raw_token(void *arg, const uint8_t *reply, size_t len, uint64_t *token)
+static bool raw_token(void *arg, const uint8_t *reply, size_t len, uint64_t *token, unsigned *kind)
 {
 	(void)arg;
+	(void)kind;
 	if (len < 8)
 		return false;
 	memcpy(token, reply, 8);
@@ -205,11 +218,12 @@ static int load_options(int argc, char **argv, struct load_conf *lc, bool *json,
 					      { "timeout-ms", required_argument, NULL, 'T' },
 					      { "json", no_argument, NULL, 'j' },
 					      { "progress", no_argument, NULL, 'P' },
+					      { "rate", required_argument, NULL, 'r' },
 					      { "help", no_argument, NULL, 'h' },
 					      { 0 } };
 	bool have_server = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "s:t:S:W:d:n:a:z:T:jPh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:t:S:W:d:n:a:z:T:jPr:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (parse_hostport(optarg, &lc->dst) != LISPMS_EOK) {
@@ -248,6 +262,9 @@ static int load_options(int argc, char **argv, struct load_conf *lc, bool *json,
 		case 'P':
 			lc->progress = true;
 			break;
+		case 'r':
+			lc->rate = atof(optarg);
+			break;
 		default:
 			usage(c == 'h' ? stdout : stderr);
 			return -1;
@@ -257,7 +274,7 @@ static int load_options(int argc, char **argv, struct load_conf *lc, bool *json,
 		fprintf(stderr, "--server ADDR:PORT is required\n");
 		return -1;
 	}
-	if (lc->duration > 3600 || lc->threads > 64 || lc->sockets > 4096) {
+	if (lc->duration > 3600 || lc->threads > 64 || lc->sockets > 4096 || lc->rate < 0) {
 		fprintf(stderr,
 			"load bounds: --duration <= 3600, --threads <= 64, --sockets <= 4096\n");
 		return -1;
@@ -268,24 +285,23 @@ static int load_options(int argc, char **argv, struct load_conf *lc, bool *json,
 struct lisp_arg {
 	unsigned etrs;
 	unsigned eids_per_etr;
-	uint32_t iid;
+	struct layout layout;
+	struct args_mix mix;
+	bool have_mix;
 	unsigned threads; /* load threads: seq * threads + thread enumerates every EID */
 	struct auth_key key;
 	struct auth_ctx *auth[64]; /* one per load thread */
 };
 
-/* EID number i: [iid] 10.0.0.0 + i /32; its ETR is i / eids_per_etr. */
+/* Reply kinds of `request --mix`. */
+enum reply_kind { RK_POSITIVE, RK_NEG_TTL1, RK_NEG_TTL15, RK_NEG_OTHER, RK_COUNT };
+static const char *const reply_kind_names[RK_COUNT] = { "positive", "negative_ttl1",
+							"negative_ttl15", "negative_other" };
+
+/* EID number i of the layout (registered). */
 static void bench_eid(const struct lisp_arg *a, uint64_t i, struct eid_prefix *p)
 {
-	uint32_t v = 0x0a000000u + (uint32_t)(i % (a->etrs * (uint64_t)a->eids_per_etr));
-	memset(p, 0, sizeof(*p));
-	p->iid = a->iid;
-	p->afi = LISP_AFI_IPV4;
-	p->plen = 32;
-	p->bytes[0] = (uint8_t)(v >> 24);
-	p->bytes[1] = (uint8_t)(v >> 16);
-	p->bytes[2] = (uint8_t)(v >> 8);
-	p->bytes[3] = (uint8_t)v;
+	layout_eid(&a->layout, LAYOUT_REGISTERED, i % (a->etrs * (uint64_t)a->eids_per_etr), p);
 }
 
 static size_t register_build(void *arg, unsigned thread, uint64_t seq, uint64_t token,
@@ -301,16 +317,18 @@ static size_t register_build(void *arg, unsigned thread, uint64_t seq, uint64_t 
 	struct lisp_locator loc = {
 		.priority = 1, .weight = 100, .mpriority = 255, .flags = LISP_LOC_L | LISP_LOC_R
 	};
+	/* a loopback locator per ETR: nothing the server sends it leaves the machine */
 	struct lisp_addr rloc = { .afi = LISP_AFI_IPV4,
-				  .bytes = { 192, 0, (uint8_t)(2 + etr / 250),
-					     (uint8_t)(1 + etr % 250) } };
+				  .bytes = { 127, 3, (uint8_t)(etr >> 8), (uint8_t)etr } };
 	afi_from_addr(&rloc, &loc.addr);
-	struct lisp_record rec = { .ttl = 3, .a = 1, .eid_plen = 32, .nlocs = 1, .locs = &loc };
+	struct lisp_record rec = { .ttl = 3, .a = 1, .eid_plen = p.plen, .nlocs = 1, .locs = &loc };
 	afi_from_eid(&p, &rec.eid);
 	struct lisp_map_register m = {
 		.flags = LISP_MREG_M | LISP_MREG_P | LISP_MREG_I,
 		.nonce = token,
-		.auth = { .key_id = a->key.key_id, .alg_id = a->key.alg_id, .len = 32 },
+		.auth = { .key_id = a->key.key_id,
+			  .alg_id = a->key.alg_id,
+			  .len = (uint16_t)auth_alg_len(a->key.alg_id) },
 		.nrecords = 1,
 		.records = &rec,
 		.site_id = 1,
@@ -331,7 +349,17 @@ static size_t request_build(void *arg, unsigned thread, uint64_t seq, uint64_t t
 	struct eid_prefix p;
 	/* a prime stride scatters the requests over the table (a permutation
 	 * unless n is a multiple of 7919) */
-	bench_eid(a, (seq * a->threads + thread) * 7919 % n, &p);
+	uint64_t k = seq * a->threads + thread, i = k * 7919 % n;
+	if (!a->have_mix) {
+		bench_eid(a, i, &p);
+	} else { /* the kind of EID by weight, in a fixed order */
+		const struct args_mix *m = &a->mix;
+		uint64_t w = k % (m->registered + m->unregistered + m->unknown);
+		enum layout_kind kind = w < m->registered		      ? LAYOUT_REGISTERED
+					: w < m->registered + m->unregistered ? LAYOUT_UNREGISTERED
+									      : LAYOUT_UNKNOWN;
+		layout_eid(&a->layout, kind, i, &p);
+	}
 	struct lisp_addr itr = { .afi =
 				     src->ss_family == AF_INET6 ? LISP_AFI_IPV6 : LISP_AFI_IPV4 };
 	if (src->ss_family == AF_INET6)
@@ -340,7 +368,7 @@ static size_t request_build(void *arg, unsigned thread, uint64_t seq, uint64_t t
 		memcpy(itr.bytes, &((const struct sockaddr_in *)src)->sin_addr, 4);
 	struct afi_addr itr_rloc;
 	afi_from_addr(&itr, &itr_rloc);
-	struct lisp_request_record rec = { .eid_plen = 32 };
+	struct lisp_request_record rec = { .eid_plen = p.plen };
 	afi_from_eid(&p, &rec.eid);
 	struct lisp_map_request req = {
 		.nonce = token, .nitr = 1, .itr_rlocs = &itr_rloc, .nrecords = 1, .records = &rec
@@ -364,17 +392,31 @@ static size_t request_build(void *arg, unsigned thread, uint64_t seq, uint64_t t
 
 /*
  * Replies carry the request's nonce in bytes 4..11 (Map-Notify, Map-Reply).
- * A Map-Reply counts only when positive (its first record has locators,
- * byte 16): a negative reply means the EID was not registered.
+ * Without a mix a Map-Reply counts only when positive (its first record has
+ * locators, byte 16): a negative reply means the EID was not registered.
+ * With a mix every Map-Reply counts, by kind.
  */
-static bool lisp_token(void *arg, const uint8_t *reply, size_t len, uint64_t *token)
+static bool lisp_token(void *arg, const uint8_t *reply, size_t len, uint64_t *token, unsigned *kind)
 {
-	(void)arg;
+	const struct lisp_arg *a = arg;
 	int type = msg_type(reply, len);
 	if (len < 12 || (type != LISP_MSG_MAP_NOTIFY && type != LISP_MSG_MAP_REPLY))
 		return false;
-	if (type == LISP_MSG_MAP_REPLY && (len < 17 || reply[16] == 0))
+	if (type == LISP_MSG_MAP_REPLY && (len < 17 || reply[16] == 0) && !a->have_mix)
 		return false;
+	if (type == LISP_MSG_MAP_REPLY && a->have_mix) {
+		/* the decoder reads the TTL and locator count of the first record */
+		struct wire w = wire_init_ro(reply, len);
+		wire_skip(&w, 12);
+		uint32_t ttl = wire_read_u32(&w);
+		uint8_t nlocs = wire_read_u8(&w);
+		if (!wire_ok(&w))
+			return false;
+		*kind = nlocs	    ? RK_POSITIVE
+			: ttl == 1  ? RK_NEG_TTL1
+			: ttl == 15 ? RK_NEG_TTL15
+				    : RK_NEG_OTHER;
+	}
 	uint64_t v = 0;
 	for (int i = 4; i < 12; i++)
 		v = v << 8 | reply[i];
@@ -384,34 +426,51 @@ static bool lisp_token(void *arg, const uint8_t *reply, size_t len, uint64_t *to
 
 static int cmd_lisp(int argc, char **argv, bool reg)
 {
-	static struct lisp_arg la = { .etrs = 100, .eids_per_etr = 1000, .iid = 1000 };
+	static struct lisp_arg la = { .etrs = 100,
+				      .eids_per_etr = 1000,
+				      .layout = { .afi = LISP_AFI_IPV4, .iid = 1000, .iids = 1 } };
 	const char *secret = "bench";
 	unsigned key_id = 1;
+	uint8_t alg = LISP_ALG_HMAC_SHA256;
+	bool bad = false;
 	/* LISP options first, load options after (getopt_long stops at unknown ones) */
 	int i = 1;
 	for (; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--etrs") == 0)
-			la.etrs = (unsigned)atoi(argv[i + 1]);
-		else if (strcmp(argv[i], "--eids-per-etr") == 0)
-			la.eids_per_etr = (unsigned)atoi(argv[i + 1]);
-		else if (strcmp(argv[i], "--iid") == 0)
-			la.iid = (uint32_t)strtoul(argv[i + 1], NULL, 10);
-		else if (strcmp(argv[i], "--key-id") == 0)
-			key_id = (unsigned)atoi(argv[i + 1]);
-		else if (strcmp(argv[i], "--secret") == 0)
-			secret = argv[i + 1];
+		const char *o = argv[i], *v = argv[i + 1];
+		if (strcmp(o, "--etrs") == 0)
+			la.etrs = (unsigned)atoi(v);
+		else if (strcmp(o, "--eids-per-etr") == 0)
+			la.eids_per_etr = (unsigned)atoi(v);
+		else if (strcmp(o, "--iid") == 0)
+			la.layout.iid = (uint32_t)strtoul(v, NULL, 10);
+		else if (strcmp(o, "--iids") == 0)
+			la.layout.iids = (unsigned)atoi(v);
+		else if (strcmp(o, "--family") == 0)
+			bad |= args_family(v, &la.layout.afi) != LISPMS_EOK;
+		else if (strcmp(o, "--key-id") == 0)
+			key_id = (unsigned)atoi(v);
+		else if (strcmp(o, "--alg") == 0)
+			bad |= args_alg(v, &alg) != LISPMS_EOK;
+		else if (strcmp(o, "--secret") == 0)
+			secret = v;
+		else if (strcmp(o, "--mix") == 0 && !reg)
+			bad |= (la.have_mix = args_mix(v, &la.mix) == LISPMS_EOK) == false;
 		else
 			break;
 	}
 	argv[i - 1] = argv[0];
 	argc -= i - 1;
 	argv += i - 1;
-	if (la.etrs == 0 || la.eids_per_etr == 0 || la.etrs > 60000 || key_id > 255) {
-		fprintf(stderr, "bad --etrs, --eids-per-etr or --key-id\n");
+	la.layout.per = la.eids_per_etr;
+	if (bad || la.etrs == 0 || la.eids_per_etr == 0 || la.etrs > 60000 || key_id > 255 ||
+	    la.layout.iids == 0 || (uint64_t)la.etrs * la.eids_per_etr > LAYOUT_MAX_EIDS) {
+		fprintf(stderr,
+			"bad --etrs, --eids-per-etr (at most %u EIDs), --iids, --family, "
+			"--key-id, --alg or --mix\n",
+			LAYOUT_MAX_EIDS);
 		return 2;
 	}
-	if (auth_key_init(&la.key, (uint8_t)key_id, LISP_ALG_HMAC_SHA256, secret, strlen(secret)) !=
-	    LISPMS_EOK)
+	if (auth_key_init(&la.key, (uint8_t)key_id, alg, secret, strlen(secret)) != LISPMS_EOK)
 		return 2;
 	struct load_conf lc = { 0 };
 	bool json = false;
@@ -430,15 +489,34 @@ static int cmd_lisp(int argc, char **argv, bool reg)
 		fprintf(stderr, "%s: %s\n", reg ? "register" : "request", err_str(ret));
 		return 1;
 	}
-	char line[512];
+	char line[768];
 	load_json(&res, "ms_udp", reg ? "map_register" : "map_request", line, sizeof(line));
-	if (json)
+	if (json && la.have_mix) { /* the kinds go into the same object */
+		size_t n = strlen(line) - 1;
+		for (unsigned k = 0; k < RK_COUNT; k++)
+			n +=
+			    (size_t)snprintf(line + n, sizeof(line) - n, ",\"%s\":%llu",
+					     reply_kind_names[k], (unsigned long long)res.kinds[k]);
+		snprintf(line + n, sizeof(line) - n, "}");
+	}
+	if (json) {
 		printf("%s\n", line);
-	else
-		printf("%s: %.0f replies/s, %llu lost, p50 %.1f us, p99 %.1f us, max %.1f us\n",
+	} else {
+		printf("%s: %.0f replies/s, %llu sent, %llu received, %llu lost, p50 %.1f us, "
+		       "p99 %.1f us, p999 %.1f us, max %.1f us\n",
 		       reg ? "register" : "request", (double)res.received / res.seconds,
+		       (unsigned long long)res.sent, (unsigned long long)res.received,
 		       (unsigned long long)res.lost, (double)load_quantile(&res, 0.5) / 1e3,
-		       (double)load_quantile(&res, 0.99) / 1e3, (double)res.max_ns / 1e3);
+		       (double)load_quantile(&res, 0.99) / 1e3,
+		       (double)load_quantile(&res, 0.999) / 1e3, (double)res.lat.max_ns / 1e3);
+		if (la.have_mix)
+			printf("replies: positive %llu, negative TTL 1 %llu, negative TTL 15 %llu, "
+			       "other negative %llu\n",
+			       (unsigned long long)res.kinds[RK_POSITIVE],
+			       (unsigned long long)res.kinds[RK_NEG_TTL1],
+			       (unsigned long long)res.kinds[RK_NEG_TTL15],
+			       (unsigned long long)res.kinds[RK_NEG_OTHER]);
+	}
 	return res.received > 0 ? 0 : 1;
 }
 
@@ -466,68 +544,259 @@ static int cmd_echo(int argc, char **argv)
 		printf("echo: %.0f replies/s, %llu lost, p50 %.1f us, p99 %.1f us, max %.1f us\n",
 		       (double)res.received / res.seconds, (unsigned long long)res.lost,
 		       (double)load_quantile(&res, 0.5) / 1e3,
-		       (double)load_quantile(&res, 0.99) / 1e3, (double)res.max_ns / 1e3);
+		       (double)load_quantile(&res, 0.99) / 1e3, (double)res.lat.max_ns / 1e3);
 	return res.received > 0 ? 0 : 1;
 }
 
-static int cmd_sessions(int argc, char **argv)
+enum { OPT_UDP_SERVER = 1000, OPT_SOURCE };
+
+static void fabric_usage(FILE *f)
+{
+	fputs("usage: lispms-bench fabric --server ADDR:PORT [options]\n"
+	      "  --etrs N (100) --eids-per-etr M (100) --first-etr I (0: split over processes)\n"
+	      "  --family ipv4|ipv6|mac --iid I (1000) --iids K (1) --locators L (1)\n"
+	      "  --key-id K (1) --alg sha1|sha256 --secret S (bench)\n"
+	      "  --udp-share F (0: all reliable; 1: all UDP soft state) --udp-interval SEC (60)\n"
+	      "  --batch R (records per Map-Register or Registration, 100) --threads T (1)\n"
+	      "  --storm (every ETR at once) --duration SEC (60, bound on convergence)\n"
+	      "  --idle SEC  --moves N --move-rate R (10000) --move-seconds S (5)\n"
+	      "  --churn N --churn-rate R (10000) --churn-seconds S (5)\n"
+	      "  --hold SEC [--until-reconverged]  --json [--case NAME]  --quiet | --progress\n"
+	      "  --udp-server ADDR:PORT (UDP elsewhere, e.g. a fast path)  --source ADDR (first ETR)\n",
+	      f);
+}
+
+static void fabric_print(const struct sessions_conf *sc, const struct sessions_result *r, bool json,
+			 const char *name)
+{
+	uint64_t rej =
+	    r->rejected[0] + r->rejected[1] + r->rejected[2] + r->rejected[3] + r->rejected[4];
+	uint64_t eids = (uint64_t)sc->etrs * sc->eids_per_etr;
+	if (json) {
+		printf(
+		    "{\"bench\":\"fabric\",\"case\":\"%s\",\"etrs\":%u,\"reliable\":%u,\"udp\":%u,"
+		    "\"eids\":%llu,\"threads\":%u,\"converged\":%s,\"converge_s\":%.3f,"
+		    "\"up\":%u,\"up_end\":%u,\"acked\":%llu,\"rejected\":%llu,"
+		    "\"rejected_not_site_prefix\":%llu,\"rejected_auth\":%llu,"
+		    "\"rejected_locator_set\":%llu,\"rejected_undefined\":%llu,"
+		    "\"rejected_other\":%llu,\"udp_acked\":%llu,\"auth_sent\":%llu,"
+		    "\"auth_timeouts\":%llu,\"udp_registers\":%llu,\"udp_retransmits\":%llu,"
+		    "\"sessions_lost\":%llu,\"reconnects\":%llu,\"connect_failures\":%llu,"
+		    "\"error_notifications\":%llu,\"notify_ok\":%llu,\"notify_bad_auth\":%llu,"
+		    "\"notify_acks_sent\":%llu,\"bytes_out\":%llu,\"bytes_in\":%llu,"
+		    "\"packets_out\":%llu,\"packets_in\":%llu,\"idle_s\":%.1f,"
+		    "\"idle_bytes\":%llu,\"idle_packets\":%llu,\"idle_bytes_per_sec\":%.1f,"
+		    "\"idle_packets_per_sec\":%.1f,\"idle_udp_bytes\":%llu,"
+		    "\"idle_udp_packets\":%llu,\"moves_sent\":%llu,\"moves_notified\":%llu,"
+		    "\"moves_per_sec\":%.0f,\"churn_sent\":%llu,\"churn_acked\":%llu,"
+		    "\"churn_per_sec\":%.0f,\"reconvergences\":%llu,\"reconverge_s\":%.3f,"
+		    "\"reconverged_unix\":%.3f}\n",
+		    name, sc->etrs, r->reliable, r->udp, (unsigned long long)eids,
+		    sc->threads ? sc->threads : 1, r->converged ? "true" : "false", r->converge_s,
+		    r->up, r->up_end, (unsigned long long)r->acked, (unsigned long long)rej,
+		    (unsigned long long)r->rejected[1], (unsigned long long)r->rejected[2],
+		    (unsigned long long)r->rejected[3], (unsigned long long)r->rejected[4],
+		    (unsigned long long)r->rejected[0], (unsigned long long)r->udp_acked,
+		    (unsigned long long)r->auth_sent, (unsigned long long)r->auth_timeouts,
+		    (unsigned long long)r->udp_registers, (unsigned long long)r->udp_retransmits,
+		    (unsigned long long)r->sessions_lost, (unsigned long long)r->reconnects,
+		    (unsigned long long)r->connect_failures,
+		    (unsigned long long)r->error_notifications, (unsigned long long)r->notify_ok,
+		    (unsigned long long)r->notify_bad_auth, (unsigned long long)r->notify_acks_sent,
+		    (unsigned long long)r->bytes_out, (unsigned long long)r->bytes_in,
+		    (unsigned long long)r->packets_out, (unsigned long long)r->packets_in,
+		    r->idle_s, (unsigned long long)r->idle_bytes,
+		    (unsigned long long)r->idle_packets,
+		    r->idle_s > 0 ? (double)r->idle_bytes / r->idle_s : 0.0,
+		    r->idle_s > 0 ? (double)r->idle_packets / r->idle_s : 0.0,
+		    (unsigned long long)r->idle_udp_bytes, (unsigned long long)r->idle_udp_packets,
+		    (unsigned long long)r->moves_sent, (unsigned long long)r->moves_notified,
+		    r->moves_s > 0 ? (double)r->moves_notified / r->moves_s : 0.0,
+		    (unsigned long long)r->churn_sent, (unsigned long long)r->churn_acked,
+		    r->churn_s > 0 ? (double)r->churn_acked / r->churn_s : 0.0,
+		    (unsigned long long)r->reconvergences, r->reconverge_s, r->reconverged_unix);
+		for (unsigned l = 0; l < SL_COUNT; l++) {
+			const struct stats_hist *h = &r->lat[l];
+			if (h->count == 0)
+				continue;
+			printf(
+			    "{\"bench\":\"fabric\",\"case\":\"%s_lat_%s\",\"count\":%llu,"
+			    "\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f}\n",
+			    name, sessions_lat_name(l), (unsigned long long)h->count,
+			    (double)stats_quantile(h, 0.5) / 1e3,
+			    (double)stats_quantile(h, 0.99) / 1e3,
+			    (double)stats_quantile(h, 0.999) / 1e3, (double)h->max_ns / 1e3);
+		}
+		return;
+	}
+	printf("fabric: %u ETRs (%u reliable, %u UDP), %llu EIDs: %s in %.2f s, %u up at the "
+	       "end\n",
+	       sc->etrs, r->reliable, r->udp, (unsigned long long)eids,
+	       r->converged ? "converged" : "NOT converged", r->converge_s, r->up_end);
+	printf("  records: %llu ACKed, %llu rejected (not site prefix %llu, auth %llu, locator "
+	       "set %llu, undefined %llu, other %llu), %llu confirmed by UDP Map-Notify\n",
+	       (unsigned long long)r->acked, (unsigned long long)rej,
+	       (unsigned long long)r->rejected[1], (unsigned long long)r->rejected[2],
+	       (unsigned long long)r->rejected[3], (unsigned long long)r->rejected[4],
+	       (unsigned long long)r->rejected[0], (unsigned long long)r->udp_acked);
+	printf("  messages: %llu out, %llu in (%llu / %llu bytes); UDP Map-Registers %llu "
+	       "(%llu retransmitted); auth %llu (%llu timed out)\n",
+	       (unsigned long long)r->packets_out, (unsigned long long)r->packets_in,
+	       (unsigned long long)r->bytes_out, (unsigned long long)r->bytes_in,
+	       (unsigned long long)r->udp_registers, (unsigned long long)r->udp_retransmits,
+	       (unsigned long long)r->auth_sent, (unsigned long long)r->auth_timeouts);
+	printf("  sessions: %llu lost, %llu reconnected, %llu connect failures, %llu error "
+	       "notifications; notifications %llu verified, %llu bad HMAC, %llu acked\n",
+	       (unsigned long long)r->sessions_lost, (unsigned long long)r->reconnects,
+	       (unsigned long long)r->connect_failures, (unsigned long long)r->error_notifications,
+	       (unsigned long long)r->notify_ok, (unsigned long long)r->notify_bad_auth,
+	       (unsigned long long)r->notify_acks_sent);
+	if (r->idle_s > 0)
+		printf("  idle %.1f s: %.1f bytes/s, %.1f messages/s (UDP %llu bytes)\n", r->idle_s,
+		       (double)r->idle_bytes / r->idle_s, (double)r->idle_packets / r->idle_s,
+		       (unsigned long long)r->idle_udp_bytes);
+	if (r->moves_sent)
+		printf("  moves: %llu sent, %llu notified, %.0f/s\n",
+		       (unsigned long long)r->moves_sent, (unsigned long long)r->moves_notified,
+		       r->moves_s > 0 ? (double)r->moves_notified / r->moves_s : 0.0);
+	if (r->churn_sent)
+		printf("  churn: %llu withdrawals and re-registrations, %llu ACKed\n",
+		       (unsigned long long)r->churn_sent, (unsigned long long)r->churn_acked);
+	if (r->reconvergences)
+		printf("  reconverged %llu time(s), the last in %.2f s\n",
+		       (unsigned long long)r->reconvergences, r->reconverge_s);
+	printf("  latency (us)         count      p50      p99     p999      max\n");
+	for (unsigned l = 0; l < SL_COUNT; l++) {
+		const struct stats_hist *h = &r->lat[l];
+		if (h->count)
+			printf("  %-16s %9llu %8.1f %8.1f %8.1f %8.1f\n", sessions_lat_name(l),
+			       (unsigned long long)h->count, (double)stats_quantile(h, 0.5) / 1e3,
+			       (double)stats_quantile(h, 0.99) / 1e3,
+			       (double)stats_quantile(h, 0.999) / 1e3, (double)h->max_ns / 1e3);
+	}
+}
+
+static int cmd_fabric(int argc, char **argv, bool sessions_alias)
 {
 	struct sessions_conf sc = { .etrs = 100,
 				    .eids_per_etr = 100,
-				    .iid = 1000,
+				    .layout = { .afi = LISP_AFI_IPV4, .iid = 1000, .iids = 1 },
 				    .key_id = 1,
+				    .alg = LISP_ALG_HMAC_SHA256,
 				    .secret = "bench",
+				    .locators = 1,
+				    .udp_interval = 60,
+				    .batch = 100,
+				    .threads = 1,
 				    .duration = 60,
 				    .move_rate = 10000,
-				    .move_s = 5 };
-	bool json = false, have_server = false;
+				    .move_s = 5,
+				    .churn_rate = 10000,
+				    .churn_s = 5,
+				    .progress = isatty(STDERR_FILENO) ? 2 : 1 };
+	bool json = false, have_server = false, bad = false;
+	const char *name = sessions_alias ? "converge" : "fabric";
+	uint64_t v;
 	static const struct option opts[] = { { "server", required_argument, NULL, 's' },
 					      { "etrs", required_argument, NULL, 'e' },
+					      { "first-etr", required_argument, NULL, 'F' },
 					      { "eids-per-etr", required_argument, NULL, 'm' },
+					      { "family", required_argument, NULL, 'f' },
 					      { "iid", required_argument, NULL, 'i' },
+					      { "iids", required_argument, NULL, 'K' },
+					      { "locators", required_argument, NULL, 'L' },
 					      { "key-id", required_argument, NULL, 'k' },
+					      { "alg", required_argument, NULL, 'A' },
 					      { "secret", required_argument, NULL, 'S' },
+					      { "udp-share", required_argument, NULL, 'u' },
+					      { "udp-interval", required_argument, NULL, 'U' },
+					      { "batch", required_argument, NULL, 'b' },
+					      { "threads", required_argument, NULL, 't' },
+					      { "storm", no_argument, NULL, 'Z' },
 					      { "duration", required_argument, NULL, 'd' },
 					      { "idle", required_argument, NULL, 'I' },
 					      { "moves", required_argument, NULL, 'M' },
 					      { "move-rate", required_argument, NULL, 'r' },
 					      { "move-seconds", required_argument, NULL, 'T' },
+					      { "churn", required_argument, NULL, 'c' },
+					      { "churn-rate", required_argument, NULL, 'R' },
+					      { "churn-seconds", required_argument, NULL, 'C' },
+					      { "hold", required_argument, NULL, 'H' },
+					      { "until-reconverged", no_argument, NULL, 'X' },
 					      { "json", no_argument, NULL, 'j' },
-					      { "udp-server", required_argument, NULL, 'u' },
-					      { "source", required_argument, NULL, 'o' },
+					      { "case", required_argument, NULL, 'n' },
+					      { "quiet", no_argument, NULL, 'q' },
+					      { "progress", no_argument, NULL, 'P' },
+					      { "help", no_argument, NULL, 'h' },
+					      { "udp-server", required_argument, NULL, OPT_UDP_SERVER },
+					      { "source", required_argument, NULL, OPT_SOURCE },
 					      { 0 } };
 	int c;
-	bool bad_udp = false;
-	while ((c = getopt_long(argc, argv, "s:e:m:i:k:S:d:I:M:r:T:ju:o:", opts, NULL)) != -1) {
+	while (
+	    (c = getopt_long(argc, argv, "s:e:F:m:f:i:K:L:k:A:S:u:U:b:t:Zd:I:M:r:T:c:R:C:H:Xjn:qPh",
+			     opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			have_server = parse_hostport(optarg, &sc.server) == LISPMS_EOK &&
 				      sc.server.ss_family == AF_INET;
 			break;
-		case 'u':
-			bad_udp = parse_hostport(optarg, &sc.udp_server) != LISPMS_EOK ||
-				  sc.udp_server.ss_family != AF_INET;
+		case OPT_UDP_SERVER: /* r=1 and UDP registers to a fast path address */
+			bad |= parse_hostport(optarg, &sc.udp_server) != LISPMS_EOK ||
+			       sc.udp_server.ss_family != AF_INET;
 			break;
-		case 'o': {
+		case OPT_SOURCE: { /* ETR i sends from ADDR + i instead of 127.1.0.1 + i */
 			struct in_addr a;
-			bad_udp = inet_pton(AF_INET, optarg, &a) != 1;
+			bad |= inet_pton(AF_INET, optarg, &a) != 1;
 			sc.source_base = ntohl(a.s_addr);
 			break;
 		}
 		case 'e':
-			sc.etrs = (unsigned)atoi(optarg);
+			bad |= args_count(optarg, 60000, &v) != LISPMS_EOK;
+			sc.etrs = (unsigned)v;
+			break;
+		case 'F':
+			bad |= args_count(optarg, 60000, &v) != LISPMS_EOK;
+			sc.first_etr = (unsigned)v;
 			break;
 		case 'm':
-			sc.eids_per_etr = (unsigned)atoi(optarg);
+			bad |= args_count(optarg, LAYOUT_MAX_EIDS, &v) != LISPMS_EOK;
+			sc.eids_per_etr = (unsigned)v;
+			break;
+		case 'f':
+			bad |= args_family(optarg, &sc.layout.afi) != LISPMS_EOK;
 			break;
 		case 'i':
-			sc.iid = (uint32_t)strtoul(optarg, NULL, 10);
+			sc.layout.iid = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'K':
+			sc.layout.iids = (unsigned)atoi(optarg);
+			break;
+		case 'L':
+			sc.locators = (unsigned)atoi(optarg);
 			break;
 		case 'k':
 			sc.key_id = (uint8_t)atoi(optarg);
 			break;
+		case 'A':
+			bad |= args_alg(optarg, &sc.alg) != LISPMS_EOK;
+			break;
 		case 'S':
 			sc.secret = optarg;
+			break;
+		case 'u':
+			sc.udp_share = atof(optarg);
+			break;
+		case 'U':
+			sc.udp_interval = atof(optarg);
+			break;
+		case 'b':
+			sc.batch = (unsigned)atoi(optarg);
+			break;
+		case 't':
+			sc.threads = (unsigned)atoi(optarg);
+			break;
+		case 'Z':
+			sc.storm = true;
 			break;
 		case 'd':
 			sc.duration = atof(optarg);
@@ -536,7 +805,7 @@ static int cmd_sessions(int argc, char **argv)
 			sc.idle_s = atof(optarg);
 			break;
 		case 'M':
-			sc.moves = strtoull(optarg, NULL, 10);
+			bad |= args_count(optarg, UINT32_MAX, &sc.moves) != LISPMS_EOK;
 			break;
 		case 'r':
 			sc.move_rate = atof(optarg);
@@ -544,47 +813,123 @@ static int cmd_sessions(int argc, char **argv)
 		case 'T':
 			sc.move_s = atof(optarg);
 			break;
+		case 'c':
+			bad |= args_count(optarg, UINT32_MAX, &sc.churn) != LISPMS_EOK;
+			break;
+		case 'R':
+			sc.churn_rate = atof(optarg);
+			break;
+		case 'C':
+			sc.churn_s = atof(optarg);
+			break;
+		case 'H':
+			sc.hold_s = atof(optarg);
+			break;
+		case 'X':
+			sc.until_reconverged = true;
+			break;
 		case 'j':
 			json = true;
 			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'q':
+			sc.progress = 0;
+			break;
+		case 'P':
+			sc.progress = 1;
+			break;
 		default:
-			usage(stderr);
-			return 2;
+			fabric_usage(c == 'h' ? stdout : stderr);
+			return c == 'h' ? 0 : 2;
 		}
 	}
-	if (!have_server || bad_udp || sc.etrs == 0 || sc.etrs > 60000 || sc.eids_per_etr == 0 ||
-	    (uint64_t)sc.etrs * sc.eids_per_etr > (1u << 24) || sc.duration > 3600 ||
-	    sc.idle_s > 3600 || sc.move_s > 3600) {
+	if (!have_server || bad || sc.etrs == 0 || sc.eids_per_etr == 0 ||
+	    (uint64_t)(sc.first_etr + sc.etrs) * sc.eids_per_etr > LAYOUT_MAX_EIDS ||
+	    sc.first_etr + sc.etrs > 60000 || sc.duration <= 0 || sc.duration > 3600 ||
+	    sc.idle_s > 3600 || sc.move_s > 3600 || sc.churn_s > 3600 || sc.hold_s > 3600 ||
+	    sc.threads == 0 || sc.threads > 64 || sc.layout.iids == 0 || sc.locators == 0 ||
+	    sc.locators > 8 || sc.batch == 0 || sc.batch > 100 || !(sc.udp_share >= 0) ||
+	    sc.udp_share > 1 || sc.udp_interval < 0.1 || sc.move_rate <= 0 || sc.churn_rate <= 0) {
 		fprintf(stderr,
-			"sessions: need --server IPV4:PORT (--udp-server IPV4:PORT, --source "
-			"IPV4); --etrs <= 60000, at most 2^24 EIDs, durations <= 3600 s\n");
+			"fabric: need --server IPV4:PORT; --etrs <= 60000, at most %u "
+			"EIDs, durations <= 3600 s, --threads 1..64, --locators 1..8, "
+			"--batch 1..100, --udp-share 0..1 (see --help)\n",
+			LAYOUT_MAX_EIDS);
 		return 2;
 	}
-	struct sessions_result r;
+	static struct sessions_result r;
 	int ret = sessions_run(&sc, &r);
 	if (ret != 0) {
-		fprintf(stderr, "sessions: %s%s\n", err_str(ret),
-			ret == -EMFILE ? " (raise the open file limit: ulimit -n)" : "");
+		fprintf(stderr, "fabric: %s%s\n", err_str(ret),
+			ret == -EMFILE
+			    ? " (raise the open file limit, ulimit -n, or split the ETRs "
+			      "over processes with --first-etr)"
+			    : "");
 		return 1;
 	}
-	if (json)
-		printf("{\"bench\":\"sessions\",\"case\":\"converge\",\"etrs\":%u,"
-		       "\"eids\":%llu,\"sessions_up\":%u,\"failed\":%u,\"acked\":%llu,"
-		       "\"rejected\":%llu,\"seconds\":%.3f,\"idle_seconds\":%.1f,"
-		       "\"idle_app_bytes\":%llu,\"moves_sent\":%llu,\"moves_notified\":%llu,"
-		       "\"moves_per_sec\":%.0f,\"move_p50_us\":%.1f,\"move_p99_us\":%.1f,"
-		       "\"move_max_us\":%.1f}\n",
-		       sc.etrs, (unsigned long long)sc.etrs * sc.eids_per_etr, r.sessions_up,
-		       r.failed, (unsigned long long)r.acked, (unsigned long long)r.rejected,
-		       r.converge_s, r.idle_s, (unsigned long long)r.idle_bytes,
-		       (unsigned long long)r.moves_sent, (unsigned long long)r.moves_notified,
-		       r.moves_s > 0 ? (double)r.moves_notified / r.moves_s : 0.0, r.move_p50_us,
-		       r.move_p99_us, r.move_max_us);
-	else
-		printf("sessions: %u up, %u failed, %llu acked, %llu rejected in %.2f s\n",
-		       r.sessions_up, r.failed, (unsigned long long)r.acked,
-		       (unsigned long long)r.rejected, r.converge_s);
-	return r.sessions_up == sc.etrs ? 0 : 1;
+	fabric_print(&sc, &r, json, name);
+	return r.converged && r.notify_bad_auth == 0 ? 0 : 1;
+}
+
+static int cmd_lig(int argc, char **argv)
+{
+	struct lig_conf lc = { .timeout_ms = 3000, .tries = 3 };
+	const char *server = NULL, *target = NULL;
+	unsigned port = 4342;
+	static const struct option opts[] = { { "server", required_argument, NULL, 's' },
+					      { "port", required_argument, NULL, 'p' },
+					      { "timeout-ms", required_argument, NULL, 'T' },
+					      { "tries", required_argument, NULL, 'n' },
+					      { "help", no_argument, NULL, 'h' },
+					      { 0 } };
+	int c;
+	while ((c = getopt_long(argc, argv, "s:p:T:n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			server = optarg;
+			break;
+		case 'p':
+			port = (unsigned)atoi(optarg);
+			break;
+		case 'T':
+			lc.timeout_ms = (unsigned)atoi(optarg);
+			break;
+		case 'n':
+			lc.tries = (unsigned)atoi(optarg);
+			break;
+		default:
+			usage(c == 'h' ? stdout : stderr);
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (optind < argc)
+		target = argv[optind];
+	if (target == NULL || args_lig_target(target, &lc.eid) != LISPMS_EOK) {
+		fprintf(stderr, "lig: want an EID such as '[1000] 10.0.0.1' (got %s)\n",
+			target ? target : "nothing");
+		return 2;
+	}
+	if (server == NULL) {
+		fprintf(stderr, "lig: --server ADDR is required\n");
+		return 2;
+	}
+	if (saddr_parse(server, &lc.server) == LISPMS_EOK) {
+		if (port == 0 || port > 65535) {
+			fprintf(stderr, "lig: bad --port\n");
+			return 2;
+		}
+		saddr_set_port(&lc.server, (uint16_t)port);
+	} else if (parse_hostport(server, &lc.server) != LISPMS_EOK) {
+		fprintf(stderr, "lig: bad --server %s (an address, or ADDR:PORT)\n", server);
+		return 2;
+	}
+	if (lc.timeout_ms == 0 || lc.timeout_ms > 60000 || lc.tries == 0 || lc.tries > 10) {
+		fprintf(stderr, "lig: --timeout-ms 1..60000, --tries 1..10\n");
+		return 2;
+	}
+	return lig_run(&lc);
 }
 
 int main(int argc, char **argv)
@@ -600,8 +945,10 @@ int main(int argc, char **argv)
 		return cmd_echo_server(argc, argv);
 	if (strcmp(cmd, "echo") == 0)
 		return cmd_echo(argc, argv);
-	if (strcmp(cmd, "sessions") == 0)
-		return cmd_sessions(argc, argv);
+	if (strcmp(cmd, "sessions") == 0 || strcmp(cmd, "fabric") == 0)
+		return cmd_fabric(argc, argv, strcmp(cmd, "sessions") == 0);
+	if (strcmp(cmd, "lig") == 0)
+		return cmd_lig(argc, argv);
 	if (strcmp(cmd, "register") == 0)
 		return cmd_lisp(argc, argv, true);
 	if (strcmp(cmd, "request") == 0)

@@ -36,6 +36,8 @@ struct sock {
 
 struct worker {
 	const struct load_conf *conf;
+	uint64_t start_ns;
+	double rate; /* this thread's share of conf->rate; 0: unpaced */
 	unsigned index;
 	pthread_t tid;
 	struct sock *socks;
@@ -47,40 +49,9 @@ struct worker {
 static _Atomic bool stop_flag;
 static _Atomic uint64_t total_received;
 
-static unsigned hist_bucket(uint64_t ns)
-{
-	if (ns < 16)
-		return (unsigned)ns;
-	unsigned lg = 63u - (unsigned)__builtin_clzll(ns); /* >= 4 */
-	unsigned sub = (unsigned)(ns >> (lg - 4)) & 15u;
-	unsigned b = (lg - 3) * 16 + sub;
-	return b < LOAD_HIST_BUCKETS ? b : LOAD_HIST_BUCKETS - 1;
-}
-
-static uint64_t bucket_value(unsigned b)
-{
-	if (b < 16)
-		return b;
-	unsigned lg = b / 16 + 3, sub = b % 16;
-	return ((uint64_t)(16 + sub) << (lg - 4)) + ((1ull << (lg - 4)) / 2);
-}
-
 uint64_t load_quantile(const struct load_result *res, double q)
 {
-	uint64_t total = 0;
-	for (unsigned b = 0; b < LOAD_HIST_BUCKETS; b++)
-		total += res->hist[b];
-	if (total == 0)
-		return 0;
-	uint64_t want = (uint64_t)ceil(q * (double)total), seen = 0;
-	if (want == 0)
-		want = 1;
-	for (unsigned b = 0; b < LOAD_HIST_BUCKETS; b++) {
-		seen += res->hist[b];
-		if (seen >= want)
-			return bucket_value(b) < res->max_ns ? bucket_value(b) : res->max_ns;
-	}
-	return res->max_ns;
+	return stats_quantile(&res->lat, q);
 }
 
 static uint64_t make_token(unsigned sock, unsigned slot, uint32_t gen)
@@ -164,18 +135,41 @@ static int open_sock(const struct load_conf *c, unsigned n)
 	return fd;
 }
 
+/* Under a rate, a request may leave only when the thread is behind schedule. */
+static bool may_send(const struct worker *w, uint64_t now)
+{
+	if (w->rate <= 0)
+		return true;
+	return (double)w->res.sent < (double)(now - w->start_ns) / 1e9 * w->rate + 1;
+}
+
+/* Send on every free slot the schedule allows. */
+static void fill_free(struct worker *w, uint64_t now)
+{
+	const struct load_conf *c = w->conf;
+	for (unsigned i = 0; i < c->sockets; i++)
+		for (unsigned k = 0; k < c->window; k++) {
+			if (w->socks[i].slots[k].sent_ns != 0)
+				continue;
+			if (!may_send(w, now))
+				return;
+			send_one(w, i, k, now);
+		}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	const struct load_conf *c = w->conf;
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	uint64_t now = mtime_now_ns();
+	w->start_ns = now;
+	w->rate = c->rate / c->threads;
 	for (unsigned i = 0; i < c->sockets; i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
 		epoll_ctl(ep, EPOLL_CTL_ADD, w->socks[i].fd, &ev);
-		for (unsigned k = 0; k < c->window; k++)
-			send_one(w, i, k, now);
 	}
+	fill_free(w, now);
 	uint64_t timeout = (uint64_t)c->timeout_ms * LISPMS_NS_PER_MSEC;
 	uint64_t next_scan = now + timeout / 4;
 	struct mmsghdr msgs[BATCH];
@@ -183,7 +177,7 @@ static void *worker_main(void *arg)
 	static _Thread_local uint8_t bufs[BATCH][2048];
 	struct epoll_event evs[64];
 	while (!atomic_load_explicit(&stop_flag, memory_order_relaxed)) {
-		int n = epoll_wait(ep, evs, 64, 10);
+		int n = epoll_wait(ep, evs, 64, w->rate > 0 ? 1 : 10);
 		now = mtime_now_ns();
 		for (int e = 0; e < n; e++) {
 			unsigned si = evs[e].data.u32;
@@ -199,7 +193,8 @@ static void *worker_main(void *arg)
 			now = mtime_now_ns();
 			for (int i = 0; i < r; i++) {
 				uint64_t token;
-				if (!c->token(c->arg, bufs[i], msgs[i].msg_len, &token) ||
+				unsigned kind = 0;
+				if (!c->token(c->arg, bufs[i], msgs[i].msg_len, &token, &kind) ||
 				    (token >> 40) != si || ((token >> 32) & 0xff) >= c->window) {
 					w->res.unmatched++;
 					continue;
@@ -211,10 +206,8 @@ static void *worker_main(void *arg)
 					    .unmatched++; /* late reply to a request counted lost */
 					continue;
 				}
-				uint64_t lat = now - sl->sent_ns;
-				w->res.hist[hist_bucket(lat)]++;
-				if (lat > w->res.max_ns)
-					w->res.max_ns = lat;
+				stats_add(&w->res.lat, now - sl->sent_ns);
+				w->res.kinds[kind < LOAD_KINDS ? kind : LOAD_KINDS - 1]++;
 				w->res.received++;
 				sl->sent_ns = 0;
 				if (c->count &&
@@ -222,7 +215,8 @@ static void *worker_main(void *arg)
 					atomic_store(&stop_flag, true);
 					break;
 				}
-				send_one(w, si, slot, now);
+				if (may_send(w, now))
+					send_one(w, si, slot, now);
 			}
 			atomic_store_explicit(&w->received, w->res.received, memory_order_relaxed);
 		}
@@ -231,13 +225,13 @@ static void *worker_main(void *arg)
 			for (unsigned i = 0; i < c->sockets; i++)
 				for (unsigned k = 0; k < c->window; k++) {
 					struct slot *sl = &w->socks[i].slots[k];
-					if (sl->sent_ns == 0 || now - sl->sent_ns > timeout) {
-						if (sl->sent_ns)
-							w->res.lost++;
-						send_one(w, i, k, now);
+					if (sl->sent_ns != 0 && now - sl->sent_ns > timeout) {
+						w->res.lost++;
+						sl->sent_ns = 0;
 					}
 				}
 		}
+		fill_free(w, now);
 	}
 	close(ep);
 	return NULL;
@@ -320,10 +314,9 @@ int load_run(const struct load_conf *in, struct load_result *res)
 		res->lost += ws[t].res.lost;
 		res->unmatched += ws[t].res.unmatched;
 		res->send_errors += ws[t].res.send_errors;
-		for (unsigned b = 0; b < LOAD_HIST_BUCKETS; b++)
-			res->hist[b] += ws[t].res.hist[b];
-		if (ws[t].res.max_ns > res->max_ns)
-			res->max_ns = ws[t].res.max_ns;
+		stats_merge(&res->lat, &ws[t].res.lat);
+		for (unsigned k = 0; k < LOAD_KINDS; k++)
+			res->kinds[k] += ws[t].res.kinds[k];
 	}
 	res->seconds = (double)(end - start) / 1e9;
 out:
@@ -349,5 +342,5 @@ void load_json(const struct load_result *r, const char *bench, const char *scena
 		 (unsigned long long)r->received, (double)r->received / r->seconds,
 		 (unsigned long long)r->lost, (unsigned long long)r->unmatched,
 		 (double)load_quantile(r, 0.5) / 1e3, (double)load_quantile(r, 0.99) / 1e3,
-		 (double)load_quantile(r, 0.999) / 1e3, (double)r->max_ns / 1e3);
+		 (double)load_quantile(r, 0.999) / 1e3, (double)r->lat.max_ns / 1e3);
 }

@@ -6,7 +6,9 @@
  * exercised), each socket keeping W requests in flight. A request carries a
  * 64-bit token (the LISP nonce, or the first 8 bytes for raw echo) that its
  * reply echoes; latency is measured per token. Requests unanswered after a
- * timeout count as lost and the slot is reused. Bounded by duration and count.
+ * timeout count as lost and the slot is reused. Bounded by duration and count;
+ * paced at a rate when one is given (the window still bounds what is in
+ * flight).
  */
 #pragma once
 
@@ -16,6 +18,8 @@
 
 #include <sys/socket.h>
 
+#include "stats.h"
+
 /*
  * Build request `seq` (per thread) carrying `token` into buf, sent from the
  * socket bound to `src`; return its length or 0.
@@ -23,8 +27,15 @@
 typedef size_t load_build_fn(void *arg, unsigned thread, uint64_t seq, uint64_t token,
 			     const struct sockaddr_storage *src, uint8_t *buf, size_t cap);
 
-/* Extract the token a reply carries; false for a reply that is not one. */
-typedef bool load_token_fn(void *arg, const uint8_t *reply, size_t len, uint64_t *token);
+/*
+ * Extract the token a reply carries; false for a reply that is not one. When
+ * the load has kinds (LOAD_KINDS), *kind (0 before the call) names the kind of
+ * reply it is (counted in load_result.kinds).
+ */
+typedef bool load_token_fn(void *arg, const uint8_t *reply, size_t len, uint64_t *token,
+			   unsigned *kind);
+
+#define LOAD_KINDS 8
 
 struct load_conf {
 	struct sockaddr_storage dst;
@@ -39,10 +50,9 @@ struct load_conf {
 	load_build_fn *build;
 	load_token_fn *token;
 	void *arg;
+	double rate;   /* requests per second in all (0: as fast as replies come) */
 	bool progress; /* a line per second on stderr */
 };
-
-#define LOAD_HIST_BUCKETS (40 * 16)
 
 struct load_result {
 	uint64_t sent;
@@ -51,8 +61,8 @@ struct load_result {
 	uint64_t unmatched; /* replies without a known token */
 	uint64_t send_errors;
 	double seconds;
-	uint64_t hist[LOAD_HIST_BUCKETS]; /* latency, log-linear buckets of ns */
-	uint64_t max_ns;
+	struct stats_hist lat; /* request to reply */
+	uint64_t kinds[LOAD_KINDS];
 };
 
 /* Run the load. Returns 0 or a negative errno. */

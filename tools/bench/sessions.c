@@ -1,20 +1,40 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * lispms-bench sessions: N simulated ETRs on reliable transport, one process.
- * Each ETR has its own source address (127.1.0.1 + i, or --source + i), and
- * sends its r=1 UDP Map-Register to --udp-server when given (a fast path
- * address) and opens its session to --server. It follows
- * the draft: an authenticated r=1 UDP Map-Register, the Map-Notify with r,
- * a TCP connection, the Registration Refresh, then Registrations for its M
- * EIDs (up to 100 records per Map-Register), counting every ACK and Reject.
- * Then it can hold the sessions idle (measuring the bytes that still flow)
- * and move EIDs between ETRs, timing each move's Mapping Notification at the
- * displaced ETR. Everything is bounded by --duration.
+ * lispms-bench's fabric of simulated ETRs (see sessions.h), one process,
+ * T threads, each owning a contiguous block of ETRs and their EIDs (so a
+ * move between two ETRs of a block never crosses threads).
+ *
+ * Every ETR has its own source address (127.1.0.1 + index, or --source +
+ * index; its UDP Map-Registers go to --udp-server when given) and its
+ * own locators (the same low 16 bits in 127.1/16, 127.2/16, ...), so nothing
+ * the Map-Server sends to a locator leaves loopback.
+ *
+ * A reliable ETR follows the draft: an authenticated r=1 UDP Map-Register,
+ * the Map-Notify with r, a TCP connection, the Registration Refresh, then
+ * Registrations of its EIDs (`batch` records each), counting every ACK and
+ * Reject. A lost session (reset, end of stream, a refresh that never comes)
+ * sends it back to UDP after a short random back-off: re-authenticate,
+ * reconnect, re-register, so a restarted Map-Server converges by itself.
+ *
+ * A UDP ETR sends its Map-Registers (M bit) every `udp_interval` seconds and
+ * retransmits a batch whose Map-Notify has not come within a second. The
+ * nonce names the ETR, the round and the batch; a Map-Notify with any other
+ * nonce is unsolicited (mobility): it is verified, timed and acknowledged
+ * with a signed Map-Notify-Ack. A move a UDP ETR registers is sent again
+ * when its Map-Notify has not come within a second.
+ *
+ * The HMAC of every Map-Notify, on UDP or inside a Mapping Notification, is
+ * verified with the site key. Moved EIDs are not refreshed by their new
+ * owner over UDP (the mobility phase is short beside the registration
+ * timeout); a UDP refresh or a re-registration sends only the EIDs the ETR
+ * still owns.
  */
 #define _GNU_SOURCE
 #include "sessions.h"
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +43,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -33,76 +54,157 @@
 #include <lispms/proto.h>
 #include <lispms/proto_rt.h>
 
-#define RECS_PER_MSG 100
+#define RX_CAP	      4096 /* the longest message a Map-Server sends an ETR here */
+#define MOVE_BATCH    0xffffffffu
+#define WAVE	      200
+#define MAX_LOCATORS  8
+#define TIMER_SCAN_NS (20 * LISPMS_NS_PER_MSEC)
+#define PEND_CAP      (1u << 16) /* UDP moves awaiting their Map-Notify, per thread */
 
-enum etr_state { E_AUTH, E_CONNECTING, E_REFRESH, E_REGISTERING, E_UP, E_FAILED };
+enum etr_state { E_IDLE, E_AUTH, E_REFRESH, E_REGISTERING, E_UP, E_WAIT, E_UDP };
+
+enum phase { P_CONVERGE, P_IDLE, P_MOVES, P_CHURN, P_HOLD, P_STOP };
 
 struct etr {
-	enum etr_state state;
+	uint8_t state;
+	bool udp_mode;
+	bool up; /* every record of the current session / first round acknowledged */
 	int udp, tcp;
-	uint32_t addr; /* host order */
-	unsigned first_eid, neids;
-	unsigned acked, rejected;
+	uint32_t addr;	   /* host order */
+	unsigned index;	   /* in this process */
+	uint64_t first;	   /* its first EID, as an index of the shared arrays */
+	unsigned neids;	   /* EIDs it started with */
+	unsigned expect;   /* records sent in this session / round */
+	unsigned answered; /* ACKs + Rejects (or UDP records notified) for them */
+	uint32_t round;
+	unsigned nbatch;
+	uint64_t *bts;	 /* UDP: send time of each batch of the round, 0 = notified */
+	uint64_t t_sent; /* last auth / Registration sent */
+	uint64_t t_next; /* next retry, reconnect or UDP refresh */
+	uint64_t t_lost; /* when its session was lost (0: not lost) */
 	struct rt_stream rx;
 	uint8_t *rxbuf;
-	uint64_t auth_sent;
+};
+
+struct counters {
+	_Atomic uint64_t up, acked, rejected[5], udp_acked, auth_sent, auth_timeouts, udp_registers,
+	    udp_retx, lost, reconnects, connect_failures, errors, notify_ok, notify_bad,
+	    notify_acks, bytes_out, bytes_in, pkts_out, pkts_in, udp_bytes, udp_pkts, moves_sent,
+	    moves_notified, churn_sent, churn_acked;
+};
+
+struct shared {
+	const struct sessions_conf *c;
+	_Atomic int phase;
+	uint64_t phase_start;
+	struct etr *etrs;
+	uint32_t *owner;    /* EID index -> ETR index */
+	uint64_t *move_ts;  /* EID index -> when its move was sent */
+	uint64_t *churn_ts; /* EID index -> when its last withdrawal / re-registration was sent */
+	uint8_t *churn_pending; /* EID index -> churn answers still to come */
+	uint8_t *move_pending;	/* EID index -> a UDP move's Map-Register not yet answered */
+	_Atomic uint64_t first_loss, last_up;
 };
 
 struct sim {
+	struct shared *sh;
 	const struct sessions_conf *c;
-	struct etr *etrs;
+	pthread_t tid;
+	unsigned t;
+	unsigned lo, hi; /* its ETRs */
+	unsigned started;
 	int ep;
 	struct auth_ctx *auth;
 	struct auth_key key;
-	_Alignas(16) uint8_t arena_mem[1 << 20]; /* arena_alloc aligns relative to it */
 	struct arena ar;
-	uint64_t app_bytes_in, app_bytes_out;
-	unsigned up, done, failed;
-	uint64_t acked, rejected;
-	/* mobility */
-	uint64_t move_sent_ns[65536];
-	uint64_t *lat;
-	size_t nlat, maxlat;
+	_Alignas(16) uint8_t arena_mem[1 << 20]; /* arena_alloc aligns relative to it */
+	uint8_t inner[65535], framed[65535];
+	struct counters n;
+	struct stats_hist lat[SL_COUNT];
+	uint64_t move_k, churn_k; /* cursors */
+	struct pend {
+		uint64_t idx, sent;
+	} * pend; /* ring of UDP moves to retransmit when unanswered for 1 s */
+	unsigned pend_head, pend_tail;
+	int last_phase;
+	uint64_t next_scan;
+	unsigned seed;
 };
 
-static void eid_of(const struct sim *s, unsigned n, struct eid_prefix *p)
+#define INC(s, f)    atomic_fetch_add_explicit(&(s)->n.f, 1, memory_order_relaxed)
+#define ADD(s, f, v) atomic_fetch_add_explicit(&(s)->n.f, (v), memory_order_relaxed)
+#define LOAD(p)	     atomic_load_explicit(&(p), memory_order_relaxed)
+
+static const char *const lat_names[SL_COUNT] = {
+	[SL_AUTH] = "auth",
+	[SL_REG_ACK] = "registration_ack",
+	[SL_UDP_NOTIFY] = "udp_notify",
+	[SL_MOVE] = "move_notify",
+	[SL_CHURN] = "churn_ack",
+	[SL_RECONNECT] = "reconnect",
+};
+
+const char *sessions_lat_name(enum sessions_lat l)
 {
-	uint32_t v = 0x0a000000u + n;
-	memset(p, 0, sizeof(*p));
-	p->iid = s->c->iid;
-	p->afi = LISP_AFI_IPV4;
-	p->plen = 32;
-	p->bytes[0] = (uint8_t)(v >> 24);
-	p->bytes[1] = (uint8_t)(v >> 16);
-	p->bytes[2] = (uint8_t)(v >> 8);
-	p->bytes[3] = (uint8_t)v;
+	return l < SL_COUNT ? lat_names[l] : "?";
 }
 
-/* A signed Map-Register of EIDs [first, first+n) with the ETR's locator. */
-static size_t build_register(struct sim *s, const struct etr *e, unsigned first, unsigned n,
-			     uint32_t flags, uint32_t locator, uint8_t *out, size_t cap)
+/* ------------------------------------------------------------ messages */
+
+static void eid_of(const struct sim *s, uint64_t idx, struct eid_prefix *p)
+{
+	layout_eid(&s->c->layout, LAYOUT_REGISTERED,
+		   idx + (uint64_t)s->c->first_etr * s->c->eids_per_etr, p);
+}
+
+/* The index of one of our EIDs in a wire prefix; false if it is not one. */
+static bool index_of(const struct sim *s, uint8_t plen, const struct afi_addr *a, uint64_t *idx)
+{
+	struct eid_prefix p;
+	uint64_t n, base = (uint64_t)s->c->first_etr * s->c->eids_per_etr;
+	if (afi_to_eid(a, plen, &p) != LISPMS_EOK || layout_index(&s->c->layout, &p, &n) != 0 ||
+	    n < base || n - base >= (uint64_t)s->c->etrs * s->c->eids_per_etr)
+		return false;
+	*idx = n - base;
+	return true;
+}
+
+/* A signed Map-Register of the given EIDs with ETR e's locators. */
+static size_t build_register(struct sim *s, const struct etr *e, const uint64_t *eids, unsigned n,
+			     uint32_t flags, uint32_t ttl, uint64_t nonce, uint8_t *out, size_t cap)
 {
 	arena_reset(&s->ar);
-	struct lisp_record *recs = arena_alloc(&s->ar, sizeof(*recs) * n);
-	struct lisp_locator loc = {
-		.priority = 1, .weight = 100, .mpriority = 255, .flags = LISP_LOC_L | LISP_LOC_R
-	};
-	struct lisp_addr la = { .afi = LISP_AFI_IPV4 };
-	uint32_t be = htonl(locator);
-	memcpy(la.bytes, &be, 4);
-	afi_from_addr(&la, &loc.addr);
+	unsigned nloc = s->c->locators ? s->c->locators : 1;
+	struct lisp_record *recs = arena_alloc(&s->ar, sizeof(*recs) * (n ? n : 1));
+	struct lisp_locator locs[MAX_LOCATORS];
+	if (recs == NULL)
+		return 0;
+	for (unsigned k = 0; k < nloc; k++) {
+		uint32_t a = htonl(0x7f000000u | (1u + k) << 16 | (e->addr & 0xffff));
+		struct lisp_addr la = { .afi = LISP_AFI_IPV4 };
+		memcpy(la.bytes, &a, 4);
+		locs[k] = (struct lisp_locator){ .priority = 1,
+						 .weight = (uint8_t)(100 / nloc),
+						 .mpriority = 255,
+						 .flags = LISP_LOC_R | (k == 0 ? LISP_LOC_L : 0) };
+		afi_from_addr(&la, &locs[k].addr);
+	}
 	for (unsigned i = 0; i < n; i++) {
 		struct eid_prefix p;
-		eid_of(s, first + i, &p);
-		recs[i] = (struct lisp_record){
-			.ttl = 3, .a = 1, .eid_plen = 32, .nlocs = 1, .locs = &loc
-		};
+		eid_of(s, eids[i], &p);
+		recs[i] = (struct lisp_record){ .ttl = ttl,
+						.a = 1,
+						.eid_plen = p.plen,
+						.nlocs = (uint16_t)(ttl ? nloc : 0),
+						.locs = locs };
 		afi_from_eid(&p, &recs[i].eid);
 	}
 	struct lisp_map_register m = {
 		.flags = flags,
-		.nonce = e->addr,
-		.auth = { .key_id = s->key.key_id, .alg_id = s->key.alg_id, .len = 32 },
+		.nonce = nonce,
+		.auth = { .key_id = s->key.key_id,
+			  .alg_id = s->key.alg_id,
+			  .len = (uint16_t)auth_alg_len(s->key.alg_id) },
 		.nrecords = (uint16_t)n,
 		.records = recs,
 	};
@@ -113,63 +215,208 @@ static size_t build_register(struct sim *s, const struct etr *e, unsigned first,
 	return len;
 }
 
+static uint64_t udp_nonce(const struct etr *e, uint32_t batch)
+{
+	return (uint64_t)(e->index & 0xffffff) << 40 | (uint64_t)(e->round & 0xff) << 32 | batch;
+}
+
 static int send_all(struct sim *s, int fd, const uint8_t *buf, size_t len)
 {
+	uint64_t give_up = 0;
 	while (len > 0) {
 		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN) { /* the server is slow to read: wait, 5 s at most */
+				uint64_t now = mtime_now_ns();
+				if (give_up == 0)
+					give_up = now + 5 * LISPMS_NS_PER_SEC;
+				else if (now > give_up)
+					return -1;
+				usleep(100);
+				continue;
+			}
 			return -1;
 		}
 		buf += n;
 		len -= (size_t)n;
-		s->app_bytes_out += (size_t)n;
+		ADD(s, bytes_out, (uint64_t)n);
 	}
+	INC(s, pkts_out);
 	return 0;
 }
 
-static int send_registration(struct sim *s, struct etr *e, unsigned first, unsigned n,
-			     uint32_t locator)
+/* Where UDP Map-Registers go: --udp-server (a fast path address) or the server. */
+static const struct sockaddr_storage *udp_dst(const struct sim *s)
 {
-	static uint8_t inner[65535], framed[65535];
-	size_t ilen = build_register(s, e, first, n, LISP_MREG_P, locator, inner, sizeof(inner));
-	struct rt_msg m = { .type = RT_TYPE_REGISTRATION, .has_id = 1, .id = first };
-	m.u.inner.msg = inner;
+	return s->c->udp_server.ss_family != AF_UNSPEC ? &s->c->udp_server : &s->c->server;
+}
+
+static int send_udp(struct sim *s, struct etr *e, const uint8_t *buf, size_t len,
+		    const struct sockaddr_storage *to)
+{
+	if (len == 0 || e->udp < 0)
+		return -1;
+	if (sendto(e->udp, buf, len, 0, (const struct sockaddr *)to, saddr_len(to)) < 0)
+		return -1;
+	ADD(s, bytes_out, len);
+	ADD(s, udp_bytes, len);
+	INC(s, pkts_out);
+	INC(s, udp_pkts);
+	return 0;
+}
+
+/* Registration (type 17) of the given EIDs on e's session. */
+static int send_registration(struct sim *s, struct etr *e, const uint64_t *eids, unsigned n,
+			     uint32_t ttl)
+{
+	size_t ilen =
+	    build_register(s, e, eids, n, LISP_MREG_P, ttl, e->index, s->inner, sizeof(s->inner));
+	struct rt_msg m = { .type = RT_TYPE_REGISTRATION, .has_id = 1, .id = (uint32_t)eids[0] };
+	m.u.inner.msg = s->inner;
 	m.u.inner.len = ilen;
 	size_t len;
-	if (ilen == 0 || rt_encode(&m, framed, sizeof(framed), &len) != LISPMS_EOK)
+	if (ilen == 0 || rt_encode(&m, s->framed, sizeof(s->framed), &len) != LISPMS_EOK)
 		return -1;
-	return send_all(s, e->tcp, framed, len);
+	e->t_sent = mtime_now_ns();
+	return send_all(s, e->tcp, s->framed, len);
 }
 
-static void fail(struct sim *s, struct etr *e)
+/* The EIDs of batch b that e still owns; returns how many. */
+static unsigned batch_eids(const struct sim *s, const struct etr *e, unsigned b, uint64_t *out)
 {
-	if (e->state == E_FAILED)
-		return;
-	if (e->state == E_UP)
-		s->up--;
-	e->state = E_FAILED;
-	s->failed++;
+	unsigned per = s->c->batch, n = 0;
+	for (unsigned i = b * per; i < e->neids && i < (b + 1) * per; i++)
+		if (s->sh->owner[e->first + i] == e->index)
+			out[n++] = e->first + i;
+	return n;
 }
 
-static void start_auth(struct sim *s, struct etr *e)
+/* ------------------------------------------------------------ life cycle */
+
+static void set_up(struct sim *s, struct etr *e, bool up)
+{
+	if (e->up == up)
+		return;
+	e->up = up;
+	if (up) {
+		atomic_fetch_add_explicit(&s->n.up, 1, memory_order_relaxed);
+		uint64_t now = mtime_now_ns(), prev = LOAD(s->sh->last_up);
+		while (prev < now && !atomic_compare_exchange_weak(&s->sh->last_up, &prev, now))
+			;
+		if (e->t_lost) {
+			stats_add(&s->lat[SL_RECONNECT], now - e->t_lost);
+			e->t_lost = 0;
+		}
+	} else {
+		atomic_fetch_sub_explicit(&s->n.up, 1, memory_order_relaxed);
+	}
+}
+
+static void close_fd(struct sim *s, int *fd)
+{
+	if (*fd >= 0) {
+		epoll_ctl(s->ep, EPOLL_CTL_DEL, *fd, NULL);
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* A reliable ETR lost its session (or never got one): back to UDP later. */
+static void lose(struct sim *s, struct etr *e)
+{
+	uint64_t now = mtime_now_ns();
+	if (e->state == E_UP || e->state == E_REGISTERING || e->state == E_REFRESH) {
+		INC(s, lost);
+		if (e->t_lost == 0)
+			e->t_lost = now;
+		uint64_t zero = 0;
+		atomic_compare_exchange_strong(&s->sh->first_loss, &zero, now);
+	}
+	set_up(s, e, false);
+	close_fd(s, &e->tcp);
+	close_fd(s, &e->udp);
+	e->state = E_WAIT;
+	/* 50..250 ms, so a restarted server is not hit by every ETR at once */
+	e->t_next = now + (50 + (unsigned)rand_r(&s->seed) % 200) * LISPMS_NS_PER_MSEC;
+}
+
+static int open_udp(struct sim *s, struct etr *e)
 {
 	e->udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	struct sockaddr_in src = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(e->addr) };
 	if (e->udp < 0 || bind(e->udp, (struct sockaddr *)&src, sizeof(src)) != 0) {
-		fail(s, e);
+		close_fd(s, &e->udp);
+		return -1;
+	}
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)e->index << 1 };
+	epoll_ctl(s->ep, EPOLL_CTL_ADD, e->udp, &ev);
+	return 0;
+}
+
+static void send_auth(struct sim *s, struct etr *e)
+{
+	uint8_t msg[2048];
+	uint64_t eid = e->first;
+	size_t len = build_register(s, e, &eid, 1, LISP_MREG_r | LISP_MREG_M | LISP_MREG_P, 3,
+				    udp_nonce(e, MOVE_BATCH - 1), msg, sizeof(msg));
+	send_udp(s, e, msg, len, udp_dst(s));
+	INC(s, auth_sent);
+	e->t_sent = mtime_now_ns();
+	e->t_next = e->t_sent + 500 * LISPMS_NS_PER_MSEC;
+}
+
+static void start_auth(struct sim *s, struct etr *e)
+{
+	if (e->udp < 0 && open_udp(s, e) != 0) {
+		lose(s, e);
 		return;
 	}
-	uint8_t msg[2048];
-	size_t len = build_register(s, e, e->first_eid, 1, LISP_MREG_r | LISP_MREG_M | LISP_MREG_P,
-				    e->addr, msg, sizeof(msg));
-	const struct sockaddr_storage *to =
-	    s->c->udp_server.ss_family != AF_UNSPEC ? &s->c->udp_server : &s->c->server;
-	sendto(e->udp, msg, len, 0, (const struct sockaddr *)to, saddr_len(to));
-	e->auth_sent = mtime_now_ns();
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)(e - s->etrs) << 1 };
-	epoll_ctl(s->ep, EPOLL_CTL_ADD, e->udp, &ev);
+	e->state = E_AUTH;
+	send_auth(s, e);
+}
+
+static void udp_send_batch(struct sim *s, struct etr *e, unsigned b)
+{
+	uint64_t eids[100];
+	uint8_t msg[LISPMS_DGRAM_MAX];
+	unsigned n = batch_eids(s, e, b, eids);
+	if (n == 0) {
+		e->bts[b] = 0;
+		return;
+	}
+	size_t len = build_register(s, e, eids, n, LISP_MREG_M | LISP_MREG_P, 3, udp_nonce(e, b),
+				    msg, sizeof(msg));
+	if (send_udp(s, e, msg, len, udp_dst(s)) == 0)
+		INC(s, udp_registers);
+	e->bts[b] = mtime_now_ns() | 1;
+}
+
+/* A new UDP round: every batch again. */
+static void udp_round(struct sim *s, struct etr *e)
+{
+	e->round++;
+	e->expect = 0;
+	e->answered = 0;
+	uint64_t eids[100];
+	for (unsigned b = 0; b < e->nbatch; b++) {
+		e->expect += batch_eids(s, e, b, eids);
+		udp_send_batch(s, e, b);
+	}
+	/* after the first round, a random phase: independent ETRs do not refresh in step */
+	double next = s->c->udp_interval;
+	if (e->round == 1)
+		next *= (double)(rand_r(&s->seed) % 1000 + 1) / 1000;
+	e->t_next = mtime_now_ns() + (uint64_t)(next * 1e9);
+}
+
+static void start_udp(struct sim *s, struct etr *e)
+{
+	if (open_udp(s, e) != 0)
+		return;
+	e->state = E_UDP;
+	udp_round(s, e);
 }
 
 static void start_tcp(struct sim *s, struct etr *e)
@@ -177,119 +424,248 @@ static void start_tcp(struct sim *s, struct etr *e)
 	e->tcp = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	struct sockaddr_in src = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(e->addr) };
 	int on = 1;
+	if (e->tcp < 0) {
+		lose(s, e);
+		return;
+	}
 	setsockopt(e->tcp, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	if (e->tcp < 0 || bind(e->tcp, (struct sockaddr *)&src, sizeof(src)) != 0) {
-		fail(s, e);
+	setsockopt(e->tcp, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (bind(e->tcp, (struct sockaddr *)&src, sizeof(src)) != 0 ||
+	    (connect(e->tcp, (const struct sockaddr *)&s->c->server, saddr_len(&s->c->server)) !=
+		 0 &&
+	     errno != EINPROGRESS)) {
+		INC(s, connect_failures);
+		lose(s, e);
 		return;
 	}
-	if (connect(e->tcp, (const struct sockaddr *)&s->c->server, saddr_len(&s->c->server)) !=
-		0 &&
-	    errno != EINPROGRESS) {
-		fail(s, e);
-		return;
-	}
-	e->rxbuf = malloc(LISPMS_RT_MAX_LEN);
-	rt_stream_init(&e->rx, e->rxbuf, LISPMS_RT_MAX_LEN, LISPMS_RT_MAX_LEN);
+	if (e->rxbuf == NULL)
+		e->rxbuf = malloc(RX_CAP);
+	rt_stream_init(&e->rx, e->rxbuf, RX_CAP, RX_CAP);
 	e->state = E_REFRESH;
+	e->t_next = mtime_now_ns() + 3 * LISPMS_NS_PER_SEC; /* the refresh must come by then */
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP,
-				  .data.u64 = (uint64_t)(e - s->etrs) << 1 | 1 };
+				  .data.u64 = (uint64_t)e->index << 1 | 1 };
 	epoll_ctl(s->ep, EPOLL_CTL_ADD, e->tcp, &ev);
+	if (e->t_lost)
+		INC(s, reconnects);
+}
+
+static void start_etr(struct sim *s, struct etr *e)
+{
+	if (e->udp_mode)
+		start_udp(s, e);
+	else
+		start_auth(s, e);
+}
+
+/* ------------------------------------------------------------ receiving */
+
+/* A verified notification that EID idx changed reached its displaced ETR. */
+static void notified(struct sim *s, uint64_t idx)
+{
+	uint64_t sent = s->sh->move_ts[idx];
+	if (sent != 0) {
+		stats_add(&s->lat[SL_MOVE], mtime_now_ns() - sent);
+		s->sh->move_ts[idx] = 0;
+		INC(s, moves_notified);
+	}
+}
+
+/* Decode and verify a Map-Notify; false (counted) when it does not verify. */
+static bool verify_notify(struct sim *s, const uint8_t *buf, size_t len, struct lisp_map_notify *mn)
+{
+	arena_reset(&s->ar);
+	if (map_notify_decode(buf, len, &s->ar, mn) != LISPMS_EOK ||
+	    auth_verify(s->auth, &s->key, 1, buf, len, &mn->auth) != LISPMS_EOK) {
+		INC(s, notify_bad);
+		return false;
+	}
+	INC(s, notify_ok);
+	return true;
 }
 
 static void on_udp(struct sim *s, struct etr *e)
 {
-	uint8_t buf[2048];
-	ssize_t n = recv(e->udp, buf, sizeof(buf), 0);
-	struct lisp_map_notify mn;
-	arena_reset(&s->ar);
-	if (n <= 0 || e->state != E_AUTH ||
-	    map_notify_decode(buf, (size_t)n, &s->ar, &mn) != LISPMS_EOK)
-		return;
-	epoll_ctl(s->ep, EPOLL_CTL_DEL, e->udp, NULL);
-	close(e->udp);
-	e->udp = -1;
-	if (!(mn.flags & LISP_MNOT_r)) {
-		fail(s, e); /* the Map-Server does not offer sessions */
-		return;
-	}
-	e->state = E_CONNECTING;
-	start_tcp(s, e);
-}
-
-/* A Mapping Notification reached ETR e: the move of the EID it names is done. */
-static void moved(struct sim *s, const struct rt_msg *m)
-{
-	struct lisp_map_notify mn;
-	struct eid_prefix p;
-	arena_reset(&s->ar);
-	if (map_notify_decode(m->u.inner.msg, m->u.inner.len, &s->ar, &mn) != LISPMS_EOK ||
-	    mn.nrecords != 1 || record_eid(&mn.records[0], &p) != LISPMS_EOK)
-		return;
-	unsigned n = (unsigned)(p.bytes[1] << 16 | p.bytes[2] << 8 | p.bytes[3]);
-	uint64_t sent = s->move_sent_ns[n % 65536];
-	if (sent != 0 && s->nlat < s->maxlat) {
-		s->lat[s->nlat++] = mtime_now_ns() - sent;
-		s->move_sent_ns[n % 65536] = 0;
-	}
-}
-
-static void on_tcp(struct sim *s, struct etr *e)
-{
-	size_t avail;
-	uint8_t *space = rt_stream_space(&e->rx, &avail);
-	ssize_t n = recv(e->tcp, space, avail, 0);
-	if (n <= 0) {
-		if (n < 0 && errno == EAGAIN)
+	uint8_t buf[LISPMS_DGRAM_MAX];
+	struct sockaddr_storage from;
+	for (int i = 0; i < 64; i++) {
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(e->udp, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (n <= 0)
 			return;
-		fail(s, e);
-		epoll_ctl(s->ep, EPOLL_CTL_DEL, e->tcp, NULL);
-		return;
-	}
-	s->app_bytes_in += (size_t)n;
-	rt_stream_commit(&e->rx, (size_t)n);
-	const uint8_t *msg;
-	size_t len;
-	int r;
-	while ((r = rt_stream_next(&e->rx, &msg, &len)) == 1) {
-		struct rt_msg m;
-		if (rt_decode(msg, len, &m) != LISPMS_EOK)
+		ADD(s, bytes_in, (uint64_t)n);
+		ADD(s, udp_bytes, (uint64_t)n);
+		INC(s, pkts_in);
+		INC(s, udp_pkts);
+		struct lisp_map_notify mn;
+		if (msg_type(buf, (size_t)n) != LISP_MSG_MAP_NOTIFY ||
+		    !verify_notify(s, buf, (size_t)n, &mn))
 			continue;
-		switch (m.type) {
-		case RT_TYPE_REGISTRATION_REFRESH:
-			if (e->state == E_REFRESH) {
-				e->state = E_REGISTERING;
-				for (unsigned k = 0; k < e->neids; k += RECS_PER_MSG) {
-					unsigned cnt = e->neids - k < RECS_PER_MSG ? e->neids - k
-										   : RECS_PER_MSG;
-					if (send_registration(s, e, e->first_eid + k, cnt, e->addr))
-						fail(s, e);
-				}
+		uint64_t now = mtime_now_ns();
+		uint32_t batch = (uint32_t)mn.nonce;
+		bool ours = (mn.nonce >> 40) == (e->index & 0xffffff);
+		if (e->state == E_AUTH && ours) {
+			stats_add(&s->lat[SL_AUTH], now - e->t_sent);
+			if (!(mn.flags & LISP_MNOT_r)) { /* no sessions for this site */
+				INC(s, connect_failures);
+				lose(s, e);
+				return;
 			}
-			break;
-		case RT_TYPE_REGISTRATION_ACK:
-		case RT_TYPE_REGISTRATION_REJECT:
-			if (m.type == RT_TYPE_REGISTRATION_ACK) {
-				e->acked++;
-				s->acked++;
-			} else {
-				e->rejected++;
-				s->rejected++;
+			close_fd(s, &e->udp);
+			start_tcp(s, e);
+			return;
+		}
+		if (ours && batch == MOVE_BATCH) { /* the answer to a move registered over UDP */
+			uint64_t idx;
+			for (unsigned r = 0; r < mn.nrecords; r++)
+				if (index_of(s, mn.records[r].eid_plen, &mn.records[r].eid, &idx))
+					s->sh->move_pending[idx] = 0;
+			continue;
+		}
+		if (ours && ((mn.nonce >> 32) & 0xff) == (e->round & 0xff) && batch < e->nbatch) {
+			if (e->bts[batch] != 0) {
+				stats_add(&s->lat[SL_UDP_NOTIFY], now - (e->bts[batch] & ~1ull));
+				e->bts[batch] = 0;
+				e->answered += mn.nrecords;
+				ADD(s, udp_acked, mn.nrecords);
+				if (e->answered >= e->expect)
+					set_up(s, e, true);
 			}
-			if (e->state == E_REGISTERING && e->acked + e->rejected >= e->neids) {
-				e->state = E_UP;
-				s->up++;
-				s->done++;
-			}
-			break;
-		case RT_TYPE_MAPPING_NOTIFICATION:
-			moved(s, &m);
-			break;
-		default:
-			break;
+			continue;
+		}
+		if (ours)
+			continue; /* a late answer from an earlier round */
+		/* unsolicited: a mapping we registered changed; acknowledge it */
+		for (unsigned r = 0; r < mn.nrecords; r++) {
+			uint64_t idx;
+			if (index_of(s, mn.records[r].eid_plen, &mn.records[r].eid, &idx))
+				notified(s, idx);
+		}
+		mn.type = LISP_MSG_MAP_NOTIFY_ACK;
+		mn.auth.data = NULL;
+		size_t len;
+		if (map_notify_encode(&mn, s->inner, sizeof(s->inner), &len) == LISPMS_EOK &&
+		    auth_sign(s->auth, &s->key, s->inner, len) == LISPMS_EOK &&
+		    send_udp(s, e, s->inner, len, &from) == 0)
+			INC(s, notify_acks);
+	}
+}
+
+static void on_refresh(struct sim *s, struct etr *e)
+{
+	if (e->state != E_REFRESH) {
+		/* a later refresh (scoped, rejected-only): register what we own again */
+		if (e->state != E_UP && e->state != E_REGISTERING)
+			return;
+	}
+	e->state = E_REGISTERING;
+	e->expect = 0;
+	e->answered = 0;
+	uint64_t eids[100];
+	for (unsigned b = 0; b * s->c->batch < e->neids; b++) {
+		unsigned n = batch_eids(s, e, b, eids);
+		if (n == 0)
+			continue;
+		e->expect += n;
+		if (send_registration(s, e, eids, n, 3) != 0) {
+			lose(s, e);
+			return;
 		}
 	}
-	if (r < 0)
-		fail(s, e);
+	if (e->expect == 0) {
+		e->state = E_UP;
+		set_up(s, e, true);
+	}
+}
+
+static void on_answer(struct sim *s, struct etr *e, const struct rt_msg *m)
+{
+	uint64_t now = mtime_now_ns(), idx;
+	const struct rt_prefix *p =
+	    m->type == RT_TYPE_REGISTRATION_ACK ? &m->u.ack : &m->u.reject.eid;
+	bool have = index_of(s, p->plen, &p->eid, &idx);
+	if (m->type == RT_TYPE_REGISTRATION_ACK) {
+		INC(s, acked);
+	} else {
+		unsigned r = m->u.reject.reason;
+		INC(s, rejected[r < 5 ? r : 0]);
+	}
+	if (have && s->sh->churn_pending[idx] != 0) {
+		/* the withdrawal and re-registration of an EID may both be in flight:
+		 * both are timed from the later one, a slight underestimate */
+		stats_add(&s->lat[SL_CHURN], now - s->sh->churn_ts[idx]);
+		s->sh->churn_pending[idx]--;
+		INC(s, churn_acked);
+		return;
+	}
+	stats_add(&s->lat[SL_REG_ACK], now - e->t_sent);
+	if (e->state == E_REGISTERING && ++e->answered >= e->expect) {
+		e->state = E_UP;
+		set_up(s, e, true);
+	}
+}
+
+static void on_tcp(struct sim *s, struct etr *e, uint32_t events)
+{
+	for (;;) {
+		size_t avail;
+		uint8_t *space = rt_stream_space(&e->rx, &avail);
+		if (avail == 0) {
+			lose(s, e);
+			return;
+		}
+		ssize_t n = recv(e->tcp, space, avail, 0);
+		if (n <= 0) {
+			if (n < 0 && errno == EAGAIN && !(events & (EPOLLRDHUP | EPOLLHUP)))
+				return;
+			if (n < 0 && errno == ECONNREFUSED)
+				INC(s, connect_failures);
+			lose(s, e);
+			return;
+		}
+		ADD(s, bytes_in, (uint64_t)n);
+		rt_stream_commit(&e->rx, (size_t)n);
+		const uint8_t *msg;
+		size_t len;
+		int r;
+		while ((r = rt_stream_next(&e->rx, &msg, &len)) == 1) {
+			struct rt_msg m;
+			INC(s, pkts_in);
+			if (rt_decode(msg, len, &m) != LISPMS_EOK || !m.has_id)
+				continue;
+			switch (m.type) {
+			case RT_TYPE_REGISTRATION_REFRESH:
+				on_refresh(s, e);
+				break;
+			case RT_TYPE_REGISTRATION_ACK:
+			case RT_TYPE_REGISTRATION_REJECT:
+				on_answer(s, e, &m);
+				break;
+			case RT_TYPE_MAPPING_NOTIFICATION: {
+				struct lisp_map_notify mn;
+				uint64_t idx;
+				if (verify_notify(s, m.u.inner.msg, m.u.inner.len, &mn) &&
+				    mn.nrecords >= 1 &&
+				    index_of(s, mn.records[0].eid_plen, &mn.records[0].eid, &idx))
+					notified(s, idx);
+				break;
+			}
+			case RT_TYPE_ERROR_NOTIFICATION:
+				INC(s, errors);
+				break;
+			default:
+				break;
+			}
+			if (e->tcp < 0)
+				return; /* lost while answering */
+		}
+		if (r < 0) {
+			lose(s, e);
+			return;
+		}
+		if ((size_t)n < avail)
+			return;
+	}
 }
 
 static int pump(struct sim *s, int timeout_ms)
@@ -297,23 +673,248 @@ static int pump(struct sim *s, int timeout_ms)
 	struct epoll_event evs[256];
 	int n = epoll_wait(s->ep, evs, 256, timeout_ms);
 	for (int i = 0; i < n; i++) {
-		struct etr *e = &s->etrs[evs[i].data.u64 >> 1];
-		if (evs[i].data.u64 & 1)
-			on_tcp(s, e);
-		else
+		struct etr *e = &s->sh->etrs[evs[i].data.u64 >> 1];
+		if (evs[i].data.u64 & 1) {
+			if (e->tcp >= 0)
+				on_tcp(s, e, evs[i].events);
+		} else if (e->udp >= 0) {
 			on_udp(s, e);
+		}
 	}
 	return n;
 }
 
-static int cmp_u64(const void *a, const void *b)
+static void register_at(struct sim *s, struct etr *to, uint64_t idx, uint32_t ttl);
+
+/* UDP moves unanswered for a second are sent again, as an ETR would. */
+static void pend_retry(struct sim *s, uint64_t now)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
+	while (s->pend_head != s->pend_tail) {
+		struct pend p = s->pend[s->pend_head % PEND_CAP];
+		if (now - p.sent < LISPMS_NS_PER_SEC)
+			break;
+		s->pend_head++;
+		struct etr *to = &s->sh->etrs[s->sh->owner[p.idx]];
+		if (s->sh->move_pending[p.idx] && to->udp_mode) {
+			INC(s, udp_retx);
+			register_at(s, to, p.idx, 3);
+		}
+	}
 }
 
-int sessions_run(const struct sessions_conf *c, struct sessions_result *res)
+/* Retries, reconnections and UDP refreshes that are due. */
+static void timers(struct sim *s, uint64_t now)
 {
+	pend_retry(s, now);
+	for (unsigned i = s->lo; i < s->lo + s->started; i++) {
+		struct etr *e = &s->sh->etrs[i];
+		switch (e->state) {
+		case E_AUTH:
+			if (now >= e->t_next) {
+				INC(s, auth_timeouts);
+				send_auth(s, e);
+			}
+			break;
+		case E_REFRESH:
+			if (now >= e->t_next)
+				lose(s, e);
+			break;
+		case E_WAIT:
+			if (now >= e->t_next)
+				start_auth(s, e);
+			break;
+		case E_UDP:
+			if (now >= e->t_next) {
+				udp_round(s, e);
+				break;
+			}
+			for (unsigned b = 0; b < e->nbatch; b++)
+				if (e->bts[b] != 0 && now - e->bts[b] > LISPMS_NS_PER_SEC) {
+					INC(s, udp_retx);
+					udp_send_batch(s, e, b);
+				}
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* ------------------------------------------------------------ mobility, churn */
+
+/* The k-th EID of the thread's block, cycling over ETRs first. */
+static uint64_t pick(const struct sim *s, uint64_t k)
+{
+	unsigned netrs = s->hi - s->lo;
+	const struct etr *e = &s->sh->etrs[s->lo + k % netrs];
+	return e->first + (k / netrs) % e->neids;
+}
+
+static void pend_push(struct sim *s, uint64_t idx, uint64_t now)
+{
+	if (s->pend_tail - s->pend_head >= PEND_CAP)
+		return; /* full: this one is not retransmitted */
+	s->pend[s->pend_tail++ % PEND_CAP] = (struct pend){ idx, now };
+}
+
+/* Register EID idx at ETR `to` (UDP or its session). */
+static void register_at(struct sim *s, struct etr *to, uint64_t idx, uint32_t ttl)
+{
+	if (to->udp_mode) {
+		uint8_t msg[2048];
+		size_t len = build_register(s, to, &idx, 1, LISP_MREG_M | LISP_MREG_P, ttl,
+					    udp_nonce(to, MOVE_BATCH), msg, sizeof(msg));
+		send_udp(s, to, msg, len, udp_dst(s));
+		s->sh->move_pending[idx] = 1;
+		pend_push(s, idx, mtime_now_ns());
+	} else if (send_registration(s, to, &idx, 1, ttl) != 0) {
+		lose(s, to);
+	}
+}
+
+static void move_one(struct sim *s)
+{
+	unsigned netrs = s->hi - s->lo;
+	uint64_t idx = pick(s, s->move_k++);
+	unsigned from = s->sh->owner[idx];
+	unsigned to = s->lo + (from - s->lo + 1) % netrs;
+	struct etr *a = &s->sh->etrs[from], *b = &s->sh->etrs[to];
+	if (!a->up || !b->up)
+		return;
+	s->sh->move_ts[idx] = mtime_now_ns();
+	s->sh->owner[idx] = to;
+	INC(s, moves_sent);
+	register_at(s, b, idx, 3);
+}
+
+static void churn_one(struct sim *s)
+{
+	uint64_t k = s->churn_k++;
+	uint64_t idx = pick(s, k / 2);
+	struct etr *e = &s->sh->etrs[s->sh->owner[idx]];
+	if (!e->up || e->udp_mode)
+		return; /* churn is measured on sessions, where every record is ACKed */
+	s->sh->churn_ts[idx] = mtime_now_ns();
+	s->sh->churn_pending[idx]++;
+	INC(s, churn_sent);
+	register_at(s, e, idx, k % 2 == 0 ? 0 : 3);
+}
+
+/* Generate what is due at `rate` (per process) since the phase started. */
+static void generate(struct sim *s, uint64_t now, double rate, uint64_t limit, uint64_t *cursor,
+		     void (*one)(struct sim *))
+{
+	double share = rate / s->c->threads;
+	uint64_t due = (uint64_t)((double)(now - s->sh->phase_start) / 1e9 * share) + 1;
+	unsigned t = s->t, n = s->c->threads;
+	uint64_t cap = limit * (t + 1) / n - limit * t / n; /* the shares add up to limit */
+	if (due > cap)
+		due = cap;
+	for (unsigned batch = 0; *cursor < due && batch < 64; batch++)
+		one(s);
+}
+
+static void *sim_main(void *arg)
+{
+	struct sim *s = arg;
+	unsigned netrs = s->hi - s->lo;
+	while (1) {
+		int phase = atomic_load(&s->sh->phase);
+		if (phase == P_STOP)
+			break;
+		if (s->started < netrs) {
+			unsigned wave = s->c->storm ? netrs : WAVE;
+			for (unsigned k = 0; k < wave && s->started < netrs; k++)
+				start_etr(s, &s->sh->etrs[s->lo + s->started++]);
+		}
+		uint64_t now = mtime_now_ns();
+		if (phase != s->last_phase) {
+			s->last_phase = phase;
+			s->move_k = s->churn_k = 0;
+		}
+		int timeout = 5;
+		if (phase == P_MOVES && netrs >= 2) {
+			generate(s, now, s->c->move_rate, s->c->moves, &s->move_k, move_one);
+			timeout = 0;
+		} else if (phase == P_CHURN) {
+			generate(s, now, s->c->churn_rate, 2 * s->c->churn, &s->churn_k, churn_one);
+			timeout = 0;
+		}
+		while (pump(s, 0) > 0)
+			;
+		pump(s, timeout ? timeout : 0);
+		now = mtime_now_ns();
+		if (now >= s->next_scan) {
+			s->next_scan = now + TIMER_SCAN_NS;
+			timers(s, now);
+		}
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------ driver */
+
+static uint64_t sum(struct sim *sims, unsigned n, size_t off)
+{
+	uint64_t v = 0;
+	for (unsigned t = 0; t < n; t++)
+		v += LOAD(*(_Atomic uint64_t *)((char *)&sims[t].n + off));
+	return v;
+}
+#define SUM(f) sum(sims, c->threads, offsetof(struct counters, f))
+
+static const char *const phase_names[] = { "converge", "idle", "moves", "churn", "hold", "stop" };
+
+static void progress(const struct sessions_conf *c, struct sim *sims, int phase, uint64_t start,
+		     uint64_t *last_pkts, uint64_t *last_t, bool final)
+{
+	uint64_t now = mtime_now_ns();
+	uint64_t pkts = SUM(pkts_out) + SUM(pkts_in);
+	double rate = (double)(pkts - *last_pkts) * 1e9 / (double)(now - *last_t + 1);
+	*last_pkts = pkts;
+	*last_t = now;
+	char line[320];
+	snprintf(line, sizeof(line),
+		 "%6.1fs %-8s up %llu/%u  acked %llu rej %llu udp-notified %llu  msgs/s %.0f  "
+		 "moves %llu/%llu  churn %llu/%llu  lost %llu",
+		 (double)(now - start) / 1e9, phase_names[phase], (unsigned long long)SUM(up),
+		 c->etrs, (unsigned long long)SUM(acked),
+		 (unsigned long long)(SUM(rejected[0]) + SUM(rejected[1]) + SUM(rejected[2]) +
+				      SUM(rejected[3]) + SUM(rejected[4])),
+		 (unsigned long long)SUM(udp_acked), rate, (unsigned long long)SUM(moves_notified),
+		 (unsigned long long)SUM(moves_sent), (unsigned long long)SUM(churn_acked),
+		 (unsigned long long)SUM(churn_sent), (unsigned long long)SUM(lost));
+	if (c->progress == 2)
+		fprintf(stderr, "\r\033[K%s%s", line, final ? "\n" : "");
+	else
+		fprintf(stderr, "%s\n", line);
+}
+
+int sessions_run(const struct sessions_conf *in, struct sessions_result *res)
+{
+	struct sessions_conf cc = *in;
+	const struct sessions_conf *c = &cc;
+	if (cc.threads == 0)
+		cc.threads = 1;
+	if (cc.threads > cc.etrs)
+		cc.threads = cc.etrs;
+	if (cc.batch == 0 || cc.batch > 100)
+		cc.batch = 100;
+	if (cc.locators == 0)
+		cc.locators = 1;
+	if (cc.locators > MAX_LOCATORS)
+		cc.locators = MAX_LOCATORS;
+	if (cc.udp_interval <= 0)
+		cc.udp_interval = 60;
+	cc.layout.per = cc.eids_per_etr;
+	if (cc.layout.afi == 0)
+		cc.layout.afi = LISP_AFI_IPV4;
+	if (cc.alg == 0)
+		cc.alg = LISP_ALG_HMAC_SHA256;
+	if ((uint64_t)(cc.first_etr + cc.etrs) * cc.eids_per_etr > LAYOUT_MAX_EIDS ||
+	    cc.first_etr + cc.etrs > 65000)
+		return -EINVAL;
+
 	struct rlimit rl;
 	getrlimit(RLIMIT_NOFILE, &rl);
 	rl.rlim_cur = rl.rlim_max;
@@ -321,109 +922,230 @@ int sessions_run(const struct sessions_conf *c, struct sessions_result *res)
 	if ((uint64_t)c->etrs + 64 > rl.rlim_cur) /* one socket per ETR at a time */
 		return -EMFILE;
 
-	static struct sim s;
-	memset(&s, 0, sizeof(s));
-	s.c = c;
-	s.ar = (struct arena){ .base = s.arena_mem, .size = sizeof(s.arena_mem) };
-	s.auth = auth_ctx_new();
-	auth_key_init(&s.key, c->key_id, LISP_ALG_HMAC_SHA256, c->secret, strlen(c->secret));
-	s.etrs = calloc(c->etrs, sizeof(*s.etrs));
-	s.ep = epoll_create1(EPOLL_CLOEXEC);
-	s.maxlat = 1 << 20;
-	s.lat = malloc(s.maxlat * sizeof(*s.lat));
-	if (s.etrs == NULL || s.ep < 0 || s.lat == NULL)
+	uint64_t neids = (uint64_t)c->etrs * c->eids_per_etr;
+	struct shared sh = { .c = c };
+	sh.etrs = calloc(c->etrs, sizeof(*sh.etrs));
+	sh.owner = malloc(neids * sizeof(*sh.owner));
+	sh.move_ts = calloc(neids, sizeof(*sh.move_ts));
+	sh.churn_ts = calloc(neids, sizeof(*sh.churn_ts));
+	sh.churn_pending = calloc(neids, 1);
+	sh.move_pending = calloc(neids, 1);
+	struct sim *sims = calloc(c->threads, sizeof(*sims));
+	if (!sh.etrs || !sh.owner || !sh.move_ts || !sh.churn_ts || !sh.churn_pending ||
+	    !sh.move_pending || !sims)
 		return -ENOMEM;
+	unsigned nbatch = (c->eids_per_etr + c->batch - 1) / c->batch;
+	unsigned nudp = 0;
+	for (unsigned i = 0; i < c->etrs; i++) {
+		struct etr *e = &sh.etrs[i];
+		e->index = i;
+		e->addr = (c->source_base ? c->source_base : 0x7f010001u) + c->first_etr +
+			  i; /* 127.1.0.1 ... */
+		e->first = (uint64_t)i * c->eids_per_etr;
+		e->neids = c->eids_per_etr;
+		e->udp = e->tcp = -1;
+		e->udp_mode = (unsigned)((i + 1) * c->udp_share) > (unsigned)(i * c->udp_share);
+		if (e->udp_mode) {
+			nudp++;
+			e->nbatch = nbatch;
+			e->bts = calloc(nbatch, sizeof(*e->bts));
+			if (e->bts == NULL)
+				return -ENOMEM;
+		}
+		for (unsigned k = 0; k < c->eids_per_etr; k++)
+			sh.owner[e->first + k] = i;
+	}
 	memset(res, 0, sizeof(*res));
+	res->etrs = c->etrs;
+	res->udp = nudp;
+	res->reliable = c->etrs - nudp;
 
+	int ret = 0;
+	unsigned nthreads = 0;
 	uint64_t start = mtime_now_ns();
-	uint64_t deadline = start + (uint64_t)(c->duration * 1e9);
-	/* connect in waves so the server's accept queues keep up */
-	unsigned started = 0;
-	while (s.done + s.failed < c->etrs && mtime_now_ns() < deadline) {
-		for (unsigned k = 0; k < 200 && started < c->etrs; k++, started++) {
-			struct etr *e = &s.etrs[started];
-			e->addr = (c->source_base ? c->source_base : 0x7f010001u) +
-				  started; /* 127.1.0.1 ... */
-			e->first_eid = started * c->eids_per_etr;
-			e->neids = c->eids_per_etr;
-			e->udp = e->tcp = -1;
-			start_auth(&s, e);
+	sh.phase_start = start;
+	for (unsigned t = 0; t < c->threads; t++) {
+		struct sim *s = &sims[t];
+		s->sh = &sh;
+		s->c = c;
+		s->t = t;
+		s->lo = (unsigned)((uint64_t)c->etrs * t / c->threads);
+		s->hi = (unsigned)((uint64_t)c->etrs * (t + 1) / c->threads);
+		s->seed = 12345u + t;
+		s->pend = malloc(PEND_CAP * sizeof(*s->pend));
+		s->ar = (struct arena){ .base = s->arena_mem, .size = sizeof(s->arena_mem) };
+		s->auth = auth_ctx_new();
+		s->ep = epoll_create1(EPOLL_CLOEXEC);
+		if (s->auth == NULL || s->ep < 0 || s->pend == NULL ||
+		    auth_key_init(&s->key, c->key_id, c->alg, c->secret, strlen(c->secret)) !=
+			LISPMS_EOK) {
+			ret = -EINVAL;
+			break;
 		}
-		pump(&s, 10);
+		if (pthread_create(&s->tid, NULL, sim_main, s) != 0) {
+			ret = -EAGAIN;
+			break;
+		}
+		nthreads++;
+	}
+
+	/* the phases, each bounded in time */
+	uint64_t last_pkts = 0, last_t = start, next_progress = start + LISPMS_NS_PER_SEC;
+	uint64_t progress_every = (c->progress == 2 ? 1 : 2) * LISPMS_NS_PER_SEC;
+	uint64_t idle_b0 = 0, idle_p0 = 0, idle_ub0 = 0, idle_up0 = 0;
+	int phase = P_CONVERGE;
+	uint64_t phase_end = start + (uint64_t)(c->duration * 1e9);
+	while (ret == 0 && phase != P_STOP) {
+		usleep(5000);
 		uint64_t now = mtime_now_ns();
-		for (unsigned i = 0; i < started; i++) /* UDP is lossy: retry the auth */
-			if (s.etrs[i].state == E_AUTH &&
-			    now - s.etrs[i].auth_sent > LISPMS_NS_PER_SEC) {
-				if (s.etrs[i].udp >= 0) {
-					epoll_ctl(s.ep, EPOLL_CTL_DEL, s.etrs[i].udp, NULL);
-					close(s.etrs[i].udp);
-				}
-				start_auth(&s, &s.etrs[i]);
-			}
-	}
-	res->converge_s = (double)(mtime_now_ns() - start) / 1e9;
-	res->sessions_up = s.up;
-	res->acked = s.acked;
-	res->rejected = s.rejected;
-	res->failed = s.failed;
-
-	if (c->idle_s > 0) { /* nothing changes: what still flows? */
-		uint64_t in0 = s.app_bytes_in, out0 = s.app_bytes_out;
-		uint64_t end = mtime_now_ns() + (uint64_t)(c->idle_s * 1e9);
-		while (mtime_now_ns() < end)
-			pump(&s, 50);
-		res->idle_bytes = s.app_bytes_in - in0 + s.app_bytes_out - out0;
-		res->idle_s = c->idle_s;
-	}
-
-	if (c->moves > 0 && s.up >= 2) { /* EIDs move to the next ETR */
-		uint64_t t0 = mtime_now_ns(), end = t0 + (uint64_t)(c->move_s * 1e9);
-		uint64_t sent = 0;
-		while (mtime_now_ns() < end && sent < c->moves) {
-			uint64_t due =
-			    (uint64_t)((double)(mtime_now_ns() - t0) / 1e9 * c->move_rate);
-			for (unsigned batch = 0; sent < due && sent < c->moves && batch < 64;
-			     batch++) {
-				unsigned from = (unsigned)(sent % c->etrs);
-				unsigned to = (from + 1) % c->etrs;
-				struct etr *src = &s.etrs[from], *dst = &s.etrs[to];
-				unsigned eid =
-				    src->first_eid + (unsigned)(sent / c->etrs) % src->neids;
-				if (src->state == E_UP && dst->state == E_UP) {
-					s.move_sent_ns[eid % 65536] = mtime_now_ns();
-					send_registration(&s, dst, eid, 1, dst->addr);
-				}
-				sent++;
-			}
-			/* read everything that arrived before sending more */
-			while (pump(&s, 0) > 0)
-				;
-			if (sent >= due)
-				pump(&s, 1);
+		if (c->progress && now >= next_progress) {
+			next_progress = now + progress_every;
+			progress(c, sims, phase, start, &last_pkts, &last_t, false);
 		}
-		uint64_t drain_end = mtime_now_ns() + LISPMS_NS_PER_SEC;
-		while (mtime_now_ns() < drain_end)
-			pump(&s, 10);
-		res->moves_sent = sent;
-		res->moves_s = (double)(mtime_now_ns() - t0) / 1e9 - 1.0;
-		res->moves_notified = s.nlat;
-		if (s.nlat > 0) {
-			qsort(s.lat, s.nlat, sizeof(*s.lat), cmp_u64);
-			res->move_p50_us = (double)s.lat[s.nlat / 2] / 1e3;
-			res->move_p99_us = (double)s.lat[s.nlat * 99 / 100] / 1e3;
-			res->move_max_us = (double)s.lat[s.nlat - 1] / 1e3;
+		bool next = now >= phase_end;
+		switch (phase) {
+		case P_CONVERGE:
+			if (SUM(up) == c->etrs) {
+				res->converged = true;
+				next = true;
+			}
+			if (next) {
+				res->converge_s = (double)(LOAD(sh.last_up) - start) / 1e9;
+				if (!res->converged)
+					res->converge_s = (double)(now - start) / 1e9;
+				res->up = (unsigned)SUM(up);
+				if (c->progress)
+					fprintf(stderr, "%sconverged: %u of %u ETRs up in %.2f s\n",
+						c->progress == 2 ? "\r\033[K" : "", res->up,
+						c->etrs, res->converge_s);
+			}
+			break;
+		case P_MOVES:
+			if (SUM(moves_sent) >= c->moves && SUM(moves_notified) >= SUM(moves_sent))
+				next = true;
+			break;
+		case P_CHURN:
+			if (SUM(churn_sent) >= 2 * c->churn && SUM(churn_acked) >= SUM(churn_sent))
+				next = true;
+			break;
+		case P_HOLD: {
+			uint64_t lost = LOAD(sh.first_loss);
+			if (lost && SUM(up) == c->etrs) {
+				uint64_t up = LOAD(sh.last_up);
+				res->reconvergences++;
+				res->reconverge_s = (double)(up - lost) / 1e9;
+				res->reconverged_unix =
+				    (double)mtime_wall_ns() / 1e9 - (double)(now - up) / 1e9;
+				atomic_store(&sh.first_loss, 0);
+				if (c->progress)
+					fprintf(stderr, "%sreconverged in %.2f s\n",
+						c->progress == 2 ? "\r\033[K" : "",
+						res->reconverge_s);
+				if (c->until_reconverged)
+					next = true;
+			}
+			break;
 		}
+		default:
+			break;
+		}
+		if (!next)
+			continue;
+		/* leave the phase */
+		if (phase == P_IDLE) {
+			res->idle_bytes = SUM(bytes_in) + SUM(bytes_out) - idle_b0;
+			res->idle_packets = SUM(pkts_in) + SUM(pkts_out) - idle_p0;
+			res->idle_udp_bytes = SUM(udp_bytes) - idle_ub0;
+			res->idle_udp_packets = SUM(udp_pkts) - idle_up0;
+			res->idle_s = (double)(now - sh.phase_start) / 1e9;
+		} else if (phase == P_MOVES) {
+			res->moves_s = (double)(now - sh.phase_start) / 1e9;
+		} else if (phase == P_CHURN) {
+			res->churn_s = (double)(now - sh.phase_start) / 1e9;
+		} else if (phase == P_HOLD) {
+			res->hold_s = (double)(now - sh.phase_start) / 1e9;
+		}
+		/* enter the next phase that has something to do */
+		double len = 0;
+		for (phase++; phase < P_STOP; phase++) {
+			len = phase == P_IDLE	 ? c->idle_s
+			      : phase == P_MOVES ? (c->moves ? c->move_s : 0)
+			      : phase == P_CHURN ? (c->churn ? c->churn_s : 0)
+						 : c->hold_s;
+			if (len > 0)
+				break;
+		}
+		if (phase == P_MOVES || phase == P_CHURN)
+			len += 1; /* time for the last notifications to arrive */
+		sh.phase_start = now;
+		phase_end = now + (uint64_t)(len * 1e9);
+		if (phase == P_IDLE) {
+			idle_b0 = SUM(bytes_in) + SUM(bytes_out);
+			idle_p0 = SUM(pkts_in) + SUM(pkts_out);
+			idle_ub0 = SUM(udp_bytes);
+			idle_up0 = SUM(udp_pkts);
+		}
+		if (phase == P_HOLD)
+			atomic_store(&sh.first_loss, 0);
+		atomic_store(&sh.phase, phase);
+	}
+	atomic_store(&sh.phase, P_STOP);
+	for (unsigned t = 0; t < nthreads; t++)
+		pthread_join(sims[t].tid, NULL);
+	if (c->progress)
+		progress(c, sims, P_STOP, start, &last_pkts, &last_t, true);
+
+	res->up_end = (unsigned)SUM(up);
+	res->acked = SUM(acked);
+	res->rejected[0] = SUM(rejected[0]);
+	res->rejected[1] = SUM(rejected[1]);
+	res->rejected[2] = SUM(rejected[2]);
+	res->rejected[3] = SUM(rejected[3]);
+	res->rejected[4] = SUM(rejected[4]);
+	res->udp_acked = SUM(udp_acked);
+	res->auth_sent = SUM(auth_sent);
+	res->auth_timeouts = SUM(auth_timeouts);
+	res->udp_registers = SUM(udp_registers);
+	res->udp_retransmits = SUM(udp_retx);
+	res->sessions_lost = SUM(lost);
+	res->reconnects = SUM(reconnects);
+	res->connect_failures = SUM(connect_failures);
+	res->error_notifications = SUM(errors);
+	res->notify_ok = SUM(notify_ok);
+	res->notify_bad_auth = SUM(notify_bad);
+	res->notify_acks_sent = SUM(notify_acks);
+	res->bytes_out = SUM(bytes_out);
+	res->bytes_in = SUM(bytes_in);
+	res->packets_out = SUM(pkts_out);
+	res->packets_in = SUM(pkts_in);
+	res->moves_sent = SUM(moves_sent);
+	res->moves_notified = SUM(moves_notified);
+	res->churn_sent = SUM(churn_sent);
+	res->churn_acked = SUM(churn_acked);
+	for (unsigned t = 0; t < c->threads; t++) {
+		for (unsigned l = 0; l < SL_COUNT; l++)
+			stats_merge(&res->lat[l], &sims[t].lat[l]);
+		if (sims[t].auth)
+			auth_ctx_free(sims[t].auth);
+		if (sims[t].ep > 0)
+			close(sims[t].ep);
+		free(sims[t].pend);
 	}
 	for (unsigned i = 0; i < c->etrs; i++) {
-		if (s.etrs[i].udp >= 0)
-			close(s.etrs[i].udp);
-		if (s.etrs[i].tcp >= 0)
-			close(s.etrs[i].tcp);
-		free(s.etrs[i].rxbuf);
+		struct etr *e = &sh.etrs[i];
+		if (e->udp >= 0)
+			close(e->udp);
+		if (e->tcp >= 0)
+			close(e->tcp);
+		free(e->rxbuf);
+		free(e->bts);
 	}
-	free(s.etrs);
-	free(s.lat);
-	close(s.ep);
-	auth_ctx_free(s.auth);
-	return 0;
+	free(sims);
+	free(sh.etrs);
+	free(sh.owner);
+	free(sh.move_ts);
+	free(sh.churn_ts);
+	free(sh.churn_pending);
+	free(sh.move_pending);
+	return ret;
 }

@@ -1,37 +1,91 @@
 /* SPDX-License-Identifier: MIT */
-/* Simulated reliable-transport ETRs for lispms-bench (see sessions.c). */
+/*
+ * The simulated ETRs of lispms-bench (sessions.c): N ETRs with M EIDs each,
+ * on UDP soft state, reliable transport, or a mix, spread over threads.
+ * Phases, each bounded in time: converge (every record acknowledged), idle
+ * (what still flows), mobility (moves between ETRs, latency to the displaced
+ * ETR's notification), churn (withdraw / re-register), hold (keep serving,
+ * reconnecting after a lost session, measuring the reconvergence).
+ */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <sys/socket.h>
+
+#include "layout.h"
+#include "stats.h"
 
 struct sessions_conf {
 	struct sockaddr_storage server;	    /* IPv4: the TCP sessions (and UDP by default) */
 	struct sockaddr_storage udp_server; /* AF_UNSPEC: server; else the r=1 registers go here */
 	uint32_t source_base;		    /* 0: 127.1.0.1; ETR i uses source_base + i */
 	unsigned etrs;
+	unsigned first_etr; /* index of the first simulated ETR (split over processes) */
 	unsigned eids_per_etr;
-	uint32_t iid;
-	uint8_t key_id;
+	struct layout layout; /* afi, iid, iids (per is set from eids_per_etr) */
+	uint8_t key_id, alg;
 	const char *secret;
-	double duration;  /* bound on the whole setup, seconds */
-	double idle_s;	  /* then hold the sessions idle this long (0: skip) */
-	uint64_t moves;	  /* then move up to this many EIDs (0: skip) */
-	double move_rate; /* moves per second */
-	double move_s;	  /* for at most this long */
+	unsigned locators;	/* per ETR, 1..8 */
+	double udp_share;	/* fraction of ETRs on UDP soft state, 0..1 */
+	double udp_interval;	/* seconds between UDP refreshes */
+	unsigned batch;		/* records per Map-Register or Registration, 1..100 */
+	unsigned threads;	/* 1..64 */
+	bool storm;		/* start every ETR at once (else waves of 200 per thread) */
+	double duration;	/* bound on the convergence, seconds */
+	double idle_s;		/* then hold everything idle this long (0: skip) */
+	uint64_t moves;		/* then move up to this many EIDs (0: skip) */
+	double move_rate;	/* moves per second */
+	double move_s;		/* for at most this long */
+	uint64_t churn;		/* then withdraw / re-register this many times (0: skip) */
+	double churn_rate;	/* operations per second */
+	double churn_s;		/* for at most this long */
+	double hold_s;		/* then keep the fabric up this long (0: skip) */
+	bool until_reconverged; /* end the hold once a loss has been recovered */
+	int progress;		/* 0 none, 1 plain lines, 2 one live line (a terminal) */
+};
+
+enum sessions_lat {
+	SL_AUTH,       /* r=1 Map-Register -> Map-Notify with r */
+	SL_REG_ACK,    /* Registration -> ACK or Reject of each record */
+	SL_UDP_NOTIFY, /* UDP Map-Register -> Map-Notify */
+	SL_MOVE,       /* move registered -> displaced ETR notified */
+	SL_CHURN,      /* withdrawal or re-registration -> ACK */
+	SL_RECONNECT,  /* session lost -> every record ACKed again on a new one */
+	SL_COUNT
 };
 
 struct sessions_result {
-	unsigned sessions_up, failed;
-	uint64_t acked, rejected;
-	double converge_s; /* first auth to the last record acknowledged */
-	uint64_t idle_bytes;
+	unsigned etrs, reliable, udp;
+	unsigned up;	 /* ETRs with every record acknowledged at the end of converge */
+	unsigned up_end; /* the same at the end */
+	bool converged;
+	double converge_s;    /* first message to the last record acknowledged */
+	uint64_t acked;	      /* records ACKed on sessions */
+	uint64_t rejected[5]; /* by reason (index 0: reasons not in the table) */
+	uint64_t udp_acked;   /* records confirmed by UDP Map-Notifies */
+	uint64_t auth_sent, auth_timeouts;
+	uint64_t udp_registers, udp_retransmits;
+	uint64_t sessions_lost, reconnects, connect_failures;
+	uint64_t error_notifications; /* type 16 received */
+	uint64_t notify_ok, notify_bad_auth, notify_acks_sent;
+	uint64_t bytes_out, bytes_in, packets_out, packets_in; /* application, whole run */
 	double idle_s;
+	uint64_t idle_bytes, idle_packets; /* both directions, during the idle phase */
+	uint64_t idle_udp_bytes, idle_udp_packets;
 	uint64_t moves_sent, moves_notified;
 	double moves_s;
-	double move_p50_us, move_p99_us, move_max_us;
+	uint64_t churn_sent, churn_acked;
+	double churn_s;
+	uint64_t reconvergences;
+	double reconverge_s;	 /* the last one: first loss to every record ACKed again */
+	double reconverged_unix; /* wall clock of that moment */
+	double hold_s;
+	struct stats_hist lat[SL_COUNT];
 };
+
+const char *sessions_lat_name(enum sessions_lat l);
 
 /* Run the simulation; 0 or a negative errno (EMFILE: raise the file limit). */
 int sessions_run(const struct sessions_conf *c, struct sessions_result *res);

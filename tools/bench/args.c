@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+#include "args.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lispms/err.h>
+#include <lispms/proto.h>
+
+int args_lig_target(const char *text, struct eid_prefix *out)
+{
+	if (text == NULL)
+		return LISPMS_EINVAL;
+	while (isspace((unsigned char)*text))
+		text++;
+	if (*text == '\0')
+		return LISPMS_EINVAL;
+	struct eid_prefix p;
+	if (eid_prefix_parse(text, &p) != LISPMS_EOK)
+		return LISPMS_EINVAL;
+	*out = p;
+	return LISPMS_EOK;
+}
+
+int args_count(const char *text, uint64_t max, uint64_t *out)
+{
+	if (text == NULL || !isdigit((unsigned char)text[0]))
+		return LISPMS_EINVAL;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno != 0)
+		return LISPMS_EINVAL;
+	uint64_t mul = 1;
+	if (*end == 'k' || *end == 'K')
+		mul = 1000;
+	else if (*end == 'M')
+		mul = 1000000;
+	else if (*end == 'G')
+		mul = 1000000000;
+	if (mul != 1)
+		end++;
+	if (*end != '\0' || (v != 0 && mul > UINT64_MAX / v) || v * mul > max)
+		return LISPMS_EINVAL;
+	*out = v * mul;
+	return LISPMS_EOK;
+}
+
+int args_family(const char *text, uint16_t *afi)
+{
+	static const struct {
+		const char *name;
+		uint16_t afi;
+	} t[] = { { "ipv4", LISP_AFI_IPV4 }, { "ipv6", LISP_AFI_IPV6 }, { "mac", LISP_AFI_MAC } };
+	for (size_t i = 0; text && i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(text, t[i].name) == 0) {
+			*afi = t[i].afi;
+			return LISPMS_EOK;
+		}
+	return LISPMS_EINVAL;
+}
+
+int args_alg(const char *text, uint8_t *alg)
+{
+	static const struct {
+		const char *name;
+		uint8_t alg;
+	} t[] = { { "1", LISP_ALG_HMAC_SHA1 },
+		  { "sha1", LISP_ALG_HMAC_SHA1 },
+		  { "hmac-sha-1-96", LISP_ALG_HMAC_SHA1 },
+		  { "2", LISP_ALG_HMAC_SHA256 },
+		  { "sha256", LISP_ALG_HMAC_SHA256 },
+		  { "hmac-sha-256-128", LISP_ALG_HMAC_SHA256 } };
+	for (size_t i = 0; text && i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(text, t[i].name) == 0) {
+			*alg = t[i].alg;
+			return LISPMS_EOK;
+		}
+	return LISPMS_EINVAL;
+}
+
+/* One weight: digits only, at most 1000000; *text advances past it. */
+static int weight(const char **text, unsigned *out)
+{
+	const char *p = *text;
+	unsigned v = 0;
+	if (!isdigit((unsigned char)*p))
+		return LISPMS_EINVAL;
+	for (; isdigit((unsigned char)*p); p++) {
+		v = v * 10 + (unsigned)(*p - '0');
+		if (v > 1000000)
+			return LISPMS_EINVAL;
+	}
+	*text = p;
+	*out = v;
+	return LISPMS_EOK;
+}
+
+int args_mix(const char *text, struct args_mix *out)
+{
+	struct args_mix m;
+	if (text == NULL || weight(&text, &m.registered) != LISPMS_EOK || *text++ != ':' ||
+	    weight(&text, &m.unregistered) != LISPMS_EOK || *text++ != ':' ||
+	    weight(&text, &m.unknown) != LISPMS_EOK || *text != '\0')
+		return LISPMS_EINVAL;
+	if (m.registered + m.unregistered + m.unknown == 0)
+		return LISPMS_EINVAL;
+	*out = m;
+	return LISPMS_EOK;
+}

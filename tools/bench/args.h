@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Argument parsers of lispms-bench, kept apart so they are unit-tested: the
+ * lig target ('[IID] EID', D16 text form), counts with k/M suffixes, EID
+ * families, HMAC algorithms and the ITR request mix. Every parser returns
+ * LISPMS_EOK and writes its out-parameter only on success, LISPMS_EINVAL
+ * otherwise.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include <lispms/addr.h>
+
+/* '[IID] EID' or '[IID] prefix' or a plain address (instance 0). */
+int args_lig_target(const char *text, struct eid_prefix *out);
+
+/* "1000", "10k", "1M" (decimal multipliers), at most `max`. */
+int args_count(const char *text, uint64_t max, uint64_t *out);
+
+/* ipv4 | ipv6 | mac -> LISP_AFI_*. */
+int args_family(const char *text, uint16_t *afi);
+
+/* 1 | 2 | sha1 | sha256 | hmac-sha-1-96 | hmac-sha-256-128 -> LISP_ALG_*. */
+int args_alg(const char *text, uint8_t *alg);
+
+/* ITR request mix: weights of registered, configured-unregistered, unknown. */
+struct args_mix {
+	unsigned registered, unregistered, unknown;
+};
+
+/* "R:U:N" non-negative integers, at least one positive, each <= 1000000. */
+int args_mix(const char *text, struct args_mix *out);
