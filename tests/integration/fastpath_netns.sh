@@ -114,7 +114,7 @@ ok $up "lispmsd starts its fast path lcore on net_af_packet"
 sleep 1 # tshark is capturing
 
 ip netns exec "$nsx" "$bench" fabric --server 10.77.0.1:4342 --udp-server 10.77.0.10:4342 \
-    --source 10.77.0.2 --etrs 4 --eids-per-etr 10 --duration 20 --json >"$work/s.out" 2>&1
+    --source 10.77.0.2 --etrs 4 --eids-per-etr 10 --duration 20 --json >"$work/s.out" 2>"$work/s.err"
 rc=$?
 python3 -c 'import json,sys; r = json.loads(open(sys.argv[1]).readline())
 sys.exit(0 if r["up"] == 4 and r["reliable"] == 4 and r["acked"] == 40 and r["rejected"] == 0 else 1)' "$work/s.out"
