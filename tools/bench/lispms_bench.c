@@ -562,7 +562,8 @@ static void fabric_usage(FILE *f)
 	      "  --idle SEC  --moves N --move-rate R (10000) --move-seconds S (5)\n"
 	      "  --churn N --churn-rate R (10000) --churn-seconds S (5)\n"
 	      "  --hold SEC [--until-reconverged]  --json [--case NAME]  --quiet | --progress\n"
-	      "  --udp-server ADDR:PORT (UDP elsewhere, e.g. a fast path)  --source ADDR (first ETR)\n",
+	      "  --udp-server ADDR:PORT (UDP elsewhere, e.g. a fast path)  --source ADDR (first "
+	      "ETR)\n",
 	      f);
 }
 
@@ -728,7 +729,8 @@ static int cmd_fabric(int argc, char **argv, bool sessions_alias)
 					      { "quiet", no_argument, NULL, 'q' },
 					      { "progress", no_argument, NULL, 'P' },
 					      { "help", no_argument, NULL, 'h' },
-					      { "udp-server", required_argument, NULL, OPT_UDP_SERVER },
+					      { "udp-server", required_argument, NULL,
+						OPT_UDP_SERVER },
 					      { "source", required_argument, NULL, OPT_SOURCE },
 					      { 0 } };
 	int c;
