@@ -99,8 +99,9 @@ struct conf_fastpath {
 	const struct lisp_addr *addresses;
 	size_t naddresses;
 	uint32_t queues;
-	const char *next_hop_mac; /* "02:00:00:00:00:01", NULL: none */
-	uint32_t mbufs;		  /* packet buffers in the pool */
+	const char *next_hop_mac;    /* "02:00:00:00:00:01", NULL: none */
+	uint32_t mbufs;		     /* packet buffers in the pool */
+	const char *exception_iface; /* kernel TAP interface to create, NULL: none */
 };
 
 /* Options of one load. */

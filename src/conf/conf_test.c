@@ -625,6 +625,27 @@ Test(conf, fastpath_needs_dpdk)
 	conf_free(c);
 }
 
+Test(conf, fastpath_exception_iface)
+{
+	struct conf *c = load_opts("fastpath: {port: p, addresses: 192.0.2.1}\n", true);
+	cr_assert_null(conf_fastpath(c)->exception_iface, "absent: count and drop");
+	conf_free(c);
+	c = load_opts("fastpath: {port: p, addresses: 192.0.2.1, exception-iface: lfx-exc.0}\n",
+		      true);
+	cr_assert_str_eq(conf_fastpath(c)->exception_iface, "lfx-exc.0");
+	conf_free(c);
+	fails_opts("fastpath:\n  port: p\n  addresses: ::1\n  exception-iface: a,mac=x\n", true,
+		   "t.yaml:4:20", "fastpath.exception-iface", "not an interface name");
+	fails_opts("fastpath:\n  port: p\n  addresses: ::1\n  exception-iface: a/b\n", true,
+		   "t.yaml:4:20", "fastpath.exception-iface", "not an interface name");
+	fails_opts("fastpath:\n  port: p\n  addresses: ::1\n  exception-iface: ..\n", true,
+		   "t.yaml:4:20", "fastpath.exception-iface", "not an interface name");
+	fails_opts("fastpath:\n  port: p\n  addresses: ::1\n  exception-iface: a123456789abcdef\n",
+		   true, "t.yaml:4:20", "fastpath.exception-iface", "longer than 15 bytes");
+	fails_opts("fastpath:\n  port: p\n  addresses: ::1\n  exception-iface: \"\"\n", true,
+		   "t.yaml:4:20", "fastpath.exception-iface", "must not be empty");
+}
+
 Test(conf, several_errors_are_collected)
 {
 	struct conf_error err;

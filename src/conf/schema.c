@@ -51,6 +51,22 @@ static int check_mac(struct apply *a, const struct schema_item *it, const struct
 	return LISPMS_ECONFIG;
 }
 
+/* A kernel interface name that is also safe inside DPDK device arguments. */
+static int check_ifname(struct apply *a, const struct schema_item *it, const struct doc_node *node,
+			void *obj)
+{
+	const char *v = *(const char **)((char *)obj + it->offset);
+	if (v == NULL)
+		return LISPMS_EOK;
+	bool ok = strcmp(v, ".") != 0 && strcmp(v, "..") != 0;
+	for (const char *p = v; ok && *p; p++)
+		ok = isalnum((unsigned char)*p) || *p == '-' || *p == '_' || *p == '.';
+	if (ok)
+		return LISPMS_EOK;
+	apply_error(a, node, "not an interface name (letters, digits, '-', '_', '.')");
+	return LISPMS_ECONFIG;
+}
+
 static int check_metrics(struct apply *a, const struct schema_item *it, const struct doc_node *node,
 			 void *obj)
 {
@@ -316,6 +332,16 @@ static const struct schema_item fastpath_items[] = {
 	  .def = "8191",
 	  .help = "Packet buffers in the pool (net_pcap `infinite_rx` needs more than the file "
 		  "has frames)." },
+	{ .key = "exception-iface",
+	  .type = SCHEMA_STRING,
+	  .flags = SCHEMA_NONEMPTY | SCHEMA_RESTART,
+	  FIELD(struct conf_fastpath, exception_iface),
+	  .max = 15,
+	  .check = check_ifname,
+	  .help = "Kernel interface (a TAP, the port's MAC) the fast path creates for the traffic "
+		  "that is not LISP for it (ARP and ND for other addresses, ICMP, TCP, other "
+		  "ports) and sends out the port what the kernel sends on it; needs root or "
+		  "CAP_NET_ADMIN and /dev/net/tun. None: that traffic is counted and dropped." },
 	{ 0 },
 };
 

@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <rte_bus_vdev.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -42,6 +43,8 @@
 #define FP_MAX_ARGS  256
 #define FP_STATS_NS  LISPMS_NS_PER_SEC
 #define FP_MAX_QUEUE 128
+#define FP_EXC_RING  512
+#define FP_EXC_DEV   "net_tap_lispms"
 
 struct fp_lcore {
 	struct fastpath *fp;
@@ -54,6 +57,7 @@ struct fp_lcore {
 	struct dgram dg[FP_BURST];
 	struct dgram_out out[FP_TX_CAP];
 	struct rte_mbuf *tx[FP_BURST + FP_TX_CAP];
+	struct rte_mbuf *exc[FP_BURST]; /* to the kernel, or from it */
 };
 
 struct fastpath {
@@ -65,6 +69,9 @@ struct fastpath {
 	uint8_t nh_mac[6];
 	bool has_nh;
 	bool port_started;
+	uint16_t exc_id;  /* the exception TAP's port */
+	bool exc_created; /* rte_vdev_init() succeeded */
+	bool has_exc;	  /* started: the lcores use it */
 	_Atomic bool stop;
 	struct fp_lcore *lc;
 	struct ms *ms;
@@ -166,6 +173,17 @@ static bool pick_source(const struct fastpath *fp, const struct dgram_out *o,
 	return true;
 }
 
+/* Send n frames on port:queue (a few tries); frees the rest, returns how many went. */
+static uint16_t tx_all(uint16_t port, uint16_t queue, struct rte_mbuf **m, uint16_t n)
+{
+	uint16_t sent = 0;
+	for (int tries = 0; tries < 4 && sent < n; tries++)
+		sent += rte_eth_tx_burst(port, queue, m + sent, (uint16_t)(n - sent));
+	if (sent < n)
+		rte_pktmbuf_free_bulk(m + sent, n - sent);
+	return sent;
+}
+
 /* Frames for the outbox; returns how many were added to tx. */
 static unsigned build_replies(struct fp_lcore *lc, const struct dgram_outbox *out, unsigned nrx,
 			      struct rte_mbuf **tx)
@@ -217,7 +235,7 @@ static unsigned build_replies(struct fp_lcore *lc, const struct dgram_outbox *ou
 static void handle_burst(struct fp_lcore *lc, uint16_t n)
 {
 	struct fastpath *fp = lc->fp;
-	unsigned nd = 0, ntx = 0;
+	unsigned nd = 0, ntx = 0, nexc = 0;
 	counters_add(LISPMS_M_FP_RX_FRAMES, n);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = lc->rx[i];
@@ -257,10 +275,18 @@ static void handle_burst(struct fp_lcore *lc, uint16_t n)
 				counters_inc(LISPMS_M_FP_DROP_TX);
 			}
 			rte_pktmbuf_free(m);
+		} else if (fp->has_exc && frame_to_kernel(v)) {
+			lc->exc[nexc++] = m; /* unchanged, to the kernel */
 		} else {
 			counters_inc(drop_counter[v]);
 			rte_pktmbuf_free(m);
 		}
+	}
+	if (nexc > 0) {
+		uint16_t sent = tx_all(fp->exc_id, lc->queue, lc->exc, (uint16_t)nexc);
+		counters_add(LISPMS_M_FP_EXC_TO_KERNEL, sent);
+		if (sent < nexc)
+			counters_add(LISPMS_M_FP_EXC_DROP_TO_KERNEL, nexc - sent);
 	}
 	if (nd > 0) {
 		counters_add(LISPMS_M_FP_RX_UDP, nd);
@@ -277,15 +303,24 @@ static void handle_burst(struct fp_lcore *lc, uint16_t n)
 	}
 	if (ntx == 0)
 		return;
-	uint16_t sent = 0;
-	for (int tries = 0; tries < 4 && sent < ntx; tries++)
-		sent +=
-		    rte_eth_tx_burst(fp->port_id, lc->queue, lc->tx + sent, (uint16_t)(ntx - sent));
-	if (sent < ntx) {
+	uint16_t sent = tx_all(fp->port_id, lc->queue, lc->tx, (uint16_t)ntx);
+	if (sent < ntx)
 		counters_add(LISPMS_M_FP_DROP_TX, ntx - sent);
-		rte_pktmbuf_free_bulk(lc->tx + sent, ntx - sent);
-	}
 	counters_add(LISPMS_M_FP_TX_FRAMES, sent);
+}
+
+/* What the kernel sent on the exception interface goes out the port unchanged. */
+static uint16_t from_kernel(struct fp_lcore *lc)
+{
+	struct fastpath *fp = lc->fp;
+	uint16_t n = rte_eth_rx_burst(fp->exc_id, lc->queue, lc->exc, FP_BURST);
+	if (n == 0)
+		return 0;
+	uint16_t sent = tx_all(fp->port_id, lc->queue, lc->exc, n);
+	counters_add(LISPMS_M_FP_EXC_FROM_KERNEL, sent);
+	if (sent < n)
+		counters_add(LISPMS_M_FP_EXC_DROP_FROM_KERNEL, n - sent);
+	return n;
 }
 
 static void *lcore_main(void *arg)
@@ -301,7 +336,9 @@ static void *lcore_main(void *arg)
 		uint16_t n = rte_eth_rx_burst(fp->port_id, lc->queue, lc->rx, FP_BURST);
 		if (n > 0)
 			handle_burst(lc, n);
-		else
+		if (fp->has_exc)
+			n += from_kernel(lc);
+		if (n == 0)
 			rte_pause();
 		if (lc->queue == 0 && (++loops & 1023) == 0) {
 			uint64_t now = mtime_now_ns();
@@ -407,6 +444,68 @@ static int setup_port(struct fastpath *fp, const struct conf_fastpath *c, char *
 	return LISPMS_EOK;
 }
 
+/*
+ * The exception path: a TAP interface called c->exception_iface with the
+ * port's MAC (the kernel and the fast path answer with one MAC), one queue
+ * pair per lcore like the port.
+ */
+static int setup_exception(struct fastpath *fp, const struct conf_fastpath *c, char *err,
+			   size_t errlen)
+{
+	const uint8_t *m = fp->loc.mac;
+	char args[96];
+	snprintf(args, sizeof(args), "iface=%s,mac=%02x:%02x:%02x:%02x:%02x:%02x",
+		 c->exception_iface, m[0], m[1], m[2], m[3], m[4], m[5]);
+	int ret = rte_vdev_init(FP_EXC_DEV, args);
+	if (ret != 0) {
+		snprintf(err, errlen,
+			 "exception-iface %s: cannot create the TAP (%s; it needs root or "
+			 "CAP_NET_ADMIN and /dev/net/tun)",
+			 c->exception_iface, rte_strerror(ret < 0 ? -ret : ret));
+		return LISPMS_EINVAL;
+	}
+	fp->exc_created = true;
+	if (rte_eth_dev_get_port_by_name(FP_EXC_DEV, &fp->exc_id) != 0) {
+		snprintf(err, errlen, "exception-iface %s: no port after creating it",
+			 c->exception_iface);
+		return LISPMS_EINVAL;
+	}
+	struct rte_eth_dev_info di;
+	ret = rte_eth_dev_info_get(fp->exc_id, &di);
+	if (ret == 0 && (fp->nq > di.max_rx_queues || fp->nq > di.max_tx_queues)) {
+		snprintf(err, errlen, "exception-iface %s has %u queue pairs, %u asked for",
+			 c->exception_iface,
+			 di.max_rx_queues < di.max_tx_queues ? di.max_rx_queues : di.max_tx_queues,
+			 fp->nq);
+		return LISPMS_EINVAL;
+	}
+	struct rte_eth_conf pc;
+	memset(&pc, 0, sizeof(pc));
+	if (ret == 0)
+		ret = rte_eth_dev_configure(fp->exc_id, (uint16_t)fp->nq, (uint16_t)fp->nq, &pc);
+	uint16_t nrx = FP_EXC_RING, ntx = FP_EXC_RING;
+	if (ret == 0)
+		ret = rte_eth_dev_adjust_nb_rx_tx_desc(fp->exc_id, &nrx, &ntx);
+	int socket = rte_eth_dev_socket_id(fp->exc_id);
+	for (uint16_t q = 0; ret == 0 && q < fp->nq; q++) {
+		ret = rte_eth_rx_queue_setup(fp->exc_id, q, nrx, (unsigned)socket, NULL, fp->pool);
+		if (ret == 0)
+			ret = rte_eth_tx_queue_setup(fp->exc_id, q, ntx, (unsigned)socket, NULL);
+	}
+	if (ret == 0)
+		ret = rte_eth_dev_start(fp->exc_id);
+	if (ret != 0) {
+		snprintf(err, errlen, "exception-iface %s: setup failed (%s)", c->exception_iface,
+			 rte_strerror(ret < 0 ? -ret : ret));
+		return LISPMS_EINVAL;
+	}
+	fp->has_exc = true;
+	log_info("fastpath, exception interface %s (TAP, %u queue pairs, MAC "
+		 "%02x:%02x:%02x:%02x:%02x:%02x): give it the kernel's addresses",
+		 c->exception_iface, fp->nq, m[0], m[1], m[2], m[3], m[4], m[5]);
+	return LISPMS_EOK;
+}
+
 struct fastpath *fastpath_new(const struct conf_fastpath *c, uint16_t udp_port, char *err,
 			      size_t errlen)
 {
@@ -465,7 +564,8 @@ struct fastpath *fastpath_new(const struct conf_fastpath *c, uint16_t udp_port, 
 			 rte_strerror(rte_errno));
 		goto fail;
 	}
-	if (setup_port(fp, c, err, errlen) != LISPMS_EOK) {
+	if (setup_port(fp, c, err, errlen) != LISPMS_EOK ||
+	    (c->exception_iface != NULL && setup_exception(fp, c, err, errlen) != LISPMS_EOK)) {
 		fastpath_free(fp);
 		return NULL;
 	}
@@ -530,6 +630,11 @@ void fastpath_free(struct fastpath *fp)
 	if (fp == NULL)
 		return;
 	fastpath_stop(fp);
+	if (fp->exc_created) {
+		if (fp->has_exc)
+			rte_eth_dev_stop(fp->exc_id);
+		rte_vdev_uninit(FP_EXC_DEV); /* closes it; the kernel interface goes */
+	}
 	if (fp->port_started) {
 		rte_eth_dev_stop(fp->port_id);
 		rte_eth_dev_close(fp->port_id);

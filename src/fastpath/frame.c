@@ -35,6 +35,11 @@ const char *frame_verdict_name(enum frame_verdict v)
 	return (unsigned)v < FRAME__VERDICTS ? verdict_names[v] : "?";
 }
 
+bool frame_to_kernel(enum frame_verdict v)
+{
+	return v == FRAME_NOT_FOR_US || v == FRAME_EXCEPTION;
+}
+
 static inline uint16_t rd16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
@@ -162,10 +167,10 @@ static enum frame_verdict parse_ipv4(const struct frame_local *loc, const uint8_
 		return FRAME_IP_LENGTH;
 	if (!v4_local(loc, ip + 16))
 		return FRAME_NOT_FOR_US;
+	if (ip[9] != IPPROTO_UDP_) /* fragments too: the kernel reassembles them */
+		return FRAME_EXCEPTION;
 	if ((rd16(ip + 6) & 0x3fff) != 0) /* MF or a fragment offset */
 		return FRAME_FRAGMENT;
-	if (ip[9] != IPPROTO_UDP_)
-		return FRAME_EXCEPTION;
 	size_t u = l3 + ihl;
 	uint32_t pseudo = frame_checksum(ip + 12, 8, 0);
 	enum frame_verdict v = parse_udp(loc, f, u, total - ihl, pseudo, false, info);

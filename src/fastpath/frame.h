@@ -64,6 +64,15 @@ struct frame_info {
 /* The name of a verdict for logs and counters ("short", "fragment", ...). */
 const char *frame_verdict_name(enum frame_verdict v);
 
+/*
+ * Is a frame of this verdict the kernel's? Traffic that is well formed but
+ * not LISP for us (FRAME_NOT_FOR_US: other addresses, other UDP ports;
+ * FRAME_EXCEPTION: TCP, ICMP, ARP and ND we do not answer, other
+ * ethertypes) goes to the exception interface when there is one; malformed
+ * frames never do.
+ */
+bool frame_to_kernel(enum frame_verdict v);
+
 /* What frame f of len bytes is; *info is filled for FRAME_UDP and FRAME_ARP_REQUEST. */
 enum frame_verdict frame_parse(const struct frame_local *loc, const uint8_t *f, size_t len,
 			       struct frame_info *info);

@@ -44,6 +44,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct frame_info fi;
 	enum frame_verdict v = frame_parse(&loc, data, size, &fi);
 	check((unsigned)v < FRAME__VERDICTS);
+	/* the exception path gets whole Ethernet frames, never LISP for us nor a malformed one */
+	check(!frame_to_kernel(v) ||
+	      (size >= FRAME_ETH_LEN && (v == FRAME_NOT_FOR_US || v == FRAME_EXCEPTION)));
 	if (v == FRAME_UDP) {
 		check((size_t)fi.payload_off + fi.payload_len <= size);
 		check(frame_is_local(&loc, &fi.dst));

@@ -386,3 +386,66 @@ Test(frame, nd_solicitation_answered)
 	cr_assert_eq(parse(f, n), FRAME_ND_SOLICIT);
 	cr_assert_eq(parse(f, n - 1), FRAME_IP_LENGTH);
 }
+
+/* Which frames go to the exception interface (frame_to_kernel of their verdict). */
+static bool to_kernel(const uint8_t *f, size_t len)
+{
+	return frame_to_kernel(parse(f, len));
+}
+
+Test(frame, exception_path_classification)
+{
+	uint8_t f[2048];
+	size_t n = udp_frame(f, "192.0.2.1", 4342, -1);
+	cr_assert_not(to_kernel(f, n), "LISP for us stays on the fast path");
+	f[FRAME_ETH_LEN + 9] = 6; /* TCP to us */
+	fix_ip(f);
+	cr_assert(to_kernel(f, n));
+	f[FRAME_ETH_LEN + 9] = 1; /* ICMP to us */
+	fix_ip(f);
+	cr_assert(to_kernel(f, n));
+	f[FRAME_ETH_LEN + 6] = 0x20; /* a fragment of it: the kernel reassembles */
+	fix_ip(f);
+	cr_assert_eq(parse(f, n), FRAME_EXCEPTION);
+	f[FRAME_ETH_LEN + 9] = 17; /* a UDP fragment to us: dropped */
+	fix_ip(f);
+	cr_assert_eq(parse(f, n), FRAME_FRAGMENT);
+	cr_assert_not(to_kernel(f, n));
+	n = udp_frame(f, "192.0.2.1", 53, -1); /* another UDP port */
+	cr_assert(to_kernel(f, n));
+	n = udp_frame(f, "192.0.2.255", 4342, -1); /* another address */
+	cr_assert(to_kernel(f, n));
+	n = udp_frame(f, "2001:db8::1", 4342, 5);
+	cr_assert_not(to_kernel(f, n));
+	f[FRAME_ETH_LEN + FRAME_VLAN_LEN + 6] = 58; /* ICMPv6 that is no solicitation */
+	cr_assert(to_kernel(f, n));
+	f[16] = 0x88; /* LLDP behind the tag */
+	f[17] = 0xcc;
+	cr_assert(to_kernel(f, n));
+
+	n = arp_request(f, "192.0.2.1");
+	cr_assert_not(to_kernel(f, n), "ARP for our address is answered here");
+	n = arp_request(f, "192.0.2.2");
+	cr_assert(to_kernel(f, n), "ARP for the kernel's addresses");
+	n = arp_request(f, "192.0.2.1");
+	f[14 + 7] = 2; /* a reply (to the kernel's own request) */
+	cr_assert(to_kernel(f, n));
+	uint8_t ns[128];
+	n = nd_solicit(ns, "2001:db8::1", -1);
+	cr_assert_not(to_kernel(ns, n), "ND for our address is answered here");
+	n = nd_solicit(ns, "2001:db8::2", -1);
+	cr_assert(to_kernel(ns, n), "ND for the kernel's addresses");
+
+	/* malformed frames are counted and dropped, never the kernel's */
+	n = udp_frame(f, "192.0.2.1", 4342, -1);
+	f[n - 1] ^= 1;
+	cr_assert_eq(parse(f, n), FRAME_UDP_CHECKSUM);
+	cr_assert_not(to_kernel(f, n));
+	cr_assert_not(to_kernel(f, 10));
+	f[FRAME_ETH_LEN] = 0x35; /* IHL 5 but version 3 */
+	cr_assert_not(to_kernel(f, n));
+	for (int v = 0; v < FRAME__VERDICTS; v++)
+		cr_assert_eq(frame_to_kernel((enum frame_verdict)v),
+			     v == FRAME_NOT_FOR_US || v == FRAME_EXCEPTION, "%s",
+			     frame_verdict_name((enum frame_verdict)v));
+}

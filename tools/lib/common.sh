@@ -12,8 +12,9 @@ liburcu-dev libjemalloc-dev libcriterion-dev libssl-dev libyaml-dev libmicrohttp
 libsystemd-dev"
 # What the test suite drives or checks against. prometheus brings promtool
 # (checks /metrics) and the server tools/prometheus-smoke scrapes with (332 MB).
-# ethtool turns off veth checksum offload in the DPDK fast path's netns test.
-LISPMS_TEST_PKGS="tshark iproute2 python3 curl prometheus ethtool"
+# ethtool turns off veth checksum offload in the DPDK fast path's netns test;
+# ping crosses its exception path (fastpath_exception.sh).
+LISPMS_TEST_PKGS="tshark iproute2 python3 curl prometheus ethtool iputils-ping"
 # What lispmsd needs at run time (without DPDK): deploy/Dockerfile's image
 # installs exactly these; tests/deploy.sh checks both against the shared
 # libraries lispmsd is linked with.
