@@ -25,54 +25,12 @@ set -u
 lispmsd=$1
 bench=$2
 ctl=$3
+. "$(dirname "$0")/fastpath_lib.sh"
 
-echo "TAP version 13"
-n=0
-failed=0
-ok() { # ok COND-RC DESCRIPTION
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-skip_all() {
-    echo "1..0 # SKIP $*"
-    exit 0
-}
-
-[ "$(id -u)" -eq 0 ] || skip_all "network namespaces and TAP interfaces need root"
-[ -c /dev/net/tun ] || skip_all "no /dev/net/tun (the TAP driver)"
-command -v ip >/dev/null 2>&1 || skip_all "iproute2 (ip) is not installed"
-tag=$$
-nsm=lfem$tag
-nsx=lfex$tag
-vm=lfvm$tag
-vx=lfvx$tag
-tap=lfet$tag
-work=$(mktemp -d /tmp/lispms-fpexc.XXXXXX)
-pid=
-cap=
-lis=
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    [ -n "$cap" ] && kill "$cap" 2>/dev/null && wait "$cap" 2>/dev/null
-    [ -n "$lis" ] && kill "$lis" 2>/dev/null && wait "$lis" 2>/dev/null
-    ip netns del "$nsm" 2>/dev/null
-    ip netns del "$nsx" 2>/dev/null
-    echo "1..$n"
-    if [ "$failed" -eq 0 ]; then rm -rf "$work"; else
-        echo "# kept $work"
-        sed 's/^/#   /' "$work/d.log" 2>/dev/null | tail -n 30
-    fi
-}
-if ! ip netns add "$nsm" 2>"$work/ns.err"; then
-    rm -rf "$work"
-    skip_all "cannot create a network namespace ($(head -c 200 "$work/ns.err" 2>/dev/null))"
-fi
-trap cleanup EXIT
+fp_begin lfe -c /dev/net/tun
+tap=lfet$$
 sx() { ip netns exec "$nsm" sysctl -qw "$@"; }
-ip netns add "$nsx" &&
-    ip link add "$vm" type veth peer name "$vx" &&
-    ip link set "$vm" netns "$nsm" && ip link set "$vx" netns "$nsx" &&
-    sx net.ipv6.conf.all.disable_ipv6=1 && sx net.ipv6.conf.default.disable_ipv6=1 &&
+sx net.ipv6.conf.all.disable_ipv6=1 && sx net.ipv6.conf.default.disable_ipv6=1 &&
     sx net.ipv4.conf.all.rp_filter=1 && sx net.ipv4.conf.default.rp_filter=1 &&
     sx "net.ipv4.conf.$vm.rp_filter=1" && sx "net.ipv4.conf.$vm.arp_ignore=8" &&
     sx net.ipv4.ip_forward=0 &&
@@ -80,13 +38,7 @@ ip netns add "$nsx" &&
     ip -n "$nsm" link set lo up && ip -n "$nsm" link set "$vm" up &&
     ip -n "$nsx" link set lo up && ip -n "$nsx" link set "$vx" up
 ok $? "two namespaces joined by a veth pair, no kernel address on the fast path's side"
-# DPDK checks the UDP checksums the peer's kernel would leave to the NIC
-if command -v ethtool >/dev/null 2>&1; then
-    ip netns exec "$nsx" ethtool -K "$vx" tx off >/dev/null 2>&1
-    ok $? "checksums computed by the peer's kernel (ethtool -K tx off)"
-else
-    ok 1 "ethtool is needed to turn off veth checksum offload (tools/test installs it)"
-fi
+fp_checksums_off
 port_mac=$(ip netns exec "$nsm" cat "/sys/class/net/$vm/address")
 
 cat >"$work/lispms.yaml" <<EOF
@@ -110,20 +62,8 @@ sites:
     eid-prefixes: ["[1000] 10.0.0.0/8"]
     accept-more-specifics: true
 EOF
-if command -v tshark >/dev/null 2>&1; then
-    ip netns exec "$nsx" tshark -n -q -i "$vx" -a duration:60 -w "$work/x.pcap" \
-        >"$work/cap.log" 2>&1 &
-    cap=$!
-fi
-ip netns exec "$nsm" "$lispmsd" -c "$work/lispms.yaml" >"$work/d.log" 2>&1 &
-pid=$!
-up=1
-for _ in $(seq 1 100); do
-    if grep -q "polling with" "$work/d.log"; then up=0; break; fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-done
-ok $up "lispmsd starts its fast path with an exception interface"
+fp_capture_start
+fp_start_lispmsd "$lispmsd" "its fast path with an exception interface"
 tap_mac=$(ip netns exec "$nsm" cat "/sys/class/net/$tap/address" 2>/dev/null)
 [ -n "$tap_mac" ] && [ "$tap_mac" = "$port_mac" ]
 ok $? "the TAP $tap exists in lispmsd's namespace with the port's MAC ($tap_mac = $port_mac)"
@@ -145,6 +85,7 @@ c.sendall(b"pong " + line)
 c.close()
 ' >"$work/lis.log" 2>&1 &
 lis=$!
+fp_kill_at_exit $lis
 sleep 1 # tshark is capturing, the listener listening
 
 ip netns exec "$nsx" ping -n -c 3 -i 0.3 -W 2 10.77.0.10 >"$work/ping.log" 2>&1 &&
@@ -161,7 +102,6 @@ print(c.recv(100).decode().strip())
 [ "$reply" = "pong hello" ]
 ok $? "a TCP exchange with the kernel's listener on 10.77.0.10:8077 ($reply)"
 wait "$lis" 2>/dev/null
-lis=
 
 ip netns exec "$nsx" "$bench" register --etrs 4 --eids-per-etr 10 --server 10.77.0.10:4342 \
     --count 200 --duration 10 --window 8 --json >"$work/r.out" 2>&1
@@ -169,54 +109,40 @@ python3 -c 'import json,sys; r = json.load(open(sys.argv[1]))
 sys.exit(0 if r["received"] >= 200 and r["lost"] == 0 else 1)' "$work/r.out"
 ok $? "Map-Registers to 10.77.0.10:4342 are answered: $(head -c 160 "$work/r.out")"
 
-stat() { # stat FILTER [LABELS]: the sum of the samples lispmsctl prints for FILTER
-    "$ctl" -s "$work/ctl.sock" stats "$1" 2>/dev/null | grep -F "${2:-}" |
-        awk '{s += $NF} END {print s + 0}'
-}
-dg=$(stat fastpath_received_datagrams)
+dg=$(fp_stat fastpath_received_datagrams)
 [ "$dg" -ge 200 ]
 ok $? "LISP to the fast path address stays on the fast path ($dg datagrams)"
-tk=$(stat fastpath_exception_frames 'dir="to_kernel"')
-fk=$(stat fastpath_exception_frames 'dir="from_kernel"')
+tk=$(fp_stat fastpath_exception_frames 'dir="to_kernel"')
+fk=$(fp_stat fastpath_exception_frames 'dir="from_kernel"')
 [ "$tk" -ge 6 ] && [ "$fk" -ge 6 ]
 ok $? "exception frames counted both ways ($tk to the kernel, $fk from it)"
-ed=$(stat fastpath_exception_dropped)
+ed=$(fp_stat fastpath_exception_dropped)
 [ "$ed" -eq 0 ]
 ok $? "no exception frame dropped ($ed)"
-dn=$(stat fastpath_dropped 'reason="not_for_us"')
-de=$(stat fastpath_dropped 'reason="exception"')
+dn=$(fp_stat fastpath_dropped 'reason="not_for_us"')
+de=$(fp_stat fastpath_dropped 'reason="exception"')
 [ "$dn" -eq 0 ] && [ "$de" -eq 0 ]
 ok $? "nothing well formed dropped: it went to the kernel (not_for_us $dn, exception $de)"
-arp=$(stat fastpath_arp_replies)
+arp=$(fp_stat fastpath_arp_replies)
 [ "$arp" -ge 1 ]
 ok $? "ARP for 10.77.0.10 still answered by the fast path ($arp)"
 
-kill -TERM "$pid"
-wait "$pid"
-ok $? "lispmsd stops its lcores and exits 0 on SIGTERM"
-pid=
+fp_stop_lispmsd
 ! ip -n "$nsm" link show "$tap" >/dev/null 2>&1
 ok $? "the TAP is gone with lispmsd"
 
-if [ -n "$cap" ]; then
-    sleep 1
-    kill "$cap" 2>/dev/null
-    wait "$cap" 2>/dev/null
-    cap=
-    count() { tshark -n -r "$work/x.pcap" -Y "$1" 2>/dev/null | wc -l; }
-    c=$(count "ip.src == 10.77.0.10 && icmp.type == 0 && eth.src == $port_mac")
+if fp_capture_stop; then
+    c=$(fp_count "ip.src == 10.77.0.10 && icmp.type == 0 && eth.src == $port_mac")
     [ "$c" -ge 3 ]
     ok $? "tshark: $c ICMP echo replies from 10.77.0.10 with the port's MAC"
-    c=$(count 'ip.src == 10.77.0.10 && tcp.srcport == 8077 && tcp.flags.syn == 1 && tcp.flags.ack == 1')
+    c=$(fp_count 'ip.src == 10.77.0.10 && tcp.srcport == 8077 && tcp.flags.syn == 1 && tcp.flags.ack == 1')
     [ "$c" -ge 1 ]
     ok $? "tshark: $c SYN-ACKs from the kernel's listener"
-    c=$(count 'ip.src == 10.77.0.10 && lisp.type == 4')
+    c=$(fp_count 'ip.src == 10.77.0.10 && lisp.type == 4')
     [ "$c" -ge 200 ]
     ok $? "tshark: $c Map-Notifies from the fast path address"
-    c=$(count 'ip.src == 10.77.0.10 && (_ws.malformed || _ws.expert.severity >= 8388608)')
+    c=$(fp_count 'ip.src == 10.77.0.10 && (_ws.malformed || _ws.expert.severity >= 8388608)')
     [ "$c" -eq 0 ]
     ok $? "tshark: nothing malformed from 10.77.0.10 ($c)"
-else
-    ok 1 "tshark is needed to check the messages (tools/test installs it)"
 fi
 exit $((failed > 0))
