@@ -15,6 +15,7 @@
 #   bench/fastpath.sh [BUILD_DIR] [REGS] [DURATION]
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+. "$root/bench/lib.sh"
 build=${1:-$root/build}
 regs=${2:-1000000}
 duration=${3:-5}
@@ -39,25 +40,9 @@ echo "{\"bench\":\"fastpath\",\"case\":\"run\",\"date\":\"$(date -u +%FT%TZ)\",\
 "$build/bench/fastpath_bench" --registrations "$regs" --seconds "$duration" 2>/dev/null |
     sed "s/}\$/,\"load_avg_1m\":$(load)}/" | emit
 
-port=$((20000 + RANDOM % 20000))
+port=$(bench_port)
 etrs=$(((regs + 999) / 1000))
-cat >"$dir/lispms.yaml" <<CONF
-server:
-  listen: [127.0.0.1]
-  port: $port
-  workers: 1
-  registration-timeout: 3600
-control:
-  socket: $dir/ctl.sock
-log:
-  level: warning
-sites:
-  - name: bench
-    keys:
-      - {id: 1, algorithm: hmac-sha-256-128, secret: "bench"}
-    eid-prefixes: ["[1000] 10.0.0.0/8"]
-    accept-more-specifics: true
-CONF
+bench_conf "$dir/lispms.yaml" "$port"
 "$build/src/daemon/lispmsd" -c "$dir/lispms.yaml" 2>"$dir/lispmsd.log" &
 pids+=($!)
 sleep 0.5

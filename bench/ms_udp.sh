@@ -17,7 +17,7 @@ eids=${2:-100000}
 duration=${3:-5}
 bench=$build/tools/lispms-bench
 daemon=$build/src/daemon/lispmsd
-port=$((20000 + RANDOM % 20000))
+port=$(bench_port)
 dir=$(mktemp -d)
 pids=()
 cleanup() {
@@ -28,24 +28,7 @@ cleanup() {
 trap cleanup EXIT
 etrs=$(((eids + 999) / 1000))
 per=$(((eids + etrs - 1) / etrs))
-cat >"$dir/lispms.yaml" <<CONF
-server:
-  listen: [127.0.0.1]
-  port: $port
-  workers: ${WORKERS:-1}
-  registration-timeout: 3600
-control:
-  socket: $dir/ctl.sock
-log:
-  level: warning
-sites:
-  - name: bench
-    keys:
-      - {id: 1, algorithm: hmac-sha-256-128, secret: "bench"}
-    eid-prefixes: ["[1000] 10.0.0.0/8"]
-    accept-more-specifics: true
-    proxy-reply: true
-CONF
+bench_conf "$dir/lispms.yaml" "$port"
 "$daemon" -c "$dir/lispms.yaml" 2>"$dir/lispmsd.log" &
 pids+=($!)
 sleep 0.5
