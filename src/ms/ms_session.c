@@ -484,6 +484,9 @@ struct refresh_plan {
 	bool oom;
 };
 
+/* More changed prefixes than this in one reload: one scope-0 refresh. */
+#define REFRESH_PLAN_MAX 512
+
 static const uint16_t eid_families[] = { LISP_AFI_IPV4, LISP_AFI_IPV6, LISP_AFI_MAC };
 
 static void plan_add(struct refresh_plan *pl, uint8_t scope, const struct eid_prefix *where)
@@ -578,8 +581,10 @@ static void refresh_broadcast(struct ms *ms, uint8_t scope, const struct eid_pre
 	struct rt_msg m = { .type = RT_TYPE_REGISTRATION_REFRESH, .has_id = 1, .id = 1 };
 	m.u.refresh.scope = scope;
 	m.u.refresh.flags = RT_FLAG_REJECTED_ONLY;
-	m.u.refresh.has_eid = 1;
-	ms_refresh_element(scope, where, &m.u.refresh.eid);
+	if (scope != RT_SCOPE_ALL) { /* scope 0 carries no EID-prefix element */
+		m.u.refresh.has_eid = 1;
+		ms_refresh_element(scope, where, &m.u.refresh.eid);
+	}
 	uint8_t buf[256];
 	size_t len;
 	if (rt_encode(&m, buf, sizeof(buf), &len) == LISPMS_EOK) {
@@ -606,8 +611,14 @@ static void reload_applied(void *arg, const struct conf *old, const struct conf 
 	struct ms *ms = arg;
 	struct refresh_plan pl = { 0 };
 	conf_diff(old, new, reload_change, &pl);
-	if (pl.oom) /* cannot say what changed: ask for everything rejected */
-		pl.n = 0, plan_add(&pl, RT_SCOPE_ALL, &(struct eid_prefix){ 0 });
+	if (pl.oom || pl.n > REFRESH_PLAN_MAX) {
+		/* out of memory, or so many changes that narrowing them (quadratic)
+		 * would stall the control thread: one refresh of all that was
+		 * rejected, whatever the ETR registered */
+		free(pl.v);
+		refresh_broadcast(ms, RT_SCOPE_ALL, NULL);
+		return;
+	}
 	plan_reduce(&pl);
 	for (size_t i = 0; i < pl.n; i++)
 		refresh_broadcast(ms, pl.v[i].scope, &pl.v[i].where);

@@ -851,3 +851,29 @@ Test(session, a_reload_refreshes_each_change_with_the_narrowest_scope)
 	ms_session_closed(t, s, MS_CLOSE_PEER);
 	free(c.buf);
 }
+
+Test(session, a_reload_with_too_many_changes_refreshes_everything_rejected_once)
+{
+	struct fake_conn c = { 0 };
+	struct ms_session *s = open_admitted("192.0.2.1", &c);
+	c.len = 0;
+	/* a new site with 600 exact prefixes: more than the planner narrows */
+	static char next[64 * 1024];
+	size_t off =
+	    (size_t)snprintf(next, sizeof(next),
+			     "server:\n"
+			     "  listen: [127.0.0.1]\n"
+			     "sites:\n"
+			     "  - name: many\n"
+			     "    keys: [{id: 1, algorithm: hmac-sha-256-128, secret: \"m\"}]\n"
+			     "    eid-prefixes:\n");
+	for (unsigned i = 0; i < 600; i++)
+		off += (size_t)snprintf(next + off, sizeof(next) - off,
+					"      - \"[7000] 10.%u.%u.0/24\"\n", i / 256, i % 256);
+	struct rt_msg m[4];
+	cr_assert_eq(refreshes_after_reload(next, &c, m, 4), 1, "one refresh, not 600");
+	cr_assert_eq(m[0].u.refresh.scope, RT_SCOPE_ALL);
+	cr_assert_eq(m[0].u.refresh.has_eid, 0, "scope 0 carries no EID-prefix element");
+	ms_session_closed(t, s, MS_CLOSE_PEER);
+	free(c.buf);
+}

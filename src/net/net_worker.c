@@ -26,7 +26,8 @@
 #define NET_CTL_SIZE	 64
 #define NET_DRAIN_ROUNDS 16 /* batches per socket before looking at the others */
 #define NET_TCP_READ	 65536
-#define NET_TCP_ROUNDS	 8 /* reads per connection per event */
+#define NET_TCP_ROUNDS	 8	     /* reads per connection per event */
+#define NET_TCP_HOLD	 (32u << 10) /* output held for one send per batch, at most */
 #define NET_TCP_SNDBUF	 (128 * 1024)
 
 enum ev_kind {
@@ -514,6 +515,12 @@ int net_conn_write(struct net_conn *c, const uint8_t *buf, size_t len)
 		if (len == 0)
 			return LISPMS_EOK;
 	}
+	/* Output held back for the end of the batch is not output the socket
+	 * refused: past a few segments' worth, give it to the socket first, so
+	 * the bound below counts only what the peer has not taken. (A failing
+	 * socket is left to its next event, which is armed.) */
+	if ((c->corked || c->w->batching) && c->out_len > 0 && c->out_len + len > NET_TCP_HOLD)
+		(void)conn_flush(c);
 	if (c->out_len + len > c->w->output_limit) {
 		c->slow = true;
 		return LISPMS_ELIMIT;
@@ -654,7 +661,7 @@ static void conn_event(struct net_worker *w, struct net_conn *c, uint32_t events
 		}
 	}
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-		for (int round = 0; round < NET_TCP_ROUNDS && !c->closing && !c->aborted; round++) {
+		for (int round = 0; round < NET_TCP_ROUNDS && !c->aborted; round++) {
 			ssize_t n = recv(c->fd, w->tcpbuf, NET_TCP_READ, MSG_DONTWAIT);
 			if (n == 0) {
 				conn_free(w, c, NET_CLOSE_PEER);
@@ -669,6 +676,12 @@ static void conn_event(struct net_worker *w, struct net_conn *c, uint32_t events
 				return;
 			}
 			counters_add(LISPMS_M_NET_TCP_RX_BYTES, (uint64_t)n);
+			if (c->closing) { /* ending: read and drop, or epoll says "readable" forever
+					   */
+				if ((size_t)n < NET_TCP_READ)
+					break;
+				continue;
+			}
 			/* answers to one chunk leave in one send, not one per message */
 			c->corked = true;
 			lrcu_read_lock();
@@ -705,10 +718,12 @@ static void flush_dirty(struct net_worker *w)
 		dirty_unlink(w, c);
 		if (c->aborted)
 			continue; /* freed below with what it had queued */
-		if (c->slow || c->closing)
-			conn_arm(c, true); /* its next event closes it */
+		if (c->slow)	  /* at once: its peer may never make it writable */
+			conn_free(w, c, NET_CLOSE_SLOW);
 		else if (!conn_flush(c))
 			conn_free(w, c, cause_of(errno));
+		else if (c->closing && c->out_len == 0)
+			conn_free(w, c, NET_CLOSE_ERROR);
 	}
 }
 
