@@ -423,6 +423,18 @@ static void broadcast(struct ms *ms, const uint8_t *msg, size_t len)
 			enqueue(ms, w, 0, msg, len);
 }
 
+/* Hand a job to worker w's queue (wait-free); the worker drains it in its tick. */
+static void job_push(struct ms *ms, unsigned w, struct sess_job *j)
+{
+	cds_wfcq_node_init(&j->qnode);
+	LRCU_TSAN_RELEASE(j);
+	struct ms_wq *q = &ms->wq[w];
+	counters_gauge_add(LISPMS_M_MS_SESS_QUEUE_DEPTH, 1);
+	/* one wake-up per batch: a queue that was not empty has one pending */
+	if (!cds_wfcq_enqueue(&q->head, &q->tail, &j->qnode)) /* it was empty */
+		q->wake(q->arg);
+}
+
 static void enqueue(struct ms *ms, unsigned w, uint64_t session, const uint8_t *msg, size_t len)
 {
 	if (ms->wq[w].wake == NULL) {
@@ -434,17 +446,11 @@ static void enqueue(struct ms *ms, unsigned w, uint64_t session, const uint8_t *
 		counters_inc(LISPMS_M_MS_SESS_NOTIFY_DROPPED);
 		return;
 	}
-	cds_wfcq_node_init(&j->qnode);
 	j->req = NULL;
 	j->session = session;
 	j->len = len;
 	memcpy(j->msg, msg, len);
-	LRCU_TSAN_RELEASE(j);
-	struct ms_wq *q = &ms->wq[w];
-	counters_gauge_add(LISPMS_M_MS_SESS_QUEUE_DEPTH, 1);
-	/* one wake-up per batch: a queue that was not empty has one pending */
-	if (!cds_wfcq_enqueue(&q->head, &q->tail, &j->qnode)) /* it was empty */
-		q->wake(q->arg);
+	job_push(ms, w, j);
 }
 
 /* ------------------------------------------------------ reload (D8) */
@@ -711,15 +717,10 @@ static bool req_post(struct ms *ms, unsigned w, struct sess_req *r)
 	struct sess_job *j = malloc(sizeof(*j));
 	if (j == NULL)
 		return false;
-	cds_wfcq_node_init(&j->qnode);
 	j->req = r;
 	j->session = 0;
 	j->len = 0;
-	LRCU_TSAN_RELEASE(j);
-	struct ms_wq *q = &ms->wq[w];
-	counters_gauge_add(LISPMS_M_MS_SESS_QUEUE_DEPTH, 1);
-	cds_wfcq_enqueue(&q->head, &q->tail, &j->qnode);
-	q->wake(q->arg);
+	job_push(ms, w, j);
 	return true;
 }
 
