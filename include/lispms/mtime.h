@@ -9,6 +9,7 @@
 #pragma once
 
 #include <stdint.h>
+#include <time.h>
 
 #define LISPMS_NS_PER_SEC  1000000000ull
 #define LISPMS_NS_PER_MSEC 1000000ull
@@ -24,6 +25,10 @@ static inline uint64_t mtime_now_s(void)
 
 /* Nanoseconds on CLOCK_REALTIME, for log time stamps only. */
 uint64_t mtime_wall_ns(void);
+
+/* The time `after_ms` from now on `clock` (the real one, never the fake), as
+ * an absolute deadline for pthread_cond_timedwait() and the like. */
+struct timespec mtime_deadline(clockid_t clock, unsigned after_ms);
 
 /* Tests: freeze the clock at ns (non-zero); 0 returns to the real clock. */
 void mtime_fake_set(uint64_t ns);

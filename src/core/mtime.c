@@ -21,6 +21,13 @@ uint64_t mtime_now_ns(void)
 	return read_clock(CLOCK_MONOTONIC);
 }
 
+struct timespec mtime_deadline(clockid_t clock, unsigned after_ms)
+{
+	uint64_t ns = read_clock(clock) + (uint64_t)after_ms * LISPMS_NS_PER_MSEC;
+	return (struct timespec){ .tv_sec = (time_t)(ns / LISPMS_NS_PER_SEC),
+				  .tv_nsec = (long)(ns % LISPMS_NS_PER_SEC) };
+}
+
 uint64_t mtime_wall_ns(void)
 {
 	return read_clock(CLOCK_REALTIME);

@@ -58,14 +58,7 @@ static void wake(void *arg)
 
 static bool wait_wake(unsigned ms_timeout)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms_timeout / 1000;
-	until.tv_nsec += (long)(ms_timeout % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = mtime_deadline(CLOCK_REALTIME, ms_timeout);
 	pthread_mutex_lock(&lock);
 	int r = 0;
 	while (!woken && r != ETIMEDOUT)

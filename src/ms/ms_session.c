@@ -727,14 +727,7 @@ static bool req_post(struct ms *ms, unsigned w, struct sess_req *r)
 /* Wait until every worker answered or the time is up; LISPMS_ETIMEDOUT then. */
 static int req_wait(struct sess_req *r, unsigned timeout_ms)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = mtime_deadline(CLOCK_MONOTONIC, timeout_ms);
 	int ret = LISPMS_EOK;
 	lrcu_offline();
 	pthread_mutex_lock(&r->lock);
