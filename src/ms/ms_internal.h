@@ -14,7 +14,6 @@
 #include <lispms/db.h>
 #include <lispms/ms.h>
 #include <lispms/proto.h>
-#include <lispms/proto_rt.h>
 #include <lispms/rcu.h>
 
 #include "site_index.h"
@@ -217,8 +216,6 @@ void ms_session_send(struct ms_thread *t, uint64_t session, const uint8_t *msg, 
 void ms_session_drain(struct ms_thread *t);
 /* Let reloads reach the sessions: withdrawals (Reject) and scoped refreshes (D8). */
 void ms_session_reload_hooks(struct ms *ms);
-/* The EID-prefix element of a Registration Refresh of a scope (PROTOCOL.md §3.4). */
-void ms_refresh_element(uint8_t scope, const struct eid_prefix *where, struct rt_prefix *out);
 void ms_sessions_free(struct ms_thread *t);
 /* Work left in the worker queues when ms is freed (answers waiting requests). */
 void ms_session_queues_free(struct ms *ms);

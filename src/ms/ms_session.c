@@ -568,7 +568,7 @@ static void plan_reduce(struct refresh_plan *pl)
 }
 
 /* The EID-prefix element of a Refresh (PROTOCOL.md §3.4 scope table). */
-void ms_refresh_element(uint8_t scope, const struct eid_prefix *where, struct rt_prefix *out)
+static void refresh_element(uint8_t scope, const struct eid_prefix *where, struct rt_prefix *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->plen = scope == RT_SCOPE_INSTANCE || scope == RT_SCOPE_INSTANCE_AF ? 0 : where->plen;
@@ -589,7 +589,7 @@ static void refresh_broadcast(struct ms *ms, uint8_t scope, const struct eid_pre
 	m.u.refresh.flags = RT_FLAG_REJECTED_ONLY;
 	if (scope != RT_SCOPE_ALL) { /* scope 0 carries no EID-prefix element */
 		m.u.refresh.has_eid = 1;
-		ms_refresh_element(scope, where, &m.u.refresh.eid);
+		refresh_element(scope, where, &m.u.refresh.eid);
 	}
 	uint8_t buf[256];
 	size_t len;
