@@ -4,8 +4,12 @@
  * messages for a session to the worker that owns it (ms_session_deliver), as
  * the workers do with Mapping Notifications. A producer wakes the owner only
  * when it found the queue empty, so the owner here drains only when woken:
- * every message must arrive, in order per producer, with no wake-up lost and
- * far fewer wake-ups than messages when the owner is busy.
+ * every message must arrive, in order per producer, with no wake-up lost.
+ * How many wake-ups that takes depends on the schedule (a fast owner that
+ * empties the queue after every message, or meets half-done enqueues and
+ * wakes itself, can see more than there are messages), so it is printed,
+ * not asserted; session.a_displaced_etr_on_another_worker_is_told_through_
+ * that_workers_queue checks the coalescing exactly.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -114,7 +118,7 @@ static void *producer(void *arg)
 
 int main(void)
 {
-	tap_plan(3);
+	tap_plan(2);
 	thread_register("owner");
 	struct conf *c;
 	struct conf_error err;
@@ -161,8 +165,7 @@ int main(void)
 	       sink.got, total, drains);
 	tap_ok(sink.out_of_order == 0, "each producer's messages in order (%u out of order)",
 	       sink.out_of_order);
-	unsigned w = atomic_load(&wakes);
-	tap_ok(w < total, "wake-ups only when the queue was empty (%u for %u messages)", w, total);
+	printf("# %u wake-ups for %u messages\n", atomic_load(&wakes), total);
 	lrcu_read_lock();
 	ms_session_closed(t, s, MS_CLOSE_PEER);
 	lrcu_read_unlock();
