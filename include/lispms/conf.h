@@ -76,6 +76,9 @@ struct conf_server {
 	uint32_t user_timeout;	       /* seconds, TCP_USER_TIMEOUT */
 	uint32_t max_sessions;	       /* 0: no limit */
 	uint64_t session_output_limit; /* bytes queued to one session before it is dropped */
+	uint32_t session_read_timeout; /* seconds a partial message may stay pending; 0: off */
+	uint32_t listen_backlog;       /* listen(2) backlog of the TCP listeners */
+	uint32_t reply_rate_limit;     /* Map-Replies per second to one address; 0: off */
 	bool cpu_pinning;	       /* pin workers to cores */
 };
 

@@ -265,6 +265,15 @@ struct ms_reload_hooks {
 	void (*disallowed)(void *arg, const struct eid_prefix *p, const struct db_owner *owner,
 			   enum site_metric_id why);
 	void *arg;
+	/*
+	 * Optional, before the new configuration is published: get ready for
+	 * what it will offer (open listeners). Non-zero refuses the reload, the
+	 * running configuration stays, `err` says why; a hook that fails must
+	 * leave nothing behind (hooks before it were not undone: one hook
+	 * prepares, the daemon's).
+	 */
+	int (*prepare)(void *arg, const struct conf *old, const struct conf *new, char *err,
+		       size_t errlen);
 };
 
 #define LISPMS_MS_RELOAD_HOOKS 4

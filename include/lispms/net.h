@@ -93,12 +93,20 @@ struct net_worker_conf {
 	unsigned rcvbuf;   /* SO_RCVBUF bytes (0 = 4 MiB) */
 	net_tick_fn *tick; /* optional; its outbox goes out of the first socket */
 	void *tick_arg;
-	const struct net_tcp_ops *tcp; /* optional: also listen on TCP `port` */
+	const struct net_tcp_ops *tcp; /* optional: TCP connections (sessions) */
 	void *tcp_arg;
+	bool tcp_listen;	 /* with tcp: listen on TCP `port` from the start */
+	unsigned backlog;	 /* listen(2) backlog (0 = 4096) */
 	unsigned keepalive_s;	 /* idle seconds before keepalive probes (0 = 10) */
 	unsigned user_timeout_s; /* TCP_USER_TIMEOUT (0 = 30) */
 	size_t output_limit;	 /* bytes queued per connection (0 = 4 MiB) */
 	unsigned max_conns;	 /* per worker, 0 = no limit */
+};
+
+/* What a reload can change on a running worker (0 means the default, as above). */
+struct net_worker_limits {
+	unsigned keepalive_s, user_timeout_s, max_conns;
+	size_t output_limit;
 };
 
 struct net_worker;
@@ -109,6 +117,30 @@ struct net_worker;
  * naming the address, and NULL is returned.
  */
 struct net_worker *net_worker_new(const struct net_worker_conf *conf, char *err, size_t errlen);
+
+/*
+ * Reload, from the control thread. The worker takes new limits at its next
+ * loop (woken at once): the output bound and max_conns for every write and
+ * accept from then on, keepalive and user timeout also on every open
+ * connection. Returns the change's number for net_worker_wait().
+ */
+unsigned net_worker_set_limits(struct net_worker *w, const struct net_worker_limits *l);
+
+/*
+ * Open the worker's TCP listeners (one per address, SO_REUSEPORT) on the
+ * calling thread, so a failure is known before anything offers sessions:
+ * LISPMS_EADDRINUSE or -errno, nothing left open, `err` naming the address.
+ * The kernel queues connections from this call on; the worker accepts them
+ * from its next loop. Needs conf->tcp; a no-op when already listening.
+ */
+int net_worker_listen(struct net_worker *w, unsigned backlog, char *err, size_t errlen);
+
+/* Close the TCP listeners (the worker does it at its next loop); open
+ * connections stay. Returns the change's number for net_worker_wait(). */
+unsigned net_worker_unlisten(struct net_worker *w);
+
+/* Wait (up to timeout_ms) until the worker applied change `gen`; false on timeout. */
+bool net_worker_wait(struct net_worker *w, unsigned gen, unsigned timeout_ms);
 
 /* Start the worker's thread. */
 int net_worker_start(struct net_worker *w, const char *name);
@@ -135,3 +167,7 @@ int net_tcp_port_free(const struct sockaddr_storage *addr, uint16_t port);
 
 /* TCP connections open on this worker (for tests and status). */
 size_t net_worker_conns(const struct net_worker *w);
+
+/* The keepalive idle time and TCP_USER_TIMEOUT (ms) a connection's socket has
+ * now, read with getsockopt (worker thread, for tests). */
+int net_conn_sockopts(const struct net_conn *c, unsigned *keepidle_s, unsigned *user_timeout_ms);

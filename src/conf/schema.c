@@ -181,26 +181,32 @@ static const struct schema_item server_items[] = {
 	  .type = SCHEMA_BOOL,
 	  FIELD(struct conf_server, reliable_transport),
 	  .def = "true",
-	  .help = "Accept reliable-transport (TCP) sessions." },
+	  .help = "Accept reliable-transport (TCP) sessions. A reload that turns it on opens "
+		  "the TCP listeners before any Map-Notify offers a session (the reload fails "
+		  "if they cannot open); one that turns it off stops offering sessions, then "
+		  "closes the listeners; open sessions stay up until they end." },
 	{ .key = "keepalive",
 	  UINT(struct conf_server, keepalive),
 	  .min = 1,
 	  .max = 3600,
 	  .def = "10",
-	  .help = "Seconds a TCP session may be idle before keepalive probes start." },
+	  .help = "Seconds a TCP session may be idle before keepalive probes start. A reload "
+		  "applies it to every session, open ones included." },
 	{ .key = "user-timeout",
 	  UINT(struct conf_server, user_timeout),
 	  .min = 1,
 	  .max = 3600,
 	  .def = "30",
 	  .help = "Seconds unacknowledged data may wait before a TCP session is dropped "
-		  "(TCP_USER_TIMEOUT)." },
+		  "(TCP_USER_TIMEOUT). A reload applies it to every session, open ones "
+		  "included." },
 	{ .key = "max-sessions",
 	  UINT(struct conf_server, max_sessions),
 	  .min = 0,
 	  .max = 10000000,
 	  .def = "0",
-	  .help = "Most TCP sessions at once; 0: bounded by the file limit only." },
+	  .help = "Most TCP sessions at once; 0: bounded by the file limit only. A reload "
+		  "applies it to new connections; open sessions past a lowered limit stay." },
 	{ .key = "session-output-limit",
 	  .type = SCHEMA_SIZE,
 	  FIELD(struct conf_server, session_output_limit),
@@ -208,7 +214,33 @@ static const struct schema_item server_items[] = {
 	  .max = 1024ull * 1024 * 1024,
 	  .def = "4MiB",
 	  .help = "Bytes queued to one session before it counts as a slow reader and is "
-		  "dropped; plain bytes or KiB, MiB, GiB." },
+		  "dropped; plain bytes or KiB, MiB, GiB. A reload applies it to every session, "
+		  "open ones included." },
+	{ .key = "session-read-timeout",
+	  UINT(struct conf_server, session_read_timeout),
+	  .min = 0,
+	  .max = 86400,
+	  .def = "30",
+	  .help = "Seconds an incomplete message may stay pending on a session; past it the "
+		  "session gets an Error Notification (code 6) and is closed as a session loss. "
+		  "A session with nothing partial is never closed for being idle. 0: no limit. "
+		  "A reload applies it to every session." },
+	{ .key = "listen-backlog",
+	  UINT(struct conf_server, listen_backlog),
+	  .flags = SCHEMA_RESTART,
+	  .min = 16,
+	  .max = 65535,
+	  .def = "4096",
+	  .help = "Backlog of each TCP listener (capped by net.core.somaxconn); used when a "
+		  "listener opens: at start, or when a reload turns reliable-transport on." },
+	{ .key = "reply-rate-limit",
+	  UINT(struct conf_server, reply_rate_limit),
+	  .min = 0,
+	  .max = 10000000,
+	  .def = "1000",
+	  .help = "Map-Replies (positive and negative) and forwarded Map-Requests per second "
+		  "to one ITR-RLOC address, a token bucket per address with a burst of one "
+		  "second (PROTOCOL.md D22); what is over it is counted, not sent. 0: no limit." },
 	{ .key = "cpu-pinning",
 	  .type = SCHEMA_BOOL,
 	  FIELD(struct conf_server, cpu_pinning),

@@ -157,6 +157,81 @@ static int check_ports(const struct conf *c)
 	return LISPMS_EOK;
 }
 
+/* What a reload can change on running workers, from the server section. */
+static struct net_worker_limits worker_limits(const struct conf_server *srv, unsigned nworkers)
+{
+	return (struct net_worker_limits){
+		.keepalive_s = srv->keepalive,
+		.user_timeout_s = srv->user_timeout,
+		.max_conns = srv->max_sessions ? (srv->max_sessions + nworkers - 1) / nworkers : 0,
+		.output_limit = (size_t)srv->session_output_limit,
+	};
+}
+
+/*
+ * reliable-transport turned on: the TCP listeners open before the new
+ * configuration lets any Map-Notify offer a session (the r bit), and when
+ * they cannot (the port taken) the reload is refused. Turned off, they close
+ * in reload_applied, after every worker stopped offering.
+ */
+static int reload_prepare(void *arg, const struct conf *old, const struct conf *new, char *err,
+			  size_t errlen)
+{
+	struct daemon *d = arg;
+	const struct conf_server *srv = conf_server(new);
+	if (conf_server(old)->reliable_transport || !srv->reliable_transport)
+		return LISPMS_EOK;
+	for (size_t i = 0; i < srv->nlisten; i++) { /* another process holding it: say so */
+		struct sockaddr_storage ss;
+		conf_listen_sockaddr(new, i, &ss);
+		int ret = net_tcp_port_free(&ss, srv->port);
+		if (ret != LISPMS_EOK) {
+			char a[64];
+			saddr_format(&ss, a, sizeof(a));
+			snprintf(err, errlen, "server.reliable-transport: cannot use tcp %s (%s)",
+				 a,
+				 ret == LISPMS_EADDRINUSE ? "already in use by another process"
+							  : err_str(ret));
+			return ret;
+		}
+	}
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		char why[160];
+		int ret = net_worker_listen(d->workers[i], srv->listen_backlog, why, sizeof(why));
+		if (ret != LISPMS_EOK) {
+			for (unsigned j = 0; j < i; j++)
+				net_worker_unlisten(d->workers[j]);
+			snprintf(err, errlen, "server.reliable-transport: %s", why);
+			return ret;
+		}
+	}
+	return LISPMS_EOK;
+}
+
+/* Every key of the server section a reload applies reaches the workers here. */
+static void reload_applied(void *arg, const struct conf *old, const struct conf *new)
+{
+	struct daemon *d = arg;
+	const struct conf_server *srv = conf_server(new);
+	struct net_worker_limits l = worker_limits(srv, d->nworkers);
+	unsigned gen[MAX_WORKERS];
+	bool closing = conf_server(old)->reliable_transport && !srv->reliable_transport;
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		gen[i] = net_worker_set_limits(d->workers[i], &l);
+		if (closing)
+			gen[i] = net_worker_unlisten(d->workers[i]);
+	}
+	/* so the reload's answer means "in force": each worker applies it at once */
+	for (unsigned i = 0; i < d->nworkers; i++)
+		if (!net_worker_wait(d->workers[i], gen[i], 1000))
+			log_warning("daemon, worker %u is slow to take the reloaded settings", i);
+	if (closing)
+		log_notice("daemon, reliable transport off: tcp listeners closed, open sessions "
+			   "stay until they end");
+	else if (!conf_server(old)->reliable_transport && srv->reliable_transport)
+		log_notice("daemon, reliable transport on: listening on tcp port %u", srv->port);
+}
+
 static int start_workers(struct daemon *d, const struct conf *c)
 {
 	const struct conf_server *srv = conf_server(c);
@@ -184,12 +259,14 @@ static int start_workers(struct daemon *d, const struct conf *c)
 			.arg = d->threads[i],
 			.tick = worker_tick,
 			.tick_arg = d->threads[i],
-			.tcp = srv->reliable_transport ? &tcp_ops : NULL,
+			.tcp = &tcp_ops, /* listeners open and close with reliable-transport */
 			.tcp_arg = d->threads[i],
+			.tcp_listen = srv->reliable_transport,
+			.backlog = srv->listen_backlog,
 			.keepalive_s = srv->keepalive,
 			.user_timeout_s = srv->user_timeout,
 			.output_limit = (size_t)srv->session_output_limit,
-			.max_conns = srv->max_sessions ? (srv->max_sessions + n - 1) / n : 0,
+			.max_conns = worker_limits(srv, n).max_conns,
 		};
 		char err[160];
 		d->workers[i] = net_worker_new(&wc, err, sizeof(err));
@@ -202,6 +279,11 @@ static int start_workers(struct daemon *d, const struct conf *c)
 	}
 	for (unsigned i = 0; i < n; i++)
 		ms_set_worker(d->ms, i, wake_worker, d->workers[i]);
+	struct ms_reload_hooks h = { .applied = reload_applied,
+				     .prepare = reload_prepare,
+				     .arg = d };
+	if (ms_reload_hook_add(d->ms, &h) != LISPMS_EOK)
+		return LISPMS_ELIMIT;
 	for (unsigned i = 0; i < n; i++) {
 		char name[16];
 		snprintf(name, sizeof(name), "udp-%u", i);

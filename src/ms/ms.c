@@ -221,6 +221,7 @@ void ms_thread_free(struct ms_thread *t)
 	if (t == NULL)
 		return;
 	ms_sessions_free(t);
+	ms_rrl_free(t->rrl);
 	notify_thread_release(t);
 	db_event_list_clear(&t->events);
 	auth_ctx_free(t->auth);

@@ -292,6 +292,20 @@ int ms_reload(struct ms *ms, struct conf *new, char *msg, size_t len)
 		log_error("%s", msg);
 		return ret;
 	}
+	for (unsigned h = 0; h < ms->nhooks; h++) {
+		char why[256] = "";
+		if (ms->hooks[h].prepare == NULL ||
+		    (ret = ms->hooks[h].prepare(ms->hooks[h].arg, old->conf, new, why,
+						sizeof(why))) == LISPMS_EOK)
+			continue;
+		snprintf(msg, len, "reload of %s refused, keeping the running configuration: %s",
+			 conf_source(new), why);
+		ms_state_free(st); /* frees new */
+		free(pl.roots);
+		status_set(ms, false, 0, msg);
+		log_error("%s", msg);
+		return ret;
+	}
 	plan_dedupe(&pl);
 
 	lrcu_publish(&ms->state, st);

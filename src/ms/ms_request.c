@@ -9,6 +9,8 @@
  *   unknown -> negative Map-Reply, TTL 15 minutes, for the largest prefix
  *       around the EID that no configured prefix overlaps
  * Only the first record of a request is answered (senders send exactly one).
+ * Every answer, and every forward (its ETR answers the ITR-RLOC), is held to
+ * server.reply-rate-limit per ITR-RLOC address (D22, ms_rrl.c).
  */
 #include <string.h>
 
@@ -160,6 +162,8 @@ static void send_reply(struct ms_thread *t, const struct dgram *d, const struct 
 		counters_inc(LISPMS_M_MS_REQ_NO_ROUTE);
 		return;
 	}
+	if (!ms_rrl_allow(t, &dst, LISPMS_M_MS_RRL_LIMITED_REPLY))
+		return;
 	struct lisp_map_reply rep = {
 		.nonce = req->nonce,
 		.nrecords = 1,
@@ -278,9 +282,14 @@ void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ec
 		counters_inc(LISPMS_M_MS_REQ_PROXY);
 		proxy_reply(t, d, ecm, &req, &dec.prefix, dec.map, out);
 		break;
-	case MS_ANSWER_FORWARD:
-		forward(t, d, ecm, msg, len, dec.rloc, out);
+	case MS_ANSWER_FORWARD: {
+		/* the ETR answers the ITR-RLOC: that answer is ours to limit too */
+		struct sockaddr_storage itr;
+		if (!reply_target(d, ecm, &req, &itr) ||
+		    ms_rrl_allow(t, &itr, LISPMS_M_MS_RRL_LIMITED_FORWARD))
+			forward(t, d, ecm, msg, len, dec.rloc, out);
 		break;
+	}
 	case MS_ANSWER_NEG_CONFIGURED:
 		counters_inc(LISPMS_M_MS_REQ_NEG_CONFIGURED);
 		negative(t, d, ecm, &req, &dec.prefix, dec.ttl, out);

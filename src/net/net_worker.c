@@ -9,6 +9,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -72,6 +73,18 @@ struct net_worker {
 	void *tcp_arg;
 	unsigned keepalive_s, user_timeout_s, max_conns;
 	size_t output_limit;
+	/* Reload: the control thread leaves the next limits (and listener set)
+	 * here under ctl_lock and bumps ctl_gen; the worker applies them at its
+	 * next loop and publishes applied_gen. */
+	pthread_mutex_t ctl_lock;
+	_Atomic unsigned ctl_gen, applied_gen;
+	unsigned seen_gen;	       /* worker thread */
+	struct net_worker_limits next; /* under ctl_lock */
+	int next_lfds[NET_MAX_ADDRS];  /* under ctl_lock, when next_lfds_set */
+	unsigned next_nlfds;
+	bool next_lfds_set;
+	bool listening; /* control thread's view: listeners open or about to be */
+	unsigned naddrs;
 	struct net_conn *conns;
 	size_t nconns;
 	struct net_conn *doomed; /* aborted, freed after this round of events */
@@ -152,7 +165,8 @@ int net_udp_port_free(const struct sockaddr_storage *addr, uint16_t port)
 	return LISPMS_EOK;
 }
 
-static int open_listener(const struct sockaddr_storage *addr, uint16_t port, bool reuseport)
+static int open_listener(const struct sockaddr_storage *addr, uint16_t port, bool reuseport,
+			 unsigned backlog)
 {
 	int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -165,7 +179,7 @@ static int open_listener(const struct sockaddr_storage *addr, uint16_t port, boo
 		goto out_errno;
 	struct sockaddr_storage a = *addr;
 	saddr_set_port(&a, port);
-	if (bind(fd, (struct sockaddr *)&a, saddr_len(&a)) != 0 || listen(fd, 4096) != 0)
+	if (bind(fd, (struct sockaddr *)&a, saddr_len(&a)) != 0 || listen(fd, (int)backlog) != 0)
 		goto out_errno;
 	return fd;
 
@@ -177,7 +191,7 @@ out_errno:;
 
 int net_tcp_port_free(const struct sockaddr_storage *addr, uint16_t port)
 {
-	int fd = open_listener(addr, port, false);
+	int fd = open_listener(addr, port, false, 16);
 	if (fd < 0)
 		return fd;
 	close(fd);
@@ -187,6 +201,89 @@ int net_tcp_port_free(const struct sockaddr_storage *addr, uint16_t port)
 size_t net_worker_conns(const struct net_worker *w)
 {
 	return w->nconns;
+}
+
+/* One listener per address into fds; all or none. */
+static int open_listeners(struct net_worker *w, unsigned backlog, int *fds, char *err,
+			  size_t errlen)
+{
+	for (unsigned i = 0; i < w->naddrs; i++) {
+		fds[i] = open_listener(&w->addrs[i], w->port, true, backlog ? backlog : 4096);
+		if (fds[i] >= 0)
+			continue;
+		int ret = fds[i];
+		char abuf[64];
+		saddr_format(&w->addrs[i], abuf, sizeof(abuf));
+		if (err)
+			snprintf(err, errlen, "cannot listen on tcp %s (%s)", abuf, err_str(ret));
+		while (i-- > 0)
+			close(fds[i]);
+		return ret;
+	}
+	return LISPMS_EOK;
+}
+
+static unsigned ctl_post(struct net_worker *w)
+{
+	unsigned gen = atomic_fetch_add_explicit(&w->ctl_gen, 1, memory_order_release) + 1;
+	net_worker_wake(w);
+	return gen;
+}
+
+unsigned net_worker_set_limits(struct net_worker *w, const struct net_worker_limits *l)
+{
+	pthread_mutex_lock(&w->ctl_lock);
+	w->next = *l;
+	pthread_mutex_unlock(&w->ctl_lock);
+	return ctl_post(w);
+}
+
+/* Hand a new listener set to the worker (n = 0: none); a set not yet taken is closed. */
+static unsigned post_listeners(struct net_worker *w, const int *fds, unsigned n)
+{
+	pthread_mutex_lock(&w->ctl_lock);
+	if (w->next_lfds_set)
+		for (unsigned i = 0; i < w->next_nlfds; i++)
+			close(w->next_lfds[i]);
+	memcpy(w->next_lfds, fds, n * sizeof(*fds));
+	w->next_nlfds = n;
+	w->next_lfds_set = true;
+	pthread_mutex_unlock(&w->ctl_lock);
+	return ctl_post(w);
+}
+
+int net_worker_listen(struct net_worker *w, unsigned backlog, char *err, size_t errlen)
+{
+	if (w->tcp == NULL)
+		return LISPMS_EINVAL;
+	if (w->listening)
+		return LISPMS_EOK;
+	int fds[NET_MAX_ADDRS];
+	int ret = open_listeners(w, backlog, fds, err, errlen);
+	if (ret < 0)
+		return ret;
+	w->listening = true;
+	post_listeners(w, fds, w->naddrs);
+	return LISPMS_EOK;
+}
+
+unsigned net_worker_unlisten(struct net_worker *w)
+{
+	if (!w->listening)
+		return atomic_load_explicit(&w->ctl_gen, memory_order_relaxed);
+	w->listening = false;
+	return post_listeners(w, NULL, 0);
+}
+
+bool net_worker_wait(struct net_worker *w, unsigned gen, unsigned timeout_ms)
+{
+	uint64_t until = mtime_now_ns() + (uint64_t)timeout_ms * LISPMS_NS_PER_MSEC;
+	while ((int)(atomic_load_explicit(&w->applied_gen, memory_order_acquire) - gen) < 0) {
+		if (mtime_now_ns() >= until)
+			return false;
+		usleep(1000);
+	}
+	return true;
 }
 
 struct net_worker *net_worker_new(const struct net_worker_conf *conf, char *err, size_t errlen)
@@ -213,6 +310,10 @@ struct net_worker *net_worker_new(const struct net_worker_conf *conf, char *err,
 	w->user_timeout_s = conf->user_timeout_s ? conf->user_timeout_s : 30;
 	w->output_limit = conf->output_limit ? conf->output_limit : (size_t)4 << 20;
 	w->max_conns = conf->max_conns;
+	w->next = (struct net_worker_limits){ w->keepalive_s, w->user_timeout_s, w->max_conns,
+					      w->output_limit };
+	pthread_mutex_init(&w->ctl_lock, NULL);
+	w->naddrs = conf->naddrs;
 	w->wake_ev.kind = EV_WAKE;
 	w->rxbuf = malloc((size_t)LISPMS_NET_BATCH * (LISPMS_DGRAM_MAX + 1));
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -239,22 +340,20 @@ struct net_worker *net_worker_new(const struct net_worker_conf *conf, char *err,
 		}
 		w->fds[w->nfds++] = fd;
 		w->udp_ev[i] = (struct net_ev){ EV_UDP, i };
+		w->listen_ev[i] = (struct net_ev){ EV_LISTEN, i };
 		ev.data.ptr = &w->udp_ev[i];
 		epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev);
-		if (w->tcp == NULL)
-			continue;
-		int lfd = open_listener(&w->addrs[i], conf->port, true);
-		if (lfd < 0) {
-			saddr_format(&w->addrs[i], abuf, sizeof(abuf));
-			if (err)
-				snprintf(err, errlen, "cannot listen on tcp %s (%s)", abuf,
-					 err_str(lfd));
+	}
+	if (w->tcp != NULL && conf->tcp_listen) {
+		int ret = open_listeners(w, conf->backlog, w->lfds, err, errlen);
+		if (ret < 0)
 			goto out_free;
+		w->nlfds = w->naddrs;
+		w->listening = true;
+		for (unsigned i = 0; i < w->nlfds; i++) {
+			ev.data.ptr = &w->listen_ev[i];
+			epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->lfds[i], &ev);
 		}
-		w->lfds[w->nlfds++] = lfd;
-		w->listen_ev[i] = (struct net_ev){ EV_LISTEN, i };
-		ev.data.ptr = &w->listen_ev[i];
-		epoll_ctl(w->epfd, EPOLL_CTL_ADD, lfd, &ev);
 	}
 	if (w->tcp != NULL && (w->tcpbuf = malloc(NET_TCP_READ)) == NULL)
 		goto out_free;
@@ -584,6 +683,19 @@ size_t net_conn_queued(const struct net_conn *c)
 	return c->out_len;
 }
 
+int net_conn_sockopts(const struct net_conn *c, unsigned *keepidle_s, unsigned *user_timeout_ms)
+{
+	int idle = 0;
+	unsigned uto = 0;
+	socklen_t l1 = sizeof(idle), l2 = sizeof(uto);
+	if (getsockopt(c->fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &l1) != 0 ||
+	    getsockopt(c->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &uto, &l2) != 0)
+		return -errno;
+	*keepidle_s = (unsigned)idle;
+	*user_timeout_ms = uto;
+	return LISPMS_EOK;
+}
+
 static enum net_close_cause cause_of(int err)
 {
 	return err == ETIMEDOUT ? NET_CLOSE_TIMEOUT : NET_CLOSE_ERROR;
@@ -607,6 +719,8 @@ static void set_tcp_options(struct net_worker *w, int fd)
 
 static void accept_all(struct net_worker *w, unsigned idx)
 {
+	if (idx >= w->nlfds) /* closed by a reload after epoll_wait returned */
+		return;
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
@@ -741,6 +855,44 @@ static uint64_t run_tick(struct net_worker *w, uint64_t now)
 	return wait;
 }
 
+/* Worker thread: take what the control thread left (limits, listeners). */
+static void apply_ctl(struct net_worker *w, unsigned gen)
+{
+	pthread_mutex_lock(&w->ctl_lock);
+	struct net_worker_limits l = w->next;
+	bool relisten = w->next_lfds_set;
+	int fds[NET_MAX_ADDRS];
+	unsigned n = w->next_nlfds;
+	if (relisten)
+		memcpy(fds, w->next_lfds, n * sizeof(*fds));
+	w->next_lfds_set = false;
+	pthread_mutex_unlock(&w->ctl_lock);
+
+	if (relisten) {
+		for (unsigned i = 0; i < w->nlfds; i++) {
+			epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->lfds[i], NULL);
+			close(w->lfds[i]);
+		}
+		w->nlfds = n;
+		for (unsigned i = 0; i < n; i++) {
+			w->lfds[i] = fds[i];
+			struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &w->listen_ev[i] };
+			epoll_ctl(w->epfd, EPOLL_CTL_ADD, fds[i], &ev);
+		}
+	}
+	unsigned ka = l.keepalive_s ? l.keepalive_s : 10;
+	unsigned uto = l.user_timeout_s ? l.user_timeout_s : 30;
+	bool resock = ka != w->keepalive_s || uto != w->user_timeout_s;
+	w->keepalive_s = ka;
+	w->user_timeout_s = uto;
+	w->output_limit = l.output_limit ? l.output_limit : (size_t)4 << 20;
+	w->max_conns = l.max_conns;
+	if (resock) /* open sessions too: a dead peer is found as the operator now says */
+		for (struct net_conn *c = w->conns; c != NULL; c = c->next)
+			set_tcp_options(w, c->fd);
+	atomic_store_explicit(&w->applied_gen, gen, memory_order_release);
+}
+
 static void *worker_main(void *arg)
 {
 	struct net_worker *w = arg;
@@ -758,6 +910,11 @@ static void *worker_main(void *arg)
 		lrcu_offline();
 		int n = epoll_wait(w->epfd, evs, 64, timeout);
 		lrcu_online();
+		unsigned gen = atomic_load_explicit(&w->ctl_gen, memory_order_acquire);
+		if (gen != w->seen_gen) { /* before the events: a closed listener's are dropped */
+			w->seen_gen = gen;
+			apply_ctl(w, gen);
+		}
 		bool woken = false;
 		w->batching = true;
 		for (int i = 0; i < n; i++) {
@@ -829,6 +986,10 @@ void net_worker_free(struct net_worker *w)
 		close(w->fds[i]);
 	for (unsigned i = 0; i < w->nlfds; i++)
 		close(w->lfds[i]);
+	if (w->next_lfds_set) /* listeners the worker never took */
+		for (unsigned i = 0; i < w->next_nlfds; i++)
+			close(w->next_lfds[i]);
+	pthread_mutex_destroy(&w->ctl_lock);
 	while (w->conns != NULL) /* never started: nothing else owns them */
 		conn_free(w, w->conns, NET_CLOSE_SHUTDOWN);
 	free(w->tcpbuf);

@@ -270,8 +270,10 @@ struct tcp_state {
 	_Atomic int action;  /* 1: net_conn_close, 2: net_conn_abort, 3: a burst (in the tick) */
 	_Atomic int refused; /* writes of the burst refused */
 	_Atomic size_t queued;
-	_Atomic int closed; /* cause + 1 */
-	bool quiet;	    /* open writes nothing */
+	_Atomic int closed;			      /* cause + 1 */
+	bool quiet;				      /* open writes nothing */
+	_Atomic int opens;			      /* connections opened */
+	_Atomic unsigned keepidle_s, user_timeout_ms; /* action 4: the socket's options */
 };
 
 static void *tcp_open(void *arg, struct net_conn *c, const struct sockaddr_storage *peer)
@@ -284,6 +286,7 @@ static void *tcp_open(void *arg, struct net_conn *c, const struct sockaddr_stora
 	for (int i = 0; i < 8 && !st->quiet; i++)
 		net_conn_write(c, junk, sizeof(junk));
 	atomic_store(&st->opened, 1);
+	atomic_fetch_add(&st->opens, 1);
 	return st;
 }
 
@@ -305,7 +308,18 @@ static uint64_t tcp_tick(void *arg, uint64_t now_ns, struct dgram_outbox *out)
 	(void)now_ns, (void)out;
 	struct tcp_state *st = arg;
 	int a = atomic_exchange(&st->action, 0);
-	if (st->conn != NULL && a == 3) { /* 40 x 2 KiB to a reading peer */
+	if (st->conn != NULL && a == 4) {
+		unsigned ka = 0, uto = 0;
+		cr_assert_eq(net_conn_sockopts(st->conn, &ka, &uto), LISPMS_EOK);
+		atomic_store(&st->user_timeout_ms, uto);
+		atomic_store(&st->keepidle_s, ka);
+	} else if (st->conn != NULL && a == 5) { /* 1 MiB to a peer that does not read */
+		static uint8_t junk[128 << 10];
+		int refused = 0;
+		for (int i = 0; i < 8; i++)
+			refused += net_conn_write(st->conn, junk, sizeof(junk)) != LISPMS_EOK;
+		atomic_store(&st->refused, refused + 1);
+	} else if (st->conn != NULL && a == 3) { /* 40 x 2 KiB to a reading peer */
 		static uint8_t msg[2048];
 		int refused = 0;
 		for (int i = 0; i < 40; i++)
@@ -356,6 +370,7 @@ static struct net_worker *tcp_worker_limit(struct tcp_state *st, uint16_t port, 
 					.tick_arg = st,
 					.tcp = &test_tcp_ops,
 					.tcp_arg = st,
+					.tcp_listen = true,
 					.output_limit = limit };
 	struct net_worker *w = net_worker_new(&conf, NULL, 0);
 	cr_assert_not_null(w);
@@ -464,4 +479,122 @@ Test(net_worker, close_from_a_tick_of_an_idle_connection_happens_without_another
 	cr_assert_eq(recv(fd, &b, 1, 0), 0, "the peer sees the close");
 	net_worker_free(w);
 	close(fd);
+}
+
+/* ------------------------------------------------------------ reload */
+
+static bool try_connect(uint16_t port, int *fd_out)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons(port) };
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		close(fd);
+		return false;
+	}
+	*fd_out = fd;
+	return true;
+}
+
+static void sockopts_now(struct net_worker *w, struct tcp_state *st)
+{
+	atomic_store(&st->keepidle_s, 0);
+	atomic_store(&st->action, 4);
+	net_worker_wake(w);
+	for (int i = 0; i < 500 && atomic_load(&st->keepidle_s) == 0; i++)
+		usleep(10000);
+}
+
+Test(net_worker, reloaded_keepalive_and_user_timeout_reach_open_connections)
+{
+	struct tcp_state st = { .quiet = true };
+	uint16_t port = free_port();
+	struct net_worker *w = tcp_worker(&st, port);
+	int fd = tcp_connect(port);
+	cr_assert_eq(wait_set(&st.opened), 1);
+	sockopts_now(w, &st);
+	cr_assert_eq(atomic_load(&st.keepidle_s), 10);
+	cr_assert_eq(atomic_load(&st.user_timeout_ms), 30000);
+	struct net_worker_limits l = { .keepalive_s = 25, .user_timeout_s = 45 };
+	cr_assert(net_worker_wait(w, net_worker_set_limits(w, &l), 5000));
+	sockopts_now(w, &st);
+	cr_assert_eq(atomic_load(&st.keepidle_s), 25, "the open connection has the new keepalive");
+	cr_assert_eq(atomic_load(&st.user_timeout_ms), 45000, "and the new user timeout");
+	net_worker_free(w);
+	close(fd);
+}
+
+Test(net_worker, a_reloaded_output_limit_holds_for_open_connections)
+{
+	struct tcp_state st = { .quiet = true };
+	uint16_t port = free_port();
+	struct net_worker *w = tcp_worker(&st, port); /* 16 MiB */
+	int fd = tcp_connect(port);
+	cr_assert_eq(wait_set(&st.opened), 1);
+	struct net_worker_limits l = { .output_limit = 128u << 10 };
+	cr_assert(net_worker_wait(w, net_worker_set_limits(w, &l), 5000));
+	atomic_store(&st.action, 5);
+	net_worker_wake(w);
+	cr_assert_gt(wait_set(&st.refused), 1, "1 MiB to a peer that does not read passes 128 KiB");
+	cr_assert_eq(wait_set(&st.closed), NET_CLOSE_SLOW + 1, "dropped as a slow reader");
+	net_worker_free(w);
+	close(fd);
+}
+
+Test(net_worker, a_reloaded_max_conns_refuses_new_connections)
+{
+	struct tcp_state st = { .quiet = true };
+	uint16_t port = free_port();
+	struct net_worker *w = tcp_worker(&st, port);
+	struct net_worker_limits l = { .max_conns = 1 };
+	cr_assert(net_worker_wait(w, net_worker_set_limits(w, &l), 5000));
+	uint64_t refused = counters_sum(LISPMS_M_NET_TCP_REFUSED_LIMIT);
+	int a = tcp_connect(port), b = tcp_connect(port);
+	uint8_t byte;
+	struct pollfd p = { .fd = b, .events = POLLIN };
+	cr_assert_eq(poll(&p, 1, 5000), 1);
+	cr_assert_leq(recv(b, &byte, 1, 0), 0, "the second connection is closed at once");
+	cr_assert_eq(atomic_load(&st.opens), 1);
+	cr_assert_eq(counters_sum(LISPMS_M_NET_TCP_REFUSED_LIMIT) - refused, 1);
+	net_worker_free(w);
+	close(a);
+	close(b);
+}
+
+Test(net_worker, listeners_open_and_close_on_a_running_worker)
+{
+	struct tcp_state st = { .quiet = true };
+	uint16_t port = free_port();
+	struct sockaddr_storage ss;
+	saddr_parse("127.0.0.1", &ss);
+	struct net_worker_conf conf = { .addrs = &ss,
+					.naddrs = 1,
+					.port = port,
+					.cpu = -1,
+					.handler = echo,
+					.tick = tcp_tick,
+					.tick_arg = &st,
+					.tcp = &test_tcp_ops,
+					.tcp_arg = &st };
+	struct net_worker *w = net_worker_new(&conf, NULL, 0);
+	cr_assert_not_null(w);
+	cr_assert_eq(net_worker_start(w, "tcp-test"), LISPMS_EOK);
+	int fd = -1;
+	cr_assert_not(try_connect(port, &fd), "no listener before net_worker_listen");
+	char err[128];
+	cr_assert_eq(net_worker_listen(w, 64, err, sizeof(err)), LISPMS_EOK, "%s", err);
+	cr_assert(try_connect(port, &fd), "a connection right after net_worker_listen returns");
+	cr_assert_eq(wait_set(&st.opened), 1, "and the worker accepts it");
+	cr_assert(net_worker_wait(w, net_worker_unlisten(w), 5000));
+	int fd2 = -1;
+	cr_assert_not(try_connect(port, &fd2), "closed listeners refuse");
+	usleep(50000);
+	cr_assert_eq(atomic_load(&st.closed), 0, "the open connection stays");
+	cr_assert_eq(net_worker_conns(w), 1);
+	cr_assert_eq(net_worker_listen(w, 64, err, sizeof(err)), LISPMS_EOK, "%s", err);
+	cr_assert(try_connect(port, &fd2), "and they open again");
+	net_worker_free(w);
+	close(fd);
+	close(fd2);
 }
