@@ -152,10 +152,11 @@ void ms_set_worker(struct ms *ms, unsigned index, ms_wake_fn *wake, void *arg)
 uint64_t ms_tick(struct ms_thread *t, uint64_t now_ns, struct dgram_outbox *out)
 {
 	t->st = lrcu_deref(t->ms->state);
+	t->now = now_ns;
 	ms_session_drain(t);
-	if (t->index == 0)
-		return ms_notify_tick(t, now_ns, out);
-	return LISPMS_NS_PER_SEC;
+	uint64_t stall = ms_session_sweep_stalled(t, now_ns);
+	uint64_t wait = t->index == 0 ? ms_notify_tick(t, now_ns, out) : LISPMS_NS_PER_SEC;
+	return stall < wait ? stall : wait;
 }
 
 struct db *ms_db(struct ms *ms)

@@ -243,6 +243,9 @@ void ms_session_deliver(struct ms *ms, uint64_t session, const uint8_t *msg, siz
 /* Write to a session: directly when this worker owns it, else through its owner's queue. */
 void ms_session_send(struct ms_thread *t, uint64_t session, const uint8_t *msg, size_t len);
 void ms_session_drain(struct ms_thread *t);
+/* Close sessions whose partial message is older than session-read-timeout;
+ * nanoseconds until the next one is due (UINT64_MAX: none). */
+uint64_t ms_session_sweep_stalled(struct ms_thread *t, uint64_t now);
 /* Let reloads reach the sessions: withdrawals (Reject) and scoped refreshes (D8). */
 void ms_session_reload_hooks(struct ms *ms);
 void ms_sessions_free(struct ms_thread *t);

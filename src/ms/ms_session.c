@@ -14,6 +14,9 @@
  *   unknown type: Error Notification 1; malformed: Error Notification 2;
  *   broken framing (bad end marker, bad length): Error Notification 3 / 2
  *         and the session closes
+ *   stalled: a message left incomplete longer than server.session-read-timeout
+ *         gets Error Notification 6 and the session closes (a session loss);
+ *         a session with nothing partial is never closed for being idle
  *   closed: the registrations fall back to the UDP timers from now (D7) and
  *         the grant ends (D5)
  * Mapping Notifications for a session come through its worker's queue.
@@ -39,7 +42,10 @@ struct ms_session {
 	struct sockaddr_storage peer;
 	struct ms_sess_io io;
 	struct rt_stream rx;
-	uint8_t *rxbuf; /* held only while a message is partial */
+	uint8_t *rxbuf;			  /* held only while a message is partial */
+	uint64_t partial_since;		  /* when the pending partial message began */
+	struct ms_session *snext, *sprev; /* the worker's stall list, oldest first */
+	bool stall_listed;
 	uint32_t next_id;
 	uint64_t opened_ns;
 	uint64_t acked, rejected;
@@ -264,6 +270,76 @@ static void handle_message(struct ms_thread *t, struct ms_session *s, const uint
 	}
 }
 
+/* ---- the stall list: sessions holding a partial message, oldest first ---- */
+
+static void stall_add(struct ms_thread *t, struct ms_session *s)
+{
+	s->partial_since = t->now;
+	s->stall_listed = true;
+	s->snext = NULL;
+	s->sprev = t->stall_tail;
+	if (t->stall_tail != NULL)
+		t->stall_tail->snext = s;
+	else
+		t->stall_head = s;
+	t->stall_tail = s;
+}
+
+static void stall_del(struct ms_thread *t, struct ms_session *s)
+{
+	if (s->sprev != NULL)
+		s->sprev->snext = s->snext;
+	else
+		t->stall_head = s->snext;
+	if (s->snext != NULL)
+		s->snext->sprev = s->sprev;
+	else
+		t->stall_tail = s->sprev;
+	s->snext = s->sprev = NULL;
+	s->stall_listed = false;
+}
+
+/* What the stalled message's header says so far, for the Error Notification. */
+static struct rt_frame partial_frame(const struct ms_session *s)
+{
+	struct rt_frame f = { 0 };
+	const uint8_t *p = s->rx.buf + s->rx.head;
+	size_t have = s->rx.tail - s->rx.head;
+	if (have >= 4) {
+		f.type = (uint16_t)(p[0] << 8 | p[1]);
+		f.length = (uint16_t)(p[2] << 8 | p[3]);
+	}
+	if (have >= LISPMS_RT_HDR_LEN) {
+		f.has_id = 1;
+		f.id = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+	}
+	return f;
+}
+
+uint64_t ms_session_sweep_stalled(struct ms_thread *t, uint64_t now)
+{
+	if (t->stall_head == NULL)
+		return UINT64_MAX;
+	uint64_t limit =
+	    (uint64_t)conf_server(t->st->conf)->session_read_timeout * LISPMS_NS_PER_SEC;
+	if (limit == 0)
+		return UINT64_MAX; /* off; the list is kept so turning it on applies at once */
+	while (t->stall_head != NULL && now - t->stall_head->partial_since >= limit) {
+		struct ms_session *s = t->stall_head;
+		stall_del(t, s);
+		if (s->failed)
+			continue;
+		struct rt_frame f = partial_frame(s);
+		send_error(t, s, RT_ERR_RESOURCE, &f);
+		counters_inc(LISPMS_M_MS_SESS_CLOSED_STALLED);
+		log_session(s, "left a message incomplete past session-read-timeout",
+			    LISPMS_ETIMEDOUT);
+		s->failed = true;
+		s->io.close(s->io.conn); /* a session loss: ms_session_closed follows */
+	}
+	return t->stall_head != NULL ? t->stall_head->partial_since + limit - now : UINT64_MAX;
+}
+
 static void sessions_init(struct ms_thread *t)
 {
 	if (t->sessions == NULL)
@@ -356,6 +432,11 @@ int ms_session_recv(struct ms_thread *t, struct ms_session *s, const uint8_t *bu
 			s->rxbuf = NULL;
 		}
 	}
+	/* a message left partial starts the clock; completing it stops it */
+	if (s->rxbuf != NULL && !s->stall_listed)
+		stall_add(t, s);
+	else if (s->rxbuf == NULL && s->stall_listed)
+		stall_del(t, s);
 	return s->failed ? LISPMS_ELIMIT : LISPMS_EOK;
 }
 
@@ -391,6 +472,8 @@ void ms_session_closed(struct ms_thread *t, struct ms_session *s, enum ms_close_
 	/* nothing is deleted: the registrations fall back to UDP timers (D7) */
 	db_session_down(t->ms->db, s->id, mtime_now_ns());
 	admit_revoke(t->ms->admit, &s->peer);
+	if (s->stall_listed)
+		stall_del(t, s);
 	if (s->rxbuf != NULL)
 		rxbuf_put(t, s->rxbuf);
 	free(s);

@@ -877,3 +877,60 @@ Test(session, a_reload_with_too_many_changes_refreshes_everything_rejected_once)
 	ms_session_closed(t, s, MS_CLOSE_PEER);
 	free(c.buf);
 }
+
+/* ------------------------------------------------------------ stalled messages */
+
+static void tick_at(uint64_t now)
+{
+	static struct dgram_out msgs[8];
+	static uint8_t mem[1 << 14];
+	struct arena a = { .base = mem, .size = sizeof(mem) };
+	struct dgram_outbox out = { .msgs = msgs, .cap = 8, .arena = &a };
+	ms_tick(t, now, &out);
+}
+
+Test(session, a_message_left_partial_past_the_read_timeout_closes_the_session)
+{
+	struct fake_conn c = { 0 };
+	struct ms_session *s = open_admitted("192.0.2.1", &c);
+	c.len = 0;
+	const char *eids[] = { "[1000] 10.1.1.0/24" }, *rlocs[] = { "192.0.2.1" };
+	uint8_t msg[2048];
+	size_t len = registration(eids, rlocs, 3, 1, &key_a, msg, sizeof(msg));
+	uint64_t stalled = counters_sum(LISPMS_M_MS_SESS_CLOSED_STALLED);
+	uint64_t start = mtime_now_ns();
+	cr_assert_eq(ms_session_recv(t, s, msg, len / 2), LISPMS_EOK);
+	tick_at(start + 29 * LISPMS_NS_PER_SEC);
+	cr_assert_not(c.close_requested, "within the default 30 s nothing happens");
+	cr_assert_eq(c.len, 0);
+	tick_at(mtime_now_ns() + 31 * LISPMS_NS_PER_SEC);
+	cr_assert(c.close_requested, "past it the session is closed");
+	struct rt_msg m[2];
+	cr_assert_eq(decode_all(&c, m, 2), 1);
+	cr_assert_eq(m[0].type, RT_TYPE_ERROR_NOTIFICATION);
+	cr_assert_eq(m[0].u.error.code, RT_ERR_RESOURCE);
+	cr_assert_eq(m[0].u.error.off_type, RT_TYPE_REGISTRATION, "the stalled message is named");
+	cr_assert_eq(m[0].u.error.off_len, len);
+	cr_assert_eq(counters_sum(LISPMS_M_MS_SESS_CLOSED_STALLED) - stalled, 1);
+	ms_session_closed(t, s, MS_CLOSE_ERROR);
+	free(c.buf);
+}
+
+Test(session, an_idle_session_or_a_completed_message_is_never_timed_out)
+{
+	struct fake_conn idle = { 0 }, done = { 0 };
+	struct ms_session *a = open_admitted("192.0.2.1", &idle);
+	struct ms_session *b = open_admitted("192.0.2.2", &done);
+	const char *eids[] = { "[1000] 10.1.1.0/24" }, *rlocs[] = { "192.0.2.2" };
+	uint8_t msg[2048];
+	size_t len = registration(eids, rlocs, 3, 1, &key_a, msg, sizeof(msg));
+	cr_assert_eq(ms_session_recv(t, b, msg, 10), LISPMS_EOK);
+	cr_assert_eq(ms_session_recv(t, b, msg + 10, len - 10), LISPMS_EOK);
+	tick_at(mtime_now_ns() + 3600 * LISPMS_NS_PER_SEC);
+	cr_assert_not(idle.close_requested, "idle for an hour: still up");
+	cr_assert_not(done.close_requested, "a message completed in time stops the clock");
+	ms_session_closed(t, a, MS_CLOSE_PEER);
+	ms_session_closed(t, b, MS_CLOSE_PEER);
+	free(idle.buf);
+	free(done.buf);
+}
