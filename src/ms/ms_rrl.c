@@ -50,6 +50,8 @@ struct rrl_set {
 
 struct ms_rrl {
 	uint64_t seed;
+	uint32_t rate;	   /* the rate interval was computed for */
+	uint64_t interval; /* ns between answers at `rate` */
 	struct rrl_set sets[MS_RRL_SETS];
 };
 
@@ -78,20 +80,21 @@ static inline uint64_t mix(uint64_t h, uint64_t v)
 	return h ^ (h >> 29);
 }
 
-/* The address only: the port and a v4 address's family spelling do not count. */
+/* The address only (not the port). One round for IPv4, two for IPv6. */
 static uint64_t addr_key(uint64_t seed, const struct sockaddr_storage *ss)
 {
-	uint64_t hi = 0, lo;
+	uint64_t k;
 	if (ss->ss_family == AF_INET6) {
 		const uint8_t *a = ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
+		uint64_t hi, lo;
 		memcpy(&hi, a, 8);
 		memcpy(&lo, a + 8, 8);
+		k = mix(mix(seed, hi), lo);
 	} else {
 		uint32_t v4;
 		memcpy(&v4, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-		lo = 0xffff00000000ull | v4;
+		k = mix(seed, 0x400000000ull | v4);
 	}
-	uint64_t k = mix(mix(seed, hi), lo);
 	return k ? k : 1;
 }
 
@@ -115,8 +118,11 @@ bool ms_rrl_check(struct ms_rrl *r, const struct sockaddr_storage *dst, uint32_t
 		e->key = key;
 		e->tat = now;
 	}
-	uint64_t interval = LISPMS_NS_PER_SEC / rate;
-	uint64_t tat = (e->tat > now ? e->tat : now) + interval;
+	if (rate != r->rate) { /* a division only when the limit changes */
+		r->rate = rate;
+		r->interval = LISPMS_NS_PER_SEC / rate;
+	}
+	uint64_t tat = (e->tat > now ? e->tat : now) + r->interval;
 	if (tat - now > LISPMS_NS_PER_SEC)
 		return false;
 	e->tat = tat;
