@@ -54,6 +54,7 @@ struct ms_state *ms_state_new(struct ms *ms, struct conf *conf)
 	if (st == NULL)
 		return NULL;
 	st->conf = conf;
+	st->reply_rate_limit = conf_server(conf)->reply_rate_limit;
 	st->sites = site_index_new(conf, site_id_get, ms);
 	if (st->sites == NULL) {
 		free(st);

@@ -51,6 +51,7 @@ struct ms_state {
 	struct site_index *sites;
 	uint32_t *by_num; /* site number -> position in sites + 1; 0: not in this one */
 	uint32_t nby_num;
+	uint32_t reply_rate_limit; /* server.reply-rate-limit, read per answer */
 	struct rcu_head rcu;
 };
 
@@ -117,30 +118,9 @@ bool ms_emit(struct dgram_outbox *out, const uint8_t *msg, size_t len,
 uint64_t ms_random(struct ms_thread *t);
 uint64_t ms_realtime_ns(void); /* CLOCK_REALTIME, for what operators read */
 
-/* ms_rrl.c: reply rate limiting (D22), one table per worker. */
+/* ms_rrl.c: reply rate limiting (D22), one table per worker (ms_rrl.h). */
 struct ms_rrl *ms_rrl_new(void);
 void ms_rrl_free(struct ms_rrl *r);
-/* One answer to dst now: true when within `rate` per second (burst of one second). */
-bool ms_rrl_check(struct ms_rrl *r, const struct sockaddr_storage *dst, uint32_t rate,
-		  uint64_t now);
-
-/*
- * May an answer (Map-Reply, or a forwarded request whose ETR will answer)
- * go to dst? Counted under `limited` when not. Free when the limit is off.
- */
-static inline bool ms_rrl_allow(struct ms_thread *t, const struct sockaddr_storage *dst,
-				enum metric_id limited)
-{
-	uint32_t rate = conf_server(t->st->conf)->reply_rate_limit;
-	if (rate == 0)
-		return true;
-	if (t->rrl == NULL && (t->rrl = ms_rrl_new()) == NULL)
-		return true; /* no memory for the table: answer rather than go silent */
-	if (ms_rrl_check(t->rrl, dst, rate, t->now))
-		return true;
-	counters_inc(limited);
-	return false;
-}
 
 /* The site of an id in a snapshot, or NULL when it left. */
 static inline const struct ms_site *ms_state_site(const struct ms_state *st,

@@ -21,6 +21,7 @@
 #include <lispms/mtime.h>
 
 #include "ms_internal.h"
+#include "ms_rrl.h"
 
 #define NEG_TTL_CONFIGURED 1  /* minutes */
 #define NEG_TTL_UNKNOWN	   15 /* minutes */

@@ -4,7 +4,7 @@
 
 #include <lispms/counters.h>
 
-#include "ms_internal.h"
+#include "ms_rrl.h"
 #include "ms_testlib.h"
 
 #define SEC LISPMS_NS_PER_SEC
