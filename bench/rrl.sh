@@ -5,8 +5,8 @@
 # with EIDS registered EIDs answers ECM Map-Requests (proxy replies) for
 # DURATION seconds per round, ROUNDS times with the limiter off
 # (reply-rate-limit: 0) and on but never reached (10,000,000 per second per
-# ITR-RLOC), alternating through `lispmsctl reload` so both see the same
-# process, table and machine load. Prints a JSON line per round and one
+# ITR-RLOC), alternating through `lispmsctl reload` (in ABBA order) so both
+# see the same process, table and machine load. Prints a JSON line per round and one
 # with the median of each and their ratio.
 #
 #   bench/rrl.sh [BUILD_DIR] [EIDS] [DURATION] [ROUNDS]
@@ -45,18 +45,21 @@ rate() { # one round: requests per second
     "$bench" request "${lisp[@]}" "${load[@]}" --duration "$duration" |
         sed -n 's/.*"replies_per_sec":\([0-9.]*\).*/\1/p' | head -1
 }
-off=() on=()
+off=() on=() ratios=()
 for ((r = 1; r <= rounds; r++)); do
-    for limit in 0 10000000; do
+    order="0 10000000"
+    ((r % 2 == 0)) && order="10000000 0" # ABBA: neither always runs second
+    for limit in $order; do
         conf "$limit"
         "$ctl" -s "$dir/ctl.sock" reload >/dev/null
         v=$(rate)
         if [ "$limit" = 0 ]; then off+=("$v"); else on+=("$v"); fi
         echo "{\"bench\":\"rrl\",\"case\":\"round\",\"round\":$r,\"eids\":$((etrs * per)),\"reply_rate_limit\":$limit,\"requests_per_s\":$v,\"load1\":$(bench_load)}"
     done
+    ratios+=("$(awk -v a="${on[-1]}" -v b="${off[-1]}" 'BEGIN {printf "%.4f", a / b}')")
 done
 limited=$("$ctl" -s "$dir/ctl.sock" stats reply_rate_limited | awk '{s += $NF} END {print s + 0}')
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 m_off=$(median "${off[@]}")
 m_on=$(median "${on[@]}")
-echo "{\"bench\":\"rrl\",\"case\":\"median\",\"eids\":$((etrs * per)),\"rounds\":$rounds,\"off_per_s\":$m_off,\"on_per_s\":$m_on,\"on_over_off\":$(awk -v a="$m_on" -v b="$m_off" 'BEGIN {printf "%.4f", a / b}'),\"limited\":$limited}"
+echo "{\"bench\":\"rrl\",\"case\":\"median\",\"eids\":$((etrs * per)),\"rounds\":$rounds,\"off_per_s\":$m_off,\"on_per_s\":$m_on,\"on_over_off\":$(awk -v a="$m_on" -v b="$m_off" 'BEGIN {printf "%.4f", a / b}'),\"paired_ratio_median\":$(median "${ratios[@]}"),\"paired_ratios\":\"${ratios[*]}\",\"limited\":$limited}"
