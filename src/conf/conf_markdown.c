@@ -91,7 +91,8 @@ void conf_schema_dump_markdown(FILE *f)
 	      "Sites: names are unique; an EID prefix belongs to one site (the same prefix in\n"
 	      "two sites is an error). A prefix inside another site's prefix is allowed and\n"
 	      "reported as a warning: the most specific configured prefix decides which site\n"
-	      "owns an EID.\n\n"
+	      "owns an EID. A prefix with host bits set (`10.1.2.3/16`) is used with them\n"
+	      "cleared (`10.1.0.0/16`) and reported as a warning.\n\n"
 	      "The reload column says whether `lispmsctl reload` applies a change (`live`) or\n"
 	      "the daemon must be restarted for it (`restart`).\n\n",
 	      f);
