@@ -169,9 +169,10 @@ static void site_reject(const struct ms_site *site, enum site_metric_id why, uns
 #define MS_REG_CHUNK LISPMS_TRIE_BATCH
 
 /*
- * Distinct sites a register's records may name before the rest count as
- * outside (each costs at most one HMAC): an ETR registering for several
- * sites at once is rare, and a forged register must not buy many HMACs.
+ * Candidate sites tried per register (each costs at most one HMAC); the
+ * records of further sites are checked against the chosen one like any
+ * other site's (prefix_not_allowed). An ETR registering for several sites
+ * at once is rare, and a forged register must not buy many HMACs.
  */
 #define MS_REG_MAX_SITES 4
 
@@ -337,7 +338,7 @@ int ms_register_process(struct ms_thread *t, const uint8_t *msg, size_t len,
 		log_reject(src, err_str(ret), NULL);
 		return ret;
 	}
-	struct eid_prefix first;
+	struct eid_prefix first = { .afi = LISP_AFI_NONE }; /* when no record decodes */
 	const struct ms_site *site = NULL;
 	int why = pick_site(t, msg, len, reg, &site, &first);
 	if (why == LISPMS_ENOSITE) {
