@@ -15,6 +15,9 @@ libsystemd-dev"
 # ethtool turns off veth checksum offload in the DPDK fast path's netns test;
 # ping crosses its exception path (fastpath_exception.sh).
 LISPMS_TEST_PKGS="tshark iproute2 python3 curl prometheus ethtool iputils-ping"
+# tests/package.sh (a CI step): build the Debian packages, lint them, install
+# them into a fresh Debian 12 root. The build dependencies are LISPMS_BUILD_PKGS.
+LISPMS_PACKAGE_PKGS="dpkg-dev debhelper devscripts lintian debootstrap fakeroot groff-base"
 # What lispmsd needs at run time (without DPDK): deploy/Dockerfile's image
 # installs exactly these; tests/deploy.sh checks both against the shared
 # libraries lispmsd is linked with.
