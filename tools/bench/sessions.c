@@ -877,7 +877,7 @@ static void sample(struct sessions_series *ser, struct sim *sims, const struct s
 {
 	if (ser->n == SESSIONS_SERIES_MAX) {
 		for (unsigned i = 0; i < SESSIONS_SERIES_MAX / 2; i++)
-			ser->s[i] = ser->s[2 * i + 1];
+			ser->s[i] = ser->s[2 * i]; /* keeps the first sample (the start) */
 		ser->n = SESSIONS_SERIES_MAX / 2;
 		ser->interval_s *= 2;
 	}
