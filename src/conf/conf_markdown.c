@@ -7,7 +7,7 @@
 
 #include "schema.h"
 
-static void type_text(FILE *f, const struct schema_item *it)
+void schema_type_text(FILE *f, const struct schema_item *it)
 {
 	if (it->flags & SCHEMA_LIST)
 		fputs("list of ", f);
@@ -59,7 +59,7 @@ static void section_table(FILE *f, const struct schema_section *s)
 	fputs("| --- | --- | --- | --- | --- |\n", f);
 	for (const struct schema_item *it = s->items; it->key; it++) {
 		fprintf(f, "| `%s` | ", it->key);
-		type_text(f, it);
+		schema_type_text(f, it);
 		if (it->flags & SCHEMA_REQUIRED)
 			fputs(" | required", f);
 		else if (it->def_fn)

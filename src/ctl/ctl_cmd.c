@@ -155,6 +155,12 @@ static int cmd_status(const struct ctl_env *env, struct ctl_reply *r)
 	ctl_out_str(r, "rcu", LISPMS_RCU_NAME);
 	ctl_out_str(r, "fastpath", env->metrics->fastpath);
 	ctl_out_str(r, "log_level", log_level_name(log_get_level()));
+	if (env->metrics->features) {
+		ctl_out_section(r, "features");
+		for (const struct build_feature *b = env->metrics->features; b->name; b++)
+			ctl_out_str(r, b->name, b->value);
+		ctl_out_section_end(r);
+	}
 
 	lrcu_read_lock();
 	const struct conf *c = ms_conf(env->ms);
