@@ -4,7 +4,8 @@
 #  - the Grafana dashboard is JSON, every metric its queries name exists in
 #    include/lispms/metrics.def, and every query parses as PromQL (promtool);
 #  - deploy/prometheus.yml is a valid Prometheus configuration (promtool);
-#  - the example and container configurations pass `lispmsd --check`;
+#  - the example, container and Debian package configurations pass
+#    `lispmsd --check`;
 #  - the systemd unit passes `systemd-analyze verify` (when it is installed);
 #  - the dashboard is well formed for Grafana (ids, grid, targets, variables)
 #    and has the sessions and queue panels (Grafana itself is no Debian
@@ -97,11 +98,11 @@ case $? in
     ;;
 esac
 
-for f in lispms.yaml lispms-container.yaml; do
-    "$lispmsd" --check -c "$src/deploy/$f" >"$work/check.log" 2>&1
+for f in deploy/lispms.yaml deploy/lispms-container.yaml debian/lispms.yaml; do
+    "$lispmsd" --check -c "$src/$f" >"$work/check.log" 2>&1
     rc=$?
     [ $rc -eq 0 ] || sed 's/^/# /' "$work/check.log"
-    ok $rc "deploy/$f passes lispmsd --check"
+    ok $rc "$f passes lispmsd --check"
 done
 
 if command -v systemd-analyze >/dev/null 2>&1; then

@@ -238,3 +238,6 @@ int conf_diff(const struct conf *old, const struct conf *new, conf_diff_fn *fn, 
 
 /* Write the schema as Markdown (docs/configuration.md is this output). */
 void conf_schema_dump_markdown(FILE *f);
+
+/* The same as the manual page lispms.yaml(5) in roff; version goes in its footer. */
+void conf_schema_dump_man(FILE *f, const char *version);

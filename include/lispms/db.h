@@ -8,7 +8,10 @@
  *
  * Per prefix, one registration per registering xTR (keyed by xTR-ID when
  * present, else by source RLOC): its locator set, flags, record TTL, site,
- * how it was learned (UDP or a reliable session) and its expiry. The
+ * key, how it was learned (UDP or a reliable session) and its expiry.
+ * Without DB_F_MERGE, a registration under a new xTR-ID from the RLOC of
+ * another one with the same locator set is that ETR restarted (D13): it
+ * replaces the old registration instead of standing beside it. The
  * mapping is the newest registration's, or, when every registration has
  * DB_F_MERGE (the caller sets it only when the a bit is set and the site
  * allows merging), the union of their locator sets. Identical locator sets
@@ -16,7 +19,7 @@
  * with 10,000 EIDs and one locator set stores both once.
  *
  * A registration identical to the stored one (same owner, locators, flags,
- * TTL, site and session) only moves its expiry with an atomic store: no
+ * TTL, site, session and key) only moves its expiry with an atomic store: no
  * lock, no trie write, no event (the refresh fast path). UDP registrations
  * expire after the registration timeout (or TTL minutes when DB_F_TTL);
  * those bound to an up session never expire until db_session_down().
@@ -93,6 +96,12 @@ struct db_mapping {
 	struct db_owner owner;
 	uint32_t ttl; /* record TTL, minutes */
 	uint16_t flags;
+	/*
+	 * The Key ID and algorithm the registration was accepted with, so an
+	 * unsolicited message to its ETR is signed with that ETR's own key
+	 * (D21); 0 in a merged mapping. They fill the struct's tail padding.
+	 */
+	uint8_t key_id, alg_id;
 };
 
 /* One record of a Map-Register (or a reliable-transport Registration). */
@@ -102,7 +111,8 @@ struct db_reg_info {
 	unsigned nlocs;
 	uint32_t ttl; /* record TTL in minutes; 0 withdraws (D8) */
 	uint16_t flags;
-	const void *site; /* opaque, the caller's */
+	uint8_t key_id, alg_id; /* the key that authenticated the record (D21) */
+	const void *site;	/* opaque, the caller's */
 };
 
 enum db_event_type {

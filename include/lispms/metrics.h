@@ -34,12 +34,20 @@
 
 struct ms;
 
+/* One optional part of the build, as `lispmsd --version` and `lispmsctl status` show it. */
+struct build_feature {
+	const char *name;  /* "dpdk", "jemalloc", "rcu", ... */
+	const char *value; /* "yes", "no", or a flavour: "memb" */
+	const char *help;  /* what it is, for --version */
+};
+
 /* What the registry reads besides the per-thread rows. */
 struct metrics_info {
 	struct ms *ms;
 	unsigned workers;
 	const char *version;  /* lispmsd's version */
 	const char *fastpath; /* fastpath_version(): "disabled", "DPDK 22.11", ... */
+	const struct build_feature *features; /* ends with a NULL name; may be NULL */
 };
 
 enum metrics_gauge_id {

@@ -235,6 +235,7 @@ struct ms_rejection {
 	uint64_t time_ns;	    /* CLOCK_REALTIME */
 	enum site_metric_id reason; /* LISPMS_S_REJ_* */
 	uint8_t key_id;		    /* Key ID the message was signed with */
+	uint8_t alg_id;		    /* and its algorithm ID (1 SHA-1, 2 SHA-256) */
 	bool has_eid;		    /* false when the record could not be decoded */
 	struct eid_prefix eid;	    /* the record's EID (the first one for HMAC failures) */
 	struct sockaddr_storage src;

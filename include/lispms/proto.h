@@ -67,6 +67,7 @@ enum lisp_msg_type {
 #define LISP_MREQ_S	0x01000000u /* SMR */
 #define LISP_MREQ_PITR	0x00800000u /* p: sent by a PITR */
 #define LISP_MREQ_SMRI	0x00400000u /* s: SMR-invoked */
+#define LISP_MREQ_I	0x00100000u /* xTR-ID (and site-ID) follow the records (RFC 9437 §4) */
 #define LISP_MREQ_L	0x00004000u /* local xTR */
 #define LISP_MREQ_D	0x00002000u /* dont-map-reply */
 #define LISP_MREQ_FLAGS 0x0FFFE000u /* what `flags` keeps (not type, IRC, count) */
@@ -209,8 +210,11 @@ struct lisp_auth {
 #define LISPMS_AUTH_OFFSET 16 /* the authentication data always starts here */
 
 /* A Map-Request record: EID prefix requested. */
+/* The N bit of a request record's reserved octet: notifications wanted (RFC 9437 §4). */
+#define LISP_MREQ_REC_N 0x80u
+
 struct lisp_request_record {
-	uint8_t reserved;
+	uint8_t reserved; /* LISP_MREQ_REC_N and 7 reserved bits */
 	uint8_t eid_plen;
 	struct afi_addr eid;
 };
@@ -224,6 +228,14 @@ struct lisp_map_request {
 	uint16_t nrecords; /* 1..LISPMS_MAX_RECORDS */
 	struct lisp_request_record *records;
 	struct lisp_record map_reply; /* when flags & LISP_MREQ_M */
+	/*
+	 * When flags & LISP_MREQ_I, the 128-bit xTR-ID after the records (and
+	 * the Map-Reply record), then the 64-bit site-ID when has_site_id:
+	 * RFC 9437 §4 has both; lispers.net sends the xTR-ID alone.
+	 */
+	uint8_t xtr_id[16];
+	bool has_site_id;
+	uint64_t site_id;
 };
 
 struct lisp_map_reply {

@@ -499,6 +499,26 @@ static int apply_addr_port(struct apply *a, const struct schema_item *it, const 
 	return LISPMS_EOK;
 }
 
+/*
+ * Does the text of prefix p (parsed, so its host bits are already cleared)
+ * name an address with bits past its length? Parsed again without the
+ * length, the address keeps them.
+ */
+static bool has_host_bits(const char *text, const struct eid_prefix *p)
+{
+	char addr[128];
+	const char *slash = strrchr(text, '/');
+	size_t n = slash != NULL ? (size_t)(slash - text) : strlen(text);
+	if (n >= sizeof(addr))
+		return false;
+	memcpy(addr, text, n);
+	addr[n] = '\0';
+	struct eid_prefix full;
+	if (eid_prefix_parse(addr, &full) != LISPMS_EOK)
+		return false;
+	return memcmp(full.bytes, p->bytes, sizeof(full.bytes)) != 0;
+}
+
 static int apply_prefix(struct apply *a, const struct schema_item *it, const struct doc_node *n,
 			void *field)
 {
@@ -522,6 +542,13 @@ static int apply_prefix(struct apply *a, const struct schema_item *it, const str
 		apply_error(a, n, "\"%s\" is not an IPv4 or IPv6 prefix (no [IID], no MAC)",
 			    shown(n, b, sizeof(b)));
 		return LISPMS_ECONFIG;
+	}
+	if (eid && has_host_bits(n->text, &p)) {
+		char used[LISPMS_EID_STRLEN];
+		if (eid_prefix_format(&p, used, sizeof(used)) != LISPMS_EOK)
+			snprintf(used, sizeof(used), "?");
+		apply_warning(a, n, "EID prefix \"%s\" has host bits set; it is used as %s",
+			      shown(n, b, sizeof(b)), used);
 	}
 	*(struct eid_prefix *)field = p;
 	return LISPMS_EOK;

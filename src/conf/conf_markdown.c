@@ -7,7 +7,7 @@
 
 #include "schema.h"
 
-static void type_text(FILE *f, const struct schema_item *it)
+void schema_type_text(FILE *f, const struct schema_item *it)
 {
 	if (it->flags & SCHEMA_LIST)
 		fputs("list of ", f);
@@ -59,7 +59,7 @@ static void section_table(FILE *f, const struct schema_section *s)
 	fputs("| --- | --- | --- | --- | --- |\n", f);
 	for (const struct schema_item *it = s->items; it->key; it++) {
 		fprintf(f, "| `%s` | ", it->key);
-		type_text(f, it);
+		schema_type_text(f, it);
 		if (it->flags & SCHEMA_REQUIRED)
 			fputs(" | required", f);
 		else if (it->def_fn)
@@ -91,7 +91,8 @@ void conf_schema_dump_markdown(FILE *f)
 	      "Sites: names are unique; an EID prefix belongs to one site (the same prefix in\n"
 	      "two sites is an error). A prefix inside another site's prefix is allowed and\n"
 	      "reported as a warning: the most specific configured prefix decides which site\n"
-	      "owns an EID.\n\n"
+	      "owns an EID. A prefix with host bits set (`10.1.2.3/16`) is used with them\n"
+	      "cleared (`10.1.0.0/16`) and reported as a warning.\n\n"
 	      "The reload column says whether `lispmsctl reload` applies a change (`live`) or\n"
 	      "the daemon must be restarted for it (`restart`).\n\n",
 	      f);

@@ -595,6 +595,30 @@ Test(conf, overlapping_prefixes_are_warnings)
 	conf_free(c);
 }
 
+Test(conf, eid_prefixes_with_host_bits_are_warnings)
+{
+	/* they are masked (10.1.2.3/16 is 10.1.0.0/16), but an operator meant something */
+	struct conf *c =
+	    load("sites:\n"
+		 "  - name: s\n"
+		 "    keys: [{id: 1, algorithm: hmac-sha-1-96, secret: s}]\n"
+		 "    eid-prefixes: [\"[1] 10.1.2.3/16\", \"2001:db8::1/32\",\n"
+		 "                   \"[1] 10.2.0.0/16\", \"[5] 00:11:22:33:44:55/24\"]\n");
+	cr_assert_eq(conf_warning_count(c), 3);
+	cr_assert_str_eq(
+	    conf_warning_at(c, 0),
+	    "t.yaml:4:20: sites[0].eid-prefixes[0]: EID prefix \"[1] 10.1.2.3/16\" has "
+	    "host bits set; it is used as [1] 10.1.0.0/16");
+	cr_assert_str_eq(conf_warning_at(c, 1),
+			 "t.yaml:4:39: sites[0].eid-prefixes[1]: EID prefix \"2001:db8::1/32\" has "
+			 "host bits set; it is used as 2001:db8::/32");
+	cr_assert_str_eq(conf_warning_at(c, 2),
+			 "t.yaml:5:39: sites[0].eid-prefixes[3]: EID prefix "
+			 "\"[5] 00:11:22:33:44:55/24\" has host bits set; it is used as "
+			 "[5] 00:11:22:00:00:00/24");
+	conf_free(c);
+}
+
 Test(conf, fastpath_needs_dpdk)
 {
 	fails_opts("fastpath:\n  port: net_null0\n  addresses: [192.0.2.1]\n", false, "t.yaml:1:1",

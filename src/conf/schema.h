@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <lispms/conf.h>
 #include <lispms/rcu.h>
@@ -88,6 +89,9 @@ struct schema_item {
 
 /* The root: server, metrics, control, log, fastpath, sites. */
 extern const struct schema_section schema_root;
+
+/* An item's type for the reference, Markdown style (`names` in backquotes). */
+void schema_type_text(FILE *f, const struct schema_item *item);
 
 /* Size of one value of an item (a list element for lists). */
 size_t schema_value_size(const struct schema_item *item);

@@ -155,6 +155,12 @@ static int cmd_status(const struct ctl_env *env, struct ctl_reply *r)
 	ctl_out_str(r, "rcu", LISPMS_RCU_NAME);
 	ctl_out_str(r, "fastpath", env->metrics->fastpath);
 	ctl_out_str(r, "log_level", log_level_name(log_get_level()));
+	if (env->metrics->features) {
+		ctl_out_section(r, "features");
+		for (const struct build_feature *b = env->metrics->features; b->name; b++)
+			ctl_out_str(r, b->name, b->value);
+		ctl_out_section_end(r);
+	}
 
 	lrcu_read_lock();
 	const struct conf *c = ms_conf(env->ms);
@@ -633,8 +639,19 @@ static int cmd_site_list(const struct ctl_env *env, struct ctl_reply *r)
 
 static const struct ctl_col rej_cols[] = {
 	{ "time", 21, false },	 { "reason", 20, false }, { "eid", 28, false },
-	{ "source", 24, false }, { "key_id", 6, true },	  { "locator", 0, false },
+	{ "source", 24, false }, { "key_id", 6, true },	  { "algorithm", 17, false },
+	{ "locator", 0, false },
 };
+
+/* An algorithm ID as operators configure it (D9), or its number. */
+static const char *alg_name(uint8_t alg, char *buf, size_t len)
+{
+	const char *name = conf_alg_name(alg);
+	if (name != NULL)
+		return name;
+	snprintf(buf, len, "%u", alg);
+	return buf;
+}
 
 static void site_config(struct ctl_reply *r, const struct conf_site *cs)
 {
@@ -733,7 +750,7 @@ static int cmd_site_show(const struct ctl_env *env, struct ctl_reply *r, const c
 	size_t n = ms_site_rejections(si.id, rj, 16);
 	ctl_out_table(r, "recent_rejections", rej_cols, sizeof(rej_cols) / sizeof(rej_cols[0]));
 	for (size_t i = 0; i < n; i++) {
-		char t[40], eid[LISPMS_EID_STRLEN], src[80], key[8], loc[64];
+		char t[40], eid[LISPMS_EID_STRLEN], src[80], key[8], alg[8], loc[64];
 		fmt_time(rj[i].time_ns, t, sizeof(t));
 		if (rj[i].has_eid)
 			eid_prefix_format(&rj[i].eid, eid, sizeof(eid));
@@ -745,7 +762,10 @@ static int cmd_site_show(const struct ctl_env *env, struct ctl_reply *r, const c
 			lisp_addr_format(&rj[i].rloc, loc, sizeof(loc));
 		else
 			snprintf(loc, sizeof(loc), "-");
-		const char *row[] = { t, reason_name(rj[i].reason), eid, src, key, loc };
+		const char *row[] = { t,   reason_name(rj[i].reason),
+				      eid, src,
+				      key, alg_name(rj[i].alg_id, alg, sizeof(alg)),
+				      loc };
 		ctl_out_row(r, row);
 	}
 	ctl_out_table_end(r);

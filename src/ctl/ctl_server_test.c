@@ -63,9 +63,14 @@ static void setup(void)
 	struct conf_error err;
 	cr_assert_eq(conf_load_file(conf_path, NULL, &c, &err), LISPMS_EOK, "%s", err.msg);
 	ms = ms_new(c);
-	info = (struct metrics_info){
-		.ms = ms, .workers = 2, .version = "1.2.3", .fastpath = "disabled"
-	};
+	static const struct build_feature features[] = { { "dpdk", "no", "fast path" },
+							 { "rcu", "memb", "flavour" },
+							 { NULL, NULL, NULL } };
+	info = (struct metrics_info){ .ms = ms,
+				      .workers = 2,
+				      .version = "1.2.3",
+				      .fastpath = "disabled",
+				      .features = features };
 	char e[256];
 	struct ctl_conf cc = { .path = sock, .ms = ms, .metrics = &info };
 	ctl = ctl_new(&cc, e, sizeof(e));
@@ -219,6 +224,8 @@ Test(ctl, status_in_text_and_json)
 	cr_assert_not_null(strstr(r.out, "eid prefixes:"));
 	cr_assert_not_null(strstr(r.out, "configuration:\n"));
 	cr_assert_not_null(strstr(r.out, conf_path));
+	cr_assert_not_null(strstr(r.out, "features:\n  dpdk:"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "rcu:"), "%s", r.out);
 	free(r.out);
 	r = RUN(true, "status");
 	cr_assert_eq(r.status, 0);
@@ -229,6 +236,8 @@ Test(ctl, status_in_text_and_json)
 	cr_assert_not_null(strstr(r.out, "\"sites\":2"));
 	cr_assert_not_null(strstr(r.out, "\"configuration\":{\"file\":"), "%s", r.out);
 	cr_assert_not_null(strstr(r.out, "\"generation\":1"));
+	cr_assert_not_null(strstr(r.out, "\"features\":{\"dpdk\":\"no\",\"rcu\":\"memb\"}"), "%s",
+			   r.out);
 	free(r.out);
 }
 

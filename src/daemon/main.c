@@ -32,6 +32,7 @@
 #include <lispms/rcu.h>
 #include <lispms/thread.h>
 
+#include "build_features.h"
 #include "config.h"
 #include "ops.h"
 
@@ -371,8 +372,7 @@ int main(int argc, char **argv)
 			verbose = true;
 			break;
 		case 'V':
-			printf("lispmsd %s (rcu %s, fastpath %s)\n", LISPMS_VERSION,
-			       LISPMS_RCU_FLAVOR, fastpath_version());
+			features_print(stdout);
 			return 0;
 		case 'h':
 			usage(stdout);

@@ -9,6 +9,7 @@
 #include <lispms/log.h>
 #include <lispms/rcu.h>
 
+#include "build_features.h"
 #include "config.h"
 
 #if LISPMS_HAVE_SYSTEMD
@@ -24,7 +25,8 @@ int ops_start(struct daemon_ops *o, struct ms *ms, unsigned workers,
 	o->minfo = (struct metrics_info){ .ms = ms,
 					  .workers = workers,
 					  .version = LISPMS_VERSION,
-					  .fastpath = fastpath_version() };
+					  .fastpath = fastpath_version(),
+					  .features = daemon_features };
 	char err[256], path[128];
 	struct sockaddr_storage sa;
 	bool metrics;

@@ -60,6 +60,8 @@ struct db_entry {
 /* Memory per /32 EID: node 32 + entry 24 (32 class) + registration 48. */
 _Static_assert(sizeof(struct db_reg) <= 48, "registration grew past a 48-byte class");
 _Static_assert(sizeof(struct db_entry) + 4 <= 32, "IPv4 entry grew past a 32-byte class");
+/* The key of a registration (D21) lives in its interned contents' padding. */
+_Static_assert(sizeof(struct db_mapping) <= 72, "registration contents grew");
 
 /* Registrations of one session in one instance. */
 struct isess {
@@ -233,13 +235,37 @@ static uint64_t locs_hash(const struct db_locator *locs, unsigned n)
 	return h;
 }
 
-static uint64_t tmpl_hash(const struct db_owner *o, const struct db_locset *ls, uint32_t ttl,
-			  uint16_t flags, const void *site)
+/* What registration contents hold beside owner and locators. */
+struct tmpl_attrs {
+	uint32_t ttl;
+	uint16_t flags;
+	uint8_t key_id, alg_id;
+	const void *site;
+};
+
+static bool attrs_eq(const struct db_mapping *m, const struct tmpl_attrs *a)
+{
+	return m->ttl == a->ttl && m->flags == a->flags && m->site == a->site &&
+	       m->key_id == a->key_id && m->alg_id == a->alg_id;
+}
+
+static struct tmpl_attrs reg_attrs(const struct db_reg_info *r)
+{
+	return (struct tmpl_attrs){ .ttl = r->ttl,
+				    .flags = r->flags,
+				    .key_id = r->key_id,
+				    .alg_id = r->alg_id,
+				    .site = r->site };
+}
+
+static uint64_t tmpl_hash(const struct db_owner *o, const struct db_locset *ls,
+			  const struct tmpl_attrs *a)
 {
 	uint64_t h = owner_hash(0x2545f491u, o);
 	h = hash_mix(h, (uint64_t)(uintptr_t)ls);
-	h = hash_mix(h, (uint64_t)ttl << 16 | flags);
-	return hash_mix(h, (uint64_t)(uintptr_t)site);
+	h = hash_mix(h, (uint64_t)a->key_id << 56 | (uint64_t)a->alg_id << 48 |
+			    (uint64_t)a->ttl << 16 | a->flags);
+	return hash_mix(h, (uint64_t)(uintptr_t)a->site);
 }
 
 /* Does registration contents t say exactly what r says? */
@@ -247,7 +273,8 @@ static bool tmpl_matches(const struct db_tmpl *t, const struct db_owner *o,
 			 const struct db_reg_info *r)
 {
 	return t->m.ttl == r->ttl && t->m.flags == r->flags && t->m.site == r->site &&
-	       owner_eq(&t->m.owner, o) && locs_eq(t->m.locs, r->locs, r->nlocs);
+	       t->m.key_id == r->key_id && t->m.alg_id == r->alg_id && owner_eq(&t->m.owner, o) &&
+	       locs_eq(t->m.locs, r->locs, r->nlocs);
 }
 
 /* ---- interning (instance mutex held) ---- */
@@ -295,13 +322,12 @@ static void lsi_put(struct db_iid *in, struct db_lsi *l)
 
 /* Find or make the contents; consumes one reference to lsi. */
 static struct db_tmpl *tmpl_get(struct db_iid *in, const struct db_owner *o, struct db_lsi *lsi,
-				uint32_t ttl, uint16_t flags, const void *site)
+				const struct tmpl_attrs *a)
 {
-	uint64_t h = tmpl_hash(o, &lsi->ls, ttl, flags, site);
+	uint64_t h = tmpl_hash(o, &lsi->ls, a);
 	for (struct hnode *x = hmap_first(&in->tmpls, h); x != NULL; x = hmap_next(x, h)) {
 		struct db_tmpl *t = caa_container_of(x, struct db_tmpl, hn);
-		if (t->m.locs == &lsi->ls && t->m.ttl == ttl && t->m.flags == flags &&
-		    t->m.site == site && owner_eq(&t->m.owner, o)) {
+		if (t->m.locs == &lsi->ls && attrs_eq(&t->m, a) && owner_eq(&t->m.owner, o)) {
 			t->refs++;
 			lsi_put(in, lsi);
 			return t;
@@ -314,10 +340,12 @@ static struct db_tmpl *tmpl_get(struct db_iid *in, const struct db_owner *o, str
 	}
 	t->refs = 1;
 	t->m.locs = &lsi->ls;
-	t->m.site = site;
+	t->m.site = a->site;
 	t->m.owner = *o;
-	t->m.ttl = ttl;
-	t->m.flags = flags;
+	t->m.ttl = a->ttl;
+	t->m.flags = a->flags;
+	t->m.key_id = a->key_id;
+	t->m.alg_id = a->alg_id;
 	hmap_insert(&in->tmpls, &t->hn, h);
 	return t;
 }
@@ -350,7 +378,8 @@ static struct db_tmpl *tmpl_intern(struct db_iid *in, const struct db_owner *o,
 	struct db_lsi *lsi = lsi_get(in, r->locs, r->nlocs);
 	if (lsi == NULL)
 		return NULL;
-	t = tmpl_get(in, o, lsi, r->ttl, r->flags, r->site);
+	struct tmpl_attrs a = reg_attrs(r);
+	t = tmpl_get(in, o, lsi, &a);
 	if (t != NULL)
 		in->last_tmpl = t;
 	return t;
@@ -537,7 +566,8 @@ static struct db_tmpl *map_derive(struct db_iid *in, struct db_entry *e)
 		goto out_newest;
 	struct db_owner none;
 	memset(&none, 0, sizeof(none));
-	struct db_tmpl *t = tmpl_get(in, &none, lsi, ttl, flags, newest->tmpl->m.site);
+	struct tmpl_attrs a = { .ttl = ttl, .flags = flags, .site = newest->tmpl->m.site };
+	struct db_tmpl *t = tmpl_get(in, &none, lsi, &a);
 	if (t != NULL)
 		return t;
 out_newest:
@@ -554,7 +584,7 @@ static unsigned map_changes(const struct db_mapping *a, const struct db_mapping 
 	if (a->locs != b->locs)
 		c |= DB_CH_LOCATORS;
 	if (a->ttl != b->ttl || a->flags != b->flags || a->site != b->site ||
-	    !owner_eq(&a->owner, &b->owner))
+	    a->key_id != b->key_id || a->alg_id != b->alg_id || !owner_eq(&a->owner, &b->owner))
 		c |= DB_CH_OTHER;
 	return c;
 }
@@ -865,6 +895,27 @@ static struct db_reg *reg_find(const struct db_entry *e, const struct db_owner *
 	return NULL;
 }
 
+/*
+ * D13: an ETR that restarts may come back under a new xTR-ID (lispers.net
+ * picks one per start) from the same RLOC with the same locator set. Without
+ * merge, that registration replaces the old one: the dead instance keeps no
+ * registration (and no notifications) until its timeout. t is the new
+ * contents, interned in the same instance (locator sets compare by pointer).
+ */
+static struct db_reg *reg_restarted(const struct db_entry *e, const struct db_tmpl *t)
+{
+	if (t->m.flags & DB_F_MERGE)
+		return NULL;
+	for (struct db_reg *r = e->regs; r != NULL; r = r->next) {
+		const struct db_mapping *m = &r->tmpl->m;
+		if (!(m->flags & DB_F_MERGE) && m->locs == t->m.locs &&
+		    addr_eq(&m->owner.rloc, &t->m.owner.rloc) &&
+		    !owner_key_eq(&m->owner, &t->m.owner))
+			return r;
+	}
+	return NULL;
+}
+
 static struct db_entry *entry_lookup(const struct db_iid *in, int af, const struct eid_prefix *p)
 {
 	const struct trie *t = &in->trie[af];
@@ -939,6 +990,11 @@ static int register_locked(struct db_iid *in, int af, const struct eid_prefix *p
 	 */
 	struct db_entry *e = hint != NULL && !hint->dead ? hint : NULL;
 	struct db_reg *old = e != NULL ? reg_find(e, o) : NULL;
+	bool restart = false;
+	if (old == NULL && e != NULL) {
+		old = reg_restarted(e, t);
+		restart = old != NULL;
+	}
 	if (old != NULL && old->tmpl == t) {
 		/* identical contents, e.g. due or rebound: only the expiry moves */
 		uint32_t cur = atomic_load_explicit(&old->expires, memory_order_acquire);
@@ -1027,7 +1083,7 @@ static int register_locked(struct db_iid *in, int af, const struct eid_prefix *p
 			reg_unlink(e, old);
 		}
 		reg_retire(in, old, true);
-		counters_inc(LISPMS_M_DB_REG_CHANGED);
+		counters_inc(restart ? LISPMS_M_DB_REG_RESTARTED : LISPMS_M_DB_REG_CHANGED);
 	} else {
 		n->next = e->regs;
 		lrcu_publish(&e->regs, n);

@@ -324,11 +324,28 @@ Test(db_random, thousands_of_operations_against_a_model)
 					mr->deadline = now + TIMEOUT;
 			} else {
 				cr_assert_eq(ret, DB_STORED);
+				/*
+				 * Every owner registers from one RLOC: without merge, a new
+				 * owner with another's locator set is that ETR restarted
+				 * (D13) and replaces the newest such registration in place.
+				 */
+				uint64_t rank = ++rank_seq;
+				int restarted = -1;
+				for (int x = 0; !mr->on && !merge && x < NOWN; x++) {
+					const struct mreg *xr = &m->reg[x];
+					if (x != o && xr->on && !xr->merge && xr->locset == ls &&
+					    (restarted < 0 || xr->rank > m->reg[restarted].rank))
+						restarted = x;
+				}
+				if (restarted >= 0) {
+					rank = m->reg[restarted].rank;
+					m->reg[restarted].on = false;
+				}
 				*mr = (struct mreg){ .on = true,
 						     .locset = ls,
 						     .merge = merge,
 						     .deadline = now + TIMEOUT,
-						     .rank = ++rank_seq };
+						     .rank = rank };
 			}
 		} else if (kind < 8) {
 			struct eid_prefix p =

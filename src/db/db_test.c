@@ -532,3 +532,90 @@ Test(db, instance_lookups_never_see_a_freed_db)
 	cr_assert_eq(lpm("[7] 10.1.2.3", NULL)->locs->count, 2);
 	lrcu_read_unlock();
 }
+
+/* An ETR restarted under a new xTR-ID: same RLOC, same locator set (D13). */
+static struct db_owner restarted(uint8_t id, uint8_t new_id)
+{
+	struct db_owner o = xtr(id);
+	o.xtr_id[15] = new_id;
+	o.port = 50000; /* a restart usually takes another source port */
+	return o;
+}
+
+Test(db, a_new_xtr_id_from_the_same_rloc_and_locators_replaces_the_old)
+{
+	init_locs();
+	cr_assert_eq(reg("[1] 10.1.0.0/16", xtr(1), locs_a, 1, 0, T0), DB_STORED);
+	db_event_list_clear(&evl);
+	cr_assert_eq(reg("[1] 10.1.0.0/16", restarted(1, 0x81), locs_a, 1, 0, T0 + S(5)),
+		     DB_STORED);
+	struct db_stats st;
+	db_stats_get(db, &st);
+	cr_assert_eq(st.registrations, 1, "the dead instance keeps no registration");
+	cr_assert_eq(evl.count, 1);
+	struct db_event *ev = ev_at(0);
+	cr_assert_eq(ev->type, DB_EV_CHANGED);
+	cr_assert_eq(ev->changes & (DB_CH_OWNER | DB_CH_LOCATORS), DB_CH_OWNER,
+		     "only the owner changed, not what requests are answered with");
+	lrcu_read_lock();
+	const struct db_mapping *m = lpm("[1] 10.1.2.3", NULL);
+	cr_assert_eq(m->owner.xtr_id[15], 0x81);
+	lrcu_read_unlock();
+	/* the old instance's timeout no longer matters: one expiry, of the new one */
+	cr_assert_eq(db_expire_run(db, T0 + S(182), &sink), 0);
+	cr_assert_eq(db_expire_run(db, T0 + S(186), &sink), 1);
+}
+
+Test(db, another_rloc_other_locators_or_merge_is_not_a_restart)
+{
+	init_locs();
+	/* another RLOC with the same locators: a second registrant (mobility) */
+	cr_assert_eq(reg("[1] 10.1.0.0/16", xtr(1), locs_a, 1, 0, T0), DB_STORED);
+	cr_assert_eq(reg("[1] 10.1.0.0/16", xtr(2), locs_a, 1, 0, T0), DB_STORED);
+	/* the same RLOC with other locators: a move of its own */
+	cr_assert_eq(reg("[1] 10.2.0.0/16", xtr(3), locs_a, 1, 0, T0), DB_STORED);
+	cr_assert_eq(reg("[1] 10.2.0.0/16", restarted(3, 0x83), locs_b, 2, 0, T0), DB_STORED);
+	/* with merge: one registration per xTR-ID, united */
+	cr_assert_eq(reg("[1] 10.3.0.0/16", xtr(4), locs_a, 1, DB_F_MERGE, T0), DB_STORED);
+	cr_assert_eq(reg("[1] 10.3.0.0/16", restarted(4, 0x84), locs_a, 1, DB_F_MERGE, T0),
+		     DB_STORED);
+	struct db_stats st;
+	db_stats_get(db, &st);
+	cr_assert_eq(st.registrations, 6);
+}
+
+Test(db, a_registration_keeps_the_key_it_was_accepted_with)
+{
+	init_locs();
+	struct eid_prefix e = pfx("[1] 10.1.0.0/16");
+	struct db_reg_info r = { .owner = xtr(1),
+				 .locs = locs_a,
+				 .nlocs = 1,
+				 .ttl = 1440,
+				 .key_id = 7,
+				 .alg_id = 2,
+				 .site = &sink };
+	cr_assert_eq(db_register(db, &e, &r, T0, &sink), DB_STORED);
+	cr_assert_eq(db_register(db, &e, &r, T0 + S(1), &sink), DB_REFRESHED);
+	lrcu_read_lock();
+	const struct db_mapping *m = db_lookup_exact(db, &e);
+	cr_assert_eq(m->key_id, 7);
+	cr_assert_eq(m->alg_id, 2);
+	lrcu_read_unlock();
+	/* a key roll-over is a change of the registration (its next notify uses the new key) */
+	db_event_list_clear(&evl);
+	r.key_id = 8;
+	r.alg_id = 1;
+	cr_assert_eq(db_register(db, &e, &r, T0 + S(2), &sink), DB_STORED);
+	cr_assert_eq(evl.count, 1);
+	cr_assert_eq(ev_at(0)->changes, DB_CH_OTHER);
+	lrcu_read_lock();
+	m = db_lookup_exact(db, &e);
+	cr_assert_eq(m->key_id, 8);
+	cr_assert_eq(m->alg_id, 1);
+	lrcu_read_unlock();
+	struct db_stats st;
+	db_stats_get(db, &st);
+	cr_assert_eq(st.registrations, 1);
+	cr_assert_eq(st.mappings, 1, "the old contents were released");
+}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -251,6 +252,27 @@ uint64_t ms_random(struct ms_thread *t)
 
 /* ------------------------------------------------------------ helpers */
 
+const char *ms_fmt_eid(const struct eid_prefix *p, char buf[LISPMS_EID_STRLEN])
+{
+	if (p == NULL || eid_prefix_format(p, buf, LISPMS_EID_STRLEN) < 0)
+		snprintf(buf, LISPMS_EID_STRLEN, "-");
+	return buf;
+}
+
+const char *ms_fmt_saddr(const struct sockaddr_storage *s, char buf[MS_TEXT_LEN])
+{
+	if (s == NULL || saddr_format(s, buf, MS_TEXT_LEN) < 0)
+		snprintf(buf, MS_TEXT_LEN, "-");
+	return buf;
+}
+
+const char *ms_fmt_addr(const struct lisp_addr *a, char buf[MS_TEXT_LEN])
+{
+	if (a == NULL || lisp_addr_format(a, buf, MS_TEXT_LEN) < 0)
+		snprintf(buf, MS_TEXT_LEN, "-");
+	return buf;
+}
+
 void ms_count_malformed(int err)
 {
 	switch (err) {
@@ -335,6 +357,8 @@ static void handle_shared_ext(struct ms_thread *t, const struct dgram *d, struct
 			return;
 		}
 	counters_inc(LISPMS_M_MS_SHARED_EXT_UNKNOWN);
+	ms_debug("shared-ext, dropped from %s (sub-type %u has no handler)", MS_SADDR(&d->src),
+		 m.subtype);
 }
 
 static void handle_one(struct ms_thread *t, const struct dgram *d, struct dgram_outbox *out)
@@ -355,10 +379,13 @@ static void handle_one(struct ms_thread *t, const struct dgram *d, struct dgram_
 		int ret = ecm_decode(d->data, d->len, &ecm);
 		if (ret != LISPMS_EOK) {
 			ms_count_malformed(ret);
+			ms_debug("ecm, dropped from %s (%s)", MS_SADDR(&d->src), err_str(ret));
 			break;
 		}
 		if (msg_type(ecm.inner, ecm.inner_len) != LISP_MSG_MAP_REQUEST) {
 			ms_count_malformed(LISPMS_ETYPE);
+			ms_debug("ecm, dropped from %s (inner message is not a Map-Request)",
+				 MS_SADDR(&d->src));
 			break;
 		}
 		counters_inc(LISPMS_M_MS_RX_MAP_REQUEST);
@@ -372,9 +399,13 @@ static void handle_one(struct ms_thread *t, const struct dgram *d, struct dgram_
 	case LISP_MSG_MAP_REPLY:
 		/* a Map-Server that is not a Map-Resolver discards replies */
 		counters_inc(LISPMS_M_MS_RX_MAP_REPLY);
+		ms_debug("map-reply, dropped from %s (a Map-Server asks no questions)",
+			 MS_SADDR(&d->src));
 		break;
 	case LISP_MSG_MAP_NOTIFY:
 		counters_inc(LISPMS_M_MS_RX_MAP_NOTIFY);
+		ms_debug("map-notify, dropped from %s (only Map-Servers send them)",
+			 MS_SADDR(&d->src));
 		break;
 	case LISP_MSG_SHARED_EXT:
 		counters_inc(LISPMS_M_MS_RX_SHARED_EXT);
@@ -382,6 +413,8 @@ static void handle_one(struct ms_thread *t, const struct dgram *d, struct dgram_
 		break;
 	default:
 		counters_inc(LISPMS_M_MS_RX_OTHER);
+		ms_debug("message, dropped from %s (type %d is not for a Map-Server)",
+			 MS_SADDR(&d->src), type);
 		break;
 	}
 }
@@ -397,8 +430,21 @@ void ms_handle_batch(void *arg, const struct dgram *rx, unsigned n, struct dgram
 	}
 }
 
+/* Debug narration of the expiry timer: each registration that timed out. */
+static void expiry_event(const struct db_event *ev, void *arg)
+{
+	(void)arg;
+	ms_debug("expiry, %s of %s %s (not refreshed within its timeout)", MS_EID(&ev->prefix),
+		 MS_ADDR(&ev->cause.rloc),
+		 ev->type == DB_EV_EXPIRED ? "removed, no registration left"
+					   : "removed, the others remain");
+}
+
 void ms_housekeeping(struct ms *ms, uint64_t now_ns)
 {
-	db_expire_run(ms->db, now_ns, NULL);
+	struct db_sink sink = { expiry_event, NULL };
+	size_t n = db_expire_run(ms->db, now_ns, log_enabled(LOG_LEVEL_DEBUG) ? &sink : NULL);
+	if (n > 0)
+		ms_debug("expiry, %zu registrations timed out", n);
 	admit_expire(ms->admit, now_ns);
 }

@@ -14,6 +14,7 @@
 #include <lispms/conf.h>
 #include <lispms/counters.h>
 #include <lispms/db.h>
+#include <lispms/log.h>
 #include <lispms/ms.h>
 #include <lispms/proto.h>
 #include <lispms/rcu.h>
@@ -107,6 +108,28 @@ struct ms_thread {
 	uint8_t buf[MS_ENCODE_MAX];		    /* encode scratch */
 };
 
+/*
+ * Debug narration (docs/operations.md §logs): every decision of the request
+ * core and its timers, "area, what happened (why)", sampled per call site.
+ * Nothing is formatted unless debug is on; MS_EID/MS_SADDR/MS_ADDR format
+ * into a buffer that lives as long as the statement.
+ */
+#define MS_DEBUG_PER_SEC 50
+#define ms_debug(...)                                                                             \
+	do {                                                                                      \
+		if (log_enabled(LOG_LEVEL_DEBUG)) {                                               \
+			static struct log_limit ms_debug_lim_ = LOG_LIMIT_INIT(MS_DEBUG_PER_SEC); \
+			log_sampled(&ms_debug_lim_, LOG_LEVEL_DEBUG, __VA_ARGS__);                \
+		}                                                                                 \
+	} while (0)
+#define MS_TEXT_LEN 64
+#define MS_EID(p)   ms_fmt_eid((p), (char[LISPMS_EID_STRLEN]){ 0 })
+#define MS_SADDR(s) ms_fmt_saddr((s), (char[MS_TEXT_LEN]){ 0 })
+#define MS_ADDR(a)  ms_fmt_addr((a), (char[MS_TEXT_LEN]){ 0 })
+const char *ms_fmt_eid(const struct eid_prefix *p, char buf[LISPMS_EID_STRLEN]);
+const char *ms_fmt_saddr(const struct sockaddr_storage *s, char buf[MS_TEXT_LEN]);
+const char *ms_fmt_addr(const struct lisp_addr *a, char buf[MS_TEXT_LEN]);
+
 /* ms.c */
 struct ms_state *ms_state_new(struct ms *ms, struct conf *conf);
 void ms_state_free(struct ms_state *st);
@@ -173,7 +196,7 @@ enum ms_verdict {
 	MS_V_MALFORMED, /* a record the codec cannot use */
 	MS_V_INTERNAL,
 	MS_V_AUTH,   /* the whole register failed authentication */
-	MS_V_NOSITE, /* no site configures the first record's prefix */
+	MS_V_NOSITE, /* no site configures the record's prefix */
 };
 
 /* Told the verdict on each record of a register, in order. */

@@ -2,12 +2,16 @@
 /*
  * Unsolicited Map-Notifies (D12, D13). A worker whose registration displaced
  * another ETR (or changed a merged set) encodes and signs a single-record
- * Map-Notify for each ETR to tell, and queues it (wait-free) to the notifier
- * thread, which sends it and retransmits it until a Map-Notify-Ack with the
- * same nonce arrives: 3 tries 3 s apart, then 3 with exponential back-off.
- * Acks may reach any worker: pending notifies are also in an RCU hash by
- * nonce, where the ack, once authenticated, only sets an atomic flag; the
- * notifier retires acknowledged entries and frees them after a grace period.
+ * Map-Notify for each ETR to tell, when the locators it would now be answered
+ * with differ from before (an ETR restart under a new xTR-ID changes
+ * nothing, and its dead instance is told nothing), and queues it
+ * (wait-free) to the notifier thread, which sends it and retransmits it until a Map-Notify-Ack with
+ * the same nonce arrives: 3 tries 3 s apart, then 3 with exponential back-off. Acks may reach any
+ * worker: pending notifies are also in an RCU hash by nonce, where the ack, once authenticated,
+ * only sets an atomic flag; the notifier retires acknowledged entries and frees them after a grace
+ * period. Each notify is signed with the Key ID and algorithm of the notified ETR's own last
+ * accepted registration, and its Ack verified with the same key (D21); a key that left the
+ * configuration since sends nothing (counted).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -59,13 +63,50 @@ static bool same_owner(const struct db_owner *a, const struct db_owner *b)
 	return lisp_addr_equal(&a->rloc, &b->rloc);
 }
 
-/* Build, sign and queue one notify of `map` for prefix p to `to`. */
-static void queue_notify(struct ms_thread *t, const struct eid_prefix *p,
-			 const struct db_mapping *map, const struct db_owner *to)
+/* Do two locator sets answer a Map-Request the same way? */
+static bool same_locators(const struct db_locset *a, const struct db_locset *b)
 {
-	const struct ms_site *site = ms_site_of(t, map->site);
-	if (site == NULL || site->nkeys == 0)
+	unsigned na = a ? a->count : 0, nb = b ? b->count : 0;
+	if (na != nb)
+		return false;
+	for (unsigned i = 0; i < na; i++) {
+		const struct db_locator *x = &a->loc[i], *y = &b->loc[i];
+		if (x->priority != y->priority || x->weight != y->weight ||
+		    x->mpriority != y->mpriority || x->mweight != y->mweight ||
+		    (x->flags & LISP_LOC_R) != (y->flags & LISP_LOC_R) ||
+		    !lisp_addr_equal(&x->addr, &y->addr))
+			return false;
+	}
+	return true;
+}
+
+/* The key of the site that accepted `whom`'s registration with its Key ID and algorithm. */
+static const struct auth_key *owner_key(const struct ms_site *site, const struct db_mapping *whom)
+{
+	for (size_t i = 0; site != NULL && i < site->nkeys; i++)
+		if (site->keys[i].key_id == whom->key_id && site->keys[i].alg_id == whom->alg_id)
+			return &site->keys[i];
+	return NULL;
+}
+
+/*
+ * Build, sign and queue one notify of `map` for prefix p to the ETR of
+ * registration `whom`, signed with the key `whom` was accepted with (D21).
+ */
+static void queue_notify(struct ms_thread *t, const struct eid_prefix *p,
+			 const struct db_mapping *map, const struct db_mapping *whom,
+			 const char *why)
+{
+	const struct db_owner *to = &whom->owner;
+	const struct ms_site *site = ms_site_of(t, whom->site);
+	const struct auth_key *key = owner_key(site, whom);
+	if (key == NULL) {
+		counters_inc(LISPMS_M_MS_NOTIFY_NO_KEY);
+		ms_debug("notify, not sent for %s to %s (%s; key %u alg %u of its registration "
+			 "is no longer configured)",
+			 MS_EID(p), MS_ADDR(&to->rloc), why, whom->key_id, whom->alg_id);
 		return;
+	}
 	struct sockaddr_storage dst;
 	if (to->session == 0 && !ms_saddr_from_addr(&to->rloc, to->port ? to->port : 4342, &dst))
 		return;
@@ -88,8 +129,6 @@ static void queue_notify(struct ms_thread *t, const struct eid_prefix *p,
 		.ttl = map->ttl, .eid_plen = p->plen, .nlocs = (uint16_t)n, .locs = locs
 	};
 	afi_from_eid(p, &rec.eid);
-	/* the site's first key: the one an operator rolls to first */
-	const struct auth_key *key = &site->keys[0];
 	struct lisp_map_notify mn = {
 		.type = LISP_MSG_MAP_NOTIFY,
 		.nonce = ms_random(t),
@@ -114,8 +153,13 @@ static void queue_notify(struct ms_thread *t, const struct eid_prefix *p,
 		m.u.inner.msg = t->buf;
 		m.u.inner.len = len;
 		size_t flen;
-		if (rt_encode(&m, framed, sizeof(framed), &flen) == LISPMS_EOK)
+		if (rt_encode(&m, framed, sizeof(framed), &flen) == LISPMS_EOK) {
 			ms_session_send(t, to->session, framed, flen);
+			ms_debug("notify, Mapping Notification for %s to session %llu of %s (%s, "
+				 "key %u)",
+				 MS_EID(p), (unsigned long long)to->session, MS_ADDR(&to->rloc),
+				 why, key->key_id);
+		}
 		return;
 	}
 	struct notify_job *j = calloc(1, sizeof(*j) + len);
@@ -129,6 +173,8 @@ static void queue_notify(struct ms_thread *t, const struct eid_prefix *p,
 	j->len = len;
 	memcpy(j->msg, t->buf, len);
 	atomic_init(&j->acked, false);
+	ms_debug("notify, queued for %s to %s (%s, key %u alg %u, nonce 0x%016llx)", MS_EID(p),
+		 MS_SADDR(&dst), why, key->key_id, key->alg_id, (unsigned long long)mn.nonce);
 	LRCU_TSAN_RELEASE(j);
 	/* one wake-up per batch: a queue that was not empty has one pending */
 	if (!cds_wfcq_enqueue(&t->ms->notify_head, &t->ms->notify_tail, &j->qnode) && t->ms->wake)
@@ -145,7 +191,7 @@ static int notify_contributor(const struct db_mapping *reg, uint64_t expires, vo
 	(void)expires;
 	struct merged_ctx *c = arg;
 	if (!same_owner(&reg->owner, &c->ev->cause))
-		queue_notify(c->t, &c->ev->prefix, c->ev->new_map, &reg->owner);
+		queue_notify(c->t, &c->ev->prefix, c->ev->new_map, reg, "merged set changed");
 	return 0;
 }
 
@@ -164,13 +210,27 @@ void ms_notify_events(struct ms_thread *t)
 		if (ev->type != DB_EV_CHANGED || ev->old_map == NULL || ev->new_map == NULL ||
 		    !(ev->changes & (DB_CH_OWNER | DB_CH_LOCATORS)))
 			continue;
-		if ((ev->new_map->flags & DB_F_MERGED) || (ev->old_map->flags & DB_F_MERGED)) {
+		bool merged =
+		    (ev->new_map->flags & DB_F_MERGED) || (ev->old_map->flags & DB_F_MERGED);
+		if (!merged && same_owner(&ev->old_map->owner, &ev->cause))
+			continue;
+		if (same_locators(ev->old_map->locs, ev->new_map->locs)) {
+			/* e.g. an ETR restarted under a new xTR-ID: nobody's answer changed (D13)
+			 */
+			counters_inc(LISPMS_M_MS_NOTIFY_UNCHANGED);
+			ms_debug(
+			    "notify, none for %s (%s, the locators it is answered with did not "
+			    "change)",
+			    MS_EID(&ev->prefix), merged ? "merged set" : "new registrant");
+			continue;
+		}
+		if (merged) {
 			/* every ETR behind a merged set learns the new set (D13) */
 			struct merged_ctx mc = { t, ev };
 			db_walk(t->ms->db, DB_SCOPE_EXACT, &ev->prefix, walk_contributors, &mc);
-		} else if (!same_owner(&ev->old_map->owner, &ev->cause)) {
+		} else {
 			/* mobility: the displaced ETR learns who has its EID now */
-			queue_notify(t, &ev->prefix, ev->new_map, &ev->old_map->owner);
+			queue_notify(t, &ev->prefix, ev->new_map, ev->old_map, "moved");
 		}
 	}
 	db_event_list_clear(&t->events);
@@ -189,17 +249,26 @@ void ms_notify_ack(struct ms_thread *t, const struct dgram *d)
 	struct cds_lfht_node *node = cds_lfht_iter_get_node(&it);
 	if (node == NULL) {
 		counters_inc(LISPMS_M_MS_NOTIFY_ACK_UNKNOWN);
+		ms_debug("notify, ack from %s dropped (nonce 0x%016llx matches no pending notify)",
+			 MS_SADDR(&d->src), (unsigned long long)ack.nonce);
 		return;
 	}
 	LRCU_TSAN_ACQUIRE(node);
 	struct notify_job *j = caa_container_of(node, struct notify_job, hnode);
 	if (auth_verify(t->auth, &j->key, 1, d->data, d->len, &ack.auth) != LISPMS_EOK) {
 		counters_inc(LISPMS_M_MS_NOTIFY_ACK_UNKNOWN);
+		ms_debug("notify, ack from %s dropped (nonce 0x%016llx: not signed with key %u "
+			 "alg %u of the notified registration)",
+			 MS_SADDR(&d->src), (unsigned long long)ack.nonce, j->key.key_id,
+			 j->key.alg_id);
 		return;
 	}
 	bool was = atomic_exchange(&j->acked, true);
-	if (!was)
+	if (!was) {
 		counters_inc(LISPMS_M_MS_NOTIFY_ACKED);
+		ms_debug("notify, acked by %s (nonce 0x%016llx)", MS_SADDR(&d->src),
+			 (unsigned long long)ack.nonce);
+	}
 }
 
 static void free_job(struct rcu_head *head)
@@ -240,8 +309,12 @@ uint64_t ms_notify_tick(struct ms_thread *t, uint64_t now, struct dgram_outbox *
 	while (*pp != NULL) {
 		struct notify_job *j = *pp;
 		if (atomic_load(&j->acked) || (j->tries >= NOTIFY_TRIES && now >= j->next_ns)) {
-			if (!atomic_load(&j->acked))
+			if (!atomic_load(&j->acked)) {
 				counters_inc(LISPMS_M_MS_NOTIFY_GAVE_UP);
+				ms_debug(
+				    "notify, gave up on %s (nonce 0x%016llx, %u sends, no ack)",
+				    MS_SADDR(&j->dst), (unsigned long long)j->nonce, j->tries);
+			}
 			*pp = j->next;
 			retire(ms, j);
 			continue;
@@ -254,6 +327,9 @@ uint64_t ms_notify_tick(struct ms_thread *t, uint64_t now, struct dgram_outbox *
 			}
 			counters_inc(j->tries == 0 ? LISPMS_M_MS_TX_MAP_NOTIFY_UNSOLICITED
 						   : LISPMS_M_MS_NOTIFY_RETRANSMITTED);
+			ms_debug("notify, %s to %s (nonce 0x%016llx, send %u of %u)",
+				 j->tries == 0 ? "sent" : "retransmitted", MS_SADDR(&j->dst),
+				 (unsigned long long)j->nonce, j->tries + 1, NOTIFY_TRIES);
 			j->next_ns = now + retry_gap_s[j->tries] * LISPMS_NS_PER_SEC;
 			j->tries++;
 		}

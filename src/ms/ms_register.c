@@ -1,12 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Map-Register: the site is the one whose configured prefix covers the
- * first record's EID; its key with the register's Key ID must verify the
- * HMAC (no reply otherwise); then every record is checked against that site
- * (configured prefix or an allowed more-specific, locators inside
- * allowed-rlocs) and stored. A Map-Notify acknowledges the accepted records
- * when M or r is set (D4), and an r=1 register admits its source address for
- * a reliable session (D5).
+ * Map-Register. Which site a register belongs to is decided from its key
+ * and its records together, never from one record's position:
+ *
+ *   1. The candidate sites are the sites whose configured prefixes cover
+ *      the records (the most specific configured prefix of each record's
+ *      EID), in record order, at most MS_REG_MAX_SITES of them.
+ *   2. The register belongs to the first candidate with a key of the
+ *      register's Key ID and algorithm whose HMAC verifies. Only sites
+ *      that share that very secret can both verify; they are told apart by
+ *      the first record inside one of them.
+ *   3. No candidate at all: every record is refused as no_site. Candidates
+ *      but none verifies: the whole register is refused and gets no reply:
+ *      bad_hmac, counted on the first candidate with that Key ID and
+ *      algorithm, or unknown_key, counted on the first candidate, when none
+ *      has them (an algorithm mismatch is an unknown key).
+ *   4. Each record is then checked against that site alone and refused by
+ *      itself when it does not belong: no_site (no site configures it),
+ *      prefix_not_allowed (another site's, or a more-specific the site does
+ *      not accept), locator_not_allowed (outside allowed-rlocs), malformed.
+ *      The other records are stored.
+ *
+ * A Map-Notify acknowledges the accepted records when M or r is set (D4),
+ * signed with the key that verified the register, and an r=1 register
+ * admits its source address for a reliable session (D5). Each stored
+ * registration remembers that Key ID and algorithm: unsolicited messages
+ * to its ETR are signed with them (D21, ms_notify.c).
  */
 #include <string.h>
 
@@ -39,7 +58,7 @@ static enum ms_verdict check_record(struct ms_thread *t, const struct ms_site *s
 	if (record_eid(rec, eid) != LISPMS_EOK)
 		return MS_V_MALFORMED;
 	if (!ms_prefix_allowed(t->st, site, eid))
-		return MS_V_PREFIX;
+		return site_index_lookup(t->st->sites, eid) == NULL ? MS_V_NOSITE : MS_V_PREFIX;
 	if (rec->nlocs > LISPMS_DB_MAX_LOCATORS)
 		return MS_V_MALFORMED;
 	for (unsigned i = 0; i < rec->nlocs; i++) {
@@ -66,6 +85,7 @@ static void count_reject(enum ms_verdict r)
 		[MS_V_LOCATOR] = LISPMS_M_MS_REJ_LOCATOR,
 		[MS_V_MALFORMED] = LISPMS_M_MS_REJ_MALFORMED,
 		[MS_V_INTERNAL] = LISPMS_M_MS_REJ_INTERNAL,
+		[MS_V_NOSITE] = LISPMS_M_MS_REJ_NO_SITE,
 	};
 	counters_inc(ids[r]);
 }
@@ -107,21 +127,22 @@ static void send_ack(struct ms_thread *t, const struct dgram *d,
 /* ---- operations: per-site counters and recent rejections (lispmsctl site show) ---- */
 
 static const enum site_metric_id site_reject_id[] = {
-	[MS_V_PREFIX] = LISPMS_S_REJ_PREFIX,
-	[MS_V_LOCATOR] = LISPMS_S_REJ_LOCATOR,
-	[MS_V_MALFORMED] = LISPMS_S_REJ_MALFORMED,
-	[MS_V_INTERNAL] = LISPMS_S_REJ_INTERNAL,
+	[MS_V_PREFIX] = LISPMS_S_REJ_PREFIX,	   [MS_V_LOCATOR] = LISPMS_S_REJ_LOCATOR,
+	[MS_V_MALFORMED] = LISPMS_S_REJ_MALFORMED, [MS_V_INTERNAL] = LISPMS_S_REJ_INTERNAL,
+	[MS_V_NOSITE] = LISPMS_S_REJ_NO_SITE,
 };
 
 /* Count n refused records of site and keep the last one in its ring. */
 static void site_reject(const struct ms_site *site, enum site_metric_id why, unsigned n,
 			const struct sockaddr_storage *src, const struct eid_prefix *eid,
-			const struct lisp_record *rec, uint8_t key_id)
+			const struct lisp_record *rec, const struct lisp_auth *auth)
 {
 	counters_site_add(site->id->num, why, n);
-	struct ms_rejection e = {
-		.time_ns = ms_realtime_ns(), .reason = why, .key_id = key_id, .src = *src
-	};
+	struct ms_rejection e = { .time_ns = ms_realtime_ns(),
+				  .reason = why,
+				  .key_id = auth->key_id,
+				  .alg_id = auth->alg_id,
+				  .src = *src };
 	if (eid != NULL) {
 		e.has_eid = true;
 		e.eid = *eid;
@@ -147,12 +168,20 @@ static void site_reject(const struct ms_site *site, enum site_metric_id why, uns
  */
 #define MS_REG_CHUNK LISPMS_TRIE_BATCH
 
+/*
+ * Candidate sites tried per register (each costs at most one HMAC); the
+ * records of further sites are checked against the chosen one like any
+ * other site's (prefix_not_allowed). An ETR registering for several sites
+ * at once is rare, and a forged register must not buy many HMACs.
+ */
+#define MS_REG_MAX_SITES 4
+
 /* Check, store and report k records of one authenticated register, in order. */
 static void register_chunk(struct ms_thread *t, const struct ms_site *site,
 			   const struct lisp_record *recs, unsigned k, struct db_owner owner,
 			   uint16_t flags, const struct db_sink *sink,
-			   const struct sockaddr_storage *src, uint8_t key_id, ms_record_fn *fn,
-			   void *arg, struct ms_reg_out *res)
+			   const struct sockaddr_storage *src, const struct lisp_auth *auth,
+			   ms_record_fn *fn, void *arg, struct ms_reg_out *res)
 {
 	struct eid_prefix eid[MS_REG_CHUNK];
 	struct db_reg_info info[MS_REG_CHUNK];
@@ -183,6 +212,8 @@ static void register_chunk(struct ms_thread *t, const struct ms_site *site,
 			.nlocs = rec->nlocs,
 			.ttl = rec->ttl,
 			.flags = flags,
+			.key_id = auth->key_id,
+			.alg_id = auth->alg_id,
 			.site = site->id,
 		};
 		ps[nb] = &eid[i];
@@ -198,12 +229,21 @@ static void register_chunk(struct ms_thread *t, const struct ms_site *site,
 			if (ret == DB_REFRESHED) {
 				counters_inc(LISPMS_M_MS_REG_REFRESHED);
 				counters_site_inc(site->id->num, LISPMS_S_REG_REFRESHED);
+				ms_debug("register, refreshed %s from %s (site %s, identical)",
+					 MS_EID(&eid[i]), MS_SADDR(src), site->conf->name);
 			} else if (ret == DB_STORED) {
 				counters_inc(LISPMS_M_MS_REG_ACCEPTED);
 				counters_site_inc(site->id->num, LISPMS_S_REG_ACCEPTED);
+				ms_debug("register, accepted %s from %s (site %s, key %u alg %u, "
+					 "%u locators, ttl %u)",
+					 MS_EID(&eid[i]), MS_SADDR(src), site->conf->name,
+					 auth->key_id, auth->alg_id, rec->nlocs, rec->ttl);
 			} else if (ret == DB_WITHDRAWN || ret == LISPMS_ENOENT) {
 				counters_inc(LISPMS_M_MS_REG_WITHDRAWN);
 				counters_site_inc(site->id->num, LISPMS_S_REG_WITHDRAWN);
+				ms_debug("register, withdrew %s from %s (record ttl 0%s)",
+					 MS_EID(&eid[i]), MS_SADDR(src),
+					 ret == LISPMS_ENOENT ? ", nothing registered" : "");
 			} else {
 				why[i] = MS_V_INTERNAL;
 			}
@@ -213,16 +253,77 @@ static void register_chunk(struct ms_thread *t, const struct ms_site *site,
 			log_reject(src,
 				   why[i] == MS_V_LOCATOR  ? "locator not allowed"
 				   : why[i] == MS_V_PREFIX ? "prefix not allowed"
+				   : why[i] == MS_V_NOSITE ? "no site has this prefix"
 							   : "bad record",
 				   why[i] == MS_V_MALFORMED ? NULL : &eid[i]);
 			site_reject(site, site_reject_id[why[i]], 1, src,
-				    why[i] == MS_V_MALFORMED ? NULL : &eid[i], rec, key_id);
+				    why[i] == MS_V_MALFORMED ? NULL : &eid[i], rec, auth);
 		} else {
 			res->naccepted++;
 		}
 		fn(arg, rec, why[i]);
 	}
 	arena_rewind(&t->scratch, mark);
+}
+
+/*
+ * The site a register belongs to (the rule at the top of this file): its
+ * site and LISPMS_EOK; LISPMS_ENOSITE when no record lies in a site;
+ * LISPMS_ENOKEY (*site the first candidate) or LISPMS_EAUTH (*site the first
+ * candidate with the key) when none verifies. *first gets the first record's EID inside the
+ * returned site (or the first record's, for LISPMS_ENOSITE).
+ */
+static int pick_site(struct ms_thread *t, const uint8_t *msg, size_t len,
+		     const struct lisp_map_register *reg, const struct ms_site **site,
+		     struct eid_prefix *first)
+{
+	const struct ms_site *cand[MS_REG_MAX_SITES];
+	struct eid_prefix cand_eid[MS_REG_MAX_SITES];
+	unsigned n = 0;
+	bool any_eid = false;
+	for (unsigned i = 0; i < reg->nrecords && n < MS_REG_MAX_SITES; i++) {
+		struct eid_prefix p;
+		if (record_eid(&reg->records[i], &p) != LISPMS_EOK)
+			continue;
+		if (!any_eid) {
+			*first = p;
+			any_eid = true;
+		}
+		const struct site_pfx *sp = site_index_lookup(t->st->sites, &p);
+		if (sp == NULL)
+			continue;
+		bool seen = false;
+		for (unsigned k = 0; k < n && !seen; k++)
+			seen = cand[k] == sp->site;
+		if (!seen) {
+			cand_eid[n] = p;
+			cand[n++] = sp->site;
+		}
+	}
+	if (n == 0)
+		return LISPMS_ENOSITE;
+	int ret = LISPMS_ENOKEY;
+	unsigned blamed = 0; /* the first candidate with the key, else the first one */
+	for (unsigned k = 0; k < n; k++) {
+		const struct ms_site *s = cand[k];
+		if (find_key(s, reg->auth.key_id, reg->auth.alg_id) == NULL)
+			continue;
+		if (auth_verify(t->auth, s->keys, s->nkeys, msg, len, &reg->auth) == LISPMS_EOK) {
+			*site = s;
+			*first = cand_eid[k];
+			if (k > 0)
+				ms_debug("register, site %s chosen by its key %u (first record's "
+					 "site %s did not verify)",
+					 s->conf->name, reg->auth.key_id, cand[0]->conf->name);
+			return LISPMS_EOK;
+		}
+		if (ret != LISPMS_EAUTH)
+			blamed = k;
+		ret = LISPMS_EAUTH;
+	}
+	*site = cand[blamed];
+	*first = cand_eid[blamed];
+	return ret;
 }
 
 int ms_register_process(struct ms_thread *t, const uint8_t *msg, size_t len,
@@ -237,33 +338,31 @@ int ms_register_process(struct ms_thread *t, const uint8_t *msg, size_t len,
 		log_reject(src, err_str(ret), NULL);
 		return ret;
 	}
-	struct eid_prefix first;
-	const struct site_pfx *sp = NULL;
-	if (reg->nrecords > 0 && record_eid(&reg->records[0], &first) == LISPMS_EOK)
-		sp = site_index_lookup(t->st->sites, &first);
-	if (sp == NULL) {
+	struct eid_prefix first = { .afi = LISP_AFI_NONE }; /* when no record decodes */
+	const struct ms_site *site = NULL;
+	int why = pick_site(t, msg, len, reg, &site, &first);
+	if (why == LISPMS_ENOSITE) {
 		counters_add(LISPMS_M_MS_REJ_NO_SITE, reg->nrecords ? reg->nrecords : 1);
 		log_reject(src, "no site has this prefix", reg->nrecords ? &first : NULL);
 		for (unsigned i = 0; i < reg->nrecords; i++)
 			fn(arg, &reg->records[i], MS_V_NOSITE);
 		return LISPMS_ENOSITE;
 	}
-	const struct ms_site *site = sp->site;
-	res->site = site;
-	ret = auth_verify(t->auth, site->keys, site->nkeys, msg, len, &reg->auth);
-	if (ret != LISPMS_EOK) {
-		counters_add(ret == LISPMS_ENOKEY ? LISPMS_M_MS_REJ_UNKNOWN_KEY
+	if (why != LISPMS_EOK) {
+		/* site: the first candidate, first: its first record */
+		counters_add(why == LISPMS_ENOKEY ? LISPMS_M_MS_REJ_UNKNOWN_KEY
 						  : LISPMS_M_MS_REJ_BAD_HMAC,
 			     reg->nrecords);
-		log_reject(src, ret == LISPMS_ENOKEY ? "unknown key id" : "bad authentication",
+		log_reject(src, why == LISPMS_ENOKEY ? "unknown key id" : "bad authentication",
 			   &first);
 		site_reject(site,
-			    ret == LISPMS_ENOKEY ? LISPMS_S_REJ_UNKNOWN_KEY : LISPMS_S_REJ_BAD_HMAC,
-			    reg->nrecords, src, &first, NULL, reg->auth.key_id);
+			    why == LISPMS_ENOKEY ? LISPMS_S_REJ_UNKNOWN_KEY : LISPMS_S_REJ_BAD_HMAC,
+			    reg->nrecords, src, &first, NULL, &reg->auth);
 		for (unsigned i = 0; i < reg->nrecords; i++)
 			fn(arg, &reg->records[i], MS_V_AUTH);
-		return ret == LISPMS_ENOKEY ? ret : LISPMS_EAUTH;
+		return why == LISPMS_ENOKEY ? why : LISPMS_EAUTH;
 	}
+	res->site = site;
 	res->key = find_key(site, reg->auth.key_id, reg->auth.alg_id);
 	if (reg->flags & LISP_MREG_E)
 		counters_inc(LISPMS_M_MS_REG_EID_NOTIFY);
@@ -287,7 +386,7 @@ int ms_register_process(struct ms_thread *t, const uint8_t *msg, size_t len,
 		unsigned k =
 		    reg->nrecords - base < MS_REG_CHUNK ? reg->nrecords - base : MS_REG_CHUNK;
 		register_chunk(t, site, &reg->records[base], k, owner, flags, &sink, src,
-			       reg->auth.key_id, fn, arg, res);
+			       &reg->auth, fn, arg, res);
 	}
 	if (t->events.count > 0)
 		ms_notify_events(t);
@@ -328,6 +427,8 @@ void ms_register(struct ms_thread *t, const struct dgram *d, struct dgram_outbox
 		if (admit_grant(t->ms->admit, &d->src, until) == LISPMS_EOK) {
 			counters_inc(LISPMS_M_MS_ADMIT_GRANTED);
 			offer_session = true;
+			ms_debug("register, %s may open a session (authenticated r=1, site %s)",
+				 MS_SADDR(&d->src), res.site->conf->name);
 		}
 	}
 	if (res.reg.flags & (LISP_MREG_M | LISP_MREG_r))

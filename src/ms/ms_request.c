@@ -11,6 +11,9 @@
  * Only the first record of a request is answered (senders send exactly one).
  * Every answer, and every forward (its ETR answers the ITR-RLOC), is held to
  * server.reply-rate-limit per ITR-RLOC address (D22, ms_rrl.c).
+ * RFC 9437 requests (I bit: the requester's xTR-ID, N bit: a subscription)
+ * are answered the same way until publish/subscribe exists; they are
+ * counted, and the decoded request keeps the xTR-ID for that (D20).
  */
 #include <string.h>
 
@@ -161,6 +164,7 @@ static void send_reply(struct ms_thread *t, const struct dgram *d, const struct 
 	struct sockaddr_storage dst;
 	if (!reply_target(d, ecm, req, &dst)) {
 		counters_inc(LISPMS_M_MS_REQ_NO_ROUTE);
+		ms_debug("request, no reply to %s (no usable ITR-RLOC)", MS_SADDR(&d->src));
 		return;
 	}
 	if (!ms_rrl_allow(t, &dst, LISPMS_M_MS_RRL_LIMITED_REPLY))
@@ -231,6 +235,9 @@ static void forward(struct ms_thread *t, const struct dgram *d, const struct lis
 	struct sockaddr_storage dst;
 	if (best == NULL || !ms_saddr_from_addr(&best->addr, LISP_CONTROL_PORT, &dst)) {
 		counters_inc(LISPMS_M_MS_REQ_NO_ROUTE);
+		ms_debug(
+		    "request, not forwarded from %s (the ETR has no locator below priority 255)",
+		    MS_SADDR(&d->src));
 		return;
 	}
 	struct lisp_ecm f;
@@ -260,6 +267,21 @@ static void forward(struct ms_thread *t, const struct dgram *d, const struct lis
 	}
 }
 
+static const char *answer_text(enum ms_answer a)
+{
+	switch (a) {
+	case MS_ANSWER_PROXY:
+		return "proxy reply";
+	case MS_ANSWER_FORWARD:
+		return "forwarded";
+	case MS_ANSWER_NEG_CONFIGURED:
+		return "negative (configured, not registered)";
+	case MS_ANSWER_NEG_UNKNOWN:
+		return "negative (no site)";
+	}
+	return "?";
+}
+
 void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ecm *ecm,
 		const uint8_t *msg, size_t len, struct dgram_outbox *out)
 {
@@ -268,16 +290,30 @@ void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ec
 	int ret = map_request_decode(msg, len, &t->scratch, &req);
 	if (ret != LISPMS_EOK) {
 		ms_count_malformed(ret);
+		ms_debug("request, dropped from %s (%s)", MS_SADDR(&d->src), err_str(ret));
 		return;
 	}
 	struct eid_prefix eid;
 	ret = afi_to_eid(&req.records[0].eid, req.records[0].eid_plen, &eid);
 	if (ret != LISPMS_EOK) {
 		ms_count_malformed(ret);
+		ms_debug("request, dropped from %s (EID: %s)", MS_SADDR(&d->src), err_str(ret));
 		return;
+	}
+	if (req.flags & LISP_MREQ_I)
+		counters_inc(LISPMS_M_MS_REQ_XTR_ID);
+	if (req.records[0].reserved & LISP_MREQ_REC_N) {
+		counters_inc(LISPMS_M_MS_REQ_SUBSCRIBE);
+		ms_debug(
+		    "request, subscription for %s from xTR-ID %02x%02x%02x%02x... answered as a "
+		    "plain request (no publish/subscribe yet)",
+		    MS_EID(&eid), req.xtr_id[0], req.xtr_id[1], req.xtr_id[2], req.xtr_id[3]);
 	}
 	struct ms_decision dec;
 	ms_decide(t->st, t->ms->db, &eid, &dec);
+	ms_debug("request, %s for %s from %s (%s %s)", answer_text(dec.kind), MS_EID(&eid),
+		 MS_SADDR(&d->src), dec.kind <= MS_ANSWER_FORWARD ? "registered" : "hole",
+		 MS_EID(&dec.prefix));
 	switch (dec.kind) {
 	case MS_ANSWER_PROXY:
 		counters_inc(LISPMS_M_MS_REQ_PROXY);

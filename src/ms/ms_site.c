@@ -23,7 +23,8 @@
 enum {
 	W_TIME,
 	W_TICKET,
-	W_META,	 /* reason 8 | key id 8 | has eid 8 | eid plain 8 | eid plen 8 | src family 8 */
+	W_META,	 /* reason 8 | key id 8 | has eid 8 | eid plain 8 | eid plen 8 | src family 8 |
+		    alg id 8 | rloc afi 8 */
 	W_META2, /* eid iid 32 | src port 16 | eid afi 16 */
 	W_EID,	 /* 2 words */
 	W_SRC = W_EID + 2,
@@ -71,7 +72,7 @@ void ms_reject_note(struct ms_reject_ring *r, const struct ms_rejection *e)
 	uint64_t meta = (uint64_t)e->reason << 56 | (uint64_t)e->key_id << 48 |
 			(uint64_t)e->has_eid << 40 | (uint64_t)e->eid.plain << 32 |
 			(uint64_t)e->eid.plen << 24 | (uint64_t)(uint8_t)e->src.ss_family << 16 |
-			e->rloc.afi;
+			(uint64_t)e->alg_id << 8 | (uint8_t)e->rloc.afi; /* IPv4, IPv6 or none */
 	uint64_t meta2 = (uint64_t)e->eid.iid << 32 | (uint64_t)port << 16 | e->eid.afi;
 	atomic_store_explicit(&s->w[W_TIME], e->time_ns, memory_order_release);
 	atomic_store_explicit(&s->w[W_TICKET], ticket, memory_order_release);
@@ -122,7 +123,8 @@ static bool slot_read(const struct ms_reject_slot *s, struct ms_rejection *e, ui
 		v6->sin6_port = htons(port);
 	}
 	get16(&w[W_RLOC], e->rloc.bytes);
-	e->rloc.afi = (uint16_t)w[W_META];
+	e->rloc.afi = (uint8_t)w[W_META];
+	e->alg_id = (uint8_t)(w[W_META] >> 8);
 	return true;
 }
 

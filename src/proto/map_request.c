@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Map-Request (type 1, PROTOCOL.md §2.1). */
+/*
+ * Map-Request (type 1, PROTOCOL.md §2.1), with RFC 9437's I bit: the
+ * 128-bit xTR-ID and the 64-bit site-ID follow the records (and the
+ * Map-Reply record). lispers.net sends the xTR-ID alone, so both lengths
+ * are accepted; anything else after the records is malformed.
+ */
 #include <string.h>
 
 #include <lispms/err.h>
@@ -46,6 +51,16 @@ int map_request_decode(const uint8_t *buf, size_t len, struct arena *a,
 		if (reply != NULL)
 			record_decode_into(&w, a, reply);
 	}
+	const uint8_t *xtr_id = NULL;
+	bool has_site_id = false;
+	uint64_t site_id = 0;
+	if ((w0 & LISP_MREQ_I) && wire_ok(&w)) {
+		xtr_id = wire_take(&w, sizeof(out->xtr_id));
+		if (wire_ok(&w) && wire_avail(&w) >= sizeof(site_id)) {
+			has_site_id = true;
+			site_id = codec_read_u64(&w);
+		}
+	}
 	int ret = codec_finish(&w, a, mark);
 	if (ret != LISPMS_EOK)
 		return ret;
@@ -61,6 +76,12 @@ int map_request_decode(const uint8_t *buf, size_t len, struct arena *a,
 		out->map_reply = *reply;
 	else
 		memset(&out->map_reply, 0, sizeof(out->map_reply));
+	if (xtr_id != NULL)
+		memcpy(out->xtr_id, xtr_id, sizeof(out->xtr_id));
+	else
+		memset(out->xtr_id, 0, sizeof(out->xtr_id));
+	out->has_site_id = has_site_id;
+	out->site_id = site_id;
 	return LISPMS_EOK;
 }
 
@@ -69,7 +90,7 @@ int map_request_encode(const struct lisp_map_request *m, uint8_t *buf, size_t ca
 	if (m->nitr > LISPMS_MAX_ITR_RLOCS || m->nrecords > LISPMS_MAX_RECORDS)
 		return LISPMS_ETOOMANY;
 	if (m->nitr == 0 || m->nrecords == 0 || m->itr_rlocs == NULL || m->records == NULL ||
-	    (m->flags & ~LISP_MREQ_FLAGS) != 0)
+	    (m->flags & ~LISP_MREQ_FLAGS) != 0 || (m->has_site_id && !(m->flags & LISP_MREQ_I)))
 		return LISPMS_EINVAL;
 	struct wire w = wire_init(buf, cap);
 	wire_write_u32(&w, (uint32_t)LISP_MSG_MAP_REQUEST << 28 | m->flags |
@@ -88,6 +109,11 @@ int map_request_encode(const struct lisp_map_request *m, uint8_t *buf, size_t ca
 	}
 	if (m->flags & LISP_MREQ_M)
 		record_encode(&w, &m->map_reply);
+	if (m->flags & LISP_MREQ_I) {
+		wire_write_bytes(&w, m->xtr_id, sizeof(m->xtr_id));
+		if (m->has_site_id)
+			wire_write_u64(&w, m->site_id);
+	}
 	if (!wire_ok(&w))
 		return w.error;
 	*len = wire_offset(&w);

@@ -289,3 +289,69 @@ Test(msg, flag_bits_land_where_the_spec_puts_them)
 	cr_assert_eq(ecm_encode(&e, out, sizeof(out), &olen), LISPMS_EOK);
 	cr_assert_eq(wire_get_u32(out), 0x82000000u);
 }
+
+/* RFC 9437 §4: with I, the xTR-ID (and the site-ID) follow the records. */
+#define MREQ_I_HEAD                                                                        \
+	"10100001 deadbeefcafef00d 0000 0001 c0000209 80 20 4003 0000 0200 000a 000003e8 " \
+	"0001 0a010203 "
+#define XTR_ID	"a0a1a2a3a4a5a6a7a8a9aaabacadaeaf "
+#define SITE_ID "0102030405060708"
+
+Test(msg, map_request_i_bit_with_xtr_id_and_site_id)
+{
+	size_t len = load(MREQ_I_HEAD XTR_ID SITE_ID);
+	struct lisp_map_request q;
+	cr_assert_eq(map_request_decode(pkt, len, &arena, &q), LISPMS_EOK);
+	cr_assert(q.flags & LISP_MREQ_I);
+	cr_assert_eq(q.xtr_id[0], 0xa0);
+	cr_assert_eq(q.xtr_id[15], 0xaf);
+	cr_assert(q.has_site_id);
+	cr_assert_eq(q.site_id, 0x0102030405060708ull);
+	cr_assert_eq(q.records[0].reserved & LISP_MREQ_REC_N, LISP_MREQ_REC_N, "N bit kept");
+	size_t olen;
+	cr_assert_eq(map_request_encode(&q, out, sizeof(out), &olen), LISPMS_EOK);
+	cr_assert_eq(olen, len);
+	cr_assert_arr_eq(out, pkt, len);
+}
+
+Test(msg, map_request_i_bit_with_the_xtr_id_alone)
+{
+	/* lispers.net's form: 128 bits of xTR-ID and no site-ID */
+	size_t len = load(MREQ_I_HEAD XTR_ID);
+	struct lisp_map_request q;
+	cr_assert_eq(map_request_decode(pkt, len, &arena, &q), LISPMS_EOK);
+	cr_assert_eq(q.xtr_id[7], 0xa7);
+	cr_assert(!q.has_site_id);
+	size_t olen;
+	cr_assert_eq(map_request_encode(&q, out, sizeof(out), &olen), LISPMS_EOK);
+	cr_assert_eq(olen, len);
+	cr_assert_arr_eq(out, pkt, len);
+}
+
+Test(msg, map_request_trailers_of_other_lengths_are_malformed)
+{
+	/* I with no trailer, a cut xTR-ID, a cut site-ID, or more than both */
+	static const char *const bad[] = {
+		MREQ_I_HEAD,
+		MREQ_I_HEAD "a0a1a2a3a4a5a6a7",
+		MREQ_I_HEAD XTR_ID "0102",
+		MREQ_I_HEAD XTR_ID SITE_ID "00",
+		MREQ_I_HEAD XTR_ID SITE_ID XTR_ID,
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t len = load(bad[i]);
+		int ret = dec(len);
+		cr_assert(ret == LISPMS_EMALFORMED || ret == LISPMS_ETRUNC, "case %zu: %s", i,
+			  err_str(ret));
+	}
+	/* without I, an xTR-ID is trailing garbage */
+	size_t len = load(TV_MREQ XTR_ID);
+	cr_assert_eq(dec(len), LISPMS_EMALFORMED);
+	/* a site-ID cannot be encoded without I */
+	struct lisp_map_request q;
+	len = load(TV_MREQ);
+	cr_assert_eq(map_request_decode(pkt, len, &arena, &q), LISPMS_EOK);
+	q.has_site_id = true;
+	size_t olen;
+	cr_assert_eq(map_request_encode(&q, out, sizeof(out), &olen), LISPMS_EINVAL);
+}

@@ -142,7 +142,7 @@ void testgen_map_request(struct testgen *g, struct lisp_map_request *out)
 	memset(&m, 0, sizeof(m));
 	m.flags = (uint32_t)testgen_u64(g) & LISP_MREQ_FLAGS;
 	if (testgen_below(g, 2))
-		m.flags &= 0x0fc06000u; /* named flags only */
+		m.flags &= 0x0fd06000u; /* named flags only */
 	m.nonce = testgen_u64(g);
 	testgen_addr(g, &m.source_eid);
 	m.nitr = (uint16_t)(1 + (testgen_below(g, 4) ? testgen_below(g, 3)
@@ -159,6 +159,12 @@ void testgen_map_request(struct testgen *g, struct lisp_map_request *out)
 	}
 	if (m.flags & LISP_MREQ_M)
 		testgen_record(g, &m.map_reply);
+	if (m.flags & LISP_MREQ_I) {
+		for (unsigned i = 0; i < sizeof(m.xtr_id); i++)
+			m.xtr_id[i] = (uint8_t)testgen_u64(g);
+		m.has_site_id = testgen_below(g, 2) != 0; /* lispers.net sends the xTR-ID alone */
+		m.site_id = m.has_site_id ? testgen_u64(g) : 0;
+	}
 	*out = m;
 }
 
@@ -408,6 +414,10 @@ static bool request_equal(const struct lisp_map_request *a, const struct lisp_ma
 		    a->records[i].eid_plen != b->records[i].eid_plen ||
 		    !afi_equal(&a->records[i].eid, &b->records[i].eid))
 			return false;
+	if ((a->flags & LISP_MREQ_I) &&
+	    (memcmp(a->xtr_id, b->xtr_id, sizeof(a->xtr_id)) != 0 ||
+	     a->has_site_id != b->has_site_id || a->site_id != b->site_id))
+		return false;
 	return !(a->flags & LISP_MREQ_M) || testgen_record_equal(&a->map_reply, &b->map_reply);
 }
 

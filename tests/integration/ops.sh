@@ -140,14 +140,14 @@ ok $? "registrations --site filters by site"
 # ---- refused registrations and their diagnosis
 "$bench" register --etrs 2 --eids-per-etr 5 --iid 1000 --secret wrong --server "127.0.0.1:$port" \
     --count 10 --duration 2 --timeout-ms 200 >/dev/null 2>&1
-"$ctl" -s "$sock" site show bench | grep -qE "bad_hmac +\[1000\] 10\.0\.0\.[0-9]+/32 +127\.0\.0\.1:[0-9]+ +1 +-$"
-ok $? "site show lists a bad HMAC with its EID, source and key id"
+"$ctl" -s "$sock" site show bench | grep -qE "bad_hmac +\[1000\] 10\.0\.0\.[0-9]+/32 +127\.0\.0\.1:[0-9]+ +1 +hmac-sha-256-128 +-$"
+ok $? "site show lists a bad HMAC with its EID, source, key id and algorithm"
 "$bench" register --etrs 2 --eids-per-etr 5 --iid 1000 --key-id 9 --server "127.0.0.1:$port" \
     --count 10 --duration 2 --timeout-ms 200 >/dev/null 2>&1
 out=$("$ctl" -s "$sock" site show bench)
 echo "$out" | grep -q "rejected bad hmac: *[1-9]" && echo "$out" | grep -q "rejected unknown key: *[1-9]"
 ok $? "site show counts bad HMACs and unknown keys"
-echo "$out" | grep -qE "^20[0-9-]+T[0-9:]+Z +unknown_key +\[1000\] 10\.0\.0\.[0-9]+/32 +127\.0\.0\.1:[0-9]+ +9 +-$"
+echo "$out" | grep -qE "^20[0-9-]+T[0-9:]+Z +unknown_key +\[1000\] 10\.0\.0\.[0-9]+/32 +127\.0\.0\.1:[0-9]+ +9 +hmac-sha-[0-9-]+ +-$"
 ok $? "the newest rejections come first: the unknown key id 9"
 echo "$out" | grep -q "keys: *1 hmac-sha-256-128" && ! echo "$out" | grep -q "secret"
 ok $? "site show gives key ids and algorithms, never secrets"

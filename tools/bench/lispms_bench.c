@@ -500,7 +500,9 @@ static int cmd_lisp(int argc, char **argv, bool reg)
 		snprintf(line + n, sizeof(line) - n, "}");
 	}
 	if (json) {
-		printf("%s\n", line);
+		printf("%.*s", (int)strlen(line) - 1, line); /* without its closing brace */
+		stats_cdf_json(stdout, &res.lat);
+		printf("}\n");
 	} else {
 		printf("%s: %.0f replies/s, %llu sent, %llu received, %llu lost, p50 %.1f us, "
 		       "p99 %.1f us, p999 %.1f us, max %.1f us\n",
@@ -538,9 +540,11 @@ static int cmd_echo(int argc, char **argv)
 	}
 	char line[512];
 	load_json(&res, "udp", "echo", line, sizeof(line));
-	if (json)
-		printf("%s\n", line);
-	else
+	if (json) {
+		printf("%.*s", (int)strlen(line) - 1, line); /* without its closing brace */
+		stats_cdf_json(stdout, &res.lat);
+		printf("}\n");
+	} else
 		printf("echo: %.0f replies/s, %llu lost, p50 %.1f us, p99 %.1f us, max %.1f us\n",
 		       (double)res.received / res.seconds, (unsigned long long)res.lost,
 		       (double)load_quantile(&res, 0.5) / 1e3,
@@ -565,6 +569,42 @@ static void fabric_usage(FILE *f)
 	      "  --udp-server ADDR:PORT (UDP elsewhere, e.g. a fast path)  --source ADDR (first "
 	      "ETR)\n",
 	      f);
+}
+
+/* The time series as one JSON line, case NAME_series: arrays sampled together. */
+static void series_json(const struct sessions_series *ser, const char *name)
+{
+	printf("{\"bench\":\"fabric\",\"case\":\"%s_series\",\"interval_s\":%.3f", name,
+	       ser->interval_s);
+	static const char *const cols[] = { "t_s", "phase", "up", "acked", "udp_acked", "lost" };
+	for (unsigned k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
+		printf(",\"%s\":[", cols[k]);
+		for (unsigned i = 0; i < ser->n; i++) {
+			const struct sessions_sample *x = &ser->s[i];
+			const char *sep = i ? "," : "";
+			switch (k) {
+			case 0:
+				printf("%s%.2f", sep, (double)x->t_s);
+				break;
+			case 1:
+				printf("%s\"%s\"", sep, sessions_phase_name(x->phase));
+				break;
+			case 2:
+				printf("%s%u", sep, x->up);
+				break;
+			case 3:
+				printf("%s%llu", sep, (unsigned long long)x->acked);
+				break;
+			case 4:
+				printf("%s%llu", sep, (unsigned long long)x->udp_acked);
+				break;
+			default:
+				printf("%s%llu", sep, (unsigned long long)x->lost);
+			}
+		}
+		printf("]");
+	}
+	printf("}\n");
 }
 
 static void fabric_print(const struct sessions_conf *sc, const struct sessions_result *r, bool json,
@@ -620,14 +660,16 @@ static void fabric_print(const struct sessions_conf *sc, const struct sessions_r
 			const struct stats_hist *h = &r->lat[l];
 			if (h->count == 0)
 				continue;
-			printf(
-			    "{\"bench\":\"fabric\",\"case\":\"%s_lat_%s\",\"count\":%llu,"
-			    "\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f}\n",
-			    name, sessions_lat_name(l), (unsigned long long)h->count,
-			    (double)stats_quantile(h, 0.5) / 1e3,
-			    (double)stats_quantile(h, 0.99) / 1e3,
-			    (double)stats_quantile(h, 0.999) / 1e3, (double)h->max_ns / 1e3);
+			printf("{\"bench\":\"fabric\",\"case\":\"%s_lat_%s\",\"count\":%llu,"
+			       "\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f",
+			       name, sessions_lat_name(l), (unsigned long long)h->count,
+			       (double)stats_quantile(h, 0.5) / 1e3,
+			       (double)stats_quantile(h, 0.99) / 1e3,
+			       (double)stats_quantile(h, 0.999) / 1e3, (double)h->max_ns / 1e3);
+			stats_cdf_json(stdout, h);
+			printf("}\n");
 		}
+		series_json(&r->series, name);
 		return;
 	}
 	printf("fabric: %u ETRs (%u reliable, %u UDP), %llu EIDs: %s in %.2f s, %u up at the "

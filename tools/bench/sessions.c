@@ -866,6 +866,31 @@ static uint64_t sum(struct sim *sims, unsigned n, size_t off)
 
 static const char *const phase_names[] = { "converge", "idle", "moves", "churn", "hold", "stop" };
 
+const char *sessions_phase_name(unsigned phase)
+{
+	return phase < sizeof(phase_names) / sizeof(phase_names[0]) ? phase_names[phase] : "?";
+}
+
+/* One sample of the time series; decimate when full (the interval doubles). */
+static void sample(struct sessions_series *ser, struct sim *sims, const struct sessions_conf *c,
+		   int phase, uint64_t start, uint64_t now)
+{
+	if (ser->n == SESSIONS_SERIES_MAX) {
+		for (unsigned i = 0; i < SESSIONS_SERIES_MAX / 2; i++)
+			ser->s[i] = ser->s[2 * i]; /* keeps the first sample (the start) */
+		ser->n = SESSIONS_SERIES_MAX / 2;
+		ser->interval_s *= 2;
+	}
+	ser->s[ser->n++] = (struct sessions_sample){
+		.t_s = (float)((double)(now - start) / 1e9),
+		.phase = (uint8_t)phase,
+		.up = (unsigned)SUM(up),
+		.acked = SUM(acked),
+		.udp_acked = SUM(udp_acked),
+		.lost = SUM(lost),
+	};
+}
+
 static void progress(const struct sessions_conf *c, struct sim *sims, int phase, uint64_t start,
 		     uint64_t *last_pkts, uint64_t *last_t, bool final)
 {
@@ -995,6 +1020,8 @@ int sessions_run(const struct sessions_conf *in, struct sessions_result *res)
 	uint64_t progress_every = (c->progress == 2 ? 1 : 2) * LISPMS_NS_PER_SEC;
 	uint64_t idle_b0 = 0, idle_p0 = 0, idle_ub0 = 0, idle_up0 = 0;
 	int phase = P_CONVERGE;
+	res->series.interval_s = 0.1;
+	uint64_t next_sample = start;
 	uint64_t phase_end = start + (uint64_t)(c->duration * 1e9);
 	while (ret == 0 && phase != P_STOP) {
 		usleep(5000);
@@ -1002,6 +1029,12 @@ int sessions_run(const struct sessions_conf *in, struct sessions_result *res)
 		if (c->progress && now >= next_progress) {
 			next_progress = now + progress_every;
 			progress(c, sims, phase, start, &last_pkts, &last_t, false);
+		}
+		if (now >= next_sample) {
+			sample(&res->series, sims, c, phase, start, now);
+			next_sample += (uint64_t)(res->series.interval_s * 1e9);
+			if (next_sample < now)
+				next_sample = now;
 		}
 		bool next = now >= phase_end;
 		switch (phase) {
@@ -1093,6 +1126,7 @@ int sessions_run(const struct sessions_conf *in, struct sessions_result *res)
 	atomic_store(&sh.phase, P_STOP);
 	for (unsigned t = 0; t < nthreads; t++)
 		pthread_join(sims[t].tid, NULL);
+	sample(&res->series, sims, c, P_STOP, start, mtime_now_ns());
 	if (c->progress)
 		progress(c, sims, P_STOP, start, &last_pkts, &last_t, true);
 

@@ -56,6 +56,29 @@ enum sessions_lat {
 	SL_COUNT
 };
 
+/*
+ * The fabric over time, sampled by the driver every interval_s (0.1 s; when
+ * SESSIONS_SERIES_MAX samples are taken, every other one is dropped and the
+ * interval doubles, so any run fits): what bench/report's convergence
+ * timeline plots.
+ */
+#define SESSIONS_SERIES_MAX 1024
+
+struct sessions_sample {
+	float t_s;	    /* since the start */
+	uint8_t phase;	    /* sessions_phase_name() */
+	unsigned up;	    /* ETRs with every record acknowledged */
+	uint64_t acked;	    /* records ACKed on sessions so far */
+	uint64_t udp_acked; /* records confirmed by UDP Map-Notifies so far */
+	uint64_t lost;	    /* sessions lost so far */
+};
+
+struct sessions_series {
+	double interval_s;
+	unsigned n;
+	struct sessions_sample s[SESSIONS_SERIES_MAX];
+};
+
 struct sessions_result {
 	unsigned etrs, reliable, udp;
 	unsigned up;	 /* ETRs with every record acknowledged at the end of converge */
@@ -83,9 +106,11 @@ struct sessions_result {
 	double reconverged_unix; /* wall clock of that moment */
 	double hold_s;
 	struct stats_hist lat[SL_COUNT];
+	struct sessions_series series;
 };
 
 const char *sessions_lat_name(enum sessions_lat l);
+const char *sessions_phase_name(unsigned phase);
 
 /* Run the simulation; 0 or a negative errno (EMFILE: raise the file limit). */
 int sessions_run(const struct sessions_conf *c, struct sessions_result *res);

@@ -50,3 +50,21 @@ uint64_t stats_quantile(const struct stats_hist *h, double q)
 	}
 	return h->max_ns;
 }
+
+void stats_cdf_json(FILE *f, const struct stats_hist *h)
+{
+	fputs(",\"cdf\":[", f);
+	uint64_t seen = 0;
+	const char *sep = "";
+	for (unsigned i = 0; i < STATS_HIST_BUCKETS && h->count; i++) {
+		if (h->b[i] == 0)
+			continue;
+		seen += h->b[i];
+		uint64_t v = stats_bucket_value(i);
+		if (v > h->max_ns)
+			v = h->max_ns;
+		fprintf(f, "%s[%.1f,%.5f]", sep, (double)v / 1e3, (double)seen / (double)h->count);
+		sep = ",";
+	}
+	fputs("]", f);
+}

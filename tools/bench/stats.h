@@ -8,6 +8,7 @@
 #pragma once
 
 #include <stdint.h>
+#include <stdio.h>
 
 #define STATS_HIST_BUCKETS (40 * 16)
 
@@ -37,3 +38,10 @@ void stats_merge(struct stats_hist *into, const struct stats_hist *from);
  * clamped to 0..1; q = 1 gives the maximum.
  */
 uint64_t stats_quantile(const struct stats_hist *h, double q);
+
+/*
+ * The distribution as a JSON member `,"cdf":[[us,fraction],...]`: one point
+ * per non-empty bucket (its value in microseconds, never above the maximum,
+ * and the share of values at or below it), for bench/report's CDF plots.
+ */
+void stats_cdf_json(FILE *f, const struct stats_hist *h);

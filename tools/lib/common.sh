@@ -13,8 +13,14 @@ libsystemd-dev"
 # What the test suite drives or checks against. prometheus brings promtool
 # (checks /metrics) and the server tools/prometheus-smoke scrapes with (332 MB).
 # ethtool turns off veth checksum offload in the DPDK fast path's netns test;
-# ping crosses its exception path (fastpath_exception.sh).
-LISPMS_TEST_PKGS="tshark iproute2 python3 curl prometheus ethtool iputils-ping"
+# ping crosses its exception path (fastpath_exception.sh). gnuplot-nox draws
+# bench/report's plots (integration.report); groff-base, man-db and
+# bash-completion check the manual pages and the completion (tests/man.sh).
+LISPMS_TEST_PKGS="tshark iproute2 python3 curl prometheus ethtool iputils-ping gnuplot-nox \
+groff-base man-db bash-completion"
+# tests/package.sh (a CI step): build the Debian packages, lint them, install
+# them into a fresh Debian 12 root. The build dependencies are LISPMS_BUILD_PKGS.
+LISPMS_PACKAGE_PKGS="dpkg-dev debhelper devscripts lintian debootstrap fakeroot groff-base"
 # What lispmsd needs at run time (without DPDK): deploy/Dockerfile's image
 # installs exactly these; tests/deploy.sh checks both against the shared
 # libraries lispmsd is linked with.

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+#include "build_features.h"
+
+#include <lispms/fastpath.h>
+
+#include "config.h"
+
+#define YESNO(x) ((x) ? "yes" : "no")
+
+const struct build_feature daemon_features[] = {
+	{ "dpdk", YESNO(LISPMS_HAVE_DPDK), "DPDK UDP fast path (meson -Ddpdk)" },
+	{ "jemalloc", YESNO(LISPMS_HAVE_JEMALLOC), "jemalloc allocator (meson -Djemalloc)" },
+	{ "systemd", YESNO(LISPMS_HAVE_SYSTEMD), "sd_notify readiness (libsystemd)" },
+	{ "rcu", LISPMS_RCU_FLAVOR, "liburcu flavour (meson -Drcu_flavor)" },
+	{ "sanitize", LISPMS_SANITIZE, "sanitizers (meson -Db_sanitize)" },
+	{ NULL, NULL, NULL },
+};
+
+void features_print(FILE *f)
+{
+	fprintf(f, "lispmsd %s\n", LISPMS_VERSION);
+	for (const struct build_feature *b = daemon_features; b->name; b++)
+		fprintf(f, "  %-10s %-6s %s\n", b->name, b->value, b->help);
+	fprintf(f, "  %-10s %s\n", "fastpath", fastpath_version());
+}
