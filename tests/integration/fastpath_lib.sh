@@ -90,6 +90,14 @@ fp_capture_start() {
         ip netns exec "$nsx" tshark -n -q -i "$vx" -a duration:60 -w "$work/x.pcap" \
             >"$work/cap.log" 2>&1 &
         cap=$!
+        # tshark takes a while to start under load: frames sent before it
+        # captures would be missed, so wait (<= 15 s) until it says so
+        local i
+        for ((i = 0; i < 150; i++)); do
+            grep -q "Capturing on" "$work/cap.log" 2>/dev/null && break
+            kill -0 "$cap" 2>/dev/null || break
+            sleep 0.1
+        done
     fi
 }
 
