@@ -95,12 +95,12 @@ static void send_ack(struct ms_thread *t, const struct dgram *d,
 		.records = (struct lisp_record *)recs,
 	};
 	size_t len;
-	if (map_notify_encode(&n, t->buf, sizeof(t->buf), &len) != LISPMS_EOK ||
-	    auth_sign(t->auth, key, t->buf, len) != LISPMS_EOK) {
+	if (map_notify_encode(&n, t->buf, sizeof(t->buf), &len) != LISPMS_EOK) {
 		counters_inc(LISPMS_M_INTERNAL_ERRORS);
 		return;
 	}
-	if (ms_emit(out, t->buf, len, &d->src, &d->local))
+	/* signed now, or with the batch's other Map-Notifies (ms_auth.c) */
+	if (ms_sign_add(t, out, key, t->buf, len, &d->src, &d->local))
 		counters_inc(LISPMS_M_MS_TX_MAP_NOTIFY);
 }
 
@@ -225,12 +225,34 @@ static void register_chunk(struct ms_thread *t, const struct ms_site *site,
 	arena_rewind(&t->scratch, mark);
 }
 
+const struct site_pfx *ms_register_site(const struct ms_thread *t,
+					const struct lisp_map_register *reg,
+					struct eid_prefix *first)
+{
+	if (reg->nrecords > 0 && record_eid(&reg->records[0], first) == LISPMS_EOK)
+		return site_index_lookup(t->st->sites, first);
+	return NULL;
+}
+
 int ms_register_process(struct ms_thread *t, const uint8_t *msg, size_t len,
 			const struct sockaddr_storage *src, uint64_t session, ms_record_fn *fn,
 			void *arg, struct ms_reg_out *res)
 {
+	return ms_register_process_pre(t, msg, len, src, session, fn, arg, res, NULL);
+}
+
+int ms_register_process_pre(struct ms_thread *t, const uint8_t *msg, size_t len,
+			    const struct sockaddr_storage *src, uint64_t session, ms_record_fn *fn,
+			    void *arg, struct ms_reg_out *res, const struct ms_reg_pre *pre)
+{
 	struct lisp_map_register *reg = &res->reg;
-	int ret = map_register_decode(msg, len, &t->scratch, reg);
+	int ret;
+	if (pre != NULL) { /* decoded and verified by the batch stage */
+		ret = pre->decoded;
+		*reg = pre->reg;
+	} else {
+		ret = map_register_decode(msg, len, &t->scratch, reg);
+	}
 	if (ret != LISPMS_EOK) {
 		ms_count_malformed(ret);
 		counters_inc(LISPMS_M_MS_REJ_MALFORMED);
@@ -238,9 +260,13 @@ int ms_register_process(struct ms_thread *t, const uint8_t *msg, size_t len,
 		return ret;
 	}
 	struct eid_prefix first;
-	const struct site_pfx *sp = NULL;
-	if (reg->nrecords > 0 && record_eid(&reg->records[0], &first) == LISPMS_EOK)
-		sp = site_index_lookup(t->st->sites, &first);
+	const struct site_pfx *sp;
+	if (pre != NULL) {
+		first = pre->first;
+		sp = pre->sp;
+	} else {
+		sp = ms_register_site(t, reg, &first);
+	}
 	if (sp == NULL) {
 		counters_add(LISPMS_M_MS_REJ_NO_SITE, reg->nrecords ? reg->nrecords : 1);
 		log_reject(src, "no site has this prefix", reg->nrecords ? &first : NULL);
@@ -250,7 +276,8 @@ int ms_register_process(struct ms_thread *t, const uint8_t *msg, size_t len,
 	}
 	const struct ms_site *site = sp->site;
 	res->site = site;
-	ret = auth_verify(t->auth, site->keys, site->nkeys, msg, len, &reg->auth);
+	ret = pre != NULL ? pre->verified
+			  : auth_verify(t->auth, site->keys, site->nkeys, msg, len, &reg->auth);
 	if (ret != LISPMS_EOK) {
 		counters_add(ret == LISPMS_ENOKEY ? LISPMS_M_MS_REJ_UNKNOWN_KEY
 						  : LISPMS_M_MS_REJ_BAD_HMAC,
@@ -306,7 +333,8 @@ static void collect_accepted(void *arg, const struct lisp_record *rec, enum ms_v
 		a->recs[a->n++] = *rec;
 }
 
-void ms_register(struct ms_thread *t, const struct dgram *d, struct dgram_outbox *out)
+void ms_register(struct ms_thread *t, const struct dgram *d, const struct ms_reg_pre *pre,
+		 struct dgram_outbox *out)
 {
 	uint64_t start = mtime_now_ns();
 	struct udp_acks acks = { 0 };
@@ -315,8 +343,8 @@ void ms_register(struct ms_thread *t, const struct dgram *d, struct dgram_outbox
 	struct ms_reg_out res = { 0 };
 	/* an ETR on a session keeps its registrations bound to it (no duplicate state) */
 	uint64_t session = admit_session(t->ms->admit, &d->src);
-	int ret = ms_register_process(t, d->data, d->len, &d->src, session, collect_accepted, &acks,
-				      &res);
+	int ret = ms_register_process_pre(t, d->data, d->len, &d->src, session, collect_accepted,
+					  &acks, &res, pre);
 	if (ret != LISPMS_EOK || acks.n == 0 || res.key == NULL)
 		goto out;
 	const struct conf_server *srv = conf_server(t->st->conf);

@@ -25,9 +25,8 @@
 #include <lispms/err.h>
 #include <lispms/proto.h>
 
+#include "auth_impl.h"
 #include "codec.h"
-
-#define AUTH_ALGS 3 /* indexed by enum lisp_alg */
 
 bool auth_len_ok(uint8_t alg, uint16_t len)
 {
@@ -62,20 +61,6 @@ void auth_field_encode(struct wire *w, const struct lisp_auth *a)
 }
 
 /* ------------------------------------------------------------------ HMAC */
-
-struct auth_md {
-	OSSL_FUNC_digest_init_fn *init;
-	OSSL_FUNC_digest_update_fn *update;
-	OSSL_FUNC_digest_final_fn *final;
-	OSSL_FUNC_digest_freectx_fn *freectx;
-	void *work;  /* the provider's digest context, reused for every message */
-	size_t size; /* digest octets */
-};
-
-struct auth_ctx {
-	EVP_MD *fetched[AUTH_ALGS]; /* keeps the provider loaded */
-	struct auth_md md[AUTH_ALGS];
-};
 
 static const char *const md_name[AUTH_ALGS] = { NULL, "SHA1", "SHA2-256" };
 
@@ -141,6 +126,7 @@ void auth_ctx_free(struct auth_ctx *c)
 			c->md[i].freectx(c->md[i].work);
 		EVP_MD_free(c->fetched[i]);
 	}
+	auth_mb_free(c->mb);
 	OPENSSL_free(c);
 }
 
@@ -157,6 +143,8 @@ struct auth_ctx *auth_ctx_new(void)
 			return NULL;
 		}
 	}
+	c->mb = auth_mb_new(); /* NULL: batches go one message at a time */
+	c->use_mb = c->mb != NULL;
 	return c;
 }
 
@@ -184,6 +172,9 @@ int auth_key_init(struct auth_key *k, uint8_t key_id, uint8_t alg_id, const void
 		r.opad[i] = key[i] ^ 0x5c;
 	}
 	OPENSSL_cleanse(key, sizeof(key));
+	memset(r.istate, 0, sizeof(r.istate));
+	memset(r.ostate, 0, sizeof(r.ostate));
+	auth_mb_key_prep(&r);
 	*k = r;
 	OPENSSL_cleanse(&r, sizeof(r));
 	return LISPMS_EOK;
@@ -203,7 +194,7 @@ static const uint8_t zeros[LISPMS_AUTH_MAX_LEN];
  * about a sixth of the whole HMAC; 4-octet loads match the 4-octet stores the
  * digest's final step just made, so they are forwarded, not stalled.
  */
-static bool ct_equal(const uint8_t *a, const uint8_t *b, size_t n)
+bool auth_ct_equal(const uint8_t *a, const uint8_t *b, size_t n)
 {
 	uint32_t d = 0;
 	size_t i = 0;
@@ -221,12 +212,9 @@ static bool ct_equal(const uint8_t *a, const uint8_t *b, size_t n)
 	return d == 0;
 }
 
-/*
- * HMAC of msg[0, cover) with msg[hole, hole + hole_len) read as zeros (the
- * authentication data), into out. hole_len <= LISPMS_AUTH_MAX_LEN.
- */
-static int hmac_run(struct auth_md *md, const struct auth_key *k, const uint8_t *msg, size_t cover,
-		    size_t hole, size_t hole_len, uint8_t *out)
+/* auth_impl.h */
+int auth_hmac_run(struct auth_md *md, const struct auth_key *k, const uint8_t *msg, size_t cover,
+		  size_t hole, size_t hole_len, uint8_t *out)
 {
 	uint8_t inner[LISPMS_AUTH_MAX_LEN];
 	size_t n = 0;
@@ -249,11 +237,11 @@ int auth_hmac(struct auth_ctx *c, const struct auth_key *k, const uint8_t *msg, 
 {
 	if (k->alg_id != LISP_ALG_HMAC_SHA1 && k->alg_id != LISP_ALG_HMAC_SHA256)
 		return LISPMS_EINVAL;
-	return hmac_run(&c->md[k->alg_id], k, msg, len, 0, 0, out);
+	return auth_hmac_run(&c->md[k->alg_id], k, msg, len, 0, 0, out);
 }
 
-int auth_verify(struct auth_ctx *c, const struct auth_key *keys, size_t nkeys, const uint8_t *msg,
-		size_t len, const struct lisp_auth *a)
+int auth_verify_check(const struct auth_key *keys, size_t nkeys, size_t len,
+		      const struct lisp_auth *a, const struct auth_key **key)
 {
 	if (a->alg_id == LISP_ALG_NONE)
 		return LISPMS_EAUTH;
@@ -270,36 +258,56 @@ int auth_verify(struct auth_ctx *c, const struct auth_key *keys, size_t nkeys, c
 	if (len < LISPMS_AUTH_OFFSET + (size_t)a->len || a->data == NULL || a->rfc_end > len ||
 	    a->rfc_end < LISPMS_AUTH_OFFSET + (size_t)a->len)
 		return LISPMS_EINVAL;
+	*key = k;
+	return LISPMS_EOK;
+}
 
-	struct auth_md *md = &c->md[k->alg_id];
-	uint8_t mac[LISPMS_AUTH_MAX_LEN];
-	int ret = hmac_run(md, k, msg, len, LISPMS_AUTH_OFFSET, a->len, mac);
+int auth_verify(struct auth_ctx *c, const struct auth_key *keys, size_t nkeys, const uint8_t *msg,
+		size_t len, const struct lisp_auth *a)
+{
+	const struct auth_key *k;
+	int ret = auth_verify_check(keys, nkeys, len, a, &k);
 	if (ret != LISPMS_EOK)
 		return ret;
-	if (ct_equal(mac, a->data, a->len))
+	struct auth_md *md = &c->md[k->alg_id];
+	uint8_t mac[LISPMS_AUTH_MAX_LEN];
+	ret = auth_hmac_run(md, k, msg, len, LISPMS_AUTH_OFFSET, a->len, mac);
+	if (ret != LISPMS_EOK)
+		return ret;
+	if (auth_ct_equal(mac, a->data, a->len))
 		return LISPMS_EOK;
 	if (a->rfc_end < len) {
-		ret = hmac_run(md, k, msg, a->rfc_end, LISPMS_AUTH_OFFSET, a->len, mac);
+		ret = auth_hmac_run(md, k, msg, a->rfc_end, LISPMS_AUTH_OFFSET, a->len, mac);
 		if (ret != LISPMS_EOK)
 			return ret;
-		if (ct_equal(mac, a->data, a->len))
+		if (auth_ct_equal(mac, a->data, a->len))
 			return LISPMS_EOK;
 	}
 	return LISPMS_EAUTH;
 }
 
-int auth_sign(struct auth_ctx *c, const struct auth_key *k, uint8_t *msg, size_t len)
+int auth_sign_check(const struct auth_key *k, const uint8_t *msg, size_t len, uint16_t *alen)
 {
 	if (len < LISPMS_AUTH_OFFSET || msg[12] != k->key_id || msg[13] != k->alg_id ||
 	    (k->alg_id != LISP_ALG_HMAC_SHA1 && k->alg_id != LISP_ALG_HMAC_SHA256))
 		return LISPMS_EINVAL;
-	uint16_t alen = wire_get_u16(msg + 14);
-	if (!auth_len_ok(k->alg_id, alen))
+	uint16_t n = wire_get_u16(msg + 14);
+	if (!auth_len_ok(k->alg_id, n))
 		return LISPMS_EAUTHLEN;
-	if (len < LISPMS_AUTH_OFFSET + (size_t)alen)
+	if (len < LISPMS_AUTH_OFFSET + (size_t)n)
 		return LISPMS_EINVAL;
+	*alen = n;
+	return LISPMS_EOK;
+}
+
+int auth_sign(struct auth_ctx *c, const struct auth_key *k, uint8_t *msg, size_t len)
+{
+	uint16_t alen;
+	int ret = auth_sign_check(k, msg, len, &alen);
+	if (ret != LISPMS_EOK)
+		return ret;
 	uint8_t mac[LISPMS_AUTH_MAX_LEN];
-	int ret = hmac_run(&c->md[k->alg_id], k, msg, len, LISPMS_AUTH_OFFSET, alen, mac);
+	ret = auth_hmac_run(&c->md[k->alg_id], k, msg, len, LISPMS_AUTH_OFFSET, alen, mac);
 	if (ret == LISPMS_EOK)
 		memcpy(msg + LISPMS_AUTH_OFFSET, mac, alen);
 	OPENSSL_cleanse(mac, sizeof(mac));
