@@ -418,3 +418,10 @@ void auth_batch_sign(struct auth_ctx *c, struct auth_sjob *s, size_t n);
  */
 bool auth_ctx_use_mb(struct auth_ctx *c, bool on);
 bool auth_ctx_mb(const struct auth_ctx *c);
+/*
+ * The smallest batch worth batching: 1 where the engine hashes with SHA-NI
+ * (it beats OpenSSL even for one message), 8 where it needs its SIMD lanes
+ * filled (smaller batches of an algorithm go one by one anyway), 2 with
+ * OpenSSL alone (no gain, no loss: the stage keeps one code path).
+ */
+unsigned auth_ctx_batch_min(const struct auth_ctx *c);

@@ -10,9 +10,12 @@
  * one-message path: ms_register_process_pre() takes the stage's decode,
  * site and verdict where ms_register_process() computes them.
  *
- * A batch with fewer than two registers skips the stage: one message gains
- * nothing from the multi-buffer engine (a lone job is hashed as a whole
- * burst would be), so sessions and lone datagrams cost what they did.
+ * A batch with fewer registers than auth_ctx_batch_min() skips the stage:
+ * where the engine needs its SIMD lanes filled (no SHA-NI) a lone job costs
+ * what a whole burst does, and with OpenSSL alone there is nothing to gain
+ * for one message; with SHA-NI the engine beats OpenSSL for one message too,
+ * so then every register takes the stage. Sessions keep the one-message
+ * path.
  * The decoded registers stay in the scratch arena for the batch; when they
  * would take more than half of it, the rest go the one-message way.
  */
@@ -20,14 +23,12 @@
 
 #include "ms_internal.h"
 
-#define MS_AUTH_MIN 2 /* registers in a batch for the stage to run */
-
 struct ms_reg_pre *ms_auth_stage(struct ms_thread *t, const struct dgram *rx, unsigned n)
 {
 	unsigned nreg = 0;
 	for (unsigned i = 0; i < n; i++)
 		nreg += msg_type(rx[i].data, rx[i].len) == LISP_MSG_MAP_REGISTER;
-	if (nreg < MS_AUTH_MIN)
+	if (nreg == 0 || nreg < auth_ctx_batch_min(t->auth))
 		return NULL;
 	struct arena *a = &t->scratch;
 	struct ms_reg_pre *pre = arena_alloc(a, sizeof(*pre) * n);

@@ -5,8 +5,8 @@
  * site, malformed, no M bit) mixed with Map-Requests gives, through one
  * ms_handle_batch(), exactly the replies and the database the same
  * datagrams give one per batch; every Map-Notify verifies with its site's
- * key; the stage ran (lispms_auth_batched_total) for the batch and not for
- * the lone datagrams.
+ * key; the stage ran (lispms_auth_batched_total) for the batch, and for the
+ * lone datagrams only where the engine is faster for one (SHA-NI).
  */
 #include <lispms/counters.h>
 
@@ -214,9 +214,15 @@ Test(ms_auth, batch_equals_one_by_one)
 		feed_batch(&a, &m, i, 1);
 		collect(&a, &one);
 	}
-	cr_assert_eq(counters_sum(LISPMS_M_MS_AUTH_BATCH_VERIFY), v0,
-		     "no stage for a lone datagram");
-	cr_assert_eq(counters_sum(LISPMS_M_MS_AUTH_BATCH_SIGN), s0);
+	/* a lone register takes the stage only where the engine is faster for one */
+	if (auth_ctx_batch_min(auth) > 1) {
+		cr_assert_eq(counters_sum(LISPMS_M_MS_AUTH_BATCH_VERIFY), v0, "no stage for one");
+		cr_assert_eq(counters_sum(LISPMS_M_MS_AUTH_BATCH_SIGN), s0);
+	} else {
+		cr_assert_geq(counters_sum(LISPMS_M_MS_AUTH_BATCH_VERIFY) - v0, m.good);
+	}
+	v0 = counters_sum(LISPMS_M_MS_AUTH_BATCH_VERIFY);
+	s0 = counters_sum(LISPMS_M_MS_AUTH_BATCH_SIGN);
 	struct db_stats st_one;
 	db_stats_get(ms_db(a.ms), &st_one);
 	tl_deinit(&a);
@@ -245,7 +251,7 @@ Test(ms_auth, batch_equals_one_by_one)
 	auth_ctx_free(auth);
 }
 
-/* Two registers make a batch: the stage runs; the OpenSSL path gives the same. */
+/* Two registers: a batch wherever the engine is not waiting for 8 (no SHA-NI). */
 Test(ms_auth, smallest_batch)
 {
 	static struct msgs m;
@@ -257,7 +263,8 @@ Test(ms_auth, smallest_batch)
 	tl_init(&a, conf_text);
 	uint64_t v0 = counters_sum(LISPMS_M_MS_AUTH_BATCH_VERIFY);
 	feed_batch(&a, &m, 0, 2);
-	cr_assert_eq(counters_sum(LISPMS_M_MS_AUTH_BATCH_VERIFY) - v0, 2);
+	cr_assert_eq(counters_sum(LISPMS_M_MS_AUTH_BATCH_VERIFY) - v0,
+		     auth_ctx_batch_min(auth) <= 2 ? 2 : 0);
 	struct replies r = { .n = 0 };
 	collect(&a, &r);
 	cr_assert_eq(check_notifies(&r, auth), 2);
