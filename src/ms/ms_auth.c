@@ -17,11 +17,41 @@
  * so then every register takes the stage. Sessions keep the one-message
  * path.
  * The decoded registers stay in the scratch arena for the batch; when they
- * would take more than half of it, the rest go the one-message way.
+ * would take more than half of it, the rest go the one-message way. The
+ * stage also warms the database state the verified records will touch
+ * (db_warm()), so the misses of a burst overlap.
  */
 #include <lispms/counters.h>
 
 #include "ms_internal.h"
+
+#define MS_WARM_MAX 64 /* records of a batch whose db state is warmed */
+
+/*
+ * Before the core walks the batch, start the cache misses of the records
+ * of every verified register (host-index slots, entries, trie paths)
+ * together: a refresh storm of one-record registers over a large table is
+ * otherwise a chain of misses one message after the other.
+ */
+static void warm(struct ms_thread *t, const struct ms_reg_pre *pre, const unsigned *which,
+		 unsigned nv)
+{
+	struct eid_prefix eid[MS_WARM_MAX];
+	const struct eid_prefix *ps[MS_WARM_MAX];
+	unsigned n = 0;
+	for (unsigned k = 0; k < nv && n < MS_WARM_MAX; k++) {
+		const struct ms_reg_pre *p = &pre[which[k]];
+		if (p->verified != LISPMS_EOK)
+			continue;
+		for (unsigned i = 0; i < p->reg.nrecords && n < MS_WARM_MAX; i++)
+			if (record_eid(&p->reg.records[i], &eid[n]) == LISPMS_EOK) {
+				ps[n] = &eid[n];
+				n++;
+			}
+	}
+	if (n > 1)
+		db_warm(t->ms->db, ps, n);
+}
 
 struct ms_reg_pre *ms_auth_stage(struct ms_thread *t, const struct dgram *rx, unsigned n)
 {
@@ -68,6 +98,7 @@ struct ms_reg_pre *ms_auth_stage(struct ms_thread *t, const struct dgram *rx, un
 	counters_add(LISPMS_M_MS_AUTH_BATCH_VERIFY, nv);
 	for (unsigned k = 0; k < nv; k++)
 		pre[which[k]].verified = v[k].ret;
+	warm(t, pre, which, nv);
 	t->sign.on = true;
 	t->sign.n = 0;
 	return pre;
