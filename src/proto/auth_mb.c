@@ -326,6 +326,8 @@ unsigned auth_ctx_batch_min(const struct auth_ctx *c)
 #if LISPMS_HAVE_IPSEC_MB
 	if (c->use_mb)
 		return c->mb->min;
+#else
+	(void)c;
 #endif
 	return 2;
 }
