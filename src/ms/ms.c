@@ -210,6 +210,7 @@ struct ms_thread *ms_thread_new(struct ms *ms, unsigned index)
 		ms_thread_free(t);
 		return NULL;
 	}
+	t->auth_min = auth_ctx_batch_min(t->auth);
 	if (getrandom(&t->rng, sizeof(t->rng), 0) != sizeof(t->rng) || t->rng == 0)
 		t->rng = mtime_now_ns() | 1;
 	db_event_list_init(&t->events);
@@ -391,13 +392,14 @@ void ms_handle_batch(void *arg, const struct dgram *rx, unsigned n, struct dgram
 	t->now = mtime_now_ns();
 	arena_reset(&t->scratch);
 	/* authenticate the batch's registers together, then run each message */
-	struct ms_reg_pre *pre = ms_auth_stage(t, rx, n);
+	struct ms_reg_pre *pre = n >= t->auth_min ? ms_auth_stage(t, rx, n) : NULL;
 	size_t mark = arena_mark(&t->scratch);
 	for (unsigned i = 0; i < n; i++) {
 		arena_rewind(&t->scratch, mark);
 		handle_one(t, &rx[i], pre != NULL && pre[i].done ? &pre[i] : NULL, out);
 	}
-	ms_sign_flush(t, out);
+	if (t->sign.on)
+		ms_sign_flush(t, out);
 }
 
 void ms_housekeeping(struct ms *ms, uint64_t now_ns)

@@ -58,7 +58,7 @@ struct ms_reg_pre *ms_auth_stage(struct ms_thread *t, const struct dgram *rx, un
 	unsigned nreg = 0;
 	for (unsigned i = 0; i < n; i++)
 		nreg += msg_type(rx[i].data, rx[i].len) == LISP_MSG_MAP_REGISTER;
-	if (nreg == 0 || nreg < auth_ctx_batch_min(t->auth))
+	if (nreg == 0 || nreg < t->auth_min)
 		return NULL;
 	struct arena *a = &t->scratch;
 	struct ms_reg_pre *pre = arena_alloc(a, sizeof(*pre) * n);

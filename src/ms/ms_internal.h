@@ -110,6 +110,7 @@ struct ms_thread {
 	uint64_t rng;
 	struct notify_job *pending_list; /* notifier only: jobs awaiting an ack */
 	struct ms_sign_later sign;	 /* the batch's deferred signatures */
+	unsigned auth_min;		 /* auth_ctx_batch_min(auth): registers for the stage */
 	uint8_t buf[MS_ENCODE_MAX];	 /* encode scratch */
 };
 
