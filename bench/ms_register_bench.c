@@ -7,7 +7,12 @@
  * EID once (inserts), then the same messages again for S seconds
  * (refreshes). Messages are encoded and signed before the clock starts.
  *
- * Usage: ms_register_bench [-n N] [-r records_per_register] [-s seconds]
+ * -b B hands B messages to each ms_handle_batch() call (a recvmmsg batch or
+ * a DPDK burst: the batch authentication stage), 1 by default; -k K
+ * refreshes K messages (a multiple of 64) instead of running for -s seconds,
+ * so instruction counts (valgrind --tool=callgrind) compare exactly.
+ *
+ * Usage: ms_register_bench [-n N] [-r records_per_register] [-s seconds] [-b B]
  * Prints one JSON object per line.
  */
 #define _GNU_SOURCE
@@ -120,47 +125,71 @@ static struct msg *make_msgs(size_t n, unsigned per, size_t *nmsgs)
 	return v;
 }
 
+#define MAX_BATCH 64
+
 struct feeder {
 	struct ms_thread *t;
-	struct dgram d;
+	struct dgram d[MAX_BATCH];
+	unsigned batch; /* messages per ms_handle_batch() (-b) */
+	unsigned nd;
 	struct dgram_outbox out;
-	struct dgram_out slots[4];
+	struct dgram_out slots[MAX_BATCH + 4];
 	struct arena arena;
 	size_t notifies;
 };
 
-static void feed(struct feeder *f, const struct msg *m)
+static void flush(struct feeder *f)
 {
-	f->d.data = m->data;
-	f->d.len = m->len;
+	if (f->nd == 0)
+		return;
 	f->out.n = 0;
 	arena_reset(&f->arena);
 	lrcu_read_lock();
-	ms_handle_batch(f->t, &f->d, 1, &f->out);
+	ms_handle_batch(f->t, f->d, f->nd, &f->out);
 	lrcu_read_unlock();
+	f->nd = 0;
 	for (unsigned i = 0; i < f->out.n; i++)
 		f->notifies +=
 		    msg_type(f->out.msgs[i].data, f->out.msgs[i].len) == LISP_MSG_MAP_NOTIFY;
 }
 
+/* Queue one message; the batch goes to the request core when full. */
+static void feed(struct feeder *f, const struct msg *m)
+{
+	f->d[f->nd].data = m->data;
+	f->d[f->nd].len = m->len;
+	if (++f->nd == f->batch)
+		flush(f);
+}
+
+static unsigned batch_size;
+
 static void report(const char *c, size_t n, unsigned per, size_t records, size_t msgs, uint64_t ns,
 		   uint64_t cpu)
 {
-	printf("{\"bench\":\"ms_register\",\"case\":\"%s\",\"eids\":%zu,\"records_per_msg\":%u,"
+	printf("{\"bench\":\"ms_register\",\"case\":\"%s\",\"batch\":%u,\"eids\":%zu,"
+	       "\"records_per_msg\":%u,"
 	       "\"records_per_s\":%.0f,\"msgs_per_s\":%.0f,\"ns_per_record\":%.1f,"
 	       "\"records_per_cpu_s\":%.0f}\n",
-	       c, n, per, records / (ns / 1e9), msgs / (ns / 1e9), (double)ns / records,
+	       c, batch_size, n, per, records / (ns / 1e9), msgs / (ns / 1e9), (double)ns / records,
 	       records / (cpu / 1e9));
 }
 
 int main(int argc, char **argv)
 {
 	size_t n = 1000000;
-	unsigned per = 100;
+	unsigned per = 100, batch = 1;
+	size_t count = 0; /* -k: refresh exactly this many messages (callgrind) */
 	double secs = 2;
 	int opt;
-	while ((opt = getopt(argc, argv, "n:r:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:s:b:k:")) != -1) {
 		switch (opt) {
+		case 'k':
+			count = strtoul(optarg, NULL, 10);
+			break;
+		case 'b':
+			batch = (unsigned)strtoul(optarg, NULL, 10);
+			break;
 		case 'n':
 			n = strtoul(optarg, NULL, 10);
 			break;
@@ -171,9 +200,15 @@ int main(int argc, char **argv)
 			secs = strtod(optarg, NULL);
 			break;
 		default:
-			fprintf(stderr, "usage: ms_register_bench [-n N] [-r records] [-s secs]\n");
+			fprintf(
+			    stderr,
+			    "usage: ms_register_bench [-n N] [-r records] [-s secs] [-b batch]\n");
 			return 2;
 		}
+	}
+	if (batch == 0 || batch > MAX_BATCH) {
+		fprintf(stderr, "ms_register_bench, 1 <= -b <= %d\n", MAX_BATCH);
+		return 2;
 	}
 	if (n == 0 || per == 0 || per > LISPMS_MAX_RECORDS) {
 		fprintf(stderr, "ms_register_bench, -n > 0 and 1 <= -r <= %d\n",
@@ -197,16 +232,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ms_register_bench, setup failed\n");
 		return 1;
 	}
-	f.out = (struct dgram_outbox){ .msgs = f.slots, .cap = 4, .arena = &f.arena };
-	saddr_parse("192.0.2.1", &f.d.src);
-	saddr_set_port(&f.d.src, 4342);
-	saddr_parse("127.0.0.1", &f.d.local);
-	saddr_set_port(&f.d.local, 4342);
+	f.batch = batch;
+	batch_size = batch;
+	f.out = (struct dgram_outbox){ .msgs = f.slots, .cap = MAX_BATCH + 4, .arena = &f.arena };
+	for (unsigned i = 0; i < MAX_BATCH; i++) {
+		saddr_parse("192.0.2.1", &f.d[i].src);
+		saddr_set_port(&f.d[i].src, 4342);
+		saddr_parse("127.0.0.1", &f.d[i].local);
+		saddr_set_port(&f.d[i].local, 4342);
+	}
 
 	/* every EID once: inserts */
 	uint64_t c0 = cpu_ns(), t0 = mtime_now_ns();
 	for (size_t k = 0; k < nmsgs; k++)
 		feed(&f, &msgs[k]);
+	flush(&f);
 	uint64_t t1 = mtime_now_ns(), c1 = cpu_ns();
 	struct db_stats st;
 	db_stats_get(ms_db(ms), &st);
@@ -230,7 +270,8 @@ int main(int argc, char **argv)
 			sent++;
 			k = k + 1 < nmsgs ? k + 1 : 0;
 		}
-	} while (mtime_now_ns() < deadline);
+	} while (count > 0 ? sent < count : mtime_now_ns() < deadline);
+	flush(&f);
 	t1 = mtime_now_ns();
 	c1 = cpu_ns();
 	if (f.notifies != nmsgs + sent) {

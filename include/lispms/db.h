@@ -188,6 +188,17 @@ void db_register_batch(struct db *db, const struct eid_prefix *const ps[],
 		       const struct db_reg_info *const rs[], unsigned n, uint64_t now_ns,
 		       const struct db_sink *sink, int out[]);
 
+/*
+ * Bring into cache what registering ps[0..n) will read (host-index slots,
+ * the registrations of present entries, trie paths), 16 at a time so their
+ * misses overlap: for the records of several messages that are then
+ * registered one message at a time (the request core's batch stage), where
+ * db_register_batch() alone cannot overlap one-record messages. Reads
+ * only; inside an RCU read-side section. Prefixes of instances other than
+ * the first of each group of 16 are skipped.
+ */
+void db_warm(const struct db *db, const struct eid_prefix *const ps[], unsigned n);
+
 /* Remove owner's registration for p (LISPMS_ENOENT when it has none). */
 int db_withdraw(struct db *db, const struct eid_prefix *p, const struct db_owner *owner,
 		const struct db_sink *sink);

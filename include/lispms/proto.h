@@ -348,6 +348,13 @@ struct auth_key {
 	uint8_t alg_id; /* LISP_ALG_HMAC_SHA1 or LISP_ALG_HMAC_SHA256 */
 	uint8_t ipad[LISPMS_AUTH_BLOCK];
 	uint8_t opad[LISPMS_AUTH_BLOCK];
+	/*
+	 * The digest states after one block of key ^ ipad and of key ^ opad,
+	 * what the multi-buffer engine (auth_batch_*) starts from; all zero in
+	 * a build without it.
+	 */
+	_Alignas(16) uint8_t istate[LISPMS_AUTH_MAX_LEN];
+	_Alignas(16) uint8_t ostate[LISPMS_AUTH_MAX_LEN];
 };
 
 /* LISPMS_EINVAL for algorithm 0 or an unknown one. */
@@ -388,3 +395,45 @@ int auth_sign(struct auth_ctx *c, const struct auth_key *k, uint8_t *msg, size_t
 /* Plain HMAC of `len` bytes with `k` into out (auth_alg_len() octets). */
 int auth_hmac(struct auth_ctx *c, const struct auth_key *k, const uint8_t *msg, size_t len,
 	      uint8_t *out);
+
+/*
+ * Batches (auth_mb.c): the same results as auth_verify() and auth_sign() on
+ * each element, computed in one multi-buffer submission per algorithm when
+ * the build has Intel's multi-buffer library (meson feature ipsec_mb) and
+ * the context uses it, else one message at a time. Per element: the input,
+ * and `ret`, the code auth_verify() / auth_sign() would return.
+ */
+struct auth_vjob {
+	const struct auth_key *keys; /* the candidate keys, as for auth_verify() */
+	size_t nkeys;
+	const uint8_t *msg;
+	size_t len;
+	const struct lisp_auth *auth;
+	const struct auth_key *key; /* out: the key that verified it, NULL: none */
+	int ret;		    /* out */
+};
+
+struct auth_sjob {
+	const struct auth_key *key;
+	uint8_t *msg;
+	size_t len;
+	int ret; /* out */
+};
+
+void auth_batch_verify(struct auth_ctx *c, struct auth_vjob *v, size_t n);
+void auth_batch_sign(struct auth_ctx *c, struct auth_sjob *s, size_t n);
+
+/*
+ * Whether c's batches use the multi-buffer engine: on by default when the
+ * build and the CPU have it. auth_ctx_use_mb(c, false) gives the OpenSSL
+ * path (tests compare the two); returns what is now in use.
+ */
+bool auth_ctx_use_mb(struct auth_ctx *c, bool on);
+bool auth_ctx_mb(const struct auth_ctx *c);
+/*
+ * The smallest batch worth batching: 1 where the engine hashes with SHA-NI
+ * (it beats OpenSSL even for one message), 8 where it needs its SIMD lanes
+ * filled (smaller batches of an algorithm go one by one anyway), 2 with
+ * OpenSSL alone (no gain, no loss: the stage keeps one code path).
+ */
+unsigned auth_ctx_batch_min(const struct auth_ctx *c);

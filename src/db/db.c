@@ -1236,6 +1236,16 @@ void db_register_batch(struct db *db, const struct eid_prefix *const ps[],
 	}
 }
 
+void db_warm(const struct db *db, const struct eid_prefix *const ps[], unsigned n)
+{
+	for (unsigned base = 0; base < n; base += LISPMS_TRIE_BATCH) {
+		unsigned k = n - base < LISPMS_TRIE_BATCH ? n - base : LISPMS_TRIE_BATCH;
+		const struct db_iid *in = db_instance(db, ps[base]->iid);
+		if (in != NULL)
+			register_warm(in, ps + base, k);
+	}
+}
+
 int db_withdraw(struct db *db, const struct eid_prefix *p, const struct db_owner *owner,
 		const struct db_sink *sink)
 {

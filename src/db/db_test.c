@@ -619,3 +619,40 @@ Test(db, a_registration_keeps_the_key_it_was_accepted_with)
 	cr_assert_eq(st.registrations, 1);
 	cr_assert_eq(st.mappings, 1, "the old contents were released");
 }
+
+/* db_warm() only reads: any mix of instances, families and lengths, present or not. */
+Test(db, warm_reads_only)
+{
+	init_locs();
+	cr_assert_eq(reg("[7] 10.1.0.0/16", xtr(1), locs_a, 1, 0, T0), DB_STORED);
+	cr_assert_eq(reg("[7] 10.1.2.3/32", xtr(1), locs_a, 1, 0, T0), DB_STORED);
+	cr_assert_eq(reg("[7] 2001:db8::1/128", xtr(1), locs_a, 1, 0, T0), DB_STORED);
+	static const char *const texts[] = {
+		"[7] 10.1.2.3/32",  "[7] 10.1.2.4/32", "[7] 10.1.0.0/16", "[7] 2001:db8::1/128",
+		"[8] 10.1.2.3/32",  "[7] 10.9.0.0/24", "[9] 10.0.0.0/8",  "[7] 2001:db8::/32",
+		"[7] 10.1.2.3/32",  "[7] 0.0.0.0/0",   "[7] 10.1.2.5/32", "[7] 10.1.2.6/32",
+		"[7] 10.1.2.7/32",  "[7] 10.1.2.8/32", "[7] 10.1.2.9/32", "[7] 10.1.2.10/32",
+		"[7] 10.1.2.11/32", "[8] 10.1.2.3/32", "[7] 10.1.2.3/32",
+	};
+	enum { N = sizeof(texts) / sizeof(texts[0]) };
+	struct eid_prefix e[N];
+	const struct eid_prefix *ps[N];
+	for (unsigned i = 0; i < N; i++) {
+		e[i] = pfx(texts[i]);
+		ps[i] = &e[i];
+	}
+	struct db_stats before, after;
+	db_stats_get(db, &before);
+	size_t events = evl.count;
+	lrcu_read_lock();
+	for (unsigned n = 0; n <= N; n++)
+		db_warm(db, ps + (N - n), n);
+	lrcu_read_unlock();
+	db_stats_get(db, &after);
+	cr_assert_eq(after.prefixes, before.prefixes);
+	cr_assert_eq(evl.count, events);
+	lrcu_read_lock();
+	cr_assert_not_null(db_lookup_exact(db, &e[0]));
+	cr_assert_null(db_lookup_exact(db, &e[1]));
+	lrcu_read_unlock();
+}

@@ -213,6 +213,7 @@ struct ms_thread *ms_thread_new(struct ms *ms, unsigned index)
 		ms_thread_free(t);
 		return NULL;
 	}
+	t->auth_min = auth_ctx_batch_min(t->auth);
 	if (getrandom(&t->rng, sizeof(t->rng), 0) != sizeof(t->rng) || t->rng == 0)
 		t->rng = mtime_now_ns() | 1;
 	db_event_list_init(&t->events);
@@ -361,13 +362,14 @@ static void handle_shared_ext(struct ms_thread *t, const struct dgram *d, struct
 		 m.subtype);
 }
 
-static void handle_one(struct ms_thread *t, const struct dgram *d, struct dgram_outbox *out)
+static void handle_one(struct ms_thread *t, const struct dgram *d, const struct ms_reg_pre *pre,
+		       struct dgram_outbox *out)
 {
 	int type = msg_type(d->data, d->len);
 	switch (type) {
 	case LISP_MSG_MAP_REGISTER:
 		counters_inc(LISPMS_M_MS_RX_MAP_REGISTER);
-		ms_register(t, d, out);
+		ms_register(t, d, pre, out);
 		break;
 	case LISP_MSG_MAP_REQUEST:
 		counters_inc(LISPMS_M_MS_RX_MAP_REQUEST);
@@ -424,10 +426,16 @@ void ms_handle_batch(void *arg, const struct dgram *rx, unsigned n, struct dgram
 	struct ms_thread *t = arg;
 	t->st = lrcu_deref(t->ms->state);
 	t->now = mtime_now_ns();
+	arena_reset(&t->scratch);
+	/* authenticate the batch's registers together, then run each message */
+	struct ms_reg_pre *pre = n >= t->auth_min ? ms_auth_stage(t, rx, n) : NULL;
+	size_t mark = arena_mark(&t->scratch);
 	for (unsigned i = 0; i < n; i++) {
-		arena_reset(&t->scratch);
-		handle_one(t, &rx[i], out);
+		arena_rewind(&t->scratch, mark);
+		handle_one(t, &rx[i], pre != NULL && pre[i].done ? &pre[i] : NULL, out);
 	}
+	if (t->sign.on)
+		ms_sign_flush(t, out);
 }
 
 /* Debug narration of the expiry timer: each registration that timed out. */

@@ -88,6 +88,16 @@ struct ms {
 
 struct notify_job;
 
+/* ms_auth.c: a batch's Map-Notifies waiting to be signed together */
+#define MS_SIGN_BATCH 64
+
+struct ms_sign_later {
+	struct auth_sjob job[MS_SIGN_BATCH];
+	unsigned slot[MS_SIGN_BATCH]; /* the message's place in the outbox */
+	unsigned n;
+	bool on; /* inside a batch whose authentication stage ran */
+};
+
 struct ms_thread {
 	struct ms *ms;
 	unsigned index;			  /* worker number: its queue, its session ids */
@@ -105,7 +115,9 @@ struct ms_thread {
 	struct notify_job *pending_list; /* notifier only: jobs awaiting an ack */
 	struct ms_rrl *rrl;		 /* reply rate limits, at the first limited reply */
 	struct ms_session *stall_head, *stall_tail; /* sessions holding a partial message */
-	uint8_t buf[MS_ENCODE_MAX];		    /* encode scratch */
+	struct ms_sign_later sign;		    /* the batch's deferred signatures */
+	unsigned auth_min;	    /* auth_ctx_batch_min(auth): registers for the stage */
+	uint8_t buf[MS_ENCODE_MAX]; /* encode scratch */
 };
 
 /*
@@ -210,15 +222,59 @@ struct ms_reg_out {
 };
 
 /*
+ * What the batch's authentication stage (ms_auth.c) found for one
+ * Map-Register before the request core runs: the decoded message, its site
+ * and auth_verify()'s result with that site's keys.
+ */
+struct ms_reg_pre {
+	bool done;   /* false: not a register, or left to the one-message path */
+	int decoded; /* map_register_decode()'s result */
+	struct lisp_map_register reg;
+	struct eid_prefix first;
+	const struct site_pfx *sp; /* NULL: no site */
+	int verified;		   /* with sp's keys */
+};
+
+/*
  * Decode, authenticate and apply one Map-Register from src (session 0: UDP)
  * and report each record's verdict. LISPMS_EOK when it authenticated;
  * otherwise the decode, site (LISPMS_ENOSITE) or authentication error, after
- * reporting every decoded record with that verdict.
+ * reporting every decoded record with that verdict. With pre (the batch
+ * stage ran for it), its decode and verification are used, not redone.
  */
 int ms_register_process(struct ms_thread *t, const uint8_t *msg, size_t len,
 			const struct sockaddr_storage *src, uint64_t session, ms_record_fn *fn,
 			void *arg, struct ms_reg_out *res);
-void ms_register(struct ms_thread *t, const struct dgram *d, struct dgram_outbox *out);
+int ms_register_process_pre(struct ms_thread *t, const uint8_t *msg, size_t len,
+			    const struct sockaddr_storage *src, uint64_t session, ms_record_fn *fn,
+			    void *arg, struct ms_reg_out *res, const struct ms_reg_pre *pre);
+/* The site a decoded register is checked against, and its first EID. */
+const struct site_pfx *ms_register_site(const struct ms_thread *t,
+					const struct lisp_map_register *reg,
+					struct eid_prefix *first);
+void ms_register(struct ms_thread *t, const struct dgram *d, const struct ms_reg_pre *pre,
+		 struct dgram_outbox *out);
+
+/* ms_auth.c: the authentication stage of a batch */
+
+/*
+ * Decode the batch's Map-Registers, find their sites and verify them all
+ * in one auth_batch_verify(); one entry per datagram, or NULL when the
+ * batch has fewer than two registers (the one-message path is as fast).
+ * Turns on deferred signing (ms_sign_add) for the batch.
+ */
+struct ms_reg_pre *ms_auth_stage(struct ms_thread *t, const struct dgram *rx, unsigned n);
+/*
+ * Queue an encoded Map-Notify (authentication data zero) to dst, signed with
+ * k: into the outbox now and signed with the batch's others by
+ * ms_sign_flush(), or at once when the batch is not deferring. False when it
+ * could not be queued or signed.
+ */
+bool ms_sign_add(struct ms_thread *t, struct dgram_outbox *out, const struct auth_key *k,
+		 uint8_t *msg, size_t len, const struct sockaddr_storage *dst,
+		 const struct sockaddr_storage *src);
+/* Sign what the batch queued, in one auth_batch_sign(); ends deferring. */
+void ms_sign_flush(struct ms_thread *t, struct dgram_outbox *out);
 
 /* ms_request.c */
 

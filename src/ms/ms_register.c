@@ -115,12 +115,12 @@ static void send_ack(struct ms_thread *t, const struct dgram *d,
 		.records = (struct lisp_record *)recs,
 	};
 	size_t len;
-	if (map_notify_encode(&n, t->buf, sizeof(t->buf), &len) != LISPMS_EOK ||
-	    auth_sign(t->auth, key, t->buf, len) != LISPMS_EOK) {
+	if (map_notify_encode(&n, t->buf, sizeof(t->buf), &len) != LISPMS_EOK) {
 		counters_inc(LISPMS_M_INTERNAL_ERRORS);
 		return;
 	}
-	if (ms_emit(out, t->buf, len, &d->src, &d->local))
+	/* signed now, or with the batch's other Map-Notifies (ms_auth.c) */
+	if (ms_sign_add(t, out, key, t->buf, len, &d->src, &d->local))
 		counters_inc(LISPMS_M_MS_TX_MAP_NOTIFY);
 }
 
@@ -266,17 +266,45 @@ static void register_chunk(struct ms_thread *t, const struct ms_site *site,
 	arena_rewind(&t->scratch, mark);
 }
 
+const struct site_pfx *ms_register_site(const struct ms_thread *t,
+					const struct lisp_map_register *reg,
+					struct eid_prefix *first)
+{
+	if (reg->nrecords > 0 && record_eid(&reg->records[0], first) == LISPMS_EOK)
+		return site_index_lookup(t->st->sites, first);
+	return NULL;
+}
+
 /*
  * The site a register belongs to (the rule at the top of this file): its
  * site and LISPMS_EOK; LISPMS_ENOSITE when no record lies in a site;
- * LISPMS_ENOKEY (*site the first candidate) or LISPMS_EAUTH (*site the first
- * candidate with the key) when none verifies. *first gets the first record's EID inside the
- * returned site (or the first record's, for LISPMS_ENOSITE).
+ * LISPMS_ENOKEY (*site the first candidate) or LISPMS_EAUTH (*site the
+ * first candidate with the key) when none verifies. *first gets the first
+ * record's EID inside the returned site (or the first record's, for
+ * LISPMS_ENOSITE). The first record's site is tried first, with the batch
+ * stage's verdict when there is one (pre): the common register costs one
+ * site lookup and one HMAC; the other records' sites are looked up only
+ * when that one does not verify.
  */
 static int pick_site(struct ms_thread *t, const uint8_t *msg, size_t len,
-		     const struct lisp_map_register *reg, const struct ms_site **site,
-		     struct eid_prefix *first)
+		     const struct lisp_map_register *reg, const struct ms_reg_pre *pre,
+		     const struct ms_site **site, struct eid_prefix *first)
 {
+	struct eid_prefix p0;
+	const struct site_pfx *sp0 = pre != NULL ? pre->sp : ms_register_site(t, reg, &p0);
+	int v0 = LISPMS_ENOKEY;
+	if (pre != NULL)
+		p0 = pre->first;
+	if (sp0 != NULL) {
+		v0 = pre != NULL ? pre->verified
+				 : auth_verify(t->auth, sp0->site->keys, sp0->site->nkeys, msg, len,
+					       &reg->auth);
+		if (v0 == LISPMS_EOK) {
+			*site = sp0->site;
+			*first = p0;
+			return LISPMS_EOK;
+		}
+	}
 	const struct ms_site *cand[MS_REG_MAX_SITES];
 	struct eid_prefix cand_eid[MS_REG_MAX_SITES];
 	unsigned n = 0;
@@ -289,7 +317,7 @@ static int pick_site(struct ms_thread *t, const uint8_t *msg, size_t len,
 			*first = p;
 			any_eid = true;
 		}
-		const struct site_pfx *sp = site_index_lookup(t->st->sites, &p);
+		const struct site_pfx *sp = i == 0 ? sp0 : site_index_lookup(t->st->sites, &p);
 		if (sp == NULL)
 			continue;
 		bool seen = false;
@@ -308,13 +336,16 @@ static int pick_site(struct ms_thread *t, const uint8_t *msg, size_t len,
 		const struct ms_site *s = cand[k];
 		if (find_key(s, reg->auth.key_id, reg->auth.alg_id) == NULL)
 			continue;
-		if (auth_verify(t->auth, s->keys, s->nkeys, msg, len, &reg->auth) == LISPMS_EOK) {
+		/* the first record's site was tried above */
+		int v = sp0 != NULL && s == sp0->site
+			    ? v0
+			    : auth_verify(t->auth, s->keys, s->nkeys, msg, len, &reg->auth);
+		if (v == LISPMS_EOK) {
 			*site = s;
 			*first = cand_eid[k];
-			if (k > 0)
-				ms_debug("register, site %s chosen by its key %u (first record's "
-					 "site %s did not verify)",
-					 s->conf->name, reg->auth.key_id, cand[0]->conf->name);
+			ms_debug("register, site %s chosen by its key %u (first record's "
+				 "site %s did not verify)",
+				 s->conf->name, reg->auth.key_id, cand[0]->conf->name);
 			return LISPMS_EOK;
 		}
 		if (ret != LISPMS_EAUTH)
@@ -330,8 +361,21 @@ int ms_register_process(struct ms_thread *t, const uint8_t *msg, size_t len,
 			const struct sockaddr_storage *src, uint64_t session, ms_record_fn *fn,
 			void *arg, struct ms_reg_out *res)
 {
+	return ms_register_process_pre(t, msg, len, src, session, fn, arg, res, NULL);
+}
+
+int ms_register_process_pre(struct ms_thread *t, const uint8_t *msg, size_t len,
+			    const struct sockaddr_storage *src, uint64_t session, ms_record_fn *fn,
+			    void *arg, struct ms_reg_out *res, const struct ms_reg_pre *pre)
+{
 	struct lisp_map_register *reg = &res->reg;
-	int ret = map_register_decode(msg, len, &t->scratch, reg);
+	int ret;
+	if (pre != NULL) { /* decoded and verified by the batch stage */
+		ret = pre->decoded;
+		*reg = pre->reg;
+	} else {
+		ret = map_register_decode(msg, len, &t->scratch, reg);
+	}
 	if (ret != LISPMS_EOK) {
 		ms_count_malformed(ret);
 		counters_inc(LISPMS_M_MS_REJ_MALFORMED);
@@ -340,7 +384,7 @@ int ms_register_process(struct ms_thread *t, const uint8_t *msg, size_t len,
 	}
 	struct eid_prefix first = { .afi = LISP_AFI_NONE }; /* when no record decodes */
 	const struct ms_site *site = NULL;
-	int why = pick_site(t, msg, len, reg, &site, &first);
+	int why = pick_site(t, msg, len, reg, pre, &site, &first);
 	if (why == LISPMS_ENOSITE) {
 		counters_add(LISPMS_M_MS_REJ_NO_SITE, reg->nrecords ? reg->nrecords : 1);
 		log_reject(src, "no site has this prefix", reg->nrecords ? &first : NULL);
@@ -405,7 +449,8 @@ static void collect_accepted(void *arg, const struct lisp_record *rec, enum ms_v
 		a->recs[a->n++] = *rec;
 }
 
-void ms_register(struct ms_thread *t, const struct dgram *d, struct dgram_outbox *out)
+void ms_register(struct ms_thread *t, const struct dgram *d, const struct ms_reg_pre *pre,
+		 struct dgram_outbox *out)
 {
 	uint64_t start = mtime_now_ns();
 	struct udp_acks acks = { 0 };
@@ -414,8 +459,8 @@ void ms_register(struct ms_thread *t, const struct dgram *d, struct dgram_outbox
 	struct ms_reg_out res = { 0 };
 	/* an ETR on a session keeps its registrations bound to it (no duplicate state) */
 	uint64_t session = admit_session(t->ms->admit, &d->src);
-	int ret = ms_register_process(t, d->data, d->len, &d->src, session, collect_accepted, &acks,
-				      &res);
+	int ret = ms_register_process_pre(t, d->data, d->len, &d->src, session, collect_accepted,
+					  &acks, &res, pre);
 	if (ret != LISPMS_EOK || acks.n == 0 || res.key == NULL)
 		goto out;
 	const struct conf_server *srv = conf_server(t->st->conf);

@@ -25,9 +25,8 @@
 #include <lispms/err.h>
 #include <lispms/proto.h>
 
+#include "auth_impl.h"
 #include "codec.h"
-
-#define AUTH_ALGS 3 /* indexed by enum lisp_alg */
 
 bool auth_len_ok(uint8_t alg, uint16_t len)
 {
@@ -62,20 +61,6 @@ void auth_field_encode(struct wire *w, const struct lisp_auth *a)
 }
 
 /* ------------------------------------------------------------------ HMAC */
-
-struct auth_md {
-	OSSL_FUNC_digest_init_fn *init;
-	OSSL_FUNC_digest_update_fn *update;
-	OSSL_FUNC_digest_final_fn *final;
-	OSSL_FUNC_digest_freectx_fn *freectx;
-	void *work;  /* the provider's digest context, reused for every message */
-	size_t size; /* digest octets */
-};
-
-struct auth_ctx {
-	EVP_MD *fetched[AUTH_ALGS]; /* keeps the provider loaded */
-	struct auth_md md[AUTH_ALGS];
-};
 
 static const char *const md_name[AUTH_ALGS] = { NULL, "SHA1", "SHA2-256" };
 
@@ -141,6 +126,7 @@ void auth_ctx_free(struct auth_ctx *c)
 			c->md[i].freectx(c->md[i].work);
 		EVP_MD_free(c->fetched[i]);
 	}
+	auth_mb_free(c->mb);
 	OPENSSL_free(c);
 }
 
@@ -157,6 +143,8 @@ struct auth_ctx *auth_ctx_new(void)
 			return NULL;
 		}
 	}
+	c->mb = auth_mb_new(); /* NULL: batches go one message at a time */
+	c->use_mb = c->mb != NULL;
 	return c;
 }
 
@@ -184,6 +172,9 @@ int auth_key_init(struct auth_key *k, uint8_t key_id, uint8_t alg_id, const void
 		r.opad[i] = key[i] ^ 0x5c;
 	}
 	OPENSSL_cleanse(key, sizeof(key));
+	memset(r.istate, 0, sizeof(r.istate));
+	memset(r.ostate, 0, sizeof(r.ostate));
+	auth_mb_key_prep(&r);
 	*k = r;
 	OPENSSL_cleanse(&r, sizeof(r));
 	return LISPMS_EOK;
@@ -196,37 +187,9 @@ void auth_key_clear(struct auth_key *k)
 
 static const uint8_t zeros[LISPMS_AUTH_MAX_LEN];
 
-/*
- * Constant-time comparison (the loop count depends on n only, and the barrier
- * keeps the compiler from turning the OR chain into an early exit). Used in
- * place of CRYPTO_memcmp(), whose byte loop measured 30 ns for 32 octets,
- * about a sixth of the whole HMAC; 4-octet loads match the 4-octet stores the
- * digest's final step just made, so they are forwarded, not stalled.
- */
-static bool ct_equal(const uint8_t *a, const uint8_t *b, size_t n)
-{
-	uint32_t d = 0;
-	size_t i = 0;
-	for (; i + 4 <= n; i += 4) {
-		uint32_t x, y;
-		memcpy(&x, a + i, 4);
-		memcpy(&y, b + i, 4);
-		d |= x ^ y;
-		__asm__ volatile("" : "+r"(d));
-	}
-	for (; i < n; i++) {
-		d |= (uint32_t)(a[i] ^ b[i]);
-		__asm__ volatile("" : "+r"(d));
-	}
-	return d == 0;
-}
-
-/*
- * HMAC of msg[0, cover) with msg[hole, hole + hole_len) read as zeros (the
- * authentication data), into out. hole_len <= LISPMS_AUTH_MAX_LEN.
- */
-static int hmac_run(struct auth_md *md, const struct auth_key *k, const uint8_t *msg, size_t cover,
-		    size_t hole, size_t hole_len, uint8_t *out)
+/* auth_impl.h */
+int auth_hmac_run(struct auth_md *md, const struct auth_key *k, const uint8_t *msg, size_t cover,
+		  size_t hole, size_t hole_len, uint8_t *out)
 {
 	uint8_t inner[LISPMS_AUTH_MAX_LEN];
 	size_t n = 0;
@@ -249,40 +212,28 @@ int auth_hmac(struct auth_ctx *c, const struct auth_key *k, const uint8_t *msg, 
 {
 	if (k->alg_id != LISP_ALG_HMAC_SHA1 && k->alg_id != LISP_ALG_HMAC_SHA256)
 		return LISPMS_EINVAL;
-	return hmac_run(&c->md[k->alg_id], k, msg, len, 0, 0, out);
+	return auth_hmac_run(&c->md[k->alg_id], k, msg, len, 0, 0, out);
 }
 
 int auth_verify(struct auth_ctx *c, const struct auth_key *keys, size_t nkeys, const uint8_t *msg,
 		size_t len, const struct lisp_auth *a)
 {
-	if (a->alg_id == LISP_ALG_NONE)
-		return LISPMS_EAUTH;
-	if (a->alg_id != LISP_ALG_HMAC_SHA1 && a->alg_id != LISP_ALG_HMAC_SHA256)
-		return LISPMS_ENOKEY; /* no key can have it, whatever the caller's array holds */
-	if (!auth_len_ok(a->alg_id, a->len))
-		return LISPMS_EAUTHLEN;
-	const struct auth_key *k = NULL;
-	for (size_t i = 0; i < nkeys && k == NULL; i++)
-		if (keys[i].key_id == a->key_id && keys[i].alg_id == a->alg_id)
-			k = &keys[i];
-	if (k == NULL)
-		return LISPMS_ENOKEY;
-	if (len < LISPMS_AUTH_OFFSET + (size_t)a->len || a->data == NULL || a->rfc_end > len ||
-	    a->rfc_end < LISPMS_AUTH_OFFSET + (size_t)a->len)
-		return LISPMS_EINVAL;
-
-	struct auth_md *md = &c->md[k->alg_id];
-	uint8_t mac[LISPMS_AUTH_MAX_LEN];
-	int ret = hmac_run(md, k, msg, len, LISPMS_AUTH_OFFSET, a->len, mac);
+	const struct auth_key *k;
+	int ret = auth_verify_check(keys, nkeys, len, a, &k);
 	if (ret != LISPMS_EOK)
 		return ret;
-	if (ct_equal(mac, a->data, a->len))
+	struct auth_md *md = &c->md[k->alg_id];
+	uint8_t mac[LISPMS_AUTH_MAX_LEN];
+	ret = auth_hmac_run(md, k, msg, len, LISPMS_AUTH_OFFSET, a->len, mac);
+	if (ret != LISPMS_EOK)
+		return ret;
+	if (auth_ct_equal(mac, a->data, a->len))
 		return LISPMS_EOK;
 	if (a->rfc_end < len) {
-		ret = hmac_run(md, k, msg, a->rfc_end, LISPMS_AUTH_OFFSET, a->len, mac);
+		ret = auth_hmac_run(md, k, msg, a->rfc_end, LISPMS_AUTH_OFFSET, a->len, mac);
 		if (ret != LISPMS_EOK)
 			return ret;
-		if (ct_equal(mac, a->data, a->len))
+		if (auth_ct_equal(mac, a->data, a->len))
 			return LISPMS_EOK;
 	}
 	return LISPMS_EAUTH;
@@ -290,16 +241,12 @@ int auth_verify(struct auth_ctx *c, const struct auth_key *keys, size_t nkeys, c
 
 int auth_sign(struct auth_ctx *c, const struct auth_key *k, uint8_t *msg, size_t len)
 {
-	if (len < LISPMS_AUTH_OFFSET || msg[12] != k->key_id || msg[13] != k->alg_id ||
-	    (k->alg_id != LISP_ALG_HMAC_SHA1 && k->alg_id != LISP_ALG_HMAC_SHA256))
-		return LISPMS_EINVAL;
-	uint16_t alen = wire_get_u16(msg + 14);
-	if (!auth_len_ok(k->alg_id, alen))
-		return LISPMS_EAUTHLEN;
-	if (len < LISPMS_AUTH_OFFSET + (size_t)alen)
-		return LISPMS_EINVAL;
+	uint16_t alen;
+	int ret = auth_sign_check(k, msg, len, &alen);
+	if (ret != LISPMS_EOK)
+		return ret;
 	uint8_t mac[LISPMS_AUTH_MAX_LEN];
-	int ret = hmac_run(&c->md[k->alg_id], k, msg, len, LISPMS_AUTH_OFFSET, alen, mac);
+	ret = auth_hmac_run(&c->md[k->alg_id], k, msg, len, LISPMS_AUTH_OFFSET, alen, mac);
 	if (ret == LISPMS_EOK)
 		memcpy(msg + LISPMS_AUTH_OFFSET, mac, alen);
 	OPENSSL_cleanse(mac, sizeof(mac));

@@ -7,9 +7,11 @@ export LISPMS_ROOT
 
 # Build and unit-test dependencies (../shared/TOOLCHAIN.md §0). libsystemd-dev
 # is optional for the build (sd_notify readiness); installed so tests cover it.
+# libipsec-mb-dev (x86-64) gives the batched multi-buffer HMAC (meson feature
+# ipsec_mb); without it OpenSSL computes every HMAC, with the same results.
 LISPMS_BUILD_PKGS="meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
 liburcu-dev libjemalloc-dev libcriterion-dev libssl-dev libyaml-dev libmicrohttpd-dev \
-libsystemd-dev"
+libsystemd-dev libipsec-mb-dev"
 # What the test suite drives or checks against. prometheus brings promtool
 # (checks /metrics) and the server tools/prometheus-smoke scrapes with (332 MB).
 # ethtool turns off veth checksum offload in the DPDK fast path's netns test;
@@ -24,7 +26,7 @@ LISPMS_PACKAGE_PKGS="dpkg-dev debhelper devscripts lintian debootstrap fakeroot 
 # What lispmsd needs at run time (without DPDK): deploy/Dockerfile's image
 # installs exactly these; tests/deploy.sh checks both against the shared
 # libraries lispmsd is linked with.
-LISPMS_RUNTIME_PKGS="liburcu8 libjemalloc2 libssl3 libyaml-0-2 libmicrohttpd12 libsystemd0"
+LISPMS_RUNTIME_PKGS="liburcu8 libjemalloc2 libssl3 libyaml-0-2 libmicrohttpd12 libsystemd0 libipsec-mb1"
 
 say() {
     printf '==> %s\n' "$*"

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The batch authentication stage (ms_auth.c): a batch of Map-Registers of
+ * every kind (both algorithms, two sites, wrong secrets, unknown keys, no
+ * site, malformed, no M bit) mixed with Map-Requests gives, through one
+ * ms_handle_batch(), exactly the replies and the database the same
+ * datagrams give one per batch; every Map-Notify verifies with its site's
+ * key; the stage ran (lispms_auth_batched_total) for the batch, and for the
+ * lone datagrams only where the engine is faster for one (SHA-NI).
+ */
+#include <lispms/counters.h>
+
+#include "ms_testlib.h"
+
+static const char conf_text[] =
+    "server:\n"
+    "  listen: [127.0.0.1]\n"
+    "log:\n"
+    "  level: error\n"
+    "sites:\n"
+    "  - name: alpha\n"
+    "    keys:\n"
+    "      - {id: 1, algorithm: hmac-sha-256-128, secret: alpha-256}\n"
+    "      - {id: 2, algorithm: hmac-sha-1-96, secret: alpha-sha1}\n"
+    "    eid-prefixes: [\"[1000] 10.0.0.0/16\"]\n"
+    "    accept-more-specifics: true\n"
+    "  - name: beta\n"
+    "    keys: [{id: 7, algorithm: hmac-sha-256-128, secret: beta-key}]\n"
+    "    eid-prefixes: [\"[1000] 10.1.0.0/16\"]\n"
+    "    accept-more-specifics: true\n";
+
+#define NMSG 45
+
+struct msgs {
+	uint8_t buf[NMSG][512];
+	size_t len[NMSG];
+	char src[NMSG][16];
+	unsigned n;
+	unsigned registers, good; /* registers, and those that verify */
+};
+
+static uint64_t rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* One Map-Register of kind `kind` for EID 10.{site}.{i}.0/24 (or 10.9 for no site). */
+static void make_register(struct msgs *m, struct auth_ctx *auth, unsigned kind, unsigned i)
+{
+	static const struct {
+		uint8_t id, alg, net;
+		const char *secret;
+		bool good, mbit;
+	} kinds[] = {
+		{ 1, LISP_ALG_HMAC_SHA256, 0, "alpha-256", true, true },
+		{ 2, LISP_ALG_HMAC_SHA1, 0, "alpha-sha1", true, true },
+		{ 7, LISP_ALG_HMAC_SHA256, 1, "beta-key", true, true },
+		{ 1, LISP_ALG_HMAC_SHA256, 0, "not-the-key", false, true },
+		{ 3, LISP_ALG_HMAC_SHA256, 0, "alpha-256", false, true }, /* unknown key id */
+		{ 7, LISP_ALG_HMAC_SHA256, 9, "beta-key", false, true },  /* no site */
+		{ 7, LISP_ALG_HMAC_SHA256, 0, "beta-key", false,
+		  true }, /* beta's key, alpha's EID */
+		{ 1, LISP_ALG_HMAC_SHA256, 0, "alpha-256", true, false }, /* no M bit: no notify */
+		{ 2, LISP_ALG_HMAC_SHA1, 1, "alpha-sha1", false,
+		  true }, /* alpha's key, beta's EID */
+	};
+	unsigned k = kind % (sizeof(kinds) / sizeof(kinds[0]));
+	char text[48];
+	snprintf(text, sizeof(text), "[1000] 10.%u.%u.0/24", kinds[k].net, i);
+	struct eid_prefix p = tl_eid(text);
+	struct lisp_addr a;
+	cr_assert_eq(lisp_addr_parse("192.0.2.1", &a), LISPMS_EOK);
+	struct lisp_locator loc = { .priority = 1, .weight = 100, .flags = LISP_LOC_R };
+	afi_from_addr(&a, &loc.addr);
+	struct lisp_record rec = { .ttl = 3, .eid_plen = p.plen, .nlocs = 1, .locs = &loc };
+	afi_from_eid(&p, &rec.eid);
+	struct auth_key key;
+	cr_assert_eq(auth_key_init(&key, kinds[k].id, kinds[k].alg, kinds[k].secret,
+				   strlen(kinds[k].secret)),
+		     LISPMS_EOK);
+	struct lisp_map_register r = {
+		.flags = kinds[k].mbit ? LISP_MREG_M : 0,
+		.nonce = 0x1000 + i,
+		.auth = { .key_id = kinds[k].id,
+			  .alg_id = kinds[k].alg,
+			  .len = (uint16_t)auth_alg_len(kinds[k].alg) },
+		.nrecords = 1,
+		.records = &rec,
+	};
+	unsigned j = m->n++;
+	cr_assert_eq(map_register_encode(&r, m->buf[j], sizeof(m->buf[j]), &m->len[j]), LISPMS_EOK);
+	cr_assert_eq(auth_sign(auth, &key, m->buf[j], m->len[j]), LISPMS_EOK);
+	snprintf(m->src[j], sizeof(m->src[j]), "192.0.2.%u", 1 + i % 3);
+	m->registers++;
+	m->good += kinds[k].good;
+}
+
+/* A Map-Request for 10.{net}.{i}.1 (no ECM: answered directly). */
+static void make_request(struct msgs *m, unsigned net, unsigned i)
+{
+	char text[48];
+	snprintf(text, sizeof(text), "[1000] 10.%u.%u.1/32", net, i);
+	struct eid_prefix p = tl_eid(text);
+	struct lisp_addr itr;
+	cr_assert_eq(lisp_addr_parse("192.0.2.9", &itr), LISPMS_EOK);
+	struct afi_addr itr_afi;
+	afi_from_addr(&itr, &itr_afi);
+	struct lisp_request_record er = { .eid_plen = 32 };
+	afi_from_eid(&p, &er.eid);
+	struct lisp_map_request q = {
+		.nonce = 0x2000 + i,
+		.source_eid = { .afi = LISP_AFI_NONE },
+		.nitr = 1,
+		.itr_rlocs = &itr_afi,
+		.nrecords = 1,
+		.records = &er,
+	};
+	unsigned j = m->n++;
+	cr_assert_eq(map_request_encode(&q, m->buf[j], sizeof(m->buf[j]), &m->len[j]), LISPMS_EOK);
+	snprintf(m->src[j], sizeof(m->src[j]), "192.0.2.9");
+}
+
+static void build(struct msgs *m, struct auth_ctx *auth)
+{
+	memset(m, 0, sizeof(*m));
+	uint64_t x = 0x5eed;
+	for (unsigned i = 0; m->n < NMSG - 2; i++) {
+		uint64_t r = rnd(&x);
+		if (r % 5 == 0)
+			make_request(m, (unsigned)(r >> 8) % 2, i % 8);
+		else
+			make_register(m, auth, (unsigned)(r >> 16), i % 8);
+	}
+	/* a truncated register */
+	memcpy(m->buf[m->n], m->buf[0], 20);
+	m->len[m->n] = 20;
+	strcpy(m->src[m->n++], "192.0.2.1");
+	m->registers++;
+}
+
+struct replies {
+	uint8_t data[4 * NMSG][512];
+	size_t len[4 * NMSG];
+	unsigned n;
+};
+
+static void collect(struct tl *x, struct replies *r)
+{
+	for (unsigned i = 0; i < x->out.n; i++) {
+		cr_assert_lt(r->n, 4 * NMSG);
+		cr_assert_leq(x->out.msgs[i].len, sizeof(r->data[0]));
+		memcpy(r->data[r->n], x->out.msgs[i].data, x->out.msgs[i].len);
+		r->len[r->n++] = x->out.msgs[i].len;
+	}
+}
+
+static void feed_batch(struct tl *x, const struct msgs *m, unsigned from, unsigned n)
+{
+	struct dgram d[NMSG];
+	for (unsigned i = 0; i < n; i++) {
+		d[i] = (struct dgram){ .data = m->buf[from + i], .len = m->len[from + i] };
+		cr_assert_eq(saddr_parse(m->src[from + i], &d[i].src), LISPMS_EOK);
+		saddr_set_port(&d[i].src, 4342);
+		saddr_parse("127.0.0.1", &d[i].local);
+		saddr_set_port(&d[i].local, 4342);
+	}
+	x->out.n = 0;
+	arena_reset(&x->arena);
+	lrcu_read_lock();
+	ms_handle_batch(x->t, d, n, &x->out);
+	lrcu_read_unlock();
+}
+
+/* Every Map-Notify verifies with the key of the site its first EID belongs to. */
+static unsigned check_notifies(const struct replies *r, struct auth_ctx *auth)
+{
+	struct auth_key keys[3];
+	auth_key_init(&keys[0], 1, LISP_ALG_HMAC_SHA256, "alpha-256", 9);
+	auth_key_init(&keys[1], 2, LISP_ALG_HMAC_SHA1, "alpha-sha1", 10);
+	auth_key_init(&keys[2], 7, LISP_ALG_HMAC_SHA256, "beta-key", 8);
+	struct arena ar;
+	cr_assert_eq(arena_init(&ar, 1 << 16), LISPMS_EOK);
+	unsigned notifies = 0;
+	for (unsigned i = 0; i < r->n; i++) {
+		if (msg_type(r->data[i], r->len[i]) != LISP_MSG_MAP_NOTIFY)
+			continue;
+		struct lisp_map_notify mn;
+		arena_reset(&ar);
+		cr_assert_eq(map_notify_decode(r->data[i], r->len[i], &ar, &mn), LISPMS_EOK);
+		cr_assert_eq(auth_verify(auth, keys, 3, r->data[i], r->len[i], &mn.auth),
+			     LISPMS_EOK, "Map-Notify %u is signed", i);
+		notifies++;
+	}
+	arena_deinit(&ar);
+	return notifies;
+}
+
+Test(ms_auth, batch_equals_one_by_one)
+{
+	static struct msgs m;
+	static struct replies one, batch;
+	struct auth_ctx *auth = auth_ctx_new();
+	build(&m, auth);
+	cr_assert_gt(m.good, 10);
+
+	struct tl a;
+	tl_init(&a, conf_text);
+	uint64_t v0 = counters_sum(LISPMS_M_MS_AUTH_BATCH_VERIFY);
+	uint64_t s0 = counters_sum(LISPMS_M_MS_AUTH_BATCH_SIGN);
+	for (unsigned i = 0; i < m.n; i++) {
+		feed_batch(&a, &m, i, 1);
+		collect(&a, &one);
+	}
+	/* a lone register takes the stage only where the engine is faster for one */
+	if (auth_ctx_batch_min(auth) > 1) {
+		cr_assert_eq(counters_sum(LISPMS_M_MS_AUTH_BATCH_VERIFY), v0, "no stage for one");
+		cr_assert_eq(counters_sum(LISPMS_M_MS_AUTH_BATCH_SIGN), s0);
+	} else {
+		cr_assert_geq(counters_sum(LISPMS_M_MS_AUTH_BATCH_VERIFY) - v0, m.good);
+	}
+	v0 = counters_sum(LISPMS_M_MS_AUTH_BATCH_VERIFY);
+	s0 = counters_sum(LISPMS_M_MS_AUTH_BATCH_SIGN);
+	struct db_stats st_one;
+	db_stats_get(ms_db(a.ms), &st_one);
+	tl_deinit(&a);
+
+	struct tl b;
+	tl_init(&b, conf_text);
+	feed_batch(&b, &m, 0, m.n);
+	collect(&b, &batch);
+	/* every register that found a site was verified in the stage */
+	cr_assert_geq(counters_sum(LISPMS_M_MS_AUTH_BATCH_VERIFY) - v0, m.good);
+	unsigned notifies = check_notifies(&batch, auth);
+	cr_assert_gt(notifies, 5);
+	cr_assert_eq(counters_sum(LISPMS_M_MS_AUTH_BATCH_SIGN) - s0, notifies,
+		     "every Map-Notify of the batch signed in the batch");
+	struct db_stats st_batch;
+	db_stats_get(ms_db(b.ms), &st_batch);
+	tl_deinit(&b);
+
+	cr_assert_eq(check_notifies(&one, auth), notifies);
+	cr_assert_eq(st_batch.prefixes, st_one.prefixes);
+	cr_assert_eq(batch.n, one.n, "%u replies in a batch, %u one by one", batch.n, one.n);
+	for (unsigned i = 0; i < one.n; i++) {
+		cr_assert_eq(batch.len[i], one.len[i], "reply %u", i);
+		cr_assert_arr_eq(batch.data[i], one.data[i], one.len[i], "reply %u", i);
+	}
+	auth_ctx_free(auth);
+}
+
+/* Two registers: a batch wherever the engine is not waiting for 8 (no SHA-NI). */
+Test(ms_auth, smallest_batch)
+{
+	static struct msgs m;
+	struct auth_ctx *auth = auth_ctx_new();
+	memset(&m, 0, sizeof(m));
+	make_register(&m, auth, 0, 1);
+	make_register(&m, auth, 1, 2);
+	struct tl a;
+	tl_init(&a, conf_text);
+	uint64_t v0 = counters_sum(LISPMS_M_MS_AUTH_BATCH_VERIFY);
+	feed_batch(&a, &m, 0, 2);
+	cr_assert_eq(counters_sum(LISPMS_M_MS_AUTH_BATCH_VERIFY) - v0,
+		     auth_ctx_batch_min(auth) <= 2 ? 2 : 0);
+	struct replies r = { .n = 0 };
+	collect(&a, &r);
+	cr_assert_eq(check_notifies(&r, auth), 2);
+	cr_assert(tl_registered(&a, "[1000] 10.0.1.0/24"));
+	cr_assert(tl_registered(&a, "[1000] 10.0.2.0/24"));
+	tl_deinit(&a);
+	auth_ctx_free(auth);
+}
