@@ -74,3 +74,11 @@ bool log_limit_pass(struct log_limit *lim);
 /* Log through a limit; the line reports how many were suppressed before it. */
 __attribute__((format(printf, 3, 4))) void log_sampled(struct log_limit *lim, enum log_level level,
 						       const char *fmt, ...);
+
+/*
+ * Log a line the caller already let through log_limit_pass(), so that a
+ * call site can skip formatting its arguments when the line would be
+ * suppressed anyway (log_sampled() formats them before deciding).
+ */
+__attribute__((format(printf, 3, 4))) void log_passed(struct log_limit *lim, enum log_level level,
+						      const char *fmt, ...);

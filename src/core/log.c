@@ -97,18 +97,31 @@ bool log_limit_pass(struct log_limit *lim)
 	return false;
 }
 
-void log_sampled(struct log_limit *lim, enum log_level level, const char *fmt, ...)
+static void log_passed_v(struct log_limit *lim, enum log_level level, const char *fmt, va_list ap)
 {
-	if (!log_enabled(level) || !log_limit_pass(lim))
-		return;
 	char msg[960];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	uint64_t skipped = atomic_exchange_explicit(&lim->suppressed, 0, memory_order_relaxed);
 	if (skipped > 0)
 		log_msg(level, "%s (%llu suppressed)", msg, (unsigned long long)skipped);
 	else
 		log_msg(level, "%s", msg);
+}
+
+void log_sampled(struct log_limit *lim, enum log_level level, const char *fmt, ...)
+{
+	if (!log_enabled(level) || !log_limit_pass(lim))
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	log_passed_v(lim, level, fmt, ap);
+	va_end(ap);
+}
+
+void log_passed(struct log_limit *lim, enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_passed_v(lim, level, fmt, ap);
+	va_end(ap);
 }

@@ -123,16 +123,16 @@ struct ms_thread {
 /*
  * Debug narration (docs/operations.md §logs): every decision of the request
  * core and its timers, "area, what happened (why)", sampled per call site.
- * Nothing is formatted unless debug is on; MS_EID/MS_SADDR/MS_ADDR format
+ * Nothing is formatted unless debug is on and the call site's limit lets
+ * the line through; MS_EID/MS_SADDR/MS_ADDR format
  * into a buffer that lives as long as the statement.
  */
 #define MS_DEBUG_PER_SEC 50
-#define ms_debug(...)                                                                             \
-	do {                                                                                      \
-		if (log_enabled(LOG_LEVEL_DEBUG)) {                                               \
-			static struct log_limit ms_debug_lim_ = LOG_LIMIT_INIT(MS_DEBUG_PER_SEC); \
-			log_sampled(&ms_debug_lim_, LOG_LEVEL_DEBUG, __VA_ARGS__);                \
-		}                                                                                 \
+#define ms_debug(...)                                                                     \
+	do {                                                                              \
+		static struct log_limit ms_debug_lim_ = LOG_LIMIT_INIT(MS_DEBUG_PER_SEC); \
+		if (log_enabled(LOG_LEVEL_DEBUG) && log_limit_pass(&ms_debug_lim_))       \
+			log_passed(&ms_debug_lim_, LOG_LEVEL_DEBUG, __VA_ARGS__);         \
 	} while (0)
 #define MS_TEXT_LEN 64
 #define MS_EID(p)   ms_fmt_eid((p), (char[LISPMS_EID_STRLEN]){ 0 })

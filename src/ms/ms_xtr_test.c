@@ -298,7 +298,10 @@ Test(xtr, a_stray_record_is_refused_alone_wherever_it_is)
 	cr_assert_eq(n, 2);
 	cr_assert_eq(rj[0].reason, LISPMS_S_REJ_NO_SITE);
 	cr_assert(rj[0].has_eid);
-	cr_assert(eid_prefix_equal(&rj[0].eid, &(struct eid_prefix){ .afi = 0 }) == false);
+	struct eid_prefix stray;
+	cr_assert_eq(eid_prefix_parse("[7] 10.9.0.0/16", &stray), LISPMS_EOK);
+	cr_assert(eid_prefix_equal(&rj[0].eid, &stray), "the stray record is the one kept");
+	cr_assert(eid_prefix_equal(&rj[1].eid, &stray));
 	cr_assert_eq(rj[0].key_id, 7);
 	cr_assert_eq(rj[0].alg_id, LISP_ALG_HMAC_SHA256);
 }
