@@ -245,7 +245,8 @@ static unsigned post_listeners(struct net_worker *w, const int *fds, unsigned n)
 	if (w->next_lfds_set)
 		for (unsigned i = 0; i < w->next_nlfds; i++)
 			close(w->next_lfds[i]);
-	memcpy(w->next_lfds, fds, n * sizeof(*fds));
+	if (n > 0) /* fds may be NULL for none */
+		memcpy(w->next_lfds, fds, n * sizeof(*fds));
 	w->next_nlfds = n;
 	w->next_lfds_set = true;
 	pthread_mutex_unlock(&w->ctl_lock);
