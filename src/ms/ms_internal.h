@@ -166,6 +166,16 @@ static inline const struct ms_site *ms_state_site(const struct ms_state *st,
 	return site_index_site(st->sites, st->by_num[id->num] - 1);
 }
 
+/* A site's key with this Key ID and algorithm, or NULL (site may be NULL). */
+static inline const struct auth_key *ms_site_key(const struct ms_site *site, uint8_t key_id,
+						 uint8_t alg_id)
+{
+	for (size_t i = 0; site != NULL && i < site->nkeys; i++)
+		if (site->keys[i].key_id == key_id && site->keys[i].alg_id == alg_id)
+			return &site->keys[i];
+	return NULL;
+}
+
 /* The current site of an id in the batch's snapshot, or NULL when it left. */
 static inline const struct ms_site *ms_site_of(const struct ms_thread *t,
 					       const struct ms_site_id *id)

@@ -80,15 +80,6 @@ static bool same_locators(const struct db_locset *a, const struct db_locset *b)
 	return true;
 }
 
-/* The key of the site that accepted `whom`'s registration with its Key ID and algorithm. */
-static const struct auth_key *owner_key(const struct ms_site *site, const struct db_mapping *whom)
-{
-	for (size_t i = 0; site != NULL && i < site->nkeys; i++)
-		if (site->keys[i].key_id == whom->key_id && site->keys[i].alg_id == whom->alg_id)
-			return &site->keys[i];
-	return NULL;
-}
-
 /*
  * Build, sign and queue one notify of `map` for prefix p to the ETR of
  * registration `whom`, signed with the key `whom` was accepted with (D21).
@@ -99,7 +90,7 @@ static void queue_notify(struct ms_thread *t, const struct eid_prefix *p,
 {
 	const struct db_owner *to = &whom->owner;
 	const struct ms_site *site = ms_site_of(t, whom->site);
-	const struct auth_key *key = owner_key(site, whom);
+	const struct auth_key *key = ms_site_key(site, whom->key_id, whom->alg_id);
 	if (key == NULL) {
 		counters_inc(LISPMS_M_MS_NOTIFY_NO_KEY);
 		ms_debug("notify, not sent for %s to %s (%s; key %u alg %u of its registration "

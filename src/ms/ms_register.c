@@ -90,14 +90,6 @@ static void count_reject(enum ms_verdict r)
 	counters_inc(ids[r]);
 }
 
-static const struct auth_key *find_key(const struct ms_site *s, uint8_t id, uint8_t alg)
-{
-	for (size_t i = 0; i < s->nkeys; i++)
-		if (s->keys[i].key_id == id && s->keys[i].alg_id == alg)
-			return &s->keys[i];
-	return NULL;
-}
-
 /* Acknowledge the accepted records with an authenticated Map-Notify (D4, D12). */
 static void send_ack(struct ms_thread *t, const struct dgram *d,
 		     const struct lisp_map_register *reg, const struct lisp_record *recs,
@@ -334,7 +326,7 @@ static int pick_site(struct ms_thread *t, const uint8_t *msg, size_t len,
 	unsigned blamed = 0; /* the first candidate with the key, else the first one */
 	for (unsigned k = 0; k < n; k++) {
 		const struct ms_site *s = cand[k];
-		if (find_key(s, reg->auth.key_id, reg->auth.alg_id) == NULL)
+		if (ms_site_key(s, reg->auth.key_id, reg->auth.alg_id) == NULL)
 			continue;
 		/* the first record's site was tried above */
 		int v = sp0 != NULL && s == sp0->site
@@ -407,7 +399,7 @@ int ms_register_process_pre(struct ms_thread *t, const uint8_t *msg, size_t len,
 		return why == LISPMS_ENOKEY ? why : LISPMS_EAUTH;
 	}
 	res->site = site;
-	res->key = find_key(site, reg->auth.key_id, reg->auth.alg_id);
+	res->key = ms_site_key(site, reg->auth.key_id, reg->auth.alg_id);
 	if (reg->flags & LISP_MREG_E)
 		counters_inc(LISPMS_M_MS_REG_EID_NOTIFY);
 
