@@ -9,17 +9,20 @@ export LISPMS_ROOT
 # is optional for the build (sd_notify readiness); installed so tests cover it.
 # libipsec-mb-dev (x86-64) gives the batched multi-buffer HMAC (meson feature
 # ipsec_mb); without it OpenSSL computes every HMAC, with the same results.
+# GnuTLS and ngtcp2 0.12 (its GnuTLS crypto backend) give TLS credentials and
+# the QUIC transport (meson feature quic).
 LISPMS_BUILD_PKGS="meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
 liburcu-dev libjemalloc-dev libcriterion-dev libssl-dev libyaml-dev libmicrohttpd-dev \
-libsystemd-dev libipsec-mb-dev"
+libsystemd-dev libipsec-mb-dev libgnutls28-dev libngtcp2-dev libngtcp2-crypto-gnutls-dev"
 # What the test suite drives or checks against. prometheus brings promtool
 # (checks /metrics) and the server tools/prometheus-smoke scrapes with (332 MB).
 # ethtool turns off veth checksum offload in the DPDK fast path's netns test;
 # ping crosses its exception path (fastpath_exception.sh). gnuplot-nox draws
 # bench/report's plots (integration.report); groff-base, man-db and
 # bash-completion check the manual pages and the completion (tests/man.sh).
+# gnutls-bin brings certtool (deploy/tls/make-test-ca.sh, TLS and QUIC tests).
 LISPMS_TEST_PKGS="tshark iproute2 python3 curl prometheus ethtool iputils-ping gnuplot-nox \
-groff-base man-db bash-completion"
+groff-base man-db bash-completion gnutls-bin"
 # tests/package.sh (a CI step): build the Debian packages, lint them, install
 # them into a fresh Debian 12 root. The build dependencies are LISPMS_BUILD_PKGS.
 LISPMS_PACKAGE_PKGS="dpkg-dev debhelper devscripts lintian debootstrap fakeroot groff-base"
