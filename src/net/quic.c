@@ -1,0 +1,837 @@
+/* SPDX-License-Identifier: MIT */
+#include "quic.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <ngtcp2/ngtcp2.h>
+#include <ngtcp2/ngtcp2_crypto.h>
+#include <ngtcp2/ngtcp2_crypto_gnutls.h>
+
+#include <lispms/counters.h>
+#include <lispms/err.h>
+
+#include "tls_cred.h"
+
+#define QUIC_SCIDLEN	     16
+#define QUIC_CIDS_PER_CONN   4	  /* our SCID + 3 more (the peer's limit is 2 by default) */
+#define QUIC_PKT_MAX	     1452 /* UDP payload we build */
+#define QUIC_TX_BURST	     64	  /* packets per connection per flush */
+#define QUIC_APP_ERR_REFUSED 1	  /* application error code for a refused stream */
+
+static const char quic_priority[] =
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:"
+    "+CHACHA20-POLY1305:+AES-128-CCM:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:"
+    "+GROUP-SECP384R1:%DISABLE_TLS13_COMPAT_MODE";
+
+struct quic_conn;
+
+/* One connection ID of a connection, chained in the server's table. */
+struct quic_cid {
+	ngtcp2_cid cid;
+	struct quic_conn *conn;
+	struct quic_cid *next;
+	bool used;
+};
+
+struct quic_conn {
+	struct stream_conn sc; /* first: the handler's view */
+	struct quic_server *qs;
+	ngtcp2_conn *conn;
+	gnutls_session_t tls;
+	ngtcp2_crypto_conn_ref ref;
+	struct quic_cid cids[QUIC_CIDS_PER_CONN];
+	struct sockaddr_storage local, peer;
+	socklen_t locallen, peerlen;
+	int fd;
+	int64_t stream; /* the session's stream, -1 before it opens */
+	void *sess;	/* the handler's session, NULL before open() */
+	/* Output of the stream: stream offsets [base, base + len) held until
+	 * acknowledged (ngtcp2 does not copy stream data), `sent` of them
+	 * handed to ngtcp2. */
+	uint8_t *out;
+	size_t out_len, out_cap, out_sent;
+	uint64_t out_base;
+	bool closing; /* close(): after the output is acknowledged */
+	bool dead;    /* retire at the next flush, with `why` */
+	bool silent;  /* retire without CONNECTION_CLOSE (idle, draining) */
+	enum stream_close_cause why;
+	struct quic_conn *prev_c, *next_c; /* all connections */
+};
+
+struct quic_server {
+	struct quic_conf conf;
+	char alpn[32];
+	gnutls_datum_t alpn_d;
+	uint8_t secret[64];
+	const struct stream_handler *h;
+	void *arg;
+	struct quic_cid **table;
+	size_t nbuckets;
+	struct quic_conn *conns;
+	size_t nconns;
+	uint8_t buf[QUIC_PKT_MAX];
+};
+
+uint64_t quic_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static socklen_t sa_len(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+static bool sa_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	return memcmp(a, b, sa_len(a)) == 0;
+}
+
+/* --- connection-ID table -------------------------------------------------- */
+
+static size_t cid_hash(const struct quic_server *qs, const uint8_t *d, size_t n)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a; the CIDs are random */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ d[i]) * 1099511628211ull;
+	return h & (qs->nbuckets - 1);
+}
+
+static struct quic_conn *cid_find(const struct quic_server *qs, const uint8_t *d, size_t n)
+{
+	for (struct quic_cid *e = qs->table[cid_hash(qs, d, n)]; e; e = e->next)
+		if (e->cid.datalen == n && memcmp(e->cid.data, d, n) == 0)
+			return e->conn;
+	return NULL;
+}
+
+static void cid_add(struct quic_server *qs, struct quic_cid *e)
+{
+	size_t b = cid_hash(qs, e->cid.data, e->cid.datalen);
+	e->next = qs->table[b];
+	qs->table[b] = e;
+	e->used = true;
+}
+
+static void cid_del(struct quic_server *qs, struct quic_cid *e)
+{
+	if (!e->used)
+		return;
+	struct quic_cid **pp = &qs->table[cid_hash(qs, e->cid.data, e->cid.datalen)];
+	while (*pp && *pp != e)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = e->next;
+	e->used = false;
+}
+
+/* --- ngtcp2 callbacks ----------------------------------------------------- */
+
+static void cb_rand(uint8_t *dest, size_t destlen, const ngtcp2_rand_ctx *ctx)
+{
+	(void)ctx;
+	(void)gnutls_rnd(GNUTLS_RND_RANDOM, dest, destlen);
+}
+
+static int cb_new_cid(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token, size_t cidlen, void *user)
+{
+	(void)conn;
+	struct quic_conn *c = user;
+	struct quic_cid *e = NULL;
+	for (int i = 0; i < QUIC_CIDS_PER_CONN && !e; i++)
+		if (!c->cids[i].used)
+			e = &c->cids[i];
+	if (!e)
+		return NGTCP2_ERR_CALLBACK_FAILURE;
+	do {
+		if (gnutls_rnd(GNUTLS_RND_RANDOM, cid->data, cidlen) < 0)
+			return NGTCP2_ERR_CALLBACK_FAILURE;
+		cid->datalen = cidlen;
+	} while (cid_find(c->qs, cid->data, cidlen));
+	if (ngtcp2_crypto_generate_stateless_reset_token(token, c->qs->secret,
+							 sizeof(c->qs->secret), cid) != 0)
+		return NGTCP2_ERR_CALLBACK_FAILURE;
+	e->cid = *cid;
+	e->conn = c;
+	cid_add(c->qs, e);
+	return 0;
+}
+
+static int cb_remove_cid(ngtcp2_conn *conn, const ngtcp2_cid *cid, void *user)
+{
+	(void)conn;
+	struct quic_conn *c = user;
+	for (int i = 0; i < QUIC_CIDS_PER_CONN; i++)
+		if (c->cids[i].used && ngtcp2_cid_eq(&c->cids[i].cid, cid))
+			cid_del(c->qs, &c->cids[i]);
+	return 0;
+}
+
+static void conn_kill(struct quic_conn *c, enum stream_close_cause why, bool silent)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	c->why = why;
+	c->silent = silent;
+}
+
+static int cb_stream_open(ngtcp2_conn *conn, int64_t id, void *user)
+{
+	struct quic_conn *c = user;
+	bool bidi_client = (id & 0x3) == 0;
+	if (c->stream >= 0 || !bidi_client || c->dead) {
+		counters_inc(LISPMS_M_NET_QUIC_STREAM_REFUSED);
+		ngtcp2_conn_shutdown_stream(conn, id, QUIC_APP_ERR_REFUSED);
+		return 0;
+	}
+	c->stream = id;
+	c->sess = c->qs->h->open(c->qs->arg, &c->sc, &c->peer);
+	if (!c->sess)
+		conn_kill(c, STREAM_CLOSE_ERROR, false);
+	return 0;
+}
+
+static int cb_recv_stream(ngtcp2_conn *conn, uint32_t flags, int64_t id, uint64_t offset,
+			  const uint8_t *data, size_t len, void *user, void *suser)
+{
+	(void)offset;
+	(void)suser;
+	struct quic_conn *c = user;
+	if (id != c->stream) {
+		/* a refused stream: its data is discarded, its credit given back */
+		ngtcp2_conn_extend_max_offset(conn, len);
+		return 0;
+	}
+	if (len > 0 && c->sess && !c->dead && !c->closing &&
+	    c->qs->h->recv(c->qs->arg, c->sess, data, len) < 0)
+		c->closing = true; /* after the queued output (D14: an error notification) */
+	ngtcp2_conn_extend_max_stream_offset(conn, id, len);
+	ngtcp2_conn_extend_max_offset(conn, len);
+	if (flags & NGTCP2_STREAM_DATA_FLAG_FIN)
+		c->closing = true; /* the peer has no more to say */
+	return 0;
+}
+
+static int cb_acked(ngtcp2_conn *conn, int64_t id, uint64_t offset, uint64_t len, void *user,
+		    void *suser)
+{
+	(void)conn;
+	(void)suser;
+	struct quic_conn *c = user;
+	if (id != c->stream)
+		return 0;
+	/* acknowledgements arrive in order of the acknowledged prefix */
+	uint64_t end = offset + len;
+	if (end <= c->out_base)
+		return 0;
+	size_t drop = (size_t)(end - c->out_base);
+	if (drop > c->out_len)
+		drop = c->out_len;
+	memmove(c->out, c->out + drop, c->out_len - drop);
+	c->out_len -= drop;
+	c->out_sent = c->out_sent > drop ? c->out_sent - drop : 0;
+	c->out_base += drop;
+	return 0;
+}
+
+static int cb_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t id, uint64_t err, void *user,
+			   void *suser)
+{
+	(void)conn;
+	(void)flags;
+	(void)err;
+	(void)suser;
+	struct quic_conn *c = user;
+	if (id == c->stream)
+		conn_kill(c, STREAM_CLOSE_PEER, false);
+	return 0;
+}
+
+static int cb_stream_reset(ngtcp2_conn *conn, int64_t id, uint64_t size, uint64_t err, void *user,
+			   void *suser)
+{
+	(void)conn;
+	(void)size;
+	(void)err;
+	(void)suser;
+	struct quic_conn *c = user;
+	if (id == c->stream)
+		conn_kill(c, STREAM_CLOSE_ERROR, false);
+	return 0;
+}
+
+static int cb_handshake_done(ngtcp2_conn *conn, void *user)
+{
+	(void)conn;
+	struct quic_conn *c = user;
+	gnutls_datum_t p;
+	if (gnutls_alpn_get_selected_protocol(c->tls, &p) < 0 || p.size != c->qs->alpn_d.size ||
+	    memcmp(p.data, c->qs->alpn_d.data, p.size) != 0 ||
+	    !tls_cred_peer_ok(c->qs->conf.cred, c->tls))
+		return NGTCP2_ERR_CALLBACK_FAILURE;
+	return 0;
+}
+
+static ngtcp2_conn *get_conn(ngtcp2_crypto_conn_ref *ref)
+{
+	return ((struct quic_conn *)ref->user_data)->conn;
+}
+
+static const ngtcp2_callbacks server_cbs = {
+	.recv_client_initial = ngtcp2_crypto_recv_client_initial_cb,
+	.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb,
+	.handshake_completed = cb_handshake_done,
+	.encrypt = ngtcp2_crypto_encrypt_cb,
+	.decrypt = ngtcp2_crypto_decrypt_cb,
+	.hp_mask = ngtcp2_crypto_hp_mask_cb,
+	.recv_stream_data = cb_recv_stream,
+	.acked_stream_data_offset = cb_acked,
+	.stream_open = cb_stream_open,
+	.stream_close = cb_stream_close,
+	.rand = cb_rand,
+	.get_new_connection_id = cb_new_cid,
+	.remove_connection_id = cb_remove_cid,
+	.update_key = ngtcp2_crypto_update_key_cb,
+	.stream_reset = cb_stream_reset,
+	.delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb,
+	.delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb,
+	.get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb,
+	.version_negotiation = ngtcp2_crypto_version_negotiation_cb,
+};
+
+/* --- stream_conn ops ------------------------------------------------------ */
+
+static int op_write(struct stream_conn *sc, const uint8_t *buf, size_t len)
+{
+	struct quic_conn *c = (struct quic_conn *)sc;
+	if (c->dead || c->closing)
+		return LISPMS_ESTATE;
+	if (c->out_len + len > c->qs->conf.output_limit) {
+		conn_kill(c, STREAM_CLOSE_SLOW, false);
+		return LISPMS_ELIMIT;
+	}
+	if (c->out_len + len > c->out_cap) {
+		size_t cap = c->out_cap ? c->out_cap : 4096;
+		while (cap < c->out_len + len)
+			cap *= 2;
+		if (cap > c->qs->conf.output_limit)
+			cap = c->qs->conf.output_limit;
+		uint8_t *n = realloc(c->out, cap);
+		if (!n)
+			return LISPMS_ENOMEM;
+		c->out = n;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, buf, len);
+	c->out_len += len;
+	return LISPMS_EOK;
+}
+
+static void op_close(struct stream_conn *sc)
+{
+	((struct quic_conn *)sc)->closing = true;
+}
+
+static void op_abort(struct stream_conn *sc)
+{
+	conn_kill((struct quic_conn *)sc, STREAM_CLOSE_ABORT, false);
+}
+
+static size_t op_queued(const struct stream_conn *sc)
+{
+	const struct quic_conn *c = (const struct quic_conn *)sc;
+	return c->out_len - c->out_sent;
+}
+
+static const struct stream_conn_ops quic_ops = {
+	.write = op_write,
+	.close = op_close,
+	.abort = op_abort,
+	.queued = op_queued,
+};
+
+/* --- sending -------------------------------------------------------------- */
+
+static void send_to(int fd, const struct sockaddr_storage *peer, const uint8_t *b, size_t n)
+{
+	if (n == 0)
+		return;
+	ssize_t r;
+	do
+		r = sendto(fd, b, n, MSG_DONTWAIT, (const struct sockaddr *)peer, sa_len(peer));
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		counters_inc(LISPMS_M_NET_QUIC_TX_ERRORS);
+}
+
+static void conn_path(struct quic_conn *c, ngtcp2_path *p)
+{
+	p->local.addr = (ngtcp2_sockaddr *)&c->local;
+	p->local.addrlen = c->locallen;
+	p->remote.addr = (ngtcp2_sockaddr *)&c->peer;
+	p->remote.addrlen = c->peerlen;
+	p->user_data = NULL;
+}
+
+static void ps_zero(ngtcp2_path_storage *ps)
+{
+	memset(ps, 0, sizeof(*ps));
+	ps->path.local.addr = (ngtcp2_sockaddr *)&ps->local_addrbuf;
+	ps->path.remote.addr = (ngtcp2_sockaddr *)&ps->remote_addrbuf;
+}
+
+/* Write what ngtcp2 has for the connection: stream data first. */
+static void conn_send(struct quic_conn *c, uint64_t now)
+{
+	struct quic_server *qs = c->qs;
+	ngtcp2_path_storage ps;
+	ps_zero(&ps);
+	ngtcp2_pkt_info pi;
+	for (int i = 0; i < QUIC_TX_BURST; i++) {
+		ngtcp2_vec v = { 0 };
+		int64_t sid = -1;
+		size_t vcnt = 0;
+		if (c->stream >= 0 && c->out_sent < c->out_len) {
+			v.base = c->out + c->out_sent;
+			v.len = c->out_len - c->out_sent;
+			sid = c->stream;
+			vcnt = 1;
+		}
+		ngtcp2_ssize used = -1;
+		ngtcp2_ssize n = ngtcp2_conn_writev_stream(
+		    c->conn, &ps.path, &pi, qs->buf, sizeof(qs->buf), &used,
+		    NGTCP2_WRITE_STREAM_FLAG_NONE, sid, vcnt ? &v : NULL, vcnt, now);
+		if (n < 0) {
+			if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED || n == NGTCP2_ERR_STREAM_SHUT_WR ||
+			    n == NGTCP2_ERR_STREAM_NOT_FOUND) {
+				/* nothing more for the stream now: control frames only */
+				n = ngtcp2_conn_write_pkt(c->conn, &ps.path, &pi, qs->buf,
+							  sizeof(qs->buf), now);
+				if (n <= 0) {
+					if (n < 0)
+						conn_kill(c, STREAM_CLOSE_ERROR, true);
+					return;
+				}
+			} else {
+				conn_kill(c, STREAM_CLOSE_ERROR, true);
+				return;
+			}
+		} else if (used > 0) {
+			c->out_sent += (size_t)used;
+		}
+		if (n == 0)
+			return;
+		send_to(c->fd, &c->peer, qs->buf, (size_t)n);
+	}
+}
+
+/* --- connections ---------------------------------------------------------- */
+
+static void conn_free(struct quic_conn *c)
+{
+	struct quic_server *qs = c->qs;
+	for (int i = 0; i < QUIC_CIDS_PER_CONN; i++)
+		cid_del(qs, &c->cids[i]);
+	if (c->prev_c)
+		c->prev_c->next_c = c->next_c;
+	else
+		qs->conns = c->next_c;
+	if (c->next_c)
+		c->next_c->prev_c = c->prev_c;
+	qs->nconns--;
+	if (c->conn)
+		ngtcp2_conn_del(c->conn);
+	if (c->tls)
+		gnutls_deinit(c->tls);
+	free(c->out);
+	free(c);
+}
+
+/* Say goodbye (unless silent), tell the handler, free. */
+static void conn_retire(struct quic_conn *c, uint64_t now)
+{
+	struct quic_server *qs = c->qs;
+	if (!c->silent && c->conn && !ngtcp2_conn_is_in_closing_period(c->conn) &&
+	    !ngtcp2_conn_is_in_draining_period(c->conn)) {
+		ngtcp2_connection_close_error ce;
+		ngtcp2_connection_close_error_default(&ce);
+		if (c->why != STREAM_CLOSE_PEER && c->why != STREAM_CLOSE_SHUTDOWN)
+			ngtcp2_connection_close_error_set_application_error(&ce, 2, NULL, 0);
+		ngtcp2_path_storage ps;
+		ps_zero(&ps);
+		ngtcp2_pkt_info pi;
+		ngtcp2_ssize n = ngtcp2_conn_write_connection_close(c->conn, &ps.path, &pi, qs->buf,
+								    sizeof(qs->buf), &ce, now);
+		if (n > 0)
+			send_to(c->fd, &c->peer, qs->buf, (size_t)n);
+	}
+	if (c->sess)
+		qs->h->closed(qs->arg, c->sess, c->why);
+	c->sess = NULL;
+	conn_free(c);
+}
+
+static int conn_new(struct quic_server *qs, int fd, const struct sockaddr_storage *local,
+		    const struct sockaddr_storage *peer, const ngtcp2_pkt_hd *hd,
+		    const ngtcp2_cid *odcid, uint64_t now, struct quic_conn **out)
+{
+	struct quic_conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return LISPMS_ENOMEM;
+	c->sc.ops = &quic_ops;
+	c->sc.transport = STREAM_QUIC;
+	c->qs = qs;
+	c->fd = fd;
+	c->stream = -1;
+	c->local = *local;
+	c->locallen = sa_len(local);
+	c->peer = *peer;
+	c->peerlen = sa_len(peer);
+	c->ref.get_conn = get_conn;
+	c->ref.user_data = c;
+
+	ngtcp2_cid scid;
+	scid.datalen = QUIC_SCIDLEN;
+	do
+		cb_rand(scid.data, scid.datalen, NULL);
+	while (cid_find(qs, scid.data, scid.datalen));
+
+	ngtcp2_settings st;
+	ngtcp2_settings_default(&st);
+	st.initial_ts = now;
+	st.max_stream_window = 256 * 1024;
+	st.max_window = 512 * 1024;
+	st.token = hd->token;
+	ngtcp2_transport_params tp;
+	ngtcp2_transport_params_default(&tp);
+	tp.initial_max_streams_bidi = 2; /* one session stream, one to refuse */
+	tp.initial_max_streams_uni = 0;
+	tp.initial_max_stream_data_bidi_remote = 64 * 1024;
+	tp.initial_max_data = 128 * 1024;
+	tp.max_idle_timeout = (uint64_t)qs->conf.idle_timeout_ms * NGTCP2_MILLISECONDS;
+	tp.disable_active_migration = 1;
+	tp.active_connection_id_limit = 2;
+	tp.stateless_reset_token_present = 1;
+	tp.original_dcid = *odcid;
+	tp.retry_scid = hd->dcid; /* the SCID our Retry chose */
+	tp.retry_scid_present = 1;
+	if (ngtcp2_crypto_generate_stateless_reset_token(tp.stateless_reset_token, qs->secret,
+							 sizeof(qs->secret), &scid) != 0)
+		goto fail;
+
+	ngtcp2_path path;
+	conn_path(c, &path);
+	if (ngtcp2_conn_server_new(&c->conn, &hd->scid, &scid, &path, hd->version, &server_cbs, &st,
+				   &tp, NULL, c) != 0)
+		goto fail;
+	if (gnutls_init(&c->tls, GNUTLS_SERVER | GNUTLS_ENABLE_EARLY_DATA |
+				     GNUTLS_NO_AUTO_SEND_TICKET | GNUTLS_NO_END_OF_EARLY_DATA) <
+	    0) {
+		c->tls = NULL;
+		goto fail;
+	}
+	if (gnutls_priority_set_direct(c->tls, quic_priority, NULL) < 0 ||
+	    ngtcp2_crypto_gnutls_configure_server_session(c->tls) != 0 ||
+	    tls_cred_set_session(qs->conf.cred, c->tls) != 0 ||
+	    gnutls_alpn_set_protocols(c->tls, &qs->alpn_d, 1, GNUTLS_ALPN_MANDATORY) < 0)
+		goto fail;
+	gnutls_session_set_ptr(c->tls, &c->ref);
+	ngtcp2_conn_set_tls_native_handle(c->conn, c->tls);
+	if (qs->conf.keepalive_ms)
+		ngtcp2_conn_set_keep_alive_timeout(c->conn, (ngtcp2_duration)qs->conf.keepalive_ms *
+								NGTCP2_MILLISECONDS);
+	c->cids[0].cid = scid;
+	c->cids[0].conn = c;
+	cid_add(qs, &c->cids[0]);
+	c->next_c = qs->conns;
+	if (qs->conns)
+		qs->conns->prev_c = c;
+	qs->conns = c;
+	qs->nconns++;
+	*out = c;
+	return LISPMS_EOK;
+fail:
+	if (c->tls)
+		gnutls_deinit(c->tls);
+	if (c->conn)
+		ngtcp2_conn_del(c->conn);
+	free(c);
+	return LISPMS_ENOMEM;
+}
+
+/* --- datagrams ------------------------------------------------------------ */
+
+static void send_retry(struct quic_server *qs, int fd, const struct sockaddr_storage *peer,
+		       const ngtcp2_pkt_hd *hd, uint64_t now)
+{
+	ngtcp2_cid scid;
+	scid.datalen = QUIC_SCIDLEN;
+	cb_rand(scid.data, scid.datalen, NULL);
+	uint8_t token[NGTCP2_CRYPTO_MAX_RETRY_TOKENLEN];
+	ngtcp2_ssize tl = ngtcp2_crypto_generate_retry_token(
+	    token, qs->secret, sizeof(qs->secret), hd->version, (const ngtcp2_sockaddr *)peer,
+	    sa_len(peer), &scid, &hd->dcid, now);
+	if (tl < 0)
+		return;
+	ngtcp2_ssize n = ngtcp2_crypto_write_retry(qs->buf, sizeof(qs->buf), hd->version, &hd->scid,
+						   &scid, &hd->dcid, token, (size_t)tl);
+	if (n <= 0)
+		return;
+	counters_inc(LISPMS_M_NET_QUIC_RETRY_SENT);
+	send_to(fd, peer, qs->buf, (size_t)n);
+}
+
+/* A datagram for no connection: only a client's Initial may start one. */
+static void input_new(struct quic_server *qs, int fd, const struct sockaddr_storage *local,
+		      const struct sockaddr_storage *peer, const uint8_t *pkt, size_t len,
+		      uint64_t now)
+{
+	ngtcp2_pkt_hd hd;
+	int rv = ngtcp2_accept(&hd, pkt, len);
+	if (rv != 0) {
+		counters_inc(rv == NGTCP2_ERR_RETRY ? LISPMS_M_NET_QUIC_DROP_UNKNOWN
+						    : LISPMS_M_NET_QUIC_DROP_UNKNOWN);
+		return;
+	}
+	if (hd.type != NGTCP2_PKT_INITIAL) {
+		counters_inc(LISPMS_M_NET_QUIC_DROP_UNKNOWN);
+		return;
+	}
+	if (hd.token.len == 0) {
+		send_retry(qs, fd, peer, &hd, now); /* stateless: a spoofed source gets nothing */
+		return;
+	}
+	ngtcp2_cid odcid;
+	uint64_t life = (uint64_t)qs->conf.token_lifetime_ms * NGTCP2_MILLISECONDS;
+	if (hd.token.base[0] != NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY ||
+	    ngtcp2_crypto_verify_retry_token(
+		&odcid, hd.token.base, hd.token.len, qs->secret, sizeof(qs->secret), hd.version,
+		(const ngtcp2_sockaddr *)peer, sa_len(peer), &hd.dcid, life, now) != 0) {
+		counters_inc(LISPMS_M_NET_QUIC_DROP_TOKEN);
+		return;
+	}
+	/* The address is proven; now admission, before any state (D5). */
+	if (!qs->h->admit(qs->arg, STREAM_QUIC, peer)) {
+		counters_inc(LISPMS_M_NET_QUIC_DROP_ADMIT);
+		return;
+	}
+	if (qs->nconns >= qs->conf.max_conns) {
+		counters_inc(LISPMS_M_NET_QUIC_DROP_LIMIT);
+		return;
+	}
+	struct quic_conn *c;
+	if (conn_new(qs, fd, local, peer, &hd, &odcid, now, &c) != 0) {
+		counters_inc(LISPMS_M_NET_QUIC_DROP_LIMIT);
+		return;
+	}
+	counters_inc(LISPMS_M_NET_QUIC_ACCEPTED);
+	ngtcp2_path path;
+	conn_path(c, &path);
+	ngtcp2_pkt_info pi = { 0 };
+	rv = ngtcp2_conn_read_pkt(c->conn, &path, &pi, pkt, len, now);
+	if (rv != 0) {
+		counters_inc(LISPMS_M_NET_QUIC_DROP_CONN);
+		conn_kill(c, STREAM_CLOSE_ERROR, true);
+	}
+}
+
+void quic_server_input(struct quic_server *qs, int fd, const struct sockaddr_storage *local,
+		       const struct sockaddr_storage *peer, const uint8_t *pkt, size_t len,
+		       uint64_t now)
+{
+	counters_inc(LISPMS_M_NET_QUIC_RX_PACKETS);
+	ngtcp2_version_cid vc;
+	int rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, QUIC_SCIDLEN);
+	if (rv != 0) {
+		/* NGTCP2_ERR_VERSION_NEGOTIATION: a version we do not speak;
+		 * no Version Negotiation (it would reflect), just drop */
+		counters_inc(LISPMS_M_NET_QUIC_DROP_MALFORMED);
+		return;
+	}
+	struct quic_conn *c = cid_find(qs, vc.dcid, vc.dcidlen);
+	if (!c) {
+		input_new(qs, fd, local, peer, pkt, len, now);
+		return;
+	}
+	if (c->dead)
+		return;
+	if (!sa_same(peer, &c->peer) || !sa_same(local, &c->local)) {
+		/* migration disabled: a new path is refused, not validated */
+		counters_inc(LISPMS_M_NET_QUIC_DROP_MIGRATION);
+		return;
+	}
+	ngtcp2_path path;
+	conn_path(c, &path);
+	ngtcp2_pkt_info pi = { 0 };
+	rv = ngtcp2_conn_read_pkt(c->conn, &path, &pi, pkt, len, now);
+	if (rv == 0)
+		return;
+	if (rv == NGTCP2_ERR_DRAINING) {
+		conn_kill(c, STREAM_CLOSE_PEER, true);
+		return;
+	}
+	if (rv == NGTCP2_ERR_DROP_CONN || rv == NGTCP2_ERR_RETRY) {
+		counters_inc(LISPMS_M_NET_QUIC_DROP_CONN);
+		conn_kill(c, STREAM_CLOSE_ERROR, true);
+		return;
+	}
+	if (rv == NGTCP2_ERR_CRYPTO || rv == NGTCP2_ERR_PROTO ||
+	    rv == NGTCP2_ERR_CALLBACK_FAILURE || rv == NGTCP2_ERR_STREAM_LIMIT ||
+	    rv == NGTCP2_ERR_FLOW_CONTROL || rv == NGTCP2_ERR_FRAME_ENCODING ||
+	    rv == NGTCP2_ERR_TRANSPORT_PARAM || rv == NGTCP2_ERR_STREAM_STATE ||
+	    rv == NGTCP2_ERR_FINAL_SIZE || rv == NGTCP2_ERR_MALFORMED_TRANSPORT_PARAM ||
+	    rv == NGTCP2_ERR_REQUIRED_TRANSPORT_PARAM || rv == NGTCP2_ERR_CRYPTO_BUFFER_EXCEEDED ||
+	    rv == NGTCP2_ERR_NOMEM) {
+		counters_inc(LISPMS_M_NET_QUIC_DROP_CONN);
+		/* the connection is lost: CONNECTION_CLOSE with ngtcp2's reason */
+		ngtcp2_connection_close_error ce;
+		ngtcp2_connection_close_error_set_transport_error_liberr(&ce, rv, NULL, 0);
+		ngtcp2_path_storage ps;
+		ps_zero(&ps);
+		ngtcp2_ssize n = ngtcp2_conn_write_connection_close(c->conn, &ps.path, &pi, qs->buf,
+								    sizeof(qs->buf), &ce, now);
+		if (n > 0)
+			send_to(c->fd, &c->peer, qs->buf, (size_t)n);
+		conn_kill(c, STREAM_CLOSE_ERROR, true);
+		return;
+	}
+	/* a packet ngtcp2 could not use (undecryptable, duplicate): dropped */
+	counters_inc(LISPMS_M_NET_QUIC_DROP_MALFORMED);
+}
+
+void quic_server_flush(struct quic_server *qs, uint64_t now)
+{
+	struct quic_conn *next;
+	for (struct quic_conn *c = qs->conns; c; c = next) {
+		next = c->next_c;
+		if (!c->dead) {
+			conn_send(c, now);
+			if (!c->dead && c->closing && c->out_len == 0)
+				conn_kill(c, STREAM_CLOSE_PEER, false);
+		}
+		if (c->dead)
+			conn_retire(c, now);
+	}
+}
+
+uint64_t quic_server_expiry(const struct quic_server *qs)
+{
+	uint64_t t = UINT64_MAX;
+	for (const struct quic_conn *c = qs->conns; c; c = c->next_c) {
+		uint64_t e = c->dead ? 0 : ngtcp2_conn_get_expiry(c->conn);
+		if (e < t)
+			t = e;
+	}
+	return t;
+}
+
+void quic_server_tick(struct quic_server *qs, uint64_t now)
+{
+	for (struct quic_conn *c = qs->conns; c; c = c->next_c) {
+		if (c->dead || ngtcp2_conn_get_expiry(c->conn) > now)
+			continue;
+		int rv = ngtcp2_conn_handle_expiry(c->conn, now);
+		if (rv == NGTCP2_ERR_IDLE_CLOSE)
+			conn_kill(c, STREAM_CLOSE_TIMEOUT, true);
+		else if (rv != 0)
+			conn_kill(c, STREAM_CLOSE_ERROR, true);
+		else if (ngtcp2_conn_is_in_closing_period(c->conn) ||
+			 ngtcp2_conn_is_in_draining_period(c->conn))
+			conn_kill(c, STREAM_CLOSE_PEER, true);
+	}
+	quic_server_flush(qs, now);
+}
+
+size_t quic_server_conns(const struct quic_server *qs)
+{
+	return qs->nconns;
+}
+
+int quic_server_read(struct quic_server *qs, int fd, uint64_t now)
+{
+	struct sockaddr_storage local;
+	socklen_t ll = sizeof(local);
+	if (getsockname(fd, (struct sockaddr *)&local, &ll) != 0)
+		return -errno;
+	static uint8_t rx[65536];
+	int n = 0;
+	for (;;) {
+		struct sockaddr_storage peer;
+		socklen_t pl = sizeof(peer);
+		memset(&peer, 0, sizeof(peer));
+		ssize_t r =
+		    recvfrom(fd, rx, sizeof(rx), MSG_DONTWAIT, (struct sockaddr *)&peer, &pl);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		quic_server_input(qs, fd, &local, &peer, rx, (size_t)r, now);
+		n++;
+	}
+	quic_server_flush(qs, now);
+	return n;
+}
+
+struct quic_server *quic_server_new(const struct quic_conf *conf, const struct stream_handler *h,
+				    void *arg)
+{
+	struct quic_server *qs = calloc(1, sizeof(*qs));
+	if (!qs)
+		return NULL;
+	qs->conf = *conf;
+	if (!qs->conf.idle_timeout_ms)
+		qs->conf.idle_timeout_ms = 60000;
+	if (!qs->conf.max_conns)
+		qs->conf.max_conns = 1024;
+	if (!qs->conf.token_lifetime_ms)
+		qs->conf.token_lifetime_ms = 10000;
+	if (!qs->conf.output_limit)
+		qs->conf.output_limit = 1 << 20;
+	snprintf(qs->alpn, sizeof(qs->alpn), "%s", conf->alpn ? conf->alpn : "lisp-rt");
+	qs->alpn_d.data = (unsigned char *)qs->alpn;
+	qs->alpn_d.size = (unsigned int)strlen(qs->alpn);
+	if (conf->secret && conf->secretlen)
+		memcpy(qs->secret, conf->secret,
+		       conf->secretlen < sizeof(qs->secret) ? conf->secretlen : sizeof(qs->secret));
+	else
+		cb_rand(qs->secret, sizeof(qs->secret), NULL);
+	qs->conf.secret = NULL;
+	qs->h = h;
+	qs->arg = arg;
+	qs->nbuckets = 64;
+	while (qs->nbuckets < 2 * (size_t)qs->conf.max_conns * QUIC_CIDS_PER_CONN)
+		qs->nbuckets *= 2;
+	qs->table = calloc(qs->nbuckets, sizeof(*qs->table));
+	if (!qs->table) {
+		free(qs);
+		return NULL;
+	}
+	return qs;
+}
+
+void quic_server_free(struct quic_server *qs)
+{
+	if (!qs)
+		return;
+	uint64_t now = quic_now();
+	while (qs->conns) {
+		struct quic_conn *c = qs->conns;
+		if (!c->dead)
+			conn_kill(c, STREAM_CLOSE_SHUTDOWN, false);
+		conn_retire(c, now);
+	}
+	free(qs->table);
+	free(qs);
+}

@@ -1,0 +1,567 @@
+/* SPDX-License-Identifier: MIT */
+#include "quic_client.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <ngtcp2/ngtcp2.h>
+#include <ngtcp2/ngtcp2_crypto.h>
+#include <ngtcp2/ngtcp2_crypto_gnutls.h>
+#include <poll.h>
+
+#include <lispms/err.h>
+
+#include "quic.h"
+
+#define QC_PKT_MAX     1452
+#define QC_REFUSED_MAX 8
+
+static const char qc_priority[] =
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:"
+    "+CHACHA20-POLY1305:+AES-128-CCM:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:"
+    "+GROUP-SECP384R1:%DISABLE_TLS13_COMPAT_MODE";
+
+struct quic_client {
+	int fd;
+	struct sockaddr_storage local, peer;
+	socklen_t locallen, peerlen;
+	ngtcp2_conn *conn;
+	gnutls_session_t tls;
+	gnutls_certificate_credentials_t cred;
+	ngtcp2_crypto_conn_ref ref;
+	char alpn[32];
+	FILE *keylog;
+	bool ready;
+	int gone; /* 0 or the negative code service() returns */
+	int64_t stream;
+	uint8_t *out; /* as the server: [base, base + len) held until acknowledged */
+	size_t out_len, out_cap, out_sent;
+	uint64_t out_base;
+	uint8_t *in;
+	size_t in_len, in_cap;
+	int64_t refused[QC_REFUSED_MAX];
+	size_t nrefused;
+	int64_t extra; /* an extra stream under test, -1 */
+	uint8_t extra_data[256];
+	size_t extra_len;
+	uint8_t buf[QC_PKT_MAX];
+};
+
+static socklen_t sa_len(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+static void qc_rand(uint8_t *dest, size_t n, const ngtcp2_rand_ctx *ctx)
+{
+	(void)ctx;
+	(void)gnutls_rnd(GNUTLS_RND_RANDOM, dest, n);
+}
+
+static int qc_new_cid(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token, size_t cidlen, void *user)
+{
+	(void)conn;
+	(void)user;
+	qc_rand(cid->data, cidlen, NULL);
+	cid->datalen = cidlen;
+	qc_rand(token, NGTCP2_STATELESS_RESET_TOKENLEN, NULL);
+	return 0;
+}
+
+static int qc_recv_stream(ngtcp2_conn *conn, uint32_t flags, int64_t id, uint64_t offset,
+			  const uint8_t *data, size_t len, void *user, void *suser)
+{
+	(void)flags;
+	(void)offset;
+	(void)suser;
+	struct quic_client *c = user;
+	if (id == c->stream && len) {
+		if (c->in_len + len > c->in_cap) {
+			size_t cap = c->in_cap ? c->in_cap * 2 : 16384;
+			while (cap < c->in_len + len)
+				cap *= 2;
+			uint8_t *n = realloc(c->in, cap);
+			if (!n)
+				return NGTCP2_ERR_CALLBACK_FAILURE;
+			c->in = n;
+			c->in_cap = cap;
+		}
+		memcpy(c->in + c->in_len, data, len);
+		c->in_len += len;
+	}
+	ngtcp2_conn_extend_max_stream_offset(conn, id, len);
+	ngtcp2_conn_extend_max_offset(conn, len);
+	return 0;
+}
+
+static int qc_acked(ngtcp2_conn *conn, int64_t id, uint64_t offset, uint64_t len, void *user,
+		    void *suser)
+{
+	(void)conn;
+	(void)suser;
+	struct quic_client *c = user;
+	if (id != c->stream)
+		return 0;
+	uint64_t end = offset + len;
+	if (end <= c->out_base)
+		return 0;
+	size_t drop = (size_t)(end - c->out_base);
+	if (drop > c->out_len)
+		drop = c->out_len;
+	memmove(c->out, c->out + drop, c->out_len - drop);
+	c->out_len -= drop;
+	c->out_sent = c->out_sent > drop ? c->out_sent - drop : 0;
+	c->out_base += drop;
+	return 0;
+}
+
+static void qc_refused(struct quic_client *c, int64_t id)
+{
+	for (size_t i = 0; i < c->nrefused; i++)
+		if (c->refused[i] == id)
+			return;
+	if (c->nrefused < QC_REFUSED_MAX)
+		c->refused[c->nrefused++] = id;
+}
+
+static int qc_stream_reset(ngtcp2_conn *conn, int64_t id, uint64_t size, uint64_t err, void *user,
+			   void *suser)
+{
+	(void)conn;
+	(void)size;
+	(void)err;
+	(void)suser;
+	qc_refused(user, id);
+	return 0;
+}
+
+static int qc_stop_sending(ngtcp2_conn *conn, int64_t id, uint64_t err, void *user, void *suser)
+{
+	(void)conn;
+	(void)err;
+	(void)suser;
+	qc_refused(user, id);
+	return 0;
+}
+
+static int qc_handshake_done(ngtcp2_conn *conn, void *user)
+{
+	(void)conn;
+	((struct quic_client *)user)->ready = true;
+	return 0;
+}
+
+static ngtcp2_conn *qc_get_conn(ngtcp2_crypto_conn_ref *ref)
+{
+	return ((struct quic_client *)ref->user_data)->conn;
+}
+
+static const ngtcp2_callbacks client_cbs = {
+	.client_initial = ngtcp2_crypto_client_initial_cb,
+	.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb,
+	.handshake_completed = qc_handshake_done,
+	.encrypt = ngtcp2_crypto_encrypt_cb,
+	.decrypt = ngtcp2_crypto_decrypt_cb,
+	.hp_mask = ngtcp2_crypto_hp_mask_cb,
+	.recv_stream_data = qc_recv_stream,
+	.acked_stream_data_offset = qc_acked,
+	.recv_retry = ngtcp2_crypto_recv_retry_cb,
+	.rand = qc_rand,
+	.get_new_connection_id = qc_new_cid,
+	.update_key = ngtcp2_crypto_update_key_cb,
+	.stream_reset = qc_stream_reset,
+	.delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb,
+	.delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb,
+	.get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb,
+	.stream_stop_sending = qc_stop_sending,
+	.version_negotiation = ngtcp2_crypto_version_negotiation_cb,
+};
+
+/* NSS key-log lines: LABEL CLIENT_RANDOM SECRET, in hex. */
+static int qc_keylog(gnutls_session_t s, const char *label, const gnutls_datum_t *secret)
+{
+	ngtcp2_crypto_conn_ref *ref = gnutls_session_get_ptr(s);
+	struct quic_client *c = ref->user_data;
+	if (!c->keylog)
+		return 0;
+	gnutls_datum_t cr, sr;
+	gnutls_session_get_random(s, &cr, &sr);
+	fprintf(c->keylog, "%s ", label);
+	for (unsigned i = 0; i < cr.size; i++)
+		fprintf(c->keylog, "%02x", cr.data[i]);
+	fputc(' ', c->keylog);
+	for (unsigned i = 0; i < secret->size; i++)
+		fprintf(c->keylog, "%02x", secret->data[i]);
+	fputc('\n', c->keylog);
+	fflush(c->keylog);
+	return 0;
+}
+
+static void qc_path(struct quic_client *c, ngtcp2_path *p)
+{
+	p->local.addr = (ngtcp2_sockaddr *)&c->local;
+	p->local.addrlen = c->locallen;
+	p->remote.addr = (ngtcp2_sockaddr *)&c->peer;
+	p->remote.addrlen = c->peerlen;
+	p->user_data = NULL;
+}
+
+static int qc_socket(struct quic_client *c)
+{
+	int fd = socket(c->peer.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&c->peer, c->peerlen) != 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	c->locallen = sizeof(c->local);
+	getsockname(fd, (struct sockaddr *)&c->local, &c->locallen);
+	return fd;
+}
+
+static int qc_send(struct quic_client *c)
+{
+	uint64_t now = quic_now();
+	ngtcp2_path_storage ps;
+	memset(&ps, 0, sizeof(ps));
+	ps.path.local.addr = (ngtcp2_sockaddr *)&ps.local_addrbuf;
+	ps.path.remote.addr = (ngtcp2_sockaddr *)&ps.remote_addrbuf;
+	ngtcp2_pkt_info pi;
+	for (int i = 0; i < 256; i++) {
+		ngtcp2_vec v;
+		int64_t sid = -1;
+		size_t vcnt = 0;
+		bool extra = false;
+		if (c->extra >= 0 && c->extra_len) {
+			v.base = c->extra_data;
+			v.len = c->extra_len;
+			sid = c->extra;
+			vcnt = 1;
+			extra = true;
+		} else if (c->stream >= 0 && c->out_sent < c->out_len) {
+			v.base = c->out + c->out_sent;
+			v.len = c->out_len - c->out_sent;
+			sid = c->stream;
+			vcnt = 1;
+		}
+		ngtcp2_ssize used = -1;
+		ngtcp2_ssize n = ngtcp2_conn_writev_stream(
+		    c->conn, &ps.path, &pi, c->buf, sizeof(c->buf), &used,
+		    NGTCP2_WRITE_STREAM_FLAG_NONE, sid, vcnt ? &v : NULL, vcnt, now);
+		if (n < 0) {
+			if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED || n == NGTCP2_ERR_STREAM_SHUT_WR ||
+			    n == NGTCP2_ERR_STREAM_NOT_FOUND) {
+				if (extra)
+					c->extra_len = 0;
+				n = ngtcp2_conn_write_pkt(c->conn, &ps.path, &pi, c->buf,
+							  sizeof(c->buf), now);
+				if (n < 0)
+					return LISPMS_ECONNRESET;
+			} else {
+				return LISPMS_ECONNRESET;
+			}
+		} else if (used > 0) {
+			if (extra)
+				c->extra_len = 0; /* one chunk, small */
+			else
+				c->out_sent += (size_t)used;
+		}
+		if (n == 0)
+			return 0;
+		if (send(c->fd, c->buf, (size_t)n, MSG_DONTWAIT) < 0 && errno != EAGAIN)
+			return -errno;
+	}
+	return 0;
+}
+
+int quic_client_service(struct quic_client *c)
+{
+	if (c->gone)
+		return c->gone;
+	static uint8_t rx[65536];
+	uint64_t now = quic_now();
+	for (;;) {
+		ssize_t r = recv(c->fd, rx, sizeof(rx), MSG_DONTWAIT);
+		if (r < 0)
+			break;
+		ngtcp2_path path;
+		qc_path(c, &path);
+		ngtcp2_pkt_info pi = { 0 };
+		int rv = ngtcp2_conn_read_pkt(c->conn, &path, &pi, rx, (size_t)r, now);
+		if (rv == NGTCP2_ERR_DRAINING || rv == NGTCP2_ERR_CLOSING) {
+			c->gone = LISPMS_ECONNRESET;
+			return c->gone;
+		}
+		if (rv != 0 && rv != NGTCP2_ERR_DISCARD_PKT) {
+			c->gone = LISPMS_ECONNRESET;
+			return c->gone;
+		}
+	}
+	if (ngtcp2_conn_get_expiry(c->conn) <= now) {
+		int rv = ngtcp2_conn_handle_expiry(c->conn, now);
+		if (rv == NGTCP2_ERR_IDLE_CLOSE) {
+			c->gone = LISPMS_ETIMEDOUT;
+			return c->gone;
+		}
+		if (rv != 0) {
+			c->gone = LISPMS_ECONNRESET;
+			return c->gone;
+		}
+	}
+	int rc = qc_send(c);
+	if (rc < 0)
+		c->gone = rc;
+	return rc;
+}
+
+int quic_client_fd(const struct quic_client *c)
+{
+	return c->fd;
+}
+
+uint64_t quic_client_expiry(const struct quic_client *c)
+{
+	return ngtcp2_conn_get_expiry(c->conn);
+}
+
+bool quic_client_ready(const struct quic_client *c)
+{
+	return c->ready;
+}
+
+/* Wait for the socket or the next timer, `deadline` at most; service. */
+static int qc_step(struct quic_client *c, uint64_t deadline)
+{
+	uint64_t now = quic_now();
+	uint64_t t = ngtcp2_conn_get_expiry(c->conn);
+	if (t > deadline)
+		t = deadline;
+	int ms = t <= now ? 0 : (int)((t - now + 999999) / 1000000);
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	(void)poll(&p, 1, ms);
+	return quic_client_service(c);
+}
+
+int quic_client_wait_ready(struct quic_client *c, int timeout_ms)
+{
+	uint64_t deadline = quic_now() + (uint64_t)timeout_ms * 1000000u;
+	while (!c->ready) {
+		int rc = qc_step(c, deadline);
+		if (rc < 0)
+			return rc;
+		if (quic_now() >= deadline)
+			return c->ready ? 0 : LISPMS_ETIMEDOUT;
+	}
+	return 0;
+}
+
+int quic_client_write(struct quic_client *c, const uint8_t *buf, size_t len)
+{
+	if (c->gone)
+		return c->gone;
+	if (c->stream < 0) {
+		int rv = ngtcp2_conn_open_bidi_stream(c->conn, &c->stream, NULL);
+		if (rv != 0)
+			return LISPMS_EAGAIN;
+	}
+	if (c->out_len + len > c->out_cap) {
+		size_t cap = c->out_cap ? c->out_cap * 2 : 16384;
+		while (cap < c->out_len + len)
+			cap *= 2;
+		uint8_t *n = realloc(c->out, cap);
+		if (!n)
+			return LISPMS_ENOMEM;
+		c->out = n;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, buf, len);
+	c->out_len += len;
+	return qc_send(c);
+}
+
+ssize_t quic_client_read(struct quic_client *c, uint8_t *buf, size_t cap, int timeout_ms)
+{
+	uint64_t deadline = quic_now() + (uint64_t)timeout_ms * 1000000u;
+	while (c->in_len == 0) {
+		int rc = qc_step(c, deadline);
+		if (rc < 0 && c->in_len == 0)
+			return rc;
+		if (quic_now() >= deadline)
+			break;
+	}
+	size_t n = c->in_len < cap ? c->in_len : cap;
+	memcpy(buf, c->in, n);
+	memmove(c->in, c->in + n, c->in_len - n);
+	c->in_len -= n;
+	return (ssize_t)n;
+}
+
+int64_t quic_client_extra_stream(struct quic_client *c, const uint8_t *buf, size_t len)
+{
+	int64_t id;
+	if (len > sizeof(c->extra_data))
+		return LISPMS_EINVAL;
+	int rv = ngtcp2_conn_open_bidi_stream(c->conn, &id, NULL);
+	if (rv != 0)
+		return LISPMS_EAGAIN;
+	c->extra = id;
+	memcpy(c->extra_data, buf, len);
+	c->extra_len = len;
+	int rc = qc_send(c);
+	return rc < 0 ? rc : id;
+}
+
+bool quic_client_stream_refused(const struct quic_client *c, int64_t id)
+{
+	for (size_t i = 0; i < c->nrefused; i++)
+		if (c->refused[i] == id)
+			return true;
+	return false;
+}
+
+int quic_client_rebind(struct quic_client *c)
+{
+	int fd = qc_socket(c);
+	if (fd < 0)
+		return fd;
+	close(c->fd);
+	c->fd = fd;
+	/* tell ngtcp2 nothing: the new path is what the server must refuse */
+	ngtcp2_path path;
+	qc_path(c, &path);
+	ngtcp2_conn_set_local_addr(c->conn, &path.local);
+	return 0;
+}
+
+void quic_client_close(struct quic_client *c)
+{
+	if (c->gone)
+		return;
+	ngtcp2_connection_close_error ce;
+	ngtcp2_connection_close_error_default(&ce);
+	ngtcp2_path_storage ps;
+	memset(&ps, 0, sizeof(ps));
+	ps.path.local.addr = (ngtcp2_sockaddr *)&ps.local_addrbuf;
+	ps.path.remote.addr = (ngtcp2_sockaddr *)&ps.remote_addrbuf;
+	ngtcp2_pkt_info pi;
+	ngtcp2_ssize n = ngtcp2_conn_write_connection_close(c->conn, &ps.path, &pi, c->buf,
+							    sizeof(c->buf), &ce, quic_now());
+	if (n > 0)
+		(void)send(c->fd, c->buf, (size_t)n, MSG_DONTWAIT);
+	c->gone = LISPMS_ECONNRESET;
+}
+
+int quic_client_new(struct quic_client **out, const struct quic_client_conf *conf,
+		    const struct sockaddr_storage *server)
+{
+	struct quic_client *c = calloc(1, sizeof(*c));
+	if (!c)
+		return LISPMS_ENOMEM;
+	c->stream = -1;
+	c->extra = -1;
+	c->peer = *server;
+	c->peerlen = sa_len(server);
+	c->ref.get_conn = qc_get_conn;
+	c->ref.user_data = c;
+	snprintf(c->alpn, sizeof(c->alpn), "%s", conf->alpn ? conf->alpn : "lisp-rt");
+	int rc = LISPMS_ENOMEM;
+	c->fd = qc_socket(c);
+	if (c->fd < 0) {
+		rc = c->fd;
+		free(c);
+		return rc;
+	}
+	if (conf->keylog)
+		c->keylog = fopen(conf->keylog, "a");
+
+	if (gnutls_certificate_allocate_credentials(&c->cred) < 0)
+		goto fail;
+	if (conf->ca_file && gnutls_certificate_set_x509_trust_file(c->cred, conf->ca_file,
+								    GNUTLS_X509_FMT_PEM) <= 0) {
+		rc = LISPMS_ECONFIG;
+		goto fail;
+	}
+	if (conf->cert && conf->key &&
+	    gnutls_certificate_set_x509_key_file(c->cred, conf->cert, conf->key,
+						 GNUTLS_X509_FMT_PEM) < 0) {
+		rc = LISPMS_ECONFIG;
+		goto fail;
+	}
+	if (gnutls_init(&c->tls, GNUTLS_CLIENT | GNUTLS_ENABLE_EARLY_DATA |
+				     GNUTLS_NO_END_OF_EARLY_DATA) < 0) {
+		c->tls = NULL;
+		goto fail;
+	}
+	gnutls_datum_t alpn = { (unsigned char *)c->alpn, (unsigned int)strlen(c->alpn) };
+	if (gnutls_priority_set_direct(c->tls, qc_priority, NULL) < 0 ||
+	    ngtcp2_crypto_gnutls_configure_client_session(c->tls) != 0 ||
+	    gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, c->cred) < 0 ||
+	    gnutls_alpn_set_protocols(c->tls, &alpn, 1, GNUTLS_ALPN_MANDATORY) < 0)
+		goto fail;
+	if (conf->ca_file)
+		gnutls_session_set_verify_cert(c->tls, NULL, 0);
+	gnutls_session_set_ptr(c->tls, &c->ref);
+	gnutls_session_set_keylog_function(c->tls, qc_keylog);
+
+	ngtcp2_cid dcid, scid;
+	dcid.datalen = 18;
+	qc_rand(dcid.data, dcid.datalen, NULL);
+	scid.datalen = 16;
+	qc_rand(scid.data, scid.datalen, NULL);
+	ngtcp2_settings st;
+	ngtcp2_settings_default(&st);
+	st.initial_ts = quic_now();
+	ngtcp2_transport_params tp;
+	ngtcp2_transport_params_default(&tp);
+	tp.initial_max_streams_bidi = 0;
+	tp.initial_max_streams_uni = 0;
+	tp.initial_max_stream_data_bidi_local = 1 << 20;
+	tp.initial_max_data = 4 << 20;
+	tp.max_idle_timeout =
+	    (uint64_t)(conf->idle_timeout_ms ? conf->idle_timeout_ms : 60000) * NGTCP2_MILLISECONDS;
+	ngtcp2_path path;
+	qc_path(c, &path);
+	if (ngtcp2_conn_client_new(&c->conn, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &client_cbs,
+				   &st, &tp, NULL, c) != 0) {
+		c->conn = NULL;
+		goto fail;
+	}
+	ngtcp2_conn_set_tls_native_handle(c->conn, c->tls);
+	*out = c;
+	rc = qc_send(c);
+	if (rc < 0) {
+		*out = NULL;
+		quic_client_free(c);
+	}
+	return rc;
+fail:
+	quic_client_free(c);
+	return rc;
+}
+
+void quic_client_free(struct quic_client *c)
+{
+	if (!c)
+		return;
+	if (c->conn)
+		ngtcp2_conn_del(c->conn);
+	if (c->tls)
+		gnutls_deinit(c->tls);
+	if (c->cred)
+		gnutls_certificate_free_credentials(c->cred);
+	if (c->keylog)
+		fclose(c->keylog);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->out);
+	free(c->in);
+	free(c);
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A small QUIC client for tests and lispms-bench (PROTOCOL.md D17): one
+ * connection over its own connected UDP socket, one bidirectional stream
+ * carrying the reliable-transport framing. Not used by the daemon.
+ *
+ * Driven by the caller: quic_client_fd() for poll, quic_client_service()
+ * when it is readable or quic_client_expiry() is due. With `keylog` set,
+ * the TLS secrets are appended to that file in the NSS key-log format
+ * (SSLKEYLOGFILE) so tshark can decrypt the capture.
+ * Threads: one thread per client. Errors: negative LISPMS_E* codes.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+struct quic_client;
+
+struct quic_client_conf {
+	const char *ca_file; /* verify the server against this CA (NULL: no check) */
+	const char *cert;    /* client certificate and key (server client-ca) */
+	const char *key;
+	const char *alpn;	  /* "lisp-rt" when NULL */
+	const char *keylog;	  /* SSLKEYLOGFILE path or NULL */
+	uint32_t idle_timeout_ms; /* 0: 60 s */
+};
+
+/* Start connecting to `server` (sends the first Initial). */
+int quic_client_new(struct quic_client **out, const struct quic_client_conf *conf,
+		    const struct sockaddr_storage *server);
+void quic_client_free(struct quic_client *c);
+
+int quic_client_fd(const struct quic_client *c);
+/* Read what the socket holds, run timers, send. Negative when the
+ * connection is gone (LISPMS_ECONNRESET: closed by the server;
+ * LISPMS_ETIMEDOUT: idle timeout). */
+int quic_client_service(struct quic_client *c);
+/* Next timer, ns CLOCK_MONOTONIC. */
+uint64_t quic_client_expiry(const struct quic_client *c);
+bool quic_client_ready(const struct quic_client *c); /* handshake done */
+
+/* Service until the handshake is done, `timeout_ms` at most. */
+int quic_client_wait_ready(struct quic_client *c, int timeout_ms);
+
+/* Queue bytes on the session stream (opened on first use). */
+int quic_client_write(struct quic_client *c, const uint8_t *buf, size_t len);
+/* Take up to `cap` received stream bytes, servicing up to `timeout_ms`
+ * while none are there; 0 on timeout, negative when gone. */
+ssize_t quic_client_read(struct quic_client *c, uint8_t *buf, size_t cap, int timeout_ms);
+
+/* Open one more bidirectional stream and send `len` bytes on it (tests:
+ * the server must refuse it). Returns the stream id or a negative code. */
+int64_t quic_client_extra_stream(struct quic_client *c, const uint8_t *buf, size_t len);
+/* Was stream `id` reset or stopped by the server? */
+bool quic_client_stream_refused(const struct quic_client *c, int64_t id);
+
+/* Move to a new local port (tests: the server must refuse the new path). */
+int quic_client_rebind(struct quic_client *c);
+
+/* Close the connection (CONNECTION_CLOSE, no error). */
+void quic_client_close(struct quic_client *c);

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The QUIC transport end to end on loopback, server and client in one
+ * thread: Retry before state, admission, the one session stream, refused
+ * extra streams and paths, idle timeout, the output bound.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+
+#include <criterion/criterion.h>
+
+#include <lispms/counters.h>
+#include <lispms/err.h>
+#include <lispms/thread.h>
+
+#include "quic.h"
+#include "quic_client.h"
+#include "tls_cred.h"
+
+static char dir[64];
+static struct tls_cred *cred;
+
+static const char *p(const char *name)
+{
+	static char buf[4][160];
+	static int i;
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
+	return buf[i];
+}
+
+/* An echo session layer that counts what happens. */
+struct echo {
+	bool admit;
+	int admitted, opened, closed;
+	enum stream_close_cause why;
+	struct stream_conn *conn;
+	size_t received;
+	bool flood; /* answer every byte with 64 KiB (slow-reader test) */
+};
+
+static bool e_admit(void *arg, enum stream_transport t, const struct sockaddr_storage *peer)
+{
+	struct echo *e = arg;
+	cr_assert_eq(t, STREAM_QUIC);
+	cr_assert_eq(peer->ss_family, AF_INET);
+	e->admitted++;
+	return e->admit;
+}
+
+static void *e_open(void *arg, struct stream_conn *c, const struct sockaddr_storage *peer)
+{
+	(void)peer;
+	struct echo *e = arg;
+	cr_assert_eq(c->transport, STREAM_QUIC);
+	e->opened++;
+	e->conn = c;
+	return e;
+}
+
+static int e_recv(void *arg, void *sess, const uint8_t *buf, size_t len)
+{
+	struct echo *e = arg;
+	cr_assert_eq(sess, e);
+	e->received += len;
+	if (e->flood) {
+		static uint8_t big[65536];
+		for (int i = 0; i < 64; i++)
+			if (stream_write(e->conn, big, sizeof(big)) < 0)
+				return 0;
+		return 0;
+	}
+	return stream_write(e->conn, buf, len);
+}
+
+static void e_closed(void *arg, void *sess, enum stream_close_cause why)
+{
+	struct echo *e = arg;
+	cr_assert_eq(sess, e);
+	e->closed++;
+	e->why = why;
+	e->conn = NULL;
+}
+
+static const struct stream_handler echo_handler = {
+	.admit = e_admit,
+	.open = e_open,
+	.recv = e_recv,
+	.closed = e_closed,
+};
+
+struct rig {
+	struct echo e;
+	struct quic_server *qs;
+	int fd;
+	struct sockaddr_storage addr;
+	struct quic_client *cl;
+};
+
+static void setup(void)
+{
+	cr_assert_geq(thread_register("quic-test"), 0);
+	snprintf(dir, sizeof(dir), "/tmp/lispms-quic.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "%s/deploy/tls/make-test-ca.sh %s >/dev/null",
+		 LISPMS_SOURCE_ROOT, dir);
+	cr_assert_eq(system(cmd), 0);
+	char err[256];
+	cr_assert_eq(
+	    tls_cred_load(&cred, p("server.pem"), p("server-key.pem"), NULL, err, sizeof(err)), 0,
+	    "%s", err);
+}
+
+static void teardown(void)
+{
+	tls_cred_free(cred);
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	(void)system(cmd);
+}
+
+TestSuite(quic, .init = setup, .fini = teardown, .timeout = 60);
+
+static void rig_server(struct rig *r, uint32_t idle_ms, size_t output_limit)
+{
+	memset(r, 0, sizeof(*r));
+	r->e.admit = true;
+	struct quic_conf qc = {
+		.cred = cred,
+		.idle_timeout_ms = idle_ms,
+		.output_limit = output_limit,
+		.max_conns = 16,
+	};
+	r->qs = quic_server_new(&qc, &echo_handler, &r->e);
+	cr_assert_not_null(r->qs);
+	r->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in *sin = (struct sockaddr_in *)&r->addr;
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(r->fd, (struct sockaddr *)sin, sizeof(*sin)), 0);
+	socklen_t l = sizeof(r->addr);
+	getsockname(r->fd, (struct sockaddr *)&r->addr, &l);
+}
+
+static void rig_client(struct rig *r, const char *keylog)
+{
+	struct quic_client_conf cc = { .ca_file = p("ca.pem"), .keylog = keylog };
+	cr_assert_eq(quic_client_new(&r->cl, &cc, &r->addr), 0);
+}
+
+/* Run both sides for `ms` milliseconds, or until `stop` says so. */
+static void pump(struct rig *r, int ms, bool (*stop)(struct rig *))
+{
+	uint64_t end = quic_now() + (uint64_t)ms * 1000000u;
+	while (quic_now() < end) {
+		struct pollfd pf[2] = { { .fd = r->fd, .events = POLLIN },
+					{ .fd = r->cl ? quic_client_fd(r->cl) : -1,
+					  .events = POLLIN } };
+		(void)poll(pf, 2, 5);
+		uint64_t now = quic_now();
+		quic_server_read(r->qs, r->fd, now);
+		if (quic_server_expiry(r->qs) <= now)
+			quic_server_tick(r->qs, now);
+		if (r->cl)
+			(void)quic_client_service(r->cl);
+		if (stop && stop(r))
+			return;
+	}
+}
+
+static void rig_free(struct rig *r)
+{
+	quic_client_free(r->cl);
+	quic_server_free(r->qs);
+	close(r->fd);
+}
+
+static bool client_ready(struct rig *r)
+{
+	return quic_client_ready(r->cl) && r->e.admitted > 0;
+}
+
+Test(quic, retry_admit_and_echo_on_one_stream)
+{
+	struct rig r;
+	rig_server(&r, 0, 0);
+	uint64_t retries = counters_sum(LISPMS_M_NET_QUIC_RETRY_SENT);
+	rig_client(&r, NULL);
+	pump(&r, 5000, client_ready);
+	cr_assert(quic_client_ready(r.cl), "no handshake");
+	cr_assert_eq(counters_sum(LISPMS_M_NET_QUIC_RETRY_SENT), retries + 1, "no Retry first");
+	cr_assert_eq(r.e.admitted, 1);
+	cr_assert_eq(quic_server_conns(r.qs), 1);
+	const uint8_t msg[] = "hello, map-server";
+	cr_assert_eq(quic_client_write(r.cl, msg, sizeof(msg)), 0);
+	uint8_t got[64];
+	size_t n = 0;
+	for (int i = 0; i < 400 && n < sizeof(msg); i++) {
+		pump(&r, 5, NULL);
+		ssize_t k = quic_client_read(r.cl, got + n, sizeof(got) - n, 0);
+		if (k > 0)
+			n += (size_t)k;
+	}
+	cr_assert_eq(n, sizeof(msg));
+	cr_assert_eq(memcmp(got, msg, n), 0);
+	cr_assert_eq(r.e.opened, 1);
+	quic_client_close(r.cl);
+	pump(&r, 300, NULL);
+	cr_assert_eq(r.e.closed, 1);
+	cr_assert_eq(r.e.why, STREAM_CLOSE_PEER);
+	cr_assert_eq(quic_server_conns(r.qs), 0);
+	rig_free(&r);
+}
+
+Test(quic, unauthorised_source_keeps_no_state)
+{
+	struct rig r;
+	rig_server(&r, 0, 0);
+	r.e.admit = false;
+	uint64_t refused = counters_sum(LISPMS_M_NET_QUIC_DROP_ADMIT);
+	uint64_t retries = counters_sum(LISPMS_M_NET_QUIC_RETRY_SENT);
+	/* a flood of fresh Initials: each gets a Retry and nothing is kept */
+	for (int i = 0; i < 50; i++) {
+		struct quic_client *c;
+		struct quic_client_conf cc = { 0 };
+		cr_assert_eq(quic_client_new(&c, &cc, &r.addr), 0);
+		pump(&r, 2, NULL);
+		cr_assert_eq(quic_server_conns(r.qs), 0);
+		quic_client_free(c);
+	}
+	cr_assert_geq(counters_sum(LISPMS_M_NET_QUIC_RETRY_SENT), retries + 50);
+	cr_assert_eq(r.e.admitted, 0, "admit() before address validation");
+	/* one that answers the Retry is put to admit(), refused, kept nowhere */
+	rig_client(&r, NULL);
+	pump(&r, 1000, NULL);
+	cr_assert_geq(r.e.admitted, 1);
+	cr_assert_eq(r.e.opened, 0);
+	cr_assert_eq(quic_server_conns(r.qs), 0);
+	cr_assert_gt(counters_sum(LISPMS_M_NET_QUIC_DROP_ADMIT), refused);
+	cr_assert(!quic_client_ready(r.cl));
+	rig_free(&r);
+}
+
+Test(quic, a_second_stream_is_refused)
+{
+	struct rig r;
+	rig_server(&r, 0, 0);
+	rig_client(&r, NULL);
+	pump(&r, 5000, client_ready);
+	cr_assert(quic_client_ready(r.cl));
+	const uint8_t a[] = "session";
+	cr_assert_eq(quic_client_write(r.cl, a, sizeof(a)), 0);
+	pump(&r, 200, NULL);
+	cr_assert_eq(r.e.opened, 1);
+	uint64_t refused = counters_sum(LISPMS_M_NET_QUIC_STREAM_REFUSED);
+	int64_t id = quic_client_extra_stream(r.cl, (const uint8_t *)"second", 6);
+	cr_assert_geq(id, 0);
+	pump(&r, 500, NULL);
+	cr_assert_eq(counters_sum(LISPMS_M_NET_QUIC_STREAM_REFUSED), refused + 1);
+	cr_assert(quic_client_stream_refused(r.cl, id), "no STOP_SENDING/RESET_STREAM");
+	cr_assert_eq(r.e.opened, 1);
+	cr_assert_eq(r.e.received, sizeof(a), "the refused stream's bytes reached the session");
+	cr_assert_eq(quic_server_conns(r.qs), 1, "the session survives");
+	rig_free(&r);
+}
+
+Test(quic, a_new_path_is_refused)
+{
+	struct rig r;
+	rig_server(&r, 0, 0);
+	rig_client(&r, NULL);
+	pump(&r, 5000, client_ready);
+	cr_assert(quic_client_ready(r.cl));
+	const uint8_t a[] = "before";
+	cr_assert_eq(quic_client_write(r.cl, a, sizeof(a)), 0);
+	pump(&r, 200, NULL);
+	cr_assert_eq(r.e.received, sizeof(a));
+	uint64_t mig = counters_sum(LISPMS_M_NET_QUIC_DROP_MIGRATION);
+	cr_assert_eq(quic_client_rebind(r.cl), 0);
+	const uint8_t b[] = "after";
+	(void)quic_client_write(r.cl, b, sizeof(b));
+	pump(&r, 300, NULL);
+	cr_assert_gt(counters_sum(LISPMS_M_NET_QUIC_DROP_MIGRATION), mig);
+	cr_assert_eq(r.e.received, sizeof(a), "bytes from the new path reached the session");
+	rig_free(&r);
+}
+
+Test(quic, idle_timeout_closes_the_session)
+{
+	struct rig r;
+	rig_server(&r, 400, 0);
+	struct quic_client_conf cc = { .ca_file = p("ca.pem"), .idle_timeout_ms = 400 };
+	cr_assert_eq(quic_client_new(&r.cl, &cc, &r.addr), 0);
+	pump(&r, 5000, client_ready);
+	cr_assert(quic_client_ready(r.cl));
+	const uint8_t a[] = "x";
+	cr_assert_eq(quic_client_write(r.cl, a, sizeof(a)), 0);
+	pump(&r, 100, NULL);
+	cr_assert_eq(r.e.opened, 1);
+	/* the client goes silent: stop servicing it */
+	struct quic_client *cl = r.cl;
+	r.cl = NULL;
+	pump(&r, 3000, NULL);
+	cr_assert_eq(r.e.closed, 1);
+	cr_assert_eq(r.e.why, STREAM_CLOSE_TIMEOUT);
+	cr_assert_eq(quic_server_conns(r.qs), 0);
+	quic_client_free(cl);
+	rig_free(&r);
+}
+
+Test(quic, a_slow_reader_is_dropped)
+{
+	struct rig r;
+	rig_server(&r, 0, 256 * 1024);
+	rig_client(&r, NULL);
+	pump(&r, 5000, client_ready);
+	cr_assert(quic_client_ready(r.cl));
+	r.e.flood = true;
+	cr_assert_eq(quic_client_write(r.cl, (const uint8_t *)"go", 2), 0);
+	pump(&r, 1000, NULL);
+	cr_assert_eq(r.e.closed, 1);
+	cr_assert_eq(r.e.why, STREAM_CLOSE_SLOW);
+	cr_assert_eq(quic_server_conns(r.qs), 0);
+	rig_free(&r);
+}
