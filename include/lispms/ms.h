@@ -39,6 +39,7 @@
 #include <lispms/counters.h>
 #include <lispms/db.h>
 #include <lispms/dgram.h>
+#include <lispms/stream.h>
 
 struct ms;
 struct ms_thread;
@@ -83,36 +84,22 @@ uint64_t ms_tick(struct ms_thread *t, uint64_t now_ns, struct dgram_outbox *out)
 
 /* ---- reliable-transport sessions (run on the worker owning the connection) ---- */
 
-/* How a session writes to and closes its connection: the transport's. */
-struct ms_sess_io {
-	/* queue bytes; LISPMS_ELIMIT when the output bound is passed (slow reader) */
-	int (*write)(void *conn, const uint8_t *buf, size_t len);
-	/* close after what is queued went out; the transport then calls ms_session_closed */
-	void (*close)(void *conn);
-	void *conn;
-	/* optional: close at once, dropping what is queued (then ms_session_closed
-	 * with MS_CLOSE_OPERATOR); without it a drop closes as close() does */
-	void (*abort)(void *conn);
-	/* optional: bytes queued and not yet taken by the socket */
-	size_t (*queued)(const void *conn);
-};
-
-enum ms_close_cause {
-	MS_CLOSE_PEER,	   /* the ETR closed */
-	MS_CLOSE_TIMEOUT,  /* keepalive or user timeout */
-	MS_CLOSE_ERROR,	   /* reset, or the session broke the protocol */
-	MS_CLOSE_SLOW,	   /* output bound passed */
-	MS_CLOSE_SHUTDOWN, /* lispmsd stops */
-	MS_CLOSE_OPERATOR, /* lispmsctl session drop */
-};
+/*
+ * The request core as every stream transport sees it (stream.h): the
+ * daemon hands it, with the worker's struct ms_thread as its argument, to
+ * each transport (TCP, TLS, QUIC, ...). The functions below are the same
+ * calls, for tests that drive a session without a transport.
+ */
+extern const struct stream_handler ms_stream_handler;
 
 /*
- * A TCP connection from `peer` reached this worker. Returns its session
+ * A stream connection (TCP, TLS, QUIC, ...: c->transport) from `peer`
+ * reached this worker. Returns its session
  * (after queueing Registration Refresh scope 0), or NULL when peer holds no
  * authenticated r=1 grant: then close it at once, sending nothing (D5).
  */
 struct ms_session *ms_session_open(struct ms_thread *t, const struct sockaddr_storage *peer,
-				   const struct ms_sess_io *io);
+				   struct stream_conn *c);
 
 /* Bytes from the connection. LISPMS_EOK, or an error after which the
  * transport closes the connection (what was queued, e.g. an Error
@@ -121,7 +108,7 @@ int ms_session_recv(struct ms_thread *t, struct ms_session *s, const uint8_t *bu
 
 /* The connection is gone: the session's registrations fall back to UDP
  * expiry from now (D7), its grant ends (D5), s is freed. */
-void ms_session_closed(struct ms_thread *t, struct ms_session *s, enum ms_close_cause why);
+void ms_session_closed(struct ms_thread *t, struct ms_session *s, enum stream_close_cause why);
 
 uint64_t ms_session_id(const struct ms_session *s);
 

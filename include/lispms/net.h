@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Kernel network I/O: worker threads, each with its own SO_REUSEPORT UDP
- * socket per listen address and its own epoll set, batching with
- * recvmmsg/sendmmsg. The worker only moves bytes: every received batch goes
- * to a handler (the request core in lispmsd, an echo responder in tests and
- * benchmarks) together with an outbox the handler fills; the worker sends
- * the outbox, each reply from the local address its request arrived on
- * (PROTOCOL.md D12).
+ * Kernel network I/O: worker threads, each with its own epoll loop and
+ * event sources (src/net/net_loop.h): its own SO_REUSEPORT UDP socket per
+ * listen address, batching with recvmmsg/sendmmsg, and the stream
+ * transports (TCP today) whose connections carry sessions through the
+ * struct stream_handler they are given (stream.h). The worker only moves bytes: every received
+ * batch goes to a handler (the request core in lispmsd, an echo responder in tests and benchmarks)
+ * together with an outbox the handler fills; the worker sends the outbox, each reply from the local
+ * address its request arrived on (PROTOCOL.md D12).
  *
  * Threads: a worker's sockets, buffers, arena and outbox belong to its
  * thread. net_worker_new/start/stop/free are called by the daemon's main
@@ -30,6 +31,7 @@
 #include <sys/socket.h>
 
 #include <lispms/dgram.h>
+#include <lispms/stream.h>
 
 /* Datagrams per recvmmsg/sendmmsg batch. */
 #define LISPMS_NET_BATCH 64
@@ -41,48 +43,6 @@
  */
 typedef uint64_t net_tick_fn(void *arg, uint64_t now_ns, struct dgram_outbox *out);
 
-/* Why a TCP connection ended (the same order as the request core's causes). */
-enum net_close_cause {
-	NET_CLOSE_PEER,	    /* orderly close by the peer */
-	NET_CLOSE_TIMEOUT,  /* keepalive or TCP_USER_TIMEOUT */
-	NET_CLOSE_ERROR,    /* reset, or closed after a protocol error */
-	NET_CLOSE_SLOW,	    /* output bound passed */
-	NET_CLOSE_SHUTDOWN, /* the worker stops */
-	NET_CLOSE_ABORT,    /* net_conn_abort (an operator's session drop) */
-};
-
-struct net_conn;
-
-/* What runs TCP connections on a worker (the reliable-transport sessions). */
-struct net_tcp_ops {
-	/* A connection arrived: its upper-layer state, or NULL to close it at once. */
-	void *(*open)(void *arg, struct net_conn *c, const struct sockaddr_storage *peer);
-	/* Bytes arrived; a negative return closes the connection after its queued output. */
-	int (*recv)(void *arg, void *sess, const uint8_t *buf, size_t len);
-	/* The connection is gone; sess may be freed. */
-	void (*closed)(void *arg, void *sess, enum net_close_cause why);
-};
-
-/*
- * Queue bytes on a connection (sent at once when the socket takes them).
- * LISPMS_ELIMIT when the queued output would pass the worker's bound: the
- * connection is then dropped as a slow reader.
- */
-int net_conn_write(struct net_conn *c, const uint8_t *buf, size_t len);
-
-/* Close once the queued output has gone (or at once for a slow reader). */
-void net_conn_close(struct net_conn *c);
-
-/*
- * Close at once, dropping the queued output, once the worker finishes its
- * current round of events and tick; `closed` then gets NET_CLOSE_ABORT.
- * Worker thread only, like every net_conn_* call.
- */
-void net_conn_abort(struct net_conn *c);
-
-/* Bytes queued on the connection that the socket has not taken yet. */
-size_t net_conn_queued(const struct net_conn *c);
-
 struct net_worker_conf {
 	const struct sockaddr_storage *addrs; /* addresses to bind, port ignored */
 	unsigned naddrs;
@@ -93,9 +53,11 @@ struct net_worker_conf {
 	unsigned rcvbuf;   /* SO_RCVBUF bytes (0 = 4 MiB) */
 	net_tick_fn *tick; /* optional; its outbox goes out of the first socket */
 	void *tick_arg;
-	const struct net_tcp_ops *tcp; /* optional: TCP connections (sessions) */
-	void *tcp_arg;
-	bool tcp_listen;	 /* with tcp: listen on TCP `port` from the start */
+	/* optional: stream sessions (the request core's ms_stream_handler),
+	 * given every transport's connections with stream_arg */
+	const struct stream_handler *stream;
+	void *stream_arg;
+	bool tcp_listen;	 /* with stream: listen on TCP `port` from the start */
 	unsigned backlog;	 /* listen(2) backlog (0 = 4096) */
 	unsigned keepalive_s;	 /* idle seconds before keepalive probes (0 = 10) */
 	unsigned user_timeout_s; /* TCP_USER_TIMEOUT (0 = 30) */
@@ -131,7 +93,7 @@ unsigned net_worker_set_limits(struct net_worker *w, const struct net_worker_lim
  * calling thread, so a failure is known before anything offers sessions:
  * LISPMS_EADDRINUSE or -errno, nothing left open, `err` naming the address.
  * The kernel queues connections from this call on; the worker accepts them
- * from its next loop. Needs conf->tcp; a no-op when already listening.
+ * from its next loop. Needs conf->stream; a no-op when already listening.
  */
 int net_worker_listen(struct net_worker *w, unsigned backlog, char *err, size_t errlen);
 
@@ -165,9 +127,9 @@ int net_udp_port_free(const struct sockaddr_storage *addr, uint16_t port);
 /* The same for TCP. */
 int net_tcp_port_free(const struct sockaddr_storage *addr, uint16_t port);
 
-/* TCP connections open on this worker (for tests and status). */
+/* Stream connections open on this worker, every transport (tests, status). */
 size_t net_worker_conns(const struct net_worker *w);
 
 /* The keepalive idle time and TCP_USER_TIMEOUT (ms) a connection's socket has
  * now, read with getsockopt (worker thread, for tests). */
-int net_conn_sockopts(const struct net_conn *c, unsigned *keepidle_s, unsigned *user_timeout_ms);
+int net_conn_sockopts(const struct stream_conn *c, unsigned *keepidle_s, unsigned *user_timeout_ms);

@@ -69,59 +69,6 @@ static void wake_worker(void *arg)
 	net_worker_wake(arg);
 }
 
-/* Reliable-transport sessions: net's connections, the request core's sessions. */
-static int conn_write(void *conn, const uint8_t *buf, size_t len)
-{
-	return net_conn_write(conn, buf, len);
-}
-
-static void conn_close(void *conn)
-{
-	net_conn_close(conn);
-}
-
-static void conn_abort(void *conn)
-{
-	net_conn_abort(conn);
-}
-
-static size_t conn_queued(const void *conn)
-{
-	return net_conn_queued(conn);
-}
-
-static void *tcp_open(void *arg, struct net_conn *c, const struct sockaddr_storage *peer)
-{
-	struct ms_sess_io io = {
-		.write = conn_write,
-		.close = conn_close,
-		.conn = c,
-		.abort = conn_abort,
-		.queued = conn_queued,
-	};
-	return ms_session_open(arg, peer, &io);
-}
-
-static int tcp_recv(void *arg, void *sess, const uint8_t *buf, size_t len)
-{
-	return ms_session_recv(arg, sess, buf, len);
-}
-
-static void tcp_closed(void *arg, void *sess, enum net_close_cause why)
-{
-	ms_session_closed(arg, sess, (enum ms_close_cause)why);
-}
-
-static const struct net_tcp_ops tcp_ops = { tcp_open, tcp_recv, tcp_closed };
-
-_Static_assert((int)NET_CLOSE_PEER == (int)MS_CLOSE_PEER &&
-		   (int)NET_CLOSE_TIMEOUT == (int)MS_CLOSE_TIMEOUT &&
-		   (int)NET_CLOSE_ERROR == (int)MS_CLOSE_ERROR &&
-		   (int)NET_CLOSE_SLOW == (int)MS_CLOSE_SLOW &&
-		   (int)NET_CLOSE_SHUTDOWN == (int)MS_CLOSE_SHUTDOWN &&
-		   (int)NET_CLOSE_ABORT == (int)MS_CLOSE_OPERATOR,
-	       "close causes map one to one");
-
 static void stop_workers(struct daemon *d)
 {
 	for (unsigned i = 0; i < d->nworkers; i++)
@@ -260,8 +207,10 @@ static int start_workers(struct daemon *d, const struct conf *c)
 			.arg = d->threads[i],
 			.tick = worker_tick,
 			.tick_arg = d->threads[i],
-			.tcp = &tcp_ops, /* listeners open and close with reliable-transport */
-			.tcp_arg = d->threads[i],
+			/* the request core's sessions, whatever transport carries them */
+			.stream = &ms_stream_handler,
+			.stream_arg = d->threads[i],
+			/* TCP listeners open and close with reliable-transport */
 			.tcp_listen = srv->reliable_transport,
 			.backlog = srv->listen_backlog,
 			.keepalive_s = srv->keepalive,

@@ -74,14 +74,15 @@ static bool wait_wake(unsigned ms_timeout)
 }
 
 struct sink {
+	struct stream_conn sc; /* first */
 	unsigned got;
 	unsigned next[PRODUCERS]; /* the sequence number expected from each */
 	unsigned out_of_order;
 };
 
-static int sink_write(void *conn, const uint8_t *buf, size_t len)
+static int sink_write(struct stream_conn *conn, const uint8_t *buf, size_t len)
 {
-	struct sink *s = conn;
+	struct sink *s = (struct sink *)conn;
 	if (len == 8) {
 		uint32_t p, n;
 		memcpy(&p, buf, 4);
@@ -96,10 +97,18 @@ static int sink_write(void *conn, const uint8_t *buf, size_t len)
 	return LISPMS_EOK;
 }
 
-static void sink_close(void *conn)
+static void sink_close(struct stream_conn *conn)
 {
 	(void)conn;
 }
+
+static size_t sink_queued(const struct stream_conn *conn)
+{
+	(void)conn;
+	return 0;
+}
+
+static const struct stream_conn_ops sink_ops = { sink_write, sink_close, sink_close, sink_queued };
 
 static void *producer(void *arg)
 {
@@ -133,10 +142,9 @@ int main(void)
 	saddr_parse("192.0.2.1", &peer);
 	saddr_set_port(&peer, 40000);
 	admit_grant(ms_admit(ms), &peer, mtime_now_ns() + 60 * LISPMS_NS_PER_SEC);
-	struct sink sink = { 0 };
-	struct ms_sess_io io = { sink_write, sink_close, &sink };
+	struct sink sink = { .sc = { &sink_ops, STREAM_TCP } };
 	lrcu_read_lock();
-	struct ms_session *s = ms_session_open(t, &peer, &io);
+	struct ms_session *s = ms_session_open(t, &peer, &sink.sc);
 	lrcu_read_unlock();
 	sink.got = 0; /* the Refresh on start */
 	atomic_store(&session_id, ms_session_id(s));
@@ -167,7 +175,7 @@ int main(void)
 	       sink.out_of_order);
 	printf("# %u wake-ups for %u messages\n", atomic_load(&wakes), total);
 	lrcu_read_lock();
-	ms_session_closed(t, s, MS_CLOSE_PEER);
+	ms_session_closed(t, s, STREAM_CLOSE_PEER);
 	lrcu_read_unlock();
 	ms_thread_free(t);
 	ms_free(ms);

@@ -40,7 +40,7 @@ struct ms_session {
 	struct ms_session *onext, *oprev; /* the worker's sessions in id order */
 	uint64_t id;
 	struct sockaddr_storage peer;
-	struct ms_sess_io io;
+	struct stream_conn *conn; /* its transport's; conn->transport labels it */
 	struct rt_stream rx;
 	uint8_t *rxbuf;			  /* held only while a message is partial */
 	uint64_t partial_since;		  /* when the pending partial message began */
@@ -147,10 +147,10 @@ static bool send_msg(struct ms_thread *t, struct ms_session *s, struct rt_msg *m
 		counters_inc(LISPMS_M_INTERNAL_ERRORS);
 		return false;
 	}
-	if (s->io.write(s->io.conn, t->buf, len) != LISPMS_EOK) {
+	if (stream_write(s->conn, t->buf, len) != LISPMS_EOK) {
 		s->failed = true;
 		counters_inc(LISPMS_M_MS_SESS_CLOSED_SLOW);
-		s->io.close(s->io.conn);
+		stream_close(s->conn);
 		return false;
 	}
 	s->ntx++;
@@ -335,7 +335,7 @@ uint64_t ms_session_sweep_stalled(struct ms_thread *t, uint64_t now)
 		log_session(s, "left a message incomplete past session-read-timeout",
 			    LISPMS_ETIMEDOUT);
 		s->failed = true;
-		s->io.close(s->io.conn); /* a session loss: ms_session_closed follows */
+		stream_close(s->conn); /* a session loss: ms_session_closed follows */
 	}
 	return t->stall_head != NULL ? t->stall_head->partial_since + limit - now : UINT64_MAX;
 }
@@ -347,7 +347,7 @@ static void sessions_init(struct ms_thread *t)
 }
 
 struct ms_session *ms_session_open(struct ms_thread *t, const struct sockaddr_storage *peer,
-				   const struct ms_sess_io *io)
+				   struct stream_conn *c)
 {
 	sessions_init(t);
 	uint64_t now = mtime_now_ns();
@@ -363,7 +363,7 @@ struct ms_session *ms_session_open(struct ms_thread *t, const struct sockaddr_st
 	}
 	s->id = id;
 	s->peer = *peer;
-	s->io = *io;
+	s->conn = c;
 	s->opened_ns = now;
 	unsigned b = bucket(id);
 	s->hnext = t->sessions[b];
@@ -440,18 +440,19 @@ int ms_session_recv(struct ms_thread *t, struct ms_session *s, const uint8_t *bu
 	return s->failed ? LISPMS_ELIMIT : LISPMS_EOK;
 }
 
-void ms_session_closed(struct ms_thread *t, struct ms_session *s, enum ms_close_cause why)
+void ms_session_closed(struct ms_thread *t, struct ms_session *s, enum stream_close_cause why)
 {
 	static const enum metric_id cause[] = {
-		[MS_CLOSE_PEER] = LISPMS_M_MS_SESS_CLOSED_PEER,
-		[MS_CLOSE_TIMEOUT] = LISPMS_M_MS_SESS_CLOSED_TIMEOUT,
-		[MS_CLOSE_ERROR] = LISPMS_M_MS_SESS_CLOSED_ERROR,
-		[MS_CLOSE_SLOW] = LISPMS_M_MS_SESS_CLOSED_SLOW,
-		[MS_CLOSE_SHUTDOWN] = LISPMS_M_MS_SESS_CLOSED_SHUTDOWN,
-		[MS_CLOSE_OPERATOR] = LISPMS_M_MS_SESS_CLOSED_OPERATOR,
+		[STREAM_CLOSE_PEER] = LISPMS_M_MS_SESS_CLOSED_PEER,
+		[STREAM_CLOSE_TIMEOUT] = LISPMS_M_MS_SESS_CLOSED_TIMEOUT,
+		[STREAM_CLOSE_ERROR] = LISPMS_M_MS_SESS_CLOSED_ERROR,
+		[STREAM_CLOSE_SLOW] = LISPMS_M_MS_SESS_CLOSED_SLOW,
+		[STREAM_CLOSE_SHUTDOWN] = LISPMS_M_MS_SESS_CLOSED_SHUTDOWN,
+		[STREAM_CLOSE_ABORT] = LISPMS_M_MS_SESS_CLOSED_OPERATOR,
 	};
 	/* errors and slow readers were counted where they were detected */
-	if (why != MS_CLOSE_ERROR && why != MS_CLOSE_SLOW && why < sizeof(cause) / sizeof(cause[0]))
+	if (why != STREAM_CLOSE_ERROR && why != STREAM_CLOSE_SLOW &&
+	    why < sizeof(cause) / sizeof(cause[0]))
 		counters_inc(cause[why]);
 	unsigned b = bucket(s->id);
 	for (struct ms_session **pp = &t->sessions[b]; *pp != NULL; pp = &(*pp)->hnext)
@@ -725,10 +726,10 @@ static void write_to(struct ms_thread *t, uint64_t id, const uint8_t *msg, size_
 	struct ms_session *s = find(t, id);
 	if (s == NULL || s->failed) {
 		counters_inc(LISPMS_M_MS_SESS_NOTIFY_DROPPED);
-	} else if (s->io.write(s->io.conn, msg, len) != LISPMS_EOK) {
+	} else if (stream_write(s->conn, msg, len) != LISPMS_EOK) {
 		s->failed = true;
 		counters_inc(LISPMS_M_MS_SESS_CLOSED_SLOW);
-		s->io.close(s->io.conn);
+		stream_close(s->conn);
 	} else {
 		uint16_t type = rt_type_of(msg, len);
 		s->ntx++;
@@ -833,7 +834,7 @@ static void fill_info(struct ms_thread *t, const struct ms_session *s, uint64_t 
 	o->peer = s->peer;
 	o->uptime_ns = now > s->opened_ns ? now - s->opened_ns : 0;
 	o->eids = db_session_regs(t->ms->db, s->id);
-	o->queued = s->io.queued != NULL ? s->io.queued(s->io.conn) : 0;
+	o->queued = stream_queued(s->conn);
 	o->rx = s->nrx;
 	o->tx = s->ntx;
 	o->acked = s->acked;
@@ -881,10 +882,7 @@ static size_t drop_matching(struct ms_thread *t, const struct sockaddr_storage *
 			   (unsigned long long)s->id, t->index);
 		/* no more writes; the transport closes it after this tick */
 		s->failed = true;
-		if (s->io.abort != NULL)
-			s->io.abort(s->io.conn);
-		else
-			s->io.close(s->io.conn);
+		stream_abort(s->conn);
 		n++;
 	}
 	return n;
@@ -1003,7 +1001,7 @@ void ms_session_drain(struct ms_thread *t)
 			for (unsigned b = 0; b < SESS_BUCKETS; b++)
 				for (struct ms_session *s = t->sessions[b]; s != NULL; s = s->hnext)
 					if (!s->failed &&
-					    s->io.write(s->io.conn, j->msg, j->len) == LISPMS_EOK) {
+					    stream_write(s->conn, j->msg, j->len) == LISPMS_EOK) {
 						s->ntx++;
 						counters_inc(
 						    tx_counter(rt_type_of(j->msg, j->len)));
@@ -1032,9 +1030,42 @@ void ms_sessions_free(struct ms_thread *t)
 	if (t->sessions != NULL)
 		for (unsigned b = 0; b < SESS_BUCKETS; b++)
 			while (t->sessions[b] != NULL)
-				ms_session_closed(t, t->sessions[b], MS_CLOSE_SHUTDOWN);
+				ms_session_closed(t, t->sessions[b], STREAM_CLOSE_SHUTDOWN);
 	free(t->sessions);
 	t->sessions = NULL;
 	free(t->rxbuf_free);
 	t->rxbuf_free = NULL;
 }
+
+/* ---- the request core as a stream handler (stream.h) ---- */
+
+static void *handler_open(void *arg, struct stream_conn *c, const struct sockaddr_storage *peer)
+{
+	return ms_session_open(arg, peer, c);
+}
+
+static int handler_recv(void *arg, void *sess, const uint8_t *buf, size_t len)
+{
+	return ms_session_recv(arg, sess, buf, len);
+}
+
+static void handler_closed(void *arg, void *sess, enum stream_close_cause why)
+{
+	ms_session_closed(arg, sess, why);
+}
+
+/* D5 before any state: an authenticated r=1 grant for the address (open()
+ * then claims it). */
+static bool handler_admit(void *arg, enum stream_transport tr, const struct sockaddr_storage *peer)
+{
+	struct ms_thread *t = arg;
+	(void)tr;
+	return admit_check(t->ms->admit, peer, mtime_now_ns());
+}
+
+const struct stream_handler ms_stream_handler = {
+	.admit = handler_admit,
+	.open = handler_open,
+	.recv = handler_recv,
+	.closed = handler_closed,
+};

@@ -33,6 +33,7 @@ static const char *conf_text = "server:\n"
 			       "    eid-prefixes: [\"[1000] 10.2.0.0/16\"]\n";
 
 struct fake_conn {
+	struct stream_conn sc; /* first */
 	uint8_t *buf;
 	size_t len, cap;
 	size_t limit; /* write fails past this (slow reader); 0 = none */
@@ -40,9 +41,9 @@ struct fake_conn {
 	bool abort_requested;
 };
 
-static int fake_write(void *conn, const uint8_t *buf, size_t len)
+static int fake_write(struct stream_conn *conn, const uint8_t *buf, size_t len)
 {
-	struct fake_conn *c = conn;
+	struct fake_conn *c = (struct fake_conn *)conn;
 	if (c->limit && c->len + len > c->limit)
 		return LISPMS_ELIMIT;
 	if (c->len + len > c->cap) {
@@ -54,19 +55,28 @@ static int fake_write(void *conn, const uint8_t *buf, size_t len)
 	return LISPMS_EOK;
 }
 
-static void fake_close(void *conn)
+static void fake_close(struct stream_conn *conn)
 {
 	((struct fake_conn *)conn)->close_requested = true;
 }
 
-static void fake_abort(void *conn)
+static void fake_abort(struct stream_conn *conn)
 {
 	((struct fake_conn *)conn)->abort_requested = true;
 }
 
-static size_t fake_queued(const void *conn)
+static size_t fake_queued(const struct stream_conn *conn)
 {
 	return ((const struct fake_conn *)conn)->len;
+}
+
+static const struct stream_conn_ops fake_ops = { fake_write, fake_close, fake_abort, fake_queued };
+
+/* The fake as a transport's connection. */
+static struct stream_conn *fc(struct fake_conn *c)
+{
+	c->sc = (struct stream_conn){ &fake_ops, STREAM_TCP };
+	return &c->sc;
 }
 
 static int wakes;
@@ -126,8 +136,7 @@ static struct ms_session *open_admitted(const char *addr, struct fake_conn *c)
 {
 	struct sockaddr_storage p = peer(addr);
 	admit_grant(ms_admit(ms), &p, mtime_now_ns() + LISPMS_NS_PER_SEC * 60);
-	struct ms_sess_io io = { fake_write, fake_close, c };
-	return ms_session_open(t, &p, &io);
+	return ms_session_open(t, &p, fc(c));
 }
 
 /* A Registration (type 17) carrying a signed Map-Register of `n` records. */
@@ -193,8 +202,7 @@ Test(session, unadmitted_peer_is_refused_with_nothing_sent)
 {
 	struct fake_conn c = { 0 };
 	struct sockaddr_storage p = peer("192.0.2.77");
-	struct ms_sess_io io = { fake_write, fake_close, &c };
-	cr_assert_null(ms_session_open(t, &p, &io));
+	cr_assert_null(ms_session_open(t, &p, fc(&c)));
 	cr_assert_eq(c.len, 0);
 	cr_assert_eq(ms_session_count(t), 0);
 }
@@ -332,7 +340,7 @@ Test(session, registrations_live_with_the_session_and_fall_back_when_it_closes)
 	cr_assert_eq(expiry_of("[1000] 10.1.1.0/24"), UINT64_MAX, "bound to the session (D7)");
 	struct sockaddr_storage p = peer("192.0.2.1");
 	cr_assert_eq(admit_session(ms_admit(ms), &p), ms_session_id(s));
-	ms_session_closed(t, s, MS_CLOSE_PEER);
+	ms_session_closed(t, s, STREAM_CLOSE_PEER);
 	uint64_t exp = expiry_of("[1000] 10.1.1.0/24");
 	cr_assert(exp != 0 && exp != UINT64_MAX, "kept, with a UDP timer from the drop");
 	cr_assert(!admit_check(ms_admit(ms), &p, mtime_now_ns()),
@@ -358,7 +366,7 @@ Test(session, ttl_0_withdraws)
 	cr_assert_eq(decode_all(&c, m, 4), 1);
 	cr_assert_eq(m[0].type, RT_TYPE_REGISTRATION_ACK);
 	cr_assert_null(db_lookup_exact(ms_db(ms), &p), "withdrawn (D8)");
-	ms_session_closed(t, s, MS_CLOSE_PEER);
+	ms_session_closed(t, s, STREAM_CLOSE_PEER);
 	free(c.buf);
 }
 
@@ -390,7 +398,7 @@ Test(session, unknown_and_unexpected_types_get_error_notifications_and_the_sessi
 	cr_assert_eq(ms_session_recv(t, s, msg, len), LISPMS_EOK);
 	cr_assert_eq(decode_all(&c, m, 4), 1);
 	cr_assert_eq(m[0].type, RT_TYPE_REGISTRATION_ACK, "the session still works");
-	ms_session_closed(t, s, MS_CLOSE_PEER);
+	ms_session_closed(t, s, STREAM_CLOSE_PEER);
 	free(c.buf);
 }
 
@@ -408,7 +416,7 @@ Test(session, a_bad_end_marker_gets_error_3_and_closes)
 	cr_assert_eq(m[0].type, RT_TYPE_ERROR_NOTIFICATION);
 	cr_assert_eq(m[0].u.error.code, RT_ERR_BAD_MARKER);
 	cr_assert_eq(m[0].u.error.off_type, RT_TYPE_REGISTRATION_REFRESH);
-	ms_session_closed(t, s, MS_CLOSE_ERROR);
+	ms_session_closed(t, s, STREAM_CLOSE_ERROR);
 	free(c.buf);
 }
 
@@ -434,7 +442,7 @@ Test(session, any_split_and_coalescing_of_the_stream_gives_the_same_answers)
 			  prefix_is(&m[0].u.ack, "[1000] 10.1.1.0/24"));
 		cr_assert(m[1].type == RT_TYPE_REGISTRATION_ACK &&
 			  prefix_is(&m[1].u.ack, "[1000] 10.1.2.0/24"));
-		ms_session_closed(t, s, MS_CLOSE_PEER);
+		ms_session_closed(t, s, STREAM_CLOSE_PEER);
 		free(c.buf);
 	}
 }
@@ -451,7 +459,7 @@ Test(session, a_slow_reader_is_closed_when_its_output_bound_is_passed)
 		ret = ms_session_recv(t, s, msg, len);
 	cr_assert_eq(ret, LISPMS_ELIMIT);
 	cr_assert(c.close_requested);
-	ms_session_closed(t, s, MS_CLOSE_SLOW);
+	ms_session_closed(t, s, STREAM_CLOSE_SLOW);
 	free(c.buf);
 }
 
@@ -481,8 +489,7 @@ Test(session, a_displaced_etr_on_another_worker_is_told_through_that_workers_que
 	struct ms_session *a = open_admitted("192.0.2.1", &ca);
 	struct sockaddr_storage pb = peer("192.0.2.2");
 	admit_grant(ms_admit(ms), &pb, mtime_now_ns() + LISPMS_NS_PER_SEC * 60);
-	struct ms_sess_io io = { fake_write, fake_close, &cb };
-	struct ms_session *b = ms_session_open(t2, &pb, &io);
+	struct ms_session *b = ms_session_open(t2, &pb, fc(&cb));
 	cr_assert_not_null(b);
 	const char *eids[] = { "[1000] 10.1.7.0/24" };
 	const char *ra[] = { "192.0.2.1" }, *rb[] = { "192.0.2.2" };
@@ -518,8 +525,8 @@ Test(session, a_displaced_etr_on_another_worker_is_told_through_that_workers_que
 	cr_assert_eq(decode_all(&ca, m, 4), 2, "both notifications delivered by one tick");
 	cr_assert(m[0].type == RT_TYPE_MAPPING_NOTIFICATION &&
 		  m[1].type == RT_TYPE_MAPPING_NOTIFICATION);
-	ms_session_closed(t, a, MS_CLOSE_PEER);
-	ms_session_closed(t2, b, MS_CLOSE_PEER);
+	ms_session_closed(t, a, STREAM_CLOSE_PEER);
+	ms_session_closed(t2, b, STREAM_CLOSE_PEER);
 	ms_thread_free(t2);
 	free(ca.buf);
 	free(cb.buf);
@@ -539,8 +546,8 @@ Test(session, a_displaced_etr_on_the_same_worker_is_told_at_once)
 	len = registration(eids, rb, 3, 1, &key_a, msg, sizeof(msg));
 	ms_session_recv(t, b, msg, len);
 	check_notification(&ca);
-	ms_session_closed(t, a, MS_CLOSE_PEER);
-	ms_session_closed(t, b, MS_CLOSE_PEER);
+	ms_session_closed(t, a, STREAM_CLOSE_PEER);
+	ms_session_closed(t, b, STREAM_CLOSE_PEER);
 	free(ca.buf);
 	free(cb.buf);
 }
@@ -594,7 +601,7 @@ Test(session, a_reload_withdraws_with_reject_and_refreshes_what_it_may_now_allow
 	struct eid_prefix p;
 	eid_prefix_parse("[1000] 10.1.1.0/24", &p);
 	cr_assert_null(db_lookup_exact(ms_db(ms), &p), "and no longer served");
-	ms_session_closed(t, s, MS_CLOSE_PEER);
+	ms_session_closed(t, s, STREAM_CLOSE_PEER);
 	free(c.buf);
 }
 
@@ -604,12 +611,7 @@ static struct ms_session *open_full(struct ms_thread *on, const char *addr, stru
 {
 	struct sockaddr_storage p = peer(addr);
 	admit_grant(ms_admit(ms), &p, mtime_now_ns() + LISPMS_NS_PER_SEC * 60);
-	struct ms_sess_io io = { .write = fake_write,
-				 .close = fake_close,
-				 .conn = c,
-				 .abort = fake_abort,
-				 .queued = fake_queued };
-	return ms_session_open(on, &p, &io);
+	return ms_session_open(on, &p, fc(c));
 }
 
 /* A worker that answers at once: its wake-up runs its tick right away. */
@@ -669,7 +671,7 @@ Test(session, list_pages_through_the_workers_sessions_in_order_with_their_eids)
 	/* the cursor's session closed meanwhile: the page still starts after it */
 	uint64_t cursor = ms_session_id(s[1]);
 	lrcu_read_lock();
-	ms_session_closed(t, s[1], MS_CLOSE_PEER);
+	ms_session_closed(t, s[1], STREAM_CLOSE_PEER);
 	lrcu_read_unlock();
 	cr_assert_eq(ms_sessions_list(ms, 0, cursor, info, 4, &n, 5000), LISPMS_EOK);
 	cr_assert_eq(n, 1);
@@ -677,8 +679,8 @@ Test(session, list_pages_through_the_workers_sessions_in_order_with_their_eids)
 	cr_assert_eq(ms_sessions_list(ms, 5, 0, info, 4, &n, 5000), LISPMS_ENOENT,
 		     "no such worker");
 	lrcu_read_lock();
-	ms_session_closed(t, s[0], MS_CLOSE_PEER);
-	ms_session_closed(t, s[2], MS_CLOSE_PEER);
+	ms_session_closed(t, s[0], STREAM_CLOSE_PEER);
+	ms_session_closed(t, s[2], STREAM_CLOSE_PEER);
 	for (int i = 0; i < 3; i++)
 		free(c[i].buf);
 }
@@ -718,14 +720,14 @@ Test(session, drop_closes_only_that_peer_as_a_session_loss_counted_as_operator)
 	cr_assert_eq(dropped, 0, "dropped once");
 
 	lrcu_read_lock();
-	ms_session_closed(t, a, MS_CLOSE_OPERATOR); /* as net reports an aborted connection */
+	ms_session_closed(t, a, STREAM_CLOSE_ABORT); /* as net reports an aborted connection */
 	cr_assert_eq(c[0].len, len, "nothing more was written to it");
 	cr_assert_eq(counters_sum(LISPMS_M_MS_SESS_CLOSED_OPERATOR), before + 1);
 	uint64_t exp = expiry_of("[1000] 10.1.1.0/24");
 	cr_assert(exp != 0 && exp != UINT64_MAX, "kept, on a UDP timer (D7)");
 	cr_assert(!admit_check(ms_admit(ms), &pa, mtime_now_ns()), "its grant ended (D5)");
 	cr_assert_eq(ms_session_count(t), 1);
-	ms_session_closed(t, b, MS_CLOSE_PEER);
+	ms_session_closed(t, b, STREAM_CLOSE_PEER);
 	free(c[0].buf);
 	free(c[1].buf);
 }
@@ -749,7 +751,7 @@ Test(session, a_worker_that_does_not_answer_times_out_and_its_late_answer_is_har
 	tick_now(t);
 	cr_assert_eq(counters_sum_gauge(LISPMS_M_MS_SESS_QUEUE_DEPTH), depth);
 	cr_assert(c.abort_requested);
-	ms_session_closed(t, s, MS_CLOSE_OPERATOR);
+	ms_session_closed(t, s, STREAM_CLOSE_ABORT);
 	lrcu_read_unlock();
 	/* one more left in the queue: ms_free answers it (ASan would see a leak) */
 	cr_assert_eq(ms_sessions_list(ms, 0, 0, info, 2, &n, 1), LISPMS_ETIMEDOUT);
@@ -848,7 +850,7 @@ Test(session, a_reload_refreshes_each_change_with_the_narrowest_scope)
 	cr_assert_eq(scope_n[RT_SCOPE_PREFIX], 1);
 	cr_assert_eq(scope_n[RT_SCOPE_INSTANCE_AF], 1, "instance 3000's /0s fold into scope 1");
 	cr_assert_eq(scope_n[RT_SCOPE_INSTANCE], 1);
-	ms_session_closed(t, s, MS_CLOSE_PEER);
+	ms_session_closed(t, s, STREAM_CLOSE_PEER);
 	free(c.buf);
 }
 
@@ -874,7 +876,7 @@ Test(session, a_reload_with_too_many_changes_refreshes_everything_rejected_once)
 	cr_assert_eq(refreshes_after_reload(next, &c, m, 4), 1, "one refresh, not 600");
 	cr_assert_eq(m[0].u.refresh.scope, RT_SCOPE_ALL);
 	cr_assert_eq(m[0].u.refresh.has_eid, 0, "scope 0 carries no EID-prefix element");
-	ms_session_closed(t, s, MS_CLOSE_PEER);
+	ms_session_closed(t, s, STREAM_CLOSE_PEER);
 	free(c.buf);
 }
 
@@ -912,7 +914,7 @@ Test(session, a_message_left_partial_past_the_read_timeout_closes_the_session)
 	cr_assert_eq(m[0].u.error.off_type, RT_TYPE_REGISTRATION, "the stalled message is named");
 	cr_assert_eq(m[0].u.error.off_len, len);
 	cr_assert_eq(counters_sum(LISPMS_M_MS_SESS_CLOSED_STALLED) - stalled, 1);
-	ms_session_closed(t, s, MS_CLOSE_ERROR);
+	ms_session_closed(t, s, STREAM_CLOSE_ERROR);
 	free(c.buf);
 }
 
@@ -929,8 +931,8 @@ Test(session, an_idle_session_or_a_completed_message_is_never_timed_out)
 	tick_at(mtime_now_ns() + 3600 * LISPMS_NS_PER_SEC);
 	cr_assert_not(idle.close_requested, "idle for an hour: still up");
 	cr_assert_not(done.close_requested, "a message completed in time stops the clock");
-	ms_session_closed(t, a, MS_CLOSE_PEER);
-	ms_session_closed(t, b, MS_CLOSE_PEER);
+	ms_session_closed(t, a, STREAM_CLOSE_PEER);
+	ms_session_closed(t, b, STREAM_CLOSE_PEER);
 	free(idle.buf);
 	free(done.buf);
 }

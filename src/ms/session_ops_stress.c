@@ -42,6 +42,7 @@ static const char *conf_text = "server:\n"
 			       "    accept-more-specifics: true\n";
 
 struct fake_conn {
+	struct stream_conn sc; /* first */
 	bool used;
 	_Atomic bool aborted; /* set by the worker itself, read by it: atomic for clarity */
 	struct ms_session *s;
@@ -58,27 +59,29 @@ static struct ms *ms;
 static struct worker workers[WORKERS];
 static _Atomic bool done;
 
-static int fake_write(void *conn, const uint8_t *buf, size_t len)
+static int fake_write(struct stream_conn *conn, const uint8_t *buf, size_t len)
 {
 	(void)conn, (void)buf, (void)len;
 	return LISPMS_EOK;
 }
 
-static void fake_close(void *conn)
+static void fake_close(struct stream_conn *conn)
 {
 	(void)conn;
 }
 
-static void fake_abort(void *conn)
+static void fake_abort(struct stream_conn *conn)
 {
 	atomic_store(&((struct fake_conn *)conn)->aborted, true);
 }
 
-static size_t fake_queued(const void *conn)
+static size_t fake_queued(const struct stream_conn *conn)
 {
 	(void)conn;
 	return 0;
 }
+
+static const struct stream_conn_ops fake_ops = { fake_write, fake_close, fake_abort, fake_queued };
 
 static void wake(void *arg)
 {
@@ -146,12 +149,8 @@ static void *worker_main(void *arg)
 			struct sockaddr_storage p = peer_of(w->index, slot);
 			admit_grant(ms_admit(ms), &p, mtime_now_ns() + LISPMS_NS_PER_SEC * 60);
 			atomic_store(&c->aborted, false);
-			struct ms_sess_io io = { .write = fake_write,
-						 .close = fake_close,
-						 .conn = c,
-						 .abort = fake_abort,
-						 .queued = fake_queued };
-			c->s = ms_session_open(t, &p, &io);
+			c->sc = (struct stream_conn){ &fake_ops, STREAM_TCP };
+			c->s = ms_session_open(t, &p, &c->sc);
 			c->used = c->s != NULL;
 			for (unsigned k = 0; c->used && k < rng % (SESSION_EIDS + 1); k++) {
 				char eid[64];
@@ -162,7 +161,7 @@ static void *worker_main(void *arg)
 				ms_session_recv(t, c->s, msg, len);
 			}
 		} else if (!atomic_load(&c->aborted) && rng % 4 == 0) { /* the peer leaves */
-			ms_session_closed(t, c->s, MS_CLOSE_PEER);
+			ms_session_closed(t, c->s, STREAM_CLOSE_PEER);
 			c->used = false;
 		}
 		unsigned wakes = atomic_load(&w->wakes);
@@ -175,7 +174,7 @@ static void *worker_main(void *arg)
 		/* the transport closes what was aborted, after the tick (net's doomed list) */
 		for (unsigned i = 0; i < SLOTS; i++)
 			if (w->conns[i].used && atomic_load(&w->conns[i].aborted)) {
-				ms_session_closed(t, w->conns[i].s, MS_CLOSE_OPERATOR);
+				ms_session_closed(t, w->conns[i].s, STREAM_CLOSE_ABORT);
 				w->conns[i].used = false;
 				w->closed_by_drop++;
 			}
@@ -189,7 +188,7 @@ static void *worker_main(void *arg)
 	ms_tick(t, mtime_now_ns(), &out);
 	for (unsigned i = 0; i < SLOTS; i++)
 		if (w->conns[i].used && atomic_load(&w->conns[i].aborted)) {
-			ms_session_closed(t, w->conns[i].s, MS_CLOSE_OPERATOR);
+			ms_session_closed(t, w->conns[i].s, STREAM_CLOSE_ABORT);
 			w->conns[i].used = false;
 			w->closed_by_drop++;
 		}

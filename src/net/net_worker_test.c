@@ -265,9 +265,9 @@ Test(net_worker, tick_runs_at_start_when_due_and_when_woken)
 
 /* A TCP connection the test can ask the worker (in its tick) to close. */
 struct tcp_state {
-	struct net_conn *conn; /* worker thread only */
+	struct stream_conn *conn; /* worker thread only */
 	_Atomic int opened;
-	_Atomic int action;  /* 1: net_conn_close, 2: net_conn_abort, 3: a burst (in the tick) */
+	_Atomic int action;  /* 1: stream_close, 2: stream_abort, 3: a burst (in the tick) */
 	_Atomic int refused; /* writes of the burst refused */
 	_Atomic size_t queued;
 	_Atomic int closed;			      /* cause + 1 */
@@ -276,7 +276,7 @@ struct tcp_state {
 	_Atomic unsigned keepidle_s, user_timeout_ms; /* action 4: the socket's options */
 };
 
-static void *tcp_open(void *arg, struct net_conn *c, const struct sockaddr_storage *peer)
+static void *tcp_open(void *arg, struct stream_conn *c, const struct sockaddr_storage *peer)
 {
 	(void)peer;
 	struct tcp_state *st = arg;
@@ -284,7 +284,7 @@ static void *tcp_open(void *arg, struct net_conn *c, const struct sockaddr_stora
 	/* more than the kernel takes from a peer that does not read */
 	static uint8_t junk[1 << 20];
 	for (int i = 0; i < 8 && !st->quiet; i++)
-		net_conn_write(c, junk, sizeof(junk));
+		stream_write(c, junk, sizeof(junk));
 	atomic_store(&st->opened, 1);
 	atomic_fetch_add(&st->opens, 1);
 	return st;
@@ -296,7 +296,7 @@ static int tcp_recv(void *arg, void *sess, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-static void tcp_closed(void *arg, void *sess, enum net_close_cause why)
+static void tcp_closed(void *arg, void *sess, enum stream_close_cause why)
 {
 	(void)sess;
 	struct tcp_state *st = arg;
@@ -317,25 +317,27 @@ static uint64_t tcp_tick(void *arg, uint64_t now_ns, struct dgram_outbox *out)
 		static uint8_t junk[128 << 10];
 		int refused = 0;
 		for (int i = 0; i < 8; i++)
-			refused += net_conn_write(st->conn, junk, sizeof(junk)) != LISPMS_EOK;
+			refused += stream_write(st->conn, junk, sizeof(junk)) != LISPMS_EOK;
 		atomic_store(&st->refused, refused + 1);
 	} else if (st->conn != NULL && a == 3) { /* 40 x 2 KiB to a reading peer */
 		static uint8_t msg[2048];
 		int refused = 0;
 		for (int i = 0; i < 40; i++)
-			refused += net_conn_write(st->conn, msg, sizeof(msg)) != LISPMS_EOK;
+			refused += stream_write(st->conn, msg, sizeof(msg)) != LISPMS_EOK;
 		atomic_store(&st->refused, refused + 1);
 	} else if (st->conn != NULL && a != 0) {
-		atomic_store(&st->queued, net_conn_queued(st->conn));
+		atomic_store(&st->queued, stream_queued(st->conn));
 		if (a == 1)
-			net_conn_close(st->conn);
+			stream_close(st->conn);
 		else
-			net_conn_abort(st->conn);
+			stream_abort(st->conn);
 	}
 	return LISPMS_NS_PER_SEC;
 }
 
-static const struct net_tcp_ops test_tcp_ops = { tcp_open, tcp_recv, tcp_closed };
+static const struct stream_handler test_tcp_ops = { .open = tcp_open,
+						    .recv = tcp_recv,
+						    .closed = tcp_closed };
 
 /* Wait (bounded) until *v is not 0; its value, or 0 after the bound. */
 static int wait_set(_Atomic int *v)
@@ -368,8 +370,8 @@ static struct net_worker *tcp_worker_limit(struct tcp_state *st, uint16_t port, 
 					.handler = echo,
 					.tick = tcp_tick,
 					.tick_arg = st,
-					.tcp = &test_tcp_ops,
-					.tcp_arg = st,
+					.stream = &test_tcp_ops,
+					.stream_arg = st,
 					.tcp_listen = true,
 					.output_limit = limit };
 	struct net_worker *w = net_worker_new(&conf, NULL, 0);
@@ -425,7 +427,7 @@ Test(net_worker, abort_closes_at_once_with_output_queued)
 	cr_assert_gt(counters_sum_gauge(LISPMS_M_NET_TCP_QUEUED_BYTES), 0, "queued bytes counted");
 	atomic_store(&st.action, 2);
 	net_worker_wake(w);
-	cr_assert_eq(wait_set(&st.closed), NET_CLOSE_ABORT + 1, "closed as aborted");
+	cr_assert_eq(wait_set(&st.closed), STREAM_CLOSE_ABORT + 1, "closed as aborted");
 	cr_assert_gt(atomic_load(&st.queued), 0, "output was still queued: nothing waited for it");
 	cr_assert_eq(counters_sum_gauge(LISPMS_M_NET_TCP_QUEUED_BYTES), 0,
 		     "what was dropped unsent left the gauge");
@@ -456,7 +458,7 @@ Test(net_worker, close_from_a_tick_waits_for_the_output_then_closes)
 		total += (size_t)n;
 	}
 	cr_assert_eq(total, 8u << 20, "every queued byte arrived before the close");
-	cr_assert_eq(wait_set(&st.closed), NET_CLOSE_ERROR + 1, "closed by us, not the peer");
+	cr_assert_eq(wait_set(&st.closed), STREAM_CLOSE_ERROR + 1, "closed by us, not the peer");
 	cr_assert_eq(counters_sum_gauge(LISPMS_M_NET_TCP_QUEUED_BYTES), 0, "all sent");
 	net_worker_free(w);
 	close(fd);
@@ -472,7 +474,7 @@ Test(net_worker, close_from_a_tick_of_an_idle_connection_happens_without_another
 	atomic_store(&st.action, 1);
 	net_worker_wake(w);
 	/* the peer sends nothing: only the worker can notice */
-	cr_assert_eq(wait_set(&st.closed), NET_CLOSE_ERROR + 1);
+	cr_assert_eq(wait_set(&st.closed), STREAM_CLOSE_ERROR + 1);
 	uint8_t b;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	cr_assert_eq(poll(&p, 1, 5000), 1);
@@ -537,7 +539,7 @@ Test(net_worker, a_reloaded_output_limit_holds_for_open_connections)
 	atomic_store(&st.action, 5);
 	net_worker_wake(w);
 	cr_assert_gt(wait_set(&st.refused), 1, "1 MiB to a peer that does not read passes 128 KiB");
-	cr_assert_eq(wait_set(&st.closed), NET_CLOSE_SLOW + 1, "dropped as a slow reader");
+	cr_assert_eq(wait_set(&st.closed), STREAM_CLOSE_SLOW + 1, "dropped as a slow reader");
 	net_worker_free(w);
 	close(fd);
 }
@@ -575,8 +577,8 @@ Test(net_worker, listeners_open_and_close_on_a_running_worker)
 					.handler = echo,
 					.tick = tcp_tick,
 					.tick_arg = &st,
-					.tcp = &test_tcp_ops,
-					.tcp_arg = &st };
+					.stream = &test_tcp_ops,
+					.stream_arg = &st };
 	struct net_worker *w = net_worker_new(&conf, NULL, 0);
 	cr_assert_not_null(w);
 	cr_assert_eq(net_worker_start(w, "tcp-test"), LISPMS_EOK);
