@@ -65,6 +65,17 @@ struct conf_site {
 	uint8_t key_slot[256];	       /* key id -> index + 1 in keys, 0 = none */
 };
 
+/* server.quic: QUIC sessions (PROTOCOL.md D17); absent: no QUIC. */
+struct conf_quic {
+	bool enabled;		 /* the section is present */
+	uint16_t port;		 /* UDP port of QUIC (default 4343) */
+	const char *certificate; /* PEM chain, leaf first */
+	const char *key;	 /* PEM private key */
+	const char *client_ca;	 /* PEM CAs client certificates must chain to, or NULL */
+	const char *alpn;	 /* TLS ALPN (default lisp-rt) */
+	uint32_t idle_timeout;	 /* seconds, QUIC max_idle_timeout */
+};
+
 struct conf_server {
 	const struct lisp_addr *listen; /* IPv4/IPv6; default 0.0.0.0 and :: */
 	size_t nlisten;
@@ -80,6 +91,7 @@ struct conf_server {
 	uint32_t listen_backlog;       /* listen(2) backlog of the TCP listeners */
 	uint32_t reply_rate_limit;     /* Map-Replies per second to one address; 0: off */
 	bool cpu_pinning;	       /* pin workers to cores */
+	struct conf_quic quic;	       /* QUIC sessions, when quic.enabled */
 };
 
 struct conf_metrics {

@@ -63,6 +63,14 @@ struct net_worker_conf {
 	unsigned user_timeout_s; /* TCP_USER_TIMEOUT (0 = 30) */
 	size_t output_limit;	 /* bytes queued per connection (0 = 4 MiB) */
 	unsigned max_conns;	 /* per worker, 0 = no limit */
+	/* optional, with stream: QUIC sessions (PROTOCOL.md D17) on UDP
+	 * quic_port of every address; needs the quic build feature */
+	uint16_t quic_port;		  /* 0: no QUIC */
+	const struct tls_cred *quic_cred; /* src/net/tls_cred.h; outlives the worker */
+	const char *quic_alpn;		  /* NULL: "lisp-rt" */
+	unsigned quic_idle_s;		  /* QUIC idle timeout (0 = 60) */
+	const uint8_t *quic_secret;	  /* Retry-token and reset-token key, the same */
+	size_t quic_secretlen;		  /* for every worker (32 bytes) */
 };
 
 /* What a reload can change on a running worker (0 means the default, as above). */
@@ -72,6 +80,7 @@ struct net_worker_limits {
 };
 
 struct net_worker;
+struct tls_cred;
 
 /*
  * Create a worker: open and bind its sockets (SO_REUSEPORT, so every worker
@@ -126,6 +135,16 @@ int net_udp_port_free(const struct sockaddr_storage *addr, uint16_t port);
 
 /* The same for TCP. */
 int net_tcp_port_free(const struct sockaddr_storage *addr, uint16_t port);
+
+/* QUIC's TLS credentials (certificate, key, optional client-ca PEM files),
+ * loaded once and shared by every worker's net_worker_conf.quic_cred; `err`
+ * names the file that failed. LISPMS_ENOTSUP without the quic feature. */
+int net_quic_cred_load(struct tls_cred **out, const char *cert, const char *key,
+		       const char *client_ca, char *err, size_t errlen);
+void net_quic_cred_free(struct tls_cred *c);
+/* The key of QUIC's Retry and stateless-reset tokens: random, the same for
+ * every worker. */
+void net_quic_secret(uint8_t *buf, size_t len);
 
 /* Stream connections open on this worker, every transport (tests, status). */
 size_t net_worker_conns(const struct net_worker *w);

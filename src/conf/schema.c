@@ -7,8 +7,10 @@
 #include "schema.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lispms/err.h>
 
@@ -148,6 +150,92 @@ static void default_site_timeout(struct apply *a, void *field)
 
 /* ------------------------------------------------------------------ tables */
 
+/* A file the daemon will read at start (certificates, keys). */
+static int check_readable(struct apply *a, const struct schema_item *it,
+			  const struct doc_node *node, void *obj)
+{
+	const char *path = *(const char **)((char *)obj + it->offset);
+	if (access(path, R_OK) != 0) {
+		apply_error(a, node, "cannot read %s (%s)", path, strerror(errno));
+		return LISPMS_ECONFIG;
+	}
+	return LISPMS_EOK;
+}
+
+static int check_quic(struct apply *a, const struct schema_item *it, const struct doc_node *node,
+		      void *obj)
+{
+	(void)it;
+	struct conf_quic *q = obj;
+	if (q->certificate == NULL || q->key == NULL) {
+		apply_error(a, node, "needs both certificate and key");
+		return LISPMS_ECONFIG;
+	}
+	return LISPMS_EOK;
+}
+
+static const struct schema_item quic_items[] = {
+	{ .key = "port",
+	  UINT(struct conf_quic, port),
+	  .flags = SCHEMA_RESTART,
+	  .min = 1,
+	  .max = 65535,
+	  .def = "4343",
+	  .help = "UDP port of QUIC, on every `listen` address (SO_REUSEPORT, one socket per "
+		  "worker). Must differ from `server.port`." },
+	{ .key = "certificate",
+	  .type = SCHEMA_STRING,
+	  .flags = SCHEMA_NONEMPTY | SCHEMA_RESTART,
+	  FIELD(struct conf_quic, certificate),
+	  .max = 4095,
+	  .check = check_readable,
+	  .help = "PEM file with the server certificate, then its chain (required)." },
+	{ .key = "key",
+	  .type = SCHEMA_STRING,
+	  .flags = SCHEMA_NONEMPTY | SCHEMA_RESTART,
+	  FIELD(struct conf_quic, key),
+	  .max = 4095,
+	  .check = check_readable,
+	  .help = "PEM file with the certificate's private key (required)." },
+	{ .key = "client-ca",
+	  .type = SCHEMA_STRING,
+	  .flags = SCHEMA_NONEMPTY | SCHEMA_RESTART,
+	  FIELD(struct conf_quic, client_ca),
+	  .max = 4095,
+	  .check = check_readable,
+	  .help = "PEM file of the CAs client certificates must chain to; with it every "
+		  "client must present a certificate. Without it clients are not asked for one "
+		  "(the session is still authenticated by its Map-Registers, D5)." },
+	{ .key = "alpn",
+	  .type = SCHEMA_STRING,
+	  .flags = SCHEMA_NONEMPTY | SCHEMA_RESTART,
+	  FIELD(struct conf_quic, alpn),
+	  .max = 255,
+	  .def = "lisp-rt",
+	  .help = "TLS application protocol (ALPN) clients must offer." },
+	{ .key = "idle-timeout",
+	  UINT(struct conf_quic, idle_timeout),
+	  .flags = SCHEMA_RESTART,
+	  .min = 1,
+	  .max = 3600,
+	  .def = "60",
+	  .help = "Seconds a QUIC connection may be silent before it is closed (QUIC "
+		  "max_idle_timeout); `server.keepalive` sets how often the server PINGs." },
+	{ 0 },
+};
+
+static const struct schema_section quic_section = {
+	.name = "server.quic",
+	.size = sizeof(struct conf_quic),
+	.items = quic_items,
+	.check = check_quic,
+	.has_present = true,
+	.present_offset = offsetof(struct conf_quic, enabled),
+	.help = "QUIC sessions (TLS 1.3); without this section there is no QUIC. Sessions "
+		"carry the same framing as TCP and share `max-sessions`, "
+		"`session-output-limit` and `keepalive`. A change needs a restart.",
+};
+
 static const struct schema_item server_items[] = {
 	{ .key = "listen",
 	  .type = SCHEMA_IP,
@@ -247,6 +335,12 @@ static const struct schema_item server_items[] = {
 	  .flags = SCHEMA_RESTART,
 	  .def = "false",
 	  .help = "Pin each worker thread to its own core." },
+	{ .key = "quic",
+	  .type = SCHEMA_SECTION,
+	  .flags = SCHEMA_ABSENT_ZERO | SCHEMA_RESTART,
+	  FIELD(struct conf_server, quic),
+	  .section = &quic_section,
+	  .help = "QUIC sessions: see below." },
 	{ 0 },
 };
 

@@ -11,6 +11,7 @@ const struct build_feature daemon_features[] = {
 	{ "dpdk", YESNO(LISPMS_HAVE_DPDK), "DPDK UDP fast path (meson -Ddpdk)" },
 	{ "jemalloc", YESNO(LISPMS_HAVE_JEMALLOC), "jemalloc allocator (meson -Djemalloc)" },
 	{ "ipsec-mb", YESNO(LISPMS_HAVE_IPSEC_MB), "multi-buffer HMAC (meson -Dipsec_mb)" },
+	{ "quic", YESNO(LISPMS_HAVE_QUIC), "QUIC sessions, ngtcp2 + GnuTLS (meson -Dquic)" },
 	{ "systemd", YESNO(LISPMS_HAVE_SYSTEMD), "sd_notify readiness (libsystemd)" },
 	{ "rcu", LISPMS_RCU_FLAVOR, "liburcu flavour (meson -Drcu_flavor)" },
 	{ "sanitize", LISPMS_SANITIZE, "sanitizers (meson -Db_sanitize)" },

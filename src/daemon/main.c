@@ -45,7 +45,9 @@ struct daemon {
 	struct net_worker *workers[MAX_WORKERS];
 	struct ms_thread *threads[MAX_WORKERS];
 	struct daemon_ops ops;
-	struct fastpath *fp; /* NULL without a fastpath section */
+	struct fastpath *fp;	    /* NULL without a fastpath section */
+	struct tls_cred *quic_cred; /* server.quic's credentials, shared by the workers */
+	uint8_t quic_secret[32];    /* QUIC token key, the same for every worker */
 };
 
 static void usage(FILE *f)
@@ -78,6 +80,8 @@ static void stop_workers(struct daemon *d)
 		ms_thread_free(d->threads[i]);
 	}
 	d->nworkers = 0;
+	net_quic_cred_free(d->quic_cred);
+	d->quic_cred = NULL;
 }
 
 /* Refuse to start when another process holds the port (even a reuseport group). */
@@ -191,6 +195,19 @@ static int start_workers(struct daemon *d, const struct conf *c)
 	size_t naddrs = srv->nlisten < 16 ? srv->nlisten : 16;
 	for (size_t i = 0; i < naddrs; i++)
 		conf_listen_sockaddr(c, i, &addrs[i]);
+	/* QUIC (D17) starts with reliable-transport, like the TCP listeners */
+	const struct conf_quic *q = &srv->quic;
+	bool quic = q->enabled && srv->reliable_transport;
+	if (quic) {
+		char err[512];
+		int ret = net_quic_cred_load(&d->quic_cred, q->certificate, q->key, q->client_ca,
+					     err, sizeof(err));
+		if (ret != LISPMS_EOK) {
+			log_error("daemon, server.quic: %s", err);
+			return ret;
+		}
+		net_quic_secret(d->quic_secret, sizeof(d->quic_secret));
+	}
 	for (unsigned i = 0; i < n; i++) {
 		d->threads[i] = ms_thread_new(d->ms, i);
 		if (d->threads[i] == NULL) {
@@ -217,6 +234,12 @@ static int start_workers(struct daemon *d, const struct conf *c)
 			.user_timeout_s = srv->user_timeout,
 			.output_limit = (size_t)srv->session_output_limit,
 			.max_conns = worker_limits(srv, n).max_conns,
+			.quic_port = quic ? q->port : 0,
+			.quic_cred = d->quic_cred,
+			.quic_alpn = q->alpn,
+			.quic_idle_s = q->idle_timeout,
+			.quic_secret = d->quic_secret,
+			.quic_secretlen = sizeof(d->quic_secret),
 		};
 		char err[160];
 		d->workers[i] = net_worker_new(&wc, err, sizeof(err));
@@ -258,6 +281,8 @@ static void log_listening(const struct conf *c, unsigned nworkers)
 	log_notice("daemon, lispmsd %s serving udp%s port %u on %s with %u workers, %zu sites",
 		   LISPMS_VERSION, srv->reliable_transport ? " and tcp" : "", srv->port, list,
 		   nworkers, conf_site_count(c));
+	if (srv->quic.enabled && srv->reliable_transport)
+		log_notice("daemon, QUIC (ALPN %s) on udp port %u", srv->quic.alpn, srv->quic.port);
 }
 
 /* Signals, housekeeping and the operations surface until SIGTERM or SIGINT. */

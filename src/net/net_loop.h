@@ -129,3 +129,8 @@ uint64_t net_udp_tick(struct net_worker *w, uint64_t now);
 /* tcp.c: stream sessions over TCP (listeners opened now when conf->tcp_listen). */
 int net_tcp_init(struct net_worker *w, const struct net_worker_conf *conf, char *err,
 		 size_t errlen);
+
+/* quic_src.c: QUIC sessions on conf->quic_port (built with the quic
+ * feature; LISPMS_ENOTSUP without it). */
+int net_quic_init(struct net_worker *w, const struct net_worker_conf *conf, char *err,
+		  size_t errlen);

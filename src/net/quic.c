@@ -450,6 +450,8 @@ static void conn_free(struct quic_conn *c)
 	if (c->next_c)
 		c->next_c->prev_c = c->prev_c;
 	qs->nconns--;
+	if (qs->conf.conn_count)
+		(*qs->conf.conn_count)--;
 	if (c->conn)
 		ngtcp2_conn_del(c->conn);
 	if (c->tls)
@@ -559,6 +561,8 @@ static int conn_new(struct quic_server *qs, int fd, const struct sockaddr_storag
 		qs->conns->prev_c = c;
 	qs->conns = c;
 	qs->nconns++;
+	if (qs->conf.conn_count)
+		(*qs->conf.conn_count)++;
 	*out = c;
 	return LISPMS_EOK;
 fail:
@@ -626,7 +630,7 @@ static void input_new(struct quic_server *qs, int fd, const struct sockaddr_stor
 		counters_inc(LISPMS_M_NET_QUIC_DROP_ADMIT);
 		return;
 	}
-	if (qs->nconns >= qs->conf.max_conns) {
+	if ((qs->conf.conn_count ? *qs->conf.conn_count : qs->nconns) >= qs->conf.max_conns) {
 		counters_inc(LISPMS_M_NET_QUIC_DROP_LIMIT);
 		return;
 	}
@@ -811,7 +815,8 @@ struct quic_server *quic_server_new(const struct quic_conf *conf, const struct s
 	qs->h = h;
 	qs->arg = arg;
 	qs->nbuckets = 64;
-	while (qs->nbuckets < 2 * (size_t)qs->conf.max_conns * QUIC_CIDS_PER_CONN)
+	size_t want = qs->conf.max_conns < 65536 ? qs->conf.max_conns : 65536;
+	while (qs->nbuckets < 2 * want * QUIC_CIDS_PER_CONN)
 		qs->nbuckets *= 2;
 	qs->table = calloc(qs->nbuckets, sizeof(*qs->table));
 	if (!qs->table) {
@@ -821,10 +826,23 @@ struct quic_server *quic_server_new(const struct quic_conf *conf, const struct s
 	return qs;
 }
 
-void quic_server_free(struct quic_server *qs)
+void quic_server_set_limits(struct quic_server *qs, size_t output_limit, uint32_t max_conns,
+			    uint32_t keepalive_ms)
 {
-	if (!qs)
-		return;
+	if (output_limit)
+		qs->conf.output_limit = output_limit;
+	if (max_conns)
+		qs->conf.max_conns = max_conns;
+	if (keepalive_ms != qs->conf.keepalive_ms) {
+		qs->conf.keepalive_ms = keepalive_ms;
+		for (struct quic_conn *c = qs->conns; c; c = c->next_c)
+			ngtcp2_conn_set_keep_alive_timeout(c->conn, (ngtcp2_duration)keepalive_ms *
+									NGTCP2_MILLISECONDS);
+	}
+}
+
+void quic_server_stop(struct quic_server *qs)
+{
 	uint64_t now = quic_now();
 	while (qs->conns) {
 		struct quic_conn *c = qs->conns;
@@ -832,6 +850,13 @@ void quic_server_free(struct quic_server *qs)
 			conn_kill(c, STREAM_CLOSE_SHUTDOWN, false);
 		conn_retire(c, now);
 	}
+}
+
+void quic_server_free(struct quic_server *qs)
+{
+	if (!qs)
+		return;
+	quic_server_stop(qs);
 	free(qs->table);
 	free(qs);
 }

@@ -45,6 +45,9 @@ struct quic_conf {
 	uint32_t token_lifetime_ms;  /* Retry token validity (0: 10 s) */
 	const uint8_t *secret;	     /* token key material, shared by every worker */
 	size_t secretlen;	     /* 32 bytes is plenty */
+	/* Optional: a connection count shared with other transports (the
+	 * worker's), which max_conns then bounds instead of ours. */
+	size_t *conn_count;
 };
 
 /* A server for one worker; `h`/`arg` are the stream handler and its
@@ -71,6 +74,13 @@ uint64_t quic_server_expiry(const struct quic_server *qs);
 /* Run the timers due at `now` (loss recovery, keepalive PINGs, idle
  * timeouts) and flush. */
 void quic_server_tick(struct quic_server *qs, uint64_t now);
+
+/* New limits for new connections and writes from now on (0: keep). */
+void quic_server_set_limits(struct quic_server *qs, size_t output_limit, uint32_t max_conns,
+			    uint32_t keepalive_ms);
+
+/* Close every connection (STREAM_CLOSE_SHUTDOWN); the server stays usable. */
+void quic_server_stop(struct quic_server *qs);
 
 /* Live connections. */
 size_t quic_server_conns(const struct quic_server *qs);

@@ -29,6 +29,8 @@ static const char qc_priority[] =
 
 struct quic_client {
 	int fd;
+	struct sockaddr_storage source; /* with port 0 */
+	bool has_source;
 	struct sockaddr_storage local, peer;
 	socklen_t locallen, peerlen;
 	ngtcp2_conn *conn;
@@ -217,6 +219,11 @@ static int qc_socket(struct quic_client *c)
 	int fd = socket(c->peer.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	if (c->has_source && bind(fd, (struct sockaddr *)&c->source, sa_len(&c->source)) != 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
 	if (connect(fd, (struct sockaddr *)&c->peer, c->peerlen) != 0) {
 		int e = -errno;
 		close(fd);
@@ -472,6 +479,10 @@ int quic_client_new(struct quic_client **out, const struct quic_client_conf *con
 	c->ref.get_conn = qc_get_conn;
 	c->ref.user_data = c;
 	snprintf(c->alpn, sizeof(c->alpn), "%s", conf->alpn ? conf->alpn : "lisp-rt");
+	if (conf->source) {
+		c->source = *conf->source;
+		c->has_source = true;
+	}
 	int rc = LISPMS_ENOMEM;
 	c->fd = qc_socket(c);
 	if (c->fd < 0) {

@@ -25,9 +25,10 @@ struct quic_client_conf {
 	const char *ca_file; /* verify the server against this CA (NULL: no check) */
 	const char *cert;    /* client certificate and key (server client-ca) */
 	const char *key;
-	const char *alpn;	  /* "lisp-rt" when NULL */
-	const char *keylog;	  /* SSLKEYLOGFILE path or NULL */
-	uint32_t idle_timeout_ms; /* 0: 60 s */
+	const char *alpn;		       /* "lisp-rt" when NULL */
+	const char *keylog;		       /* SSLKEYLOGFILE path or NULL */
+	uint32_t idle_timeout_ms;	       /* 0: 60 s */
+	const struct sockaddr_storage *source; /* bind to this address first (port 0), or NULL */
 };
 
 /* Start connecting to `server` (sends the first Initial). */

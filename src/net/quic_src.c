@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/* The QUIC event source: the worker's SO_REUSEPORT UDP sockets on the QUIC
+ * port (one per address) and its quic_server (quic.h), which holds the
+ * connections; their timers run from the loop's timer hook. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gnutls/crypto.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+
+#include <lispms/dgram.h>
+#include <lispms/err.h>
+#include <lispms/rcu.h>
+
+#include "net_loop.h"
+#include "quic.h"
+#include "tls_cred.h"
+
+struct quic_sock {
+	struct net_ev ev;
+	struct net_quic *q;
+	int fd;
+};
+
+struct net_quic {
+	struct net_source src;
+	struct quic_server *qs;
+	struct quic_sock socks[NET_MAX_ADDRS];
+	unsigned nsocks;
+};
+
+static void quic_event(struct net_worker *w, struct net_ev *ev, uint32_t events)
+{
+	(void)w;
+	(void)events;
+	struct quic_sock *s = net_container_of(ev, struct quic_sock, ev);
+	lrcu_read_lock();
+	quic_server_read(s->q->qs, s->fd, quic_now());
+	lrcu_read_unlock();
+}
+
+static uint64_t quic_timer(struct net_worker *w, struct net_source *src, uint64_t now)
+{
+	(void)w;
+	(void)now; /* the loop's clock may differ from ngtcp2's: use ours */
+	struct net_quic *q = net_container_of(src, struct net_quic, src);
+	uint64_t t = quic_now();
+	if (quic_server_expiry(q->qs) <= t) {
+		lrcu_read_lock();
+		quic_server_tick(q->qs, t);
+		lrcu_read_unlock();
+	}
+	uint64_t e = quic_server_expiry(q->qs);
+	return e == UINT64_MAX ? UINT64_MAX : (e > t ? e - t : 0);
+}
+
+static void quic_round_end(struct net_worker *w, struct net_source *src)
+{
+	(void)w;
+	struct net_quic *q = net_container_of(src, struct net_quic, src);
+	lrcu_read_lock();
+	quic_server_flush(q->qs, quic_now());
+	lrcu_read_unlock();
+}
+
+static void quic_apply(struct net_worker *w, struct net_source *src,
+		       const struct net_worker_limits *old)
+{
+	(void)old;
+	struct net_quic *q = net_container_of(src, struct net_quic, src);
+	quic_server_set_limits(q->qs, w->lim.output_limit,
+			       w->lim.max_conns ? w->lim.max_conns : UINT32_MAX,
+			       w->lim.keepalive_s * 1000u);
+}
+
+static void quic_stop(struct net_worker *w, struct net_source *src)
+{
+	(void)w;
+	struct net_quic *q = net_container_of(src, struct net_quic, src);
+	lrcu_read_lock();
+	quic_server_stop(q->qs);
+	lrcu_read_unlock();
+}
+
+static void quic_free(struct net_worker *w, struct net_source *src)
+{
+	(void)w;
+	struct net_quic *q = net_container_of(src, struct net_quic, src);
+	for (unsigned i = 0; i < q->nsocks; i++)
+		close(q->socks[i].fd);
+	quic_server_free(q->qs);
+	free(q);
+}
+
+static const struct net_source_ops quic_source_ops = {
+	.name = "quic",
+	.apply = quic_apply,
+	.timer = quic_timer,
+	.round_end = quic_round_end,
+	.stop = quic_stop,
+	.free = quic_free,
+};
+
+static int open_sock(const struct sockaddr_storage *addr, uint16_t port)
+{
+	int fd = socket(addr->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int on = 1;
+	struct sockaddr_storage a = *addr;
+	saddr_set_port(&a, port);
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
+	    (addr->ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) ||
+	    bind(fd, (struct sockaddr *)&a, saddr_len(&a)) != 0) {
+		int ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+int net_quic_init(struct net_worker *w, const struct net_worker_conf *conf, char *err,
+		  size_t errlen)
+{
+	struct net_quic *q = calloc(1, sizeof(*q));
+	if (q == NULL)
+		return LISPMS_ENOMEM;
+	q->src.ops = &quic_source_ops;
+	struct quic_conf qc = {
+		.cred = conf->quic_cred,
+		.alpn = conf->quic_alpn,
+		.idle_timeout_ms = conf->quic_idle_s * 1000u,
+		.keepalive_ms = w->lim.keepalive_s * 1000u,
+		.output_limit = w->lim.output_limit,
+		.max_conns = w->lim.max_conns ? w->lim.max_conns : UINT32_MAX,
+		.secret = conf->quic_secret,
+		.secretlen = conf->quic_secretlen,
+		.conn_count = &w->nconns,
+	};
+	q->qs = quic_server_new(&qc, conf->stream, conf->stream_arg);
+	if (q->qs == NULL) {
+		free(q);
+		return LISPMS_ENOMEM;
+	}
+	net_loop_register(w, &q->src);
+	for (unsigned i = 0; i < w->naddrs; i++) {
+		int fd = open_sock(&w->addrs[i], conf->quic_port);
+		if (fd < 0) {
+			if (err) {
+				char a[64];
+				struct sockaddr_storage at = w->addrs[i];
+				saddr_set_port(&at, conf->quic_port);
+				saddr_format(&at, a, sizeof(a));
+				snprintf(err, errlen, "QUIC on %s: %s", a, err_str(fd));
+			}
+			return fd == -EADDRINUSE ? LISPMS_EADDRINUSE : fd;
+		}
+		q->socks[i] = (struct quic_sock){ { quic_event }, q, fd };
+		q->nsocks = i + 1;
+		net_loop_add(w, fd, EPOLLIN, &q->socks[i].ev);
+	}
+	return LISPMS_EOK;
+}
+
+int net_quic_cred_load(struct tls_cred **out, const char *cert, const char *key,
+		       const char *client_ca, char *err, size_t errlen)
+{
+	return tls_cred_load(out, cert, key, client_ca, err, errlen);
+}
+
+void net_quic_cred_free(struct tls_cred *c)
+{
+	tls_cred_free(c);
+}
+
+void net_quic_secret(uint8_t *buf, size_t len)
+{
+	if (gnutls_rnd(GNUTLS_RND_KEY, buf, len) < 0)
+		abort(); /* no randomness: nothing safe to do */
+}
