@@ -655,6 +655,10 @@ void quic_server_input(struct quic_server *qs, int fd, const struct sockaddr_sto
 		       uint64_t now)
 {
 	counters_inc(LISPMS_M_NET_QUIC_RX_PACKETS);
+	if (len == 0) { /* ngtcp2_pkt_decode_version_cid asserts on it (fuzz) */
+		counters_inc(LISPMS_M_NET_QUIC_DROP_MALFORMED);
+		return;
+	}
 	ngtcp2_version_cid vc;
 	int rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, QUIC_SCIDLEN);
 	if (rv != 0) {

@@ -248,6 +248,22 @@ Test(quic, unauthorised_source_keeps_no_state)
 	rig_free(&r);
 }
 
+Test(quic, an_empty_datagram_is_dropped)
+{
+	/* libngtcp2 (Debian, assertions on) aborts on a 0-byte datagram */
+	struct rig r;
+	rig_server(&r, 0, 0);
+	uint64_t bad = counters_sum(LISPMS_M_NET_QUIC_DROP_MALFORMED);
+	int c = socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert_eq(sendto(c, "", 0, 0, (struct sockaddr *)&r.addr, sizeof(struct sockaddr_in)),
+		     0);
+	pump(&r, 100, NULL);
+	cr_assert_eq(counters_sum(LISPMS_M_NET_QUIC_DROP_MALFORMED), bad + 1);
+	cr_assert_eq(quic_server_conns(r.qs), 0);
+	close(c);
+	rig_free(&r);
+}
+
 Test(quic, a_second_stream_is_refused)
 {
 	struct rig r;
