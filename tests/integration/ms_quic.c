@@ -218,6 +218,68 @@ static void sessions(void)
 	quic_client_free(r.c);
 }
 
+/* A live capture of the QUIC port on lo (dumpcap), for tshark_check. */
+static char cap_path[160], cap_pid[160];
+
+static bool capture_start(void)
+{
+	snprintf(cap_path, sizeof(cap_path), "%s/quic.pcapng", it_dir);
+	snprintf(cap_pid, sizeof(cap_pid), "%s/dumpcap.pid", it_dir);
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+		 "dumpcap -q -i lo -f 'udp port %u' -w %s >/dev/null 2>&1 & echo $! > %s",
+		 quic_port, cap_path, cap_pid);
+	if (system(cmd) != 0)
+		return false;
+	for (int i = 0; i < 50; i++) { /* dumpcap creates the file once it captures */
+		usleep(100000);
+		if (access(cap_path, F_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void capture_stop(void)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "sleep 0.5; kill -INT $(cat %s); sleep 0.5", cap_pid);
+	(void)system(cmd);
+}
+
+/* tshark decodes every QUIC packet of the run without a malformed one and,
+ * with the client's SSLKEYLOGFILE, finds our framing (end markers) in the
+ * decrypted STREAM frames. */
+static void tshark_check(bool captured)
+{
+	if (!it_have_tshark() || !captured) {
+		if (getenv("LISPMS_ALLOW_NO_TSHARK"))
+			tap_skip("tshark or dumpcap not usable");
+		else
+			tap_ok(false, "tshark and dumpcap are needed (tools/test installs them)");
+		return;
+	}
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+		 "tshark -r %s -o tls.keylog_file:%s/keylog.txt -d udp.port==%u,quic "
+		 "-Y '_ws.malformed || _ws.expert.severity == error' 2>/dev/null | wc -l",
+		 cap_path, it_dir, quic_port);
+	long bad = it_shell_count(cmd);
+	snprintf(cmd, sizeof(cmd),
+		 "tshark -r %s -o tls.keylog_file:%s/keylog.txt -d udp.port==%u,quic "
+		 "-Y quic 2>/dev/null | wc -l",
+		 cap_path, it_dir, quic_port);
+	long pkts = it_shell_count(cmd);
+	snprintf(cmd, sizeof(cmd),
+		 "tshark -r %s -o tls.keylog_file:%s/keylog.txt -d udp.port==%u,quic "
+		 "-T fields -e quic.stream_data 2>/dev/null | tr -d ':' | grep -o 9facade9 | wc -l",
+		 cap_path, it_dir, quic_port);
+	long markers = it_shell_count(cmd);
+	tap_ok(bad == 0 && pkts > 10 && markers >= 5,
+	       "tshark decodes the QUIC traffic (%ld packets, %ld malformed or in error) and, "
+	       "decrypted, %ld framed messages on the stream",
+	       pkts, bad, markers);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
@@ -226,7 +288,7 @@ int main(int argc, char **argv)
 	}
 	it_daemon = argv[1];
 	ctl_bin = argv[2];
-	tap_plan(10);
+	tap_plan(11);
 	it_auth = auth_ctx_new();
 	ar = (struct arena){ .base = arena_mem, .size = sizeof(arena_mem) };
 	auth_key_init(&key1, 1, LISP_ALG_HMAC_SHA256, "s", 1);
@@ -256,8 +318,12 @@ int main(int argc, char **argv)
 		ready = it_file_has(log_path, "QUIC (ALPN lisp-rt)");
 	}
 	tap_ok(ready, "lispmsd starts with QUIC on udp port %u", quic_port);
+	bool captured = ready && capture_start();
 	if (ready)
 		sessions();
+	if (captured)
+		capture_stop();
+	tshark_check(captured);
 	kill(daemon_pid, SIGTERM);
 	tap_ok(it_wait_exit(daemon_pid, 5000) == 0, "lispmsd stops cleanly with QUIC sessions");
 	it_tempdir_remove();
