@@ -555,13 +555,14 @@ static void operator_sessions(void)
 		listed = listed && row_field(ctl_out, addrs[i], "eids") == (long)i + 1 &&
 			 row_field(ctl_out, addrs[i], "msgs_in") == (long)i + 1 &&
 			 row_field(ctl_out, addrs[i], "acked") == (long)i + 1;
-	tap_ok(acked == 6 && listed && strstr(ctl_out, "\"state\":\"up\"") != NULL,
-	       "lispmsctl sessions --json lists three sessions with 1, 2 and 3 EIDs (%u acked, "
+	tap_ok(acked == 6 && listed && strstr(ctl_out, "\"state\":\"up\"") != NULL &&
+		   strstr(ctl_out, "\"transport\":\"tcp\"") != NULL,
+	       "lispmsctl sessions --json lists three tcp sessions with 1, 2 and 3 EIDs (%u acked, "
 	       "exit %d)",
 	       acked, rc);
 	rc = ctl_run("sessions");
-	tap_ok(rc == 0 && strstr(ctl_out, "PEER") && strstr(ctl_out, "127.0.0.92:") &&
-		   strstr(ctl_out, "3 sessions"),
+	tap_ok(rc == 0 && strstr(ctl_out, "PEER") && strstr(ctl_out, "TRANSPORT") &&
+		   strstr(ctl_out, "127.0.0.92:") && strstr(ctl_out, "3 sessions"),
 	       "the text table shows them and counts them (exit %d)", rc);
 
 	rc = ctl_run("session drop 127.0.0.92");
@@ -586,9 +587,11 @@ static void operator_sessions(void)
 	if (again >= 0)
 		close(again);
 	rc = ctl_run("stats lispms_sessions_closed_total");
-	const char *op = strstr(ctl_out, "cause=\"operator\"}");
-	tap_ok(rc == 0 && op != NULL && strtol(op + strlen("cause=\"operator\"}"), NULL, 10) == 1,
-	       "the drop is counted as lispms_sessions_closed_total{cause=\"operator\"}");
+	const char *op = strstr(ctl_out, "transport=\"tcp\",cause=\"operator\"}");
+	tap_ok(rc == 0 && op != NULL &&
+		   strtol(op + strlen("transport=\"tcp\",cause=\"operator\"}"), NULL, 10) == 1,
+	       "the drop is counted as "
+	       "lispms_sessions_closed_total{transport=\"tcp\",cause=\"operator\"}");
 	rc = ctl_run("session drop 127.0.0.250");
 	tap_ok(rc == 1 && strstr(ctl_out, "no session from 127.0.0.250"),
 	       "an unknown peer is a clear error with a non-zero exit (exit %d)", rc);
