@@ -416,7 +416,10 @@ int main(int argc, char **argv)
 	if (d.fp != NULL) { /* the lcores are request-core workers after the kernel ones */
 		int ret = start_fastpath(&d);
 		if (ret != LISPMS_EOK) {
-			log_error("daemon, cannot start the fast path lcores (%s)", err_str(ret));
+			log_error(
+			    "daemon, cannot start the fast path lcores (%s; %u workers and %u "
+			    "lcores, at most %d request-core workers in all)",
+			    err_str(ret), d.nworkers, fastpath_queues(d.fp), MAX_WORKERS);
 			goto out_stop;
 		}
 		log_notice("daemon, DPDK fast path (%s) polling with %u lcores", fastpath_version(),

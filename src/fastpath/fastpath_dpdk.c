@@ -522,9 +522,8 @@ struct fastpath *fastpath_new(const struct conf_fastpath *c, uint16_t udp_port, 
 	fp->nq = c->queues ? c->queues : 1;
 	fp->udp_port = udp_port;
 	fp->loc.port = udp_port;
-	if (fp->nq > FP_MAX_QUEUE || fp->nq > LISPMS_MS_MAX_WORKERS) {
-		snprintf(err, errlen, "%u queues: at most %d request-core workers in all", fp->nq,
-			 LISPMS_MS_MAX_WORKERS);
+	if (fp->nq > FP_MAX_QUEUE) { /* the daemon bounds the request-core workers */
+		snprintf(err, errlen, "%u queues: at most %d", fp->nq, FP_MAX_QUEUE);
 		goto fail;
 	}
 	for (size_t i = 0; i < c->naddresses; i++) {
