@@ -193,7 +193,14 @@ int main(int argc, char **argv)
 	struct ms *ms = ms_new(conf);
 	uint64_t r0 = registrations();
 	uint64_t start = mtime_now_ns();
-	if (ms == NULL || fastpath_start(fp, ms, 0) != LISPMS_EOK)
+	void *args[64] = { 0 }; /* one request-core worker per lcore, as lispmsd does */
+	unsigned nq = fastpath_queues(fp);
+	if (ms == NULL || nq > 64)
+		return 1;
+	for (unsigned q = 0; q < nq; q++)
+		if ((args[q] = ms_thread_new(ms, q)) == NULL)
+			return 1;
+	if (fastpath_start(fp, ms_handle_batch, args) != LISPMS_EOK)
 		return 1;
 	uint64_t deadline = start + 120 * LISPMS_NS_PER_SEC;
 	while (counters_sum(LISPMS_M_MS_REG_ACCEPTED) < n && mtime_now_ns() < deadline)
@@ -224,6 +231,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)counters_sum(LISPMS_M_MS_REJ_BAD_HMAC));
 	(void)r0;
 	fastpath_free(fp);
+	for (unsigned q = 0; q < nq; q++)
+		ms_thread_free(args[q]);
 	ms_free(ms);
 	lrcu_barrier();
 	unlink(path);

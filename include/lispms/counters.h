@@ -15,11 +15,19 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include <lispms/stream.h>
 #include <lispms/thread.h>
 
+/* A stream-session row is STREAM_TRANSPORT_MAX ids, in enum stream_transport
+ * order (counters.c checks the count). */
+#define LISPMS_SESS_IDS_(id) \
+	LISPMS_M_##id, LISPMS_M_##id##_TLS_, LISPMS_M_##id##_QUIC_, LISPMS_M_##id##_SCTP_,
+
 enum metric_id {
-#define LISPMS_COUNTER(id, name, labels, help) LISPMS_M_##id,
-#define LISPMS_GAUGE(id, name, labels, help)   LISPMS_M_##id,
+#define LISPMS_COUNTER(id, name, labels, help)	    LISPMS_M_##id,
+#define LISPMS_GAUGE(id, name, labels, help)	    LISPMS_M_##id,
+#define LISPMS_SESS_COUNTER(id, name, labels, help) LISPMS_SESS_IDS_(id)
+#define LISPMS_SESS_GAUGE(id, name, labels, help)   LISPMS_SESS_IDS_(id)
 #include <lispms/metrics.def>
 	LISPMS_M__COUNT
 };
@@ -47,7 +55,18 @@ struct metric_desc {
 	const char *labels; /* Prometheus label set without braces, or "" */
 	const char *help;
 	enum metric_type type;
+	/* stream-session rows: the transport + 1 (a transport="..." label goes
+	 * before `labels`); 0 for the others */
+	uint8_t transport;
 };
+
+/* The id of stream-session row `id` (LISPMS_M_<ID> of a LISPMS_SESS_* row)
+ * for transport t. */
+static inline enum metric_id counters_sess_id(enum metric_id id, enum stream_transport t)
+{
+	return (enum metric_id)((unsigned)id +
+				((unsigned)t < STREAM_TRANSPORT_MAX ? (unsigned)t : 0));
+}
 
 /* Descriptions, indexed by enum metric_id, enum hist_id and enum site_metric_id. */
 extern const struct metric_desc counters_desc[];

@@ -7,17 +7,18 @@
  * the same way in both builds and no #ifdef leaves src/fastpath.
  *
  * One fast path drives one port with `queues` RX/TX queue pairs, one
- * polling thread ("lcore") per pair. Each lcore is one more request-core
- * worker: its own struct ms_thread (index first_index + queue), registered
- * in the thread registry (counter row, arena, RCU reader; a quiescent
- * state per poll loop under qsbr), handing UDP payloads for the
- * configured addresses and port to ms_handle_batch() and sending the
- * outbox as frames out of the same port. The database, sites, admission
- * table and counters are the kernel workers', shared.
+ * polling thread ("lcore") per pair, registered in the thread registry
+ * (counter row, arena, RCU reader; a quiescent state per poll loop under
+ * qsbr). Like a kernel worker, it is given a datagram handler and, per
+ * queue, its argument (in lispmsd: ms_handle_batch and one more
+ * request-core worker's struct ms_thread each), hands it the UDP payloads
+ * for the configured addresses and port, and sends the outbox as frames
+ * out of the same port. The fast path knows nothing of the request core.
  *
  * Threads: fastpath_new/start/stop/free on the control thread, in that
  * order; fastpath_available() and fastpath_version() from any thread.
- * Ownership: fastpath_start() borrows ms until fastpath_stop().
+ * Ownership: fastpath_start() borrows the handler's arguments until
+ * fastpath_stop().
  * Errors: NULL from fastpath_new() with the reason in err; LISPMS_ENOMEM,
  * LISPMS_ENOTSUP.
  */
@@ -31,7 +32,7 @@
 #include <stddef.h>
 
 #include <lispms/conf.h>
-#include <lispms/ms.h>
+#include <lispms/dgram.h>
 
 struct fastpath;
 
@@ -50,8 +51,13 @@ const char *fastpath_version(void);
 struct fastpath *fastpath_new(const struct conf_fastpath *c, uint16_t udp_port, char *err,
 			      size_t errlen);
 
-/* Start the lcores as request-core workers first_index .. first_index + queues - 1. */
-int fastpath_start(struct fastpath *fp, struct ms *ms, unsigned first_index);
+/*
+ * Start the lcores: queue q's datagrams go to handler(args[q], ...), run on
+ * its lcore inside one RCU read-side section per burst. args holds
+ * fastpath_queues(fp) arguments (the array is copied, the arguments are
+ * borrowed until fastpath_stop).
+ */
+int fastpath_start(struct fastpath *fp, dgram_batch_fn *handler, void *const *args);
 
 /* Number of lcores (queue pairs). */
 unsigned fastpath_queues(const struct fastpath *fp);

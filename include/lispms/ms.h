@@ -134,6 +134,7 @@ struct ms_session_info {
 	uint64_t id; /* its worker's number + 1 in the top 16 bits */
 	unsigned worker;
 	struct sockaddr_storage peer;
+	enum stream_transport transport; /* what carries it */
 	uint64_t uptime_ns;
 	size_t eids;		  /* registrations bound to it (db_session_regs) */
 	size_t queued;		  /* output bytes waiting for the socket */

@@ -7,9 +7,19 @@
 
 struct counters_row counters_rows[LISPMS_MAX_THREADS];
 
+_Static_assert(STREAM_TRANSPORT_MAX == 4, "LISPMS_SESS_IDS_ makes one id per transport");
+
+#define SESS_DESC(id, n, l, h, type)                                                         \
+	[LISPMS_M_##id + STREAM_TCP] = { n, l, h, type, STREAM_TCP + 1 },                    \
+			 [LISPMS_M_##id + STREAM_TLS] = { n, l, h, type, STREAM_TLS + 1 },   \
+			 [LISPMS_M_##id + STREAM_QUIC] = { n, l, h, type, STREAM_QUIC + 1 }, \
+			 [LISPMS_M_##id + STREAM_SCTP] = { n, l, h, type, STREAM_SCTP + 1 },
+
 const struct metric_desc counters_desc[] = {
-#define LISPMS_COUNTER(id, n, l, h) [LISPMS_M_##id] = { n, l, h, METRIC_COUNTER },
-#define LISPMS_GAUGE(id, n, l, h)   [LISPMS_M_##id] = { n, l, h, METRIC_GAUGE },
+#define LISPMS_COUNTER(id, n, l, h)	 [LISPMS_M_##id] = { n, l, h, METRIC_COUNTER, 0 },
+#define LISPMS_GAUGE(id, n, l, h)	 [LISPMS_M_##id] = { n, l, h, METRIC_GAUGE, 0 },
+#define LISPMS_SESS_COUNTER(id, n, l, h) SESS_DESC(id, n, l, h, METRIC_COUNTER)
+#define LISPMS_SESS_GAUGE(id, n, l, h)	 SESS_DESC(id, n, l, h, METRIC_GAUGE)
 #include <lispms/metrics.def>
 };
 

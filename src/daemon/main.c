@@ -45,7 +45,10 @@ struct daemon {
 	struct net_worker *workers[MAX_WORKERS];
 	struct ms_thread *threads[MAX_WORKERS];
 	struct daemon_ops ops;
-	struct fastpath *fp;	    /* NULL without a fastpath section */
+	struct fastpath *fp; /* NULL without a fastpath section */
+	/* the fast path's lcores are request-core workers after the kernel ones */
+	struct ms_thread *fp_threads[MAX_WORKERS];
+	unsigned nfp;
 	struct tls_cred *quic_cred; /* server.quic's credentials, shared by the workers */
 	uint8_t quic_secret[32];    /* QUIC token key, the same for every worker */
 };
@@ -266,6 +269,23 @@ static int start_workers(struct daemon *d, const struct conf *c)
 	return LISPMS_EOK;
 }
 
+/* One request-core worker per fast-path queue, handed to it with ms_handle_batch. */
+static int start_fastpath(struct daemon *d)
+{
+	unsigned nq = fastpath_queues(d->fp);
+	if (d->nworkers + nq > MAX_WORKERS)
+		return LISPMS_ELIMIT;
+	void *args[MAX_WORKERS];
+	for (unsigned q = 0; q < nq; q++) {
+		d->fp_threads[q] = ms_thread_new(d->ms, d->nworkers + q);
+		if (d->fp_threads[q] == NULL)
+			return LISPMS_ENOMEM;
+		d->nfp = q + 1;
+		args[q] = d->fp_threads[q];
+	}
+	return fastpath_start(d->fp, ms_handle_batch, args);
+}
+
 static void log_listening(const struct conf *c, unsigned nworkers)
 {
 	const struct conf_server *srv = conf_server(c);
@@ -419,9 +439,12 @@ int main(int argc, char **argv)
 	if (start_workers(&d, ms_conf(d.ms)) != LISPMS_EOK)
 		goto out_stop;
 	if (d.fp != NULL) { /* the lcores are request-core workers after the kernel ones */
-		int ret = fastpath_start(d.fp, d.ms, d.nworkers);
+		int ret = start_fastpath(&d);
 		if (ret != LISPMS_EOK) {
-			log_error("daemon, cannot start the fast path lcores (%s)", err_str(ret));
+			log_error(
+			    "daemon, cannot start the fast path lcores (%s; %u workers and %u "
+			    "lcores, at most %d request-core workers in all)",
+			    err_str(ret), d.nworkers, fastpath_queues(d.fp), MAX_WORKERS);
 			goto out_stop;
 		}
 		log_notice("daemon, DPDK fast path (%s) polling with %u lcores", fastpath_version(),
@@ -437,6 +460,8 @@ int main(int argc, char **argv)
 out_stop:
 	ops_stop(&d.ops);
 	fastpath_stop(d.fp);
+	for (unsigned q = 0; q < d.nfp; q++)
+		ms_thread_free(d.fp_threads[q]);
 	stop_workers(&d);
 	ms_free(d.ms);
 out:

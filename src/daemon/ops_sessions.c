@@ -34,10 +34,10 @@ struct sess_stream {
 };
 
 static const struct ctl_col sess_cols[] = {
-	{ "peer", 24, false },	  { "worker", 7, true },    { "session", 18, true },
-	{ "uptime_s", 10, true }, { "eids", 9, true },	    { "queued_bytes", 13, true },
-	{ "msgs_in", 10, true },  { "msgs_out", 10, true }, { "acked", 9, true },
-	{ "rejected", 9, true },  { "state", 0, false },
+	{ "peer", 24, false },	      { "transport", 10, false }, { "worker", 7, true },
+	{ "session", 18, true },      { "uptime_s", 10, true },	  { "eids", 9, true },
+	{ "queued_bytes", 13, true }, { "msgs_in", 10, true },	  { "msgs_out", 10, true },
+	{ "acked", 9, true },	      { "rejected", 9, true },	  { "state", 0, false },
 };
 
 static void sess_row(struct ctl_reply *r, const struct ms_session_info *i)
@@ -55,7 +55,8 @@ static void sess_row(struct ctl_reply *r, const struct ms_session_info *i)
 	snprintf(ack, sizeof(ack), "%llu", (unsigned long long)i->acked);
 	snprintf(rej, sizeof(rej), "%llu", (unsigned long long)i->rejected);
 	const char *row[] = {
-		peer, worker, id, up, eids, q, in, out, ack, rej, ms_session_state_name(i->state)
+		peer, stream_transport_name(i->transport), worker, id, up, eids, q, in, out, ack,
+		rej,  ms_session_state_name(i->state)
 	};
 	ctl_out_row(r, row);
 }

@@ -49,7 +49,7 @@
 struct fp_lcore {
 	struct fastpath *fp;
 	uint16_t queue;
-	struct ms_thread *mt;
+	void *arg; /* the handler's, for this queue */
 	struct thread *thread;
 	struct rte_mbuf *rx[FP_BURST];
 	struct rte_mbuf *keep[FP_BURST]; /* the frames the dgrams point into */
@@ -74,7 +74,7 @@ struct fastpath {
 	bool has_exc;	  /* started: the lcores use it */
 	_Atomic bool stop;
 	struct fp_lcore *lc;
-	struct ms *ms;
+	dgram_batch_fn *handler;
 	struct rte_eth_stats last; /* what has been added to the counters */
 	pthread_mutex_t stats_lock;
 	char *argv[FP_MAX_ARGS];
@@ -294,7 +294,7 @@ static void handle_burst(struct fp_lcore *lc, uint16_t n)
 		arena_reset(arena);
 		struct dgram_outbox out = { .msgs = lc->out, .cap = FP_TX_CAP, .arena = arena };
 		lrcu_read_lock();
-		ms_handle_batch(lc->mt, lc->dg, nd, &out);
+		fp->handler(lc->arg, lc->dg, nd, &out);
 		lrcu_read_unlock();
 		if (out.dropped)
 			counters_add(LISPMS_M_FP_DROP_OUTBOX, out.dropped);
@@ -522,9 +522,8 @@ struct fastpath *fastpath_new(const struct conf_fastpath *c, uint16_t udp_port, 
 	fp->nq = c->queues ? c->queues : 1;
 	fp->udp_port = udp_port;
 	fp->loc.port = udp_port;
-	if (fp->nq > FP_MAX_QUEUE || fp->nq > LISPMS_MS_MAX_WORKERS) {
-		snprintf(err, errlen, "%u queues: at most %d request-core workers in all", fp->nq,
-			 LISPMS_MS_MAX_WORKERS);
+	if (fp->nq > FP_MAX_QUEUE) { /* the daemon bounds the request-core workers */
+		snprintf(err, errlen, "%u queues: at most %d", fp->nq, FP_MAX_QUEUE);
 		goto fail;
 	}
 	for (size_t i = 0; i < c->naddresses; i++) {
@@ -579,24 +578,18 @@ fail:
 	return NULL;
 }
 
-int fastpath_start(struct fastpath *fp, struct ms *ms, unsigned first_index)
+int fastpath_start(struct fastpath *fp, dgram_batch_fn *handler, void *const *args)
 {
-	if (first_index + fp->nq > LISPMS_MS_MAX_WORKERS)
-		return LISPMS_ELIMIT;
 	fp->lc = calloc(fp->nq, sizeof(*fp->lc));
 	if (fp->lc == NULL)
 		return LISPMS_ENOMEM;
-	fp->ms = ms;
+	fp->handler = handler;
 	atomic_store(&fp->stop, false);
 	for (unsigned q = 0; q < fp->nq; q++) {
 		struct fp_lcore *lc = &fp->lc[q];
 		lc->fp = fp;
 		lc->queue = (uint16_t)q;
-		lc->mt = ms_thread_new(ms, first_index + q);
-		if (lc->mt == NULL) {
-			fastpath_stop(fp);
-			return LISPMS_ENOMEM;
-		}
+		lc->arg = args[q];
 	}
 	for (unsigned q = 0; q < fp->nq; q++) {
 		char name[16];
@@ -618,8 +611,6 @@ void fastpath_stop(struct fastpath *fp)
 	for (unsigned q = 0; q < fp->nq; q++)
 		if (fp->lc[q].thread != NULL)
 			thread_join(fp->lc[q].thread);
-	for (unsigned q = 0; q < fp->nq; q++)
-		ms_thread_free(fp->lc[q].mt);
 	stats_update(fp);
 	free(fp->lc);
 	fp->lc = NULL;

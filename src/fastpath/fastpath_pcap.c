@@ -492,12 +492,16 @@ int main(void)
 		goto out;
 	}
 	struct ms *a = ms_new(ca);
-	tap_ok(fastpath_start(fp, a, 0) == LISPMS_EOK && fastpath_queues(fp) == 1,
+	/* the fast path is handed the request core as a kernel worker is */
+	void *args[1] = { ms_thread_new(a, 0) };
+	tap_ok(args[0] != NULL && fastpath_queues(fp) == 1 &&
+		   fastpath_start(fp, ms_handle_batch, args) == LISPMS_EOK,
 	       "one lcore runs the request core");
 	uint64_t deadline = mtime_now_ns() + 20 * LISPMS_NS_PER_SEC;
 	while (counters_sum(LISPMS_M_FP_RX_FRAMES) < nitems && mtime_now_ns() < deadline)
 		usleep(10000);
 	fastpath_free(fp); /* the tx pcap is complete now */
+	ms_thread_free(args[0]);
 	tap_ok(counters_sum(LISPMS_M_FP_RX_FRAMES) == nitems,
 	       "the lcore received %llu of %u frames",
 	       (unsigned long long)counters_sum(LISPMS_M_FP_RX_FRAMES), nitems);

@@ -23,9 +23,9 @@ struct fastpath *fastpath_new(const struct conf_fastpath *c, uint16_t udp_port, 
 	return NULL;
 }
 
-int fastpath_start(struct fastpath *fp, struct ms *ms, unsigned first_index)
+int fastpath_start(struct fastpath *fp, dgram_batch_fn *handler, void *const *args)
 {
-	(void)fp, (void)ms, (void)first_index;
+	(void)fp, (void)handler, (void)args;
 	return LISPMS_ENOTSUP;
 }
 

@@ -38,7 +38,16 @@ static void per_thread(const struct metrics_visitor *v, void *arg)
 			done[j] = true;
 			double value = d->type == METRIC_GAUGE ? (double)counters_sum_gauge(j)
 							       : (double)counters_sum(j);
-			v->sample(arg, d->name, counters_desc[j].labels, value);
+			const struct metric_desc *dj = &counters_desc[j];
+			if (dj->transport == 0) {
+				v->sample(arg, d->name, dj->labels, value);
+				continue;
+			}
+			char labels[256]; /* transport="tcp" first, then the row's own */
+			snprintf(labels, sizeof(labels), "transport=\"%s\"%s%s",
+				 stream_transport_name((enum stream_transport)(dj->transport - 1)),
+				 dj->labels[0] ? "," : "", dj->labels);
+			v->sample(arg, d->name, labels, value);
 		}
 	}
 }

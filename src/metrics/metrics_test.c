@@ -201,6 +201,14 @@ Test(metrics, every_scrape_gauge_and_site_counter_is_there)
 		"lispms_register_processing_seconds_bucket{le=\"+Inf\"} ",
 		"# TYPE lispms_map_requests_total counter\n",
 		"lispms_map_requests_total{outcome=\"proxy_reply\"} ",
+		/* stream-session rows: one series per transport, transport first */
+		"lispms_sessions_up{transport=\"tcp\"} ",
+		"lispms_sessions_up{transport=\"tls\"} ",
+		"lispms_sessions_up{transport=\"quic\"} ",
+		"lispms_sessions_up{transport=\"sctp\"} ",
+		"lispms_sessions_closed_total{transport=\"quic\",cause=\"operator\"} ",
+		"lispms_messages_sent_total{transport=\"tls\",type=\"registration_ack\"} ",
+		"lispms_messages_sent_total{transport=\"udp\",type=\"map_notify\"} ",
 	};
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
 		cr_assert_not_null(strstr(text, lines[i]), "missing: %s", lines[i]);

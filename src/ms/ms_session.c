@@ -35,6 +35,9 @@
 
 #define SESS_BUCKETS 4096
 
+/* A stream-session counter of session s, labelled with its transport. */
+#define SESS_M(s, id) counters_sess_id(LISPMS_M_##id, (s)->conn->transport)
+
 struct ms_session {
 	struct ms_session *hnext;
 	struct ms_session *onext, *oprev; /* the worker's sessions in id order */
@@ -149,12 +152,12 @@ static bool send_msg(struct ms_thread *t, struct ms_session *s, struct rt_msg *m
 	}
 	if (stream_write(s->conn, t->buf, len) != LISPMS_EOK) {
 		s->failed = true;
-		counters_inc(LISPMS_M_MS_SESS_CLOSED_SLOW);
+		counters_inc(SESS_M(s, MS_SESS_CLOSED_SLOW));
 		stream_close(s->conn);
 		return false;
 	}
 	s->ntx++;
-	counters_inc(tx_counter(m->type));
+	counters_inc(counters_sess_id(tx_counter(m->type), s->conn->transport));
 	return true;
 }
 
@@ -166,7 +169,7 @@ static void send_error(struct ms_thread *t, struct ms_session *s, uint8_t code,
 	m.u.error.off_type = bad->type;
 	m.u.error.off_len = bad->length;
 	m.u.error.off_id = bad->has_id ? bad->id : 0;
-	counters_inc(LISPMS_M_MS_SESS_ERRORS_SENT);
+	counters_inc(SESS_M(s, MS_SESS_ERRORS_SENT));
 	send_msg(t, s, &m);
 }
 
@@ -199,7 +202,7 @@ static void answer_record(void *arg, const struct lisp_record *rec, enum ms_verd
 		m.type = RT_TYPE_REGISTRATION_ACK;
 		p = &m.u.ack;
 		c->s->acked++;
-		counters_inc(LISPMS_M_MS_SESS_ACK);
+		counters_inc(SESS_M(c->s, MS_SESS_ACK));
 	} else {
 		m.type = RT_TYPE_REGISTRATION_REJECT;
 		m.u.reject.reason = v == MS_V_PREFIX || v == MS_V_NOSITE ? RT_REASON_NOT_SITE_PREFIX
@@ -208,7 +211,7 @@ static void answer_record(void *arg, const struct lisp_record *rec, enum ms_verd
 									 : RT_REASON_UNDEFINED;
 		p = &m.u.reject.eid;
 		c->s->rejected++;
-		counters_inc(LISPMS_M_MS_SESS_REJECT);
+		counters_inc(SESS_M(c->s, MS_SESS_REJECT));
 	}
 	/* the prefix exactly as the ETR wrote it, so it can match the answer */
 	p->plen = rec->eid_plen;
@@ -234,9 +237,9 @@ static void handle_message(struct ms_thread *t, struct ms_session *s, const uint
 			   size_t len)
 {
 	uint16_t type = rt_type_of(buf, len);
-	counters_inc(type == RT_TYPE_REGISTRATION	  ? LISPMS_M_MS_SESS_RX_REGISTRATION
-		     : type == RT_TYPE_ERROR_NOTIFICATION ? LISPMS_M_MS_SESS_RX_ERROR
-							  : LISPMS_M_MS_SESS_RX_OTHER);
+	counters_inc(type == RT_TYPE_REGISTRATION	  ? SESS_M(s, MS_SESS_RX_REGISTRATION)
+		     : type == RT_TYPE_ERROR_NOTIFICATION ? SESS_M(s, MS_SESS_RX_ERROR)
+							  : SESS_M(s, MS_SESS_RX_OTHER));
 	s->nrx++;
 	struct rt_frame f;
 	if (rt_frame_decode(buf, len, &f) != LISPMS_EOK) {
@@ -261,7 +264,7 @@ static void handle_message(struct ms_thread *t, struct ms_session *s, const uint
 		handle_registration(t, s, m.u.inner.msg, m.u.inner.len, &f);
 		break;
 	case RT_TYPE_ERROR_NOTIFICATION:
-		counters_inc(LISPMS_M_MS_SESS_ERRORS_RECEIVED);
+		counters_inc(SESS_M(s, MS_SESS_ERRORS_RECEIVED));
 		log_session(s, "sent an error notification", LISPMS_EMALFORMED);
 		break;
 	default: /* ACK, Reject, Refresh, Mapping Notification: ours to send */
@@ -331,7 +334,7 @@ uint64_t ms_session_sweep_stalled(struct ms_thread *t, uint64_t now)
 			continue;
 		struct rt_frame f = partial_frame(s);
 		send_error(t, s, RT_ERR_RESOURCE, &f);
-		counters_inc(LISPMS_M_MS_SESS_CLOSED_STALLED);
+		counters_inc(SESS_M(s, MS_SESS_CLOSED_STALLED));
 		log_session(s, "left a message incomplete past session-read-timeout",
 			    LISPMS_ETIMEDOUT);
 		s->failed = true;
@@ -353,7 +356,7 @@ struct ms_session *ms_session_open(struct ms_thread *t, const struct sockaddr_st
 	uint64_t now = mtime_now_ns();
 	uint64_t id = (uint64_t)(t->index + 1) << 48 | ++t->session_seq;
 	if (t->sessions == NULL || !admit_claim(t->ms->admit, peer, now, id)) {
-		counters_inc(LISPMS_M_MS_SESS_REFUSED);
+		counters_inc(counters_sess_id(LISPMS_M_MS_SESS_REFUSED, c->transport));
 		return NULL;
 	}
 	struct ms_session *s = calloc(1, sizeof(*s));
@@ -375,8 +378,8 @@ struct ms_session *ms_session_open(struct ms_thread *t, const struct sockaddr_st
 		t->ohead = s;
 	t->otail = s;
 	t->nsessions++;
-	counters_inc(LISPMS_M_MS_SESS_OPENED);
-	counters_gauge_add(LISPMS_M_MS_SESS_UP, 1);
+	counters_inc(SESS_M(s, MS_SESS_OPENED));
+	counters_gauge_add(SESS_M(s, MS_SESS_UP), 1);
 	t->st = lrcu_deref(t->ms->state);
 	send_refresh(t, s, RT_SCOPE_ALL, NULL, false);
 	return s;
@@ -423,7 +426,7 @@ int ms_session_recv(struct ms_thread *t, struct ms_session *s, const uint8_t *bu
 			/* out of sync: say why, then close (D10) */
 			send_error(t, s, r == LISPMS_EMARKER ? RT_ERR_BAD_MARKER : RT_ERR_MALFORMED,
 				   &s->rx.bad);
-			counters_inc(LISPMS_M_MS_SESS_CLOSED_ERROR);
+			counters_inc(SESS_M(s, MS_SESS_CLOSED_ERROR));
 			log_session(s, "broke the framing", r);
 			return r;
 		}
@@ -453,7 +456,7 @@ void ms_session_closed(struct ms_thread *t, struct ms_session *s, enum stream_cl
 	/* errors and slow readers were counted where they were detected */
 	if (why != STREAM_CLOSE_ERROR && why != STREAM_CLOSE_SLOW &&
 	    why < sizeof(cause) / sizeof(cause[0]))
-		counters_inc(cause[why]);
+		counters_inc(counters_sess_id(cause[why], s->conn->transport));
 	unsigned b = bucket(s->id);
 	for (struct ms_session **pp = &t->sessions[b]; *pp != NULL; pp = &(*pp)->hnext)
 		if (*pp == s) {
@@ -469,7 +472,7 @@ void ms_session_closed(struct ms_thread *t, struct ms_session *s, enum stream_cl
 	else
 		t->otail = s->oprev;
 	t->nsessions--;
-	counters_gauge_add(LISPMS_M_MS_SESS_UP, -1);
+	counters_gauge_add(SESS_M(s, MS_SESS_UP), -1);
 	/* nothing is deleted: the registrations fall back to UDP timers (D7) */
 	db_session_down(t->ms->db, s->id, mtime_now_ns());
 	admit_revoke(t->ms->admit, &s->peer);
@@ -728,14 +731,14 @@ static void write_to(struct ms_thread *t, uint64_t id, const uint8_t *msg, size_
 		counters_inc(LISPMS_M_MS_SESS_NOTIFY_DROPPED);
 	} else if (stream_write(s->conn, msg, len) != LISPMS_EOK) {
 		s->failed = true;
-		counters_inc(LISPMS_M_MS_SESS_CLOSED_SLOW);
+		counters_inc(SESS_M(s, MS_SESS_CLOSED_SLOW));
 		stream_close(s->conn);
 	} else {
 		uint16_t type = rt_type_of(msg, len);
 		s->ntx++;
-		counters_inc(tx_counter(type));
+		counters_inc(counters_sess_id(tx_counter(type), s->conn->transport));
 		if (type == RT_TYPE_MAPPING_NOTIFICATION)
-			counters_inc(LISPMS_M_MS_SESS_NOTIFY_SENT);
+			counters_inc(SESS_M(s, MS_SESS_NOTIFY_SENT));
 	}
 }
 
@@ -832,6 +835,7 @@ static void fill_info(struct ms_thread *t, const struct ms_session *s, uint64_t 
 	o->id = s->id;
 	o->worker = t->index;
 	o->peer = s->peer;
+	o->transport = s->conn->transport;
 	o->uptime_ns = now > s->opened_ns ? now - s->opened_ns : 0;
 	o->eids = db_session_regs(t->ms->db, s->id);
 	o->queued = stream_queued(s->conn);

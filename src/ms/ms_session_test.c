@@ -73,10 +73,15 @@ static size_t fake_queued(const struct stream_conn *conn)
 static const struct stream_conn_ops fake_ops = { fake_write, fake_close, fake_abort, fake_queued };
 
 /* The fake as a transport's connection. */
+static struct stream_conn *fc_on(struct fake_conn *c, enum stream_transport tr)
+{
+	c->sc = (struct stream_conn){ &fake_ops, tr };
+	return &c->sc;
+}
+
 static struct stream_conn *fc(struct fake_conn *c)
 {
-	c->sc = (struct stream_conn){ &fake_ops, STREAM_TCP };
-	return &c->sc;
+	return fc_on(c, STREAM_TCP);
 }
 
 static int wakes;
@@ -683,6 +688,45 @@ Test(session, list_pages_through_the_workers_sessions_in_order_with_their_eids)
 	ms_session_closed(t, s[2], STREAM_CLOSE_PEER);
 	for (int i = 0; i < 3; i++)
 		free(c[i].buf);
+}
+
+/* Every session counter and listing row carries the transport of its connection. */
+Test(session, counters_and_listing_carry_the_sessions_transport)
+{
+	ms_set_worker(ms, 0, tick_now, t);
+	struct fake_conn c = { 0 };
+	struct sockaddr_storage p = peer("192.0.2.4");
+	admit_grant(ms_admit(ms), &p, mtime_now_ns() + LISPMS_NS_PER_SEC * 60);
+	enum metric_id up = LISPMS_M_MS_SESS_UP, opened = LISPMS_M_MS_SESS_OPENED,
+		       ack = LISPMS_M_MS_SESS_TX_ACK, closed = LISPMS_M_MS_SESS_CLOSED_PEER;
+	uint64_t tcp_opened = counters_sum(opened), tcp_ack = counters_sum(ack);
+	uint64_t q_opened = counters_sum(counters_sess_id(opened, STREAM_QUIC)),
+		 q_ack = counters_sum(counters_sess_id(ack, STREAM_QUIC)),
+		 q_closed = counters_sum(counters_sess_id(closed, STREAM_QUIC));
+	int64_t q_up = counters_sum_gauge(counters_sess_id(up, STREAM_QUIC));
+	struct ms_session *s = ms_session_open(t, &p, fc_on(&c, STREAM_QUIC));
+	cr_assert_not_null(s);
+	cr_assert_eq(counters_sum(counters_sess_id(opened, STREAM_QUIC)), q_opened + 1);
+	cr_assert_eq(counters_sum(opened), tcp_opened, "not on the tcp row");
+	cr_assert_eq(counters_sum_gauge(counters_sess_id(up, STREAM_QUIC)), q_up + 1);
+	const char *eids[] = { "[1000] 10.1.1.0/24" };
+	register_on(s, eids, 1);
+	cr_assert_eq(counters_sum(counters_sess_id(ack, STREAM_QUIC)), q_ack + 1);
+	cr_assert_eq(counters_sum(ack), tcp_ack);
+	struct ms_session_info info[2];
+	size_t n = 0;
+	lrcu_read_unlock();
+	cr_assert_eq(ms_sessions_list(ms, 0, 0, info, 2, &n, 5000), LISPMS_EOK);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(info[0].transport, STREAM_QUIC);
+	lrcu_read_lock();
+	ms_session_closed(t, s, STREAM_CLOSE_PEER);
+	cr_assert_eq(counters_sum(counters_sess_id(closed, STREAM_QUIC)), q_closed + 1);
+	cr_assert_eq(counters_sum_gauge(counters_sess_id(up, STREAM_QUIC)), q_up);
+	cr_assert_str_eq(counters_desc[counters_sess_id(ack, STREAM_QUIC)].name,
+			 "lispms_messages_sent_total");
+	cr_assert_eq(counters_desc[counters_sess_id(ack, STREAM_QUIC)].transport, STREAM_QUIC + 1);
+	free(c.buf);
 }
 
 Test(session, drop_closes_only_that_peer_as_a_session_loss_counted_as_operator)

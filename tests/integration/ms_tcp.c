@@ -10,7 +10,11 @@
  * loss. Everything the server sends on sessions is also decoded by
  * tshark's lisp-tcp dissector. Prints TAP.
  *
- * Usage: ms_tcp LISPMSD [LISPMSCTL]
+ * The same checks run over each stream transport (issue 15): the ETR side
+ * goes through tests/support/it_stream.h, the transport named by the third
+ * argument (tcp by default); meson registers one test per transport.
+ *
+ * Usage: ms_tcp LISPMSD [LISPMSCTL [TRANSPORT]]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,6 +39,7 @@
 #include <lispms/proto_rt.h>
 
 #include "it.h"
+#include "it_stream.h"
 #include "pcap.h"
 #include "tap.h"
 
@@ -118,22 +123,26 @@ static bool udp_auth(const char *addr, const char *eid, uint64_t nonce)
 	return ok;
 }
 
-static int tcp_from(const char *addr)
+/* The transport under test (argv[3], tcp by default) and how to reach it. */
+static struct it_stream_opts sopts;
+
+static const char *tname(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in src = { .sin_family = AF_INET };
-	inet_pton(AF_INET, addr, &src.sin_addr);
-	struct sockaddr_in dst = { .sin_family = AF_INET,
-				   .sin_port = htons(ms_port),
-				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int on = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0 ||
-	    connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return it_transport_name(sopts.transport);
+}
+
+/* fmt with the transport's name in its one %s (a static buffer). */
+static const char *tlabel(const char *fmt)
+{
+	static char buf[128];
+	snprintf(buf, sizeof(buf), fmt, tname());
+	return buf;
+}
+
+/* An ETR's session connection from addr; a handle or -1. */
+static int sess_open(const char *addr)
+{
+	return it_stream_open(&sopts, addr);
 }
 
 struct reader {
@@ -149,10 +158,7 @@ static void reader_init(struct reader *r, int fd)
 	r->fd = fd;
 	r->eof = false;
 	rt_stream_init(&r->rx, r->buf, sizeof(r->buf), LISPMS_RT_MAX_LEN);
-	struct sockaddr_in a;
-	socklen_t l = sizeof(a);
-	getsockname(fd, (struct sockaddr *)&a, &l);
-	r->cport = ntohs(a.sin_port);
+	r->cport = it_stream_local_port(fd);
 }
 
 /* The next message from the server (decoded into m, raw copy kept for the pcap). */
@@ -174,13 +180,12 @@ static bool next_msg(struct reader *r, struct rt_msg *m, int timeout_ms)
 		}
 		if (ret < 0 || r->eof)
 			return false;
-		struct pollfd p = { .fd = r->fd, .events = POLLIN };
-		if (poll(&p, 1, timeout_ms) != 1)
-			return false;
 		size_t avail;
 		uint8_t *space = rt_stream_space(&r->rx, &avail);
-		ssize_t n = recv(r->fd, space, avail, 0);
-		if (n <= 0) {
+		ssize_t n = it_stream_recv(r->fd, space, avail, timeout_ms);
+		if (n < 0)
+			return false;
+		if (n == 0) {
 			r->eof = true;
 			continue;
 		}
@@ -191,12 +196,8 @@ static bool next_msg(struct reader *r, struct rt_msg *m, int timeout_ms)
 /* True when the server closed the connection (EOF or reset) with no data. */
 static bool closed_silently(int fd, int timeout_ms)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	if (poll(&p, 1, timeout_ms) != 1)
-		return false;
 	uint8_t b;
-	ssize_t n = recv(fd, &b, 1, 0);
-	return n == 0 || (n < 0 && errno == ECONNRESET);
+	return it_stream_recv(fd, &b, 1, timeout_ms) == 0;
 }
 
 static size_t registration_x(const char *eid, const char *rloc, uint32_t ttl, uint8_t *out,
@@ -260,15 +261,15 @@ static bool proxy_answers(const char *eid)
 
 static void basic(void)
 {
-	int fd = tcp_from("127.0.0.71");
+	int fd = sess_open("127.0.0.71");
 	tap_ok(fd >= 0 && closed_silently(fd, 2000),
 	       "a connection without UDP authentication is closed with nothing sent (D5)");
 	if (fd >= 0)
-		close(fd);
+		it_stream_close(fd);
 
 	tap_ok(udp_auth("127.0.0.72", "[1000] 10.172.0.0/16", 0x72),
 	       "an r=1 register is answered with a Map-Notify that offers a session (D4)");
-	fd = tcp_from("127.0.0.72");
+	fd = sess_open("127.0.0.72");
 	static struct reader r;
 	reader_init(&r, fd);
 	struct rt_msg m;
@@ -277,7 +278,7 @@ static void basic(void)
 	       "the session starts with Registration Refresh, scope 0 (D6)");
 	uint8_t msg[4096];
 	size_t len = registration("[1000] 10.72.1.0/24", "127.0.0.72", 3, msg, sizeof(msg), 2);
-	send(fd, msg, len, MSG_NOSIGNAL);
+	it_stream_send(fd, msg, len);
 	bool ack = next_msg(&r, &m, 2000) && m.type == RT_TYPE_REGISTRATION_ACK;
 	bool rej = next_msg(&r, &m, 2000) && m.type == RT_TYPE_REGISTRATION_REJECT &&
 		   m.u.reject.reason == RT_REASON_NOT_SITE_PREFIX;
@@ -285,7 +286,7 @@ static void basic(void)
 	tap_ok(proxy_answers("[1000] 10.72.1.9"), "the acknowledged prefix answers Map-Requests");
 
 	const uint8_t unknown[] = { 0x00, 0x63, 0x00, 0x0c, 0, 0, 0, 9, 0x9f, 0xac, 0xad, 0xe9 };
-	send(fd, unknown, sizeof(unknown), MSG_NOSIGNAL);
+	it_stream_send(fd, unknown, sizeof(unknown));
 	tap_ok(next_msg(&r, &m, 2000) && m.type == RT_TYPE_ERROR_NOTIFICATION &&
 		   m.u.error.code == RT_ERR_UNKNOWN_TYPE && m.u.error.off_type == 0x63 &&
 		   m.u.error.off_id == 9,
@@ -293,7 +294,7 @@ static void basic(void)
 
 	len = registration("[1000] 10.72.2.0/24", "127.0.0.72", 3, msg, sizeof(msg), 1);
 	for (size_t i = 0; i < len; i++) { /* one byte per segment */
-		send(fd, msg + i, 1, MSG_NOSIGNAL);
+		it_stream_send(fd, msg + i, 1);
 		usleep(200);
 	}
 	tap_ok(next_msg(&r, &m, 2000) && m.type == RT_TYPE_REGISTRATION_ACK,
@@ -322,36 +323,36 @@ static void basic(void)
 	close(etr);
 
 	/* session loss: state stays, a new session needs a new UDP authentication */
-	close(fd);
+	it_stream_close(fd);
 	usleep(200000);
 	tap_ok(proxy_answers("[1000] 10.72.2.9"),
 	       "after the session drops, its registrations stay (UDP timer, D7)");
-	fd = tcp_from("127.0.0.72");
+	fd = sess_open("127.0.0.72");
 	tap_ok(fd >= 0 && closed_silently(fd, 2000),
 	       "reconnecting without a new r=1 register is refused (D5)");
 	if (fd >= 0)
-		close(fd);
+		it_stream_close(fd);
 	tap_ok(udp_auth("127.0.0.72", "[1000] 10.172.0.0/16", 0x74), "re-authenticating over UDP");
-	fd = tcp_from("127.0.0.72");
+	fd = sess_open("127.0.0.72");
 	reader_init(&r, fd);
 	tap_ok(next_msg(&r, &m, 2000) && m.type == RT_TYPE_REGISTRATION_REFRESH,
 	       "then a new session comes up");
 
 	/* withdrawal, then a broken end marker */
 	len = registration("[1000] 10.72.2.0/24", "127.0.0.72", 0, msg, sizeof(msg), 1);
-	send(fd, msg, len, MSG_NOSIGNAL);
+	it_stream_send(fd, msg, len);
 	tap_ok(next_msg(&r, &m, 2000) && m.type == RT_TYPE_REGISTRATION_ACK &&
 		   !proxy_answers("[1000] 10.72.2.9"),
 	       "record TTL 0 withdraws the prefix (D8)");
 	const uint8_t bad[] = {
 		0x00, 0x14, 0x00, 0x0f, 0, 0, 0, 4, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef
 	};
-	send(fd, bad, sizeof(bad), MSG_NOSIGNAL);
+	it_stream_send(fd, bad, sizeof(bad));
 	tap_ok(next_msg(&r, &m, 2000) && m.type == RT_TYPE_ERROR_NOTIFICATION &&
 		   m.u.error.code == RT_ERR_BAD_MARKER,
 	       "a bad end marker gets Error Notification 3");
 	tap_ok(!next_msg(&r, &m, 2000) && r.eof, "and the session is closed");
-	close(fd);
+	it_stream_close(fd);
 }
 
 /* A session ETR that registered for merging (D13) hears of the merged set. */
@@ -362,7 +363,7 @@ static void merge_on_session(struct reader *r)
 	struct rt_msg m;
 	size_t len = registration_x("[3000] 10.74.1.0/24", "127.0.0.74", 3, msg, sizeof(msg), 1,
 				    LISP_MREG_a, xa);
-	send(r->fd, msg, len, MSG_NOSIGNAL);
+	it_stream_send(r->fd, msg, len);
 	tap_ok(next_msg(r, &m, 2000) && m.type == RT_TYPE_REGISTRATION_ACK,
 	       "merge: the session ETR's registration with a and an xTR-ID is acknowledged");
 	int etr = it_client("127.0.0.75", 0);
@@ -423,7 +424,7 @@ static void session_extras(void)
 {
 	bool up = udp_auth("127.0.0.74", "[3000] 10.74.0.0/16", 0x740);
 	static struct reader r;
-	int fd = up ? tcp_from("127.0.0.74") : -1;
+	int fd = up ? sess_open("127.0.0.74") : -1;
 	struct rt_msg m;
 	if (fd >= 0)
 		reader_init(&r, fd);
@@ -433,40 +434,35 @@ static void session_extras(void)
 		return;
 	merge_on_session(&r);
 	reload_refreshes(&r);
-	close(fd);
+	it_stream_close(fd);
 }
 
 static void slow_reader(void)
 {
 	tap_ok(udp_auth("127.0.0.81", "[1000] 10.81.0.0/16", 0x81), "a slow reader authenticates");
-	int fd = tcp_from("127.0.0.81");
+	int fd = sess_open("127.0.0.81");
 	static uint8_t msg[8192];
 	size_t len = registration("[1000] 10.81.1.0/24", "127.0.0.81", 3, msg, sizeof(msg), 2);
 	/* send registrations and never read the answers (bounded: 40 MB at most) */
 	bool dropped = false;
 	size_t sent = 0;
 	const char *why = "byte budget used up";
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
 	for (int i = 0; i < 40 * 1024 * 1024 / (int)len && !dropped; i++) {
-		if (poll(&p, 1, 2000) != 1) {
+		if (!it_stream_writable(fd, 2000)) {
 			why = "server stopped reading";
 			break;
 		}
-		if (p.revents & (POLLHUP | POLLERR)) {
-			dropped = true;
-			break;
-		}
-		ssize_t n = send(fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = it_stream_send_nowait(fd, msg, len);
 		if (n > 0)
 			sent += (size_t)n;
-		else if (n < 0 && errno != EAGAIN)
+		else if (n < 0)
 			dropped = errno == EPIPE || errno == ECONNRESET;
 	}
 	tap_ok(dropped,
 	       "a session that stops reading is dropped past its output bound (%zu bytes "
 	       "sent%s%s)",
 	       sent, dropped ? "" : ", ", dropped ? "" : why);
-	close(fd);
+	it_stream_close(fd);
 	tap_ok(udp_auth("127.0.0.82", "[1000] 10.82.0.0/16", 0x82),
 	       "and the server serves others meanwhile");
 }
@@ -535,7 +531,7 @@ static void operator_sessions(void)
 	for (unsigned i = 0; i < 3; i++) {
 		char eid[64];
 		snprintf(eid, sizeof(eid), "[1000] 10.%u.0.0/16", 91 + i);
-		if (!udp_auth(addrs[i], eid, 0x910 + i) || (fds[i] = tcp_from(addrs[i])) < 0)
+		if (!udp_auth(addrs[i], eid, 0x910 + i) || (fds[i] = sess_open(addrs[i])) < 0)
 			continue;
 		reader_init(&rd[i], fds[i]);
 		struct rt_msg m;
@@ -544,7 +540,7 @@ static void operator_sessions(void)
 		for (unsigned k = 0; k <= i; k++) { /* i + 1 EIDs on session i */
 			snprintf(eid, sizeof(eid), "[1000] 10.%u.%u.0/24", 91 + i, k);
 			size_t len = registration(eid, addrs[i], 3, msg, sizeof(msg), 1);
-			send(fds[i], msg, len, MSG_NOSIGNAL);
+			it_stream_send(fds[i], msg, len);
 			if (next_msg(&rd[i], &m, 2000) && m.type == RT_TYPE_REGISTRATION_ACK)
 				acked++;
 		}
@@ -555,13 +551,14 @@ static void operator_sessions(void)
 		listed = listed && row_field(ctl_out, addrs[i], "eids") == (long)i + 1 &&
 			 row_field(ctl_out, addrs[i], "msgs_in") == (long)i + 1 &&
 			 row_field(ctl_out, addrs[i], "acked") == (long)i + 1;
-	tap_ok(acked == 6 && listed && strstr(ctl_out, "\"state\":\"up\"") != NULL,
-	       "lispmsctl sessions --json lists three sessions with 1, 2 and 3 EIDs (%u acked, "
+	tap_ok(acked == 6 && listed && strstr(ctl_out, "\"state\":\"up\"") != NULL &&
+		   strstr(ctl_out, tlabel("\"transport\":\"%s\"")) != NULL,
+	       "lispmsctl sessions --json lists three %s sessions with 1, 2 and 3 EIDs (%u acked, "
 	       "exit %d)",
-	       acked, rc);
+	       tname(), acked, rc);
 	rc = ctl_run("sessions");
-	tap_ok(rc == 0 && strstr(ctl_out, "PEER") && strstr(ctl_out, "127.0.0.92:") &&
-		   strstr(ctl_out, "3 sessions"),
+	tap_ok(rc == 0 && strstr(ctl_out, "PEER") && strstr(ctl_out, "TRANSPORT") &&
+		   strstr(ctl_out, "127.0.0.92:") && strstr(ctl_out, "3 sessions"),
 	       "the text table shows them and counts them (exit %d)", rc);
 
 	rc = ctl_run("session drop 127.0.0.92");
@@ -574,21 +571,22 @@ static void operator_sessions(void)
 		   row_field(ctl_out, addrs[2], "eids") == 3,
 	       "the others are still listed, the dropped one is gone");
 	size_t len = registration("[1000] 10.93.9.0/24", addrs[2], 3, msg, sizeof(msg), 1);
-	send(fds[2], msg, len, MSG_NOSIGNAL);
+	it_stream_send(fds[2], msg, len);
 	struct rt_msg m;
 	tap_ok(next_msg(&rd[2], &m, 2000) && m.type == RT_TYPE_REGISTRATION_ACK,
 	       "another session keeps working");
 	tap_ok(proxy_answers("[1000] 10.92.0.9") && proxy_answers("[1000] 10.92.1.9"),
 	       "the dropped session's registrations stay, on UDP timers (D7)");
-	int again = tcp_from("127.0.0.92");
+	int again = sess_open("127.0.0.92");
 	tap_ok(again >= 0 && closed_silently(again, 2000),
 	       "its admission ended: reconnecting needs a new UDP authentication (D5)");
 	if (again >= 0)
-		close(again);
+		it_stream_close(again);
 	rc = ctl_run("stats lispms_sessions_closed_total");
-	const char *op = strstr(ctl_out, "cause=\"operator\"}");
-	tap_ok(rc == 0 && op != NULL && strtol(op + strlen("cause=\"operator\"}"), NULL, 10) == 1,
-	       "the drop is counted as lispms_sessions_closed_total{cause=\"operator\"}");
+	const char *opl = tlabel("transport=\"%s\",cause=\"operator\"}");
+	const char *op = strstr(ctl_out, opl);
+	tap_ok(rc == 0 && op != NULL && strtol(op + strlen(opl), NULL, 10) == 1,
+	       "the drop is counted as lispms_sessions_closed_total{%s", opl);
 	rc = ctl_run("session drop 127.0.0.250");
 	tap_ok(rc == 1 && strstr(ctl_out, "no session from 127.0.0.250"),
 	       "an unknown peer is a clear error with a non-zero exit (exit %d)", rc);
@@ -596,7 +594,7 @@ static void operator_sessions(void)
 	tap_ok(rc == 1 && strstr(ctl_out, "is not a peer"), "so is something that is no address");
 	for (unsigned i = 0; i < 3; i++)
 		if (fds[i] >= 0)
-			close(fds[i]);
+			it_stream_close(fds[i]);
 }
 
 static void many(void)
@@ -611,7 +609,7 @@ static void many(void)
 		fds[i] = -1;
 		if (!udp_auth(addr, eid, 0x100000 + i))
 			continue;
-		fds[i] = tcp_from(addr);
+		fds[i] = sess_open(addr);
 		if (fds[i] < 0)
 			continue;
 		reader_init(&r, fds[i]);
@@ -621,7 +619,7 @@ static void many(void)
 		up++;
 		uint8_t msg[1024];
 		size_t len = registration(eid, addr, 3, msg, sizeof(msg), 1);
-		send(fds[i], msg, len, MSG_NOSIGNAL);
+		it_stream_send(fds[i], msg, len);
 		if (next_msg(&r, &m, 2000) && m.type == RT_TYPE_REGISTRATION_ACK)
 			acked++;
 	}
@@ -648,7 +646,7 @@ static void many(void)
 	}
 	for (unsigned i = 0; i < MANY; i++)
 		if (fds[i] >= 0)
-			close(fds[i]);
+			it_stream_close(fds[i]);
 }
 
 static void tshark_check(void)
@@ -685,12 +683,12 @@ static void tshark_check(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2 && argc != 3) {
-		fprintf(stderr, "usage: ms_tcp LISPMSD [LISPMSCTL]\n");
+	if (argc < 2 || argc > 4 || (argc == 4 && !it_transport_parse(argv[3], &sopts.transport))) {
+		fprintf(stderr, "usage: ms_tcp LISPMSD [LISPMSCTL [tcp]]\n");
 		return 2;
 	}
 	it_daemon = argv[1];
-	ctl_bin = argc == 3 ? argv[2] : NULL;
+	ctl_bin = argc >= 3 && argv[2][0] ? argv[2] : NULL;
 	struct rlimit rl = { 8192, 8192 };
 	setrlimit(RLIMIT_NOFILE, &rl); /* 1000 sessions: both ends in this machine */
 	tap_plan(28 + OPERATOR_CHECKS + 2);
@@ -702,6 +700,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ms_port = it_free_port();
+	sopts.port = ms_port; /* TCP: the LISP port (a transport with its own port sets it here) */
 	char log_path[128];
 	snprintf(conf_path, sizeof(conf_path), "%s/lispms.yaml", it_dir);
 	snprintf(log_path, sizeof(log_path), "%s/lispmsd.log", it_dir);

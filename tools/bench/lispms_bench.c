@@ -552,7 +552,7 @@ static int cmd_echo(int argc, char **argv)
 	return res.received > 0 ? 0 : 1;
 }
 
-enum { OPT_UDP_SERVER = 1000, OPT_SOURCE };
+enum { OPT_UDP_SERVER = 1000, OPT_SOURCE, OPT_TRANSPORT, OPT_TPORT, OPT_CA, OPT_CERT, OPT_KEY };
 
 static void fabric_usage(FILE *f)
 {
@@ -569,6 +569,11 @@ static void fabric_usage(FILE *f)
 	      "  --udp-server ADDR:PORT (UDP elsewhere, e.g. a fast path)  --source ADDR (first "
 	      "ETR)\n",
 	      f);
+	fprintf(f,
+		"  --transport %s (tcp; auto: the first this build has, TCP then QUIC)\n"
+		"  --transport-port P (the session port, default the server's) --ca FILE\n"
+		"  --cert FILE --key FILE (a client certificate, for transports with TLS)\n",
+		bench_transport_names());
 }
 
 /* The time series as one JSON line, case NAME_series: arrays sampled together. */
@@ -614,48 +619,50 @@ static void fabric_print(const struct sessions_conf *sc, const struct sessions_r
 	    r->rejected[0] + r->rejected[1] + r->rejected[2] + r->rejected[3] + r->rejected[4];
 	uint64_t eids = (uint64_t)sc->etrs * sc->eids_per_etr;
 	if (json) {
-		printf(
-		    "{\"bench\":\"fabric\",\"case\":\"%s\",\"etrs\":%u,\"reliable\":%u,\"udp\":%u,"
-		    "\"eids\":%llu,\"threads\":%u,\"converged\":%s,\"converge_s\":%.3f,"
-		    "\"up\":%u,\"up_end\":%u,\"acked\":%llu,\"rejected\":%llu,"
-		    "\"rejected_not_site_prefix\":%llu,\"rejected_auth\":%llu,"
-		    "\"rejected_locator_set\":%llu,\"rejected_undefined\":%llu,"
-		    "\"rejected_other\":%llu,\"udp_acked\":%llu,\"auth_sent\":%llu,"
-		    "\"auth_timeouts\":%llu,\"udp_registers\":%llu,\"udp_retransmits\":%llu,"
-		    "\"sessions_lost\":%llu,\"reconnects\":%llu,\"connect_failures\":%llu,"
-		    "\"error_notifications\":%llu,\"notify_ok\":%llu,\"notify_bad_auth\":%llu,"
-		    "\"notify_acks_sent\":%llu,\"bytes_out\":%llu,\"bytes_in\":%llu,"
-		    "\"packets_out\":%llu,\"packets_in\":%llu,\"idle_s\":%.1f,"
-		    "\"idle_bytes\":%llu,\"idle_packets\":%llu,\"idle_bytes_per_sec\":%.1f,"
-		    "\"idle_packets_per_sec\":%.1f,\"idle_udp_bytes\":%llu,"
-		    "\"idle_udp_packets\":%llu,\"moves_sent\":%llu,\"moves_notified\":%llu,"
-		    "\"moves_per_sec\":%.0f,\"churn_sent\":%llu,\"churn_acked\":%llu,"
-		    "\"churn_per_sec\":%.0f,\"reconvergences\":%llu,\"reconverge_s\":%.3f,"
-		    "\"reconverged_unix\":%.3f}\n",
-		    name, sc->etrs, r->reliable, r->udp, (unsigned long long)eids,
-		    sc->threads ? sc->threads : 1, r->converged ? "true" : "false", r->converge_s,
-		    r->up, r->up_end, (unsigned long long)r->acked, (unsigned long long)rej,
-		    (unsigned long long)r->rejected[1], (unsigned long long)r->rejected[2],
-		    (unsigned long long)r->rejected[3], (unsigned long long)r->rejected[4],
-		    (unsigned long long)r->rejected[0], (unsigned long long)r->udp_acked,
-		    (unsigned long long)r->auth_sent, (unsigned long long)r->auth_timeouts,
-		    (unsigned long long)r->udp_registers, (unsigned long long)r->udp_retransmits,
-		    (unsigned long long)r->sessions_lost, (unsigned long long)r->reconnects,
-		    (unsigned long long)r->connect_failures,
-		    (unsigned long long)r->error_notifications, (unsigned long long)r->notify_ok,
-		    (unsigned long long)r->notify_bad_auth, (unsigned long long)r->notify_acks_sent,
-		    (unsigned long long)r->bytes_out, (unsigned long long)r->bytes_in,
-		    (unsigned long long)r->packets_out, (unsigned long long)r->packets_in,
-		    r->idle_s, (unsigned long long)r->idle_bytes,
-		    (unsigned long long)r->idle_packets,
-		    r->idle_s > 0 ? (double)r->idle_bytes / r->idle_s : 0.0,
-		    r->idle_s > 0 ? (double)r->idle_packets / r->idle_s : 0.0,
-		    (unsigned long long)r->idle_udp_bytes, (unsigned long long)r->idle_udp_packets,
-		    (unsigned long long)r->moves_sent, (unsigned long long)r->moves_notified,
-		    r->moves_s > 0 ? (double)r->moves_notified / r->moves_s : 0.0,
-		    (unsigned long long)r->churn_sent, (unsigned long long)r->churn_acked,
-		    r->churn_s > 0 ? (double)r->churn_acked / r->churn_s : 0.0,
-		    (unsigned long long)r->reconvergences, r->reconverge_s, r->reconverged_unix);
+		printf("{\"bench\":\"fabric\",\"case\":\"%s\",\"transport\":\"%s\",\"etrs\":%u,"
+		       "\"reliable\":%u,\"udp\":%u,"
+		       "\"eids\":%llu,\"threads\":%u,\"converged\":%s,\"converge_s\":%.3f,"
+		       "\"up\":%u,\"up_end\":%u,\"acked\":%llu,\"rejected\":%llu,"
+		       "\"rejected_not_site_prefix\":%llu,\"rejected_auth\":%llu,"
+		       "\"rejected_locator_set\":%llu,\"rejected_undefined\":%llu,"
+		       "\"rejected_other\":%llu,\"udp_acked\":%llu,\"auth_sent\":%llu,"
+		       "\"auth_timeouts\":%llu,\"udp_registers\":%llu,\"udp_retransmits\":%llu,"
+		       "\"sessions_lost\":%llu,\"reconnects\":%llu,\"connect_failures\":%llu,"
+		       "\"error_notifications\":%llu,\"notify_ok\":%llu,\"notify_bad_auth\":%llu,"
+		       "\"notify_acks_sent\":%llu,\"bytes_out\":%llu,\"bytes_in\":%llu,"
+		       "\"packets_out\":%llu,\"packets_in\":%llu,\"idle_s\":%.1f,"
+		       "\"idle_bytes\":%llu,\"idle_packets\":%llu,\"idle_bytes_per_sec\":%.1f,"
+		       "\"idle_packets_per_sec\":%.1f,\"idle_udp_bytes\":%llu,"
+		       "\"idle_udp_packets\":%llu,\"moves_sent\":%llu,\"moves_notified\":%llu,"
+		       "\"moves_per_sec\":%.0f,\"churn_sent\":%llu,\"churn_acked\":%llu,"
+		       "\"churn_per_sec\":%.0f,\"reconvergences\":%llu,\"reconverge_s\":%.3f,"
+		       "\"reconverged_unix\":%.3f}\n",
+		       name, sc->transport != NULL ? sc->transport->name : "tcp", sc->etrs,
+		       r->reliable, r->udp, (unsigned long long)eids, sc->threads ? sc->threads : 1,
+		       r->converged ? "true" : "false", r->converge_s, r->up, r->up_end,
+		       (unsigned long long)r->acked, (unsigned long long)rej,
+		       (unsigned long long)r->rejected[1], (unsigned long long)r->rejected[2],
+		       (unsigned long long)r->rejected[3], (unsigned long long)r->rejected[4],
+		       (unsigned long long)r->rejected[0], (unsigned long long)r->udp_acked,
+		       (unsigned long long)r->auth_sent, (unsigned long long)r->auth_timeouts,
+		       (unsigned long long)r->udp_registers, (unsigned long long)r->udp_retransmits,
+		       (unsigned long long)r->sessions_lost, (unsigned long long)r->reconnects,
+		       (unsigned long long)r->connect_failures,
+		       (unsigned long long)r->error_notifications, (unsigned long long)r->notify_ok,
+		       (unsigned long long)r->notify_bad_auth,
+		       (unsigned long long)r->notify_acks_sent, (unsigned long long)r->bytes_out,
+		       (unsigned long long)r->bytes_in, (unsigned long long)r->packets_out,
+		       (unsigned long long)r->packets_in, r->idle_s,
+		       (unsigned long long)r->idle_bytes, (unsigned long long)r->idle_packets,
+		       r->idle_s > 0 ? (double)r->idle_bytes / r->idle_s : 0.0,
+		       r->idle_s > 0 ? (double)r->idle_packets / r->idle_s : 0.0,
+		       (unsigned long long)r->idle_udp_bytes,
+		       (unsigned long long)r->idle_udp_packets, (unsigned long long)r->moves_sent,
+		       (unsigned long long)r->moves_notified,
+		       r->moves_s > 0 ? (double)r->moves_notified / r->moves_s : 0.0,
+		       (unsigned long long)r->churn_sent, (unsigned long long)r->churn_acked,
+		       r->churn_s > 0 ? (double)r->churn_acked / r->churn_s : 0.0,
+		       (unsigned long long)r->reconvergences, r->reconverge_s, r->reconverged_unix);
 		for (unsigned l = 0; l < SL_COUNT; l++) {
 			const struct stats_hist *h = &r->lat[l];
 			if (h->count == 0)
@@ -740,41 +747,47 @@ static int cmd_fabric(int argc, char **argv, bool sessions_alias)
 	bool json = false, have_server = false, bad = false;
 	const char *name = sessions_alias ? "converge" : "fabric";
 	uint64_t v;
-	static const struct option opts[] = { { "server", required_argument, NULL, 's' },
-					      { "etrs", required_argument, NULL, 'e' },
-					      { "first-etr", required_argument, NULL, 'F' },
-					      { "eids-per-etr", required_argument, NULL, 'm' },
-					      { "family", required_argument, NULL, 'f' },
-					      { "iid", required_argument, NULL, 'i' },
-					      { "iids", required_argument, NULL, 'K' },
-					      { "locators", required_argument, NULL, 'L' },
-					      { "key-id", required_argument, NULL, 'k' },
-					      { "alg", required_argument, NULL, 'A' },
-					      { "secret", required_argument, NULL, 'S' },
-					      { "udp-share", required_argument, NULL, 'u' },
-					      { "udp-interval", required_argument, NULL, 'U' },
-					      { "batch", required_argument, NULL, 'b' },
-					      { "threads", required_argument, NULL, 't' },
-					      { "storm", no_argument, NULL, 'Z' },
-					      { "duration", required_argument, NULL, 'd' },
-					      { "idle", required_argument, NULL, 'I' },
-					      { "moves", required_argument, NULL, 'M' },
-					      { "move-rate", required_argument, NULL, 'r' },
-					      { "move-seconds", required_argument, NULL, 'T' },
-					      { "churn", required_argument, NULL, 'c' },
-					      { "churn-rate", required_argument, NULL, 'R' },
-					      { "churn-seconds", required_argument, NULL, 'C' },
-					      { "hold", required_argument, NULL, 'H' },
-					      { "until-reconverged", no_argument, NULL, 'X' },
-					      { "json", no_argument, NULL, 'j' },
-					      { "case", required_argument, NULL, 'n' },
-					      { "quiet", no_argument, NULL, 'q' },
-					      { "progress", no_argument, NULL, 'P' },
-					      { "help", no_argument, NULL, 'h' },
-					      { "udp-server", required_argument, NULL,
-						OPT_UDP_SERVER },
-					      { "source", required_argument, NULL, OPT_SOURCE },
-					      { 0 } };
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "etrs", required_argument, NULL, 'e' },
+		{ "first-etr", required_argument, NULL, 'F' },
+		{ "eids-per-etr", required_argument, NULL, 'm' },
+		{ "family", required_argument, NULL, 'f' },
+		{ "iid", required_argument, NULL, 'i' },
+		{ "iids", required_argument, NULL, 'K' },
+		{ "locators", required_argument, NULL, 'L' },
+		{ "key-id", required_argument, NULL, 'k' },
+		{ "alg", required_argument, NULL, 'A' },
+		{ "secret", required_argument, NULL, 'S' },
+		{ "udp-share", required_argument, NULL, 'u' },
+		{ "udp-interval", required_argument, NULL, 'U' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "storm", no_argument, NULL, 'Z' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "idle", required_argument, NULL, 'I' },
+		{ "moves", required_argument, NULL, 'M' },
+		{ "move-rate", required_argument, NULL, 'r' },
+		{ "move-seconds", required_argument, NULL, 'T' },
+		{ "churn", required_argument, NULL, 'c' },
+		{ "churn-rate", required_argument, NULL, 'R' },
+		{ "churn-seconds", required_argument, NULL, 'C' },
+		{ "hold", required_argument, NULL, 'H' },
+		{ "until-reconverged", no_argument, NULL, 'X' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "case", required_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "progress", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "udp-server", required_argument, NULL, OPT_UDP_SERVER },
+		{ "source", required_argument, NULL, OPT_SOURCE },
+		{ "transport", required_argument, NULL, OPT_TRANSPORT },
+		{ "transport-port", required_argument, NULL, OPT_TPORT },
+		{ "ca", required_argument, NULL, OPT_CA },
+		{ "cert", required_argument, NULL, OPT_CERT },
+		{ "key", required_argument, NULL, OPT_KEY },
+		{ 0 }
+	};
 	int c;
 	while (
 	    (c = getopt_long(argc, argv, "s:e:F:m:f:i:K:L:k:A:S:u:U:b:t:Zd:I:M:r:T:c:R:C:H:Xjn:qPh",
@@ -787,6 +800,23 @@ static int cmd_fabric(int argc, char **argv, bool sessions_alias)
 		case OPT_UDP_SERVER: /* r=1 and UDP registers to a fast path address */
 			bad |= parse_hostport(optarg, &sc.udp_server) != LISPMS_EOK ||
 			       sc.udp_server.ss_family != AF_INET;
+			break;
+		case OPT_TRANSPORT:
+			sc.transport = bench_transport_find(optarg);
+			bad |= sc.transport == NULL;
+			break;
+		case OPT_TPORT:
+			bad |= args_count(optarg, 65535, &v) != LISPMS_EOK;
+			sc.topts.port = (uint16_t)v;
+			break;
+		case OPT_CA:
+			sc.topts.ca = optarg;
+			break;
+		case OPT_CERT:
+			sc.topts.cert = optarg;
+			break;
+		case OPT_KEY:
+			sc.topts.key = optarg;
 			break;
 		case OPT_SOURCE: { /* ETR i sends from ADDR + i instead of 127.1.0.1 + i */
 			struct in_addr a;
@@ -899,9 +929,18 @@ static int cmd_fabric(int argc, char **argv, bool sessions_alias)
 		fprintf(stderr,
 			"fabric: need --server IPV4:PORT; --etrs <= 60000, at most %u "
 			"EIDs, durations <= 3600 s, --threads 1..64, --locators 1..8, "
-			"--batch 1..100, --udp-share 0..1 (see --help)\n",
-			LAYOUT_MAX_EIDS);
+			"--batch 1..100, --udp-share 0..1, --transport %s (see --help)\n",
+			LAYOUT_MAX_EIDS, bench_transport_names());
 		return 2;
+	}
+	if (sc.transport == NULL)
+		sc.transport = bench_transport_find("tcp");
+	if (sc.transport->init != NULL) {
+		char terr[256];
+		if (sc.transport->init(&sc.topts, terr, sizeof(terr)) != 0) {
+			fprintf(stderr, "fabric: %s: %s\n", sc.transport->name, terr);
+			return 2;
+		}
 	}
 	static struct sessions_result r;
 	int ret = sessions_run(&sc, &r);

@@ -68,8 +68,9 @@ enum phase { P_CONVERGE, P_IDLE, P_MOVES, P_CHURN, P_HOLD, P_STOP };
 struct etr {
 	uint8_t state;
 	bool udp_mode;
-	bool up; /* every record of the current session / first round acknowledged */
-	int udp, tcp;
+	bool up;	   /* every record of the current session / first round acknowledged */
+	int udp, tcp;	   /* tcp: the session's fd, whatever transport carries it */
+	void *tstate;	   /* the session transport's own state */
 	uint32_t addr;	   /* host order */
 	unsigned index;	   /* in this process */
 	uint64_t first;	   /* its first EID, as an index of the shared arrays */
@@ -109,6 +110,7 @@ struct shared {
 struct sim {
 	struct shared *sh;
 	const struct sessions_conf *c;
+	const struct bench_transport *tr; /* c->transport, or TCP */
 	pthread_t tid;
 	unsigned t;
 	unsigned lo, hi; /* its ETRs */
@@ -220,11 +222,11 @@ static uint64_t udp_nonce(const struct etr *e, uint32_t batch)
 	return (uint64_t)(e->index & 0xffffff) << 40 | (uint64_t)(e->round & 0xff) << 32 | batch;
 }
 
-static int send_all(struct sim *s, int fd, const uint8_t *buf, size_t len)
+static int send_all(struct sim *s, struct etr *e, const uint8_t *buf, size_t len)
 {
 	uint64_t give_up = 0;
 	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+		ssize_t n = s->tr->send(e->tcp, e->tstate, buf, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -280,7 +282,7 @@ static int send_registration(struct sim *s, struct etr *e, const uint64_t *eids,
 	if (ilen == 0 || rt_encode(&m, s->framed, sizeof(s->framed), &len) != LISPMS_EOK)
 		return -1;
 	e->t_sent = mtime_now_ns();
-	return send_all(s, e->tcp, s->framed, len);
+	return send_all(s, e, s->framed, len);
 }
 
 /* The EIDs of batch b that e still owns; returns how many. */
@@ -335,7 +337,12 @@ static void lose(struct sim *s, struct etr *e)
 		atomic_compare_exchange_strong(&s->sh->first_loss, &zero, now);
 	}
 	set_up(s, e, false);
-	close_fd(s, &e->tcp);
+	if (e->tcp >= 0) {
+		epoll_ctl(s->ep, EPOLL_CTL_DEL, e->tcp, NULL);
+		s->tr->close(e->tcp, e->tstate);
+		e->tcp = -1;
+		e->tstate = NULL;
+	}
 	close_fd(s, &e->udp);
 	e->state = E_WAIT;
 	/* 50..250 ms, so a restarted server is not hit by every ETR at once */
@@ -421,20 +428,10 @@ static void start_udp(struct sim *s, struct etr *e)
 
 static void start_tcp(struct sim *s, struct etr *e)
 {
-	e->tcp = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	struct sockaddr_in src = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(e->addr) };
-	int on = 1;
+	e->tcp = s->tr->open(&s->c->topts, e->addr, &s->c->server, &e->tstate);
 	if (e->tcp < 0) {
-		lose(s, e);
-		return;
-	}
-	setsockopt(e->tcp, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	setsockopt(e->tcp, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	if (bind(e->tcp, (struct sockaddr *)&src, sizeof(src)) != 0 ||
-	    (connect(e->tcp, (const struct sockaddr *)&s->c->server, saddr_len(&s->c->server)) !=
-		 0 &&
-	     errno != EINPROGRESS)) {
 		INC(s, connect_failures);
+		e->tstate = NULL;
 		lose(s, e);
 		return;
 	}
@@ -614,7 +611,7 @@ static void on_tcp(struct sim *s, struct etr *e, uint32_t events)
 			lose(s, e);
 			return;
 		}
-		ssize_t n = recv(e->tcp, space, avail, 0);
+		ssize_t n = s->tr->recv(e->tcp, e->tstate, space, avail);
 		if (n <= 0) {
 			if (n < 0 && errno == EAGAIN && !(events & (EPOLLRDHUP | EPOLLHUP)))
 				return;
@@ -950,6 +947,8 @@ int sessions_run(const struct sessions_conf *in, struct sessions_result *res)
 
 	uint64_t neids = (uint64_t)c->etrs * c->eids_per_etr;
 	struct shared sh = { .c = c };
+	const struct bench_transport *tr =
+	    c->transport != NULL ? c->transport : bench_transport_find("tcp");
 	sh.etrs = calloc(c->etrs, sizeof(*sh.etrs));
 	sh.owner = malloc(neids * sizeof(*sh.owner));
 	sh.move_ts = calloc(neids, sizeof(*sh.move_ts));
@@ -994,6 +993,7 @@ int sessions_run(const struct sessions_conf *in, struct sessions_result *res)
 		struct sim *s = &sims[t];
 		s->sh = &sh;
 		s->c = c;
+		s->tr = tr;
 		s->t = t;
 		s->lo = (unsigned)((uint64_t)c->etrs * t / c->threads);
 		s->hi = (unsigned)((uint64_t)c->etrs * (t + 1) / c->threads);
@@ -1171,7 +1171,7 @@ int sessions_run(const struct sessions_conf *in, struct sessions_result *res)
 		if (e->udp >= 0)
 			close(e->udp);
 		if (e->tcp >= 0)
-			close(e->tcp);
+			tr->close(e->tcp, e->tstate);
 		free(e->rxbuf);
 		free(e->bts);
 	}

@@ -16,9 +16,12 @@
 
 #include "layout.h"
 #include "stats.h"
+#include "transport.h"
 
 struct sessions_conf {
-	struct sockaddr_storage server;	    /* IPv4: the TCP sessions (and UDP by default) */
+	struct sockaddr_storage server;		 /* IPv4: the sessions (and UDP by default) */
+	const struct bench_transport *transport; /* what carries the sessions (NULL: tcp) */
+	struct bench_transport_opts topts;	 /* its certificates and port */
 	struct sockaddr_storage udp_server; /* AF_UNSPEC: server; else the r=1 registers go here */
 	uint32_t source_base;		    /* 0: 127.1.0.1; ETR i uses source_base + i */
 	unsigned etrs;

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The stream transports lispms-bench's simulated ETRs can open sessions
+ * over (fabric --transport): one ops table per transport, so sessions.c
+ * drives TCP, TLS or QUIC the same way. A transport is added by a table
+ * here and a line in bench_transports[] (transport.c); sessions.c does not
+ * change.
+ *
+ * Every call is non-blocking and made by the ETR's simulation thread; the
+ * fd open() returns is watched by that thread's epoll set (readable: call
+ * recv; it may return -1 with EAGAIN when only transport traffic came).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/* What every transport may need (certificates for TLS and QUIC). */
+struct bench_transport_opts {
+	const char *ca;	  /* --ca FILE: verify the server against it */
+	const char *cert; /* --cert FILE, --key FILE: the client's certificate */
+	const char *key;
+	uint16_t port; /* --transport-port P: the session port (0: the server's) */
+};
+
+struct bench_transport {
+	const char *name;
+	/* Per process, before the threads: 0, or -1 with a message in err. */
+	int (*init)(const struct bench_transport_opts *o, char *err, size_t errlen);
+	/* Start connecting from IPv4 address src (host order) to server: the
+	 * fd to watch, or -1 (errno says why); *state gets the connection's
+	 * own state (may stay NULL). */
+	int (*open)(const struct bench_transport_opts *o, uint32_t src,
+		    const struct sockaddr_storage *server, void **state);
+	/* Some of buf: bytes taken, or -1 with errno (EAGAIN: none now). */
+	ssize_t (*send)(int fd, void *state, const uint8_t *buf, size_t len);
+	/* Bytes into buf: how many, 0 at the end, -1 with errno (EAGAIN). */
+	ssize_t (*recv)(int fd, void *state, uint8_t *buf, size_t len);
+	/* Close fd (already out of the epoll set) and free state. */
+	void (*close)(int fd, void *state);
+};
+
+/* "tcp", ... or "auto" (the first in the seed's order, TCP, then QUIC, that
+ * this build has); NULL for an unknown name. */
+const struct bench_transport *bench_transport_find(const char *name);
+
+/* "tcp|auto" and the like, for the usage text. */
+const char *bench_transport_names(void);
