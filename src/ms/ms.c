@@ -100,10 +100,12 @@ struct ms *ms_new(struct conf *conf)
 	struct db_config dbc = { .reg_timeout_s = conf_server(conf)->registration_timeout };
 	ms->db = db_new(&dbc);
 	ms->admit = admit_new();
+	ms->pubsub = ms_pubsub_new();
 	ms->pending = cds_lfht_new_flavor(64, 64, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
 					  lrcu_flavor, NULL);
 	struct ms_state *st = ms_state_new(ms, conf);
-	if (ms->db == NULL || ms->admit == NULL || ms->pending == NULL || st == NULL) {
+	if (ms->db == NULL || ms->admit == NULL || ms->pubsub == NULL || ms->pending == NULL ||
+	    st == NULL) {
 		if (st == NULL)
 			conf_free(conf);
 		ms_state_free(st);
@@ -129,6 +131,7 @@ void ms_free(struct ms *ms)
 		cds_lfht_destroy(ms->pending, NULL);
 	db_free(ms->db);
 	admit_free(ms->admit);
+	ms_pubsub_free(ms->pubsub);
 	ms_state_free(ms->state);
 	while (ms->ids) {
 		struct ms_site_id *next = ms->ids->next;
@@ -441,7 +444,8 @@ void ms_handle_batch(void *arg, const struct dgram *rx, unsigned n, struct dgram
 /* Debug narration of the expiry timer: each registration that timed out. */
 static void expiry_event(const struct db_event *ev, void *arg)
 {
-	(void)arg;
+	if (arg != NULL)
+		db_event_list_add(ev, arg); /* for the subscribers */
 	ms_debug("expiry, %s of %s %s (not refreshed within its timeout)", MS_EID(&ev->prefix),
 		 MS_ADDR(&ev->cause.rloc),
 		 ev->type == DB_EV_EXPIRED ? "removed, no registration left"
@@ -450,9 +454,20 @@ static void expiry_event(const struct db_event *ev, void *arg)
 
 void ms_housekeeping(struct ms *ms, uint64_t now_ns)
 {
-	struct db_sink sink = { expiry_event, NULL };
-	size_t n = db_expire_run(ms->db, now_ns, log_enabled(LOG_LEVEL_DEBUG) ? &sink : NULL);
+	struct db_event_list expired;
+	db_event_list_init(&expired);
+	bool publish = ms_pubsub_active(ms);
+	struct db_sink sink = { expiry_event, publish ? &expired : NULL };
+	size_t n =
+	    db_expire_run(ms->db, now_ns, publish || log_enabled(LOG_LEVEL_DEBUG) ? &sink : NULL);
 	if (n > 0)
 		ms_debug("expiry, %zu registrations timed out", n);
+	if (expired.head != NULL) {
+		lrcu_read_lock();
+		ms_pubsub_events(ms, &expired);
+		lrcu_read_unlock();
+	}
+	db_event_list_clear(&expired);
+	ms_pubsub_housekeeping(ms, now_ns);
 	admit_expire(ms->admit, now_ns);
 }

@@ -38,6 +38,7 @@ struct notify_job {
 	struct auth_key key;
 	uint64_t next_ns;
 	unsigned tries;
+	uint64_t sub; /* a publication's subscriber (ms_pubsub.c), 0: none */
 	_Atomic bool acked;
 	size_t len;
 	uint8_t msg[];
@@ -101,25 +102,9 @@ static void queue_notify(struct ms_thread *t, const struct eid_prefix *p,
 	struct sockaddr_storage dst;
 	if (to->session == 0 && !ms_saddr_from_addr(&to->rloc, to->port ? to->port : 4342, &dst))
 		return;
-	unsigned n = map->locs ? map->locs->count : 0;
-	struct lisp_locator *locs = arena_alloc(&t->scratch, sizeof(*locs) * (n ? n : 1));
-	if (locs == NULL) {
-		counters_inc(LISPMS_M_ARENA_EXHAUSTED);
+	struct lisp_record rec;
+	if (!ms_record_from_map(&t->scratch, p, map, &rec))
 		return;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		const struct db_locator *l = &map->locs->loc[i];
-		locs[i] = (struct lisp_locator){ .priority = l->priority,
-						 .weight = l->weight,
-						 .mpriority = l->mpriority,
-						 .mweight = l->mweight,
-						 .flags = l->flags & LISP_LOC_R };
-		afi_from_addr(&l->addr, &locs[i].addr);
-	}
-	struct lisp_record rec = {
-		.ttl = map->ttl, .eid_plen = p->plen, .nlocs = (uint16_t)n, .locs = locs
-	};
-	afi_from_eid(p, &rec.eid);
 	struct lisp_map_notify mn = {
 		.type = LISP_MSG_MAP_NOTIFY,
 		.nonce = ms_random(t),
@@ -153,23 +138,57 @@ static void queue_notify(struct ms_thread *t, const struct eid_prefix *p,
 		}
 		return;
 	}
+	if (ms_notify_queue(t->ms, t->buf, len, mn.nonce, &dst, key, 0))
+		ms_debug("notify, queued for %s to %s (%s, key %u alg %u, nonce 0x%016llx)",
+			 MS_EID(p), MS_SADDR(&dst), why, key->key_id, key->alg_id,
+			 (unsigned long long)mn.nonce);
+}
+
+bool ms_record_from_map(struct arena *a, const struct eid_prefix *p, const struct db_mapping *map,
+			struct lisp_record *rec)
+{
+	unsigned n = map->locs ? map->locs->count : 0;
+	struct lisp_locator *locs = arena_alloc(a, sizeof(*locs) * (n ? n : 1));
+	if (locs == NULL) {
+		counters_inc(LISPMS_M_ARENA_EXHAUSTED);
+		return false;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct db_locator *l = &map->locs->loc[i];
+		locs[i] = (struct lisp_locator){ .priority = l->priority,
+						 .weight = l->weight,
+						 .mpriority = l->mpriority,
+						 .mweight = l->mweight,
+						 .flags = l->flags & LISP_LOC_R };
+		afi_from_addr(&l->addr, &locs[i].addr);
+	}
+	*rec = (struct lisp_record){
+		.ttl = map->ttl, .eid_plen = p->plen, .nlocs = (uint16_t)n, .locs = locs
+	};
+	afi_from_eid(p, &rec->eid);
+	return true;
+}
+
+bool ms_notify_queue(struct ms *ms, const uint8_t *msg, size_t len, uint64_t nonce,
+		     const struct sockaddr_storage *dst, const struct auth_key *key, uint64_t sub)
+{
 	struct notify_job *j = calloc(1, sizeof(*j) + len);
 	if (j == NULL)
-		return;
+		return false;
 	cds_wfcq_node_init(&j->qnode);
 	cds_lfht_node_init(&j->hnode);
-	j->nonce = mn.nonce;
-	j->dst = dst;
+	j->nonce = nonce;
+	j->dst = *dst;
 	j->key = *key;
+	j->sub = sub;
 	j->len = len;
-	memcpy(j->msg, t->buf, len);
+	memcpy(j->msg, msg, len);
 	atomic_init(&j->acked, false);
-	ms_debug("notify, queued for %s to %s (%s, key %u alg %u, nonce 0x%016llx)", MS_EID(p),
-		 MS_SADDR(&dst), why, key->key_id, key->alg_id, (unsigned long long)mn.nonce);
 	LRCU_TSAN_RELEASE(j);
 	/* one wake-up per batch: a queue that was not empty has one pending */
-	if (!cds_wfcq_enqueue(&t->ms->notify_head, &t->ms->notify_tail, &j->qnode) && t->ms->wake)
-		t->ms->wake(t->ms->wake_arg);
+	if (!cds_wfcq_enqueue(&ms->notify_head, &ms->notify_tail, &j->qnode) && ms->wake)
+		ms->wake(ms->wake_arg);
+	return true;
 }
 
 struct merged_ctx {
@@ -224,6 +243,7 @@ void ms_notify_events(struct ms_thread *t)
 			queue_notify(t, &ev->prefix, ev->new_map, ev->old_map, "moved");
 		}
 	}
+	ms_pubsub_events(t->ms, &t->events);
 	db_event_list_clear(&t->events);
 }
 
@@ -257,6 +277,8 @@ void ms_notify_ack(struct ms_thread *t, const struct dgram *d)
 	bool was = atomic_exchange(&j->acked, true);
 	if (!was) {
 		counters_inc(LISPMS_M_MS_NOTIFY_ACKED);
+		if (j->sub != 0)
+			ms_pubsub_acked(t->ms, j->sub);
 		ms_debug("notify, acked by %s (nonce 0x%016llx)", MS_SADDR(&d->src),
 			 (unsigned long long)ack.nonce);
 	}
@@ -302,6 +324,8 @@ uint64_t ms_notify_tick(struct ms_thread *t, uint64_t now, struct dgram_outbox *
 		if (atomic_load(&j->acked) || (j->tries >= NOTIFY_TRIES && now >= j->next_ns)) {
 			if (!atomic_load(&j->acked)) {
 				counters_inc(LISPMS_M_MS_NOTIFY_GAVE_UP);
+				if (j->sub != 0)
+					ms_pubsub_gave_up(ms, j->sub);
 				ms_debug(
 				    "notify, gave up on %s (nonce 0x%016llx, %u sends, no ack)",
 				    MS_SADDR(&j->dst), (unsigned long long)j->nonce, j->tries);

@@ -471,6 +471,7 @@ void ms_session_closed(struct ms_thread *t, struct ms_session *s, enum ms_close_
 	counters_gauge_add(LISPMS_M_MS_SESS_UP, -1);
 	/* nothing is deleted: the registrations fall back to UDP timers (D7) */
 	db_session_down(t->ms->db, s->id, mtime_now_ns());
+	ms_pubsub_session_down(t->ms, s->id, mtime_now_ns());
 	admit_revoke(t->ms->admit, &s->peer);
 	if (s->stall_listed)
 		stall_del(t, s);
