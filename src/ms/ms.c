@@ -94,9 +94,10 @@ struct ms *ms_new(struct conf *conf)
 	if (ms == NULL)
 		return NULL;
 	pthread_mutex_init(&ms->ids_lock, NULL);
-	cds_wfcq_init(&ms->notify_head, &ms->notify_tail);
-	for (unsigned i = 0; i < LISPMS_MS_MAX_WORKERS; i++)
+	for (unsigned i = 0; i < LISPMS_MS_MAX_WORKERS; i++) {
 		cds_wfcq_init(&ms->wq[i].head, &ms->wq[i].tail);
+		cds_wfcq_init(&ms->wq[i].nhead, &ms->wq[i].ntail);
+	}
 	struct db_config dbc = { .reg_timeout_s = conf_server(conf)->registration_timeout };
 	ms->db = db_new(&dbc);
 	ms->admit = admit_new();
@@ -148,10 +149,8 @@ void ms_set_worker(struct ms *ms, unsigned index, ms_wake_fn *wake, void *arg)
 		return;
 	ms->wq[index].wake = wake;
 	ms->wq[index].arg = arg;
-	if (index == 0) {
-		ms->wake = wake;
-		ms->wake_arg = arg;
-	}
+	if (index + 1 > atomic_load(&ms->nworkers))
+		atomic_store(&ms->nworkers, index + 1);
 }
 
 uint64_t ms_tick(struct ms_thread *t, uint64_t now_ns, struct dgram_outbox *out)
@@ -160,7 +159,7 @@ uint64_t ms_tick(struct ms_thread *t, uint64_t now_ns, struct dgram_outbox *out)
 	t->now = now_ns;
 	ms_session_drain(t);
 	uint64_t stall = ms_session_sweep_stalled(t, now_ns);
-	uint64_t wait = t->index == 0 ? ms_notify_tick(t, now_ns, out) : LISPMS_NS_PER_SEC;
+	uint64_t wait = ms_notify_tick(t, now_ns, out);
 	return stall < wait ? stall : wait;
 }
 

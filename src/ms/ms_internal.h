@@ -56,12 +56,15 @@ struct ms_state {
 	struct rcu_head rcu;
 };
 
-/* A worker's queue of work for its sessions (Mapping Notifications). */
+/* A worker's queue of work for its sessions (Mapping Notifications)... */
 struct ms_wq {
 	struct cds_wfcq_head head;
 	struct cds_wfcq_tail tail;
 	ms_wake_fn *wake;
 	void *arg;
+	/* ... and of unsolicited Map-Notifies for it to send and retransmit */
+	struct cds_wfcq_head nhead;
+	struct cds_wfcq_tail ntail;
 };
 
 struct ms {
@@ -72,13 +75,14 @@ struct ms {
 	pthread_mutex_t ids_lock;
 	struct ms_site_id *ids;
 
-	/* unsolicited Map-Notifies: any thread enqueues, the notifier sends */
-	struct cds_wfcq_head notify_head;
-	struct cds_wfcq_tail notify_tail;
+	/*
+	 * unsolicited Map-Notifies: any thread enqueues to a worker's queue
+	 * (wq[].nhead; mobility and merge to worker 0, publications spread
+	 * by subscriber), that worker sends and retransmits them
+	 */
 	struct cds_lfht *pending; /* by nonce, for acks received by any worker */
 	_Atomic size_t npending;
-	ms_wake_fn *wake;
-	void *wake_arg;
+	_Atomic unsigned nworkers; /* workers with a wake-up (ms_set_worker) */
 
 	struct ms_pubsub *pubsub; /* subscriptions (ms_pubsub.c) */
 

@@ -5,13 +5,15 @@
  * Map-Notify for each ETR to tell, when the locators it would now be answered
  * with differ from before (an ETR restart under a new xTR-ID changes
  * nothing, and its dead instance is told nothing), and queues it
- * (wait-free) to the notifier thread, which sends it and retransmits it until a Map-Notify-Ack with
- * the same nonce arrives: 3 tries 3 s apart, then 3 with exponential back-off. Acks may reach any
- * worker: pending notifies are also in an RCU hash by nonce, where the ack, once authenticated,
- * only sets an atomic flag; the notifier retires acknowledged entries and frees them after a grace
- * period. Each notify is signed with the Key ID and algorithm of the notified ETR's own last
- * accepted registration, and its Ack verified with the same key (D21); a key that left the
- * configuration since sends nothing (counted).
+ * (wait-free) to a worker's notify queue (worker 0; publications to a
+ * subscriber go to the worker its id picks, ms_pubsub.c), which sends it and
+ * retransmits it until a Map-Notify-Ack with the same nonce arrives: 3
+ * tries 3 s apart, then 3 with exponential back-off. Acks may reach any
+ * worker: pending notifies are also in an RCU hash by nonce, where the ack,
+ * once authenticated, only sets an atomic flag; the sending worker retires
+ * acknowledged entries and frees them after a grace period. Each notify is signed with the Key ID
+ * and algorithm of the notified ETR's own last accepted registration, and its Ack verified with the
+ * same key (D21); a key that left the configuration since sends nothing (counted).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -184,10 +186,14 @@ bool ms_notify_queue(struct ms *ms, const uint8_t *msg, size_t len, uint64_t non
 	j->len = len;
 	memcpy(j->msg, msg, len);
 	atomic_init(&j->acked, false);
+	/* a subscriber's publications all leave from one worker (in order), the
+	 * subscribers spread over the workers; the rest from worker 0 */
+	unsigned nw = atomic_load(&ms->nworkers);
+	struct ms_wq *q = &ms->wq[sub != 0 && nw > 1 ? sub % nw : 0];
 	LRCU_TSAN_RELEASE(j);
 	/* one wake-up per batch: a queue that was not empty has one pending */
-	if (!cds_wfcq_enqueue(&ms->notify_head, &ms->notify_tail, &j->qnode) && ms->wake)
-		ms->wake(ms->wake_arg);
+	if (!cds_wfcq_enqueue(&q->nhead, &q->ntail, &j->qnode) && q->wake)
+		q->wake(q->arg);
 	return true;
 }
 
@@ -299,10 +305,11 @@ static void retire(struct ms *ms, struct notify_job *j)
 uint64_t ms_notify_tick(struct ms_thread *t, uint64_t now, struct dgram_outbox *out)
 {
 	struct ms *ms = t->ms;
+	struct ms_wq *q = &ms->wq[t->index];
 	/* new jobs: send now, remember for retransmission */
 	struct cds_wfcq_node *qn;
 	bool half_done = false;
-	while ((qn = __cds_wfcq_dequeue_nonblocking(&ms->notify_head, &ms->notify_tail)) != NULL) {
+	while ((qn = __cds_wfcq_dequeue_nonblocking(&q->nhead, &q->ntail)) != NULL) {
 		if (qn == CDS_WFCQ_WOULDBLOCK) {
 			/* an enqueue is half done and did not wake us: come back at once */
 			half_done = true;
@@ -371,8 +378,11 @@ void notify_thread_release(struct ms_thread *t)
 
 void notify_drain_all(struct ms *ms)
 {
-	struct cds_wfcq_node *qn;
-	while ((qn = __cds_wfcq_dequeue_nonblocking(&ms->notify_head, &ms->notify_tail)) != NULL &&
-	       qn != CDS_WFCQ_WOULDBLOCK)
-		free(caa_container_of(qn, struct notify_job, qnode));
+	for (unsigned w = 0; w < LISPMS_MS_MAX_WORKERS; w++) {
+		struct ms_wq *q = &ms->wq[w];
+		struct cds_wfcq_node *qn;
+		while ((qn = __cds_wfcq_dequeue_nonblocking(&q->nhead, &q->ntail)) != NULL &&
+		       qn != CDS_WFCQ_WOULDBLOCK)
+			free(caa_container_of(qn, struct notify_job, qnode));
+	}
 }
