@@ -340,6 +340,8 @@ bool ms_pubsub_request(struct ms_thread *t, const struct lisp_map_request *req,
 /* Publish a batch's mapping changes to their subscribers (any thread). */
 void ms_pubsub_events(struct ms *ms, const struct db_event_list *l);
 bool ms_pubsub_active(const struct ms *ms);
+/* db_withdraw() for a reload, its change published to the subscribers. */
+int ms_pubsub_withdraw(struct ms *ms, const struct eid_prefix *p, const struct db_owner *owner);
 void ms_pubsub_acked(struct ms *ms, uint64_t sub);
 void ms_pubsub_gave_up(struct ms *ms, uint64_t sub);
 /* A session went down: its subscribers fall back to UDP and expire (D7). */

@@ -566,6 +566,19 @@ void ms_pubsub_events(struct ms *ms, const struct db_event_list *l)
 	pthread_mutex_unlock(&ps->lock);
 }
 
+int ms_pubsub_withdraw(struct ms *ms, const struct eid_prefix *p, const struct db_owner *owner)
+{
+	if (!ms_pubsub_active(ms))
+		return db_withdraw(ms->db, p, owner, NULL);
+	struct db_event_list l;
+	db_event_list_init(&l);
+	struct db_sink sink = { db_event_list_add, &l };
+	int ret = db_withdraw(ms->db, p, owner, &sink);
+	ms_pubsub_events(ms, &l);
+	db_event_list_clear(&l);
+	return ret;
+}
+
 void ms_pubsub_acked(struct ms *ms, uint64_t sub)
 {
 	struct ms_pubsub *ps = ms->pubsub;

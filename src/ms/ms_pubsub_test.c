@@ -372,6 +372,41 @@ Test(pubsub, a_reload_that_removes_the_permission_drops_the_subscriber)
 	cr_assert_eq(counters_sum(LISPMS_M_MS_PUBSUB_DROP_UNAUTHORISED), d0 + 2);
 }
 
+Test(pubsub, a_registration_a_reload_removes_is_published_as_withdrawn)
+{
+	cr_assert_eq(reg(&k_two, "[7] 10.1.200.0/24", "192.0.2.1", XTR_A, 3), 1);
+	subscribe(BORDER, "[7] 10.1.0.0/16", 10, "127.0.0.9");
+	uint64_t now = mtime_now_ns();
+	tick(now);
+	struct lisp_map_notify mn[4];
+	cr_assert_eq(notifies(&k_border, mn, 4), 1);
+	cr_assert_eq(mn[0].nrecords, 2);
+	ack(&mn[0], &k_border);
+	/* alpha keeps only the lower half: 10.1.200.0/24 is removed by the reload */
+	const char *next = "control: {socket: /tmp/x.sock}\n"
+			   "sites:\n"
+			   "  - name: alpha\n"
+			   "    keys:\n"
+			   "      - {id: 2, algorithm: hmac-sha-256-128, secret: k-two}\n"
+			   "    eid-prefixes: [\"[7] 10.1.0.0/17\"]\n"
+			   "    accept-more-specifics: true\n"
+			   "subscribers:\n"
+			   "  - name: border\n"
+			   "    xtr-id: 0xbb000000000000000000000000000001\n"
+			   "    keys: [{id: 9, algorithm: hmac-sha-256-128, secret: s-key}]\n";
+	char msg[256];
+	cr_assert_eq(ms_reload(x.ms, tl_conf(next), msg, sizeof(msg)), LISPMS_EOK, "%s", msg);
+	cr_assert(!tl_registered(&x, "[7] 10.1.200.0/24"));
+	tick(now + 1);
+	cr_assert_eq(notifies(&k_border, mn, 4), 1, "the withdrawal is published");
+	cr_assert_eq(mn[0].nonce, 11);
+	cr_assert_eq(mn[0].nrecords, 1);
+	cr_assert_eq(mn[0].records[0].nlocs, 0);
+	cr_assert_str_eq(MS_TEST_EID(&(struct eid_prefix[1]){ rec_eid(&mn[0].records[0]) }[0]),
+			 "[7] 10.1.200.0/24");
+	cr_assert_eq(ms_subscriptions_count(x.ms), 1, "the border is still allowed");
+}
+
 Test(pubsub, the_operator_drops_a_subscriber)
 {
 	subscribe(BORDER, "[7] 10.2.0.0/16", 7, "127.0.0.9");

@@ -544,7 +544,7 @@ static void reload_disallowed(void *arg, const struct eid_prefix *p, const struc
 			      enum site_metric_id why)
 {
 	struct ms *ms = arg;
-	db_withdraw(ms->db, p, owner, NULL);
+	ms_pubsub_withdraw(ms, p, owner);
 	struct rt_msg m = { .type = RT_TYPE_REGISTRATION_REJECT, .has_id = 1, .id = 1 };
 	m.u.reject.reason =
 	    why == LISPMS_S_REJ_LOCATOR ? RT_REASON_LOCATOR_SET : RT_REASON_NOT_SITE_PREFIX;
