@@ -60,6 +60,7 @@ struct conf_site {
 	bool accept_more_specifics;
 	bool proxy_reply;
 	bool merge;
+	bool allow_subscribe;	       /* its registered xTRs may subscribe (RFC 9437) */
 	bool reliable_transport;       /* server.reliable-transport unless set here */
 	uint32_t registration_timeout; /* seconds; server's unless set here */
 	uint8_t key_slot[256];	       /* key id -> index + 1 in keys, 0 = none */
@@ -74,6 +75,17 @@ struct conf_quic {
 	const char *client_ca;	 /* PEM CAs client certificates must chain to, or NULL */
 	const char *alpn;	 /* TLS ALPN (default lisp-rt) */
 	uint32_t idle_timeout;	 /* seconds, QUIC max_idle_timeout */
+};
+
+/* A router allowed to subscribe that registers nothing (RFC 9437, D20). */
+struct conf_subscriber {
+	const char *name; /* unique, non-empty */
+	const char *xtr_id_text;
+	uint8_t xtr_id[16];	     /* parsed from xtr_id_text */
+	const struct conf_key *keys; /* keys[0] signs its publications */
+	size_t nkeys;
+	const struct eid_prefix *prefixes; /* what it may subscribe to; none: anything */
+	size_t nprefixes;
 };
 
 struct conf_server {
@@ -171,6 +183,10 @@ enum log_level conf_log_level(const struct conf *c);
 size_t conf_site_count(const struct conf *c);
 const struct conf_site *conf_site_at(const struct conf *c, size_t i);
 
+/* The `subscribers:` list, in file order. */
+size_t conf_subscriber_count(const struct conf *c);
+const struct conf_subscriber *conf_subscriber_at(const struct conf *c, size_t i);
+
 /* By name (binary search), NULL when there is none. */
 const struct conf_site *conf_site_find(const struct conf *c, const char *name);
 
@@ -218,6 +234,7 @@ enum conf_site_part {
 	LISPMS_CONF_SITE_MERGE = 1u << 5,
 	LISPMS_CONF_SITE_TRANSPORT = 1u << 6, /* reliable-transport */
 	LISPMS_CONF_SITE_TIMEOUT = 1u << 7,   /* registration-timeout */
+	LISPMS_CONF_SITE_SUBSCRIBE = 1u << 8, /* allow-subscribe */
 };
 
 struct conf_diff_event {

@@ -108,6 +108,12 @@ int ctl_end_decode(const struct ctl_frame *f, int *status, const char **msg, siz
 	X(SESSION_DROP, "session drop", "PEER", 1, 1, CTL_CMDF_SESSIONS | CTL_CMDF_MUTATES,    \
 	  "close the sessions from PEER (ADDR or ADDR:PORT) as a session loss; "               \
 	  "registrations fall back to UDP expiry")                                             \
+	X(SUBSCRIPTIONS, "subscriptions", "", 0, 0, 0,                                         \
+	  "publish/subscribe subscribers: xTR-ID, prefixes, transport, pending, published, "   \
+	  "acked, last error")                                                                 \
+	X(SUBSCRIPTION_DROP, "subscription drop", "XTR-ID", 1, 1, CTL_CMDF_MUTATES,            \
+	  "forget a subscriber (32 hexadecimal digits); it gets nothing until it subscribes "  \
+	  "again")                                                                             \
 	X(RELOAD, "reload", "", 0, 0, CTL_CMDF_MUTATES,                                        \
 	  "re-read the configuration file; on any error the running one stays")                \
 	X(LOG_LEVEL, "log-level", "[LEVEL]", 0, 1, CTL_CMDF_MUTATES,                           \

@@ -7,9 +7,10 @@
  * datagrams through ms_handle_batch() and sends the outbox it fills.
  *
  * Unsolicited Map-Notifies (mobility, merge; D12, D13) are queued by any
- * thread and sent, retransmitted and retired by one notifier thread in
- * ms_notify_tick() (the daemon runs it on worker 0, whose socket is bound to
- * port 4342); a Map-Notify-Ack received by any worker retires its notify.
+ * thread and sent, retransmitted and retired by worker 0 in ms_tick();
+ * publications to subscribers (RFC 9437, D20, ms_pubsub.h) the same way by
+ * the worker each subscriber's id picks; a Map-Notify-Ack received by any
+ * worker retires its notify.
  *
  * A reload (ms_reload, ms_reload_file) publishes a new configuration with
  * RCU, keeps every registration the new one still allows and removes the
@@ -17,9 +18,9 @@
  * session-bound ones and send scoped refreshes (PROTOCOL.md D8).
  *
  * Threads: ms_new/ms_free/ms_housekeeping/ms_reload* on the control thread;
- * ms_thread_new/free and ms_handle_batch on the worker that owns the
- * struct ms_thread (inside one RCU read-side section per batch, as the
- * transports take it); ms_notify_tick on the notifier thread only.
+ * ms_thread_new/free, ms_handle_batch and ms_tick on the worker that owns
+ * the struct ms_thread (inside one RCU read-side section per batch, as the
+ * transports take it).
  * Ownership: ms_new takes the configuration snapshot; the struct ms owns
  * the database and the admission table.
  * Errors: LISPMS_ENOMEM, LISPMS_ECONFIG.
@@ -56,7 +57,7 @@ void ms_free(struct ms *ms);
 
 /*
  * Install worker `index`'s wake-up (before workers start): cross-worker work
- * for its sessions is queued to it; worker 0 is also the UDP notifier.
+ * for its sessions and unsolicited Map-Notifies are queued to it.
  */
 void ms_set_worker(struct ms *ms, unsigned index, ms_wake_fn *wake, void *arg);
 
@@ -75,7 +76,7 @@ void ms_handle_batch(void *arg, const struct dgram *rx, unsigned n, struct dgram
 
 /*
  * Worker duty, when woken or due: deliver queued work to this worker's
- * sessions; on worker 0 also send queued unsolicited Map-Notifies,
+ * sessions; send the unsolicited Map-Notifies queued to this worker,
  * retransmit the unacknowledged ones (3 tries 3 s apart, then 3 with
  * exponential back-off) and retire acknowledged ones. Returns nanoseconds
  * until it wants to run again.

@@ -383,6 +383,16 @@ size_t conf_site_count(const struct conf *c)
 	return c->nsites;
 }
 
+size_t conf_subscriber_count(const struct conf *c)
+{
+	return c->nsubscribers;
+}
+
+const struct conf_subscriber *conf_subscriber_at(const struct conf *c, size_t i)
+{
+	return i < c->nsubscribers ? &c->subscribers[i] : NULL;
+}
+
 const struct conf_site *conf_site_at(const struct conf *c, size_t i)
 {
 	return i < c->nsites ? &c->sites[i] : NULL;

@@ -133,6 +133,19 @@ static int diff_settings(const struct conf *old, const struct conf *new, conf_di
 	for (const struct schema_item *it = schema_root.items; it->key; it++) {
 		if ((it->flags & SCHEMA_NO_DIFF) || it->type != SCHEMA_SECTION)
 			continue;
+		if (it->flags & SCHEMA_LIST) {
+			/* a list of mappings (subscribers): one change for the whole list */
+			if (schema_item_equal(it, old, new))
+				continue;
+			int ret = emit(fn, arg,
+				       (struct conf_diff_event){
+					   .change = LISPMS_CONF_SETTING_CHANGED,
+					   .key = it->key,
+					   .needs_restart = (it->flags & SCHEMA_RESTART) != 0 });
+			if (ret != 0)
+				return ret;
+			continue;
+		}
 		const struct schema_section *s = it->section;
 		const char *os = (const char *)old + it->offset,
 			   *ns = (const char *)new + it->offset;

@@ -161,6 +161,23 @@ Test(diff, settings_say_whether_they_need_a_restart)
 		"~control.socket restart\n");
 }
 
+#define SUBSCRIBER(secret)                               \
+	"subscribers:\n"                                 \
+	"  - name: border\n"                             \
+	"    xtr-id: bb000000000000000000000000000001\n" \
+	"    keys: [{id: 9, algorithm: hmac-sha-256-128, secret: " secret "}]\n"
+
+Test(diff, the_subscribers_list_is_one_live_setting)
+{
+	/* the list of mappings compared as a whole (it once read past the snapshot) */
+	diff_is("server: {}\n", SUBSCRIBER("a"), "~subscribers\n");
+	diff_is(SUBSCRIBER("a"), SUBSCRIBER("b"), "~subscribers\n");
+	diff_is(SUBSCRIBER("a"), SUBSCRIBER("a"), "");
+	diff_is("sites:\n" SITE("a", "[\"[1] 10.0.0.0/8\"]", ""),
+		"sites:\n" SITE("a", "[\"[1] 10.0.0.0/8\"]", "    allow-subscribe: true\n"),
+		"~site a 0x100\n");
+}
+
 Test(diff, the_callback_can_stop_the_walk)
 {
 	struct conf *a = load("sites:\n" SITE("a", "[\"[1] 10.0.0.0/8\", \"[1] 11.0.0.0/8\"]", ""));

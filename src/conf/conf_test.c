@@ -389,7 +389,8 @@ Test(conf, unknown_keys_are_errors)
 	      "unknown key (did you mean \"listen\"?)");
 	fails("servers: {}\n", "t.yaml:1:1", "servers", "did you mean \"server\"");
 	fails("log: {}\nbogus: 1\n", "t.yaml:2:1", "bogus",
-	      "unknown key (expected one of server, metrics, control, log, fastpath, sites)");
+	      "unknown key (expected one of server, metrics, control, log, fastpath, sites, "
+	      "subscribers)");
 	fails("sites:\n"
 	      "  - name: a\n"
 	      "    keys: [{id: 1, algorithm: hmac-sha-1-96, secret: s, colour: red}]\n"
@@ -685,7 +686,7 @@ Test(conf, several_errors_are_collected)
 			 "t.yaml:2:14: log.level: unknown level \"loud\" (expected error, "
 			 "warning, notice, info or debug)\n"
 			 "t.yaml:3:1: extra: unknown key (expected one of server, metrics, "
-			 "control, log, fastpath, sites)");
+			 "control, log, fastpath, sites, subscribers)");
 	/* a NULL err and a NULL buffer are allowed */
 	cr_assert_eq(conf_load_buf(NULL, NULL, 0, NULL, &c, &err), LISPMS_ECONFIG);
 	cr_assert_str_eq(err.msg, "<config>: empty configuration (expected a mapping of sections)");

@@ -566,6 +566,13 @@ static const struct schema_item site_items[] = {
 	  .def = "false",
 	  .diff_bit = LISPMS_CONF_SITE_MERGE,
 	  .help = "Merge registrations of several ETRs that set the a bit." },
+	{ .key = "allow-subscribe",
+	  .type = SCHEMA_BOOL,
+	  FIELD(struct conf_site, allow_subscribe),
+	  .def = "false",
+	  .diff_bit = LISPMS_CONF_SITE_SUBSCRIBE,
+	  .help = "xTRs registered in this site may subscribe (RFC 9437): to any EID prefix, "
+		  "their publications signed with the key of their registration." },
 	{ .key = "reliable-transport",
 	  .type = SCHEMA_BOOL,
 	  FIELD(struct conf_site, reliable_transport),
@@ -590,6 +597,94 @@ static const struct schema_section site_section = {
 	.items = site_items,
 	.check = check_site,
 	.help = "One site: the keys its ETRs use and the EID prefixes they may register.",
+};
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int check_subscriber(struct apply *a, const struct schema_item *it,
+			    const struct doc_node *node, void *obj)
+{
+	(void)it;
+	struct conf_subscriber *s = obj;
+	const char *t = s->xtr_id_text;
+	size_t n = strlen(t);
+	if (n > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X')) {
+		t += 2;
+		n -= 2;
+	}
+	bool ok = n == 32;
+	for (size_t i = 0; ok && i < 16; i++) {
+		int hi = hexval(t[2 * i]), lo = hexval(t[2 * i + 1]);
+		ok = hi >= 0 && lo >= 0;
+		if (ok)
+			s->xtr_id[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (!ok) {
+		const struct doc_node *at = doc_map_get(node, "xtr-id");
+		size_t mark = apply_push_key(a, "xtr-id");
+		apply_error(a, at ? at : node, "an xTR-ID is 32 hexadecimal digits (128 bits)");
+		apply_pop(a, mark);
+		return LISPMS_ECONFIG;
+	}
+	return LISPMS_EOK;
+}
+
+static const struct schema_section subscriber_key_section = {
+	.name = "subscribers[].keys[]",
+	.size = sizeof(struct conf_key),
+	.items = key_items,
+	.check = check_key,
+	.help = "One key of a subscriber (the same fields as a site's keys).",
+};
+
+static const struct schema_item subscriber_items[] = {
+	{ .key = "name",
+	  .type = SCHEMA_STRING,
+	  .flags = SCHEMA_REQUIRED | SCHEMA_NONEMPTY,
+	  FIELD(struct conf_subscriber, name),
+	  .max = 128,
+	  .check = check_name,
+	  .help = "Name shown by `lispmsctl subscriptions` and in logs." },
+	{ .key = "xtr-id",
+	  .type = SCHEMA_STRING,
+	  .flags = SCHEMA_REQUIRED | SCHEMA_NONEMPTY,
+	  FIELD(struct conf_subscriber, xtr_id_text),
+	  .max = 34,
+	  .help = "Its 128-bit xTR-ID, 32 hexadecimal digits (optionally after `0x`)." },
+	{ .key = "keys",
+	  .type = SCHEMA_SECTION,
+	  .flags = SCHEMA_LIST | SCHEMA_REQUIRED | SCHEMA_NONEMPTY,
+	  FIELD(struct conf_subscriber, keys),
+	  COUNT(struct conf_subscriber, nkeys),
+	  .section = &subscriber_key_section,
+	  .help = "Its keys; the first signs its publications and verifies its "
+		  "Map-Notify-Acks." },
+	{ .key = "eid-prefixes",
+	  .type = SCHEMA_EID_PREFIX,
+	  .flags = SCHEMA_LIST,
+	  FIELD(struct conf_subscriber, prefixes),
+	  COUNT(struct conf_subscriber, nprefixes),
+	  .def = "[]",
+	  .help = "What it may subscribe to, `[IID] prefix` (a subscription must lie inside "
+		  "one); empty: anything." },
+	{ 0 },
+};
+
+static const struct schema_section subscriber_section = {
+	.name = "subscribers[]",
+	.size = sizeof(struct conf_subscriber),
+	.items = subscriber_items,
+	.check = check_subscriber,
+	.help = "One router allowed to subscribe (RFC 9437) that registers no EID here.",
 };
 
 /* Sections are read in this order, so sites can inherit from server. */
@@ -621,6 +716,14 @@ static const struct schema_item root_items[] = {
 	  .section = &site_section,
 	  .def = "[]",
 	  .help = "The sites, each a mapping." },
+	{ .key = "subscribers",
+	  .type = SCHEMA_SECTION,
+	  .flags = SCHEMA_LIST,
+	  FIELD(struct conf, subscribers),
+	  COUNT(struct conf, nsubscribers),
+	  .section = &subscriber_section,
+	  .def = "[]",
+	  .help = "Routers that register nothing but may subscribe (publish/subscribe, D20)." },
 	{ 0 },
 };
 

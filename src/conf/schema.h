@@ -116,6 +116,8 @@ struct conf {
 	struct conf_fastpath fastpath;
 	struct conf_site *sites;
 	size_t nsites;
+	struct conf_subscriber *subscribers;
+	size_t nsubscribers;
 	const struct conf_site **by_name;
 	const char **warnings;
 	size_t nwarnings;

@@ -961,6 +961,10 @@ int ctl_cmd_run(const struct ctl_env *env, enum ctl_cmd_id id, struct ctl_reply 
 		return cmd_log_level(r, argc, argv);
 	case CTL_CMD_STOP:
 		return cmd_stop(r);
+	case CTL_CMD_SUBSCRIPTIONS:
+		return ctl_cmd_subscriptions(env, r);
+	case CTL_CMD_SUBSCRIPTION_DROP:
+		return ctl_cmd_subscription_drop(env, r, argv[0]);
 	case CTL_CMD_SESSIONS:
 	case CTL_CMD_SESSION_DROP:
 	case CTL_CMD__COUNT:

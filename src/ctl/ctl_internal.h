@@ -41,6 +41,10 @@ struct ctl_env {
 	const struct conf_options *conf_opts;
 };
 
+/* ctl_pubsub.c: `subscriptions` and `subscription drop XTR-ID`. */
+int ctl_cmd_subscriptions(const struct ctl_env *env, struct ctl_reply *r);
+int ctl_cmd_subscription_drop(const struct ctl_env *env, struct ctl_reply *r, const char *text);
+
 /* ctl_cmd.c: run a built-in command (argv: the arguments after its name). */
 int ctl_cmd_run(const struct ctl_env *env, enum ctl_cmd_id id, struct ctl_reply *r, unsigned argc,
 		const char *const *argv);

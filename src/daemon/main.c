@@ -5,8 +5,9 @@
  *
  * Threads: the main thread is the control thread (signals, housekeeping,
  * and in ops.c the /metrics listener, the control socket and reload);
- * N net workers run the request core, worker 0 also sends unsolicited
- * Map-Notifies; with a fastpath section, M DPDK lcores run it too, as
+ * N net workers run the request core and send the unsolicited
+ * Map-Notifies queued to them (worker 0: mobility and merge; publications
+ * spread by subscriber); with a fastpath section, M DPDK lcores run it too, as
  * workers N .. N+M-1.
  */
 #define _GNU_SOURCE

@@ -94,16 +94,19 @@ struct ms *ms_new(struct conf *conf)
 	if (ms == NULL)
 		return NULL;
 	pthread_mutex_init(&ms->ids_lock, NULL);
-	cds_wfcq_init(&ms->notify_head, &ms->notify_tail);
-	for (unsigned i = 0; i < LISPMS_MS_MAX_WORKERS; i++)
+	for (unsigned i = 0; i < LISPMS_MS_MAX_WORKERS; i++) {
 		cds_wfcq_init(&ms->wq[i].head, &ms->wq[i].tail);
+		cds_wfcq_init(&ms->wq[i].nhead, &ms->wq[i].ntail);
+	}
 	struct db_config dbc = { .reg_timeout_s = conf_server(conf)->registration_timeout };
 	ms->db = db_new(&dbc);
 	ms->admit = admit_new();
+	ms->pubsub = ms_pubsub_new();
 	ms->pending = cds_lfht_new_flavor(64, 64, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
 					  lrcu_flavor, NULL);
 	struct ms_state *st = ms_state_new(ms, conf);
-	if (ms->db == NULL || ms->admit == NULL || ms->pending == NULL || st == NULL) {
+	if (ms->db == NULL || ms->admit == NULL || ms->pubsub == NULL || ms->pending == NULL ||
+	    st == NULL) {
 		if (st == NULL)
 			conf_free(conf);
 		ms_state_free(st);
@@ -129,6 +132,7 @@ void ms_free(struct ms *ms)
 		cds_lfht_destroy(ms->pending, NULL);
 	db_free(ms->db);
 	admit_free(ms->admit);
+	ms_pubsub_free(ms->pubsub);
 	ms_state_free(ms->state);
 	while (ms->ids) {
 		struct ms_site_id *next = ms->ids->next;
@@ -145,10 +149,8 @@ void ms_set_worker(struct ms *ms, unsigned index, ms_wake_fn *wake, void *arg)
 		return;
 	ms->wq[index].wake = wake;
 	ms->wq[index].arg = arg;
-	if (index == 0) {
-		ms->wake = wake;
-		ms->wake_arg = arg;
-	}
+	if (index + 1 > atomic_load(&ms->nworkers))
+		atomic_store(&ms->nworkers, index + 1);
 }
 
 uint64_t ms_tick(struct ms_thread *t, uint64_t now_ns, struct dgram_outbox *out)
@@ -157,7 +159,7 @@ uint64_t ms_tick(struct ms_thread *t, uint64_t now_ns, struct dgram_outbox *out)
 	t->now = now_ns;
 	ms_session_drain(t);
 	uint64_t stall = ms_session_sweep_stalled(t, now_ns);
-	uint64_t wait = t->index == 0 ? ms_notify_tick(t, now_ns, out) : LISPMS_NS_PER_SEC;
+	uint64_t wait = ms_notify_tick(t, now_ns, out);
 	return stall < wait ? stall : wait;
 }
 
@@ -441,7 +443,8 @@ void ms_handle_batch(void *arg, const struct dgram *rx, unsigned n, struct dgram
 /* Debug narration of the expiry timer: each registration that timed out. */
 static void expiry_event(const struct db_event *ev, void *arg)
 {
-	(void)arg;
+	if (arg != NULL)
+		db_event_list_add(ev, arg); /* for the subscribers */
 	ms_debug("expiry, %s of %s %s (not refreshed within its timeout)", MS_EID(&ev->prefix),
 		 MS_ADDR(&ev->cause.rloc),
 		 ev->type == DB_EV_EXPIRED ? "removed, no registration left"
@@ -450,9 +453,20 @@ static void expiry_event(const struct db_event *ev, void *arg)
 
 void ms_housekeeping(struct ms *ms, uint64_t now_ns)
 {
-	struct db_sink sink = { expiry_event, NULL };
-	size_t n = db_expire_run(ms->db, now_ns, log_enabled(LOG_LEVEL_DEBUG) ? &sink : NULL);
+	struct db_event_list expired;
+	db_event_list_init(&expired);
+	bool publish = ms_pubsub_active(ms);
+	struct db_sink sink = { expiry_event, publish ? &expired : NULL };
+	size_t n =
+	    db_expire_run(ms->db, now_ns, publish || log_enabled(LOG_LEVEL_DEBUG) ? &sink : NULL);
 	if (n > 0)
 		ms_debug("expiry, %zu registrations timed out", n);
+	if (expired.head != NULL) {
+		lrcu_read_lock();
+		ms_pubsub_events(ms, &expired);
+		lrcu_read_unlock();
+	}
+	db_event_list_clear(&expired);
+	ms_pubsub_housekeeping(ms, now_ns);
 	admit_expire(ms->admit, now_ns);
 }

@@ -56,12 +56,15 @@ struct ms_state {
 	struct rcu_head rcu;
 };
 
-/* A worker's queue of work for its sessions (Mapping Notifications). */
+/* A worker's queue of work for its sessions (Mapping Notifications)... */
 struct ms_wq {
 	struct cds_wfcq_head head;
 	struct cds_wfcq_tail tail;
 	ms_wake_fn *wake;
 	void *arg;
+	/* ... and of unsolicited Map-Notifies for it to send and retransmit */
+	struct cds_wfcq_head nhead;
+	struct cds_wfcq_tail ntail;
 };
 
 struct ms {
@@ -72,13 +75,16 @@ struct ms {
 	pthread_mutex_t ids_lock;
 	struct ms_site_id *ids;
 
-	/* unsolicited Map-Notifies: any thread enqueues, the notifier sends */
-	struct cds_wfcq_head notify_head;
-	struct cds_wfcq_tail notify_tail;
+	/*
+	 * unsolicited Map-Notifies: any thread enqueues to a worker's queue
+	 * (wq[].nhead; mobility and merge to worker 0, publications spread
+	 * by subscriber), that worker sends and retransmits them
+	 */
 	struct cds_lfht *pending; /* by nonce, for acks received by any worker */
 	_Atomic size_t npending;
-	ms_wake_fn *wake;
-	void *wake_arg;
+	_Atomic unsigned nworkers; /* workers with a wake-up (ms_set_worker) */
+
+	struct ms_pubsub *pubsub; /* subscriptions (ms_pubsub.c) */
 
 	/* reload (ms_reload.c): control thread, status read by metrics and ctl */
 	struct ms_reload_status reload;
@@ -320,12 +326,42 @@ void ms_session_reload_hooks(struct ms *ms);
 void ms_sessions_free(struct ms_thread *t);
 /* Work left in the worker queues when ms is freed (answers waiting requests). */
 void ms_session_queues_free(struct ms *ms);
+/* ms_pubsub.c: publish/subscribe (RFC 9437, D20) */
+struct ms_pubsub *ms_pubsub_new(void);
+void ms_pubsub_free(struct ms_pubsub *ps);
+/*
+ * A Map-Request with the N and I bits for eid, whose ITR-RLOC is itr (NULL:
+ * none usable): subscribe, refresh or unsubscribe. True when handled (a
+ * Map-Notify is queued, or the request was dropped); false when the xTR is
+ * not allowed to subscribe and the request is answered as a plain one.
+ */
+bool ms_pubsub_request(struct ms_thread *t, const struct lisp_map_request *req,
+		       const struct eid_prefix *eid, const struct sockaddr_storage *itr);
+/* Publish a batch's mapping changes to their subscribers (any thread). */
+void ms_pubsub_events(struct ms *ms, const struct db_event_list *l);
+bool ms_pubsub_active(const struct ms *ms);
+/* db_withdraw() for a reload, its change published to the subscribers. */
+int ms_pubsub_withdraw(struct ms *ms, const struct eid_prefix *p, const struct db_owner *owner);
+void ms_pubsub_acked(struct ms *ms, uint64_t sub);
+void ms_pubsub_gave_up(struct ms *ms, uint64_t sub);
+/* A session went down: its subscribers fall back to UDP and expire (D7). */
+void ms_pubsub_session_down(struct ms *ms, uint64_t session, uint64_t now_ns);
+/* Expire and re-authorise subscribers (control thread, once a second). */
+void ms_pubsub_housekeeping(struct ms *ms, uint64_t now_ns);
+
 /* ms_site.c: the recent-rejection rings */
 void ms_reject_note(struct ms_reject_ring *r, const struct ms_rejection *e);
 /* Up to max entries, newest first; torn or half-written slots are skipped. */
 size_t ms_reject_read(const struct ms_reject_ring *r, struct ms_rejection *out, size_t max);
 
 /* ms_notify.c */
+/* A record of map for prefix p, its locators in a; false when a is used up. */
+bool ms_record_from_map(struct arena *a, const struct eid_prefix *p, const struct db_mapping *map,
+			struct lisp_record *rec);
+/* Hand a signed Map-Notify to the notifier: sent, retransmitted until acked (D12).
+ * sub: the publication's subscriber (told of its ack or give-up), 0: none. */
+bool ms_notify_queue(struct ms *ms, const uint8_t *msg, size_t len, uint64_t nonce,
+		     const struct sockaddr_storage *dst, const struct auth_key *key, uint64_t sub);
 void ms_notify_events(struct ms_thread *t);
 void ms_notify_ack(struct ms_thread *t, const struct dgram *d);
 uint64_t ms_notify_tick(struct ms_thread *t, uint64_t now, struct dgram_outbox *out);

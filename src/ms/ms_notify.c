@@ -5,13 +5,15 @@
  * Map-Notify for each ETR to tell, when the locators it would now be answered
  * with differ from before (an ETR restart under a new xTR-ID changes
  * nothing, and its dead instance is told nothing), and queues it
- * (wait-free) to the notifier thread, which sends it and retransmits it until a Map-Notify-Ack with
- * the same nonce arrives: 3 tries 3 s apart, then 3 with exponential back-off. Acks may reach any
- * worker: pending notifies are also in an RCU hash by nonce, where the ack, once authenticated,
- * only sets an atomic flag; the notifier retires acknowledged entries and frees them after a grace
- * period. Each notify is signed with the Key ID and algorithm of the notified ETR's own last
- * accepted registration, and its Ack verified with the same key (D21); a key that left the
- * configuration since sends nothing (counted).
+ * (wait-free) to a worker's notify queue (worker 0; publications to a
+ * subscriber go to the worker its id picks, ms_pubsub.c), which sends it and
+ * retransmits it until a Map-Notify-Ack with the same nonce arrives: 3
+ * tries 3 s apart, then 3 with exponential back-off. Acks may reach any
+ * worker: pending notifies are also in an RCU hash by nonce, where the ack,
+ * once authenticated, only sets an atomic flag; the sending worker retires
+ * acknowledged entries and frees them after a grace period. Each notify is signed with the Key ID
+ * and algorithm of the notified ETR's own last accepted registration, and its Ack verified with the
+ * same key (D21); a key that left the configuration since sends nothing (counted).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,7 @@ struct notify_job {
 	struct auth_key key;
 	uint64_t next_ns;
 	unsigned tries;
+	uint64_t sub; /* a publication's subscriber (ms_pubsub.c), 0: none */
 	_Atomic bool acked;
 	size_t len;
 	uint8_t msg[];
@@ -101,25 +104,9 @@ static void queue_notify(struct ms_thread *t, const struct eid_prefix *p,
 	struct sockaddr_storage dst;
 	if (to->session == 0 && !ms_saddr_from_addr(&to->rloc, to->port ? to->port : 4342, &dst))
 		return;
-	unsigned n = map->locs ? map->locs->count : 0;
-	struct lisp_locator *locs = arena_alloc(&t->scratch, sizeof(*locs) * (n ? n : 1));
-	if (locs == NULL) {
-		counters_inc(LISPMS_M_ARENA_EXHAUSTED);
+	struct lisp_record rec;
+	if (!ms_record_from_map(&t->scratch, p, map, &rec))
 		return;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		const struct db_locator *l = &map->locs->loc[i];
-		locs[i] = (struct lisp_locator){ .priority = l->priority,
-						 .weight = l->weight,
-						 .mpriority = l->mpriority,
-						 .mweight = l->mweight,
-						 .flags = l->flags & LISP_LOC_R };
-		afi_from_addr(&l->addr, &locs[i].addr);
-	}
-	struct lisp_record rec = {
-		.ttl = map->ttl, .eid_plen = p->plen, .nlocs = (uint16_t)n, .locs = locs
-	};
-	afi_from_eid(p, &rec.eid);
 	struct lisp_map_notify mn = {
 		.type = LISP_MSG_MAP_NOTIFY,
 		.nonce = ms_random(t),
@@ -153,23 +140,61 @@ static void queue_notify(struct ms_thread *t, const struct eid_prefix *p,
 		}
 		return;
 	}
+	if (ms_notify_queue(t->ms, t->buf, len, mn.nonce, &dst, key, 0))
+		ms_debug("notify, queued for %s to %s (%s, key %u alg %u, nonce 0x%016llx)",
+			 MS_EID(p), MS_SADDR(&dst), why, key->key_id, key->alg_id,
+			 (unsigned long long)mn.nonce);
+}
+
+bool ms_record_from_map(struct arena *a, const struct eid_prefix *p, const struct db_mapping *map,
+			struct lisp_record *rec)
+{
+	unsigned n = map->locs ? map->locs->count : 0;
+	struct lisp_locator *locs = arena_alloc(a, sizeof(*locs) * (n ? n : 1));
+	if (locs == NULL) {
+		counters_inc(LISPMS_M_ARENA_EXHAUSTED);
+		return false;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct db_locator *l = &map->locs->loc[i];
+		locs[i] = (struct lisp_locator){ .priority = l->priority,
+						 .weight = l->weight,
+						 .mpriority = l->mpriority,
+						 .mweight = l->mweight,
+						 .flags = l->flags & LISP_LOC_R };
+		afi_from_addr(&l->addr, &locs[i].addr);
+	}
+	*rec = (struct lisp_record){
+		.ttl = map->ttl, .eid_plen = p->plen, .nlocs = (uint16_t)n, .locs = locs
+	};
+	afi_from_eid(p, &rec->eid);
+	return true;
+}
+
+bool ms_notify_queue(struct ms *ms, const uint8_t *msg, size_t len, uint64_t nonce,
+		     const struct sockaddr_storage *dst, const struct auth_key *key, uint64_t sub)
+{
 	struct notify_job *j = calloc(1, sizeof(*j) + len);
 	if (j == NULL)
-		return;
+		return false;
 	cds_wfcq_node_init(&j->qnode);
 	cds_lfht_node_init(&j->hnode);
-	j->nonce = mn.nonce;
-	j->dst = dst;
+	j->nonce = nonce;
+	j->dst = *dst;
 	j->key = *key;
+	j->sub = sub;
 	j->len = len;
-	memcpy(j->msg, t->buf, len);
+	memcpy(j->msg, msg, len);
 	atomic_init(&j->acked, false);
-	ms_debug("notify, queued for %s to %s (%s, key %u alg %u, nonce 0x%016llx)", MS_EID(p),
-		 MS_SADDR(&dst), why, key->key_id, key->alg_id, (unsigned long long)mn.nonce);
+	/* a subscriber's publications all leave from one worker (in order), the
+	 * subscribers spread over the workers; the rest from worker 0 */
+	unsigned nw = atomic_load(&ms->nworkers);
+	struct ms_wq *q = &ms->wq[sub != 0 && nw > 1 ? sub % nw : 0];
 	LRCU_TSAN_RELEASE(j);
 	/* one wake-up per batch: a queue that was not empty has one pending */
-	if (!cds_wfcq_enqueue(&t->ms->notify_head, &t->ms->notify_tail, &j->qnode) && t->ms->wake)
-		t->ms->wake(t->ms->wake_arg);
+	if (!cds_wfcq_enqueue(&q->nhead, &q->ntail, &j->qnode) && q->wake)
+		q->wake(q->arg);
+	return true;
 }
 
 struct merged_ctx {
@@ -224,6 +249,7 @@ void ms_notify_events(struct ms_thread *t)
 			queue_notify(t, &ev->prefix, ev->new_map, ev->old_map, "moved");
 		}
 	}
+	ms_pubsub_events(t->ms, &t->events);
 	db_event_list_clear(&t->events);
 }
 
@@ -257,6 +283,8 @@ void ms_notify_ack(struct ms_thread *t, const struct dgram *d)
 	bool was = atomic_exchange(&j->acked, true);
 	if (!was) {
 		counters_inc(LISPMS_M_MS_NOTIFY_ACKED);
+		if (j->sub != 0)
+			ms_pubsub_acked(t->ms, j->sub);
 		ms_debug("notify, acked by %s (nonce 0x%016llx)", MS_SADDR(&d->src),
 			 (unsigned long long)ack.nonce);
 	}
@@ -277,10 +305,11 @@ static void retire(struct ms *ms, struct notify_job *j)
 uint64_t ms_notify_tick(struct ms_thread *t, uint64_t now, struct dgram_outbox *out)
 {
 	struct ms *ms = t->ms;
+	struct ms_wq *q = &ms->wq[t->index];
 	/* new jobs: send now, remember for retransmission */
 	struct cds_wfcq_node *qn;
 	bool half_done = false;
-	while ((qn = __cds_wfcq_dequeue_nonblocking(&ms->notify_head, &ms->notify_tail)) != NULL) {
+	while ((qn = __cds_wfcq_dequeue_nonblocking(&q->nhead, &q->ntail)) != NULL) {
 		if (qn == CDS_WFCQ_WOULDBLOCK) {
 			/* an enqueue is half done and did not wake us: come back at once */
 			half_done = true;
@@ -302,6 +331,8 @@ uint64_t ms_notify_tick(struct ms_thread *t, uint64_t now, struct dgram_outbox *
 		if (atomic_load(&j->acked) || (j->tries >= NOTIFY_TRIES && now >= j->next_ns)) {
 			if (!atomic_load(&j->acked)) {
 				counters_inc(LISPMS_M_MS_NOTIFY_GAVE_UP);
+				if (j->sub != 0)
+					ms_pubsub_gave_up(ms, j->sub);
 				ms_debug(
 				    "notify, gave up on %s (nonce 0x%016llx, %u sends, no ack)",
 				    MS_SADDR(&j->dst), (unsigned long long)j->nonce, j->tries);
@@ -347,8 +378,11 @@ void notify_thread_release(struct ms_thread *t)
 
 void notify_drain_all(struct ms *ms)
 {
-	struct cds_wfcq_node *qn;
-	while ((qn = __cds_wfcq_dequeue_nonblocking(&ms->notify_head, &ms->notify_tail)) != NULL &&
-	       qn != CDS_WFCQ_WOULDBLOCK)
-		free(caa_container_of(qn, struct notify_job, qnode));
+	for (unsigned w = 0; w < LISPMS_MS_MAX_WORKERS; w++) {
+		struct ms_wq *q = &ms->wq[w];
+		struct cds_wfcq_node *qn;
+		while ((qn = __cds_wfcq_dequeue_nonblocking(&q->nhead, &q->ntail)) != NULL &&
+		       qn != CDS_WFCQ_WOULDBLOCK)
+			free(caa_container_of(qn, struct notify_job, qnode));
+	}
 }

@@ -207,7 +207,7 @@ static size_t remove_victims(struct ms *ms, struct step *s)
 								&v->owner, v->why);
 			continue;
 		}
-		if (db_withdraw(ms->db, &v->prefix, &v->owner, NULL) != DB_WITHDRAWN)
+		if (ms_pubsub_withdraw(ms, &v->prefix, &v->owner) != DB_WITHDRAWN)
 			continue; /* gone meanwhile (expired or withdrawn by its ETR) */
 		removed++;
 		if (v->site != NULL)

@@ -11,9 +11,9 @@
  * Only the first record of a request is answered (senders send exactly one).
  * Every answer, and every forward (its ETR answers the ITR-RLOC), is held to
  * server.reply-rate-limit per ITR-RLOC address (D22, ms_rrl.c).
- * RFC 9437 requests (I bit: the requester's xTR-ID, N bit: a subscription)
- * are answered the same way until publish/subscribe exists; they are
- * counted, and the decoded request keeps the xTR-ID for that (D20).
+ * RFC 9437 requests with the I bit (the requester's xTR-ID) and the N bit
+ * are subscriptions (ms_pubsub.c, D20): answered with a Map-Notify when the
+ * xTR may subscribe, else as a plain request.
  */
 #include <string.h>
 
@@ -304,10 +304,14 @@ void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ec
 		counters_inc(LISPMS_M_MS_REQ_XTR_ID);
 	if (req.records[0].reserved & LISP_MREQ_REC_N) {
 		counters_inc(LISPMS_M_MS_REQ_SUBSCRIBE);
-		ms_debug(
-		    "request, subscription for %s from xTR-ID %02x%02x%02x%02x... answered as a "
-		    "plain request (no publish/subscribe yet)",
-		    MS_EID(&eid), req.xtr_id[0], req.xtr_id[1], req.xtr_id[2], req.xtr_id[3]);
+		/* RFC 9437: with the xTR-ID, a subscription (ms_pubsub.c) */
+		struct sockaddr_storage itr;
+		bool have_itr = reply_target(d, ecm, &req, &itr);
+		if ((req.flags & LISP_MREQ_I) &&
+		    ms_pubsub_request(t, &req, &eid, have_itr ? &itr : NULL)) {
+			counters_observe_ns(LISPMS_H_MS_REQUEST_SECONDS, mtime_now_ns() - start);
+			return;
+		}
 	}
 	struct ms_decision dec;
 	ms_decide(t->st, t->ms->db, &eid, &dec);

@@ -475,6 +475,7 @@ void ms_session_closed(struct ms_thread *t, struct ms_session *s, enum stream_cl
 	counters_gauge_add(SESS_M(s, MS_SESS_UP), -1);
 	/* nothing is deleted: the registrations fall back to UDP timers (D7) */
 	db_session_down(t->ms->db, s->id, mtime_now_ns());
+	ms_pubsub_session_down(t->ms, s->id, mtime_now_ns());
 	admit_revoke(t->ms->admit, &s->peer);
 	if (s->stall_listed)
 		stall_del(t, s);
@@ -547,7 +548,7 @@ static void reload_disallowed(void *arg, const struct eid_prefix *p, const struc
 			      enum site_metric_id why)
 {
 	struct ms *ms = arg;
-	db_withdraw(ms->db, p, owner, NULL);
+	ms_pubsub_withdraw(ms, p, owner);
 	struct rt_msg m = { .type = RT_TYPE_REGISTRATION_REJECT, .has_id = 1, .id = 1 };
 	m.u.reject.reason =
 	    why == LISPMS_S_REJ_LOCATOR ? RT_REASON_LOCATOR_SET : RT_REASON_NOT_SITE_PREFIX;

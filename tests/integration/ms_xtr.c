@@ -235,7 +235,7 @@ static void rfc9437_requests(void)
 	len = request("[1000] 10.2.1.1", "127.0.0.120", 0xe3, true, true, false, 0, msg, 1024);
 	send_ms(itr, msg, len);
 	tap_ok(reply_for(rep, recv_one(itr, rep, sizeof(rep), 1500), 0xe3, &nl) && nl == 1,
-	       "a bare subscription request (I and N bits): answered as a plain request");
+	       "a subscription (I and N bits) from an xTR nobody allowed: a plain answer");
 	long sub = stat_value("bit=\"n\"");
 	long xid = stat_value("bit=\"i\"");
 	tap_ok(sub == 1 && xid == 3, "counted: %ld with N, %ld with I", sub, xid);
@@ -387,7 +387,7 @@ static void debug_lines(void)
 		"register, accepted [1000] 10.1.7.0/24 from 127.0.0.132",
 		"request, proxy reply for [1000] 10.2.1.1/32",
 		"request, forwarded for [1000] 10.1.1.9/32",
-		"request, subscription for [1000] 10.2.1.1/32",
+		"pubsub, subscription to [1000] 10.2.1.1/32 refused",
 		"notify, queued for [1000] 10.1.7.0/24 to 127.0.0.131:",
 		"notify, sent to 127.0.0.131:",
 		"notify, acked by 127.0.0.131:",

@@ -1,0 +1,695 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Publish/subscribe, RFC 9437 on the Map-Server (PROTOCOL.md D20).
+ *
+ * A Map-Request with the I bit (xTR-ID, site-ID) and the N bit on its record
+ * subscribes its xTR to the record's EID prefix. Who may subscribe: an xTR
+ * with a registration in a site that sets allow-subscribe (its publications
+ * signed with the Key ID and algorithm of that registration, D21), or one
+ * of the `subscribers:` list (signed with its first key); anyone else is
+ * answered as a plain Map-Request and counted. The answer is a Map-Notify
+ * with the request's nonce carrying the current state: the mapping or the
+ * negative answer for the prefix, then every registered more-specific,
+ * batched, each further Map-Notify with the subscription's nonce plus one
+ * (RFC 9437 §5); each later change a subscription covers (registration,
+ * move, merge, withdrawal, expiry) is published the same way, the changes of
+ * one batch to one subscriber batched together. A re-subscription must
+ * carry a nonce above the stored one (else it is a replay, dropped); a
+ * subscription whose only ITR-RLOC has AFI 0 unsubscribes.
+ *
+ * Delivery: a subscriber that registered on a reliable session gets its
+ * publications there as Mapping Notifications (ms_session_deliver); any
+ * other gets UDP Map-Notifies at its ITR-RLOC through the notifier
+ * (ms_notify_queue), retransmitted until its Map-Notify-Ack (D12). A
+ * subscriber with PS_MAX_PENDING unacknowledged Map-Notifies, or one that
+ * never acked a Map-Notify after every retry, is dropped and counted. When
+ * its session goes down a subscriber falls back to UDP and is dropped after
+ * the registration timeout unless it subscribes again (D7). Housekeeping
+ * re-checks every subscriber's permission and key against the
+ * configuration in force (a reload may remove them).
+ *
+ * Threads: every entry point takes the table's lock; the workers (requests,
+ * registrations), the notifier (acks) and the control thread (expiry,
+ * housekeeping, lispmsctl) all call in. Publishing signs under that lock
+ * with the table's own HMAC context.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lispms/counters.h>
+#include <lispms/log.h>
+#include <lispms/ms_pubsub.h>
+#include <lispms/mtime.h>
+#include <lispms/proto_rt.h>
+
+#include "ms_internal.h"
+
+#define PS_MAX_SUBS	4096 /* subscribers held */
+#define PS_MAX_PREFIXES 64   /* subscriptions of one subscriber */
+#define PS_MAX_PENDING	1024 /* UDP publications awaiting an ack, per subscriber */
+#define PS_UDP_BATCH	32   /* records per UDP Map-Notify */
+#define PS_SESS_BATCH	256  /* records per Mapping Notification */
+#define PS_NEG_TTL	1    /* minutes: the record of a prefix with no mapping */
+
+struct ps_pfx {
+	struct eid_prefix p;
+	uint64_t nonce; /* the last one used for it (RFC 9437 §5) */
+};
+
+struct ps_sub {
+	struct ps_sub *next;
+	uint64_t id;
+	uint8_t xtr_id[16];
+	uint64_t site_id;
+	bool has_site_id;
+	const struct ms_site_id *site; /* allowed by this site; NULL: the subscribers list */
+	struct auth_key key;
+	char origin[LISPMS_PUBSUB_ORIGIN_LEN];
+	struct sockaddr_storage itr;
+	uint64_t session; /* 0: UDP */
+	uint64_t lost_ns; /* when its session went down, 0: not lost */
+	uint32_t timeout_s;
+	bool doomed; /* drop at the end of this round */
+	enum metric_id doom_reason;
+	unsigned npfx;
+	struct ps_pfx pfx[PS_MAX_PREFIXES];
+	uint64_t published, acked, pending;
+	char last_error[64];
+};
+
+struct ms_pubsub {
+	pthread_mutex_t lock;
+	_Atomic size_t nsubs;
+	struct ps_sub *head;
+	uint64_t next_id;
+	struct auth_ctx *auth;
+	struct arena arena;
+	struct lisp_record recs[PS_SESS_BATCH];
+	uint8_t buf[MS_ENCODE_MAX];
+	uint8_t framed[MS_ENCODE_MAX];
+};
+
+struct ms_pubsub *ms_pubsub_new(void)
+{
+	struct ms_pubsub *ps = calloc(1, sizeof(*ps));
+	if (ps == NULL)
+		return NULL;
+	ps->auth = auth_ctx_new();
+	if (ps->auth == NULL || arena_init(&ps->arena, 1u << 20) != LISPMS_EOK) {
+		auth_ctx_free(ps->auth);
+		free(ps);
+		return NULL;
+	}
+	pthread_mutex_init(&ps->lock, NULL);
+	ps->next_id = 1;
+	return ps;
+}
+
+void ms_pubsub_free(struct ms_pubsub *ps)
+{
+	if (ps == NULL)
+		return;
+	while (ps->head != NULL) {
+		struct ps_sub *n = ps->head->next;
+		free(ps->head);
+		ps->head = n;
+	}
+	arena_deinit(&ps->arena);
+	auth_ctx_free(ps->auth);
+	pthread_mutex_destroy(&ps->lock);
+	free(ps);
+}
+
+bool ms_pubsub_active(const struct ms *ms)
+{
+	return ms->pubsub != NULL && atomic_load_explicit(&ms->pubsub->nsubs, memory_order_relaxed);
+}
+
+static struct ps_sub *find_xtr(struct ms_pubsub *ps, const uint8_t xtr_id[16])
+{
+	for (struct ps_sub *s = ps->head; s != NULL; s = s->next)
+		if (memcmp(s->xtr_id, xtr_id, 16) == 0)
+			return s;
+	return NULL;
+}
+
+static struct ps_sub *find_id(struct ms_pubsub *ps, uint64_t id)
+{
+	for (struct ps_sub *s = ps->head; s != NULL; s = s->next)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+static void unlink_sub(struct ms_pubsub *ps, struct ps_sub *s, enum metric_id why)
+{
+	for (struct ps_sub **pp = &ps->head; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	atomic_fetch_sub(&ps->nsubs, 1);
+	counters_gauge_add(LISPMS_M_MS_PUBSUB_SUBSCRIBERS, -1);
+	counters_inc(why);
+	ms_debug("pubsub, subscriber %s dropped (%s)", s->origin, s->last_error);
+	free(s);
+}
+
+/* Drop the subscribers marked during a round. */
+static void reap(struct ms_pubsub *ps)
+{
+	struct ps_sub *s = ps->head;
+	while (s != NULL) {
+		struct ps_sub *n = s->next;
+		if (s->doomed)
+			unlink_sub(ps, s, s->doom_reason);
+		s = n;
+	}
+}
+
+static void doom(struct ps_sub *s, enum metric_id why, const char *text)
+{
+	s->doomed = true;
+	s->doom_reason = why;
+	snprintf(s->last_error, sizeof(s->last_error), "%s", text);
+}
+
+/* ---------------------------------------------------------------- sending */
+
+/* Sign and send one Map-Notify of n records to s with this nonce. */
+static void send_notify(struct ms *ms, struct ms_pubsub *ps, struct ps_sub *s, uint64_t nonce,
+			struct lisp_record *recs, unsigned n)
+{
+	if (s->doomed)
+		return;
+	struct lisp_map_notify mn = {
+		.type = LISP_MSG_MAP_NOTIFY,
+		.nonce = nonce,
+		.auth = { .key_id = s->key.key_id,
+			  .alg_id = s->key.alg_id,
+			  .len = (uint16_t)auth_alg_len(s->key.alg_id) },
+		.nrecords = (uint16_t)n,
+		.records = recs,
+	};
+	size_t len;
+	if (map_notify_encode(&mn, ps->buf, sizeof(ps->buf), &len) != LISPMS_EOK ||
+	    auth_sign(ps->auth, &s->key, ps->buf, len) != LISPMS_EOK) {
+		counters_inc(LISPMS_M_INTERNAL_ERRORS);
+		snprintf(s->last_error, sizeof(s->last_error), "encoding failed");
+		return;
+	}
+	counters_add(LISPMS_M_MS_PUBSUB_RECORDS, n);
+	if (s->session != 0) {
+		/* on its session: a Mapping Notification carrying the Map-Notify (D3, D20) */
+		struct rt_msg m = { .type = RT_TYPE_MAPPING_NOTIFICATION,
+				    .has_id = 1,
+				    .id = (uint32_t)nonce };
+		m.u.inner.msg = ps->buf;
+		m.u.inner.len = len;
+		size_t flen;
+		if (rt_encode(&m, ps->framed, sizeof(ps->framed), &flen) != LISPMS_EOK) {
+			counters_inc(LISPMS_M_INTERNAL_ERRORS);
+			return;
+		}
+		ms_session_deliver(ms, s->session, ps->framed, flen);
+		counters_inc(LISPMS_M_MS_PUBSUB_PUB_SESSION);
+		s->published++;
+		return;
+	}
+	if (s->pending >= PS_MAX_PENDING) {
+		/* it fell behind: never hold more for it (D20) */
+		doom(s, LISPMS_M_MS_PUBSUB_DROP_BACKLOG, "too many unacknowledged publications");
+		return;
+	}
+	if (!ms_notify_queue(ms, ps->buf, len, nonce, &s->itr, &s->key, s->id)) {
+		snprintf(s->last_error, sizeof(s->last_error), "out of memory");
+		return;
+	}
+	counters_inc(LISPMS_M_MS_PUBSUB_PUB_UDP);
+	s->published++;
+	s->pending++;
+}
+
+/* A batch of records being built for one subscriber's subscription. */
+struct batch {
+	struct ms *ms;
+	struct ms_pubsub *ps;
+	struct ps_sub *s;
+	struct ps_pfx *sp;
+	unsigned n;
+	bool first;		       /* the next send uses sp->nonce itself (the request's) */
+	const struct eid_prefix *skip; /* already in the batch */
+};
+
+static unsigned batch_cap(const struct ps_sub *s)
+{
+	return s->session != 0 ? PS_SESS_BATCH : PS_UDP_BATCH;
+}
+
+static void batch_flush(struct batch *b)
+{
+	if (b->n == 0)
+		return;
+	uint64_t nonce = b->first ? b->sp->nonce : ++b->sp->nonce;
+	b->first = false;
+	send_notify(b->ms, b->ps, b->s, nonce, b->ps->recs, b->n);
+	b->n = 0;
+	arena_reset(&b->ps->arena);
+}
+
+static struct lisp_record *batch_slot(struct batch *b)
+{
+	if (b->n == batch_cap(b->s))
+		batch_flush(b);
+	return &b->ps->recs[b->n];
+}
+
+static void batch_map(struct batch *b, const struct eid_prefix *p, const struct db_mapping *m)
+{
+	struct lisp_record *r = batch_slot(b);
+	if (!ms_record_from_map(&b->ps->arena, p, m, r)) {
+		batch_flush(b); /* the arena is used up: send what is there, retry once */
+		r = batch_slot(b);
+		if (!ms_record_from_map(&b->ps->arena, p, m, r))
+			return;
+	}
+	b->n++;
+}
+
+static void batch_negative(struct batch *b, const struct eid_prefix *p, uint32_t ttl)
+{
+	struct lisp_record *r = batch_slot(b);
+	*r =
+	    (struct lisp_record){ .ttl = ttl, .act = LISP_ACT_NATIVE_FORWARD, .eid_plen = p->plen };
+	afi_from_eid(p, &r->eid);
+	b->n++;
+}
+
+static int dump_one(const struct eid_prefix *p, const struct db_mapping *m,
+		    const struct db_entry *e, void *arg)
+{
+	(void)e;
+	struct batch *b = arg;
+	if (b->skip == NULL || !eid_prefix_equal(p, b->skip))
+		batch_map(b, p, m);
+	return b->s->doomed ? 1 : 0;
+}
+
+/* The current state of subscription sp of s: the answer for its prefix, then every more-specific.
+ */
+static void send_state(struct ms *ms, struct ms_pubsub *ps, const struct ms_state *st,
+		       struct ps_sub *s, struct ps_pfx *sp)
+{
+	struct batch b = { ms, ps, s, sp, 0, true, NULL };
+	struct ms_decision dec;
+	ms_decide(st, ms->db, &sp->p, &dec);
+	if (dec.map != NULL) {
+		batch_map(&b, &dec.prefix, dec.map);
+		b.skip = &dec.prefix;
+	} else {
+		batch_negative(&b, &sp->p, dec.ttl);
+	}
+	db_walk(ms->db, DB_SCOPE_PREFIX, &sp->p, dump_one, &b);
+	batch_flush(&b);
+}
+
+/* ------------------------------------------------------------- authorising */
+
+struct find_reg {
+	const uint8_t *xtr_id;
+	const struct ms_site_id *site;
+	const struct db_mapping *found;
+};
+
+static int match_reg(const struct db_mapping *reg, uint64_t expires, void *arg)
+{
+	(void)expires;
+	struct find_reg *f = arg;
+	if (reg->site == f->site && reg->owner.has_xtr_id &&
+	    memcmp(reg->owner.xtr_id, f->xtr_id, 16) == 0) {
+		f->found = reg;
+		return 1;
+	}
+	return 0;
+}
+
+static int walk_regs(const struct eid_prefix *p, const struct db_mapping *m,
+		     const struct db_entry *e, void *arg)
+{
+	(void)p;
+	(void)m;
+	return db_entry_regs(e, match_reg, arg);
+}
+
+/* What lets an xTR subscribe to eid now. */
+struct permit {
+	const struct ms_site_id *site;
+	struct auth_key key;
+	char origin[LISPMS_PUBSUB_ORIGIN_LEN];
+	uint64_t session;
+	uint32_t timeout_s;
+};
+
+static bool subscriber_covers(const struct conf_subscriber *c, const struct eid_prefix *eid)
+{
+	if (c->nprefixes == 0)
+		return true;
+	for (size_t i = 0; i < c->nprefixes; i++)
+		if (eid_prefix_covers(&c->prefixes[i], eid))
+			return true;
+	return false;
+}
+
+static bool permitted(const struct ms *ms, const struct ms_state *st, const uint8_t xtr_id[16],
+		      const struct eid_prefix *eid, struct permit *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < conf_subscriber_count(st->conf); i++) {
+		const struct conf_subscriber *c = conf_subscriber_at(st->conf, i);
+		if (memcmp(c->xtr_id, xtr_id, 16) != 0 || !subscriber_covers(c, eid))
+			continue;
+		const struct conf_key *k = &c->keys[0];
+		if (auth_key_init(&out->key, k->id, k->alg, k->secret, k->secret_len) != LISPMS_EOK)
+			return false;
+		snprintf(out->origin, sizeof(out->origin), "subscriber %s", c->name);
+		out->timeout_s = conf_server(st->conf)->registration_timeout;
+		return true;
+	}
+	for (size_t i = 0; i < site_index_count(st->sites); i++) {
+		const struct ms_site *site = site_index_site(st->sites, i);
+		if (!site->conf->allow_subscribe)
+			continue;
+		struct find_reg f = { xtr_id, site->id, NULL };
+		for (size_t j = 0; j < site->conf->nprefixes && f.found == NULL; j++)
+			db_walk(ms->db, DB_SCOPE_PREFIX, &site->conf->prefixes[j], walk_regs, &f);
+		if (f.found == NULL)
+			continue;
+		const struct auth_key *k = ms_site_key(site, f.found->key_id, f.found->alg_id);
+		if (k == NULL)
+			continue;
+		out->site = site->id;
+		out->key = *k;
+		out->session = f.found->owner.session;
+		out->timeout_s = site->conf->registration_timeout;
+		snprintf(out->origin, sizeof(out->origin), "site %s", site->conf->name);
+		return true;
+	}
+	return false;
+}
+
+/* Is s still allowed, with the same key, by the configuration in force? */
+static bool still_permitted(const struct ms_state *st, const struct ps_sub *s)
+{
+	if (s->site != NULL) {
+		const struct ms_site *site = ms_state_site(st, s->site);
+		return site != NULL && site->conf->allow_subscribe &&
+		       ms_site_key(site, s->key.key_id, s->key.alg_id) != NULL &&
+		       memcmp(ms_site_key(site, s->key.key_id, s->key.alg_id)->ipad, s->key.ipad,
+			      sizeof(s->key.ipad)) == 0;
+	}
+	for (size_t i = 0; i < conf_subscriber_count(st->conf); i++) {
+		const struct conf_subscriber *c = conf_subscriber_at(st->conf, i);
+		if (memcmp(c->xtr_id, s->xtr_id, 16) != 0)
+			continue;
+		struct auth_key k;
+		if (auth_key_init(&k, c->keys[0].id, c->keys[0].alg, c->keys[0].secret,
+				  c->keys[0].secret_len) != LISPMS_EOK)
+			return false;
+		if (k.key_id != s->key.key_id || k.alg_id != s->key.alg_id ||
+		    memcmp(k.ipad, s->key.ipad, sizeof(k.ipad)) != 0)
+			return false;
+		for (unsigned j = 0; j < s->npfx; j++)
+			if (!subscriber_covers(c, &s->pfx[j].p))
+				return false;
+		return true;
+	}
+	return false;
+}
+
+/* --------------------------------------------------------------- requests */
+
+static bool unsubscribing(const struct lisp_map_request *req)
+{
+	return req->nitr == 1 && req->itr_rlocs[0].kind == AFI_PLAIN &&
+	       req->itr_rlocs[0].afi == LISP_AFI_NONE;
+}
+
+static struct ps_pfx *find_pfx(struct ps_sub *s, const struct eid_prefix *p)
+{
+	for (unsigned i = 0; i < s->npfx; i++)
+		if (eid_prefix_equal(&s->pfx[i].p, p))
+			return &s->pfx[i];
+	return NULL;
+}
+
+bool ms_pubsub_request(struct ms_thread *t, const struct lisp_map_request *req,
+		       const struct eid_prefix *eid, const struct sockaddr_storage *itr)
+{
+	struct ms *ms = t->ms;
+	struct ms_pubsub *ps = ms->pubsub;
+	if (ps == NULL)
+		return false;
+	pthread_mutex_lock(&ps->lock);
+	struct ps_sub *s = find_xtr(ps, req->xtr_id);
+	struct ps_pfx *sp = s ? find_pfx(s, eid) : NULL;
+	bool handled = true;
+	if (sp != NULL && req->nonce <= sp->nonce) {
+		/* RFC 9437 §5: a nonce not above the stored one is a replay */
+		counters_inc(LISPMS_M_MS_PUBSUB_REPLAYED);
+		ms_debug("pubsub, request for %s from %s dropped (nonce 0x%016" PRIx64
+			 " not above 0x%016" PRIx64 ": a replay)",
+			 MS_EID(eid), s->origin, req->nonce, sp->nonce);
+		goto out;
+	}
+	if (unsubscribing(req)) {
+		if (sp != NULL) {
+			*sp = s->pfx[--s->npfx];
+			counters_inc(LISPMS_M_MS_PUBSUB_UNSUBSCRIBED);
+			ms_debug("pubsub, %s unsubscribed from %s", s->origin, MS_EID(eid));
+			if (s->npfx == 0) {
+				snprintf(s->last_error, sizeof(s->last_error), "unsubscribed");
+				unlink_sub(ps, s, LISPMS_M_MS_PUBSUB_UNSUBSCRIBED);
+			}
+		}
+		goto out;
+	}
+	struct permit pm;
+	if (itr == NULL || !permitted(ms, t->st, req->xtr_id, eid, &pm)) {
+		counters_inc(LISPMS_M_MS_PUBSUB_REFUSED);
+		ms_debug("pubsub, subscription to %s refused (xTR-ID %02x%02x%02x%02x...: %s)",
+			 MS_EID(eid), req->xtr_id[0], req->xtr_id[1], req->xtr_id[2],
+			 req->xtr_id[3], itr == NULL ? "no usable ITR-RLOC" : "not allowed");
+		handled = false;
+		goto out;
+	}
+	if (s == NULL) {
+		if (atomic_load(&ps->nsubs) >= PS_MAX_SUBS) {
+			counters_inc(LISPMS_M_MS_PUBSUB_LIMITED);
+			goto out;
+		}
+		s = calloc(1, sizeof(*s));
+		if (s == NULL)
+			goto out;
+		s->id = ps->next_id++;
+		memcpy(s->xtr_id, req->xtr_id, 16);
+		s->next = NULL;
+		struct ps_sub **pp = &ps->head;
+		while (*pp != NULL)
+			pp = &(*pp)->next;
+		*pp = s;
+		atomic_fetch_add(&ps->nsubs, 1);
+		counters_gauge_add(LISPMS_M_MS_PUBSUB_SUBSCRIBERS, 1);
+	}
+	s->has_site_id = req->has_site_id;
+	s->site_id = req->site_id;
+	s->site = pm.site;
+	s->key = pm.key;
+	memcpy(s->origin, pm.origin, sizeof(s->origin));
+	s->itr = *itr;
+	s->session = pm.session;
+	s->lost_ns = 0;
+	s->timeout_s = pm.timeout_s;
+	if (sp == NULL) {
+		if (s->npfx == PS_MAX_PREFIXES) {
+			counters_inc(LISPMS_M_MS_PUBSUB_LIMITED);
+			snprintf(s->last_error, sizeof(s->last_error), "too many subscriptions");
+			goto out;
+		}
+		sp = &s->pfx[s->npfx++];
+		sp->p = *eid;
+	}
+	sp->nonce = req->nonce;
+	counters_inc(LISPMS_M_MS_PUBSUB_SUBSCRIBED);
+	ms_debug("pubsub, %s subscribed to %s (%s, key %u alg %u)", s->origin, MS_EID(eid),
+		 s->session ? "on its session" : MS_SADDR(itr), s->key.key_id, s->key.alg_id);
+	send_state(ms, ps, t->st, s, sp);
+	reap(ps);
+out:
+	pthread_mutex_unlock(&ps->lock);
+	return handled;
+}
+
+/* ------------------------------------------------------------ publishing */
+
+void ms_pubsub_events(struct ms *ms, const struct db_event_list *l)
+{
+	struct ms_pubsub *ps = ms->pubsub;
+	if (!ms_pubsub_active(ms) || l->head == NULL)
+		return;
+	pthread_mutex_lock(&ps->lock);
+	for (struct ps_sub *s = ps->head; s != NULL; s = s->next) {
+		for (unsigned k = 0; k < s->npfx; k++) {
+			struct batch b = { ms, ps, s, &s->pfx[k], 0, false, NULL };
+			for (const struct db_event_copy *c = l->head; c != NULL; c = c->next) {
+				const struct db_event *ev = &c->ev;
+				if (ev->type == DB_EV_CHANGED && ev->changes == 0)
+					continue;
+				if (!eid_prefix_covers(&s->pfx[k].p, &ev->prefix))
+					continue;
+				/* overlapping subscriptions: the first that covers it publishes */
+				bool earlier = false;
+				for (unsigned e = 0; e < k && !earlier; e++)
+					earlier = eid_prefix_covers(&s->pfx[e].p, &ev->prefix);
+				if (earlier)
+					continue;
+				if (ev->new_map != NULL)
+					batch_map(&b, &ev->prefix, ev->new_map);
+				else
+					batch_negative(&b, &ev->prefix, PS_NEG_TTL);
+			}
+			batch_flush(&b);
+		}
+	}
+	reap(ps);
+	pthread_mutex_unlock(&ps->lock);
+}
+
+int ms_pubsub_withdraw(struct ms *ms, const struct eid_prefix *p, const struct db_owner *owner)
+{
+	if (!ms_pubsub_active(ms))
+		return db_withdraw(ms->db, p, owner, NULL);
+	struct db_event_list l;
+	db_event_list_init(&l);
+	struct db_sink sink = { db_event_list_add, &l };
+	int ret = db_withdraw(ms->db, p, owner, &sink);
+	ms_pubsub_events(ms, &l);
+	db_event_list_clear(&l);
+	return ret;
+}
+
+void ms_pubsub_acked(struct ms *ms, uint64_t sub)
+{
+	struct ms_pubsub *ps = ms->pubsub;
+	counters_inc(LISPMS_M_MS_PUBSUB_ACKED);
+	pthread_mutex_lock(&ps->lock);
+	struct ps_sub *s = find_id(ps, sub);
+	if (s != NULL) {
+		s->acked++;
+		if (s->pending > 0)
+			s->pending--;
+	}
+	pthread_mutex_unlock(&ps->lock);
+}
+
+void ms_pubsub_gave_up(struct ms *ms, uint64_t sub)
+{
+	struct ms_pubsub *ps = ms->pubsub;
+	pthread_mutex_lock(&ps->lock);
+	struct ps_sub *s = find_id(ps, sub);
+	if (s != NULL) {
+		/* it never acknowledged a publication after every retry (D12): it is gone */
+		snprintf(s->last_error, sizeof(s->last_error), "no Map-Notify-Ack after %s",
+			 "every retry");
+		unlink_sub(ps, s, LISPMS_M_MS_PUBSUB_DROP_NO_ACK);
+	}
+	pthread_mutex_unlock(&ps->lock);
+}
+
+void ms_pubsub_session_down(struct ms *ms, uint64_t session, uint64_t now_ns)
+{
+	struct ms_pubsub *ps = ms->pubsub;
+	if (!ms_pubsub_active(ms))
+		return;
+	pthread_mutex_lock(&ps->lock);
+	for (struct ps_sub *s = ps->head; s != NULL; s = s->next)
+		if (s->session == session) {
+			s->session = 0; /* UDP to its ITR-RLOC from now on */
+			s->lost_ns = now_ns ? now_ns : 1;
+			snprintf(s->last_error, sizeof(s->last_error), "session lost");
+		}
+	pthread_mutex_unlock(&ps->lock);
+}
+
+void ms_pubsub_housekeeping(struct ms *ms, uint64_t now_ns)
+{
+	struct ms_pubsub *ps = ms->pubsub;
+	if (!ms_pubsub_active(ms))
+		return;
+	lrcu_read_lock();
+	const struct ms_state *st = lrcu_deref(ms->state);
+	pthread_mutex_lock(&ps->lock);
+	for (struct ps_sub *s = ps->head; s != NULL; s = s->next) {
+		if (!still_permitted(st, s))
+			doom(s, LISPMS_M_MS_PUBSUB_DROP_UNAUTHORISED,
+			     "no longer allowed by the configuration");
+		else if (s->lost_ns != 0 &&
+			 now_ns - s->lost_ns >= (uint64_t)s->timeout_s * LISPMS_NS_PER_SEC)
+			doom(s, LISPMS_M_MS_PUBSUB_DROP_EXPIRED,
+			     "session lost, not renewed within the registration timeout");
+	}
+	reap(ps);
+	pthread_mutex_unlock(&ps->lock);
+	lrcu_read_unlock();
+}
+
+/* ------------------------------------------------------------ operators */
+
+size_t ms_subscriptions_count(struct ms *ms)
+{
+	return ms->pubsub ? atomic_load(&ms->pubsub->nsubs) : 0;
+}
+
+size_t ms_subscriptions_list(struct ms *ms, struct ms_subscription_info *out, size_t max)
+{
+	struct ms_pubsub *ps = ms->pubsub;
+	size_t n = 0;
+	if (ps == NULL)
+		return 0;
+	pthread_mutex_lock(&ps->lock);
+	for (struct ps_sub *s = ps->head; s != NULL && n < max; s = s->next, n++) {
+		struct ms_subscription_info *o = &out[n];
+		memset(o, 0, sizeof(*o));
+		memcpy(o->xtr_id, s->xtr_id, 16);
+		o->site_id = s->site_id;
+		o->has_site_id = s->has_site_id;
+		memcpy(o->origin, s->origin, sizeof(o->origin));
+		o->itr = s->itr;
+		o->session = s->session;
+		o->nprefixes = s->npfx;
+		for (unsigned i = 0; i < s->npfx && i < LISPMS_PUBSUB_INFO_PREFIXES; i++)
+			o->prefixes[i] = s->pfx[i].p;
+		o->published = s->published;
+		o->acked = s->acked;
+		o->pending = s->pending;
+		memcpy(o->last_error, s->last_error, sizeof(o->last_error));
+	}
+	pthread_mutex_unlock(&ps->lock);
+	return n;
+}
+
+bool ms_subscription_drop(struct ms *ms, const uint8_t xtr_id[16])
+{
+	struct ms_pubsub *ps = ms->pubsub;
+	if (ps == NULL)
+		return false;
+	pthread_mutex_lock(&ps->lock);
+	struct ps_sub *s = find_xtr(ps, xtr_id);
+	if (s != NULL) {
+		snprintf(s->last_error, sizeof(s->last_error), "dropped by the operator");
+		unlink_sub(ps, s, LISPMS_M_MS_PUBSUB_DROP_OPERATOR);
+	}
+	pthread_mutex_unlock(&ps->lock);
+	return s != NULL;
+}
