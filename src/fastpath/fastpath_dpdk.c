@@ -597,6 +597,8 @@ int fastpath_start(struct fastpath *fp, struct ms *ms, unsigned first_index)
 			fastpath_stop(fp);
 			return LISPMS_ENOMEM;
 		}
+		/* the burst's mbufs are the lcore's until it frees or sends them */
+		ms_thread_rx_writable(lc->mt, true);
 	}
 	for (unsigned q = 0; q < fp->nq; q++) {
 		char name[16];

@@ -220,6 +220,11 @@ struct ms_thread *ms_thread_new(struct ms *ms, unsigned index)
 	return t;
 }
 
+void ms_thread_rx_writable(struct ms_thread *t, bool on)
+{
+	t->rx_writable = on;
+}
+
 void ms_thread_free(struct ms_thread *t)
 {
 	if (t == NULL)

@@ -91,7 +91,8 @@ struct ms_reg_pre *ms_auth_stage(struct ms_thread *t, const struct dgram *rx, un
 					    .nkeys = p->sp->site->nkeys,
 					    .msg = rx[i].data,
 					    .len = rx[i].len,
-					    .auth = &p->reg.auth };
+					    .auth = &p->reg.auth,
+					    .in_place = t->rx_writable };
 		which[nv++] = i;
 	}
 	auth_batch_verify(t->auth, v, nv);
