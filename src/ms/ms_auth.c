@@ -43,7 +43,9 @@ static void warm(struct ms_thread *t, const struct ms_reg_pre *pre, const unsign
 		const struct ms_reg_pre *p = &pre[which[k]];
 		if (p->verified != LISPMS_EOK)
 			continue;
-		for (unsigned i = 0; i < p->reg.nrecords && n < MS_WARM_MAX; i++)
+		/* the first record's EID is the stage's already (its site lookup) */
+		ps[n++] = &p->first;
+		for (unsigned i = 1; i < p->reg.nrecords && n < MS_WARM_MAX; i++)
 			if (record_eid(&p->reg.records[i], &eid[n]) == LISPMS_EOK) {
 				ps[n] = &eid[n];
 				n++;
