@@ -6,6 +6,8 @@
 # bench_conf FILE PORT [IIDS] [FIRST_IID]: one site `bench` (key 1 HMAC-SHA-256,
 # key 2 HMAC-SHA-1, secret "bench") covering the registered and unregistered
 # ranges of every family in IIDS instances from FIRST_IID, proxy-reply on.
+# No reply rate limit unless RRL says one (the server's default, 1000/s per
+# ITR-RLOC, would hold the request storms of 16 sources at 16,000/s).
 bench_conf() {
     local file=$1 port=$2 iids=${3:-1} iid=${4:-1000} prefixes="" i
     for ((i = 0; i < iids; i++)); do
@@ -19,6 +21,7 @@ server:
   workers: ${WORKERS:-1}
   registration-timeout: ${REG_TIMEOUT:-3600}
   keepalive: ${KEEPALIVE:-10}
+  reply-rate-limit: ${RRL:-0}
 control:
   socket: $(dirname "$file")/ctl.sock
 log:

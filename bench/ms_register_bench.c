@@ -10,12 +10,16 @@
  * -b B hands B messages to each ms_handle_batch() call (a recvmmsg batch or
  * a DPDK burst: the batch authentication stage), 1 by default; -k K
  * refreshes K messages (a multiple of 64) instead of running for -s seconds,
- * so instruction counts (valgrind --tool=callgrind) compare exactly.
+ * so instruction counts (valgrind --tool=callgrind) compare exactly; -w
+ * lets the stage verify the messages in place (ms_thread_rx_writable(), as
+ * the DPDK fast path does) instead of copying them.
  *
  * Usage: ms_register_bench [-n N] [-r records_per_register] [-s seconds] [-b B]
+ *			    [-k K] [-w]
  * Prints one JSON object per line.
  */
 #define _GNU_SOURCE
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,11 +183,15 @@ int main(int argc, char **argv)
 {
 	size_t n = 1000000;
 	unsigned per = 100, batch = 1;
-	size_t count = 0; /* -k: refresh exactly this many messages (callgrind) */
+	size_t count = 0;      /* -k: refresh exactly this many messages (callgrind) */
+	bool writable = false; /* -w: the messages are ours to write (in-place verify) */
 	double secs = 2;
 	int opt;
-	while ((opt = getopt(argc, argv, "n:r:s:b:k:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:s:b:k:w")) != -1) {
 		switch (opt) {
+		case 'w':
+			writable = true;
+			break;
 		case 'k':
 			count = strtoul(optarg, NULL, 10);
 			break;
@@ -200,9 +208,8 @@ int main(int argc, char **argv)
 			secs = strtod(optarg, NULL);
 			break;
 		default:
-			fprintf(
-			    stderr,
-			    "usage: ms_register_bench [-n N] [-r records] [-s secs] [-b batch]\n");
+			fprintf(stderr, "usage: ms_register_bench [-n N] [-r records] [-s secs] "
+					"[-b batch] [-k count] [-w]\n");
 			return 2;
 		}
 	}
@@ -232,6 +239,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ms_register_bench, setup failed\n");
 		return 1;
 	}
+	ms_thread_rx_writable(f.t, writable);
 	f.batch = batch;
 	batch_size = batch;
 	f.out = (struct dgram_outbox){ .msgs = f.slots, .cap = MAX_BATCH + 4, .arena = &f.arena };

@@ -33,8 +33,7 @@ trap cleanup EXIT
 etrs=$(((eids + 999) / 1000))
 per=$(((eids + etrs - 1) / etrs))
 conf() { # conf LIMIT
-    bench_conf "$dir/lispms.yaml" "$port"
-    sed -i "s/^  keepalive: .*/&\n  reply-rate-limit: $1/" "$dir/lispms.yaml"
+    RRL=$1 bench_conf "$dir/lispms.yaml" "$port"
 }
 conf 0
 pid=$(bench_start_ms "$daemon" "$dir/lispms.yaml" "$dir/lispmsd.log")

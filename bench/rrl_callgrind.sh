@@ -16,8 +16,7 @@ eids=${2:-1000000}
 etrs=$(((eids + 999) / 1000))
 for limit in 0 10000000; do
   dir=$(mktemp -d); port=$(bench_port)
-  bench_conf "$dir/lispms.yaml" "$port"
-  sed -i "s/^  keepalive: .*/&\n  reply-rate-limit: $limit/" "$dir/lispms.yaml"
+  RRL=$limit bench_conf "$dir/lispms.yaml" "$port"
   valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$dir/cg.out" \
      "$b/src/daemon/lispmsd" -c "$dir/lispms.yaml" 2>"$dir/vg.log" &
   pid=$!

@@ -115,6 +115,8 @@ unsigned counters_hist_bucket(uint64_t ns);
 
 /* Record one latency observation (nanoseconds). */
 void counters_observe_ns(enum hist_id id, uint64_t ns);
+/* Record `count` observations of the same latency (a batch's mean, per message). */
+void counters_observe_ns_n(enum hist_id id, uint64_t ns, uint64_t count);
 
 /* Sum of a counter over every thread row. */
 uint64_t counters_sum(enum metric_id id);

@@ -70,6 +70,15 @@ const struct conf *ms_conf(struct ms *ms);
 /* Per-thread state (HMAC contexts, event lists, sessions) of worker `index`. */
 struct ms_thread *ms_thread_new(struct ms *ms, unsigned index);
 void ms_thread_free(struct ms_thread *t);
+/*
+ * The transport owns the memory of the datagrams it hands t (DPDK mbufs,
+ * a worker's receive buffers) and lets the batch write it during
+ * ms_handle_batch(): the authentication stage then zeroes a Map-Register's
+ * authentication data in place for the hash and restores it, instead of
+ * copying the message (auth_vjob.in_place). Off by default: data stays
+ * untouched, as struct dgram's const says.
+ */
+void ms_thread_rx_writable(struct ms_thread *t, bool on);
 
 /* A dgram_batch_fn: arg is the worker's struct ms_thread. */
 void ms_handle_batch(void *arg, const struct dgram *rx, unsigned n, struct dgram_outbox *out);

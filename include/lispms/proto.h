@@ -409,6 +409,13 @@ struct auth_vjob {
 	const uint8_t *msg;
 	size_t len;
 	const struct lisp_auth *auth;
+	/*
+	 * msg is the caller's own writable memory (a DPDK mbuf, a worker's
+	 * receive buffer): the engine zeroes the authentication data in place
+	 * for the hash instead of copying the message, and puts the octets back
+	 * before auth_batch_verify() returns. false: msg is never written.
+	 */
+	bool in_place;
 	const struct auth_key *key; /* out: the key that verified it, NULL: none */
 	int ret;		    /* out */
 };

@@ -81,22 +81,29 @@ unsigned counters_hist_bucket(uint64_t ns)
 	return i;
 }
 
-void counters_observe_ns(enum hist_id id, uint64_t ns)
+void counters_observe_ns_n(enum hist_id id, uint64_t ns, uint64_t count)
 {
+	if (count == 0)
+		return;
 	unsigned t = thread_id();
 	struct counters_hist *h = &counters_rows[t].h[id];
 	unsigned b = counters_hist_bucket(ns);
 	if (t == 0) {
-		atomic_fetch_add_explicit(&h->bucket[b], 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&h->sum_ns, ns, memory_order_relaxed);
+		atomic_fetch_add_explicit(&h->bucket[b], count, memory_order_relaxed);
+		atomic_fetch_add_explicit(&h->sum_ns, ns * count, memory_order_relaxed);
 		return;
 	}
 	atomic_store_explicit(&h->bucket[b],
-			      atomic_load_explicit(&h->bucket[b], memory_order_relaxed) + 1,
+			      atomic_load_explicit(&h->bucket[b], memory_order_relaxed) + count,
 			      memory_order_relaxed);
 	atomic_store_explicit(&h->sum_ns,
-			      atomic_load_explicit(&h->sum_ns, memory_order_relaxed) + ns,
+			      atomic_load_explicit(&h->sum_ns, memory_order_relaxed) + ns * count,
 			      memory_order_relaxed);
+}
+
+void counters_observe_ns(enum hist_id id, uint64_t ns)
+{
+	counters_observe_ns_n(id, ns, 1);
 }
 
 uint64_t counters_sum(enum metric_id id)

@@ -219,6 +219,8 @@ static int start_workers(struct daemon *d, const struct conf *c)
 				  err_str(LISPMS_ENOMEM));
 			return LISPMS_ENOMEM;
 		}
+		/* the worker's receive buffers are its own until the batch returns */
+		ms_thread_rx_writable(d->threads[i], true);
 		struct net_worker_conf wc = {
 			.addrs = addrs,
 			.naddrs = (unsigned)naddrs,
@@ -282,6 +284,8 @@ static int start_fastpath(struct daemon *d)
 		if (d->fp_threads[q] == NULL)
 			return LISPMS_ENOMEM;
 		d->nfp = q + 1;
+		/* the burst's mbufs are the lcore's until it frees or sends them */
+		ms_thread_rx_writable(d->fp_threads[q], true);
 		args[q] = d->fp_threads[q];
 	}
 	return fastpath_start(d->fp, ms_handle_batch, args);

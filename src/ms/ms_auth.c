@@ -43,7 +43,9 @@ static void warm(struct ms_thread *t, const struct ms_reg_pre *pre, const unsign
 		const struct ms_reg_pre *p = &pre[which[k]];
 		if (p->verified != LISPMS_EOK)
 			continue;
-		for (unsigned i = 0; i < p->reg.nrecords && n < MS_WARM_MAX; i++)
+		/* the first record's EID is the stage's already (its site lookup) */
+		ps[n++] = &p->first;
+		for (unsigned i = 1; i < p->reg.nrecords && n < MS_WARM_MAX; i++)
 			if (record_eid(&p->reg.records[i], &eid[n]) == LISPMS_EOK) {
 				ps[n] = &eid[n];
 				n++;
@@ -91,7 +93,8 @@ struct ms_reg_pre *ms_auth_stage(struct ms_thread *t, const struct dgram *rx, un
 					    .nkeys = p->sp->site->nkeys,
 					    .msg = rx[i].data,
 					    .len = rx[i].len,
-					    .auth = &p->reg.auth };
+					    .auth = &p->reg.auth,
+					    .in_place = t->rx_writable };
 		which[nv++] = i;
 	}
 	auth_batch_verify(t->auth, v, nv);

@@ -122,8 +122,10 @@ struct ms_thread {
 	struct ms_rrl *rrl;		 /* reply rate limits, at the first limited reply */
 	struct ms_session *stall_head, *stall_tail; /* sessions holding a partial message */
 	struct ms_sign_later sign;		    /* the batch's deferred signatures */
-	unsigned auth_min;	    /* auth_ctx_batch_min(auth): registers for the stage */
-	uint8_t buf[MS_ENCODE_MAX]; /* encode scratch */
+	unsigned auth_min;		 /* auth_ctx_batch_min(auth): registers for the stage */
+	bool rx_writable;		 /* ms_thread_rx_writable(): verify in place */
+	unsigned batch_regs, batch_reqs; /* timed in the batch: its histograms */
+	uint8_t buf[MS_ENCODE_MAX];	 /* encode scratch */
 };
 
 /*

@@ -444,7 +444,7 @@ static void collect_accepted(void *arg, const struct lisp_record *rec, enum ms_v
 void ms_register(struct ms_thread *t, const struct dgram *d, const struct ms_reg_pre *pre,
 		 struct dgram_outbox *out)
 {
-	uint64_t start = mtime_now_ns();
+	t->batch_regs++; /* timed per batch: ms_handle_batch() */
 	struct udp_acks acks = { 0 };
 	/* room for every record of the largest register before decoding it */
 	acks.recs = arena_alloc(&t->scratch, sizeof(*acks.recs) * LISPMS_MAX_RECORDS);
@@ -470,6 +470,5 @@ void ms_register(struct ms_thread *t, const struct dgram *d, const struct ms_reg
 	}
 	if (res.reg.flags & (LISP_MREG_M | LISP_MREG_r))
 		send_ack(t, d, &res.reg, acks.recs, acks.n, res.key, offer_session, out);
-out:
-	counters_observe_ns(LISPMS_H_MS_REGISTER_SECONDS, mtime_now_ns() - start);
+out:;
 }

@@ -6,7 +6,9 @@
  * 12..15, the RFC coverage end the length's top bits), some signed first.
  * Oracle: auth_batch_verify() with the multi-buffer engine (when the build
  * has it), auth_batch_verify() on OpenSSL and auth_verify() one by one agree
- * on every code and key and leave the messages alone; auth_batch_sign()
+ * on every code and key and leave the messages alone, and so does the
+ * engine verifying them in place (auth_vjob.in_place: zeroed, hashed and
+ * restored, byte for byte); auth_batch_sign()
  * writes what auth_sign() writes; a signed message then verifies.
  */
 #include "fuzz.h"
@@ -20,6 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct auth_ctx *mb, *ossl;
 	static struct auth_key keys[7];
 	static uint8_t msg[NMAX][LMAX], copy[NMAX][LMAX], sa[NMAX][LMAX], sb[NMAX][LMAX];
+	static uint8_t ip[NMAX][LMAX]; /* verified in place (auth_vjob.in_place) */
 	if (mb == NULL) {
 		mb = auth_ctx_new();
 		ossl = auth_ctx_new();
@@ -33,8 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_check(auth_key_init(&keys[6], 3, LISP_ALG_HMAC_SHA256, long_key,
 					 sizeof(long_key) - 1) == LISPMS_EOK);
 	}
-	struct lisp_auth au[NMAX];
-	struct auth_vjob v[NMAX], w[NMAX];
+	struct lisp_auth au[NMAX], au_ip[NMAX];
+	struct auth_vjob v[NMAX], w[NMAX], u[NMAX];
 	struct auth_sjob s[NMAX];
 	size_t len[NMAX], n = 0, off = 0;
 	while (n < NMAX && off + 2 <= size) {
@@ -74,18 +77,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			.keys = keys, .nkeys = 7, .msg = msg[n], .len = l, .auth = &au[n]
 		};
 		w[n] = v[n];
+		memcpy(ip[n], msg[n], l);
+		au_ip[n] = au[n];
+		au_ip[n].data = ip[n] + 16;
+		u[n] = (struct auth_vjob){ .keys = keys,
+					   .nkeys = 7,
+					   .msg = ip[n],
+					   .len = l,
+					   .auth = &au_ip[n],
+					   .in_place = true };
 		const struct auth_key *sk = &keys[(hdr >> 8) % 7];
 		s[n] = (struct auth_sjob){ .key = sk, .msg = sa[n], .len = l };
 		n++;
 	}
 	auth_batch_verify(mb, v, n);
 	auth_batch_verify(ossl, w, n);
+	auth_batch_verify(mb, u, n);
 	auth_batch_sign(mb, s, n);
 	for (size_t i = 0; i < n; i++) {
 		int want = auth_verify(ossl, keys, 7, msg[i], len[i], &au[i]);
 		fuzz_check(v[i].ret == want && w[i].ret == want && v[i].key == w[i].key);
 		fuzz_check((v[i].key != NULL) == (want == LISPMS_EOK));
 		fuzz_check(memcmp(copy[i], msg[i], len[i]) == 0);
+		fuzz_check(u[i].ret == want && u[i].key == v[i].key);
+		fuzz_check(memcmp(copy[i], ip[i], len[i]) == 0); /* in place: restored */
 		int sw = auth_sign(ossl, s[i].key, sb[i], len[i]);
 		fuzz_check(s[i].ret == sw);
 		if (sw != LISPMS_EOK)

@@ -10,12 +10,15 @@
  * ipsec-mb's HMAC starts from the digest states after one block of
  * key ^ ipad and key ^ opad, which auth_key_init() computes once per key
  * (auth_mb_key_prep(), the site index does it at every load and reload).
- * Its input is one contiguous buffer, so a message to verify is copied with
- * its authentication data zeroed into a per-context staging slot (the
- * message itself is not ours to write); a message to sign already holds
- * zeros there and is hashed where it is. Messages longer than a staging
- * slot (large registers, rare, where the hashing, not the call, dominates)
- * take the one-message path.
+ * Its input is one contiguous buffer with the authentication data zeroed.
+ * When the caller owns the message's memory (auth_vjob.in_place: the fast
+ * path's mbufs, a worker's receive buffers) those octets are saved, zeroed
+ * in place, and restored after the hash, so the message is never copied;
+ * otherwise (const memory) it is copied with its authentication data zeroed
+ * into a per-context staging slot, and messages longer than a slot (large
+ * registers, rare, where the hashing, not the call, dominates) take the
+ * one-message path. A message to sign already holds zeros there and is
+ * hashed where it is.
  *
  * Without the library, or when the CPU or a test turns it off
  * (auth_ctx_use_mb()), every element goes through auth_verify() /
@@ -47,6 +50,8 @@ struct auth_mb {
 	unsigned min;  /* fewer messages of one algorithm go one by one */
 	IMB_JOB jobs[MB_BURST];
 	uint8_t tag[MB_BURST][LISPMS_AUTH_MAX_LEN];
+	uint8_t saved[MB_BURST][LISPMS_AUTH_MAX_LEN]; /* in place: the octets zeroed */
+	uint8_t want[MB_BURST][LISPMS_AUTH_MAX_LEN];  /* in place: data overlapping them */
 	uint8_t stage[MB_BURST][MB_STAGE];
 };
 
@@ -107,6 +112,8 @@ void auth_mb_free(struct auth_mb *m)
 		free_mb_mgr(m->wide);
 	OPENSSL_cleanse(m->stage, sizeof(m->stage));
 	OPENSSL_cleanse(m->tag, sizeof(m->tag));
+	OPENSSL_cleanse(m->saved, sizeof(m->saved));
+	OPENSSL_cleanse(m->want, sizeof(m->want));
 	free(m);
 }
 
@@ -165,45 +172,64 @@ static void mb_verify_burst(struct auth_mb *m, uint8_t alg, struct auth_vjob *v,
 			    const unsigned *idx, unsigned n)
 {
 	struct mb_req r[MB_BURST] = { 0 };
+	const uint8_t *want[MB_BURST]; /* the authentication data received */
 	for (unsigned i = 0; i < n; i++) {
 		struct auth_vjob *e = &v[idx[i]];
-		memcpy(m->stage[i], e->msg, e->len);
-		memset(m->stage[i] + LISPMS_AUTH_OFFSET, 0, e->auth->len);
-		r[i] = (struct mb_req){ .k = e->key, .src = m->stage[i], .len = e->len };
+		want[i] = e->auth->data;
+		if (e->in_place) {
+			/* the caller's own memory, not const storage (auth_vjob) */
+			uint8_t *w = (uint8_t *)(uintptr_t)e->msg + LISPMS_AUTH_OFFSET;
+			size_t al = e->auth->len;
+			memcpy(m->saved[i], w, al);
+			if (want[i] == w) { /* the decoder's pointer: the octets just saved */
+				want[i] = m->saved[i];
+			} else if ((uintptr_t)want[i] < (uintptr_t)w + al &&
+				   (uintptr_t)w < (uintptr_t)want[i] + al) {
+				memcpy(m->want[i], want[i], al); /* overlaps what is zeroed */
+				want[i] = m->want[i];
+			}
+			memset(w, 0, al);
+			r[i] = (struct mb_req){ .k = e->key, .src = e->msg, .len = e->len };
+		} else {
+			memcpy(m->stage[i], e->msg, e->len);
+			memset(m->stage[i] + LISPMS_AUTH_OFFSET, 0, e->auth->len);
+			r[i] = (struct mb_req){ .k = e->key, .src = m->stage[i], .len = e->len };
+		}
 	}
-	if (mb_hash(m, alg, r, n) != LISPMS_EOK) {
-		for (unsigned i = 0; i < n; i++)
-			v[idx[i]].ret = LISPMS_EINTERNAL;
-		return;
-	}
-	/* no match over the whole message: the RFC coverage, when shorter */
 	unsigned again[MB_BURST], na = 0;
-	for (unsigned i = 0; i < n; i++) {
+	int ret = mb_hash(m, alg, r, n);
+	for (unsigned i = 0; i < n && ret == LISPMS_EOK; i++) {
 		struct auth_vjob *e = &v[idx[i]];
-		if (auth_ct_equal(m->tag[i], e->auth->data, e->auth->len))
+		if (auth_ct_equal(m->tag[i], want[i], e->auth->len))
 			e->ret = LISPMS_EOK;
 		else if (e->auth->rfc_end < e->len)
-			again[na++] = i;
+			again[na++] = i; /* no match over the whole message: the RFC coverage */
 		else
 			e->ret = LISPMS_EAUTH;
 	}
-	if (na == 0)
-		return;
-	for (unsigned i = 0; i < na; i++) {
-		const struct auth_vjob *e = &v[idx[again[i]]];
-		r[i] = (struct mb_req){ .k = e->key,
-					.src = m->stage[again[i]],
-					.len = e->auth->rfc_end };
+	if (na > 0) {
+		for (unsigned i = 0; i < na; i++)
+			r[i] = (struct mb_req){ .k = r[again[i]].k,
+						.src = r[again[i]].src,
+						.len = v[idx[again[i]]].auth->rfc_end };
+		int ret2 = mb_hash(m, alg, r, na);
+		for (unsigned i = 0; i < na; i++) {
+			struct auth_vjob *e = &v[idx[again[i]]];
+			if (ret2 != LISPMS_EOK)
+				e->ret = ret2;
+			else
+				e->ret = auth_ct_equal(m->tag[i], want[again[i]], e->auth->len)
+					     ? LISPMS_EOK
+					     : LISPMS_EAUTH;
+		}
 	}
-	int ret = mb_hash(m, alg, r, na);
-	for (unsigned i = 0; i < na; i++) {
-		struct auth_vjob *e = &v[idx[again[i]]];
+	for (unsigned i = 0; i < n; i++) {
+		struct auth_vjob *e = &v[idx[i]];
 		if (ret != LISPMS_EOK)
-			e->ret = ret;
-		else
-			e->ret = auth_ct_equal(m->tag[i], e->auth->data, e->auth->len)
-				     ? LISPMS_EOK
-				     : LISPMS_EAUTH;
+			e->ret = LISPMS_EINTERNAL;
+		if (e->in_place) /* the message as it was received */
+			memcpy((uint8_t *)(uintptr_t)e->msg + LISPMS_AUTH_OFFSET, m->saved[i],
+			       e->auth->len);
 	}
 }
 
@@ -220,7 +246,7 @@ static void mb_verify(struct auth_ctx *c, struct auth_vjob *v, size_t n)
 			struct auth_vjob *e = &v[i];
 			if (e->ret != LISPMS_EOK || e->key->alg_id != algs[a])
 				continue; /* refused by the checks, or the other algorithm */
-			if (e->len > MB_STAGE || one_by_one) {
+			if ((e->len > MB_STAGE && !e->in_place) || one_by_one) {
 				e->ret = auth_verify(c, e->keys, e->nkeys, e->msg, e->len, e->auth);
 				continue;
 			}

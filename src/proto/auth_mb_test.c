@@ -71,10 +71,14 @@ static const struct ref refs[] = {
 };
 #define NREFS (sizeof(refs) / sizeof(refs[0]))
 
-/* Every reference packet in one batch (twice, and once tampered), both engines. */
-static void check_refs(struct auth_ctx *c)
+/*
+ * Every reference packet in one batch (twice, and once tampered), both
+ * engines; in_place: the batch may write the packets (the decoder's
+ * authentication data points into them), which must end as they were.
+ */
+static void check_refs(struct auth_ctx *c, bool in_place)
 {
-	static uint8_t pkt[3 * NREFS][256], signed_[3 * NREFS][256];
+	static uint8_t pkt[3 * NREFS][256], signed_[3 * NREFS][256], orig[3 * NREFS][256];
 	struct lisp_msg m[3 * NREFS];
 	struct auth_vjob v[3 * NREFS];
 	struct auth_sjob s[3 * NREFS];
@@ -102,7 +106,9 @@ static void check_refs(struct auth_ctx *c)
 					   .nkeys = 2,
 					   .msg = pkt[i],
 					   .len = len[i],
-					   .auth = a };
+					   .auth = a,
+					   .in_place = in_place };
+		memcpy(orig[i], pkt[i], len[i]);
 		memcpy(signed_[i], pkt[i], len[i]);
 		memset(signed_[i] + LISPMS_AUTH_OFFSET, 0, a->len);
 		s[i] = (struct auth_sjob){ .key = &keys[r->alg - 1][1],
@@ -117,6 +123,7 @@ static void check_refs(struct auth_ctx *c)
 		cr_assert_eq(v[i].ret, tampered ? LISPMS_EAUTH : LISPMS_EOK, "reference %zu", i);
 		cr_assert_eq(v[i].key, tampered ? NULL : &keys[r->alg - 1][1]);
 		cr_assert_eq(s[i].ret, LISPMS_EOK);
+		cr_assert_arr_eq(pkt[i], orig[i], len[i], "reference %zu left as it was", i);
 		if (!tampered && !r->rfc)
 			cr_assert_arr_eq(signed_[i], pkt[i], len[i],
 					 "signing reproduces reference %zu", i);
@@ -125,12 +132,18 @@ static void check_refs(struct auth_ctx *c)
 
 Test(auth_mb, reference_packets_engine)
 {
-	check_refs(mb);
+	check_refs(mb, false);
 }
 
 Test(auth_mb, reference_packets_openssl)
 {
-	check_refs(ossl);
+	check_refs(ossl, false);
+}
+
+Test(auth_mb, reference_packets_in_place)
+{
+	check_refs(mb, true);
+	check_refs(ossl, true);
 }
 
 static uint64_t rnd(uint64_t *x)
@@ -147,15 +160,15 @@ static uint64_t rnd(uint64_t *x)
 /* Random batches: the batch result equals auth_verify()/auth_sign() per element. */
 Test(auth_mb, batch_equals_one_by_one)
 {
-	static uint8_t msg[MAXB][MAXL], a_msg[MAXB][MAXL], b_msg[MAXB][MAXL];
+	static uint8_t msg[MAXB][MAXL], a_msg[MAXB][MAXL], b_msg[MAXB][MAXL], c_msg[MAXB][MAXL];
 	static uint8_t secret[MAXB][100];
 	struct auth_key keys[4][3];
-	struct lisp_auth au[MAXB];
-	struct auth_vjob v[MAXB], w[MAXB];
+	struct lisp_auth au[MAXB], au_c[MAXB];
+	struct auth_vjob v[MAXB], w[MAXB], u[MAXB];
 	struct auth_sjob s[MAXB];
 	size_t len[MAXB];
 	uint64_t x = 0x9e3779b97f4a7c15ull;
-	unsigned verified = 0, refused = 0, rfc = 0;
+	unsigned verified = 0, refused = 0, rfc = 0, in_place = 0, overlap = 0;
 	for (int round = 0; round < 300; round++) {
 		/* four key sets of three keys: ids 0..2, random algorithms and secrets */
 		for (int s_ = 0; s_ < 4; s_++)
@@ -205,24 +218,35 @@ Test(auth_mb, batch_equals_one_by_one)
 					rfc += part && end < len[i];
 				}
 			}
-			au[i] =
-			    (struct lisp_auth){ .key_id = msg[i][12],
-						.alg_id = alg,
-						.len = alen,
-						.data = ((r >> 42) & 31) == 0 ? NULL : msg[i] + 16,
-						.rfc_end = (uint32_t)end };
+			au[i] = (struct lisp_auth){ .key_id = msg[i][12],
+						    .alg_id = alg,
+						    .len = alen,
+						    .data = ((r >> 42) & 31) == 0   ? NULL
+							    : ((r >> 52) & 15) == 0 ? msg[i] + 17
+										    : msg[i] + 16,
+						    .rfc_end = (uint32_t)end };
 			if (((r >> 47) & 31) == 0)
 				au[i].rfc_end = (uint32_t)(len[i] + 1); /* does not fit */
 			v[i] = (struct auth_vjob){
 				.keys = ks, .nkeys = 3, .msg = msg[i], .len = len[i], .auth = &au[i]
 			};
 			w[i] = v[i];
+			/* in place over a copy, the authentication data pointing into it */
+			memcpy(c_msg[i], msg[i], len[i]);
+			au_c[i] = au[i];
+			if (au[i].data != NULL)
+				au_c[i].data = c_msg[i] + (au[i].data - msg[i]);
+			u[i] = v[i];
+			u[i].msg = c_msg[i];
+			u[i].auth = &au_c[i];
+			u[i].in_place = (r >> 56) & 1;
 			memcpy(a_msg[i], msg[i], len[i]);
 			memcpy(b_msg[i], msg[i], len[i]);
 			s[i] = (struct auth_sjob){ .key = k, .msg = a_msg[i], .len = len[i] };
 		}
 		auth_batch_verify(mb, v, n);
 		auth_batch_verify(ossl, w, n);
+		auth_batch_verify(mb, u, n);
 		auth_batch_sign(mb, s, n);
 		for (size_t i = 0; i < n; i++) {
 			int want = auth_verify(ossl, v[i].keys, 3, msg[i], len[i], &au[i]);
@@ -230,6 +254,13 @@ Test(auth_mb, batch_equals_one_by_one)
 				     i, v[i].ret, want);
 			cr_assert_eq(w[i].ret, want);
 			cr_assert_eq(v[i].key, w[i].key);
+			cr_assert_eq(u[i].ret, want, "round %d job %zu in place %d", round, i,
+				     u[i].in_place);
+			cr_assert_eq(u[i].key, v[i].key);
+			cr_assert_arr_eq(c_msg[i], msg[i], len[i],
+					 "round %d job %zu left as it was", round, i);
+			in_place += u[i].in_place && want == LISPMS_EOK;
+			overlap += u[i].in_place && au[i].data == msg[i] + 17;
 			cr_assert_eq(v[i].key != NULL, want == LISPMS_EOK);
 			verified += want == LISPMS_EOK;
 			refused += want != LISPMS_EOK && want != LISPMS_EAUTH;
@@ -243,6 +274,8 @@ Test(auth_mb, batch_equals_one_by_one)
 	cr_assert_gt(verified, 1000);
 	cr_assert_gt(refused, 1000);
 	cr_assert_gt(rfc, 100);
+	cr_assert_gt(in_place, 500);
+	cr_assert_gt(overlap, 100);
 }
 
 Test(auth_mb, empty_batch)
