@@ -285,7 +285,7 @@ static void scenario(void)
 	len = subscription("[1000] 0.0.0.0/0", BORDER, "127.0.0.160", 5000, msg, 512);
 	send_ms(border, msg, len);
 	tap_ok(recv_one(border, raw, sizeof(raw), 1000) < 0 &&
-		   stat_value("result=\"replayed\"") == 1,
+		   stat_value("lispms_pubsub_requests_total{result=\"replayed\"}") == 1,
 	       "a subscription with an old nonce is a replay: dropped and counted");
 
 	/* operators */
@@ -319,7 +319,7 @@ static void scenario(void)
 		ack(border, raw, (size_t)n, &mn, &k_border);
 	rc = ctl_run("subscription drop bb000000000000000000000000000001");
 	tap_ok(rc == 0 && stat_value("lispms_pubsub_subscribers") == 0 &&
-		   stat_value("reason=\"operator\"") == 1,
+		   stat_value("lispms_pubsub_dropped_total{reason=\"operator\"}") == 1,
 	       "lispmsctl subscription drop forgets it");
 
 	/* a reload that removes the permission */
@@ -335,7 +335,8 @@ static void scenario(void)
 		usleep(100000);
 		gone = stat_value("lispms_pubsub_subscribers") == 0;
 	}
-	tap_ok(rc == 0 && gone && stat_value("reason=\"unauthorised\"") == 1,
+	tap_ok(rc == 0 && gone &&
+		   stat_value("lispms_pubsub_dropped_total{reason=\"unauthorised\"}") == 1,
 	       "a reload that removes the border from subscribers: drops it");
 	close(etr_a);
 	close(etr_b);
