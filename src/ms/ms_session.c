@@ -407,6 +407,7 @@ int ms_session_recv(struct ms_thread *t, struct ms_session *s, const uint8_t *bu
 {
 	t->st = lrcu_deref(t->ms->state);
 	t->now = mtime_now_ns();
+	bool completed = false; /* a message ended in this read */
 	while (len > 0 && !s->failed) {
 		if (s->rxbuf == NULL) {
 			s->rxbuf = rxbuf_get(t);
@@ -420,8 +421,10 @@ int ms_session_recv(struct ms_thread *t, struct ms_session *s, const uint8_t *bu
 		const uint8_t *msg;
 		size_t mlen;
 		int r;
-		while ((r = rt_stream_next(&s->rx, &msg, &mlen)) == 1)
+		while ((r = rt_stream_next(&s->rx, &msg, &mlen)) == 1) {
 			handle_message(t, s, msg, mlen);
+			completed = true;
+		}
 		if (r < 0) {
 			/* out of sync: say why, then close (D10) */
 			send_error(t, s, r == LISPMS_EMARKER ? RT_ERR_BAD_MARKER : RT_ERR_MALFORMED,
@@ -435,11 +438,16 @@ int ms_session_recv(struct ms_thread *t, struct ms_session *s, const uint8_t *bu
 			s->rxbuf = NULL;
 		}
 	}
-	/* a message left partial starts the clock; completing it stops it */
+	/*
+	 * A message left partial starts the clock; completing it stops it. The
+	 * clock times the message now partial, not the session: a peer that
+	 * streams without pause ends most reads inside a message, and each read
+	 * that completed one starts the next message's clock afresh.
+	 */
+	if (s->stall_listed && (s->rxbuf == NULL || completed))
+		stall_del(t, s);
 	if (s->rxbuf != NULL && !s->stall_listed)
 		stall_add(t, s);
-	else if (s->rxbuf == NULL && s->stall_listed)
-		stall_del(t, s);
 	return s->failed ? LISPMS_ELIMIT : LISPMS_EOK;
 }
 

@@ -962,6 +962,32 @@ Test(session, a_message_left_partial_past_the_read_timeout_closes_the_session)
 	free(c.buf);
 }
 
+Test(session, a_peer_streaming_without_pause_is_timed_per_message_not_per_session)
+{
+	struct fake_conn c = { 0 };
+	struct ms_session *s = open_admitted("192.0.2.1", &c);
+	const char *eids[] = { "[1000] 10.1.1.0/24" }, *rlocs[] = { "192.0.2.1" };
+	uint8_t msg[2048], three[3 * 2048];
+	size_t len = registration(eids, rlocs, 3, 1, &key_a, msg, sizeof(msg));
+	for (int i = 0; i < 3; i++)
+		memcpy(three + i * len, msg, len);
+	/* every read ends inside a message, and each completes the one before */
+	uint64_t first = mtime_now_ns();
+	cr_assert_eq(ms_session_recv(t, s, three, len + len / 2), LISPMS_EOK);
+	uint64_t second = mtime_now_ns();
+	while (second == first)
+		second = mtime_now_ns();
+	cr_assert_eq(ms_session_recv(t, s, three + len + len / 2, len), LISPMS_EOK);
+	/* the first partial began at or before `first`; the one partial now
+	 * began at or after `second` */
+	tick_at(second + 30 * LISPMS_NS_PER_SEC - 1);
+	cr_assert_not(c.close_requested, "the message now partial began less than 30 s ago");
+	tick_at(mtime_now_ns() + 31 * LISPMS_NS_PER_SEC);
+	cr_assert(c.close_requested, "and it is still timed");
+	ms_session_closed(t, s, STREAM_CLOSE_ERROR);
+	free(c.buf);
+}
+
 Test(session, an_idle_session_or_a_completed_message_is_never_timed_out)
 {
 	struct fake_conn idle = { 0 }, done = { 0 };

@@ -356,7 +356,7 @@ static void output_limit(struct knobs *k)
 	size_t len = registration("[1000] 10.32.1.0/24", "127.0.0.32", msg, sizeof(msg));
 	/* a reader that does not read; under the old 4 MiB bound the server
 	 * would take far more than 4 MB of registrations before dropping it */
-	size_t sent = 0;
+	size_t sent = 0, off = 0;
 	bool dropped = false;
 	struct pollfd p = { .fd = slow.fd, .events = POLLOUT };
 	int idle_ms = 0; /* a loaded machine may leave the worker unscheduled for a while */
@@ -371,10 +371,13 @@ static void output_limit(struct knobs *k)
 			dropped = true;
 			break;
 		}
-		ssize_t n = send(slow.fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n > 0)
+		/* a short send leaves the rest of the message for the next one:
+		 * the stream must stay framed */
+		ssize_t n = send(slow.fd, msg + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
 			sent += (size_t)n;
-		else if (n < 0 && errno != EAGAIN)
+			off = (off + (size_t)n) % len;
+		} else if (n < 0 && errno != EAGAIN)
 			dropped = errno == EPIPE || errno == ECONNRESET;
 	}
 	tap_ok(rc == 0 && up && dropped,
