@@ -5,9 +5,10 @@
  * action: MS-ACK (and the proxy Map-Reply to the ITR-RLOC), MS-NOT-REGISTERED,
  * NODE-REFERRAL, MS-REFERRAL, DELEGATION-HOLE, NOT-AUTHORITATIVE; an ECM
  * without D still gets a Map-Reply. Everything the daemon sends is written to
- * a pcap and decoded by tshark, the referral fields compared. Prints TAP.
+ * a pcap and decoded by tshark, the referral fields compared; `lispmsctl ddt`
+ * shows the table. Prints TAP.
  *
- * Usage: ms_ddt LISPMSD
+ * Usage: ms_ddt LISPMSD LISPMSCTL
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -28,6 +29,7 @@
 #include "tap.h"
 
 static pid_t daemon_pid;
+static const char *ctl_bin;
 static uint16_t ms_port;
 static char conf_path[128], log_path[128], pcap_path[128];
 static struct pcap cap;
@@ -182,6 +184,19 @@ static void scenario(void)
 	ok = ddt_request(fd, port, "[1000] 10.1.1.5/32", 17, false, &m, &replies);
 	tap_ok(!ok && replies == 1, "an ECM without D: a Map-Reply and no referral");
 	close(fd);
+
+	char cmd[512], out[4096] = "";
+	snprintf(cmd, sizeof(cmd), "%s -s %s/ctl.sock ddt 2>&1", ctl_bin, it_dir);
+	FILE *p = popen(cmd, "r");
+	size_t n = p ? fread(out, 1, sizeof(out) - 1, p) : 0;
+	out[n] = '\0';
+	int st = p ? pclose(p) : -1;
+	tap_ok(st == 0 && strstr(out, "[1000] 10.2.0.0/16") && strstr(out, "ddt-nodes") &&
+		   strstr(out, "192.0.2.10,192.0.2.11") && strstr(out, "map-servers") &&
+		   strstr(out, "2001:db8::20") && strstr(out, "authoritative"),
+	       "lispmsctl ddt shows the delegations and the authority");
+	if (tap_failed)
+		printf("# %s", out);
 }
 
 static void tshark_check(void)
@@ -221,12 +236,13 @@ static void tshark_check(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: ms_ddt LISPMSD\n");
+	if (argc != 3) {
+		fprintf(stderr, "usage: ms_ddt LISPMSD LISPMSCTL\n");
 		return 2;
 	}
 	it_daemon = argv[1];
-	tap_plan(13);
+	ctl_bin = argv[2];
+	tap_plan(14);
 	actx = auth_ctx_new();
 	it_auth = actx;
 	ar = (struct arena){ .base = abuf_mem, .size = sizeof(abuf_mem) };
