@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The LISP control-plane codec (RFC 9301 messages over UDP, PROTOCOL.md §2):
- * Map-Request, Map-Reply, Map-Register, Map-Notify, Map-Notify-Ack, ECM and the
+ * Map-Request, Map-Reply, Map-Register, Map-Notify, Map-Notify-Ack, the
+ * Map-Referral of LISP-DDT (RFC 8111), ECM and the
  * type-15 Shared Extension Message, their mapping records and locators, the
  * address encodings (plain AFIs, Instance-ID LCAF, other LCAFs kept opaque) and
  * the HMAC authentication of decision D9. The reliable-transport messages are
@@ -51,6 +52,7 @@ enum lisp_msg_type {
 	LISP_MSG_MAP_REGISTER = 3,
 	LISP_MSG_MAP_NOTIFY = 4,
 	LISP_MSG_MAP_NOTIFY_ACK = 5,
+	LISP_MSG_MAP_REFERRAL = 6, /* RFC 8111 §6.4 (LISP-DDT) */
 	LISP_MSG_ECM = 8,
 	LISP_MSG_SHARED_EXT = 15,
 };
@@ -98,6 +100,8 @@ enum lisp_msg_type {
 #define LISP_ECM_M     0x01000000u /* to Map-Server */
 #define LISP_ECM_FLAGS 0x0FFFFFFFu
 
+#define LISP_MREF_FLAGS 0x0FFFFF00u /* the reserved bits of a Map-Referral's word 0 */
+
 /* Locator flags (low bits of the locator's 16-bit flags word). */
 #define LISP_LOC_L 0x0004u /* local locator */
 #define LISP_LOC_P 0x0002u /* probed locator */
@@ -112,6 +116,20 @@ enum lisp_act {
 	LISP_ACT_DROP_POLICY = 4,
 	LISP_ACT_DROP_AUTH = 5,
 };
+
+/* Map-Referral record actions (RFC 8111 §6.4), carried in the record's ACT field. */
+enum lisp_ref_act {
+	LISP_REF_NODE_REFERRAL = 0,	/* the referral set are DDT nodes */
+	LISP_REF_MS_REFERRAL = 1,	/* the referral set are Map-Servers */
+	LISP_REF_MS_ACK = 2,		/* a Map-Server took the request */
+	LISP_REF_MS_NOT_REGISTERED = 3, /* authoritative Map-Server, EID not registered */
+	LISP_REF_DELEGATION_HOLE = 4,	/* inside a delegation, delegated nowhere */
+	LISP_REF_NOT_AUTHORITATIVE = 5, /* outside anything this node holds */
+};
+#define LISP_REF_ACT_MAX 5
+
+/* The I (incomplete) bit of a referral record, the top bit of lisp_record.reserved. */
+#define LISP_REF_I 0x0800u
 
 /* Algorithm IDs (D9). */
 enum lisp_alg {
@@ -280,6 +298,40 @@ struct lisp_ecm {
 	size_t inner_len;
 };
 
+/*
+ * Map-Referral (type 6, RFC 8111 §6.4). Its records are mapping records
+ * (record_decode) whose locators are the referral set, with the DDT meanings:
+ * r.act is an enum lisp_ref_act, r.reserved holds LISP_REF_I and 11 reserved
+ * bits, r.rsvd is the SigCnt (0..15) and sigs[] the signature sections that
+ * follow the referral set (RFC 8111 §6.4.1), their signature bytes borrowed
+ * from the input.
+ */
+struct lisp_ref_sig {
+	uint32_t orig_ttl;   /* Original Record TTL */
+	uint32_t expiration; /* seconds since the epoch */
+	uint32_t inception;
+	uint16_t key_tag;
+	uint8_t alg;	     /* Sig-Algorithm */
+	uint8_t rsvd8;	     /* the reserved octet after it */
+	uint16_t rsvd16;     /* the reserved 16 bits after that */
+	uint16_t len;	     /* Sig Length: octets of data */
+	const uint8_t *data; /* decode: into the input */
+};
+#define LISP_REF_SIG_MIN_LEN 20 /* a signature section without its signature */
+#define LISP_REF_MAX_SIGS    15 /* the 4-bit SigCnt */
+
+struct lisp_referral_record {
+	struct lisp_record r;	   /* r.rsvd == number of sigs */
+	struct lisp_ref_sig *sigs; /* r.rsvd entries; NULL when none */
+};
+
+struct lisp_map_referral {
+	uint32_t flags; /* reserved bits within LISP_MREF_FLAGS, kept */
+	uint64_t nonce; /* the DDT Map-Request's */
+	uint16_t nrecords;
+	struct lisp_referral_record *records;
+};
+
 /* Shared Extension Message (type 15, RFC 9304). */
 struct lisp_shared_ext {
 	uint16_t subtype;    /* 12 bits */
@@ -295,6 +347,7 @@ struct lisp_msg {
 		struct lisp_map_reply reply;
 		struct lisp_map_register reg;
 		struct lisp_map_notify notify; /* types 4 and 5 */
+		struct lisp_map_referral referral;
 		struct lisp_ecm ecm;
 		struct lisp_shared_ext ext;
 	} u;
@@ -325,6 +378,12 @@ int map_register_encode(const struct lisp_map_register *m, uint8_t *buf, size_t 
 /* Types 4 and 5; decode refuses any other type with LISPMS_ETYPE. */
 int map_notify_decode(const uint8_t *buf, size_t len, struct arena *a, struct lisp_map_notify *out);
 int map_notify_encode(const struct lisp_map_notify *m, uint8_t *buf, size_t cap, size_t *len);
+
+int map_referral_decode(const uint8_t *buf, size_t len, struct arena *a,
+			struct lisp_map_referral *out);
+int map_referral_encode(const struct lisp_map_referral *m, uint8_t *buf, size_t cap, size_t *len);
+/* The referral action's name (RFC 8111 spelling), "?" when out of range. */
+const char *lisp_ref_act_name(unsigned act);
 
 /* The inner message is not decoded: pass out->inner to msg_decode(). */
 int ecm_decode(const uint8_t *buf, size_t len, struct lisp_ecm *out);

@@ -35,6 +35,9 @@ int msg_decode(const uint8_t *buf, size_t len, struct arena *a, struct lisp_msg 
 	case LISP_MSG_MAP_NOTIFY_ACK:
 		ret = map_notify_decode(buf, len, a, &m.u.notify);
 		break;
+	case LISP_MSG_MAP_REFERRAL:
+		ret = map_referral_decode(buf, len, a, &m.u.referral);
+		break;
 	case LISP_MSG_ECM:
 		ret = ecm_decode(buf, len, &m.u.ecm);
 		break;
@@ -63,6 +66,8 @@ int msg_encode(const struct lisp_msg *m, uint8_t *buf, size_t cap, size_t *len)
 		if (m->u.notify.type != m->type)
 			return LISPMS_EINVAL;
 		return map_notify_encode(&m->u.notify, buf, cap, len);
+	case LISP_MSG_MAP_REFERRAL:
+		return map_referral_encode(&m->u.referral, buf, cap, len);
 	case LISP_MSG_ECM:
 		return ecm_encode(&m->u.ecm, buf, cap, len);
 	case LISP_MSG_SHARED_EXT:

@@ -70,7 +70,7 @@ Test(msg, unknown_and_wrong_types)
 	load(TV_NEG_MREP);
 	for (unsigned t = 0; t < 16; t++) {
 		pkt[0] = (uint8_t)(t << 4);
-		if (t == 0 || t == 6 || t == 7 || (t >= 9 && t <= 14))
+		if (t == 0 || t == 7 || (t >= 9 && t <= 14))
 			cr_assert_eq(dec(4), LISPMS_ETYPE, "type %u", t);
 	}
 	size_t len = load(TV_NEG_MREP);
@@ -84,6 +84,8 @@ Test(msg, unknown_and_wrong_types)
 	cr_assert_eq(map_notify_decode(pkt, len, &arena, &n), LISPMS_ETYPE);
 	cr_assert_eq(ecm_decode(pkt, len, &e), LISPMS_ETYPE);
 	cr_assert_eq(shared_ext_decode(pkt, len, &x), LISPMS_ETYPE);
+	struct lisp_map_referral f;
+	cr_assert_eq(map_referral_decode(pkt, len, &arena, &f), LISPMS_ETYPE);
 	struct lisp_map_reply p;
 	len = load(TV_MREG_SHA1);
 	cr_assert_eq(map_reply_decode(pkt, len, &arena, &p), LISPMS_ETYPE);
@@ -274,7 +276,7 @@ Test(msg, encoder_checks)
 
 	struct lisp_shared_ext x = { .subtype = 0x1000 };
 	cr_assert_eq(shared_ext_encode(&x, out, sizeof(out), &olen), LISPMS_EINVAL);
-	struct lisp_msg m = { .type = 6 };
+	struct lisp_msg m = { .type = 7 };
 	cr_assert_eq(msg_encode(&m, out, sizeof(out), &olen), LISPMS_EINVAL);
 }
 

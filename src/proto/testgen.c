@@ -275,12 +275,48 @@ void testgen_shared_ext(struct testgen *g, struct lisp_shared_ext *out)
 		out->len = 0;
 }
 
+void testgen_map_referral(struct testgen *g, struct lisp_map_referral *out)
+{
+	struct lisp_map_referral m;
+	memset(&m, 0, sizeof(m));
+	m.flags = rarely(g, 0xfffff) << 8;
+	m.nonce = testgen_u64(g);
+	m.nrecords = (uint16_t)testgen_below(g, g->max_records + 1);
+	m.records = m.nrecords ? arena_alloc(g->arena, m.nrecords * sizeof(*m.records)) : NULL;
+	if (m.records == NULL)
+		m.nrecords = 0;
+	for (unsigned i = 0; i < m.nrecords; i++) {
+		struct lisp_referral_record *rr = &m.records[i];
+		testgen_record(g, &rr->r);
+		rr->r.rsvd = (uint8_t)(testgen_below(g, 4) ? 0 : testgen_below(g, 4));
+		rr->sigs =
+		    rr->r.rsvd ? arena_alloc(g->arena, rr->r.rsvd * sizeof(*rr->sigs)) : NULL;
+		if (rr->sigs == NULL)
+			rr->r.rsvd = 0;
+		for (unsigned j = 0; j < rr->r.rsvd; j++) {
+			struct lisp_ref_sig *s = &rr->sigs[j];
+			s->orig_ttl = (uint32_t)testgen_u64(g);
+			s->expiration = (uint32_t)testgen_u64(g);
+			s->inception = (uint32_t)testgen_u64(g);
+			s->key_tag = (uint16_t)testgen_u64(g);
+			s->alg = (uint8_t)testgen_below(g, 3);
+			s->rsvd8 = (uint8_t)rarely(g, 0xff);
+			s->rsvd16 = (uint16_t)rarely(g, 0xffff);
+			s->len = (uint16_t)testgen_below(g, 48);
+			s->data = s->len ? bytes(g, s->len) : NULL;
+			if (s->data == NULL)
+				s->len = 0;
+		}
+	}
+	*out = m;
+}
+
 void testgen_msg(struct testgen *g, struct lisp_msg *out)
 {
 	static const uint8_t types[] = { LISP_MSG_MAP_REQUEST,	  LISP_MSG_MAP_REPLY,
 					 LISP_MSG_MAP_REGISTER,	  LISP_MSG_MAP_NOTIFY,
 					 LISP_MSG_MAP_NOTIFY_ACK, LISP_MSG_ECM,
-					 LISP_MSG_SHARED_EXT };
+					 LISP_MSG_SHARED_EXT,	  LISP_MSG_MAP_REFERRAL };
 	memset(out, 0, sizeof(*out));
 	out->type = types[testgen_below(g, sizeof(types))];
 	switch (out->type) {
@@ -303,6 +339,9 @@ void testgen_msg(struct testgen *g, struct lisp_msg *out)
 		break;
 	case LISP_MSG_SHARED_EXT:
 		testgen_shared_ext(g, &out->u.ext);
+		break;
+	case LISP_MSG_MAP_REFERRAL:
+		testgen_map_referral(g, &out->u.referral);
 		break;
 	}
 }
@@ -456,6 +495,26 @@ bool testgen_msg_equal(const struct lisp_msg *a, const struct lisp_msg *b)
 		       lisp_addr_equal(&x->dst, &y->dst) && x->sport == y->sport &&
 		       x->dport == y->dport && x->inner_len == y->inner_len &&
 		       mem_equal(x->inner, y->inner, x->inner_len);
+	}
+	case LISP_MSG_MAP_REFERRAL: {
+		const struct lisp_map_referral *x = &a->u.referral, *y = &b->u.referral;
+		if (x->flags != y->flags || x->nonce != y->nonce || x->nrecords != y->nrecords)
+			return false;
+		for (unsigned i = 0; i < x->nrecords; i++) {
+			const struct lisp_referral_record *p = &x->records[i], *q = &y->records[i];
+			if (!testgen_record_equal(&p->r, &q->r))
+				return false;
+			for (unsigned j = 0; j < p->r.rsvd; j++) {
+				const struct lisp_ref_sig *s = &p->sigs[j], *t = &q->sigs[j];
+				if (s->orig_ttl != t->orig_ttl || s->expiration != t->expiration ||
+				    s->inception != t->inception || s->key_tag != t->key_tag ||
+				    s->alg != t->alg || s->rsvd8 != t->rsvd8 ||
+				    s->rsvd16 != t->rsvd16 || s->len != t->len ||
+				    !mem_equal(s->data, t->data, s->len))
+					return false;
+			}
+		}
+		return true;
 	}
 	case LISP_MSG_SHARED_EXT:
 		return a->u.ext.subtype == b->u.ext.subtype && a->u.ext.len == b->u.ext.len &&

@@ -31,6 +31,7 @@ void testgen_map_request(struct testgen *g, struct lisp_map_request *out);
 void testgen_map_reply(struct testgen *g, struct lisp_map_reply *out);
 void testgen_map_register(struct testgen *g, struct lisp_map_register *out);
 void testgen_map_notify(struct testgen *g, struct lisp_map_notify *out);
+void testgen_map_referral(struct testgen *g, struct lisp_map_referral *out);
 void testgen_ecm(struct testgen *g, struct lisp_ecm *out);
 void testgen_shared_ext(struct testgen *g, struct lisp_shared_ext *out);
 void testgen_msg(struct testgen *g, struct lisp_msg *out); /* any type */

@@ -68,6 +68,9 @@
 	X(ECM_S, "lisp.ecm.flags.sec")                                         \
 	X(ECM_D, "lisp.ecm.flags.ddt")                                         \
 	X(ECM_RES, "lisp.ecm.res")                                             \
+	X(MREF_RES, "lisp.mref.res")                                           \
+	X(REF_I, "lisp.referral.incomplete")                                   \
+	X(REF_SIGCNT, "lisp.referral.sigcnt")                                  \
 	X(TTL, "lisp.mapping.ttl")                                             \
 	X(LOCCNT, "lisp.mapping.loccnt")                                       \
 	X(MASKLEN, "lisp.mapping.eid.masklen")                                 \
@@ -448,6 +451,41 @@ static void udp_frames(void)
 	exp_record(f, &recs[0]);
 	exp_record(f, &recs[1]);
 	udp(ms, etr, msgbuf, len);
+
+	/* Map-Referrals (RFC 8111): every action a DDT node or Map-Server sends */
+	static const char *const refs[] = { "192.0.2.10", "2001:db8::10" };
+	for (unsigned act = 0; act <= LISP_REF_ACT_MAX; act++) {
+		bool set = act == LISP_REF_NODE_REFERRAL || act == LISP_REF_MS_REFERRAL ||
+			   act == LISP_REF_MS_ACK;
+		struct lisp_referral_record rrec[2];
+		memset(rrec, 0, sizeof(rrec));
+		rrec[0].r = record(act % 2 ? "[1000] 10.0.0.0/8" : "[7] 2001:db8::/32",
+				   act % 2 ? 8 : 32, act == LISP_REF_NOT_AUTHORITATIVE ? 0 : 1440,
+				   act != LISP_REF_NOT_AUTHORITATIVE, set ? 2 : 0, refs);
+		rrec[0].r.act = (uint8_t)act;
+		rrec[0].r.reserved = act == LISP_REF_MS_REFERRAL ? LISP_REF_I : 0;
+		rrec[1].r = record("10.0.0.0/8", 8, 15, 1, 0, NULL);
+		rrec[1].r.act = LISP_REF_DELEGATION_HOLE;
+		struct lisp_map_referral mref = { .nonce = 0x0102030405060708ull + act,
+						  .nrecords =
+						      act == LISP_REF_DELEGATION_HOLE ? 2 : 1,
+						  .records = rrec };
+		if (map_referral_encode(&mref, msgbuf, sizeof(msgbuf), &len) != LISPMS_EOK)
+			abort();
+		char desc[64];
+		snprintf(desc, sizeof(desc), "Map-Referral, %s", lisp_ref_act_name(act));
+		f = frame_new(CHECK_ALL, desc);
+		add(f, F_TYPE, "6");
+		add(f, F_NONCE, "0x%016llx", (unsigned long long)mref.nonce);
+		add(f, F_RECORDS, "%u", mref.nrecords);
+		add(f, F_MREF_RES, "0x000000");
+		for (unsigned i = 0; i < mref.nrecords; i++) {
+			exp_record(f, &rrec[i].r);
+			add(f, F_REF_I, "%u", (rrec[i].r.reserved & LISP_REF_I) != 0);
+			add(f, F_REF_SIGCNT, "0");
+		}
+		udp(ms, etr, msgbuf, len);
+	}
 
 	/* ECM (E) forwarding a Map-Request to an ETR */
 	struct afi_addr itrs[2] = { rloc("192.0.2.9"), rloc("2001:db8::9") };
