@@ -4,12 +4,15 @@
  * each publication carry, their keys and nonces, covering prefixes, acks,
  * replays, unsubscribing, dropping, expiry and reloads.
  */
+#include <inttypes.h>
+
 #include <lispms/counters.h>
 #include <lispms/ms_pubsub.h>
 #include <lispms/proto_rt.h>
 #include <lispms/stream.h>
 #include <lispms/wire.h>
 
+#include "ms_internal.h" /* ms_pubsub_events and its test hook */
 #include "ms_testlib.h"
 
 static const char *conf_text = "control: {socket: /tmp/x.sock}\n"
@@ -553,4 +556,60 @@ Test(pubsub, a_subscriber_on_a_session_gets_mapping_notifications_then_udp_when_
 	ms_housekeeping(x.ms, mtime_now_ns() + 400 * LISPMS_NS_PER_SEC);
 	cr_assert_eq(ms_subscriptions_count(x.ms), 0);
 	cr_assert_eq(counters_sum(LISPMS_M_MS_PUBSUB_DROP_EXPIRED), e0 + 1);
+}
+
+/* A withdrawal of eid, as the database reports it. */
+static void publish_withdrawal(const char *eid)
+{
+	struct db_event_list l;
+	db_event_list_init(&l);
+	struct db_event ev = { .type = DB_EV_REMOVED, .prefix = tl_eid(eid) };
+	db_event_list_add(&ev, &l);
+	lrcu_read_lock();
+	ms_pubsub_events(x.ms, &l);
+	lrcu_read_unlock();
+	db_event_list_clear(&l);
+}
+
+static unsigned overtakes;
+
+/* Runs in the first publisher after it built and signed, before it hands over:
+ * a second publisher (a later change) goes all the way through meanwhile. */
+static void overtake(struct ms *ms)
+{
+	(void)ms;
+	ms_pubsub_test_built = NULL;
+	overtakes++;
+	publish_withdrawal("[7] 10.1.2.0/24");
+}
+
+Test(pubsub, a_later_change_built_first_is_still_delivered_after_the_earlier_one)
+{
+	subscribe(BORDER, "[7] 10.1.0.0/16", 50, "127.0.0.9");
+	uint64_t now = mtime_now_ns();
+	tick(now);
+	struct lisp_map_notify mn[4];
+	cr_assert_eq(notifies(&k_border, mn, 4), 1, "the state");
+	ack(&mn[0], &k_border);
+	/* the first change reserves nonce 51; while it is outside the lock the
+	 * second reserves 52, builds, signs and reaches the hand-over first */
+	overtakes = 0;
+	ms_pubsub_test_built = overtake;
+	publish_withdrawal("[7] 10.1.1.0/24");
+	ms_pubsub_test_built = NULL;
+	cr_assert_eq(overtakes, 1);
+	tick(now + 1);
+	cr_assert_eq(notifies(&k_border, mn, 4), 2, "both published");
+	cr_assert_eq(mn[0].nonce, 51,
+		     "the earlier change leaves first (got %" PRIu64 ", %" PRIu64 ")", mn[0].nonce,
+		     mn[1].nonce);
+	cr_assert_str_eq(MS_TEST_EID(&(struct eid_prefix[1]){ rec_eid(&mn[0].records[0]) }[0]),
+			 "[7] 10.1.1.0/24");
+	cr_assert_eq(mn[1].nonce, 52, "then the later one, whatever finished first");
+	cr_assert_str_eq(MS_TEST_EID(&(struct eid_prefix[1]){ rec_eid(&mn[1].records[0]) }[0]),
+			 "[7] 10.1.2.0/24");
+	struct ms_subscription_info info[1];
+	cr_assert_eq(ms_subscriptions_list(x.ms, info, 1), 1);
+	cr_assert_eq(info[0].published, 3);
+	cr_assert_eq(info[0].pending, 2);
 }
