@@ -309,8 +309,8 @@ uint64_t ms_notify_tick(struct ms_thread *t, uint64_t now, struct dgram_outbox *
 	/* new jobs: send now, remember for retransmission */
 	struct cds_wfcq_node *qn;
 	bool half_done = false;
-	/* kept in queue order, ahead of the older ones: a subscriber's
-	 * publications leave in nonce order (D20) */
+	/* kept in queue order: a subscriber's publications leave in nonce
+	 * order (D20) */
 	struct notify_job *fresh = NULL, **fresh_tail = &fresh;
 	while ((qn = __cds_wfcq_dequeue_nonblocking(&q->nhead, &q->ntail)) != NULL) {
 		if (qn == CDS_WFCQ_WOULDBLOCK) {
@@ -329,8 +329,12 @@ uint64_t ms_notify_tick(struct ms_thread *t, uint64_t now, struct dgram_outbox *
 		atomic_fetch_add(&ms->npending, 1);
 	}
 	if (fresh != NULL) {
-		*fresh_tail = t->pending_list;
-		t->pending_list = fresh;
+		/* behind the older ones: those the outbox had no room for last
+		 * time leave first (the walk below is as long anyway) */
+		struct notify_job **end = &t->pending_list;
+		while (*end != NULL)
+			end = &(*end)->next;
+		*end = fresh;
 	}
 	uint64_t wait = half_done ? 0 : LISPMS_NS_PER_SEC;
 	struct notify_job **pp = &t->pending_list;

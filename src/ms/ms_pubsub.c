@@ -20,9 +20,13 @@
  * Delivery: a subscriber that registered on a reliable session gets its
  * publications there as Mapping Notifications (ms_session_deliver); any
  * other gets UDP Map-Notifies at its ITR-RLOC through the notifier
- * (ms_notify_queue), retransmitted until its Map-Notify-Ack (D12). A
- * subscriber with PS_MAX_PENDING unacknowledged Map-Notifies, or one that
- * never acked a Map-Notify after every retry, is dropped and counted. When
+ * (ms_notify_queue), retransmitted until its Map-Notify-Ack (D12). Over
+ * UDP a state dump is paced by the acks (PS_DUMP_WINDOW Map-Notifies
+ * unacknowledged at most, continued from a cursor with db_walk_after). A
+ * subscriber with PS_MAX_PENDING unacknowledged Map-Notifies is lagging:
+ * its publications are discarded until it has acked its backlog down to
+ * PS_RESYNC_AT, then it gets a fresh state dump (a resync, counted). One
+ * that never acked a Map-Notify after every retry is dropped, counted. When
  * its session goes down a subscriber falls back to UDP and is dropped after
  * the registration timeout unless it subscribes again (D7). Housekeeping
  * re-checks every subscriber's permission and key against the
@@ -59,6 +63,8 @@
 #define PS_MAX_SUBS	4096 /* subscribers held */
 #define PS_MAX_PREFIXES 64   /* subscriptions of one subscriber */
 #define PS_MAX_PENDING	1024 /* UDP publications awaiting an ack, per subscriber */
+#define PS_DUMP_WINDOW	256  /* a UDP state dump goes on while fewer are unacknowledged */
+#define PS_RESYNC_AT	64   /* a lagging subscriber is resynchronised at this backlog */
 #define PS_UDP_BATCH	32   /* records per UDP Map-Notify */
 #define PS_SESS_BATCH	256  /* records per Mapping Notification */
 #define PS_NEG_TTL	1    /* minutes: the record of a prefix with no mapping */
@@ -87,6 +93,9 @@ struct ps_scratch {
 struct ps_pfx {
 	struct eid_prefix p;
 	uint64_t nonce; /* the last one used for it (RFC 9437 §5) */
+	/* a state dump in progress (paced by acks over UDP): go on after cursor */
+	bool dumping, has_cursor, has_skip;
+	struct eid_prefix cursor, skip;
 };
 
 struct ps_sub {
@@ -102,7 +111,8 @@ struct ps_sub {
 	uint64_t session; /* 0: UDP */
 	uint64_t lost_ns; /* when its session went down, 0: not lost */
 	uint32_t timeout_s;
-	bool doomed; /* drop at the end of this round */
+	bool doomed;  /* drop at the end of this round */
+	bool lagging; /* its backlog filled: publications wait for a resync */
 	enum metric_id doom_reason;
 	unsigned npfx;
 	struct ps_pfx pfx[PS_MAX_PREFIXES];
@@ -369,18 +379,24 @@ static void deliver(struct ms *ms, struct ps_sub *s, struct ps_job *j)
 		s->published++;
 		goto done;
 	}
-	if (s->pending >= PS_MAX_PENDING) {
-		/* it fell behind: never hold more for it (D20) */
-		doom(s, LISPMS_M_MS_PUBSUB_DROP_BACKLOG, "too many unacknowledged publications");
-		goto done;
-	}
+	if (s->lagging)
+		goto done; /* its resync will carry the current state */
 	if (!ms_notify_queue(ms, j->msg, j->len, j->nonce, &j->itr, &j->key, s->id)) {
 		snprintf(s->last_error, sizeof(s->last_error), "out of memory");
 		goto done;
 	}
 	counters_inc(LISPMS_M_MS_PUBSUB_PUB_UDP);
 	s->published++;
-	s->pending++;
+	if (++s->pending >= PS_MAX_PENDING) {
+		/* it fell behind: hold nothing more for it (no nonce is spent on
+		 * it meanwhile); once it has acked its backlog it gets a fresh
+		 * state dump instead (D20) */
+		s->lagging = true;
+		counters_inc(LISPMS_M_MS_PUBSUB_RESYNCS);
+		snprintf(s->last_error, sizeof(s->last_error), "fell behind: resynchronising");
+		ms_debug("pubsub, %s fell behind (%" PRIu64 " unacknowledged): resync when acked",
+			 s->origin, s->pending);
+	}
 done:
 	free(j->msg);
 	free(j);
@@ -416,6 +432,7 @@ struct batch {
 	unsigned n;
 	bool first;		       /* the next send uses sp->nonce itself (the request's) */
 	const struct eid_prefix *skip; /* already in the batch */
+	unsigned sent;		       /* Map-Notifies flushed */
 };
 
 static unsigned batch_cap(const struct ps_sub *s)
@@ -438,6 +455,7 @@ static void batch_flush(struct batch *b)
 		return;
 	uint64_t nonce = b->first ? b->sp->nonce : ++b->sp->nonce;
 	b->first = false;
+	b->sent++;
 	struct ps_job proto;
 	job_proto(b->s, &proto);
 	proto.ticket = b->s->tk_next++;
@@ -494,15 +512,40 @@ static int dump_one(const struct eid_prefix *p, const struct db_mapping *m,
 {
 	(void)e;
 	struct batch *b = arg;
-	if (b->skip == NULL || !eid_prefix_equal(p, b->skip))
+	struct ps_pfx *sp = b->sp;
+	if (!sp->has_skip || !eid_prefix_equal(p, &sp->skip))
 		batch_map(b, p, m);
-	return b->s->doomed ? 1 : 0;
+	sp->cursor = *p;
+	sp->has_cursor = true;
+	if (b->s->doomed || b->s->lagging)
+		return 1;
+	/* over UDP the dump is paced by the subscriber's acks (D20) */
+	if (b->s->session == 0 && b->n == batch_cap(b->s) &&
+	    b->s->pending + b->sent + 1 >= PS_DUMP_WINDOW)
+		return 1; /* stops on a full batch: no short Map-Notifies in between */
+	return 0;
 }
 
-/* The current state of subscription sp of s: the answer for its prefix, then every more-specific.
- */
+/* Go on with the state dump of sp: every more-specific after its cursor, as
+ * far as the window lets; under the lock, inside the read lock. */
+static void dump_more(struct ms *ms, struct ms_pubsub *ps, struct ps_scratch *sc, struct ps_sub *s,
+		      struct ps_pfx *sp, struct batch *b)
+{
+	struct batch local = { ms, sc, s, sp, 0, false, NULL, 0 };
+	if (b == NULL)
+		b = &local;
+	(void)ps;
+	int r = db_walk_after(ms->db, &sp->p, sp->has_cursor ? &sp->cursor : NULL, dump_one, b);
+	batch_flush(b);
+	if (r != 1)
+		sp->dumping = false; /* complete (or the cursor vanished: nothing is left) */
+}
+
+/* The current state of subscription sp of s: the answer for its prefix, then
+ * every more-specific (paced over UDP). first: the first Map-Notify carries
+ * sp->nonce itself (the answer to a subscription), else the next nonce. */
 static void send_state(struct ms *ms, struct ms_pubsub *ps, const struct ms_state *st,
-		       struct ps_sub *s, struct ps_pfx *sp)
+		       struct ps_sub *s, struct ps_pfx *sp, bool first)
 {
 	struct ps_scratch *sc = scratch_get(ps);
 	if (sc == NULL) {
@@ -510,18 +553,48 @@ static void send_state(struct ms *ms, struct ms_pubsub *ps, const struct ms_stat
 		snprintf(s->last_error, sizeof(s->last_error), "out of memory");
 		return;
 	}
-	struct batch b = { ms, sc, s, sp, 0, true, NULL };
+	struct batch b = { ms, sc, s, sp, 0, first, NULL, 0 };
 	struct ms_decision dec;
 	ms_decide(st, ms->db, &sp->p, &dec);
+	sp->has_skip = dec.map != NULL;
 	if (dec.map != NULL) {
 		batch_map(&b, &dec.prefix, dec.map);
-		b.skip = &dec.prefix;
+		sp->skip = dec.prefix;
 	} else {
 		batch_negative(&b, &sp->p, dec.ttl);
 	}
-	db_walk(ms->db, DB_SCOPE_PREFIX, &sp->p, dump_one, &b);
-	batch_flush(&b);
+	sp->dumping = true;
+	sp->has_cursor = false;
+	dump_more(ms, ps, sc, s, sp, &b);
 	scratch_put(ps, sc);
+}
+
+/* After an ack: resync a lagging subscriber, or go on with its dumps. Under the lock. */
+static void after_ack(struct ms *ms, struct ms_pubsub *ps, struct ps_sub *s)
+{
+	bool resync = s->lagging && s->pending <= PS_RESYNC_AT;
+	bool more = false;
+	for (unsigned k = 0; k < s->npfx; k++)
+		more |= s->pfx[k].dumping;
+	if (!resync && (!more || s->lagging || s->pending > PS_DUMP_WINDOW / 2))
+		return;
+	lrcu_read_lock();
+	const struct ms_state *st = lrcu_deref(ms->state);
+	if (resync) {
+		s->lagging = false;
+		ms_debug("pubsub, %s caught up: resynchronising %u subscriptions", s->origin,
+			 s->npfx);
+		for (unsigned k = 0; k < s->npfx && !s->lagging; k++)
+			send_state(ms, ps, st, s, &s->pfx[k], false);
+	} else {
+		struct ps_scratch *sc = scratch_get(ps);
+		for (unsigned k = 0; sc != NULL && k < s->npfx; k++)
+			if (s->pfx[k].dumping && s->pending + 1 < PS_DUMP_WINDOW)
+				dump_more(ms, ps, sc, s, &s->pfx[k], NULL);
+		if (sc != NULL)
+			scratch_put(ps, sc);
+	}
+	lrcu_read_unlock();
 }
 
 /* ------------------------------------------------------------- authorising */
@@ -733,7 +806,8 @@ bool ms_pubsub_request(struct ms_thread *t, const struct lisp_map_request *req,
 	counters_inc(LISPMS_M_MS_PUBSUB_SUBSCRIBED);
 	ms_debug("pubsub, %s subscribed to %s (%s, key %u alg %u)", s->origin, MS_EID(eid),
 		 s->session ? "on its session" : MS_SADDR(itr), s->key.key_id, s->key.alg_id);
-	send_state(ms, ps, t->st, s, sp);
+	s->lagging = false;
+	send_state(ms, ps, t->st, s, sp, true);
 	reap(ps);
 out:
 	pthread_mutex_unlock(&ps->lock);
@@ -776,6 +850,8 @@ static bool grow(void **v, size_t *cap, size_t need, size_t size)
 static void plan_events(struct ms_pubsub *ps, const struct db_event_list *l, struct ps_plans *pl)
 {
 	for (struct ps_sub *s = ps->head; s != NULL; s = s->next) {
+		if (s->lagging)
+			continue; /* its resync carries the state: no nonce spent */
 		for (unsigned k = 0; k < s->npfx; k++) {
 			size_t ev0 = pl->nev;
 			for (const struct db_event_copy *c = l->head; c != NULL; c = c->next) {
@@ -941,6 +1017,8 @@ void ms_pubsub_acked(struct ms *ms, uint64_t sub)
 		s->acked++;
 		if (s->pending > 0)
 			s->pending--;
+		after_ack(ms, ps, s);
+		reap(ps);
 	}
 	pthread_mutex_unlock(&ps->lock);
 }
