@@ -659,7 +659,10 @@ static void drain(struct received *r, const struct auth_key *key, bool ack_them,
 				     LISPMS_EOK);
 			cr_assert_eq(auth_verify(x.auth, key, 1, raw[i], rawlen[i], &mn.auth),
 				     LISPMS_EOK);
-			cr_assert_eq(mn.nonce, r->next_nonce, "in nonce order, none missing (got %llu, want %llu, msg %u)", (unsigned long long)mn.nonce, (unsigned long long)r->next_nonce, r->msgs);
+			cr_assert_eq(mn.nonce, r->next_nonce,
+				     "in nonce order, none missing (got %llu, want %llu, msg %u)",
+				     (unsigned long long)mn.nonce,
+				     (unsigned long long)r->next_nonce, r->msgs);
 			r->next_nonce++;
 			r->msgs++;
 			r->records += mn.nrecords;
