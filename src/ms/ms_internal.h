@@ -343,6 +343,9 @@ bool ms_pubsub_request(struct ms_thread *t, const struct lisp_map_request *req,
 		       const struct eid_prefix *eid, const struct sockaddr_storage *itr);
 /* Publish a batch's mapping changes to their subscribers (any thread). */
 void ms_pubsub_events(struct ms *ms, const struct db_event_list *l);
+/* Tests only: called by ms_pubsub_events() between building its Map-Notifies
+ * (outside the lock) and handing them over; NULL in the daemon. */
+extern void (*ms_pubsub_test_built)(struct ms *ms);
 bool ms_pubsub_active(const struct ms *ms);
 /* db_withdraw() for a reload, its change published to the subscribers. */
 int ms_pubsub_withdraw(struct ms *ms, const struct eid_prefix *p, const struct db_owner *owner);

@@ -309,6 +309,9 @@ uint64_t ms_notify_tick(struct ms_thread *t, uint64_t now, struct dgram_outbox *
 	/* new jobs: send now, remember for retransmission */
 	struct cds_wfcq_node *qn;
 	bool half_done = false;
+	/* kept in queue order: a subscriber's publications leave in nonce
+	 * order (D20) */
+	struct notify_job *fresh = NULL, **fresh_tail = &fresh;
 	while ((qn = __cds_wfcq_dequeue_nonblocking(&q->nhead, &q->ntail)) != NULL) {
 		if (qn == CDS_WFCQ_WOULDBLOCK) {
 			/* an enqueue is half done and did not wake us: come back at once */
@@ -318,11 +321,20 @@ uint64_t ms_notify_tick(struct ms_thread *t, uint64_t now, struct dgram_outbox *
 		struct notify_job *j = caa_container_of(qn, struct notify_job, qnode);
 		LRCU_TSAN_ACQUIRE(j);
 		j->next_ns = now;
-		j->next = t->pending_list;
-		t->pending_list = j;
+		j->next = NULL;
+		*fresh_tail = j;
+		fresh_tail = &j->next;
 		LRCU_TSAN_RELEASE(&j->hnode);
 		cds_lfht_add(ms->pending, hash_nonce(j->nonce), &j->hnode);
 		atomic_fetch_add(&ms->npending, 1);
+	}
+	if (fresh != NULL) {
+		/* behind the older ones: those the outbox had no room for last
+		 * time leave first (the walk below is as long anyway) */
+		struct notify_job **end = &t->pending_list;
+		while (*end != NULL)
+			end = &(*end)->next;
+		*end = fresh;
 	}
 	uint64_t wait = half_done ? 0 : LISPMS_NS_PER_SEC;
 	struct notify_job **pp = &t->pending_list;
