@@ -8,6 +8,8 @@
 
 #include <criterion/criterion.h>
 
+#include "config.h"
+
 #include <lispms/conf.h>
 #include <lispms/err.h>
 #include <lispms/rcu.h>
@@ -648,6 +650,21 @@ Test(conf, fastpath_needs_dpdk)
 	cr_assert_str_eq(conf_fastpath(c)->next_hop_mac, "02:00:00:00:00:Ab");
 	cr_assert_eq(conf_fastpath(c)->mbufs, 65535);
 	conf_free(c);
+}
+
+/* server.quic in a build without QUIC is a configuration error, not a
+ * start-up failure (CI's -Dquic=disabled build runs this). */
+Test(conf, quic_needs_the_quic_feature)
+{
+	static const char yaml[] = "server:\n  quic:\n    certificate: /dev/null\n"
+				   "    key: /dev/null\n";
+#if LISPMS_HAVE_QUIC
+	struct conf *c = load(yaml);
+	cr_assert(conf_server(c)->quic.enabled);
+	conf_free(c);
+#else
+	fails(yaml, "t.yaml:3:5", "server.quic", "QUIC is not built into this lispmsd");
+#endif
 }
 
 Test(conf, fastpath_exception_iface)

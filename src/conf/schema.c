@@ -14,6 +14,8 @@
 
 #include <lispms/err.h>
 
+#include "config.h"
+
 #define FIELD(T, member) .offset = offsetof(T, member)
 #define COUNT(T, member) .aux_offset = offsetof(T, member)
 #define UINT(T, member)	 .type = SCHEMA_UINT, FIELD(T, member), .width = sizeof(((T *)0)->member)
@@ -167,6 +169,10 @@ static int check_quic(struct apply *a, const struct schema_item *it, const struc
 {
 	(void)it;
 	struct conf_quic *q = obj;
+	if (!LISPMS_HAVE_QUIC) { /* meson -Dquic=disabled, or its libraries missing */
+		apply_error(a, node, "QUIC is not built into this lispmsd (meson -Dquic=enabled)");
+		return LISPMS_ECONFIG;
+	}
 	if (q->certificate == NULL || q->key == NULL) {
 		apply_error(a, node, "needs both certificate and key");
 		return LISPMS_ECONFIG;

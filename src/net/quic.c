@@ -16,6 +16,7 @@
 #include <lispms/counters.h>
 #include <lispms/err.h>
 
+#include "timer_heap.h"
 #include "tls_cred.h"
 
 #define QUIC_SCIDLEN	     16
@@ -62,6 +63,12 @@ struct quic_conn {
 	bool silent;  /* retire without CONNECTION_CLOSE (idle, draining) */
 	enum stream_close_cause why;
 	struct quic_conn *prev_c, *next_c; /* all connections */
+	/* ngtcp2's expiry in the server's timer heap, and the list of
+	 * connections touched this round (input, writes, timers), which the
+	 * flush walks: per event O(log n), never a walk of every connection */
+	struct timer_node timer;
+	bool pending;
+	struct quic_conn *prev_p, *next_p;
 };
 
 struct quic_server {
@@ -75,6 +82,8 @@ struct quic_server {
 	size_t nbuckets;
 	struct quic_conn *conns;
 	size_t nconns;
+	struct timer_heap timers;
+	struct quic_conn *pending; /* touched since the last flush */
 	uint8_t buf[QUIC_PKT_MAX];
 };
 
@@ -177,8 +186,37 @@ static int cb_remove_cid(ngtcp2_conn *conn, const ngtcp2_cid *cid, void *user)
 	return 0;
 }
 
+/* The connection has something to send or to retire: the next flush sees it. */
+static void conn_mark(struct quic_conn *c)
+{
+	if (c->pending)
+		return;
+	struct quic_server *qs = c->qs;
+	c->pending = true;
+	c->prev_p = NULL;
+	c->next_p = qs->pending;
+	if (qs->pending)
+		qs->pending->prev_p = c;
+	qs->pending = c;
+}
+
+static void conn_unmark(struct quic_conn *c)
+{
+	if (!c->pending)
+		return;
+	if (c->prev_p)
+		c->prev_p->next_p = c->next_p;
+	else
+		c->qs->pending = c->next_p;
+	if (c->next_p)
+		c->next_p->prev_p = c->prev_p;
+	c->pending = false;
+	c->prev_p = c->next_p = NULL;
+}
+
 static void conn_kill(struct quic_conn *c, enum stream_close_cause why, bool silent)
 {
+	conn_mark(c);
 	if (c->dead)
 		return;
 	c->dead = true;
@@ -335,12 +373,15 @@ static int op_write(struct stream_conn *sc, const uint8_t *buf, size_t len)
 	}
 	memcpy(c->out + c->out_len, buf, len);
 	c->out_len += len;
+	conn_mark(c);
 	return LISPMS_EOK;
 }
 
 static void op_close(struct stream_conn *sc)
 {
-	((struct quic_conn *)sc)->closing = true;
+	struct quic_conn *c = (struct quic_conn *)sc;
+	c->closing = true;
+	conn_mark(c);
 }
 
 static void op_abort(struct stream_conn *sc)
@@ -441,6 +482,8 @@ static void conn_send(struct quic_conn *c, uint64_t now)
 static void conn_free(struct quic_conn *c)
 {
 	struct quic_server *qs = c->qs;
+	conn_unmark(c);
+	timer_heap_del(&qs->timers, &c->timer);
 	for (int i = 0; i < QUIC_CIDS_PER_CONN; i++)
 		cid_del(qs, &c->cids[i]);
 	if (c->prev_c)
@@ -640,6 +683,7 @@ static void input_new(struct quic_server *qs, int fd, const struct sockaddr_stor
 		return;
 	}
 	counters_inc(LISPMS_M_NET_QUIC_ACCEPTED);
+	conn_mark(c);
 	ngtcp2_path path;
 	conn_path(c, &path);
 	ngtcp2_pkt_info pi = { 0 };
@@ -682,6 +726,7 @@ void quic_server_input(struct quic_server *qs, int fd, const struct sockaddr_sto
 	ngtcp2_path path;
 	conn_path(c, &path);
 	ngtcp2_pkt_info pi = { 0 };
+	conn_mark(c);
 	rv = ngtcp2_conn_read_pkt(c->conn, &path, &pi, pkt, len, now);
 	if (rv == 0)
 		return;
@@ -718,36 +763,47 @@ void quic_server_input(struct quic_server *qs, int fd, const struct sockaddr_sto
 	counters_inc(LISPMS_M_NET_QUIC_DROP_MALFORMED);
 }
 
+/* The connections touched since the last flush, and only those: a handler
+ * call made while retiring one (closed()) may touch others, which join the
+ * list and are seen in the same flush. */
 void quic_server_flush(struct quic_server *qs, uint64_t now)
 {
-	struct quic_conn *next;
-	for (struct quic_conn *c = qs->conns; c; c = next) {
-		next = c->next_c;
+	struct quic_conn *c;
+	while ((c = qs->pending) != NULL) {
+		conn_unmark(c);
 		if (!c->dead) {
 			conn_send(c, now);
 			if (!c->dead && c->closing && c->out_len == 0)
 				conn_kill(c, STREAM_CLOSE_PEER, false);
 		}
-		if (c->dead)
+		if (c->dead) {
+			conn_unmark(c);
 			conn_retire(c, now);
+		} else if (timer_heap_set(&qs->timers, &c->timer,
+					  ngtcp2_conn_get_expiry(c->conn)) != 0) {
+			conn_kill(c, STREAM_CLOSE_ERROR, true); /* no timer: no liveness */
+		}
 	}
 }
 
 uint64_t quic_server_expiry(const struct quic_server *qs)
 {
-	uint64_t t = UINT64_MAX;
-	for (const struct quic_conn *c = qs->conns; c; c = c->next_c) {
-		uint64_t e = c->dead ? 0 : ngtcp2_conn_get_expiry(c->conn);
-		if (e < t)
-			t = e;
-	}
-	return t;
+	if (qs->pending)
+		return 0; /* something to send or retire */
+	const struct timer_node *t = timer_heap_top(&qs->timers);
+	return t ? t->at : UINT64_MAX;
 }
 
 void quic_server_tick(struct quic_server *qs, uint64_t now)
 {
-	for (struct quic_conn *c = qs->conns; c; c = c->next_c) {
-		if (c->dead || ngtcp2_conn_get_expiry(c->conn) > now)
+	struct timer_node *t;
+	while ((t = timer_heap_top(&qs->timers)) != NULL && t->at <= now) {
+		struct quic_conn *c =
+		    (struct quic_conn *)((char *)t - offsetof(struct quic_conn, timer));
+		/* out of the heap until the flush sets its next expiry */
+		timer_heap_del(&qs->timers, t);
+		conn_mark(c);
+		if (c->dead)
 			continue;
 		int rv = ngtcp2_conn_handle_expiry(c->conn, now);
 		if (rv == NGTCP2_ERR_IDLE_CLOSE)
@@ -839,9 +895,11 @@ void quic_server_set_limits(struct quic_server *qs, size_t output_limit, uint32_
 		qs->conf.max_conns = max_conns;
 	if (keepalive_ms != qs->conf.keepalive_ms) {
 		qs->conf.keepalive_ms = keepalive_ms;
-		for (struct quic_conn *c = qs->conns; c; c = c->next_c)
+		for (struct quic_conn *c = qs->conns; c; c = c->next_c) {
 			ngtcp2_conn_set_keep_alive_timeout(c->conn, (ngtcp2_duration)keepalive_ms *
 									NGTCP2_MILLISECONDS);
+			conn_mark(c); /* its expiry moved */
+		}
 	}
 }
 
@@ -861,6 +919,7 @@ void quic_server_free(struct quic_server *qs)
 	if (!qs)
 		return;
 	quic_server_stop(qs);
+	timer_heap_free(&qs->timers);
 	free(qs->table);
 	free(qs);
 }

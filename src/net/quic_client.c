@@ -40,7 +40,8 @@ struct quic_client {
 	char alpn[32];
 	FILE *keylog;
 	bool ready;
-	int gone; /* 0 or the negative code service() returns */
+	bool open_pending; /* send an empty STREAM frame to open the stream */
+	int gone;	   /* 0 or the negative code service() returns */
 	int64_t stream;
 	uint8_t *out; /* as the server: [base, base + len) held until acknowledged */
 	size_t out_len, out_cap, out_sent;
@@ -96,6 +97,9 @@ static int qc_recv_stream(ngtcp2_conn *conn, uint32_t flags, int64_t id, uint64_
 		}
 		memcpy(c->in + c->in_len, data, len);
 		c->in_len += len;
+		/* credit comes back as the caller reads (quic_client_read), so a
+		 * client that stops reading stops the server (a slow reader) */
+		return 0;
 	}
 	ngtcp2_conn_extend_max_stream_offset(conn, id, len);
 	ngtcp2_conn_extend_max_offset(conn, len);
@@ -258,6 +262,8 @@ static int qc_send(struct quic_client *c)
 			v.len = c->out_len - c->out_sent;
 			sid = c->stream;
 			vcnt = 1;
+		} else if (c->stream >= 0 && c->open_pending) {
+			sid = c->stream; /* a 0-length STREAM frame opens it */
 		}
 		ngtcp2_ssize used = -1;
 		ngtcp2_ssize n = ngtcp2_conn_writev_stream(
@@ -275,6 +281,8 @@ static int qc_send(struct quic_client *c)
 			} else {
 				return LISPMS_ECONNRESET;
 			}
+		} else if (sid == c->stream && vcnt == 0 && used >= 0) {
+			c->open_pending = false;
 		} else if (used > 0) {
 			if (extra)
 				c->extra_len = 0; /* one chunk, small */
@@ -370,6 +378,28 @@ int quic_client_wait_ready(struct quic_client *c, int timeout_ms)
 	return 0;
 }
 
+int quic_client_open_stream(struct quic_client *c)
+{
+	if (c->gone)
+		return c->gone;
+	if (c->stream >= 0)
+		return 0;
+	if (ngtcp2_conn_open_bidi_stream(c->conn, &c->stream, NULL) != 0)
+		return LISPMS_EAGAIN;
+	c->open_pending = true;
+	return qc_send(c);
+}
+
+size_t quic_client_unacked(const struct quic_client *c)
+{
+	return c->out_len;
+}
+
+int quic_client_gone(const struct quic_client *c)
+{
+	return c->gone;
+}
+
 int quic_client_write(struct quic_client *c, const uint8_t *buf, size_t len)
 {
 	if (c->gone)
@@ -408,6 +438,10 @@ ssize_t quic_client_read(struct quic_client *c, uint8_t *buf, size_t cap, int ti
 	memcpy(buf, c->in, n);
 	memmove(c->in, c->in + n, c->in_len - n);
 	c->in_len -= n;
+	if (n && c->stream >= 0 && !c->gone) {
+		ngtcp2_conn_extend_max_stream_offset(c->conn, c->stream, n);
+		ngtcp2_conn_extend_max_offset(c->conn, n);
+	}
 	return (ssize_t)n;
 }
 

@@ -48,10 +48,20 @@ bool quic_client_ready(const struct quic_client *c); /* handshake done */
 /* Service until the handshake is done, `timeout_ms` at most. */
 int quic_client_wait_ready(struct quic_client *c, int timeout_ms);
 
+/* Open the session stream now with an empty STREAM frame, so the server
+ * opens the session before the client has anything to say (as a TCP
+ * connect does). 0 or a negative code. */
+int quic_client_open_stream(struct quic_client *c);
+/* Stream bytes queued and not yet acknowledged by the server. */
+size_t quic_client_unacked(const struct quic_client *c);
+/* 0 while the connection lives, else the negative code service() gave. */
+int quic_client_gone(const struct quic_client *c);
+
 /* Queue bytes on the session stream (opened on first use). */
 int quic_client_write(struct quic_client *c, const uint8_t *buf, size_t len);
 /* Take up to `cap` received stream bytes, servicing up to `timeout_ms`
- * while none are there; 0 on timeout, negative when gone. */
+ * while none are there; 0 on timeout, negative when gone. Flow-control
+ * credit is returned to the server only for what is taken here. */
 ssize_t quic_client_read(struct quic_client *c, uint8_t *buf, size_t cap, int timeout_ms);
 
 /* Open one more bidirectional stream and send `len` bytes on it (tests:

@@ -14,7 +14,10 @@
  * goes through tests/support/it_stream.h, the transport named by the third
  * argument (tcp by default); meson registers one test per transport.
  *
- * Usage: ms_tcp LISPMSD [LISPMSCTL [TRANSPORT]]
+ * QUIC (D17) gets a throw-away CA from deploy/tls/make-test-ca.sh under the
+ * source root (the fourth argument) and a server.quic section.
+ *
+ * Usage: ms_tcp LISPMSD [LISPMSCTL [TRANSPORT [SOURCE_ROOT]]]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -63,6 +66,7 @@ static const char *config_text = "server:\n"
 				 "  workers: 2\n"
 				 "  registration-timeout: 30\n"
 				 "  session-output-limit: 64KiB\n"
+				 "%s" /* the transport's own server lines */
 				 "control:\n"
 				 "  socket: /tmp/lispms-tcp-%u.sock\n"
 				 "log:\n"
@@ -683,8 +687,8 @@ static void tshark_check(void)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2 || argc > 4 || (argc == 4 && !it_transport_parse(argv[3], &sopts.transport))) {
-		fprintf(stderr, "usage: ms_tcp LISPMSD [LISPMSCTL [tcp]]\n");
+	if (argc < 2 || argc > 5 || (argc >= 4 && !it_transport_parse(argv[3], &sopts.transport))) {
+		fprintf(stderr, "usage: ms_tcp LISPMSD [LISPMSCTL [tcp|quic [SOURCE_ROOT]]]\n");
 		return 2;
 	}
 	it_daemon = argv[1];
@@ -701,11 +705,31 @@ int main(int argc, char **argv)
 	}
 	ms_port = it_free_port();
 	sopts.port = ms_port; /* TCP: the LISP port (a transport with its own port sets it here) */
+	char extra[512] = "";
+	static char ca[160], keylog[160];
+	if (sopts.transport == IT_QUIC) {
+		char cmd[512];
+		snprintf(cmd, sizeof(cmd), "%s/deploy/tls/make-test-ca.sh %s >/dev/null",
+			 argc >= 5 ? argv[4] : ".", it_dir);
+		if (system(cmd) != 0) {
+			tap_ok(false, "make-test-ca.sh (the source root is the fourth argument)");
+			return tap_done();
+		}
+		sopts.port = it_free_port();
+		snprintf(ca, sizeof(ca), "%s/ca.pem", it_dir);
+		snprintf(keylog, sizeof(keylog), "%s/keylog.txt", it_dir);
+		sopts.ca = ca;
+		sopts.keylog = keylog;
+		snprintf(extra, sizeof(extra),
+			 "  quic:\n    port: %u\n    certificate: %s/server.pem\n"
+			 "    key: %s/server-key.pem\n",
+			 sopts.port, it_dir, it_dir);
+	}
 	char log_path[128];
 	snprintf(conf_path, sizeof(conf_path), "%s/lispms.yaml", it_dir);
 	snprintf(log_path, sizeof(log_path), "%s/lispmsd.log", it_dir);
 	snprintf(pcap_path, sizeof(pcap_path), "%s/replies.pcap", it_dir);
-	snprintf(conf_text, sizeof(conf_text), config_text, ms_port, ms_port);
+	snprintf(conf_text, sizeof(conf_text), config_text, ms_port, extra, ms_port);
 	snprintf(ctl_sock, sizeof(ctl_sock), "/tmp/lispms-tcp-%u.sock", ms_port);
 	it_write_file(conf_path, conf_text);
 	pcap_open(&cap, pcap_path);
@@ -715,7 +739,7 @@ int main(int argc, char **argv)
 		usleep(50000);
 		ready = it_file_has(log_path, "serving");
 	}
-	tap_ok(ready, "lispmsd starts with sessions on tcp port %u", ms_port);
+	tap_ok(ready, "lispmsd starts with sessions on %s port %u", tname(), sopts.port);
 	if (!ready)
 		return tap_done();
 	basic();

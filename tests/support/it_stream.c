@@ -12,12 +12,175 @@
 #include <poll.h>
 #include <sys/socket.h>
 
-static const char *const names[IT_TRANSPORT_MAX] = { [IT_TCP] = "tcp" };
+#include "config.h"
+
+#if LISPMS_HAVE_QUIC
+#include "quic.h"
+#include "quic_client.h"
+#endif
+
+static const char *const names[IT_TRANSPORT_MAX] = { [IT_TCP] = "tcp", [IT_QUIC] = "quic" };
+
+/* The transport of the handles (one transport per test run). */
+static enum it_transport cur = IT_TCP;
+
+static uint16_t fd_port(int fd)
+{
+	struct sockaddr_in a;
+	socklen_t l = sizeof(a);
+	if (getsockname(fd, (struct sockaddr *)&a, &l) != 0)
+		return 0;
+	return ntohs(a.sin_port);
+}
+#if LISPMS_HAVE_QUIC
+/* QUIC: a slot per client; handles are slot numbers (one transport per run). */
+#define QUIC_SLOTS    4096
+#define QUIC_BACKLOG  (256u << 10) /* unacknowledged bytes before send_nowait says 0 */
+#define QUIC_READY_MS 1500
+
+static struct quic_client *quic_slots[QUIC_SLOTS];
+static bool quic_refused[QUIC_SLOTS]; /* handshake never completed: reads as closed */
+
+static int quic_open(const struct it_stream_opts *o, const char *src)
+{
+	int h = -1;
+	for (int i = 0; i < QUIC_SLOTS && h < 0; i++)
+		if (!quic_slots[i] && !quic_refused[i])
+			h = i;
+	if (h < 0)
+		return -1;
+	struct sockaddr_storage s = { 0 }, d = { 0 };
+	struct sockaddr_in *sa = (struct sockaddr_in *)&s, *da = (struct sockaddr_in *)&d;
+	sa->sin_family = da->sin_family = AF_INET;
+	if (inet_pton(AF_INET, src, &sa->sin_addr) != 1)
+		return -1;
+	da->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	da->sin_port = htons(o->port);
+	struct quic_client_conf cc = { .ca_file = o->ca, .keylog = o->keylog, .source = &s };
+	struct quic_client *c = NULL;
+	if (quic_client_new(&c, &cc, &d) != 0)
+		return -1;
+	if (quic_client_wait_ready(c, QUIC_READY_MS) != 0 || quic_client_open_stream(c) != 0) {
+		quic_client_free(c);
+		quic_refused[h] = true;
+		return h;
+	}
+	quic_slots[h] = c;
+	return h;
+}
+
+static struct quic_client *quic_of(int h)
+{
+	return h >= 0 && h < QUIC_SLOTS ? quic_slots[h] : NULL;
+}
+
+/* Service the client for up to timeout_ms or until done(c) holds. */
+static void quic_wait(struct quic_client *c, int timeout_ms, bool (*done)(struct quic_client *))
+{
+	uint64_t deadline = quic_now() + (uint64_t)timeout_ms * 1000000u;
+	while (!done(c) && quic_client_gone(c) == 0) {
+		uint64_t now = quic_now();
+		if (now >= deadline)
+			break;
+		uint64_t t = quic_client_expiry(c);
+		if (t > deadline)
+			t = deadline;
+		int ms = t <= now ? 0 : (int)((t - now + 999999) / 1000000);
+		struct pollfd p = { .fd = quic_client_fd(c), .events = POLLIN };
+		(void)poll(&p, 1, ms);
+		(void)quic_client_service(c);
+	}
+}
+
+static bool quic_drained(struct quic_client *c)
+{
+	return quic_client_unacked(c) == 0;
+}
+
+static bool quic_has_room(struct quic_client *c)
+{
+	return quic_client_unacked(c) < QUIC_BACKLOG;
+}
+
+static ssize_t quic_send(int h, const void *buf, size_t len)
+{
+	struct quic_client *c = quic_of(h);
+	if (!c || quic_client_write(c, buf, len) < 0)
+		return -1;
+	quic_wait(c, 2000, quic_drained); /* blocking: the server has it */
+	return quic_client_gone(c) ? -1 : (ssize_t)len;
+}
+
+static ssize_t quic_send_nowait(int h, const void *buf, size_t len)
+{
+	struct quic_client *c = quic_of(h);
+	if (!c) {
+		errno = EBADF;
+		return -1;
+	}
+	(void)quic_client_service(c);
+	if (quic_client_gone(c)) {
+		errno = ECONNRESET;
+		return -1;
+	}
+	if (!quic_has_room(c))
+		return 0;
+	if (quic_client_write(c, buf, len) < 0) {
+		errno = ECONNRESET;
+		return -1;
+	}
+	return (ssize_t)len;
+}
+
+static ssize_t quic_recv(int h, void *buf, size_t len, int timeout_ms)
+{
+	if (h >= 0 && h < QUIC_SLOTS && quic_refused[h])
+		return 0;
+	struct quic_client *c = quic_of(h);
+	if (!c)
+		return 0;
+	ssize_t n = quic_client_read(c, buf, len, timeout_ms);
+	if (n < 0)
+		return 0; /* closed by the server, or its idle timeout */
+	return n > 0 ? n : -1;
+}
+
+static bool quic_writable(int h, int timeout_ms)
+{
+	struct quic_client *c = quic_of(h);
+	if (!c)
+		return false;
+	quic_wait(c, timeout_ms, quic_has_room);
+	/* a connection the server closed is "writable": the send says why */
+	return quic_has_room(c) || quic_client_gone(c) != 0;
+}
+
+static uint16_t quic_local_port(int h)
+{
+	struct quic_client *c = quic_of(h);
+	return c ? fd_port(quic_client_fd(c)) : 0;
+}
+
+static void quic_close(int h)
+{
+	if (h < 0 || h >= QUIC_SLOTS)
+		return;
+	quic_refused[h] = false;
+	struct quic_client *c = quic_slots[h];
+	quic_slots[h] = NULL;
+	if (c) {
+		quic_client_close(c);
+		quic_client_free(c);
+	}
+}
+#endif
 
 bool it_transport_parse(const char *name, enum it_transport *t)
 {
 	for (int i = 0; i < IT_TRANSPORT_MAX; i++)
 		if (strcmp(name, names[i]) == 0) {
+			if (i == IT_QUIC && !LISPMS_HAVE_QUIC)
+				return false;
 			*t = (enum it_transport)i;
 			return true;
 		}
@@ -31,6 +194,11 @@ const char *it_transport_name(enum it_transport t)
 
 int it_stream_open(const struct it_stream_opts *o, const char *src)
 {
+	cur = o->transport;
+#if LISPMS_HAVE_QUIC
+	if (cur == IT_QUIC)
+		return quic_open(o, src);
+#endif
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
@@ -53,6 +221,10 @@ int it_stream_open(const struct it_stream_opts *o, const char *src)
 
 ssize_t it_stream_send(int h, const void *buf, size_t len)
 {
+#if LISPMS_HAVE_QUIC
+	if (cur == IT_QUIC)
+		return quic_send(h, buf, len);
+#endif
 	size_t done = 0;
 	while (done < len) {
 		ssize_t n = send(h, (const uint8_t *)buf + done, len - done, MSG_NOSIGNAL);
@@ -67,6 +239,10 @@ ssize_t it_stream_send(int h, const void *buf, size_t len)
 
 ssize_t it_stream_send_nowait(int h, const void *buf, size_t len)
 {
+#if LISPMS_HAVE_QUIC
+	if (cur == IT_QUIC)
+		return quic_send_nowait(h, buf, len);
+#endif
 	ssize_t n = send(h, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return 0;
@@ -75,6 +251,10 @@ ssize_t it_stream_send_nowait(int h, const void *buf, size_t len)
 
 ssize_t it_stream_recv(int h, void *buf, size_t len, int timeout_ms)
 {
+#if LISPMS_HAVE_QUIC
+	if (cur == IT_QUIC)
+		return quic_recv(h, buf, len, timeout_ms);
+#endif
 	struct pollfd p = { .fd = h, .events = POLLIN };
 	if (poll(&p, 1, timeout_ms) != 1)
 		return -1;
@@ -84,21 +264,31 @@ ssize_t it_stream_recv(int h, void *buf, size_t len, int timeout_ms)
 
 bool it_stream_writable(int h, int timeout_ms)
 {
+#if LISPMS_HAVE_QUIC
+	if (cur == IT_QUIC)
+		return quic_writable(h, timeout_ms);
+#endif
 	struct pollfd p = { .fd = h, .events = POLLOUT };
 	return poll(&p, 1, timeout_ms) == 1;
 }
 
 uint16_t it_stream_local_port(int h)
 {
-	struct sockaddr_in a;
-	socklen_t l = sizeof(a);
-	if (getsockname(h, (struct sockaddr *)&a, &l) != 0)
-		return 0;
-	return ntohs(a.sin_port);
+#if LISPMS_HAVE_QUIC
+	if (cur == IT_QUIC)
+		return quic_local_port(h);
+#endif
+	return fd_port(h);
 }
 
 void it_stream_close(int h)
 {
+#if LISPMS_HAVE_QUIC
+	if (cur == IT_QUIC) {
+		quic_close(h);
+		return;
+	}
+#endif
 	if (h >= 0)
 		close(h);
 }

@@ -6,7 +6,15 @@
  * by name. TCP is built in; a transport is added here (its connect, send,
  * receive, close), not in the tests.
  *
- * A handle is a small non-negative integer (for TCP the socket itself).
+ * A handle is a small non-negative integer (for TCP the socket itself, for
+ * QUIC a slot in a table of clients).
+ *
+ * QUIC (src/net/quic_client.h): open completes the handshake and opens the
+ * session's stream with an empty STREAM frame, as a TCP connect would; a
+ * server that refuses the connection (admission, D5) never completes the
+ * handshake, and such a handle reads as closed with nothing sent. Stream
+ * credit goes back to the server only as the test reads, so a test that
+ * stops reading is a slow reader on QUIC too.
  * Threads: one test thread. Errors: -1 from open, send and recv.
  */
 #pragma once
@@ -19,13 +27,16 @@
 
 enum it_transport {
 	IT_TCP,
+	IT_QUIC, /* only in a build with the quic feature */
 	IT_TRANSPORT_MAX,
 };
 
 struct it_stream_opts {
 	enum it_transport transport;
-	uint16_t port; /* the server's, on 127.0.0.1 */
-	int rcvbuf;    /* SO_RCVBUF for the client socket, 0: the kernel's */
+	uint16_t port;	    /* the server's, on 127.0.0.1 */
+	int rcvbuf;	    /* SO_RCVBUF for the client socket, 0: the kernel's */
+	const char *ca;	    /* TLS/QUIC: verify the server against this CA file */
+	const char *keylog; /* TLS/QUIC: SSLKEYLOGFILE to append to, or NULL */
 };
 
 /* "tcp" -> IT_TCP; false for a transport this build does not carry. */

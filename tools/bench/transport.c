@@ -3,6 +3,8 @@
 #include "transport.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -10,6 +12,13 @@
 #include <netinet/tcp.h>
 
 #include <lispms/dgram.h>
+#include <lispms/err.h>
+
+#include "config.h"
+
+#if LISPMS_HAVE_QUIC
+#include "quic_client.h"
+#endif
 
 static int tcp_open(const struct bench_transport_opts *o, uint32_t src,
 		    const struct sockaddr_storage *server, void **state)
@@ -62,8 +71,115 @@ static const struct bench_transport tcp = {
 	.close = tcp_close,
 };
 
+#if LISPMS_HAVE_QUIC
+/* QUIC (D17) through src/net's quic_client: the connection's own UDP socket
+ * is the fd to watch. Every recv services the connection (packets, timers,
+ * ACKs) and opens the session stream, with an empty STREAM frame, once the
+ * handshake is done; the server then sends its Refresh as on TCP. Timers
+ * run when the socket wakes the ETR (the server's packets and probes). */
+#define QUIC_BENCH_BACKLOG (1u << 20) /* unacknowledged bytes before EAGAIN */
+
+static int quic_init(const struct bench_transport_opts *o, char *err, size_t errlen)
+{
+	if (o->ca && access(o->ca, R_OK) != 0) {
+		snprintf(err, errlen, "cannot read --ca %s (%s)", o->ca, strerror(errno));
+		return -1;
+	}
+	if ((o->cert == NULL) != (o->key == NULL)) {
+		snprintf(err, errlen, "--cert and --key go together");
+		return -1;
+	}
+	return 0;
+}
+
+static int quic_open(const struct bench_transport_opts *o, uint32_t src,
+		     const struct sockaddr_storage *server, void **state)
+{
+	*state = NULL;
+	struct sockaddr_storage s = { 0 }, dst = *server;
+	struct sockaddr_in *sa = (struct sockaddr_in *)&s;
+	sa->sin_family = AF_INET;
+	sa->sin_addr.s_addr = htonl(src);
+	if (o->port != 0)
+		saddr_set_port(&dst, o->port);
+	struct quic_client_conf cc = { .ca_file = o->ca,
+				       .cert = o->cert,
+				       .key = o->key,
+				       .keylog = getenv("SSLKEYLOGFILE"),
+				       .source = &s };
+	struct quic_client *c = NULL;
+	int rc = quic_client_new(&c, &cc, &dst);
+	if (rc != 0) {
+		errno = rc == LISPMS_ECONFIG ? EINVAL : -rc;
+		return -1;
+	}
+	*state = c;
+	return quic_client_fd(c);
+}
+
+static ssize_t quic_send(int fd, void *state, const uint8_t *buf, size_t len)
+{
+	(void)fd;
+	struct quic_client *c = state;
+	(void)quic_client_service(c);
+	if (quic_client_gone(c)) {
+		errno = ECONNRESET;
+		return -1;
+	}
+	if (!quic_client_ready(c) || quic_client_unacked(c) >= QUIC_BENCH_BACKLOG) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (quic_client_write(c, buf, len) < 0) {
+		errno = ECONNRESET;
+		return -1;
+	}
+	return (ssize_t)len;
+}
+
+static ssize_t quic_recv(int fd, void *state, uint8_t *buf, size_t len)
+{
+	(void)fd;
+	struct quic_client *c = state;
+	ssize_t n = quic_client_read(c, buf, len, 0);
+	if (n < 0)
+		return 0; /* closed by the server, or its idle timeout */
+	if (n == 0 && quic_client_ready(c) && quic_client_open_stream(c) < 0)
+		return 0;
+	if (n == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return n;
+}
+
+static void quic_close(int fd, void *state)
+{
+	(void)fd; /* the client's own socket, closed with it */
+	struct quic_client *c = state;
+	if (c) {
+		quic_client_close(c);
+		quic_client_free(c);
+	}
+}
+
+static const struct bench_transport quic = {
+	.name = "quic",
+	.init = quic_init,
+	.open = quic_open,
+	.send = quic_send,
+	.recv = quic_recv,
+	.close = quic_close,
+};
+#endif
+
 /* In the seed's order of preference (002): TCP, then QUIC, then SCTP. */
-static const struct bench_transport *const bench_transports[] = { &tcp };
+static const struct bench_transport *const bench_transports[] = {
+	&tcp,
+#if LISPMS_HAVE_QUIC
+	&quic,
+#endif
+};
 
 const struct bench_transport *bench_transport_find(const char *name)
 {
@@ -78,5 +194,5 @@ const struct bench_transport *bench_transport_find(const char *name)
 
 const char *bench_transport_names(void)
 {
-	return "tcp|auto";
+	return LISPMS_HAVE_QUIC ? "tcp|quic|auto" : "tcp|auto";
 }
