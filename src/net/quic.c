@@ -84,6 +84,7 @@ struct quic_server {
 	size_t nconns;
 	struct timer_heap timers;
 	struct quic_conn *pending; /* touched since the last flush */
+	uint8_t rx[65536];	   /* this worker's datagram: one server per worker thread */
 	uint8_t buf[QUIC_PKT_MAX];
 };
 
@@ -828,14 +829,14 @@ int quic_server_read(struct quic_server *qs, int fd, uint64_t now)
 	socklen_t ll = sizeof(local);
 	if (getsockname(fd, (struct sockaddr *)&local, &ll) != 0)
 		return -errno;
-	static uint8_t rx[65536];
+	uint8_t *rx = qs->rx;
 	int n = 0;
 	for (;;) {
 		struct sockaddr_storage peer;
 		socklen_t pl = sizeof(peer);
 		memset(&peer, 0, sizeof(peer));
 		ssize_t r =
-		    recvfrom(fd, rx, sizeof(rx), MSG_DONTWAIT, (struct sockaddr *)&peer, &pl);
+		    recvfrom(fd, rx, sizeof(qs->rx), MSG_DONTWAIT, (struct sockaddr *)&peer, &pl);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;

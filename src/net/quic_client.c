@@ -301,7 +301,8 @@ int quic_client_service(struct quic_client *c)
 {
 	if (c->gone)
 		return c->gone;
-	static uint8_t rx[65536];
+	/* per thread: lispms-bench drives clients from several threads */
+	static _Thread_local uint8_t rx[65536];
 	uint64_t now = quic_now();
 	for (;;) {
 		ssize_t r = recv(c->fd, rx, sizeof(rx), MSG_DONTWAIT);
