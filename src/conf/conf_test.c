@@ -8,11 +8,11 @@
 
 #include <criterion/criterion.h>
 
-#include "config.h"
-
 #include <lispms/conf.h>
 #include <lispms/err.h>
 #include <lispms/rcu.h>
+
+#include "config.h"
 
 /* The contract of issue 5, verbatim. */
 static const char contract[] =
