@@ -15,6 +15,7 @@
 #include <sys/random.h>
 #include <usrsctp.h>
 
+#include <lispms/counters.h>
 #include <lispms/dgram.h>
 #include <lispms/err.h>
 
@@ -144,8 +145,10 @@ static int conn_output(void *addr, void *buf, size_t len, uint8_t tos, uint8_t s
 	ssize_t n = connected ? send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL)
 			      : sendto(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL,
 				       (const struct sockaddr *)&peer, saddr_len(&peer));
-	if (n < 0 && errs)
+	if (n < 0 && errs) {
 		(*errs)++;
+		counters_inc(LISPMS_M_NET_SCTP_TX_ERRORS);
+	}
 	return 0;
 }
 
@@ -402,6 +405,7 @@ static struct sctp_peer *peer_new(struct sctp_server *s, int fd, const struct so
 	};
 	if (lower_register(&p->low, addr_id(a)) != LISPMS_EOK) {
 		s->st.drop_collision++;
+		counters_inc(LISPMS_M_NET_SCTP_DROP_COLLISION);
 		free(p);
 		return NULL;
 	}
@@ -439,6 +443,7 @@ static void accept_all(struct sctp_server *s)
 		usrsctp_setsockopt(so, SOL_SOCKET, SO_SNDBUF, &sb, sizeof(sb));
 		usrsctp_set_upcall(so, upcall, p);
 		s->st.accepted++;
+		counters_inc(LISPMS_M_NET_SCTP_ACCEPTED);
 		(*s->count)++;
 		p->open = true;
 		p->sess = s->h->open(s->arg, &p->conn, &p->low.peer);
@@ -456,8 +461,10 @@ void sctp_server_input(struct sctp_server *s, int fd, const struct sockaddr_stor
 		       const uint8_t *pkt, size_t len)
 {
 	s->st.rx_packets++;
+	counters_inc(LISPMS_M_NET_SCTP_RX_PACKETS);
 	if (len < SCTP_HDR + 4) {
 		s->st.drop_malformed++;
+		counters_inc(LISPMS_M_NET_SCTP_DROP_MALFORMED);
 		return;
 	}
 	struct sctp_peer *p = peer_find(s, peer);
@@ -471,10 +478,12 @@ void sctp_server_input(struct sctp_server *s, int fd, const struct sockaddr_stor
 		/* D5, D18: the only packet that makes association state */
 		if (!s->h->admit(s->arg, STREAM_SCTP, peer)) {
 			s->st.drop_unauthorised++;
+			counters_inc(LISPMS_M_NET_SCTP_DROP_ADMIT);
 			return;
 		}
 		if (*s->count >= s->conf.max_conns) {
 			s->st.drop_max_sessions++;
+			counters_inc(LISPMS_M_NET_SCTP_DROP_LIMIT);
 			return;
 		}
 		p = peer_new(s, fd, peer);
@@ -484,6 +493,7 @@ void sctp_server_input(struct sctp_server *s, int fd, const struct sockaddr_stor
 		accept_all(s);
 		if (p->so == NULL && peer_find(s, peer) == p) {
 			s->st.drop_bad_cookie++;
+			counters_inc(LISPMS_M_NET_SCTP_DROP_COOKIE);
 			peer_free(s, p, true);
 		}
 		return;
@@ -491,6 +501,7 @@ void sctp_server_input(struct sctp_server *s, int fd, const struct sockaddr_stor
 	/* an INIT (answered with an INIT-ACK whose cookie holds everything),
 	 * or a packet for no association: through the stateless address */
 	s->st.inits_stateless++;
+	counters_inc(LISPMS_M_NET_SCTP_STATELESS);
 	struct sctp_lower tmp = { .id = addr_id(peer),
 				  .kind = LOWER_PEER,
 				  .fd = fd,
@@ -612,7 +623,8 @@ static void peer_poll(struct sctp_server *s, struct sctp_peer *p)
 			continue;
 		}
 		if (it == SCTP_RECVV_RCVINFO && ri.rcv_sid != 0) {
-			s->st.streams_refused++; /* D18: stream 0 only */
+			s->st.streams_refused++;
+			counters_inc(LISPMS_M_NET_SCTP_STREAM_REFUSED); /* D18: stream 0 only */
 			continue;
 		}
 		if (p->ended || p->closing)
@@ -845,7 +857,21 @@ bool sctp_client_up(struct sctp_client *c)
 ssize_t sctp_client_send(struct sctp_client *c, uint16_t sid, const void *buf, size_t len)
 {
 	struct sctp_sndinfo si = { .snd_sid = sid };
-	return usrsctp_sendv(c->so, buf, len, NULL, 0, &si, sizeof(si), SCTP_SENDV_SNDINFO, 0);
+	ssize_t n = usrsctp_sendv(c->so, buf, len, NULL, 0, &si, sizeof(si), SCTP_SENDV_SNDINFO, 0);
+	if (n <= 0 && c->up) { /* the server's ABORT or SHUTDOWN: say so */
+		struct sctp_status st;
+		socklen_t l = sizeof(st);
+		if (usrsctp_getsockopt(c->so, IPPROTO_SCTP, SCTP_STATUS, &st, &l) != 0 ||
+		    st.sstat_state != SCTP_ESTABLISHED) {
+			errno = ECONNRESET;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EAGAIN;
+			return -1;
+		}
+	}
+	return n;
 }
 
 ssize_t sctp_client_recv(struct sctp_client *c, void *buf, size_t len)

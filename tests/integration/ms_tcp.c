@@ -706,6 +706,13 @@ int main(int argc, char **argv)
 	snprintf(log_path, sizeof(log_path), "%s/lispmsd.log", it_dir);
 	snprintf(pcap_path, sizeof(pcap_path), "%s/replies.pcap", it_dir);
 	snprintf(conf_text, sizeof(conf_text), config_text, ms_port, ms_port);
+	if (sopts.transport == IT_SCTP) { /* D18: SCTP over UDP encapsulation */
+		sopts.port = it_free_port();
+		char *ctl = strstr(conf_text, "control:\n"), rest[4096];
+		snprintf(rest, sizeof(rest), "%s", ctl);
+		snprintf(ctl, sizeof(conf_text) - (size_t)(ctl - conf_text),
+			 "  sctp: {port: 4342, udp-encapsulation-port: %u}\n%s", sopts.port, rest);
+	}
 	snprintf(ctl_sock, sizeof(ctl_sock), "/tmp/lispms-tcp-%u.sock", ms_port);
 	it_write_file(conf_path, conf_text);
 	pcap_open(&cap, pcap_path);

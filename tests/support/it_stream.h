@@ -6,7 +6,12 @@
  * by name. TCP is built in; a transport is added here (its connect, send,
  * receive, close), not in the tests.
  *
- * A handle is a small non-negative integer (for TCP the socket itself).
+ * A handle is a small non-negative integer (for TCP the socket itself, for
+ * SCTP its UDP socket). SCTP runs in this process's usrsctp stack; every
+ * call pumps every open SCTP association (input, timers), so associations
+ * the test is not reading still answer heartbeats. An SCTP association not
+ * up within 2 s of open (not admitted: the server answers nothing) reads as
+ * closed by the server.
  * Threads: one test thread. Errors: -1 from open, send and recv.
  */
 #pragma once
@@ -19,12 +24,14 @@
 
 enum it_transport {
 	IT_TCP,
+	IT_SCTP, /* SCTP over UDP encapsulation (usrsctp): port = the UDP port */
 	IT_TRANSPORT_MAX,
 };
 
 struct it_stream_opts {
 	enum it_transport transport;
 	uint16_t port; /* the server's, on 127.0.0.1 */
+	uint16_t sctp_port; /* IT_SCTP: the SCTP port in the packets (0: 4342) */
 	int rcvbuf;    /* SO_RCVBUF for the client socket, 0: the kernel's */
 };
 
