@@ -31,7 +31,7 @@ LISPMS_PACKAGE_PKGS="dpkg-dev debhelper devscripts lintian debootstrap fakeroot 
 # What lispmsd needs at run time (without DPDK): deploy/Dockerfile's image
 # installs exactly these; tests/deploy.sh checks both against the shared
 # libraries lispmsd is linked with.
-LISPMS_RUNTIME_PKGS="liburcu8 libjemalloc2 libssl3 libyaml-0-2 libmicrohttpd12 libsystemd0 libipsec-mb1 libgnutls30 libngtcp2-9 libngtcp2-crypto-gnutls2"
+LISPMS_RUNTIME_PKGS="liburcu8 libjemalloc2 libssl3 libyaml-0-2 libmicrohttpd12 libsystemd0 libipsec-mb1 libgnutls30 libngtcp2-9 libngtcp2-crypto-gnutls2 libusrsctp2"
 
 say() {
     printf '==> %s\n' "$*"
