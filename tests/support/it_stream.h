@@ -30,9 +30,9 @@ enum it_transport {
 
 struct it_stream_opts {
 	enum it_transport transport;
-	uint16_t port; /* the server's, on 127.0.0.1 */
+	uint16_t port;	    /* the server's, on 127.0.0.1 */
 	uint16_t sctp_port; /* IT_SCTP: the SCTP port in the packets (0: 4342) */
-	int rcvbuf;    /* SO_RCVBUF for the client socket, 0: the kernel's */
+	int rcvbuf;	    /* SO_RCVBUF for the client socket, 0: the kernel's */
 };
 
 /* "tcp" -> IT_TCP; false for a transport this build does not carry. */
