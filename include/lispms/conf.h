@@ -77,6 +77,14 @@ struct conf_quic {
 	uint32_t idle_timeout;	 /* seconds, QUIC max_idle_timeout */
 };
 
+/* server.sctp: SCTP sessions in user space over UDP encapsulation
+ * (PROTOCOL.md D18); absent: no SCTP. */
+struct conf_sctp {
+	bool enabled;	   /* the section is present */
+	uint16_t port;	   /* SCTP port (default 4342) */
+	uint16_t udp_port; /* UDP port of the encapsulation (default 9899) */
+};
+
 /* A router allowed to subscribe that registers nothing (RFC 9437, D20). */
 struct conf_subscriber {
 	const char *name; /* unique, non-empty */
@@ -125,6 +133,7 @@ struct conf_server {
 	uint32_t reply_rate_limit;     /* Map-Replies per second to one address; 0: off */
 	bool cpu_pinning;	       /* pin workers to cores */
 	struct conf_quic quic;	       /* QUIC sessions, when quic.enabled */
+	struct conf_sctp sctp;	       /* SCTP sessions, when sctp.enabled */
 };
 
 struct conf_metrics {

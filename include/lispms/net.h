@@ -71,6 +71,12 @@ struct net_worker_conf {
 	unsigned quic_idle_s;		  /* QUIC idle timeout (0 = 60) */
 	const uint8_t *quic_secret;	  /* Retry-token and reset-token key, the same */
 	size_t quic_secretlen;		  /* for every worker (32 bytes) */
+	/* optional, with stream: SCTP sessions (PROTOCOL.md D18) on SCTP port
+	 * sctp_port, encapsulated in UDP sctp_udp_port of every address; needs
+	 * the sctp build feature. usrsctp is one stack per process: give it to
+	 * one worker only. */
+	uint16_t sctp_port;	/* 0: 4342 */
+	uint16_t sctp_udp_port; /* 0: no SCTP */
 };
 
 /* What a reload can change on a running worker (0 means the default, as above). */

@@ -242,6 +242,40 @@ static const struct schema_section quic_section = {
 		"`session-output-limit` and `keepalive`. A change needs a restart.",
 };
 
+static const struct schema_item sctp_items[] = {
+	{ .key = "port",
+	  UINT(struct conf_sctp, port),
+	  .flags = SCHEMA_RESTART,
+	  .min = 1,
+	  .max = 65535,
+	  .def = "4342",
+	  .help = "SCTP port of the sessions (in the SCTP common header)." },
+	{ .key = "udp-encapsulation-port",
+	  UINT(struct conf_sctp, udp_port),
+	  .flags = SCHEMA_RESTART,
+	  .min = 1,
+	  .max = 65535,
+	  .def = "9899",
+	  .help = "UDP port the SCTP packets are encapsulated in (RFC 6951), on every `listen` "
+		  "address. Must differ from `server.port` and `server.quic.port`." },
+	{ 0 },
+};
+
+static const struct schema_section sctp_section = {
+	.name = "server.sctp",
+	.size = sizeof(struct conf_sctp),
+	.items = sctp_items,
+	.has_present = true,
+	.present_offset = offsetof(struct conf_sctp, enabled),
+	.help = "SCTP sessions (RFC 9260) in user space over UDP encapsulation (RFC 6951), "
+		"which Linux kernel SCTP endpoints with `net.sctp.encap_port` also speak; "
+		"without this section there is no SCTP. One association per ETR, stream 0 "
+		"only, the same framing as TCP; sessions share `max-sessions`, "
+		"`session-output-limit` and `keepalive` (HEARTBEAT interval). They are all "
+		"served by the first worker (usrsctp is one stack per process). A change needs "
+		"a restart.",
+};
+
 static const struct schema_item server_items[] = {
 	{ .key = "listen",
 	  .type = SCHEMA_IP,
@@ -347,6 +381,12 @@ static const struct schema_item server_items[] = {
 	  FIELD(struct conf_server, quic),
 	  .section = &quic_section,
 	  .help = "QUIC sessions: see below." },
+	{ .key = "sctp",
+	  .type = SCHEMA_SECTION,
+	  .flags = SCHEMA_ABSENT_ZERO | SCHEMA_RESTART,
+	  FIELD(struct conf_server, sctp),
+	  .section = &sctp_section,
+	  .help = "SCTP sessions: see below." },
 	{ 0 },
 };
 

@@ -212,6 +212,7 @@ static int start_workers(struct daemon *d, const struct conf *c)
 		}
 		net_quic_secret(d->quic_secret, sizeof(d->quic_secret));
 	}
+	bool sctp = srv->sctp.enabled && srv->reliable_transport;
 	for (unsigned i = 0; i < n; i++) {
 		d->threads[i] = ms_thread_new(d->ms, i);
 		if (d->threads[i] == NULL) {
@@ -246,6 +247,10 @@ static int start_workers(struct daemon *d, const struct conf *c)
 			.quic_idle_s = q->idle_timeout,
 			.quic_secret = d->quic_secret,
 			.quic_secretlen = sizeof(d->quic_secret),
+			/* SCTP (D18): usrsctp is one stack per process, so
+			 * the first worker serves every association */
+			.sctp_port = srv->sctp.port,
+			.sctp_udp_port = i == 0 && sctp ? srv->sctp.udp_port : 0,
 		};
 		char err[160];
 		d->workers[i] = net_worker_new(&wc, err, sizeof(err));
@@ -308,6 +313,9 @@ static void log_listening(const struct conf *c, unsigned nworkers)
 		   nworkers, conf_site_count(c));
 	if (srv->quic.enabled && srv->reliable_transport)
 		log_notice("daemon, QUIC (ALPN %s) on udp port %u", srv->quic.alpn, srv->quic.port);
+	if (srv->sctp.enabled && srv->reliable_transport)
+		log_notice("daemon, SCTP port %u over udp port %u (worker 0)", srv->sctp.port,
+			   srv->sctp.udp_port);
 }
 
 /* Signals, housekeeping and the operations surface until SIGTERM or SIGINT. */

@@ -135,6 +135,9 @@ struct net_worker *net_worker_new(const struct net_worker_conf *conf, char *err,
 	if (conf->stream != NULL && conf->quic_port != 0 &&
 	    net_quic_init(w, conf, err, errlen) != LISPMS_EOK)
 		goto out_free;
+	if (conf->stream != NULL && conf->sctp_udp_port != 0 &&
+	    net_sctp_init(w, conf, err, errlen) != LISPMS_EOK)
+		goto out_free;
 	return w;
 
 out_free:

@@ -134,3 +134,8 @@ int net_tcp_init(struct net_worker *w, const struct net_worker_conf *conf, char 
  * feature; LISPMS_ENOTSUP without it). */
 int net_quic_init(struct net_worker *w, const struct net_worker_conf *conf, char *err,
 		  size_t errlen);
+
+/* sctp_src.c: SCTP sessions over UDP conf->sctp_udp_port (built with the
+ * sctp feature; LISPMS_ENOTSUP without it). */
+int net_sctp_init(struct net_worker *w, const struct net_worker_conf *conf, char *err,
+		  size_t errlen);

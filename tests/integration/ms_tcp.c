@@ -685,6 +685,61 @@ static void tshark_check(void)
 	       bad, markers);
 }
 
+/* SCTP (D18): a live capture of the UDP encapsulation port on lo
+ * (dumpcap) while the first checks run; tshark decodes it as SCTP. */
+static char sctp_cap[160], sctp_cap_pid[160];
+
+static bool sctp_capture_start(void)
+{
+	snprintf(sctp_cap, sizeof(sctp_cap), "%s/sctp.pcapng", it_dir);
+	snprintf(sctp_cap_pid, sizeof(sctp_cap_pid), "%s/dumpcap.pid", it_dir);
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+		 "dumpcap -q -i lo -f 'udp port %u' -w %s >/dev/null 2>&1 & echo $! > %s",
+		 sopts.port, sctp_cap, sctp_cap_pid);
+	if (system(cmd) != 0)
+		return false;
+	for (int i = 0; i < 50; i++) { /* dumpcap creates the file once it captures */
+		usleep(100000);
+		if (access(sctp_cap, F_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void sctp_tshark_check(bool captured)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "sleep 0.5; kill -INT $(cat %s); sleep 0.5", sctp_cap_pid);
+	if (captured)
+		(void)system(cmd);
+	if (!it_have_tshark() || !captured) {
+		if (getenv("LISPMS_ALLOW_NO_TSHARK"))
+			tap_skip("tshark or dumpcap not usable");
+		else
+			tap_ok(false, "tshark and dumpcap are needed (tools/test installs them)");
+		return;
+	}
+	snprintf(cmd, sizeof(cmd),
+		 "tshark -r %s -d udp.port==%u,sctp -o sctp.checksum:CRC-32C "
+		 "-Y '_ws.malformed || _ws.expert.severity == error || sctp.checksum.status == 0' "
+		 "2>/dev/null | wc -l",
+		 sctp_cap, sopts.port);
+	long bad = it_shell_count(cmd);
+	snprintf(cmd, sizeof(cmd), "tshark -r %s -d udp.port==%u,sctp -Y sctp 2>/dev/null | wc -l",
+		 sctp_cap, sopts.port);
+	long pkts = it_shell_count(cmd);
+	snprintf(cmd, sizeof(cmd),
+		 "tshark -r %s -d udp.port==%u,sctp -Y 'sctp.data_sid == 0 && sctp.port == 4342' "
+		 "-T fields -e data.data 2>/dev/null | grep -o 9facade9 | wc -l",
+		 sctp_cap, sopts.port);
+	long markers = it_shell_count(cmd);
+	tap_ok(bad == 0 && pkts > 10 && markers >= 5,
+	       "tshark decodes the UDP-encapsulated SCTP (RFC 6951; %ld packets, %ld malformed, "
+	       "in error or with a bad CRC32c) and %ld framed messages on stream 0",
+	       pkts, bad, markers);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2 || argc > 5 || (argc >= 4 && !it_transport_parse(argv[3], &sopts.transport))) {
@@ -695,7 +750,7 @@ int main(int argc, char **argv)
 	ctl_bin = argc >= 3 && argv[2][0] ? argv[2] : NULL;
 	struct rlimit rl = { 8192, 8192 };
 	setrlimit(RLIMIT_NOFILE, &rl); /* 1000 sessions: both ends in this machine */
-	tap_plan(28 + OPERATOR_CHECKS + 2);
+	tap_plan(28 + OPERATOR_CHECKS + 2 + (sopts.transport == IT_SCTP));
 	it_auth = auth_ctx_new();
 	ar = (struct arena){ .base = arena_mem, .size = sizeof(arena_mem) };
 	auth_key_init(&key1, 1, LISP_ALG_HMAC_SHA256, "s", 1);
@@ -730,6 +785,13 @@ int main(int argc, char **argv)
 	snprintf(log_path, sizeof(log_path), "%s/lispmsd.log", it_dir);
 	snprintf(pcap_path, sizeof(pcap_path), "%s/replies.pcap", it_dir);
 	snprintf(conf_text, sizeof(conf_text), config_text, ms_port, extra, ms_port);
+	if (sopts.transport == IT_SCTP) { /* D18: SCTP over UDP encapsulation */
+		sopts.port = it_free_port();
+		char *ctl = strstr(conf_text, "control:\n"), rest[4096];
+		snprintf(rest, sizeof(rest), "%s", ctl);
+		snprintf(ctl, sizeof(conf_text) - (size_t)(ctl - conf_text),
+			 "  sctp: {port: 4342, udp-encapsulation-port: %u}\n%s", sopts.port, rest);
+	}
 	snprintf(ctl_sock, sizeof(ctl_sock), "/tmp/lispms-tcp-%u.sock", ms_port);
 	it_write_file(conf_path, conf_text);
 	pcap_open(&cap, pcap_path);
@@ -742,8 +804,11 @@ int main(int argc, char **argv)
 	tap_ok(ready, "lispmsd starts with sessions on %s port %u", tname(), sopts.port);
 	if (!ready)
 		return tap_done();
+	bool sctp_captured = sopts.transport == IT_SCTP && sctp_capture_start();
 	basic();
 	session_extras();
+	if (sopts.transport == IT_SCTP)
+		sctp_tshark_check(sctp_captured);
 	slow_reader();
 	operator_sessions();
 	many();

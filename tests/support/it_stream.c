@@ -3,23 +3,26 @@
 #include "it_stream.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <config.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 
-#include "config.h"
 
 #if LISPMS_HAVE_QUIC
 #include "quic.h"
 #include "quic_client.h"
 #endif
 
-static const char *const names[IT_TRANSPORT_MAX] = { [IT_TCP] = "tcp", [IT_QUIC] = "quic" };
+static const char *const names[IT_TRANSPORT_MAX] = { [IT_TCP] = "tcp", [IT_QUIC] = "quic",
+								[IT_SCTP] = "sctp" };
 
 /* The transport of the handles (one transport per test run). */
 static enum it_transport cur = IT_TCP;
@@ -175,11 +178,119 @@ static void quic_close(int h)
 }
 #endif
 
+#if LISPMS_HAVE_SCTP
+#include "sctp.h"
+#endif
+
+#if LISPMS_HAVE_SCTP
+#define IT_SCTP_MAX 8192
+static struct sctp_client *sctp_of[IT_SCTP_MAX]; /* by UDP fd */
+static bool sctp_gone[IT_SCTP_MAX];		 /* never came up */
+
+static uint64_t it_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Feed every association what came for it, run the stack's timers; wait up
+ * to ms for a datagram first. */
+static void sctp_pump(int ms)
+{
+	static struct pollfd pf[IT_SCTP_MAX];
+	nfds_t n = 0;
+	for (int fd = 0; fd < IT_SCTP_MAX; fd++)
+		if (sctp_of[fd])
+			pf[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	if (poll(pf, n, ms) > 0)
+		for (nfds_t i = 0; i < n; i++)
+			if (pf[i].revents)
+				sctp_client_input(sctp_of[pf[i].fd]);
+	sctp_stack_timers(it_now_ns());
+}
+
+static bool is_sctp(int h)
+{
+	return h >= 0 && h < IT_SCTP_MAX && sctp_of[h] != NULL;
+}
+
+static int sctp_open(const struct it_stream_opts *o, const char *src)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	inet_pton(AF_INET, src, &a.sin_addr);
+	struct sockaddr_in dst = { .sin_family = AF_INET,
+				   .sin_port = htons(o->port),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	if (o->rcvbuf > 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &o->rcvbuf, sizeof(o->rcvbuf));
+	if (fd >= IT_SCTP_MAX || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0) {
+		close(fd);
+		return -1;
+	}
+	struct sctp_client *c = sctp_client_new(fd, o->sctp_port ? o->sctp_port : 4342);
+	if (c == NULL) {
+		close(fd);
+		return -1;
+	}
+	sctp_of[fd] = c;
+	sctp_gone[fd] = false;
+	uint64_t end = it_now_ns() + 2000000000ull;
+	while (!sctp_client_up(c) && it_now_ns() < end)
+		sctp_pump(1);
+	if (!sctp_client_up(c))
+		sctp_gone[fd] = true; /* not admitted: nothing came back */
+	return fd;
+}
+
+static ssize_t sctp_send(int h, const void *buf, size_t len, bool wait)
+{
+	size_t done = 0;
+	uint64_t end = it_now_ns() + 5000000000ull;
+	while (done < len) {
+		size_t n = len - done < 16384 ? len - done : 16384;
+		ssize_t r = sctp_client_send(sctp_of[h], 0, (const uint8_t *)buf + done, n);
+		if (r > 0) {
+			done += (size_t)r;
+			continue;
+		}
+		if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return done ? (ssize_t)done : -1;
+		if (!wait || it_now_ns() > end)
+			return (ssize_t)done;
+		sctp_pump(1);
+	}
+	sctp_pump(0);
+	return (ssize_t)len;
+}
+
+static ssize_t sctp_recv(int h, void *buf, size_t len, int timeout_ms)
+{
+	if (sctp_gone[h])
+		return 0;
+	uint64_t end = it_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	for (;;) {
+		ssize_t n = sctp_client_recv(sctp_of[h], buf, len);
+		if (n >= 0)
+			return n;
+		if (it_now_ns() >= end)
+			return -1;
+		sctp_pump(1);
+	}
+}
+#endif
+
 bool it_transport_parse(const char *name, enum it_transport *t)
 {
 	for (int i = 0; i < IT_TRANSPORT_MAX; i++)
 		if (strcmp(name, names[i]) == 0) {
 			if (i == IT_QUIC && !LISPMS_HAVE_QUIC)
+				return false;
+			if (i == IT_SCTP && !LISPMS_HAVE_SCTP)
 				return false;
 			*t = (enum it_transport)i;
 			return true;
@@ -198,6 +309,10 @@ int it_stream_open(const struct it_stream_opts *o, const char *src)
 #if LISPMS_HAVE_QUIC
 	if (cur == IT_QUIC)
 		return quic_open(o, src);
+#endif
+#if LISPMS_HAVE_SCTP
+	if (o->transport == IT_SCTP)
+		return sctp_open(o, src);
 #endif
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -225,6 +340,12 @@ ssize_t it_stream_send(int h, const void *buf, size_t len)
 	if (cur == IT_QUIC)
 		return quic_send(h, buf, len);
 #endif
+#if LISPMS_HAVE_SCTP
+	if (is_sctp(h)) {
+		ssize_t n = sctp_send(h, buf, len, true);
+		return n == (ssize_t)len ? n : -1;
+	}
+#endif
 	size_t done = 0;
 	while (done < len) {
 		ssize_t n = send(h, (const uint8_t *)buf + done, len - done, MSG_NOSIGNAL);
@@ -243,6 +364,10 @@ ssize_t it_stream_send_nowait(int h, const void *buf, size_t len)
 	if (cur == IT_QUIC)
 		return quic_send_nowait(h, buf, len);
 #endif
+#if LISPMS_HAVE_SCTP
+	if (is_sctp(h))
+		return sctp_send(h, buf, len, false);
+#endif
 	ssize_t n = send(h, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return 0;
@@ -254,6 +379,10 @@ ssize_t it_stream_recv(int h, void *buf, size_t len, int timeout_ms)
 #if LISPMS_HAVE_QUIC
 	if (cur == IT_QUIC)
 		return quic_recv(h, buf, len, timeout_ms);
+#endif
+#if LISPMS_HAVE_SCTP
+	if (is_sctp(h))
+		return sctp_recv(h, buf, len, timeout_ms);
 #endif
 	struct pollfd p = { .fd = h, .events = POLLIN };
 	if (poll(&p, 1, timeout_ms) != 1)
@@ -267,6 +396,12 @@ bool it_stream_writable(int h, int timeout_ms)
 #if LISPMS_HAVE_QUIC
 	if (cur == IT_QUIC)
 		return quic_writable(h, timeout_ms);
+#endif
+#if LISPMS_HAVE_SCTP
+	if (is_sctp(h)) { /* usrsctp takes output until its send buffer is full */
+		sctp_pump(timeout_ms < 10 ? timeout_ms : 10);
+		return !sctp_gone[h];
+	}
 #endif
 	struct pollfd p = { .fd = h, .events = POLLOUT };
 	return poll(&p, 1, timeout_ms) == 1;
@@ -287,6 +422,12 @@ void it_stream_close(int h)
 	if (cur == IT_QUIC) {
 		quic_close(h);
 		return;
+	}
+#endif
+#if LISPMS_HAVE_SCTP
+	if (is_sctp(h)) {
+		sctp_client_free(sctp_of[h]);
+		sctp_of[h] = NULL;
 	}
 #endif
 	if (h >= 0)

@@ -7,7 +7,7 @@
  * receive, close), not in the tests.
  *
  * A handle is a small non-negative integer (for TCP the socket itself, for
- * QUIC a slot in a table of clients).
+ * QUIC a slot in a table of clients, for SCTP its UDP socket).
  *
  * QUIC (src/net/quic_client.h): open completes the handshake and opens the
  * session's stream with an empty STREAM frame, as a TCP connect would; a
@@ -15,6 +15,12 @@
  * handshake, and such a handle reads as closed with nothing sent. Stream
  * credit goes back to the server only as the test reads, so a test that
  * stops reading is a slow reader on QUIC too.
+ *
+ * SCTP: it runs in this process's usrsctp stack; every
+ * call pumps every open SCTP association (input, timers), so associations
+ * the test is not reading still answer heartbeats. An SCTP association not
+ * up within 2 s of open (not admitted: the server answers nothing) reads as
+ * closed by the server.
  * Threads: one test thread. Errors: -1 from open, send and recv.
  */
 #pragma once
@@ -28,6 +34,7 @@
 enum it_transport {
 	IT_TCP,
 	IT_QUIC, /* only in a build with the quic feature */
+	IT_SCTP, /* SCTP over UDP encapsulation (usrsctp): port = the UDP port */
 	IT_TRANSPORT_MAX,
 };
 
@@ -37,6 +44,7 @@ struct it_stream_opts {
 	int rcvbuf;	    /* SO_RCVBUF for the client socket, 0: the kernel's */
 	const char *ca;	    /* TLS/QUIC: verify the server against this CA file */
 	const char *keylog; /* TLS/QUIC: SSLKEYLOGFILE to append to, or NULL */
+	uint16_t sctp_port; /* IT_SCTP: the SCTP port in the packets (0: 4342) */
 };
 
 /* "tcp" -> IT_TCP; false for a transport this build does not carry. */

@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 
 #include <lispms/dgram.h>
 #include <lispms/err.h>
@@ -18,6 +20,11 @@
 
 #if LISPMS_HAVE_QUIC
 #include "quic_client.h"
+#endif
+
+#include "config.h"
+#if LISPMS_HAVE_SCTP
+#include "sctp.h"
 #endif
 
 static int tcp_open(const struct bench_transport_opts *o, uint32_t src,
@@ -173,11 +180,104 @@ static const struct bench_transport quic = {
 };
 #endif
 
+#if LISPMS_HAVE_SCTP
+/* SCTP over UDP encapsulation (D18): the fd is the ETR's connected UDP
+ * socket to the server's encapsulation port (--transport-port, 9899 by
+ * default); the SCTP port is 4342. One thread runs the process's usrsctp
+ * timers every 10 ms (usrsctp's own locks make that safe). */
+static void *sctp_timers(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		sctp_stack_timers((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+		usleep(10000);
+	}
+	return NULL;
+}
+
+static int sctp_init(const struct bench_transport_opts *o, char *err, size_t errlen)
+{
+	(void)o;
+	pthread_t t;
+	if (sctp_stack_init() != 0 || pthread_create(&t, NULL, sctp_timers, NULL) != 0) {
+		snprintf(err, errlen, "cannot start the SCTP stack");
+		return -1;
+	}
+	pthread_detach(t);
+	return 0;
+}
+
+static int sctp_open(const struct bench_transport_opts *o, uint32_t src,
+		     const struct sockaddr_storage *server, void **state)
+{
+	*state = NULL;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(src) };
+	struct sockaddr_storage dst = *server;
+	saddr_set_port(&dst, o->port ? o->port : 9899);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    connect(fd, (const struct sockaddr *)&dst, saddr_len(&dst)) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	struct sctp_client *c = sctp_client_new(fd, 4342);
+	if (c == NULL) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	*state = c;
+	return fd;
+}
+
+static ssize_t sctp_send(int fd, void *state, const uint8_t *buf, size_t len)
+{
+	(void)fd;
+	if (!sctp_client_up(state)) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return sctp_client_send(state, 0, buf, len);
+}
+
+static ssize_t sctp_recv(int fd, void *state, uint8_t *buf, size_t len)
+{
+	(void)fd;
+	sctp_client_input(state);
+	return sctp_client_recv(state, buf, len);
+}
+
+static void sctp_close(int fd, void *state)
+{
+	sctp_client_free(state);
+	close(fd);
+}
+
+static const struct bench_transport sctp = {
+	.name = "sctp",
+	.init = sctp_init,
+	.open = sctp_open,
+	.send = sctp_send,
+	.recv = sctp_recv,
+	.close = sctp_close,
+};
+#endif
+
 /* In the seed's order of preference (002): TCP, then QUIC, then SCTP. */
 static const struct bench_transport *const bench_transports[] = {
 	&tcp,
 #if LISPMS_HAVE_QUIC
 	&quic,
+#endif
+#if LISPMS_HAVE_SCTP
+	&sctp,
 #endif
 };
 
@@ -194,5 +294,6 @@ const struct bench_transport *bench_transport_find(const char *name)
 
 const char *bench_transport_names(void)
 {
-	return LISPMS_HAVE_QUIC ? "tcp|quic|auto" : "tcp|auto";
+	return LISPMS_HAVE_QUIC ? (LISPMS_HAVE_SCTP ? "tcp|quic|sctp|auto" : "tcp|quic|auto")
+				: (LISPMS_HAVE_SCTP ? "tcp|sctp|auto" : "tcp|auto");
 }

@@ -10,10 +10,12 @@ export LISPMS_ROOT
 # libipsec-mb-dev (x86-64) gives the batched multi-buffer HMAC (meson feature
 # ipsec_mb); without it OpenSSL computes every HMAC, with the same results.
 # GnuTLS and ngtcp2 0.12 (its GnuTLS crypto backend) give TLS credentials and
-# the QUIC transport (meson feature quic).
+# the QUIC transport (meson feature quic). libusrsctp-dev (0.9.5) is SCTP in
+# user space over UDP encapsulation (meson feature sctp; PROTOCOL.md D18).
 LISPMS_BUILD_PKGS="meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
 liburcu-dev libjemalloc-dev libcriterion-dev libssl-dev libyaml-dev libmicrohttpd-dev \
-libsystemd-dev libipsec-mb-dev libgnutls28-dev libngtcp2-dev libngtcp2-crypto-gnutls-dev"
+libsystemd-dev libipsec-mb-dev libgnutls28-dev libngtcp2-dev libngtcp2-crypto-gnutls-dev \
+libusrsctp-dev"
 # What the test suite drives or checks against. prometheus brings promtool
 # (checks /metrics) and the server tools/prometheus-smoke scrapes with (332 MB).
 # ethtool turns off veth checksum offload in the DPDK fast path's netns test;
@@ -29,7 +31,7 @@ LISPMS_PACKAGE_PKGS="dpkg-dev debhelper devscripts lintian debootstrap fakeroot 
 # What lispmsd needs at run time (without DPDK): deploy/Dockerfile's image
 # installs exactly these; tests/deploy.sh checks both against the shared
 # libraries lispmsd is linked with.
-LISPMS_RUNTIME_PKGS="liburcu8 libjemalloc2 libssl3 libyaml-0-2 libmicrohttpd12 libsystemd0 libipsec-mb1 libgnutls30 libngtcp2-9 libngtcp2-crypto-gnutls2"
+LISPMS_RUNTIME_PKGS="liburcu8 libjemalloc2 libssl3 libyaml-0-2 libmicrohttpd12 libsystemd0 libipsec-mb1 libgnutls30 libngtcp2-9 libngtcp2-crypto-gnutls2 libusrsctp2"
 
 say() {
     printf '==> %s\n' "$*"

@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SCTP transport end to end on loopback, server and client in one
+ * thread over RFC 6951 UDP encapsulation: admission at the COOKIE-ECHO and
+ * no state before it, the one session stream, the peer's close.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+
+#include <criterion/criterion.h>
+
+#include <lispms/err.h>
+
+#include "sctp.h"
+
+struct echo {
+	bool admit;
+	int admitted, opened, closed;
+	enum stream_close_cause why;
+	struct stream_conn *conn;
+	size_t received;
+};
+
+static bool e_admit(void *arg, enum stream_transport t, const struct sockaddr_storage *peer)
+{
+	struct echo *e = arg;
+	cr_assert_eq(t, STREAM_SCTP);
+	cr_assert_eq(peer->ss_family, AF_INET);
+	e->admitted++;
+	return e->admit;
+}
+
+static void *e_open(void *arg, struct stream_conn *c, const struct sockaddr_storage *peer)
+{
+	(void)peer;
+	struct echo *e = arg;
+	cr_assert_eq(c->transport, STREAM_SCTP);
+	e->opened++;
+	e->conn = c;
+	return e;
+}
+
+static int e_recv(void *arg, void *sess, const uint8_t *buf, size_t len)
+{
+	struct echo *e = arg;
+	cr_assert_eq(sess, e);
+	e->received += len;
+	return stream_write(e->conn, buf, len);
+}
+
+static void e_closed(void *arg, void *sess, enum stream_close_cause why)
+{
+	struct echo *e = arg;
+	cr_assert_eq(sess, e);
+	e->closed++;
+	e->why = why;
+}
+
+static const struct stream_handler echo_handler = { e_admit, e_open, e_recv, e_closed };
+
+static uint64_t now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int udp_sock(uint16_t *port)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	socklen_t l = sizeof(a);
+	getsockname(fd, (struct sockaddr *)&a, &l);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static int client_sock(uint16_t server_port)
+{
+	uint16_t p;
+	int fd = udp_sock(&p);
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(server_port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+static struct sctp_server *srv;
+static struct echo echo;
+static int sfd;
+static uint16_t sport;
+
+static void setup(void)
+{
+	memset(&echo, 0, sizeof(echo));
+	echo.admit = true;
+	sfd = udp_sock(&sport);
+	struct sctp_conf conf = { .port = 4342, .keepalive_ms = 1000, .user_timeout_ms = 3000 };
+	char err[128];
+	srv = sctp_server_new(&conf, &echo_handler, &echo, err, sizeof(err));
+	cr_assert_not_null(srv, "%s", err);
+}
+
+static void teardown(void)
+{
+	sctp_server_free(srv);
+	close(sfd);
+}
+
+/* Run both sides for up to ms, or until done() says so. */
+static void pump(struct sctp_client **cs, size_t n, int ms, bool (*done)(void *), void *arg)
+{
+	uint64_t end = now() + (uint64_t)ms * 1000000u;
+	while (now() < end) {
+		sctp_server_read(srv, sfd);
+		for (size_t i = 0; i < n; i++)
+			if (cs[i])
+				sctp_client_input(cs[i]);
+		sctp_stack_timers(now());
+		sctp_server_process(srv);
+		if (done && done(arg))
+			return;
+		poll(NULL, 0, 1);
+	}
+}
+
+static bool opened(void *arg)
+{
+	return echo.opened >= *(int *)arg;
+}
+
+static ssize_t client_recv(struct sctp_client **c, void *buf, size_t len, int ms)
+{
+	uint64_t end = now() + (uint64_t)ms * 1000000u;
+	while (now() < end) {
+		pump(c, 1, 1, NULL, NULL);
+		ssize_t n = sctp_client_recv(*c, buf, len);
+		if (n >= 0)
+			return n;
+	}
+	return -1;
+}
+
+TestSuite(sctp, .init = setup, .fini = teardown, .timeout = 30);
+
+Test(sctp, admitted_at_the_cookie_echo_then_stream_0_echoes_then_peer_close)
+{
+	int cfd = client_sock(sport);
+	struct sctp_client *c = sctp_client_new(cfd, 4342);
+	cr_assert_not_null(c, "%s", strerror(errno));
+	int one = 1;
+	pump(&c, 1, 3000, opened, &one);
+	cr_assert_eq(echo.opened, 1);
+	cr_assert_eq(echo.admitted, 1, "admit() once, at the COOKIE-ECHO");
+	cr_assert_eq(sctp_server_peers(srv), 1);
+	cr_assert(sctp_client_up(c));
+	cr_assert_eq(sctp_client_send(c, 0, "hello", 5), 5);
+	char buf[64];
+	ssize_t n = client_recv(&c, buf, sizeof(buf), 3000);
+	cr_assert_eq(n, 5);
+	cr_assert_eq(memcmp(buf, "hello", 5), 0);
+	cr_assert_eq(stream_queued(echo.conn), 0);
+	cr_assert_eq(sctp_server_stats(srv)->accepted, 1);
+	sctp_client_free(c);
+	pump(NULL, 0, 500, NULL, NULL);
+	cr_assert_eq(echo.closed, 1);
+	cr_assert_eq(echo.why, STREAM_CLOSE_PEER);
+	close(cfd);
+}
+
+Test(sctp, an_unauthorised_init_flood_keeps_no_state)
+{
+	echo.admit = false;
+	enum { N = 50 };
+	struct sctp_client *cs[N];
+	int fds[N];
+	for (int i = 0; i < N; i++) {
+		fds[i] = client_sock(sport);
+		cs[i] = sctp_client_new(fds[i], 4342);
+		cr_assert_not_null(cs[i]);
+	}
+	pump(cs, N, 1500, NULL, NULL);
+	const struct sctp_stats *st = sctp_server_stats(srv);
+	cr_assert_geq(st->inits_stateless, N, "every INIT answered statelessly");
+	cr_assert_geq(echo.admitted, N, "every COOKIE-ECHO put to admission");
+	cr_assert_geq(st->drop_unauthorised, N);
+	cr_assert_eq(echo.opened, 0);
+	cr_assert_eq(sctp_server_peers(srv), 0, "no peer state for an unauthorised INIT");
+	cr_assert_eq(st->accepted, 0);
+	for (int i = 0; i < N; i++) {
+		cr_assert(!sctp_client_up(cs[i]));
+		sctp_client_free(cs[i]);
+		close(fds[i]);
+	}
+}
+
+Test(sctp, a_second_stream_is_refused_and_the_session_goes_on)
+{
+	int cfd = client_sock(sport);
+	struct sctp_client *c = sctp_client_new(cfd, 4342);
+	int one = 1;
+	pump(&c, 1, 3000, opened, &one);
+	cr_assert_eq(echo.opened, 1);
+	cr_assert_eq(sctp_client_send(c, 1, "other", 5), 5);
+	pump(&c, 1, 300, NULL, NULL);
+	cr_assert_eq(sctp_server_stats(srv)->streams_refused, 1);
+	cr_assert_eq(echo.received, 0, "nothing from stream 1 reached the session");
+	cr_assert_eq(sctp_client_send(c, 0, "abc", 3), 3);
+	char buf[16];
+	cr_assert_eq(client_recv(&c, buf, sizeof(buf), 3000), 3);
+	cr_assert_eq(echo.closed, 0);
+	sctp_client_free(c);
+	close(cfd);
+}
+
+Test(sctp, an_operators_abort_ends_the_session_and_the_client_sees_it)
+{
+	int cfd = client_sock(sport);
+	struct sctp_client *c = sctp_client_new(cfd, 4342);
+	int one = 1;
+	pump(&c, 1, 3000, opened, &one);
+	cr_assert_eq(echo.opened, 1);
+	stream_abort(echo.conn);
+	sctp_server_process(srv);
+	cr_assert_eq(echo.closed, 1);
+	cr_assert_eq(echo.why, STREAM_CLOSE_ABORT);
+	cr_assert_eq(sctp_server_peers(srv), 0);
+	char buf[16];
+	cr_assert_eq(client_recv(&c, buf, sizeof(buf), 3000), 0, "the client saw the ABORT");
+	sctp_client_free(c);
+	close(cfd);
+}
+
+Test(sctp, short_datagrams_are_dropped)
+{
+	struct sockaddr_storage peer = { .ss_family = AF_INET };
+	uint8_t pkt[8] = { 0 };
+	sctp_server_input(srv, sfd, &peer, pkt, 0);
+	sctp_server_input(srv, sfd, &peer, pkt, sizeof(pkt));
+	cr_assert_eq(sctp_server_stats(srv)->drop_malformed, 2);
+	cr_assert_eq(sctp_server_peers(srv), 0);
+}
