@@ -71,6 +71,12 @@ struct net_worker_conf {
 	unsigned quic_idle_s;		  /* QUIC idle timeout (0 = 60) */
 	const uint8_t *quic_secret;	  /* Retry-token and reset-token key, the same */
 	size_t quic_secretlen;		  /* for every worker (32 bytes) */
+	/* optional, with stream: TLS 1.3 over TCP (PROTOCOL.md D19) on TCP
+	 * tls_port of every address, listening from the start; needs GnuTLS
+	 * (the quic build feature) */
+	uint16_t tls_port;		  /* 0: no TLS */
+	const struct tls_cred *tls_cred;  /* src/net/tls_cred.h; outlives the worker */
+	unsigned tls_handshake_timeout_s; /* a handshake not done by then is dropped (0 = 10) */
 };
 
 /* What a reload can change on a running worker (0 means the default, as above). */

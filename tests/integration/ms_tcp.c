@@ -63,6 +63,7 @@ static const char *config_text = "server:\n"
 				 "  workers: 2\n"
 				 "  registration-timeout: 30\n"
 				 "  session-output-limit: 64KiB\n"
+				 "%s" /* the transport's own section */
 				 "control:\n"
 				 "  socket: /tmp/lispms-tcp-%u.sock\n"
 				 "log:\n"
@@ -684,7 +685,7 @@ static void tshark_check(void)
 int main(int argc, char **argv)
 {
 	if (argc < 2 || argc > 4 || (argc == 4 && !it_transport_parse(argv[3], &sopts.transport))) {
-		fprintf(stderr, "usage: ms_tcp LISPMSD [LISPMSCTL [tcp]]\n");
+		fprintf(stderr, "usage: ms_tcp LISPMSD [LISPMSCTL [tcp|tls]]\n");
 		return 2;
 	}
 	it_daemon = argv[1];
@@ -705,7 +706,26 @@ int main(int argc, char **argv)
 	snprintf(conf_path, sizeof(conf_path), "%s/lispms.yaml", it_dir);
 	snprintf(log_path, sizeof(log_path), "%s/lispmsd.log", it_dir);
 	snprintf(pcap_path, sizeof(pcap_path), "%s/replies.pcap", it_dir);
-	snprintf(conf_text, sizeof(conf_text), config_text, ms_port, ms_port);
+	char tsection[512] = "";
+	if (sopts.transport == IT_TLS) { /* its own port, a test CA (deploy/tls) */
+		static char ca[160], cmd[512], keylog[160];
+		snprintf(cmd, sizeof(cmd), "%s/deploy/tls/make-test-ca.sh %s >/dev/null",
+			 LISPMS_SOURCE_ROOT, it_dir);
+		if (system(cmd) != 0) {
+			tap_ok(false, "make-test-ca.sh");
+			return tap_done();
+		}
+		sopts.port = it_free_port();
+		snprintf(ca, sizeof(ca), "%s/ca.pem", it_dir);
+		sopts.ca = ca;
+		snprintf(keylog, sizeof(keylog), "%s/keylog.txt", it_dir);
+		setenv("SSLKEYLOGFILE", keylog, 1); /* GnuTLS writes it for tshark */
+		snprintf(tsection, sizeof(tsection),
+			 "  tls:\n    port: %u\n    certificate: %s/server.pem\n"
+			 "    key: %s/server-key.pem\n",
+			 sopts.port, it_dir, it_dir);
+	}
+	snprintf(conf_text, sizeof(conf_text), config_text, ms_port, tsection, ms_port);
 	snprintf(ctl_sock, sizeof(ctl_sock), "/tmp/lispms-tcp-%u.sock", ms_port);
 	it_write_file(conf_path, conf_text);
 	pcap_open(&cap, pcap_path);
