@@ -682,6 +682,58 @@ static void tshark_check(void)
 	       bad, markers);
 }
 
+#define TLS_CHECKS 5
+
+/* lispms_net_tls_handshake_failures_total{reason="why"}, or -1. */
+static long tls_failures(const char *why)
+{
+	char key[96];
+	snprintf(key, sizeof(key), "reason=\"%s\"}", why);
+	if (ctl_run("stats lispms_net_tls_handshake_failures_total") != 0)
+		return -1;
+	const char *p = strstr(ctl_out, key);
+	return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
+/* TLS only (D19): the server asks for client certificates (client-ca), so
+ * a client without one, or with one from another CA, is refused, and a peer
+ * that never starts its handshake is dropped at the handshake timeout. Each
+ * peer is admitted first (D5 comes before any TLS state). */
+static void tls_checks(void)
+{
+	tap_ok(udp_auth("127.0.0.96", "[1000] 10.96.0.0/16", 0x96), "a TLS peer authenticates");
+	struct it_stream_opts o = sopts;
+	o.cert = o.key = NULL;
+	int fd = it_stream_open(&o, "127.0.0.96");
+	tap_ok(fd >= 0 && closed_silently(fd, 3000) && tls_failures("certificate") == 1,
+	       "without a client certificate the session is refused and counted");
+	it_stream_close(fd);
+	static char cmd[512], cert[160], key[160];
+	snprintf(cmd, sizeof(cmd), "%s/deploy/tls/make-test-ca.sh %s/other >/dev/null",
+		 LISPMS_SOURCE_ROOT, it_dir);
+	snprintf(cert, sizeof(cert), "%s/other/client.pem", it_dir);
+	snprintf(key, sizeof(key), "%s/other/client-key.pem", it_dir);
+	o.cert = cert;
+	o.key = key;
+	fd = system(cmd) == 0 ? it_stream_open(&o, "127.0.0.96") : -1;
+	tap_ok(fd >= 0 && closed_silently(fd, 3000) && tls_failures("certificate") == 2,
+	       "a client certificate from another CA is refused and counted");
+	it_stream_close(fd);
+	o = sopts;
+	o.transport = IT_TCP; /* TCP to the TLS port, and then nothing */
+	fd = it_stream_open(&o, "127.0.0.96");
+	tap_ok(fd >= 0 && closed_silently(fd, 8000) && tls_failures("timeout") == 1,
+	       "a peer that never handshakes is dropped at the handshake timeout and counted");
+	it_stream_close(fd);
+	fd = it_stream_open(&sopts, "127.0.0.96");
+	struct reader r;
+	reader_init(&r, fd);
+	struct rt_msg m;
+	tap_ok(fd >= 0 && next_msg(&r, &m, 2000) && m.type == RT_TYPE_REGISTRATION_REFRESH,
+	       "with the CA's client certificate the same peer opens its session");
+	it_stream_close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2 || argc > 4 || (argc == 4 && !it_transport_parse(argv[3], &sopts.transport))) {
@@ -692,7 +744,7 @@ int main(int argc, char **argv)
 	ctl_bin = argc >= 3 && argv[2][0] ? argv[2] : NULL;
 	struct rlimit rl = { 8192, 8192 };
 	setrlimit(RLIMIT_NOFILE, &rl); /* 1000 sessions: both ends in this machine */
-	tap_plan(28 + OPERATOR_CHECKS + 2);
+	tap_plan(28 + OPERATOR_CHECKS + 2 + (sopts.transport == IT_TLS ? TLS_CHECKS : 0));
 	it_auth = auth_ctx_new();
 	ar = (struct arena){ .base = arena_mem, .size = sizeof(arena_mem) };
 	auth_key_init(&key1, 1, LISP_ALG_HMAC_SHA256, "s", 1);
@@ -720,10 +772,16 @@ int main(int argc, char **argv)
 		sopts.ca = ca;
 		snprintf(keylog, sizeof(keylog), "%s/keylog.txt", it_dir);
 		setenv("SSLKEYLOGFILE", keylog, 1); /* GnuTLS writes it for tshark */
+		static char cert[160], key[160];
+		snprintf(cert, sizeof(cert), "%s/client.pem", it_dir);
+		snprintf(key, sizeof(key), "%s/client-key.pem", it_dir);
+		sopts.cert = cert;
+		sopts.key = key;
 		snprintf(tsection, sizeof(tsection),
 			 "  tls:\n    port: %u\n    certificate: %s/server.pem\n"
-			 "    key: %s/server-key.pem\n",
-			 sopts.port, it_dir, it_dir);
+			 "    key: %s/server-key.pem\n    client-ca: %s/ca.pem\n"
+			 "    handshake-timeout: 2\n",
+			 sopts.port, it_dir, it_dir, it_dir);
 	}
 	snprintf(conf_text, sizeof(conf_text), config_text, ms_port, tsection, ms_port);
 	snprintf(ctl_sock, sizeof(ctl_sock), "/tmp/lispms-tcp-%u.sock", ms_port);
@@ -742,6 +800,8 @@ int main(int argc, char **argv)
 	session_extras();
 	slow_reader();
 	operator_sessions();
+	if (sopts.transport == IT_TLS)
+		tls_checks();
 	many();
 	kill(daemon_pid, SIGTERM);
 	int rc = it_wait_exit(daemon_pid, 10000);
