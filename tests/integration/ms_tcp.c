@@ -682,7 +682,72 @@ static void tshark_check(void)
 	       bad, markers);
 }
 
-#define TLS_CHECKS 5
+#define TLS_CHECKS 6
+
+/* TLS: a live capture of the TLS port on lo (dumpcap) during the session
+ * checks, decoded by tshark with the client's SSLKEYLOGFILE. */
+static char cap_path[160], cap_pid[160];
+
+static bool capture_start(void)
+{
+	snprintf(cap_path, sizeof(cap_path), "%s/tls.pcapng", it_dir);
+	snprintf(cap_pid, sizeof(cap_pid), "%s/dumpcap.pid", it_dir);
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+		 "dumpcap -q -i lo -f 'tcp port %u' -w %s >/dev/null 2>&1 & echo $! > %s",
+		 sopts.port, cap_path, cap_pid);
+	if (system(cmd) != 0)
+		return false;
+	for (int i = 0; i < 50; i++) { /* dumpcap creates the file once it captures */
+		usleep(100000);
+		if (access(cap_path, F_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void capture_stop(void)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "sleep 0.5; kill -INT $(cat %s); sleep 0.5", cap_pid);
+	(void)system(cmd);
+}
+
+/* Every TLS record of the session checks decodes (nothing malformed) and,
+ * decrypted with the keylog, carries our framing (end markers). */
+static void tls_tshark_check(bool captured)
+{
+/* A segment of a batch carries one record per session message: deeper than
+ * tshark's default protocol tree depth (500), which it flags as malformed. */
+#define TSHARK_TLS                                                                  \
+	"tshark -r %s -o gui.max_tree_depth:4096 -o tls.keylog_file:%s/keylog.txt " \
+	"-d tcp.port==%u,tls "
+	if (!it_have_tshark() || !captured) {
+		if (getenv("LISPMS_ALLOW_NO_TSHARK"))
+			tap_skip("tshark or dumpcap not usable");
+		else
+			tap_ok(false, "tshark and dumpcap are needed (tools/test installs them)");
+		return;
+	}
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+		 TSHARK_TLS
+		 "-Y '_ws.malformed || _ws.expert.severity == error' 2>/dev/null | wc -l",
+		 cap_path, it_dir, sopts.port);
+	long bad = it_shell_count(cmd);
+	snprintf(cmd, sizeof(cmd), TSHARK_TLS "-Y tls.record 2>/dev/null | wc -l", cap_path, it_dir,
+		 sopts.port);
+	long recs = it_shell_count(cmd);
+	snprintf(cmd, sizeof(cmd),
+		 TSHARK_TLS
+		 "-T fields -e data.data 2>/dev/null | tr -d ':' | grep -o 9facade9 | wc -l",
+		 cap_path, it_dir, sopts.port);
+	long markers = it_shell_count(cmd);
+	tap_ok(bad == 0 && recs > 10 && markers >= 5,
+	       "tshark decodes the TLS traffic (%ld packets with records, %ld malformed or in "
+	       "error) and, decrypted, %ld framed messages",
+	       recs, bad, markers);
+}
 
 /* lispms_net_tls_handshake_failures_total{reason="why"}, or -1. */
 static long tls_failures(const char *why)
@@ -796,12 +861,17 @@ int main(int argc, char **argv)
 	tap_ok(ready, "lispmsd starts with sessions on tcp port %u", ms_port);
 	if (!ready)
 		return tap_done();
+	bool captured = sopts.transport == IT_TLS && capture_start();
 	basic();
 	session_extras();
 	slow_reader();
 	operator_sessions();
-	if (sopts.transport == IT_TLS)
+	if (captured)
+		capture_stop();
+	if (sopts.transport == IT_TLS) {
+		tls_tshark_check(captured);
 		tls_checks();
+	}
 	many();
 	kill(daemon_pid, SIGTERM);
 	int rc = it_wait_exit(daemon_pid, 10000);

@@ -570,7 +570,7 @@ static void fabric_usage(FILE *f)
 	      "ETR)\n",
 	      f);
 	fprintf(f,
-		"  --transport %s (tcp; auto: the first this build has, TCP then QUIC)\n"
+		"  --transport %s (tcp, tls; auto: the first this build has, TCP then QUIC)\n"
 		"  --transport-port P (the session port, default the server's) --ca FILE\n"
 		"  --cert FILE --key FILE (a client certificate, for transports with TLS)\n",
 		bench_transport_names());
