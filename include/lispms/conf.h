@@ -85,6 +85,16 @@ struct conf_sctp {
 	uint16_t udp_port; /* UDP port of the encapsulation (default 9899) */
 };
 
+/* server.tls: TLS 1.3 over TCP sessions (PROTOCOL.md D19); absent: no TLS. */
+struct conf_tls {
+	bool enabled;		    /* the section is present */
+	uint16_t port;		    /* TCP port of TLS (default 4344) */
+	const char *certificate;    /* PEM chain, leaf first */
+	const char *key;	    /* PEM private key */
+	const char *client_ca;	    /* PEM CAs client certificates must chain to, or NULL */
+	uint32_t handshake_timeout; /* seconds a connection may take to finish its handshake */
+};
+
 /* A router allowed to subscribe that registers nothing (RFC 9437, D20). */
 struct conf_subscriber {
 	const char *name; /* unique, non-empty */
@@ -134,6 +144,7 @@ struct conf_server {
 	bool cpu_pinning;	       /* pin workers to cores */
 	struct conf_quic quic;	       /* QUIC sessions, when quic.enabled */
 	struct conf_sctp sctp;	       /* SCTP sessions, when sctp.enabled */
+	struct conf_tls tls;	       /* TLS over TCP sessions, when tls.enabled */
 };
 
 struct conf_metrics {

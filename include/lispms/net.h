@@ -77,6 +77,12 @@ struct net_worker_conf {
 	 * one worker only. */
 	uint16_t sctp_port;	/* 0: 4342 */
 	uint16_t sctp_udp_port; /* 0: no SCTP */
+	/* optional, with stream: TLS 1.3 over TCP (PROTOCOL.md D19) on TCP
+	 * tls_port of every address, listening from the start; needs GnuTLS
+	 * (the quic build feature) */
+	uint16_t tls_port;		  /* 0: no TLS */
+	const struct tls_cred *tls_cred;  /* src/net/tls_cred.h; outlives the worker */
+	unsigned tls_handshake_timeout_s; /* a handshake not done by then is dropped (0 = 10) */
 };
 
 /* What a reload can change on a running worker (0 means the default, as above). */

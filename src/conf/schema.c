@@ -180,6 +180,33 @@ static int check_quic(struct apply *a, const struct schema_item *it, const struc
 	return LISPMS_EOK;
 }
 
+/* certificate, key and client-ca: the same keys in server.quic and server.tls */
+#define TLS_FILE_ITEMS(T)                                                                        \
+	{ .key = "certificate",                                                                  \
+	  .type = SCHEMA_STRING,                                                                 \
+	  .flags = SCHEMA_NONEMPTY | SCHEMA_RESTART,                                             \
+	  FIELD(T, certificate),                                                                 \
+	  .max = 4095,                                                                           \
+	  .check = check_readable,                                                               \
+	  .help = "PEM file with the server certificate, then its chain (required)." },          \
+	    { .key = "key",                                                                      \
+	      .type = SCHEMA_STRING,                                                             \
+	      .flags = SCHEMA_NONEMPTY | SCHEMA_RESTART,                                         \
+	      FIELD(T, key),                                                                     \
+	      .max = 4095,                                                                       \
+	      .check = check_readable,                                                           \
+	      .help = "PEM file with the certificate's private key (required)." },               \
+	    { .key = "client-ca",                                                                \
+	      .type = SCHEMA_STRING,                                                             \
+	      .flags = SCHEMA_NONEMPTY | SCHEMA_RESTART,                                         \
+	      FIELD(T, client_ca),                                                               \
+	      .max = 4095,                                                                       \
+	      .check = check_readable,                                                           \
+	      .help =                                                                            \
+		  "PEM file of the CAs client certificates must chain to; with it every "        \
+		  "client must present a certificate. Without it clients are not asked for one " \
+		  "(the session is still authenticated by its Map-Registers, D5)." },
+
 static const struct schema_item quic_items[] = {
 	{ .key = "port",
 	  UINT(struct conf_quic, port),
@@ -189,36 +216,14 @@ static const struct schema_item quic_items[] = {
 	  .def = "4343",
 	  .help = "UDP port of QUIC, on every `listen` address (SO_REUSEPORT, one socket per "
 		  "worker). Must differ from `server.port`." },
-	{ .key = "certificate",
-	  .type = SCHEMA_STRING,
-	  .flags = SCHEMA_NONEMPTY | SCHEMA_RESTART,
-	  FIELD(struct conf_quic, certificate),
-	  .max = 4095,
-	  .check = check_readable,
-	  .help = "PEM file with the server certificate, then its chain (required)." },
-	{ .key = "key",
-	  .type = SCHEMA_STRING,
-	  .flags = SCHEMA_NONEMPTY | SCHEMA_RESTART,
-	  FIELD(struct conf_quic, key),
-	  .max = 4095,
-	  .check = check_readable,
-	  .help = "PEM file with the certificate's private key (required)." },
-	{ .key = "client-ca",
-	  .type = SCHEMA_STRING,
-	  .flags = SCHEMA_NONEMPTY | SCHEMA_RESTART,
-	  FIELD(struct conf_quic, client_ca),
-	  .max = 4095,
-	  .check = check_readable,
-	  .help = "PEM file of the CAs client certificates must chain to; with it every "
-		  "client must present a certificate. Without it clients are not asked for one "
-		  "(the session is still authenticated by its Map-Registers, D5)." },
-	{ .key = "alpn",
-	  .type = SCHEMA_STRING,
-	  .flags = SCHEMA_NONEMPTY | SCHEMA_RESTART,
-	  FIELD(struct conf_quic, alpn),
-	  .max = 255,
-	  .def = "lisp-rt",
-	  .help = "TLS application protocol (ALPN) clients must offer." },
+	TLS_FILE_ITEMS(struct conf_quic){
+	    .key = "alpn",
+	    .type = SCHEMA_STRING,
+	    .flags = SCHEMA_NONEMPTY | SCHEMA_RESTART,
+	    FIELD(struct conf_quic, alpn),
+	    .max = 255,
+	    .def = "lisp-rt",
+	    .help = "TLS application protocol (ALPN) clients must offer." },
 	{ .key = "idle-timeout",
 	  UINT(struct conf_quic, idle_timeout),
 	  .flags = SCHEMA_RESTART,
@@ -274,6 +279,58 @@ static const struct schema_section sctp_section = {
 		"`session-output-limit` and `keepalive` (HEARTBEAT interval). They are all "
 		"served by the first worker (usrsctp is one stack per process). A change needs "
 		"a restart.",
+};
+
+static int check_tls(struct apply *a, const struct schema_item *it, const struct doc_node *node,
+		     void *obj)
+{
+	(void)it;
+	struct conf_tls *t = obj;
+#if !LISPMS_HAVE_QUIC
+	(void)t;
+	apply_error(a, node, "TLS is not built in (it needs GnuTLS: meson -Dquic=enabled)");
+	return LISPMS_ECONFIG;
+#else
+	if (t->certificate == NULL || t->key == NULL) {
+		apply_error(a, node, "needs both certificate and key");
+		return LISPMS_ECONFIG;
+	}
+	return LISPMS_EOK;
+#endif
+}
+
+static const struct schema_item tls_items[] = {
+	{ .key = "port",
+	  UINT(struct conf_tls, port),
+	  .flags = SCHEMA_RESTART,
+	  .min = 1,
+	  .max = 65535,
+	  .def = "4344",
+	  .help = "TCP port of TLS sessions, on every `listen` address. Must differ from "
+		  "`server.port`." },
+	TLS_FILE_ITEMS(struct conf_tls){
+	    .key = "handshake-timeout",
+	    UINT(struct conf_tls, handshake_timeout),
+	    .flags = SCHEMA_RESTART,
+	    .min = 1,
+	    .max = 300,
+	    .def = "10",
+	    .help = "Seconds a connection may take from accept to the end of its TLS handshake; "
+		    "then it is closed and counted." },
+	{ 0 },
+};
+
+static const struct schema_section tls_section = {
+	.name = "server.tls",
+	.size = sizeof(struct conf_tls),
+	.items = tls_items,
+	.check = check_tls,
+	.has_present = true,
+	.present_offset = offsetof(struct conf_tls, enabled),
+	.help = "TLS 1.3 over TCP sessions (PROTOCOL.md D19; GnuTLS, built with the `quic` "
+		"feature); without this section there is no TLS. Sessions carry the TCP "
+		"framing and share `max-sessions`, `session-output-limit`, `keepalive` and "
+		"`user-timeout`. A change needs a restart.",
 };
 
 static const struct schema_item server_items[] = {
@@ -387,6 +444,12 @@ static const struct schema_item server_items[] = {
 	  FIELD(struct conf_server, sctp),
 	  .section = &sctp_section,
 	  .help = "SCTP sessions: see below." },
+	{ .key = "tls",
+	  .type = SCHEMA_SECTION,
+	  .flags = SCHEMA_ABSENT_ZERO | SCHEMA_RESTART,
+	  FIELD(struct conf_server, tls),
+	  .section = &tls_section,
+	  .help = "TLS over TCP sessions: see below." },
 	{ 0 },
 };
 

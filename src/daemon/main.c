@@ -52,6 +52,7 @@ struct daemon {
 	unsigned nfp;
 	struct tls_cred *quic_cred; /* server.quic's credentials, shared by the workers */
 	uint8_t quic_secret[32];    /* QUIC token key, the same for every worker */
+	struct tls_cred *tls_cred;  /* server.tls's credentials, shared by the workers */
 };
 
 static void usage(FILE *f)
@@ -86,6 +87,8 @@ static void stop_workers(struct daemon *d)
 	d->nworkers = 0;
 	net_quic_cred_free(d->quic_cred);
 	d->quic_cred = NULL;
+	net_quic_cred_free(d->tls_cred);
+	d->tls_cred = NULL;
 }
 
 /* Refuse to start when another process holds the port (even a reuseport group). */
@@ -213,6 +216,22 @@ static int start_workers(struct daemon *d, const struct conf *c)
 		net_quic_secret(d->quic_secret, sizeof(d->quic_secret));
 	}
 	bool sctp = srv->sctp.enabled && srv->reliable_transport;
+	/* TLS over TCP (D19): the same credentials loader as QUIC */
+	const struct conf_tls *tl = &srv->tls;
+	bool tls = tl->enabled && srv->reliable_transport;
+	if (tls) {
+		char err[512];
+		if (tl->port == srv->port) {
+			log_error("daemon, server.tls: port %u is server.port's", tl->port);
+			return LISPMS_ECONFIG;
+		}
+		int ret = net_quic_cred_load(&d->tls_cred, tl->certificate, tl->key, tl->client_ca,
+					     err, sizeof(err));
+		if (ret != LISPMS_EOK) {
+			log_error("daemon, server.tls: %s", err);
+			return ret;
+		}
+	}
 	for (unsigned i = 0; i < n; i++) {
 		d->threads[i] = ms_thread_new(d->ms, i);
 		if (d->threads[i] == NULL) {
@@ -251,6 +270,9 @@ static int start_workers(struct daemon *d, const struct conf *c)
 			 * the first worker serves every association */
 			.sctp_port = srv->sctp.port,
 			.sctp_udp_port = i == 0 && sctp ? srv->sctp.udp_port : 0,
+			.tls_port = tls ? tl->port : 0,
+			.tls_cred = d->tls_cred,
+			.tls_handshake_timeout_s = tl->handshake_timeout,
 		};
 		char err[160];
 		d->workers[i] = net_worker_new(&wc, err, sizeof(err));
@@ -316,6 +338,9 @@ static void log_listening(const struct conf *c, unsigned nworkers)
 	if (srv->sctp.enabled && srv->reliable_transport)
 		log_notice("daemon, SCTP port %u over udp port %u (worker 0)", srv->sctp.port,
 			   srv->sctp.udp_port);
+	if (srv->tls.enabled && srv->reliable_transport)
+		log_notice("daemon, TLS 1.3 on tcp port %u%s", srv->tls.port,
+			   srv->tls.client_ca ? " (client certificates required)" : "");
 }
 
 /* Signals, housekeeping and the operations surface until SIGTERM or SIGINT. */

@@ -132,6 +132,9 @@ struct net_worker *net_worker_new(const struct net_worker_conf *conf, char *err,
 		goto out_free;
 	if (conf->stream != NULL && net_tcp_init(w, conf, err, errlen) != LISPMS_EOK)
 		goto out_free;
+	if (conf->stream != NULL && conf->tls_port != 0 &&
+	    net_tls_init(w, conf, err, errlen) != LISPMS_EOK)
+		goto out_free;
 	if (conf->stream != NULL && conf->quic_port != 0 &&
 	    net_quic_init(w, conf, err, errlen) != LISPMS_EOK)
 		goto out_free;

@@ -130,6 +130,9 @@ uint64_t net_udp_tick(struct net_worker *w, uint64_t now);
 int net_tcp_init(struct net_worker *w, const struct net_worker_conf *conf, char *err,
 		 size_t errlen);
 
+/* tcp.c: TLS 1.3 sessions over TCP on conf->tls_port (a second TCP source). */
+int net_tls_init(struct net_worker *w, const struct net_worker_conf *conf, char *err,
+		 size_t errlen);
 /* quic_src.c: QUIC sessions on conf->quic_port (built with the quic
  * feature; LISPMS_ENOTSUP without it). */
 int net_quic_init(struct net_worker *w, const struct net_worker_conf *conf, char *err,

@@ -1,7 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* The TCP event source: listeners (one per address, SO_REUSEPORT) and
  * connections that carry stream sessions (stream.h) for the handler the
- * worker was given; keepalive, user timeout, output bound, slow readers. */
+ * worker was given; keepalive, user timeout, output bound, slow readers.
+ *
+ * A second instance of the same source carries TLS 1.3 over TCP (PROTOCOL.md
+ * D19, server.tls; built with GnuTLS, LISPMS_NET_TLS): each connection has a
+ * GnuTLS session whose push appends ciphertext to the connection's output
+ * queue (so the output bound and slow-reader handling are the TCP ones) and
+ * whose pull reads the socket. Admission (D5) is asked at accept, before
+ * any TLS state exists; the session is opened after the handshake (and the
+ * client certificate check when client-ca is set); a handshake not done in
+ * the handshake timeout is dropped; close sends close_notify. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -16,9 +25,16 @@
 
 #include <lispms/counters.h>
 #include <lispms/err.h>
+#include <lispms/mtime.h>
 #include <lispms/rcu.h>
 
 #include "net_loop.h"
+
+#if LISPMS_NET_TLS
+#include <gnutls/gnutls.h>
+
+#include "tls_cred.h"
+#endif
 
 #define NET_TCP_READ   65536
 #define NET_TCP_ROUNDS 8	   /* reads per connection per event */
@@ -42,6 +58,13 @@ struct net_conn {
 	struct net_conn *prev, *next;
 	struct net_conn *dnext;		/* doomed list */
 	struct net_conn *oprev, *onext; /* the dirty (output to flush) list */
+#if LISPMS_NET_TLS
+	struct sockaddr_storage peer;	/* for open() after the handshake */
+	gnutls_session_t tls;		/* TLS instance only */
+	bool bye;			/* close_notify queued */
+	uint64_t hs_deadline;		/* handshaking until the session is open */
+	struct net_conn *hprev, *hnext; /* the handshaking list, oldest first */
+#endif
 };
 
 struct tcp_listener {
@@ -67,10 +90,21 @@ struct net_tcp {
 	struct net_conn *doomed; /* aborted, freed at the end of the round */
 	struct net_conn *dirty;	 /* written to while batching */
 	uint8_t *buf;
+	uint16_t port;		     /* w->port, or the TLS port */
+	enum stream_transport trans; /* STREAM_TCP or STREAM_TLS */
+#if LISPMS_NET_TLS
+	const struct tls_cred *cred;	    /* TLS instance only */
+	gnutls_priority_t prio;		    /* TLS 1.3 only */
+	uint64_t hs_timeout_ns;		    /* handshake timeout */
+	struct net_conn *hs_head, *hs_tail; /* handshaking, oldest first */
+#endif
 };
 
 static const struct stream_conn_ops tcp_conn_ops;
 static void conn_io(struct net_worker *w, struct net_ev *ev, uint32_t events);
+#if LISPMS_NET_TLS
+static bool tls_start(struct net_tcp *t, struct net_conn *c, const struct sockaddr_storage *peer);
+#endif
 
 static int open_listener(const struct sockaddr_storage *addr, uint16_t port, bool reuseport,
 			 unsigned backlog)
@@ -106,11 +140,11 @@ int net_tcp_port_free(const struct sockaddr_storage *addr, uint16_t port)
 }
 
 /* One listener per address into fds; all or none. */
-static int open_listeners(struct net_worker *w, unsigned backlog, int *fds, char *err,
-			  size_t errlen)
+static int open_listeners(struct net_worker *w, uint16_t port, unsigned backlog, int *fds,
+			  char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < w->naddrs; i++) {
-		fds[i] = open_listener(&w->addrs[i], w->port, true, backlog ? backlog : 4096);
+		fds[i] = open_listener(&w->addrs[i], port, true, backlog ? backlog : 4096);
 		if (fds[i] >= 0)
 			continue;
 		int ret = fds[i];
@@ -149,7 +183,7 @@ int net_worker_listen(struct net_worker *w, unsigned backlog, char *err, size_t 
 	if (t->listening)
 		return LISPMS_EOK;
 	int fds[NET_MAX_ADDRS];
-	int ret = open_listeners(w, backlog, fds, err, errlen);
+	int ret = open_listeners(w, w->port, backlog, fds, err, errlen);
 	if (ret < 0)
 		return ret;
 	t->listening = true;
@@ -180,9 +214,32 @@ static void dirty_unlink(struct net_tcp *t, struct net_conn *c)
 	c->dirty = false;
 }
 
+#if LISPMS_NET_TLS
+static void hs_unlink(struct net_tcp *t, struct net_conn *c)
+{
+	if (c->hs_deadline == 0)
+		return;
+	if (c->hprev)
+		c->hprev->hnext = c->hnext;
+	else
+		t->hs_head = c->hnext;
+	if (c->hnext)
+		c->hnext->hprev = c->hprev;
+	else
+		t->hs_tail = c->hprev;
+	c->hprev = c->hnext = NULL;
+	c->hs_deadline = 0;
+}
+#endif
+
 static void conn_free(struct net_tcp *t, struct net_conn *c, enum stream_close_cause why)
 {
 	struct net_worker *w = t->w;
+#if LISPMS_NET_TLS
+	hs_unlink(t, c);
+	if (c->tls != NULL)
+		gnutls_deinit(c->tls);
+#endif
 	if (c->aborted) {
 		for (struct net_conn **pp = &t->doomed; *pp != NULL; pp = &(*pp)->dnext)
 			if (*pp == c) {
@@ -241,9 +298,9 @@ static bool conn_flush(struct net_conn *c)
 	return true;
 }
 
-static int conn_write(struct stream_conn *sc, const uint8_t *buf, size_t len)
+/* Queue bytes for the socket (plain: the session's; TLS: records). */
+static int conn_queue(struct net_conn *c, const uint8_t *buf, size_t len)
 {
-	struct net_conn *c = (struct net_conn *)sc;
 	struct net_worker *w = c->t->w;
 	if (c->slow || c->aborted)
 		return LISPMS_ELIMIT;
@@ -302,9 +359,68 @@ static int conn_write(struct stream_conn *sc, const uint8_t *buf, size_t len)
 	return LISPMS_EOK;
 }
 
+#if LISPMS_NET_TLS
+/* GnuTLS's transport: records out through the output queue, in from the socket. */
+static ssize_t tls_push(gnutls_transport_ptr_t p, const void *buf, size_t len)
+{
+	struct net_conn *c = p;
+	if (conn_queue(c, buf, len) != LISPMS_EOK) {
+		gnutls_transport_set_errno(c->tls, EIO);
+		return -1;
+	}
+	return (ssize_t)len;
+}
+
+static ssize_t tls_pull(gnutls_transport_ptr_t p, void *buf, size_t len)
+{
+	struct net_conn *c = p;
+	ssize_t n = recv(c->fd, buf, len, MSG_DONTWAIT);
+	if (n < 0)
+		gnutls_transport_set_errno(c->tls, errno);
+	else
+		counters_add(LISPMS_M_NET_TCP_RX_BYTES, (uint64_t)n);
+	return n;
+}
+
+/* Closing: close_notify once, after what is queued (a no-op on plain TCP). */
+static void tls_bye(struct net_conn *c)
+{
+	if (c->tls == NULL || c->bye || c->sess == NULL || c->slow || c->aborted)
+		return;
+	c->bye = true;
+	(void)gnutls_bye(c->tls, GNUTLS_SHUT_WR); /* push queues the alert */
+}
+#else
+static void tls_bye(struct net_conn *c)
+{
+	(void)c;
+}
+#endif
+
+static int conn_write(struct stream_conn *sc, const uint8_t *buf, size_t len)
+{
+	struct net_conn *c = (struct net_conn *)sc;
+#if LISPMS_NET_TLS
+	if (c->tls != NULL) {
+		if (c->slow || c->aborted || c->bye)
+			return LISPMS_ELIMIT;
+		while (len > 0) {
+			ssize_t n = gnutls_record_send(c->tls, buf, len);
+			if (n < 0)
+				return c->slow ? LISPMS_ELIMIT : LISPMS_ECONNRESET;
+			buf += n;
+			len -= (size_t)n;
+		}
+		return LISPMS_EOK;
+	}
+#endif
+	return conn_queue(c, buf, len);
+}
+
 static void conn_close(struct stream_conn *sc)
 {
 	struct net_conn *c = (struct net_conn *)sc;
+	tls_bye(c);
 	c->closing = true;
 	/* asked outside the connection's own event (a tick): EPOLLOUT comes at
 	 * once on a writable socket, and its event closes it after the flush */
@@ -395,7 +511,7 @@ static void accept_all(struct net_tcp *t, unsigned idx)
 			close(fd);
 			continue;
 		}
-		c->sc = (struct stream_conn){ &tcp_conn_ops, STREAM_TCP };
+		c->sc = (struct stream_conn){ &tcp_conn_ops, t->trans };
 		c->ev.fn = conn_io;
 		c->t = t;
 		c->fd = fd;
@@ -405,6 +521,13 @@ static void accept_all(struct net_tcp *t, unsigned idx)
 			t->conns->prev = c;
 		t->conns = c;
 		w->nconns++;
+#if LISPMS_NET_TLS
+		if (t->cred != NULL) {
+			if (!tls_start(t, c, &peer))
+				conn_free(t, c, STREAM_CLOSE_ERROR);
+			continue;
+		}
+#endif
 		lrcu_read_lock();
 		c->sess = t->h->open(t->arg, &c->sc, &peer);
 		lrcu_read_unlock();
@@ -417,6 +540,146 @@ static void accept_all(struct net_tcp *t, unsigned idx)
 			conn_free(t, c, c->slow ? STREAM_CLOSE_SLOW : STREAM_CLOSE_ERROR);
 	}
 }
+
+#if LISPMS_NET_TLS
+/* At accept: admission (D5) first, so a peer without a grant costs no TLS
+ * state; then a server session that waits for the ClientHello. */
+static bool tls_start(struct net_tcp *t, struct net_conn *c, const struct sockaddr_storage *peer)
+{
+	struct net_worker *w = t->w;
+	lrcu_read_lock();
+	bool ok = t->h->admit == NULL || t->h->admit(t->arg, STREAM_TLS, peer);
+	lrcu_read_unlock();
+	if (!ok) {
+		counters_inc(LISPMS_M_NET_TLS_REFUSED_ADMIT);
+		return false;
+	}
+	if (gnutls_init(&c->tls, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL) < 0) {
+		c->tls = NULL;
+		return false;
+	}
+	if (gnutls_priority_set(c->tls, t->prio) < 0 ||
+	    tls_cred_set_session(t->cred, c->tls) != LISPMS_EOK)
+		return false;
+	gnutls_transport_set_ptr(c->tls, c);
+	gnutls_transport_set_push_function(c->tls, tls_push);
+	gnutls_transport_set_pull_function(c->tls, tls_pull);
+	c->peer = *peer;
+	c->hs_deadline = mtime_now_ns() + t->hs_timeout_ns;
+	c->hprev = t->hs_tail;
+	if (t->hs_tail)
+		t->hs_tail->hnext = c;
+	else
+		t->hs_head = c;
+	t->hs_tail = c;
+	set_tcp_options(w, c->fd);
+	return true;
+}
+
+static void tls_hs_failed(struct net_tcp *t, struct net_conn *c, int g)
+{
+	bool cert = g == GNUTLS_E_CERTIFICATE_REQUIRED || g == GNUTLS_E_CERTIFICATE_ERROR ||
+		    g == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR ||
+		    g == GNUTLS_E_NO_CERTIFICATE_FOUND;
+	counters_inc(cert ? LISPMS_M_NET_TLS_HS_FAIL_CERT : LISPMS_M_NET_TLS_HS_FAIL_PROTO);
+	if (g != GNUTLS_E_PUSH_ERROR && g != GNUTLS_E_PULL_ERROR &&
+	    g != GNUTLS_E_PREMATURE_TERMINATION) {
+		(void)gnutls_alert_send_appropriate(c->tls, g); /* best effort */
+		(void)conn_flush(c);
+	}
+	conn_free(t, c, STREAM_CLOSE_ERROR);
+}
+
+/* TLS input: the handshake, then records to the handler. False when the
+ * connection was freed. */
+static bool tls_read(struct net_tcp *t, struct net_conn *c)
+{
+	if (c->sess == NULL) {
+		int g = gnutls_handshake(c->tls);
+		if (g == GNUTLS_E_AGAIN || g == GNUTLS_E_INTERRUPTED) {
+			if (c->out_len > 0 && !conn_flush(c)) {
+				conn_free(t, c, cause_of(errno));
+				return false;
+			}
+			return true;
+		}
+		if (g < 0) {
+			tls_hs_failed(t, c, g);
+			return false;
+		}
+		if (!tls_cred_peer_ok(t->cred, c->tls)) {
+			tls_hs_failed(t, c, GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR);
+			return false;
+		}
+		hs_unlink(t, c);
+		counters_inc(LISPMS_M_NET_TLS_HANDSHAKES);
+		lrcu_read_lock();
+		c->sess = t->h->open(t->arg, &c->sc, &c->peer);
+		lrcu_read_unlock();
+		if (c->sess == NULL) { /* the grant went meanwhile */
+			conn_free(t, c, STREAM_CLOSE_ERROR);
+			return false;
+		}
+		if (c->out_len > 0 && !conn_flush(c)) {
+			conn_free(t, c, cause_of(errno));
+			return false;
+		}
+	}
+	/* records GnuTLS holds are not seen by epoll: read them all */
+	for (int round = 0;
+	     !c->aborted && (round < NET_TCP_ROUNDS || gnutls_record_check_pending(c->tls) > 0);
+	     round++) {
+		ssize_t n = gnutls_record_recv(c->tls, t->buf, NET_TCP_READ);
+		if (n == GNUTLS_E_AGAIN)
+			break;
+		if (n == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (n == 0) { /* close_notify */
+			conn_free(t, c, STREAM_CLOSE_PEER);
+			return false;
+		}
+		if (n < 0) {
+			enum stream_close_cause why = STREAM_CLOSE_ERROR;
+			if (n == GNUTLS_E_PREMATURE_TERMINATION)
+				why = STREAM_CLOSE_PEER;
+			else if (n == GNUTLS_E_PULL_ERROR)
+				why = cause_of(errno);
+			conn_free(t, c, why);
+			return false;
+		}
+		if (c->closing)
+			continue;
+		c->corked = true;
+		lrcu_read_lock();
+		int ret = t->h->recv(t->arg, c->sess, t->buf, (size_t)n);
+		lrcu_read_unlock();
+		c->corked = false;
+		if (ret < 0) {
+			tls_bye(c);
+			c->closing = true;
+		}
+		if (c->slow)
+			break;
+		if (c->out_len > 0 && !conn_flush(c)) {
+			conn_free(t, c, cause_of(errno));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Handshakes not done in time are dropped (oldest first: one deadline each). */
+static uint64_t tls_timer(struct net_worker *w, struct net_source *src, uint64_t now)
+{
+	(void)w;
+	struct net_tcp *t = net_container_of(src, struct net_tcp, src);
+	while (t->hs_head != NULL && t->hs_head->hs_deadline <= now) {
+		counters_inc(LISPMS_M_NET_TLS_HS_FAIL_TIMEOUT);
+		conn_free(t, t->hs_head, STREAM_CLOSE_TIMEOUT);
+	}
+	return t->hs_head != NULL ? t->hs_head->hs_deadline - now : UINT64_MAX;
+}
+#endif
 
 static void conn_event(struct net_tcp *t, struct net_conn *c, uint32_t events)
 {
@@ -431,46 +694,53 @@ static void conn_event(struct net_tcp *t, struct net_conn *c, uint32_t events)
 		}
 	}
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-		for (int round = 0; round < NET_TCP_ROUNDS && !c->aborted; round++) {
-			ssize_t n = recv(c->fd, t->buf, NET_TCP_READ, MSG_DONTWAIT);
-			if (n == 0) {
-				conn_free(t, c, STREAM_CLOSE_PEER);
+#if LISPMS_NET_TLS
+		if (c->tls != NULL) {
+			if (!tls_read(t, c))
 				return;
-			}
-			if (n < 0) {
-				if (errno == EINTR)
+		} else
+#endif
+			for (int round = 0; round < NET_TCP_ROUNDS && !c->aborted; round++) {
+				ssize_t n = recv(c->fd, t->buf, NET_TCP_READ, MSG_DONTWAIT);
+				if (n == 0) {
+					conn_free(t, c, STREAM_CLOSE_PEER);
+					return;
+				}
+				if (n < 0) {
+					if (errno == EINTR)
+						continue;
+					if (errno == EAGAIN || errno == EWOULDBLOCK)
+						break;
+					conn_free(t, c, cause_of(errno));
+					return;
+				}
+				counters_add(LISPMS_M_NET_TCP_RX_BYTES, (uint64_t)n);
+				if (c->closing) { /* ending: read and drop, or epoll says "readable"
+						   * forever
+						   */
+					if ((size_t)n < NET_TCP_READ)
+						break;
 					continue;
-				if (errno == EAGAIN || errno == EWOULDBLOCK)
+				}
+				/* answers to one chunk leave in one send, not one per message */
+				c->corked = true;
+				lrcu_read_lock();
+				int ret = t->h->recv(t->arg, c->sess, t->buf, (size_t)n);
+				lrcu_read_unlock();
+				c->corked = false;
+				if (ret < 0)
+					c->closing = true; /* plain TCP: no close_notify */
+				if (c->slow)
 					break;
-				conn_free(t, c, cause_of(errno));
-				return;
-			}
-			counters_add(LISPMS_M_NET_TCP_RX_BYTES, (uint64_t)n);
-			if (c->closing) { /* ending: read and drop, or epoll says "readable" forever
-					   */
+				if (c->out_len > 0 && !conn_flush(c)) {
+					conn_free(t, c, cause_of(errno));
+					return;
+				}
+				/* a short read emptied the socket: level-triggered epoll says
+				 * when there is more, so spare the recv that would say EAGAIN */
 				if ((size_t)n < NET_TCP_READ)
 					break;
-				continue;
 			}
-			/* answers to one chunk leave in one send, not one per message */
-			c->corked = true;
-			lrcu_read_lock();
-			int ret = t->h->recv(t->arg, c->sess, t->buf, (size_t)n);
-			lrcu_read_unlock();
-			c->corked = false;
-			if (ret < 0)
-				c->closing = true;
-			if (c->slow)
-				break;
-			if (c->out_len > 0 && !conn_flush(c)) {
-				conn_free(t, c, cause_of(errno));
-				return;
-			}
-			/* a short read emptied the socket: level-triggered epoll says
-			 * when there is more, so spare the recv that would say EAGAIN */
-			if ((size_t)n < NET_TCP_READ)
-				break;
-		}
 	}
 	if (c->aborted || c->slow) {
 		conn_free(t, c, STREAM_CLOSE_SLOW);
@@ -568,9 +838,14 @@ static void tcp_free(struct net_worker *w, struct net_source *src)
 	if (t->next_lfds_set) /* listeners the worker never took */
 		for (unsigned i = 0; i < t->next_nlfds; i++)
 			close(t->next_lfds[i]);
+#if LISPMS_NET_TLS
+	if (t->prio != NULL)
+		gnutls_priority_deinit(t->prio);
+#endif
 	free(t->buf);
+	if (w->tcp == t)
+		w->tcp = NULL;
 	free(t);
-	w->tcp = NULL;
 }
 
 static const struct net_source_ops tcp_source_ops = {
@@ -581,29 +856,84 @@ static const struct net_source_ops tcp_source_ops = {
 	.free = tcp_free,
 };
 
-int net_tcp_init(struct net_worker *w, const struct net_worker_conf *conf, char *err, size_t errlen)
+#if LISPMS_NET_TLS
+static const struct net_source_ops tls_source_ops = {
+	.name = "tls",
+	.timer = tls_timer,
+	.round_end = tcp_round_end,
+	.stop = tcp_stop,
+	.free = tcp_free,
+};
+#endif
+
+/* A TCP source (registered, so freed with the worker even on failure). */
+static struct net_tcp *tcp_new(struct net_worker *w, const struct net_worker_conf *conf,
+			       const struct net_source_ops *ops)
 {
 	struct net_tcp *t = calloc(1, sizeof(*t));
 	if (t == NULL)
-		return LISPMS_ENOMEM;
-	t->src.ops = &tcp_source_ops;
+		return NULL;
+	t->src.ops = ops;
 	t->w = w;
 	t->h = conf->stream;
 	t->arg = conf->stream_arg;
 	for (unsigned i = 0; i < NET_MAX_ADDRS; i++)
 		t->listeners[i] = (struct tcp_listener){ { listen_event }, t, i };
-	w->tcp = t;
 	net_loop_register(w, &t->src);
+	return t;
+}
+
+static int tcp_listen_now(struct net_tcp *t, unsigned backlog, char *err, size_t errlen)
+{
+	struct net_worker *w = t->w;
+	int ret = open_listeners(w, t->port, backlog, t->lfds, err, errlen);
+	if (ret < 0)
+		return ret;
+	t->nlfds = w->naddrs;
+	t->listening = true;
+	for (unsigned i = 0; i < t->nlfds; i++)
+		net_loop_add(w, t->lfds[i], EPOLLIN, &t->listeners[i].ev);
+	return LISPMS_EOK;
+}
+
+int net_tcp_init(struct net_worker *w, const struct net_worker_conf *conf, char *err, size_t errlen)
+{
+	struct net_tcp *t = tcp_new(w, conf, &tcp_source_ops);
+	if (t == NULL)
+		return LISPMS_ENOMEM;
+	w->tcp = t;
+	t->port = w->port;
+	t->trans = STREAM_TCP;
 	if ((t->buf = malloc(NET_TCP_READ)) == NULL)
 		return LISPMS_ENOMEM;
-	if (conf->tcp_listen) {
-		int ret = open_listeners(w, conf->backlog, t->lfds, err, errlen);
-		if (ret < 0)
-			return ret;
-		t->nlfds = w->naddrs;
-		t->listening = true;
-		for (unsigned i = 0; i < t->nlfds; i++)
-			net_loop_add(w, t->lfds[i], EPOLLIN, &t->listeners[i].ev);
+	return conf->tcp_listen ? tcp_listen_now(t, conf->backlog, err, errlen) : LISPMS_EOK;
+}
+
+int net_tls_init(struct net_worker *w, const struct net_worker_conf *conf, char *err, size_t errlen)
+{
+#if LISPMS_NET_TLS
+	struct net_tcp *t = tcp_new(w, conf, &tls_source_ops);
+	if (t == NULL)
+		return LISPMS_ENOMEM;
+	t->port = conf->tls_port;
+	t->trans = STREAM_TLS;
+	t->cred = conf->tls_cred;
+	t->hs_timeout_ns =
+	    (uint64_t)(conf->tls_handshake_timeout_s ? conf->tls_handshake_timeout_s : 10) *
+	    LISPMS_NS_PER_SEC;
+	if ((t->buf = malloc(NET_TCP_READ)) == NULL)
+		return LISPMS_ENOMEM;
+	if (gnutls_priority_init(&t->prio, "NORMAL:-VERS-ALL:+VERS-TLS1.3", NULL) < 0) {
+		t->prio = NULL;
+		if (err)
+			snprintf(err, errlen, "GnuTLS has no TLS 1.3");
+		return LISPMS_EINTERNAL;
 	}
-	return LISPMS_EOK;
+	return tcp_listen_now(t, conf->backlog, err, errlen);
+#else
+	(void)w, (void)conf;
+	if (err)
+		snprintf(err, errlen, "TLS is not built in (GnuTLS: meson -Dquic=enabled)");
+	return LISPMS_ENOTSUP;
+#endif
 }

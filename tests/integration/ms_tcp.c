@@ -740,17 +740,136 @@ static void sctp_tshark_check(bool captured)
 	       pkts, bad, markers);
 }
 
+#define TLS_CHECKS 6
+
+/* TLS: a live capture of the TLS port on lo (dumpcap) during the session
+ * checks, decoded by tshark with the client's SSLKEYLOGFILE. */
+static char cap_path[160], cap_pid[160];
+
+static bool capture_start(void)
+{
+	snprintf(cap_path, sizeof(cap_path), "%s/tls.pcapng", it_dir);
+	snprintf(cap_pid, sizeof(cap_pid), "%s/dumpcap.pid", it_dir);
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+		 "dumpcap -q -i lo -f 'tcp port %u' -w %s >/dev/null 2>&1 & echo $! > %s",
+		 sopts.port, cap_path, cap_pid);
+	if (system(cmd) != 0)
+		return false;
+	for (int i = 0; i < 50; i++) { /* dumpcap creates the file once it captures */
+		usleep(100000);
+		if (access(cap_path, F_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void capture_stop(void)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "sleep 0.5; kill -INT $(cat %s); sleep 0.5", cap_pid);
+	(void)system(cmd);
+}
+
+/* Every TLS record of the session checks decodes (nothing malformed) and,
+ * decrypted with the keylog, carries our framing (end markers). */
+static void tls_tshark_check(bool captured)
+{
+/* A segment of a batch carries one record per session message: deeper than
+ * tshark's default protocol tree depth (500), which it flags as malformed. */
+#define TSHARK_TLS                                                                  \
+	"tshark -r %s -o gui.max_tree_depth:4096 -o tls.keylog_file:%s/keylog.txt " \
+	"-d tcp.port==%u,tls "
+	if (!it_have_tshark() || !captured) {
+		if (getenv("LISPMS_ALLOW_NO_TSHARK"))
+			tap_skip("tshark or dumpcap not usable");
+		else
+			tap_ok(false, "tshark and dumpcap are needed (tools/test installs them)");
+		return;
+	}
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+		 TSHARK_TLS
+		 "-Y '_ws.malformed || _ws.expert.severity == error' 2>/dev/null | wc -l",
+		 cap_path, it_dir, sopts.port);
+	long bad = it_shell_count(cmd);
+	snprintf(cmd, sizeof(cmd), TSHARK_TLS "-Y tls.record 2>/dev/null | wc -l", cap_path, it_dir,
+		 sopts.port);
+	long recs = it_shell_count(cmd);
+	snprintf(cmd, sizeof(cmd),
+		 TSHARK_TLS
+		 "-T fields -e data.data 2>/dev/null | tr -d ':' | grep -o 9facade9 | wc -l",
+		 cap_path, it_dir, sopts.port);
+	long markers = it_shell_count(cmd);
+	tap_ok(bad == 0 && recs > 10 && markers >= 5,
+	       "tshark decodes the TLS traffic (%ld packets with records, %ld malformed or in "
+	       "error) and, decrypted, %ld framed messages",
+	       recs, bad, markers);
+}
+
+/* lispms_net_tls_handshake_failures_total{reason="why"}, or -1. */
+static long tls_failures(const char *why)
+{
+	char key[96];
+	snprintf(key, sizeof(key), "reason=\"%s\"}", why);
+	if (ctl_run("stats lispms_net_tls_handshake_failures_total") != 0)
+		return -1;
+	const char *p = strstr(ctl_out, key);
+	return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
+/* TLS only (D19): the server asks for client certificates (client-ca), so
+ * a client without one, or with one from another CA, is refused, and a peer
+ * that never starts its handshake is dropped at the handshake timeout. Each
+ * peer is admitted first (D5 comes before any TLS state). */
+static void tls_checks(void)
+{
+	tap_ok(udp_auth("127.0.0.96", "[1000] 10.96.0.0/16", 0x96), "a TLS peer authenticates");
+	struct it_stream_opts o = sopts;
+	o.cert = o.key = NULL;
+	int fd = it_stream_open(&o, "127.0.0.96");
+	tap_ok(fd >= 0 && closed_silently(fd, 3000) && tls_failures("certificate") == 1,
+	       "without a client certificate the session is refused and counted");
+	it_stream_close(fd);
+	static char cmd[512], cert[160], key[160];
+	snprintf(cmd, sizeof(cmd), "%s/deploy/tls/make-test-ca.sh %s/other >/dev/null",
+		 LISPMS_SOURCE_ROOT, it_dir);
+	snprintf(cert, sizeof(cert), "%s/other/client.pem", it_dir);
+	snprintf(key, sizeof(key), "%s/other/client-key.pem", it_dir);
+	o.cert = cert;
+	o.key = key;
+	fd = system(cmd) == 0 ? it_stream_open(&o, "127.0.0.96") : -1;
+	tap_ok(fd >= 0 && closed_silently(fd, 3000) && tls_failures("certificate") == 2,
+	       "a client certificate from another CA is refused and counted");
+	it_stream_close(fd);
+	o = sopts;
+	o.transport = IT_TCP; /* TCP to the TLS port, and then nothing */
+	fd = it_stream_open(&o, "127.0.0.96");
+	tap_ok(fd >= 0 && closed_silently(fd, 8000) && tls_failures("timeout") == 1,
+	       "a peer that never handshakes is dropped at the handshake timeout and counted");
+	it_stream_close(fd);
+	fd = it_stream_open(&sopts, "127.0.0.96");
+	struct reader r;
+	reader_init(&r, fd);
+	struct rt_msg m;
+	tap_ok(fd >= 0 && next_msg(&r, &m, 2000) && m.type == RT_TYPE_REGISTRATION_REFRESH,
+	       "with the CA's client certificate the same peer opens its session");
+	it_stream_close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2 || argc > 5 || (argc >= 4 && !it_transport_parse(argv[3], &sopts.transport))) {
-		fprintf(stderr, "usage: ms_tcp LISPMSD [LISPMSCTL [tcp|quic [SOURCE_ROOT]]]\n");
+		fprintf(stderr,
+			"usage: ms_tcp LISPMSD [LISPMSCTL [tcp|tls|quic|sctp [SOURCE_ROOT]]]\n");
 		return 2;
 	}
 	it_daemon = argv[1];
 	ctl_bin = argc >= 3 && argv[2][0] ? argv[2] : NULL;
 	struct rlimit rl = { 8192, 8192 };
 	setrlimit(RLIMIT_NOFILE, &rl); /* 1000 sessions: both ends in this machine */
-	tap_plan(28 + OPERATOR_CHECKS + 2 + (sopts.transport == IT_SCTP));
+	tap_plan(28 + OPERATOR_CHECKS + 2 + (sopts.transport == IT_SCTP) +
+		 (sopts.transport == IT_TLS ? TLS_CHECKS : 0));
 	it_auth = auth_ctx_new();
 	ar = (struct arena){ .base = arena_mem, .size = sizeof(arena_mem) };
 	auth_key_init(&key1, 1, LISP_ALG_HMAC_SHA256, "s", 1);
@@ -784,6 +903,30 @@ int main(int argc, char **argv)
 	snprintf(conf_path, sizeof(conf_path), "%s/lispms.yaml", it_dir);
 	snprintf(log_path, sizeof(log_path), "%s/lispmsd.log", it_dir);
 	snprintf(pcap_path, sizeof(pcap_path), "%s/replies.pcap", it_dir);
+	if (sopts.transport == IT_TLS) { /* its own port, a test CA (deploy/tls) */
+		static char cmd[512];
+		snprintf(cmd, sizeof(cmd), "%s/deploy/tls/make-test-ca.sh %s >/dev/null",
+			 LISPMS_SOURCE_ROOT, it_dir);
+		if (system(cmd) != 0) {
+			tap_ok(false, "make-test-ca.sh");
+			return tap_done();
+		}
+		sopts.port = it_free_port();
+		snprintf(ca, sizeof(ca), "%s/ca.pem", it_dir);
+		sopts.ca = ca;
+		snprintf(keylog, sizeof(keylog), "%s/keylog.txt", it_dir);
+		setenv("SSLKEYLOGFILE", keylog, 1); /* GnuTLS writes it for tshark */
+		static char cert[160], key[160];
+		snprintf(cert, sizeof(cert), "%s/client.pem", it_dir);
+		snprintf(key, sizeof(key), "%s/client-key.pem", it_dir);
+		sopts.cert = cert;
+		sopts.key = key;
+		snprintf(extra, sizeof(extra),
+			 "  tls:\n    port: %u\n    certificate: %s/server.pem\n"
+			 "    key: %s/server-key.pem\n    client-ca: %s/ca.pem\n"
+			 "    handshake-timeout: 2\n",
+			 sopts.port, it_dir, it_dir, it_dir);
+	}
 	snprintf(conf_text, sizeof(conf_text), config_text, ms_port, extra, ms_port);
 	if (sopts.transport == IT_SCTP) { /* D18: SCTP over UDP encapsulation */
 		sopts.port = it_free_port();
@@ -805,12 +948,19 @@ int main(int argc, char **argv)
 	if (!ready)
 		return tap_done();
 	bool sctp_captured = sopts.transport == IT_SCTP && sctp_capture_start();
+	bool captured = sopts.transport == IT_TLS && capture_start();
 	basic();
 	session_extras();
 	if (sopts.transport == IT_SCTP)
 		sctp_tshark_check(sctp_captured);
 	slow_reader();
 	operator_sessions();
+	if (captured)
+		capture_stop();
+	if (sopts.transport == IT_TLS) {
+		tls_tshark_check(captured);
+		tls_checks();
+	}
 	many();
 	kill(daemon_pid, SIGTERM);
 	int rc = it_wait_exit(daemon_pid, 10000);

@@ -15,14 +15,14 @@
 #include <poll.h>
 #include <sys/socket.h>
 
-
 #if LISPMS_HAVE_QUIC
 #include "quic.h"
 #include "quic_client.h"
 #endif
 
-static const char *const names[IT_TRANSPORT_MAX] = { [IT_TCP] = "tcp", [IT_QUIC] = "quic",
-								[IT_SCTP] = "sctp" };
+static const char *const names[IT_TRANSPORT_MAX] = {
+	[IT_TCP] = "tcp", [IT_QUIC] = "quic", [IT_SCTP] = "sctp", [IT_TLS] = "tls"
+};
 
 /* The transport of the handles (one transport per test run). */
 static enum it_transport cur = IT_TCP;
@@ -284,6 +284,68 @@ static ssize_t sctp_recv(int h, void *buf, size_t len, int timeout_ms)
 }
 #endif
 
+#if IT_HAVE_TLS
+#include <gnutls/gnutls.h>
+#endif
+
+/* TLS: a handle is its socket; its GnuTLS session is kept here by fd. */
+#define IT_MAX_FD 16384
+#if IT_HAVE_TLS
+static gnutls_session_t tls_of[IT_MAX_FD];
+
+static gnutls_session_t sess_of(int h)
+{
+	return h >= 0 && h < IT_MAX_FD ? tls_of[h] : NULL;
+}
+
+/* A blocking TLS 1.3 client handshake on fd; false when it failed. A server
+ * that closes before its first record (refused at accept, D5) leaves fd open
+ * with no session: the caller then sees a plain closed connection, as on TCP. */
+static bool tls_client(const struct it_stream_opts *o, int fd)
+{
+	gnutls_certificate_credentials_t cred = NULL;
+	gnutls_session_t s = NULL;
+	if (fd >= IT_MAX_FD || gnutls_certificate_allocate_credentials(&cred) < 0)
+		return false;
+	/* credentials outlive the session: one leak per connection, in tests only */
+	if ((o->ca &&
+	     gnutls_certificate_set_x509_trust_file(cred, o->ca, GNUTLS_X509_FMT_PEM) <= 0) ||
+	    (o->cert && gnutls_certificate_set_x509_key_file(cred, o->cert, o->key,
+							     GNUTLS_X509_FMT_PEM) < 0) ||
+	    gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL) < 0)
+		goto fail;
+	if (gnutls_priority_set_direct(s, "NORMAL:-VERS-ALL:+VERS-TLS1.3", NULL) < 0 ||
+	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred) < 0)
+		goto fail;
+	gnutls_session_set_verify_cert(s, NULL, 0); /* chain to o->ca; no name check */
+	gnutls_transport_set_int(s, fd);
+	gnutls_handshake_set_timeout(s, 5000);
+	int g;
+	do
+		g = gnutls_handshake(s);
+	while (g < 0 && !gnutls_error_is_fatal(g));
+	if (g < 0) {
+		bool refused = g == GNUTLS_E_PREMATURE_TERMINATION || g == GNUTLS_E_PULL_ERROR;
+		gnutls_deinit(s);
+		gnutls_certificate_free_credentials(cred);
+		return refused;
+	}
+	tls_of[fd] = s;
+	return true;
+fail:
+	if (s)
+		gnutls_deinit(s);
+	gnutls_certificate_free_credentials(cred);
+	return false;
+}
+#else
+static void *sess_of(int h)
+{
+	(void)h;
+	return NULL;
+}
+#endif
+
 bool it_transport_parse(const char *name, enum it_transport *t)
 {
 	for (int i = 0; i < IT_TRANSPORT_MAX; i++)
@@ -291,6 +353,8 @@ bool it_transport_parse(const char *name, enum it_transport *t)
 			if (i == IT_QUIC && !LISPMS_HAVE_QUIC)
 				return false;
 			if (i == IT_SCTP && !LISPMS_HAVE_SCTP)
+				return false;
+			if (i == IT_TLS && !IT_HAVE_TLS)
 				return false;
 			*t = (enum it_transport)i;
 			return true;
@@ -331,8 +395,39 @@ int it_stream_open(const struct it_stream_opts *o, const char *src)
 		close(fd);
 		return -1;
 	}
+#if IT_HAVE_TLS
+	if (o->transport == IT_TLS && !tls_client(o, fd)) {
+		close(fd);
+		return -1;
+	}
+#else
+	if (o->transport == IT_TLS) {
+		close(fd);
+		return -1;
+	}
+#endif
 	return fd;
 }
+
+#if IT_HAVE_TLS
+/* Blocking record send of all of buf; len, or -1 with errno (EPIPE, ECONNRESET). */
+static ssize_t tls_send(gnutls_session_t s, const void *buf, size_t len)
+{
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = gnutls_record_send(s, (const uint8_t *)buf + done, len - done);
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (n < 0) {
+			if (n != GNUTLS_E_PUSH_ERROR)
+				errno = ECONNRESET;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return (ssize_t)len;
+}
+#endif
 
 ssize_t it_stream_send(int h, const void *buf, size_t len)
 {
@@ -345,6 +440,10 @@ ssize_t it_stream_send(int h, const void *buf, size_t len)
 		ssize_t n = sctp_send(h, buf, len, true);
 		return n == (ssize_t)len ? n : -1;
 	}
+#endif
+#if IT_HAVE_TLS
+	if (sess_of(h) != NULL)
+		return tls_send(sess_of(h), buf, len);
 #endif
 	size_t done = 0;
 	while (done < len) {
@@ -368,6 +467,11 @@ ssize_t it_stream_send_nowait(int h, const void *buf, size_t len)
 	if (is_sctp(h))
 		return sctp_send(h, buf, len, false);
 #endif
+#if IT_HAVE_TLS
+	/* a record is sent whole: only when the socket is writable at all */
+	if (sess_of(h) != NULL)
+		return it_stream_writable(h, 0) ? tls_send(sess_of(h), buf, len) : 0;
+#endif
 	ssize_t n = send(h, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return 0;
@@ -383,6 +487,19 @@ ssize_t it_stream_recv(int h, void *buf, size_t len, int timeout_ms)
 #if LISPMS_HAVE_SCTP
 	if (is_sctp(h))
 		return sctp_recv(h, buf, len, timeout_ms);
+#endif
+#if IT_HAVE_TLS
+	gnutls_session_t s = sess_of(h);
+	if (s != NULL) {
+		struct pollfd p = { .fd = h, .events = POLLIN };
+		if (gnutls_record_check_pending(s) == 0 && poll(&p, 1, timeout_ms) != 1)
+			return -1;
+		ssize_t n;
+		do
+			n = gnutls_record_recv(s, buf, len);
+		while (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED);
+		return n < 0 ? 0 : n; /* an alert or a reset is a close too */
+	}
 #endif
 	struct pollfd p = { .fd = h, .events = POLLIN };
 	if (poll(&p, 1, timeout_ms) != 1)
@@ -428,6 +545,14 @@ void it_stream_close(int h)
 	if (is_sctp(h)) {
 		sctp_client_free(sctp_of[h]);
 		sctp_of[h] = NULL;
+	}
+#endif
+#if IT_HAVE_TLS
+	gnutls_session_t s = sess_of(h);
+	if (s != NULL) {
+		(void)gnutls_bye(s, GNUTLS_SHUT_WR); /* close_notify, as a good client */
+		gnutls_deinit(s);
+		tls_of[h] = NULL;
 	}
 #endif
 	if (h >= 0)

@@ -35,23 +35,27 @@ enum it_transport {
 	IT_TCP,
 	IT_QUIC, /* only in a build with the quic feature */
 	IT_SCTP, /* SCTP over UDP encapsulation (usrsctp): port = the UDP port */
+	IT_TLS,	 /* TLS 1.3 over TCP (GnuTLS); SSLKEYLOGFILE is honoured */
 	IT_TRANSPORT_MAX,
 };
 
 struct it_stream_opts {
 	enum it_transport transport;
-	uint16_t port;	    /* the server's, on 127.0.0.1 */
-	int rcvbuf;	    /* SO_RCVBUF for the client socket, 0: the kernel's */
-	const char *ca;	    /* TLS/QUIC: verify the server against this CA file */
-	const char *keylog; /* TLS/QUIC: SSLKEYLOGFILE to append to, or NULL */
-	uint16_t sctp_port; /* IT_SCTP: the SCTP port in the packets (0: 4342) */
+	uint16_t port;		/* the server's, on 127.0.0.1 */
+	int rcvbuf;		/* SO_RCVBUF for the client socket, 0: the kernel's */
+	const char *ca;		/* TLS/QUIC: verify the server against this CA file */
+	const char *keylog;	/* TLS/QUIC: SSLKEYLOGFILE to append to, or NULL */
+	uint16_t sctp_port;	/* IT_SCTP: the SCTP port in the packets (0: 4342) */
+	const char *cert, *key; /* TLS: a client certificate and key to present (both NULL: none) */
 };
 
 /* "tcp" -> IT_TCP; false for a transport this build does not carry. */
 bool it_transport_parse(const char *name, enum it_transport *t);
 const char *it_transport_name(enum it_transport t);
 
-/* Connect from IPv4 address src (any port) to the server; a handle or -1. */
+/* Connect from IPv4 address src (any port) to the server; a handle or -1.
+ * TLS: the handshake is done here; a server that closes before sending
+ * anything still gives a handle, closed (as a refused TCP session). */
 int it_stream_open(const struct it_stream_opts *o, const char *src);
 
 /* Send all of buf (blocking); len, or -1. */

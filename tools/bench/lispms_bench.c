@@ -570,7 +570,8 @@ static void fabric_usage(FILE *f)
 	      "ETR)\n",
 	      f);
 	fprintf(f,
-		"  --transport %s (tcp, quic, sctp; auto: the first this build has, TCP then QUIC then SCTP)\n"
+		"  --transport %s (tcp, tls, quic, sctp; auto: the first this build has, TCP then "
+		"QUIC then SCTP, never TLS)\n"
 		"  --transport-port P (the session port, default the server's) --ca FILE\n"
 		"  --cert FILE --key FILE (a client certificate, for transports with TLS)\n",
 		bench_transport_names());

@@ -22,9 +22,15 @@
 #include "quic_client.h"
 #endif
 
-#include "config.h"
 #if LISPMS_HAVE_SCTP
 #include "sctp.h"
+#endif
+
+#if BENCH_HAVE_TLS
+#include <stdio.h>
+
+#include <fcntl.h>
+#include <gnutls/gnutls.h>
 #endif
 
 static int tcp_open(const struct bench_transport_opts *o, uint32_t src,
@@ -270,6 +276,115 @@ static const struct bench_transport sctp = {
 };
 #endif
 
+#if BENCH_HAVE_TLS
+/* TLS 1.3 over TCP (D19): connect and handshake blocking in open (one
+ * handshake at a time per ETR thread), then non-blocking records. */
+static gnutls_certificate_credentials_t tls_cred;
+
+static int tls_init(const struct bench_transport_opts *o, char *err, size_t errlen)
+{
+	if (gnutls_certificate_allocate_credentials(&tls_cred) < 0 ||
+	    (o->ca &&
+	     gnutls_certificate_set_x509_trust_file(tls_cred, o->ca, GNUTLS_X509_FMT_PEM) <= 0) ||
+	    (o->cert && gnutls_certificate_set_x509_key_file(tls_cred, o->cert, o->key,
+							     GNUTLS_X509_FMT_PEM) < 0)) {
+		snprintf(err, errlen, "tls: cannot load --ca, --cert or --key");
+		return -1;
+	}
+	return 0;
+}
+
+static int tls_open(const struct bench_transport_opts *o, uint32_t src,
+		    const struct sockaddr_storage *server, void **state)
+{
+	*state = NULL;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(src) };
+	int on = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	struct sockaddr_storage dst = *server;
+	if (o->port != 0)
+		saddr_set_port(&dst, o->port);
+	gnutls_session_t s = NULL;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    connect(fd, (const struct sockaddr *)&dst, saddr_len(&dst)) != 0)
+		goto fail;
+	if (gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL) < 0) {
+		s = NULL;
+		goto fail_reset;
+	}
+	if (gnutls_priority_set_direct(s, "NORMAL:-VERS-ALL:+VERS-TLS1.3", NULL) < 0 ||
+	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, tls_cred) < 0)
+		goto fail_reset;
+	if (o->ca)
+		gnutls_session_set_verify_cert(s, NULL, 0);
+	gnutls_transport_set_int(s, fd);
+	gnutls_handshake_set_timeout(s, 5000);
+	int g;
+	do
+		g = gnutls_handshake(s);
+	while (g < 0 && !gnutls_error_is_fatal(g));
+	if (g < 0)
+		goto fail_reset;
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0)
+		goto fail_reset;
+	*state = s;
+	return fd;
+
+fail_reset:
+	errno = ECONNREFUSED;
+fail:;
+	int e = errno;
+	if (s)
+		gnutls_deinit(s);
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+static ssize_t tls_errno(ssize_t n)
+{
+	if (n >= 0)
+		return n;
+	errno = n == GNUTLS_E_AGAIN ? EAGAIN : n == GNUTLS_E_INTERRUPTED ? EINTR : ECONNRESET;
+	return -1;
+}
+
+static ssize_t tls_send(int fd, void *state, const uint8_t *buf, size_t len)
+{
+	(void)fd;
+	return tls_errno(gnutls_record_send(state, buf, len));
+}
+
+static ssize_t tls_recv(int fd, void *state, uint8_t *buf, size_t len)
+{
+	(void)fd;
+	ssize_t n = gnutls_record_recv(state, buf, len);
+	return n == GNUTLS_E_PREMATURE_TERMINATION ? 0 : tls_errno(n);
+}
+
+static void tls_close(int fd, void *state)
+{
+	if (state) {
+		(void)gnutls_bye(state, GNUTLS_SHUT_WR); /* non-blocking: best effort */
+		gnutls_deinit(state);
+	}
+	close(fd);
+}
+
+static const struct bench_transport tls = {
+	.name = "tls",
+	.init = tls_init,
+	.open = tls_open,
+	.send = tls_send,
+	.recv = tls_recv,
+	.close = tls_close,
+};
+#endif
+
 /* In the seed's order of preference (002): TCP, then QUIC, then SCTP. */
 static const struct bench_transport *const bench_transports[] = {
 	&tcp,
@@ -289,11 +404,18 @@ const struct bench_transport *bench_transport_find(const char *name)
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(name, bench_transports[i]->name) == 0)
 			return bench_transports[i];
+#if BENCH_HAVE_TLS
+	if (strcmp(name, "tls") == 0) /* never picked by auto: not in the seed's list */
+		return &tls;
+#endif
 	return NULL;
 }
 
 const char *bench_transport_names(void)
 {
-	return LISPMS_HAVE_QUIC ? (LISPMS_HAVE_SCTP ? "tcp|quic|sctp|auto" : "tcp|quic|auto")
-				: (LISPMS_HAVE_SCTP ? "tcp|sctp|auto" : "tcp|auto");
+	if (LISPMS_HAVE_QUIC)
+		return LISPMS_HAVE_SCTP
+			   ? (BENCH_HAVE_TLS ? "tcp|tls|quic|sctp|auto" : "tcp|quic|sctp|auto")
+			   : (BENCH_HAVE_TLS ? "tcp|tls|quic|auto" : "tcp|quic|auto");
+	return LISPMS_HAVE_SCTP ? "tcp|sctp|auto" : "tcp|auto";
 }
