@@ -46,10 +46,12 @@ static void flood(void *arg, const struct dgram *rx, unsigned n, struct dgram_ou
 		}
 }
 
+/* A port free on every address (the wildcard test binds 0.0.0.0: a port free
+ * on 127.0.0.1 alone may be another process's on 127.0.0.2). */
 static uint16_t free_port(void)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
 	bind(fd, (struct sockaddr *)&a, sizeof(a));
 	socklen_t len = sizeof(a);
 	getsockname(fd, (struct sockaddr *)&a, &len);
