@@ -667,6 +667,19 @@ Test(conf, quic_needs_the_quic_feature)
 #endif
 }
 
+Test(conf, sctp_needs_the_sctp_feature)
+{
+	static const char yaml[] = "server:\n  sctp:\n    port: 4342\n";
+#if LISPMS_HAVE_SCTP
+	struct conf *c = load(yaml);
+	cr_assert(conf_server(c)->sctp.enabled);
+	cr_assert_eq(conf_server(c)->sctp.udp_port, 9899);
+	conf_free(c);
+#else
+	fails(yaml, "t.yaml:3:5", "server.sctp", "SCTP is not built into this lispmsd");
+#endif
+}
+
 Test(conf, fastpath_exception_iface)
 {
 	struct conf *c = load_opts("fastpath: {port: p, addresses: 192.0.2.1}\n", true);

@@ -266,10 +266,23 @@ static const struct schema_item sctp_items[] = {
 	{ 0 },
 };
 
+static int check_sctp(struct apply *a, const struct schema_item *it, const struct doc_node *node,
+		      void *obj)
+{
+	(void)it;
+	(void)obj;
+	if (!LISPMS_HAVE_SCTP) { /* meson -Dsctp=disabled, or usrsctp missing */
+		apply_error(a, node, "SCTP is not built into this lispmsd (meson -Dsctp=enabled)");
+		return LISPMS_ECONFIG;
+	}
+	return LISPMS_EOK;
+}
+
 static const struct schema_section sctp_section = {
 	.name = "server.sctp",
 	.size = sizeof(struct conf_sctp),
 	.items = sctp_items,
+	.check = check_sctp,
 	.has_present = true,
 	.present_offset = offsetof(struct conf_sctp, enabled),
 	.help = "SCTP sessions (RFC 9260) in user space over UDP encapsulation (RFC 6951), "

@@ -12,6 +12,7 @@ const struct build_feature daemon_features[] = {
 	{ "jemalloc", YESNO(LISPMS_HAVE_JEMALLOC), "jemalloc allocator (meson -Djemalloc)" },
 	{ "ipsec-mb", YESNO(LISPMS_HAVE_IPSEC_MB), "multi-buffer HMAC (meson -Dipsec_mb)" },
 	{ "quic", YESNO(LISPMS_HAVE_QUIC), "QUIC sessions, ngtcp2 + GnuTLS (meson -Dquic)" },
+	{ "sctp", YESNO(LISPMS_HAVE_SCTP), "SCTP sessions over UDP, usrsctp (meson -Dsctp)" },
 	{ "systemd", YESNO(LISPMS_HAVE_SYSTEMD), "sd_notify readiness (libsystemd)" },
 	{ "rcu", LISPMS_RCU_FLAVOR, "liburcu flavour (meson -Drcu_flavor)" },
 	{ "sanitize", LISPMS_SANITIZE, "sanitizers (meson -Db_sanitize)" },

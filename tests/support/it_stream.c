@@ -338,12 +338,6 @@ fail:
 	gnutls_certificate_free_credentials(cred);
 	return false;
 }
-#else
-static void *sess_of(int h)
-{
-	(void)h;
-	return NULL;
-}
 #endif
 
 bool it_transport_parse(const char *name, enum it_transport *t)
