@@ -16,6 +16,7 @@
 #include <lispms/counters.h>
 #include <lispms/err.h>
 
+#include "quic_outq.h"
 #include "timer_heap.h"
 #include "tls_cred.h"
 
@@ -52,12 +53,9 @@ struct quic_conn {
 	int fd;
 	int64_t stream; /* the session's stream, -1 before it opens */
 	void *sess;	/* the handler's session, NULL before open() */
-	/* Output of the stream: stream offsets [base, base + len) held until
-	 * acknowledged (ngtcp2 does not copy stream data), `sent` of them
-	 * handed to ngtcp2. */
-	uint8_t *out;
-	size_t out_len, out_cap, out_sent;
-	uint64_t out_base;
+	/* Output of the stream, held in place until acknowledged (ngtcp2 does
+	 * not copy stream data: quic_outq.h). */
+	struct quic_outq out;
 	bool closing; /* close(): after the output is acknowledged */
 	bool dead;    /* retire at the next flush, with `why` */
 	bool silent;  /* retire without CONNECTION_CLOSE (idle, draining) */
@@ -271,16 +269,7 @@ static int cb_acked(ngtcp2_conn *conn, int64_t id, uint64_t offset, uint64_t len
 	if (id != c->stream)
 		return 0;
 	/* acknowledgements arrive in order of the acknowledged prefix */
-	uint64_t end = offset + len;
-	if (end <= c->out_base)
-		return 0;
-	size_t drop = (size_t)(end - c->out_base);
-	if (drop > c->out_len)
-		drop = c->out_len;
-	memmove(c->out, c->out + drop, c->out_len - drop);
-	c->out_len -= drop;
-	c->out_sent = c->out_sent > drop ? c->out_sent - drop : 0;
-	c->out_base += drop;
+	quic_outq_acked(&c->out, offset, len);
 	return 0;
 }
 
@@ -356,24 +345,12 @@ static int op_write(struct stream_conn *sc, const uint8_t *buf, size_t len)
 	struct quic_conn *c = (struct quic_conn *)sc;
 	if (c->dead || c->closing)
 		return LISPMS_ESTATE;
-	if (c->out_len + len > c->qs->conf.output_limit) {
+	if (c->out.len + len > c->qs->conf.output_limit) {
 		conn_kill(c, STREAM_CLOSE_SLOW, false);
 		return LISPMS_ELIMIT;
 	}
-	if (c->out_len + len > c->out_cap) {
-		size_t cap = c->out_cap ? c->out_cap : 4096;
-		while (cap < c->out_len + len)
-			cap *= 2;
-		if (cap > c->qs->conf.output_limit)
-			cap = c->qs->conf.output_limit;
-		uint8_t *n = realloc(c->out, cap);
-		if (!n)
-			return LISPMS_ENOMEM;
-		c->out = n;
-		c->out_cap = cap;
-	}
-	memcpy(c->out + c->out_len, buf, len);
-	c->out_len += len;
+	if (quic_outq_push(&c->out, buf, len) != LISPMS_EOK)
+		return LISPMS_ENOMEM;
 	conn_mark(c);
 	return LISPMS_EOK;
 }
@@ -393,7 +370,7 @@ static void op_abort(struct stream_conn *sc)
 static size_t op_queued(const struct stream_conn *sc)
 {
 	const struct quic_conn *c = (const struct quic_conn *)sc;
-	return c->out_len - c->out_sent;
+	return c->out.len - c->out.sent;
 }
 
 static const struct stream_conn_ops quic_ops = {
@@ -441,19 +418,15 @@ static void conn_send(struct quic_conn *c, uint64_t now)
 	ps_zero(&ps);
 	ngtcp2_pkt_info pi;
 	for (int i = 0; i < QUIC_TX_BURST; i++) {
-		ngtcp2_vec v = { 0 };
+		ngtcp2_vec v[8];
 		int64_t sid = -1;
-		size_t vcnt = 0;
-		if (c->stream >= 0 && c->out_sent < c->out_len) {
-			v.base = c->out + c->out_sent;
-			v.len = c->out_len - c->out_sent;
+		size_t vcnt = c->stream >= 0 ? quic_outq_unsent(&c->out, v, 8) : 0;
+		if (vcnt > 0)
 			sid = c->stream;
-			vcnt = 1;
-		}
 		ngtcp2_ssize used = -1;
 		ngtcp2_ssize n = ngtcp2_conn_writev_stream(
 		    c->conn, &ps.path, &pi, qs->buf, sizeof(qs->buf), &used,
-		    NGTCP2_WRITE_STREAM_FLAG_NONE, sid, vcnt ? &v : NULL, vcnt, now);
+		    NGTCP2_WRITE_STREAM_FLAG_NONE, sid, vcnt ? v : NULL, vcnt, now);
 		if (n < 0) {
 			if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED || n == NGTCP2_ERR_STREAM_SHUT_WR ||
 			    n == NGTCP2_ERR_STREAM_NOT_FOUND) {
@@ -470,7 +443,7 @@ static void conn_send(struct quic_conn *c, uint64_t now)
 				return;
 			}
 		} else if (used > 0) {
-			c->out_sent += (size_t)used;
+			quic_outq_sent(&c->out, (size_t)used);
 		}
 		if (n == 0)
 			return;
@@ -500,7 +473,7 @@ static void conn_free(struct quic_conn *c)
 		ngtcp2_conn_del(c->conn);
 	if (c->tls)
 		gnutls_deinit(c->tls);
-	free(c->out);
+	quic_outq_free(&c->out);
 	free(c);
 }
 
@@ -774,7 +747,7 @@ void quic_server_flush(struct quic_server *qs, uint64_t now)
 		conn_unmark(c);
 		if (!c->dead) {
 			conn_send(c, now);
-			if (!c->dead && c->closing && c->out_len == 0)
+			if (!c->dead && c->closing && c->out.len == 0)
 				conn_kill(c, STREAM_CLOSE_PEER, false);
 		}
 		if (c->dead) {

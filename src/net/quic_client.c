@@ -18,6 +18,7 @@
 #include <lispms/err.h>
 
 #include "quic.h"
+#include "quic_outq.h"
 
 #define QC_PKT_MAX     1452
 #define QC_REFUSED_MAX 8
@@ -43,9 +44,7 @@ struct quic_client {
 	bool open_pending; /* send an empty STREAM frame to open the stream */
 	int gone;	   /* 0 or the negative code service() returns */
 	int64_t stream;
-	uint8_t *out; /* as the server: [base, base + len) held until acknowledged */
-	size_t out_len, out_cap, out_sent;
-	uint64_t out_base;
+	struct quic_outq out; /* as the server: held in place until acknowledged */
 	uint8_t *in;
 	size_t in_len, in_cap;
 	int64_t refused[QC_REFUSED_MAX];
@@ -114,16 +113,7 @@ static int qc_acked(ngtcp2_conn *conn, int64_t id, uint64_t offset, uint64_t len
 	struct quic_client *c = user;
 	if (id != c->stream)
 		return 0;
-	uint64_t end = offset + len;
-	if (end <= c->out_base)
-		return 0;
-	size_t drop = (size_t)(end - c->out_base);
-	if (drop > c->out_len)
-		drop = c->out_len;
-	memmove(c->out, c->out + drop, c->out_len - drop);
-	c->out_len -= drop;
-	c->out_sent = c->out_sent > drop ? c->out_sent - drop : 0;
-	c->out_base += drop;
+	quic_outq_acked(&c->out, offset, len);
 	return 0;
 }
 
@@ -247,28 +237,25 @@ static int qc_send(struct quic_client *c)
 	ps.path.remote.addr = (ngtcp2_sockaddr *)&ps.remote_addrbuf;
 	ngtcp2_pkt_info pi;
 	for (int i = 0; i < 256; i++) {
-		ngtcp2_vec v;
+		ngtcp2_vec v[8];
 		int64_t sid = -1;
 		size_t vcnt = 0;
 		bool extra = false;
 		if (c->extra >= 0 && c->extra_len) {
-			v.base = c->extra_data;
-			v.len = c->extra_len;
+			v[0].base = c->extra_data;
+			v[0].len = c->extra_len;
 			sid = c->extra;
 			vcnt = 1;
 			extra = true;
-		} else if (c->stream >= 0 && c->out_sent < c->out_len) {
-			v.base = c->out + c->out_sent;
-			v.len = c->out_len - c->out_sent;
+		} else if (c->stream >= 0 && (vcnt = quic_outq_unsent(&c->out, v, 8)) > 0) {
 			sid = c->stream;
-			vcnt = 1;
 		} else if (c->stream >= 0 && c->open_pending) {
 			sid = c->stream; /* a 0-length STREAM frame opens it */
 		}
 		ngtcp2_ssize used = -1;
 		ngtcp2_ssize n = ngtcp2_conn_writev_stream(
 		    c->conn, &ps.path, &pi, c->buf, sizeof(c->buf), &used,
-		    NGTCP2_WRITE_STREAM_FLAG_NONE, sid, vcnt ? &v : NULL, vcnt, now);
+		    NGTCP2_WRITE_STREAM_FLAG_NONE, sid, vcnt ? v : NULL, vcnt, now);
 		if (n < 0) {
 			if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED || n == NGTCP2_ERR_STREAM_SHUT_WR ||
 			    n == NGTCP2_ERR_STREAM_NOT_FOUND) {
@@ -287,7 +274,7 @@ static int qc_send(struct quic_client *c)
 			if (extra)
 				c->extra_len = 0; /* one chunk, small */
 			else
-				c->out_sent += (size_t)used;
+				quic_outq_sent(&c->out, (size_t)used);
 		}
 		if (n == 0)
 			return 0;
@@ -393,7 +380,7 @@ int quic_client_open_stream(struct quic_client *c)
 
 size_t quic_client_unacked(const struct quic_client *c)
 {
-	return c->out_len;
+	return c->out.len;
 }
 
 int quic_client_gone(const struct quic_client *c)
@@ -410,18 +397,8 @@ int quic_client_write(struct quic_client *c, const uint8_t *buf, size_t len)
 		if (rv != 0)
 			return LISPMS_EAGAIN;
 	}
-	if (c->out_len + len > c->out_cap) {
-		size_t cap = c->out_cap ? c->out_cap * 2 : 16384;
-		while (cap < c->out_len + len)
-			cap *= 2;
-		uint8_t *n = realloc(c->out, cap);
-		if (!n)
-			return LISPMS_ENOMEM;
-		c->out = n;
-		c->out_cap = cap;
-	}
-	memcpy(c->out + c->out_len, buf, len);
-	c->out_len += len;
+	if (quic_outq_push(&c->out, buf, len) != LISPMS_EOK)
+		return LISPMS_ENOMEM;
 	return qc_send(c);
 }
 
@@ -607,7 +584,7 @@ void quic_client_free(struct quic_client *c)
 		fclose(c->keylog);
 	if (c->fd >= 0)
 		close(c->fd);
-	free(c->out);
+	quic_outq_free(&c->out);
 	free(c->in);
 	free(c);
 }

@@ -105,7 +105,7 @@ static const struct net_source_ops quic_source_ops = {
 	.free = quic_free,
 };
 
-static int open_sock(const struct sockaddr_storage *addr, uint16_t port)
+static int open_sock(const struct sockaddr_storage *addr, uint16_t port, unsigned rcvbuf)
 {
 	int fd = socket(addr->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -113,6 +113,9 @@ static int open_sock(const struct sockaddr_storage *addr, uint16_t port)
 	int on = 1;
 	struct sockaddr_storage a = *addr;
 	saddr_set_port(&a, port);
+	int size = (int)rcvbuf;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
 	    (addr->ss_family == AF_INET6 &&
 	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) ||
@@ -149,7 +152,9 @@ int net_quic_init(struct net_worker *w, const struct net_worker_conf *conf, char
 	}
 	net_loop_register(w, &q->src);
 	for (unsigned i = 0; i < w->naddrs; i++) {
-		int fd = open_sock(&w->addrs[i], conf->quic_port);
+		/* a handshake storm arrives here: the LISP port's receive buffer */
+		int fd = open_sock(&w->addrs[i], conf->quic_port,
+				   conf->rcvbuf ? conf->rcvbuf : 4u << 20);
 		if (fd < 0) {
 			if (err) {
 				char a[64];
