@@ -413,9 +413,11 @@ ssize_t quic_client_read(struct quic_client *c, uint8_t *buf, size_t cap, int ti
 			break;
 	}
 	size_t n = c->in_len < cap ? c->in_len : cap;
-	memcpy(buf, c->in, n);
-	memmove(c->in, c->in + n, c->in_len - n);
-	c->in_len -= n;
+	if (n > 0) { /* nothing read yet: c->in may be NULL */
+		memcpy(buf, c->in, n);
+		memmove(c->in, c->in + n, c->in_len - n);
+		c->in_len -= n;
+	}
 	if (n && c->stream >= 0 && !c->gone) {
 		ngtcp2_conn_extend_max_stream_offset(c->conn, c->stream, n);
 		ngtcp2_conn_extend_max_offset(c->conn, n);

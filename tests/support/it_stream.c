@@ -292,6 +292,7 @@ static ssize_t sctp_recv(int h, void *buf, size_t len, int timeout_ms)
 #define IT_MAX_FD 16384
 #if IT_HAVE_TLS
 static gnutls_session_t tls_of[IT_MAX_FD];
+static gnutls_certificate_credentials_t cred_of[IT_MAX_FD]; /* freed with the session */
 
 static gnutls_session_t sess_of(int h)
 {
@@ -307,7 +308,7 @@ static bool tls_client(const struct it_stream_opts *o, int fd)
 	gnutls_session_t s = NULL;
 	if (fd >= IT_MAX_FD || gnutls_certificate_allocate_credentials(&cred) < 0)
 		return false;
-	/* credentials outlive the session: one leak per connection, in tests only */
+	/* credentials live as long as the session: freed in it_stream_close() */
 	if ((o->ca &&
 	     gnutls_certificate_set_x509_trust_file(cred, o->ca, GNUTLS_X509_FMT_PEM) <= 0) ||
 	    (o->cert && gnutls_certificate_set_x509_key_file(cred, o->cert, o->key,
@@ -331,6 +332,7 @@ static bool tls_client(const struct it_stream_opts *o, int fd)
 		return refused;
 	}
 	tls_of[fd] = s;
+	cred_of[fd] = cred;
 	return true;
 fail:
 	if (s)
@@ -547,6 +549,8 @@ void it_stream_close(int h)
 		(void)gnutls_bye(s, GNUTLS_SHUT_WR); /* close_notify, as a good client */
 		gnutls_deinit(s);
 		tls_of[h] = NULL;
+		gnutls_certificate_free_credentials(cred_of[h]);
+		cred_of[h] = NULL;
 	}
 #endif
 	if (h >= 0)
