@@ -24,6 +24,7 @@ cleanup() {
     echo "1..$n"
     [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
     [ -n "${loadpid:-}" ] && kill "$loadpid" 2>/dev/null
+    [ -n "${notifypid:-}" ] && kill "$notifypid" 2>/dev/null
     if [ "$failed" -eq 0 ]; then rm -rf "$work"; else echo "# kept $work (daemon log: $work/d.log)"; fi
 }
 trap cleanup EXIT
@@ -87,7 +88,9 @@ notify=$work/notify.sock
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
-s.settimeout(20)
+# bounded by the test's own length, not by the gap between messages: the first
+# reload may come long after READY=1 on a loaded machine (ASan builds in CI)
+s.settimeout(300)
 try:
     while True:
         print(s.recv(4096).decode(), flush=True)
