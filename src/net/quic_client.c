@@ -52,6 +52,8 @@ struct quic_client {
 	int64_t extra; /* an extra stream under test, -1 */
 	uint8_t extra_data[256];
 	size_t extra_len;
+	uint32_t drop_every;
+	uint64_t ntx, ndropped;
 	uint8_t buf[QC_PKT_MAX];
 };
 
@@ -278,6 +280,11 @@ static int qc_send(struct quic_client *c)
 		}
 		if (n == 0)
 			return 0;
+		c->ntx++;
+		if (c->drop_every && c->ntx % c->drop_every == 0) {
+			c->ndropped++; /* simulated loss: ngtcp2 believes it went out */
+			continue;
+		}
 		if (send(c->fd, c->buf, (size_t)n, MSG_DONTWAIT) < 0 && errno != EAGAIN)
 			return -errno;
 	}
@@ -333,6 +340,16 @@ int quic_client_fd(const struct quic_client *c)
 uint64_t quic_client_expiry(const struct quic_client *c)
 {
 	return ngtcp2_conn_get_expiry(c->conn);
+}
+
+uint64_t quic_client_sent(const struct quic_client *c)
+{
+	return c->ntx - c->ndropped;
+}
+
+uint64_t quic_client_dropped(const struct quic_client *c)
+{
+	return c->ndropped;
 }
 
 bool quic_client_ready(const struct quic_client *c)
@@ -493,6 +510,7 @@ int quic_client_new(struct quic_client **out, const struct quic_client_conf *con
 	c->ref.get_conn = qc_get_conn;
 	c->ref.user_data = c;
 	snprintf(c->alpn, sizeof(c->alpn), "%s", conf->alpn ? conf->alpn : "lisp-rt");
+	c->drop_every = conf->drop_every;
 	if (conf->source) {
 		c->source = *conf->source;
 		c->has_source = true;

@@ -29,6 +29,7 @@ struct quic_client_conf {
 	const char *keylog;		       /* SSLKEYLOGFILE path or NULL */
 	uint32_t idle_timeout_ms;	       /* 0: 60 s */
 	const struct sockaddr_storage *source; /* bind to this address first (port 0), or NULL */
+	uint32_t drop_every; /* loss simulation: every Nth datagram to send is dropped (0: none) */
 };
 
 /* Start connecting to `server` (sends the first Initial). */
@@ -41,8 +42,13 @@ int quic_client_fd(const struct quic_client *c);
  * connection is gone (LISPMS_ECONNRESET: closed by the server;
  * LISPMS_ETIMEDOUT: idle timeout). */
 int quic_client_service(struct quic_client *c);
-/* Next timer, ns CLOCK_MONOTONIC. */
+/* Next timer, ns CLOCK_MONOTONIC: quic_client_service() is due then even
+ * when the socket stays quiet (a lost packet is sent again on its probe
+ * timeout, acknowledgements go out after their delay). */
 uint64_t quic_client_expiry(const struct quic_client *c);
+/* Datagrams sent, and dropped by drop_every. */
+uint64_t quic_client_sent(const struct quic_client *c);
+uint64_t quic_client_dropped(const struct quic_client *c);
 bool quic_client_ready(const struct quic_client *c); /* handshake done */
 
 /* Service until the handshake is done, `timeout_ms` at most. */
