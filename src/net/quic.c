@@ -12,6 +12,7 @@
 #include <ngtcp2/ngtcp2.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
+#include <sys/socket.h>
 
 #include <lispms/counters.h>
 #include <lispms/err.h>
@@ -25,6 +26,8 @@
 #define QUIC_PKT_MAX	     1452 /* UDP payload we build */
 #define QUIC_TX_BURST	     64	  /* packets per connection per flush */
 #define QUIC_APP_ERR_REFUSED 1	  /* application error code for a refused stream */
+#define QUIC_RX_BUDGET	     256  /* datagrams per read call: the loop's timers go on */
+#define QUIC_RX_FLUSH	     32	  /* datagrams between two flushes within a read */
 
 static const char quic_priority[] =
     "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:"
@@ -796,7 +799,24 @@ size_t quic_server_conns(const struct quic_server *qs)
 	return qs->nconns;
 }
 
-int quic_server_read(struct quic_server *qs, int fd, uint64_t now)
+/* The kernel's count of datagrams it dropped on the socket (SO_RXQ_OVFL,
+ * cumulative): what grew since the last one seen is counted. */
+static void rx_overflow(struct msghdr *mh, uint32_t *seen)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SO_RXQ_OVFL ||
+		    cm->cmsg_len < CMSG_LEN(sizeof(uint32_t)))
+			continue;
+		uint32_t v;
+		memcpy(&v, CMSG_DATA(cm), sizeof(v));
+		if (seen && v != *seen) {
+			counters_add(LISPMS_M_NET_QUIC_DROP_RCVBUF, (uint32_t)(v - *seen));
+			*seen = v;
+		}
+	}
+}
+
+int quic_server_read(struct quic_server *qs, int fd, uint32_t *overflow, uint64_t now)
 {
 	struct sockaddr_storage local;
 	socklen_t ll = sizeof(local);
@@ -804,19 +824,34 @@ int quic_server_read(struct quic_server *qs, int fd, uint64_t now)
 		return -errno;
 	uint8_t *rx = qs->rx;
 	int n = 0;
-	for (;;) {
+	while (n < QUIC_RX_BUDGET) {
 		struct sockaddr_storage peer;
-		socklen_t pl = sizeof(peer);
 		memset(&peer, 0, sizeof(peer));
-		ssize_t r =
-		    recvfrom(fd, rx, sizeof(qs->rx), MSG_DONTWAIT, (struct sockaddr *)&peer, &pl);
+		struct iovec iov = { rx, sizeof(qs->rx) };
+		union {
+			char buf[CMSG_SPACE(sizeof(uint32_t))];
+			struct cmsghdr align;
+		} ctl;
+		struct msghdr mh = { .msg_name = &peer,
+				     .msg_namelen = sizeof(peer),
+				     .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = ctl.buf,
+				     .msg_controllen = sizeof(ctl.buf) };
+		ssize_t r = recvmsg(fd, &mh, MSG_DONTWAIT);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		rx_overflow(&mh, overflow);
 		quic_server_input(qs, fd, &local, &peer, rx, (size_t)r, now);
-		n++;
+		if (++n % QUIC_RX_FLUSH == 0) {
+			/* answer as we go: a handshake storm must not wait for the
+			 * whole receive queue to be read */
+			quic_server_flush(qs, now);
+			now = quic_now();
+		}
 	}
 	quic_server_flush(qs, now);
 	return n;
