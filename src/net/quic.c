@@ -77,12 +77,14 @@ struct quic_server {
 	char alpn[32];
 	gnutls_datum_t alpn_d;
 	uint8_t secret[64];
+	gnutls_priority_t prio; /* quic_priority, parsed once: every session shares it */
 	const struct stream_handler *h;
 	void *arg;
 	struct quic_cid **table;
 	size_t nbuckets;
 	struct quic_conn *conns;
 	size_t nconns;
+	size_t ntls; /* connections still holding their GnuTLS session */
 	struct timer_heap timers;
 	struct quic_conn *pending; /* touched since the last flush */
 	uint8_t rx[65536];	   /* this worker's datagram: one server per worker thread */
@@ -314,6 +316,21 @@ static int cb_handshake_done(ngtcp2_conn *conn, void *user)
 	return 0;
 }
 
+/* CRYPTO data for GnuTLS, during the handshake only. QUIC has no
+ * post-handshake message a client may send us (no KeyUpdate in TLS, RFC
+ * 9001 6; we ask for no post-handshake authentication): 1-RTT CRYPTO data
+ * ends the connection. (Given to GnuTLS, a TLS KeyUpdate made it install
+ * keys again and libngtcp2 abort on an assertion.) After the handshake the
+ * session is released anyway (conn_tls_release). */
+static int cb_recv_crypto(ngtcp2_conn *conn, ngtcp2_crypto_level level, uint64_t offset,
+			  const uint8_t *data, size_t len, void *user)
+{
+	struct quic_conn *c = user;
+	if (c->tls == NULL || level == NGTCP2_CRYPTO_LEVEL_APPLICATION)
+		return NGTCP2_ERR_CALLBACK_FAILURE;
+	return ngtcp2_crypto_recv_crypto_data_cb(conn, level, offset, data, len, user);
+}
+
 static ngtcp2_conn *get_conn(ngtcp2_crypto_conn_ref *ref)
 {
 	return ((struct quic_conn *)ref->user_data)->conn;
@@ -321,7 +338,7 @@ static ngtcp2_conn *get_conn(ngtcp2_crypto_conn_ref *ref)
 
 static const ngtcp2_callbacks server_cbs = {
 	.recv_client_initial = ngtcp2_crypto_recv_client_initial_cb,
-	.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb,
+	.recv_crypto_data = cb_recv_crypto,
 	.handshake_completed = cb_handshake_done,
 	.encrypt = ngtcp2_crypto_encrypt_cb,
 	.decrypt = ngtcp2_crypto_decrypt_cb,
@@ -456,6 +473,20 @@ static void conn_send(struct quic_conn *c, uint64_t now)
 
 /* --- connections ---------------------------------------------------------- */
 
+/* The handshake is over: the GnuTLS session (some 25 KB with its buffers)
+ * has nothing left to do. ngtcp2 holds the 1-RTT keys (and derives the
+ * next ones on a key update) and retransmits its own copy of the handshake
+ * data; more CRYPTO data is refused (cb_recv_crypto). */
+static void conn_tls_release(struct quic_conn *c)
+{
+	if (c->tls == NULL || !ngtcp2_conn_get_handshake_completed(c->conn))
+		return;
+	ngtcp2_conn_set_tls_native_handle(c->conn, NULL);
+	gnutls_deinit(c->tls);
+	c->tls = NULL;
+	c->qs->ntls--;
+}
+
 static void conn_free(struct quic_conn *c)
 {
 	struct quic_server *qs = c->qs;
@@ -474,8 +505,10 @@ static void conn_free(struct quic_conn *c)
 		(*qs->conf.conn_count)--;
 	if (c->conn)
 		ngtcp2_conn_del(c->conn);
-	if (c->tls)
+	if (c->tls) {
 		gnutls_deinit(c->tls);
+		qs->ntls--;
+	}
 	quic_outq_free(&c->out);
 	free(c);
 }
@@ -563,7 +596,7 @@ static int conn_new(struct quic_server *qs, int fd, const struct sockaddr_storag
 		c->tls = NULL;
 		goto fail;
 	}
-	if (gnutls_priority_set_direct(c->tls, quic_priority, NULL) < 0 ||
+	if (gnutls_priority_set(c->tls, qs->prio) < 0 ||
 	    ngtcp2_crypto_gnutls_configure_server_session(c->tls) != 0 ||
 	    tls_cred_set_session(qs->conf.cred, c->tls) != 0 ||
 	    gnutls_alpn_set_protocols(c->tls, &qs->alpn_d, 1, GNUTLS_ALPN_MANDATORY) < 0)
@@ -581,6 +614,7 @@ static int conn_new(struct quic_server *qs, int fd, const struct sockaddr_storag
 		qs->conns->prev_c = c;
 	qs->conns = c;
 	qs->nconns++;
+	qs->ntls++;
 	if (qs->conf.conn_count)
 		(*qs->conf.conn_count)++;
 	*out = c;
@@ -705,8 +739,10 @@ void quic_server_input(struct quic_server *qs, int fd, const struct sockaddr_sto
 	ngtcp2_pkt_info pi = { 0 };
 	conn_mark(c);
 	rv = ngtcp2_conn_read_pkt(c->conn, &path, &pi, pkt, len, now);
-	if (rv == 0)
+	if (rv == 0) {
+		conn_tls_release(c);
 		return;
+	}
 	if (rv == NGTCP2_ERR_DRAINING) {
 		conn_kill(c, STREAM_CLOSE_PEER, true);
 		return;
@@ -797,6 +833,11 @@ void quic_server_tick(struct quic_server *qs, uint64_t now)
 size_t quic_server_conns(const struct quic_server *qs)
 {
 	return qs->nconns;
+}
+
+size_t quic_server_tls_sessions(const struct quic_server *qs)
+{
+	return qs->ntls;
 }
 
 /* The kernel's count of datagrams it dropped on the socket (SO_RXQ_OVFL,
@@ -892,6 +933,11 @@ struct quic_server *quic_server_new(const struct quic_conf *conf, const struct s
 		free(qs);
 		return NULL;
 	}
+	if (gnutls_priority_init(&qs->prio, quic_priority, NULL) < 0) {
+		free(qs->table);
+		free(qs);
+		return NULL;
+	}
 	return qs;
 }
 
@@ -929,6 +975,7 @@ void quic_server_free(struct quic_server *qs)
 		return;
 	quic_server_stop(qs);
 	timer_heap_free(&qs->timers);
+	gnutls_priority_deinit(qs->prio);
 	free(qs->table);
 	free(qs);
 }

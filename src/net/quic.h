@@ -84,6 +84,9 @@ void quic_server_stop(struct quic_server *qs);
 
 /* Live connections. */
 size_t quic_server_conns(const struct quic_server *qs);
+/* Of those, the ones still holding their GnuTLS session: a connection
+ * releases it once its handshake is complete. */
+size_t quic_server_tls_sessions(const struct quic_server *qs);
 
 /* Read and handle the datagrams waiting on the non-blocking UDP socket `fd`
  * (bound to one address), QUIC_RX_BUDGET (256) at most, flushing the

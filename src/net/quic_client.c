@@ -465,6 +465,24 @@ bool quic_client_stream_refused(const struct quic_client *c, int64_t id)
 	return false;
 }
 
+int quic_client_key_update(struct quic_client *c)
+{
+	if (c->gone)
+		return c->gone;
+	if (ngtcp2_conn_initiate_key_update(c->conn, quic_now()) != 0)
+		return LISPMS_EAGAIN;
+	return qc_send(c);
+}
+
+int quic_client_post_handshake_crypto(struct quic_client *c, const uint8_t *buf, size_t len)
+{
+	if (c->gone)
+		return c->gone;
+	if (ngtcp2_conn_submit_crypto_data(c->conn, NGTCP2_CRYPTO_LEVEL_APPLICATION, buf, len) != 0)
+		return LISPMS_EAGAIN;
+	return qc_send(c);
+}
+
 int quic_client_rebind(struct quic_client *c)
 {
 	int fd = qc_socket(c);

@@ -76,6 +76,13 @@ int64_t quic_client_extra_stream(struct quic_client *c, const uint8_t *buf, size
 /* Was stream `id` reset or stopped by the server? */
 bool quic_client_stream_refused(const struct quic_client *c, int64_t id);
 
+/* Start a key update (tests: the server derives the next keys without its
+ * TLS session). 0 or a negative code. */
+int quic_client_key_update(struct quic_client *c);
+/* Send `len` bytes as a post-handshake CRYPTO frame (tests: the server,
+ * which expects none, must close the connection). */
+int quic_client_post_handshake_crypto(struct quic_client *c, const uint8_t *buf, size_t len);
+
 /* Move to a new local port (tests: the server must refuse the new path). */
 int quic_client_rebind(struct quic_client *c);
 

@@ -221,6 +221,68 @@ Test(quic, retry_admit_and_echo_on_one_stream)
 	rig_free(&r);
 }
 
+/* Echo `msg` through the session; its bytes come back. */
+static void echo_once(struct rig *r, const uint8_t *msg, size_t len)
+{
+	cr_assert_eq(quic_client_write(r->cl, msg, len), 0);
+	uint8_t got[64];
+	size_t n = 0;
+	for (int i = 0; i < 400 && n < len; i++) {
+		pump(r, 5, NULL);
+		ssize_t k = quic_client_read(r->cl, got + n, sizeof(got) - n, 0);
+		if (k > 0)
+			n += (size_t)k;
+	}
+	cr_assert_eq(n, len);
+	cr_assert_eq(memcmp(got, msg, n), 0);
+}
+
+/* A connection gives its GnuTLS session back once the handshake is over;
+ * the session goes on, a key update included (ngtcp2 derives the keys). */
+Test(quic, the_tls_session_is_released_after_the_handshake)
+{
+	struct rig r;
+	rig_server(&r, 0, 0);
+	rig_client(&r, NULL);
+	pump(&r, 5000, client_ready);
+	cr_assert(quic_client_ready(r.cl), "no handshake");
+	const uint8_t a[] = "before the key update";
+	echo_once(&r, a, sizeof(a));
+	cr_assert_eq(quic_server_conns(r.qs), 1);
+	cr_assert_eq(quic_server_tls_sessions(r.qs), 0, "the TLS session is still held");
+	pump(&r, 300, NULL); /* the key phase's packets acknowledged */
+	cr_assert_eq(quic_client_key_update(r.cl), 0);
+	const uint8_t b[] = "after the key update";
+	echo_once(&r, b, sizeof(b));
+	cr_assert_eq(r.e.closed, 0);
+	quic_client_close(r.cl);
+	pump(&r, 300, NULL);
+	cr_assert_eq(r.e.closed, 1);
+	rig_free(&r);
+}
+
+/* CRYPTO data after the handshake (a post-handshake message QUIC does not
+ * have) ends the connection cleanly. */
+Test(quic, post_handshake_crypto_data_closes_the_connection)
+{
+	struct rig r;
+	rig_server(&r, 0, 0);
+	rig_client(&r, NULL);
+	pump(&r, 5000, client_ready);
+	const uint8_t a[] = "session";
+	echo_once(&r, a, sizeof(a));
+	uint64_t errs = counters_sum(LISPMS_M_NET_QUIC_DROP_CONN);
+	static const uint8_t key_update[] = { 24, 0, 0, 1, 0 }; /* TLS KeyUpdate */
+	cr_assert_eq(quic_client_post_handshake_crypto(r.cl, key_update, sizeof(key_update)), 0);
+	pump(&r, 500, NULL);
+	cr_assert_eq(r.e.closed, 1);
+	cr_assert_eq(r.e.why, STREAM_CLOSE_ERROR);
+	cr_assert_eq(counters_sum(LISPMS_M_NET_QUIC_DROP_CONN), errs + 1);
+	cr_assert_eq(quic_server_conns(r.qs), 0);
+	cr_assert_lt(quic_client_service(r.cl), 0, "the client was told");
+	rig_free(&r);
+}
+
 Test(quic, unauthorised_source_keeps_no_state)
 {
 	struct rig r;
