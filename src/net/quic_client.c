@@ -25,8 +25,14 @@
 
 static const char qc_priority[] =
     "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:"
-    "+CHACHA20-POLY1305:+AES-128-CCM:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:"
-    "+GROUP-SECP384R1:%DISABLE_TLS13_COMPAT_MODE";
+    "+CHACHA20-POLY1305:+AES-128-CCM:-GROUP-ALL:+GROUP-X25519:%DISABLE_TLS13_COMPAT_MODE";
+/* One key share (X25519), which the server takes: a client offering
+ * X25519 and P-256 computed both, half of its handshake CPU wasted in a
+ * lispms-bench storm of thousands of ETRs. */
+
+struct quic_client_cred {
+	gnutls_certificate_credentials_t cred;
+};
 
 struct quic_client {
 	int fd;
@@ -37,6 +43,7 @@ struct quic_client {
 	ngtcp2_conn *conn;
 	gnutls_session_t tls;
 	gnutls_certificate_credentials_t cred;
+	bool own_cred; /* else shared (quic_client_conf.cred), not freed here */
 	ngtcp2_crypto_conn_ref ref;
 	char alpn[32];
 	FILE *keylog;
@@ -515,6 +522,45 @@ void quic_client_close(struct quic_client *c)
 	c->gone = LISPMS_ECONNRESET;
 }
 
+static int cred_load(gnutls_certificate_credentials_t *out, const struct quic_client_conf *conf)
+{
+	gnutls_certificate_credentials_t cr;
+	if (gnutls_certificate_allocate_credentials(&cr) < 0)
+		return LISPMS_ENOMEM;
+	if ((conf->ca_file &&
+	     gnutls_certificate_set_x509_trust_file(cr, conf->ca_file, GNUTLS_X509_FMT_PEM) <= 0) ||
+	    (conf->cert && conf->key &&
+	     gnutls_certificate_set_x509_key_file(cr, conf->cert, conf->key, GNUTLS_X509_FMT_PEM) <
+		 0)) {
+		gnutls_certificate_free_credentials(cr);
+		return LISPMS_ECONFIG;
+	}
+	*out = cr;
+	return LISPMS_EOK;
+}
+
+int quic_client_cred_new(struct quic_client_cred **out, const struct quic_client_conf *conf)
+{
+	struct quic_client_cred *cr = calloc(1, sizeof(*cr));
+	if (!cr)
+		return LISPMS_ENOMEM;
+	int rc = cred_load(&cr->cred, conf);
+	if (rc != LISPMS_EOK) {
+		free(cr);
+		return rc;
+	}
+	*out = cr;
+	return LISPMS_EOK;
+}
+
+void quic_client_cred_free(struct quic_client_cred *cr)
+{
+	if (!cr)
+		return;
+	gnutls_certificate_free_credentials(cr->cred);
+	free(cr);
+}
+
 int quic_client_new(struct quic_client **out, const struct quic_client_conf *conf,
 		    const struct sockaddr_storage *server)
 {
@@ -543,18 +589,16 @@ int quic_client_new(struct quic_client **out, const struct quic_client_conf *con
 	if (conf->keylog)
 		c->keylog = fopen(conf->keylog, "a");
 
-	if (gnutls_certificate_allocate_credentials(&c->cred) < 0)
-		goto fail;
-	if (conf->ca_file && gnutls_certificate_set_x509_trust_file(c->cred, conf->ca_file,
-								    GNUTLS_X509_FMT_PEM) <= 0) {
-		rc = LISPMS_ECONFIG;
-		goto fail;
-	}
-	if (conf->cert && conf->key &&
-	    gnutls_certificate_set_x509_key_file(c->cred, conf->cert, conf->key,
-						 GNUTLS_X509_FMT_PEM) < 0) {
-		rc = LISPMS_ECONFIG;
-		goto fail;
+	if (conf->cred) {
+		c->cred = conf->cred->cred;
+	} else {
+		c->own_cred = true;
+		rc = cred_load(&c->cred, conf);
+		if (rc != LISPMS_EOK) {
+			c->cred = NULL;
+			goto fail;
+		}
+		rc = LISPMS_ENOMEM;
 	}
 	if (gnutls_init(&c->tls, GNUTLS_CLIENT | GNUTLS_ENABLE_EARLY_DATA |
 				     GNUTLS_NO_END_OF_EARLY_DATA) < 0) {
@@ -616,7 +660,7 @@ void quic_client_free(struct quic_client *c)
 		ngtcp2_conn_del(c->conn);
 	if (c->tls)
 		gnutls_deinit(c->tls);
-	if (c->cred)
+	if (c->cred && c->own_cred)
 		gnutls_certificate_free_credentials(c->cred);
 	if (c->keylog)
 		fclose(c->keylog);

@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 struct quic_client;
+struct quic_client_cred;
 
 struct quic_client_conf {
 	const char *ca_file; /* verify the server against this CA (NULL: no check) */
@@ -30,7 +31,17 @@ struct quic_client_conf {
 	uint32_t idle_timeout_ms;	       /* 0: 60 s */
 	const struct sockaddr_storage *source; /* bind to this address first (port 0), or NULL */
 	uint32_t drop_every; /* loss simulation: every Nth datagram to send is dropped (0: none) */
+	/* Credentials from quic_client_cred_new, shared (then ca_file, cert
+	 * and key are not read again); NULL: the client loads its own. */
+	const struct quic_client_cred *cred;
 };
+
+/* The certificates of `conf` (ca_file, cert, key) loaded once, for many
+ * clients on any thread (lispms-bench: thousands of ETRs). 0 or a
+ * negative code (LISPMS_ECONFIG: a file does not load). */
+int quic_client_cred_new(struct quic_client_cred **out, const struct quic_client_conf *conf);
+/* After every client using it is freed. */
+void quic_client_cred_free(struct quic_client_cred *cr);
 
 /* Start connecting to `server` (sends the first Initial). */
 int quic_client_new(struct quic_client **out, const struct quic_client_conf *conf,

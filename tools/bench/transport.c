@@ -93,6 +93,10 @@ static const struct bench_transport tcp = {
  * datagram is sent again on its probe timeout even if the server is quiet. */
 #define QUIC_BENCH_BACKLOG (1u << 20) /* unacknowledged bytes before EAGAIN */
 
+/* --ca, --cert, --key loaded once for every ETR of the process: loading
+ * them per connection cost more CPU than the handshake in a storm. */
+static struct quic_client_cred *quic_cred;
+
 static int quic_init(const struct bench_transport_opts *o, char *err, size_t errlen)
 {
 	if (o->ca && access(o->ca, R_OK) != 0) {
@@ -101,6 +105,11 @@ static int quic_init(const struct bench_transport_opts *o, char *err, size_t err
 	}
 	if ((o->cert == NULL) != (o->key == NULL)) {
 		snprintf(err, errlen, "--cert and --key go together");
+		return -1;
+	}
+	struct quic_client_conf cc = { .ca_file = o->ca, .cert = o->cert, .key = o->key };
+	if (quic_cred == NULL && quic_client_cred_new(&quic_cred, &cc) != 0) {
+		snprintf(err, errlen, "cannot load --ca, --cert or --key");
 		return -1;
 	}
 	return 0;
@@ -121,7 +130,8 @@ static int quic_open(const struct bench_transport_opts *o, uint32_t src,
 				       .key = o->key,
 				       .keylog = getenv("SSLKEYLOGFILE"),
 				       .source = &s,
-				       .drop_every = o->drop_every };
+				       .drop_every = o->drop_every,
+				       .cred = quic_cred };
 	struct quic_client *c = NULL;
 	int rc = quic_client_new(&c, &cc, &dst);
 	if (rc != 0) {
