@@ -57,9 +57,6 @@ int quic_client_service(struct quic_client *c);
  * when the socket stays quiet (a lost packet is sent again on its probe
  * timeout, acknowledgements go out after their delay). */
 uint64_t quic_client_expiry(const struct quic_client *c);
-/* Datagrams sent, and dropped by drop_every. */
-uint64_t quic_client_sent(const struct quic_client *c);
-uint64_t quic_client_dropped(const struct quic_client *c);
 bool quic_client_ready(const struct quic_client *c); /* handshake done */
 
 /* Service until the handshake is done, `timeout_ms` at most. */
