@@ -12,6 +12,7 @@
 #include <ngtcp2/ngtcp2.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
+#include <sys/socket.h>
 
 #include <lispms/counters.h>
 #include <lispms/err.h>
@@ -25,6 +26,8 @@
 #define QUIC_PKT_MAX	     1452 /* UDP payload we build */
 #define QUIC_TX_BURST	     64	  /* packets per connection per flush */
 #define QUIC_APP_ERR_REFUSED 1	  /* application error code for a refused stream */
+#define QUIC_RX_BUDGET	     256  /* datagrams per read call: the loop's timers go on */
+#define QUIC_RX_FLUSH	     32	  /* datagrams between two flushes within a read */
 
 static const char quic_priority[] =
     "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:"
@@ -74,12 +77,14 @@ struct quic_server {
 	char alpn[32];
 	gnutls_datum_t alpn_d;
 	uint8_t secret[64];
+	gnutls_priority_t prio; /* quic_priority, parsed once: every session shares it */
 	const struct stream_handler *h;
 	void *arg;
 	struct quic_cid **table;
 	size_t nbuckets;
 	struct quic_conn *conns;
 	size_t nconns;
+	size_t ntls; /* connections still holding their GnuTLS session */
 	struct timer_heap timers;
 	struct quic_conn *pending; /* touched since the last flush */
 	uint8_t rx[65536];	   /* this worker's datagram: one server per worker thread */
@@ -311,6 +316,21 @@ static int cb_handshake_done(ngtcp2_conn *conn, void *user)
 	return 0;
 }
 
+/* CRYPTO data for GnuTLS, during the handshake only. QUIC has no
+ * post-handshake message a client may send us (no KeyUpdate in TLS, RFC
+ * 9001 6; we ask for no post-handshake authentication): 1-RTT CRYPTO data
+ * ends the connection. (Given to GnuTLS, a TLS KeyUpdate made it install
+ * keys again and libngtcp2 abort on an assertion.) After the handshake the
+ * session is released anyway (conn_tls_release). */
+static int cb_recv_crypto(ngtcp2_conn *conn, ngtcp2_crypto_level level, uint64_t offset,
+			  const uint8_t *data, size_t len, void *user)
+{
+	struct quic_conn *c = user;
+	if (c->tls == NULL || level == NGTCP2_CRYPTO_LEVEL_APPLICATION)
+		return NGTCP2_ERR_CALLBACK_FAILURE;
+	return ngtcp2_crypto_recv_crypto_data_cb(conn, level, offset, data, len, user);
+}
+
 static ngtcp2_conn *get_conn(ngtcp2_crypto_conn_ref *ref)
 {
 	return ((struct quic_conn *)ref->user_data)->conn;
@@ -318,7 +338,7 @@ static ngtcp2_conn *get_conn(ngtcp2_crypto_conn_ref *ref)
 
 static const ngtcp2_callbacks server_cbs = {
 	.recv_client_initial = ngtcp2_crypto_recv_client_initial_cb,
-	.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb,
+	.recv_crypto_data = cb_recv_crypto,
 	.handshake_completed = cb_handshake_done,
 	.encrypt = ngtcp2_crypto_encrypt_cb,
 	.decrypt = ngtcp2_crypto_decrypt_cb,
@@ -453,6 +473,20 @@ static void conn_send(struct quic_conn *c, uint64_t now)
 
 /* --- connections ---------------------------------------------------------- */
 
+/* The handshake is over: the GnuTLS session (some 25 KB with its buffers)
+ * has nothing left to do. ngtcp2 holds the 1-RTT keys (and derives the
+ * next ones on a key update) and retransmits its own copy of the handshake
+ * data; more CRYPTO data is refused (cb_recv_crypto). */
+static void conn_tls_release(struct quic_conn *c)
+{
+	if (c->tls == NULL || !ngtcp2_conn_get_handshake_completed(c->conn))
+		return;
+	ngtcp2_conn_set_tls_native_handle(c->conn, NULL);
+	gnutls_deinit(c->tls);
+	c->tls = NULL;
+	c->qs->ntls--;
+}
+
 static void conn_free(struct quic_conn *c)
 {
 	struct quic_server *qs = c->qs;
@@ -471,8 +505,10 @@ static void conn_free(struct quic_conn *c)
 		(*qs->conf.conn_count)--;
 	if (c->conn)
 		ngtcp2_conn_del(c->conn);
-	if (c->tls)
+	if (c->tls) {
 		gnutls_deinit(c->tls);
+		qs->ntls--;
+	}
 	quic_outq_free(&c->out);
 	free(c);
 }
@@ -560,7 +596,7 @@ static int conn_new(struct quic_server *qs, int fd, const struct sockaddr_storag
 		c->tls = NULL;
 		goto fail;
 	}
-	if (gnutls_priority_set_direct(c->tls, quic_priority, NULL) < 0 ||
+	if (gnutls_priority_set(c->tls, qs->prio) < 0 ||
 	    ngtcp2_crypto_gnutls_configure_server_session(c->tls) != 0 ||
 	    tls_cred_set_session(qs->conf.cred, c->tls) != 0 ||
 	    gnutls_alpn_set_protocols(c->tls, &qs->alpn_d, 1, GNUTLS_ALPN_MANDATORY) < 0)
@@ -578,6 +614,7 @@ static int conn_new(struct quic_server *qs, int fd, const struct sockaddr_storag
 		qs->conns->prev_c = c;
 	qs->conns = c;
 	qs->nconns++;
+	qs->ntls++;
 	if (qs->conf.conn_count)
 		(*qs->conf.conn_count)++;
 	*out = c;
@@ -702,8 +739,10 @@ void quic_server_input(struct quic_server *qs, int fd, const struct sockaddr_sto
 	ngtcp2_pkt_info pi = { 0 };
 	conn_mark(c);
 	rv = ngtcp2_conn_read_pkt(c->conn, &path, &pi, pkt, len, now);
-	if (rv == 0)
+	if (rv == 0) {
+		conn_tls_release(c);
 		return;
+	}
 	if (rv == NGTCP2_ERR_DRAINING) {
 		conn_kill(c, STREAM_CLOSE_PEER, true);
 		return;
@@ -796,7 +835,29 @@ size_t quic_server_conns(const struct quic_server *qs)
 	return qs->nconns;
 }
 
-int quic_server_read(struct quic_server *qs, int fd, uint64_t now)
+size_t quic_server_tls_sessions(const struct quic_server *qs)
+{
+	return qs->ntls;
+}
+
+/* The kernel's count of datagrams it dropped on the socket (SO_RXQ_OVFL,
+ * cumulative): what grew since the last one seen is counted. */
+static void rx_overflow(struct msghdr *mh, uint32_t *seen)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SO_RXQ_OVFL ||
+		    cm->cmsg_len < CMSG_LEN(sizeof(uint32_t)))
+			continue;
+		uint32_t v;
+		memcpy(&v, CMSG_DATA(cm), sizeof(v));
+		if (seen && v != *seen) {
+			counters_add(LISPMS_M_NET_QUIC_DROP_RCVBUF, (uint32_t)(v - *seen));
+			*seen = v;
+		}
+	}
+}
+
+int quic_server_read(struct quic_server *qs, int fd, uint32_t *overflow, uint64_t now)
 {
 	struct sockaddr_storage local;
 	socklen_t ll = sizeof(local);
@@ -804,19 +865,34 @@ int quic_server_read(struct quic_server *qs, int fd, uint64_t now)
 		return -errno;
 	uint8_t *rx = qs->rx;
 	int n = 0;
-	for (;;) {
+	while (n < QUIC_RX_BUDGET) {
 		struct sockaddr_storage peer;
-		socklen_t pl = sizeof(peer);
 		memset(&peer, 0, sizeof(peer));
-		ssize_t r =
-		    recvfrom(fd, rx, sizeof(qs->rx), MSG_DONTWAIT, (struct sockaddr *)&peer, &pl);
+		struct iovec iov = { rx, sizeof(qs->rx) };
+		union {
+			char buf[CMSG_SPACE(sizeof(uint32_t))];
+			struct cmsghdr align;
+		} ctl;
+		struct msghdr mh = { .msg_name = &peer,
+				     .msg_namelen = sizeof(peer),
+				     .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = ctl.buf,
+				     .msg_controllen = sizeof(ctl.buf) };
+		ssize_t r = recvmsg(fd, &mh, MSG_DONTWAIT);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		rx_overflow(&mh, overflow);
 		quic_server_input(qs, fd, &local, &peer, rx, (size_t)r, now);
-		n++;
+		if (++n % QUIC_RX_FLUSH == 0) {
+			/* answer as we go: a handshake storm must not wait for the
+			 * whole receive queue to be read */
+			quic_server_flush(qs, now);
+			now = quic_now();
+		}
 	}
 	quic_server_flush(qs, now);
 	return n;
@@ -857,6 +933,11 @@ struct quic_server *quic_server_new(const struct quic_conf *conf, const struct s
 		free(qs);
 		return NULL;
 	}
+	if (gnutls_priority_init(&qs->prio, quic_priority, NULL) < 0) {
+		free(qs->table);
+		free(qs);
+		return NULL;
+	}
 	return qs;
 }
 
@@ -894,6 +975,7 @@ void quic_server_free(struct quic_server *qs)
 		return;
 	quic_server_stop(qs);
 	timer_heap_free(&qs->timers);
+	gnutls_priority_deinit(qs->prio);
 	free(qs->table);
 	free(qs);
 }

@@ -84,10 +84,19 @@ void quic_server_stop(struct quic_server *qs);
 
 /* Live connections. */
 size_t quic_server_conns(const struct quic_server *qs);
+/* Of those, the ones still holding their GnuTLS session: a connection
+ * releases it once its handshake is complete. */
+size_t quic_server_tls_sessions(const struct quic_server *qs);
 
-/* Read and handle every datagram waiting on the non-blocking UDP socket
- * `fd` (bound to one address), then flush. Returns datagrams read. */
-int quic_server_read(struct quic_server *qs, int fd, uint64_t now);
+/* Read and handle the datagrams waiting on the non-blocking UDP socket `fd`
+ * (bound to one address), QUIC_RX_BUDGET (256) at most, flushing the
+ * answers every 32: call again while the socket stays readable. Returns
+ * datagrams read. With SO_RXQ_OVFL set on the socket, the datagrams the
+ * kernel dropped for a full receive buffer are counted
+ * (lispms_net_quic_dropped_total{reason="receive_buffer"}; the kernel
+ * reports them with the next datagram it queues); `*overflow` keeps the
+ * socket's last count (NULL: not counted). */
+int quic_server_read(struct quic_server *qs, int fd, uint32_t *overflow, uint64_t now);
 
 /* CLOCK_MONOTONIC in ns. */
 uint64_t quic_now(void);

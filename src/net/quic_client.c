@@ -25,8 +25,14 @@
 
 static const char qc_priority[] =
     "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:"
-    "+CHACHA20-POLY1305:+AES-128-CCM:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:"
-    "+GROUP-SECP384R1:%DISABLE_TLS13_COMPAT_MODE";
+    "+CHACHA20-POLY1305:+AES-128-CCM:-GROUP-ALL:+GROUP-X25519:%DISABLE_TLS13_COMPAT_MODE";
+/* One key share (X25519), which the server takes: a client offering
+ * X25519 and P-256 computed both, half of its handshake CPU wasted in a
+ * lispms-bench storm of thousands of ETRs. */
+
+struct quic_client_cred {
+	gnutls_certificate_credentials_t cred;
+};
 
 struct quic_client {
 	int fd;
@@ -37,6 +43,7 @@ struct quic_client {
 	ngtcp2_conn *conn;
 	gnutls_session_t tls;
 	gnutls_certificate_credentials_t cred;
+	bool own_cred; /* else shared (quic_client_conf.cred), not freed here */
 	ngtcp2_crypto_conn_ref ref;
 	char alpn[32];
 	FILE *keylog;
@@ -52,6 +59,8 @@ struct quic_client {
 	int64_t extra; /* an extra stream under test, -1 */
 	uint8_t extra_data[256];
 	size_t extra_len;
+	uint32_t drop_every;
+	uint64_t ntx; /* datagrams written, for drop_every */
 	uint8_t buf[QC_PKT_MAX];
 };
 
@@ -278,6 +287,9 @@ static int qc_send(struct quic_client *c)
 		}
 		if (n == 0)
 			return 0;
+		c->ntx++;
+		if (c->drop_every && c->ntx % c->drop_every == 0)
+			continue; /* simulated loss: ngtcp2 believes it went out */
 		if (send(c->fd, c->buf, (size_t)n, MSG_DONTWAIT) < 0 && errno != EAGAIN)
 			return -errno;
 	}
@@ -448,6 +460,24 @@ bool quic_client_stream_refused(const struct quic_client *c, int64_t id)
 	return false;
 }
 
+int quic_client_key_update(struct quic_client *c)
+{
+	if (c->gone)
+		return c->gone;
+	if (ngtcp2_conn_initiate_key_update(c->conn, quic_now()) != 0)
+		return LISPMS_EAGAIN;
+	return qc_send(c);
+}
+
+int quic_client_post_handshake_crypto(struct quic_client *c, const uint8_t *buf, size_t len)
+{
+	if (c->gone)
+		return c->gone;
+	if (ngtcp2_conn_submit_crypto_data(c->conn, NGTCP2_CRYPTO_LEVEL_APPLICATION, buf, len) != 0)
+		return LISPMS_EAGAIN;
+	return qc_send(c);
+}
+
 int quic_client_rebind(struct quic_client *c)
 {
 	int fd = qc_socket(c);
@@ -480,6 +510,45 @@ void quic_client_close(struct quic_client *c)
 	c->gone = LISPMS_ECONNRESET;
 }
 
+static int cred_load(gnutls_certificate_credentials_t *out, const struct quic_client_conf *conf)
+{
+	gnutls_certificate_credentials_t cr;
+	if (gnutls_certificate_allocate_credentials(&cr) < 0)
+		return LISPMS_ENOMEM;
+	if ((conf->ca_file &&
+	     gnutls_certificate_set_x509_trust_file(cr, conf->ca_file, GNUTLS_X509_FMT_PEM) <= 0) ||
+	    (conf->cert && conf->key &&
+	     gnutls_certificate_set_x509_key_file(cr, conf->cert, conf->key, GNUTLS_X509_FMT_PEM) <
+		 0)) {
+		gnutls_certificate_free_credentials(cr);
+		return LISPMS_ECONFIG;
+	}
+	*out = cr;
+	return LISPMS_EOK;
+}
+
+int quic_client_cred_new(struct quic_client_cred **out, const struct quic_client_conf *conf)
+{
+	struct quic_client_cred *cr = calloc(1, sizeof(*cr));
+	if (!cr)
+		return LISPMS_ENOMEM;
+	int rc = cred_load(&cr->cred, conf);
+	if (rc != LISPMS_EOK) {
+		free(cr);
+		return rc;
+	}
+	*out = cr;
+	return LISPMS_EOK;
+}
+
+void quic_client_cred_free(struct quic_client_cred *cr)
+{
+	if (!cr)
+		return;
+	gnutls_certificate_free_credentials(cr->cred);
+	free(cr);
+}
+
 int quic_client_new(struct quic_client **out, const struct quic_client_conf *conf,
 		    const struct sockaddr_storage *server)
 {
@@ -493,6 +562,7 @@ int quic_client_new(struct quic_client **out, const struct quic_client_conf *con
 	c->ref.get_conn = qc_get_conn;
 	c->ref.user_data = c;
 	snprintf(c->alpn, sizeof(c->alpn), "%s", conf->alpn ? conf->alpn : "lisp-rt");
+	c->drop_every = conf->drop_every;
 	if (conf->source) {
 		c->source = *conf->source;
 		c->has_source = true;
@@ -507,18 +577,16 @@ int quic_client_new(struct quic_client **out, const struct quic_client_conf *con
 	if (conf->keylog)
 		c->keylog = fopen(conf->keylog, "a");
 
-	if (gnutls_certificate_allocate_credentials(&c->cred) < 0)
-		goto fail;
-	if (conf->ca_file && gnutls_certificate_set_x509_trust_file(c->cred, conf->ca_file,
-								    GNUTLS_X509_FMT_PEM) <= 0) {
-		rc = LISPMS_ECONFIG;
-		goto fail;
-	}
-	if (conf->cert && conf->key &&
-	    gnutls_certificate_set_x509_key_file(c->cred, conf->cert, conf->key,
-						 GNUTLS_X509_FMT_PEM) < 0) {
-		rc = LISPMS_ECONFIG;
-		goto fail;
+	if (conf->cred) {
+		c->cred = conf->cred->cred;
+	} else {
+		c->own_cred = true;
+		rc = cred_load(&c->cred, conf);
+		if (rc != LISPMS_EOK) {
+			c->cred = NULL;
+			goto fail;
+		}
+		rc = LISPMS_ENOMEM;
 	}
 	if (gnutls_init(&c->tls, GNUTLS_CLIENT | GNUTLS_ENABLE_EARLY_DATA |
 				     GNUTLS_NO_END_OF_EARLY_DATA) < 0) {
@@ -580,7 +648,7 @@ void quic_client_free(struct quic_client *c)
 		ngtcp2_conn_del(c->conn);
 	if (c->tls)
 		gnutls_deinit(c->tls);
-	if (c->cred)
+	if (c->cred && c->own_cred)
 		gnutls_certificate_free_credentials(c->cred);
 	if (c->keylog)
 		fclose(c->keylog);

@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 struct quic_client;
+struct quic_client_cred;
 
 struct quic_client_conf {
 	const char *ca_file; /* verify the server against this CA (NULL: no check) */
@@ -29,7 +30,18 @@ struct quic_client_conf {
 	const char *keylog;		       /* SSLKEYLOGFILE path or NULL */
 	uint32_t idle_timeout_ms;	       /* 0: 60 s */
 	const struct sockaddr_storage *source; /* bind to this address first (port 0), or NULL */
+	uint32_t drop_every; /* loss simulation: every Nth datagram to send is dropped (0: none) */
+	/* Credentials from quic_client_cred_new, shared (then ca_file, cert
+	 * and key are not read again); NULL: the client loads its own. */
+	const struct quic_client_cred *cred;
 };
+
+/* The certificates of `conf` (ca_file, cert, key) loaded once, for many
+ * clients on any thread (lispms-bench: thousands of ETRs). 0 or a
+ * negative code (LISPMS_ECONFIG: a file does not load). */
+int quic_client_cred_new(struct quic_client_cred **out, const struct quic_client_conf *conf);
+/* After every client using it is freed. */
+void quic_client_cred_free(struct quic_client_cred *cr);
 
 /* Start connecting to `server` (sends the first Initial). */
 int quic_client_new(struct quic_client **out, const struct quic_client_conf *conf,
@@ -41,7 +53,9 @@ int quic_client_fd(const struct quic_client *c);
  * connection is gone (LISPMS_ECONNRESET: closed by the server;
  * LISPMS_ETIMEDOUT: idle timeout). */
 int quic_client_service(struct quic_client *c);
-/* Next timer, ns CLOCK_MONOTONIC. */
+/* Next timer, ns CLOCK_MONOTONIC: quic_client_service() is due then even
+ * when the socket stays quiet (a lost packet is sent again on its probe
+ * timeout, acknowledgements go out after their delay). */
 uint64_t quic_client_expiry(const struct quic_client *c);
 bool quic_client_ready(const struct quic_client *c); /* handshake done */
 
@@ -69,6 +83,13 @@ ssize_t quic_client_read(struct quic_client *c, uint8_t *buf, size_t cap, int ti
 int64_t quic_client_extra_stream(struct quic_client *c, const uint8_t *buf, size_t len);
 /* Was stream `id` reset or stopped by the server? */
 bool quic_client_stream_refused(const struct quic_client *c, int64_t id);
+
+/* Start a key update (tests: the server derives the next keys without its
+ * TLS session). 0 or a negative code. */
+int quic_client_key_update(struct quic_client *c);
+/* Send `len` bytes as a post-handshake CRYPTO frame (tests: the server,
+ * which expects none, must close the connection). */
+int quic_client_post_handshake_crypto(struct quic_client *c, const uint8_t *buf, size_t len);
 
 /* Move to a new local port (tests: the server must refuse the new path). */
 int quic_client_rebind(struct quic_client *c);

@@ -24,6 +24,7 @@ struct quic_sock {
 	struct net_ev ev;
 	struct net_quic *q;
 	int fd;
+	uint32_t overflow; /* the kernel's drop count last seen (SO_RXQ_OVFL) */
 };
 
 struct net_quic {
@@ -39,7 +40,7 @@ static void quic_event(struct net_worker *w, struct net_ev *ev, uint32_t events)
 	(void)events;
 	struct quic_sock *s = net_container_of(ev, struct quic_sock, ev);
 	lrcu_read_lock();
-	quic_server_read(s->q->qs, s->fd, quic_now());
+	quic_server_read(s->q->qs, s->fd, &s->overflow, quic_now());
 	lrcu_read_unlock();
 }
 
@@ -116,6 +117,8 @@ static int open_sock(const struct sockaddr_storage *addr, uint16_t port, unsigne
 	int size = (int)rcvbuf;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	/* the receive buffer's drops are counted (quic_server_read) */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on));
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
 	    (addr->ss_family == AF_INET6 &&
 	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) ||
@@ -165,7 +168,7 @@ int net_quic_init(struct net_worker *w, const struct net_worker_conf *conf, char
 			}
 			return fd == -EADDRINUSE ? LISPMS_EADDRINUSE : fd;
 		}
-		q->socks[i] = (struct quic_sock){ { quic_event }, q, fd };
+		q->socks[i] = (struct quic_sock){ { quic_event }, q, fd, 0 };
 		q->nsocks = i + 1;
 		net_loop_add(w, fd, EPOLLIN, &q->socks[i].ev);
 	}

@@ -167,7 +167,7 @@ static void pump(struct rig *r, int ms, bool (*stop)(struct rig *))
 					  .events = POLLIN } };
 		(void)poll(pf, 2, 5);
 		uint64_t now = quic_now();
-		quic_server_read(r->qs, r->fd, now);
+		quic_server_read(r->qs, r->fd, NULL, now);
 		if (quic_server_expiry(r->qs) <= now)
 			quic_server_tick(r->qs, now);
 		if (r->cl)
@@ -221,6 +221,68 @@ Test(quic, retry_admit_and_echo_on_one_stream)
 	rig_free(&r);
 }
 
+/* Echo `msg` through the session; its bytes come back. */
+static void echo_once(struct rig *r, const uint8_t *msg, size_t len)
+{
+	cr_assert_eq(quic_client_write(r->cl, msg, len), 0);
+	uint8_t got[64];
+	size_t n = 0;
+	for (int i = 0; i < 400 && n < len; i++) {
+		pump(r, 5, NULL);
+		ssize_t k = quic_client_read(r->cl, got + n, sizeof(got) - n, 0);
+		if (k > 0)
+			n += (size_t)k;
+	}
+	cr_assert_eq(n, len);
+	cr_assert_eq(memcmp(got, msg, n), 0);
+}
+
+/* A connection gives its GnuTLS session back once the handshake is over;
+ * the session goes on, a key update included (ngtcp2 derives the keys). */
+Test(quic, the_tls_session_is_released_after_the_handshake)
+{
+	struct rig r;
+	rig_server(&r, 0, 0);
+	rig_client(&r, NULL);
+	pump(&r, 5000, client_ready);
+	cr_assert(quic_client_ready(r.cl), "no handshake");
+	const uint8_t a[] = "before the key update";
+	echo_once(&r, a, sizeof(a));
+	cr_assert_eq(quic_server_conns(r.qs), 1);
+	cr_assert_eq(quic_server_tls_sessions(r.qs), 0, "the TLS session is still held");
+	pump(&r, 300, NULL); /* the key phase's packets acknowledged */
+	cr_assert_eq(quic_client_key_update(r.cl), 0);
+	const uint8_t b[] = "after the key update";
+	echo_once(&r, b, sizeof(b));
+	cr_assert_eq(r.e.closed, 0);
+	quic_client_close(r.cl);
+	pump(&r, 300, NULL);
+	cr_assert_eq(r.e.closed, 1);
+	rig_free(&r);
+}
+
+/* CRYPTO data after the handshake (a post-handshake message QUIC does not
+ * have) ends the connection cleanly. */
+Test(quic, post_handshake_crypto_data_closes_the_connection)
+{
+	struct rig r;
+	rig_server(&r, 0, 0);
+	rig_client(&r, NULL);
+	pump(&r, 5000, client_ready);
+	const uint8_t a[] = "session";
+	echo_once(&r, a, sizeof(a));
+	uint64_t errs = counters_sum(LISPMS_M_NET_QUIC_DROP_CONN);
+	static const uint8_t key_update[] = { 24, 0, 0, 1, 0 }; /* TLS KeyUpdate */
+	cr_assert_eq(quic_client_post_handshake_crypto(r.cl, key_update, sizeof(key_update)), 0);
+	pump(&r, 500, NULL);
+	cr_assert_eq(r.e.closed, 1);
+	cr_assert_eq(r.e.why, STREAM_CLOSE_ERROR);
+	cr_assert_eq(counters_sum(LISPMS_M_NET_QUIC_DROP_CONN), errs + 1);
+	cr_assert_eq(quic_server_conns(r.qs), 0);
+	cr_assert_lt(quic_client_service(r.cl), 0, "the client was told");
+	rig_free(&r);
+}
+
 Test(quic, unauthorised_source_keeps_no_state)
 {
 	struct rig r;
@@ -262,6 +324,62 @@ Test(quic, an_empty_datagram_is_dropped)
 	pump(&r, 100, NULL);
 	cr_assert_eq(counters_sum(LISPMS_M_NET_QUIC_DROP_MALFORMED), bad + 1);
 	cr_assert_eq(quic_server_conns(r.qs), 0);
+	close(c);
+	rig_free(&r);
+}
+
+/* One read takes a bounded batch (the loop's timers and other sockets go
+ * on during a storm); the rest waits for the next call. */
+Test(quic, a_read_takes_a_bounded_batch)
+{
+	struct rig r;
+	rig_server(&r, 0, 0);
+	int on = 1, size = 1 << 20; /* room for more than one batch */
+	if (setsockopt(r.fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0)
+		(void)setsockopt(r.fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	cr_assert_eq(setsockopt(r.fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on)), 0);
+	int c = socket(AF_INET, SOCK_DGRAM, 0);
+	for (int i = 0; i < 300; i++)
+		cr_assert_eq(
+		    sendto(c, "", 0, 0, (struct sockaddr *)&r.addr, sizeof(struct sockaddr_in)), 0);
+	uint64_t now = quic_now();
+	uint32_t lost = 0; /* what the default buffer could not hold, if any */
+	cr_assert_eq(quic_server_read(r.qs, r.fd, &lost, now), 256);
+	cr_assert_eq(sendto(c, "", 0, 0, (struct sockaddr *)&r.addr, sizeof(struct sockaddr_in)),
+		     0); /* the kernel reports its drops with the next datagram */
+	cr_assert_eq(quic_server_read(r.qs, r.fd, &lost, now), 301 - 256 - (int)lost);
+	cr_assert_eq(quic_server_read(r.qs, r.fd, &lost, now), 0);
+	close(c);
+	rig_free(&r);
+}
+
+/* Datagrams the kernel dropped for a full receive buffer are counted. */
+Test(quic, receive_buffer_drops_are_counted)
+{
+	struct rig r;
+	rig_server(&r, 0, 0);
+	int size = 4096, on = 1;
+	cr_assert_eq(setsockopt(r.fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)), 0);
+	cr_assert_eq(setsockopt(r.fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on)), 0);
+	uint64_t drops = counters_sum(LISPMS_M_NET_QUIC_DROP_RCVBUF);
+	int c = socket(AF_INET, SOCK_DGRAM, 0);
+	static const uint8_t junk[1200];
+	for (int i = 0; i < 200; i++)
+		cr_assert_eq(sendto(c, junk, sizeof(junk), 0, (struct sockaddr *)&r.addr,
+				    sizeof(struct sockaddr_in)),
+			     (ssize_t)sizeof(junk));
+	uint32_t seen = 0;
+	int got = 0, k;
+	while ((k = quic_server_read(r.qs, r.fd, &seen, quic_now())) > 0)
+		got += k;
+	cr_assert_lt(got, 200, "the small buffer overflowed");
+	/* the kernel stamps its drop count on the next datagram it queues */
+	cr_assert_eq(sendto(c, junk, sizeof(junk), 0, (struct sockaddr *)&r.addr,
+			    sizeof(struct sockaddr_in)),
+		     (ssize_t)sizeof(junk));
+	cr_assert_eq(quic_server_read(r.qs, r.fd, &seen, quic_now()), 1);
+	cr_assert_eq(counters_sum(LISPMS_M_NET_QUIC_DROP_RCVBUF), drops + (uint64_t)(200 - got));
+	cr_assert_eq(seen, (uint32_t)(200 - got));
 	close(c);
 	rig_free(&r);
 }
@@ -437,7 +555,7 @@ Test(quic, retransmitted_stream_data_is_the_data_that_was_lost)
 					{ .fd = quic_client_fd(r.cl), .events = POLLIN } };
 		(void)poll(pf, 2, 5);
 		uint64_t now = quic_now();
-		quic_server_read(r.qs, r.fd, now);
+		quic_server_read(r.qs, r.fd, NULL, now);
 		if (quic_server_expiry(r.qs) <= now)
 			quic_server_tick(r.qs, now);
 		uint8_t junk[2048];

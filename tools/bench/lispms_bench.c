@@ -552,7 +552,16 @@ static int cmd_echo(int argc, char **argv)
 	return res.received > 0 ? 0 : 1;
 }
 
-enum { OPT_UDP_SERVER = 1000, OPT_SOURCE, OPT_TRANSPORT, OPT_TPORT, OPT_CA, OPT_CERT, OPT_KEY };
+enum {
+	OPT_UDP_SERVER = 1000,
+	OPT_SOURCE,
+	OPT_TRANSPORT,
+	OPT_TPORT,
+	OPT_CA,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_QDROP
+};
 
 static void fabric_usage(FILE *f)
 {
@@ -573,7 +582,8 @@ static void fabric_usage(FILE *f)
 		"  --transport %s (tcp, tls, quic, sctp; auto: the first this build has, TCP then "
 		"QUIC then SCTP, never TLS)\n"
 		"  --transport-port P (the session port, default the server's) --ca FILE\n"
-		"  --cert FILE --key FILE (a client certificate, for transports with TLS)\n",
+		"  --cert FILE --key FILE (a client certificate, for transports with TLS)\n"
+		"  --quic-drop N (QUIC: drop every Nth datagram sent, a lossy path)\n",
 		bench_transport_names());
 }
 
@@ -787,6 +797,7 @@ static int cmd_fabric(int argc, char **argv, bool sessions_alias)
 		{ "ca", required_argument, NULL, OPT_CA },
 		{ "cert", required_argument, NULL, OPT_CERT },
 		{ "key", required_argument, NULL, OPT_KEY },
+		{ "quic-drop", required_argument, NULL, OPT_QDROP },
 		{ 0 }
 	};
 	int c;
@@ -818,6 +829,10 @@ static int cmd_fabric(int argc, char **argv, bool sessions_alias)
 			break;
 		case OPT_KEY:
 			sc.topts.key = optarg;
+			break;
+		case OPT_QDROP: /* loss simulation on the QUIC client's datagrams */
+			bad |= args_count(optarg, 1000000, &v) != LISPMS_EOK;
+			sc.topts.drop_every = (unsigned)v;
 			break;
 		case OPT_SOURCE: { /* ETR i sends from ADDR + i instead of 127.1.0.1 + i */
 			struct in_addr a;

@@ -439,7 +439,9 @@ static void start_tcp(struct sim *s, struct etr *e)
 		e->rxbuf = malloc(RX_CAP);
 	rt_stream_init(&e->rx, e->rxbuf, RX_CAP, RX_CAP);
 	e->state = E_REFRESH;
-	e->t_next = mtime_now_ns() + 3 * LISPMS_NS_PER_SEC; /* the refresh must come by then */
+	/* the refresh must come by then */
+	e->t_next = mtime_now_ns() +
+		    (uint64_t)(s->tr->open_ms ? s->tr->open_ms : 3000) * LISPMS_NS_PER_MSEC;
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP,
 				  .data.u64 = (uint64_t)e->index << 1 | 1 };
 	epoll_ctl(s->ep, EPOLL_CTL_ADD, e->tcp, &ev);
@@ -705,6 +707,11 @@ static void timers(struct sim *s, uint64_t now)
 	pend_retry(s, now);
 	for (unsigned i = s->lo; i < s->lo + s->started; i++) {
 		struct etr *e = &s->sh->etrs[i];
+		if (e->tcp >= 0 && s->tr->expiry && s->tr->expiry(e->tstate) <= now) {
+			on_tcp(s, e, 0); /* the transport's own timers (QUIC) */
+			if (e->tcp < 0)
+				continue; /* lost */
+		}
 		switch (e->state) {
 		case E_AUTH:
 			if (now >= e->t_next) {

@@ -88,9 +88,14 @@ static const struct bench_transport tcp = {
 /* QUIC (D17) through src/net's quic_client: the connection's own UDP socket
  * is the fd to watch. Every recv services the connection (packets, timers,
  * ACKs) and opens the session stream, with an empty STREAM frame, once the
- * handshake is done; the server then sends its Refresh as on TCP. Timers
- * run when the socket wakes the ETR (the server's packets and probes). */
+ * handshake is done; the server then sends its Refresh as on TCP. The
+ * client's timers (expiry) make the ETR thread call recv when due, so a lost
+ * datagram is sent again on its probe timeout even if the server is quiet. */
 #define QUIC_BENCH_BACKLOG (1u << 20) /* unacknowledged bytes before EAGAIN */
+
+/* --ca, --cert, --key loaded once for every ETR of the process: loading
+ * them per connection cost more CPU than the handshake in a storm. */
+static struct quic_client_cred *quic_cred;
 
 static int quic_init(const struct bench_transport_opts *o, char *err, size_t errlen)
 {
@@ -100,6 +105,11 @@ static int quic_init(const struct bench_transport_opts *o, char *err, size_t err
 	}
 	if ((o->cert == NULL) != (o->key == NULL)) {
 		snprintf(err, errlen, "--cert and --key go together");
+		return -1;
+	}
+	struct quic_client_conf cc = { .ca_file = o->ca, .cert = o->cert, .key = o->key };
+	if (quic_cred == NULL && quic_client_cred_new(&quic_cred, &cc) != 0) {
+		snprintf(err, errlen, "cannot load --ca, --cert or --key");
 		return -1;
 	}
 	return 0;
@@ -119,7 +129,9 @@ static int quic_open(const struct bench_transport_opts *o, uint32_t src,
 				       .cert = o->cert,
 				       .key = o->key,
 				       .keylog = getenv("SSLKEYLOGFILE"),
-				       .source = &s };
+				       .source = &s,
+				       .drop_every = o->drop_every,
+				       .cred = quic_cred };
 	struct quic_client *c = NULL;
 	int rc = quic_client_new(&c, &cc, &dst);
 	if (rc != 0) {
@@ -176,6 +188,11 @@ static void quic_close(int fd, void *state)
 	}
 }
 
+static uint64_t quic_expiry(void *state)
+{
+	return quic_client_expiry(state); /* CLOCK_MONOTONIC, as mtime_now_ns */
+}
+
 static const struct bench_transport quic = {
 	.name = "quic",
 	.init = quic_init,
@@ -183,6 +200,8 @@ static const struct bench_transport quic = {
 	.send = quic_send,
 	.recv = quic_recv,
 	.close = quic_close,
+	.expiry = quic_expiry,
+	.open_ms = 10000,
 };
 #endif
 

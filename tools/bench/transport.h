@@ -24,7 +24,8 @@ struct bench_transport_opts {
 	const char *ca;	  /* --ca FILE: verify the server against it */
 	const char *cert; /* --cert FILE, --key FILE: the client's certificate */
 	const char *key;
-	uint16_t port; /* --transport-port P: the session port (0: the server's) */
+	uint16_t port;	     /* --transport-port P: the session port (0: the server's) */
+	unsigned drop_every; /* --quic-drop N: QUIC drops every Nth datagram it sends (0: none) */
 };
 
 struct bench_transport {
@@ -42,6 +43,14 @@ struct bench_transport {
 	ssize_t (*recv)(int fd, void *state, uint8_t *buf, size_t len);
 	/* Close fd (already out of the epoll set) and free state. */
 	void (*close)(int fd, void *state);
+	/* NULL, or when recv() is due although fd may stay quiet (ns,
+	 * mtime_now_ns clock; UINT64_MAX: no timer): QUIC's loss and ACK
+	 * timers, so a lost datagram goes out again on its probe timeout. */
+	uint64_t (*expiry)(void *state);
+	/* How long a new session may take to bring the server's Refresh, ms
+	 * (0: 3000). QUIC gives its handshake the time of a few probe
+	 * timeouts (1 s, 2 s, 4 s) before the ETR gives up and starts over. */
+	unsigned open_ms;
 };
 
 /* "tcp", ... or "auto" (the first in the seed's order, TCP, then QUIC, that
