@@ -111,14 +111,15 @@ ok $? "lispmsd started on port $port"
 srv=(--server "127.0.0.1:$port")
 
 # 1. three subscribers on their sessions (the first three of 10 ETRs, whose
-# Registrations carry their xTR-IDs) to the whole instance, then 200 moves
-"$bench" fabric "${srv[@]}" --etrs 10 --eids-per-etr 20 --subscribers 3 \
+# Registrations carry their xTR-IDs) to the whole instance, then 200 moves;
+# 300 EIDs: more than one Mapping Notification holds (255 records)
+"$bench" fabric "${srv[@]}" --etrs 10 --eids-per-etr 30 --subscribers 3 \
     --subscribe '[1000] 0.0.0.0/0' --subscriber-transport session --moves 200 \
     --move-rate 1000 --move-seconds 5 --duration 30 --json --quiet --case sess \
     >"$work/sess.json" 2>"$work/sess.err"
 ok $? "session subscribers: the run passes its own checks (exit status 0)"
 expect "$work/sess.json" sess_subscribers transport session "session subscribers: on sessions"
-expect "$work/sess.json" sess_subscribers covered 600 "session subscribers: 3 x 200 EIDs covered"
+expect "$work/sess.json" sess_subscribers covered 900 "session subscribers: 3 x 300 EIDs covered"
 expect "$work/sess.json" sess_subscribers complete 3 "session subscribers: every initial state complete"
 expect "$work/sess.json" sess_subscribers consistent 3 "session subscribers: every move seen, the last view is the fabric's"
 expect "$work/sess.json" sess_subscribers stale 0 "session subscribers: no EID left at an old owner"
@@ -126,7 +127,7 @@ expect "$work/sess.json" sess_subscribers bad_auth 0 "session subscribers: every
 expect "$work/sess.json" sess_subscribers bad_nonce 0 "session subscribers: nonces consecutive from the subscription's"
 expect "$work/sess.json" sess_subscribers acks_sent 0 "session subscribers: nothing acked (sessions need no acks)"
 expect "$work/sess.json" sess moves_sent 200 "session subscribers: the fabric moved 200 EIDs"
-atleast "$work/sess.json" sess_subscribers records 1200 "session subscribers: initial state and the moves (>= 3 x (200 + 200) records)"
+atleast "$work/sess.json" sess_subscribers records 1500 "session subscribers: initial state and the moves (>= 3 x (300 + 200) records)"
 atleast "$work/sess.json" sess_subscribers timed 1 "session subscribers: moves timed to their publications"
 expect "$work/sess.json" sess_lat_publication count "$(field "$work/sess.json" sess_subscribers timed)" \
     "session subscribers: one latency per timed publication"
