@@ -3,7 +3,7 @@
 # Every scale scenario once, in a row, each into OUT/<scenario>-<date>.jsonl,
 # then bench/report renders them into OUT/report-<date>/index.html (needs
 # gnuplot-nox)
-# (default bench/results; -2, -3 ... when that exists). About 12 minutes on a 2-core machine; run it on
+# (default bench/results; -2, -3 ... when that exists). About 13 minutes on a 2-core machine; run it on
 # a quiet machine and note the load average (each file's meta line has it).
 #
 #   bench/all.sh [BUILD_DIR] [OUT]
@@ -34,6 +34,7 @@ run steady_state_1m "$root/bench/steady_state.sh" "$build" 1000000 10000 40 60
 run mobility "$root/bench/mobility.sh" "$build" 10000 100 "10000 50000"
 run restart "$root/bench/restart.sh" "$build" 1000000 10000
 run memory "$root/bench/memory.sh" "$build" 1000000 10000
+run pubsub "$root/bench/pubsub.sh" "$build"
 
 # the HTML report beside the results (this run's files)
 report=$out/report-$day

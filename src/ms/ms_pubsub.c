@@ -66,8 +66,8 @@
 #define PS_DUMP_WINDOW	256  /* a UDP state dump goes on while fewer are unacknowledged */
 #define PS_RESYNC_AT	64   /* a lagging subscriber is resynchronised at this backlog */
 #define PS_UDP_BATCH	32   /* records per UDP Map-Notify */
-#define PS_SESS_BATCH	256  /* records per Mapping Notification */
-#define PS_NEG_TTL	1    /* minutes: the record of a prefix with no mapping */
+#define PS_SESS_BATCH	LISPMS_MAX_RECORDS /* per Mapping Notification (an 8-bit count) */
+#define PS_NEG_TTL	1		   /* minutes: the record of a prefix with no mapping */
 
 /* One signed Map-Notify for one subscriber, waiting for its turn (ticket). */
 struct ps_job {

@@ -482,18 +482,19 @@ static unsigned session_notifies(struct fake_conn *c, const struct auth_key *key
 	return n;
 }
 
-Test(pubsub, a_subscriber_on_a_session_gets_mapping_notifications_then_udp_when_it_is_lost)
+/* A session on fake connection c, with a Registration of [7] 10.1.6.0/24 from
+ * xTR-ID ...44 on it (so that xTR subscribes on its session). */
+static struct ms_session *session_subscriber(struct fake_conn *c)
 {
 	ms_set_worker(x.ms, 0, fake_wake, NULL);
-	static struct fake_conn c;
-	c.len = 0;
+	c->len = 0;
 	struct sockaddr_storage p;
 	saddr_parse("127.0.0.1", &p);
 	saddr_set_port(&p, 40000);
 	admit_grant(ms_admit(x.ms), &p, mtime_now_ns() + 60 * LISPMS_NS_PER_SEC);
-	c.sc = (struct stream_conn){ &fake_ops, STREAM_TCP };
+	c->sc = (struct stream_conn){ &fake_ops, STREAM_TCP };
 	lrcu_read_lock();
-	struct ms_session *s = ms_session_open(x.t, &p, &c.sc);
+	struct ms_session *s = ms_session_open(x.t, &p, &c->sc);
 	lrcu_read_unlock();
 	cr_assert_not_null(s);
 	/* a Registration on the session, with the xTR-ID */
@@ -524,7 +525,14 @@ Test(pubsub, a_subscriber_on_a_session_gets_mapping_notifications_then_udp_when_
 	cr_assert_eq(ms_session_recv(x.t, s, framed, flen), LISPMS_EOK);
 	lrcu_read_unlock();
 	cr_assert(tl_registered(&x, "[7] 10.1.6.0/24"));
-	c.len = 0;
+	c->len = 0;
+	return s;
+}
+
+Test(pubsub, a_subscriber_on_a_session_gets_mapping_notifications_then_udp_when_it_is_lost)
+{
+	static struct fake_conn c;
+	struct ms_session *s = session_subscriber(&c);
 
 	uint8_t xtr[16];
 	xtr_of(xtr, 0x44);
@@ -556,6 +564,32 @@ Test(pubsub, a_subscriber_on_a_session_gets_mapping_notifications_then_udp_when_
 	ms_housekeeping(x.ms, mtime_now_ns() + 400 * LISPMS_NS_PER_SEC);
 	cr_assert_eq(ms_subscriptions_count(x.ms), 0);
 	cr_assert_eq(counters_sum(LISPMS_M_MS_PUBSUB_DROP_EXPIRED), e0 + 1);
+}
+
+static void reg_many(unsigned from, unsigned n);
+
+Test(pubsub, a_session_state_dump_larger_than_one_notification_arrives_whole)
+{
+	static struct fake_conn c;
+	session_subscriber(&c);
+	reg_many(0, 600);
+	uint64_t errors0 = counters_sum(LISPMS_M_INTERNAL_ERRORS);
+	uint8_t xtr[16];
+	xtr_of(xtr, 0x44);
+	subscribe(xtr, "[7] 10.1.0.0/16", 300, "127.0.0.9");
+	tick(mtime_now_ns());
+	/* the negative /16, the session's /24 and 600 /32s: 602 records, at most
+	 * 255 per Map-Notify (its record count has 8 bits) */
+	static struct lisp_map_notify mn[8];
+	unsigned n = session_notifies(&c, &k_one, mn, 8), records = 0;
+	cr_assert_eq(n, 3, "three Mapping Notifications, none lost (got %u)", n);
+	for (unsigned i = 0; i < n; i++) {
+		cr_assert_eq(mn[i].nonce, 300 + i, "in nonce order");
+		cr_assert_leq(mn[i].nrecords, LISPMS_MAX_RECORDS);
+		records += mn[i].nrecords;
+	}
+	cr_assert_eq(records, 602);
+	cr_assert_eq(counters_sum(LISPMS_M_INTERNAL_ERRORS), errors0);
 }
 
 /* A withdrawal of eid, as the database reports it. */

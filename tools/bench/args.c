@@ -110,3 +110,28 @@ int args_mix(const char *text, struct args_mix *out)
 	*out = m;
 	return LISPMS_EOK;
 }
+
+int args_subscribe(const char *text, struct eid_prefix *out, bool *each)
+{
+	if (text != NULL && strcmp(text, "each") == 0) {
+		*each = true;
+		return LISPMS_EOK;
+	}
+	struct eid_prefix p;
+	if (args_lig_target(text, &p) != LISPMS_EOK)
+		return LISPMS_EINVAL;
+	*out = p;
+	*each = false;
+	return LISPMS_EOK;
+}
+
+int args_sub_transport(const char *text, bool *session)
+{
+	if (text != NULL && strcmp(text, "udp") == 0)
+		*session = false;
+	else if (text != NULL && strcmp(text, "session") == 0)
+		*session = true;
+	else
+		return LISPMS_EINVAL;
+	return LISPMS_EOK;
+}

@@ -2,12 +2,14 @@
 /*
  * Argument parsers of lispms-bench, kept apart so they are unit-tested: the
  * lig target ('[IID] EID', D16 text form), counts with k/M suffixes, EID
- * families, HMAC algorithms and the ITR request mix. Every parser returns
+ * families, HMAC algorithms, the ITR request mix and what publish/subscribe
+ * subscribers subscribe to and over what. Every parser returns
  * LISPMS_EOK and writes its out-parameter only on success, LISPMS_EINVAL
  * otherwise.
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <lispms/addr.h>
@@ -31,3 +33,12 @@ struct args_mix {
 
 /* "R:U:N" non-negative integers, at least one positive, each <= 1000000. */
 int args_mix(const char *text, struct args_mix *out);
+
+/*
+ * --subscribe: "each" (subscriber i to the fabric's registered EID i: *each
+ * set) or '[IID] PREFIX' (every subscriber to it: *out set, *each false).
+ */
+int args_subscribe(const char *text, struct eid_prefix *out, bool *each);
+
+/* --subscriber-transport: "udp" (false) or "session" (true). */
+int args_sub_transport(const char *text, bool *session);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * lispms-bench's argument parsers and Map-Reply printer on any input. The
- * bytes as a string go through every parser: whatever they accept must
- * print and parse back to the same value (and an accepted EID that is one
+ * bytes as a string go through every parser (counts, mixes, families,
+ * algorithms, --subscribe, --subscriber-transport): whatever they accept
+ * must print and parse back to the same value (and an accepted EID that is one
  * of the layout's must map back to itself); the bytes as a message, when
  * they decode as a Map-Reply, are printed in full.
  */
@@ -55,6 +56,18 @@ static void strings(const char *s)
 		check(lisp_afi_len(afi) != 0);
 	if (args_alg(s, &alg) == LISPMS_EOK)
 		check(alg == LISP_ALG_HMAC_SHA1 || alg == LISP_ALG_HMAC_SHA256);
+	/* --subscribe: "each", or a prefix that prints and parses back to itself */
+	bool each = false, session = false;
+	if (args_subscribe(s, &p, &each) == LISPMS_EOK) {
+		check(each == (strcmp(s, "each") == 0));
+		if (!each) {
+			check(eid_prefix_format(&p, text, sizeof(text)) == LISPMS_EOK);
+			check(args_subscribe(text, &q, &each) == LISPMS_EOK && !each &&
+			      eid_prefix_equal(&p, &q));
+		}
+	}
+	if (args_sub_transport(s, &session) == LISPMS_EOK)
+		check(strcmp(s, session ? "session" : "udp") == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

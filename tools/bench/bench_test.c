@@ -108,6 +108,26 @@ Test(bench_args, mix)
 	cr_assert(m.registered == 0 && m.unknown == 1, "untouched on failure");
 }
 
+Test(bench_args, subscribe_targets_and_transports)
+{
+	struct eid_prefix p, want;
+	bool each = true, session = false;
+	cr_assert_eq(args_subscribe("[1000] 0.0.0.0/0", &p, &each), LISPMS_EOK);
+	cr_assert_eq(eid_prefix_parse("[1000] 0.0.0.0/0", &want), LISPMS_EOK);
+	cr_assert(!each && eid_prefix_equal(&p, &want));
+	cr_assert_eq(args_subscribe("each", &p, &each), LISPMS_EOK);
+	cr_assert(each);
+	static const char *const bad[] = { "", "Each", "each ", "[1000]", "10.0.0.0/33", NULL };
+	for (const char *const *b = bad; *b; b++)
+		cr_assert_eq(args_subscribe(*b, &p, &each), LISPMS_EINVAL, "'%s' accepted", *b);
+	cr_assert_eq(args_sub_transport("session", &session), LISPMS_EOK);
+	cr_assert(session);
+	cr_assert_eq(args_sub_transport("udp", &session), LISPMS_EOK);
+	cr_assert(!session);
+	cr_assert_eq(args_sub_transport("tcp", &session), LISPMS_EINVAL);
+	cr_assert_eq(args_sub_transport(NULL, &session), LISPMS_EINVAL);
+}
+
 Test(bench_layout, registered_eids_round_trip_and_kinds_are_apart)
 {
 	const uint16_t afis[] = { LISP_AFI_IPV4, LISP_AFI_IPV6, LISP_AFI_MAC };

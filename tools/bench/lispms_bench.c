@@ -18,7 +18,11 @@
  *
  *   lispms-bench fabric --server ADDR:PORT [fabric options]   (alias: sessions)
  *       N simulated ETRs with M EIDs each on UDP soft state, reliable transport
- *       or a mix: convergence, idle traffic, mobility, churn, reconnection
+ *       or a mix: convergence, idle traffic, mobility, churn, reconnection;
+ *       with --subscribers N --subscribe '[IID] PREFIX'|each, publish/subscribe
+ *       subscribers (UDP or on the first N ETRs' sessions) checking every
+ *       publication's HMAC, order and completeness, and timing each move to
+ *       its publication
  *   lispms-bench lig '[IID] EID' --server ADDR [--port P] [--timeout-ms MS]
  *       one ECM Map-Request, the Map-Reply printed for a person
  *
@@ -560,7 +564,11 @@ enum {
 	OPT_CA,
 	OPT_CERT,
 	OPT_KEY,
-	OPT_QDROP
+	OPT_QDROP,
+	OPT_SUBSCRIBERS,
+	OPT_SUBSCRIBE,
+	OPT_SUB_TRANSPORT,
+	OPT_SUB_SECONDS
 };
 
 static void fabric_usage(FILE *f)
@@ -583,8 +591,13 @@ static void fabric_usage(FILE *f)
 		"QUIC then SCTP, never TLS)\n"
 		"  --transport-port P (the session port, default the server's) --ca FILE\n"
 		"  --cert FILE --key FILE (a client certificate, for transports with TLS)\n"
-		"  --quic-drop N (QUIC: drop every Nth datagram sent, a lossy path)\n",
-		bench_transport_names());
+		"  --quic-drop N (QUIC: drop every Nth datagram sent, a lossy path)\n"
+		"  --subscribers N (publish/subscribe, after convergence; at most %u)\n"
+		"  --subscribe '[IID] PREFIX' | each (subscriber i to registered EID i)\n"
+		"  --subscriber-transport udp|session (udp: from 127.4.0.1 + i, listed in the\n"
+		"    server's subscribers:; session: the first N ETRs, allow-subscribe)\n"
+		"  --subscribe-seconds S (30, bound on the initial state)\n",
+		bench_transport_names(), SUBS_MAX);
 }
 
 /* The time series as one JSON line, case NAME_series: arrays sampled together. */
@@ -620,6 +633,38 @@ static void series_json(const struct sessions_series *ser, const char *name)
 		}
 		printf("]");
 	}
+	printf("}\n");
+}
+
+/* The subscribers' figures: NAME_subscribers, and NAME_lat_publication when timed. */
+static void subs_json(const struct sessions_conf *sc, const struct subs_result *u, const char *name)
+{
+	char pfx[LISPMS_EID_STRLEN] = "each";
+	if (!sc->subs->each)
+		eid_prefix_format(&sc->subs->prefix, pfx, sizeof(pfx));
+	printf("{\"bench\":\"fabric\",\"case\":\"%s_subscribers\",\"subscribers\":%u,"
+	       "\"transport\":\"%s\",\"subscribe\":\"%s\",\"covered\":%llu,\"complete\":%u,"
+	       "\"complete_s\":%.3f,\"consistent\":%u,\"stale\":%llu,\"publications\":%llu,"
+	       "\"records\":%llu,\"other_records\":%llu,\"retransmitted\":%llu,"
+	       "\"bad_auth\":%llu,\"bad_nonce\":%llu,\"acks_sent\":%llu,\"resubscribed\":%llu,"
+	       "\"refused\":%llu,\"timed\":%llu}\n",
+	       name, u->subscribers, sc->subs->session ? "session" : "udp", pfx,
+	       (unsigned long long)u->covered, u->complete, u->complete_s, u->consistent,
+	       (unsigned long long)u->stale, (unsigned long long)u->publications,
+	       (unsigned long long)u->records, (unsigned long long)u->other_records,
+	       (unsigned long long)u->retransmitted, (unsigned long long)u->bad_auth,
+	       (unsigned long long)u->bad_nonce, (unsigned long long)u->acks_sent,
+	       (unsigned long long)u->resubscribed, (unsigned long long)u->refused,
+	       (unsigned long long)u->lat.count);
+	const struct stats_hist *h = &u->lat;
+	if (h->count == 0)
+		return;
+	printf("{\"bench\":\"fabric\",\"case\":\"%s_lat_publication\",\"count\":%llu,"
+	       "\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f",
+	       name, (unsigned long long)h->count, (double)stats_quantile(h, 0.5) / 1e3,
+	       (double)stats_quantile(h, 0.99) / 1e3, (double)stats_quantile(h, 0.999) / 1e3,
+	       (double)h->max_ns / 1e3);
+	stats_cdf_json(stdout, h);
 	printf("}\n");
 }
 
@@ -687,6 +732,8 @@ static void fabric_print(const struct sessions_conf *sc, const struct sessions_r
 			stats_cdf_json(stdout, h);
 			printf("}\n");
 		}
+		if (r->has_subs)
+			subs_json(sc, &r->subs, name);
 		series_json(&r->series, name);
 		return;
 	}
@@ -726,6 +773,19 @@ static void fabric_print(const struct sessions_conf *sc, const struct sessions_r
 	if (r->reconvergences)
 		printf("  reconverged %llu time(s), the last in %.2f s\n",
 		       (unsigned long long)r->reconvergences, r->reconverge_s);
+	if (r->has_subs) {
+		const struct subs_result *u = &r->subs;
+		printf("  subscribers: %u over %s, %u with their initial state (%.2f s), %u "
+		       "consistent at the end (%llu of %llu EIDs stale)\n"
+		       "    publications %llu (%llu records, %llu retransmitted), bad HMAC %llu, "
+		       "out of order %llu, acks %llu, refused %llu\n",
+		       u->subscribers, sc->subs->session ? "sessions" : "UDP", u->complete,
+		       u->complete_s, u->consistent, (unsigned long long)u->stale,
+		       (unsigned long long)u->covered, (unsigned long long)u->publications,
+		       (unsigned long long)u->records, (unsigned long long)u->retransmitted,
+		       (unsigned long long)u->bad_auth, (unsigned long long)u->bad_nonce,
+		       (unsigned long long)u->acks_sent, (unsigned long long)u->refused);
+	}
 	printf("  latency (us)         count      p50      p99     p999      max\n");
 	for (unsigned l = 0; l < SL_COUNT; l++) {
 		const struct stats_hist *h = &r->lat[l];
@@ -735,6 +795,12 @@ static void fabric_print(const struct sessions_conf *sc, const struct sessions_r
 			       (double)stats_quantile(h, 0.99) / 1e3,
 			       (double)stats_quantile(h, 0.999) / 1e3, (double)h->max_ns / 1e3);
 	}
+	const struct stats_hist *h = &r->subs.lat;
+	if (r->has_subs && h->count)
+		printf("  %-16s %9llu %8.1f %8.1f %8.1f %8.1f\n", "publication",
+		       (unsigned long long)h->count, (double)stats_quantile(h, 0.5) / 1e3,
+		       (double)stats_quantile(h, 0.99) / 1e3,
+		       (double)stats_quantile(h, 0.999) / 1e3, (double)h->max_ns / 1e3);
 }
 
 static int cmd_fabric(int argc, char **argv, bool sessions_alias)
@@ -755,8 +821,9 @@ static int cmd_fabric(int argc, char **argv, bool sessions_alias)
 				    .churn_rate = 10000,
 				    .churn_s = 5,
 				    .progress = isatty(STDERR_FILENO) ? 2 : 1 };
-	bool json = false, have_server = false, bad = false;
+	bool json = false, have_server = false, bad = false, have_subscribe = false;
 	const char *name = sessions_alias ? "converge" : "fabric";
+	struct subs_conf subs = { .seconds = 30 };
 	uint64_t v;
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, 's' },
@@ -798,6 +865,10 @@ static int cmd_fabric(int argc, char **argv, bool sessions_alias)
 		{ "cert", required_argument, NULL, OPT_CERT },
 		{ "key", required_argument, NULL, OPT_KEY },
 		{ "quic-drop", required_argument, NULL, OPT_QDROP },
+		{ "subscribers", required_argument, NULL, OPT_SUBSCRIBERS },
+		{ "subscribe", required_argument, NULL, OPT_SUBSCRIBE },
+		{ "subscriber-transport", required_argument, NULL, OPT_SUB_TRANSPORT },
+		{ "subscribe-seconds", required_argument, NULL, OPT_SUB_SECONDS },
 		{ 0 }
 	};
 	int c;
@@ -833,6 +904,21 @@ static int cmd_fabric(int argc, char **argv, bool sessions_alias)
 		case OPT_QDROP: /* loss simulation on the QUIC client's datagrams */
 			bad |= args_count(optarg, 1000000, &v) != LISPMS_EOK;
 			sc.topts.drop_every = (unsigned)v;
+			break;
+		case OPT_SUBSCRIBERS:
+			bad |= args_count(optarg, SUBS_MAX, &v) != LISPMS_EOK;
+			subs.n = (unsigned)v;
+			break;
+		case OPT_SUBSCRIBE:
+			bad |= args_subscribe(optarg, &subs.prefix, &subs.each) != LISPMS_EOK;
+			have_subscribe = true;
+			break;
+		case OPT_SUB_TRANSPORT:
+			bad |= args_sub_transport(optarg, &subs.session) != LISPMS_EOK;
+			break;
+		case OPT_SUB_SECONDS:
+			subs.seconds = atof(optarg);
+			bad |= !(subs.seconds > 0 && subs.seconds <= 3600);
 			break;
 		case OPT_SOURCE: { /* ETR i sends from ADDR + i instead of 127.1.0.1 + i */
 			struct in_addr a;
@@ -949,6 +1035,15 @@ static int cmd_fabric(int argc, char **argv, bool sessions_alias)
 			LAYOUT_MAX_EIDS, bench_transport_names());
 		return 2;
 	}
+	if (subs.n > 0) {
+		if (!have_subscribe || (subs.session && (subs.n > sc.etrs || sc.udp_share > 0))) {
+			fprintf(stderr,
+				"fabric: --subscribers N needs --subscribe '[IID] PREFIX' or "
+				"each; over sessions, N <= --etrs and --udp-share 0\n");
+			return 2;
+		}
+		sc.subs = &subs;
+	}
 	if (sc.transport == NULL)
 		sc.transport = bench_transport_find("tcp");
 	if (sc.transport->init != NULL) {
@@ -969,7 +1064,11 @@ static int cmd_fabric(int argc, char **argv, bool sessions_alias)
 		return 1;
 	}
 	fabric_print(&sc, &r, json, name);
-	return r.converged && r.notify_bad_auth == 0 ? 0 : 1;
+	bool subs_ok =
+	    !r.has_subs || (r.subs.complete == r.subs.subscribers && r.subs.bad_auth == 0 &&
+			    r.subs.bad_nonce == 0 && r.subs.refused == 0 &&
+			    r.subs.consistent == r.subs.subscribers);
+	return r.converged && r.notify_bad_auth == 0 && subs_ok ? 0 : 1;
 }
 
 static int cmd_lig(int argc, char **argv)

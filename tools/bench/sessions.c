@@ -54,7 +54,10 @@
 #include <lispms/proto.h>
 #include <lispms/proto_rt.h>
 
-#define RX_CAP	      4096 /* the longest message a Map-Server sends an ETR here */
+#include "subscribers.h"
+
+#define RX_CAP	      4096  /* the longest message a Map-Server sends an ETR here */
+#define SUB_RX_CAP    65535 /* ... and a subscriber */
 #define MOVE_BATCH    0xffffffffu
 #define WAVE	      200
 #define MAX_LOCATORS  8
@@ -63,7 +66,7 @@
 
 enum etr_state { E_IDLE, E_AUTH, E_REFRESH, E_REGISTERING, E_UP, E_WAIT, E_UDP };
 
-enum phase { P_CONVERGE, P_IDLE, P_MOVES, P_CHURN, P_HOLD, P_STOP };
+enum phase { P_CONVERGE, P_SUBSCRIBE, P_IDLE, P_MOVES, P_CHURN, P_HOLD, P_STOP };
 
 struct etr {
 	uint8_t state;
@@ -104,6 +107,9 @@ struct shared {
 	uint64_t *churn_ts; /* EID index -> when its last withdrawal / re-registration was sent */
 	uint8_t *churn_pending; /* EID index -> churn answers still to come */
 	uint8_t *move_pending;	/* EID index -> a UDP move's Map-Register not yet answered */
+	uint64_t *change_ts;	/* EID index -> when its last move was sent (kept) */
+	struct subs *subs;	/* publish/subscribe subscribers, NULL: none */
+	unsigned session_subs;	/* ETRs 0..session_subs-1 are subscribers on their sessions */
 	_Atomic uint64_t first_loss, last_up;
 };
 
@@ -210,6 +216,10 @@ static size_t build_register(struct sim *s, const struct etr *e, const uint64_t 
 		.nrecords = (uint16_t)n,
 		.records = recs,
 	};
+	if (flags & LISP_MREG_I) { /* a subscriber's: the xTR-ID it subscribes with */
+		subs_xtr_id(e->index, true, m.xtr_id);
+		m.site_id = 1;
+	}
 	size_t len;
 	if (map_register_encode(&m, out, cap, &len) != LISPMS_EOK ||
 	    auth_sign(s->auth, &s->key, out, len) != LISPMS_EOK)
@@ -273,8 +283,9 @@ static int send_udp(struct sim *s, struct etr *e, const uint8_t *buf, size_t len
 static int send_registration(struct sim *s, struct etr *e, const uint64_t *eids, unsigned n,
 			     uint32_t ttl)
 {
+	uint32_t flags = LISP_MREG_P | (e->index < s->sh->session_subs ? LISP_MREG_I : 0);
 	size_t ilen =
-	    build_register(s, e, eids, n, LISP_MREG_P, ttl, e->index, s->inner, sizeof(s->inner));
+	    build_register(s, e, eids, n, flags, ttl, e->index, s->inner, sizeof(s->inner));
 	struct rt_msg m = { .type = RT_TYPE_REGISTRATION, .has_id = 1, .id = (uint32_t)eids[0] };
 	m.u.inner.msg = s->inner;
 	m.u.inner.len = ilen;
@@ -435,9 +446,11 @@ static void start_tcp(struct sim *s, struct etr *e)
 		lose(s, e);
 		return;
 	}
+	/* a subscriber's Mapping Notifications carry up to 256 records */
+	size_t cap = e->index < s->sh->session_subs ? SUB_RX_CAP : RX_CAP;
 	if (e->rxbuf == NULL)
-		e->rxbuf = malloc(RX_CAP);
-	rt_stream_init(&e->rx, e->rxbuf, RX_CAP, RX_CAP);
+		e->rxbuf = malloc(cap);
+	rt_stream_init(&e->rx, e->rxbuf, cap, cap);
 	e->state = E_REFRESH;
 	/* the refresh must come by then */
 	e->t_next = mtime_now_ns() +
@@ -643,6 +656,10 @@ static void on_tcp(struct sim *s, struct etr *e, uint32_t events)
 			case RT_TYPE_MAPPING_NOTIFICATION: {
 				struct lisp_map_notify mn;
 				uint64_t idx;
+				if (e->index < s->sh->session_subs &&
+				    subs_on_session(s->sh->subs, e->index, m.u.inner.msg,
+						    m.u.inner.len, s->auth))
+					break; /* a publication to this subscriber */
 				if (verify_notify(s, m.u.inner.msg, m.u.inner.len, &mn) &&
 				    mn.nrecords >= 1 &&
 				    index_of(s, mn.records[0].eid_plen, &mn.records[0].eid, &idx))
@@ -785,8 +802,10 @@ static void move_one(struct sim *s)
 	struct etr *a = &s->sh->etrs[from], *b = &s->sh->etrs[to];
 	if (!a->up || !b->up)
 		return;
-	s->sh->move_ts[idx] = mtime_now_ns();
-	s->sh->owner[idx] = to;
+	uint64_t now = mtime_now_ns();
+	s->sh->move_ts[idx] = now;
+	__atomic_store_n(&s->sh->change_ts[idx], now, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->sh->owner[idx], to, __ATOMIC_RELAXED);
 	INC(s, moves_sent);
 	register_at(s, b, idx, 3);
 }
@@ -868,7 +887,8 @@ static uint64_t sum(struct sim *sims, unsigned n, size_t off)
 }
 #define SUM(f) sum(sims, c->threads, offsetof(struct counters, f))
 
-static const char *const phase_names[] = { "converge", "idle", "moves", "churn", "hold", "stop" };
+static const char *const phase_names[] = { "converge", "subscribe", "idle", "moves",
+					   "churn",    "hold",	    "stop" };
 
 const char *sessions_phase_name(unsigned phase)
 {
@@ -962,9 +982,10 @@ int sessions_run(const struct sessions_conf *in, struct sessions_result *res)
 	sh.churn_ts = calloc(neids, sizeof(*sh.churn_ts));
 	sh.churn_pending = calloc(neids, 1);
 	sh.move_pending = calloc(neids, 1);
+	sh.change_ts = calloc(neids, sizeof(*sh.change_ts));
 	struct sim *sims = calloc(c->threads, sizeof(*sims));
 	if (!sh.etrs || !sh.owner || !sh.move_ts || !sh.churn_ts || !sh.churn_pending ||
-	    !sh.move_pending || !sims)
+	    !sh.move_pending || !sh.change_ts || !sims)
 		return -ENOMEM;
 	unsigned nbatch = (c->eids_per_etr + c->batch - 1) / c->batch;
 	unsigned nudp = 0;
@@ -988,6 +1009,32 @@ int sessions_run(const struct sessions_conf *in, struct sessions_result *res)
 			sh.owner[e->first + k] = i;
 	}
 	memset(res, 0, sizeof(*res));
+	struct auth_key subs_key;
+	if (c->subs != NULL && c->subs->n > 0) {
+		/* session subscribers are the first ETRs, which must be on sessions */
+		if (c->subs->session && (c->subs->n > c->etrs || sh.etrs[c->subs->n - 1].udp_mode ||
+					 sh.etrs[0].udp_mode))
+			return -EINVAL;
+		if (auth_key_init(&subs_key, c->key_id, c->alg, c->secret, strlen(c->secret)) !=
+		    LISPMS_EOK)
+			return -EINVAL;
+		struct subs_fabric f = {
+			.server = c->server,
+			.layout = &c->layout,
+			.base = (uint64_t)c->first_etr * c->eids_per_etr,
+			.neids = neids,
+			.owner = sh.owner,
+			.change_ts = sh.change_ts,
+			.etr_addr0 = sh.etrs[0].addr,
+			.key = &subs_key,
+		};
+		int r = subs_new(c->subs, &f, &sh.subs);
+		if (r != 0)
+			return r;
+		if (c->subs->session)
+			sh.session_subs = c->subs->n;
+		res->has_subs = true;
+	}
 	res->etrs = c->etrs;
 	res->udp = nudp;
 	res->reliable = c->etrs - nudp;
@@ -1027,6 +1074,7 @@ int sessions_run(const struct sessions_conf *in, struct sessions_result *res)
 	uint64_t progress_every = (c->progress == 2 ? 1 : 2) * LISPMS_NS_PER_SEC;
 	uint64_t idle_b0 = 0, idle_p0 = 0, idle_ub0 = 0, idle_up0 = 0;
 	int phase = P_CONVERGE;
+	uint64_t subs_recs = 0, subs_quiet = start;
 	res->series.interval_s = 0.1;
 	uint64_t next_sample = start;
 	uint64_t phase_end = start + (uint64_t)(c->duration * 1e9);
@@ -1061,9 +1109,20 @@ int sessions_run(const struct sessions_conf *in, struct sessions_result *res)
 						c->etrs, res->converge_s);
 			}
 			break;
-		case P_MOVES:
-			if (SUM(moves_sent) >= c->moves && SUM(moves_notified) >= SUM(moves_sent))
+		case P_SUBSCRIBE:
+			if (subs_complete(sh.subs))
 				next = true;
+			break;
+		case P_MOVES:
+			if (SUM(moves_sent) >= c->moves && SUM(moves_notified) >= SUM(moves_sent)) {
+				/* with subscribers: once their publications stopped coming */
+				uint64_t recs = sh.subs ? subs_records(sh.subs) : 0;
+				if (recs != subs_recs) {
+					subs_recs = recs;
+					subs_quiet = now;
+				}
+				next = next || now - subs_quiet >= 500 * LISPMS_NS_PER_MSEC;
+			}
 			break;
 		case P_CHURN:
 			if (SUM(churn_sent) >= 2 * c->churn && SUM(churn_acked) >= SUM(churn_sent))
@@ -1109,15 +1168,18 @@ int sessions_run(const struct sessions_conf *in, struct sessions_result *res)
 		/* enter the next phase that has something to do */
 		double len = 0;
 		for (phase++; phase < P_STOP; phase++) {
-			len = phase == P_IDLE	 ? c->idle_s
-			      : phase == P_MOVES ? (c->moves ? c->move_s : 0)
-			      : phase == P_CHURN ? (c->churn ? c->churn_s : 0)
-						 : c->hold_s;
+			len = phase == P_SUBSCRIBE ? (sh.subs ? c->subs->seconds : 0)
+			      : phase == P_IDLE	   ? c->idle_s
+			      : phase == P_MOVES   ? (c->moves ? c->move_s : 0)
+			      : phase == P_CHURN   ? (c->churn ? c->churn_s : 0)
+						   : c->hold_s;
 			if (len > 0)
 				break;
 		}
 		if (phase == P_MOVES || phase == P_CHURN)
-			len += 1; /* time for the last notifications to arrive */
+			len += sh.subs ? 10 : 1; /* time for the last notifications to arrive */
+		if (phase == P_SUBSCRIBE && (ret = subs_start(sh.subs)) != 0)
+			break;
 		sh.phase_start = now;
 		phase_end = now + (uint64_t)(len * 1e9);
 		if (phase == P_IDLE) {
@@ -1133,6 +1195,11 @@ int sessions_run(const struct sessions_conf *in, struct sessions_result *res)
 	atomic_store(&sh.phase, P_STOP);
 	for (unsigned t = 0; t < nthreads; t++)
 		pthread_join(sims[t].tid, NULL);
+	if (sh.subs != NULL) {
+		subs_stop(sh.subs);
+		subs_result(sh.subs, &res->subs);
+		subs_free(sh.subs);
+	}
 	sample(&res->series, sims, c, P_STOP, start, mtime_now_ns());
 	if (c->progress)
 		progress(c, sims, P_STOP, start, &last_pkts, &last_t, true);
@@ -1189,5 +1256,6 @@ int sessions_run(const struct sessions_conf *in, struct sessions_result *res)
 	free(sh.churn_ts);
 	free(sh.churn_pending);
 	free(sh.move_pending);
+	free(sh.change_ts);
 	return ret;
 }

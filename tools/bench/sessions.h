@@ -2,7 +2,8 @@
 /*
  * The simulated ETRs of lispms-bench (sessions.c): N ETRs with M EIDs each,
  * on UDP soft state, reliable transport, or a mix, spread over threads.
- * Phases, each bounded in time: converge (every record acknowledged), idle
+ * Phases, each bounded in time: converge (every record acknowledged),
+ * subscribe (publish/subscribe subscribers get their initial state), idle
  * (what still flows), mobility (moves between ETRs, latency to the displaced
  * ETR's notification), churn (withdraw / re-register), hold (keep serving,
  * reconnecting after a lost session, measuring the reconvergence).
@@ -16,6 +17,7 @@
 
 #include "layout.h"
 #include "stats.h"
+#include "subscribers.h"
 #include "transport.h"
 
 struct sessions_conf {
@@ -30,23 +32,24 @@ struct sessions_conf {
 	struct layout layout; /* afi, iid, iids (per is set from eids_per_etr) */
 	uint8_t key_id, alg;
 	const char *secret;
-	unsigned locators;	/* per ETR, 1..8 */
-	double udp_share;	/* fraction of ETRs on UDP soft state, 0..1 */
-	double udp_interval;	/* seconds between UDP refreshes */
-	unsigned batch;		/* records per Map-Register or Registration, 1..100 */
-	unsigned threads;	/* 1..64 */
-	bool storm;		/* start every ETR at once (else waves of 200 per thread) */
-	double duration;	/* bound on the convergence, seconds */
-	double idle_s;		/* then hold everything idle this long (0: skip) */
-	uint64_t moves;		/* then move up to this many EIDs (0: skip) */
-	double move_rate;	/* moves per second */
-	double move_s;		/* for at most this long */
-	uint64_t churn;		/* then withdraw / re-register this many times (0: skip) */
-	double churn_rate;	/* operations per second */
-	double churn_s;		/* for at most this long */
-	double hold_s;		/* then keep the fabric up this long (0: skip) */
-	bool until_reconverged; /* end the hold once a loss has been recovered */
-	int progress;		/* 0 none, 1 plain lines, 2 one live line (a terminal) */
+	unsigned locators;	      /* per ETR, 1..8 */
+	double udp_share;	      /* fraction of ETRs on UDP soft state, 0..1 */
+	double udp_interval;	      /* seconds between UDP refreshes */
+	unsigned batch;		      /* records per Map-Register or Registration, 1..100 */
+	unsigned threads;	      /* 1..64 */
+	bool storm;		      /* start every ETR at once (else waves of 200 per thread) */
+	double duration;	      /* bound on the convergence, seconds */
+	double idle_s;		      /* then hold everything idle this long (0: skip) */
+	uint64_t moves;		      /* then move up to this many EIDs (0: skip) */
+	double move_rate;	      /* moves per second */
+	double move_s;		      /* for at most this long */
+	uint64_t churn;		      /* then withdraw / re-register this many times (0: skip) */
+	double churn_rate;	      /* operations per second */
+	double churn_s;		      /* for at most this long */
+	double hold_s;		      /* then keep the fabric up this long (0: skip) */
+	bool until_reconverged;	      /* end the hold once a loss has been recovered */
+	const struct subs_conf *subs; /* subscribers after convergence (NULL: none) */
+	int progress;		      /* 0 none, 1 plain lines, 2 one live line (a terminal) */
 };
 
 enum sessions_lat {
@@ -109,6 +112,8 @@ struct sessions_result {
 	double reconverged_unix; /* wall clock of that moment */
 	double hold_s;
 	struct stats_hist lat[SL_COUNT];
+	bool has_subs;
+	struct subs_result subs;
 	struct sessions_series series;
 };
 
