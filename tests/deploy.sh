@@ -4,7 +4,7 @@
 #  - the Grafana dashboard is JSON, every metric its queries name exists in
 #    include/lispms/metrics.def, and every query parses as PromQL (promtool);
 #  - deploy/prometheus.yml is a valid Prometheus configuration (promtool);
-#  - the example, container and Debian package configurations pass
+#  - the example, container, DDT example and Debian package configurations pass
 #    `lispmsd --check`;
 #  - the systemd unit passes `systemd-analyze verify` (when it is installed);
 #  - the dashboard is well formed for Grafana (ids, grid, targets, variables)
@@ -98,7 +98,7 @@ case $? in
     ;;
 esac
 
-for f in deploy/lispms.yaml deploy/lispms-container.yaml debian/lispms.yaml; do
+for f in deploy/lispms.yaml deploy/lispms-container.yaml deploy/lispms-ddt.yaml debian/lispms.yaml; do
     "$lispmsd" --check -c "$src/$f" >"$work/check.log" 2>&1
     rc=$?
     [ $rc -eq 0 ] || sed 's/^/# /' "$work/check.log"

@@ -88,6 +88,27 @@ struct conf_subscriber {
 	size_t nprefixes;
 };
 
+#define LISPMS_MAX_REFERRALS 255 /* a Map-Referral record's 8-bit count */
+
+/* ddt.delegations[]: one delegated prefix of a DDT node (RFC 8111). */
+struct conf_ddt_delegation {
+	struct eid_prefix prefix;	   /* "[IID] prefix", normalised */
+	bool map_servers;		   /* the referrals are Map-Servers (MS-REFERRAL) */
+	const struct lisp_addr *referrals; /* child DDT nodes or Map-Servers */
+	size_t nreferrals;
+};
+
+/* ddt: lispms as a DDT node (RFC 8111); absent: no delegation table. */
+struct conf_ddt {
+	bool enabled;				/* the section is present */
+	const struct eid_prefix *authoritative; /* prefixes this node answers for */
+	size_t nauthoritative;
+	const struct conf_ddt_delegation *delegations;
+	size_t ndelegations;
+	uint32_t referral_ttl; /* minutes, of NODE-REFERRAL and MS-REFERRAL */
+	uint32_t hole_ttl;     /* minutes, of DELEGATION-HOLE */
+};
+
 struct conf_server {
 	const struct lisp_addr *listen; /* IPv4/IPv6; default 0.0.0.0 and :: */
 	size_t nlisten;
@@ -186,6 +207,9 @@ const struct conf_site *conf_site_at(const struct conf *c, size_t i);
 /* The `subscribers:` list, in file order. */
 size_t conf_subscriber_count(const struct conf *c);
 const struct conf_subscriber *conf_subscriber_at(const struct conf *c, size_t i);
+
+/* The `ddt:` section (enabled false when absent). */
+const struct conf_ddt *conf_ddt(const struct conf *c);
 
 /* By name (binary search), NULL when there is none. */
 const struct conf_site *conf_site_find(const struct conf *c, const char *name);

@@ -114,6 +114,8 @@ int ctl_end_decode(const struct ctl_frame *f, int *status, const char **msg, siz
 	X(SUBSCRIPTION_DROP, "subscription drop", "XTR-ID", 1, 1, CTL_CMDF_MUTATES,            \
 	  "forget a subscriber (32 hexadecimal digits); it gets nothing until it subscribes "  \
 	  "again")                                                                             \
+	X(DDT, "ddt", "", 0, 0, 0,                                                             \
+	  "DDT delegation table (the ddt: section): prefix, kind, referral set, TTL")          \
 	X(RELOAD, "reload", "", 0, 0, CTL_CMDF_MUTATES,                                        \
 	  "re-read the configuration file; on any error the running one stays")                \
 	X(LOG_LEVEL, "log-level", "[LEVEL]", 0, 1, CTL_CMDF_MUTATES,                           \

@@ -383,6 +383,11 @@ size_t conf_site_count(const struct conf *c)
 	return c->nsites;
 }
 
+const struct conf_ddt *conf_ddt(const struct conf *c)
+{
+	return &c->ddt;
+}
+
 size_t conf_subscriber_count(const struct conf *c)
 {
 	return c->nsubscribers;

@@ -155,7 +155,7 @@ static int diff_settings(const struct conf *old, const struct conf *new, conf_di
 			    emit(fn, arg,
 				 (struct conf_diff_event){ .change = LISPMS_CONF_SETTING_CHANGED,
 							   .key = it->key,
-							   .needs_restart = true });
+							   .needs_restart = !s->present_reloads });
 			if (ret != 0)
 				return ret;
 			continue;

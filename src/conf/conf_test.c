@@ -390,7 +390,7 @@ Test(conf, unknown_keys_are_errors)
 	fails("servers: {}\n", "t.yaml:1:1", "servers", "did you mean \"server\"");
 	fails("log: {}\nbogus: 1\n", "t.yaml:2:1", "bogus",
 	      "unknown key (expected one of server, metrics, control, log, fastpath, sites, "
-	      "subscribers)");
+	      "ddt, subscribers)");
 	fails("sites:\n"
 	      "  - name: a\n"
 	      "    keys: [{id: 1, algorithm: hmac-sha-1-96, secret: s, colour: red}]\n"
@@ -686,7 +686,7 @@ Test(conf, several_errors_are_collected)
 			 "t.yaml:2:14: log.level: unknown level \"loud\" (expected error, "
 			 "warning, notice, info or debug)\n"
 			 "t.yaml:3:1: extra: unknown key (expected one of server, metrics, "
-			 "control, log, fastpath, sites, subscribers)");
+			 "control, log, fastpath, sites, ddt, subscribers)");
 	/* a NULL err and a NULL buffer are allowed */
 	cr_assert_eq(conf_load_buf(NULL, NULL, 0, NULL, &c, &err), LISPMS_ECONFIG);
 	cr_assert_str_eq(err.msg, "<config>: empty configuration (expected a mapping of sections)");
@@ -744,4 +744,41 @@ Test(conf, many_sites_load_and_are_found)
 	}
 	conf_free(c);
 	free(yaml);
+}
+
+Test(conf, ddt_delegation_table)
+{
+	const char *yaml =
+	    "ddt:\n"
+	    "  authoritative-prefixes: [\"[1000] 10.0.0.0/8\"]\n"
+	    "  delegations:\n"
+	    "    - {prefix: \"[1000] 10.1.0.0/16\", referrals: [192.0.2.1, \"::1\"]}\n"
+	    "    - {prefix: \"[1000] 10.2.0.0/16\", map-servers: true, referrals: "
+	    "[192.0.2.2]}\n";
+	struct conf *c = NULL;
+	struct conf_error err;
+	cr_assert_eq(conf_load_buf("t.yaml", yaml, strlen(yaml), NULL, &c, &err), LISPMS_EOK, "%s",
+		     err.msg);
+	const struct conf_ddt *d = conf_ddt(c);
+	cr_assert(d->enabled);
+	cr_assert_eq(d->nauthoritative, 1);
+	cr_assert_eq(d->ndelegations, 2);
+	cr_assert_eq(d->delegations[0].map_servers, false);
+	cr_assert_eq(d->delegations[0].nreferrals, 2);
+	cr_assert_eq(d->delegations[1].map_servers, true);
+	cr_assert_eq(d->delegations[1].prefix.plen, 16);
+	cr_assert_eq(d->delegations[1].prefix.iid, 1000);
+	cr_assert_eq(d->referral_ttl, 1440);
+	cr_assert_eq(d->hole_ttl, 15);
+	conf_free(c);
+
+	cr_assert_eq(conf_load_buf("t.yaml", "{}", 2, NULL, &c, &err), LISPMS_EOK);
+	cr_assert_not(conf_ddt(c)->enabled);
+	conf_free(c);
+
+	fails("ddt:\n  delegations:\n    - {prefix: 10.0.0.0/8, referrals: [192.0.2.1]}\n"
+	      "    - {prefix: 10.0.0.0/8, referrals: [192.0.2.2]}\n",
+	      "t.yaml:2:3", "ddt.delegations", "prefix delegated twice (delegations[0] and [1])");
+	fails("ddt:\n  delegations:\n    - {prefix: 10.0.0.0/8, referrals: []}\n", "t.yaml:3:39",
+	      "ddt.delegations[0].referrals", "must not be empty");
 }

@@ -687,6 +687,108 @@ static const struct schema_section subscriber_section = {
 	.help = "One router allowed to subscribe (RFC 9437) that registers no EID here.",
 };
 
+static const struct schema_item ddt_delegation_items[] = {
+	{ .key = "prefix",
+	  .type = SCHEMA_EID_PREFIX,
+	  .flags = SCHEMA_REQUIRED,
+	  FIELD(struct conf_ddt_delegation, prefix),
+	  .help = "The delegated EID prefix, `[IID] prefix`." },
+	{ .key = "map-servers",
+	  .type = SCHEMA_BOOL,
+	  FIELD(struct conf_ddt_delegation, map_servers),
+	  .def = "false",
+	  .help = "true: the referrals are the prefix's Map-Servers (answered with MS-REFERRAL); "
+		  "false: child DDT nodes (NODE-REFERRAL)." },
+	{ .key = "referrals",
+	  .type = SCHEMA_IP,
+	  .flags = SCHEMA_LIST | SCHEMA_REQUIRED | SCHEMA_NONEMPTY,
+	  FIELD(struct conf_ddt_delegation, referrals),
+	  COUNT(struct conf_ddt_delegation, nreferrals),
+	  .help = "Addresses of the child DDT nodes or Map-Servers (the referral set)." },
+	{ 0 },
+};
+
+static const struct schema_section ddt_delegation_section = {
+	.name = "ddt.delegations[]",
+	.size = sizeof(struct conf_ddt_delegation),
+	.items = ddt_delegation_items,
+	.help = "One delegation: a prefix and where a DDT client goes next for it.",
+};
+
+static int check_ddt(struct apply *a, const struct schema_item *it, const struct doc_node *node,
+		     void *obj)
+{
+	(void)it;
+	const struct conf_ddt *d = obj;
+	for (size_t i = 0; i < d->ndelegations; i++) {
+		if (d->delegations[i].nreferrals > LISPMS_MAX_REFERRALS) {
+			size_t mark = apply_push_key(a, "delegations");
+			apply_error(a, node, "delegations[%zu]: more than %d referrals", i,
+				    LISPMS_MAX_REFERRALS);
+			apply_pop(a, mark);
+			return LISPMS_ECONFIG;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (eid_prefix_equal(&d->delegations[i].prefix,
+					     &d->delegations[j].prefix)) {
+				size_t mark = apply_push_key(a, "delegations");
+				apply_error(a, node,
+					    "prefix delegated twice (delegations[%zu] and [%zu])",
+					    j, i);
+				apply_pop(a, mark);
+				return LISPMS_ECONFIG;
+			}
+	}
+	return LISPMS_EOK;
+}
+
+static const struct schema_item ddt_items[] = {
+	{ .key = "authoritative-prefixes",
+	  .type = SCHEMA_EID_PREFIX,
+	  .flags = SCHEMA_LIST,
+	  FIELD(struct conf_ddt, authoritative),
+	  COUNT(struct conf_ddt, nauthoritative),
+	  .def = "[]",
+	  .help = "Prefixes this DDT node is authoritative for, `[IID] prefix`: a request inside "
+		  "one that no delegation covers gets DELEGATION-HOLE, one outside all of them "
+		  "NOT-AUTHORITATIVE." },
+	{ .key = "delegations",
+	  .type = SCHEMA_SECTION,
+	  .flags = SCHEMA_LIST,
+	  FIELD(struct conf_ddt, delegations),
+	  COUNT(struct conf_ddt, ndelegations),
+	  .section = &ddt_delegation_section,
+	  .def = "[]",
+	  .help = "The delegation table; the most specific delegation covering a requested EID "
+		  "answers." },
+	{ .key = "referral-ttl",
+	  UINT(struct conf_ddt, referral_ttl),
+	  .min = 1,
+	  .max = 525600,
+	  .def = "1440",
+	  .help = "Minutes a NODE-REFERRAL or MS-REFERRAL may be cached." },
+	{ .key = "hole-ttl",
+	  UINT(struct conf_ddt, hole_ttl),
+	  .min = 1,
+	  .max = 525600,
+	  .def = "15",
+	  .help = "Minutes a DELEGATION-HOLE may be cached." },
+	{ 0 },
+};
+
+static const struct schema_section ddt_section = {
+	.name = "ddt",
+	.size = sizeof(struct conf_ddt),
+	.items = ddt_items,
+	.check = check_ddt,
+	.has_present = true,
+	.present_offset = offsetof(struct conf_ddt, enabled),
+	.present_reloads = true,
+	.help = "lispms as a LISP-DDT node (RFC 8111): DDT Map-Requests (ECM with the D bit) "
+		"for EIDs outside every site are answered from this delegation table. Without "
+		"this section they get NOT-AUTHORITATIVE. Reloadable.",
+};
+
 /* Sections are read in this order, so sites can inherit from server. */
 static const struct schema_item root_items[] = {
 	{ .key = "server",
@@ -716,6 +818,11 @@ static const struct schema_item root_items[] = {
 	  .section = &site_section,
 	  .def = "[]",
 	  .help = "The sites, each a mapping." },
+	{ .key = "ddt",
+	  .type = SCHEMA_SECTION,
+	  .flags = SCHEMA_ABSENT_ZERO,
+	  FIELD(struct conf, ddt),
+	  .section = &ddt_section },
 	{ .key = "subscribers",
 	  .type = SCHEMA_SECTION,
 	  .flags = SCHEMA_LIST,

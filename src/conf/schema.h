@@ -66,6 +66,7 @@ struct schema_section {
 	schema_check_fn *check;		 /* on the whole object, may be NULL */
 	bool has_present;		 /* set a bool at present_offset when given */
 	size_t present_offset;
+	bool present_reloads; /* adding or removing the section needs no restart */
 	const char *help;
 };
 
@@ -118,6 +119,7 @@ struct conf {
 	size_t nsites;
 	struct conf_subscriber *subscribers;
 	size_t nsubscribers;
+	struct conf_ddt ddt;
 	const struct conf_site **by_name;
 	const char **warnings;
 	size_t nwarnings;

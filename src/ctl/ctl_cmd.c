@@ -930,6 +930,46 @@ static int cmd_log_level(struct ctl_reply *r, unsigned argc, const char *const *
 	return 0;
 }
 
+/* ------------------------------------------------------------ ddt */
+
+static const struct ctl_col ddt_cols[] = {
+	{ "prefix", 28, false },
+	{ "kind", 14, false },
+	{ "ttl", 6, true },
+	{ "referrals", 0, false },
+};
+
+/* The `ddt:` table of the configuration in force: delegations, then authoritative prefixes. */
+static int cmd_ddt(const struct ctl_env *env, struct ctl_reply *r)
+{
+	ctl_out_table(r, "ddt", ddt_cols, sizeof(ddt_cols) / sizeof(ddt_cols[0]));
+	lrcu_read_lock();
+	const struct conf_ddt *d = conf_ddt(ms_conf(env->ms));
+	for (size_t i = 0; d->enabled && i < d->ndelegations + d->nauthoritative; i++) {
+		bool deleg = i < d->ndelegations;
+		const struct conf_ddt_delegation *g = deleg ? &d->delegations[i] : NULL;
+		char pfx[LISPMS_EID_STRLEN], ttl[16], refs[1024] = "-";
+		eid_prefix_format(deleg ? &g->prefix : &d->authoritative[i - d->ndelegations], pfx,
+				  sizeof(pfx));
+		snprintf(ttl, sizeof(ttl), "%" PRIu32, deleg ? d->referral_ttl : d->hole_ttl);
+		size_t used = 0;
+		for (size_t k = 0; deleg && k < g->nreferrals && used < sizeof(refs); k++) {
+			char a[LISPMS_EID_STRLEN];
+			lisp_addr_format(&g->referrals[k], a, sizeof(a));
+			int w = snprintf(refs + used, sizeof(refs) - used, "%s%s", k ? "," : "", a);
+			used += w > 0 ? (size_t)w : 0;
+		}
+		const char *kind = !deleg	    ? "authoritative"
+				   : g->map_servers ? "map-servers"
+						    : "ddt-nodes";
+		const char *row[] = { pfx, kind, ttl, refs };
+		ctl_out_row(r, row);
+	}
+	lrcu_read_unlock();
+	ctl_out_table_end(r);
+	return 0;
+}
+
 static int cmd_stop(struct ctl_reply *r)
 {
 	/* the same path as SIGTERM: the control loop reads it from its signalfd */
@@ -963,6 +1003,8 @@ int ctl_cmd_run(const struct ctl_env *env, enum ctl_cmd_id id, struct ctl_reply 
 		return cmd_stop(r);
 	case CTL_CMD_SUBSCRIPTIONS:
 		return ctl_cmd_subscriptions(env, r);
+	case CTL_CMD_DDT:
+		return cmd_ddt(env, r);
 	case CTL_CMD_SUBSCRIPTION_DROP:
 		return ctl_cmd_subscription_drop(env, r, argv[0]);
 	case CTL_CMD_SESSIONS:

@@ -75,6 +75,14 @@ struct ms_state *ms_state_new(struct ms *ms, struct conf *conf)
 	}
 	for (size_t i = 0; i < n; i++)
 		st->by_num[site_index_site(st->sites, i)->id->num] = (uint32_t)i + 1;
+	int err;
+	st->ddt = ddt_index_new(conf, &err);
+	if (err != LISPMS_EOK) {
+		site_index_free(st->sites);
+		free(st->by_num);
+		free(st);
+		return NULL;
+	}
 	return st;
 }
 
@@ -83,6 +91,7 @@ void ms_state_free(struct ms_state *st)
 	if (st == NULL)
 		return;
 	site_index_free(st->sites);
+	ddt_index_free(st->ddt);
 	conf_free(st->conf);
 	free(st->by_num);
 	free(st);

@@ -19,6 +19,7 @@
 #include <lispms/proto.h>
 #include <lispms/rcu.h>
 
+#include "ddt.h"
 #include "site_index.h"
 
 #define MS_SCRATCH_ARENA (1u << 20) /* decode scratch, reset per message */
@@ -53,6 +54,7 @@ struct ms_state {
 	uint32_t *by_num; /* site number -> position in sites + 1; 0: not in this one */
 	uint32_t nby_num;
 	uint32_t reply_rate_limit; /* server.reply-rate-limit, read per answer */
+	struct ddt_index *ddt;	   /* the `ddt:` delegation table, NULL without one */
 	struct rcu_head rcu;
 };
 

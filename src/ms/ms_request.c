@@ -11,6 +11,15 @@
  * Only the first record of a request is answered (senders send exactly one).
  * Every answer, and every forward (its ETR answers the ITR-RLOC), is held to
  * server.reply-rate-limit per ITR-RLOC address (D22, ms_rrl.c).
+ * A DDT Map-Request (ECM with the D bit, RFC 8111 §7.3: lispms as a DDT
+ * Map-Server, a leaf of the tree) also gets a Map-Referral back to the ECM's
+ * sender (a Map-Resolver): MS-ACK for a registered EID, then the request is
+ * proxy-answered or forwarded as above; MS-NOT-REGISTERED for a configured
+ * prefix with no registration (the negative prefix and 1-minute TTL above,
+ * and no Map-Reply); NOT-AUTHORITATIVE (TTL 0, the requested EID) outside
+ * every configured prefix, unless a `ddt:` delegation table (ddt.c, lispms as
+ * a DDT node) answers: NODE-REFERRAL or MS-REFERRAL with the delegation's
+ * referral set, DELEGATION-HOLE, or NOT-AUTHORITATIVE.
  * RFC 9437 requests with the I bit (the requester's xTR-ID) and the N bit
  * are subscriptions (ms_pubsub.c, D20): answered with a Map-Notify when the
  * xTR may subscribe, else as a plain request.
@@ -253,7 +262,7 @@ static void forward(struct ms_thread *t, const struct dgram *d, const struct lis
 		f.sport = saddr_port(&d->src);
 		f.dport = LISP_CONTROL_PORT;
 	}
-	f.flags |= LISP_ECM_E;
+	f.flags = (f.flags | LISP_ECM_E) & ~LISP_ECM_D; /* the ETR answers as to any ITR */
 	f.inner = msg;
 	f.inner_len = len;
 	size_t n;
@@ -264,6 +273,54 @@ static void forward(struct ms_thread *t, const struct dgram *d, const struct lis
 	if (ms_emit(out, t->buf, n, &dst, &d->local)) {
 		counters_inc(LISPMS_M_MS_TX_ECM);
 		counters_inc(LISPMS_M_MS_REQ_FORWARDED);
+	}
+}
+
+/* The counter of each referral action sent. */
+static const enum metric_id ddt_counter[LISP_REF_ACT_MAX + 1] = {
+	[LISP_REF_NODE_REFERRAL] = LISPMS_M_MS_DDT_NODE_REFERRAL,
+	[LISP_REF_MS_REFERRAL] = LISPMS_M_MS_DDT_MS_REFERRAL,
+	[LISP_REF_MS_ACK] = LISPMS_M_MS_DDT_MS_ACK,
+	[LISP_REF_MS_NOT_REGISTERED] = LISPMS_M_MS_DDT_MS_NOT_REGISTERED,
+	[LISP_REF_DELEGATION_HOLE] = LISPMS_M_MS_DDT_DELEGATION_HOLE,
+	[LISP_REF_NOT_AUTHORITATIVE] = LISPMS_M_MS_DDT_NOT_AUTHORITATIVE,
+};
+
+/* A one-record Map-Referral to the DDT Map-Request's sender (a Map-Resolver). */
+static void referral(struct ms_thread *t, const struct dgram *d, const struct lisp_map_request *req,
+		     const struct ddt_answer *a, enum metric_id counter, struct dgram_outbox *out)
+{
+	if (!ms_rrl_allow(t, &d->src, LISPMS_M_MS_RRL_LIMITED_REFERRAL))
+		return;
+	unsigned n = a->deleg ? (unsigned)a->deleg->nreferrals : 0;
+	struct lisp_locator *locs = n ? arena_alloc(&t->scratch, n * sizeof(*locs)) : NULL;
+	if (n && locs == NULL) {
+		counters_inc(LISPMS_M_ARENA_EXHAUSTED);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		locs[i] =
+		    (struct lisp_locator){ .priority = 1, .weight = 100, .flags = LISP_LOC_R };
+		afi_from_addr(&a->deleg->referrals[i], &locs[i].addr);
+	}
+	struct lisp_referral_record rec = {
+		.r = { .ttl = a->ttl,
+		       .act = a->act,
+		       .a = a->authoritative,
+		       .eid_plen = a->prefix.plen,
+		       .nlocs = (uint16_t)n,
+		       .locs = locs },
+	};
+	afi_from_eid(&a->prefix, &rec.r.eid);
+	struct lisp_map_referral m = { .nonce = req->nonce, .nrecords = 1, .records = &rec };
+	size_t len;
+	if (map_referral_encode(&m, t->buf, sizeof(t->buf), &len) != LISPMS_EOK) {
+		counters_inc(LISPMS_M_INTERNAL_ERRORS);
+		return;
+	}
+	if (ms_emit(out, t->buf, len, &d->src, &d->local)) {
+		counters_inc(LISPMS_M_MS_TX_MAP_REFERRAL);
+		counters_inc(counter);
 	}
 }
 
@@ -314,6 +371,38 @@ void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ec
 	}
 	struct ms_decision dec;
 	ms_decide(t->st, t->ms->db, &eid, &dec);
+	if (ecm != NULL && (ecm->flags & LISP_ECM_D)) {
+		counters_inc(LISPMS_M_MS_DDT_REQUEST);
+		ms_debug("request, DDT from %s for %s", MS_SADDR(&d->src), MS_EID(&eid));
+		switch (dec.kind) {
+		case MS_ANSWER_PROXY:
+		case MS_ANSWER_FORWARD:
+			referral(t, d, &req,
+				 &(struct ddt_answer){ .act = LISP_REF_MS_ACK,
+						       .authoritative = true,
+						       .prefix = dec.prefix,
+						       .ttl = dec.ttl },
+				 LISPMS_M_MS_DDT_MS_ACK, out);
+			break; /* and answered as any request below */
+		case MS_ANSWER_NEG_CONFIGURED:
+			referral(t, d, &req,
+				 &(struct ddt_answer){ .act = LISP_REF_MS_NOT_REGISTERED,
+						       .authoritative = true,
+						       .prefix = dec.prefix,
+						       .ttl = dec.ttl },
+				 LISPMS_M_MS_DDT_MS_NOT_REGISTERED, out);
+			t->batch_reqs++;
+			return;
+		case MS_ANSWER_NEG_UNKNOWN: {
+			/* outside the sites: the DDT node's delegation table, if any */
+			struct ddt_answer a;
+			ddt_decide(t->st->ddt, &eid, &a);
+			referral(t, d, &req, &a, ddt_counter[a.act], out);
+			t->batch_reqs++;
+			return;
+		}
+		}
+	}
 	ms_debug("request, %s for %s from %s (%s %s)", answer_text(dec.kind), MS_EID(&eid),
 		 MS_SADDR(&d->src), dec.kind <= MS_ANSWER_FORWARD ? "registered" : "hole",
 		 MS_EID(&dec.prefix));
