@@ -146,6 +146,10 @@ struct mr_pending_info {
 	uint64_t deadline_ms;
 };
 
+struct conf_map_resolver;
+/* The `map-resolver:` section as an mr_config (roots past MR_MAX_ROOTS: LISPMS_EINVAL). */
+int mr_config_from_conf(const struct conf_map_resolver *c, struct mr_config *out);
+
 int mr_new(const struct mr_config *cfg, struct mr **out);
 void mr_free(struct mr *m);
 

@@ -17,6 +17,7 @@
 #include <urcu/compiler.h>
 #include <urcu/list.h>
 
+#include <lispms/conf.h>
 #include <lispms/db/reclaim.h>
 #include <lispms/db/trie.h>
 #include <lispms/err.h>
@@ -103,6 +104,22 @@ const char *mr_stat_name(enum mr_stat s)
 uint64_t mr_stat(const struct mr *m, enum mr_stat s)
 {
 	return (unsigned)s < MR_ST_MAX ? m->stats[s] : 0;
+}
+
+int mr_config_from_conf(const struct conf_map_resolver *c, struct mr_config *out)
+{
+	if (c->nroots == 0 || c->nroots > MR_MAX_ROOTS)
+		return LISPMS_EINVAL;
+	*out = (struct mr_config){
+		.nroots = (unsigned)c->nroots,
+		.cache_max = c->cache_max,
+		.pending_max = c->pending_max,
+		.timeout_ms = c->timeout_ms,
+		.retries = c->retries,
+		.max_depth = c->max_depth,
+	};
+	memcpy(out->roots, c->roots, c->nroots * sizeof(c->roots[0]));
+	return LISPMS_EOK;
 }
 
 int mr_new(const struct mr_config *cfg, struct mr **out)

@@ -8,6 +8,7 @@
 
 #include <criterion/criterion.h>
 
+#include <lispms/conf.h>
 #include <lispms/err.h>
 #include <lispms/mr.h>
 #include <lispms/rcu.h>
@@ -470,4 +471,26 @@ Test(mr, config_checked)
 	cr_assert_eq(mr_new(&c, &m), LISPMS_EINVAL);
 	for (unsigned s = 0; s < MR_ST_MAX; s++)
 		cr_assert_neq(mr_stat_name(s), NULL);
+}
+
+Test(mr, config_from_the_map_resolver_section)
+{
+	const char *yaml = "map-resolver: {roots: [10.0.0.1, 10.0.0.2], max-depth: 3}\n";
+	struct conf *c = NULL;
+	struct conf_error err;
+	cr_assert_eq(conf_load_buf("t.yaml", yaml, strlen(yaml), NULL, &c, &err), LISPMS_EOK, "%s",
+		     err.msg);
+	struct mr_config mc;
+	cr_assert_eq(mr_config_from_conf(conf_map_resolver(c), &mc), LISPMS_EOK);
+	cr_assert_eq(mc.nroots, 2);
+	struct lisp_addr r2 = A("10.0.0.2");
+	cr_assert(lisp_addr_equal(&mc.roots[1], &r2));
+	cr_assert_eq(mc.max_depth, 3);
+	cr_assert_eq(mc.pending_max, 1024);
+	struct mr *m = mk(&mc);
+	struct mr_action a;
+	request(m, "[5] 10.1.2.3/32", 1, 0, &a);
+	assert_send(&a, "10.0.0.1");
+	mr_free(m);
+	conf_free(c);
 }
