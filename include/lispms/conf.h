@@ -132,6 +132,9 @@ struct conf_map_resolver {
 	bool enabled;		       /* the section is present */
 	const struct lisp_addr *roots; /* the DDT root's addresses */
 	size_t nroots;
+	const struct lisp_addr *listen; /* the resolver's own sockets (D23) */
+	size_t nlisten;
+	uint16_t port;	      /* their UDP port */
 	uint16_t ddt_port;    /* UDP port of DDT nodes and Map-Servers */
 	uint32_t cache_max;   /* referral-cache entries */
 	uint32_t pending_max; /* requests in resolution */

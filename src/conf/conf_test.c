@@ -817,6 +817,7 @@ Test(conf, map_resolver_section)
 {
 	const char *yaml = "map-resolver:\n"
 			   "  roots: [192.0.2.1, \"2001:db8::1\"]\n"
+			   "  listen: [127.0.0.53]\n"
 			   "  pending-max: 64\n";
 	struct conf *c = NULL;
 	struct conf_error err;
@@ -832,6 +833,8 @@ Test(conf, map_resolver_section)
 	cr_assert_eq(r->retries, 1);
 	cr_assert_eq(r->max_depth, 16);
 	cr_assert_eq(r->ddt_port, 4342);
+	cr_assert_eq(r->nlisten, 1);
+	cr_assert_eq(r->port, 4342);
 	conf_free(c);
 
 	cr_assert_eq(conf_load_buf("t.yaml", "{}", 2, NULL, &c, &err), LISPMS_EOK);
@@ -840,9 +843,15 @@ Test(conf, map_resolver_section)
 
 	fails("map-resolver: {cache-max: 5}\n", "t.yaml:1:15", "map-resolver",
 	      "missing key \"roots\"");
-	fails("map-resolver: {roots: [192.0.2.1], timeout-ms: 1}\n", "t.yaml:1:48",
-	      "map-resolver.timeout-ms", "out of range");
-	fails("map-resolver:\n  roots: [192.0.2.1, 192.0.2.2, 192.0.2.3, 192.0.2.4, 192.0.2.5, "
+	fails("map-resolver: {roots: [192.0.2.1]}\n", "t.yaml:1:15", "map-resolver",
+	      "missing key \"listen\"");
+	fails("map-resolver: {roots: [192.0.2.1], listen: [127.0.0.1, 127.0.0.2, 127.0.0.3, "
+	      "127.0.0.4, 127.0.0.5]}\n",
+	      "t.yaml", "map-resolver.listen", "more than 4 listen addresses");
+	fails("map-resolver: {roots: [192.0.2.1], listen: [127.0.0.1], timeout-ms: 1}\n",
+	      "t.yaml:1:69", "map-resolver.timeout-ms", "out of range");
+	fails("map-resolver:\n  listen: [127.0.0.1]\n  roots: [192.0.2.1, 192.0.2.2, 192.0.2.3, "
+	      "192.0.2.4, 192.0.2.5, "
 	      "192.0.2.6, 192.0.2.7, 192.0.2.8, 192.0.2.9]\n",
 	      "t.yaml", "map-resolver.roots", "more than 8 root addresses");
 }

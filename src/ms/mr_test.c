@@ -475,7 +475,8 @@ Test(mr, config_checked)
 
 Test(mr, config_from_the_map_resolver_section)
 {
-	const char *yaml = "map-resolver: {roots: [10.0.0.1, 10.0.0.2], max-depth: 3}\n";
+	const char *yaml =
+	    "map-resolver: {roots: [10.0.0.1, 10.0.0.2], listen: [127.0.0.1], max-depth: 3}\n";
 	struct conf *c = NULL;
 	struct conf_error err;
 	cr_assert_eq(conf_load_buf("t.yaml", yaml, strlen(yaml), NULL, &c, &err), LISPMS_EOK, "%s",
