@@ -289,6 +289,25 @@ static void scenario(void)
 	}
 }
 
+/* D23: a resolver socket that overlaps the Map-Server's is refused. */
+static void overlap_refused(void)
+{
+	static const char *bad = "server: {listen: [0.0.0.0], port: %u, workers: 1}\n"
+				 "control: {socket: %s/bad.sock}\n"
+				 "map-resolver: {roots: [" ROOT "], listen: [" MR "], port: %u}\n";
+	char path[160], log[160], text[1024];
+	snprintf(path, sizeof(path), "%s/bad.yaml", it_dir);
+	snprintf(log, sizeof(log), "%s/bad.log", it_dir);
+	uint16_t port = it_free_port();
+	snprintf(text, sizeof(text), bad, port, it_dir, port);
+	it_write_file(path, text);
+	int rc = it_wait_exit(it_spawn(path, log), 10000);
+	tap_ok(rc == 1 && it_file_has(log, "overlaps the Map-Server's server.listen"),
+	       "map-resolver.listen overlapping server.listen (wildcard, same port): lispmsd "
+	       "refuses to start (exit %d)",
+	       rc);
+}
+
 static bool capture_start(void)
 {
 	snprintf(cap_path, sizeof(cap_path), "%s/ddt.pcapng", it_dir);
@@ -386,7 +405,7 @@ int main(int argc, char **argv)
 	}
 	it_daemon = argv[1];
 	ctl_bin = argv[2];
-	tap_plan(19);
+	tap_plan(20);
 	actx = auth_ctx_new();
 	it_auth = actx;
 	ar = (struct arena){ .base = abuf_mem, .size = sizeof(abuf_mem) };
@@ -416,6 +435,7 @@ int main(int argc, char **argv)
 		tap_ok(rc == 0, "SIGTERM stops the %s cleanly (exit %d)", names[i], rc);
 	}
 	tshark_check(captured);
+	overlap_refused();
 	if (tap_failed == 0)
 		it_tempdir_remove();
 	else
