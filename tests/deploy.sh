@@ -98,7 +98,8 @@ case $? in
     ;;
 esac
 
-for f in deploy/lispms.yaml deploy/lispms-container.yaml deploy/lispms-ddt.yaml debian/lispms.yaml; do
+for f in deploy/lispms.yaml deploy/lispms-container.yaml deploy/lispms-ddt.yaml deploy/lispms-mr.yaml \
+    debian/lispms.yaml; do
     "$lispmsd" --check -c "$src/$f" >"$work/check.log" 2>&1
     rc=$?
     [ $rc -eq 0 ] || sed 's/^/# /' "$work/check.log"

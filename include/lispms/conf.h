@@ -127,6 +127,22 @@ struct conf_ddt {
 	uint32_t hole_ttl;     /* minutes, of DELEGATION-HOLE */
 };
 
+/* map-resolver: lispms as a DDT Map-Resolver (RFC 8111 §7.3); absent: not one. */
+struct conf_map_resolver {
+	bool enabled;		       /* the section is present */
+	const struct lisp_addr *roots; /* the DDT root's addresses */
+	size_t nroots;
+	const struct lisp_addr *listen; /* the resolver's own sockets (D23) */
+	size_t nlisten;
+	uint16_t port;	      /* their UDP port */
+	uint16_t ddt_port;    /* UDP port of DDT nodes and Map-Servers */
+	uint32_t cache_max;   /* referral-cache entries */
+	uint32_t pending_max; /* requests in resolution */
+	uint32_t timeout_ms;  /* per DDT Map-Request */
+	uint32_t retries;     /* extra rounds over a referral set */
+	uint32_t max_depth;   /* referrals followed per resolution */
+};
+
 struct conf_server {
 	const struct lisp_addr *listen; /* IPv4/IPv6; default 0.0.0.0 and :: */
 	size_t nlisten;
@@ -230,6 +246,9 @@ const struct conf_subscriber *conf_subscriber_at(const struct conf *c, size_t i)
 
 /* The `ddt:` section (enabled false when absent). */
 const struct conf_ddt *conf_ddt(const struct conf *c);
+
+/* The `map-resolver:` section (enabled false when absent). */
+const struct conf_map_resolver *conf_map_resolver(const struct conf *c);
 
 /* By name (binary search), NULL when there is none. */
 const struct conf_site *conf_site_find(const struct conf *c, const char *name);

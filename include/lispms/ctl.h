@@ -116,6 +116,12 @@ int ctl_end_decode(const struct ctl_frame *f, int *status, const char **msg, siz
 	  "again")                                                                             \
 	X(DDT, "ddt", "", 0, 0, 0,                                                             \
 	  "DDT delegation table (the ddt: section): prefix, kind, referral set, TTL")          \
+	X(RESOLVER_CACHE, "resolver cache", "", 0, 0, 0,                                       \
+	  "referral cache of the resolver (map-resolver:; most recently used first): "         \
+	  "prefix, action, TTL, seconds left, referral set")                                   \
+	X(RESOLVER_PENDING, "resolver pending", "", 0, 0, 0,                                   \
+	  "requests in resolution (map-resolver:): nonce, EID, RLOC asked, depth, tries, "     \
+	  "milliseconds left")                                                                 \
 	X(RELOAD, "reload", "", 0, 0, CTL_CMDF_MUTATES,                                        \
 	  "re-read the configuration file; on any error the running one stays")                \
 	X(LOG_LEVEL, "log-level", "[LEVEL]", 0, 1, CTL_CMDF_MUTATES,                           \

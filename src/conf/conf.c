@@ -388,6 +388,11 @@ const struct conf_ddt *conf_ddt(const struct conf *c)
 	return &c->ddt;
 }
 
+const struct conf_map_resolver *conf_map_resolver(const struct conf *c)
+{
+	return &c->map_resolver;
+}
+
 size_t conf_subscriber_count(const struct conf *c)
 {
 	return c->nsubscribers;

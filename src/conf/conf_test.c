@@ -392,7 +392,7 @@ Test(conf, unknown_keys_are_errors)
 	fails("servers: {}\n", "t.yaml:1:1", "servers", "did you mean \"server\"");
 	fails("log: {}\nbogus: 1\n", "t.yaml:2:1", "bogus",
 	      "unknown key (expected one of server, metrics, control, log, fastpath, sites, "
-	      "ddt, subscribers)");
+	      "ddt, subscribers, map-resolver)");
 	fails("sites:\n"
 	      "  - name: a\n"
 	      "    keys: [{id: 1, algorithm: hmac-sha-1-96, secret: s, colour: red}]\n"
@@ -716,7 +716,7 @@ Test(conf, several_errors_are_collected)
 			 "t.yaml:2:14: log.level: unknown level \"loud\" (expected error, "
 			 "warning, notice, info or debug)\n"
 			 "t.yaml:3:1: extra: unknown key (expected one of server, metrics, "
-			 "control, log, fastpath, sites, ddt, subscribers)");
+			 "control, log, fastpath, sites, ddt, subscribers, map-resolver)");
 	/* a NULL err and a NULL buffer are allowed */
 	cr_assert_eq(conf_load_buf(NULL, NULL, 0, NULL, &c, &err), LISPMS_ECONFIG);
 	cr_assert_str_eq(err.msg, "<config>: empty configuration (expected a mapping of sections)");
@@ -811,4 +811,47 @@ Test(conf, ddt_delegation_table)
 	      "t.yaml:2:3", "ddt.delegations", "prefix delegated twice (delegations[0] and [1])");
 	fails("ddt:\n  delegations:\n    - {prefix: 10.0.0.0/8, referrals: []}\n", "t.yaml:3:39",
 	      "ddt.delegations[0].referrals", "must not be empty");
+}
+
+Test(conf, map_resolver_section)
+{
+	const char *yaml = "map-resolver:\n"
+			   "  roots: [192.0.2.1, \"2001:db8::1\"]\n"
+			   "  listen: [127.0.0.53]\n"
+			   "  pending-max: 64\n";
+	struct conf *c = NULL;
+	struct conf_error err;
+	cr_assert_eq(conf_load_buf("t.yaml", yaml, strlen(yaml), NULL, &c, &err), LISPMS_EOK, "%s",
+		     err.msg);
+	const struct conf_map_resolver *r = conf_map_resolver(c);
+	cr_assert(r->enabled);
+	cr_assert_eq(r->nroots, 2);
+	cr_assert_eq(r->roots[1].afi, LISP_AFI_IPV6);
+	cr_assert_eq(r->pending_max, 64);
+	cr_assert_eq(r->cache_max, 100000);
+	cr_assert_eq(r->timeout_ms, 1000);
+	cr_assert_eq(r->retries, 1);
+	cr_assert_eq(r->max_depth, 16);
+	cr_assert_eq(r->ddt_port, 4342);
+	cr_assert_eq(r->nlisten, 1);
+	cr_assert_eq(r->port, 4342);
+	conf_free(c);
+
+	cr_assert_eq(conf_load_buf("t.yaml", "{}", 2, NULL, &c, &err), LISPMS_EOK);
+	cr_assert_not(conf_map_resolver(c)->enabled);
+	conf_free(c);
+
+	fails("map-resolver: {cache-max: 5}\n", "t.yaml:1:15", "map-resolver",
+	      "missing key \"roots\"");
+	fails("map-resolver: {roots: [192.0.2.1]}\n", "t.yaml:1:15", "map-resolver",
+	      "missing key \"listen\"");
+	fails("map-resolver: {roots: [192.0.2.1], listen: [127.0.0.1, 127.0.0.2, 127.0.0.3, "
+	      "127.0.0.4, 127.0.0.5]}\n",
+	      "t.yaml", "map-resolver.listen", "more than 4 listen addresses");
+	fails("map-resolver: {roots: [192.0.2.1], listen: [127.0.0.1], timeout-ms: 1}\n",
+	      "t.yaml:1:69", "map-resolver.timeout-ms", "out of range");
+	fails("map-resolver:\n  listen: [127.0.0.1]\n  roots: [192.0.2.1, 192.0.2.2, 192.0.2.3, "
+	      "192.0.2.4, 192.0.2.5, "
+	      "192.0.2.6, 192.0.2.7, 192.0.2.8, 192.0.2.9]\n",
+	      "t.yaml", "map-resolver.roots", "more than 8 root addresses");
 }

@@ -120,6 +120,7 @@ struct conf {
 	struct conf_subscriber *subscribers;
 	size_t nsubscribers;
 	struct conf_ddt ddt;
+	struct conf_map_resolver map_resolver;
 	const struct conf_site **by_name;
 	const char **warnings;
 	size_t nwarnings;

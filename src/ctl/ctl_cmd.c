@@ -1007,6 +1007,12 @@ int ctl_cmd_run(const struct ctl_env *env, enum ctl_cmd_id id, struct ctl_reply 
 		return cmd_ddt(env, r);
 	case CTL_CMD_SUBSCRIPTION_DROP:
 		return ctl_cmd_subscription_drop(env, r, argv[0]);
+	case CTL_CMD_RESOLVER_CACHE:
+	case CTL_CMD_RESOLVER_PENDING:
+		/* the daemon installs these when it runs a Map-Resolver */
+		ctl_reply_message(r,
+				  "this lispmsd is not a Map-Resolver (no map-resolver: section)");
+		return LISPMS_ENOTSUP;
 	case CTL_CMD_SESSIONS:
 	case CTL_CMD_SESSION_DROP:
 	case CTL_CMD__COUNT:

@@ -8,7 +8,8 @@
  * N net workers run the request core and send the unsolicited
  * Map-Notifies queued to them (worker 0: mobility and merge; publications
  * spread by subscriber); with a fastpath section, M DPDK lcores run it too, as
- * workers N .. N+M-1.
+ * workers N .. N+M-1; with a map-resolver section, one more thread is the
+ * Map-Resolver (resolver.c), on sockets of its own.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,6 +37,7 @@
 #include "build_features.h"
 #include "config.h"
 #include "ops.h"
+#include "resolver.h"
 
 #define DEFAULT_CONFIG "/etc/lispms/lispms.yaml"
 #define MAX_WORKERS    LISPMS_MS_MAX_WORKERS
@@ -53,6 +55,7 @@ struct daemon {
 	struct tls_cred *quic_cred; /* server.quic's credentials, shared by the workers */
 	uint8_t quic_secret[32];    /* QUIC token key, the same for every worker */
 	struct tls_cred *tls_cred;  /* server.tls's credentials, shared by the workers */
+	struct resolver *resolver;  /* NULL without a map-resolver section */
 };
 
 static void usage(FILE *f)
@@ -488,8 +491,12 @@ int main(int argc, char **argv)
 		log_notice("daemon, DPDK fast path (%s) polling with %u lcores", fastpath_version(),
 			   fastpath_queues(d.fp));
 	}
+	if (conf_map_resolver(ms_conf(d.ms))->enabled &&
+	    resolver_start(ms_conf(d.ms), &d.resolver) != LISPMS_EOK)
+		goto out_stop;
 	if (ops_start(&d.ops, d.ms, d.nworkers, &copts, ctl_socket) != LISPMS_EOK)
 		goto out_stop;
+	resolver_ctl_install(d.resolver, d.ops.ctl);
 	log_listening(ms_conf(d.ms), d.nworkers);
 	ops_notify("READY=1");
 	control_loop(&d, sfd);
@@ -497,6 +504,7 @@ int main(int argc, char **argv)
 
 out_stop:
 	ops_stop(&d.ops);
+	resolver_stop(d.resolver);
 	fastpath_stop(d.fp);
 	for (unsigned q = 0; q < d.nfp; q++)
 		ms_thread_free(d.fp_threads[q]);

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Map-Resolver's DDT machinery (RFC 8111 §7.3), I/O-agnostic like the
+ * request core: a referral cache, a pending-request table and the state
+ * machine that walks the Delegated Database Tree from the configured root
+ * for each ECM Map-Request an ITR sends. It never touches a socket: the
+ * caller feeds it requests, decoded Map-Referrals and the clock, and carries
+ * out the struct mr_action each call returns (send a DDT Map-Request, send a
+ * negative Map-Reply to the ITR, or nothing).
+ *
+ * Referral cache: per (instance ID, address family) a Patricia trie
+ * (db/trie.h) from the referral's EID prefix to its action, TTL and referral
+ * set; longest-prefix match; an entry past its TTL is never returned and is
+ * removed when met; at most `cache_max` entries, the least recently used one
+ * evicted for a new one. NODE-REFERRAL, MS-REFERRAL, DELEGATION-HOLE and
+ * MS-NOT-REGISTERED answers are cached (the negative ones answer the next
+ * request for their prefix at once); MS-ACK and NOT-AUTHORITATIVE are not.
+ *
+ * Pending table: one entry per request in resolution, keyed by the ITR's
+ * nonce, at most `pending_max` (a request beyond that is dropped and
+ * counted). Each entry holds a copy of the ITR's encapsulated Map-Request
+ * (forwarded unchanged, so the Map-Server's answer reaches the ITR with the
+ * ITR's nonce), the referral set it is working through, the RLOC it last
+ * sent to and a deadline. A timeout moves to the next RLOC of the set (a
+ * dead node or Map-Server costs one timeout, not the answer); each RLOC is
+ * tried `retries` + 1 times in all across the set's rounds; when the set is
+ * exhausted the request gets a negative Map-Reply with action
+ * Send-Map-Request and TTL MR_FAIL_TTL (the ITR asks again soon) and is
+ * retired. A NOT-AUTHORITATIVE answer (a stale cached referral) removes the
+ * cache entry the request started from and moves to the next RLOC at once.
+ *
+ * Loops and depth: each NODE-REFERRAL or MS-REFERRAL must be for a prefix
+ * strictly more specific than the one before it in the same resolution
+ * (RFC 8111 §7.3.1: otherwise the tree loops), and a resolution follows at
+ * most `max_depth` referrals; either failure answers the ITR negatively and
+ * is counted.
+ *
+ * Threads: a struct mr belongs to one thread (the resolver's worker): every
+ * function, the views included, from that thread, registered with RCU
+ * (the cache's tries hand removed nodes to a struct reclaim, freed after a
+ * grace period; call lrcu_barrier() after mr_free()). No other thread
+ * reads the cache or the table, so neither needs a lock.
+ * Ownership: mr copies what it is given (requests, referral sets).
+ * Errors: LISPMS_ENOMEM, LISPMS_EINVAL, LISPMS_EAFI, LISPMS_ENOSPC (table
+ * full), LISPMS_EEXIST (nonce already pending), LISPMS_ENOENT.
+ */
+#pragma once
+
+#ifndef LISPMS_USES_MS
+#error "mr.h: this subsystem does not declare ms as a dependency"
+#endif
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lispms/addr.h>
+#include <lispms/proto.h>
+
+#define MR_MAX_RLOCS   8 /* referral-set RLOCs kept per entry (more are ignored) */
+#define MR_MAX_ROOTS   MR_MAX_RLOCS
+#define MR_MAX_REQUEST 1500 /* bytes of an encapsulated Map-Request kept */
+#define MR_FAIL_TTL    1    /* minutes: negative answer when resolution failed */
+#define MR_MAX_TTL_MIN 1440 /* referral TTLs are capped at a day */
+
+struct mr_config {
+	struct lisp_addr roots[MR_MAX_ROOTS]; /* the DDT root's RLOCs */
+	unsigned nroots;
+	unsigned cache_max;   /* referral-cache entries */
+	unsigned pending_max; /* requests in resolution */
+	unsigned timeout_ms;  /* per DDT Map-Request */
+	unsigned retries;     /* extra rounds over a referral set */
+	unsigned max_depth;   /* referrals followed per resolution */
+};
+
+/* Outcomes and drops, one counter each (mirrored in metrics.def). */
+enum mr_stat {
+	MR_ST_REQUESTS,	     /* ECM Map-Requests accepted for resolution */
+	MR_ST_CACHE_HIT,     /* a request started from a cached referral */
+	MR_ST_CACHE_MISS,    /* a request started from the root */
+	MR_ST_CACHE_EVICT,   /* entries evicted by the bound */
+	MR_ST_CACHE_EXPIRED, /* entries removed past their TTL */
+	MR_ST_SENT,	     /* DDT Map-Requests sent (first tries and retries) */
+	MR_ST_TIMEOUTS,	     /* DDT Map-Requests that got no answer in time */
+	MR_ST_NODE_REFERRAL, /* answers by action */
+	MR_ST_MS_REFERRAL,
+	MR_ST_MS_ACK,
+	MR_ST_MS_NOT_REGISTERED,
+	MR_ST_DELEGATION_HOLE,
+	MR_ST_NOT_AUTHORITATIVE,
+	MR_ST_NEGATIVE,	    /* negative Map-Replies sent to ITRs */
+	MR_ST_DONE,	    /* resolutions handed to a Map-Server (MS-ACK) */
+	MR_ST_GAVE_UP,	    /* every RLOC of a set exhausted */
+	MR_ST_LOOP,	    /* referral not more specific than the previous one */
+	MR_ST_DEPTH,	    /* more than max_depth referrals */
+	MR_ST_DROP_FULL,    /* request dropped: pending table full */
+	MR_ST_DROP_DUP,	    /* request dropped: its nonce is already pending */
+	MR_ST_DROP_UNKNOWN, /* referral dropped: no pending request has its nonce */
+	MR_ST_DROP_SOURCE,  /* referral dropped: not from the RLOC asked */
+	MR_ST_DROP_BAD,	    /* referral dropped: no record, bad action or EID */
+	MR_ST_MAX
+};
+
+/* One cached referral. */
+struct mr_cache_entry {
+	struct eid_prefix prefix;
+	uint8_t act;	    /* enum lisp_ref_act */
+	uint8_t incomplete; /* the I bit */
+	uint8_t nrlocs;
+	uint32_t ttl_min;    /* as received (capped) */
+	uint64_t expires_ms; /* the caller's clock */
+	struct lisp_addr rlocs[MR_MAX_RLOCS];
+};
+
+enum mr_action_kind {
+	MR_ACT_NONE = 0, /* nothing to send (request retired, or dropped) */
+	MR_ACT_SEND,	 /* send the DDT Map-Request (ECM, D bit) to `to` */
+	MR_ACT_NEGATIVE, /* send the ITR a negative Map-Reply */
+};
+
+/* What the caller does next for one request. */
+struct mr_action {
+	enum mr_action_kind kind;
+	uint64_t nonce;		/* the request's (ITR's) nonce */
+	struct lisp_addr to;	/* MR_ACT_SEND: the DDT node or Map-Server */
+	bool to_ms;		/* MR_ACT_SEND: `to` is a Map-Server (MS-REFERRAL) */
+	const uint8_t *request; /* MR_ACT_SEND: the ITR's Map-Request, borrowed */
+	size_t request_len;
+	/* MR_ACT_NEGATIVE */
+	struct eid_prefix neg_prefix; /* the EID prefix the negative answer covers */
+	uint32_t neg_ttl_min;
+	uint8_t neg_act;      /* enum lisp_act: LISP_ACT_NATIVE_FORWARD (hole, unregistered) or
+				 LISP_ACT_SEND_MAP_REQUEST (failure) */
+	struct lisp_addr itr; /* MR_ACT_NEGATIVE: the ITR (opaque to mr) */
+	uint16_t itr_port;
+};
+
+struct mr;
+
+/* A view row of the pending table (lispmsctl). */
+struct mr_pending_info {
+	uint64_t nonce;
+	struct eid_prefix eid;
+	struct lisp_addr asked;
+	unsigned depth, tries;
+	uint64_t deadline_ms;
+};
+
+struct conf_map_resolver;
+/* The `map-resolver:` section as an mr_config (roots past MR_MAX_ROOTS: LISPMS_EINVAL). */
+int mr_config_from_conf(const struct conf_map_resolver *c, struct mr_config *out);
+
+int mr_new(const struct mr_config *cfg, struct mr **out);
+void mr_free(struct mr *m);
+
+/*
+ * An ITR's Map-Request (its bytes, as carried in the ECM) for `eid` with
+ * `nonce`, from `itr`:`itr_port`, at time now_ms. The action is a send to
+ * the deepest cached referral's first RLOC (or the root), or, when the
+ * cache holds a negative answer covering eid, a negative Map-Reply.
+ */
+int mr_request(struct mr *m, const struct eid_prefix *eid, uint64_t nonce,
+	       const struct lisp_addr *itr, uint16_t itr_port, const uint8_t *req, size_t len,
+	       uint64_t now_ms, struct mr_action *act);
+
+/*
+ * A Map-Referral from `from` (its first record answers the request with
+ * that nonce). The returned action continues or ends the resolution.
+ */
+void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct lisp_addr *from,
+		 uint64_t now_ms, struct mr_action *act);
+
+/*
+ * Expire what is due at now_ms: up to `cap` actions (resends or negative
+ * answers for timed-out requests) into acts; returns how many. Call again
+ * while it returns cap. Also sweeps expired cache entries.
+ */
+unsigned mr_tick(struct mr *m, uint64_t now_ms, struct mr_action *acts, unsigned cap);
+
+/* The earliest pending deadline, UINT64_MAX when nothing is pending. */
+uint64_t mr_next_deadline(const struct mr *m);
+
+/* Longest-prefix match in the cache at now_ms (a copy), or LISPMS_ENOENT. */
+int mr_cache_lookup(struct mr *m, const struct eid_prefix *eid, uint64_t now_ms,
+		    struct mr_cache_entry *out);
+/* Add or replace the entry for e->prefix (expires_ms computed from ttl_min). */
+int mr_cache_put(struct mr *m, const struct mr_cache_entry *e, uint64_t now_ms);
+size_t mr_cache_count(const struct mr *m);
+size_t mr_pending_count(const struct mr *m);
+
+/* Views: fn for each cache entry (most recently used first) / pending request. */
+void mr_cache_foreach(struct mr *m, void (*fn)(const struct mr_cache_entry *e, void *arg),
+		      void *arg);
+void mr_pending_foreach(struct mr *m, void (*fn)(const struct mr_pending_info *p, void *arg),
+			void *arg);
+
+uint64_t mr_stat(const struct mr *m, enum mr_stat s);
+const char *mr_stat_name(enum mr_stat s);

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Bytecode fuzzer for the Map-Resolver's state machine (mr.c): decoded
+ * Map-Referrals fed to mr_referral between ITR requests and clock ticks.
+ * Byte 0 picks the bounds (pending-max 1..4, cache-max 1..8, retries 0..1,
+ * max-depth 1..4); then each instruction is an opcode byte and operands:
+ *   request   EID (from a small table of nested prefixes), nonce (0..7)
+ *   referral  built from operands (nonce, action 0..7, prefix, TTL, I bit,
+ *             up to 3 RLOCs from a table), encoded and decoded back, fed
+ *             from the RLOC last sent to or from a table address
+ *   raw       a length byte and that many bytes through map_referral_decode,
+ *             its nonce optionally replaced by a small one, then fed
+ *   tick      the clock advanced by operand x 50 ms, mr_tick
+ *   views     cache lookup, foreach of the cache and the pending table
+ * Checked after every step: the bounds (pending <= pending-max, cache <=
+ * cache-max), every send goes to a root or an RLOC some referral named and
+ * carries the request as given, negative answers carry a valid action; at
+ * the end the clock runs on until every request has been answered or given
+ * up (no resolution outlives its timeouts). ASan/UBSan catch the rest.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lispms/err.h>
+#include <lispms/mr.h>
+#include <lispms/rcu.h>
+#include <lispms/thread.h>
+
+#include "fuzz.h"
+
+static void check(bool cond)
+{
+	if (!cond)
+		abort();
+}
+
+static const char *const eids[] = {
+	"[1] 10.0.0.0/8",      "[1] 10.1.0.0/16",  "[1] 10.1.1.0/24",	"[1] 10.1.1.1/32",
+	"[1] 10.2.0.0/16",     "[1] 0.0.0.0/0",	   "[2] 10.1.1.1/32",	"[1] 2001:db8::/32",
+	"[1] 2001:db8::1/128", "[1] 10.128.0.0/9", "[1] 10.1.128.0/17", "[1] 11.0.0.1/32",
+};
+#define NEIDS (sizeof(eids) / sizeof(eids[0]))
+static const char *const rlocs[] = { "192.0.2.1", "192.0.2.2", "192.0.2.3", "2001:db8::9" };
+#define NRLOCS (sizeof(rlocs) / sizeof(rlocs[0]))
+#define ROOT   "192.0.2.1"
+
+static struct eid_prefix prefix_of[NEIDS];
+static struct lisp_addr rloc_of[NRLOCS];
+static const uint8_t req_bytes[] = { 0x80, 0, 0, 0, 0x45, 0, 0, 40, 1, 2, 3, 4 };
+
+static bool known_rloc(const struct lisp_addr *a)
+{
+	for (unsigned i = 0; i < NRLOCS; i++)
+		if (lisp_addr_equal(a, &rloc_of[i]))
+			return true;
+	return false;
+}
+
+struct cur {
+	const uint8_t *p;
+	size_t left;
+};
+
+static unsigned next(struct cur *c)
+{
+	if (c->left == 0)
+		return 0;
+	c->left--;
+	return *c->p++;
+}
+
+static struct lisp_addr last_to;
+static bool have_last;
+static bool raw_fed; /* a raw referral may name any RLOC */
+
+static void take(const struct mr_action *a)
+{
+	switch (a->kind) {
+	case MR_ACT_NONE:
+		break;
+	case MR_ACT_SEND:
+		check(raw_fed || known_rloc(&a->to)); /* the root or an RLOC of a referral */
+		check(a->request_len == sizeof(req_bytes) &&
+		      memcmp(a->request, req_bytes, sizeof(req_bytes)) == 0);
+		last_to = a->to;
+		have_last = true;
+		break;
+	case MR_ACT_NEGATIVE:
+		check(a->neg_act == LISP_ACT_NATIVE_FORWARD ||
+		      a->neg_act == LISP_ACT_SEND_MAP_REQUEST);
+		check(a->neg_ttl_min <= MR_MAX_TTL_MIN);
+		check(a->neg_prefix.plen <= lisp_afi_bits(a->neg_prefix.afi));
+		break;
+	default:
+		check(false);
+	}
+}
+
+static void dummy_cache(const struct mr_cache_entry *e, void *arg)
+{
+	(void)e;
+	++*(size_t *)arg;
+}
+
+static void dummy_pend(const struct mr_pending_info *p, void *arg)
+{
+	(void)p;
+	++*(size_t *)arg;
+}
+
+static void feed(struct mr *m, struct lisp_map_referral *ref, struct cur *c, uint64_t now)
+{
+	unsigned how = next(c);
+	struct lisp_addr from =
+	    have_last && (how & 1) == 0 ? last_to : rloc_of[(how >> 1) % NRLOCS];
+	struct mr_action a;
+	mr_referral(m, ref, &from, now, &a);
+	take(&a);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static bool ready;
+	if (!ready) {
+		thread_register("fuzz");
+		for (unsigned i = 0; i < NEIDS; i++)
+			check(eid_prefix_parse(eids[i], &prefix_of[i]) == LISPMS_EOK);
+		for (unsigned i = 0; i < NRLOCS; i++)
+			check(lisp_addr_parse(rlocs[i], &rloc_of[i]) == LISPMS_EOK);
+		ready = true;
+	}
+	if (size < 1)
+		return 0;
+	struct mr_config cfg = {
+		.nroots = 1,
+		.pending_max = 1 + (data[0] & 3),
+		.cache_max = 1 + ((data[0] >> 2) & 7),
+		.retries = (data[0] >> 5) & 1,
+		.max_depth = 1 + ((data[0] >> 6) & 3),
+		.timeout_ms = 1000,
+	};
+	check(lisp_addr_parse(ROOT, &cfg.roots[0]) == LISPMS_EOK);
+	struct mr *m = NULL;
+	check(mr_new(&cfg, &m) == LISPMS_EOK);
+	struct cur c = { data + 1, size - 1 };
+	uint64_t now = 1000;
+	have_last = false;
+	raw_fed = false;
+	static uint8_t arena_mem[64 * 1024];
+	struct arena ar = { .base = arena_mem, .size = sizeof(arena_mem) };
+	while (c.left > 0) {
+		unsigned op = next(&c) % 5;
+		struct mr_action a;
+		if (op == 0) { /* request */
+			const struct eid_prefix *e = &prefix_of[next(&c) % NEIDS];
+			uint64_t nonce = next(&c) & 7;
+			int ret = mr_request(m, e, nonce, &rloc_of[0], 4342, req_bytes,
+					     sizeof(req_bytes), now, &a);
+			if (ret == LISPMS_EOK)
+				take(&a);
+			else
+				check(a.kind == MR_ACT_NONE);
+		} else if (op == 1) { /* a referral from operands, through the codec */
+			struct lisp_locator locs[3];
+			memset(locs, 0, sizeof(locs));
+			struct lisp_referral_record rec;
+			memset(&rec, 0, sizeof(rec));
+			uint64_t nonce = next(&c) & 7;
+			unsigned act = next(&c);
+			const struct eid_prefix *p = &prefix_of[next(&c) % NEIDS];
+			afi_from_eid(p, &rec.r.eid);
+			rec.r.eid_plen = p->plen;
+			rec.r.act = (uint8_t)(act & 7);
+			rec.r.a = (act & 8) != 0;
+			if (act & 16)
+				rec.r.reserved = LISP_REF_I;
+			rec.r.ttl = next(&c) * 13u;
+			unsigned n = next(&c) % 4;
+			for (unsigned i = 0; i < n; i++) {
+				afi_from_addr(&rloc_of[next(&c) % NRLOCS], &locs[i].addr);
+				locs[i].priority = 1;
+				locs[i].weight = 100;
+			}
+			rec.r.nlocs = (uint16_t)n;
+			rec.r.locs = locs;
+			struct lisp_map_referral out = { .nonce = nonce,
+							 .nrecords = 1,
+							 .records = &rec };
+			uint8_t buf[1024];
+			size_t len;
+			struct lisp_map_referral ref;
+			arena_reset(&ar);
+			if (map_referral_encode(&out, buf, sizeof(buf), &len) == LISPMS_EOK &&
+			    map_referral_decode(buf, len, &ar, &ref) == LISPMS_EOK)
+				feed(m, &ref, &c, now);
+		} else if (op == 2) { /* raw bytes through the decoder */
+			size_t len = next(&c);
+			unsigned patch = next(&c);
+			if (len > c.left)
+				len = c.left;
+			struct lisp_map_referral ref;
+			arena_reset(&ar);
+			int ret = map_referral_decode(c.p, len, &ar, &ref);
+			c.p += len;
+			c.left -= len;
+			if (ret == LISPMS_EOK) {
+				if (patch & 8)
+					ref.nonce = patch & 7;
+				raw_fed = true;
+				feed(m, &ref, &c, now);
+			}
+		} else if (op == 3) { /* time passes */
+			now += 50u * next(&c);
+			struct mr_action acts[4];
+			unsigned k;
+			do {
+				k = mr_tick(m, now, acts, 4);
+				for (unsigned i = 0; i < k; i++)
+					take(&acts[i]);
+			} while (k == 4);
+		} else { /* views */
+			struct mr_cache_entry ce;
+			if (mr_cache_lookup(m, &prefix_of[next(&c) % NEIDS], now, &ce) ==
+			    LISPMS_EOK)
+				check(ce.expires_ms > now && ce.nrlocs <= MR_MAX_RLOCS);
+			size_t nc = 0, np = 0;
+			mr_cache_foreach(m, dummy_cache, &nc);
+			mr_pending_foreach(m, dummy_pend, &np);
+			check(nc == mr_cache_count(m) && np == mr_pending_count(m));
+		}
+		check(mr_pending_count(m) <= cfg.pending_max);
+		check(mr_cache_count(m) <= cfg.cache_max);
+		uint64_t dl = mr_next_deadline(m);
+		check(mr_pending_count(m) == 0 ? dl == UINT64_MAX : dl != UINT64_MAX);
+	}
+	/* every resolution ends: at most rlocs x rounds timeouts each */
+	for (unsigned i = 0; i < 64 && mr_pending_count(m) > 0; i++) {
+		now += cfg.timeout_ms;
+		struct mr_action acts[4];
+		unsigned k;
+		do {
+			k = mr_tick(m, now, acts, 4);
+			for (unsigned j = 0; j < k; j++)
+				take(&acts[j]);
+		} while (k == 4);
+	}
+	check(mr_pending_count(m) == 0);
+	mr_free(m);
+	static unsigned runs;
+	if (++runs % 256 == 0)
+		lrcu_barrier(); /* let the deferred frees catch up now and then */
+	return 0;
+}

@@ -1,0 +1,497 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Map-Resolver's referral cache, pending table and state machine
+ * (mr.h), driven by scripted Map-Referrals and an explicit clock.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include <lispms/conf.h>
+#include <lispms/err.h>
+#include <lispms/mr.h>
+#include <lispms/rcu.h>
+#include <lispms/thread.h>
+
+static void setup(void)
+{
+	cr_assert_eq(thread_register("test"), LISPMS_EOK);
+}
+
+static void teardown(void)
+{
+	lrcu_barrier();
+	thread_unregister();
+}
+
+TestSuite(mr, .init = setup, .fini = teardown);
+
+static struct lisp_addr A(const char *t) {
+	struct lisp_addr a;
+	cr_assert_eq(lisp_addr_parse(t, &a), LISPMS_EOK, "%s", t);
+	return a;
+}
+
+static struct eid_prefix
+P(const char *t) {
+	struct eid_prefix p;
+	cr_assert_eq(eid_prefix_parse(t, &p), LISPMS_EOK, "%s", t);
+	return p;
+}
+
+static struct mr_config
+cfg(void)
+{
+	struct mr_config c = {
+		.nroots = 1,
+		.cache_max = 100,
+		.pending_max = 16,
+		.timeout_ms = 1000,
+		.retries = 1,
+		.max_depth = 8,
+	};
+	c.roots[0] = A("10.0.0.1");
+	return c;
+}
+
+static struct mr *mk(const struct mr_config *c)
+{
+	struct mr *m = NULL;
+	cr_assert_eq(mr_new(c, &m), LISPMS_EOK);
+	return m;
+}
+
+static struct mr_cache_entry ent(const char *prefix, uint8_t act, uint32_t ttl, const char *rloc)
+{
+	struct mr_cache_entry e = { .prefix = P(prefix), .act = act, .ttl_min = ttl };
+	if (rloc != NULL) {
+		e.rlocs[0] = A(rloc);
+		e.nrlocs = 1;
+	}
+	return e;
+}
+
+/* A scripted Map-Referral: one record, up to 3 RLOCs. */
+struct sref {
+	struct lisp_map_referral m;
+	struct lisp_referral_record rec;
+	struct lisp_locator locs[3];
+};
+
+static void mkref(struct sref *s, uint64_t nonce, const char *prefix, uint8_t act, uint32_t ttl,
+		  const char *r1, const char *r2)
+{
+	memset(s, 0, sizeof(*s));
+	struct eid_prefix p = P(prefix);
+	afi_from_eid(&p, &s->rec.r.eid);
+	s->rec.r.eid_plen = p.plen;
+	s->rec.r.act = act;
+	s->rec.r.ttl = ttl;
+	const char *rl[2] = { r1, r2 };
+	for (unsigned i = 0; i < 2; i++) {
+		if (rl[i] == NULL)
+			continue;
+		struct lisp_addr a = A(rl[i]);
+		struct lisp_locator *l = &s->locs[s->rec.r.nlocs++];
+		l->addr.kind = AFI_PLAIN;
+		l->addr.afi = a.afi;
+		memcpy(l->addr.bytes, a.bytes, sizeof(a.bytes));
+	}
+	s->rec.r.locs = s->locs;
+	s->m.nonce = nonce;
+	s->m.nrecords = 1;
+	s->m.records = &s->rec;
+}
+
+static const uint8_t REQ[] = { 0x10, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8 };
+
+static void request(struct mr *m, const char *eid, uint64_t nonce, uint64_t now,
+		    struct mr_action *act)
+{
+	struct eid_prefix e = P(eid);
+	struct lisp_addr itr = A("192.0.2.9");
+	cr_assert_eq(mr_request(m, &e, nonce, &itr, 4342, REQ, sizeof(REQ), now, act), LISPMS_EOK);
+}
+
+static void referral(struct mr *m, uint64_t nonce, const char *from, const char *prefix,
+		     uint8_t act, uint32_t ttl, const char *r1, const char *r2, uint64_t now,
+		     struct mr_action *out)
+{
+	struct sref s;
+	mkref(&s, nonce, prefix, act, ttl, r1, r2);
+	struct lisp_addr f = A(from);
+	mr_referral(m, &s.m, &f, now, out);
+}
+
+static void assert_send(const struct mr_action *a, const char *to)
+{
+	cr_assert_eq(a->kind, MR_ACT_SEND, "kind %d", a->kind);
+	struct lisp_addr t = A(to);
+	char got[64];
+	lisp_addr_format(&a->to, got, sizeof(got));
+	cr_assert(lisp_addr_equal(&a->to, &t), "sent to %s, want %s", got, to);
+	cr_assert_eq(a->request_len, sizeof(REQ));
+	cr_assert_eq(memcmp(a->request, REQ, sizeof(REQ)), 0, "the ITR's request, unchanged");
+}
+
+/* ------------------------------------------------------------ cache */
+
+Test(mr, cache_longest_prefix_match_per_instance)
+{
+	struct mr_config c = cfg();
+	struct mr *m = mk(&c);
+	struct mr_cache_entry e = ent("[1] 10.0.0.0/8", LISP_REF_NODE_REFERRAL, 10, "10.9.9.1");
+	cr_assert_eq(mr_cache_put(m, &e, 0), LISPMS_EOK);
+	e = ent("[1] 10.1.0.0/16", LISP_REF_MS_REFERRAL, 10, "10.9.9.2");
+	cr_assert_eq(mr_cache_put(m, &e, 0), LISPMS_EOK);
+	e = ent("[2] 10.1.2.0/24", LISP_REF_MS_REFERRAL, 10, "10.9.9.3");
+	cr_assert_eq(mr_cache_put(m, &e, 0), LISPMS_EOK);
+	struct mr_cache_entry out;
+	struct eid_prefix q = P("[1] 10.1.2.3/32");
+	cr_assert_eq(mr_cache_lookup(m, &q, 1, &out), LISPMS_EOK);
+	cr_assert_eq(out.prefix.plen, 16, "the /16, not the other instance's /24");
+	cr_assert_eq(out.act, LISP_REF_MS_REFERRAL);
+	q = P("[1] 10.2.0.1/32");
+	cr_assert_eq(mr_cache_lookup(m, &q, 1, &out), LISPMS_EOK);
+	cr_assert_eq(out.prefix.plen, 8);
+	q = P("[3] 10.1.2.3/32");
+	cr_assert_eq(mr_cache_lookup(m, &q, 1, &out), LISPMS_ENOENT, "no such instance");
+	q = P("[1] 11.0.0.1/32");
+	cr_assert_eq(mr_cache_lookup(m, &q, 1, &out), LISPMS_ENOENT);
+	q = P("[1] 2001:db8::1/128");
+	cr_assert_eq(mr_cache_lookup(m, &q, 1, &out), LISPMS_ENOENT, "other family");
+	mr_free(m);
+}
+
+Test(mr, cache_ttl_expiry)
+{
+	struct mr_config c = cfg();
+	struct mr *m = mk(&c);
+	struct mr_cache_entry e = ent("[1] 10.0.0.0/8", LISP_REF_NODE_REFERRAL, 2, "10.9.9.1");
+	cr_assert_eq(mr_cache_put(m, &e, 0), LISPMS_EOK);
+	e = ent("[1] 10.1.0.0/16", LISP_REF_MS_REFERRAL, 1, "10.9.9.2");
+	cr_assert_eq(mr_cache_put(m, &e, 0), LISPMS_EOK);
+	struct mr_cache_entry out;
+	struct eid_prefix q = P("[1] 10.1.0.1/32");
+	cr_assert_eq(mr_cache_lookup(m, &q, 59999, &out), LISPMS_EOK);
+	cr_assert_eq(out.prefix.plen, 16);
+	cr_assert_eq(mr_cache_lookup(m, &q, 60000, &out), LISPMS_EOK);
+	cr_assert_eq(out.prefix.plen, 8, "the /16 expired after its minute: the /8 covers");
+	cr_assert_eq(mr_stat(m, MR_ST_CACHE_EXPIRED), 1);
+	cr_assert_eq(mr_cache_count(m), 1);
+	struct mr_action acts[4];
+	cr_assert_eq(mr_tick(m, 120000, acts, 4), 0);
+	cr_assert_eq(mr_cache_count(m), 0, "the sweep removes the /8 at its TTL");
+	cr_assert_eq(mr_cache_lookup(m, &q, 120000, &out), LISPMS_ENOENT);
+	mr_free(m);
+}
+
+Test(mr, cache_bound_evicts_least_recently_used)
+{
+	struct mr_config c = cfg();
+	c.cache_max = 3;
+	struct mr *m = mk(&c);
+	const char *pfx[] = { "[0] 10.1.0.0/16", "[0] 10.2.0.0/16", "[0] 10.3.0.0/16",
+			      "[0] 10.4.0.0/16" };
+	for (unsigned i = 0; i < 3; i++) {
+		struct mr_cache_entry e = ent(pfx[i], LISP_REF_MS_REFERRAL, 10, "10.9.9.1");
+		cr_assert_eq(mr_cache_put(m, &e, 0), LISPMS_EOK);
+	}
+	struct mr_cache_entry out;
+	struct eid_prefix q = P("[0] 10.1.0.1/32");
+	cr_assert_eq(mr_cache_lookup(m, &q, 1, &out), LISPMS_EOK, "touch the oldest");
+	struct mr_cache_entry e = ent(pfx[3], LISP_REF_MS_REFERRAL, 10, "10.9.9.1");
+	cr_assert_eq(mr_cache_put(m, &e, 1), LISPMS_EOK);
+	cr_assert_eq(mr_cache_count(m), 3, "bounded");
+	cr_assert_eq(mr_stat(m, MR_ST_CACHE_EVICT), 1);
+	q = P("[0] 10.2.0.1/32");
+	cr_assert_eq(mr_cache_lookup(m, &q, 1, &out), LISPMS_ENOENT, "the LRU one went");
+	q = P("[0] 10.1.0.1/32");
+	cr_assert_eq(mr_cache_lookup(m, &q, 1, &out), LISPMS_EOK);
+	/* Many more than the bound, across instances: still bounded. */
+	for (unsigned i = 0; i < 200; i++) {
+		char t[48];
+		snprintf(t, sizeof(t), "[%u] 10.%u.0.0/16", i % 7, i % 250);
+		e = ent(t, LISP_REF_NODE_REFERRAL, 10, "10.9.9.1");
+		cr_assert_eq(mr_cache_put(m, &e, 2), LISPMS_EOK);
+		cr_assert_leq(mr_cache_count(m), 3);
+	}
+	mr_free(m);
+}
+
+/* ------------------------------------------------------------ state machine */
+
+Test(mr, resolves_through_node_and_ms_referrals_then_ms_ack)
+{
+	struct mr_config c = cfg();
+	struct mr *m = mk(&c);
+	struct mr_action a;
+	request(m, "[5] 10.1.2.3/32", 77, 0, &a);
+	assert_send(&a, "10.0.0.1");
+	cr_assert_eq(a.nonce, 77);
+	cr_assert_eq(mr_stat(m, MR_ST_CACHE_MISS), 1);
+	referral(m, 77, "10.0.0.1", "[5] 10.0.0.0/8", LISP_REF_NODE_REFERRAL, 60, "10.0.1.1", NULL,
+		 5, &a);
+	assert_send(&a, "10.0.1.1");
+	cr_assert(!a.to_ms);
+	referral(m, 77, "10.0.1.1", "[5] 10.1.0.0/16", LISP_REF_MS_REFERRAL, 60, "10.0.2.1",
+		 "10.0.2.2", 6, &a);
+	assert_send(&a, "10.0.2.1");
+	cr_assert(a.to_ms, "the MS-REFERRAL's set are Map-Servers");
+	referral(m, 77, "10.0.2.1", "[5] 10.1.2.0/24", LISP_REF_MS_ACK, 1, NULL, NULL, 7, &a);
+	cr_assert_eq(a.kind, MR_ACT_NONE, "the Map-Server answers the ITR");
+	cr_assert_eq(mr_pending_count(m), 0);
+	cr_assert_eq(mr_stat(m, MR_ST_DONE), 1);
+	cr_assert_eq(mr_cache_count(m), 2, "node and MS referrals cached, not the MS-ACK");
+
+	/* Warm: the next request goes straight to the Map-Server. */
+	request(m, "[5] 10.1.9.9/32", 78, 10, &a);
+	assert_send(&a, "10.0.2.1");
+	cr_assert(a.to_ms);
+	cr_assert_eq(mr_stat(m, MR_ST_CACHE_HIT), 1);
+	mr_free(m);
+}
+
+Test(mr, negative_answers_carry_the_referral_ttl_and_are_cached)
+{
+	struct mr_config c = cfg();
+	struct mr *m = mk(&c);
+	struct mr_action a;
+	request(m, "[5] 10.7.0.1/32", 1, 0, &a);
+	referral(m, 1, "10.0.0.1", "[5] 10.7.0.0/16", LISP_REF_DELEGATION_HOLE, 15, NULL, NULL, 1,
+		 &a);
+	cr_assert_eq(a.kind, MR_ACT_NEGATIVE);
+	cr_assert_eq(a.neg_ttl_min, 15);
+	cr_assert_eq(a.neg_act, LISP_ACT_NATIVE_FORWARD);
+	cr_assert_eq(a.neg_prefix.plen, 16);
+	struct lisp_addr itr = A("192.0.2.9");
+	cr_assert(lisp_addr_equal(&a.itr, &itr));
+	cr_assert_eq(a.itr_port, 4342);
+	cr_assert_eq(mr_stat(m, MR_ST_DELEGATION_HOLE), 1);
+
+	request(m, "[5] 10.8.0.1/32", 2, 0, &a);
+	referral(m, 2, "10.0.0.1", "[5] 10.8.0.1/32", LISP_REF_MS_NOT_REGISTERED, 1, NULL, NULL, 1,
+		 &a);
+	cr_assert_eq(a.kind, MR_ACT_NEGATIVE);
+	cr_assert_eq(a.neg_ttl_min, 1);
+	cr_assert_eq(mr_stat(m, MR_ST_MS_NOT_REGISTERED), 1);
+	cr_assert_eq(mr_pending_count(m), 0);
+
+	/* Cached: answered without asking anyone, with the TTL left. */
+	uint64_t sent = mr_stat(m, MR_ST_SENT);
+	request(m, "[5] 10.7.3.3/32", 3, 5 * 60000 + 1, &a);
+	cr_assert_eq(a.kind, MR_ACT_NEGATIVE);
+	cr_assert_eq(a.neg_ttl_min, 10, "15 minutes less the 5 gone, rounded up");
+	cr_assert_eq(mr_stat(m, MR_ST_SENT), sent);
+	cr_assert_eq(mr_pending_count(m), 0);
+	mr_free(m);
+}
+
+Test(mr, dead_rloc_costs_one_timeout)
+{
+	struct mr_config c = cfg();
+	struct mr *m = mk(&c);
+	struct mr_action a, acts[4];
+	request(m, "[5] 10.1.2.3/32", 9, 0, &a);
+	referral(m, 9, "10.0.0.1", "[5] 10.1.0.0/16", LISP_REF_MS_REFERRAL, 60, "10.0.2.1",
+		 "10.0.2.2", 0, &a);
+	assert_send(&a, "10.0.2.1");
+	cr_assert_eq(mr_next_deadline(m), 1000);
+	cr_assert_eq(mr_tick(m, 999, acts, 4), 0, "not yet");
+	cr_assert_eq(mr_tick(m, 1000, acts, 4), 1);
+	assert_send(&acts[0], "10.0.2.2");
+	cr_assert(acts[0].to_ms);
+	cr_assert_eq(mr_stat(m, MR_ST_TIMEOUTS), 1);
+	/* A late answer from the dead one is not taken. */
+	referral(m, 9, "10.0.2.1", "[5] 10.1.2.0/24", LISP_REF_MS_ACK, 1, NULL, NULL, 1001, &a);
+	cr_assert_eq(a.kind, MR_ACT_NONE);
+	cr_assert_eq(mr_stat(m, MR_ST_DROP_SOURCE), 1);
+	cr_assert_eq(mr_pending_count(m), 1);
+	referral(m, 9, "10.0.2.2", "[5] 10.1.2.0/24", LISP_REF_MS_ACK, 1, NULL, NULL, 1002, &a);
+	cr_assert_eq(mr_stat(m, MR_ST_DONE), 1);
+	cr_assert_eq(mr_pending_count(m), 0);
+	mr_free(m);
+}
+
+Test(mr, gives_up_after_every_rloc_and_retry)
+{
+	struct mr_config c = cfg();
+	c.roots[1] = A("10.0.0.2");
+	c.nroots = 2;
+	c.retries = 1;
+	struct mr *m = mk(&c);
+	struct mr_action a, acts[4];
+	request(m, "[5] 10.1.2.3/32", 4, 0, &a);
+	assert_send(&a, "10.0.0.1");
+	const char *order[] = { "10.0.0.2", "10.0.0.1", "10.0.0.2" };
+	uint64_t t = 0;
+	for (unsigned i = 0; i < 3; i++) {
+		t += 1000;
+		cr_assert_eq(mr_tick(m, t, acts, 4), 1);
+		assert_send(&acts[0], order[i]);
+	}
+	t += 1000;
+	cr_assert_eq(mr_tick(m, t, acts, 4), 1);
+	cr_assert_eq(acts[0].kind, MR_ACT_NEGATIVE, "2 RLOCs x 2 tries, then the ITR is told");
+	cr_assert_eq(acts[0].neg_act, LISP_ACT_SEND_MAP_REQUEST);
+	cr_assert_eq(acts[0].neg_ttl_min, MR_FAIL_TTL);
+	cr_assert_eq(mr_stat(m, MR_ST_GAVE_UP), 1);
+	cr_assert_eq(mr_stat(m, MR_ST_SENT), 4);
+	cr_assert_eq(mr_pending_count(m), 0);
+	cr_assert_eq(mr_next_deadline(m), UINT64_MAX);
+	mr_free(m);
+}
+
+Test(mr, referral_loop_is_detected)
+{
+	struct mr_config c = cfg();
+	struct mr *m = mk(&c);
+	struct mr_action a;
+	request(m, "[5] 10.1.2.3/32", 5, 0, &a);
+	referral(m, 5, "10.0.0.1", "[5] 10.1.0.0/16", LISP_REF_NODE_REFERRAL, 60, "10.0.1.1", NULL,
+		 0, &a);
+	assert_send(&a, "10.0.1.1");
+	/* The child refers back up to a prefix no more specific: a loop. */
+	referral(m, 5, "10.0.1.1", "[5] 10.0.0.0/8", LISP_REF_NODE_REFERRAL, 60, "10.0.0.1", NULL,
+		 1, &a);
+	cr_assert_eq(a.kind, MR_ACT_NEGATIVE);
+	cr_assert_eq(a.neg_act, LISP_ACT_SEND_MAP_REQUEST);
+	cr_assert_eq(mr_stat(m, MR_ST_LOOP), 1);
+	cr_assert_eq(mr_pending_count(m), 0);
+	/* Same length again is a loop too. */
+	request(m, "[5] 10.1.2.3/32", 6, 2, &a);
+	assert_send(&a, "10.0.1.1");
+	referral(m, 6, "10.0.1.1", "[5] 10.1.0.0/16", LISP_REF_NODE_REFERRAL, 60, "10.0.1.1", NULL,
+		 3, &a);
+	cr_assert_eq(a.kind, MR_ACT_NEGATIVE);
+	cr_assert_eq(mr_stat(m, MR_ST_LOOP), 2);
+	mr_free(m);
+}
+
+Test(mr, depth_limit)
+{
+	struct mr_config c = cfg();
+	c.max_depth = 3;
+	struct mr *m = mk(&c);
+	struct mr_action a;
+	request(m, "[5] 10.1.2.3/32", 8, 0, &a);
+	const char *from = "10.0.0.1";
+	char pfx[48], next[24];
+	static char hops[8][24];
+	for (unsigned i = 0; i < 3; i++) {
+		snprintf(pfx, sizeof(pfx), "[5] 10.0.0.0/%u", 8 + i);
+		snprintf(next, sizeof(next), "10.0.3.%u", i + 1);
+		strcpy(hops[i], next);
+		referral(m, 8, from, pfx, LISP_REF_NODE_REFERRAL, 60, next, NULL, 1, &a);
+		assert_send(&a, next);
+		from = hops[i];
+	}
+	referral(m, 8, from, "[5] 10.0.0.0/12", LISP_REF_NODE_REFERRAL, 60, "10.0.3.9", NULL, 1,
+		 &a);
+	cr_assert_eq(a.kind, MR_ACT_NEGATIVE, "a 4th referral is beyond max_depth 3");
+	cr_assert_eq(mr_stat(m, MR_ST_DEPTH), 1);
+	mr_free(m);
+}
+
+Test(mr, not_authoritative_drops_the_stale_cache_entry_and_moves_on)
+{
+	struct mr_config c = cfg();
+	struct mr *m = mk(&c);
+	struct mr_cache_entry e = ent("[5] 10.1.0.0/16", LISP_REF_MS_REFERRAL, 60, "10.0.2.1");
+	e.rlocs[1] = A("10.0.2.2");
+	e.nrlocs = 2;
+	cr_assert_eq(mr_cache_put(m, &e, 0), LISPMS_EOK);
+	struct mr_action a;
+	request(m, "[5] 10.1.2.3/32", 3, 0, &a);
+	assert_send(&a, "10.0.2.1");
+	referral(m, 3, "10.0.2.1", "[5] 10.1.2.3/32", LISP_REF_NOT_AUTHORITATIVE, 0, NULL, NULL, 1,
+		 &a);
+	assert_send(&a, "10.0.2.2");
+	cr_assert_eq(mr_stat(m, MR_ST_NOT_AUTHORITATIVE), 1);
+	cr_assert_eq(mr_cache_count(m), 0, "the stale referral is gone");
+	mr_free(m);
+}
+
+Test(mr, pending_table_bounded_and_hostile_referrals_dropped)
+{
+	struct mr_config c = cfg();
+	c.pending_max = 2;
+	struct mr *m = mk(&c);
+	struct mr_action a;
+	request(m, "[5] 10.1.2.3/32", 1, 0, &a);
+	struct eid_prefix e = P("[5] 10.1.2.4/32");
+	struct lisp_addr itr = A("192.0.2.9");
+	cr_assert_eq(mr_request(m, &e, 1, &itr, 1, REQ, sizeof(REQ), 0, &a), LISPMS_EEXIST);
+	cr_assert_eq(mr_stat(m, MR_ST_DROP_DUP), 1);
+	request(m, "[5] 10.1.2.5/32", 2, 0, &a);
+	cr_assert_eq(mr_request(m, &e, 3, &itr, 1, REQ, sizeof(REQ), 0, &a), LISPMS_ENOSPC);
+	cr_assert_eq(a.kind, MR_ACT_NONE);
+	cr_assert_eq(mr_stat(m, MR_ST_DROP_FULL), 1);
+	static uint8_t big[MR_MAX_REQUEST + 1];
+	cr_assert_eq(mr_request(m, &e, 4, &itr, 1, big, sizeof(big), 0, &a), LISPMS_EINVAL);
+	cr_assert_eq(mr_stat(m, MR_ST_DROP_BAD), 1, "an oversized request is dropped");
+
+	referral(m, 99, "10.0.0.1", "[5] 10.0.0.0/8", LISP_REF_MS_ACK, 1, NULL, NULL, 1, &a);
+	cr_assert_eq(mr_stat(m, MR_ST_DROP_UNKNOWN), 1);
+	/* A referral that does not cover the EID asked for. */
+	referral(m, 1, "10.0.0.1", "[5] 11.0.0.0/8", LISP_REF_MS_ACK, 1, NULL, NULL, 1, &a);
+	cr_assert_eq(a.kind, MR_ACT_NONE);
+	cr_assert_eq(mr_stat(m, MR_ST_DROP_BAD), 2);
+	/* Other instance. */
+	referral(m, 1, "10.0.0.1", "[6] 10.0.0.0/8", LISP_REF_MS_ACK, 1, NULL, NULL, 1, &a);
+	cr_assert_eq(mr_stat(m, MR_ST_DROP_BAD), 3);
+	/* An action out of range. */
+	referral(m, 1, "10.0.0.1", "[5] 10.0.0.0/8", 7, 1, NULL, NULL, 1, &a);
+	cr_assert_eq(mr_stat(m, MR_ST_DROP_BAD), 4);
+	/* A node referral with no usable RLOC: this RLOC's answer is useless. */
+	referral(m, 1, "10.0.0.1", "[5] 10.0.0.0/8", LISP_REF_NODE_REFERRAL, 1, NULL, NULL, 1, &a);
+	cr_assert_eq(mr_stat(m, MR_ST_DROP_BAD), 5);
+	assert_send(&a, "10.0.0.1");
+	cr_assert_eq(mr_pending_count(m), 2, "still pending, both");
+	/* Everything times out and is retired: nothing held forever. */
+	struct mr_action acts[4];
+	for (uint64_t t = 1000; t <= 10000; t += 1000)
+		mr_tick(m, t, acts, 4);
+	cr_assert_eq(mr_pending_count(m), 0);
+	mr_free(m);
+}
+
+Test(mr, config_checked)
+{
+	struct mr_config c = cfg();
+	struct mr *m = NULL;
+	c.nroots = 0;
+	cr_assert_eq(mr_new(&c, &m), LISPMS_EINVAL);
+	c = cfg();
+	c.pending_max = 0;
+	cr_assert_eq(mr_new(&c, &m), LISPMS_EINVAL);
+	c = cfg();
+	c.cache_max = 0;
+	cr_assert_eq(mr_new(&c, &m), LISPMS_EINVAL);
+	for (unsigned s = 0; s < MR_ST_MAX; s++)
+		cr_assert_neq(mr_stat_name(s), NULL);
+}
+
+Test(mr, config_from_the_map_resolver_section)
+{
+	const char *yaml =
+	    "map-resolver: {roots: [10.0.0.1, 10.0.0.2], listen: [127.0.0.1], max-depth: 3}\n";
+	struct conf *c = NULL;
+	struct conf_error err;
+	cr_assert_eq(conf_load_buf("t.yaml", yaml, strlen(yaml), NULL, &c, &err), LISPMS_EOK, "%s",
+		     err.msg);
+	struct mr_config mc;
+	cr_assert_eq(mr_config_from_conf(conf_map_resolver(c), &mc), LISPMS_EOK);
+	cr_assert_eq(mc.nroots, 2);
+	struct lisp_addr r2 = A("10.0.0.2");
+	cr_assert(lisp_addr_equal(&mc.roots[1], &r2));
+	cr_assert_eq(mc.max_depth, 3);
+	cr_assert_eq(mc.pending_max, 1024);
+	struct mr *m = mk(&mc);
+	struct mr_action a;
+	request(m, "[5] 10.1.2.3/32", 1, 0, &a);
+	assert_send(&a, "10.0.0.1");
+	mr_free(m);
+	conf_free(c);
+}

@@ -1,0 +1,445 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lispmsd as a DDT Map-Resolver end to end (RFC 8111 §7.3, issue 21), three
+ * lispmsd on loopback: a DDT root node (127.0.0.51), a DDT Map-Server with a
+ * site (127.0.0.52) and a Map-Resolver (its own socket 127.0.0.53, D23); a
+ * Map-Server partner 127.0.0.55 that is down. A test ITR (127.0.0.131) sends
+ * ECM Map-Requests to the resolver: a registered EID gets the Map-Server's
+ * Map-Reply; the next one starts from the cached MS-REFERRAL; an unregistered
+ * EID gets the resolver's negative Map-Reply with MS-NOT-REGISTERED's TTL (1);
+ * an undelegated one DELEGATION-HOLE's (15), then again from the cache; a
+ * referral set whose first Map-Server is dead costs one timeout and the
+ * partner answers. Counters and `lispmsctl resolver cache|pending` checked.
+ * Everything on the DDT port is captured on lo (dumpcap) and every message
+ * the resolver sent is read by tshark: no malformed or expert info, the
+ * DDT Map-Requests with D, the negative Map-Replies' actions and TTLs.
+ * Prints TAP.
+ *
+ * Usage: ms_resolver LISPMSD LISPMSCTL
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <lispms/dgram.h>
+#include <lispms/err.h>
+#include <lispms/proto.h>
+
+#include "it.h"
+#include "tap.h"
+
+#define ROOT "127.0.0.51"
+#define MS   "127.0.0.52"
+#define MR   "127.0.0.53"
+#define DEAD "127.0.0.55"
+#define ITR  "127.0.0.131"
+
+static const char *ctl_bin;
+static uint16_t ddt_port, mr_ms_port;
+static pid_t pids[3];
+static char cap_path[160], cap_pid[160];
+static struct auth_ctx *actx;
+static struct auth_key key;
+static uint8_t abuf_mem[1 << 20];
+static struct arena ar;
+
+static const char *root_conf = "server: {listen: [" ROOT "], port: %u, workers: 1}\n"
+			       "control: {socket: %s/root.sock}\n"
+			       "ddt:\n"
+			       "  authoritative-prefixes: [\"[1000] 10.0.0.0/8\"]\n"
+			       "  delegations:\n"
+			       "    - {prefix: \"[1000] 10.1.0.0/16\", map-servers: true, "
+			       "referrals: [" MS "]}\n"
+			       "    - {prefix: \"[1000] 10.4.0.0/16\", map-servers: true, "
+			       "referrals: [" DEAD ", " MS "]}\n"
+			       "  hole-ttl: 15\n";
+
+static const char *ms_conf = "server: {listen: [" MS "], port: %u, workers: 1}\n"
+			     "control: {socket: %s/ms.sock}\n"
+			     "sites:\n"
+			     "  - name: alpha\n"
+			     "    keys: [{id: 1, algorithm: hmac-sha-256-128, secret: \"a-key\"}]\n"
+			     "    eid-prefixes: [\"[1000] 10.1.0.0/16\", \"[1000] 10.4.0.0/16\"]\n"
+			     "    accept-more-specifics: true\n"
+			     "    proxy-reply: true\n";
+
+static const char *mr_conf = "server: {listen: [" MR "], port: %u, workers: 1}\n"
+			     "control: {socket: %s/mr.sock}\n"
+			     "log: {level: debug}\n"
+			     "map-resolver:\n"
+			     "  roots: [" ROOT "]\n"
+			     "  listen: [" MR "]\n"
+			     "  port: %u\n"
+			     "  ddt-port: %u\n"
+			     "  timeout-ms: 400\n"
+			     "  retries: 1\n";
+
+static void send_to(int fd, const char *addr, uint16_t port, const uint8_t *msg, size_t len)
+{
+	struct sockaddr_storage dst;
+	saddr_parse(addr, &dst);
+	saddr_set_port(&dst, port);
+	sendto(fd, msg, len, 0, (struct sockaddr *)&dst, saddr_len(&dst));
+}
+
+static ssize_t recv_from(int fd, uint8_t *buf, size_t len, int timeout_ms, char *from,
+			 size_t fromlen)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	if (poll(&p, 1, timeout_ms) != 1)
+		return -1;
+	struct sockaddr_storage src;
+	socklen_t sl = sizeof(src);
+	ssize_t n = recvfrom(fd, buf, len, 0, (struct sockaddr *)&src, &sl);
+	if (from != NULL) {
+		saddr_format(&src, from, fromlen);
+		char *colon = strrchr(from, ':');
+		if (colon != NULL)
+			*colon = '\0';
+	}
+	return n;
+}
+
+/* A bare Map-Request to addr:port gets an answer (the daemon is up). */
+static bool probe(const char *addr, uint16_t port)
+{
+	int fd = it_client(ITR, 0);
+	bool ready = false;
+	for (int i = 0; i < 100 && !ready; i++) {
+		uint8_t msg[512], rep[2048];
+		size_t len =
+		    it_build_request("[1] 10.0.0.1", ITR, 0xfeed, false, 0, msg, sizeof(msg));
+		send_to(fd, addr, port, msg, len);
+		ready = recv_from(fd, rep, sizeof(rep), 50, NULL, 0) > 0;
+	}
+	close(fd);
+	return ready;
+}
+
+static pid_t start(const char *name, const char *fmt, unsigned a, unsigned b, unsigned c)
+{
+	char path[160], log[160], text[4096];
+	snprintf(path, sizeof(path), "%s/%s.yaml", it_dir, name);
+	snprintf(log, sizeof(log), "%s/%s.log", it_dir, name);
+	if (c != 0)
+		snprintf(text, sizeof(text), fmt, a, it_dir, b, c);
+	else
+		snprintf(text, sizeof(text), fmt, a, it_dir);
+	it_write_file(path, text);
+	return it_spawn(path, log);
+}
+
+/*
+ * The ITR asks the resolver for eid; the answer (decoded into *rep), and
+ * where it came from. False without one.
+ */
+static bool ask(int itr, uint16_t itr_port, const char *eid, uint64_t nonce,
+		struct lisp_map_reply *rep, char *from, size_t fromlen)
+{
+	uint8_t msg[1024], buf[2048];
+	size_t len = it_build_request(eid, ITR, nonce, true, itr_port, msg, sizeof(msg));
+	send_to(itr, MR, ddt_port, msg, len);
+	arena_reset(&ar);
+	ssize_t n;
+	while ((n = recv_from(itr, buf, sizeof(buf), 3000, from, fromlen)) > 0)
+		if (map_reply_decode(buf, (size_t)n, &ar, rep) == LISPMS_EOK &&
+		    rep->nonce == nonce && rep->nrecords == 1)
+			return true;
+	return false;
+}
+
+static long ctl_count(const char *sock, const char *args, const char *pattern)
+{
+	char cmd[768];
+	snprintf(cmd, sizeof(cmd), "%s -s %s/%s %s 2>&1 | grep -cE '%s'", ctl_bin, it_dir, sock,
+		 args, pattern);
+	return it_shell_count(cmd);
+}
+
+/* lispmsctl stats: the counter (name and labels as printed) equals want. */
+static bool stat_is(const char *metric, long want)
+{
+	char pattern[256];
+	snprintf(pattern, sizeof(pattern), "^%s +%ld$", metric, want);
+	return ctl_count("mr.sock", "stats lispms_mr_", pattern) == 1;
+}
+
+static void dump_stats(void)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "%s -s %s/mr.sock stats lispms_mr_ | sed 's/^/# /'", ctl_bin,
+		 it_dir);
+	(void)system(cmd);
+}
+
+static void scenario(void)
+{
+	int reg = it_client("127.0.0.132", 0);
+	struct it_reg r = { .flags = LISP_MREG_M,
+			    .nonce = 1,
+			    .key = &key,
+			    .eids = { "[1000] 10.1.1.0/24", "[1000] 10.4.1.0/24" },
+			    .rloc = "192.0.2.1",
+			    .priority = 1,
+			    .ttl = 10 };
+	uint8_t msg[2048], buf[2048];
+	size_t len = it_build_register(&r, msg, sizeof(msg));
+	send_to(reg, MS, ddt_port, msg, len);
+	ssize_t n = recv_from(reg, buf, sizeof(buf), 1500, NULL, 0);
+	tap_ok(n > 0 && msg_type(buf, (size_t)n) == LISP_MSG_MAP_NOTIFY,
+	       "an ETR registers [1000] 10.1.1.0/24 and 10.4.1.0/24 with the DDT Map-Server");
+	close(reg);
+
+	int itr = it_client(ITR, 0);
+	struct sockaddr_storage me;
+	socklen_t sl = sizeof(me);
+	getsockname(itr, (struct sockaddr *)&me, &sl);
+	uint16_t port = saddr_port(&me);
+	struct lisp_map_reply rep;
+	char from[64];
+
+	bool ok = ask(itr, port, "[1000] 10.1.1.5/32", 21, &rep, from, sizeof(from));
+	tap_ok(ok && strcmp(from, MS) == 0 && rep.records[0].nlocs == 1 &&
+		   it_record_is(&rep.records[0], "[1000] 10.1.1.0/24"),
+	       "registered EID: the Map-Server's Map-Reply reaches the ITR (root -> MS-REFERRAL "
+	       "-> MS-ACK; from %s)",
+	       ok ? from : "-");
+	tap_ok(stat_is("lispms_mr_ddt_requests_sent_total", 2) &&
+		   stat_is("lispms_mr_cache_lookups_total\\{result=\"miss\"\\}", 1),
+	       "it took two DDT Map-Requests, from the root");
+
+	ok = ask(itr, port, "[1000] 10.1.1.6/32", 22, &rep, from, sizeof(from));
+	tap_ok(ok && strcmp(from, MS) == 0 && it_record_is(&rep.records[0], "[1000] 10.1.1.0/24") &&
+		   stat_is("lispms_mr_cache_lookups_total\\{result=\"hit\"\\}", 1) &&
+		   stat_is("lispms_mr_ddt_requests_sent_total", 3),
+	       "a second request starts from the cached MS-REFERRAL: one DDT Map-Request");
+
+	ok = ask(itr, port, "[1000] 10.1.200.1/32", 23, &rep, from, sizeof(from));
+	tap_ok(ok && strcmp(from, MR) == 0 && rep.records[0].nlocs == 0 &&
+		   rep.records[0].act == LISP_ACT_NATIVE_FORWARD && rep.records[0].ttl == 1 &&
+		   it_record_is(&rep.records[0], "[1000] 10.1.128.0/17"),
+	       "unregistered EID: the resolver's negative Map-Reply, MS-NOT-REGISTERED's prefix "
+	       "and TTL 1 (ttl %u)",
+	       ok ? rep.records[0].ttl : 0);
+
+	ok = ask(itr, port, "[1000] 10.200.0.1/32", 24, &rep, from, sizeof(from));
+	tap_ok(ok && strcmp(from, MR) == 0 && rep.records[0].act == LISP_ACT_NATIVE_FORWARD &&
+		   rep.records[0].ttl == 15 && it_record_is(&rep.records[0], "[1000] 10.128.0.0/9"),
+	       "undelegated EID: negative Map-Reply with DELEGATION-HOLE's prefix and TTL 15");
+
+	ok = ask(itr, port, "[1000] 10.200.0.2/32", 25, &rep, from, sizeof(from));
+	tap_ok(ok && strcmp(from, MR) == 0 && rep.records[0].ttl >= 14 &&
+		   rep.records[0].ttl <= 15 &&
+		   it_record_is(&rep.records[0], "[1000] 10.128.0.0/9") &&
+		   stat_is("lispms_mr_cache_lookups_total\\{result=\"hit\"\\}", 3) &&
+		   stat_is("lispms_mr_ddt_requests_sent_total", 5),
+	       "the hole again: answered from the referral cache, no DDT Map-Request");
+
+	ok = ask(itr, port, "[1000] 10.4.1.5/32", 26, &rep, from, sizeof(from));
+	tap_ok(ok && strcmp(from, MS) == 0 && it_record_is(&rep.records[0], "[1000] 10.4.1.0/24") &&
+		   stat_is("lispms_mr_ddt_timeouts_total", 1) &&
+		   stat_is("lispms_mr_ddt_requests_sent_total", 8),
+	       "first Map-Server of the set dead: one timeout, then its partner answers");
+
+	tap_ok(stat_is("lispms_mr_requests_total", 6) &&
+		   stat_is("lispms_mr_negative_replies_total", 3) &&
+		   stat_is("lispms_mr_resolutions_total\\{outcome=\"ms_ack\"\\}", 3) &&
+		   stat_is("lispms_mr_referrals_total\\{action=\"ms_referral\"\\}", 2) &&
+		   stat_is("lispms_mr_referrals_total\\{action=\"delegation_hole\"\\}", 1) &&
+		   stat_is("lispms_mr_referrals_total\\{action=\"ms_not_registered\"\\}", 1) &&
+		   ctl_count("mr.sock", "stats lispms_mr_dropped_total", " 0$") ==
+		       ctl_count("mr.sock", "stats lispms_mr_dropped_total", "^lispms_mr_dropped"),
+	       "resolver counters: 6 requests, 3 negative, 3 handed over, nothing dropped");
+
+	/* hostile: garbage and a DDT Map-Request (D) */
+	uint8_t junk[3] = { 0x60, 0, 1 };
+	send_to(itr, MR, ddt_port, junk, sizeof(junk));
+	len = it_build_request("[1000] 10.1.1.5/32", ITR, 99, true, port, msg, sizeof(msg));
+	msg[0] |= (uint8_t)(LISP_ECM_D >> 24);
+	send_to(itr, MR, ddt_port, msg, len);
+	usleep(300000);
+	tap_ok(stat_is("lispms_mr_dropped_total\\{reason=\"malformed\"\\}", 1) &&
+		   stat_is("lispms_mr_dropped_total\\{reason=\"ddt_request\"\\}", 1) &&
+		   recv_from(itr, buf, sizeof(buf), 100, NULL, 0) < 0,
+	       "garbage and a DDT Map-Request at the resolver: dropped and counted, no answer");
+	close(itr);
+
+	tap_ok(ctl_count("mr.sock", "resolver cache",
+			 "^\\[1000\\] 10\\.1\\.0\\.0/16 +ms-referral .*127\\.0\\.0\\.52$") == 1 &&
+		   ctl_count("mr.sock", "resolver cache",
+			     "^\\[1000\\] 10\\.128\\.0\\.0/9 +delegation-hole +15 ") == 1 &&
+		   ctl_count("mr.sock", "resolver cache", "127\\.0\\.0\\.55,127\\.0\\.0\\.52$") ==
+		       1,
+	       "lispmsctl resolver cache lists the cached referrals");
+	tap_ok(ctl_count("mr.sock", "resolver pending", "^0 requests in resolution") == 1 &&
+		   ctl_count("root.sock", "resolver pending", "not a Map-Resolver") == 1,
+	       "lispmsctl resolver pending: nothing left; on a non-resolver a clear error");
+	if (tap_failed) {
+		dump_stats();
+		char cmd[512];
+		snprintf(cmd, sizeof(cmd), "%s -s %s/mr.sock resolver cache | sed 's/^/# /'",
+			 ctl_bin, it_dir);
+		(void)system(cmd);
+	}
+}
+
+/* D23: a resolver socket that overlaps the Map-Server's is refused. */
+static void overlap_refused(void)
+{
+	static const char *bad = "server: {listen: [0.0.0.0], port: %u, workers: 1}\n"
+				 "control: {socket: %s/bad.sock}\n"
+				 "map-resolver: {roots: [" ROOT "], listen: [" MR "], port: %u}\n";
+	char path[160], log[160], text[1024];
+	snprintf(path, sizeof(path), "%s/bad.yaml", it_dir);
+	snprintf(log, sizeof(log), "%s/bad.log", it_dir);
+	uint16_t port = it_free_port();
+	snprintf(text, sizeof(text), bad, port, it_dir, port);
+	it_write_file(path, text);
+	int rc = it_wait_exit(it_spawn(path, log), 10000);
+	tap_ok(rc == 1 && it_file_has(log, "overlaps the Map-Server's server.listen"),
+	       "map-resolver.listen overlapping server.listen (wildcard, same port): lispmsd "
+	       "refuses to start (exit %d)",
+	       rc);
+}
+
+static bool capture_start(void)
+{
+	snprintf(cap_path, sizeof(cap_path), "%s/ddt.pcapng", it_dir);
+	snprintf(cap_pid, sizeof(cap_pid), "%s/dumpcap.pid", it_dir);
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+		 "dumpcap -q -i lo -f 'udp port %u' -w %s >/dev/null 2>&1 & echo $! > %s", ddt_port,
+		 cap_path, cap_pid);
+	if (system(cmd) != 0)
+		return false;
+	for (int i = 0; i < 50; i++) { /* dumpcap creates the file once it captures */
+		usleep(100000);
+		if (access(cap_path, F_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void tshark_check(bool captured)
+{
+	char cmd[1024];
+	if (captured) {
+		snprintf(cmd, sizeof(cmd), "sleep 0.5; kill -INT $(cat %s); sleep 0.5", cap_pid);
+		(void)system(cmd);
+	}
+	if (!it_have_tshark() || !captured) {
+		if (getenv("LISPMS_ALLOW_NO_TSHARK"))
+			tap_skip("tshark or dumpcap not usable");
+		else
+			tap_ok(false, "tshark and dumpcap are needed (tools/test installs them)");
+		return;
+	}
+	/* what the resolver sent: from its socket */
+	char from[128];
+	snprintf(from, sizeof(from), "ip.src == " MR " && udp.srcport == %u", ddt_port);
+	snprintf(cmd, sizeof(cmd),
+		 "tshark -r %s -d udp.port==%u,lisp -Y '%s && (lisp.unexpected_field || "
+		 "lisp.invalid_field || lisp.expected_field || lisp.undecoded || _ws.malformed || "
+		 "_ws.expert.severity >= warning || data || !lisp)' 2>/dev/null | wc -l",
+		 cap_path, ddt_port, from);
+	long bad = it_shell_count(cmd);
+	snprintf(cmd, sizeof(cmd), "tshark -r %s -d udp.port==%u,lisp -Y '%s' 2>/dev/null | wc -l",
+		 cap_path, ddt_port, from);
+	long sent = it_shell_count(cmd);
+	tap_ok(bad == 0 && sent == 11,
+	       "tshark: the %ld messages the resolver sent (8 DDT Map-Requests, 3 negative "
+	       "Map-Replies) decode cleanly (%ld flagged)",
+	       sent, bad);
+	/* every ECM it sent has D and goes to a DDT node or Map-Server on the DDT port */
+	snprintf(cmd, sizeof(cmd),
+		 "tshark -r %s -d udp.port==%u,lisp -Y '%s && lisp.type == 8 && "
+		 "lisp.ecm.flags.ddt == 1 && udp.dstport == %u && (ip.dst == " ROOT
+		 " || ip.dst == " MS " || ip.dst == " DEAD ")' 2>/dev/null | wc -l",
+		 cap_path, ddt_port, from, ddt_port);
+	long ddt = it_shell_count(cmd);
+	snprintf(cmd, sizeof(cmd),
+		 "tshark -r %s -d udp.port==%u,lisp -Y '%s && lisp.type == 8 && ip.dst == " DEAD
+		 "' 2>/dev/null | wc -l",
+		 cap_path, ddt_port, from);
+	long dead = it_shell_count(cmd);
+	tap_ok(ddt == 8 && dead == 1,
+	       "tshark: 8 ECM Map-Requests with the D bit to the DDT port, 1 of them to the dead "
+	       "Map-Server (%ld, %ld)",
+	       ddt, dead);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "test \"$(tshark -r %s -d udp.port==%u,lisp -Y '%s && lisp.type == 2 && ip.dst == " ITR
+	    "' -T fields -e lisp.nonce -e lisp.mapping.act -e lisp.mapping.ttl "
+	    "-e lisp.mapping.loccnt -e lisp.mapping.eid.masklen -e lisp.lcaf.iid "
+	    "-e lisp.lcaf.iid.ipv4 2>/dev/null | tr '\\t\\n' ' ;')\" = "
+	    "'0x0000000000000017 %d 1 0 17 1000 10.1.128.0;"
+	    "0x0000000000000018 %d 15 0 9 1000 10.128.0.0;"
+	    "0x0000000000000019 %d 15 0 9 1000 10.128.0.0;' && echo 1 || echo 0",
+	    cap_path, ddt_port, from, LISP_ACT_NATIVE_FORWARD, LISP_ACT_NATIVE_FORWARD,
+	    LISP_ACT_NATIVE_FORWARD);
+	long neg = it_shell_count(cmd);
+	tap_ok(neg == 1,
+	       "tshark: the negative Map-Replies carry the ITR's nonces, Native-Forward, TTL 1, "
+	       "15, 15, no locator, the hole prefixes in instance 1000");
+	if (neg != 1 || ddt != 8 || bad != 0) {
+		snprintf(cmd, sizeof(cmd),
+			 "tshark -r %s -d udp.port==%u,lisp -Y '%s' -T fields -e ip.dst -e "
+			 "lisp.type -e lisp.nonce -e lisp.mapping.act -e lisp.mapping.ttl -e "
+			 "lisp.mapping.loccnt 2>&1 | sed 's/^/# /'",
+			 cap_path, ddt_port, from);
+		(void)system(cmd);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: ms_resolver LISPMSD LISPMSCTL\n");
+		return 2;
+	}
+	it_daemon = argv[1];
+	ctl_bin = argv[2];
+	tap_plan(20);
+	actx = auth_ctx_new();
+	it_auth = actx;
+	ar = (struct arena){ .base = abuf_mem, .size = sizeof(abuf_mem) };
+	auth_key_init(&key, 1, LISP_ALG_HMAC_SHA256, "a-key", 5);
+	if (it_tempdir() != 0) {
+		perror("mkdtemp");
+		return 1;
+	}
+	ddt_port = it_free_port();
+	mr_ms_port = it_free_port();
+	bool captured = capture_start();
+	pids[0] = start("root", root_conf, ddt_port, 0, 0);
+	pids[1] = start("ms", ms_conf, ddt_port, 0, 0);
+	pids[2] = start("mr", mr_conf, mr_ms_port, ddt_port, ddt_port);
+	bool up = probe(ROOT, ddt_port) && probe(MS, ddt_port) && probe(MR, mr_ms_port);
+	tap_ok(up, "the DDT root, the DDT Map-Server and the Map-Resolver start (port %u)",
+	       ddt_port);
+	if (up)
+		scenario();
+	else
+		for (int i = 0; i < 12; i++)
+			tap_skip("the daemons did not start");
+	static const char *const names[] = { "root", "Map-Server", "Map-Resolver" };
+	for (int i = 0; i < 3; i++) {
+		kill(pids[i], SIGTERM);
+		int rc = it_wait_exit(pids[i], 5000);
+		tap_ok(rc == 0, "SIGTERM stops the %s cleanly (exit %d)", names[i], rc);
+	}
+	tshark_check(captured);
+	overlap_refused();
+	if (tap_failed == 0)
+		it_tempdir_remove();
+	else
+		printf("# logs and capture in %s\n", it_dir);
+	auth_ctx_free(actx);
+	return tap_done();
+}
