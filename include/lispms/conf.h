@@ -66,7 +66,7 @@ struct conf_site {
 	uint8_t key_slot[256];	       /* key id -> index + 1 in keys, 0 = none */
 };
 
-/* server.quic: QUIC sessions (PROTOCOL.md D17); absent: no QUIC. */
+/* server.quic: QUIC sessions (docs/protocol.md D17); absent: no QUIC. */
 struct conf_quic {
 	bool enabled;		 /* the section is present */
 	uint16_t port;		 /* UDP port of QUIC (default 4343) */
@@ -78,14 +78,14 @@ struct conf_quic {
 };
 
 /* server.sctp: SCTP sessions in user space over UDP encapsulation
- * (PROTOCOL.md D18); absent: no SCTP. */
+ * (docs/protocol.md D18); absent: no SCTP. */
 struct conf_sctp {
 	bool enabled;	   /* the section is present */
 	uint16_t port;	   /* SCTP port (default 4342) */
 	uint16_t udp_port; /* UDP port of the encapsulation (default 9899) */
 };
 
-/* server.tls: TLS 1.3 over TCP sessions (PROTOCOL.md D19); absent: no TLS. */
+/* server.tls: TLS 1.3 over TCP sessions (docs/protocol.md D19); absent: no TLS. */
 struct conf_tls {
 	bool enabled;		    /* the section is present */
 	uint16_t port;		    /* TCP port of TLS (default 4344) */

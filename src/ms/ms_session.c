@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Reliable-transport sessions (PROTOCOL.md D1-D8, D10, D14), transport-free:
+ * Reliable-transport sessions (docs/protocol.md D1-D8, D10, D14), transport-free:
  * the worker that accepted the TCP connection feeds its bytes in and the
  * session writes framed messages out through the transport's io callbacks.
  *
@@ -663,7 +663,7 @@ static void plan_reduce(struct refresh_plan *pl)
 	pl->n = out;
 }
 
-/* The EID-prefix element of a Refresh (PROTOCOL.md §3.4 scope table). */
+/* The EID-prefix element of a Refresh (docs/protocol.md §3.4 scope table). */
 static void refresh_element(uint8_t scope, const struct eid_prefix *where, struct rt_prefix *out)
 {
 	memset(out, 0, sizeof(*out));
