@@ -63,7 +63,7 @@ struct conf_site {
 	bool allow_subscribe;	       /* its registered xTRs may subscribe (RFC 9437) */
 	bool reliable_transport;       /* server.reliable-transport unless set here */
 	uint32_t registration_timeout; /* seconds; server's unless set here */
-	uint8_t key_slot[256];	       /* key id -> index + 1 in keys, 0 = none */
+	uint8_t key_slot[256];	       /* key id -> index + 1 in keys, 0 = none (duplicate check) */
 };
 
 /* server.quic: QUIC sessions (docs/protocol.md D17); absent: no QUIC. */
@@ -233,13 +233,6 @@ const struct conf_ddt *conf_ddt(const struct conf *c);
 
 /* By name (binary search), NULL when there is none. */
 const struct conf_site *conf_site_find(const struct conf *c, const char *name);
-
-/* The site's key with this Key ID, NULL when there is none. */
-static inline const struct conf_key *conf_site_key(const struct conf_site *s, uint8_t key_id)
-{
-	unsigned slot = s->key_slot[key_id];
-	return slot ? &s->keys[slot - 1] : NULL;
-}
 
 /* Worker threads to start: server.workers, or `nproc` (at least 1) when 0. */
 unsigned conf_workers(const struct conf *c, unsigned nproc);

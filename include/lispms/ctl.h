@@ -228,7 +228,6 @@ struct ctl_col {
 
 void ctl_out_str(struct ctl_reply *r, const char *key, const char *value);
 void ctl_out_u64(struct ctl_reply *r, const char *key, uint64_t value);
-void ctl_out_f64(struct ctl_reply *r, const char *key, double value);
 void ctl_out_bool(struct ctl_reply *r, const char *key, bool value);
 void ctl_out_section(struct ctl_reply *r, const char *key);
 void ctl_out_section_end(struct ctl_reply *r);

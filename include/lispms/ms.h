@@ -125,10 +125,6 @@ uint64_t ms_session_id(const struct ms_session *s);
 /* Sessions this worker carries. */
 size_t ms_session_count(const struct ms_thread *t);
 
-/* Send Registration Refresh (scope, where, rejected-only flag) on every session of this worker. */
-void ms_session_refresh_all(struct ms_thread *t, uint8_t scope, const struct eid_prefix *where,
-			    bool rejected_only);
-
 /* ---- sessions for operators (lispmsctl sessions, session drop) ---- */
 
 enum ms_session_state {

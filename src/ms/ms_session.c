@@ -1023,16 +1023,6 @@ void ms_session_drain(struct ms_thread *t)
 	}
 }
 
-void ms_session_refresh_all(struct ms_thread *t, uint8_t scope, const struct eid_prefix *where,
-			    bool rejected_only)
-{
-	if (t->sessions == NULL)
-		return;
-	for (unsigned b = 0; b < SESS_BUCKETS; b++)
-		for (struct ms_session *s = t->sessions[b]; s != NULL; s = s->hnext)
-			send_refresh(t, s, scope, where, rejected_only);
-}
-
 size_t ms_session_count(const struct ms_thread *t)
 {
 	return t->nsessions;
