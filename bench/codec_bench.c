@@ -36,7 +36,7 @@
 #include <lispms/err.h>
 #include <lispms/proto.h>
 
-/* PROTOCOL.md §6.2 packets 1 and 6 (the ECM's inner headers as in testvec.h). */
+/* docs/protocol.md §6.2 packets 1 and 6 (the ECM's inner headers as in testvec.h). */
 static const char mreg_hex[] =
     "3a002901 1122334455667788 01 02 0020 "
     "a4ff6c1db54f0ccae5b1ce1d5a870329e7955d96f01a35b2019affda4614af6c "

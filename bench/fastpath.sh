@@ -43,9 +43,8 @@ echo "{\"bench\":\"fastpath\",\"case\":\"run\",\"date\":\"$(date -u +%FT%TZ)\",\
 port=$(bench_port)
 etrs=$(((regs + 999) / 1000))
 bench_conf "$dir/lispms.yaml" "$port"
-"$build/src/daemon/lispmsd" -c "$dir/lispms.yaml" 2>"$dir/lispmsd.log" &
-pids+=($!)
-sleep 0.5
+lispms_start "$build/src/daemon/lispmsd" "$dir/lispms.yaml" "$dir/lispmsd.log"
+pids+=("$LISPMS_PID")
 lisp=(--etrs "$etrs" --eids-per-etr 1000)
 loadopt=(--server "127.0.0.1:$port" --sockets 16 --sources 16 --window 8 --json)
 "$build/tools/lispms-bench" register "${lisp[@]}" "${loadopt[@]}" --count "$((etrs * 1000))" \

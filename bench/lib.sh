@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: MIT
 # Shared by the bench/ scenarios: a lispmsd configuration for lispms-bench's
 # EID layout (tools/bench/layout.h), starting and stopping lispmsd, RSS and
-# the load average. Source it; it defines functions only.
+# the load average. Source it; it defines functions only. The free port, the
+# configuration's frame and starting lispmsd are tests/support/lib.sh's, as
+# in every test script.
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../tests/support/lib.sh"
 
 # bench_conf FILE PORT [IIDS] [FIRST_IID]: one site `bench` (key 1 HMAC-SHA-256,
 # key 2 HMAC-SHA-1, secret "bench") covering the registered and unregistered
@@ -14,16 +17,9 @@ bench_conf() {
         prefixes+="\"[$((iid + i))] 10.0.0.0/8\", \"[$((iid + i))] 2001:db8::/32\", "
         prefixes+="\"[$((iid + i))] 02:00:00:00:00:00/24\", "
     done
-    cat >"$file" <<CONF
-server:
-  listen: [127.0.0.1]
-  port: $port
-  workers: ${WORKERS:-1}
-  registration-timeout: ${REG_TIMEOUT:-3600}
-  keepalive: ${KEEPALIVE:-10}
-  reply-rate-limit: ${RRL:-0}
-control:
-  socket: $(dirname "$file")/ctl.sock
+    lispms_conf "$file" "$port" "workers: ${WORKERS:-1}" \
+        "registration-timeout: ${REG_TIMEOUT:-3600}" "keepalive: ${KEEPALIVE:-10}" \
+        "reply-rate-limit: ${RRL:-0}" <<CONF
 log:
   level: warning
 sites:
@@ -38,35 +34,13 @@ CONF
 }
 
 # bench_port: a free UDP+TCP port on 127.0.0.1.
-bench_port() {
-    python3 -c 'import socket
-while True:
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
-    p = u.getsockname()[1]
-    t = socket.socket(); 
-    try:
-        t.bind(("127.0.0.1", p)); print(p); break
-    except OSError:
-        pass'
-}
+bench_port() { free_port both; }
 
-# bench_start_ms LISPMSD CONF LOG: start lispmsd, wait (<= 10 s) until it answers
-# on its control socket or at least runs; prints its pid.
+# bench_start_ms LISPMSD CONF LOG: start lispmsd, wait (<= 10 s) until its
+# control socket is there (lispms_start); prints its pid.
 bench_start_ms() {
-    "$1" -c "$2" >/dev/null 2>>"$3" &
-    local pid=$! i
-    for i in $(seq 1 100); do
-        [ -S "$(dirname "$2")/ctl.sock" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    sleep 0.2
-    if ! kill -0 "$pid" 2>/dev/null; then
-        echo "lispmsd did not start:" >&2
-        tail -n 5 "$3" >&2
-        return 1
-    fi
-    echo "$pid"
+    lispms_start "$1" "$2" "$3" || return 1
+    echo "$LISPMS_PID"
 }
 
 # bench_kill9 PID: SIGKILL and wait until the process is gone (it may not be

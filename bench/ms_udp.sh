@@ -29,9 +29,8 @@ trap cleanup EXIT
 etrs=$(((eids + 999) / 1000))
 per=$(((eids + etrs - 1) / etrs))
 bench_conf "$dir/lispms.yaml" "$port"
-"$daemon" -c "$dir/lispms.yaml" 2>"$dir/lispmsd.log" &
-pids+=($!)
-sleep 0.5
+lispms_start "$daemon" "$dir/lispms.yaml" "$dir/lispmsd.log"
+pids+=("$LISPMS_PID")
 load=(--server "127.0.0.1:$port" --sockets 16 --sources 16 --window 8 --json)
 lisp=(--etrs "$etrs" --eids-per-etr "$per")
 # registration storm: every EID once (inserts), then steady refreshes
@@ -46,7 +45,7 @@ echo "{\"bench\":\"ms_udp\",\"case\":\"lispmsd_rss\",\"eids\":$((etrs * per)),\"
 kill "${pids[0]}"
 wait "${pids[0]}" 2>/dev/null || true
 pids=()
-eport=$((port + 1))
+eport=$(free_port udp)
 "$bench" echo-server --port "$eport" --workers "${WORKERS:-1}" 2>/dev/null &
 pids+=($!)
 sleep 0.3

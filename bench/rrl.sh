@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# What the reply rate limiter (server.reply-rate-limit, PROTOCOL.md D22)
+# What the reply rate limiter (server.reply-rate-limit, docs/protocol.md D22)
 # costs on the request path when no limit is hit (issue 14): one lispmsd
 # with EIDS registered EIDs answers ECM Map-Requests (proxy replies) for
 # DURATION seconds per round, ROUNDS times with the limiter off

@@ -17,11 +17,9 @@ etrs=$(((eids + 999) / 1000))
 for limit in 0 10000000; do
   dir=$(mktemp -d); port=$(bench_port)
   RRL=$limit bench_conf "$dir/lispms.yaml" "$port"
-  valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$dir/cg.out" \
-     "$b/src/daemon/lispmsd" -c "$dir/lispms.yaml" 2>"$dir/vg.log" &
-  pid=$!
-  for i in $(seq 1 600); do [ -S "$dir/ctl.sock" ] && break; sleep 0.1; done
-  sleep 1
+  LISPMS_WRAP="valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=$dir/cg.out" \
+    LISPMS_START_WAIT=60 lispms_start "$b/src/daemon/lispmsd" "$dir/lispms.yaml" "$dir/vg.log"
+  pid=$LISPMS_PID
   load=(--server "127.0.0.1:$port" --sockets 4 --sources 4 --window 4 --json)
   lisp=(--etrs $etrs --eids-per-etr 1000)
   "$b/tools/lispms-bench" register "${lisp[@]}" "${load[@]}" --count $((etrs * 1000)) --duration 900 >/dev/null

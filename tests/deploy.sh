@@ -17,22 +17,13 @@
 # promtool is required unless LISPMS_ALLOW_NO_PROMTOOL=1 (then SKIP).
 # Usage: deploy.sh SOURCE_ROOT LISPMSD
 set -u
+. "$(dirname "$(readlink -f "$0")")/support/lib.sh"
 src=$1
 lispmsd=$(readlink -f "$2")
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 work=$(mktemp -d "$PWD/deploy-check.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-n=0
-fail=0
-ok() {
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
-}
-skip() {
-    n=$((n + 1))
-    echo "ok $n - skipped # SKIP $1"
-}
 have_promtool() {
     command -v promtool >/dev/null 2>&1 && return 0
     [ "${LISPMS_ALLOW_NO_PROMTOOL:-}" = 1 ] && return 1
@@ -255,5 +246,5 @@ if command -v readelf >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1; then
 else
     skip "readelf or dpkg missing"
 fi
-echo "1..$n"
-exit $fail
+tap_plan
+tap_status

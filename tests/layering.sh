@@ -6,6 +6,7 @@
 #    to compile for code that did not declare that subsystem as a dependency.
 # Usage: layering.sh INCLUDE_DIR COMPILER [ARGS...]    (prints TAP)
 set -u
+. "$(dirname "$(readlink -f "$0")")/support/lib.sh"
 inc=$1
 shift
 cc=("$@")
@@ -23,12 +24,6 @@ for h in "${headers[@]}"; do
 done
 
 echo "TAP version 13"
-n=0
-fail=0
-check() {
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
-}
 for h in "${headers[@]}"; do
     rel=${h#"$inc"/}
     printf '#include <%s>\n#include <%s>\n' "$rel" "$rel" >"$tmp/t.c"
@@ -36,15 +31,15 @@ for h in "${headers[@]}"; do
         "$tmp/t.c" 2>"$tmp/err"
     r=$?
     [ $r -eq 0 ] || sed 's/^/# /' "$tmp/err" | head -n 5
-    check $r "$rel compiles on its own (and twice)"
+    ok $r "$rel compiles on its own (and twice)"
     d=$(grep -oE '^#ifndef LISPMS_USES_[A-Z_]+' "$h" | head -n 1 | awk '{print $2}')
     if [ -n "$d" ]; then
         others=()
         for x in "${all_defs[@]}"; do [ "$x" = "-D$d" ] || others+=("$x"); done
         "${cc[@]}" -fsyntax-only -std=gnu11 -I"$inc" "${others[@]}" "$tmp/t.c" >/dev/null 2>&1
         r=$?
-        check $((r == 0)) "$rel is refused without $d"
+        ok $((r == 0)) "$rel is refused without $d"
     fi
 done
-echo "1..$n"
-exit $fail
+tap_plan
+tap_status

@@ -14,17 +14,12 @@
 # The lists come from the sources and binaries, never from this file.
 # Usage: man.sh SOURCE_ROOT BUILD_ROOT LISPMSD LISPMSCTL LISPMS-BENCH
 set -u
+. "$(dirname "$(readlink -f "$0")")/support/lib.sh"
 src=$1
 build=$2
 lispmsd=$3
 ctl=$4
 bench=$5
-n=0
-fail=0
-ok() {
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
-}
 echo "TAP version 13"
 export LC_ALL=C.UTF-8 MANWIDTH=80
 pages=("$build/docs/man/lispmsd.8" "$build/docs/man/lispmsctl.8"
@@ -133,8 +128,7 @@ if [ -f /usr/share/bash-completion/bash_completion ]; then
         echo "$out" | sed -n 3p | grep -qx drop && [ -z "$m" ]
     ok $? "the lispmsctl completion offers every command from --help${m:+ (missing:$m)}"
 else
-    n=$((n + 1))
-    echo "ok $n - skipped # SKIP bash-completion is not installed"
+    skip "bash-completion is not installed"
 fi
-echo "1..$n"
-exit $fail
+tap_plan
+tap_status

@@ -40,12 +40,7 @@ mirror=${LISPMS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 cache=${LISPMS_CACHE_DIR:-/var/cache/lispms}
 work=$(mktemp -d /tmp/lispms-package.XXXXXX)
 chroot_dir=$work/root
-n=0
-failed=0
-ok() {
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
+. "$root/tests/support/lib.sh"
 bail() {
     ok 1 "$1"
     exit 1

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Addresses and EID prefixes as every subsystem sees them, and their text
- * form (PROTOCOL.md D16): `[IID] prefix`, e.g. `[1000] 10.1.0.0/16`,
+ * form (docs/protocol.md D16): `[IID] prefix`, e.g. `[1000] 10.1.0.0/16`,
  * `[1000] 2001:db8::/32`, `[5] 00:11:22:33:44:55/48`; `[0]` may be left out.
  *
  * An EID prefix is always normalised: the bits past `plen` are zero, so two
@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <string.h>
 
-/* LISP AFI numbers (IANA Address Family Numbers, PROTOCOL.md §1.2). */
+/* LISP AFI numbers (IANA Address Family Numbers, docs/protocol.md §1.2). */
 enum lisp_afi {
 	LISP_AFI_NONE = 0,
 	LISP_AFI_IPV4 = 1,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Reliable-transport admission (PROTOCOL.md D5): a source address that sent
+ * Reliable-transport admission (docs/protocol.md D5): a source address that sent
  * an authenticated r=1 UDP Map-Register may open one TCP session until the
  * grant expires (the registration timeout after the register). A session
  * claims the grant; when it ends, the grant ends with it, so a new session

@@ -63,10 +63,10 @@ struct conf_site {
 	bool allow_subscribe;	       /* its registered xTRs may subscribe (RFC 9437) */
 	bool reliable_transport;       /* server.reliable-transport unless set here */
 	uint32_t registration_timeout; /* seconds; server's unless set here */
-	uint8_t key_slot[256];	       /* key id -> index + 1 in keys, 0 = none */
+	uint8_t key_slot[256];	       /* key id -> index + 1 in keys, 0 = none (duplicate check) */
 };
 
-/* server.quic: QUIC sessions (PROTOCOL.md D17); absent: no QUIC. */
+/* server.quic: QUIC sessions (docs/protocol.md D17); absent: no QUIC. */
 struct conf_quic {
 	bool enabled;		 /* the section is present */
 	uint16_t port;		 /* UDP port of QUIC (default 4343) */
@@ -78,14 +78,14 @@ struct conf_quic {
 };
 
 /* server.sctp: SCTP sessions in user space over UDP encapsulation
- * (PROTOCOL.md D18); absent: no SCTP. */
+ * (docs/protocol.md D18); absent: no SCTP. */
 struct conf_sctp {
 	bool enabled;	   /* the section is present */
 	uint16_t port;	   /* SCTP port (default 4342) */
 	uint16_t udp_port; /* UDP port of the encapsulation (default 9899) */
 };
 
-/* server.tls: TLS 1.3 over TCP sessions (PROTOCOL.md D19); absent: no TLS. */
+/* server.tls: TLS 1.3 over TCP sessions (docs/protocol.md D19); absent: no TLS. */
 struct conf_tls {
 	bool enabled;		    /* the section is present */
 	uint16_t port;		    /* TCP port of TLS (default 4344) */
@@ -252,13 +252,6 @@ const struct conf_map_resolver *conf_map_resolver(const struct conf *c);
 
 /* By name (binary search), NULL when there is none. */
 const struct conf_site *conf_site_find(const struct conf *c, const char *name);
-
-/* The site's key with this Key ID, NULL when there is none. */
-static inline const struct conf_key *conf_site_key(const struct conf_site *s, uint8_t key_id)
-{
-	unsigned slot = s->key_slot[key_id];
-	return slot ? &s->keys[slot - 1] : NULL;
-}
 
 /* Worker threads to start: server.workers, or `nproc` (at least 1) when 0. */
 unsigned conf_workers(const struct conf *c, unsigned nproc);

@@ -86,7 +86,7 @@ int ctl_end_decode(const struct ctl_frame *f, int *status, const char **msg, siz
 /* ---- the command table ---- */
 
 #define CTL_CMDF_MUTATES  0x1u /* changes the daemon */
-#define CTL_CMDF_SESSIONS 0x2u /* needs the reliable transport (a handler the daemon installs) */
+#define CTL_CMDF_SESSIONS 0x2u /* needs the reliable transport (ctl_sessions_install) */
 #define CTL_CMDF_OPTIONS  0x4u /* takes --options (checked by the server) */
 
 /* X(ID, name, usage, min args, max args, flags, help) */
@@ -189,13 +189,21 @@ size_t ctl_buffered(const struct ctl *ctl);
 #define LISPMS_CTL_POLLFDS 17
 
 /*
- * A command the daemon implements itself (sessions, session drop): it
- * writes its output with ctl_reply_* and returns 0 or a negative code
- * (the message says why). Installed before the loop runs.
+ * A command served by a handler installed on this server rather than by the
+ * built-in table (the sessions commands, which need the reliable transport's
+ * workers): it writes its output with ctl_reply_* and returns 0 or a
+ * negative code (the message says why). Installed before the loop runs.
  */
 struct ctl_reply;
 typedef int ctl_handler_fn(struct ctl_reply *r, unsigned argc, const char *const *argv, void *arg);
 void ctl_set_handler(struct ctl *ctl, enum ctl_cmd_id id, ctl_handler_fn *fn, void *arg);
+
+/*
+ * ctl_sessions.c: install `sessions` and `session drop PEER` (CTL_CMDF_SESSIONS)
+ * for a daemon whose workers run ms's sessions; without it they answer that
+ * the reliable transport is not running.
+ */
+void ctl_sessions_install(struct ctl *ctl, struct ms *ms);
 
 /*
  * A streamed reply's next step: render more and return 1 (more to come),
@@ -226,7 +234,6 @@ struct ctl_col {
 
 void ctl_out_str(struct ctl_reply *r, const char *key, const char *value);
 void ctl_out_u64(struct ctl_reply *r, const char *key, uint64_t value);
-void ctl_out_f64(struct ctl_reply *r, const char *key, double value);
 void ctl_out_bool(struct ctl_reply *r, const char *key, bool value);
 void ctl_out_section(struct ctl_reply *r, const char *key);
 void ctl_out_section_end(struct ctl_reply *r);

@@ -3,7 +3,7 @@
  * The mapping database: for every instance ID and address family (IPv4,
  * IPv6, MAC) a Patricia trie (db/trie.h) from EID prefix to the
  * registrations behind it, and the mapping a Map-Request sees, derived from
- * them (PROTOCOL.md D7, D13, §2.7). Instances are found through an RCU hash
+ * them (docs/protocol.md D7, D13, §2.7). Instances are found through an RCU hash
  * table.
  *
  * Per prefix, one registration per registering xTR (keyed by xTR-ID when
@@ -254,7 +254,7 @@ void db_iid_lookup_batch(const struct db_iid *in, const struct eid_prefix *const
 /* The mapping registered for exactly p, or NULL. */
 const struct db_mapping *db_lookup_exact(const struct db *db, const struct eid_prefix *p);
 
-/* Refresh scopes of the reliable transport (PROTOCOL.md §3.4). */
+/* Refresh scopes of the reliable transport (docs/protocol.md §3.4). */
 enum db_scope {
 	DB_SCOPE_ALL = 0,    /* every instance and family */
 	DB_SCOPE_IID = 1,    /* where->iid */

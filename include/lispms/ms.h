@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The request core of the Map-Server (RFC 9301 plus PROTOCOL.md): decoded
+ * The request core of the Map-Server (RFC 9301 plus docs/protocol.md): decoded
  * Map-Registers update the mapping database, Map-Requests are answered from
  * it, mapping changes become Map-Notifies. It never touches a socket: every
  * transport (kernel UDP workers, DPDK lcores, tests) hands it batches of
@@ -15,7 +15,7 @@
  * A reload (ms_reload, ms_reload_file) publishes a new configuration with
  * RCU, keeps every registration the new one still allows and removes the
  * UDP ones it no longer does; hooks let the reliable transport reject the
- * session-bound ones and send scoped refreshes (PROTOCOL.md D8).
+ * session-bound ones and send scoped refreshes (docs/protocol.md D8).
  *
  * Threads: ms_new/ms_free/ms_housekeeping/ms_reload* on the control thread;
  * ms_thread_new/free, ms_handle_batch and ms_tick on the worker that owns
@@ -125,10 +125,6 @@ uint64_t ms_session_id(const struct ms_session *s);
 /* Sessions this worker carries. */
 size_t ms_session_count(const struct ms_thread *t);
 
-/* Send Registration Refresh (scope, where, rejected-only flag) on every session of this worker. */
-void ms_session_refresh_all(struct ms_thread *t, uint8_t scope, const struct eid_prefix *where,
-			    bool rejected_only);
-
 /* ---- sessions for operators (lispmsctl sessions, session drop) ---- */
 
 enum ms_session_state {
@@ -184,7 +180,7 @@ size_t ms_notify_pending(struct ms *ms);
 /* Expire registrations and admissions (control thread, about once a second). */
 void ms_housekeeping(struct ms *ms, uint64_t now_ns);
 
-/* What a Map-Request gets (PROTOCOL.md §2.7). */
+/* What a Map-Request gets (docs/protocol.md §2.7). */
 enum ms_answer {
 	MS_ANSWER_PROXY,	  /* registered, P bit or proxy-reply site: Map-Reply */
 	MS_ANSWER_FORWARD,	  /* registered: the request goes on to an ETR */

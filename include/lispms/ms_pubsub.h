@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Publish/subscribe (RFC 9437, PROTOCOL.md D20) for operators: the
+ * Publish/subscribe (RFC 9437, docs/protocol.md D20) for operators: the
  * subscriptions the Map-Server holds and dropping one. The protocol side
  * lives in src/ms/ms_pubsub.c.
  *

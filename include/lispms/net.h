@@ -7,7 +7,7 @@
  * struct stream_handler they are given (stream.h). The worker only moves bytes: every received
  * batch goes to a handler (the request core in lispmsd, an echo responder in tests and benchmarks)
  * together with an outbox the handler fills; the worker sends the outbox, each reply from the local
- * address its request arrived on (PROTOCOL.md D12).
+ * address its request arrived on (docs/protocol.md D12).
  *
  * Threads: a worker's sockets, buffers, arena and outbox belong to its
  * thread. net_worker_new/start/stop/free are called by the daemon's main
@@ -63,7 +63,7 @@ struct net_worker_conf {
 	unsigned user_timeout_s; /* TCP_USER_TIMEOUT (0 = 30) */
 	size_t output_limit;	 /* bytes queued per connection (0 = 4 MiB) */
 	unsigned max_conns;	 /* per worker, 0 = no limit */
-	/* optional, with stream: QUIC sessions (PROTOCOL.md D17) on UDP
+	/* optional, with stream: QUIC sessions (docs/protocol.md D17) on UDP
 	 * quic_port of every address; needs the quic build feature */
 	uint16_t quic_port;		  /* 0: no QUIC */
 	const struct tls_cred *quic_cred; /* src/net/tls_cred.h; outlives the worker */
@@ -71,13 +71,13 @@ struct net_worker_conf {
 	unsigned quic_idle_s;		  /* QUIC idle timeout (0 = 60) */
 	const uint8_t *quic_secret;	  /* Retry-token and reset-token key, the same */
 	size_t quic_secretlen;		  /* for every worker (32 bytes) */
-	/* optional, with stream: SCTP sessions (PROTOCOL.md D18) on SCTP port
+	/* optional, with stream: SCTP sessions (docs/protocol.md D18) on SCTP port
 	 * sctp_port, encapsulated in UDP sctp_udp_port of every address; needs
 	 * the sctp build feature. usrsctp is one stack per process: give it to
 	 * one worker only. */
 	uint16_t sctp_port;	/* 0: 4342 */
 	uint16_t sctp_udp_port; /* 0: no SCTP */
-	/* optional, with stream: TLS 1.3 over TCP (PROTOCOL.md D19) on TCP
+	/* optional, with stream: TLS 1.3 over TCP (docs/protocol.md D19) on TCP
 	 * tls_port of every address, listening from the start; needs GnuTLS
 	 * (the quic build feature) */
 	uint16_t tls_port;		  /* 0: no TLS */

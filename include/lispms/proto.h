@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The LISP control-plane codec (RFC 9301 messages over UDP, PROTOCOL.md §2):
+ * The LISP control-plane codec (RFC 9301 messages over UDP, docs/protocol.md §2):
  * Map-Request, Map-Reply, Map-Register, Map-Notify, Map-Notify-Ack, the
  * Map-Referral of LISP-DDT (RFC 8111), ECM and the
  * type-15 Shared Extension Message, their mapping records and locators, the
@@ -45,7 +45,7 @@
 #include <lispms/arena.h>
 #include <lispms/wire.h>
 
-/* LISP packet types (top 4 bits of the first octet, PROTOCOL.md §1.1). */
+/* LISP packet types (top 4 bits of the first octet, docs/protocol.md §1.1). */
 enum lisp_msg_type {
 	LISP_MSG_MAP_REQUEST = 1,
 	LISP_MSG_MAP_REPLY = 2,
@@ -62,7 +62,7 @@ enum lisp_msg_type {
 #define LISPMS_MAX_LOCATORS  255 /* locators per record (8-bit count) */
 #define LISPMS_MAX_ITR_RLOCS 32	 /* ITR-RLOCs per Map-Request (IRC + 1) */
 
-/* Flags of word 0, as masks of the first 32-bit word (PROTOCOL.md §2). */
+/* Flags of word 0, as masks of the first 32-bit word (docs/protocol.md §2). */
 #define LISP_MREQ_A	0x08000000u /* authoritative */
 #define LISP_MREQ_M	0x04000000u /* a Map-Reply record follows the records */
 #define LISP_MREQ_P	0x02000000u /* RLOC-probe */
@@ -194,7 +194,7 @@ struct lisp_locator {
 	struct afi_addr addr;
 };
 
-/* A mapping record (PROTOCOL.md §2.4). */
+/* A mapping record (docs/protocol.md §2.4). */
 struct lisp_record {
 	uint32_t ttl;	   /* minutes; 0xFFFFFFFF = receiver decides */
 	uint8_t act;	   /* 0..7, enum lisp_act */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Reliable-transport codec (decision D1, PROTOCOL.md §3.3-3.4): the framing
+ * Reliable-transport codec (decision D1, docs/protocol.md §3.3-3.4): the framing
  * Type(16) Length(16, whole message) Message-ID(32, iff Length > 8) data
  * End-Marker 0x9FACADE9, the message types 16-21, and a stream reassembler
  * that cuts a TCP byte stream into messages.

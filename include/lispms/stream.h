@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Stream sessions as the request core sees them, whatever carries them
- * (TCP, TLS over TCP, a QUIC stream, an SCTP stream; PROTOCOL.md D15, D17,
+ * (TCP, TLS over TCP, a QUIC stream, an SCTP stream; docs/protocol.md D15, D17,
  * D18, D19): the reliable-transport counterpart of dgram.h.
  *
  * Two tables meet here. A transport gives every connection a struct

@@ -7,8 +7,9 @@
  * a per-thread arena and, optionally, a CPU pin. The id indexes per-thread
  * rows (counters, queues).
  *
- * Shutdown is cooperative: thread_stop_all() raises a flag that loops poll
- * with thread_stopping().
+ * Stopping is the owner's: each loop has its own stop call that wakes it and
+ * joins its thread (net_worker_stop, fastpath_stop, ...); the registry only
+ * hands out ids and joins.
  *
  * Threads: all functions are safe from any thread; thread_arena() returns the
  * calling thread's own arena.
@@ -61,10 +62,3 @@ unsigned thread_id_limit(void);
 
 /* Number of threads registered right now. */
 unsigned thread_count(void);
-
-/* Ask every loop to stop; thread_stopping() turns true. */
-void thread_stop_all(void);
-bool thread_stopping(void);
-
-/* Tests: clear the stop flag so a later test can start threads again. */
-void thread_stop_reset(void);

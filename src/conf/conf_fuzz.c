@@ -11,6 +11,7 @@
 #include <lispms/err.h>
 
 #include "fuzz.h"
+#include "schema.h"
 
 static void check(bool cond)
 {

@@ -13,6 +13,7 @@
 #include <lispms/rcu.h>
 
 #include "config.h"
+#include "schema.h"
 
 /* The contract of issue 5, verbatim. */
 static const char contract[] =

@@ -340,7 +340,7 @@ static const struct schema_section tls_section = {
 	.check = check_tls,
 	.has_present = true,
 	.present_offset = offsetof(struct conf_tls, enabled),
-	.help = "TLS 1.3 over TCP sessions (PROTOCOL.md D19; GnuTLS, built with the `quic` "
+	.help = "TLS 1.3 over TCP sessions (docs/protocol.md D19; GnuTLS, built with the `quic` "
 		"feature); without this section there is no TLS. Sessions carry the TCP "
 		"framing and share `max-sessions`, `session-output-limit`, `keepalive` and "
 		"`user-timeout`. A change needs a restart.",
@@ -437,8 +437,8 @@ static const struct schema_item server_items[] = {
 	  .max = 10000000,
 	  .def = "1000",
 	  .help = "Map-Replies (positive and negative) and forwarded Map-Requests per second "
-		  "to one ITR-RLOC address, a token bucket per address with a burst of one "
-		  "second (PROTOCOL.md D22); what is over it is counted, not sent. 0: no limit." },
+		  "to one ITR-RLOC address, a token bucket per address with a burst of one second "
+		  "(docs/protocol.md D22); what is over it is counted, not sent. 0: no limit." },
 	{ .key = "cpu-pinning",
 	  .type = SCHEMA_BOOL,
 	  FIELD(struct conf_server, cpu_pinning),
@@ -953,7 +953,7 @@ static const struct schema_item map_resolver_items[] = {
 		  "ECM Map-Requests and DDT nodes their Map-Referrals. They must not overlap "
 		  "the Map-Server's sockets (server.listen on server.port): an ECM Map-Request "
 		  "from an ITR and one a Map-Resolver forwards look the same, so the address "
-		  "it arrives on chooses the role (PROTOCOL.md D23)." },
+		  "it arrives on chooses the role (docs/protocol.md D23)." },
 	{ .key = "port",
 	  UINT(struct conf_map_resolver, port),
 	  .flags = SCHEMA_RESTART,

@@ -22,6 +22,17 @@
 #include "doc.h"
 #include "pool.h"
 
+/*
+ * The site's key with this Key ID, NULL when there is none: the index that
+ * check_site() builds to refuse duplicate key IDs (the request core verifies
+ * with the site's whole key list, auth_verify()).
+ */
+static inline const struct conf_key *conf_site_key(const struct conf_site *s, uint8_t key_id)
+{
+	unsigned slot = s->key_slot[key_id];
+	return slot ? &s->keys[slot - 1] : NULL;
+}
+
 enum schema_type {
 	SCHEMA_BOOL,	   /* bool */
 	SCHEMA_UINT,	   /* uint8/16/32/64_t by `width`, min..max */

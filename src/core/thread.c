@@ -24,7 +24,6 @@ struct slot {
 static struct slot slots[LISPMS_MAX_THREADS];
 static _Atomic unsigned id_limit = 1;
 static _Atomic unsigned live_count;
-static _Atomic bool stop_flag;
 
 struct thread {
 	pthread_t tid;
@@ -182,19 +181,4 @@ void *thread_join(struct thread *t)
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 	return result;
-}
-
-void thread_stop_all(void)
-{
-	atomic_store(&stop_flag, true);
-}
-
-bool thread_stopping(void)
-{
-	return atomic_load_explicit(&stop_flag, memory_order_relaxed);
-}
-
-void thread_stop_reset(void)
-{
-	atomic_store(&stop_flag, false);
 }

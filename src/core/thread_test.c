@@ -58,24 +58,6 @@ Test(thread, register_names_and_limit)
 	cr_assert_null(thread_name(LISPMS_MAX_THREADS));
 }
 
-static void *wait_stop(void *arg)
-{
-	(void)arg;
-	while (!thread_stopping())
-		sched_yield();
-	return (void *)1;
-}
-
-Test(thread, stop_all_ends_loops)
-{
-	struct thread *t = thread_spawn("loop", -1, wait_stop, NULL);
-	cr_assert_not_null(t);
-	thread_stop_all();
-	cr_assert_eq(thread_join(t), (void *)1);
-	thread_stop_reset();
-	cr_assert(!thread_stopping());
-}
-
 static void *report_cpu(void *arg)
 {
 	int *cpu = arg;

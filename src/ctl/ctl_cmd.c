@@ -528,7 +528,7 @@ static int reg_roots(struct reg_stream *s, const char *site, bool by_iid, uint32
 	return ret;
 }
 
-static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
+bool ctl_parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
 	char *end;
 	if (s[0] < '0' || s[0] > '9')
@@ -555,13 +555,13 @@ static int cmd_registrations(const struct ctl_env *env, struct ctl_reply *r, uns
 		if (strcmp(opt, "--site") == 0) {
 			site = val;
 		} else if (strcmp(opt, "--iid") == 0) {
-			if (!parse_u64(val, UINT32_MAX, &iid)) {
+			if (!ctl_parse_u64(val, UINT32_MAX, &iid)) {
 				ctl_reply_message(r, "--iid wants an instance ID, not \"%s\"", val);
 				return LISPMS_EINVAL;
 			}
 			by_iid = true;
 		} else if (strcmp(opt, "--limit") == 0) {
-			if (!parse_u64(val, REG_MAX_LIMIT, &limit) || limit == 0) {
+			if (!ctl_parse_u64(val, REG_MAX_LIMIT, &limit) || limit == 0) {
 				ctl_reply_message(r, "--limit wants 1..%llu, not \"%s\"",
 						  REG_MAX_LIMIT, val);
 				return LISPMS_EINVAL;

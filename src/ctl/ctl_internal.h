@@ -41,6 +41,12 @@ struct ctl_env {
 	const struct conf_options *conf_opts;
 };
 
+/*
+ * ctl_cmd.c: a command's number argument: decimal digits only (no sign, no
+ * blanks), at most max. False (and *out untouched) otherwise.
+ */
+bool ctl_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
 /* ctl_pubsub.c: `subscriptions` and `subscription drop XTR-ID`. */
 int ctl_cmd_subscriptions(const struct ctl_env *env, struct ctl_reply *r);
 int ctl_cmd_subscription_drop(const struct ctl_env *env, struct ctl_reply *r, const char *text);

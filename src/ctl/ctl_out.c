@@ -119,21 +119,6 @@ void ctl_out_u64(struct ctl_reply *r, const char *key, uint64_t value)
 	sbuf_printf(&r->text, "%llu\n", (unsigned long long)value);
 }
 
-void ctl_out_f64(struct ctl_reply *r, const char *key, double value)
-{
-	if (r->json) {
-		json_key(r, key);
-		if (value != value || value - value != 0) /* NaN or infinite: not JSON */
-			sbuf_puts(&r->text, "null");
-		else
-			metrics_format_value(&r->text, value);
-		return;
-	}
-	text_key(r, key);
-	metrics_format_value(&r->text, value);
-	sbuf_puts(&r->text, "\n");
-}
-
 void ctl_out_bool(struct ctl_reply *r, const char *key, bool value)
 {
 	if (r->json) {

@@ -56,7 +56,7 @@ int ops_start(struct daemon_ops *o, struct ms *ms, unsigned workers,
 		o->http = NULL;
 		return LISPMS_EINVAL;
 	}
-	ops_sessions_install(o);
+	ctl_sessions_install(o->ctl, ms);
 	log_notice("daemon, control socket %s", path);
 	return LISPMS_EOK;
 }

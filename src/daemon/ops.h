@@ -39,9 +39,6 @@ unsigned ops_pollfds(struct daemon_ops *o, struct pollfd *p, unsigned max, int *
 /* After poll(): serve scrapes and control connections. */
 void ops_dispatch(struct daemon_ops *o, const struct pollfd *p, unsigned n);
 
-/* ops_sessions.c: `lispmsctl sessions` and `session drop` on the control socket. */
-void ops_sessions_install(struct daemon_ops *o);
-
 /* SIGHUP: re-read the configuration file (the running one stays on any error). */
 void ops_reload(struct daemon_ops *o);
 

@@ -18,7 +18,7 @@
  *   timer: mr_tick at the earliest pending deadline, at least once a second
  *       (timeouts move to the next RLOC; the cache sweep)
  *
- * The role is chosen by the socket (PROTOCOL.md D23): the Map-Server's
+ * The role is chosen by the socket (docs/protocol.md D23): the Map-Server's
  * sockets never feed the resolver and these never feed the Map-Server.
  *
  * Threads: the struct mr is the resolver thread's; the control thread takes
@@ -336,10 +336,11 @@ static int open_sockets(struct resolver *r, const struct conf *c)
 		lisp_addr_format(&mc->listen[i], a, sizeof(a));
 		for (size_t k = 0; mc->port == srv->port && k < srv->nlisten; k++)
 			if (overlaps(&mc->listen[i], &srv->listen[k])) {
-				log_error("daemon, map-resolver.listen %s port %u overlaps the "
-					  "Map-Server's server.listen (PROTOCOL.md D23: one role "
-					  "per socket)",
-					  a, mc->port);
+				log_error(
+				    "daemon, map-resolver.listen %s port %u overlaps the "
+				    "Map-Server's server.listen (docs/protocol.md D23: one role "
+				    "per socket)",
+				    a, mc->port);
 				return LISPMS_ECONFIG;
 			}
 		struct sockaddr_storage ss;

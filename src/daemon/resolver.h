@@ -4,7 +4,7 @@
  * RFC 8111 §7.3), started when the configuration has a `map-resolver:`
  * section. One thread owns the resolution core (ms/mr.c), its own UDP
  * sockets (map-resolver.listen on map-resolver.port, disjoint from the
- * Map-Server's: PROTOCOL.md D23) and the clock that drives mr_tick. See
+ * Map-Server's: docs/protocol.md D23) and the clock that drives mr_tick. See
  * resolver.c for what arrives there and what leaves.
  */
 #pragma once

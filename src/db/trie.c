@@ -634,38 +634,6 @@ out:
 	return LISPMS_EOK;
 }
 
-int trie_replace_w(struct trie *t, struct trie_leaf *leaf, struct trie_leaf **old)
-{
-	const uint8_t *k = leaf->key;
-	unsigned pl = leaf->plen;
-	void **slot = &t->root;
-	for (;;) {
-		void *p = *slot;
-		if (p == NULL)
-			return LISPMS_ENOENT;
-		if (!is_node(p)) {
-			struct trie_leaf *l = p;
-			if (l->plen != pl || first_diff(l->key, k, pl) != pl)
-				return LISPMS_ENOENT;
-			lrcu_publish(slot, (void *)leaf);
-			*old = l;
-			return LISPMS_EOK;
-		}
-		struct trie_node *n = to_node(p);
-		if (n->plen > pl)
-			return LISPMS_ENOENT;
-		if (n->plen == pl) {
-			struct trie_leaf *l = n->leaf;
-			if (l == NULL || first_diff(l->key, k, pl) != pl)
-				return LISPMS_ENOENT;
-			lrcu_publish(&n->leaf, leaf);
-			*old = l;
-			return LISPMS_EOK;
-		}
-		slot = &n->child[key_bit(k, n->plen)];
-	}
-}
-
 /* n leaves the trie; key is a key below it. */
 static void node_drop(struct trie *t, struct trie_node *n, const uint8_t *key, struct reclaim *rc)
 {

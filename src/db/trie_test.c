@@ -186,25 +186,6 @@ Test(trie, remove_collapses_nodes)
 	cr_assert_eq(t.leaves, 0);
 }
 
-Test(trie, replace_keeps_position)
-{
-	struct trie t;
-	trie_init(&t, 32);
-	add4(&t, "10.0.0.0", 8, 1);
-	add4(&t, "10.1.0.0", 16, 2);
-	uint8_t k[4] = { 10, 0, 0, 0 };
-	struct tleaf *n = mk(&t, k, 8, 7);
-	struct trie_leaf *old;
-	cr_assert_eq(trie_replace_w(&t, &n->leaf, &old), LISPMS_EOK);
-	cr_assert_eq(id_of(old), 1);
-	free_leaf(old, NULL);
-	cr_assert_eq(lpm4(&t, "10.9.9.9", 32), 7);
-	struct tleaf *m = mk(&t, k, 9, 8);
-	cr_assert_eq(trie_replace_w(&t, &m->leaf, &old), LISPMS_ENOENT);
-	free(m);
-	trie_deinit(&t, free_leaf, NULL);
-}
-
 struct collect {
 	int ids[64];
 	int n;

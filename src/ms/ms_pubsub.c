@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Publish/subscribe, RFC 9437 on the Map-Server (PROTOCOL.md D20).
+ * Publish/subscribe, RFC 9437 on the Map-Server (docs/protocol.md D20).
  *
  * A Map-Request with the I bit (xTR-ID, site-ID) and the N bit on its record
  * subscribes its xTR to the record's EID prefix. Who may subscribe: an xTR

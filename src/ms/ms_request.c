@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Map-Request (bare or in an ECM), RFC 9301 §8.3 / PROTOCOL.md §2.7:
+ * Map-Request (bare or in an ECM), RFC 9301 §8.3 / docs/protocol.md §2.7:
  *   registered, proxy (P or the site's proxy-reply) -> Map-Reply to the ITR-RLOC
  *   registered, no proxy  -> the ECM forwarded with the E bit to an ETR's RLOC
  *   configured, not registered -> negative Map-Reply, TTL 1 minute, for the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Reply rate limiting (PROTOCOL.md D22), after DNS response rate limiting:
+ * Reply rate limiting (docs/protocol.md D22), after DNS response rate limiting:
  * a Map-Reply goes to the ITR-RLOC its request names, which anyone can
  * forge, so the answers to one destination address are held to `rate` per
  * second with a burst of one second. What is over the limit is counted and

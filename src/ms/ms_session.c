@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Reliable-transport sessions (PROTOCOL.md D1-D8, D10, D14), transport-free:
+ * Reliable-transport sessions (docs/protocol.md D1-D8, D10, D14), transport-free:
  * the worker that accepted the TCP connection feeds its bytes in and the
  * session writes framed messages out through the transport's io callbacks.
  *
@@ -663,7 +663,7 @@ static void plan_reduce(struct refresh_plan *pl)
 	pl->n = out;
 }
 
-/* The EID-prefix element of a Refresh (PROTOCOL.md §3.4 scope table). */
+/* The EID-prefix element of a Refresh (docs/protocol.md §3.4 scope table). */
 static void refresh_element(uint8_t scope, const struct eid_prefix *where, struct rt_prefix *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -1021,16 +1021,6 @@ void ms_session_drain(struct ms_thread *t)
 					}
 		free(j);
 	}
-}
-
-void ms_session_refresh_all(struct ms_thread *t, uint8_t scope, const struct eid_prefix *where,
-			    bool rejected_only)
-{
-	if (t->sessions == NULL)
-		return;
-	for (unsigned b = 0; b < SESS_BUCKETS; b++)
-		for (struct ms_session *s = t->sessions[b]; s != NULL; s = s->hnext)
-			send_refresh(t, s, scope, where, rejected_only);
 }
 
 size_t ms_session_count(const struct ms_thread *t)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The QUIC stream transport (PROTOCOL.md D17): ngtcp2 0.12 with GnuTLS,
+ * The QUIC stream transport (docs/protocol.md D17): ngtcp2 0.12 with GnuTLS,
  * TLS 1.3, one ALPN (`lisp-rt`). One struct quic_server per worker; it owns
  * that worker's QUIC connections (a table keyed by connection ID) and sends
  * from the worker's SO_REUSEPORT UDP socket the datagram came in on. It is

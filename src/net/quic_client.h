@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A small QUIC client for tests and lispms-bench (PROTOCOL.md D17): one
+ * A small QUIC client for tests and lispms-bench (docs/protocol.md D17): one
  * connection over its own connected UDP socket, one bidirectional stream
  * carrying the reliable-transport framing. Not used by the daemon.
  *

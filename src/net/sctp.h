@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The SCTP stream transport (PROTOCOL.md D18): SCTP (RFC 9260) in user space
+ * The SCTP stream transport (docs/protocol.md D18): SCTP (RFC 9260) in user space
  * (usrsctp 0.9.5) over UDP encapsulation (RFC 6951: the UDP payload is the
  * SCTP packet, common header first, CRC32c computed; port 9899 by default),
  * the wire format Linux kernel SCTP speaks with net.sctp.encap_port.

@@ -3,7 +3,7 @@
  * connections that carry stream sessions (stream.h) for the handler the
  * worker was given; keepalive, user timeout, output bound, slow readers.
  *
- * A second instance of the same source carries TLS 1.3 over TCP (PROTOCOL.md
+ * A second instance of the same source carries TLS 1.3 over TCP (docs/protocol.md
  * D19, server.tls; built with GnuTLS, LISPMS_NET_TLS): each connection has a
  * GnuTLS session whose push appends ciphertext to the connection's output
  * queue (so the output bound and slow-reader handling are the TCP ones) and

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * TLS credentials for the stream transports (TLS over TCP, QUIC; PROTOCOL.md
+ * TLS credentials for the stream transports (TLS over TCP, QUIC; docs/protocol.md
  * D17, D19): a GnuTLS certificate-credentials object built from a PEM
  * certificate chain, its private key and, optionally, a PEM bundle of CAs
  * that client certificates must chain to.

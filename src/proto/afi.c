@@ -2,7 +2,7 @@
 /*
  * Addresses on the wire: AFI 0, IPv4, IPv6, 48-bit MAC, the Instance-ID LCAF
  * decoded into its parts, and every other LCAF carried as opaque octets so a
- * record holding one decodes and re-encodes unchanged (PROTOCOL.md §1.2, §2.8).
+ * record holding one decodes and re-encodes unchanged (docs/protocol.md §1.2, §2.8).
  */
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Batched verify and sign (auth_mb.c): every reference packet of
- * PROTOCOL.md §6.2 through both engines, and the batch against the
+ * docs/protocol.md §6.2 through both engines, and the batch against the
  * one-message functions on random messages, keys, lengths and batch sizes
  * (crossing the engine's 32-job bursts), both algorithms, truncated and
  * full authentication data, the RFC coverage and every refusal.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Encapsulated Control Message (type 8, PROTOCOL.md §2.6): the outer LISP
+ * Encapsulated Control Message (type 8, docs/protocol.md §2.6): the outer LISP
  * header with S/D/E/M, the inner IPv4 or IPv6 header and UDP header, and the
  * inner control message, which is left to msg_decode().
  */

@@ -40,7 +40,7 @@ static inline void fuzz_udp_roundtrip(const struct lisp_msg *m, const uint8_t *d
 	size_t n1, n2;
 	if ((m->type == LISP_MSG_MAP_NOTIFY || m->type == LISP_MSG_MAP_NOTIFY_ACK) &&
 	    (m->u.notify.flags & LISP_MNOT_WS_BITS) != 0) {
-		/* accepted when received, never sent (PROTOCOL.md §2.5) */
+		/* accepted when received, never sent (docs/protocol.md §2.5) */
 		fuzz_check(msg_encode(m, b1, sizeof(b1), &n1) == LISPMS_EINVAL);
 		return;
 	}

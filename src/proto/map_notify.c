@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Map-Notify (type 4) and Map-Notify-Ack (type 5), PROTOCOL.md §2.5 and D4. */
+/* Map-Notify (type 4) and Map-Notify-Ack (type 5), docs/protocol.md §2.5 and D4. */
 #include <string.h>
 
 #include <lispms/err.h>

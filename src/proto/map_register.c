@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Map-Register (type 3, PROTOCOL.md §2.3): flags P S I r E T a R M, xTR-ID/site-ID. */
+/* Map-Register (type 3, docs/protocol.md §2.3): flags P S I r E T a R M, xTR-ID/site-ID. */
 #include <string.h>
 
 #include <lispms/err.h>

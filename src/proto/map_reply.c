@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Map-Reply (type 2, PROTOCOL.md §2.2). */
+/* Map-Reply (type 2, docs/protocol.md §2.2). */
 #include <string.h>
 
 #include <lispms/err.h>

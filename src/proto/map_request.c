@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Map-Request (type 1, PROTOCOL.md §2.1), with RFC 9437's I bit: the
+ * Map-Request (type 1, docs/protocol.md §2.1), with RFC 9437's I bit: the
  * 128-bit xTR-ID and the 64-bit site-ID follow the records (and the
  * Map-Reply record). lispers.net sends the xTR-ID alone, so both lengths
  * are accepted; anything else after the records is malformed.

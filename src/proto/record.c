@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Mapping records and their locators (PROTOCOL.md §2.4). */
+/* Mapping records and their locators (docs/protocol.md §2.4). */
 #include <string.h>
 
 #include <lispms/err.h>

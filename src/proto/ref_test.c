@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Every UDP reference packet of PROTOCOL.md §6.2 decodes to its fields and
+/* Every UDP reference packet of docs/protocol.md §6.2 decodes to its fields and
  * re-encodes to the same bytes, HMACs included. */
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Reliable-transport messages (D1, PROTOCOL.md §3.3-3.4). */
+/* Reliable-transport messages (D1, docs/protocol.md §3.3-3.4). */
 #include <string.h>
 
 #include <lispms/err.h>

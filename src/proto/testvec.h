@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The reference packets of PROTOCOL.md §6.2 as hex (tests only). Shared key
+ * The reference packets of docs/protocol.md §6.2 as hex (tests only). Shared key
  * "secret"; EID [1000] 10.1.0.0/16; locator 192.0.2.1 p1 w100 mp255 mw0 L R;
  * xTR-ID 00 01 .. 0f; site-ID 7; nonce 0x1122334455667788. Where §6.2 elides
  * bytes with "…", the text below fills them from the same common pieces.

@@ -41,13 +41,7 @@ ok $? "two namespaces joined by a veth pair, no kernel address on the fast path'
 fp_checksums_off
 port_mac=$(ip netns exec "$nsm" cat "/sys/class/net/$vm/address")
 
-cat >"$work/lispms.yaml" <<EOF
-server:
-  listen: [127.0.0.1]
-  port: 4342
-  workers: 1
-control:
-  socket: $work/ctl.sock
+lispms_conf "$work/lispms.yaml" 4342 "workers: 1" <<EOF
 log:
   level: info
 fastpath:

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Shared by the DPDK fast path's namespace tests (fastpath_netns.sh,
-# fastpath_exception.sh); source it, it defines functions and prints the TAP
-# header. Two network namespaces the test creates and deletes, "m" for
+# fastpath_exception.sh); source it, it defines functions (TAP and the
+# configuration writer from tests/support/lib.sh) and prints the TAP header. Two network namespaces the test creates and deletes, "m" for
 # lispmsd and "x" for its peer, joined by a veth pair ($vm in m, $vx in x);
 # a capture on the peer's side; lispmsd started in m; TAP lines and the plan
 # printed at exit, the work directory kept when a check failed.
@@ -17,27 +17,18 @@
 #   fp_stat FILTER [LABELS]   the sum of what `lispmsctl stats FILTER` prints
 #   fp_kill_at_exit PID       one more process to stop at exit
 
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../support/lib.sh"
 echo "TAP version 13"
-n=0
-failed=0
 pid=
 cap=
 fp_pids=
-ok() { # ok COND-RC DESCRIPTION
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-skip_all() {
-    echo "1..0 # SKIP $*"
-    exit 0
-}
 
 fp_cleanup() {
     local p
     for p in $pid $cap $fp_pids; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
     ip netns del "$nsm" 2>/dev/null
     ip netns del "$nsx" 2>/dev/null
-    echo "1..$n"
+    tap_plan
     if [ "$failed" -eq 0 ]; then rm -rf "$work"; else
         echo "# kept $work"
         sed 's/^/#   /' "$work/d.log" 2>/dev/null | tail -n 30

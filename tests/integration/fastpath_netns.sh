@@ -30,14 +30,7 @@ fp_begin lfp &&
 ok $? "two namespaces joined by a veth pair"
 fp_checksums_off
 
-cat >"$work/lispms.yaml" <<EOF
-server:
-  listen: [10.77.0.1]
-  port: 4342
-  workers: 1
-  reliable-transport: true
-control:
-  socket: $work/ctl.sock
+lispms_conf "$work/lispms.yaml" 10.77.0.1:4342 "workers: 1" "reliable-transport: true" <<EOF
 log:
   level: info
 fastpath:

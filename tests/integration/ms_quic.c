@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * lispmsd's QUIC sessions end to end on loopback (PROTOCOL.md D17): the
+ * lispmsd's QUIC sessions end to end on loopback (docs/protocol.md D17): the
  * server.quic section starts a QUIC listener; an address that has not
  * authenticated over UDP (D5) gets no session (admit() refuses it after
  * the Retry, before any state); an authenticated one gets the session's

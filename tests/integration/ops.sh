@@ -11,6 +11,7 @@
 # promtool (Debian package prometheus) is required; LISPMS_ALLOW_NO_PROMTOOL=1
 # turns its absence into a SKIP.
 set -u
+. "$(dirname "$(readlink -f "$0")")/../support/lib.sh"
 lispmsd=$1
 ctl=$2
 bench=$3
@@ -20,28 +21,9 @@ py=/usr/bin/python3
 
 work=$(mktemp -d "$PWD/ops-it.XXXXXX")
 pid=
-cleanup() {
-    echo "1..$n"
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    [ -n "${loadpid:-}" ] && kill "$loadpid" 2>/dev/null
-    [ -n "${notifypid:-}" ] && kill "$notifypid" 2>/dev/null
-    if [ "$failed" -eq 0 ]; then rm -rf "$work"; else echo "# kept $work (daemon log: $work/d.log)"; fi
-}
-trap cleanup EXIT
-
-n=0
-failed=0
-ok() { # ok COND-RC DESCRIPTION
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-skip() {
-    n=$((n + 1))
-    echo "ok $n - skipped # SKIP $1"
-}
-free_port() { # free_port tcp|udp
-    "$py" -c "import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1]=='udp' else socket.SOCK_STREAM); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])" "$1"
-}
+loadpid=
+notifypid=
+trap 'tap_cleanup "$work" $pid $loadpid $notifypid' EXIT
 
 port=$(free_port udp)
 mport=$(free_port tcp)
@@ -49,16 +31,9 @@ sock=$work/ctl.sock
 conf=$work/lispms.yaml
 
 write_conf() { # write_conf EXTRA-SITES-TEXT [LOG-LEVEL]
-    cat >"$conf" <<EOF
-server:
-  listen: [127.0.0.1]
-  port: $port
-  workers: 2
-  registration-timeout: 600
+    lispms_conf "$conf" "$port" "workers: 2" "registration-timeout: 600" <<EOF
 metrics:
   listen: 127.0.0.1:$mport
-control:
-  socket: $sock
 log:
   level: ${2:-info}
 sites:
@@ -99,13 +74,10 @@ except socket.timeout:
 EOF
 notifypid=$!
 for _ in $(seq 50); do [ -S "$notify" ] && break; sleep 0.05; done
-NOTIFY_SOCKET=$notify "$lispmsd" -c "$conf" >"$work/d.log" 2>&1 &
-pid=$!
-up=1
-for _ in $(seq 100); do
-    "$ctl" -s "$sock" status >/dev/null 2>&1 && { up=0; break; }
-    sleep 0.05
-done
+NOTIFY_SOCKET=$notify lispms_start "$lispmsd" "$conf" "$work/d.log"
+pid=$LISPMS_PID
+"$ctl" -s "$sock" status >/dev/null 2>&1
+up=$?
 ok $up "lispmsd starts and lispmsctl reaches it over $sock"
 if [ $up -ne 0 ]; then
     sed 's/^/# /' "$work/d.log"
@@ -297,7 +269,7 @@ for _ in $(seq 100); do
     fi
     sleep 0.05
 done
-pid=
+pid= LISPMS_PID=
 [ $rc -eq 0 ] && [ ! -e "$sock" ] && grep -q "daemon, stopped" "$work/d.log"
 ok $? "lispmsd exits 0 and removes its socket (exit $rc)"
 msg=$("$ctl" -s "$sock" status 2>&1)

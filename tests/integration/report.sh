@@ -15,6 +15,7 @@
 #
 # Usage: report.sh SOURCE_ROOT LISPMSD LISPMS-BENCH
 set -u
+. "$(dirname "$(readlink -f "$0")")/../support/lib.sh"
 src=$1
 lispmsd=$2
 bench=$3
@@ -22,48 +23,25 @@ py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/report-it.XXXXXX")
-pid=
 epid=
-n=0
-failed=0
-cleanup() {
-    echo "1..$n"
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    [ -n "$epid" ] && kill "$epid" 2>/dev/null && wait "$epid" 2>/dev/null
-    if [ "$failed" -eq 0 ]; then rm -rf "$work"; else echo "# kept $work"; fi
-}
-trap cleanup EXIT
-ok() {
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
+trap 'tap_cleanup "$work" $epid' EXIT
 echo "TAP version 13"
-free_port() {
-    "$py" -c "import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"
-}
 
 command -v gnuplot >/dev/null 2>&1
 ok $? "gnuplot is installed (apt-get install gnuplot-nox; tools/test installs it)"
 [ $failed -eq 0 ] || exit 1
 
-port=$(free_port)
-cat >"$work/lispms.yaml" <<EOF
-server:
-  listen: [127.0.0.1]
-  port: $port
-  workers: 2
-control:
-  socket: $work/ctl.sock
+port=$(free_port udp)
+lispms_conf "$work/lispms.yaml" "$port" "workers: 2" <<EOF
 sites:
   - name: bench
     keys: [{id: 1, algorithm: hmac-sha-256-128, secret: bench}]
     eid-prefixes: ["[1000] 10.0.0.0/8"]
     accept-more-specifics: true
 EOF
-"$lispmsd" -c "$work/lispms.yaml" >"$work/d.log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do grep -q "serving udp" "$work/d.log" && break; sleep 0.1; done
-eport=$(free_port)
+lispms_start "$lispmsd" "$work/lispms.yaml" "$work/d.log"
+ok $? "lispmsd starts on port $port"
+eport=$(free_port udp)
 "$bench" echo-server --port "$eport" --workers 2 >/dev/null 2>&1 &
 epid=$!
 sleep 0.3

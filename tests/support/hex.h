@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Hex text to bytes for test vectors written as in PROTOCOL.md §6.2. */
+/* Hex text to bytes for test vectors written as in docs/protocol.md §6.2. */
 #pragma once
 
 #include <stddef.h>

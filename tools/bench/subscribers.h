@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The publish/subscribe subscribers of lispms-bench's fabric (RFC 9437,
- * PROTOCOL.md D20): N xTRs subscribe, after the fabric converged, to one
+ * docs/protocol.md D20): N xTRs subscribe, after the fabric converged, to one
  * prefix each (the same covering prefix, or each its own registered EID),
  * then check every publication the Map-Server sends them:
  *

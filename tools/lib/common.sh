@@ -11,7 +11,7 @@ export LISPMS_ROOT
 # ipsec_mb); without it OpenSSL computes every HMAC, with the same results.
 # GnuTLS and ngtcp2 0.12 (its GnuTLS crypto backend) give TLS credentials and
 # the QUIC transport (meson feature quic). libusrsctp-dev (0.9.5) is SCTP in
-# user space over UDP encapsulation (meson feature sctp; PROTOCOL.md D18).
+# user space over UDP encapsulation (meson feature sctp; docs/protocol.md D18).
 LISPMS_BUILD_PKGS="meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
 liburcu-dev libjemalloc-dev libcriterion-dev libssl-dev libyaml-dev libmicrohttpd-dev \
 libsystemd-dev libipsec-mb-dev libgnutls28-dev libngtcp2-dev libngtcp2-crypto-gnutls-dev \

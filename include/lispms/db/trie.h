@@ -130,9 +130,6 @@ void trie_insert_prefetch(const struct trie *t, const uint8_t *key, unsigned ple
  */
 int trie_check_w(const struct trie *t);
 
-/* Put leaf in place of the leaf with the same prefix. Writer. */
-int trie_replace_w(struct trie *t, struct trie_leaf *leaf, struct trie_leaf **old);
-
 /*
  * Unlink the leaf with this prefix and return it in *out; nodes made useless
  * go to rc (needs 1 reserved slot). Writer.

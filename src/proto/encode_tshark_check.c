@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * An independent decoder checks the encoder (PROTOCOL.md §6.1, §6.3): every
+ * An independent decoder checks the encoder (docs/protocol.md §6.1, §6.3): every
  * kind of message the server emits is encoded by the codec, written into a
  * pcap (UDP 4342 and TCP 4342) and read back by tshark. A frame fails on any
  * expert info of §6.3, on a trailing Data layer, on a malformed-packet

@@ -1,23 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `lispmsctl sessions` and `session drop PEER`, installed on the control
- * socket by ops.c. Sessions live on the net workers, so the control thread
- * never reads them itself: each step asks one worker, through its queue,
- * for the next page of at most SESS_PAGE sessions after the last id shown
- * and waits up to SESS_WAIT_MS for the snapshot (ms_sessions_list). A step
- * renders one page, so the reply streams as the client reads, like
- * `registrations`, and a worker that hangs costs one bounded wait and a
+ * socket by a daemon that runs the reliable transport (ctl_sessions_install;
+ * without it both commands answer "needs the reliable transport"). Sessions live on the net
+ * workers, so the control thread never reads them itself: each step asks one worker, through its
+ * queue, for the next page of at most SESS_PAGE sessions after the last id shown and waits up to
+ * SESS_WAIT_MS for the snapshot (ms_sessions_list). A step renders one page, so the reply streams
+ * as the client reads, like `registrations`, and a worker that hangs costs one bounded wait and a
  * clear error, never a stuck control loop.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <lispms/conf.h>
+#include <lispms/ctl.h>
+#include <lispms/dgram.h>
 #include <lispms/err.h>
+#include <lispms/ms.h>
 #include <lispms/mtime.h>
 #include <lispms/rcu.h>
+#include <lispms/stream.h>
 
-#include "ops.h"
+#include "ctl_internal.h"
 
 #define SESS_PAGE	   256
 #define SESS_WAIT_MS	   2000
@@ -115,28 +120,16 @@ static int sess_step(struct ctl_reply *r, void *state)
 	return 1;
 }
 
-static bool parse_u64(const char *text, uint64_t max, uint64_t *out)
-{
-	char *end;
-	if (text[0] < '0' || text[0] > '9')
-		return false;
-	unsigned long long v = strtoull(text, &end, 10);
-	if (*end != '\0' || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 static int sessions_handler(struct ctl_reply *r, unsigned argc, const char *const *argv, void *arg)
 {
-	struct daemon_ops *o = arg;
+	struct ms *ms = arg;
 	uint64_t limit = SESS_DEFAULT_LIMIT;
 	for (unsigned i = 0; i < argc; i += 2) {
 		if (strcmp(argv[i], "--limit") != 0) {
 			ctl_reply_message(r, "unknown option %s (--limit)", argv[i]);
 			return LISPMS_EINVAL;
 		}
-		if (i + 1 >= argc || !parse_u64(argv[i + 1], SESS_MAX_LIMIT, &limit) ||
+		if (i + 1 >= argc || !ctl_parse_u64(argv[i + 1], SESS_MAX_LIMIT, &limit) ||
 		    limit == 0) {
 			ctl_reply_message(r, "--limit wants 1..%llu", SESS_MAX_LIMIT);
 			return LISPMS_EINVAL;
@@ -145,7 +138,7 @@ static int sessions_handler(struct ctl_reply *r, unsigned argc, const char *cons
 	struct sess_stream *s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return LISPMS_ENOMEM;
-	s->ms = o->ms;
+	s->ms = ms;
 	s->limit = limit;
 	ctl_reply_stream(r, sess_step, s, free);
 	ctl_out_table(r, "sessions", sess_cols, sizeof(sess_cols) / sizeof(sess_cols[0]));
@@ -181,7 +174,7 @@ static bool parse_peer(const char *text, struct sockaddr_storage *out, bool *any
 	*any_port = port == NULL;
 	if (port != NULL) {
 		uint64_t p;
-		if (!parse_u64(port, 65535, &p) || p == 0)
+		if (!ctl_parse_u64(port, 65535, &p) || p == 0)
 			return false;
 		saddr_set_port(out, (uint16_t)p);
 	}
@@ -190,7 +183,7 @@ static bool parse_peer(const char *text, struct sockaddr_storage *out, bool *any
 
 static int drop_handler(struct ctl_reply *r, unsigned argc, const char *const *argv, void *arg)
 {
-	struct daemon_ops *o = arg;
+	struct ms *ms = arg;
 	(void)argc;
 	struct sockaddr_storage peer;
 	bool any_port;
@@ -202,7 +195,7 @@ static int drop_handler(struct ctl_reply *r, unsigned argc, const char *const *a
 		return LISPMS_EINVAL;
 	}
 	size_t dropped = 0;
-	int ret = ms_sessions_drop(o->ms, &peer, any_port, &dropped, SESS_WAIT_MS);
+	int ret = ms_sessions_drop(ms, &peer, any_port, &dropped, SESS_WAIT_MS);
 	if (ctl_reply_json(r))
 		ctl_out_u64(r, "dropped", dropped);
 	if (ret == LISPMS_ETIMEDOUT) {
@@ -227,8 +220,8 @@ static int drop_handler(struct ctl_reply *r, unsigned argc, const char *const *a
 	return 0;
 }
 
-void ops_sessions_install(struct daemon_ops *o)
+void ctl_sessions_install(struct ctl *ctl, struct ms *ms)
 {
-	ctl_set_handler(o->ctl, CTL_CMD_SESSIONS, sessions_handler, o);
-	ctl_set_handler(o->ctl, CTL_CMD_SESSION_DROP, drop_handler, o);
+	ctl_set_handler(ctl, CTL_CMD_SESSIONS, sessions_handler, ms);
+	ctl_set_handler(ctl, CTL_CMD_SESSION_DROP, drop_handler, ms);
 }
