@@ -746,14 +746,15 @@ static void sctp_tshark_check(bool captured)
  * checks, decoded by tshark with the client's SSLKEYLOGFILE. */
 static char cap_path[160], cap_pid[160];
 
-static bool capture_start(void)
+/* Capture TCP `filter` (a port expression) into `name` under it_dir. */
+static bool capture_start_as(const char *name, const char *filter)
 {
-	snprintf(cap_path, sizeof(cap_path), "%s/tls.pcapng", it_dir);
+	snprintf(cap_path, sizeof(cap_path), "%s/%s", it_dir, name);
 	snprintf(cap_pid, sizeof(cap_pid), "%s/dumpcap.pid", it_dir);
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd),
-		 "dumpcap -q -i lo -f 'tcp port %u' -w %s >/dev/null 2>&1 & echo $! > %s",
-		 sopts.port, cap_path, cap_pid);
+		 "dumpcap -q -i lo -f 'tcp and (%s)' -w %s >/dev/null 2>&1 & echo $! > %s", filter,
+		 cap_path, cap_pid);
 	if (system(cmd) != 0)
 		return false;
 	for (int i = 0; i < 50; i++) { /* dumpcap creates the file once it captures */
@@ -762,6 +763,13 @@ static bool capture_start(void)
 			return true;
 	}
 	return false;
+}
+
+static bool capture_start(void)
+{
+	char f[32];
+	snprintf(f, sizeof(f), "port %u", sopts.port);
+	return capture_start_as("tls.pcapng", f);
 }
 
 static void capture_stop(void)
@@ -965,7 +973,46 @@ static void cred_reload(void)
 		it_stream_close(a);
 }
 
-#define TLS_PORT_CHECKS 4
+#define TLS_PORT_CHECKS 5
+
+static uint16_t reload_port; /* the port tls_port_reload moves TLS to */
+static uint16_t first_tls_port;
+
+/* What the server sent on the reload paths (the moved port, the rotated
+ * certificate), captured on both TLS ports: tshark decodes it without
+ * malformed packets, and the handshakes carry two certificates (serial
+ * numbers): the first one, then the rotated one. */
+static void reload_tshark_check(bool captured)
+{
+	if (!it_have_tshark() || !captured) {
+		if (getenv("LISPMS_ALLOW_NO_TSHARK"))
+			tap_skip("tshark or dumpcap not usable");
+		else
+			tap_ok(false, "tshark and dumpcap are needed (tools/test installs them)");
+		return;
+	}
+#define TSHARK_RELOAD                                                               \
+	"tshark -r %s -o gui.max_tree_depth:4096 -o tls.keylog_file:%s/keylog.txt " \
+	"-d tcp.port==%u,tls -d tcp.port==%u,tls "
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), TSHARK_RELOAD "-Y '_ws.malformed' 2>/dev/null | wc -l", cap_path,
+		 it_dir, first_tls_port, reload_port);
+	long bad = it_shell_count(cmd);
+	snprintf(cmd, sizeof(cmd),
+		 TSHARK_RELOAD
+		 "-Y 'tls.handshake.certificate && tcp.srcport==%u' 2>/dev/null | wc -l",
+		 cap_path, it_dir, first_tls_port, reload_port, reload_port);
+	long moved = it_shell_count(cmd);
+	snprintf(cmd, sizeof(cmd),
+		 TSHARK_RELOAD "-Y 'tls.handshake.certificate && tcp.srcport==%u' -T fields -e "
+			       "x509af.serialNumber 2>/dev/null | sort -u | wc -l",
+		 cap_path, it_dir, first_tls_port, reload_port, first_tls_port);
+	long serials = it_shell_count(cmd);
+	tap_ok(bad == 0 && moved >= 1 && serials >= 2,
+	       "tshark decodes the TLS of the reloads (%ld malformed): handshakes from the moved "
+	       "port (%ld), and %ld different server certificates on the first port (rotated)",
+	       bad, moved, serials);
+}
 
 /* TLS: its port and its very presence are reloadable, as TCP's listeners
  * are with reliable-transport: a new port opens (the old one closes, the
@@ -979,6 +1026,7 @@ static void tls_port_reload(void)
 	snprintf(from, sizeof(from), "    port: %u\n", sopts.port);
 	struct it_stream_opts o = sopts;
 	o.port = it_free_port();
+	reload_port = o.port;
 	snprintf(to, sizeof(to), "    port: %u\n", o.port);
 	int rc = reload_with(from, to);
 	struct it_stream_opts plain = sopts;
@@ -1077,7 +1125,7 @@ int main(int argc, char **argv)
 	ctl_bin = argc >= 3 && argv[2][0] ? argv[2] : NULL;
 	struct rlimit rl = { 8192, 8192 };
 	setrlimit(RLIMIT_NOFILE, &rl); /* 1000 sessions: both ends in this machine */
-	bool tls = sopts.transport == IT_TLS, quic = sopts.transport == IT_QUIC;
+	bool tls = sopts.transport == IT_TLS, quic = sopts.transport == IT_QUIC, rcaptured = false;
 	tap_plan(28 + OPERATOR_CHECKS + 2 + (sopts.transport == IT_SCTP) +
 		 (tls ? TLS_CHECKS + TLS_PORT_CHECKS : 0) + (tls || quic ? CRED_CHECKS : 0) +
 		 (ctl_bin ? 2 : 0));
@@ -1171,10 +1219,19 @@ int main(int argc, char **argv)
 	if (sopts.transport == IT_TLS) {
 		tls_tshark_check(captured);
 		tls_checks();
+		first_tls_port = sopts.port;
+		char f[64];
+		snprintf(f, sizeof(f), "port %u or portrange 1024-65535", sopts.port);
+		rcaptured = capture_start_as("reload.pcapng", f);
 		tls_port_reload();
 	}
 	if (tls || quic)
 		cred_reload();
+	if (tls) {
+		if (rcaptured)
+			capture_stop();
+		reload_tshark_check(rcaptured);
+	}
 	many();
 	if (ctl_bin)
 		transport_off();
