@@ -66,7 +66,7 @@ struct net_worker_conf {
 	/* optional, with stream: QUIC sessions (docs/protocol.md D17) on UDP
 	 * quic_port of every address; needs the quic build feature */
 	uint16_t quic_port;		  /* 0: no QUIC */
-	const struct tls_cred *quic_cred; /* src/net/tls_cred.h; outlives the worker */
+	const struct tls_cred *quic_cred; /* src/net/tls_cred.h; the worker takes a reference */
 	const char *quic_alpn;		  /* NULL: "lisp-rt" */
 	unsigned quic_idle_s;		  /* QUIC idle timeout (0 = 60) */
 	const uint8_t *quic_secret;	  /* Retry-token and reset-token key, the same */
@@ -78,10 +78,10 @@ struct net_worker_conf {
 	uint16_t sctp_port;	/* 0: 4342 */
 	uint16_t sctp_udp_port; /* 0: no SCTP */
 	/* optional, with stream: TLS 1.3 over TCP (docs/protocol.md D19) on TCP
-	 * tls_port of every address, listening from the start; needs GnuTLS
-	 * (the quic build feature) */
-	uint16_t tls_port;		  /* 0: no TLS */
-	const struct tls_cred *tls_cred;  /* src/net/tls_cred.h; outlives the worker */
+	 * tls_port of every address, listening from the start; needs the tls
+	 * build feature (GnuTLS) */
+	uint16_t tls_port;		  /* 0: no TLS (a reload may open it) */
+	const struct tls_cred *tls_cred;  /* src/net/tls_cred.h; the worker takes a reference */
 	unsigned tls_handshake_timeout_s; /* a handshake not done by then is dropped (0 = 10) */
 };
 
@@ -122,6 +122,30 @@ int net_worker_listen(struct net_worker *w, unsigned backlog, char *err, size_t 
  * connections stay. Returns the change's number for net_worker_wait(). */
 unsigned net_worker_unlisten(struct net_worker *w);
 
+/*
+ * Reload of TLS over TCP (server.tls), in two steps so that a port that
+ * cannot be used refuses the reload with nothing changed. prepare (control
+ * thread) opens the listeners of a new port (port 0: TLS off, or the port
+ * in use: nothing to open), all addresses or none, `err` naming the
+ * address; abort closes what prepare opened. commit hands the worker the
+ * credentials and handshake timeout for the handshakes that begin from then
+ * on (open sessions keep theirs; the worker takes its own reference to
+ * `cred`) together with the prepared listeners, which replace the old ones;
+ * port 0 closes them (open sessions stay). Returns the change's number for
+ * net_worker_wait(). Without TLS built, prepare of a port says
+ * LISPMS_ENOTSUP.
+ */
+int net_worker_tls_prepare(struct net_worker *w, uint16_t port, unsigned backlog, char *err,
+			   size_t errlen);
+void net_worker_tls_abort(struct net_worker *w);
+unsigned net_worker_tls_commit(struct net_worker *w, uint16_t port, const struct tls_cred *cred,
+			       unsigned handshake_timeout_s);
+
+/* Reload of QUIC's credentials: the handshakes that begin from the worker's
+ * next round use `cred` (it takes its own reference), open connections keep
+ * theirs. A no-op on a worker without QUIC. */
+unsigned net_worker_quic_cred(struct net_worker *w, const struct tls_cred *cred);
+
 /* Wait (up to timeout_ms) until the worker applied change `gen`; false on timeout. */
 bool net_worker_wait(struct net_worker *w, unsigned gen, unsigned timeout_ms);
 
@@ -148,12 +172,15 @@ int net_udp_port_free(const struct sockaddr_storage *addr, uint16_t port);
 /* The same for TCP. */
 int net_tcp_port_free(const struct sockaddr_storage *addr, uint16_t port);
 
-/* QUIC's TLS credentials (certificate, key, optional client-ca PEM files),
- * loaded once and shared by every worker's net_worker_conf.quic_cred; `err`
- * names the file that failed. LISPMS_ENOTSUP without the quic feature. */
-int net_quic_cred_load(struct tls_cred **out, const char *cert, const char *key,
-		       const char *client_ca, char *err, size_t errlen);
-void net_quic_cred_free(struct tls_cred *c);
+/* TLS credentials of QUIC and of TLS over TCP (certificate, key, optional
+ * client-ca PEM files), loaded at start and on every reload and shared by
+ * every worker (net_worker_conf.quic_cred/tls_cred, the reload calls
+ * above); reference counted, so free drops the loader's reference and open
+ * sessions keep theirs. `err` names the file that failed. LISPMS_ENOTSUP
+ * without GnuTLS. */
+int net_tls_cred_load(struct tls_cred **out, const char *cert, const char *key,
+		      const char *client_ca, char *err, size_t errlen);
+void net_tls_cred_free(const struct tls_cred *c);
 /* The key of QUIC's Retry and stateless-reset tokens: random, the same for
  * every worker. */
 void net_quic_secret(uint8_t *buf, size_t len);

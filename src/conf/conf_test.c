@@ -668,6 +668,21 @@ Test(conf, quic_needs_the_quic_feature)
 #endif
 }
 
+/* The same for server.tls and the tls feature (CI's -Dtls=disabled build). */
+Test(conf, tls_needs_the_tls_feature)
+{
+	static const char yaml[] = "server:\n  tls:\n    certificate: /dev/null\n"
+				   "    key: /dev/null\n";
+#if LISPMS_HAVE_TLS
+	struct conf *c = load(yaml);
+	cr_assert(conf_server(c)->tls.enabled);
+	cr_assert_eq(conf_server(c)->tls.port, 4344);
+	conf_free(c);
+#else
+	fails(yaml, "t.yaml:3:5", "server.tls", "TLS is not built into this lispmsd");
+#endif
+}
+
 Test(conf, sctp_needs_the_sctp_feature)
 {
 	static const char yaml[] = "server:\n  sctp:\n    port: 4342\n";

@@ -184,21 +184,21 @@ static int check_quic(struct apply *a, const struct schema_item *it, const struc
 #define TLS_FILE_ITEMS(T)                                                                        \
 	{ .key = "certificate",                                                                  \
 	  .type = SCHEMA_STRING,                                                                 \
-	  .flags = SCHEMA_NONEMPTY | SCHEMA_RESTART,                                             \
+	  .flags = SCHEMA_NONEMPTY,                                                              \
 	  FIELD(T, certificate),                                                                 \
 	  .max = 4095,                                                                           \
 	  .check = check_readable,                                                               \
 	  .help = "PEM file with the server certificate, then its chain (required)." },          \
 	    { .key = "key",                                                                      \
 	      .type = SCHEMA_STRING,                                                             \
-	      .flags = SCHEMA_NONEMPTY | SCHEMA_RESTART,                                         \
+	      .flags = SCHEMA_NONEMPTY,                                                          \
 	      FIELD(T, key),                                                                     \
 	      .max = 4095,                                                                       \
 	      .check = check_readable,                                                           \
 	      .help = "PEM file with the certificate's private key (required)." },               \
 	    { .key = "client-ca",                                                                \
 	      .type = SCHEMA_STRING,                                                             \
-	      .flags = SCHEMA_NONEMPTY | SCHEMA_RESTART,                                         \
+	      .flags = SCHEMA_NONEMPTY,                                                          \
 	      FIELD(T, client_ca),                                                               \
 	      .max = 4095,                                                                       \
 	      .check = check_readable,                                                           \
@@ -244,7 +244,12 @@ static const struct schema_section quic_section = {
 	.present_offset = offsetof(struct conf_quic, enabled),
 	.help = "QUIC sessions (TLS 1.3); without this section there is no QUIC. Sessions "
 		"carry the same framing as TCP and share `max-sessions`, "
-		"`session-output-limit` and `keepalive`. A change needs a restart.",
+		"`session-output-limit` and `keepalive`. QUIC's UDP sockets stay open from "
+		"start to stop (they carry the open connections); while "
+		"`reliable-transport` is off no new session is admitted. A reload reads "
+		"`certificate`, `key` and `client-ca` again (new handshakes use them, open "
+		"sessions keep theirs; a file that cannot be read refuses the reload); adding "
+		"or removing the section and its other keys need a restart.",
 };
 
 static const struct schema_item sctp_items[] = {
@@ -290,8 +295,9 @@ static const struct schema_section sctp_section = {
 		"without this section there is no SCTP. One association per ETR, stream 0 "
 		"only, the same framing as TCP; sessions share `max-sessions`, "
 		"`session-output-limit` and `keepalive` (HEARTBEAT interval). They are all "
-		"served by the first worker (usrsctp is one stack per process). A change needs "
-		"a restart.",
+		"served by the first worker (usrsctp is one stack per process). The UDP "
+		"socket stays open from start to stop; while `reliable-transport` is off no "
+		"new association is admitted. A change needs a restart.",
 };
 
 static int check_tls(struct apply *a, const struct schema_item *it, const struct doc_node *node,
@@ -299,9 +305,9 @@ static int check_tls(struct apply *a, const struct schema_item *it, const struct
 {
 	(void)it;
 	struct conf_tls *t = obj;
-#if !LISPMS_HAVE_QUIC
+#if !LISPMS_HAVE_TLS /* meson -Dtls=disabled, or GnuTLS missing */
 	(void)t;
-	apply_error(a, node, "TLS is not built in (it needs GnuTLS: meson -Dquic=enabled)");
+	apply_error(a, node, "TLS is not built into this lispmsd (meson -Dtls=enabled)");
 	return LISPMS_ECONFIG;
 #else
 	if (t->certificate == NULL || t->key == NULL) {
@@ -315,7 +321,6 @@ static int check_tls(struct apply *a, const struct schema_item *it, const struct
 static const struct schema_item tls_items[] = {
 	{ .key = "port",
 	  UINT(struct conf_tls, port),
-	  .flags = SCHEMA_RESTART,
 	  .min = 1,
 	  .max = 65535,
 	  .def = "4344",
@@ -324,7 +329,6 @@ static const struct schema_item tls_items[] = {
 	TLS_FILE_ITEMS(struct conf_tls){
 	    .key = "handshake-timeout",
 	    UINT(struct conf_tls, handshake_timeout),
-	    .flags = SCHEMA_RESTART,
 	    .min = 1,
 	    .max = 300,
 	    .def = "10",
@@ -340,10 +344,15 @@ static const struct schema_section tls_section = {
 	.check = check_tls,
 	.has_present = true,
 	.present_offset = offsetof(struct conf_tls, enabled),
-	.help = "TLS 1.3 over TCP sessions (docs/protocol.md D19; GnuTLS, built with the `quic` "
+	.help = "TLS 1.3 over TCP sessions (docs/protocol.md D19; GnuTLS, built with the `tls` "
 		"feature); without this section there is no TLS. Sessions carry the TCP "
 		"framing and share `max-sessions`, `session-output-limit`, `keepalive` and "
-		"`user-timeout`. A change needs a restart.",
+		"`user-timeout`. Its listeners open and close with `reliable-transport`, like "
+		"TCP's. Everything here is reloadable: adding the section or a new `port` opens "
+		"the listeners first (a port in use refuses the reload), removing it closes "
+		"them; `certificate`, `key` and `client-ca` are read again on every reload (a "
+		"rotation: new handshakes use them, open sessions keep theirs; a file that "
+		"cannot be read refuses the reload and the running configuration stays).",
 };
 
 static const struct schema_item server_items[] = {
@@ -459,7 +468,7 @@ static const struct schema_item server_items[] = {
 	  .help = "SCTP sessions: see below." },
 	{ .key = "tls",
 	  .type = SCHEMA_SECTION,
-	  .flags = SCHEMA_ABSENT_ZERO | SCHEMA_RESTART,
+	  .flags = SCHEMA_ABSENT_ZERO,
 	  FIELD(struct conf_server, tls),
 	  .section = &tls_section,
 	  .help = "TLS over TCP sessions: see below." },

@@ -11,6 +11,7 @@ const struct build_feature daemon_features[] = {
 	{ "dpdk", YESNO(LISPMS_HAVE_DPDK), "DPDK UDP fast path (meson -Ddpdk)" },
 	{ "jemalloc", YESNO(LISPMS_HAVE_JEMALLOC), "jemalloc allocator (meson -Djemalloc)" },
 	{ "ipsec-mb", YESNO(LISPMS_HAVE_IPSEC_MB), "multi-buffer HMAC (meson -Dipsec_mb)" },
+	{ "tls", YESNO(LISPMS_HAVE_TLS), "TLS 1.3 over TCP sessions, GnuTLS (meson -Dtls)" },
 	{ "quic", YESNO(LISPMS_HAVE_QUIC), "QUIC sessions, ngtcp2 + GnuTLS (meson -Dquic)" },
 	{ "sctp", YESNO(LISPMS_HAVE_SCTP), "SCTP sessions over UDP, usrsctp (meson -Dsctp)" },
 	{ "systemd", YESNO(LISPMS_HAVE_SYSTEMD), "sd_notify readiness (libsystemd)" },

@@ -56,6 +56,10 @@ struct daemon {
 	uint8_t quic_secret[32];    /* QUIC token key, the same for every worker */
 	struct tls_cred *tls_cred;  /* server.tls's credentials, shared by the workers */
 	struct resolver *resolver;  /* NULL without a map-resolver section */
+	uint16_t tls_port;	    /* TLS listeners' port, 0 while closed */
+	/* a reload's, from reload_prepare to reload_applied */
+	struct tls_cred *next_tls_cred, *next_quic_cred;
+	uint16_t next_tls_port;
 };
 
 static void usage(FILE *f)
@@ -79,6 +83,8 @@ static void wake_worker(void *arg)
 	net_worker_wake(arg);
 }
 
+static void reload_unprepare(struct daemon *d);
+
 static void stop_workers(struct daemon *d)
 {
 	for (unsigned i = 0; i < d->nworkers; i++)
@@ -88,10 +94,11 @@ static void stop_workers(struct daemon *d)
 		ms_thread_free(d->threads[i]);
 	}
 	d->nworkers = 0;
-	net_quic_cred_free(d->quic_cred);
+	net_tls_cred_free(d->quic_cred);
 	d->quic_cred = NULL;
-	net_quic_cred_free(d->tls_cred);
+	net_tls_cred_free(d->tls_cred);
 	d->tls_cred = NULL;
+	reload_unprepare(d);
 }
 
 /* Refuse to start when another process holds the port (even a reuseport group). */
@@ -130,44 +137,112 @@ static struct net_worker_limits worker_limits(const struct conf_server *srv, uns
 	};
 }
 
+/* LISPMS_EOK when no other process holds tcp `port` on any listen address;
+ * else `err` says which, under `key`. */
+static int tcp_ports_free(const struct conf *c, uint16_t port, const char *key, char *err,
+			  size_t errlen)
+{
+	const struct conf_server *srv = conf_server(c);
+	for (size_t i = 0; i < srv->nlisten; i++) {
+		struct sockaddr_storage ss;
+		conf_listen_sockaddr(c, i, &ss);
+		int ret = net_tcp_port_free(&ss, port);
+		if (ret != LISPMS_EOK) {
+			char a[64];
+			saddr_set_port(&ss, port);
+			saddr_format(&ss, a, sizeof(a));
+			snprintf(err, errlen, "%s: cannot use tcp %s (%s)", key, a,
+				 ret == LISPMS_EADDRINUSE ? "already in use by another process"
+							  : err_str(ret));
+			return ret;
+		}
+	}
+	return LISPMS_EOK;
+}
+
+/* The TLS-over-TCP port a configuration listens on (0: none). */
+static uint16_t tls_port_of(const struct conf_server *srv)
+{
+	return srv->tls.enabled && srv->reliable_transport ? srv->tls.port : 0;
+}
+
+static void reload_unprepare(struct daemon *d)
+{
+	for (unsigned i = 0; i < d->nworkers; i++)
+		net_worker_tls_abort(d->workers[i]);
+	net_tls_cred_free(d->next_tls_cred);
+	net_tls_cred_free(d->next_quic_cred);
+	d->next_tls_cred = d->next_quic_cred = NULL;
+}
+
 /*
- * reliable-transport turned on: the TCP listeners open before the new
- * configuration lets any Map-Notify offer a session (the r bit), and when
- * they cannot (the port taken) the reload is refused. Turned off, they close
- * in reload_applied, after every worker stopped offering.
+ * Before the new configuration is published, what can fail is tried, and
+ * a failure refuses the reload with the running configuration kept:
+ * - server.tls and server.quic's certificate, key and client-ca are read
+ *   again (a rotation: files replaced under the same names, or new names);
+ * - TLS on, or on a new port: its listeners open (the port taken refuses);
+ * - reliable-transport turned on: the TCP listeners open before the new
+ *   configuration lets any Map-Notify offer a session (the r bit).
+ * Everything else happens in reload_applied, after every worker took the
+ * new configuration: credentials and TLS listeners handed over, TCP and TLS
+ * listeners closed when reliable-transport or server.tls goes off.
  */
 static int reload_prepare(void *arg, const struct conf *old, const struct conf *new, char *err,
 			  size_t errlen)
 {
 	struct daemon *d = arg;
 	const struct conf_server *srv = conf_server(new);
-	if (conf_server(old)->reliable_transport || !srv->reliable_transport)
-		return LISPMS_EOK;
-	for (size_t i = 0; i < srv->nlisten; i++) { /* another process holding it: say so */
-		struct sockaddr_storage ss;
-		conf_listen_sockaddr(new, i, &ss);
-		int ret = net_tcp_port_free(&ss, srv->port);
-		if (ret != LISPMS_EOK) {
-			char a[64];
-			saddr_format(&ss, a, sizeof(a));
-			snprintf(err, errlen, "server.reliable-transport: cannot use tcp %s (%s)",
-				 a,
-				 ret == LISPMS_EADDRINUSE ? "already in use by another process"
-							  : err_str(ret));
-			return ret;
+	char why[512];
+	int ret;
+	if (srv->tls.enabled && srv->tls.port == srv->port) {
+		snprintf(err, errlen, "server.tls: port %u is server.port's", srv->tls.port);
+		return LISPMS_ECONFIG;
+	}
+	if (srv->tls.enabled &&
+	    (ret = net_tls_cred_load(&d->next_tls_cred, srv->tls.certificate, srv->tls.key,
+				     srv->tls.client_ca, why, sizeof(why))) != LISPMS_EOK) {
+		snprintf(err, errlen, "server.tls: %s", why);
+		goto fail;
+	}
+	/* QUIC runs from start to stop; a reload rotates its credentials */
+	if (d->quic_cred != NULL && srv->quic.enabled &&
+	    (ret = net_tls_cred_load(&d->next_quic_cred, srv->quic.certificate, srv->quic.key,
+				     srv->quic.client_ca, why, sizeof(why))) != LISPMS_EOK) {
+		snprintf(err, errlen, "server.quic: %s", why);
+		goto fail;
+	}
+	d->next_tls_port = tls_port_of(srv);
+	if (d->next_tls_port != 0 && d->next_tls_port != d->tls_port) {
+		if ((ret = tcp_ports_free(new, d->next_tls_port, "server.tls", err, errlen)) !=
+		    LISPMS_EOK)
+			goto fail;
+		for (unsigned i = 0; i < d->nworkers; i++) {
+			ret = net_worker_tls_prepare(d->workers[i], d->next_tls_port,
+						     srv->listen_backlog, why, sizeof(why));
+			if (ret != LISPMS_EOK) {
+				snprintf(err, errlen, "server.tls: %s", why);
+				goto fail;
+			}
 		}
 	}
+	if (conf_server(old)->reliable_transport || !srv->reliable_transport)
+		return LISPMS_EOK;
+	if ((ret = tcp_ports_free(new, srv->port, "server.reliable-transport", err, errlen)) !=
+	    LISPMS_EOK)
+		goto fail;
 	for (unsigned i = 0; i < d->nworkers; i++) {
-		char why[160];
-		int ret = net_worker_listen(d->workers[i], srv->listen_backlog, why, sizeof(why));
+		ret = net_worker_listen(d->workers[i], srv->listen_backlog, why, sizeof(why));
 		if (ret != LISPMS_EOK) {
 			for (unsigned j = 0; j < i; j++)
 				net_worker_unlisten(d->workers[j]);
 			snprintf(err, errlen, "server.reliable-transport: %s", why);
-			return ret;
+			goto fail;
 		}
 	}
 	return LISPMS_EOK;
+fail:
+	reload_unprepare(d);
+	return ret;
 }
 
 /* Every key of the server section a reload applies reaches the workers here. */
@@ -182,16 +257,44 @@ static void reload_applied(void *arg, const struct conf *old, const struct conf 
 		gen[i] = net_worker_set_limits(d->workers[i], &l);
 		if (closing)
 			gen[i] = net_worker_unlisten(d->workers[i]);
+		if (d->next_tls_cred != NULL || d->tls_port != 0)
+			gen[i] =
+			    net_worker_tls_commit(d->workers[i], d->next_tls_port,
+						  d->next_tls_cred ? d->next_tls_cred : d->tls_cred,
+						  srv->tls.handshake_timeout);
+		if (d->next_quic_cred != NULL)
+			gen[i] = net_worker_quic_cred(d->workers[i], d->next_quic_cred);
 	}
 	/* so the reload's answer means "in force": each worker applies it at once */
 	for (unsigned i = 0; i < d->nworkers; i++)
 		if (!net_worker_wait(d->workers[i], gen[i], 1000))
 			log_warning("daemon, worker %u is slow to take the reloaded settings", i);
 	if (closing)
-		log_notice("daemon, reliable transport off: tcp listeners closed, open sessions "
-			   "stay until they end");
+		log_notice("daemon, reliable transport off: tcp listeners closed, no new session "
+			   "on any transport, open sessions stay until they end");
 	else if (!conf_server(old)->reliable_transport && srv->reliable_transport)
 		log_notice("daemon, reliable transport on: listening on tcp port %u", srv->port);
+	if (d->next_tls_port != d->tls_port) {
+		if (d->next_tls_port != 0)
+			log_notice("daemon, TLS 1.3 on tcp port %u", d->next_tls_port);
+		else
+			log_notice("daemon, TLS listeners on tcp port %u closed, open TLS sessions "
+				   "stay until they end",
+				   d->tls_port);
+	}
+	d->tls_port = d->next_tls_port;
+	if (d->next_tls_cred != NULL) { /* the workers hold their own references */
+		net_tls_cred_free(d->tls_cred);
+		d->tls_cred = d->next_tls_cred;
+		d->next_tls_cred = NULL;
+		log_info("daemon, server.tls credentials loaded for new handshakes");
+	}
+	if (d->next_quic_cred != NULL) {
+		net_tls_cred_free(d->quic_cred);
+		d->quic_cred = d->next_quic_cred;
+		d->next_quic_cred = NULL;
+		log_info("daemon, server.quic credentials loaded for new handshakes");
+	}
 }
 
 static int start_workers(struct daemon *d, const struct conf *c)
@@ -205,31 +308,33 @@ static int start_workers(struct daemon *d, const struct conf *c)
 	size_t naddrs = srv->nlisten < 16 ? srv->nlisten : 16;
 	for (size_t i = 0; i < naddrs; i++)
 		conf_listen_sockaddr(c, i, &addrs[i]);
-	/* QUIC (D17) starts with reliable-transport, like the TCP listeners */
+	/* QUIC (D17) and SCTP (D18) run from start to stop when configured: their
+	 * UDP sockets carry the open sessions too, so reliable-transport gates
+	 * them at admission (no session while it is off), not by closing them */
 	const struct conf_quic *q = &srv->quic;
-	bool quic = q->enabled && srv->reliable_transport;
+	bool quic = q->enabled;
 	if (quic) {
 		char err[512];
-		int ret = net_quic_cred_load(&d->quic_cred, q->certificate, q->key, q->client_ca,
-					     err, sizeof(err));
+		int ret = net_tls_cred_load(&d->quic_cred, q->certificate, q->key, q->client_ca,
+					    err, sizeof(err));
 		if (ret != LISPMS_EOK) {
 			log_error("daemon, server.quic: %s", err);
 			return ret;
 		}
 		net_quic_secret(d->quic_secret, sizeof(d->quic_secret));
 	}
-	bool sctp = srv->sctp.enabled && srv->reliable_transport;
-	/* TLS over TCP (D19): the same credentials loader as QUIC */
+	bool sctp = srv->sctp.enabled;
+	/* TLS over TCP (D19): the same credentials loader as QUIC; its listeners
+	 * open and close with reliable-transport, like TCP's */
 	const struct conf_tls *tl = &srv->tls;
-	bool tls = tl->enabled && srv->reliable_transport;
-	if (tls) {
+	if (tl->enabled) {
 		char err[512];
 		if (tl->port == srv->port) {
 			log_error("daemon, server.tls: port %u is server.port's", tl->port);
 			return LISPMS_ECONFIG;
 		}
-		int ret = net_quic_cred_load(&d->tls_cred, tl->certificate, tl->key, tl->client_ca,
-					     err, sizeof(err));
+		int ret = net_tls_cred_load(&d->tls_cred, tl->certificate, tl->key, tl->client_ca,
+					    err, sizeof(err));
 		if (ret != LISPMS_EOK) {
 			log_error("daemon, server.tls: %s", err);
 			return ret;
@@ -273,7 +378,7 @@ static int start_workers(struct daemon *d, const struct conf *c)
 			 * the first worker serves every association */
 			.sctp_port = srv->sctp.port,
 			.sctp_udp_port = i == 0 && sctp ? srv->sctp.udp_port : 0,
-			.tls_port = tls ? tl->port : 0,
+			.tls_port = tls_port_of(srv),
 			.tls_cred = d->tls_cred,
 			.tls_handshake_timeout_s = tl->handshake_timeout,
 		};
@@ -286,6 +391,7 @@ static int start_workers(struct daemon *d, const struct conf *c)
 		}
 		d->nworkers = i + 1;
 	}
+	d->tls_port = tls_port_of(srv);
 	for (unsigned i = 0; i < n; i++)
 		ms_set_worker(d->ms, i, wake_worker, d->workers[i]);
 	struct ms_reload_hooks h = { .applied = reload_applied,
@@ -336,11 +442,14 @@ static void log_listening(const struct conf *c, unsigned nworkers)
 	log_notice("daemon, lispmsd %s serving udp%s port %u on %s with %u workers, %zu sites",
 		   LISPMS_VERSION, srv->reliable_transport ? " and tcp" : "", srv->port, list,
 		   nworkers, conf_site_count(c));
-	if (srv->quic.enabled && srv->reliable_transport)
-		log_notice("daemon, QUIC (ALPN %s) on udp port %u", srv->quic.alpn, srv->quic.port);
-	if (srv->sctp.enabled && srv->reliable_transport)
-		log_notice("daemon, SCTP port %u over udp port %u (worker 0)", srv->sctp.port,
-			   srv->sctp.udp_port);
+	const char *off =
+	    srv->reliable_transport ? "" : " (no session while reliable-transport is off)";
+	if (srv->quic.enabled)
+		log_notice("daemon, QUIC (ALPN %s) on udp port %u%s", srv->quic.alpn,
+			   srv->quic.port, off);
+	if (srv->sctp.enabled)
+		log_notice("daemon, SCTP port %u over udp port %u (worker 0)%s", srv->sctp.port,
+			   srv->sctp.udp_port, off);
 	if (srv->tls.enabled && srv->reliable_transport)
 		log_notice("daemon, TLS 1.3 on tcp port %u%s", srv->tls.port,
 			   srv->tls.client_ca ? " (client certificates required)" : "");

@@ -349,13 +349,21 @@ static void sessions_init(struct ms_thread *t)
 		t->sessions = calloc(SESS_BUCKETS, sizeof(*t->sessions));
 }
 
+/* server.reliable-transport in force: off, no new session on any transport
+ * (a grant given before a reload turned it off is not honoured); the
+ * sessions already open stay until they end. Inside a read-side section. */
+static bool transport_on(const struct ms_thread *t)
+{
+	return conf_server(ms_conf(t->ms))->reliable_transport;
+}
+
 struct ms_session *ms_session_open(struct ms_thread *t, const struct sockaddr_storage *peer,
 				   struct stream_conn *c)
 {
 	sessions_init(t);
 	uint64_t now = mtime_now_ns();
 	uint64_t id = (uint64_t)(t->index + 1) << 48 | ++t->session_seq;
-	if (t->sessions == NULL || !admit_claim(t->ms->admit, peer, now, id)) {
+	if (t->sessions == NULL || !transport_on(t) || !admit_claim(t->ms->admit, peer, now, id)) {
 		counters_inc(counters_sess_id(LISPMS_M_MS_SESS_REFUSED, c->transport));
 		return NULL;
 	}
@@ -1063,7 +1071,7 @@ static bool handler_admit(void *arg, enum stream_transport tr, const struct sock
 {
 	struct ms_thread *t = arg;
 	(void)tr;
-	return admit_check(t->ms->admit, peer, mtime_now_ns());
+	return transport_on(t) && admit_check(t->ms->admit, peer, mtime_now_ns());
 }
 
 const struct stream_handler ms_stream_handler = {

@@ -132,7 +132,7 @@ struct net_worker *net_worker_new(const struct net_worker_conf *conf, char *err,
 		goto out_free;
 	if (conf->stream != NULL && net_tcp_init(w, conf, err, errlen) != LISPMS_EOK)
 		goto out_free;
-	if (conf->stream != NULL && conf->tls_port != 0 &&
+	if (conf->stream != NULL && (LISPMS_NET_TLS || conf->tls_port != 0) &&
 	    net_tls_init(w, conf, err, errlen) != LISPMS_EOK)
 		goto out_free;
 	if (conf->stream != NULL && conf->quic_port != 0 &&

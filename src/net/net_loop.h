@@ -73,6 +73,7 @@ struct net_source {
 
 struct net_udp;
 struct net_tcp;
+struct net_quic;
 
 struct net_worker {
 	struct sockaddr_storage addrs[NET_MAX_ADDRS]; /* with `port` */
@@ -102,8 +103,10 @@ struct net_worker {
 	_Atomic bool stop;
 	struct thread *thread;
 	struct net_source *sources;
-	struct net_udp *udp; /* the tick's datagrams go out of its sockets */
-	struct net_tcp *tcp; /* NULL without a stream handler */
+	struct net_udp *udp;   /* the tick's datagrams go out of its sockets */
+	struct net_tcp *tcp;   /* NULL without a stream handler */
+	struct net_tcp *tls;   /* TLS over TCP: with a stream handler in a TLS build */
+	struct net_quic *quic; /* NULL without server.quic */
 };
 
 /* epoll registration of fd for `ev` (EPOLLIN, ...); -errno on failure. */
@@ -130,7 +133,8 @@ uint64_t net_udp_tick(struct net_worker *w, uint64_t now);
 int net_tcp_init(struct net_worker *w, const struct net_worker_conf *conf, char *err,
 		 size_t errlen);
 
-/* tcp.c: TLS 1.3 sessions over TCP on conf->tls_port (a second TCP source). */
+/* tcp.c: TLS 1.3 sessions over TCP on conf->tls_port (a second TCP source;
+ * in a TLS build it is there even without a port, for a reload to open one). */
 int net_tls_init(struct net_worker *w, const struct net_worker_conf *conf, char *err,
 		 size_t errlen);
 /* quic_src.c: QUIC sessions on conf->quic_port (built with the quic

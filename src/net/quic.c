@@ -70,6 +70,7 @@ struct quic_conn {
 	struct timer_node timer;
 	bool pending;
 	struct quic_conn *prev_p, *next_p;
+	const struct tls_cred *cred; /* the server's when it began (a reference) */
 };
 
 struct quic_server {
@@ -310,8 +311,7 @@ static int cb_handshake_done(ngtcp2_conn *conn, void *user)
 	struct quic_conn *c = user;
 	gnutls_datum_t p;
 	if (gnutls_alpn_get_selected_protocol(c->tls, &p) < 0 || p.size != c->qs->alpn_d.size ||
-	    memcmp(p.data, c->qs->alpn_d.data, p.size) != 0 ||
-	    !tls_cred_peer_ok(c->qs->conf.cred, c->tls))
+	    memcmp(p.data, c->qs->alpn_d.data, p.size) != 0 || !tls_cred_peer_ok(c->cred, c->tls))
 		return NGTCP2_ERR_CALLBACK_FAILURE;
 	return 0;
 }
@@ -509,6 +509,7 @@ static void conn_free(struct quic_conn *c)
 		gnutls_deinit(c->tls);
 		qs->ntls--;
 	}
+	tls_cred_free(c->cred);
 	quic_outq_free(&c->out);
 	free(c);
 }
@@ -598,7 +599,7 @@ static int conn_new(struct quic_server *qs, int fd, const struct sockaddr_storag
 	}
 	if (gnutls_priority_set(c->tls, qs->prio) < 0 ||
 	    ngtcp2_crypto_gnutls_configure_server_session(c->tls) != 0 ||
-	    tls_cred_set_session(qs->conf.cred, c->tls) != 0 ||
+	    tls_cred_set_session((c->cred = tls_cred_ref(qs->conf.cred)), c->tls) != 0 ||
 	    gnutls_alpn_set_protocols(c->tls, &qs->alpn_d, 1, GNUTLS_ALPN_MANDATORY) < 0)
 		goto fail;
 	gnutls_session_set_ptr(c->tls, &c->ref);
@@ -622,6 +623,7 @@ static int conn_new(struct quic_server *qs, int fd, const struct sockaddr_storag
 fail:
 	if (c->tls)
 		gnutls_deinit(c->tls);
+	tls_cred_free(c->cred);
 	if (c->conn)
 		ngtcp2_conn_del(c->conn);
 	free(c);
@@ -905,6 +907,7 @@ struct quic_server *quic_server_new(const struct quic_conf *conf, const struct s
 	if (!qs)
 		return NULL;
 	qs->conf = *conf;
+	tls_cred_ref(qs->conf.cred);
 	if (!qs->conf.idle_timeout_ms)
 		qs->conf.idle_timeout_ms = 60000;
 	if (!qs->conf.max_conns)
@@ -930,6 +933,7 @@ struct quic_server *quic_server_new(const struct quic_conf *conf, const struct s
 		qs->nbuckets *= 2;
 	qs->table = calloc(qs->nbuckets, sizeof(*qs->table));
 	if (!qs->table) {
+		tls_cred_free(qs->conf.cred);
 		free(qs);
 		return NULL;
 	}
@@ -958,6 +962,13 @@ void quic_server_set_limits(struct quic_server *qs, size_t output_limit, uint32_
 	}
 }
 
+void quic_server_set_cred(struct quic_server *qs, const struct tls_cred *cred)
+{
+	const struct tls_cred *old = qs->conf.cred;
+	qs->conf.cred = tls_cred_ref(cred);
+	tls_cred_free(old);
+}
+
 void quic_server_stop(struct quic_server *qs)
 {
 	uint64_t now = quic_now();
@@ -977,5 +988,6 @@ void quic_server_free(struct quic_server *qs)
 	timer_heap_free(&qs->timers);
 	gnutls_priority_deinit(qs->prio);
 	free(qs->table);
+	tls_cred_free(qs->conf.cred);
 	free(qs);
 }

@@ -36,7 +36,7 @@ struct tls_cred;
 struct quic_server;
 
 struct quic_conf {
-	const struct tls_cred *cred; /* shared, read-only; outlives the server */
+	const struct tls_cred *cred; /* shared, read-only; the server holds a reference */
 	const char *alpn;	     /* "lisp-rt" when NULL */
 	uint32_t idle_timeout_ms;    /* QUIC max_idle_timeout (0: 60 s) */
 	uint32_t keepalive_ms;	     /* PING when the path was quiet this long (0: none) */
@@ -74,6 +74,10 @@ uint64_t quic_server_expiry(const struct quic_server *qs);
 /* Run the timers due at `now` (loss recovery, keepalive PINGs, idle
  * timeouts) and flush. */
 void quic_server_tick(struct quic_server *qs, uint64_t now);
+
+/* Credentials for the handshakes that begin from now on (a reload's
+ * rotation); connections keep the ones they began with. */
+void quic_server_set_cred(struct quic_server *qs, const struct tls_cred *cred);
 
 /* New limits for new connections and writes from now on (0: keep). */
 void quic_server_set_limits(struct quic_server *qs, size_t output_limit, uint32_t max_conns,

@@ -32,6 +32,9 @@ struct net_quic {
 	struct quic_server *qs;
 	struct quic_sock socks[NET_MAX_ADDRS];
 	unsigned nsocks;
+	/* a reload's credentials, under w->ctl_lock */
+	const struct tls_cred *next_cred; /* a reference, until the worker takes it */
+	bool next_cred_set;
 };
 
 static void quic_event(struct net_worker *w, struct net_ev *ev, uint32_t events)
@@ -73,6 +76,15 @@ static void quic_apply(struct net_worker *w, struct net_source *src,
 {
 	(void)old;
 	struct net_quic *q = net_container_of(src, struct net_quic, src);
+	pthread_mutex_lock(&w->ctl_lock);
+	const struct tls_cred *cred = q->next_cred_set ? q->next_cred : NULL;
+	q->next_cred = NULL;
+	q->next_cred_set = false;
+	pthread_mutex_unlock(&w->ctl_lock);
+	if (cred != NULL) {
+		quic_server_set_cred(q->qs, cred);
+		tls_cred_free(cred); /* the server took its own */
+	}
 	quic_server_set_limits(q->qs, w->lim.output_limit,
 			       w->lim.max_conns ? w->lim.max_conns : UINT32_MAX,
 			       w->lim.keepalive_s * 1000u);
@@ -89,12 +101,29 @@ static void quic_stop(struct net_worker *w, struct net_source *src)
 
 static void quic_free(struct net_worker *w, struct net_source *src)
 {
-	(void)w;
 	struct net_quic *q = net_container_of(src, struct net_quic, src);
 	for (unsigned i = 0; i < q->nsocks; i++)
 		close(q->socks[i].fd);
 	quic_server_free(q->qs);
+	if (q->next_cred_set)
+		tls_cred_free(q->next_cred);
+	if (w->quic == q)
+		w->quic = NULL;
 	free(q);
+}
+
+unsigned net_worker_quic_cred(struct net_worker *w, const struct tls_cred *cred)
+{
+	struct net_quic *q = w->quic;
+	if (q == NULL)
+		return atomic_load_explicit(&w->ctl_gen, memory_order_relaxed);
+	pthread_mutex_lock(&w->ctl_lock);
+	if (q->next_cred_set)
+		tls_cred_free(q->next_cred);
+	q->next_cred = tls_cred_ref(cred);
+	q->next_cred_set = true;
+	pthread_mutex_unlock(&w->ctl_lock);
+	return net_loop_post(w);
 }
 
 static const struct net_source_ops quic_source_ops = {
@@ -154,6 +183,7 @@ int net_quic_init(struct net_worker *w, const struct net_worker_conf *conf, char
 		return LISPMS_ENOMEM;
 	}
 	net_loop_register(w, &q->src);
+	w->quic = q;
 	for (unsigned i = 0; i < w->naddrs; i++) {
 		/* a handshake storm arrives here: the LISP port's receive buffer */
 		int fd = open_sock(&w->addrs[i], conf->quic_port,
@@ -173,17 +203,6 @@ int net_quic_init(struct net_worker *w, const struct net_worker_conf *conf, char
 		net_loop_add(w, fd, EPOLLIN, &q->socks[i].ev);
 	}
 	return LISPMS_EOK;
-}
-
-int net_quic_cred_load(struct tls_cred **out, const char *cert, const char *key,
-		       const char *client_ca, char *err, size_t errlen)
-{
-	return tls_cred_load(out, cert, key, client_ca, err, errlen);
-}
-
-void net_quic_cred_free(struct tls_cred *c)
-{
-	tls_cred_free(c);
 }
 
 void net_quic_secret(uint8_t *buf, size_t len)

@@ -61,6 +61,7 @@ struct net_conn {
 #if LISPMS_NET_TLS
 	struct sockaddr_storage peer;	/* for open() after the handshake */
 	gnutls_session_t tls;		/* TLS instance only */
+	const struct tls_cred *cred;	/* the source's when it began (a reference) */
 	bool bye;			/* close_notify queued */
 	uint64_t hs_deadline;		/* handshaking until the session is open */
 	struct net_conn *hprev, *hnext; /* the handshaking list, oldest first */
@@ -86,6 +87,10 @@ struct net_tcp {
 	unsigned next_nlfds;
 	bool next_lfds_set;
 	bool listening; /* control thread's view: listeners open or about to be */
+	uint16_t lport; /* control thread's view: their port */
+	/* control thread: listeners a reload opened, not yet handed over */
+	int staged_fds[NET_MAX_ADDRS];
+	bool staged;
 	struct net_conn *conns;
 	struct net_conn *doomed; /* aborted, freed at the end of the round */
 	struct net_conn *dirty;	 /* written to while batching */
@@ -93,10 +98,14 @@ struct net_tcp {
 	uint16_t port;		     /* w->port, or the TLS port */
 	enum stream_transport trans; /* STREAM_TCP or STREAM_TLS */
 #if LISPMS_NET_TLS
-	const struct tls_cred *cred;	    /* TLS instance only */
-	gnutls_priority_t prio;		    /* TLS 1.3 only */
-	uint64_t hs_timeout_ns;		    /* handshake timeout */
+	const struct tls_cred *cred; /* TLS instance only: for new handshakes (a reference) */
+	gnutls_priority_t prio;	     /* TLS 1.3 only */
+	uint64_t hs_timeout_ns;	     /* handshake timeout */
 	struct net_conn *hs_head, *hs_tail; /* handshaking, oldest first */
+	/* a reload's credentials and timeout, under w->ctl_lock */
+	const struct tls_cred *next_cred; /* a reference, until the worker takes it */
+	uint64_t next_hs_timeout_ns;
+	bool next_tls_set;
 #endif
 };
 
@@ -160,9 +169,9 @@ static int open_listeners(struct net_worker *w, uint16_t port, unsigned backlog,
 }
 
 /* Hand a new listener set to the worker (n = 0: none); a set not yet taken is closed. */
-static unsigned post_listeners(struct net_worker *w, const int *fds, unsigned n)
+static unsigned post_listeners(struct net_tcp *t, const int *fds, unsigned n)
 {
-	struct net_tcp *t = w->tcp;
+	struct net_worker *w = t->w;
 	pthread_mutex_lock(&w->ctl_lock);
 	if (t->next_lfds_set)
 		for (unsigned i = 0; i < t->next_nlfds; i++)
@@ -187,7 +196,8 @@ int net_worker_listen(struct net_worker *w, unsigned backlog, char *err, size_t 
 	if (ret < 0)
 		return ret;
 	t->listening = true;
-	post_listeners(w, fds, w->naddrs);
+	t->lport = t->port;
+	post_listeners(t, fds, w->naddrs);
 	return LISPMS_EOK;
 }
 
@@ -199,7 +209,65 @@ unsigned net_worker_unlisten(struct net_worker *w)
 	if (!t->listening)
 		return atomic_load_explicit(&w->ctl_gen, memory_order_relaxed);
 	t->listening = false;
-	return post_listeners(w, NULL, 0);
+	return post_listeners(t, NULL, 0);
+}
+
+int net_worker_tls_prepare(struct net_worker *w, uint16_t port, unsigned backlog, char *err,
+			   size_t errlen)
+{
+	struct net_tcp *t = w->tls;
+	if (t == NULL)
+		return port ? LISPMS_ENOTSUP : LISPMS_EOK;
+	net_worker_tls_abort(w);
+	if (port == 0 || (t->listening && t->lport == port))
+		return LISPMS_EOK; /* closing, or the listeners in place stay */
+	int ret = open_listeners(w, port, backlog, t->staged_fds, err, errlen);
+	if (ret < 0)
+		return ret;
+	t->staged = true;
+	return LISPMS_EOK;
+}
+
+void net_worker_tls_abort(struct net_worker *w)
+{
+	struct net_tcp *t = w->tls;
+	if (t == NULL || !t->staged)
+		return;
+	for (unsigned i = 0; i < w->naddrs; i++)
+		close(t->staged_fds[i]);
+	t->staged = false;
+}
+
+unsigned net_worker_tls_commit(struct net_worker *w, uint16_t port, const struct tls_cred *cred,
+			       unsigned handshake_timeout_s)
+{
+	struct net_tcp *t = w->tls;
+	if (t == NULL)
+		return atomic_load_explicit(&w->ctl_gen, memory_order_relaxed);
+#if LISPMS_NET_TLS
+	/* the credentials first: no listener is ever taken without them */
+	pthread_mutex_lock(&w->ctl_lock);
+	if (t->next_tls_set)
+		tls_cred_free(t->next_cred);
+	t->next_cred = tls_cred_ref(cred);
+	t->next_hs_timeout_ns =
+	    (uint64_t)(handshake_timeout_s ? handshake_timeout_s : 10) * LISPMS_NS_PER_SEC;
+	t->next_tls_set = true;
+	pthread_mutex_unlock(&w->ctl_lock);
+#else
+	(void)cred, (void)handshake_timeout_s;
+#endif
+	if (port == 0 && t->listening) {
+		t->listening = false;
+		return post_listeners(t, NULL, 0);
+	}
+	if (t->staged) { /* a new port: its listeners replace the old ones */
+		t->staged = false;
+		t->listening = true;
+		t->lport = port;
+		return post_listeners(t, t->staged_fds, w->naddrs);
+	}
+	return net_loop_post(w);
 }
 
 static void dirty_unlink(struct net_tcp *t, struct net_conn *c)
@@ -239,6 +307,7 @@ static void conn_free(struct net_tcp *t, struct net_conn *c, enum stream_close_c
 	hs_unlink(t, c);
 	if (c->tls != NULL)
 		gnutls_deinit(c->tls);
+	tls_cred_free(c->cred);
 #endif
 	if (c->aborted) {
 		for (struct net_conn **pp = &t->doomed; *pp != NULL; pp = &(*pp)->dnext)
@@ -522,7 +591,7 @@ static void accept_all(struct net_tcp *t, unsigned idx)
 		t->conns = c;
 		w->nconns++;
 #if LISPMS_NET_TLS
-		if (t->cred != NULL) {
+		if (t->trans == STREAM_TLS) {
 			if (!tls_start(t, c, &peer))
 				conn_free(t, c, STREAM_CLOSE_ERROR);
 			continue;
@@ -554,12 +623,15 @@ static bool tls_start(struct net_tcp *t, struct net_conn *c, const struct sockad
 		counters_inc(LISPMS_M_NET_TLS_REFUSED_ADMIT);
 		return false;
 	}
+	if (t->cred == NULL)
+		return false;
 	if (gnutls_init(&c->tls, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL) < 0) {
 		c->tls = NULL;
 		return false;
 	}
+	c->cred = tls_cred_ref(t->cred);
 	if (gnutls_priority_set(c->tls, t->prio) < 0 ||
-	    tls_cred_set_session(t->cred, c->tls) != LISPMS_EOK)
+	    tls_cred_set_session(c->cred, c->tls) != LISPMS_EOK)
 		return false;
 	gnutls_transport_set_ptr(c->tls, c);
 	gnutls_transport_set_push_function(c->tls, tls_push);
@@ -607,7 +679,7 @@ static bool tls_read(struct net_tcp *t, struct net_conn *c)
 			tls_hs_failed(t, c, g);
 			return false;
 		}
-		if (!tls_cred_peer_ok(t->cred, c->tls)) {
+		if (!tls_cred_peer_ok(c->cred, c->tls)) {
 			tls_hs_failed(t, c, GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR);
 			return false;
 		}
@@ -791,7 +863,8 @@ static void tcp_round_end(struct net_worker *w, struct net_source *src)
 		conn_free(t, t->doomed, STREAM_CLOSE_ABORT);
 }
 
-/* Worker thread: a new listener set, new keepalive and user timeout. */
+/* Worker thread: a new listener set, new keepalive and user timeout (and
+ * for TLS new credentials and handshake timeout, taken before the listeners). */
 static void tcp_apply(struct net_worker *w, struct net_source *src,
 		      const struct net_worker_limits *old)
 {
@@ -803,6 +876,15 @@ static void tcp_apply(struct net_worker *w, struct net_source *src,
 	if (relisten)
 		memcpy(fds, t->next_lfds, n * sizeof(*fds));
 	t->next_lfds_set = false;
+#if LISPMS_NET_TLS
+	if (t->next_tls_set) { /* the reference moves from next_cred to cred */
+		tls_cred_free(t->cred);
+		t->cred = t->next_cred;
+		t->next_cred = NULL;
+		t->hs_timeout_ns = t->next_hs_timeout_ns;
+		t->next_tls_set = false;
+	}
+#endif
 	pthread_mutex_unlock(&w->ctl_lock);
 
 	if (relisten) {
@@ -838,13 +920,21 @@ static void tcp_free(struct net_worker *w, struct net_source *src)
 	if (t->next_lfds_set) /* listeners the worker never took */
 		for (unsigned i = 0; i < t->next_nlfds; i++)
 			close(t->next_lfds[i]);
+	if (t->staged)
+		for (unsigned i = 0; i < w->naddrs; i++)
+			close(t->staged_fds[i]);
 #if LISPMS_NET_TLS
 	if (t->prio != NULL)
 		gnutls_priority_deinit(t->prio);
+	tls_cred_free(t->cred);
+	if (t->next_tls_set)
+		tls_cred_free(t->next_cred);
 #endif
 	free(t->buf);
 	if (w->tcp == t)
 		w->tcp = NULL;
+	if (w->tls == t)
+		w->tls = NULL;
 	free(t);
 }
 
@@ -859,6 +949,7 @@ static const struct net_source_ops tcp_source_ops = {
 #if LISPMS_NET_TLS
 static const struct net_source_ops tls_source_ops = {
 	.name = "tls",
+	.apply = tcp_apply,
 	.timer = tls_timer,
 	.round_end = tcp_round_end,
 	.stop = tcp_stop,
@@ -891,6 +982,7 @@ static int tcp_listen_now(struct net_tcp *t, unsigned backlog, char *err, size_t
 		return ret;
 	t->nlfds = w->naddrs;
 	t->listening = true;
+	t->lport = t->port;
 	for (unsigned i = 0; i < t->nlfds; i++)
 		net_loop_add(w, t->lfds[i], EPOLLIN, &t->listeners[i].ev);
 	return LISPMS_EOK;
@@ -915,9 +1007,10 @@ int net_tls_init(struct net_worker *w, const struct net_worker_conf *conf, char 
 	struct net_tcp *t = tcp_new(w, conf, &tls_source_ops);
 	if (t == NULL)
 		return LISPMS_ENOMEM;
+	w->tls = t;
 	t->port = conf->tls_port;
 	t->trans = STREAM_TLS;
-	t->cred = conf->tls_cred;
+	t->cred = tls_cred_ref(conf->tls_cred);
 	t->hs_timeout_ns =
 	    (uint64_t)(conf->tls_handshake_timeout_s ? conf->tls_handshake_timeout_s : 10) *
 	    LISPMS_NS_PER_SEC;
@@ -929,11 +1022,12 @@ int net_tls_init(struct net_worker *w, const struct net_worker_conf *conf, char 
 			snprintf(err, errlen, "GnuTLS has no TLS 1.3");
 		return LISPMS_EINTERNAL;
 	}
-	return tcp_listen_now(t, conf->backlog, err, errlen);
+	/* without a port (TLS off) the source waits for a reload to open one */
+	return t->port ? tcp_listen_now(t, conf->backlog, err, errlen) : LISPMS_EOK;
 #else
 	(void)w, (void)conf;
 	if (err)
-		snprintf(err, errlen, "TLS is not built in (GnuTLS: meson -Dquic=enabled)");
+		snprintf(err, errlen, "TLS is not built in (meson -Dtls=enabled)");
 	return LISPMS_ENOTSUP;
 #endif
 }

@@ -10,6 +10,7 @@
 #include <gnutls/x509.h>
 
 #include <lispms/err.h>
+#include <lispms/net.h>
 
 /* GnuTLS says "Error while reading file." for a missing file: say why. */
 static int cred_file_err(char *err, size_t errlen, const char *what, const char *path, int gerr)
@@ -91,6 +92,7 @@ int tls_cred_load(struct tls_cred **out, const char *cert, const char *key, cons
 		}
 		c->verify_client = true;
 	}
+	atomic_init(&c->refs, 1);
 	*out = c;
 	return LISPMS_EOK;
 fail:
@@ -120,10 +122,31 @@ bool tls_cred_peer_ok(const struct tls_cred *c, gnutls_session_t s)
 	return status == 0;
 }
 
-void tls_cred_free(struct tls_cred *c)
+int net_tls_cred_load(struct tls_cred **out, const char *cert, const char *key,
+		      const char *client_ca, char *err, size_t errlen)
+{
+	return tls_cred_load(out, cert, key, client_ca, err, errlen);
+}
+
+void net_tls_cred_free(const struct tls_cred *c)
+{
+	tls_cred_free(c);
+}
+
+const struct tls_cred *tls_cred_ref(const struct tls_cred *c)
+{
+	if (c != NULL)
+		atomic_fetch_add_explicit(&((struct tls_cred *)c)->refs, 1, memory_order_relaxed);
+	return c;
+}
+
+void tls_cred_free(const struct tls_cred *c)
 {
 	if (!c)
 		return;
-	gnutls_certificate_free_credentials(c->cred);
-	free(c);
+	struct tls_cred *m = (struct tls_cred *)c;
+	if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	gnutls_certificate_free_credentials(m->cred);
+	free(m);
 }

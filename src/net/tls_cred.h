@@ -5,14 +5,19 @@
  * certificate chain, its private key and, optionally, a PEM bundle of CAs
  * that client certificates must chain to.
  *
- * Threads: load and free on the control thread (start-up, reload); a loaded
+ * Threads: load on the control thread (start-up, reload); a loaded
  * credential is read-only and shared by every worker's sessions (GnuTLS
- * allows concurrent use of one credentials object).
+ * allows concurrent use of one credentials object). It is reference
+ * counted so a reload can rotate it: the loader, each transport source that
+ * hands it to new handshakes and each session built on it hold a reference
+ * (tls_cred_ref), dropped with tls_cred_free from any thread; the last one
+ * frees it, so open sessions keep the credentials they were made with.
  * Errors: LISPMS_ECONFIG with a message naming the file and GnuTLS's reason
  * in `err`; LISPMS_ENOMEM.
  */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -20,7 +25,8 @@
 
 struct tls_cred {
 	gnutls_certificate_credentials_t cred;
-	bool verify_client; /* a client-ca was given: client certificates required */
+	bool verify_client;    /* a client-ca was given: client certificates required */
+	_Atomic unsigned refs; /* 1 from tls_cred_load */
 };
 
 /* Load `cert` (PEM chain, leaf first) and `key` (PEM private key);
@@ -37,4 +43,8 @@ int tls_cred_set_session(const struct tls_cred *c, gnutls_session_t s);
  * true without one). */
 bool tls_cred_peer_ok(const struct tls_cred *c, gnutls_session_t s);
 
-void tls_cred_free(struct tls_cred *c);
+/* One more holder of `c` (may be NULL); returns c. */
+const struct tls_cred *tls_cred_ref(const struct tls_cred *c);
+
+/* Drop a reference (NULL: nothing); the last one frees. */
+void tls_cred_free(const struct tls_cred *c);

@@ -746,14 +746,15 @@ static void sctp_tshark_check(bool captured)
  * checks, decoded by tshark with the client's SSLKEYLOGFILE. */
 static char cap_path[160], cap_pid[160];
 
-static bool capture_start(void)
+/* Capture TCP `filter` (a port expression) into `name` under it_dir. */
+static bool capture_start_as(const char *name, const char *filter)
 {
-	snprintf(cap_path, sizeof(cap_path), "%s/tls.pcapng", it_dir);
+	snprintf(cap_path, sizeof(cap_path), "%s/%s", it_dir, name);
 	snprintf(cap_pid, sizeof(cap_pid), "%s/dumpcap.pid", it_dir);
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd),
-		 "dumpcap -q -i lo -f 'tcp port %u' -w %s >/dev/null 2>&1 & echo $! > %s",
-		 sopts.port, cap_path, cap_pid);
+		 "dumpcap -q -i lo -f 'tcp and (%s)' -w %s >/dev/null 2>&1 & echo $! > %s", filter,
+		 cap_path, cap_pid);
 	if (system(cmd) != 0)
 		return false;
 	for (int i = 0; i < 50; i++) { /* dumpcap creates the file once it captures */
@@ -762,6 +763,13 @@ static bool capture_start(void)
 			return true;
 	}
 	return false;
+}
+
+static bool capture_start(void)
+{
+	char f[32];
+	snprintf(f, sizeof(f), "port %u", sopts.port);
+	return capture_start_as("tls.pcapng", f);
 }
 
 static void capture_stop(void)
@@ -857,6 +865,255 @@ static void tls_checks(void)
 	it_stream_close(fd);
 }
 
+/* ---------------------------------------------------------------- reloads
+ * Reload behaves on every transport as on TCP (issue 15). */
+
+/* conf_text with `from` replaced by `to` (first occurrence) written to the
+ * configuration file; `lispmsctl reload`'s exit status (ctl_out: its answer). */
+static int reload_with(const char *from, const char *to)
+{
+	static char next[8192];
+	const char *at = from ? strstr(conf_text, from) : NULL;
+	if (at == NULL)
+		snprintf(next, sizeof(next), "%s", conf_text);
+	else
+		snprintf(next, sizeof(next), "%.*s%s%s", (int)(at - conf_text), conf_text, to,
+			 at + strlen(from));
+	it_write_file(conf_path, next);
+	return ctl_run("reload");
+}
+
+/* Authenticate addr, then open a session with `o`: the handle when the
+ * server's Refresh came (r read it), else -1 (closed). */
+static int session_with(const struct it_stream_opts *o, const char *addr, struct reader *r)
+{
+	static unsigned nonce = 0xa000;
+	char eid[64];
+	snprintf(eid, sizeof(eid), "[1000] 10.%s/32", addr + strlen("127."));
+	if (!udp_auth(addr, eid, ++nonce))
+		return -1;
+	int fd = it_stream_open(o, addr);
+	struct rt_msg m;
+	if (fd >= 0) {
+		reader_init(r, fd);
+		if (next_msg(r, &m, 2000) && m.type == RT_TYPE_REGISTRATION_REFRESH)
+			return fd;
+		it_stream_close(fd);
+	}
+	return -1;
+}
+
+/* A registration on an open session is acknowledged (refreshes a reload sent skipped). */
+static bool session_serves(struct reader *r, const char *eid, const char *rloc)
+{
+	uint8_t msg[1024];
+	size_t len = registration(eid, rloc, 3, msg, sizeof(msg), 1);
+	if (it_stream_send(r->fd, msg, len) != (ssize_t)len)
+		return false;
+	struct rt_msg m;
+	for (int i = 0; i < 12 && next_msg(r, &m, 2000); i++)
+		if (m.type != RT_TYPE_REGISTRATION_REFRESH)
+			return m.type == RT_TYPE_REGISTRATION_ACK;
+	return false;
+}
+
+#define CRED_CHECKS 4
+
+/* TLS and QUIC: certificate rotation by reload. The server's certificate
+ * and key files are replaced in place by ones from another CA: after the
+ * reload new handshakes present the new certificate (a client trusting only
+ * the old CA fails, one trusting the new CA gets its session), the session
+ * open before stays; a certificate that cannot be read, or a key that is
+ * not one, refuses the reload with the running configuration kept. */
+static void cred_reload(void)
+{
+	static char cmd[1024], rot_ca[160];
+	static struct reader before, r;
+	int a = session_with(&sopts, "127.0.0.86", &before);
+	snprintf(cmd, sizeof(cmd),
+		 "%s/deploy/tls/make-test-ca.sh %s/rot >/dev/null && cp %s/rot/server.pem "
+		 "%s/server.pem && cp %s/rot/server-key.pem %s/server-key.pem",
+		 LISPMS_SOURCE_ROOT, it_dir, it_dir, it_dir, it_dir, it_dir);
+	snprintf(rot_ca, sizeof(rot_ca), "%s/rot/ca.pem", it_dir);
+	bool made = a >= 0 && system(cmd) == 0;
+	int rc = made ? reload_with(NULL, NULL) : -1;
+	int old = session_with(&sopts, "127.0.0.87", &r);
+	if (old >= 0)
+		it_stream_close(old);
+	struct it_stream_opts o = sopts;
+	o.ca = rot_ca;
+	int fd = session_with(&o, "127.0.0.88", &r);
+	tap_ok(made && rc == 0 && old < 0 && fd >= 0,
+	       "%s: a reload rotates the certificate replaced in place: a client trusting "
+	       "the old CA is refused, one trusting the new CA gets its session",
+	       tname());
+	if (fd >= 0)
+		it_stream_close(fd);
+	tap_ok(a >= 0 && session_serves(&before, "[1000] 10.0.0.86/32", "127.0.0.86"),
+	       "%s: the session opened before the rotation stays and is served", tname());
+	rc = reload_with("/server.pem", "/missing.pem");
+	bool unreadable = rc != 0 && strstr(ctl_out, "keeping the running configuration") &&
+			  strstr(ctl_out, "missing.pem") && strstr(ctl_out, "lispms.yaml:");
+	snprintf(cmd, sizeof(cmd), "%s/bad-key.pem", it_dir);
+	it_write_file(cmd, "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n");
+	rc = reload_with("/server-key.pem", "/bad-key.pem");
+	bool bad = rc != 0 && strstr(ctl_out, "keeping the running configuration") &&
+		   strstr(ctl_out, "bad-key.pem");
+	fd = session_with(&o, "127.0.0.89", &r);
+	tap_ok(unreadable && bad && fd >= 0,
+	       "a certificate that cannot be read and a key that is not one refuse the reload, "
+	       "and the credentials in force stay (%.160s)",
+	       ctl_out);
+	if (fd >= 0)
+		it_stream_close(fd);
+	rc = reload_with(NULL, NULL);
+	tap_ok(rc == 0, "the configuration with the rotated files reloads again (rc %d)", rc);
+	sopts.ca = rot_ca; /* from here the server presents the rotated certificate */
+	if (a >= 0)
+		it_stream_close(a);
+}
+
+#define TLS_PORT_CHECKS 5
+
+static uint16_t reload_port; /* the port tls_port_reload moves TLS to */
+static uint16_t first_tls_port;
+
+/* What the server sent on the reload paths (the moved port, the rotated
+ * certificate), captured on both TLS ports: tshark decodes it without
+ * malformed packets, and the handshakes carry two certificates (serial
+ * numbers): the first one, then the rotated one. */
+static void reload_tshark_check(bool captured)
+{
+	if (!it_have_tshark() || !captured) {
+		if (getenv("LISPMS_ALLOW_NO_TSHARK"))
+			tap_skip("tshark or dumpcap not usable");
+		else
+			tap_ok(false, "tshark and dumpcap are needed (tools/test installs them)");
+		return;
+	}
+#define TSHARK_RELOAD                                                               \
+	"tshark -r %s -o gui.max_tree_depth:4096 -o tls.keylog_file:%s/keylog.txt " \
+	"-d tcp.port==%u,tls -d tcp.port==%u,tls "
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), TSHARK_RELOAD "-Y '_ws.malformed' 2>/dev/null | wc -l", cap_path,
+		 it_dir, first_tls_port, reload_port);
+	long bad = it_shell_count(cmd);
+	snprintf(cmd, sizeof(cmd),
+		 TSHARK_RELOAD
+		 "-Y 'tls.handshake.certificate && tcp.srcport==%u' 2>/dev/null | wc -l",
+		 cap_path, it_dir, first_tls_port, reload_port, reload_port);
+	long moved = it_shell_count(cmd);
+	snprintf(cmd, sizeof(cmd),
+		 TSHARK_RELOAD "-Y 'tls.handshake.certificate && tcp.srcport==%u' -T fields -e "
+			       "x509af.serialNumber 2>/dev/null | sort -u | wc -l",
+		 cap_path, it_dir, first_tls_port, reload_port, first_tls_port);
+	long serials = it_shell_count(cmd);
+	tap_ok(bad == 0 && moved >= 1 && serials >= 2,
+	       "tshark decodes the TLS of the reloads (%ld malformed): handshakes from the moved "
+	       "port (%ld), and %ld different server certificates on the first port (rotated)",
+	       bad, moved, serials);
+}
+
+/* TLS: its port and its very presence are reloadable, as TCP's listeners
+ * are with reliable-transport: a new port opens (the old one closes, the
+ * open session stays), a port another process holds refuses the reload,
+ * removing server.tls closes the listeners; then back to the start. */
+static void tls_port_reload(void)
+{
+	static struct reader before, r;
+	int a = session_with(&sopts, "127.0.0.76", &before);
+	char from[32], to[32];
+	snprintf(from, sizeof(from), "    port: %u\n", sopts.port);
+	struct it_stream_opts o = sopts;
+	o.port = it_free_port();
+	reload_port = o.port;
+	snprintf(to, sizeof(to), "    port: %u\n", o.port);
+	int rc = reload_with(from, to);
+	struct it_stream_opts plain = sopts;
+	plain.transport = IT_TCP;
+	int oldfd = it_stream_open(&plain, "127.0.0.77");
+	int fd = session_with(&o, "127.0.0.78", &r);
+	tap_ok(rc == 0 && fd >= 0 && oldfd < 0 &&
+		   session_serves(&before, "[1000] 10.0.0.76/32", "127.0.0.76"),
+	       "server.tls.port reloaded: sessions open on the new port, the old one is closed, "
+	       "the session open before stays (rc %d)",
+	       rc);
+	if (fd >= 0)
+		it_stream_close(fd);
+	if (oldfd >= 0)
+		it_stream_close(oldfd);
+	/* another process holds the next port */
+	int blocker = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	uint16_t held_port = it_free_port();
+	struct sockaddr_in ba = { .sin_family = AF_INET,
+				  .sin_port = htons(held_port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	bool held =
+	    bind(blocker, (struct sockaddr *)&ba, sizeof(ba)) == 0 && listen(blocker, 1) == 0;
+	char busy[32];
+	snprintf(busy, sizeof(busy), "    port: %u\n", held_port);
+	rc = reload_with(from, busy);
+	fd = session_with(&o, "127.0.0.79", &r);
+	tap_ok(held && rc != 0 && strstr(ctl_out, "server.tls") && strstr(ctl_out, "in use") &&
+		   fd >= 0,
+	       "a TLS port another process holds refuses the reload; TLS stays on its port "
+	       "(rc %d: %.120s)",
+	       rc, ctl_out);
+	close(blocker);
+	if (fd >= 0)
+		it_stream_close(fd);
+	/* without server.tls: its listeners close, the open session stays */
+	const char *tls = strstr(conf_text, "  tls:\n"), *end = strstr(conf_text, "control:\n");
+	static char none[8192];
+	snprintf(none, sizeof(none), "%.*s%s", (int)(tls - conf_text), conf_text, end);
+	it_write_file(conf_path, none);
+	rc = ctl_run("reload");
+	plain.port = o.port;
+	fd = it_stream_open(&plain, "127.0.0.78");
+	tap_ok(rc == 0 && fd < 0 && session_serves(&before, "[1000] 10.0.1.76/32", "127.0.0.76"),
+	       "server.tls removed by reload: its listeners close, the open session stays (rc %d)",
+	       rc);
+	if (fd >= 0)
+		it_stream_close(fd);
+	rc = reload_with(NULL, NULL);
+	fd = session_with(&sopts, "127.0.0.80", &r);
+	tap_ok(rc == 0 && fd >= 0, "server.tls back by reload on its first port (rc %d)", rc);
+	if (fd >= 0)
+		it_stream_close(fd);
+	if (a >= 0)
+		it_stream_close(a);
+}
+
+/* reliable-transport off by reload: no new session on the transport, even
+ * for a peer whose grant (a UDP r=1 registration just before) is still
+ * valid; the session open before stays and is served. */
+static void transport_off(void)
+{
+	static struct reader before, r;
+	int a = session_with(&sopts, "127.0.0.66", &before);
+	bool granted = udp_auth("127.0.0.67", "[1000] 10.0.0.67/32", 0x67);
+	int rc = reload_with("  workers: 2\n", "  workers: 2\n  reliable-transport: false\n");
+	int fd = it_stream_open(&sopts, "127.0.0.67");
+	if (fd >= 0) {
+		reader_init(&r, fd);
+		struct rt_msg m;
+		if (next_msg(&r, &m, 3000)) { /* a session: the check fails */
+			it_stream_close(fd);
+			fd = -2;
+		}
+	}
+	tap_ok(a >= 0 && granted && rc == 0 && fd != -2,
+	       "reliable-transport off by reload: a peer granted just before gets no new "
+	       "%s session",
+	       tname());
+	if (fd >= 0)
+		it_stream_close(fd);
+	tap_ok(a >= 0 && session_serves(&before, "[1000] 10.0.0.66/32", "127.0.0.66"),
+	       "and the %s session open before stays and is served", tname());
+	if (a >= 0)
+		it_stream_close(a);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2 || argc > 5 || (argc >= 4 && !it_transport_parse(argv[3], &sopts.transport))) {
@@ -868,8 +1125,10 @@ int main(int argc, char **argv)
 	ctl_bin = argc >= 3 && argv[2][0] ? argv[2] : NULL;
 	struct rlimit rl = { 8192, 8192 };
 	setrlimit(RLIMIT_NOFILE, &rl); /* 1000 sessions: both ends in this machine */
+	bool tls = sopts.transport == IT_TLS, quic = sopts.transport == IT_QUIC, rcaptured = false;
 	tap_plan(28 + OPERATOR_CHECKS + 2 + (sopts.transport == IT_SCTP) +
-		 (sopts.transport == IT_TLS ? TLS_CHECKS : 0));
+		 (tls ? TLS_CHECKS + TLS_PORT_CHECKS : 0) + (tls || quic ? CRED_CHECKS : 0) +
+		 (ctl_bin ? 2 : 0));
 	it_auth = auth_ctx_new();
 	ar = (struct arena){ .base = arena_mem, .size = sizeof(arena_mem) };
 	auth_key_init(&key1, 1, LISP_ALG_HMAC_SHA256, "s", 1);
@@ -960,8 +1219,22 @@ int main(int argc, char **argv)
 	if (sopts.transport == IT_TLS) {
 		tls_tshark_check(captured);
 		tls_checks();
+		first_tls_port = sopts.port;
+		char f[64];
+		snprintf(f, sizeof(f), "port %u or portrange 1024-65535", sopts.port);
+		rcaptured = capture_start_as("reload.pcapng", f);
+		tls_port_reload();
+	}
+	if (tls || quic)
+		cred_reload();
+	if (tls) {
+		if (rcaptured)
+			capture_stop();
+		reload_tshark_check(rcaptured);
 	}
 	many();
+	if (ctl_bin)
+		transport_off();
 	kill(daemon_pid, SIGTERM);
 	int rc = it_wait_exit(daemon_pid, 10000);
 	tap_ok(rc == 0, "SIGTERM stops lispmsd with its sessions (exit %d)", rc);

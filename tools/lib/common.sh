@@ -9,8 +9,8 @@ export LISPMS_ROOT
 # is optional for the build (sd_notify readiness); installed so tests cover it.
 # libipsec-mb-dev (x86-64) gives the batched multi-buffer HMAC (meson feature
 # ipsec_mb); without it OpenSSL computes every HMAC, with the same results.
-# GnuTLS and ngtcp2 0.12 (its GnuTLS crypto backend) give TLS credentials and
-# the QUIC transport (meson feature quic). libusrsctp-dev (0.9.5) is SCTP in
+# GnuTLS gives TLS 1.3 over TCP (meson feature tls) and, with ngtcp2 0.12 (its
+# GnuTLS crypto backend), the QUIC transport (meson feature quic). libusrsctp-dev (0.9.5) is SCTP in
 # user space over UDP encapsulation (meson feature sctp; docs/protocol.md D18).
 LISPMS_BUILD_PKGS="meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
 liburcu-dev libjemalloc-dev libcriterion-dev libssl-dev libyaml-dev libmicrohttpd-dev \
