@@ -361,28 +361,37 @@ static int tcp_connect(uint16_t port)
 	return fd;
 }
 
-static struct net_worker *tcp_worker_limit(struct tcp_state *st, uint16_t port, size_t limit)
+/* A listening worker on *port, or on another free port when that one was
+ * taken meanwhile: the port came from a UDP probe, and the tests running
+ * beside this one hand out TCP ephemeral ports from the same range. */
+static struct net_worker *tcp_worker_limit(struct tcp_state *st, uint16_t *port, size_t limit)
 {
 	struct sockaddr_storage ss;
 	saddr_parse("127.0.0.1", &ss);
-	struct net_worker_conf conf = { .addrs = &ss,
-					.naddrs = 1,
-					.port = port,
-					.cpu = -1,
-					.handler = echo,
-					.tick = tcp_tick,
-					.tick_arg = st,
-					.stream = &test_tcp_ops,
-					.stream_arg = st,
-					.tcp_listen = true,
-					.output_limit = limit };
-	struct net_worker *w = net_worker_new(&conf, NULL, 0);
-	cr_assert_not_null(w);
+	struct net_worker *w = NULL;
+	char err[128] = "";
+	for (int attempt = 0; w == NULL && attempt < 10; attempt++) {
+		if (attempt > 0)
+			*port = free_port();
+		struct net_worker_conf conf = { .addrs = &ss,
+						.naddrs = 1,
+						.port = *port,
+						.cpu = -1,
+						.handler = echo,
+						.tick = tcp_tick,
+						.tick_arg = st,
+						.stream = &test_tcp_ops,
+						.stream_arg = st,
+						.tcp_listen = true,
+						.output_limit = limit };
+		w = net_worker_new(&conf, err, sizeof(err));
+	}
+	cr_assert_not_null(w, "worker: %s", err);
 	cr_assert_eq(net_worker_start(w, "tcp-test"), LISPMS_EOK);
 	return w;
 }
 
-static struct net_worker *tcp_worker(struct tcp_state *st, uint16_t port)
+static struct net_worker *tcp_worker(struct tcp_state *st, uint16_t *port)
 {
 	return tcp_worker_limit(st, port, 16u << 20);
 }
@@ -396,7 +405,7 @@ Test(net_worker, a_burst_within_the_socket_buffer_is_not_a_slow_reader)
 {
 	struct tcp_state st = { .quiet = true };
 	uint16_t port = free_port();
-	struct net_worker *w = tcp_worker_limit(&st, port, 64u << 10);
+	struct net_worker *w = tcp_worker_limit(&st, &port, 64u << 10);
 	int fd = tcp_connect(port);
 	cr_assert_eq(wait_set(&st.opened), 1);
 	atomic_store(&st.action, 3);
@@ -423,7 +432,7 @@ Test(net_worker, abort_closes_at_once_with_output_queued)
 {
 	struct tcp_state st = { 0 };
 	uint16_t port = free_port();
-	struct net_worker *w = tcp_worker(&st, port);
+	struct net_worker *w = tcp_worker(&st, &port);
 	int fd = tcp_connect(port);
 	cr_assert_eq(wait_set(&st.opened), 1);
 	cr_assert_gt(counters_sum_gauge(LISPMS_M_NET_TCP_QUEUED_BYTES), 0, "queued bytes counted");
@@ -442,7 +451,7 @@ Test(net_worker, close_from_a_tick_waits_for_the_output_then_closes)
 {
 	struct tcp_state st = { 0 };
 	uint16_t port = free_port();
-	struct net_worker *w = tcp_worker(&st, port);
+	struct net_worker *w = tcp_worker(&st, &port);
 	int fd = tcp_connect(port);
 	cr_assert_eq(wait_set(&st.opened), 1);
 	atomic_store(&st.action, 1);
@@ -470,7 +479,7 @@ Test(net_worker, close_from_a_tick_of_an_idle_connection_happens_without_another
 {
 	struct tcp_state st = { .quiet = true };
 	uint16_t port = free_port();
-	struct net_worker *w = tcp_worker(&st, port);
+	struct net_worker *w = tcp_worker(&st, &port);
 	int fd = tcp_connect(port);
 	cr_assert_eq(wait_set(&st.opened), 1);
 	atomic_store(&st.action, 1);
@@ -514,7 +523,7 @@ Test(net_worker, reloaded_keepalive_and_user_timeout_reach_open_connections)
 {
 	struct tcp_state st = { .quiet = true };
 	uint16_t port = free_port();
-	struct net_worker *w = tcp_worker(&st, port);
+	struct net_worker *w = tcp_worker(&st, &port);
 	int fd = tcp_connect(port);
 	cr_assert_eq(wait_set(&st.opened), 1);
 	sockopts_now(w, &st);
@@ -533,7 +542,7 @@ Test(net_worker, a_reloaded_output_limit_holds_for_open_connections)
 {
 	struct tcp_state st = { .quiet = true };
 	uint16_t port = free_port();
-	struct net_worker *w = tcp_worker(&st, port); /* 16 MiB */
+	struct net_worker *w = tcp_worker(&st, &port); /* 16 MiB */
 	int fd = tcp_connect(port);
 	cr_assert_eq(wait_set(&st.opened), 1);
 	struct net_worker_limits l = { .output_limit = 128u << 10 };
@@ -550,7 +559,7 @@ Test(net_worker, a_reloaded_max_conns_refuses_new_connections)
 {
 	struct tcp_state st = { .quiet = true };
 	uint16_t port = free_port();
-	struct net_worker *w = tcp_worker(&st, port);
+	struct net_worker *w = tcp_worker(&st, &port);
 	struct net_worker_limits l = { .max_conns = 1 };
 	cr_assert(net_worker_wait(w, net_worker_set_limits(w, &l), 5000));
 	uint64_t refused = counters_sum(LISPMS_M_NET_TCP_REFUSED_LIMIT);
