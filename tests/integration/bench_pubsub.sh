@@ -13,30 +13,15 @@
 #
 # Usage: bench_pubsub.sh LISPMSD LISPMS-BENCH
 set -u
+. "$(dirname "$(readlink -f "$0")")/../support/lib.sh"
 lispmsd=$1
 bench=$2
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-pubsub-it.XXXXXX")
-pid=
-n=0
-failed=0
-cleanup() {
-    echo "1..$n"
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    if [ "$failed" -eq 0 ]; then rm -rf "$work"; else echo "# kept $work"; fi
-}
-trap cleanup EXIT
+trap 'tap_cleanup "$work"' EXIT
 
-ok() { # ok RC DESCRIPTION
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-skip() {
-    n=$((n + 1))
-    echo "ok $n - skipped # SKIP $1"
-}
 # field FILE CASE KEY: a value of the JSON line whose "case" is CASE
 field() {
     "$py" -c 'import json,sys
@@ -62,24 +47,10 @@ atleast() {
     ok $? "$5 ($3 = $got, want >= $4)"
 }
 
-port=$("$py" -c 'import socket
-while True:
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
-    p = u.getsockname()[1]; t = socket.socket()
-    try:
-        t.bind(("127.0.0.1", p)); print(p); break
-    except OSError:
-        pass')
+port=$(free_port both)
 conf=$work/lispms.yaml
 {
     cat <<EOF
-server:
-  listen: [127.0.0.1]
-  port: $port
-  workers: 2
-  registration-timeout: 600
-control:
-  socket: $work/ctl.sock
 log:
   level: warning
 sites:
@@ -97,16 +68,9 @@ EOF
         printf '  - {name: s%d, xtr-id: 5b5b000000000000000000000000%04x, ' "$i" "$i"
         printf 'keys: [{id: 1, algorithm: hmac-sha-256-128, secret: bench}]}\n'
     done
-} >"$conf"
+} | lispms_conf "$conf" "$port" "workers: 2" "registration-timeout: 600"
 
-"$lispmsd" -c "$conf" >/dev/null 2>>"$work/lispmsd.log" &
-pid=$!
-for _ in $(seq 1 100); do
-    [ -S "$work/ctl.sock" ] && break
-    sleep 0.1
-done
-sleep 0.2
-kill -0 "$pid" 2>/dev/null
+lispms_start "$lispmsd" "$conf" "$work/lispmsd.log"
 ok $? "lispmsd started on port $port"
 srv=(--server "127.0.0.1:$port")
 
@@ -205,5 +169,6 @@ ok $? "more session subscribers than ETRs is a usage error"
     >/dev/null 2>&1
 [ $? -eq 2 ]
 ok $? "a bad --subscribe is a usage error"
-kill -0 "$pid" 2>/dev/null
+kill -0 "$LISPMS_PID" 2>/dev/null
 ok $? "lispmsd still running"
+tap_status
