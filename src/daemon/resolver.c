@@ -255,6 +255,10 @@ static void on_datagram(struct resolver *r, const uint8_t *buf, size_t len,
 		}
 		struct lisp_addr from;
 		addr_from_saddr(src, &from);
+		/* the node asked answers from the DDT port it was asked on: from any
+		 * other port it is not its answer (counted as a wrong source) */
+		if (saddr_port(src) != r->ddt_port)
+			memset(&from, 0, sizeof(from));
 		struct mr_action a;
 		mr_referral(r->mr, &ref, &from, now, &a);
 		act(r, &a);

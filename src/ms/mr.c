@@ -58,6 +58,9 @@ struct mr_pend {
 	uint8_t req[MR_MAX_REQUEST];
 };
 
+/* how often the referral cache is swept for expired entries */
+#define MR_SWEEP_MS 1000
+
 struct mr {
 	struct mr_config cfg;
 	struct mr_inst **insts;
@@ -67,6 +70,7 @@ struct mr {
 	struct reclaim rc;
 	struct mr_pend *pend;
 	size_t npend;
+	uint64_t next_sweep_ms; /* the cache is swept at most once a second */
 	uint64_t stats[MR_ST_MAX];
 };
 
@@ -443,8 +447,12 @@ unsigned mr_tick(struct mr *m, uint64_t now_ms, struct mr_action *acts, unsigned
 		m->stats[MR_ST_TIMEOUTS]++;
 		next_rloc(m, p, now_ms, &acts[n++]);
 	}
-	if (n < cap)
+	/* the sweep walks the whole cache: on its own clock, not on every
+	 * wake-up of the thread (a datagram flood would make each one pay it) */
+	if (n < cap && now_ms >= m->next_sweep_ms) {
 		cache_sweep(m, now_ms);
+		m->next_sweep_ms = now_ms + MR_SWEEP_MS;
+	}
 	return n;
 }
 
@@ -558,6 +566,16 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 	struct eid_prefix rp;
 	if (ref->nrecords == 0 || record_eid(&ref->records[0].r, &rp) != LISPMS_EOK ||
 	    !eid_prefix_covers(&rp, &p->eid)) {
+		m->stats[MR_ST_DROP_BAD]++;
+		return;
+	}
+	/* A negative answer speaks only for the part of the tree the asked node
+	 * was delegated, within the last referral (else one node, or a forger
+	 * who knows the nonce, could cache a hole for a wider prefix, /0
+	 * included, over the whole instance). Referrals are held to it by the
+	 * loop check below: strictly more specific than the last. */
+	if (p->have_last && neg_action(ref->records[0].r.act) &&
+	    (rp.plen < p->last.plen || !eid_prefix_covers(&p->last, &rp))) {
 		m->stats[MR_ST_DROP_BAD]++;
 		return;
 	}

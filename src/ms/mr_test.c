@@ -187,6 +187,24 @@ Test(mr, cache_ttl_expiry)
 	mr_free(m);
 }
 
+/* The sweep walks the whole cache: it runs on its own clock, not at every
+ * tick (every wake-up of the resolver thread calls mr_tick). */
+Test(mr, the_cache_is_swept_once_a_second_not_at_every_tick)
+{
+	struct mr_config c = cfg();
+	struct mr *m = mk(&c);
+	struct mr_cache_entry e = ent("[1] 10.0.0.0/8", LISP_REF_NODE_REFERRAL, 1, "10.9.9.1");
+	cr_assert_eq(mr_cache_put(m, &e, 0), LISPMS_EOK);
+	struct mr_action acts[4];
+	cr_assert_eq(mr_tick(m, 59500, acts, 4), 0); /* sweeps: nothing expired yet */
+	cr_assert_eq(mr_tick(m, 60100, acts, 4), 0);
+	cr_assert_eq(mr_cache_count(m), 1, "expired at 60000, but the last sweep was 600 ms ago");
+	cr_assert_eq(mr_tick(m, 60500, acts, 4), 0);
+	cr_assert_eq(mr_cache_count(m), 0,
+		     "a second after the last sweep, the next one removes it");
+	mr_free(m);
+}
+
 Test(mr, cache_bound_evicts_least_recently_used)
 {
 	struct mr_config c = cfg();
@@ -284,6 +302,33 @@ Test(mr, negative_answers_carry_the_referral_ttl_and_are_cached)
 	cr_assert_eq(a.kind, MR_ACT_NEGATIVE);
 	cr_assert_eq(a.neg_ttl_min, 10, "15 minutes less the 5 gone, rounded up");
 	cr_assert_eq(mr_stat(m, MR_ST_SENT), sent);
+	cr_assert_eq(mr_pending_count(m), 0);
+	mr_free(m);
+}
+
+/* A node delegated 10.0.0.0/8 cannot answer for more: a hole or "not
+ * registered" for a wider prefix (a broken node, or a forger who knows the
+ * ITR's nonce) would be cached over the whole instance. */
+Test(mr, a_negative_answer_wider_than_the_delegation_is_dropped)
+{
+	struct mr_config c = cfg();
+	struct mr *m = mk(&c);
+	struct mr_action a;
+	request(m, "[5] 10.1.2.3/32", 9, 0, &a);
+	referral(m, 9, "10.0.0.1", "[5] 10.0.0.0/8", LISP_REF_NODE_REFERRAL, 60, "10.0.1.1", NULL,
+		 1, &a);
+	assert_send(&a, "10.0.1.1");
+	referral(m, 9, "10.0.1.1", "[5] 0.0.0.0/0", LISP_REF_DELEGATION_HOLE, 1440, NULL, NULL, 2,
+		 &a);
+	cr_assert_eq(a.kind, MR_ACT_NONE, "dropped, the request still waits (kind %d)", a.kind);
+	cr_assert_eq(mr_stat(m, MR_ST_DROP_BAD), 1);
+	cr_assert_eq(mr_stat(m, MR_ST_DELEGATION_HOLE), 0);
+	cr_assert_eq(mr_pending_count(m), 1);
+	cr_assert_eq(mr_cache_count(m), 1, "only the /8 referral is cached");
+	referral(m, 9, "10.0.1.1", "[5] 10.1.0.0/16", LISP_REF_MS_NOT_REGISTERED, 1, NULL, NULL, 3,
+		 &a);
+	cr_assert_eq(a.kind, MR_ACT_NEGATIVE, "an answer inside the delegation is taken");
+	cr_assert_eq(a.neg_prefix.plen, 16);
 	cr_assert_eq(mr_pending_count(m), 0);
 	mr_free(m);
 }
