@@ -22,23 +22,6 @@ py=/usr/bin/python3
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-it.XXXXXX")
 trap 'tap_cleanup "$work"' EXIT
 
-# field FILE CASE KEY: a value of the JSON line whose "case" is CASE
-field() {
-    "$py" -c 'import json,sys
-for line in open(sys.argv[1]):
-    o = json.loads(line)
-    if o.get("case") == sys.argv[2]:
-        v = o.get(sys.argv[3]); print(str(v).lower() if isinstance(v, bool) else v); break
-else:
-    print("missing")' "$@"
-}
-# expect FILE CASE KEY WANT DESCRIPTION
-expect() {
-    local got
-    got=$(field "$1" "$2" "$3")
-    [ "$got" = "$4" ]
-    ok $? "$5 ($3 = $got, want $4)"
-}
 
 port=$(free_port both)
 conf=$work/lispms.yaml
@@ -95,16 +78,16 @@ for m in "1:0:0 positive" "0:1:0 negative_ttl1" "0:0:1 negative_ttl15"; do
     set -- $m
     "$bench" request "${lisp[@]}" --mix "$1" "${srv[@]}" --count 2000 --duration 10 \
         --sockets 4 --window 4 --json >"$work/req.json" 2>/dev/null
-    want=$(field "$work/req.json" map_request received)
-    got=$(field "$work/req.json" map_request "$2")
+    want=$(json_field "$work/req.json" map_request received)
+    got=$(json_field "$work/req.json" map_request "$2")
     [ "$want" -ge 2000 ] 2>/dev/null && [ "$got" = "$want" ]
     ok $? "request --mix $1: all $want replies are $2 ($got)"
 done
 "$bench" request "${lisp[@]}" --mix 2:1:1 "${srv[@]}" --count 4000 --duration 10 \
     --sockets 4 --window 4 --json >"$work/req.json" 2>/dev/null
-pos=$(field "$work/req.json" map_request positive)
-t1=$(field "$work/req.json" map_request negative_ttl1)
-t15=$(field "$work/req.json" map_request negative_ttl15)
+pos=$(json_field "$work/req.json" map_request positive)
+t1=$(json_field "$work/req.json" map_request negative_ttl1)
+t15=$(json_field "$work/req.json" map_request negative_ttl15)
 "$py" -c "import sys; p,a,b=$pos,$t1,$t15; t=p+a+b; sys.exit(0 if t>=4000 and abs(p/t-0.5)<0.02 and abs(a/t-0.25)<0.02 else 1)"
 ok $? "request --mix 2:1:1: replies split 50/25/25 by kind ($pos/$t1/$t15)"
 
@@ -147,15 +130,15 @@ expect "$work/small.json" small rejected_not_site_prefix 44 "fabric: 44 rejected
 "$bench" fabric "${srv[@]}" --etrs 2 --eids-per-etr 5 --secret wrong --duration 2 --json \
     --quiet --case wrong >"$work/wrong.json" 2>/dev/null
 rc=$?
-[ $rc -ne 0 ] && [ "$(field "$work/wrong.json" wrong up_end)" = 0 ] &&
-    [ "$(field "$work/wrong.json" wrong auth_timeouts)" -gt 0 ]
+[ $rc -ne 0 ] && [ "$(json_field "$work/wrong.json" wrong up_end)" = 0 ] &&
+    [ "$(json_field "$work/wrong.json" wrong auth_timeouts)" -gt 0 ]
 ok $? "fabric: a wrong key gets no session, auth timeouts counted, exit status $rc"
 
 # storm: 300 ETRs at once, 2 threads, half on UDP
 "$bench" fabric "${srv[@]}" --etrs 300 --first-etr 1000 --eids-per-etr 4 --storm --threads 2 \
     --udp-share 0.5 --duration 30 --json --quiet --case storm >"$work/storm.json" 2>/dev/null
-a=$(field "$work/storm.json" storm acked)
-u=$(field "$work/storm.json" storm udp_acked)
+a=$(json_field "$work/storm.json" storm acked)
+u=$(json_field "$work/storm.json" storm udp_acked)
 [ "$a" = 600 ] && [ "$u" = 600 ]
 ok $? "storm: 300 ETRs started at once, every record ACKed ($a) or confirmed ($u)"
 
@@ -173,7 +156,7 @@ expect "$work/mob.json" mob notify_bad_auth 0 "mobility: every notification's HM
     --moves 200 --move-rate 1000 --move-seconds 5 --duration 20 --json --quiet \
     --case umob >"$work/umob.json" 2>/dev/null
 expect "$work/umob.json" umob moves_notified 200 "mobility over UDP: every displaced ETR got a Map-Notify"
-acks=$(field "$work/umob.json" umob notify_acks_sent)
+acks=$(json_field "$work/umob.json" umob notify_acks_sent)
 [ "$acks" -ge 200 ] 2>/dev/null
 ok $? "mobility over UDP: each unsolicited Map-Notify acknowledged ($acks)"
 
@@ -214,7 +197,7 @@ ok $? "restart: the fabric reconverged by itself (exit status 0)"
 expect "$work/restart.json" restart reconvergences 1 "restart: one reconvergence"
 expect "$work/restart.json" restart acked 2000 "restart: every record ACKed twice (before and after)"
 expect "$work/restart.json" restart up_end 20 "restart: every ETR up again"
-lost=$(field "$work/restart.json" restart sessions_lost)
-re=$(field "$work/restart.json" restart reconnects)
+lost=$(json_field "$work/restart.json" restart sessions_lost)
+re=$(json_field "$work/restart.json" restart reconnects)
 [ "$lost" -ge 20 ] && [ "$re" -ge 20 ]
 ok $? "restart: 20 sessions lost, $re reconnections"

@@ -22,30 +22,6 @@ py=/usr/bin/python3
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-pubsub-it.XXXXXX")
 trap 'tap_cleanup "$work"' EXIT
 
-# field FILE CASE KEY: a value of the JSON line whose "case" is CASE
-field() {
-    "$py" -c 'import json,sys
-for line in open(sys.argv[1]):
-    o = json.loads(line)
-    if o.get("case") == sys.argv[2]:
-        v = o.get(sys.argv[3]); print(str(v).lower() if isinstance(v, bool) else v); break
-else:
-    print("missing")' "$@"
-}
-# expect FILE CASE KEY WANT DESCRIPTION
-expect() {
-    local got
-    got=$(field "$1" "$2" "$3")
-    [ "$got" = "$4" ]
-    ok $? "$5 ($3 = $got, want $4)"
-}
-# atleast FILE CASE KEY MIN DESCRIPTION
-atleast() {
-    local got
-    got=$(field "$1" "$2" "$3")
-    [ "$got" -ge "$4" ] 2>/dev/null
-    ok $? "$5 ($3 = $got, want >= $4)"
-}
 
 port=$(free_port both)
 conf=$work/lispms.yaml
@@ -93,7 +69,7 @@ expect "$work/sess.json" sess_subscribers acks_sent 0 "session subscribers: noth
 expect "$work/sess.json" sess moves_sent 200 "session subscribers: the fabric moved 200 EIDs"
 atleast "$work/sess.json" sess_subscribers records 1500 "session subscribers: initial state and the moves (>= 3 x (300 + 200) records)"
 atleast "$work/sess.json" sess_subscribers timed 1 "session subscribers: moves timed to their publications"
-expect "$work/sess.json" sess_lat_publication count "$(field "$work/sess.json" sess_subscribers timed)" \
+expect "$work/sess.json" sess_lat_publication count "$(json_field "$work/sess.json" sess_subscribers timed)" \
     "session subscribers: one latency per timed publication"
 
 # 2. twenty UDP subscribers (subscribers: list) to one /32 each, 100 moves;
@@ -116,8 +92,8 @@ expect "$work/udp.json" udp_subscribers consistent 20 "UDP subscribers: each one
 expect "$work/udp.json" udp_subscribers bad_auth 0 "UDP subscribers: every HMAC verifies"
 expect "$work/udp.json" udp_subscribers bad_nonce 0 "UDP subscribers: nonces consecutive"
 expect "$work/udp.json" udp_subscribers refused 0 "UDP subscribers: none refused"
-pubs=$(field "$work/udp.json" udp_subscribers publications)
-acks=$(field "$work/udp.json" udp_subscribers acks_sent)
+pubs=$(json_field "$work/udp.json" udp_subscribers publications)
+acks=$(json_field "$work/udp.json" udp_subscribers acks_sent)
 [ "$pubs" -ge 120 ] 2>/dev/null && [ "$acks" -ge "$pubs" ]
 ok $? "UDP subscribers: 20 states and 100 moves published ($pubs >= 120), each acked ($acks)"
 if [ -n "$capture" ]; then

@@ -137,3 +137,31 @@ tap_cleanup() { # tap_cleanup WORK [PID...]
     LISPMS_PID=
     if [ "$failed" -eq 0 ]; then rm -rf "$work"; else echo "# kept $work"; fi
 }
+
+# lispms-bench's --json lines (a line per case, "case": NAME):
+#   json_field FILE CASE KEY         the KEY of CASE's line ("missing" if none)
+#   expect FILE CASE KEY WANT DESC   ok when it equals WANT
+#   atleast FILE CASE KEY MIN DESC   ok when it is a number >= MIN
+json_field() {
+    "${py:-python3}" -c 'import json,sys
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if o.get("case") == sys.argv[2]:
+        v = o.get(sys.argv[3]); print(str(v).lower() if isinstance(v, bool) else v); break
+else:
+    print("missing")' "$@"
+}
+
+expect() {
+    local got
+    got=$(json_field "$1" "$2" "$3")
+    [ "$got" = "$4" ]
+    ok $? "$5 ($3 = $got, want $4)"
+}
+
+atleast() {
+    local got
+    got=$(json_field "$1" "$2" "$3")
+    [ "$got" -ge "$4" ] 2>/dev/null
+    ok $? "$5 ($3 = $got, want >= $4)"
+}
