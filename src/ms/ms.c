@@ -317,23 +317,6 @@ void ms_count_malformed(int err)
 	}
 }
 
-void ms_addr_from_saddr(const struct sockaddr_storage *ss, struct lisp_addr *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (ss->ss_family == AF_INET) {
-		out->afi = LISP_AFI_IPV4;
-		memcpy(out->bytes, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-	} else if (ss->ss_family == AF_INET6) {
-		out->afi = LISP_AFI_IPV6;
-		memcpy(out->bytes, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
-	}
-}
-
-bool ms_saddr_from_addr(const struct lisp_addr *a, uint16_t port, struct sockaddr_storage *out)
-{
-	return conf_addr_sockaddr(a, port, out) != 0; /* IPv4 and IPv6 only */
-}
-
 bool ms_emit(struct dgram_outbox *out, const uint8_t *msg, size_t len,
 	     const struct sockaddr_storage *dst, const struct sockaddr_storage *src)
 {

@@ -156,8 +156,6 @@ const char *ms_fmt_addr(const struct lisp_addr *a, char buf[MS_TEXT_LEN]);
 struct ms_state *ms_state_new(struct ms *ms, struct conf *conf);
 void ms_state_free(struct ms_state *st);
 void ms_count_malformed(int err);
-void ms_addr_from_saddr(const struct sockaddr_storage *ss, struct lisp_addr *out);
-bool ms_saddr_from_addr(const struct lisp_addr *a, uint16_t port, struct sockaddr_storage *out);
 bool ms_emit(struct dgram_outbox *out, const uint8_t *msg, size_t len,
 	     const struct sockaddr_storage *dst, const struct sockaddr_storage *src);
 uint64_t ms_random(struct ms_thread *t);

@@ -404,7 +404,7 @@ int ms_register_process_pre(struct ms_thread *t, const uint8_t *msg, size_t len,
 		counters_inc(LISPMS_M_MS_REG_EID_NOTIFY);
 
 	struct db_owner owner = { .port = saddr_port(src), .session = session };
-	ms_addr_from_saddr(src, &owner.rloc);
+	lisp_addr_from_sockaddr(src, &owner.rloc);
 	if (reg->flags & LISP_MREG_I) {
 		memcpy(owner.xtr_id, reg->xtr_id, sizeof(owner.xtr_id));
 		owner.has_xtr_id = true;

@@ -163,7 +163,7 @@ static bool reply_target(const struct dgram *d, const struct lisp_ecm *ecm,
 		*dst = d->src; /* a bare request with no usable ITR-RLOC: answer its source */
 		return true;
 	}
-	return ms_saddr_from_addr(&addr, port, dst);
+	return lisp_addr_to_sockaddr(&addr, port, dst) != 0;
 }
 
 static void send_reply(struct ms_thread *t, const struct dgram *d, const struct lisp_ecm *ecm,
@@ -242,7 +242,7 @@ static void forward(struct ms_thread *t, const struct dgram *d, const struct lis
 		    struct dgram_outbox *out)
 {
 	struct sockaddr_storage dst;
-	if (best == NULL || !ms_saddr_from_addr(&best->addr, LISP_CONTROL_PORT, &dst)) {
+	if (best == NULL || lisp_addr_to_sockaddr(&best->addr, LISP_CONTROL_PORT, &dst) == 0) {
 		counters_inc(LISPMS_M_MS_REQ_NO_ROUTE);
 		ms_debug(
 		    "request, not forwarded from %s (the ETR has no locator below priority 255)",
@@ -257,8 +257,8 @@ static void forward(struct ms_thread *t, const struct dgram *d, const struct lis
 		memset(&f, 0, sizeof(f));
 		f.ip_version = d->src.ss_family == AF_INET6 ? 6 : 4;
 		f.ttl = 64;
-		ms_addr_from_saddr(&d->src, &f.src);
-		ms_addr_from_saddr(&d->local, &f.dst);
+		lisp_addr_from_sockaddr(&d->src, &f.src);
+		lisp_addr_from_sockaddr(&d->local, &f.dst);
 		f.sport = saddr_port(&d->src);
 		f.dport = LISP_CONTROL_PORT;
 	}
