@@ -148,13 +148,16 @@ struct ms_thread {
 #define MS_EID(p)   ms_fmt_eid((p), (char[LISPMS_EID_STRLEN]){ 0 })
 #define MS_SADDR(s) ms_fmt_saddr((s), (char[MS_TEXT_LEN]){ 0 })
 #define MS_ADDR(a)  ms_fmt_addr((a), (char[MS_TEXT_LEN]){ 0 })
+/* ms_util.c */
 const char *ms_fmt_eid(const struct eid_prefix *p, char buf[LISPMS_EID_STRLEN]);
 const char *ms_fmt_saddr(const struct sockaddr_storage *s, char buf[MS_TEXT_LEN]);
 const char *ms_fmt_addr(const struct lisp_addr *a, char buf[MS_TEXT_LEN]);
 
-/* ms.c */
+/* ms.c: the top (lifecycle, dispatch); nothing below calls it but these */
 struct ms_state *ms_state_new(struct ms *ms, struct conf *conf);
 void ms_state_free(struct ms_state *st);
+
+/* ms_util.c: the shared helpers below every other file (and ms_fmt_* above) */
 void ms_count_malformed(int err);
 bool ms_emit(struct dgram_outbox *out, const uint8_t *msg, size_t len,
 	     const struct sockaddr_storage *dst, const struct sockaddr_storage *src);
