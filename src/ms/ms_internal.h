@@ -153,7 +153,7 @@ const char *ms_fmt_eid(const struct eid_prefix *p, char buf[LISPMS_EID_STRLEN]);
 const char *ms_fmt_saddr(const struct sockaddr_storage *s, char buf[MS_TEXT_LEN]);
 const char *ms_fmt_addr(const struct lisp_addr *a, char buf[MS_TEXT_LEN]);
 
-/* ms.c: the top (lifecycle, dispatch); nothing below calls it but these */
+/* ms_state.c: the published snapshot, built by ms_new and each reload */
 struct ms_state *ms_state_new(struct ms *ms, struct conf *conf);
 void ms_state_free(struct ms_state *st);
 

@@ -354,7 +354,7 @@ static void sessions_init(struct ms_thread *t)
  * sessions already open stay until they end. Inside a read-side section. */
 static bool transport_on(const struct ms_thread *t)
 {
-	return conf_server(ms_conf(t->ms))->reliable_transport;
+	return conf_server(lrcu_deref(t->ms->state)->conf)->reliable_transport;
 }
 
 struct ms_session *ms_session_open(struct ms_thread *t, const struct sockaddr_storage *peer,
