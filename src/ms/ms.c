@@ -54,7 +54,6 @@ struct ms *ms_new(struct conf *conf)
 	ms->reload.generation = 1;
 	ms->reload.last_ok = true;
 	ms->reload.started_ns = ms_realtime_ns();
-	ms_session_reload_hooks(ms);
 	return ms;
 }
 

@@ -90,8 +90,7 @@ struct ms {
 
 	/* reload (ms_reload.c): control thread, status read by metrics and ctl */
 	struct ms_reload_status reload;
-	struct ms_reload_hooks hooks[LISPMS_MS_RELOAD_HOOKS];
-	unsigned nhooks;
+	struct ms_reload_hooks hooks; /* the daemon's (ms_reload_set_hooks), zero: none */
 };
 
 struct notify_job;
@@ -326,11 +325,18 @@ void ms_session_drain(struct ms_thread *t);
 /* Close sessions whose partial message is older than session-read-timeout;
  * nanoseconds until the next one is due (UINT64_MAX: none). */
 uint64_t ms_session_sweep_stalled(struct ms_thread *t, uint64_t now);
-/* Let reloads reach the sessions: withdrawals (Reject) and scoped refreshes (D8). */
-void ms_session_reload_hooks(struct ms *ms);
 void ms_sessions_free(struct ms_thread *t);
 /* Work left in the worker queues when ms is freed (answers waiting requests). */
 void ms_session_queues_free(struct ms *ms);
+/* ms_reload_refresh.c: what a reload tells the sessions (D8), called by ms_reload.c */
+/* A registration bound to a session (owner->session != 0) is no longer allowed
+ * (why: LISPMS_S_REJ_PREFIX or _LOCATOR): withdraw it, send its session a Reject. */
+void ms_reload_reject(struct ms *ms, const struct eid_prefix *p, const struct db_owner *owner,
+		      enum site_metric_id why);
+/* The new configuration is in force: Registration Refreshes, scoped as
+ * narrowly as the change from old allows, to every session. */
+void ms_reload_refresh(struct ms *ms, const struct conf *old, const struct conf *new);
+
 /* ms_pubsub.c: publish/subscribe (RFC 9437, D20) */
 struct ms_pubsub *ms_pubsub_new(void);
 void ms_pubsub_free(struct ms_pubsub *ps);
