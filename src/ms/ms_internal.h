@@ -95,7 +95,7 @@ struct ms {
 
 struct notify_job;
 
-/* ms_auth.c: a batch's Map-Notifies waiting to be signed together */
+/* ms_sign.c: a batch's Map-Notifies waiting to be signed together */
 #define MS_SIGN_BATCH 64
 
 struct ms_sign_later {
@@ -284,6 +284,8 @@ void ms_register(struct ms_thread *t, const struct dgram *d, const struct ms_reg
  * Turns on deferred signing (ms_sign_add) for the batch.
  */
 struct ms_reg_pre *ms_auth_stage(struct ms_thread *t, const struct dgram *rx, unsigned n);
+/* ms_sign.c: deferred signing */
+
 /*
  * Queue an encoded Map-Notify (authentication data zero) to dst, signed with
  * k: into the outbox now and signed with the batch's others by
@@ -296,9 +298,7 @@ bool ms_sign_add(struct ms_thread *t, struct dgram_outbox *out, const struct aut
 /* Sign what the batch queued, in one auth_batch_sign(); ends deferring. */
 void ms_sign_flush(struct ms_thread *t, struct dgram_outbox *out);
 
-/* ms_request.c */
-
-/* What a Map-Request for an EID gets, decided without sending anything. */
+/* ms_decide.c: what a Map-Request for an EID gets, decided without sending anything. */
 struct ms_decision {
 	enum ms_answer kind;
 	struct eid_prefix prefix;	   /* registered prefix matched, or the negative one */
@@ -314,6 +314,7 @@ struct ms_decision {
 void ms_decide(const struct ms_state *st, const struct db *db, const struct eid_prefix *eid,
 	       struct ms_decision *out);
 
+/* ms_request.c */
 void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ecm *ecm,
 		const uint8_t *msg, size_t len, struct dgram_outbox *out);
 
