@@ -969,107 +969,99 @@ static int withdraw_locked(struct db_iid *in, int af, const struct eid_prefix *p
 	return DB_WITHDRAWN;
 }
 
-static int register_locked(struct db_iid *in, int af, const struct eid_prefix *p,
-			   const struct db_owner *o, const struct db_reg_info *r, uint32_t now_s,
-			   struct db_entry *hint, const struct db_sink *sink)
+/* A registration being applied under the instance mutex: what its paths share. */
+struct reg_req {
+	struct db_iid *in;
+	int af;
+	const struct eid_prefix *p;
+	const struct db_owner *o;
+	uint32_t now_s;
+	const struct db_sink *sink;
+	struct isess *s;   /* the up session it binds to, NULL: a UDP registration */
+	struct db_tmpl *t; /* its interned contents (this request holds a reference) */
+};
+
+/* Identical contents, e.g. due or rebound: only the expiry moves. */
+static int reg_same(const struct reg_req *q, struct db_reg *old)
 {
-	struct isess *s = NULL;
-	if (o->session != 0) {
-		s = isess_get(in, o->session);
-		if (s == NULL)
-			return LISPMS_ENOMEM;
+	struct db_iid *in = q->in;
+	uint32_t cur = atomic_load_explicit(&old->expires, memory_order_acquire);
+	if (q->s != NULL && cur != REG_NEVER) {
+		wheel_del(&in->wheel, &old->link);
+		reg_bind(in, old, q->s, q->now_s);
+	} else if (q->s == NULL) {
+		uint32_t d = deadline(in, q->t, q->now_s);
+		while (d > cur && !atomic_compare_exchange_weak_explicit(&old->expires, &cur, d,
+									 memory_order_acq_rel,
+									 memory_order_acquire))
+			;
 	}
-	struct db_tmpl *t = tmpl_intern(in, o, r);
-	if (t == NULL)
+	tmpl_put(in, q->t);
+	counters_inc(LISPMS_M_DB_REG_REFRESHED);
+	return DB_REFRESHED;
+}
+
+/*
+ * A prefix not in the trie: a new entry with n as its only registration.
+ * DB_STORED; otherwise nothing is kept of it (n and the reference to t are
+ * the caller's), LISPMS_EEXIST when it was inserted since the fast path
+ * looked.
+ */
+static int reg_new_entry(const struct reg_req *q, struct db_reg *n)
+{
+	struct db_iid *in = q->in;
+	int af = q->af;
+	const struct eid_prefix *p = q->p;
+	struct db_tmpl *t = q->t;
+	size_t klen = in->trie[af].key_len;
+	bool host = p->plen == in->trie[af].key_bits;
+	if (host && hidx_reserve_w(&in->hidx[af], (unsigned)klen) != LISPMS_EOK)
 		return LISPMS_ENOMEM;
-
-	/*
-	 * The entry the fast path saw is still the one in the trie unless it
-	 * was removed since (entries are never replaced). Without one, try to
-	 * insert and look up only if someone inserted it meanwhile.
-	 */
-	struct db_entry *e = hint != NULL && !hint->dead ? hint : NULL;
-	struct db_reg *old = e != NULL ? reg_find(e, o) : NULL;
-	bool restart = false;
-	if (old == NULL && e != NULL) {
-		old = reg_restarted(e, t);
-		restart = old != NULL;
-	}
-	if (old != NULL && old->tmpl == t) {
-		/* identical contents, e.g. due or rebound: only the expiry moves */
-		uint32_t cur = atomic_load_explicit(&old->expires, memory_order_acquire);
-		if (s != NULL && cur != REG_NEVER) {
-			wheel_del(&in->wheel, &old->link);
-			reg_bind(in, old, s, now_s);
-		} else if (s == NULL) {
-			uint32_t d = deadline(in, t, now_s);
-			while (d > cur && !atomic_compare_exchange_weak_explicit(
-					      &old->expires, &cur, d, memory_order_acq_rel,
-					      memory_order_acquire))
-				;
-		}
-		tmpl_put(in, t);
-		counters_inc(LISPMS_M_DB_REG_REFRESHED);
-		return DB_REFRESHED;
-	}
-
-	struct db_reg *n = malloc(sizeof(*n));
-	if (n == NULL)
-		goto out_put;
-	n->tmpl = t;
-	n->next = NULL;
-	if (e == NULL) {
-		size_t klen = in->trie[af].key_len;
-		bool host = p->plen == in->trie[af].key_bits;
-		if (host && hidx_reserve_w(&in->hidx[af], (unsigned)klen) != LISPMS_EOK)
-			goto out_free_reg;
-		e = malloc(sizeof(*e) + klen);
-		if (e == NULL)
-			goto out_free_reg;
-		e->af = (uint8_t)af;
-		e->dead = false;
-		e->leaf.plen = p->plen;
-		memcpy(e->leaf.key, p->bytes, klen);
-		e->regs = n;
-		e->map = &t->m;
-		n->entry = e;
-		int ret = trie_insert_w(&in->trie[af], &e->leaf);
-		if (ret == LISPMS_EEXIST) {
-			/* inserted since the fast path looked: start over with it */
-			free(e);
-			free(n);
-			tmpl_put(in, t);
-			return register_locked(in, af, p, o, r, now_s, entry_lookup(in, af, p),
-					       sink);
-		}
-		if (ret != LISPMS_EOK) {
-			free(e);
-			free(n);
-			tmpl_put(in, t);
-			return ret;
-		}
-		if (host)
-			hidx_insert_w(&in->hidx[af], &e->leaf, (unsigned)klen);
-		t->refs++; /* as the entry's mapping */
-		reg_bind(in, n, s, now_s);
-		in->prefixes++;
-		in->af_prefixes[af]++;
-		in->regs++;
-		counters_gauge_add(LISPMS_M_DB_PREFIXES, 1);
-		counters_gauge_add(LISPMS_M_DB_REGISTRATIONS, 1);
-		counters_inc(LISPMS_M_DB_REG_ADDED);
-		emit(in, e, DB_EV_ADDED, NULL, e->map, o, sink);
-		return DB_STORED;
-	}
-
+	struct db_entry *e = malloc(sizeof(*e) + klen);
+	if (e == NULL)
+		return LISPMS_ENOMEM;
+	e->af = (uint8_t)af;
+	e->dead = false;
+	e->leaf.plen = p->plen;
+	memcpy(e->leaf.key, p->bytes, klen);
+	e->regs = n;
+	e->map = &t->m;
 	n->entry = e;
-	reg_bind(in, n, s, now_s);
+	int ret = trie_insert_w(&in->trie[af], &e->leaf);
+	if (ret != LISPMS_EOK) {
+		free(e);
+		return ret;
+	}
+	if (host)
+		hidx_insert_w(&in->hidx[af], &e->leaf, (unsigned)klen);
+	t->refs++; /* as the entry's mapping */
+	reg_bind(in, n, q->s, q->now_s);
+	in->prefixes++;
+	in->af_prefixes[af]++;
+	in->regs++;
+	counters_gauge_add(LISPMS_M_DB_PREFIXES, 1);
+	counters_gauge_add(LISPMS_M_DB_REGISTRATIONS, 1);
+	counters_inc(LISPMS_M_DB_REG_ADDED);
+	emit(in, e, DB_EV_ADDED, NULL, e->map, q->o, q->sink);
+	return DB_STORED;
+}
+
+/*
+ * A prefix in the trie: n joins its registrations, replacing old (the same
+ * owner's, or the one a restarted ETR left: restart) when there is one.
+ */
+static int reg_into_entry(const struct reg_req *q, struct db_entry *e, struct db_reg *n,
+			  struct db_reg *old, bool restart)
+{
+	struct db_iid *in = q->in;
+	n->entry = e;
+	reg_bind(in, n, q->s, q->now_s);
 	in->regs++;
 	counters_gauge_add(LISPMS_M_DB_REGISTRATIONS, 1);
 	if (old != NULL) {
 		const struct db_mapping *om = &old->tmpl->m;
-		bool same_place = om->locs == t->m.locs && om->ttl == t->m.ttl &&
-				  (om->flags & ~DB_F_TTL) == (t->m.flags & ~DB_F_TTL);
+		bool same_place = om->locs == q->t->m.locs && om->ttl == q->t->m.ttl &&
+				  (om->flags & ~DB_F_TTL) == (q->t->m.flags & ~DB_F_TTL);
 		if (same_place) {
 			/* only site, session or port moved: keep its rank */
 			n->next = old->next;
@@ -1089,14 +1081,56 @@ static int register_locked(struct db_iid *in, int af, const struct eid_prefix *p
 		lrcu_publish(&e->regs, n);
 		counters_inc(LISPMS_M_DB_REG_ADDED);
 	}
-	map_update(in, e, o, sink);
+	map_update(in, e, q->o, q->sink);
 	return DB_STORED;
+}
 
-out_free_reg:
+static int register_locked(struct db_iid *in, int af, const struct eid_prefix *p,
+			   const struct db_owner *o, const struct db_reg_info *r, uint32_t now_s,
+			   struct db_entry *hint, const struct db_sink *sink)
+{
+	struct reg_req q = { in, af, p, o, now_s, sink, NULL, NULL };
+	if (o->session != 0) {
+		q.s = isess_get(in, o->session);
+		if (q.s == NULL)
+			return LISPMS_ENOMEM;
+	}
+	q.t = tmpl_intern(in, o, r);
+	if (q.t == NULL)
+		return LISPMS_ENOMEM;
+
+	/*
+	 * The entry the fast path saw is still the one in the trie unless it
+	 * was removed since (entries are never replaced). Without one, try to
+	 * insert and look up only if someone inserted it meanwhile.
+	 */
+	struct db_entry *e = hint != NULL && !hint->dead ? hint : NULL;
+	struct db_reg *old = e != NULL ? reg_find(e, o) : NULL;
+	bool restart = false;
+	if (old == NULL && e != NULL) {
+		old = reg_restarted(e, q.t);
+		restart = old != NULL;
+	}
+	if (old != NULL && old->tmpl == q.t)
+		return reg_same(&q, old);
+
+	struct db_reg *n = malloc(sizeof(*n));
+	if (n == NULL) {
+		tmpl_put(in, q.t);
+		return LISPMS_ENOMEM;
+	}
+	n->tmpl = q.t;
+	n->next = NULL;
+	if (e != NULL)
+		return reg_into_entry(&q, e, n, old, restart);
+	int ret = reg_new_entry(&q, n);
+	if (ret == DB_STORED)
+		return ret;
 	free(n);
-out_put:
-	tmpl_put(in, t);
-	return LISPMS_ENOMEM;
+	tmpl_put(in, q.t);
+	if (ret == LISPMS_EEXIST) /* inserted since the fast path looked: start over with it */
+		return register_locked(in, af, p, o, r, now_s, entry_lookup(in, af, p), sink);
+	return ret;
 }
 
 /* Hold the mutex of in (and of no other instance) in *held. */
