@@ -10,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <lispms/rcu.h>
-
+/*
+ * First, before <lispms/rcu.h>: the queue calls go to liburcu-cds.so, whose
+ * barriers TSan is told about (tests/tsan.supp). rcu.h defines _LGPL_SOURCE,
+ * which would inline them here, where TSan sees no barrier.
+ */
 #include "ms_session.h"
 
 /* A Mapping Notification (or any framed bytes) for a session of this worker,
