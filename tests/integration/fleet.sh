@@ -38,11 +38,23 @@ probe=lmsf$$-probe
 ip netns add "$probe" 2>/dev/null || skip_all "cannot create a network namespace (ip netns add)"
 ip netns del "$probe"
 
+# namespaces of an earlier run that was killed (SIGKILL leaves no trap):
+# this test's own prefix, its pid no longer alive
+for ns in $(ip netns list 2>/dev/null | grep -oE '^lmsf[0-9]+-[a-z0-9]+'); do
+    p=${ns#lmsf}
+    p=${p%%-*}
+    kill -0 "$p" 2>/dev/null && continue
+    for q in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$q" 2>/dev/null; done
+    ip netns del "$ns" 2>/dev/null
+done
+
 work=$(mktemp -d /tmp/lispms-fleet.XXXXXX)
 fleet_init "lmsf$$-" "$work" "$lispmsd" "$ctl" "$bench"
 cap=
+watchdog=
 cleanup() {
     local h
+    kill "$watchdog" 2>/dev/null
     [ -n "$cap" ] && kill "$cap" 2>/dev/null && wait "$cap" 2>/dev/null
     fleet_etrs_stop
     for h in $FLEET_DAEMONS; do fleet_kill "$h" KILL >/dev/null 2>&1; done
@@ -57,6 +69,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 start=$SECONDS
+# a watchdog well inside meson's timeout, so the trap (not SIGKILL) ends a
+# run that hangs; every step in the foreground is bounded (lig 3 s, load 8 s)
+(
+    sleep 150 </dev/null >/dev/null 2>&1 # no pipe of meson's held open by it
+    echo "# watchdog: 150 s, stopping"
+    kill -TERM $$
+) &
+watchdog=$!
 
 fleet_net_up
 ok $? "eleven namespaces on one bridge (10.99.0.0/16)"
