@@ -72,7 +72,10 @@ start=$SECONDS
 # a watchdog well inside meson's timeout, so the trap (not SIGKILL) ends a
 # run that hangs; every step in the foreground is bounded (lig 3 s, load 8 s)
 (
-    sleep 150 </dev/null >/dev/null 2>&1 # no pipe of meson's held open by it
+    for ((i = 0; i < 150; i++)); do # ends within a second of the test
+        sleep 1
+        kill -0 $$ 2>/dev/null || exit 0
+    done
     echo "# watchdog: 150 s, stopping"
     kill -TERM $$
 ) &
@@ -96,6 +99,7 @@ fi
 fleet_start_all
 ok $? "nine lispmsd up: root, node1, node2, msa1, msa2, msb1, msb2, mr1, mr2"
 
+echo "# $((SECONDS - start)) s: daemons up"
 fleet_etrs_start
 a=$((FLEET_ETRS * FLEET_PER)) # EIDs per group
 for ms in msa1 msa2; do
@@ -130,9 +134,15 @@ check_positive() {
     local mr=$1 g=$2 want=${3:-} k got bad=0 asked=0 ms1 ms2
     ms1=$(fleet_addr "$(fleet_ms "$g" 1)")
     ms2=$(fleet_addr "$(fleet_ms "$g" 2)")
+    local pids=()
+    for k in $samples; do # the questions at once, then the answers
+        lig "$mr" "$(fleet_eid "$g" "$k")" >"$work/lig.$mr.$g.$k" &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
     for k in $samples; do
         asked=$((asked + 1))
-        got=$(lig "$mr" "$(fleet_eid "$g" "$k")")
+        got=$(cat "$work/lig.$mr.$g.$k")
         read -r from loc _ _ <<<"$got"
         if [ "$loc" != "$(fleet_locator "$g" "$k")" ] ||
             { [ -n "$want" ] && [ "$from" != "$want" ]; } ||
@@ -148,6 +158,7 @@ for mr in mr1 mr2; do
     for g in a b c; do check_positive $mr $g; done
 done
 
+echo "# $((SECONDS - start)) s: positive samples done"
 # check_negative MR EID FROM-WHOM TTL PREFIX WHY
 negatives=(
     "[1000] 10.0.100.1|1|10.0.64.0/18|unregistered in pair A's site: MS-NOT-REGISTERED"
@@ -187,6 +198,7 @@ h1=$(fleet_stat mr1 lispms_mr_cache_lookups_total 'result="hit"')
 [ $((d1 - d0)) -eq $npos ] && [ $((h1 - h0)) -ge $((npos + ${#negatives[@]})) ]
 ok $? "warm referral cache: $npos positive + ${#negatives[@]} negative questions cost $((d1 - d0)) DDT requests (want $npos), $((h1 - h0)) cache hits"
 
+echo "# $((SECONDS - start)) s: warm cache checked"
 # kill -9 of one Map-Server of each pair while ITRs ask both resolvers
 t0=$(fleet_stat mr1 lispms_mr_ddt_timeouts_total)
 u0=$(fleet_stat mr2 lispms_mr_ddt_timeouts_total)
@@ -220,12 +232,14 @@ u1=$(fleet_stat mr2 lispms_mr_ddt_timeouts_total)
 [ $((t1 - t0)) -ge 1 ] && [ $((u1 - u0)) -ge 1 ]
 ok $? "the dead Map-Servers cost resolver timeouts (mr1 $((t1 - t0)), mr2 $((u1 - u0))), the partners answered"
 
+echo "# $((SECONDS - start)) s: load done"
 fleet_start msa1 && fleet_start msb1
 ok $? "msa1 and msb1 restarted"
 fleet_wait_registered msa1 $a 20
 ok $? "msa1's state came back from the ETRs: $(fleet_stat msa1 lispms_db_prefixes) EIDs"
 fleet_wait_registered msb1 $((2 * a)) 20
 ok $? "msb1's state came back from the ETRs: $(fleet_stat msb1 lispms_db_prefixes) EIDs"
+echo "# $((SECONDS - start)) s: state back"
 check_positive mr1 a "$(fleet_addr msa1)"
 check_positive mr2 c "$(fleet_addr msb1)"
 check_positive mr2 b "$(fleet_addr msb1)"
@@ -241,33 +255,46 @@ for mr in mr1 mr2; do
     ok $? "lispmsctl resolver cache on $mr: node1's NODE-REFERRAL, both pairs' MS-REFERRALs, the root's hole"
 done
 
+echo "# $((SECONDS - start)) s: capture checks"
 if [ -n "$cap" ] && command -v tshark >/dev/null 2>&1; then
     sleep 0.5
     kill "$cap" && wait "$cap" 2>/dev/null
     cap=
     pc=$work/fleet.pcapng
-    count() { tshark -r "$pc" -Y "$1" 2>/dev/null | wc -l; }
-    mrs='(ip.src == 10.99.0.31 || ip.src == 10.99.0.32)'
     bad='lisp.unexpected_field || lisp.invalid_field || lisp.expected_field || lisp.undecoded'
-    bad="$bad || _ws.malformed || _ws.expert.severity >= warning || data"
-    c=$(count "$mrs && lisp")
+    bad="$bad || _ws.malformed || _ws.expert.severity >= warning || data || !lisp"
+    # two passes: every frame's fields, and the frames with anything wrong
+    tshark -r "$pc" -Y udp -T fields -e ip.src -e ip.dst -e lisp.type \
+        -e lisp.ecm.flags.ddt -e lisp.mapping.act >"$work/frames.txt" 2>/dev/null
+    tshark -r "$pc" -Y "udp && ($bad)" -T fields -e ip.src -e lisp.type \
+        >"$work/bad.txt" 2>/dev/null
+    # count FILE AWK-CONDITION over src, dst, type, ddt, act: the outer
+    # header's (an ECM repeats ip.src, ip.dst and lisp.type inside)
+    count() {
+        awk -F'\t' '{ split($1, s, ","); split($2, r, ","); split($3, t, ",")
+            split($4, d, ","); split($5, a, ",")
+            src = s[1]; dst = r[1]; type = t[1]; ddt = d[1]; act = a[1] }
+            '"$2"' { c++ } END { print c + 0 }' "$1"
+    }
+    mrs='(src == "10.99.0.31" || src == "10.99.0.32")'
+    c=$(count "$work/frames.txt" "$mrs && type != \"\"")
     [ "$c" -ge 100 ]
     ok $? "tshark: $c LISP messages sent by the resolvers"
-    c=$(count "$mrs && ($bad || !lisp)")
+    c=$(count "$work/bad.txt" "$mrs")
     [ "$c" -eq 0 ]
     ok $? "tshark: none malformed, with warnings, undecoded or not LISP ($c)"
-    c=$(count "$mrs && lisp.type == 8 && lisp.ecm.flags.ddt == 0")
-    d=$(count "$mrs && lisp.type == 8 && lisp.ecm.flags.ddt == 1")
+    c=$(count "$work/frames.txt" "$mrs && type == 8 && ddt != 1")
+    d=$(count "$work/frames.txt" "$mrs && type == 8 && ddt == 1")
     [ "$c" -eq 0 ] && [ "$d" -ge 100 ]
     ok $? "tshark: $d DDT Map-Requests from the resolvers, all with D ($c without)"
-    c=$(count "lisp.type == 6")
-    d=$(count "lisp.type == 6 && ($bad)")
+    c=$(count "$work/frames.txt" "type == 6")
+    d=$(count "$work/bad.txt" "type == 6")
     [ "$c" -ge 20 ] && [ "$d" -eq 0 ]
     ok $? "tshark: $c Map-Referrals to the resolvers, none malformed ($d)"
-    c=$(count "$mrs && lisp.type == 2 && lisp.mapping.act == 1")
+    c=$(count "$work/frames.txt" "$mrs && type == 2 && act == 1")
     [ "$c" -ge 10 ]
     ok $? "tshark: $c negative Map-Replies (Native-Forward) from the resolvers"
-    c=$(count "lisp.type == 2 && ip.src == 10.99.0.21 && ip.dst == 10.99.0.41")
+    c=$(count "$work/frames.txt" "type == 2 && src == \"10.99.0.21\" && dst == \"10.99.0.41\"")
     [ "$c" -ge 100 ]
     ok $? "tshark: $c Map-Replies from msa1 straight to the ITR"
 elif [ -n "${LISPMS_ALLOW_NO_TSHARK:-}" ]; then

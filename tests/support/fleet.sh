@@ -32,8 +32,9 @@
 #   fleet_init PREFIX WORK LISPMSD LISPMSCTL BENCH   names and paths
 #   fleet_net_up            namespaces, veths, the bridge, addresses
 #   fleet_net_down          every process left in them killed, all deleted
-#   fleet_start NAME        lispmsd on host NAME (configuration written first)
-#   fleet_start_all         the nine lispmsd, root first
+#   fleet_start NAME        lispmsd on host NAME (configuration written first),
+#                           waiting until it takes requests
+#   fleet_start_all         the nine lispmsd at once, then waits for each
 #   fleet_kill NAME [SIG]   signal NAME's lispmsd (default TERM) and wait
 #   fleet_pid NAME          its pid (empty when not running)
 #   fleet_ctl NAME ARGS...  lispmsctl against NAME's control socket
@@ -204,19 +205,29 @@ fleet_pid() {
     kill -0 "$p" 2>/dev/null && echo "$p"
 }
 
-fleet_start() { # fleet_start NAME
+# fleet_launch NAME: lispmsd on host NAME (configuration written first), in
+# the background; fleet_ready NAME waits for it (fleet_start does both)
+fleet_launch() {
     local name=$1 dir=$FLEET_WORK/$1
     mkdir -p "$dir"
     fleet_conf "$name" >"$dir/lispms.yaml"
-    LISPMS_WRAP="ip netns exec $(fleet_ns "$name")" \
-        lispms_start "$FLEET_LISPMSD" "$dir/lispms.yaml" "$dir/lispmsd.log" || return 1
-    echo "$LISPMS_PID" >"$dir/pid"
-    LISPMS_PID= # the fleet's own bookkeeping stops it, not lib.sh's
+    rm -f "$dir/ctl.sock" # left by a lispmsd killed with SIGKILL
+    ip netns exec "$(fleet_ns "$name")" "$FLEET_LISPMSD" -c "$dir/lispms.yaml" \
+        >>"$dir/lispmsd.log" 2>&1 &
+    echo $! >"$dir/pid"
 }
 
-fleet_start_all() {
+fleet_ready() {
+    lispms_ready "$FLEET_WORK/$1/ctl.sock" "$(cat "$FLEET_WORK/$1/pid")" \
+        "$FLEET_WORK/$1/lispmsd.log"
+}
+
+fleet_start() { fleet_launch "$1" && fleet_ready "$1"; }
+
+fleet_start_all() { # all at once, then wait for each
     local h
-    for h in $FLEET_DAEMONS; do fleet_start "$h" || return 1; done
+    for h in $FLEET_DAEMONS; do fleet_launch "$h" || return 1; done
+    for h in $FLEET_DAEMONS; do fleet_ready "$h" || return 1; done
 }
 
 fleet_kill() { # fleet_kill NAME [SIGNAL]
