@@ -430,11 +430,12 @@ struct cache_copy {
 	size_t n, cap;
 };
 
-static void cache_one(const struct mr_cache_entry *e, void *arg)
+/* one row; false once the view is full (the walk stops there) */
+static bool cache_one(const struct mr_cache_entry *e, void *arg)
 {
 	struct cache_copy *c = arg;
-	if (c->n < c->cap)
-		c->rows[c->n++] = *e;
+	c->rows[c->n++] = *e;
+	return c->n < c->cap;
 }
 
 static const struct ctl_col cache_cols[] = {
@@ -489,11 +490,11 @@ struct pend_copy {
 	size_t n, cap;
 };
 
-static void pend_one(const struct mr_pending_info *p, void *arg)
+static bool pend_one(const struct mr_pending_info *p, void *arg)
 {
 	struct pend_copy *c = arg;
-	if (c->n < c->cap)
-		c->rows[c->n++] = *p;
+	c->rows[c->n++] = *p;
+	return c->n < c->cap;
 }
 
 static const struct ctl_col pend_cols[] = {
@@ -534,7 +535,7 @@ static int pending_handler(struct ctl_reply *rep, unsigned argc, const char *con
 	if (ctl_reply_json(rep))
 		ctl_out_u64(rep, "count", total);
 	ctl_reply_message(rep, "%zu requests in resolution%s", total,
-			  total > c.n ? " (the first shown)" : "");
+			  total > c.n ? " (the earliest deadlines shown)" : "");
 	free(c.rows);
 	return 0;
 }
