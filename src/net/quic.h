@@ -35,6 +35,10 @@
 struct tls_cred;
 struct quic_server;
 
+/* The QUIC sockets' receive buffer (bytes asked; server.quic has no key
+ * for it): a handshake storm waits in it rather than being dropped. */
+#define QUIC_RCVBUF (16u << 20)
+
 struct quic_conf {
 	const struct tls_cred *cred; /* shared, read-only; the server holds a reference */
 	const char *alpn;	     /* "lisp-rt" when NULL */
@@ -91,6 +95,9 @@ size_t quic_server_conns(const struct quic_server *qs);
 /* Of those, the ones still holding their GnuTLS session: a connection
  * releases it once its handshake is complete. */
 size_t quic_server_tls_sessions(const struct quic_server *qs);
+/* Bytes libngtcp2 holds for the live connections (its allocations go
+ * through a counting ngtcp2_mem; lispms_net_quic_library_bytes). */
+size_t quic_server_lib_bytes(const struct quic_server *qs);
 
 /* Read and handle the datagrams waiting on the non-blocking UDP socket `fd`
  * (bound to one address), QUIC_RX_BUDGET (256) at most, flushing the
