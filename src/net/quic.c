@@ -694,6 +694,8 @@ struct quic_server *quic_server_new(const struct quic_conf *conf, const struct s
 		qs->conf.max_conns = 1024;
 	if (!qs->conf.token_lifetime_ms)
 		qs->conf.token_lifetime_ms = 10000;
+	if (!qs->conf.initial_max_age_ms)
+		qs->conf.initial_max_age_ms = 1000;
 	if (!qs->conf.output_limit)
 		qs->conf.output_limit = 1 << 20;
 	snprintf(qs->alpn, sizeof(qs->alpn), "%s", conf->alpn ? conf->alpn : "lisp-rt");

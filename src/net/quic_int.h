@@ -92,6 +92,7 @@ struct quic_server {
 	size_t nconns;
 	size_t ntls;	  /* connections still holding their GnuTLS session */
 	size_t lib_bytes; /* held by libngtcp2 for the connections */
+	uint64_t rx_age;  /* how long the datagram being read waited in the socket, ns */
 	struct timer_heap timers;
 	struct quic_conn *pending; /* touched since the last flush */
 	uint8_t rx[65536];	   /* this worker's datagram: one server per worker thread */

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <sys/socket.h>
@@ -40,6 +41,14 @@ static void input_new(struct quic_server *qs, int fd, const struct sockaddr_stor
 		      const struct sockaddr_storage *peer, const uint8_t *pkt, size_t len,
 		      uint64_t now)
 {
+	if (qs->rx_age > (uint64_t)qs->conf.initial_max_age_ms * NGTCP2_MILLISECONDS) {
+		/* Waited in a full socket longer than the client waits for an
+		 * answer before it repeats its Initial: the repeat is behind it
+		 * in the queue, or the client gave up. Dropped before any crypto,
+		 * so a backlog drains fast instead of being worked off stale. */
+		counters_inc(LISPMS_M_NET_QUIC_DROP_STALE);
+		return;
+	}
 	ngtcp2_pkt_hd hd;
 	int rv = ngtcp2_accept(&hd, pkt, len);
 	if (rv != 0) {
@@ -162,12 +171,25 @@ void quic_server_input(struct quic_server *qs, int fd, const struct sockaddr_sto
 }
 
 /* The kernel's count of datagrams it dropped on the socket (SO_RXQ_OVFL,
- * cumulative): what grew since the last one seen is counted. */
-static void rx_overflow(struct msghdr *mh, uint32_t *seen)
+ * cumulative): what grew since the last one seen is counted. With
+ * SO_TIMESTAMPNS, how long the datagram waited in the socket (ns, against
+ * `rt`, CLOCK_REALTIME as the kernel stamps it); 0 without a stamp. */
+static uint64_t rx_cmsg(struct msghdr *mh, uint32_t *seen, const struct timespec *rt)
 {
+	uint64_t age = 0;
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SO_RXQ_OVFL ||
-		    cm->cmsg_len < CMSG_LEN(sizeof(uint32_t)))
+		if (cm->cmsg_level != SOL_SOCKET)
+			continue;
+		if (cm->cmsg_type == SO_TIMESTAMPNS &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+			struct timespec ts;
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+			int64_t d = (int64_t)(rt->tv_sec - ts.tv_sec) * 1000000000 +
+				    (rt->tv_nsec - ts.tv_nsec);
+			age = d > 0 ? (uint64_t)d : 0;
+			continue;
+		}
+		if (cm->cmsg_type != SO_RXQ_OVFL || cm->cmsg_len < CMSG_LEN(sizeof(uint32_t)))
 			continue;
 		uint32_t v;
 		memcpy(&v, CMSG_DATA(cm), sizeof(v));
@@ -176,6 +198,7 @@ static void rx_overflow(struct msghdr *mh, uint32_t *seen)
 			*seen = v;
 		}
 	}
+	return age;
 }
 
 int quic_server_read(struct quic_server *qs, int fd, uint32_t *overflow, uint64_t now)
@@ -186,12 +209,15 @@ int quic_server_read(struct quic_server *qs, int fd, uint32_t *overflow, uint64_
 		return -errno;
 	uint8_t *rx = qs->rx;
 	int n = 0;
+	struct timespec rt;
+	clock_gettime(CLOCK_REALTIME, &rt);
 	while (n < QUIC_RX_BUDGET) {
 		struct sockaddr_storage peer;
 		memset(&peer, 0, sizeof(peer));
 		struct iovec iov = { rx, sizeof(qs->rx) };
 		union {
-			char buf[CMSG_SPACE(sizeof(uint32_t))];
+			char
+			    buf[CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(struct timespec))];
 			struct cmsghdr align;
 		} ctl;
 		struct msghdr mh = { .msg_name = &peer,
@@ -206,13 +232,15 @@ int quic_server_read(struct quic_server *qs, int fd, uint32_t *overflow, uint64_
 				continue;
 			break;
 		}
-		rx_overflow(&mh, overflow);
+		qs->rx_age = rx_cmsg(&mh, overflow, &rt);
 		quic_server_input(qs, fd, &local, &peer, rx, (size_t)r, now);
+		qs->rx_age = 0;
 		if (++n % QUIC_RX_FLUSH == 0) {
 			/* answer as we go: a handshake storm must not wait for the
 			 * whole receive queue to be read */
 			quic_server_flush(qs, now);
 			now = quic_now();
+			clock_gettime(CLOCK_REALTIME, &rt);
 		}
 	}
 	quic_server_flush(qs, now);

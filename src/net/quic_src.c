@@ -158,6 +158,8 @@ static int open_sock(const struct sockaddr_storage *addr, uint16_t port, unsigne
 		*granted = (unsigned)got;
 	/* the receive buffer's drops are counted (quic_server_read) */
 	(void)setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on));
+	/* and how long each datagram waited (stale Initials are dropped) */
+	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
 	    (addr->ss_family == AF_INET6 &&
 	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) ||

@@ -357,6 +357,34 @@ Test(quic, a_repeated_initial_finds_its_connection)
 	rig_free(&r);
 }
 
+/* An Initial that waited in the socket longer than initial_max_age_ms is
+ * dropped unread (no Retry, no state): in a storm the client has sent it
+ * again by then. The client's next one, answered in time, gets through. */
+Test(quic, a_stale_initial_is_dropped_unread)
+{
+	struct rig r;
+	rig_server(&r, 0, 0);
+	quic_server_free(r.qs);
+	struct quic_conf qc = { .cred = cred, .max_conns = 16, .initial_max_age_ms = 50 };
+	r.qs = quic_server_new(&qc, &echo_handler, &r.e);
+	cr_assert_not_null(r.qs);
+	int on = 1;
+	cr_assert_eq(setsockopt(r.fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)), 0);
+	uint64_t stale = counters_sum(LISPMS_M_NET_QUIC_DROP_STALE);
+	uint64_t retries = counters_sum(LISPMS_M_NET_QUIC_RETRY_SENT);
+	rig_client(&r, NULL); /* its Initial waits in the socket */
+	usleep(150 * 1000);
+	cr_assert_eq(quic_server_read(r.qs, r.fd, NULL, quic_now()), 1);
+	cr_assert_eq(counters_sum(LISPMS_M_NET_QUIC_DROP_STALE), stale + 1);
+	cr_assert_eq(counters_sum(LISPMS_M_NET_QUIC_RETRY_SENT), retries,
+		     "a Retry for a stale Initial");
+	cr_assert_eq(quic_server_conns(r.qs), 0);
+	pump(&r, 5000, client_ready); /* its repeat, read at once */
+	cr_assert(quic_client_ready(r.cl), "no handshake after the repeat");
+	cr_assert_eq(counters_sum(LISPMS_M_NET_QUIC_DROP_STALE), stale + 1);
+	rig_free(&r);
+}
+
 Test(quic, an_empty_datagram_is_dropped)
 {
 	/* libngtcp2 (Debian, assertions on) aborts on a 0-byte datagram */

@@ -154,7 +154,7 @@ static const char *const lat_names[SL_COUNT] = {
 };
 
 static const char *const loss_names[SESSIONS_LOSS_COUNT] = {
-	[SLOSS_HANDSHAKE] = "handshake_timeout",
+	[SLOSS_HANDSHAKE] = "handshake_incomplete",
 	[SLOSS_REFRESH] = "refresh_timeout",
 	[SLOSS_CLOSED] = "closed",
 	[SLOSS_STREAM] = "stream_error",
@@ -648,7 +648,9 @@ static void on_tcp(struct sim *s, struct etr *e, uint32_t events)
 				return;
 			if (n < 0 && errno == ECONNREFUSED)
 				INC(s, connect_failures);
-			lose(s, e, SLOSS_CLOSED);
+			lose(s, e,
+			     s->tr->ready && !s->tr->ready(e->tstate) ? SLOSS_HANDSHAKE
+								      : SLOSS_CLOSED);
 			return;
 		}
 		ADD(s, bytes_in, (uint64_t)n);

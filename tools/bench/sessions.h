@@ -55,7 +55,7 @@ struct sessions_conf {
 
 /* Why a reliable ETR lost its session (or never got one up). */
 enum sessions_loss {
-	SLOSS_HANDSHAKE, /* the transport's handshake not done by the open deadline */
+	SLOSS_HANDSHAKE, /* the transport's handshake never completed (timed out, failed) */
 	SLOSS_REFRESH,	 /* handshake done (or none), no Refresh by the deadline */
 	SLOSS_CLOSED,	 /* closed, reset or timed out by the server or the path */
 	SLOSS_STREAM,	 /* bad framing or a message too big for the buffer */
@@ -131,7 +131,7 @@ struct sessions_result {
 };
 
 const char *sessions_lat_name(enum sessions_lat l);
-/* "handshake_timeout", ... (the JSON's lost_<name> keys) */
+/* "handshake_incomplete", ... (the JSON's lost_<name> keys) */
 const char *sessions_loss_name(enum sessions_loss l);
 const char *sessions_phase_name(unsigned phase);
 
