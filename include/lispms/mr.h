@@ -189,7 +189,8 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 
 /*
  * Expire what is due at now_ms: up to `cap` actions (resends or negative
- * answers for timed-out requests) into acts; returns how many. Call again
+ * answers for timed-out requests; MR_ACT_NONE for a negative answer the
+ * rate limit suppressed) into acts; returns how many. Call again
  * while it returns cap. Also sweeps expired cache entries.
  */
 unsigned mr_tick(struct mr *m, uint64_t now_ms, struct mr_action *acts, unsigned cap);
