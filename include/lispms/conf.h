@@ -134,13 +134,14 @@ struct conf_map_resolver {
 	size_t nroots;
 	const struct lisp_addr *listen; /* the resolver's own sockets (D23) */
 	size_t nlisten;
-	uint16_t port;	      /* their UDP port */
-	uint16_t ddt_port;    /* UDP port of DDT nodes and Map-Servers */
-	uint32_t cache_max;   /* referral-cache entries */
-	uint32_t pending_max; /* requests in resolution */
-	uint32_t timeout_ms;  /* per DDT Map-Request */
-	uint32_t retries;     /* extra rounds over a referral set */
-	uint32_t max_depth;   /* referrals followed per resolution */
+	uint16_t port;		   /* their UDP port */
+	uint16_t ddt_port;	   /* UDP port of DDT nodes and Map-Servers */
+	uint32_t cache_max;	   /* referral-cache entries */
+	uint32_t pending_max;	   /* requests in resolution */
+	uint32_t timeout_ms;	   /* per DDT Map-Request */
+	uint32_t retries;	   /* extra rounds over a referral set */
+	uint32_t max_depth;	   /* referrals followed per resolution */
+	uint32_t reply_rate_limit; /* negative Map-Replies per second per ITR (D22), 0: off */
 };
 
 struct conf_server {

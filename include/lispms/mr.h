@@ -26,7 +26,20 @@
  * tried `retries` + 1 times in all across the set's rounds; when the set is
  * exhausted the request gets a negative Map-Reply with action
  * Send-Map-Request and TTL MR_FAIL_TTL (the ITR asks again soon) and is
- * retired. A NOT-AUTHORITATIVE answer (a stale cached referral) removes the
+ * retired.
+ * Hold-down: an RLOC that let a DDT Map-Request time out is remembered (by
+ * address, at most MR_DOWN_MAX) for MR_HOLD_TIMEOUTS x timeout-ms; a walk
+ * over a referral set starts at its first RLOC not held down, so a dead
+ * Map-Server costs one timeout, not one per request. When the hold-down
+ * ends, one request probes it (the others still go to its partners until
+ * the probe's own timeout); any Map-Referral from it ends the hold-down.
+ * Rate limit: the negative Map-Replies (from the cache, from a referral,
+ * or a failure) to one ITR address are held to `reply_rate_limit` a second
+ * (docs/protocol.md D22's limiter, rrl.h); one over it is counted
+ * (MR_ST_NEG_LIMITED) and becomes MR_ACT_NONE, the request retired as if
+ * answered: a forged request naming a victim ITR-RLOC must not turn the
+ * resolver into an amplifier.
+ * A NOT-AUTHORITATIVE answer (a stale cached referral) removes the
  * cache entry the request started from and moves to the next RLOC at once.
  *
  * Loops and depth: each NODE-REFERRAL or MS-REFERRAL must be for a prefix
@@ -57,20 +70,23 @@
 #include <lispms/addr.h>
 #include <lispms/proto.h>
 
-#define MR_MAX_RLOCS   8 /* referral-set RLOCs kept per entry (more are ignored) */
-#define MR_MAX_ROOTS   MR_MAX_RLOCS
-#define MR_MAX_REQUEST 1500 /* bytes of an encapsulated Map-Request kept */
-#define MR_FAIL_TTL    1    /* minutes: negative answer when resolution failed */
-#define MR_MAX_TTL_MIN 1440 /* referral TTLs are capped at a day */
+#define MR_MAX_RLOCS	 8 /* referral-set RLOCs kept per entry (more are ignored) */
+#define MR_MAX_ROOTS	 MR_MAX_RLOCS
+#define MR_MAX_REQUEST	 1500 /* bytes of an encapsulated Map-Request kept */
+#define MR_FAIL_TTL	 1    /* minutes: negative answer when resolution failed */
+#define MR_MAX_TTL_MIN	 1440 /* referral TTLs are capped at a day */
+#define MR_HOLD_TIMEOUTS 16   /* hold-down of an RLOC that timed out, in timeout-ms */
+#define MR_DOWN_MAX	 64   /* RLOCs held down at once (the one ending first gives way) */
 
 struct mr_config {
 	struct lisp_addr roots[MR_MAX_ROOTS]; /* the DDT root's RLOCs */
 	unsigned nroots;
-	unsigned cache_max;   /* referral-cache entries */
-	unsigned pending_max; /* requests in resolution */
-	unsigned timeout_ms;  /* per DDT Map-Request */
-	unsigned retries;     /* extra rounds over a referral set */
-	unsigned max_depth;   /* referrals followed per resolution */
+	unsigned cache_max;	   /* referral-cache entries */
+	unsigned pending_max;	   /* requests in resolution */
+	unsigned timeout_ms;	   /* per DDT Map-Request */
+	unsigned retries;	   /* extra rounds over a referral set */
+	unsigned max_depth;	   /* referrals followed per resolution */
+	unsigned reply_rate_limit; /* negative Map-Replies per second per ITR address, 0: off */
 };
 
 /* Outcomes and drops, one counter each (mirrored in metrics.def). */
@@ -98,6 +114,7 @@ enum mr_stat {
 	MR_ST_DROP_UNKNOWN, /* referral dropped: no pending request has its nonce */
 	MR_ST_DROP_SOURCE,  /* referral dropped: not from the RLOC asked */
 	MR_ST_DROP_BAD,	    /* referral dropped: no record, bad action or EID */
+	MR_ST_NEG_LIMITED,  /* negative Map-Reply not sent: its ITR passed reply_rate_limit */
 	MR_ST_MAX
 };
 
@@ -172,7 +189,8 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 
 /*
  * Expire what is due at now_ms: up to `cap` actions (resends or negative
- * answers for timed-out requests) into acts; returns how many. Call again
+ * answers for timed-out requests; MR_ACT_NONE for a negative answer the
+ * rate limit suppressed) into acts; returns how many. Call again
  * while it returns cap. Also sweeps expired cache entries.
  */
 unsigned mr_tick(struct mr *m, uint64_t now_ms, struct mr_action *acts, unsigned cap);

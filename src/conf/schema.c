@@ -1014,6 +1014,14 @@ static const struct schema_item map_resolver_items[] = {
 	  .def = "16",
 	  .help = "Referrals followed per resolution (each must be more specific than the one "
 		  "before; a referral that is not is a loop)." },
+	{ .key = "reply-rate-limit",
+	  UINT(struct conf_map_resolver, reply_rate_limit),
+	  .min = 0,
+	  .max = 10000000,
+	  .def = "1000",
+	  .help = "Negative Map-Replies per second the resolver sends to one ITR address, a "
+		  "token bucket per address with a burst of one second (docs/protocol.md D22, as "
+		  "server.reply-rate-limit); what is over it is counted, not sent. 0: no limit." },
 	{ 0 },
 };
 

@@ -103,10 +103,11 @@ static const enum metric_id mr_metric[MR_ST_MAX] = {
 	[MR_ST_DROP_UNKNOWN] = LISPMS_M_MR_DROP_UNKNOWN,
 	[MR_ST_DROP_SOURCE] = LISPMS_M_MR_DROP_SOURCE,
 	[MR_ST_DROP_BAD] = LISPMS_M_MR_DROP_BAD,
+	[MR_ST_NEG_LIMITED] = LISPMS_M_MR_NEG_LIMITED,
 };
 /* a new enum mr_stat needs its metrics.def row and its line above */
-_Static_assert(MR_ST_MAX == 23, "enum mr_stat and mr_metric[] differ");
-_Static_assert(LISPMS_M_MR_DROP_BAD - LISPMS_M_MR_REQUESTS == MR_ST_MAX - 1,
+_Static_assert(MR_ST_MAX == 24, "enum mr_stat and mr_metric[] differ");
+_Static_assert(LISPMS_M_MR_NEG_LIMITED - LISPMS_M_MR_REQUESTS == MR_ST_MAX - 1,
 	       "metrics.def's MR_ rows are not enum mr_stat's, in order");
 
 static uint64_t now_ms(void)

@@ -32,6 +32,8 @@
 #include <lispms/mr.h>
 #include <lispms/mtime.h>
 
+#include "rrl.h"
+
 struct mr_inst {
 	uint32_t iid;
 	uint16_t afi;
@@ -54,6 +56,7 @@ struct mr_pend {
 	bool set_ms;	 /* the set are Map-Servers (MS-REFERRAL) */
 	uint8_t nset;	 /* RLOCs in set */
 	uint8_t idx;	 /* the one asked */
+	uint8_t start;	 /* where this set's walk began (a responsive RLOC) */
 	uint8_t round;	 /* rounds over the set so far */
 	uint16_t depth;	 /* referrals followed */
 	uint16_t itr_port;
@@ -70,6 +73,12 @@ struct mr_pend {
 
 /* how often the referral cache is swept for expired entries */
 #define MR_SWEEP_MS 1000
+
+/* An RLOC that let a DDT Map-Request time out, until when it is passed over. */
+struct mr_down {
+	struct lisp_addr addr;
+	uint64_t until_ms;
+};
 
 struct mr {
 	struct mr_config cfg;
@@ -89,6 +98,9 @@ struct mr {
 	uint64_t clock_ms;		  /* the latest time given: deadlines never go back */
 	uint64_t probes;		  /* work counter for tests (mr_test_probes) */
 	uint64_t next_sweep_ms;		  /* the cache is swept at most once a second */
+	struct mr_down down[MR_DOWN_MAX]; /* RLOCs held down after a timeout */
+	unsigned ndown;
+	struct rrl *rrl; /* negative Map-Replies per ITR (D22), at the first one */
 	uint64_t stats[MR_ST_MAX];
 };
 
@@ -116,6 +128,7 @@ static const char *const stat_names[MR_ST_MAX] = {
 	[MR_ST_DROP_UNKNOWN] = "drop_unknown",
 	[MR_ST_DROP_SOURCE] = "drop_source",
 	[MR_ST_DROP_BAD] = "drop_bad",
+	[MR_ST_NEG_LIMITED] = "negative_limited",
 };
 
 const char *mr_stat_name(enum mr_stat s)
@@ -139,6 +152,7 @@ int mr_config_from_conf(const struct conf_map_resolver *c, struct mr_config *out
 		.timeout_ms = c->timeout_ms,
 		.retries = c->retries,
 		.max_depth = c->max_depth,
+		.reply_rate_limit = c->reply_rate_limit,
 	};
 	memcpy(out->roots, c->roots, c->nroots * sizeof(c->roots[0]));
 	return LISPMS_EOK;
@@ -196,6 +210,7 @@ void mr_free(struct mr *m)
 	}
 	free(m->insts);
 	reclaim_deinit(&m->rc);
+	rrl_free(m->rrl);
 	free(m->pend);
 	free(m->free_slots);
 	free(m->ht);
@@ -403,7 +418,8 @@ void mr_pending_foreach(struct mr *m, bool (*fn)(const struct mr_pending_info *p
 			.eid = p->eid,
 			.asked = p->set[p->idx],
 			.depth = p->depth,
-			.tries = (unsigned)p->round * p->nset + p->idx + 1,
+			.tries = (unsigned)p->round * p->nset +
+				 (unsigned)(p->idx + p->nset - p->start) % p->nset + 1,
 			.deadline_ms = p->deadline_ms,
 		};
 		if (!fn(&info, arg))
@@ -474,6 +490,68 @@ static void pend_retire(struct mr *m, struct mr_pend *p)
 	m->npend--;
 }
 
+/* ------------------------------------------------------------ hold-down */
+
+static struct mr_down *down_find(struct mr *m, const struct lisp_addr *a)
+{
+	for (unsigned i = 0; i < m->ndown; i++)
+		if (lisp_addr_equal(&m->down[i].addr, a))
+			return &m->down[i];
+	return NULL;
+}
+
+/* addr let a DDT Map-Request time out: pass it over for the hold-down. The
+ * table is bounded: when full, the entry that ends first gives way. */
+static void down_mark(struct mr *m, const struct lisp_addr *a, uint64_t now_ms)
+{
+	uint64_t until = now_ms + (uint64_t)m->cfg.timeout_ms * MR_HOLD_TIMEOUTS;
+	struct mr_down *d = down_find(m, a);
+	if (d == NULL && m->ndown < MR_DOWN_MAX)
+		d = &m->down[m->ndown++];
+	if (d == NULL) {
+		d = &m->down[0];
+		for (unsigned i = 1; i < m->ndown; i++)
+			if (m->down[i].until_ms < d->until_ms)
+				d = &m->down[i];
+	}
+	d->addr = *a;
+	d->until_ms = until;
+}
+
+/* addr answered: it is alive again. */
+static void down_clear(struct mr *m, const struct lisp_addr *a)
+{
+	struct mr_down *d = down_find(m, a);
+	if (d != NULL)
+		*d = m->down[--m->ndown];
+}
+
+/*
+ * Start p's walk over its set at the first RLOC not held down (all held
+ * down: the first). A hold-down that has ended makes this request the probe:
+ * the RLOC is held for the probe's own timeout, so the requests that follow
+ * keep going to its partners until the probe is answered (down_clear) or
+ * times out (down_mark again).
+ */
+static void set_begin(struct mr *m, struct mr_pend *p, uint64_t now_ms)
+{
+	p->idx = 0;
+	p->round = 0;
+	for (uint8_t i = 0; i < p->nset && m->ndown > 0; i++) {
+		struct mr_down *d = down_find(m, &p->set[i]);
+		if (d == NULL) {
+			p->idx = i;
+			break;
+		}
+		if (d->until_ms <= now_ms) {
+			d->until_ms = now_ms + m->cfg.timeout_ms;
+			p->idx = i;
+			break;
+		}
+	}
+	p->start = p->idx;
+}
+
 static void act_send(struct mr *m, struct mr_pend *p, uint64_t now_ms, bool to_ms,
 		     struct mr_action *act)
 {
@@ -494,10 +572,32 @@ static void act_send(struct mr *m, struct mr_pend *p, uint64_t now_ms, bool to_m
 	};
 }
 
-static void act_negative(struct mr *m, struct mr_pend *p, const struct eid_prefix *prefix,
-			 uint32_t ttl, uint8_t lisp_act, struct mr_action *act)
+/* May a negative Map-Reply go to itr now (D22)? Counted when not. */
+static bool neg_allowed(struct mr *m, const struct lisp_addr *itr, uint64_t now_ms)
 {
-	m->stats[MR_ST_NEGATIVE]++;
+	if (m->cfg.reply_rate_limit == 0)
+		return true;
+	if (m->rrl == NULL && (m->rrl = rrl_new()) == NULL)
+		return true; /* no memory for the table: answer rather than go silent */
+	struct sockaddr_storage ss;
+	if (lisp_addr_to_sockaddr(itr, 0, &ss) == 0)
+		return true; /* not IPv4/IPv6: the caller cannot send to it anyway */
+	if (rrl_check(m->rrl, &ss, m->cfg.reply_rate_limit, now_ms * LISPMS_NS_PER_MSEC)) {
+		m->stats[MR_ST_NEGATIVE]++;
+		return true;
+	}
+	m->stats[MR_ST_NEG_LIMITED]++;
+	return false;
+}
+
+static void act_negative(struct mr *m, struct mr_pend *p, const struct eid_prefix *prefix,
+			 uint32_t ttl, uint8_t lisp_act, uint64_t now_ms, struct mr_action *act)
+{
+	if (!neg_allowed(m, &p->itr, now_ms)) {
+		*act = (struct mr_action){ .kind = MR_ACT_NONE, .nonce = p->nonce };
+		pend_retire(m, p);
+		return;
+	}
 	*act = (struct mr_action){
 		.kind = MR_ACT_NEGATIVE,
 		.nonce = p->nonce,
@@ -511,19 +611,20 @@ static void act_negative(struct mr *m, struct mr_pend *p, const struct eid_prefi
 }
 
 /* Resolution failed: tell the ITR to ask again later. */
-static void fail(struct mr *m, struct mr_pend *p, enum mr_stat why, struct mr_action *act)
+static void fail(struct mr *m, struct mr_pend *p, enum mr_stat why, uint64_t now_ms,
+		 struct mr_action *act)
 {
 	m->stats[why]++;
-	act_negative(m, p, &p->eid, MR_FAIL_TTL, LISP_ACT_SEND_MAP_REQUEST, act);
+	act_negative(m, p, &p->eid, MR_FAIL_TTL, LISP_ACT_SEND_MAP_REQUEST, now_ms, act);
 }
 
 /* The RLOC asked did not answer usefully: the next one, or give up. */
 static void next_rloc(struct mr *m, struct mr_pend *p, uint64_t now_ms, struct mr_action *act)
 {
-	if (++p->idx >= p->nset) {
-		p->idx = 0;
+	p->idx = (uint8_t)((p->idx + 1) % p->nset);
+	if (p->idx == p->start) {
 		if (++p->round > m->cfg.retries) {
-			fail(m, p, MR_ST_GAVE_UP, act);
+			fail(m, p, MR_ST_GAVE_UP, now_ms, act);
 			return;
 		}
 	}
@@ -540,6 +641,7 @@ unsigned mr_tick(struct mr *m, uint64_t now_ms, struct mr_action *acts, unsigned
 			break;
 		m->probes++;
 		m->stats[MR_ST_TIMEOUTS]++;
+		down_mark(m, &p->set[p->idx], now_ms);
 		next_rloc(m, p, now_ms, &acts[n++]);
 	}
 	/* the sweep walks the whole cache: on its own clock, not on every
@@ -576,7 +678,8 @@ int mr_request(struct mr *m, const struct eid_prefix *eid, uint64_t nonce,
 		/* A cached negative answer: no resolution at all. */
 		m->stats[MR_ST_REQUESTS]++;
 		m->stats[MR_ST_CACHE_HIT]++;
-		m->stats[MR_ST_NEGATIVE]++;
+		if (!neg_allowed(m, itr, now_ms))
+			return LISPMS_EOK; /* over the ITR's limit: counted, not answered */
 		uint64_t left = (ce.expires_ms - now_ms + 59999u) / 60000u;
 		*act = (struct mr_action){
 			.kind = MR_ACT_NEGATIVE,
@@ -616,6 +719,7 @@ int mr_request(struct mr *m, const struct eid_prefix *eid, uint64_t nonce,
 		memcpy(p->set, m->cfg.roots, m->cfg.nroots * sizeof(m->cfg.roots[0]));
 	}
 	p->set_ms = to_ms;
+	set_begin(m, p, now_ms);
 	act_send(m, p, now_ms, to_ms, act);
 	return LISPMS_EOK;
 }
@@ -649,6 +753,8 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 		m->stats[MR_ST_DROP_SOURCE]++;
 		return;
 	}
+	if (m->ndown > 0)
+		down_clear(m, from); /* it answered: alive, whatever it said */
 	struct eid_prefix rp;
 	if (ref->nrecords == 0 || record_eid(&ref->records[0].r, &rp) != LISPMS_EOK ||
 	    !eid_prefix_covers(&rp, &p->eid)) {
@@ -678,11 +784,11 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 		m->stats[r->act == LISP_REF_NODE_REFERRAL ? MR_ST_NODE_REFERRAL
 							  : MR_ST_MS_REFERRAL]++;
 		if (p->have_last && rp.plen <= p->last.plen) {
-			fail(m, p, MR_ST_LOOP, act);
+			fail(m, p, MR_ST_LOOP, now_ms, act);
 			return;
 		}
 		if (++p->depth > m->cfg.max_depth) {
-			fail(m, p, MR_ST_DEPTH, act);
+			fail(m, p, MR_ST_DEPTH, now_ms, act);
 			return;
 		}
 		ce.nrlocs = referral_set(r, ce.rlocs);
@@ -697,9 +803,8 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 		p->last = rp;
 		p->nset = ce.nrlocs;
 		memcpy(p->set, ce.rlocs, ce.nrlocs * sizeof(ce.rlocs[0]));
-		p->idx = 0;
-		p->round = 0;
 		p->set_ms = r->act == LISP_REF_MS_REFERRAL;
+		set_begin(m, p, now_ms);
 		act_send(m, p, now_ms, p->set_ms, act);
 		return;
 	}
@@ -714,7 +819,7 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 							    : MR_ST_MS_NOT_REGISTERED]++;
 		(void)mr_cache_put(m, &ce, now_ms);
 		act_negative(m, p, &rp, ce.ttl_min > MR_MAX_TTL_MIN ? MR_MAX_TTL_MIN : ce.ttl_min,
-			     LISP_ACT_NATIVE_FORWARD, act);
+			     LISP_ACT_NATIVE_FORWARD, now_ms, act);
 		return;
 	case LISP_REF_NOT_AUTHORITATIVE:
 		m->stats[MR_ST_NOT_AUTHORITATIVE]++;

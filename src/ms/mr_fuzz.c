@@ -3,7 +3,8 @@
  * Bytecode fuzzer for the Map-Resolver's state machine (mr.c): decoded
  * Map-Referrals fed to mr_referral between ITR requests and clock ticks.
  * Byte 0 picks the bounds (pending-max 1..4, cache-max 1..8, retries 0..1,
- * max-depth 1..4); then each instruction is an opcode byte and operands:
+ * max-depth 1..4; reply-rate-limit 2, so negative answers are also
+ * suppressed); then each instruction is an opcode byte and operands:
  *   request   EID (from a small table of nested prefixes), nonce (0..7)
  *   referral  built from operands (nonce, action 0..7, prefix, TTL, I bit,
  *             up to 3 RLOCs from a table), encoded and decoded back, fed
@@ -141,6 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.retries = (data[0] >> 5) & 1,
 		.max_depth = 1 + ((data[0] >> 6) & 3),
 		.timeout_ms = 1000,
+		.reply_rate_limit = 2, /* small: the limiter (D22) suppresses some answers */
 	};
 	check(lisp_addr_parse(ROOT, &cfg.roots[0]) == LISPMS_EOK);
 	struct mr *m = NULL;

@@ -359,6 +359,140 @@ Test(mr, dead_rloc_costs_one_timeout)
 	mr_free(m);
 }
 
+/* After one timeout, the dead Map-Server is passed over by every request
+ * until its hold-down ends; then one request probes it (the rest keep going
+ * to the partner); an answer from it ends the hold-down. */
+Test(mr, a_dead_map_server_costs_one_timeout_not_one_per_request)
+{
+	struct mr_config c = cfg();
+	c.pending_max = 64;
+	struct mr *m = mk(&c);
+	struct mr_action a, acts[4];
+	request(m, "[5] 10.1.2.3/32", 1, 0, &a);
+	referral(m, 1, "10.0.0.1", "[5] 10.1.0.0/16", LISP_REF_MS_REFERRAL, 60, "10.0.2.1",
+		 "10.0.2.2", 0, &a);
+	assert_send(&a, "10.0.2.1");
+	cr_assert_eq(mr_tick(m, 1000, acts, 4), 1);
+	assert_send(&acts[0], "10.0.2.2");
+	referral(m, 1, "10.0.2.2", "[5] 10.1.2.0/24", LISP_REF_MS_ACK, 1, NULL, NULL, 1001, &a);
+	cr_assert_eq(mr_stat(m, MR_ST_TIMEOUTS), 1);
+	/* 40 more requests in the cached set, in flight together: none asks the dead one */
+	uint64_t t = 1100;
+	for (uint64_t n = 100; n < 140; n++) {
+		request(m, "[5] 10.1.2.3/32", n, t, &a);
+		assert_send(&a, "10.0.2.2");
+	}
+	for (uint64_t n = 100; n < 140; n++)
+		referral(m, n, "10.0.2.2", "[5] 10.1.2.0/24", LISP_REF_MS_ACK, 1, NULL, NULL, t,
+			 &a);
+	cr_assert_eq(mr_tick(m, t + 1000, acts, 4), 0);
+	cr_assert_eq(mr_stat(m, MR_ST_TIMEOUTS), 1, "41 requests, one timeout (%llu)",
+		     (unsigned long long)mr_stat(m, MR_ST_TIMEOUTS));
+	cr_assert_eq(mr_stat(m, MR_ST_DONE), 41);
+	/* the hold-down ends: one probe, the next request still goes to the partner */
+	t = 1000 + (uint64_t)MR_HOLD_TIMEOUTS * c.timeout_ms;
+	request(m, "[5] 10.1.2.3/32", 200, t, &a);
+	assert_send(&a, "10.0.2.1");
+	request(m, "[5] 10.1.2.3/32", 201, t, &a);
+	assert_send(&a, "10.0.2.2");
+	referral(m, 201, "10.0.2.2", "[5] 10.1.2.0/24", LISP_REF_MS_ACK, 1, NULL, NULL, t, &a);
+	cr_assert_eq(mr_tick(m, t + 1000, acts, 4), 1, "the probe times out");
+	assert_send(&acts[0], "10.0.2.2");
+	referral(m, 200, "10.0.2.2", "[5] 10.1.2.0/24", LISP_REF_MS_ACK, 1, NULL, NULL, t + 1000,
+		 &a);
+	request(m, "[5] 10.1.2.3/32", 202, t + 1001, &a);
+	assert_send(&a, "10.0.2.2"); /* held down again */
+	referral(m, 202, "10.0.2.2", "[5] 10.1.2.0/24", LISP_REF_MS_ACK, 1, NULL, NULL, t + 1001,
+		 &a);
+	cr_assert_eq(mr_stat(m, MR_ST_TIMEOUTS), 2);
+	/* it restarted: the next probe is answered, and it is first again */
+	t += 1000 + (uint64_t)MR_HOLD_TIMEOUTS * c.timeout_ms;
+	request(m, "[5] 10.1.2.3/32", 300, t, &a);
+	assert_send(&a, "10.0.2.1");
+	referral(m, 300, "10.0.2.1", "[5] 10.1.2.0/24", LISP_REF_MS_ACK, 1, NULL, NULL, t, &a);
+	request(m, "[5] 10.1.2.3/32", 301, t, &a);
+	assert_send(&a, "10.0.2.1");
+	cr_assert_eq(mr_stat(m, MR_ST_TIMEOUTS), 2);
+	mr_free(m);
+}
+
+/* The hold-down table is bounded: more dead RLOCs than it holds cost more
+ * timeouts, never more memory. */
+Test(mr, the_hold_down_table_is_bounded)
+{
+	struct mr_config c = cfg();
+	c.pending_max = 256;
+	c.retries = 0;
+	struct mr *m = mk(&c);
+	struct mr_action a, acts[4];
+	char px[64], r1[32];
+	for (unsigned i = 0; i < MR_DOWN_MAX + 8; i++) {
+		snprintf(px, sizeof(px), "[5] 10.%u.0.0/16", i + 1);
+		snprintf(r1, sizeof(r1), "10.9.%u.1", i);
+		struct mr_cache_entry e = ent(px, LISP_REF_MS_REFERRAL, 60, r1);
+		e.rlocs[1] = A("10.8.0.1");
+		e.nrlocs = 2;
+		cr_assert_eq(mr_cache_put(m, &e, 0), LISPMS_EOK);
+		snprintf(px, sizeof(px), "[5] 10.%u.0.1/32", i + 1);
+		request(m, px, 1000 + i, 0, &a);
+		assert_send(&a, r1);
+	}
+	while (mr_tick(m, 1000, acts, 4) > 0)
+		;
+	cr_assert_eq(mr_stat(m, MR_ST_TIMEOUTS), MR_DOWN_MAX + 8);
+	/* MR_DOWN_MAX of them are held down (8 entries gave way to later ones) */
+	struct lisp_addr partner = A("10.8.0.1");
+	unsigned held = 0;
+	for (unsigned i = 0; i < MR_DOWN_MAX + 8; i++) {
+		snprintf(px, sizeof(px), "[5] 10.%u.0.2/32", i + 1);
+		request(m, px, 5000 + i, 1001, &a);
+		cr_assert_eq(a.kind, MR_ACT_SEND);
+		held += lisp_addr_equal(&a.to, &partner);
+	}
+	cr_assert_eq(held, MR_DOWN_MAX, "%u held down", held);
+	mr_free(m);
+}
+
+/* D22 at the resolver: negative Map-Replies to one ITR address are held to
+ * reply_rate_limit a second (burst of one second), counted when over. */
+Test(mr, negative_replies_are_rate_limited_per_itr)
+{
+	struct mr_config c = cfg();
+	c.reply_rate_limit = 10;
+	struct mr *m = mk(&c);
+	struct mr_action a;
+	struct mr_cache_entry hole = ent("[5] 10.128.0.0/9", LISP_REF_DELEGATION_HOLE, 15, NULL);
+	cr_assert_eq(mr_cache_put(m, &hole, 0), LISPMS_EOK);
+	struct eid_prefix e = P("[5] 10.200.0.1/32");
+	struct lisp_addr victim = A("192.0.2.9"), other = A("192.0.2.10");
+	unsigned neg = 0;
+	for (uint64_t n = 1; n <= 50; n++) {
+		cr_assert_eq(mr_request(m, &e, n, &victim, 4342, REQ, sizeof(REQ), 1000, &a),
+			     LISPMS_EOK);
+		neg += a.kind == MR_ACT_NEGATIVE;
+		cr_assert(a.kind == MR_ACT_NEGATIVE || a.kind == MR_ACT_NONE);
+	}
+	cr_assert_eq(neg, 10, "50 forged requests naming one ITR: %u answers, want 10", neg);
+	cr_assert_eq(mr_stat(m, MR_ST_NEG_LIMITED), 40);
+	cr_assert_eq(mr_stat(m, MR_ST_NEGATIVE), 10, "only what was sent is counted as sent");
+	cr_assert_eq(mr_request(m, &e, 100, &other, 4342, REQ, sizeof(REQ), 1000, &a), LISPMS_EOK);
+	cr_assert_eq(a.kind, MR_ACT_NEGATIVE, "another ITR has its own bucket");
+	/* a hole from a referral, over the limit: not answered, the request retired */
+	struct eid_prefix e2 = P("[5] 10.1.2.3/32");
+	cr_assert_eq(mr_request(m, &e2, 200, &victim, 4342, REQ, sizeof(REQ), 1000, &a),
+		     LISPMS_EOK);
+	assert_send(&a, "10.0.0.1");
+	referral(m, 200, "10.0.0.1", "[5] 10.0.0.0/9", LISP_REF_DELEGATION_HOLE, 15, NULL, NULL,
+		 1001, &a);
+	cr_assert_eq(a.kind, MR_ACT_NONE);
+	cr_assert_eq(mr_pending_count(m), 0);
+	cr_assert_eq(mr_stat(m, MR_ST_NEG_LIMITED), 41);
+	/* a second later the bucket has refilled */
+	cr_assert_eq(mr_request(m, &e, 300, &victim, 4342, REQ, sizeof(REQ), 2100, &a), LISPMS_EOK);
+	cr_assert_eq(a.kind, MR_ACT_NEGATIVE);
+	mr_free(m);
+}
+
 Test(mr, gives_up_after_every_rloc_and_retry)
 {
 	struct mr_config c = cfg();

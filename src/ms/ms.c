@@ -21,6 +21,7 @@
 #include <lispms/rcu.h>
 
 #include "ms_internal.h"
+#include "rrl.h"
 
 /* ------------------------------------------------------------ lifecycle */
 
@@ -167,7 +168,7 @@ void ms_thread_free(struct ms_thread *t)
 	if (t == NULL)
 		return;
 	ms_sessions_free(t);
-	ms_rrl_free(t->rrl);
+	rrl_free(t->rrl);
 	notify_thread_release(t);
 	db_event_list_clear(&t->events);
 	auth_ctx_free(t->auth);

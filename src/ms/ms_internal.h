@@ -120,7 +120,7 @@ struct ms_thread {
 	struct db_event_list events;
 	uint64_t rng;
 	struct notify_job *pending_list; /* notifier only: jobs awaiting an ack */
-	struct ms_rrl *rrl;		 /* reply rate limits, at the first limited reply */
+	struct rrl *rrl;		 /* reply rate limits, at the first limited reply */
 	struct ms_session *stall_head, *stall_tail; /* sessions holding a partial message */
 	struct ms_sign_later sign;		    /* the batch's deferred signatures */
 	unsigned auth_min;		 /* auth_ctx_batch_min(auth): registers for the stage */
@@ -162,10 +162,6 @@ bool ms_emit(struct dgram_outbox *out, const uint8_t *msg, size_t len,
 	     const struct sockaddr_storage *dst, const struct sockaddr_storage *src);
 uint64_t ms_random(struct ms_thread *t);
 uint64_t ms_realtime_ns(void); /* CLOCK_REALTIME, for what operators read */
-
-/* ms_rrl.c: reply rate limiting (D22), one table per worker (ms_rrl.h). */
-struct ms_rrl *ms_rrl_new(void);
-void ms_rrl_free(struct ms_rrl *r);
 
 /* The site of an id in a snapshot, or NULL when it left. */
 static inline const struct ms_site *ms_state_site(const struct ms_state *st,

@@ -10,7 +10,7 @@
  *       around the EID that no configured prefix overlaps
  * Only the first record of a request is answered (senders send exactly one).
  * Every answer, and every forward (its ETR answers the ITR-RLOC), is held to
- * server.reply-rate-limit per ITR-RLOC address (D22, ms_rrl.c).
+ * server.reply-rate-limit per ITR-RLOC address (D22, rrl.c).
  * A DDT Map-Request (ECM with the D bit, RFC 8111 §7.3: lispms as a DDT
  * Map-Server, a leaf of the tree) also gets a Map-Referral back to the ECM's
  * sender (a Map-Resolver): MS-ACK for a registered EID, then the request is

@@ -17,18 +17,18 @@ static struct sockaddr_storage addr(const char *text, uint16_t port)
 	return ss;
 }
 
-static unsigned allowed(struct ms_rrl *r, const struct sockaddr_storage *a, uint32_t rate,
-			unsigned n, uint64_t now)
+static unsigned allowed(struct rrl *r, const struct sockaddr_storage *a, uint32_t rate, unsigned n,
+			uint64_t now)
 {
 	unsigned ok = 0;
 	for (unsigned i = 0; i < n; i++)
-		ok += ms_rrl_check(r, a, rate, now);
+		ok += rrl_check(r, a, rate, now);
 	return ok;
 }
 
 Test(rrl, burst_of_one_second_then_the_rate)
 {
-	struct ms_rrl *r = ms_rrl_new();
+	struct rrl *r = rrl_new();
 	cr_assert_not_null(r);
 	struct sockaddr_storage v = addr("192.0.2.1", 4342);
 	uint64_t t0 = 1000 * SEC;
@@ -36,12 +36,12 @@ Test(rrl, burst_of_one_second_then_the_rate)
 	cr_assert_eq(allowed(r, &v, 100, 10, t0 + SEC / 100), 1, "then one per 1/rate");
 	cr_assert_eq(allowed(r, &v, 100, 10, t0 + SEC / 100 + SEC / 200), 0);
 	cr_assert_eq(allowed(r, &v, 100, 500, t0 + 3 * SEC), 100, "quiet for a second: full again");
-	ms_rrl_free(r);
+	rrl_free(r);
 }
 
 Test(rrl, keyed_by_address_only)
 {
-	struct ms_rrl *r = ms_rrl_new();
+	struct rrl *r = rrl_new();
 	struct sockaddr_storage v = addr("192.0.2.1", 4342), vp = addr("192.0.2.1", 9999),
 				w = addr("192.0.2.2", 4342), v6 = addr("2001:db8::1", 4342),
 				m6 = addr("::ffff:192.0.2.7", 4342);
@@ -51,12 +51,12 @@ Test(rrl, keyed_by_address_only)
 	cr_assert_eq(allowed(r, &w, 10, 50, t0), 10, "another address has its own bucket");
 	cr_assert_eq(allowed(r, &v6, 10, 50, t0), 10);
 	cr_assert_eq(allowed(r, &m6, 10, 50, t0), 10);
-	ms_rrl_free(r);
+	rrl_free(r);
 }
 
 Test(rrl, a_limited_victim_is_not_washed_out_by_a_flood_of_others)
 {
-	struct ms_rrl *r = ms_rrl_new();
+	struct rrl *r = rrl_new();
 	struct sockaddr_storage v = addr("198.51.100.9", 4342);
 	uint64_t t0 = 7 * SEC;
 	cr_assert_eq(allowed(r, &v, 100, 1000, t0), 100);
@@ -66,12 +66,12 @@ Test(rrl, a_limited_victim_is_not_washed_out_by_a_flood_of_others)
 	for (uint32_t i = 0; i < 200000; i++) {
 		struct sockaddr_storage o = { .ss_family = AF_INET };
 		((struct sockaddr_in *)&o)->sin_addr.s_addr = htonl(0x0a000000u + i);
-		cr_assert(ms_rrl_check(r, &o, 100, t0 + 1));
+		cr_assert(rrl_check(r, &o, 100, t0 + 1));
 	}
 	cr_assert_eq(allowed(r, &v, 100, 1000, t0 + 2), 0, "the victim is still limited");
 	cr_assert_gt(counters_sum(LISPMS_M_MS_RRL_EVICTED), evicted,
 		     "entries with state were replaced and counted");
-	ms_rrl_free(r);
+	rrl_free(r);
 }
 
 /* ------------------------------------------------------------ the request core */

@@ -9,7 +9,8 @@
  * EID gets the resolver's negative Map-Reply with MS-NOT-REGISTERED's TTL (1);
  * an undelegated one DELEGATION-HOLE's (15), then again from the cache; a
  * referral set whose first Map-Server is dead costs one timeout and the
- * partner answers. Counters and `lispmsctl resolver cache|pending` checked.
+ * partner answers, and the next request in that set goes straight to the
+ * partner (the dead one is held down). Counters and `lispmsctl resolver cache|pending` checked.
  * Everything on the DDT port is captured on lo (dumpcap) and every message
  * the resolver sent is read by tshark: no malformed or expert info, the
  * DDT Map-Requests with D, the negative Map-Replies' actions and TTLs.
@@ -247,15 +248,22 @@ static void scenario(void)
 		   stat_is("lispms_mr_ddt_requests_sent_total", 8),
 	       "first Map-Server of the set dead: one timeout, then its partner answers");
 
-	tap_ok(stat_is("lispms_mr_requests_total", 6) &&
+	ok = ask(itr, port, "[1000] 10.4.1.6/32", 27, &rep, from, sizeof(from));
+	tap_ok(ok && strcmp(from, MS) == 0 && it_record_is(&rep.records[0], "[1000] 10.4.1.0/24") &&
+		   stat_is("lispms_mr_ddt_timeouts_total", 1) &&
+		   stat_is("lispms_mr_ddt_requests_sent_total", 9),
+	       "the next request in that set goes straight to the partner: the dead one is "
+	       "held down, no second timeout");
+
+	tap_ok(stat_is("lispms_mr_requests_total", 7) &&
 		   stat_is("lispms_mr_negative_replies_total", 3) &&
-		   stat_is("lispms_mr_resolutions_total\\{outcome=\"ms_ack\"\\}", 3) &&
+		   stat_is("lispms_mr_resolutions_total\\{outcome=\"ms_ack\"\\}", 4) &&
 		   stat_is("lispms_mr_referrals_total\\{action=\"ms_referral\"\\}", 2) &&
 		   stat_is("lispms_mr_referrals_total\\{action=\"delegation_hole\"\\}", 1) &&
 		   stat_is("lispms_mr_referrals_total\\{action=\"ms_not_registered\"\\}", 1) &&
 		   ctl_count("mr.sock", "stats lispms_mr_dropped_total", " 0$") ==
 		       ctl_count("mr.sock", "stats lispms_mr_dropped_total", "^lispms_mr_dropped"),
-	       "resolver counters: 6 requests, 3 negative, 3 handed over, nothing dropped");
+	       "resolver counters: 7 requests, 3 negative, 4 handed over, nothing dropped");
 
 	/* hostile: garbage and a DDT Map-Request (D) */
 	uint8_t junk[3] = { 0x60, 0, 1 };
@@ -352,8 +360,8 @@ static void tshark_check(bool captured)
 	snprintf(cmd, sizeof(cmd), "tshark -r %s -d udp.port==%u,lisp -Y '%s' 2>/dev/null | wc -l",
 		 cap_path, ddt_port, from);
 	long sent = it_shell_count(cmd);
-	tap_ok(bad == 0 && sent == 11,
-	       "tshark: the %ld messages the resolver sent (8 DDT Map-Requests, 3 negative "
+	tap_ok(bad == 0 && sent == 12,
+	       "tshark: the %ld messages the resolver sent (9 DDT Map-Requests, 3 negative "
 	       "Map-Replies) decode cleanly (%ld flagged)",
 	       sent, bad);
 	/* every ECM it sent has D and goes to a DDT node or Map-Server on the DDT port */
@@ -368,8 +376,8 @@ static void tshark_check(bool captured)
 		 "' 2>/dev/null | wc -l",
 		 cap_path, ddt_port, from);
 	long dead = it_shell_count(cmd);
-	tap_ok(ddt == 8 && dead == 1,
-	       "tshark: 8 ECM Map-Requests with the D bit to the DDT port, 1 of them to the dead "
+	tap_ok(ddt == 9 && dead == 1,
+	       "tshark: 9 ECM Map-Requests with the D bit to the DDT port, 1 of them to the dead "
 	       "Map-Server (%ld, %ld)",
 	       ddt, dead);
 	snprintf(
@@ -387,7 +395,7 @@ static void tshark_check(bool captured)
 	tap_ok(neg == 1,
 	       "tshark: the negative Map-Replies carry the ITR's nonces, Native-Forward, TTL 1, "
 	       "15, 15, no locator, the hole prefixes in instance 1000");
-	if (neg != 1 || ddt != 8 || bad != 0) {
+	if (neg != 1 || ddt != 9 || bad != 0) {
 		snprintf(cmd, sizeof(cmd),
 			 "tshark -r %s -d udp.port==%u,lisp -Y '%s' -T fields -e ip.dst -e "
 			 "lisp.type -e lisp.nonce -e lisp.mapping.act -e lisp.mapping.ttl -e "
@@ -405,7 +413,7 @@ int main(int argc, char **argv)
 	}
 	it_daemon = argv[1];
 	ctl_bin = argv[2];
-	tap_plan(20);
+	tap_plan(21);
 	actx = auth_ctx_new();
 	it_auth = actx;
 	ar = (struct arena){ .base = abuf_mem, .size = sizeof(abuf_mem) };

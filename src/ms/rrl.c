@@ -12,20 +12,22 @@
  * answer is allowed while it stays within one second of now. A destination
  * never seen, or quiet for a second, has a full bucket.
  *
+ * The Map-Server's workers use it for every answer (ms_rrl.h), the
+ * Map-Resolver for its negative Map-Replies (mr.c).
  * Each worker (and DPDK lcore) has its own table, so the request path takes
  * no lock and shares no cache line: the limit holds per worker, and with N
  * workers a victim can receive up to N times `rate` when the forged requests
  * spread over every worker (SO_REUSEPORT hashes on the source 4-tuple). The
- * table has a fixed size (MS_RRL_SETS sets of 4 entries, one cache line per
+ * table has a fixed size (RRL_SETS sets of 4 entries, one cache line per
  * set, 256 KiB per worker) allocated at the first limited answer; an entry
  * holds a seeded 64-bit hash of the address, not the address. A destination
  * not in its set replaces the entry with the oldest arrival time: an entry
  * that is being limited has the newest, so it is the last to go, and a
  * flood of other addresses cannot wash a victim out of the table cheaply.
  *
- * Threads: the owning worker only.
+ * Threads: the owning thread only (a worker, the resolver's thread).
  */
-#include "ms_rrl.h"
+#include "rrl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,9 +38,9 @@
 #include <lispms/counters.h>
 #include <lispms/mtime.h>
 
-struct ms_rrl *ms_rrl_new(void)
+struct rrl *rrl_new(void)
 {
-	struct ms_rrl *r = aligned_alloc(64, sizeof(*r));
+	struct rrl *r = aligned_alloc(64, sizeof(*r));
 	if (r == NULL)
 		return NULL;
 	memset(r, 0, sizeof(*r));
@@ -47,7 +49,7 @@ struct ms_rrl *ms_rrl_new(void)
 	return r;
 }
 
-void ms_rrl_free(struct ms_rrl *r)
+void rrl_free(struct rrl *r)
 {
 	free(r);
 }
