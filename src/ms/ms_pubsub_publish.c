@@ -36,6 +36,8 @@ struct ps_plans {
 	size_t n, cap;
 	const struct db_event **ev;
 	size_t nev, evcap;
+	const struct db_event **live; /* the events to publish */
+	size_t nlive, livecap;
 };
 
 static bool grow(void **v, size_t *cap, size_t need, size_t size)
@@ -53,18 +55,51 @@ static bool grow(void **v, size_t *cap, size_t need, size_t size)
 	return true;
 }
 
+/* Does ev still describe the database, under the read lock? A change to the
+ * same prefix applied since (by any worker) makes it stale: the publication
+ * of that later change carries the state instead. */
+static bool still_current(const struct db *db, const struct db_event *ev)
+{
+	const struct db_mapping *m = db_lookup_exact(db, &ev->prefix);
+	const struct db_mapping *e = ev->new_map;
+	if (m == NULL || e == NULL)
+		return m == e;
+	return m->ttl == e->ttl && m->flags == e->flags && ms_same_locators(m->locs, e->locs);
+}
+
+/* The events worth publishing, under the lock; current_only: the stale ones left out. */
+static bool pick_events(struct ms *ms, const struct db_event_list *l, bool current_only,
+			struct ps_plans *pl)
+{
+	size_t n = 0;
+	for (const struct db_event_copy *c = l->head; c != NULL; c = c->next) {
+		const struct db_event *ev = &c->ev;
+		if (ev->type == DB_EV_CHANGED && ev->changes == 0)
+			continue;
+		if (current_only && !still_current(ms->db, ev)) {
+			counters_inc(LISPMS_M_MS_PUBSUB_SUPERSEDED);
+			continue;
+		}
+		if (!grow((void **)&pl->live, &pl->livecap, n + 1, sizeof(*pl->live))) {
+			counters_inc(LISPMS_M_INTERNAL_ERRORS);
+			return false;
+		}
+		pl->live[n++] = ev;
+	}
+	pl->nlive = n;
+	return true;
+}
+
 /* Phase 1, under the lock: which events each subscription covers; nonces and tickets. */
-static void plan_events(struct ms_pubsub *ps, const struct db_event_list *l, struct ps_plans *pl)
+static void plan_events(struct ms_pubsub *ps, struct ps_plans *pl)
 {
 	for (struct ps_sub *s = ps->head; s != NULL; s = s->next) {
 		if (s->lagging)
 			continue; /* its resync carries the state: no nonce spent */
 		for (unsigned k = 0; k < s->npfx; k++) {
 			size_t ev0 = pl->nev;
-			for (const struct db_event_copy *c = l->head; c != NULL; c = c->next) {
-				const struct db_event *ev = &c->ev;
-				if (ev->type == DB_EV_CHANGED && ev->changes == 0)
-					continue;
+			for (size_t i = 0; i < pl->nlive; i++) {
+				const struct db_event *ev = pl->live[i];
 				if (!eid_prefix_covers(&s->pfx[k].p, &ev->prefix))
 					continue;
 				/* overlapping subscriptions: the first that covers it publishes */
@@ -141,14 +176,17 @@ static struct ps_job *build_plans(struct ps_scratch *sc, const struct ps_plans *
 	return head;
 }
 
-void ms_pubsub_events(struct ms *ms, const struct db_event_list *l)
+/* Publish l; current_only: leave out the changes a later one superseded. */
+static void publish(struct ms *ms, const struct db_event_list *l, bool current_only)
 {
 	struct ms_pubsub *ps = ms->pubsub;
 	if (!ms_pubsub_active(ms) || l->head == NULL)
 		return;
 	struct ps_plans pl = { 0 };
+	lrcu_read_lock();
 	pthread_mutex_lock(&ps->lock);
-	plan_events(ps, l, &pl);
+	if (pick_events(ms, l, current_only, &pl))
+		plan_events(ps, &pl);
 	struct ps_scratch *sc = pl.n > 0 ? ps_scratch_get(ps) : NULL;
 	pthread_mutex_unlock(&ps->lock);
 	if (pl.n == 0)
@@ -197,8 +235,57 @@ void ms_pubsub_events(struct ms *ms, const struct db_event_list *l)
 	ps_reap(ps);
 	pthread_mutex_unlock(&ps->lock);
 out:
+	lrcu_read_unlock();
 	free(pl.v);
 	free(pl.ev);
+	free(pl.live);
+}
+
+void ms_pubsub_events(struct ms *ms, const struct db_event_list *l)
+{
+	publish(ms, l, false);
+}
+
+void ms_pubsub_defer(struct ms_thread *t)
+{
+	struct db_event_list *l = &t->events;
+	const struct ms_wq *q = &t->ms->wq[t->index];
+	if (!ms_pubsub_active(t->ms) || l->head == NULL)
+		return;
+	if (q->wake == NULL) { /* nobody brings this thread's ticks: now */
+		ms_pubsub_events(t->ms, l);
+		return;
+	}
+	if (t->pub.head == NULL)
+		t->pub.head = l->head;
+	else
+		*t->pub.tail = l->head;
+	t->pub.tail = l->tail;
+	t->pub.count += l->count;
+	db_event_list_init(l);
+	if (t->pub.count >= PS_DEFER_MAX) {
+		ms_pubsub_flush(t);
+	} else if (!t->pub_woken) {
+		t->pub_woken = true;
+		q->wake(q->arg); /* the tick right after this round */
+	}
+}
+
+void ms_pubsub_flush(struct ms_thread *t)
+{
+	t->pub_woken = false;
+	if (t->pub.head == NULL)
+		return;
+	/*
+	 * Another worker may have applied a later change to one of these
+	 * prefixes and published it first: publishing this one now would
+	 * leave its subscribers with the older state. Whether a change is
+	 * still the current one is decided under the table's lock with the
+	 * nonces and tickets, so a later publication always carries a state
+	 * at least as new (D20).
+	 */
+	publish(t->ms, &t->pub, true);
+	db_event_list_clear(&t->pub);
 }
 
 int ms_pubsub_withdraw(struct ms *ms, const struct eid_prefix *p, const struct db_owner *owner)
