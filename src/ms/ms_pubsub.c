@@ -275,11 +275,12 @@ bool ms_pubsub_request(struct ms_thread *t, const struct lisp_map_request *req,
 	if (unsubscribing(req)) {
 		if (sp != NULL) {
 			*sp = s->pfx[--s->npfx];
-			counters_inc(LISPMS_M_MS_PUBSUB_UNSUBSCRIBED);
 			ms_debug("pubsub, %s unsubscribed from %s", s->origin, MS_EID(eid));
-			if (s->npfx == 0) {
+			if (s->npfx == 0) { /* counted once, by unlink_sub */
 				snprintf(s->last_error, sizeof(s->last_error), "unsubscribed");
 				unlink_sub(ps, s, LISPMS_M_MS_PUBSUB_UNSUBSCRIBED);
+			} else {
+				counters_inc(LISPMS_M_MS_PUBSUB_UNSUBSCRIBED);
 			}
 		}
 		goto out;

@@ -312,9 +312,11 @@ Test(pubsub, replays_are_dropped_and_unsubscribing_stops_publications)
 	cr_assert(!has_map_reply());
 	tick(mtime_now_ns());
 	cr_assert_eq(notifies(&k_border, mn, 4), 0);
-	/* AFI 0 ITR-RLOC: unsubscribe */
+	/* AFI 0 ITR-RLOC: unsubscribe, counted once */
+	uint64_t uns0 = counters_sum(LISPMS_M_MS_PUBSUB_UNSUBSCRIBED);
 	subscribe(BORDER, "[7] 10.1.0.0/16", 101, NULL);
 	cr_assert_eq(ms_subscriptions_count(x.ms), 0);
+	cr_assert_eq(counters_sum(LISPMS_M_MS_PUBSUB_UNSUBSCRIBED), uns0 + 1);
 	cr_assert_eq(reg(&k_two, "[7] 10.1.3.0/24", "192.0.2.1", XTR_A, 3), 1);
 	tick(mtime_now_ns());
 	cr_assert_eq(notifies(&k_border, mn, 4), 0, "nothing after unsubscribing");
