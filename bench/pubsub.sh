@@ -17,6 +17,8 @@
 #            EIDs 0..999), 1,000 moves/s for 5 s (aim: every publication
 #            acked, p99 under 10 ms).
 #   state_udp: the first scenario's initial state over UDP (paced by acks).
+#   state:   the first scenario without the moves (their CPU cost is the
+#            difference of server_cpu_s).
 #
 # WORKERS server workers (default 2), THREADS simulator threads (default 1);
 # PERF_DIR: record a profile of lispmsd per scenario there (perf record -g).
@@ -96,6 +98,12 @@ run() {
 
 for s in $scenarios; do
     case $s in
+    state)
+        # the first scenario without its moves: what the moves cost the
+        # server is state_moves' CPU minus this one's
+        run pubsub_state 0 --etrs "$etrs" --eids-per-etr "$per" --subscribers "$subs" \
+            --subscribe '[1000] 0.0.0.0/0' --subscriber-transport session
+        ;;
     state_moves)
         run pubsub_sessions 0 --etrs "$etrs" --eids-per-etr "$per" --subscribers "$subs" \
             --subscribe '[1000] 0.0.0.0/0' --subscriber-transport session \
