@@ -17,7 +17,9 @@
  * batched, each further Map-Notify with the subscription's nonce plus one
  * (RFC 9437 §5); each later change a subscription covers (registration,
  * move, merge, withdrawal, expiry) is published the same way, the changes of
- * one batch to one subscriber batched together. A re-subscription must
+ * one batch to one subscriber batched together (a worker holds its changes
+ * until its tick, so a batch is a whole event-loop round: see
+ * ms_pubsub_publish.c). A re-subscription must
  * carry a nonce above the stored one (else it is a replay, dropped); a
  * subscription whose only ITR-RLOC has AFI 0 unsubscribes.
  *

@@ -4,6 +4,16 @@
  * changes to every subscription that covers them. See ms_pubsub.c for the
  * whole.
  *
+ * Batches: a worker's Registrations hand their changes to ms_pubsub_defer(),
+ * which holds them in the worker (the first one wakes it) until its tick
+ * (ms_pubsub_flush(), first thing in ms_tick()): the changes of a whole
+ * event-loop round go to each subscriber as one Mapping Notification per
+ * 255 records (one UDP Map-Notify per 32), not one per change. A held
+ * change is published only if the database still shows it, decided under
+ * the lock with the nonces and tickets: another worker may have applied a
+ * later change to the prefix and published it first. Expiry and reload
+ * withdrawals publish at once (ms_pubsub_events()).
+ *
  * Threads: every entry point takes the table's lock; the workers (requests,
  * registrations), the notifier (acks) and the control thread (expiry,
  * housekeeping, lispmsctl) all call in. Publishing a batch of changes holds
