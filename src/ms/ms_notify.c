@@ -101,7 +101,8 @@ static void queue_notify(struct ms_thread *t, const struct eid_prefix *p,
 		return;
 	}
 	struct sockaddr_storage dst;
-	if (to->session == 0 && !ms_saddr_from_addr(&to->rloc, to->port ? to->port : 4342, &dst))
+	if (to->session == 0 &&
+	    lisp_addr_to_sockaddr(&to->rloc, to->port ? to->port : 4342, &dst) == 0)
 		return;
 	struct lisp_record rec;
 	if (!ms_record_from_map(&t->scratch, p, map, &rec))
@@ -248,8 +249,6 @@ void ms_notify_events(struct ms_thread *t)
 			queue_notify(t, &ev->prefix, ev->new_map, ev->old_map, "moved");
 		}
 	}
-	ms_pubsub_defer(t); /* published at the tick, with the round's others */
-	db_event_list_clear(&t->events);
 }
 
 void ms_notify_ack(struct ms_thread *t, const struct dgram *d)

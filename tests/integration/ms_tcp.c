@@ -746,15 +746,16 @@ static void sctp_tshark_check(bool captured)
  * checks, decoded by tshark with the client's SSLKEYLOGFILE. */
 static char cap_path[160], cap_pid[160];
 
-/* Capture TCP `filter` (a port expression) into `name` under it_dir. */
-static bool capture_start_as(const char *name, const char *filter)
+/* Capture `proto` ("tcp", "udp") and `filter` (a port expression) into
+ * `name` under it_dir. */
+static bool capture_start_as(const char *name, const char *proto, const char *filter)
 {
 	snprintf(cap_path, sizeof(cap_path), "%s/%s", it_dir, name);
 	snprintf(cap_pid, sizeof(cap_pid), "%s/dumpcap.pid", it_dir);
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd),
-		 "dumpcap -q -i lo -f 'tcp and (%s)' -w %s >/dev/null 2>&1 & echo $! > %s", filter,
-		 cap_path, cap_pid);
+		 "dumpcap -q -i lo -f '%s and (%s)' -w %s >/dev/null 2>&1 & echo $! > %s", proto,
+		 filter, cap_path, cap_pid);
 	if (system(cmd) != 0)
 		return false;
 	for (int i = 0; i < 50; i++) { /* dumpcap creates the file once it captures */
@@ -769,7 +770,7 @@ static bool capture_start(void)
 {
 	char f[32];
 	snprintf(f, sizeof(f), "port %u", sopts.port);
-	return capture_start_as("tls.pcapng", f);
+	return capture_start_as("tls.pcapng", "tcp", f);
 }
 
 static void capture_stop(void)
@@ -1014,6 +1015,45 @@ static void reload_tshark_check(bool captured)
 	       bad, moved, serials);
 }
 
+/* QUIC: the handshakes around the certificate rotation (cred_reload),
+ * captured on the QUIC port and decrypted with the client's keylog: tshark
+ * decodes them without a malformed packet or an error, and the server's
+ * Certificate messages carry two serial numbers, the first certificate's
+ * and the rotated one's. */
+static void quic_reload_tshark_check(bool captured)
+{
+	if (!it_have_tshark() || !captured) {
+		if (getenv("LISPMS_ALLOW_NO_TSHARK"))
+			tap_skip("tshark or dumpcap not usable");
+		else
+			tap_ok(false, "tshark and dumpcap are needed (tools/test installs them)");
+		return;
+	}
+#define TSHARK_QUIC_RELOAD \
+	"tshark -r %s -o gui.max_tree_depth:4096 -o tls.keylog_file:%s -d udp.port==%u,quic "
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+		 TSHARK_QUIC_RELOAD
+		 "-Y '_ws.malformed || _ws.expert.severity == error' 2>/dev/null | wc -l",
+		 cap_path, sopts.keylog, sopts.port);
+	long bad = it_shell_count(cmd);
+	snprintf(cmd, sizeof(cmd),
+		 TSHARK_QUIC_RELOAD "-Y 'quic && udp.srcport==%u' 2>/dev/null | wc -l", cap_path,
+		 sopts.keylog, sopts.port, sopts.port);
+	long pkts = it_shell_count(cmd);
+	snprintf(cmd, sizeof(cmd),
+		 TSHARK_QUIC_RELOAD
+		 "-Y 'tls.handshake.certificate && udp.srcport==%u' -T fields -e "
+		 "x509af.serialNumber 2>/dev/null | tr ',' '\\n' | sort -u | "
+		 "grep -c .",
+		 cap_path, sopts.keylog, sopts.port, sopts.port);
+	long serials = it_shell_count(cmd);
+	tap_ok(bad == 0 && pkts > 0 && serials >= 2,
+	       "tshark decodes the QUIC handshakes around the rotation (%ld server packets, %ld "
+	       "malformed or in error), decrypted: %ld different server certificates",
+	       pkts, bad, serials);
+}
+
 /* TLS: its port and its very presence are reloadable, as TCP's listeners
  * are with reliable-transport: a new port opens (the old one closes, the
  * open session stays), a port another process holds refuses the reload,
@@ -1127,7 +1167,7 @@ int main(int argc, char **argv)
 	setrlimit(RLIMIT_NOFILE, &rl); /* 1000 sessions: both ends in this machine */
 	bool tls = sopts.transport == IT_TLS, quic = sopts.transport == IT_QUIC, rcaptured = false;
 	tap_plan(28 + OPERATOR_CHECKS + 2 + (sopts.transport == IT_SCTP) +
-		 (tls ? TLS_CHECKS + TLS_PORT_CHECKS : 0) + (tls || quic ? CRED_CHECKS : 0) +
+		 (tls ? TLS_CHECKS + TLS_PORT_CHECKS : 0) + (tls || quic ? CRED_CHECKS : 0) + quic +
 		 (ctl_bin ? 2 : 0));
 	it_auth = auth_ctx_new();
 	ar = (struct arena){ .base = arena_mem, .size = sizeof(arena_mem) };
@@ -1222,16 +1262,22 @@ int main(int argc, char **argv)
 		first_tls_port = sopts.port;
 		char f[64];
 		snprintf(f, sizeof(f), "port %u or portrange 1024-65535", sopts.port);
-		rcaptured = capture_start_as("reload.pcapng", f);
+		rcaptured = capture_start_as("reload.pcapng", "tcp", f);
 		tls_port_reload();
+	}
+	if (quic) {
+		char f[32];
+		snprintf(f, sizeof(f), "port %u", sopts.port);
+		rcaptured = capture_start_as("reload.pcapng", "udp", f);
 	}
 	if (tls || quic)
 		cred_reload();
-	if (tls) {
-		if (rcaptured)
-			capture_stop();
+	if (rcaptured)
+		capture_stop();
+	if (tls)
 		reload_tshark_check(rcaptured);
-	}
+	if (quic)
+		quic_reload_tshark_check(rcaptured);
 	many();
 	if (ctl_bin)
 		transport_off();
