@@ -17,8 +17,11 @@
 #            EIDs 0..999), 1,000 moves/s for 5 s (aim: every publication
 #            acked, p99 under 10 ms).
 #   state_udp: the first scenario's initial state over UDP (paced by acks).
+#   state:   the first scenario without the moves (their CPU cost is the
+#            difference of server_cpu_s).
 #
-# WORKERS server workers (default 2), THREADS simulator threads (default 1).
+# WORKERS server workers (default 2), THREADS simulator threads (default 1);
+# PERF_DIR: record a profile of lispmsd per scenario there (perf record -g).
 # Prints JSON lines (lispms-bench's, with the load average at the end added).
 #
 #   bench/pubsub.sh [BUILD_DIR] [ETRS] [PER] [MOVE_RATE] [SUBS] [UDP_SUBS] ["SCENARIOS"]
@@ -61,13 +64,32 @@ run() {
     port=$(bench_port)
     pubsub_conf "$port" "$nconf"
     pid=$(bench_start_ms "$build/src/daemon/lispmsd" "$dir/lispms.yaml" "$dir/lispmsd.log")
-    local load0
+    local load0 cpu0 cpu1 hz
     load0=$(bench_load)
-    "$build/tools/lispms-bench" fabric --server "127.0.0.1:$port" --threads "${THREADS:-1}" \
+    hz=$(getconf CLK_TCK)
+    cpu0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    local perf=
+    if [ -n "${PERF_DIR:-}" ]; then # a profile of lispmsd per scenario
+        perf record -g -o "$PERF_DIR/$name.perf" -p "$pid" 2>/dev/null &
+        perf=$!
+    fi
+    /usr/bin/time -f '%U %S' -o "$dir/time" "$build/tools/lispms-bench" fabric \
+        --server "127.0.0.1:$port" --threads "${THREADS:-1}" \
         --duration 120 --json --quiet --case "$name" "$@" >"$dir/out.json" || true
-    local load1
+    cpu1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    if [ -n "$perf" ]; then
+        kill -INT "$perf"
+        wait "$perf" 2>/dev/null || true
+    fi
+    local load1 scpu bcpu
     load1=$(bench_load)
-    sed "s/}\$/,\"load1_before\":$load0,\"load1\":$load1}/" "$dir/out.json"
+    scpu=$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
+    bcpu=$(awk '/^[0-9.]+ [0-9.]+$/ {printf "%.2f", $1 + $2}' "$dir/time")
+    # lispmsd's and lispms-bench's CPU seconds (user + system) over the run:
+    # with 2 cores shared by other work, CPU per publication is the figure
+    # that does not depend on the machine's load.
+    sed "s/}\$/,\"load1_before\":$load0,\"load1\":$load1,\"server_cpu_s\":$scpu,\"bench_cpu_s\":${bcpu:-0}}/" \
+        "$dir/out.json"
     kill "$pid"
     wait "$pid" 2>/dev/null || true
     pid=
@@ -76,6 +98,12 @@ run() {
 
 for s in $scenarios; do
     case $s in
+    state)
+        # the first scenario without its moves: what the moves cost the
+        # server is state_moves' CPU minus this one's
+        run pubsub_state 0 --etrs "$etrs" --eids-per-etr "$per" --subscribers "$subs" \
+            --subscribe '[1000] 0.0.0.0/0' --subscriber-transport session
+        ;;
     state_moves)
         run pubsub_sessions 0 --etrs "$etrs" --eids-per-etr "$per" --subscribers "$subs" \
             --subscribe '[1000] 0.0.0.0/0' --subscriber-transport session \

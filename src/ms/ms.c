@@ -93,6 +93,9 @@ uint64_t ms_tick(struct ms_thread *t, uint64_t now_ns, struct dgram_outbox *out)
 {
 	t->st = lrcu_deref(t->ms->state);
 	t->now = now_ns;
+	/* first the round's changes (D20): their session publications to this
+	 * worker's sessions are drained next, their UDP ones by the notifier */
+	ms_pubsub_flush(t);
 	ms_session_drain(t);
 	uint64_t stall = ms_session_sweep_stalled(t, now_ns);
 	uint64_t wait = ms_notify_tick(t, now_ns, out);

@@ -118,6 +118,8 @@ struct ms_thread {
 	struct auth_ctx *auth;
 	struct arena scratch;
 	struct db_event_list events;
+	struct db_event_list pub; /* changes waiting for this worker's tick (D20) */
+	bool pub_woken;		  /* a tick is asked for them */
 	uint64_t rng;
 	struct notify_job *pending_list; /* notifier only: jobs awaiting an ack */
 	struct rrl *rrl;		 /* reply rate limits, at the first limited reply */
@@ -347,6 +349,16 @@ bool ms_pubsub_request(struct ms_thread *t, const struct lisp_map_request *req,
 		       const struct eid_prefix *eid, const struct sockaddr_storage *itr);
 /* Publish a batch's mapping changes to their subscribers (any thread). */
 void ms_pubsub_events(struct ms *ms, const struct db_event_list *l);
+/*
+ * A worker's changes (t->events, emptied): held in t->pub until its next
+ * tick (ms_pubsub_flush), so the changes of one round go to a subscriber as
+ * one Map-Notify per batch of records, not one per change. Published at
+ * once by a thread whose ticks nobody brings (no wake function: tests, the
+ * fast path) or when PS_DEFER_MAX changes are held.
+ */
+void ms_pubsub_defer(struct ms_thread *t);
+/* Publish what t holds (its tick); the changes a later one superseded are left out. */
+void ms_pubsub_flush(struct ms_thread *t);
 /* Tests only: called by ms_pubsub_events() between building its Map-Notifies
  * (outside the lock) and handing them over; NULL in the daemon. */
 extern void (*ms_pubsub_test_built)(struct ms *ms);
@@ -366,6 +378,8 @@ void ms_reject_note(struct ms_reject_ring *r, const struct ms_rejection *e);
 size_t ms_reject_read(const struct ms_reject_ring *r, struct ms_rejection *out, size_t max);
 
 /* ms_notify.c */
+/* Do two locator sets answer a Map-Request the same way? */
+bool ms_same_locators(const struct db_locset *a, const struct db_locset *b);
 /* A record of map for prefix p, its locators in a; false when a is used up. */
 bool ms_record_from_map(struct arena *a, const struct eid_prefix *p, const struct db_mapping *map,
 			struct lisp_record *rec);
@@ -373,6 +387,7 @@ bool ms_record_from_map(struct arena *a, const struct eid_prefix *p, const struc
  * sub: the publication's subscriber (told of its ack or give-up), 0: none. */
 bool ms_notify_queue(struct ms *ms, const uint8_t *msg, size_t len, uint64_t nonce,
 		     const struct sockaddr_storage *dst, const struct auth_key *key, uint64_t sub);
+/* The Map-Notifies t->events call for (mobility, merged sets, D13); the events stay. */
 void ms_notify_events(struct ms_thread *t);
 void ms_notify_ack(struct ms_thread *t, const struct dgram *d);
 uint64_t ms_notify_tick(struct ms_thread *t, uint64_t now, struct dgram_outbox *out);

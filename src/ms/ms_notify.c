@@ -66,8 +66,7 @@ static bool same_owner(const struct db_owner *a, const struct db_owner *b)
 	return lisp_addr_equal(&a->rloc, &b->rloc);
 }
 
-/* Do two locator sets answer a Map-Request the same way? */
-static bool same_locators(const struct db_locset *a, const struct db_locset *b)
+bool ms_same_locators(const struct db_locset *a, const struct db_locset *b)
 {
 	unsigned na = a ? a->count : 0, nb = b ? b->count : 0;
 	if (na != nb)
@@ -231,7 +230,7 @@ void ms_notify_events(struct ms_thread *t)
 		    (ev->new_map->flags & DB_F_MERGED) || (ev->old_map->flags & DB_F_MERGED);
 		if (!merged && same_owner(&ev->old_map->owner, &ev->cause))
 			continue;
-		if (same_locators(ev->old_map->locs, ev->new_map->locs)) {
+		if (ms_same_locators(ev->old_map->locs, ev->new_map->locs)) {
 			/* e.g. an ETR restarted under a new xTR-ID: nobody's answer changed (D13)
 			 */
 			counters_inc(LISPMS_M_MS_NOTIFY_UNCHANGED);
@@ -250,8 +249,6 @@ void ms_notify_events(struct ms_thread *t)
 			queue_notify(t, &ev->prefix, ev->new_map, ev->old_map, "moved");
 		}
 	}
-	ms_pubsub_events(t->ms, &t->events);
-	db_event_list_clear(&t->events);
 }
 
 void ms_notify_ack(struct ms_thread *t, const struct dgram *d)
@@ -382,6 +379,7 @@ size_t ms_notify_pending(struct ms *ms)
 
 void notify_thread_release(struct ms_thread *t)
 {
+	db_event_list_clear(&t->pub); /* changes not yet published: nobody is left to tell */
 	while (t->pending_list != NULL) {
 		struct notify_job *j = t->pending_list;
 		t->pending_list = j->next;

@@ -312,9 +312,11 @@ Test(pubsub, replays_are_dropped_and_unsubscribing_stops_publications)
 	cr_assert(!has_map_reply());
 	tick(mtime_now_ns());
 	cr_assert_eq(notifies(&k_border, mn, 4), 0);
-	/* AFI 0 ITR-RLOC: unsubscribe */
+	/* AFI 0 ITR-RLOC: unsubscribe, counted once */
+	uint64_t uns0 = counters_sum(LISPMS_M_MS_PUBSUB_UNSUBSCRIBED);
 	subscribe(BORDER, "[7] 10.1.0.0/16", 101, NULL);
 	cr_assert_eq(ms_subscriptions_count(x.ms), 0);
+	cr_assert_eq(counters_sum(LISPMS_M_MS_PUBSUB_UNSUBSCRIBED), uns0 + 1);
 	cr_assert_eq(reg(&k_two, "[7] 10.1.3.0/24", "192.0.2.1", XTR_A, 3), 1);
 	tick(mtime_now_ns());
 	cr_assert_eq(notifies(&k_border, mn, 4), 0, "nothing after unsubscribing");
@@ -776,4 +778,74 @@ Test(pubsub, a_subscriber_that_falls_behind_is_resynchronised_not_dropped, .time
 	cr_assert_eq(ms_subscriptions_list(x.ms, info, 1), 1);
 	cr_assert_eq(info[0].pending, 0);
 	cr_assert_eq(counters_sum(LISPMS_M_MS_PUBSUB_RESYNCS), rs0 + 1);
+}
+
+/* On a worker (a wake function brings its ticks) the changes of one round
+ * wait for its tick and leave together: 40 Registrations are 2 Map-Notifies
+ * (32 records per UDP Map-Notify), every record there, in order. */
+Test(pubsub, the_changes_of_one_round_are_published_together_in_order)
+{
+	ms_set_worker(x.ms, 0, fake_wake, NULL);
+	subscribe(BORDER, "[7] 10.1.0.0/16", 100, "127.0.0.9");
+	uint64_t now = mtime_now_ns();
+	tick(now);
+	struct lisp_map_notify mn[64];
+	cr_assert_eq(notifies(&k_border, mn, 64), 1, "the state");
+	ack(&mn[0], &k_border);
+	for (unsigned i = 1; i <= 40; i++) {
+		char eid[48];
+		snprintf(eid, sizeof(eid), "[7] 10.1.%u.0/24", i);
+		cr_assert_eq(reg(&k_two, eid, "192.0.2.1", XTR_A, 3), 1);
+	}
+	struct ms_subscription_info info[1];
+	cr_assert_eq(ms_subscriptions_list(x.ms, info, 1), 1);
+	cr_assert_eq(info[0].published, 1, "nothing published before the tick");
+	tick(now + 1);
+	unsigned n = notifies(&k_border, mn, 64);
+	cr_assert_eq(n, 2, "40 changes in 2 Map-Notifies, not 40 (got %u)", n);
+	unsigned next = 1;
+	for (unsigned b = 0; b < n; b++) {
+		cr_assert_eq(mn[b].nonce, 101 + b, "nonces one after the other");
+		for (unsigned r = 0; r < mn[b].nrecords; r++, next++) {
+			char want[48];
+			snprintf(want, sizeof(want), "[7] 10.1.%u.0/24", next);
+			struct eid_prefix p = rec_eid(&mn[b].records[r]);
+			cr_assert_str_eq(MS_TEST_EID(&p), want, "every change, in order");
+		}
+	}
+	cr_assert_eq(next, 41, "all 40 records");
+	cr_assert_eq(mn[0].nrecords, 32);
+}
+
+/* A change held for worker 0's tick that another worker superseded meanwhile
+ * (and published first) is left out: the subscriber's last word on the
+ * prefix is the current state, not the older change. */
+Test(pubsub, a_change_another_worker_superseded_is_not_published_after_it)
+{
+	ms_set_worker(x.ms, 0, fake_wake, NULL);
+	subscribe(BORDER, "[7] 10.1.0.0/16", 100, "127.0.0.9");
+	uint64_t now = mtime_now_ns();
+	tick(now);
+	struct lisp_map_notify mn[8];
+	cr_assert_eq(notifies(&k_border, mn, 8), 1, "the state");
+	ack(&mn[0], &k_border);
+	uint64_t sup0 = counters_sum(LISPMS_M_MS_PUBSUB_SUPERSEDED);
+	cr_assert_eq(reg(&k_two, "[7] 10.1.9.0/24", "192.0.2.1", XTR_A, 3), 1); /* held */
+	/* worker 1 (nobody brings its ticks: it publishes at once) changes it again */
+	struct ms_thread *w0 = x.t, *w1 = ms_thread_new(x.ms, 1);
+	cr_assert_not_null(w1);
+	x.t = w1;
+	cr_assert_eq(reg(&k_two, "[7] 10.1.9.0/24", "192.0.2.2", XTR_A, 3), 1);
+	x.t = w0;
+	tick(now + 1);
+	unsigned n = notifies(&k_border, mn, 8);
+	cr_assert_eq(n, 1, "only the current state (got %u)", n);
+	cr_assert_eq(mn[0].nonce, 101);
+	struct lisp_addr l;
+	cr_assert_eq(afi_to_addr(&mn[0].records[0].locs[0].addr, &l), LISPMS_EOK);
+	cr_assert_str_eq(MS_TEST_ADDR(&l), "192.0.2.2", "the later change");
+	cr_assert_eq(counters_sum(LISPMS_M_MS_PUBSUB_SUPERSEDED), sup0 + 1);
+	lrcu_read_lock();
+	ms_thread_free(w1);
+	lrcu_read_unlock();
 }

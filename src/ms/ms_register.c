@@ -464,8 +464,11 @@ int ms_register_process_pre(struct ms_thread *t, const uint8_t *msg, size_t len,
 		    reg->nrecords - base < MS_REG_CHUNK ? reg->nrecords - base : MS_REG_CHUNK;
 		register_chunk(&c, &reg->records[base], k);
 	}
-	if (t->events.count > 0)
-		ms_notify_events(t);
+	if (t->events.count > 0) {
+		ms_notify_events(t); /* mobility and merge Map-Notifies */
+		ms_pubsub_defer(t);  /* published at the tick, with the round's others */
+		db_event_list_clear(&t->events);
+	}
 	return LISPMS_EOK;
 }
 

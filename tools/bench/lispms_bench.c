@@ -649,14 +649,14 @@ static void subs_json(const struct sessions_conf *sc, const struct subs_result *
 	       "\"complete_s\":%.3f,\"consistent\":%u,\"stale\":%llu,\"publications\":%llu,"
 	       "\"records\":%llu,\"other_records\":%llu,\"retransmitted\":%llu,"
 	       "\"bad_auth\":%llu,\"bad_nonce\":%llu,\"acks_sent\":%llu,\"resubscribed\":%llu,"
-	       "\"refused\":%llu,\"timed\":%llu}\n",
+	       "\"refused\":%llu,\"unsubscribed\":%u,\"timed\":%llu}\n",
 	       name, u->subscribers, sc->subs->session ? "session" : "udp", pfx,
 	       (unsigned long long)u->covered, u->complete, u->complete_s, u->consistent,
 	       (unsigned long long)u->stale, (unsigned long long)u->publications,
 	       (unsigned long long)u->records, (unsigned long long)u->other_records,
 	       (unsigned long long)u->retransmitted, (unsigned long long)u->bad_auth,
 	       (unsigned long long)u->bad_nonce, (unsigned long long)u->acks_sent,
-	       (unsigned long long)u->resubscribed, (unsigned long long)u->refused,
+	       (unsigned long long)u->resubscribed, (unsigned long long)u->refused, u->unsubscribed,
 	       (unsigned long long)u->lat.count);
 	const struct stats_hist *h = &u->lat;
 	if (h->count == 0)
@@ -791,13 +791,14 @@ static void fabric_print(const struct sessions_conf *sc, const struct sessions_r
 		printf("  subscribers: %u over %s, %u with their initial state (%.2f s), %u "
 		       "consistent at the end (%llu of %llu EIDs stale)\n"
 		       "    publications %llu (%llu records, %llu retransmitted), bad HMAC %llu, "
-		       "out of order %llu, acks %llu, refused %llu\n",
+		       "out of order %llu, acks %llu, refused %llu, unsubscribed %u\n",
 		       u->subscribers, sc->subs->session ? "sessions" : "UDP", u->complete,
 		       u->complete_s, u->consistent, (unsigned long long)u->stale,
 		       (unsigned long long)u->covered, (unsigned long long)u->publications,
 		       (unsigned long long)u->records, (unsigned long long)u->retransmitted,
 		       (unsigned long long)u->bad_auth, (unsigned long long)u->bad_nonce,
-		       (unsigned long long)u->acks_sent, (unsigned long long)u->refused);
+		       (unsigned long long)u->acks_sent, (unsigned long long)u->refused,
+		       u->unsubscribed);
 	}
 	printf("  latency (us)         count      p50      p99     p999      max\n");
 	for (unsigned l = 0; l < SL_COUNT; l++) {
@@ -1083,9 +1084,10 @@ static int cmd_fabric(int argc, char **argv, bool sessions_alias)
 	}
 	fabric_print(&sc, &r, json, name);
 	bool subs_ok =
-	    !r.has_subs || (r.subs.complete == r.subs.subscribers && r.subs.bad_auth == 0 &&
-			    r.subs.bad_nonce == 0 && r.subs.refused == 0 &&
-			    r.subs.consistent == r.subs.subscribers);
+	    !r.has_subs ||
+	    (r.subs.complete == r.subs.subscribers && r.subs.bad_auth == 0 &&
+	     r.subs.bad_nonce == 0 && r.subs.refused == 0 &&
+	     r.subs.consistent == r.subs.subscribers && r.subs.unsubscribed == r.subs.subscribers);
 	return r.converged && r.notify_bad_auth == 0 && subs_ok ? 0 : 1;
 }
 

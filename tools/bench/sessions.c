@@ -843,9 +843,11 @@ static void churn_one(struct sim *s)
 	register_at(s, e, idx, k % 2 == 0 ? 0 : 3);
 }
 
-/* Generate what is due at `rate` (per process) since the phase started. */
-static void generate(struct sim *s, uint64_t now, double rate, uint64_t limit, uint64_t *cursor,
-		     void (*one)(struct sim *))
+/* Generate what is due at `rate` (per process) since the phase started.
+ * Returns how long the thread may wait for input before the next is due
+ * (ms): 0 when behind, 1 while some are still to come, 5 once all went. */
+static int generate(struct sim *s, uint64_t now, double rate, uint64_t limit, uint64_t *cursor,
+		    void (*one)(struct sim *))
 {
 	double share = rate / s->c->threads;
 	uint64_t due = (uint64_t)((double)(now - s->sh->phase_start) / 1e9 * share) + 1;
@@ -855,6 +857,7 @@ static void generate(struct sim *s, uint64_t now, double rate, uint64_t limit, u
 		due = cap;
 	for (unsigned batch = 0; *cursor < due && batch < 64; batch++)
 		one(s);
+	return *cursor < due ? 0 : *cursor < cap ? 1 : 5;
 }
 
 static void *sim_main(void *arg)
@@ -886,14 +889,15 @@ static void *sim_main(void *arg)
 			s->last_phase = phase;
 			s->move_k = s->churn_k = 0;
 		}
+		/* paced: sleep until the next move is due (ms), never spin; the
+		 * lispmsd under test shares the cores */
 		int timeout = 5;
-		if (phase == P_MOVES && netrs >= 2) {
-			generate(s, now, s->c->move_rate, s->c->moves, &s->move_k, move_one);
-			timeout = 0;
-		} else if (phase == P_CHURN) {
-			generate(s, now, s->c->churn_rate, 2 * s->c->churn, &s->churn_k, churn_one);
-			timeout = 0;
-		}
+		if (phase == P_MOVES && netrs >= 2)
+			timeout =
+			    generate(s, now, s->c->move_rate, s->c->moves, &s->move_k, move_one);
+		else if (phase == P_CHURN)
+			timeout = generate(s, now, s->c->churn_rate, 2 * s->c->churn, &s->churn_k,
+					   churn_one);
 		/* read what arrived, but a steady inflow must not starve the timers */
 		for (int r = 0; r < 64 && pump(s, 0) > 0; r++)
 			;

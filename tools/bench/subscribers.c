@@ -38,6 +38,7 @@ struct sub {
 	uint32_t *loc; /* slot -> last locator received (host order), 0: none */
 	uint64_t *ts;  /* slot -> the move already timed */
 	uint64_t publications, records, other, retx, bad_auth, bad_nonce, acks, resubs, refused;
+	bool unsubscribed; /* at the end (subs_stop) */
 	struct stats_hist lat;
 };
 
@@ -176,8 +177,13 @@ nomem:
 
 /* ------------------------------------------------------------ messages */
 
-/* A subscription (Map-Request, I bit, N bit on the record) from u's socket. */
-static int send_subscription(struct subs *s, struct sub *u)
+/*
+ * A subscription (Map-Request, I bit, N bit on the record) from u's socket,
+ * with nonce; its ITR-RLOC is the socket's address, or AFI 0 to unsubscribe
+ * (RFC 9437 §5: the Map-Server then forgets the subscription, answering
+ * nothing).
+ */
+static int send_subscription(struct subs *s, struct sub *u, uint64_t nonce, bool unsubscribe)
 {
 	struct sockaddr_storage local;
 	socklen_t ll = sizeof(local);
@@ -185,12 +191,13 @@ static int send_subscription(struct subs *s, struct sub *u)
 		return -1;
 	struct lisp_addr itr = { .afi = LISP_AFI_IPV4 };
 	memcpy(itr.bytes, &((const struct sockaddr_in *)&local)->sin_addr, 4);
-	struct afi_addr rloc;
-	afi_from_addr(&itr, &rloc);
+	struct afi_addr rloc = { .afi = LISP_AFI_NONE };
+	if (!unsubscribe)
+		afi_from_addr(&itr, &rloc);
 	struct lisp_request_record rec = { .eid_plen = u->prefix.plen, .reserved = 0x80 /* N */ };
 	afi_from_eid(&u->prefix, &rec.eid);
 	struct lisp_map_request req = {
-		.nonce = u->nonce0, .nitr = 1, .itr_rlocs = &rloc, .nrecords = 1, .records = &rec
+		.nonce = nonce, .nitr = 1, .itr_rlocs = &rloc, .nrecords = 1, .records = &rec
 	};
 	uint8_t buf[512];
 	size_t len;
@@ -202,7 +209,8 @@ static int send_subscription(struct subs *s, struct sub *u)
 	static const uint8_t site_id[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
 	memcpy(buf + len, site_id, 8);
 	len += 8;
-	u->t_sent = mtime_now_ns();
+	if (!unsubscribe)
+		u->t_sent = mtime_now_ns();
 	if (sendto(u->fd, buf, len, 0, (const struct sockaddr *)&s->f.server,
 		   saddr_len(&s->f.server)) < 0)
 		return -1;
@@ -360,7 +368,7 @@ static void *subs_main(void *arg)
 			u->nonce0 += ATTEMPT_STEP;
 			u->next = u->nonce0;
 			u->resubs++;
-			send_subscription(s, u);
+			send_subscription(s, u, u->nonce0, false);
 		}
 	}
 	return NULL;
@@ -387,7 +395,7 @@ int subs_start(struct subs *s)
 	}
 	s->t_start = mtime_now_ns();
 	for (unsigned i = 0; i < s->c.n; i++)
-		if (send_subscription(s, &s->v[i]) != 0)
+		if (send_subscription(s, &s->v[i], s->v[i].nonce0, false) != 0)
 			return -errno;
 	if (pthread_create(&s->tid, NULL, subs_main, s) != 0)
 		return -EAGAIN;
@@ -407,10 +415,18 @@ uint64_t subs_records(struct subs *s)
 
 void subs_stop(struct subs *s)
 {
-	if (s->started) {
-		atomic_store(&s->stop, true);
-		pthread_join(s->tid, NULL);
-		s->started = false;
+	if (!s->started)
+		return;
+	atomic_store(&s->stop, true);
+	pthread_join(s->tid, NULL);
+	s->started = false;
+	/* unsubscribe, with a nonce above every one of this attempt's (the
+	 * Map-Server drops a request whose nonce is not above the stored one) */
+	for (unsigned i = 0; i < s->c.n; i++) {
+		struct sub *u = &s->v[i];
+		if (u->fd >= 0 && u->refused == 0 &&
+		    send_subscription(s, u, u->nonce0 + ATTEMPT_STEP - 1, true) == 0)
+			u->unsubscribed = true;
 	}
 }
 
@@ -447,6 +463,7 @@ void subs_result(struct subs *s, struct subs_result *r)
 		r->acks_sent += u->acks;
 		r->resubscribed += u->resubs;
 		r->refused += u->refused;
+		r->unsubscribed += u->unsubscribed;
 		stats_merge(&r->lat, &u->lat);
 	}
 	if (r->complete == s->c.n && last > s->t_start)

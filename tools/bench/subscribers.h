@@ -70,6 +70,7 @@ struct subs_result {
 	uint64_t stale;	     /* covered EIDs not at their final owner, summed */
 	uint64_t publications, records, other_records, retransmitted;
 	uint64_t bad_auth, bad_nonce, acks_sent, resubscribed, refused;
+	unsigned unsubscribed; /* unsubscriptions sent at the end */
 	struct stats_hist lat; /* move sent -> its publication, per subscriber */
 };
 
@@ -100,7 +101,9 @@ uint64_t subs_records(struct subs *s);
 bool subs_on_session(struct subs *s, unsigned i, const uint8_t *msg, size_t len,
 		     struct auth_ctx *a);
 
-/* Stop the thread, then (after the fabric's threads ended) the figures. */
+/* Stop the thread and unsubscribe every subscriber that was not refused
+ * (a Map-Request whose one ITR-RLOC has AFI 0, RFC 9437 §5); then (after
+ * the fabric's threads ended) the figures. */
 void subs_stop(struct subs *s);
 void subs_result(struct subs *s, struct subs_result *r);
 void subs_free(struct subs *s);
