@@ -25,8 +25,10 @@
 #define PS_RESYNC_AT	64   /* a lagging subscriber is resynchronised at this backlog */
 #define PS_UDP_BATCH	32   /* records per UDP Map-Notify */
 #define PS_SESS_BATCH	LISPMS_MAX_RECORDS /* per Mapping Notification (an 8-bit count) */
-#define PS_DEFER_MAX	4096 /* changes a worker holds for its tick (ms_pubsub_defer) */
-#define PS_NEG_TTL	1    /* minutes: the record of a prefix with no mapping */
+#define PS_DEFER_MAX                                                                            \
+	256 /* changes a worker holds for its tick (ms_pubsub_defer): bounds the work under the \
+	       lock */
+#define PS_NEG_TTL 1 /* minutes: the record of a prefix with no mapping */
 
 /* One signed Map-Notify for one subscriber, waiting for its turn (ticket). */
 struct ps_job {

@@ -12,7 +12,7 @@
  * change is published only if the database still shows it, decided under
  * the lock with the nonces and tickets: another worker may have applied a
  * later change to the prefix and published it first. Expiry and reload
- * withdrawals publish at once (ms_pubsub_events()).
+ * withdrawals publish at once (ms_pubsub_events()), under the same rule.
  *
  * Threads: every entry point takes the table's lock; the workers (requests,
  * registrations), the notifier (acks) and the control thread (expiry,
@@ -40,6 +40,38 @@ struct ps_plan {
 	unsigned cap, nbatch; /* records per Map-Notify, Map-Notifies */
 	size_t ev0, nev;      /* its events in the event array */
 };
+
+/*
+ * A Map-Notify holds at most cap records and PS_BATCH_BYTES of them: a
+ * record's size is bounded from its locator count (PS_REC_BYTES for the
+ * record and its EID, LCAF included, PS_LOC_BYTES per locator), so 255
+ * records with many locators each are cut into several Map-Notifies rather
+ * than one that cannot be encoded. Planning (under the lock, to reserve the
+ * nonces and tickets) and building cut at the same places.
+ */
+#define PS_REC_BYTES   48
+#define PS_LOC_BYTES   32
+#define PS_BATCH_BYTES 60000
+
+static size_t ps_event_bytes(const struct db_event *ev)
+{
+	const struct db_mapping *m = ev->new_map;
+	size_t n = m != NULL && m->locs != NULL ? m->locs->count : 0;
+	return PS_REC_BYTES + n * PS_LOC_BYTES;
+}
+
+/* The end of the batch that starts at event e of the plan's nev events. */
+static size_t ps_batch_end(const struct db_event *const *ev, size_t nev, unsigned cap, size_t e)
+{
+	size_t bytes = 0, n = 0;
+	for (; e < nev && n < cap; e++, n++) {
+		size_t b = ps_event_bytes(ev[e]);
+		if (n > 0 && bytes + b > PS_BATCH_BYTES)
+			break;
+		bytes += b;
+	}
+	return e;
+}
 
 struct ps_plans {
 	struct ps_plan *v;
@@ -137,7 +169,9 @@ static void plan_events(struct ms_pubsub *ps, struct ps_plans *pl)
 			p->cap = ps_batch_cap(s);
 			p->ev0 = ev0;
 			p->nev = pl->nev - ev0;
-			p->nbatch = (unsigned)((p->nev + p->cap - 1) / p->cap);
+			p->nbatch = 0;
+			for (size_t e = 0; e < p->nev; p->nbatch++)
+				e = ps_batch_end(pl->ev + ev0, p->nev, p->cap, e);
 			p->nonce0 = s->pfx[k].nonce + 1;
 			s->pfx[k].nonce += p->nbatch;
 			p->proto.ticket = s->tk_next;
@@ -156,7 +190,8 @@ static struct ps_job *build_plans(struct ps_scratch *sc, const struct ps_plans *
 		size_t e = 0;
 		for (unsigned b = 0; b < p->nbatch; b++) {
 			unsigned n = 0;
-			for (; e < p->nev && n < p->cap; e++) {
+			size_t end = ps_batch_end(pl->ev + p->ev0, p->nev, p->cap, e);
+			for (; e < end; e++) {
 				const struct db_event *ev = pl->ev[p->ev0 + e];
 				struct lisp_record *r = &sc->recs[n];
 				if (ev->new_map == NULL)
@@ -251,9 +286,16 @@ out:
 	free(pl.live);
 }
 
+/*
+ * Expiry, reload withdrawals and threads without ticks: published at once,
+ * but with the same rule as held changes. A worker may have applied and
+ * published a later change to one of these prefixes meanwhile (an expiry
+ * walk collects its events before it publishes them): the stale event is
+ * left out, so the last publication of a prefix carries its current state.
+ */
 void ms_pubsub_events(struct ms *ms, const struct db_event_list *l)
 {
-	publish(ms, l, false);
+	publish(ms, l, true);
 }
 
 void ms_pubsub_defer(struct ms_thread *t)

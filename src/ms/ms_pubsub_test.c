@@ -77,15 +77,24 @@ static const uint8_t BORDER[16] = { 0xbb, [15] = 1 };
 static const uint8_t NARROW[16] = { 0xcc, [15] = 1 };
 
 /* Register eid (one locator rloc) signed with key, from xTR-ID 00..0xtr; records acked. */
-static int reg(const struct auth_key *key, const char *eid, const char *rloc, uint8_t xtr,
-	       uint32_t ttl)
+/* Register eid with nlocs locators: rloc, then (nlocs > 1) 2001:db8::1, ::2, ... */
+static int reg_locs(const struct auth_key *key, const char *eid, const char *rloc, unsigned nlocs,
+		    uint8_t xtr, uint32_t ttl)
 {
 	struct eid_prefix p = tl_eid(eid);
-	struct lisp_addr a;
-	cr_assert_eq(lisp_addr_parse(rloc, &a), LISPMS_EOK);
-	struct lisp_locator loc = { .priority = 1, .weight = 100, .flags = LISP_LOC_R };
-	afi_from_addr(&a, &loc.addr);
-	struct lisp_record rec = { .ttl = ttl, .eid_plen = p.plen, .nlocs = 1, .locs = &loc };
+	struct lisp_locator loc[40];
+	cr_assert(nlocs >= 1 && nlocs <= 40);
+	for (unsigned i = 0; i < nlocs; i++) {
+		char text[48];
+		struct lisp_addr a;
+		snprintf(text, sizeof(text), "2001:db8::%x", i);
+		cr_assert_eq(lisp_addr_parse(i == 0 ? rloc : text, &a), LISPMS_EOK);
+		loc[i] = (struct lisp_locator){ .priority = 1, .weight = 100, .flags = LISP_LOC_R };
+		afi_from_addr(&a, &loc[i].addr);
+	}
+	struct lisp_record rec = {
+		.ttl = ttl, .eid_plen = p.plen, .nlocs = (uint8_t)nlocs, .locs = loc
+	};
 	afi_from_eid(&p, &rec.eid);
 	struct lisp_map_register m = {
 		.flags = LISP_MREG_M | LISP_MREG_I,
@@ -97,7 +106,7 @@ static int reg(const struct auth_key *key, const char *eid, const char *rloc, ui
 		.records = &rec,
 	};
 	m.xtr_id[15] = xtr;
-	uint8_t buf[1024];
+	uint8_t buf[2048];
 	size_t len;
 	cr_assert_eq(map_register_encode(&m, buf, sizeof(buf), &len), LISPMS_EOK);
 	cr_assert_eq(auth_sign(x.auth, key, buf, len), LISPMS_EOK);
@@ -110,6 +119,12 @@ static int reg(const struct auth_key *key, const char *eid, const char *rloc, ui
 			return mn.nrecords;
 	}
 	return 0;
+}
+
+static int reg(const struct auth_key *key, const char *eid, const char *rloc, uint8_t xtr,
+	       uint32_t ttl)
+{
+	return reg_locs(key, eid, rloc, 1, xtr, ttl);
 }
 
 /* A subscription Map-Request (N and I bits) for eid from xtr with nonce; itr NULL: AFI 0. */
@@ -426,7 +441,7 @@ Test(pubsub, the_operator_drops_a_subscriber)
 
 struct fake_conn {
 	struct stream_conn sc; /* first */
-	uint8_t buf[1 << 16];
+	uint8_t buf[1 << 18];  /* several full Mapping Notifications */
 	size_t len;
 };
 
@@ -594,6 +609,38 @@ Test(pubsub, a_session_state_dump_larger_than_one_notification_arrives_whole)
 	cr_assert_eq(counters_sum(LISPMS_M_INTERNAL_ERRORS), errors0);
 }
 
+Test(pubsub, changes_with_many_locators_are_cut_into_notifications_that_fit)
+{
+	static struct fake_conn c;
+	session_subscriber(&c);
+	uint8_t xtr[16];
+	xtr_of(xtr, 0x44);
+	subscribe(xtr, "[7] 10.1.0.0/16", 300, "127.0.0.9");
+	uint64_t now = mtime_now_ns();
+	tick(now);
+	static struct lisp_map_notify mn[8];
+	cr_assert_eq(session_notifies(&c, &k_one, mn, 8), 1, "the state");
+	uint64_t errors0 = counters_sum(LISPMS_M_INTERNAL_ERRORS);
+	/* 100 changes held for one tick, 30 IPv6 locators each: about 74 KB of
+	 * records, more than one Map-Notify can carry (65,535 bytes) */
+	for (unsigned i = 0; i < 100; i++) {
+		char eid[48];
+		snprintf(eid, sizeof(eid), "[7] 10.1.9.%u/32", i);
+		cr_assert_eq(reg_locs(&k_two, eid, "192.0.2.1", 30, XTR_A, 3), 1);
+	}
+	tick(now + 1);
+	unsigned n = session_notifies(&c, &k_one, mn, 8), records = 0;
+	cr_assert_geq(n, 2, "cut by size (got %u)", n);
+	for (unsigned i = 0; i < n; i++) {
+		cr_assert_eq(mn[i].nonce, 301 + i, "in nonce order");
+		for (unsigned r = 0; r < mn[i].nrecords; r++)
+			cr_assert_eq(mn[i].records[r].nlocs, 30);
+		records += mn[i].nrecords;
+	}
+	cr_assert_eq(records, 100, "every change published (got %u)", records);
+	cr_assert_eq(counters_sum(LISPMS_M_INTERNAL_ERRORS), errors0);
+}
+
 /* A withdrawal of eid, as the database reports it. */
 static void publish_withdrawal(const char *eid)
 {
@@ -617,6 +664,27 @@ static void overtake(struct ms *ms)
 	ms_pubsub_test_built = NULL;
 	overtakes++;
 	publish_withdrawal("[7] 10.1.2.0/24");
+}
+
+Test(pubsub, an_expiry_event_a_later_change_superseded_is_not_published)
+{
+	subscribe(BORDER, "[7] 10.1.0.0/16", 50, "127.0.0.9");
+	uint64_t now = mtime_now_ns();
+	tick(now);
+	struct lisp_map_notify mn[4];
+	cr_assert_eq(notifies(&k_border, mn, 4), 1, "the state");
+	ack(&mn[0], &k_border);
+	cr_assert_eq(reg(&k_two, "[7] 10.1.9.1/32", "192.0.2.1", XTR_A, 3), 1);
+	tick(now + 1);
+	cr_assert_eq(notifies(&k_border, mn, 4), 1, "the registration");
+	ack(&mn[0], &k_border);
+	/* an expiry walk removed the /32 and collected the event; a worker
+	 * registered it again and published that before the walk publishes */
+	uint64_t s0 = counters_sum(LISPMS_M_MS_PUBSUB_SUPERSEDED);
+	publish_withdrawal("[7] 10.1.9.1/32");
+	tick(now + 2);
+	cr_assert_eq(notifies(&k_border, mn, 4), 0, "the stale withdrawal is left out");
+	cr_assert_eq(counters_sum(LISPMS_M_MS_PUBSUB_SUPERSEDED), s0 + 1);
 }
 
 Test(pubsub, a_later_change_built_first_is_still_delivered_after_the_earlier_one)
