@@ -151,6 +151,8 @@ Test(ddt_ms, registered_and_forwarded_gets_ms_ack)
 	cr_assert_eq(r->r.act, LISP_REF_MS_ACK);
 	cr_assert_eq(r->r.a, 1);
 	cr_assert_eq(r->r.nlocs, 0);
+	cr_assert_eq(r->r.reserved, LISP_REF_I, "no Map-Server set: incomplete (RFC 8111 6.4.1)");
+	cr_assert_eq(r->r.ttl, 1440, "the MS-ACK TTL of RFC 8111 6.4.1, not the registration's");
 	check_prefix(&r->r, "[7] 10.1.1.0/24");
 	cr_assert_eq(count_type(LISP_MSG_ECM), 1, "the request goes on to the ETR");
 	for (unsigned i = 0; i < x.out.n; i++)
@@ -179,6 +181,7 @@ Test(ddt_ms, configured_unregistered_gets_ms_not_registered)
 	cr_assert_not_null(r);
 	cr_assert_eq(r->r.act, LISP_REF_MS_NOT_REGISTERED);
 	cr_assert_eq(r->r.ttl, 1, "the negative TTL of a configured prefix");
+	cr_assert_eq(r->r.reserved, LISP_REF_I, "no Map-Server set: incomplete (RFC 8111 6.4.1)");
 	check_prefix(&r->r, "[7] 10.1.128.0/17"); /* the hole ms_decide computes */
 	cr_assert_eq(x.out.n, 1, "no Map-Reply beside the referral");
 }
@@ -191,6 +194,7 @@ Test(ddt_ms, outside_the_sites_gets_not_authoritative)
 	cr_assert_eq(r->r.act, LISP_REF_NOT_AUTHORITATIVE);
 	cr_assert_eq(r->r.a, 0);
 	cr_assert_eq(r->r.ttl, 0);
+	cr_assert_eq(r->r.reserved, LISP_REF_I, "NOT-AUTHORITATIVE is incomplete (RFC 8111 6.4.1)");
 	check_prefix(&r->r, "[9] 10.1.1.1/32");
 	cr_assert_eq(x.out.n, 1);
 }
@@ -213,6 +217,7 @@ Test(ddt_node, delegation_to_ddt_nodes_gets_node_referral)
 	cr_assert_not_null(r);
 	cr_assert_eq(r->r.act, LISP_REF_NODE_REFERRAL);
 	cr_assert_eq(r->r.a, 1);
+	cr_assert_eq(r->r.reserved, 0, "a node's referral set is complete");
 	cr_assert_eq(r->r.ttl, 1440);
 	check_prefix(&r->r, "[1000] 10.1.0.0/16");
 	cr_assert_eq(r->r.nlocs, 2);
@@ -240,6 +245,7 @@ Test(ddt_node, undelegated_inside_authority_gets_the_covering_hole)
 	cr_assert_not_null(r);
 	cr_assert_eq(r->r.act, LISP_REF_DELEGATION_HOLE);
 	cr_assert_eq(r->r.a, 1);
+	cr_assert_eq(r->r.reserved, 0, "a hole may be cached");
 	cr_assert_eq(r->r.ttl, 15);
 	cr_assert_eq(r->r.nlocs, 0);
 	check_prefix(&r->r, "[1000] 10.128.0.0/9");
@@ -265,6 +271,7 @@ Test(ddt_node, outside_authority_gets_not_authoritative)
 	cr_assert_eq(r->r.act, LISP_REF_NOT_AUTHORITATIVE);
 	cr_assert_eq(r->r.a, 0);
 	cr_assert_eq(r->r.ttl, 0);
+	cr_assert_eq(r->r.reserved, LISP_REF_I, "NOT-AUTHORITATIVE is incomplete (RFC 8111 6.4.1)");
 	check_prefix(&r->r, "[5] 10.1.1.1/32");
 }
 

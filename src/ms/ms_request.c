@@ -13,13 +13,14 @@
  * server.reply-rate-limit per ITR-RLOC address (D22, rrl.c).
  * A DDT Map-Request (ECM with the D bit, RFC 8111 §7.3: lispms as a DDT
  * Map-Server, a leaf of the tree) also gets a Map-Referral back to the ECM's
- * sender (a Map-Resolver): MS-ACK for a registered EID, then the request is
- * proxy-answered or forwarded as above; MS-NOT-REGISTERED for a configured
- * prefix with no registration (the negative prefix and 1-minute TTL above,
- * and no Map-Reply); NOT-AUTHORITATIVE (TTL 0, the requested EID) outside
- * every configured prefix, unless a `ddt:` delegation table (ddt.c, lispms as
- * a DDT node) answers: NODE-REFERRAL or MS-REFERRAL with the delegation's
- * referral set, DELEGATION-HOLE, or NOT-AUTHORITATIVE.
+ * sender (a Map-Resolver): MS-ACK (TTL 1440, the registered prefix) for a
+ * registered EID, then the request is proxy-answered or forwarded as above;
+ * MS-NOT-REGISTERED for a configured prefix with no registration (the
+ * negative prefix and 1-minute TTL above, and no Map-Reply), both with the
+ * I bit (they carry no Map-Server set); NOT-AUTHORITATIVE (TTL 0, I set, the
+ * requested EID) outside every configured prefix, unless a `ddt:` delegation
+ * table (ddt.c, lispms as a DDT node) answers: NODE-REFERRAL or MS-REFERRAL
+ * with the delegation's referral set, DELEGATION-HOLE, or NOT-AUTHORITATIVE.
  * RFC 9437 requests with the I bit (the requester's xTR-ID) and the N bit
  * are subscriptions (ms_pubsub.c, D20): answered with a Map-Notify when the
  * xTR may subscribe, else as a plain request.
@@ -171,6 +172,10 @@ static void forward(struct ms_thread *t, const struct dgram *d, const struct lis
 	}
 }
 
+/* Minutes of an MS-ACK (RFC 8111 §6.4.1, the table of actions: 1440 whatever
+ * the registration's own TTL, which the Map-Reply carries). */
+#define DDT_MS_ACK_TTL 1440u
+
 /* The counter of each referral action sent. */
 static const enum metric_id ddt_counter[LISP_REF_ACT_MAX + 1] = {
 	[LISP_REF_NODE_REFERRAL] = LISPMS_M_MS_DDT_NODE_REFERRAL,
@@ -198,10 +203,20 @@ static void referral(struct ms_thread *t, const struct dgram *d, const struct li
 		    (struct lisp_locator){ .priority = 1, .weight = 100, .flags = LISP_LOC_R };
 		afi_from_addr(&a->deleg->referrals[i], &locs[i].addr);
 	}
+	/* RFC 8111 §6.4.1, the I (incomplete) bit: always set on NOT-AUTHORITATIVE;
+	 * on a Map-Server's MS-ACK and MS-NOT-REGISTERED it says whether the
+	 * referral set lists every Map-Server of the prefix. Ours carry no
+	 * referral set (a Map-Server does not know its peers), so I is set:
+	 * a Map-Resolver must not cache them as a referral to nobody (the
+	 * lispers.net Map-Resolver did, seen in the interop test of issue 21). */
+	bool incomplete =
+	    a->act == LISP_REF_NOT_AUTHORITATIVE ||
+	    ((a->act == LISP_REF_MS_ACK || a->act == LISP_REF_MS_NOT_REGISTERED) && n == 0);
 	struct lisp_referral_record rec = {
 		.r = { .ttl = a->ttl,
 		       .act = a->act,
 		       .a = a->authoritative,
+		       .reserved = incomplete ? LISP_REF_I : 0,
 		       .eid_plen = a->prefix.plen,
 		       .nlocs = (uint16_t)n,
 		       .locs = locs },
@@ -276,7 +291,7 @@ void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ec
 				 &(struct ddt_answer){ .act = LISP_REF_MS_ACK,
 						       .authoritative = true,
 						       .prefix = dec.prefix,
-						       .ttl = dec.ttl },
+						       .ttl = DDT_MS_ACK_TTL },
 				 LISPMS_M_MS_DDT_MS_ACK, out);
 			break; /* and answered as any request below */
 		case MS_ANSWER_NEG_CONFIGURED:

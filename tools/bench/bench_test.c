@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* lispms-bench's parsers, EID layout, percentiles and Map-Reply printer. */
+/* lispms-bench's parsers, EID layout, percentiles and lig. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
+#include <pthread.h>
 
 #include <criterion/criterion.h>
 
+#include <lispms/arena.h>
+#include <lispms/dgram.h>
 #include <lispms/err.h>
 #include <lispms/proto.h>
 
@@ -272,5 +279,93 @@ Test(bench_lig, prints_the_reply_for_a_person)
 			       NULL };
 	for (const char **w = want; *w; w++)
 		cr_assert(strstr(text, *w) != NULL, "missing '%s' in:\n%s", *w, text);
+	free(text);
+}
+
+/* A Map-Resolver that has the Map-Server answer: the ECM arrives on `in`,
+ * the Map-Reply leaves from `out`, another socket (another port). */
+struct far_answer {
+	int in, out;
+};
+
+static void *answer_from_elsewhere(void *arg)
+{
+	const struct far_answer *f = arg;
+	uint8_t buf[2048], inner_mem[4096], rep[512];
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof(from);
+	ssize_t n = recvfrom(f->in, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+	struct lisp_ecm e;
+	struct arena ar = { .base = inner_mem, .size = sizeof(inner_mem) };
+	struct lisp_map_request req;
+	if (n <= 0 || ecm_decode(buf, (size_t)n, &e) != LISPMS_EOK ||
+	    map_request_decode(e.inner, e.inner_len, &ar, &req) != LISPMS_EOK)
+		return NULL;
+	struct lisp_record rec = { .ttl = 15,
+				   .act = LISP_ACT_NATIVE_FORWARD,
+				   .eid_plen = req.records[0].eid_plen,
+				   .eid = req.records[0].eid };
+	struct lisp_map_reply r = { .nonce = req.nonce, .nrecords = 1, .records = &rec };
+	/* as a Map-Server does: to the ECM's inner source address and port */
+	struct sockaddr_storage itr;
+	cr_assert_eq(e.src.afi, LISP_AFI_IPV4);
+	struct sockaddr_in *in = (struct sockaddr_in *)&itr;
+	*in = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(e.sport) };
+	memcpy(&in->sin_addr, e.src.bytes, 4);
+	size_t len;
+	if (map_reply_encode(&r, rep, sizeof(rep), &len) == LISPMS_EOK)
+		sendto(f->out, rep, len, 0, (struct sockaddr *)in, sizeof(*in));
+	return NULL;
+}
+
+static int udp_on_loopback(struct sockaddr_storage *bound)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert_geq(fd, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	socklen_t l = sizeof(*bound);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)bound, &l), 0);
+	return fd;
+}
+
+Test(bench_lig, takes_the_answer_from_whoever_sends_it)
+{
+	/* through a Map-Resolver the Map-Server or the ETR answers, not the
+	 * resolver: found against the lispers.net and lispms Map-Resolvers */
+	struct sockaddr_storage in_addr, out_addr;
+	struct far_answer f = { .in = udp_on_loopback(&in_addr),
+				.out = udp_on_loopback(&out_addr) };
+	pthread_t th;
+	cr_assert_eq(pthread_create(&th, NULL, answer_from_elsewhere, &f), 0);
+	struct lig_conf c = { .server = in_addr, .timeout_ms = 2000, .tries = 1 };
+	cr_assert_eq(eid_prefix_parse("[1000] 10.0.0.5/32", &c.eid), LISPMS_EOK);
+	char *text = NULL;
+	size_t len = 0;
+	fflush(stdout);
+	int saved = dup(STDOUT_FILENO);
+	FILE *cap = tmpfile();
+	cr_assert_not_null(cap);
+	dup2(fileno(cap), STDOUT_FILENO);
+	int ret = lig_run(&c);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	pthread_join(th, NULL);
+	close(f.in);
+	close(f.out);
+	rewind(cap);
+	FILE *mem = open_memstream(&text, &len);
+	int ch;
+	while ((ch = fgetc(cap)) != EOF)
+		fputc(ch, mem);
+	fclose(mem);
+	fclose(cap);
+	char from[80], want[100];
+	saddr_format(&out_addr, from, sizeof(from));
+	snprintf(want, sizeof(want), "Map-Reply from %s", from);
+	cr_assert_eq(ret, 0, "no answer taken from another address:\n%s", text);
+	cr_assert(strstr(text, want) != NULL, "missing '%s' in:\n%s", want, text);
+	cr_assert(strstr(text, "native-forward") != NULL, "%s", text);
 	free(text);
 }
