@@ -102,6 +102,19 @@ struct schema_item {
 /* The root: server, metrics, control, log, fastpath, sites. */
 extern const struct schema_section schema_root;
 
+/* The sections the root and server: refer to, each in its own file. */
+extern const struct schema_section schema_quic_section, schema_sctp_section,
+    schema_tls_section; /* schema_transport.c */
+extern const struct schema_section schema_site_section,
+    schema_subscriber_section; /* schema_sites.c */
+extern const struct schema_section schema_ddt_section,
+    schema_map_resolver_section; /* schema_ddt.c */
+
+/* How the tables name a field of their object T (schema*.c). */
+#define FIELD(T, member) .offset = offsetof(T, member)
+#define COUNT(T, member) .aux_offset = offsetof(T, member)
+#define UINT(T, member)	 .type = SCHEMA_UINT, FIELD(T, member), .width = sizeof(((T *)0)->member)
+
 /* An item's type for the reference, Markdown style (`names` in backquotes). */
 void schema_type_text(FILE *f, const struct schema_item *item);
 
