@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <lispms/err.h>
+#include <lispms/hexdigit.h>
 
 #include "config.h"
 #include "schema.h"
@@ -194,17 +195,6 @@ const struct schema_section schema_site_section = {
 	.help = "One site: the keys its ETRs use and the EID prefixes they may register.",
 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int check_subscriber(struct apply *a, const struct schema_item *it,
 			    const struct doc_node *node, void *obj)
 {
@@ -218,7 +208,7 @@ static int check_subscriber(struct apply *a, const struct schema_item *it,
 	}
 	bool ok = n == 32;
 	for (size_t i = 0; ok && i < 16; i++) {
-		int hi = hexval(t[2 * i]), lo = hexval(t[2 * i + 1]);
+		int hi = hexdigit_value(t[2 * i]), lo = hexdigit_value(t[2 * i + 1]);
 		ok = hi >= 0 && lo >= 0;
 		if (ok)
 			s->xtr_id[i] = (uint8_t)(hi << 4 | lo);

@@ -5,6 +5,7 @@
 
 #include <netinet/in.h>
 
+#include <lispms/hexdigit.h>
 #include <lispms/inet.h>
 
 #define ETHERTYPE_IPV4	0x0800
@@ -345,23 +346,12 @@ size_t frame_nd_advert(const struct frame_local *loc, const struct frame_info *i
 	return len;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool frame_mac_parse(const char *text, uint8_t mac[6])
 {
 	uint8_t m[6];
 	for (int i = 0; i < 6; i++) {
 		const char *p = text + i * 3;
-		int hi = hexval(p[0]), lo = hi < 0 ? -1 : hexval(p[1]);
+		int hi = hexdigit_value(p[0]), lo = hi < 0 ? -1 : hexdigit_value(p[1]);
 		if (hi < 0 || lo < 0 || p[2] != (i == 5 ? '\0' : ':'))
 			return false;
 		m[i] = (uint8_t)(hi << 4 | lo);
