@@ -3,7 +3,7 @@
 # The manual pages and the bash completion stay true to the code (TAP):
 #  - lispmsd(8), lispmsctl(8), lispms.yaml(5) and lispms-bench(1) format
 #    without a warning (groff -ww, and man --warnings -l when man-db is there);
-#  - lispms.yaml(5) has every key and section of src/conf/schema.c;
+#  - lispms.yaml(5) has every key and section of src/conf/schema*.c;
 #  - lispmsd(8) every long option of src/daemon/main.c;
 #  - lispmsctl(8) every option of tools/lispmsctl/lispmsctl.c and every
 #    command `lispmsctl --help` lists;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The declarative schema: one table of items per section (schema.c), read by
+ * The declarative schema: one table of items per section (schema*.c), read by
  * the loader (apply.c), the comparison behind conf_equal()/conf_diff() and
  * the Markdown generator. An item says where its value lives in the
  * snapshot (offsets), its type, bounds, default (YAML text, parsed by the
@@ -157,7 +157,7 @@ struct apply_msg {
 	char text[LISPMS_CONF_ERR_MSG];
 };
 
-/* State of one load, shared by apply.c and the checks in schema.c. */
+/* State of one load, shared by apply.c and the checks in schema*.c. */
 struct apply {
 	struct conf *conf;
 	const struct conf_options *opts;
