@@ -57,14 +57,17 @@ build() {
         git -C "$root" worktree add --detach "$tree" "$sha" >/dev/null 2>&1 ||
             die "git worktree add $tree $sha failed"
     fi
-    if [ ! -f "$dir/build.ninja" ]; then
-        # the transports no benchmark here uses are left out (less to build)
-        timeout 300 meson setup "$dir" "$tree" --buildtype=release -Dtests=disabled \
-            -Ddpdk=disabled -Dquic=disabled -Dtls=disabled -Dsctp=disabled \
-            >"$tree/setup.log" 2>&1 ||
-            { rm -rf "$dir" && timeout 300 meson setup "$dir" "$tree" --buildtype=release \
-                -Dtests=disabled -Ddpdk=disabled >>"$tree/setup.log" 2>&1; } ||
+    # the transports no benchmark here uses are left out (less to build); a
+    # build made with other options (an older compare.sh) is made again, so
+    # both sides are always built alike
+    local opts="--buildtype=release -Dtests=disabled -Ddpdk=disabled -Dquic=disabled"
+    opts+=" -Dtls=disabled -Dsctp=disabled"
+    if [ ! -f "$dir/build.ninja" ] || [ "$(cat "$dir/compare-options" 2>/dev/null)" != "$opts" ]; then
+        rm -rf "$dir"
+        # shellcheck disable=SC2086 # opts is a list of options
+        timeout 300 meson setup "$dir" "$tree" $opts >"$tree/setup.log" 2>&1 ||
             die "meson setup failed ($tree/setup.log)"
+        echo "$opts" >"$dir/compare-options"
     fi
     timeout 600 nice ninja -C "$dir" src/daemon/lispmsd tools/lispms-bench bench/bench_codec \
         bench/ms_register_bench >"$tree/build.log" 2>&1 || die "build of $sha failed ($tree/build.log)"
