@@ -23,7 +23,7 @@
 # comparison with the same revisions only runs the benchmarks (about 1 min
 # per round); a cold build of both takes 3-8 min on 2 busy cores.
 #
-#   bench/compare.sh [REV_A [REV_B [ROUNDS]]]     default HEAD~1 HEAD 3
+#   bench/compare.sh [REV_A [REV_B [ROUNDS]]]     default HEAD~1 HEAD 4
 #   ONLY="codec ms_udp" bench/compare.sh ...       a subset of the benchmarks
 #   KEEP=0 ...                                     remove the worktrees after
 set -uo pipefail
@@ -31,7 +31,7 @@ root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 . "$root/bench/lib.sh"
 rev_a=${1:-HEAD~1}
 rev_b=${2:-HEAD}
-rounds=${3:-3}
+rounds=${3:-4}
 only=${ONLY:-codec ms_register ms_udp fabric}
 budget=${BUDGET:-540}
 cache=${LISPMS_COMPARE_DIR:-/tmp/lispms-compare}
