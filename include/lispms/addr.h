@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <sys/socket.h>
+
 /* LISP AFI numbers (IANA Address Family Numbers, docs/protocol.md §1.2). */
 enum lisp_afi {
 	LISP_AFI_NONE = 0,
@@ -103,3 +105,14 @@ int lisp_addr_parse(const char *text, struct lisp_addr *out);
 int lisp_addr_format(const struct lisp_addr *a, char *buf, size_t len);
 
 bool lisp_addr_equal(const struct lisp_addr *a, const struct lisp_addr *b);
+
+/*
+ * LISP addresses and socket addresses, the one conversion both ways
+ * (IPv4 and IPv6 only). From a socket address: its address, the port left
+ * out; any other family gives LISP_AFI_NONE. To one: the address with
+ * `port`, and the length for bind()/sendto(); 0 (ss zeroed) when a is not
+ * IPv4 or IPv6.
+ */
+void lisp_addr_from_sockaddr(const struct sockaddr_storage *ss, struct lisp_addr *out);
+socklen_t lisp_addr_to_sockaddr(const struct lisp_addr *a, uint16_t port,
+				struct sockaddr_storage *ss);

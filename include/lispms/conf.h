@@ -258,10 +258,9 @@ unsigned conf_workers(const struct conf *c, unsigned nproc);
 
 /*
  * Listen address i (0 <= i < nlisten) with server.port as a sockaddr for
- * bind(); returns the length. Also for fastpath addresses via conf_addr_sockaddr().
+ * bind(); returns the length. Any other address: lisp_addr_to_sockaddr() (addr.h).
  */
 socklen_t conf_listen_sockaddr(const struct conf *c, size_t i, struct sockaddr_storage *ss);
-socklen_t conf_addr_sockaddr(const struct lisp_addr *a, uint16_t port, struct sockaddr_storage *ss);
 
 /* Warnings that do not stop a load (e.g. overlapping prefixes), for the log. */
 size_t conf_warning_count(const struct conf *c);

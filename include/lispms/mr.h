@@ -180,6 +180,10 @@ unsigned mr_tick(struct mr *m, uint64_t now_ms, struct mr_action *acts, unsigned
 /* The earliest pending deadline, UINT64_MAX when nothing is pending. */
 uint64_t mr_next_deadline(const struct mr *m);
 
+/* For tests: the steps the pending table's lookups and expiry have taken
+ * (hash probes past the home cell, chain moves, expired requests). */
+uint64_t mr_test_probes(const struct mr *m);
+
 /* Longest-prefix match in the cache at now_ms (a copy), or LISPMS_ENOENT. */
 int mr_cache_lookup(struct mr *m, const struct eid_prefix *eid, uint64_t now_ms,
 		    struct mr_cache_entry *out);
@@ -188,10 +192,14 @@ int mr_cache_put(struct mr *m, const struct mr_cache_entry *e, uint64_t now_ms);
 size_t mr_cache_count(const struct mr *m);
 size_t mr_pending_count(const struct mr *m);
 
-/* Views: fn for each cache entry (most recently used first) / pending request. */
-void mr_cache_foreach(struct mr *m, void (*fn)(const struct mr_cache_entry *e, void *arg),
+/*
+ * Views: fn for each cache entry (most recently used first) / pending request
+ * (earliest deadline first), until fn returns false: a view that shows N rows
+ * walks N entries, not the whole table, while the owner waits.
+ */
+void mr_cache_foreach(struct mr *m, bool (*fn)(const struct mr_cache_entry *e, void *arg),
 		      void *arg);
-void mr_pending_foreach(struct mr *m, void (*fn)(const struct mr_pending_info *p, void *arg),
+void mr_pending_foreach(struct mr *m, bool (*fn)(const struct mr_pending_info *p, void *arg),
 			void *arg);
 
 uint64_t mr_stat(const struct mr *m, enum mr_stat s);

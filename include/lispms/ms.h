@@ -14,8 +14,8 @@
  *
  * A reload (ms_reload, ms_reload_file) publishes a new configuration with
  * RCU, keeps every registration the new one still allows and removes the
- * UDP ones it no longer does; hooks let the reliable transport reject the
- * session-bound ones and send scoped refreshes (docs/protocol.md D8).
+ * UDP ones it no longer does; the sessions get a Registration Reject for
+ * each session-bound one and scoped refreshes (docs/protocol.md D8).
  *
  * Threads: ms_new/ms_free/ms_housekeeping/ms_reload* on the control thread;
  * ms_thread_new/free, ms_handle_batch and ms_tick on the worker that owns
@@ -246,35 +246,29 @@ size_t ms_site_rejections(const void *site, struct ms_rejection *out, size_t max
 /* ---- live reload ---- */
 
 /*
- * What other subsystems do on a reload; every callback runs on the control
- * thread, after the new configuration is in force on every worker.
+ * What the daemon does on a reload; every callback runs on the control
+ * thread. What a reload means for the reliable-transport sessions (Rejects
+ * and Refreshes, D8) ms does itself.
  */
 struct ms_reload_hooks {
-	/* old and new are both valid during the call (e.g. to conf_diff them) */
-	void (*applied)(void *arg, const struct conf *old, const struct conf *new);
 	/*
-	 * A registration bound to a reliable session (owner->session != 0) is
-	 * no longer allowed (why: LISPMS_S_REJ_PREFIX or _LOCATOR); the session
-	 * side rejects it (D8). UDP registrations are removed by ms itself.
+	 * After the new configuration is in force on every worker; old and new
+	 * are both valid during the call (e.g. to conf_diff them).
 	 */
-	void (*disallowed)(void *arg, const struct eid_prefix *p, const struct db_owner *owner,
-			   enum site_metric_id why);
+	void (*applied)(void *arg, const struct conf *old, const struct conf *new);
 	void *arg;
 	/*
 	 * Optional, before the new configuration is published: get ready for
 	 * what it will offer (open listeners). Non-zero refuses the reload, the
-	 * running configuration stays, `err` says why; a hook that fails must
-	 * leave nothing behind (hooks before it were not undone: one hook
-	 * prepares, the daemon's).
+	 * running configuration stays, `err` says why; it must leave nothing
+	 * behind.
 	 */
 	int (*prepare)(void *arg, const struct conf *old, const struct conf *new, char *err,
 		       size_t errlen);
 };
 
-#define LISPMS_MS_RELOAD_HOOKS 4
-
-/* Add hooks (before workers start). LISPMS_ELIMIT when all slots are taken. */
-int ms_reload_hook_add(struct ms *ms, const struct ms_reload_hooks *hooks);
+/* Set the hooks (before workers start); one set, LISPMS_ELIMIT when already set. */
+int ms_reload_set_hooks(struct ms *ms, const struct ms_reload_hooks *hooks);
 
 /*
  * Put `new` in force (ms owns it from now on, in every case): publish it,

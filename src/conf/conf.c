@@ -431,33 +431,13 @@ unsigned conf_workers(const struct conf *c, unsigned nproc)
 	return nproc > 0 ? nproc : 1;
 }
 
-socklen_t conf_addr_sockaddr(const struct lisp_addr *a, uint16_t port, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->afi == LISP_AFI_IPV4) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		memcpy(&sin->sin_addr, a->bytes, 4);
-		return sizeof(*sin);
-	}
-	if (a->afi == LISP_AFI_IPV6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		memcpy(&sin6->sin6_addr, a->bytes, 16);
-		return sizeof(*sin6);
-	}
-	return 0;
-}
-
 socklen_t conf_listen_sockaddr(const struct conf *c, size_t i, struct sockaddr_storage *ss)
 {
 	if (i >= c->server.nlisten) {
 		memset(ss, 0, sizeof(*ss));
 		return 0;
 	}
-	return conf_addr_sockaddr(&c->server.listen[i], c->server.port, ss);
+	return lisp_addr_to_sockaddr(&c->server.listen[i], c->server.port, ss);
 }
 
 size_t conf_warning_count(const struct conf *c)

@@ -75,7 +75,7 @@ static int check_metrics(struct apply *a, const struct schema_item *it, const st
 {
 	(void)a, (void)it, (void)node;
 	struct conf_metrics *m = obj;
-	m->salen = conf_addr_sockaddr(&m->addr, m->port, &m->sa);
+	m->salen = lisp_addr_to_sockaddr(&m->addr, m->port, &m->sa);
 	return LISPMS_EOK;
 }
 

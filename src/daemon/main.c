@@ -397,7 +397,7 @@ static int start_workers(struct daemon *d, const struct conf *c)
 	struct ms_reload_hooks h = { .applied = reload_applied,
 				     .prepare = reload_prepare,
 				     .arg = d };
-	if (ms_reload_hook_add(d->ms, &h) != LISPMS_EOK)
+	if (ms_reload_set_hooks(d->ms, &h) != LISPMS_EOK)
 		return LISPMS_ELIMIT;
 	for (unsigned i = 0; i < n; i++) {
 		char name[16];

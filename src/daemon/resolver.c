@@ -124,18 +124,6 @@ static void export_stats(struct resolver *r)
 	}
 }
 
-static void addr_from_saddr(const struct sockaddr_storage *ss, struct lisp_addr *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (ss->ss_family == AF_INET) {
-		out->afi = LISP_AFI_IPV4;
-		memcpy(out->bytes, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-	} else if (ss->ss_family == AF_INET6) {
-		out->afi = LISP_AFI_IPV6;
-		memcpy(out->bytes, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
-	}
-}
-
 /* A socket of dst's family, or -1. */
 static int fd_for(const struct resolver *r, const struct sockaddr_storage *dst)
 {
@@ -150,7 +138,7 @@ static void emit(struct resolver *r, const uint8_t *msg, size_t len, const struc
 {
 	struct sockaddr_storage dst;
 	int fd;
-	if (conf_addr_sockaddr(to, port, &dst) == 0 || (fd = fd_for(r, &dst)) < 0 ||
+	if (lisp_addr_to_sockaddr(to, port, &dst) == 0 || (fd = fd_for(r, &dst)) < 0 ||
 	    sendto(fd, msg, len, 0, (const struct sockaddr *)&dst, saddr_len(&dst)) !=
 		(ssize_t)len) {
 		counters_inc(LISPMS_M_MR_DROP_SEND);
@@ -254,7 +242,7 @@ static void on_datagram(struct resolver *r, const uint8_t *buf, size_t len,
 			return;
 		}
 		struct lisp_addr from;
-		addr_from_saddr(src, &from);
+		lisp_addr_from_sockaddr(src, &from);
 		/* the node asked answers from the DDT port it was asked on: from any
 		 * other port it is not its answer (counted as a wrong source) */
 		if (saddr_port(src) != r->ddt_port)
@@ -348,7 +336,7 @@ static int open_sockets(struct resolver *r, const struct conf *c)
 				return LISPMS_ECONFIG;
 			}
 		struct sockaddr_storage ss;
-		socklen_t sl = conf_addr_sockaddr(&mc->listen[i], mc->port, &ss);
+		socklen_t sl = lisp_addr_to_sockaddr(&mc->listen[i], mc->port, &ss);
 		int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
 			log_error("daemon, map-resolver: socket: %s", strerror(errno));
@@ -442,11 +430,12 @@ struct cache_copy {
 	size_t n, cap;
 };
 
-static void cache_one(const struct mr_cache_entry *e, void *arg)
+/* one row; false once the view is full (the walk stops there) */
+static bool cache_one(const struct mr_cache_entry *e, void *arg)
 {
 	struct cache_copy *c = arg;
-	if (c->n < c->cap)
-		c->rows[c->n++] = *e;
+	c->rows[c->n++] = *e;
+	return c->n < c->cap;
 }
 
 static const struct ctl_col cache_cols[] = {
@@ -501,11 +490,11 @@ struct pend_copy {
 	size_t n, cap;
 };
 
-static void pend_one(const struct mr_pending_info *p, void *arg)
+static bool pend_one(const struct mr_pending_info *p, void *arg)
 {
 	struct pend_copy *c = arg;
-	if (c->n < c->cap)
-		c->rows[c->n++] = *p;
+	c->rows[c->n++] = *p;
+	return c->n < c->cap;
 }
 
 static const struct ctl_col pend_cols[] = {
@@ -546,7 +535,7 @@ static int pending_handler(struct ctl_reply *rep, unsigned argc, const char *con
 	if (ctl_reply_json(rep))
 		ctl_out_u64(rep, "count", total);
 	ctl_reply_message(rep, "%zu requests in resolution%s", total,
-			  total > c.n ? " (the first shown)" : "");
+			  total > c.n ? " (the earliest deadlines shown)" : "");
 	free(c.rows);
 	return 0;
 }

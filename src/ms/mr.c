@@ -6,13 +6,21 @@
  * The cache is one trie per (instance, family) plus an LRU list over every
  * entry: a lookup that hits moves its entry to the front, the bound evicts
  * from the back. The pending table is a fixed array of pending_max slots
- * scanned by nonce and by deadline: the scans cost pending_max per referral
- * and per tick, which the bound keeps small (a hash by nonce is the next
- * step if pending_max grows past a few thousand).
+ * with three indexes, so no datagram or tick costs more than the work it
+ * does, whatever pending-max (up to 65,536): a stack of free slots; an
+ * open-addressing hash by nonce (linear probing over twice as many cells,
+ * a seeded hash: the nonce is the ITR's choice, so one ITR cannot line its
+ * nonces up in one chain; backward-shift deletion, no tombstones); and a
+ * list in deadline order. Every deadline is "now + timeout-ms" with a clock
+ * that never goes back (mr keeps the latest time it was given), so
+ * appending at (re)arming keeps the list sorted: the earliest deadline is
+ * its head and a tick takes expired requests from the head only.
  */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/random.h>
 
 #include <urcu/compiler.h>
 #include <urcu/list.h>
@@ -22,6 +30,7 @@
 #include <lispms/db/trie.h>
 #include <lispms/err.h>
 #include <lispms/mr.h>
+#include <lispms/mtime.h>
 
 struct mr_inst {
 	uint32_t iid;
@@ -38,6 +47,7 @@ struct mr_centry {
 };
 
 struct mr_pend {
+	struct cds_list_head dl; /* in struct mr's deadline list while used */
 	bool used;
 	bool from_cache; /* started from a cached referral (start_prefix) */
 	bool have_last;	 /* last: the previous referral's prefix */
@@ -70,7 +80,15 @@ struct mr {
 	struct reclaim rc;
 	struct mr_pend *pend;
 	size_t npend;
-	uint64_t next_sweep_ms; /* the cache is swept at most once a second */
+	uint32_t *free_slots; /* stack of unused slot numbers */
+	uint32_t nfree;
+	uint32_t *ht; /* nonce hash: slot number + 1, 0 = empty cell */
+	uint32_t hmask;
+	uint64_t hseed;
+	struct cds_list_head by_deadline; /* pending requests, earliest first */
+	uint64_t clock_ms;		  /* the latest time given: deadlines never go back */
+	uint64_t probes;		  /* work counter for tests (mr_test_probes) */
+	uint64_t next_sweep_ms;		  /* the cache is swept at most once a second */
 	uint64_t stats[MR_ST_MAX];
 };
 
@@ -137,11 +155,27 @@ int mr_new(const struct mr_config *cfg, struct mr **out)
 	m->cfg = *cfg;
 	CDS_INIT_LIST_HEAD(&m->lru);
 	reclaim_init(&m->rc);
+	size_t cells = 2;
+	while (cells < 2 * (size_t)cfg->pending_max)
+		cells *= 2;
 	m->pend = calloc(cfg->pending_max, sizeof(*m->pend));
-	if (m->pend == NULL) {
+	m->free_slots = calloc(cfg->pending_max, sizeof(*m->free_slots));
+	m->ht = calloc(cells, sizeof(*m->ht));
+	if (m->pend == NULL || m->free_slots == NULL || m->ht == NULL ||
+	    cfg->pending_max > UINT32_MAX / 2) {
+		free(m->pend);
+		free(m->free_slots);
+		free(m->ht);
 		free(m);
 		return LISPMS_ENOMEM;
 	}
+	m->hmask = (uint32_t)(cells - 1);
+	if (getrandom(&m->hseed, sizeof(m->hseed), 0) != sizeof(m->hseed))
+		m->hseed = mtime_now_ns() * 0x9e3779b97f4a7c15ull;
+	for (uint32_t i = 0; i < cfg->pending_max; i++) /* slot 0 on top */
+		m->free_slots[i] = cfg->pending_max - 1 - i;
+	m->nfree = cfg->pending_max;
+	CDS_INIT_LIST_HEAD(&m->by_deadline);
 	*out = m;
 	return LISPMS_EOK;
 }
@@ -163,6 +197,8 @@ void mr_free(struct mr *m)
 	free(m->insts);
 	reclaim_deinit(&m->rc);
 	free(m->pend);
+	free(m->free_slots);
+	free(m->ht);
 	free(m);
 }
 
@@ -315,12 +351,13 @@ size_t mr_cache_count(const struct mr *m)
 	return m->ncache;
 }
 
-void mr_cache_foreach(struct mr *m, void (*fn)(const struct mr_cache_entry *e, void *arg),
+void mr_cache_foreach(struct mr *m, bool (*fn)(const struct mr_cache_entry *e, void *arg),
 		      void *arg)
 {
 	struct mr_centry *c;
 	cds_list_for_each_entry (c, &m->lru, lru)
-		fn(&c->e, arg);
+		if (!fn(&c->e, arg))
+			return;
 }
 
 static void cache_sweep(struct mr *m, uint64_t now_ms)
@@ -346,20 +383,21 @@ size_t mr_pending_count(const struct mr *m)
 
 uint64_t mr_next_deadline(const struct mr *m)
 {
-	uint64_t d = UINT64_MAX;
-	for (unsigned i = 0; i < m->cfg.pending_max; i++)
-		if (m->pend[i].used && m->pend[i].deadline_ms < d)
-			d = m->pend[i].deadline_ms;
-	return d;
+	if (m->by_deadline.next == &m->by_deadline)
+		return UINT64_MAX;
+	return cds_list_entry(m->by_deadline.next, const struct mr_pend, dl)->deadline_ms;
 }
 
-void mr_pending_foreach(struct mr *m, void (*fn)(const struct mr_pending_info *p, void *arg),
+uint64_t mr_test_probes(const struct mr *m)
+{
+	return m->probes;
+}
+
+void mr_pending_foreach(struct mr *m, bool (*fn)(const struct mr_pending_info *p, void *arg),
 			void *arg)
 {
-	for (unsigned i = 0; i < m->cfg.pending_max; i++) {
-		const struct mr_pend *p = &m->pend[i];
-		if (!p->used)
-			continue;
+	const struct mr_pend *p;
+	cds_list_for_each_entry (p, &m->by_deadline, dl) {
 		struct mr_pending_info info = {
 			.nonce = p->nonce,
 			.eid = p->eid,
@@ -368,28 +406,83 @@ void mr_pending_foreach(struct mr *m, void (*fn)(const struct mr_pending_info *p
 			.tries = (unsigned)p->round * p->nset + p->idx + 1,
 			.deadline_ms = p->deadline_ms,
 		};
-		fn(&info, arg);
+		if (!fn(&info, arg))
+			return;
 	}
+}
+
+/* The nonce's home cell (a seeded mix: murmur3's finaliser over nonce ^ seed). */
+static uint32_t pend_home(const struct mr *m, uint64_t nonce)
+{
+	uint64_t h = nonce ^ m->hseed;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return (uint32_t)h & m->hmask;
+}
+
+/* The cell holding nonce, or the empty cell ending its chain. */
+static uint32_t pend_cell(struct mr *m, uint64_t nonce)
+{
+	uint32_t c = pend_home(m, nonce);
+	while (m->ht[c] != 0 && m->pend[m->ht[c] - 1].nonce != nonce) {
+		m->probes++;
+		c = (c + 1) & m->hmask;
+	}
+	return c;
 }
 
 static struct mr_pend *pend_find(struct mr *m, uint64_t nonce)
 {
-	for (unsigned i = 0; i < m->cfg.pending_max; i++)
-		if (m->pend[i].used && m->pend[i].nonce == nonce)
-			return &m->pend[i];
-	return NULL;
+	uint32_t c = pend_cell(m, nonce);
+	return m->ht[c] != 0 ? &m->pend[m->ht[c] - 1] : NULL;
+}
+
+/* A free slot for nonce (not pending; the caller checked there is room). */
+static struct mr_pend *pend_take(struct mr *m, uint64_t nonce)
+{
+	uint32_t slot = m->free_slots[--m->nfree];
+	struct mr_pend *p = &m->pend[slot];
+	memset(p, 0, offsetof(struct mr_pend, req));
+	p->used = true;
+	p->nonce = nonce;
+	CDS_INIT_LIST_HEAD(&p->dl);
+	m->ht[pend_cell(m, nonce)] = slot + 1;
+	m->npend++;
+	return p;
 }
 
 static void pend_retire(struct mr *m, struct mr_pend *p)
 {
+	/* backward-shift deletion: later members of the chain move up into
+	 * the hole when their home cell does not lie between hole and them */
+	uint32_t hole = pend_cell(m, p->nonce);
+	for (uint32_t c = (hole + 1) & m->hmask; m->ht[c] != 0; c = (c + 1) & m->hmask) {
+		m->probes++;
+		uint32_t home = pend_home(m, m->pend[m->ht[c] - 1].nonce);
+		if (((c - home) & m->hmask) >= ((c - hole) & m->hmask)) {
+			m->ht[hole] = m->ht[c];
+			hole = c;
+		}
+	}
+	m->ht[hole] = 0;
+	cds_list_del_init(&p->dl);
 	p->used = false;
+	m->free_slots[m->nfree++] = (uint32_t)(p - m->pend);
 	m->npend--;
 }
 
 static void act_send(struct mr *m, struct mr_pend *p, uint64_t now_ms, bool to_ms,
 		     struct mr_action *act)
 {
+	if (now_ms < m->clock_ms)
+		now_ms = m->clock_ms; /* so the deadline list stays in order */
+	m->clock_ms = now_ms;
 	p->deadline_ms = now_ms + m->cfg.timeout_ms;
+	cds_list_del(&p->dl);
+	cds_list_add_tail(&p->dl, &m->by_deadline);
 	m->stats[MR_ST_SENT]++;
 	*act = (struct mr_action){
 		.kind = MR_ACT_SEND,
@@ -440,10 +533,12 @@ static void next_rloc(struct mr *m, struct mr_pend *p, uint64_t now_ms, struct m
 unsigned mr_tick(struct mr *m, uint64_t now_ms, struct mr_action *acts, unsigned cap)
 {
 	unsigned n = 0;
-	for (unsigned i = 0; i < m->cfg.pending_max && n < cap; i++) {
-		struct mr_pend *p = &m->pend[i];
-		if (!p->used || p->deadline_ms > now_ms)
-			continue;
+	/* the head is the earliest deadline; a retry goes to the tail */
+	while (n < cap && !cds_list_empty(&m->by_deadline)) {
+		struct mr_pend *p = cds_list_entry(m->by_deadline.next, struct mr_pend, dl);
+		if (p->deadline_ms > now_ms)
+			break;
+		m->probes++;
 		m->stats[MR_ST_TIMEOUTS]++;
 		next_rloc(m, p, now_ms, &acts[n++]);
 	}
@@ -498,17 +593,8 @@ int mr_request(struct mr *m, const struct eid_prefix *eid, uint64_t nonce,
 		m->stats[MR_ST_DROP_FULL]++;
 		return LISPMS_ENOSPC;
 	}
-	struct mr_pend *p = NULL;
-	for (unsigned i = 0; i < m->cfg.pending_max; i++)
-		if (!m->pend[i].used) {
-			p = &m->pend[i];
-			break;
-		}
-	memset(p, 0, offsetof(struct mr_pend, req));
-	p->used = true;
-	m->npend++;
+	struct mr_pend *p = pend_take(m, nonce);
 	m->stats[MR_ST_REQUESTS]++;
-	p->nonce = nonce;
 	p->eid = *eid;
 	p->itr = *itr;
 	p->itr_port = itr_port;

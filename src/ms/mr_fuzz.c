@@ -97,16 +97,18 @@ static void take(const struct mr_action *a)
 	}
 }
 
-static void dummy_cache(const struct mr_cache_entry *e, void *arg)
+static bool dummy_cache(const struct mr_cache_entry *e, void *arg)
 {
 	(void)e;
 	++*(size_t *)arg;
+	return true;
 }
 
-static void dummy_pend(const struct mr_pending_info *p, void *arg)
+static bool dummy_pend(const struct mr_pending_info *p, void *arg)
 {
 	(void)p;
 	++*(size_t *)arg;
+	return true;
 }
 
 static void feed(struct mr *m, struct lisp_map_referral *ref, struct cur *c, uint64_t now)

@@ -502,6 +502,155 @@ Test(mr, pending_table_bounded_and_hostile_referrals_dropped)
 	mr_free(m);
 }
 
+/*
+ * The pending table's indexes (hash by nonce, free stack, deadline list)
+ * against a model: requests and MS-ACKs for nonces from a small range
+ * (duplicates, unknown nonces, deletions from the middle of hash chains in
+ * a table twice the size of pending-max), every answer as the model says.
+ */
+Test(mr, pending_table_agrees_with_a_model)
+{
+	struct mr_config c = cfg();
+	c.pending_max = 64;
+	struct mr *m = mk(&c);
+	bool pending[200] = { false };
+	unsigned npend = 0;
+	uint64_t done = 0, unknown = 0, dup = 0, full = 0;
+	uint32_t x = 12345;
+	struct eid_prefix e = P("[5] 10.1.2.3/32");
+	struct lisp_addr itr = A("192.0.2.9");
+	for (unsigned i = 0; i < 20000; i++) {
+		x = x * 1103515245u + 12345u;
+		uint64_t nonce = (x >> 8) % 200;
+		struct mr_action a;
+		if ((x >> 28) & 1) {
+			int r = mr_request(m, &e, nonce, &itr, 1, REQ, sizeof(REQ), 0, &a);
+			if (pending[nonce]) {
+				cr_assert_eq(r, LISPMS_EEXIST, "nonce %llu pending",
+					     (unsigned long long)nonce);
+				dup++;
+			} else if (npend == c.pending_max) {
+				cr_assert_eq(r, LISPMS_ENOSPC);
+				full++;
+			} else {
+				cr_assert_eq(r, LISPMS_EOK);
+				assert_send(&a, "10.0.0.1");
+				pending[nonce] = true;
+				npend++;
+			}
+		} else {
+			referral(m, nonce, "10.0.0.1", "[5] 10.0.0.0/8", LISP_REF_MS_ACK, 1, NULL,
+				 NULL, 0, &a);
+			if (pending[nonce]) {
+				pending[nonce] = false;
+				npend--;
+				done++;
+			} else {
+				unknown++;
+			}
+		}
+		cr_assert_eq(mr_pending_count(m), npend);
+	}
+	cr_assert_eq(mr_stat(m, MR_ST_DONE), done);
+	cr_assert_eq(mr_stat(m, MR_ST_DROP_UNKNOWN), unknown);
+	cr_assert_eq(mr_stat(m, MR_ST_DROP_DUP), dup);
+	cr_assert_eq(mr_stat(m, MR_ST_DROP_FULL), full);
+	cr_assert(done > 1000 && unknown > 1000 && dup > 100, "the mix exercised every path");
+	mr_free(m);
+}
+
+/* Timeouts come in deadline order, a clock that steps back included. */
+Test(mr, timeouts_in_deadline_order_with_a_clock_that_steps_back)
+{
+	struct mr_config c = cfg();
+	c.retries = 0;
+	struct mr *m = mk(&c);
+	struct mr_action a, acts[4];
+	request(m, "[5] 10.1.2.3/32", 1, 100, &a);
+	request(m, "[5] 10.1.2.3/32", 2, 50, &a); /* earlier than the clock: counts as 100 */
+	request(m, "[5] 10.1.2.3/32", 3, 300, &a);
+	cr_assert_eq(mr_next_deadline(m), 1100);
+	cr_assert_eq(mr_tick(m, 1099, acts, 4), 0);
+	cr_assert_eq(mr_tick(m, 1100, acts, 4), 2, "both requests of time 100");
+	cr_assert_eq(acts[0].nonce, 1);
+	cr_assert_eq(acts[1].nonce, 2);
+	cr_assert_eq(acts[0].kind, MR_ACT_NEGATIVE, "one RLOC, no retry: given up");
+	cr_assert_eq(mr_next_deadline(m), 1300);
+	cr_assert_eq(mr_tick(m, 5000, acts, 4), 1);
+	cr_assert_eq(mr_next_deadline(m), UINT64_MAX);
+	mr_free(m);
+}
+
+/*
+ * pending-max allows 65,536: with the table full, a datagram (a referral
+ * with an unknown nonce, an MS-ACK, a new request) or a tick with nothing
+ * due costs a few steps, not a scan of every slot (65,536 each: 262 million
+ * for the 4,000 below). Counted in steps, not timed.
+ */
+Test(mr, a_full_table_of_65536_costs_each_datagram_its_own_work)
+{
+	struct mr_config c = cfg();
+	c.pending_max = 65536;
+	struct mr *m = mk(&c);
+	struct mr_action a, acts[8];
+	for (uint64_t i = 0; i < 65536; i++)
+		request(m, "[5] 10.1.2.3/32", i * 0x9e3779b97f4a7c15ull, 0, &a);
+	cr_assert_eq(mr_pending_count(m), 65536);
+	uint64_t before = mr_test_probes(m);
+	for (uint64_t i = 0; i < 1000; i++) {
+		referral(m, (i + 70000) * 0x9e3779b97f4a7c15ull, "10.0.0.1", "[5] 10.0.0.0/8",
+			 LISP_REF_MS_ACK, 1, NULL, NULL, 1, &a);
+		referral(m, i * 0x9e3779b97f4a7c15ull, "10.0.0.1", "[5] 10.0.0.0/8",
+			 LISP_REF_MS_ACK, 1, NULL, NULL, 1, &a);
+		request(m, "[5] 10.1.2.3/32", (i + 80000) * 0x9e3779b97f4a7c15ull, 1, &a);
+		cr_assert_eq(mr_tick(m, 2, acts, 8), 0);
+		cr_assert_eq(mr_next_deadline(m), 1000);
+	}
+	uint64_t steps = mr_test_probes(m) - before;
+	cr_assert_eq(mr_stat(m, MR_ST_DROP_UNKNOWN), 1000);
+	cr_assert_eq(mr_stat(m, MR_ST_DONE), 1000);
+	cr_assert_eq(mr_pending_count(m), 65536);
+	cr_assert_lt(steps, 100000, "%llu steps for 4,000 operations", (unsigned long long)steps);
+	mr_free(m);
+}
+
+static bool count_to_ten(const struct mr_cache_entry *e, void *arg)
+{
+	(void)e;
+	return ++*(unsigned *)arg < 10;
+}
+
+static bool count_to_five(const struct mr_pending_info *p, void *arg)
+{
+	(void)p;
+	return ++*(unsigned *)arg < 5;
+}
+
+/* A view stops where its caller says (lispmsctl shows 1,000 rows at most). */
+Test(mr, views_stop_at_the_callers_cap)
+{
+	struct mr_config c = cfg();
+	c.cache_max = 5000;
+	struct mr *m = mk(&c);
+	for (unsigned i = 0; i < 3000; i++) {
+		char pfx[48];
+		snprintf(pfx, sizeof(pfx), "[5] 10.%u.%u.0/24", i / 256, i % 256);
+		struct mr_cache_entry e = ent(pfx, LISP_REF_DELEGATION_HOLE, 10, NULL);
+		cr_assert_eq(mr_cache_put(m, &e, 0), LISPMS_EOK);
+	}
+	cr_assert_eq(mr_cache_count(m), 3000);
+	unsigned n = 0;
+	mr_cache_foreach(m, count_to_ten, &n);
+	cr_assert_eq(n, 10, "the walk stopped after 10 of 3000 entries (%u)", n);
+	struct mr_action a;
+	for (uint64_t i = 0; i < 12; i++)
+		request(m, "[6] 10.1.2.3/32", 100 + i, 0, &a);
+	n = 0;
+	mr_pending_foreach(m, count_to_five, &n);
+	cr_assert_eq(n, 5, "the walk stopped after 5 of 12 requests (%u)", n);
+	mr_free(m);
+}
+
 Test(mr, config_checked)
 {
 	struct mr_config c = cfg();

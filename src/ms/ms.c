@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The request core's top: lifecycle (ms_new, worker threads, housekeeping)
+ * and the dispatch of received messages to their handlers. It calls every
+ * file of ms; none of them calls it (tools/arrows checks that).
+ */
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include <netinet/in.h>
 #include <pthread.h>
 #include <sys/random.h>
 
@@ -20,82 +22,7 @@
 
 #include "ms_internal.h"
 
-/* ------------------------------------------------------------ site ids */
-
-/* Site numbers index the per-site counters, process-wide like the counters. */
-static _Atomic uint32_t site_nums;
-
-static struct ms_site_id *site_id_get(void *arg, const char *name)
-{
-	struct ms *ms = arg;
-	pthread_mutex_lock(&ms->ids_lock);
-	struct ms_site_id *id;
-	for (id = ms->ids; id != NULL; id = id->next)
-		if (strcmp(id->name, name) == 0)
-			break;
-	if (id == NULL) {
-		size_t len = strlen(name);
-		id = calloc(1, sizeof(*id) + len + 1);
-		if (id != NULL) {
-			memcpy(id->name, name, len + 1);
-			id->num = atomic_fetch_add(&site_nums, 1);
-			id->next = ms->ids;
-			ms->ids = id;
-		}
-	}
-	pthread_mutex_unlock(&ms->ids_lock);
-	return id;
-}
-
 /* ------------------------------------------------------------ lifecycle */
-
-struct ms_state *ms_state_new(struct ms *ms, struct conf *conf)
-{
-	struct ms_state *st = calloc(1, sizeof(*st));
-	if (st == NULL)
-		return NULL;
-	st->conf = conf;
-	st->reply_rate_limit = conf_server(conf)->reply_rate_limit;
-	st->sites = site_index_new(conf, site_id_get, ms);
-	if (st->sites == NULL) {
-		free(st);
-		return NULL;
-	}
-	size_t n = site_index_count(st->sites);
-	for (size_t i = 0; i < n; i++) {
-		uint32_t num = site_index_site(st->sites, i)->id->num;
-		if (num >= st->nby_num)
-			st->nby_num = num + 1;
-	}
-	st->by_num = calloc(st->nby_num ? st->nby_num : 1, sizeof(*st->by_num));
-	if (st->by_num == NULL) {
-		site_index_free(st->sites);
-		free(st);
-		return NULL;
-	}
-	for (size_t i = 0; i < n; i++)
-		st->by_num[site_index_site(st->sites, i)->id->num] = (uint32_t)i + 1;
-	int err;
-	st->ddt = ddt_index_new(conf, &err);
-	if (err != LISPMS_EOK) {
-		site_index_free(st->sites);
-		free(st->by_num);
-		free(st);
-		return NULL;
-	}
-	return st;
-}
-
-void ms_state_free(struct ms_state *st)
-{
-	if (st == NULL)
-		return;
-	site_index_free(st->sites);
-	ddt_index_free(st->ddt);
-	conf_free(st->conf);
-	free(st->by_num);
-	free(st);
-}
 
 struct ms *ms_new(struct conf *conf)
 {
@@ -127,7 +54,6 @@ struct ms *ms_new(struct conf *conf)
 	ms->reload.generation = 1;
 	ms->reload.last_ok = true;
 	ms->reload.started_ns = ms_realtime_ns();
-	ms_session_reload_hooks(ms);
 	return ms;
 }
 
@@ -247,104 +173,6 @@ void ms_thread_free(struct ms_thread *t)
 	auth_ctx_free(t->auth);
 	arena_deinit(&t->scratch);
 	free(t);
-}
-
-uint64_t ms_realtime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * LISPMS_NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t ms_random(struct ms_thread *t)
-{
-	/* xorshift64*: nonces need to be unpredictable enough to not collide */
-	uint64_t x = t->rng;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	t->rng = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
-
-/* ------------------------------------------------------------ helpers */
-
-const char *ms_fmt_eid(const struct eid_prefix *p, char buf[LISPMS_EID_STRLEN])
-{
-	if (p == NULL || eid_prefix_format(p, buf, LISPMS_EID_STRLEN) < 0)
-		snprintf(buf, LISPMS_EID_STRLEN, "-");
-	return buf;
-}
-
-const char *ms_fmt_saddr(const struct sockaddr_storage *s, char buf[MS_TEXT_LEN])
-{
-	if (s == NULL || saddr_format(s, buf, MS_TEXT_LEN) < 0)
-		snprintf(buf, MS_TEXT_LEN, "-");
-	return buf;
-}
-
-const char *ms_fmt_addr(const struct lisp_addr *a, char buf[MS_TEXT_LEN])
-{
-	if (a == NULL || lisp_addr_format(a, buf, MS_TEXT_LEN) < 0)
-		snprintf(buf, MS_TEXT_LEN, "-");
-	return buf;
-}
-
-void ms_count_malformed(int err)
-{
-	switch (err) {
-	case LISPMS_ETRUNC:
-		counters_inc(LISPMS_M_MS_MALFORMED_TRUNC);
-		break;
-	case LISPMS_EAFI:
-		counters_inc(LISPMS_M_MS_MALFORMED_AFI);
-		break;
-	case LISPMS_ELCAF:
-		counters_inc(LISPMS_M_MS_MALFORMED_LCAF);
-		break;
-	case LISPMS_ETOOMANY:
-		counters_inc(LISPMS_M_MS_MALFORMED_COUNT);
-		break;
-	case LISPMS_EAUTHLEN:
-		counters_inc(LISPMS_M_MS_MALFORMED_AUTHLEN);
-		break;
-	case LISPMS_ETYPE:
-		counters_inc(LISPMS_M_MS_MALFORMED_TYPE);
-		break;
-	default:
-		counters_inc(LISPMS_M_MS_MALFORMED_OTHER);
-		break;
-	}
-}
-
-void ms_addr_from_saddr(const struct sockaddr_storage *ss, struct lisp_addr *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (ss->ss_family == AF_INET) {
-		out->afi = LISP_AFI_IPV4;
-		memcpy(out->bytes, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-	} else if (ss->ss_family == AF_INET6) {
-		out->afi = LISP_AFI_IPV6;
-		memcpy(out->bytes, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
-	}
-}
-
-bool ms_saddr_from_addr(const struct lisp_addr *a, uint16_t port, struct sockaddr_storage *out)
-{
-	return conf_addr_sockaddr(a, port, out) != 0; /* IPv4 and IPv6 only */
-}
-
-bool ms_emit(struct dgram_outbox *out, const uint8_t *msg, size_t len,
-	     const struct sockaddr_storage *dst, const struct sockaddr_storage *src)
-{
-	struct dgram_out *tx = dgram_outbox_add(out, len);
-	if (tx == NULL)
-		return false;
-	memcpy((uint8_t *)tx->data, msg, len);
-	tx->dst = *dst;
-	if (src != NULL && src->ss_family == dst->ss_family)
-		tx->src = *src;
-	return true;
 }
 
 /* ------------------------------------------------------------ dispatch */

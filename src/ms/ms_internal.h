@@ -90,13 +90,12 @@ struct ms {
 
 	/* reload (ms_reload.c): control thread, status read by metrics and ctl */
 	struct ms_reload_status reload;
-	struct ms_reload_hooks hooks[LISPMS_MS_RELOAD_HOOKS];
-	unsigned nhooks;
+	struct ms_reload_hooks hooks; /* the daemon's (ms_reload_set_hooks), zero: none */
 };
 
 struct notify_job;
 
-/* ms_auth.c: a batch's Map-Notifies waiting to be signed together */
+/* ms_sign.c: a batch's Map-Notifies waiting to be signed together */
 #define MS_SIGN_BATCH 64
 
 struct ms_sign_later {
@@ -148,16 +147,17 @@ struct ms_thread {
 #define MS_EID(p)   ms_fmt_eid((p), (char[LISPMS_EID_STRLEN]){ 0 })
 #define MS_SADDR(s) ms_fmt_saddr((s), (char[MS_TEXT_LEN]){ 0 })
 #define MS_ADDR(a)  ms_fmt_addr((a), (char[MS_TEXT_LEN]){ 0 })
+/* ms_util.c */
 const char *ms_fmt_eid(const struct eid_prefix *p, char buf[LISPMS_EID_STRLEN]);
 const char *ms_fmt_saddr(const struct sockaddr_storage *s, char buf[MS_TEXT_LEN]);
 const char *ms_fmt_addr(const struct lisp_addr *a, char buf[MS_TEXT_LEN]);
 
-/* ms.c */
+/* ms_state.c: the published snapshot, built by ms_new and each reload */
 struct ms_state *ms_state_new(struct ms *ms, struct conf *conf);
 void ms_state_free(struct ms_state *st);
+
+/* ms_util.c: the shared helpers below every other file (and ms_fmt_* above) */
 void ms_count_malformed(int err);
-void ms_addr_from_saddr(const struct sockaddr_storage *ss, struct lisp_addr *out);
-bool ms_saddr_from_addr(const struct lisp_addr *a, uint16_t port, struct sockaddr_storage *out);
 bool ms_emit(struct dgram_outbox *out, const uint8_t *msg, size_t len,
 	     const struct sockaddr_storage *dst, const struct sockaddr_storage *src);
 uint64_t ms_random(struct ms_thread *t);
@@ -284,6 +284,8 @@ void ms_register(struct ms_thread *t, const struct dgram *d, const struct ms_reg
  * Turns on deferred signing (ms_sign_add) for the batch.
  */
 struct ms_reg_pre *ms_auth_stage(struct ms_thread *t, const struct dgram *rx, unsigned n);
+/* ms_sign.c: deferred signing */
+
 /*
  * Queue an encoded Map-Notify (authentication data zero) to dst, signed with
  * k: into the outbox now and signed with the batch's others by
@@ -296,9 +298,7 @@ bool ms_sign_add(struct ms_thread *t, struct dgram_outbox *out, const struct aut
 /* Sign what the batch queued, in one auth_batch_sign(); ends deferring. */
 void ms_sign_flush(struct ms_thread *t, struct dgram_outbox *out);
 
-/* ms_request.c */
-
-/* What a Map-Request for an EID gets, decided without sending anything. */
+/* ms_decide.c: what a Map-Request for an EID gets, decided without sending anything. */
 struct ms_decision {
 	enum ms_answer kind;
 	struct eid_prefix prefix;	   /* registered prefix matched, or the negative one */
@@ -314,6 +314,7 @@ struct ms_decision {
 void ms_decide(const struct ms_state *st, const struct db *db, const struct eid_prefix *eid,
 	       struct ms_decision *out);
 
+/* ms_request.c */
 void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ecm *ecm,
 		const uint8_t *msg, size_t len, struct dgram_outbox *out);
 
@@ -325,11 +326,18 @@ void ms_session_drain(struct ms_thread *t);
 /* Close sessions whose partial message is older than session-read-timeout;
  * nanoseconds until the next one is due (UINT64_MAX: none). */
 uint64_t ms_session_sweep_stalled(struct ms_thread *t, uint64_t now);
-/* Let reloads reach the sessions: withdrawals (Reject) and scoped refreshes (D8). */
-void ms_session_reload_hooks(struct ms *ms);
 void ms_sessions_free(struct ms_thread *t);
 /* Work left in the worker queues when ms is freed (answers waiting requests). */
 void ms_session_queues_free(struct ms *ms);
+/* ms_reload_refresh.c: what a reload tells the sessions (D8), called by ms_reload.c */
+/* A registration bound to a session (owner->session != 0) is no longer allowed
+ * (why: LISPMS_S_REJ_PREFIX or _LOCATOR): withdraw it, send its session a Reject. */
+void ms_reload_reject(struct ms *ms, const struct eid_prefix *p, const struct db_owner *owner,
+		      enum site_metric_id why);
+/* The new configuration is in force: Registration Refreshes, scoped as
+ * narrowly as the change from old allows, to every session. */
+void ms_reload_refresh(struct ms *ms, const struct conf *old, const struct conf *new);
+
 /* ms_pubsub.c: publish/subscribe (RFC 9437, D20) */
 struct ms_pubsub *ms_pubsub_new(void);
 void ms_pubsub_free(struct ms_pubsub *ps);

@@ -102,7 +102,8 @@ static void queue_notify(struct ms_thread *t, const struct eid_prefix *p,
 		return;
 	}
 	struct sockaddr_storage dst;
-	if (to->session == 0 && !ms_saddr_from_addr(&to->rloc, to->port ? to->port : 4342, &dst))
+	if (to->session == 0 &&
+	    lisp_addr_to_sockaddr(&to->rloc, to->port ? to->port : 4342, &dst) == 0)
 		return;
 	struct lisp_record rec;
 	if (!ms_record_from_map(&t->scratch, p, map, &rec))

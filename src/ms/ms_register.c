@@ -168,92 +168,127 @@ static void site_reject(const struct ms_site *site, enum site_metric_id why, uns
  */
 #define MS_REG_MAX_SITES 4
 
-/* Check, store and report k records of one authenticated register, in order. */
-static void register_chunk(struct ms_thread *t, const struct ms_site *site,
-			   const struct lisp_record *recs, unsigned k, struct db_owner owner,
-			   uint16_t flags, const struct db_sink *sink,
-			   const struct sockaddr_storage *src, const struct lisp_auth *auth,
-			   ms_record_fn *fn, void *arg, struct ms_reg_out *res)
-{
+/* What every record of one authenticated register is checked, stored and reported with. */
+struct reg_ctx {
+	struct ms_thread *t;
+	const struct ms_site *site;
+	struct db_owner owner;
+	uint16_t flags; /* DB_F_* */
+	struct db_sink sink;
+	const struct sockaddr_storage *src;
+	const struct lisp_auth *auth;
+	ms_record_fn *fn; /* told each record's verdict, in order */
+	void *arg;
+	struct ms_reg_out *res;
+};
+
+/* Up to MS_REG_CHUNK records on their way to db_register_batch() and back. */
+struct reg_chunk {
 	struct eid_prefix eid[MS_REG_CHUNK];
+	enum ms_verdict why[MS_REG_CHUNK];
+	unsigned slot[MS_REG_CHUNK]; /* an accepted record's place in the batch */
 	struct db_reg_info info[MS_REG_CHUNK];
 	const struct eid_prefix *ps[MS_REG_CHUNK];
 	const struct db_reg_info *rs[MS_REG_CHUNK];
 	int out[MS_REG_CHUNK];
-	enum ms_verdict why[MS_REG_CHUNK];
-	unsigned slot[MS_REG_CHUNK], nb = 0;
-	size_t mark = arena_mark(&t->scratch);
-	for (unsigned i = 0; i < k; i++) {
-		const struct lisp_record *rec = &recs[i];
-		/* room for the locators check_record() may write (none past the limit) */
-		unsigned room = rec->nlocs <= LISPMS_DB_MAX_LOCATORS ? rec->nlocs : 0;
-		struct db_locator *locs =
-		    arena_alloc(&t->scratch, sizeof(*locs) * (room > 0 ? room : 1));
-		if (locs == NULL) {
-			counters_inc(LISPMS_M_ARENA_EXHAUSTED);
-			why[i] =
-			    record_eid(rec, &eid[i]) == LISPMS_EOK ? MS_V_INTERNAL : MS_V_MALFORMED;
-			continue;
-		}
-		why[i] = check_record(t, site, rec, &eid[i], locs);
-		if (why[i] != MS_V_ACCEPT)
-			continue;
-		info[nb] = (struct db_reg_info){
-			.owner = owner,
-			.locs = locs,
-			.nlocs = rec->nlocs,
-			.ttl = rec->ttl,
-			.flags = flags,
-			.key_id = auth->key_id,
-			.alg_id = auth->alg_id,
-			.site = site->id,
-		};
-		ps[nb] = &eid[i];
-		rs[nb] = &info[nb];
-		slot[i] = nb++;
+	unsigned nb; /* records in the batch */
+};
+
+/* Check record i and, when it may be stored, add it to the chunk's batch. */
+static void chunk_add(const struct reg_ctx *c, struct reg_chunk *ch, unsigned i,
+		      const struct lisp_record *rec)
+{
+	struct ms_thread *t = c->t;
+	/* room for the locators check_record() may write (none past the limit) */
+	unsigned room = rec->nlocs <= LISPMS_DB_MAX_LOCATORS ? rec->nlocs : 0;
+	struct db_locator *locs = arena_alloc(&t->scratch, sizeof(*locs) * (room > 0 ? room : 1));
+	if (locs == NULL) {
+		counters_inc(LISPMS_M_ARENA_EXHAUSTED);
+		ch->why[i] =
+		    record_eid(rec, &ch->eid[i]) == LISPMS_EOK ? MS_V_INTERNAL : MS_V_MALFORMED;
+		return;
 	}
-	if (nb > 0)
-		db_register_batch(t->ms->db, ps, rs, nb, t->now, sink, out);
+	ch->why[i] = check_record(t, c->site, rec, &ch->eid[i], locs);
+	if (ch->why[i] != MS_V_ACCEPT)
+		return;
+	ch->info[ch->nb] = (struct db_reg_info){
+		.owner = c->owner,
+		.locs = locs,
+		.nlocs = rec->nlocs,
+		.ttl = rec->ttl,
+		.flags = c->flags,
+		.key_id = c->auth->key_id,
+		.alg_id = c->auth->alg_id,
+		.site = c->site->id,
+	};
+	ch->ps[ch->nb] = &ch->eid[i];
+	ch->rs[ch->nb] = &ch->info[ch->nb];
+	ch->slot[i] = ch->nb++;
+}
+
+/* Count what the db did with an accepted record; MS_V_INTERNAL when it failed. */
+static enum ms_verdict record_stored(const struct reg_ctx *c, const struct eid_prefix *eid,
+				     const struct lisp_record *rec, int ret)
+{
+	const struct ms_site *site = c->site;
+	if (ret == DB_REFRESHED) {
+		counters_inc(LISPMS_M_MS_REG_REFRESHED);
+		counters_site_inc(site->id->num, LISPMS_S_REG_REFRESHED);
+		ms_debug("register, refreshed %s from %s (site %s, identical)", MS_EID(eid),
+			 MS_SADDR(c->src), site->conf->name);
+	} else if (ret == DB_STORED) {
+		counters_inc(LISPMS_M_MS_REG_ACCEPTED);
+		counters_site_inc(site->id->num, LISPMS_S_REG_ACCEPTED);
+		ms_debug("register, accepted %s from %s (site %s, key %u alg %u, "
+			 "%u locators, ttl %u)",
+			 MS_EID(eid), MS_SADDR(c->src), site->conf->name, c->auth->key_id,
+			 c->auth->alg_id, rec->nlocs, rec->ttl);
+	} else if (ret == DB_WITHDRAWN || ret == LISPMS_ENOENT) {
+		counters_inc(LISPMS_M_MS_REG_WITHDRAWN);
+		counters_site_inc(site->id->num, LISPMS_S_REG_WITHDRAWN);
+		ms_debug("register, withdrew %s from %s (record ttl 0%s)", MS_EID(eid),
+			 MS_SADDR(c->src), ret == LISPMS_ENOENT ? ", nothing registered" : "");
+	} else {
+		return MS_V_INTERNAL;
+	}
+	return MS_V_ACCEPT;
+}
+
+/* Count, log and keep (site show) a refused record. */
+static void record_refused(const struct reg_ctx *c, enum ms_verdict why,
+			   const struct eid_prefix *eid, const struct lisp_record *rec)
+{
+	count_reject(why);
+	log_reject(c->src,
+		   why == MS_V_LOCATOR	? "locator not allowed"
+		   : why == MS_V_PREFIX ? "prefix not allowed"
+		   : why == MS_V_NOSITE ? "no site has this prefix"
+					: "bad record",
+		   why == MS_V_MALFORMED ? NULL : eid);
+	site_reject(c->site, site_reject_id[why], 1, c->src, why == MS_V_MALFORMED ? NULL : eid,
+		    rec, c->auth);
+}
+
+/* Check, store and report k records of one authenticated register, in order. */
+static void register_chunk(const struct reg_ctx *c, const struct lisp_record *recs, unsigned k)
+{
+	struct ms_thread *t = c->t;
+	struct reg_chunk ch;
+	ch.nb = 0;
+	size_t mark = arena_mark(&t->scratch);
+	for (unsigned i = 0; i < k; i++)
+		chunk_add(c, &ch, i, &recs[i]);
+	if (ch.nb > 0)
+		db_register_batch(t->ms->db, ch.ps, ch.rs, ch.nb, t->now, &c->sink, ch.out);
 	for (unsigned i = 0; i < k; i++) {
 		const struct lisp_record *rec = &recs[i];
-		if (why[i] == MS_V_ACCEPT) {
-			int ret = out[slot[i]];
-			if (ret == DB_REFRESHED) {
-				counters_inc(LISPMS_M_MS_REG_REFRESHED);
-				counters_site_inc(site->id->num, LISPMS_S_REG_REFRESHED);
-				ms_debug("register, refreshed %s from %s (site %s, identical)",
-					 MS_EID(&eid[i]), MS_SADDR(src), site->conf->name);
-			} else if (ret == DB_STORED) {
-				counters_inc(LISPMS_M_MS_REG_ACCEPTED);
-				counters_site_inc(site->id->num, LISPMS_S_REG_ACCEPTED);
-				ms_debug("register, accepted %s from %s (site %s, key %u alg %u, "
-					 "%u locators, ttl %u)",
-					 MS_EID(&eid[i]), MS_SADDR(src), site->conf->name,
-					 auth->key_id, auth->alg_id, rec->nlocs, rec->ttl);
-			} else if (ret == DB_WITHDRAWN || ret == LISPMS_ENOENT) {
-				counters_inc(LISPMS_M_MS_REG_WITHDRAWN);
-				counters_site_inc(site->id->num, LISPMS_S_REG_WITHDRAWN);
-				ms_debug("register, withdrew %s from %s (record ttl 0%s)",
-					 MS_EID(&eid[i]), MS_SADDR(src),
-					 ret == LISPMS_ENOENT ? ", nothing registered" : "");
-			} else {
-				why[i] = MS_V_INTERNAL;
-			}
-		}
-		if (why[i] != MS_V_ACCEPT) {
-			count_reject(why[i]);
-			log_reject(src,
-				   why[i] == MS_V_LOCATOR  ? "locator not allowed"
-				   : why[i] == MS_V_PREFIX ? "prefix not allowed"
-				   : why[i] == MS_V_NOSITE ? "no site has this prefix"
-							   : "bad record",
-				   why[i] == MS_V_MALFORMED ? NULL : &eid[i]);
-			site_reject(site, site_reject_id[why[i]], 1, src,
-				    why[i] == MS_V_MALFORMED ? NULL : &eid[i], rec, auth);
-		} else {
-			res->naccepted++;
-		}
-		fn(arg, rec, why[i]);
+		if (ch.why[i] == MS_V_ACCEPT)
+			ch.why[i] = record_stored(c, &ch.eid[i], rec, ch.out[ch.slot[i]]);
+		if (ch.why[i] != MS_V_ACCEPT)
+			record_refused(c, ch.why[i], &ch.eid[i], rec);
+		else
+			c->res->naccepted++;
+		c->fn(c->arg, rec, ch.why[i]);
 	}
 	arena_rewind(&t->scratch, mark);
 }
@@ -403,26 +438,31 @@ int ms_register_process_pre(struct ms_thread *t, const uint8_t *msg, size_t len,
 	if (reg->flags & LISP_MREG_E)
 		counters_inc(LISPMS_M_MS_REG_EID_NOTIFY);
 
-	struct db_owner owner = { .port = saddr_port(src), .session = session };
-	ms_addr_from_saddr(src, &owner.rloc);
+	struct reg_ctx c = { .t = t,
+			     .site = site,
+			     .owner = { .port = saddr_port(src), .session = session },
+			     .sink = { db_event_list_add, &t->events },
+			     .src = src,
+			     .auth = &reg->auth,
+			     .fn = fn,
+			     .arg = arg,
+			     .res = res };
+	lisp_addr_from_sockaddr(src, &c.owner.rloc);
 	if (reg->flags & LISP_MREG_I) {
-		memcpy(owner.xtr_id, reg->xtr_id, sizeof(owner.xtr_id));
-		owner.has_xtr_id = true;
+		memcpy(c.owner.xtr_id, reg->xtr_id, sizeof(c.owner.xtr_id));
+		c.owner.has_xtr_id = true;
 	}
-	uint16_t flags = 0;
 	if (reg->flags & LISP_MREG_P)
-		flags |= DB_F_PROXY;
+		c.flags |= DB_F_PROXY;
 	if (reg->flags & LISP_MREG_T)
-		flags |= DB_F_TTL;
+		c.flags |= DB_F_TTL;
 	if ((reg->flags & LISP_MREG_a) && (reg->flags & LISP_MREG_I) && site->conf->merge)
-		flags |= DB_F_MERGE;
+		c.flags |= DB_F_MERGE;
 
-	struct db_sink sink = { db_event_list_add, &t->events };
 	for (unsigned base = 0; base < reg->nrecords; base += MS_REG_CHUNK) {
 		unsigned k =
 		    reg->nrecords - base < MS_REG_CHUNK ? reg->nrecords - base : MS_REG_CHUNK;
-		register_chunk(t, site, &reg->records[base], k, owner, flags, &sink, src,
-			       &reg->auth, fn, arg, res);
+		register_chunk(&c, &reg->records[base], k);
 	}
 	if (t->events.count > 0)
 		ms_notify_events(t);

@@ -13,7 +13,9 @@
  * The walk runs in steps of a few thousand prefixes, each in its own
  * read-side section, and resumes after the last prefix it saw
  * (db_walk_after), so a million-EID site costs no long section. Disallowed
- * UDP registrations are withdrawn; session-bound ones go to the hooks.
+ * UDP registrations are withdrawn; session-bound ones are rejected on their
+ * session, and the sessions are asked to refresh what may now be allowed
+ * (ms_reload_refresh.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,10 +203,7 @@ static size_t remove_victims(struct ms *ms, struct step *s)
 	for (size_t i = 0; i < s->n; i++) {
 		struct victim *v = &s->v[i];
 		if (v->owner.session != 0) {
-			for (unsigned h = 0; h < ms->nhooks; h++)
-				if (ms->hooks[h].disallowed)
-					ms->hooks[h].disallowed(ms->hooks[h].arg, &v->prefix,
-								&v->owner, v->why);
+			ms_reload_reject(ms, &v->prefix, &v->owner, v->why);
 			continue;
 		}
 		if (ms_pubsub_withdraw(ms, &v->prefix, &v->owner) != DB_WITHDRAWN)
@@ -260,11 +259,11 @@ static void state_free_rcu(struct rcu_head *head)
 	ms_state_free(caa_container_of(head, struct ms_state, rcu));
 }
 
-int ms_reload_hook_add(struct ms *ms, const struct ms_reload_hooks *hooks)
+int ms_reload_set_hooks(struct ms *ms, const struct ms_reload_hooks *hooks)
 {
-	if (ms->nhooks == LISPMS_MS_RELOAD_HOOKS)
+	if (ms->hooks.applied != NULL || ms->hooks.prepare != NULL)
 		return LISPMS_ELIMIT;
-	ms->hooks[ms->nhooks++] = *hooks;
+	ms->hooks = *hooks;
 	return LISPMS_EOK;
 }
 
@@ -292,12 +291,10 @@ int ms_reload(struct ms *ms, struct conf *new, char *msg, size_t len)
 		log_error("%s", msg);
 		return ret;
 	}
-	for (unsigned h = 0; h < ms->nhooks; h++) {
-		char why[256] = "";
-		if (ms->hooks[h].prepare == NULL ||
-		    (ret = ms->hooks[h].prepare(ms->hooks[h].arg, old->conf, new, why,
-						sizeof(why))) == LISPMS_EOK)
-			continue;
+	char why[256] = "";
+	if (ms->hooks.prepare != NULL &&
+	    (ret = ms->hooks.prepare(ms->hooks.arg, old->conf, new, why, sizeof(why))) !=
+		LISPMS_EOK) {
 		snprintf(msg, len, "reload of %s refused, keeping the running configuration: %s",
 			 conf_source(new), why);
 		ms_state_free(st); /* frees new */
@@ -314,9 +311,9 @@ int ms_reload(struct ms *ms, struct conf *new, char *msg, size_t len)
 		db_set_timeout(ms->db, conf_server(new)->registration_timeout);
 	if (pl.log_level)
 		log_set_level(conf_log_level(new));
-	for (unsigned h = 0; h < ms->nhooks; h++)
-		if (ms->hooks[h].applied)
-			ms->hooks[h].applied(ms->hooks[h].arg, old->conf, new);
+	ms_reload_refresh(ms, old->conf, new);
+	if (ms->hooks.applied)
+		ms->hooks.applied(ms->hooks.arg, old->conf, new);
 
 	size_t removed = 0;
 	ret = recheck(ms, st, &pl, &removed);

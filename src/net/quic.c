@@ -9,6 +9,7 @@
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <malloc.h>
 #include <ngtcp2/ngtcp2.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
@@ -17,98 +18,19 @@
 #include <lispms/counters.h>
 #include <lispms/err.h>
 
-#include "quic_outq.h"
-#include "timer_heap.h"
+#include "quic_int.h"
 #include "tls_cred.h"
-
-#define QUIC_SCIDLEN	     16
-#define QUIC_CIDS_PER_CONN   4	  /* our SCID + 3 more (the peer's limit is 2 by default) */
-#define QUIC_PKT_MAX	     1452 /* UDP payload we build */
-#define QUIC_TX_BURST	     64	  /* packets per connection per flush */
-#define QUIC_APP_ERR_REFUSED 1	  /* application error code for a refused stream */
-#define QUIC_RX_BUDGET	     256  /* datagrams per read call: the loop's timers go on */
-#define QUIC_RX_FLUSH	     32	  /* datagrams between two flushes within a read */
 
 static const char quic_priority[] =
     "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:"
     "+CHACHA20-POLY1305:+AES-128-CCM:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:"
     "+GROUP-SECP384R1:%DISABLE_TLS13_COMPAT_MODE";
 
-struct quic_conn;
-
-/* One connection ID of a connection, chained in the server's table. */
-struct quic_cid {
-	ngtcp2_cid cid;
-	struct quic_conn *conn;
-	struct quic_cid *next;
-	bool used;
-};
-
-struct quic_conn {
-	struct stream_conn sc; /* first: the handler's view */
-	struct quic_server *qs;
-	ngtcp2_conn *conn;
-	gnutls_session_t tls;
-	ngtcp2_crypto_conn_ref ref;
-	struct quic_cid cids[QUIC_CIDS_PER_CONN];
-	struct sockaddr_storage local, peer;
-	socklen_t locallen, peerlen;
-	int fd;
-	int64_t stream; /* the session's stream, -1 before it opens */
-	void *sess;	/* the handler's session, NULL before open() */
-	/* Output of the stream, held in place until acknowledged (ngtcp2 does
-	 * not copy stream data: quic_outq.h). */
-	struct quic_outq out;
-	bool closing; /* close(): after the output is acknowledged */
-	bool dead;    /* retire at the next flush, with `why` */
-	bool silent;  /* retire without CONNECTION_CLOSE (idle, draining) */
-	enum stream_close_cause why;
-	struct quic_conn *prev_c, *next_c; /* all connections */
-	/* ngtcp2's expiry in the server's timer heap, and the list of
-	 * connections touched this round (input, writes, timers), which the
-	 * flush walks: per event O(log n), never a walk of every connection */
-	struct timer_node timer;
-	bool pending;
-	struct quic_conn *prev_p, *next_p;
-	const struct tls_cred *cred; /* the server's when it began (a reference) */
-};
-
-struct quic_server {
-	struct quic_conf conf;
-	char alpn[32];
-	gnutls_datum_t alpn_d;
-	uint8_t secret[64];
-	gnutls_priority_t prio; /* quic_priority, parsed once: every session shares it */
-	const struct stream_handler *h;
-	void *arg;
-	struct quic_cid **table;
-	size_t nbuckets;
-	struct quic_conn *conns;
-	size_t nconns;
-	size_t ntls; /* connections still holding their GnuTLS session */
-	struct timer_heap timers;
-	struct quic_conn *pending; /* touched since the last flush */
-	uint8_t rx[65536];	   /* this worker's datagram: one server per worker thread */
-	uint8_t buf[QUIC_PKT_MAX];
-};
-
 uint64_t quic_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static socklen_t sa_len(const struct sockaddr_storage *ss)
-{
-	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
-
-static bool sa_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	return memcmp(a, b, sa_len(a)) == 0;
 }
 
 /* --- connection-ID table -------------------------------------------------- */
@@ -121,7 +43,7 @@ static size_t cid_hash(const struct quic_server *qs, const uint8_t *d, size_t n)
 	return h & (qs->nbuckets - 1);
 }
 
-static struct quic_conn *cid_find(const struct quic_server *qs, const uint8_t *d, size_t n)
+struct quic_conn *quic_cid_find(const struct quic_server *qs, const uint8_t *d, size_t n)
 {
 	for (struct quic_cid *e = qs->table[cid_hash(qs, d, n)]; e; e = e->next)
 		if (e->cid.datalen == n && memcmp(e->cid.data, d, n) == 0)
@@ -151,7 +73,7 @@ static void cid_del(struct quic_server *qs, struct quic_cid *e)
 
 /* --- ngtcp2 callbacks ----------------------------------------------------- */
 
-static void cb_rand(uint8_t *dest, size_t destlen, const ngtcp2_rand_ctx *ctx)
+void quic_rand(uint8_t *dest, size_t destlen, const ngtcp2_rand_ctx *ctx)
 {
 	(void)ctx;
 	(void)gnutls_rnd(GNUTLS_RND_RANDOM, dest, destlen);
@@ -171,7 +93,7 @@ static int cb_new_cid(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token, size_t
 		if (gnutls_rnd(GNUTLS_RND_RANDOM, cid->data, cidlen) < 0)
 			return NGTCP2_ERR_CALLBACK_FAILURE;
 		cid->datalen = cidlen;
-	} while (cid_find(c->qs, cid->data, cidlen));
+	} while (quic_cid_find(c->qs, cid->data, cidlen));
 	if (ngtcp2_crypto_generate_stateless_reset_token(token, c->qs->secret,
 							 sizeof(c->qs->secret), cid) != 0)
 		return NGTCP2_ERR_CALLBACK_FAILURE;
@@ -192,7 +114,7 @@ static int cb_remove_cid(ngtcp2_conn *conn, const ngtcp2_cid *cid, void *user)
 }
 
 /* The connection has something to send or to retire: the next flush sees it. */
-static void conn_mark(struct quic_conn *c)
+void quic_conn_mark(struct quic_conn *c)
 {
 	if (c->pending)
 		return;
@@ -219,9 +141,9 @@ static void conn_unmark(struct quic_conn *c)
 	c->prev_p = c->next_p = NULL;
 }
 
-static void conn_kill(struct quic_conn *c, enum stream_close_cause why, bool silent)
+void quic_conn_kill(struct quic_conn *c, enum stream_close_cause why, bool silent)
 {
-	conn_mark(c);
+	quic_conn_mark(c);
 	if (c->dead)
 		return;
 	c->dead = true;
@@ -241,7 +163,7 @@ static int cb_stream_open(ngtcp2_conn *conn, int64_t id, void *user)
 	c->stream = id;
 	c->sess = c->qs->h->open(c->qs->arg, &c->sc, &c->peer);
 	if (!c->sess)
-		conn_kill(c, STREAM_CLOSE_ERROR, false);
+		quic_conn_kill(c, STREAM_CLOSE_ERROR, false);
 	return 0;
 }
 
@@ -288,7 +210,7 @@ static int cb_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t id, uint64
 	(void)suser;
 	struct quic_conn *c = user;
 	if (id == c->stream)
-		conn_kill(c, STREAM_CLOSE_PEER, false);
+		quic_conn_kill(c, STREAM_CLOSE_PEER, false);
 	return 0;
 }
 
@@ -301,7 +223,7 @@ static int cb_stream_reset(ngtcp2_conn *conn, int64_t id, uint64_t size, uint64_
 	(void)suser;
 	struct quic_conn *c = user;
 	if (id == c->stream)
-		conn_kill(c, STREAM_CLOSE_ERROR, false);
+		quic_conn_kill(c, STREAM_CLOSE_ERROR, false);
 	return 0;
 }
 
@@ -321,7 +243,7 @@ static int cb_handshake_done(ngtcp2_conn *conn, void *user)
  * 9001 6; we ask for no post-handshake authentication): 1-RTT CRYPTO data
  * ends the connection. (Given to GnuTLS, a TLS KeyUpdate made it install
  * keys again and libngtcp2 abort on an assertion.) After the handshake the
- * session is released anyway (conn_tls_release). */
+ * session is released anyway (quic_conn_tls_release). */
 static int cb_recv_crypto(ngtcp2_conn *conn, ngtcp2_crypto_level level, uint64_t offset,
 			  const uint8_t *data, size_t len, void *user)
 {
@@ -329,6 +251,58 @@ static int cb_recv_crypto(ngtcp2_conn *conn, ngtcp2_crypto_level level, uint64_t
 	if (c->tls == NULL || level == NGTCP2_CRYPTO_LEVEL_APPLICATION)
 		return NGTCP2_ERR_CALLBACK_FAILURE;
 	return ngtcp2_crypto_recv_crypto_data_cb(conn, level, offset, data, len, user);
+}
+
+/* --- libngtcp2's memory, counted per connection --------------------------- */
+
+static void lib_count(struct quic_conn *c, void *p, bool add)
+{
+	if (p == NULL)
+		return;
+	size_t n = malloc_usable_size(p);
+	if (add) {
+		c->lib_bytes += n;
+		c->qs->lib_bytes += n;
+		counters_gauge_add(LISPMS_M_NET_QUIC_LIB_BYTES, (int64_t)n);
+	} else {
+		c->lib_bytes -= n;
+		c->qs->lib_bytes -= n;
+		counters_gauge_add(LISPMS_M_NET_QUIC_LIB_BYTES, -(int64_t)n);
+	}
+}
+
+static void *lib_malloc(size_t size, void *user)
+{
+	void *p = malloc(size);
+	lib_count(user, p, true);
+	return p;
+}
+
+static void lib_free(void *ptr, void *user)
+{
+	lib_count(user, ptr, false);
+	free(ptr);
+}
+
+static void *lib_calloc(size_t nmemb, size_t size, void *user)
+{
+	void *p = calloc(nmemb, size);
+	lib_count(user, p, true);
+	return p;
+}
+
+static void *lib_realloc(void *ptr, size_t size, void *user)
+{
+	size_t old = ptr ? malloc_usable_size(ptr) : 0;
+	void *p = realloc(ptr, size);
+	if (p == NULL && size > 0)
+		return NULL; /* ptr unchanged */
+	struct quic_conn *c = user;
+	c->lib_bytes -= old;
+	c->qs->lib_bytes -= old;
+	counters_gauge_add(LISPMS_M_NET_QUIC_LIB_BYTES, -(int64_t)old);
+	lib_count(c, p, true);
+	return p;
 }
 
 static ngtcp2_conn *get_conn(ngtcp2_crypto_conn_ref *ref)
@@ -347,7 +321,7 @@ static const ngtcp2_callbacks server_cbs = {
 	.acked_stream_data_offset = cb_acked,
 	.stream_open = cb_stream_open,
 	.stream_close = cb_stream_close,
-	.rand = cb_rand,
+	.rand = quic_rand,
 	.get_new_connection_id = cb_new_cid,
 	.remove_connection_id = cb_remove_cid,
 	.update_key = ngtcp2_crypto_update_key_cb,
@@ -366,12 +340,12 @@ static int op_write(struct stream_conn *sc, const uint8_t *buf, size_t len)
 	if (c->dead || c->closing)
 		return LISPMS_ESTATE;
 	if (c->out.len + len > c->qs->conf.output_limit) {
-		conn_kill(c, STREAM_CLOSE_SLOW, false);
+		quic_conn_kill(c, STREAM_CLOSE_SLOW, false);
 		return LISPMS_ELIMIT;
 	}
 	if (quic_outq_push(&c->out, buf, len) != LISPMS_EOK)
 		return LISPMS_ENOMEM;
-	conn_mark(c);
+	quic_conn_mark(c);
 	return LISPMS_EOK;
 }
 
@@ -379,12 +353,12 @@ static void op_close(struct stream_conn *sc)
 {
 	struct quic_conn *c = (struct quic_conn *)sc;
 	c->closing = true;
-	conn_mark(c);
+	quic_conn_mark(c);
 }
 
 static void op_abort(struct stream_conn *sc)
 {
-	conn_kill((struct quic_conn *)sc, STREAM_CLOSE_ABORT, false);
+	quic_conn_kill((struct quic_conn *)sc, STREAM_CLOSE_ABORT, false);
 }
 
 static size_t op_queued(const struct stream_conn *sc)
@@ -402,7 +376,7 @@ static const struct stream_conn_ops quic_ops = {
 
 /* --- sending -------------------------------------------------------------- */
 
-static void send_to(int fd, const struct sockaddr_storage *peer, const uint8_t *b, size_t n)
+void quic_send_to(int fd, const struct sockaddr_storage *peer, const uint8_t *b, size_t n)
 {
 	if (n == 0)
 		return;
@@ -414,7 +388,7 @@ static void send_to(int fd, const struct sockaddr_storage *peer, const uint8_t *
 		counters_inc(LISPMS_M_NET_QUIC_TX_ERRORS);
 }
 
-static void conn_path(struct quic_conn *c, ngtcp2_path *p)
+void quic_conn_path(struct quic_conn *c, ngtcp2_path *p)
 {
 	p->local.addr = (ngtcp2_sockaddr *)&c->local;
 	p->local.addrlen = c->locallen;
@@ -423,7 +397,7 @@ static void conn_path(struct quic_conn *c, ngtcp2_path *p)
 	p->user_data = NULL;
 }
 
-static void ps_zero(ngtcp2_path_storage *ps)
+void quic_ps_zero(ngtcp2_path_storage *ps)
 {
 	memset(ps, 0, sizeof(*ps));
 	ps->path.local.addr = (ngtcp2_sockaddr *)&ps->local_addrbuf;
@@ -435,7 +409,7 @@ static void conn_send(struct quic_conn *c, uint64_t now)
 {
 	struct quic_server *qs = c->qs;
 	ngtcp2_path_storage ps;
-	ps_zero(&ps);
+	quic_ps_zero(&ps);
 	ngtcp2_pkt_info pi;
 	for (int i = 0; i < QUIC_TX_BURST; i++) {
 		ngtcp2_vec v[8];
@@ -455,11 +429,11 @@ static void conn_send(struct quic_conn *c, uint64_t now)
 							  sizeof(qs->buf), now);
 				if (n <= 0) {
 					if (n < 0)
-						conn_kill(c, STREAM_CLOSE_ERROR, true);
+						quic_conn_kill(c, STREAM_CLOSE_ERROR, true);
 					return;
 				}
 			} else {
-				conn_kill(c, STREAM_CLOSE_ERROR, true);
+				quic_conn_kill(c, STREAM_CLOSE_ERROR, true);
 				return;
 			}
 		} else if (used > 0) {
@@ -467,7 +441,7 @@ static void conn_send(struct quic_conn *c, uint64_t now)
 		}
 		if (n == 0)
 			return;
-		send_to(c->fd, &c->peer, qs->buf, (size_t)n);
+		quic_send_to(c->fd, &c->peer, qs->buf, (size_t)n);
 	}
 }
 
@@ -477,7 +451,7 @@ static void conn_send(struct quic_conn *c, uint64_t now)
  * has nothing left to do. ngtcp2 holds the 1-RTT keys (and derives the
  * next ones on a key update) and retransmits its own copy of the handshake
  * data; more CRYPTO data is refused (cb_recv_crypto). */
-static void conn_tls_release(struct quic_conn *c)
+void quic_conn_tls_release(struct quic_conn *c)
 {
 	if (c->tls == NULL || !ngtcp2_conn_get_handshake_completed(c->conn))
 		return;
@@ -494,6 +468,7 @@ static void conn_free(struct quic_conn *c)
 	timer_heap_del(&qs->timers, &c->timer);
 	for (int i = 0; i < QUIC_CIDS_PER_CONN; i++)
 		cid_del(qs, &c->cids[i]);
+	cid_del(qs, &c->initial);
 	if (c->prev_c)
 		c->prev_c->next_c = c->next_c;
 	else
@@ -525,12 +500,12 @@ static void conn_retire(struct quic_conn *c, uint64_t now)
 		if (c->why != STREAM_CLOSE_PEER && c->why != STREAM_CLOSE_SHUTDOWN)
 			ngtcp2_connection_close_error_set_application_error(&ce, 2, NULL, 0);
 		ngtcp2_path_storage ps;
-		ps_zero(&ps);
+		quic_ps_zero(&ps);
 		ngtcp2_pkt_info pi;
 		ngtcp2_ssize n = ngtcp2_conn_write_connection_close(c->conn, &ps.path, &pi, qs->buf,
 								    sizeof(qs->buf), &ce, now);
 		if (n > 0)
-			send_to(c->fd, &c->peer, qs->buf, (size_t)n);
+			quic_send_to(c->fd, &c->peer, qs->buf, (size_t)n);
 	}
 	if (c->sess)
 		qs->h->closed(qs->arg, c->sess, c->why);
@@ -538,9 +513,9 @@ static void conn_retire(struct quic_conn *c, uint64_t now)
 	conn_free(c);
 }
 
-static int conn_new(struct quic_server *qs, int fd, const struct sockaddr_storage *local,
-		    const struct sockaddr_storage *peer, const ngtcp2_pkt_hd *hd,
-		    const ngtcp2_cid *odcid, uint64_t now, struct quic_conn **out)
+int quic_conn_new(struct quic_server *qs, int fd, const struct sockaddr_storage *local,
+		  const struct sockaddr_storage *peer, const ngtcp2_pkt_hd *hd,
+		  const ngtcp2_cid *odcid, uint64_t now, struct quic_conn **out)
 {
 	struct quic_conn *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -556,12 +531,13 @@ static int conn_new(struct quic_server *qs, int fd, const struct sockaddr_storag
 	c->peerlen = sa_len(peer);
 	c->ref.get_conn = get_conn;
 	c->ref.user_data = c;
+	c->mem = (ngtcp2_mem){ c, lib_malloc, lib_free, lib_calloc, lib_realloc };
 
 	ngtcp2_cid scid;
 	scid.datalen = QUIC_SCIDLEN;
 	do
-		cb_rand(scid.data, scid.datalen, NULL);
-	while (cid_find(qs, scid.data, scid.datalen));
+		quic_rand(scid.data, scid.datalen, NULL);
+	while (quic_cid_find(qs, scid.data, scid.datalen));
 
 	ngtcp2_settings st;
 	ngtcp2_settings_default(&st);
@@ -587,9 +563,9 @@ static int conn_new(struct quic_server *qs, int fd, const struct sockaddr_storag
 		goto fail;
 
 	ngtcp2_path path;
-	conn_path(c, &path);
+	quic_conn_path(c, &path);
 	if (ngtcp2_conn_server_new(&c->conn, &hd->scid, &scid, &path, hd->version, &server_cbs, &st,
-				   &tp, NULL, c) != 0)
+				   &tp, &c->mem, c) != 0)
 		goto fail;
 	if (gnutls_init(&c->tls, GNUTLS_SERVER | GNUTLS_ENABLE_EARLY_DATA |
 				     GNUTLS_NO_AUTO_SEND_TICKET | GNUTLS_NO_END_OF_EARLY_DATA) <
@@ -610,6 +586,11 @@ static int conn_new(struct quic_server *qs, int fd, const struct sockaddr_storag
 	c->cids[0].cid = scid;
 	c->cids[0].conn = c;
 	cid_add(qs, &c->cids[0]);
+	if (!quic_cid_find(qs, hd->dcid.data, hd->dcid.datalen)) {
+		c->initial.cid = hd->dcid;
+		c->initial.conn = c;
+		cid_add(qs, &c->initial);
+	}
 	c->next_c = qs->conns;
 	if (qs->conns)
 		qs->conns->prev_c = c;
@@ -630,154 +611,6 @@ fail:
 	return LISPMS_ENOMEM;
 }
 
-/* --- datagrams ------------------------------------------------------------ */
-
-static void send_retry(struct quic_server *qs, int fd, const struct sockaddr_storage *peer,
-		       const ngtcp2_pkt_hd *hd, uint64_t now)
-{
-	ngtcp2_cid scid;
-	scid.datalen = QUIC_SCIDLEN;
-	cb_rand(scid.data, scid.datalen, NULL);
-	uint8_t token[NGTCP2_CRYPTO_MAX_RETRY_TOKENLEN];
-	ngtcp2_ssize tl = ngtcp2_crypto_generate_retry_token(
-	    token, qs->secret, sizeof(qs->secret), hd->version, (const ngtcp2_sockaddr *)peer,
-	    sa_len(peer), &scid, &hd->dcid, now);
-	if (tl < 0)
-		return;
-	ngtcp2_ssize n = ngtcp2_crypto_write_retry(qs->buf, sizeof(qs->buf), hd->version, &hd->scid,
-						   &scid, &hd->dcid, token, (size_t)tl);
-	if (n <= 0)
-		return;
-	counters_inc(LISPMS_M_NET_QUIC_RETRY_SENT);
-	send_to(fd, peer, qs->buf, (size_t)n);
-}
-
-/* A datagram for no connection: only a client's Initial may start one. */
-static void input_new(struct quic_server *qs, int fd, const struct sockaddr_storage *local,
-		      const struct sockaddr_storage *peer, const uint8_t *pkt, size_t len,
-		      uint64_t now)
-{
-	ngtcp2_pkt_hd hd;
-	int rv = ngtcp2_accept(&hd, pkt, len);
-	if (rv != 0) {
-		counters_inc(rv == NGTCP2_ERR_RETRY ? LISPMS_M_NET_QUIC_DROP_UNKNOWN
-						    : LISPMS_M_NET_QUIC_DROP_UNKNOWN);
-		return;
-	}
-	if (hd.type != NGTCP2_PKT_INITIAL) {
-		counters_inc(LISPMS_M_NET_QUIC_DROP_UNKNOWN);
-		return;
-	}
-	if (hd.token.len == 0) {
-		send_retry(qs, fd, peer, &hd, now); /* stateless: a spoofed source gets nothing */
-		return;
-	}
-	ngtcp2_cid odcid;
-	uint64_t life = (uint64_t)qs->conf.token_lifetime_ms * NGTCP2_MILLISECONDS;
-	if (hd.token.base[0] != NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY ||
-	    ngtcp2_crypto_verify_retry_token(
-		&odcid, hd.token.base, hd.token.len, qs->secret, sizeof(qs->secret), hd.version,
-		(const ngtcp2_sockaddr *)peer, sa_len(peer), &hd.dcid, life, now) != 0) {
-		counters_inc(LISPMS_M_NET_QUIC_DROP_TOKEN);
-		return;
-	}
-	/* The address is proven; now admission, before any state (D5). */
-	if (!qs->h->admit(qs->arg, STREAM_QUIC, peer)) {
-		counters_inc(LISPMS_M_NET_QUIC_DROP_ADMIT);
-		return;
-	}
-	if ((qs->conf.conn_count ? *qs->conf.conn_count : qs->nconns) >= qs->conf.max_conns) {
-		counters_inc(LISPMS_M_NET_QUIC_DROP_LIMIT);
-		return;
-	}
-	struct quic_conn *c;
-	if (conn_new(qs, fd, local, peer, &hd, &odcid, now, &c) != 0) {
-		counters_inc(LISPMS_M_NET_QUIC_DROP_LIMIT);
-		return;
-	}
-	counters_inc(LISPMS_M_NET_QUIC_ACCEPTED);
-	conn_mark(c);
-	ngtcp2_path path;
-	conn_path(c, &path);
-	ngtcp2_pkt_info pi = { 0 };
-	rv = ngtcp2_conn_read_pkt(c->conn, &path, &pi, pkt, len, now);
-	if (rv != 0) {
-		counters_inc(LISPMS_M_NET_QUIC_DROP_CONN);
-		conn_kill(c, STREAM_CLOSE_ERROR, true);
-	}
-}
-
-void quic_server_input(struct quic_server *qs, int fd, const struct sockaddr_storage *local,
-		       const struct sockaddr_storage *peer, const uint8_t *pkt, size_t len,
-		       uint64_t now)
-{
-	counters_inc(LISPMS_M_NET_QUIC_RX_PACKETS);
-	if (len == 0) { /* ngtcp2_pkt_decode_version_cid asserts on it (fuzz) */
-		counters_inc(LISPMS_M_NET_QUIC_DROP_MALFORMED);
-		return;
-	}
-	ngtcp2_version_cid vc;
-	int rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, QUIC_SCIDLEN);
-	if (rv != 0) {
-		/* NGTCP2_ERR_VERSION_NEGOTIATION: a version we do not speak;
-		 * no Version Negotiation (it would reflect), just drop */
-		counters_inc(LISPMS_M_NET_QUIC_DROP_MALFORMED);
-		return;
-	}
-	struct quic_conn *c = cid_find(qs, vc.dcid, vc.dcidlen);
-	if (!c) {
-		input_new(qs, fd, local, peer, pkt, len, now);
-		return;
-	}
-	if (c->dead)
-		return;
-	if (!sa_same(peer, &c->peer) || !sa_same(local, &c->local)) {
-		/* migration disabled: a new path is refused, not validated */
-		counters_inc(LISPMS_M_NET_QUIC_DROP_MIGRATION);
-		return;
-	}
-	ngtcp2_path path;
-	conn_path(c, &path);
-	ngtcp2_pkt_info pi = { 0 };
-	conn_mark(c);
-	rv = ngtcp2_conn_read_pkt(c->conn, &path, &pi, pkt, len, now);
-	if (rv == 0) {
-		conn_tls_release(c);
-		return;
-	}
-	if (rv == NGTCP2_ERR_DRAINING) {
-		conn_kill(c, STREAM_CLOSE_PEER, true);
-		return;
-	}
-	if (rv == NGTCP2_ERR_DROP_CONN || rv == NGTCP2_ERR_RETRY) {
-		counters_inc(LISPMS_M_NET_QUIC_DROP_CONN);
-		conn_kill(c, STREAM_CLOSE_ERROR, true);
-		return;
-	}
-	if (rv == NGTCP2_ERR_CRYPTO || rv == NGTCP2_ERR_PROTO ||
-	    rv == NGTCP2_ERR_CALLBACK_FAILURE || rv == NGTCP2_ERR_STREAM_LIMIT ||
-	    rv == NGTCP2_ERR_FLOW_CONTROL || rv == NGTCP2_ERR_FRAME_ENCODING ||
-	    rv == NGTCP2_ERR_TRANSPORT_PARAM || rv == NGTCP2_ERR_STREAM_STATE ||
-	    rv == NGTCP2_ERR_FINAL_SIZE || rv == NGTCP2_ERR_MALFORMED_TRANSPORT_PARAM ||
-	    rv == NGTCP2_ERR_REQUIRED_TRANSPORT_PARAM || rv == NGTCP2_ERR_CRYPTO_BUFFER_EXCEEDED ||
-	    rv == NGTCP2_ERR_NOMEM) {
-		counters_inc(LISPMS_M_NET_QUIC_DROP_CONN);
-		/* the connection is lost: CONNECTION_CLOSE with ngtcp2's reason */
-		ngtcp2_connection_close_error ce;
-		ngtcp2_connection_close_error_set_transport_error_liberr(&ce, rv, NULL, 0);
-		ngtcp2_path_storage ps;
-		ps_zero(&ps);
-		ngtcp2_ssize n = ngtcp2_conn_write_connection_close(c->conn, &ps.path, &pi, qs->buf,
-								    sizeof(qs->buf), &ce, now);
-		if (n > 0)
-			send_to(c->fd, &c->peer, qs->buf, (size_t)n);
-		conn_kill(c, STREAM_CLOSE_ERROR, true);
-		return;
-	}
-	/* a packet ngtcp2 could not use (undecryptable, duplicate): dropped */
-	counters_inc(LISPMS_M_NET_QUIC_DROP_MALFORMED);
-}
-
 /* The connections touched since the last flush, and only those: a handler
  * call made while retiring one (closed()) may touch others, which join the
  * list and are seen in the same flush. */
@@ -789,14 +622,14 @@ void quic_server_flush(struct quic_server *qs, uint64_t now)
 		if (!c->dead) {
 			conn_send(c, now);
 			if (!c->dead && c->closing && c->out.len == 0)
-				conn_kill(c, STREAM_CLOSE_PEER, false);
+				quic_conn_kill(c, STREAM_CLOSE_PEER, false);
 		}
 		if (c->dead) {
 			conn_unmark(c);
 			conn_retire(c, now);
 		} else if (timer_heap_set(&qs->timers, &c->timer,
 					  ngtcp2_conn_get_expiry(c->conn)) != 0) {
-			conn_kill(c, STREAM_CLOSE_ERROR, true); /* no timer: no liveness */
+			quic_conn_kill(c, STREAM_CLOSE_ERROR, true); /* no timer: no liveness */
 		}
 	}
 }
@@ -817,17 +650,17 @@ void quic_server_tick(struct quic_server *qs, uint64_t now)
 		    (struct quic_conn *)((char *)t - offsetof(struct quic_conn, timer));
 		/* out of the heap until the flush sets its next expiry */
 		timer_heap_del(&qs->timers, t);
-		conn_mark(c);
+		quic_conn_mark(c);
 		if (c->dead)
 			continue;
 		int rv = ngtcp2_conn_handle_expiry(c->conn, now);
 		if (rv == NGTCP2_ERR_IDLE_CLOSE)
-			conn_kill(c, STREAM_CLOSE_TIMEOUT, true);
+			quic_conn_kill(c, STREAM_CLOSE_TIMEOUT, true);
 		else if (rv != 0)
-			conn_kill(c, STREAM_CLOSE_ERROR, true);
+			quic_conn_kill(c, STREAM_CLOSE_ERROR, true);
 		else if (ngtcp2_conn_is_in_closing_period(c->conn) ||
 			 ngtcp2_conn_is_in_draining_period(c->conn))
-			conn_kill(c, STREAM_CLOSE_PEER, true);
+			quic_conn_kill(c, STREAM_CLOSE_PEER, true);
 	}
 	quic_server_flush(qs, now);
 }
@@ -842,62 +675,9 @@ size_t quic_server_tls_sessions(const struct quic_server *qs)
 	return qs->ntls;
 }
 
-/* The kernel's count of datagrams it dropped on the socket (SO_RXQ_OVFL,
- * cumulative): what grew since the last one seen is counted. */
-static void rx_overflow(struct msghdr *mh, uint32_t *seen)
+size_t quic_server_lib_bytes(const struct quic_server *qs)
 {
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SO_RXQ_OVFL ||
-		    cm->cmsg_len < CMSG_LEN(sizeof(uint32_t)))
-			continue;
-		uint32_t v;
-		memcpy(&v, CMSG_DATA(cm), sizeof(v));
-		if (seen && v != *seen) {
-			counters_add(LISPMS_M_NET_QUIC_DROP_RCVBUF, (uint32_t)(v - *seen));
-			*seen = v;
-		}
-	}
-}
-
-int quic_server_read(struct quic_server *qs, int fd, uint32_t *overflow, uint64_t now)
-{
-	struct sockaddr_storage local;
-	socklen_t ll = sizeof(local);
-	if (getsockname(fd, (struct sockaddr *)&local, &ll) != 0)
-		return -errno;
-	uint8_t *rx = qs->rx;
-	int n = 0;
-	while (n < QUIC_RX_BUDGET) {
-		struct sockaddr_storage peer;
-		memset(&peer, 0, sizeof(peer));
-		struct iovec iov = { rx, sizeof(qs->rx) };
-		union {
-			char buf[CMSG_SPACE(sizeof(uint32_t))];
-			struct cmsghdr align;
-		} ctl;
-		struct msghdr mh = { .msg_name = &peer,
-				     .msg_namelen = sizeof(peer),
-				     .msg_iov = &iov,
-				     .msg_iovlen = 1,
-				     .msg_control = ctl.buf,
-				     .msg_controllen = sizeof(ctl.buf) };
-		ssize_t r = recvmsg(fd, &mh, MSG_DONTWAIT);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		rx_overflow(&mh, overflow);
-		quic_server_input(qs, fd, &local, &peer, rx, (size_t)r, now);
-		if (++n % QUIC_RX_FLUSH == 0) {
-			/* answer as we go: a handshake storm must not wait for the
-			 * whole receive queue to be read */
-			quic_server_flush(qs, now);
-			now = quic_now();
-		}
-	}
-	quic_server_flush(qs, now);
-	return n;
+	return qs->lib_bytes;
 }
 
 struct quic_server *quic_server_new(const struct quic_conf *conf, const struct stream_handler *h,
@@ -914,6 +694,8 @@ struct quic_server *quic_server_new(const struct quic_conf *conf, const struct s
 		qs->conf.max_conns = 1024;
 	if (!qs->conf.token_lifetime_ms)
 		qs->conf.token_lifetime_ms = 10000;
+	if (!qs->conf.initial_max_age_ms)
+		qs->conf.initial_max_age_ms = 1000;
 	if (!qs->conf.output_limit)
 		qs->conf.output_limit = 1 << 20;
 	snprintf(qs->alpn, sizeof(qs->alpn), "%s", conf->alpn ? conf->alpn : "lisp-rt");
@@ -923,7 +705,7 @@ struct quic_server *quic_server_new(const struct quic_conf *conf, const struct s
 		memcpy(qs->secret, conf->secret,
 		       conf->secretlen < sizeof(qs->secret) ? conf->secretlen : sizeof(qs->secret));
 	else
-		cb_rand(qs->secret, sizeof(qs->secret), NULL);
+		quic_rand(qs->secret, sizeof(qs->secret), NULL);
 	qs->conf.secret = NULL;
 	qs->h = h;
 	qs->arg = arg;
@@ -957,7 +739,7 @@ void quic_server_set_limits(struct quic_server *qs, size_t output_limit, uint32_
 		for (struct quic_conn *c = qs->conns; c; c = c->next_c) {
 			ngtcp2_conn_set_keep_alive_timeout(c->conn, (ngtcp2_duration)keepalive_ms *
 									NGTCP2_MILLISECONDS);
-			conn_mark(c); /* its expiry moved */
+			quic_conn_mark(c); /* its expiry moved */
 		}
 	}
 }
@@ -975,7 +757,7 @@ void quic_server_stop(struct quic_server *qs)
 	while (qs->conns) {
 		struct quic_conn *c = qs->conns;
 		if (!c->dead)
-			conn_kill(c, STREAM_CLOSE_SHUTDOWN, false);
+			quic_conn_kill(c, STREAM_CLOSE_SHUTDOWN, false);
 		conn_retire(c, now);
 	}
 }

@@ -35,6 +35,10 @@
 struct tls_cred;
 struct quic_server;
 
+/* The QUIC sockets' receive buffer (bytes asked; server.quic has no key
+ * for it): a handshake storm waits in it rather than being dropped. */
+#define QUIC_RCVBUF (16u << 20)
+
 struct quic_conf {
 	const struct tls_cred *cred; /* shared, read-only; the server holds a reference */
 	const char *alpn;	     /* "lisp-rt" when NULL */
@@ -43,8 +47,12 @@ struct quic_conf {
 	size_t output_limit;	     /* unacknowledged output per connection */
 	uint32_t max_conns;	     /* connections on this server (0: 1024) */
 	uint32_t token_lifetime_ms;  /* Retry token validity (0: 10 s) */
-	const uint8_t *secret;	     /* token key material, shared by every worker */
-	size_t secretlen;	     /* 32 bytes is plenty */
+	/* A datagram for no connection that waited longer than this in the
+	 * socket (SO_TIMESTAMPNS, quic_server_read) is dropped unread (0: 1 s,
+	 * the client's first probe timeout: by then it has sent it again). */
+	uint32_t initial_max_age_ms;
+	const uint8_t *secret; /* token key material, shared by every worker */
+	size_t secretlen;      /* 32 bytes is plenty */
 	/* Optional: a connection count shared with other transports (the
 	 * worker's), which max_conns then bounds instead of ours. */
 	size_t *conn_count;
@@ -91,8 +99,13 @@ size_t quic_server_conns(const struct quic_server *qs);
 /* Of those, the ones still holding their GnuTLS session: a connection
  * releases it once its handshake is complete. */
 size_t quic_server_tls_sessions(const struct quic_server *qs);
+/* Bytes libngtcp2 holds for the live connections (its allocations go
+ * through a counting ngtcp2_mem; lispms_net_quic_library_bytes). */
+size_t quic_server_lib_bytes(const struct quic_server *qs);
 
 /* Read and handle the datagrams waiting on the non-blocking UDP socket `fd`
+ * (with SO_TIMESTAMPNS set, a datagram for no connection that waited past
+ * initial_max_age_ms is dropped: reason="stale")
  * (bound to one address), QUIC_RX_BUDGET (256) at most, flushing the
  * answers every 32: call again while the socket stays readable. Returns
  * datagrams read. With SO_RXQ_OVFL set on the socket, the datagrams the

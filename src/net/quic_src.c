@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <sys/epoll.h>
 
+#include <lispms/counters.h>
 #include <lispms/dgram.h>
 #include <lispms/err.h>
 #include <lispms/rcu.h>
@@ -25,6 +26,7 @@ struct quic_sock {
 	struct net_quic *q;
 	int fd;
 	uint32_t overflow; /* the kernel's drop count last seen (SO_RXQ_OVFL) */
+	unsigned rcvbuf;   /* receive buffer the kernel granted, bytes */
 };
 
 struct net_quic {
@@ -102,8 +104,10 @@ static void quic_stop(struct net_worker *w, struct net_source *src)
 static void quic_free(struct net_worker *w, struct net_source *src)
 {
 	struct net_quic *q = net_container_of(src, struct net_quic, src);
-	for (unsigned i = 0; i < q->nsocks; i++)
+	for (unsigned i = 0; i < q->nsocks; i++) {
 		close(q->socks[i].fd);
+		counters_gauge_add(LISPMS_M_NET_QUIC_RCVBUF, -(int64_t)q->socks[i].rcvbuf);
+	}
 	quic_server_free(q->qs);
 	if (q->next_cred_set)
 		tls_cred_free(q->next_cred);
@@ -135,7 +139,8 @@ static const struct net_source_ops quic_source_ops = {
 	.free = quic_free,
 };
 
-static int open_sock(const struct sockaddr_storage *addr, uint16_t port, unsigned rcvbuf)
+static int open_sock(const struct sockaddr_storage *addr, uint16_t port, unsigned rcvbuf,
+		     unsigned *granted)
 {
 	int fd = socket(addr->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -143,11 +148,18 @@ static int open_sock(const struct sockaddr_storage *addr, uint16_t port, unsigne
 	int on = 1;
 	struct sockaddr_storage a = *addr;
 	saddr_set_port(&a, port);
-	int size = (int)rcvbuf;
+	/* past net.core.rmem_max as root (SO_RCVBUFFORCE), else what the
+	 * sysctl allows; what the kernel granted is the gauge */
+	int size = (int)rcvbuf, got = 0;
+	socklen_t gl = sizeof(got);
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &gl) == 0 && got > 0)
+		*granted = (unsigned)got;
 	/* the receive buffer's drops are counted (quic_server_read) */
 	(void)setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on));
+	/* and how long each datagram waited (stale Initials are dropped) */
+	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
 	    (addr->ss_family == AF_INET6 &&
 	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) ||
@@ -185,9 +197,14 @@ int net_quic_init(struct net_worker *w, const struct net_worker_conf *conf, char
 	net_loop_register(w, &q->src);
 	w->quic = q;
 	for (unsigned i = 0; i < w->naddrs; i++) {
-		/* a handshake storm arrives here: the LISP port's receive buffer */
+		/* A handshake storm arrives here: room for some 7,000 Initials
+		 * (1,200 bytes, ~2.3 KB each with the kernel's overhead) per
+		 * socket, so a burst waits instead of being dropped; what waits
+		 * too long is dropped cheaply on the way in (QUIC_INITIAL_MAX_AGE
+		 * in quic_rx.c). Memory only while the queue is full. */
+		unsigned granted = 0;
 		int fd = open_sock(&w->addrs[i], conf->quic_port,
-				   conf->rcvbuf ? conf->rcvbuf : 4u << 20);
+				   conf->rcvbuf ? conf->rcvbuf : QUIC_RCVBUF, &granted);
 		if (fd < 0) {
 			if (err) {
 				char a[64];
@@ -198,7 +215,8 @@ int net_quic_init(struct net_worker *w, const struct net_worker_conf *conf, char
 			}
 			return fd == -EADDRINUSE ? LISPMS_EADDRINUSE : fd;
 		}
-		q->socks[i] = (struct quic_sock){ { quic_event }, q, fd, 0 };
+		q->socks[i] = (struct quic_sock){ { quic_event }, q, fd, 0, granted };
+		counters_gauge_add(LISPMS_M_NET_QUIC_RCVBUF, (int64_t)granted);
 		q->nsocks = i + 1;
 		net_loop_add(w, fd, EPOLLIN, &q->socks[i].ev);
 	}

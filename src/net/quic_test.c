@@ -200,6 +200,7 @@ Test(quic, retry_admit_and_echo_on_one_stream)
 	cr_assert_eq(counters_sum(LISPMS_M_NET_QUIC_RETRY_SENT), retries + 1, "no Retry first");
 	cr_assert_eq(r.e.admitted, 1);
 	cr_assert_eq(quic_server_conns(r.qs), 1);
+	cr_assert_gt(quic_server_lib_bytes(r.qs), 1000, "libngtcp2's memory is not counted");
 	const uint8_t msg[] = "hello, map-server";
 	cr_assert_eq(quic_client_write(r.cl, msg, sizeof(msg)), 0);
 	uint8_t got[64];
@@ -218,6 +219,8 @@ Test(quic, retry_admit_and_echo_on_one_stream)
 	cr_assert_eq(r.e.closed, 1);
 	cr_assert_eq(r.e.why, STREAM_CLOSE_PEER);
 	cr_assert_eq(quic_server_conns(r.qs), 0);
+	cr_assert_eq(quic_server_lib_bytes(r.qs), 0,
+		     "libngtcp2's memory counted but not given back");
 	rig_free(&r);
 }
 
@@ -309,6 +312,76 @@ Test(quic, unauthorised_source_keeps_no_state)
 	cr_assert_eq(quic_server_conns(r.qs), 0);
 	cr_assert_gt(counters_sum(LISPMS_M_NET_QUIC_DROP_ADMIT), refused);
 	cr_assert(!quic_client_ready(r.cl));
+	rig_free(&r);
+}
+
+/* A client repeats its Initial until it hears from us (a lost or late
+ * answer, a datagram that waited in a full receive queue): every datagram
+ * from the client arrives twice here. The repeat of the Initial that
+ * carried the Retry token must find the connection it started, not start
+ * a second one with a second handshake. */
+Test(quic, a_repeated_initial_finds_its_connection)
+{
+	struct rig r;
+	rig_server(&r, 0, 0);
+	uint64_t accepted = counters_sum(LISPMS_M_NET_QUIC_ACCEPTED);
+	rig_client(&r, NULL);
+	uint64_t end = quic_now() + 5000ull * 1000000u;
+	while (!client_ready(&r) && quic_now() < end) {
+		struct pollfd pf[2] = { { .fd = r.fd, .events = POLLIN },
+					{ .fd = quic_client_fd(r.cl), .events = POLLIN } };
+		(void)poll(pf, 2, 5);
+		uint64_t now = quic_now();
+		uint8_t d[2048];
+		struct sockaddr_storage peer;
+		socklen_t pl = sizeof(peer);
+		ssize_t n;
+		while ((n = recvfrom(r.fd, d, sizeof(d), MSG_DONTWAIT, (struct sockaddr *)&peer,
+				     &pl)) > 0) {
+			for (int k = 0; k < 2; k++)
+				quic_server_input(r.qs, r.fd, &r.addr, &peer, d, (size_t)n, now);
+			pl = sizeof(peer);
+		}
+		quic_server_flush(r.qs, now);
+		if (quic_server_expiry(r.qs) <= now)
+			quic_server_tick(r.qs, now);
+		(void)quic_client_service(r.cl);
+	}
+	cr_assert(quic_client_ready(r.cl), "no handshake");
+	cr_assert_eq(counters_sum(LISPMS_M_NET_QUIC_ACCEPTED), accepted + 1,
+		     "%llu connections for one client",
+		     (unsigned long long)(counters_sum(LISPMS_M_NET_QUIC_ACCEPTED) - accepted));
+	cr_assert_eq(quic_server_conns(r.qs), 1);
+	cr_assert_eq(r.e.admitted, 1);
+	echo_once(&r, (const uint8_t *)"twice", 5);
+	rig_free(&r);
+}
+
+/* An Initial that waited in the socket longer than initial_max_age_ms is
+ * dropped unread (no Retry, no state): in a storm the client has sent it
+ * again by then. The client's next one, answered in time, gets through. */
+Test(quic, a_stale_initial_is_dropped_unread)
+{
+	struct rig r;
+	rig_server(&r, 0, 0);
+	quic_server_free(r.qs);
+	struct quic_conf qc = { .cred = cred, .max_conns = 16, .initial_max_age_ms = 50 };
+	r.qs = quic_server_new(&qc, &echo_handler, &r.e);
+	cr_assert_not_null(r.qs);
+	int on = 1;
+	cr_assert_eq(setsockopt(r.fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)), 0);
+	uint64_t stale = counters_sum(LISPMS_M_NET_QUIC_DROP_STALE);
+	uint64_t retries = counters_sum(LISPMS_M_NET_QUIC_RETRY_SENT);
+	rig_client(&r, NULL); /* its Initial waits in the socket */
+	usleep(150 * 1000);
+	cr_assert_eq(quic_server_read(r.qs, r.fd, NULL, quic_now()), 1);
+	cr_assert_eq(counters_sum(LISPMS_M_NET_QUIC_DROP_STALE), stale + 1);
+	cr_assert_eq(counters_sum(LISPMS_M_NET_QUIC_RETRY_SENT), retries,
+		     "a Retry for a stale Initial");
+	cr_assert_eq(quic_server_conns(r.qs), 0);
+	pump(&r, 5000, client_ready); /* its repeat, read at once */
+	cr_assert(quic_client_ready(r.cl), "no handshake after the repeat");
+	cr_assert_eq(counters_sum(LISPMS_M_NET_QUIC_DROP_STALE), stale + 1);
 	rig_free(&r);
 }
 

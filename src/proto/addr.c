@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <lispms/addr.h>
 #include <lispms/err.h>
@@ -182,4 +183,37 @@ int eid_prefix_format(const struct eid_prefix *p, char *buf, size_t len)
 	else
 		n = snprintf(buf, len, "[%u] %s/%u", p->iid, addr, p->plen);
 	return n < 0 || (size_t)n >= len ? LISPMS_ENOSPC : LISPMS_EOK;
+}
+
+void lisp_addr_from_sockaddr(const struct sockaddr_storage *ss, struct lisp_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (ss->ss_family == AF_INET) {
+		out->afi = LISP_AFI_IPV4;
+		memcpy(out->bytes, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6) {
+		out->afi = LISP_AFI_IPV6;
+		memcpy(out->bytes, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	}
+}
+
+socklen_t lisp_addr_to_sockaddr(const struct lisp_addr *a, uint16_t port,
+				struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->afi == LISP_AFI_IPV4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, a->bytes, 4);
+		return sizeof(*sin);
+	}
+	if (a->afi == LISP_AFI_IPV6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		memcpy(&sin6->sin6_addr, a->bytes, 16);
+		return sizeof(*sin6);
+	}
+	return 0;
 }

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <criterion/criterion.h>
 
 #include <lispms/addr.h>
@@ -87,4 +90,33 @@ Test(addr, addresses_and_buffer_limits)
 	eid_prefix_parse("[1000] 2001:db8::/32", &p);
 	char small[10];
 	cr_assert_eq(eid_prefix_format(&p, small, sizeof(small)), LISPMS_ENOSPC);
+}
+
+Test(addr, socket_addresses_convert_both_ways)
+{
+	const char *in[] = { "192.0.2.7", "2001:db8::9" };
+	for (int i = 0; i < 2; i++) {
+		struct lisp_addr a, back;
+		cr_assert_eq(lisp_addr_parse(in[i], &a), LISPMS_EOK);
+		struct sockaddr_storage ss;
+		socklen_t len = lisp_addr_to_sockaddr(&a, 4342, &ss);
+		cr_assert_eq(len,
+			     i == 0 ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+		cr_assert_eq(ss.ss_family, i == 0 ? AF_INET : AF_INET6);
+		uint16_t port = i == 0 ? ((struct sockaddr_in *)&ss)->sin_port
+				       : ((struct sockaddr_in6 *)&ss)->sin6_port;
+		cr_assert_eq(ntohs(port), 4342);
+		lisp_addr_from_sockaddr(&ss, &back);
+		cr_assert(lisp_addr_equal(&a, &back), "%s comes back", in[i]);
+	}
+	/* a MAC has no socket address; a family other than IPv4/IPv6 no LISP one */
+	struct lisp_addr mac, none;
+	cr_assert_eq(lisp_addr_parse("00:11:22:33:44:55", &mac), LISPMS_EOK);
+	struct sockaddr_storage ss;
+	memset(&ss, 0xff, sizeof(ss));
+	cr_assert_eq(lisp_addr_to_sockaddr(&mac, 4342, &ss), 0);
+	cr_assert_eq(ss.ss_family, 0, "left zeroed");
+	ss.ss_family = AF_UNIX;
+	lisp_addr_from_sockaddr(&ss, &none);
+	cr_assert_eq(none.afi, LISP_AFI_NONE);
 }

@@ -904,6 +904,30 @@ static void reload_tshark_check(void)
 	       bad, moved, serials);
 }
 
+/* QUIC: the handshakes around the certificate rotation (cred_reload),
+ * captured on the QUIC port and decrypted with the client's keylog: tshark
+ * decodes them without a malformed packet or an error, and the server's
+ * Certificate messages carry two serial numbers, the first certificate's
+ * and the rotated one's. */
+static void quic_reload_tshark_check(void)
+{
+	if (!it_tshark_or_tap(&live))
+		return;
+	it_capture_opts(&live,
+			"-o gui.max_tree_depth:4096 -o tls.keylog_file:%s -d udp.port==%u,quic",
+			sopts.keylog, sopts.port);
+	long bad = it_tshark_count(&live, "_ws.malformed || _ws.expert.severity == error");
+	long pkts = it_tshark_count(&live, "quic && udp.srcport==%u", sopts.port);
+	char filter[96];
+	snprintf(filter, sizeof(filter), "tls.handshake.certificate && udp.srcport==%u",
+		 sopts.port);
+	long serials = it_tshark_values(&live, filter, "-e x509af.serialNumber");
+	tap_ok(bad == 0 && pkts > 0 && serials >= 2,
+	       "tshark decodes the QUIC handshakes around the rotation (%ld server packets, %ld "
+	       "malformed or in error), decrypted: %ld different server certificates",
+	       pkts, bad, serials);
+}
+
 /* TLS: its port and its very presence are reloadable, as TCP's listeners
  * are with reliable-transport: a new port opens (the old one closes, the
  * open session stays), a port another process holds refuses the reload,
@@ -1017,7 +1041,7 @@ int main(int argc, char **argv)
 	setrlimit(RLIMIT_NOFILE, &rl); /* 1000 sessions: both ends in this machine */
 	bool tls = sopts.transport == IT_TLS, quic = sopts.transport == IT_QUIC;
 	tap_plan(28 + OPERATOR_CHECKS + 2 + (sopts.transport == IT_SCTP) +
-		 (tls ? TLS_CHECKS + TLS_PORT_CHECKS : 0) + (tls || quic ? CRED_CHECKS : 0) +
+		 (tls ? TLS_CHECKS + TLS_PORT_CHECKS : 0) + (tls || quic ? CRED_CHECKS : 0) + quic +
 		 (ctl_bin ? 2 : 0));
 	it_auth = auth_ctx_new();
 	ar = (struct arena){ .base = arena_mem, .size = sizeof(arena_mem) };
@@ -1115,12 +1139,15 @@ int main(int argc, char **argv)
 				 "tcp and (port %u or portrange 1024-65535)", sopts.port);
 		tls_port_reload();
 	}
+	if (quic)
+		it_capture_start(&live, "reload.pcapng", "udp and port %u", sopts.port);
 	if (tls || quic)
 		cred_reload();
-	if (tls) {
-		it_capture_stop(&live);
+	it_capture_stop(&live);
+	if (tls)
 		reload_tshark_check();
-	}
+	if (quic)
+		quic_reload_tshark_check();
 	many();
 	if (ctl_bin)
 		transport_off();

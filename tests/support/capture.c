@@ -105,6 +105,15 @@ long it_tshark_distinct(const struct it_capture *c, const char *filter, const ch
 	return it_shell_count(cmd);
 }
 
+long it_tshark_values(const struct it_capture *c, const char *filter, const char *fields)
+{
+	char rest[512], cmd[2048];
+	snprintf(rest, sizeof(rest),
+		 "-T fields %s 2>/dev/null | tr ',\\t' '\\n\\n' | sort -u | grep -c .", fields);
+	tshark_cmd(cmd, sizeof(cmd), c, filter, rest);
+	return it_shell_count(cmd);
+}
+
 long it_tshark_fields(const struct it_capture *c, const char *filter, const char *fields,
 		      const char *sep, char *out, size_t len)
 {

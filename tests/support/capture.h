@@ -54,6 +54,8 @@ long it_tshark_grep(const struct it_capture *c, const char *filter, const char *
 		    const char *pattern);
 /* Distinct rows of those fields; -1 on failure. */
 long it_tshark_distinct(const struct it_capture *c, const char *filter, const char *fields);
+/* Distinct values of those fields (a row's ','-separated occurrences apart); -1 on failure. */
+long it_tshark_values(const struct it_capture *c, const char *filter, const char *fields);
 /*
  * Those fields of every matching packet into out: a row per packet, its
  * fields separated by ' ', the rows by `sep`; -1 on failure, else the rows.

@@ -28,6 +28,8 @@
 #                                    removed first) exists; sets
 #                                    LISPMS_PID; 1 (and LOG's tail on stderr)
 #                                    when it died or never got ready
+#   lispms_ready SOCKET PID LOG      the wait alone, for daemons started by
+#                                    other means (several at once)
 #   lispms_stop [SIGNAL]             stop LISPMS_PID (default TERM), wait for
 #                                    it; its exit status
 #   tap_cleanup WORK [PID...]        at exit: the plan, stop PIDs and
@@ -107,11 +109,18 @@ lispms_start() { # lispms_start LISPMSD CONF LOG [ARG...]
     # shellcheck disable=SC2086 # LISPMS_WRAP is a command line, split on blanks
     ${LISPMS_WRAP:-} "$daemon" -c "$conf" "$@" >>"$log" 2>&1 &
     LISPMS_PID=$!
+    lispms_ready "$sock" "$LISPMS_PID" "$log"
+}
+
+# lispms_ready SOCKET PID LOG: wait (LISPMS_START_WAIT s) for a lispmsd
+# started in the background; 1 (and LOG's tail on stderr) if it never got ready
+lispms_ready() {
+    local sock=$1 pid=$2 log=$3 i
     # the control socket is made after every listening socket is bound
     # (src/daemon/main.c), so its presence means the daemon takes requests
     for ((i = 0; i < ${LISPMS_START_WAIT:-10} * 20; i++)); do
-        [ -S "$sock" ] && kill -0 "$LISPMS_PID" 2>/dev/null && return 0
-        kill -0 "$LISPMS_PID" 2>/dev/null || break
+        [ -S "$sock" ] && kill -0 "$pid" 2>/dev/null && return 0
+        kill -0 "$pid" 2>/dev/null || break
         sleep 0.05
     done
     echo "lispmsd did not get ready (no $sock):" >&2

@@ -104,22 +104,45 @@ static int build_request(const struct lig_conf *c, const struct sockaddr_storage
 	return ecm_encode(&e, buf, cap, len);
 }
 
+/*
+ * The socket is bound to the address the route to the server leaves from but
+ * not connected: through a Map-Resolver (RFC 8111, D23) the Map-Reply comes
+ * from the authoritative Map-Server, not from the address asked.
+ */
+static int open_socket(const struct sockaddr_storage *server, struct sockaddr_storage *local)
+{
+	socklen_t ll = sizeof(*local);
+	int probe = socket(server->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool ok = probe >= 0 &&
+		  connect(probe, (const struct sockaddr *)server, saddr_len(server)) == 0 &&
+		  getsockname(probe, (struct sockaddr *)local, &ll) == 0;
+	if (probe >= 0)
+		close(probe);
+	if (!ok)
+		return -1;
+	saddr_set_port(local, 0);
+	int fd = socket(server->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ll = sizeof(*local);
+	if (fd < 0 || bind(fd, (const struct sockaddr *)local, saddr_len(local)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)local, &ll) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int lig_run(const struct lig_conf *c)
 {
 	char server[80], eid[LISPMS_EID_STRLEN];
 	saddr_format(&c->server, server, sizeof(server));
 	eid_prefix_format(&c->eid, eid, sizeof(eid));
-	int fd = socket(c->server.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 ||
-	    connect(fd, (const struct sockaddr *)&c->server, saddr_len(&c->server)) != 0) {
+	struct sockaddr_storage local;
+	int fd = open_socket(&c->server, &local);
+	if (fd < 0) {
 		fprintf(stderr, "lig: cannot reach %s: %s\n", server, strerror(errno));
-		if (fd >= 0)
-			close(fd);
 		return 1;
 	}
-	struct sockaddr_storage local;
-	socklen_t ll = sizeof(local);
-	getsockname(fd, (struct sockaddr *)&local, &ll);
 	uint64_t nonce;
 	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
 		nonce = mtime_now_ns();
@@ -136,7 +159,8 @@ int lig_run(const struct lig_conf *c)
 	for (unsigned t = 0; t < tries; t++) {
 		uint64_t sent = mtime_now_ns();
 		uint64_t until = sent + (uint64_t)(timeout / tries) * LISPMS_NS_PER_MSEC;
-		if (send(fd, req, len, 0) < 0) {
+		if (sendto(fd, req, len, 0, (const struct sockaddr *)&c->server,
+			   saddr_len(&c->server)) < 0) {
 			fprintf(stderr, "lig: send to %s: %s\n", server, strerror(errno));
 			break;
 		}
@@ -144,16 +168,21 @@ int lig_run(const struct lig_conf *c)
 			struct pollfd p = { .fd = fd, .events = POLLIN };
 			if (poll(&p, 1, (int)((until - now) / LISPMS_NS_PER_MSEC) + 1) <= 0)
 				continue;
-			ssize_t n = recv(fd, buf, sizeof(buf), 0);
+			struct sockaddr_storage from;
+			socklen_t fl = sizeof(from);
+			ssize_t n =
+			    recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
 			if (n <= 0)
-				continue; /* e.g. ICMP port unreachable: keep waiting */
+				continue;
 			uint8_t mem[32768];
 			struct arena ar = { .base = mem, .size = sizeof(mem) };
 			struct lisp_map_reply r;
 			if (map_reply_decode(buf, (size_t)n, &ar, &r) != LISPMS_EOK ||
 			    r.nonce != nonce)
-				continue;
-			printf("Map-Reply from %s in %.2f ms, %u record%s\n", server,
+				continue; /* not ours: anyone may send to the port */
+			char src[80];
+			saddr_format(&from, src, sizeof(src));
+			printf("Map-Reply from %s in %.2f ms, %u record%s\n", src,
 			       (double)(mtime_now_ns() - sent) / 1e6, r.nrecords,
 			       r.nrecords == 1 ? "" : "s");
 			lig_print(stdout, &r);

@@ -541,6 +541,7 @@ enum {
 	OPT_CERT,
 	OPT_KEY,
 	OPT_QDROP,
+	OPT_RAMP,
 	OPT_SUBSCRIBERS,
 	OPT_SUBSCRIBE,
 	OPT_SUB_TRANSPORT,
@@ -556,7 +557,8 @@ static void fabric_usage(FILE *f)
 	      "  --key-id K (1) --alg sha1|sha256 --secret S (bench)\n"
 	      "  --udp-share F (0: all reliable; 1: all UDP soft state) --udp-interval SEC (60)\n"
 	      "  --batch R (records per Map-Register or Registration, 100) --threads T (1)\n"
-	      "  --storm (every ETR at once) --duration SEC (60, bound on convergence)\n"
+	      "  --storm (every ETR at once) [--ramp SEC (storm: ETRs start evenly over SEC)]\n"
+	      "  --duration SEC (60, bound on convergence)\n"
 	      "  --idle SEC  --moves N --move-rate R (10000) --move-seconds S (5)\n"
 	      "  --churn N --churn-rate R (10000) --churn-seconds S (5)\n"
 	      "  --hold SEC [--until-reconverged]  --json [--case NAME]  --quiet | --progress\n"
@@ -674,7 +676,7 @@ static void fabric_print(const struct sessions_conf *sc, const struct sessions_r
 		       "\"idle_udp_packets\":%llu,\"moves_sent\":%llu,\"moves_notified\":%llu,"
 		       "\"moves_per_sec\":%.0f,\"churn_sent\":%llu,\"churn_acked\":%llu,"
 		       "\"churn_per_sec\":%.0f,\"reconvergences\":%llu,\"reconverge_s\":%.3f,"
-		       "\"reconverged_unix\":%.3f}\n",
+		       "\"reconverged_unix\":%.3f",
 		       name, extra, sc->transport != NULL ? sc->transport->name : "tcp", sc->etrs,
 		       r->reliable, r->udp, (unsigned long long)eids, sc->threads ? sc->threads : 1,
 		       r->converged ? "true" : "false", r->converge_s, r->up, r->up_end,
@@ -701,6 +703,10 @@ static void fabric_print(const struct sessions_conf *sc, const struct sessions_r
 		       (unsigned long long)r->churn_sent, (unsigned long long)r->churn_acked,
 		       r->churn_s > 0 ? (double)r->churn_acked / r->churn_s : 0.0,
 		       (unsigned long long)r->reconvergences, r->reconverge_s, r->reconverged_unix);
+		for (unsigned l = 0; l < SESSIONS_LOSS_COUNT; l++)
+			printf(",\"lost_%s\":%llu", sessions_loss_name(l),
+			       (unsigned long long)r->lost_by[l]);
+		printf("}\n");
 		for (unsigned l = 0; l < SL_COUNT; l++) {
 			const struct stats_hist *h = &r->lat[l];
 			if (h->count == 0)
@@ -742,6 +748,13 @@ static void fabric_print(const struct sessions_conf *sc, const struct sessions_r
 	       (unsigned long long)r->connect_failures, (unsigned long long)r->error_notifications,
 	       (unsigned long long)r->notify_ok, (unsigned long long)r->notify_bad_auth,
 	       (unsigned long long)r->notify_acks_sent);
+	if (r->sessions_lost > 0) {
+		printf("  lost by cause:");
+		for (unsigned l = 0; l < SESSIONS_LOSS_COUNT; l++)
+			printf(" %s %llu", sessions_loss_name(l),
+			       (unsigned long long)r->lost_by[l]);
+		printf("\n");
+	}
 	if (r->idle_s > 0)
 		printf("  idle %.1f s: %.1f bytes/s, %.1f messages/s (UDP %llu bytes)\n", r->idle_s,
 		       (double)r->idle_bytes / r->idle_s, (double)r->idle_packets / r->idle_s,
@@ -840,6 +853,7 @@ static const struct option fabric_opts[] = {
 	{ "cert", required_argument, NULL, OPT_CERT },
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "quic-drop", required_argument, NULL, OPT_QDROP },
+	{ "ramp", required_argument, NULL, OPT_RAMP },
 	{ "subscribers", required_argument, NULL, OPT_SUBSCRIBERS },
 	{ "subscribe", required_argument, NULL, OPT_SUBSCRIBE },
 	{ "subscriber-transport", required_argument, NULL, OPT_SUB_TRANSPORT },
@@ -985,6 +999,10 @@ static bool fabric_opt_phases(struct fabric_cmd *f, int c, const char *arg)
 	switch (c) {
 	case 'Z':
 		sc->storm = true;
+		break;
+	case OPT_RAMP: /* the storm's ETRs start over SEC seconds */
+		sc->ramp_s = atof(arg);
+		f->bad |= !(sc->ramp_s >= 0 && sc->ramp_s <= 3600);
 		break;
 	case 'd':
 		sc->duration = atof(arg);

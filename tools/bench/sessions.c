@@ -95,7 +95,7 @@ struct counters {
 	_Atomic uint64_t up, acked, rejected[5], udp_acked, auth_sent, auth_timeouts, udp_registers,
 	    udp_retx, lost, reconnects, connect_failures, errors, notify_ok, notify_bad,
 	    notify_acks, bytes_out, bytes_in, pkts_out, pkts_in, udp_bytes, udp_pkts, moves_sent,
-	    moves_notified, churn_sent, churn_acked;
+	    moves_notified, churn_sent, churn_acked, lost_by[SESSIONS_LOSS_COUNT];
 };
 
 struct shared {
@@ -122,6 +122,7 @@ struct sim {
 	unsigned t;
 	unsigned lo, hi; /* its ETRs */
 	unsigned started;
+	uint64_t t_ramp; /* when the first of its ETRs started (--ramp) */
 	int ep;
 	struct auth_ctx *auth;
 	struct auth_key key;
@@ -152,6 +153,20 @@ static const char *const lat_names[SL_COUNT] = {
 	[SL_CHURN] = "churn_ack",
 	[SL_RECONNECT] = "reconnect",
 };
+
+static const char *const loss_names[SESSIONS_LOSS_COUNT] = {
+	[SLOSS_HANDSHAKE] = "handshake_incomplete",
+	[SLOSS_REFRESH] = "refresh_timeout",
+	[SLOSS_CLOSED] = "closed",
+	[SLOSS_STREAM] = "stream_error",
+	[SLOSS_SEND] = "send_failed",
+	[SLOSS_OPEN] = "open_failed",
+};
+
+const char *sessions_loss_name(enum sessions_loss l)
+{
+	return l < SESSIONS_LOSS_COUNT ? loss_names[l] : "?";
+}
 
 const char *sessions_lat_name(enum sessions_lat l)
 {
@@ -338,11 +353,12 @@ static void close_fd(struct sim *s, int *fd)
 }
 
 /* A reliable ETR lost its session (or never got one): back to UDP later. */
-static void lose(struct sim *s, struct etr *e)
+static void lose(struct sim *s, struct etr *e, enum sessions_loss why)
 {
 	uint64_t now = mtime_now_ns();
 	if (e->state == E_UP || e->state == E_REGISTERING || e->state == E_REFRESH) {
 		INC(s, lost);
+		INC(s, lost_by[why]);
 		if (e->t_lost == 0)
 			e->t_lost = now;
 		uint64_t zero = 0;
@@ -389,7 +405,7 @@ static void send_auth(struct sim *s, struct etr *e)
 static void start_auth(struct sim *s, struct etr *e)
 {
 	if (e->udp < 0 && open_udp(s, e) != 0) {
-		lose(s, e);
+		lose(s, e, SLOSS_OPEN);
 		return;
 	}
 	e->state = E_AUTH;
@@ -444,7 +460,7 @@ static void start_tcp(struct sim *s, struct etr *e)
 	if (e->tcp < 0) {
 		INC(s, connect_failures);
 		e->tstate = NULL;
-		lose(s, e);
+		lose(s, e, SLOSS_OPEN);
 		return;
 	}
 	/* a subscriber's Mapping Notifications carry up to 256 records */
@@ -521,7 +537,7 @@ static void on_udp(struct sim *s, struct etr *e)
 			stats_add(&s->lat[SL_AUTH], now - e->t_sent);
 			if (!(mn.flags & LISP_MNOT_r)) { /* no sessions for this site */
 				INC(s, connect_failures);
-				lose(s, e);
+				lose(s, e, SLOSS_OPEN);
 				return;
 			}
 			close_fd(s, &e->udp);
@@ -581,7 +597,7 @@ static void on_refresh(struct sim *s, struct etr *e)
 			continue;
 		e->expect += n;
 		if (send_registration(s, e, eids, n, 3) != 0) {
-			lose(s, e);
+			lose(s, e, SLOSS_SEND);
 			return;
 		}
 	}
@@ -624,7 +640,7 @@ static void on_tcp(struct sim *s, struct etr *e, uint32_t events)
 		size_t avail;
 		uint8_t *space = rt_stream_space(&e->rx, &avail);
 		if (avail == 0) {
-			lose(s, e);
+			lose(s, e, SLOSS_STREAM);
 			return;
 		}
 		ssize_t n = s->tr->recv(e->tcp, e->tstate, space, avail);
@@ -633,7 +649,9 @@ static void on_tcp(struct sim *s, struct etr *e, uint32_t events)
 				return;
 			if (n < 0 && errno == ECONNREFUSED)
 				INC(s, connect_failures);
-			lose(s, e);
+			lose(s, e,
+			     s->tr->ready && !s->tr->ready(e->tstate) ? SLOSS_HANDSHAKE
+								      : SLOSS_CLOSED);
 			return;
 		}
 		ADD(s, bytes_in, (uint64_t)n);
@@ -677,7 +695,7 @@ static void on_tcp(struct sim *s, struct etr *e, uint32_t events)
 				return; /* lost while answering */
 		}
 		if (r < 0) {
-			lose(s, e);
+			lose(s, e, SLOSS_STREAM);
 			return;
 		}
 		if ((size_t)n < avail)
@@ -739,7 +757,9 @@ static void timers(struct sim *s, uint64_t now)
 			break;
 		case E_REFRESH:
 			if (now >= e->t_next)
-				lose(s, e);
+				lose(s, e,
+				     s->tr->ready && !s->tr->ready(e->tstate) ? SLOSS_HANDSHAKE
+									      : SLOSS_REFRESH);
 			break;
 		case E_WAIT:
 			if (now >= e->t_next)
@@ -790,7 +810,7 @@ static void register_at(struct sim *s, struct etr *to, uint64_t idx, uint32_t tt
 		s->sh->move_pending[idx] = 1;
 		pend_push(s, idx, mtime_now_ns());
 	} else if (send_registration(s, to, &idx, 1, ttl) != 0) {
-		lose(s, to);
+		lose(s, to, SLOSS_SEND);
 	}
 }
 
@@ -848,6 +868,17 @@ static void *sim_main(void *arg)
 			break;
 		if (s->started < netrs) {
 			unsigned wave = s->c->storm ? netrs : WAVE;
+			if (s->c->storm && s->c->ramp_s > 0) {
+				/* a fleet that comes up over ramp_s: the time counts
+				 * in the convergence, which starts at the first ETR */
+				uint64_t t = mtime_now_ns();
+				if (s->t_ramp == 0)
+					s->t_ramp = t;
+				double due =
+				    (double)netrs * (double)(t - s->t_ramp) / (s->c->ramp_s * 1e9);
+				unsigned upto = due >= netrs ? netrs : (unsigned)due + 1;
+				wave = upto > s->started ? upto - s->started : 0;
+			}
 			for (unsigned k = 0; k < wave && s->started < netrs; k++)
 				start_etr(s, &s->sh->etrs[s->lo + s->started++]);
 		}
@@ -1331,6 +1362,8 @@ static void run_collect(struct run *r)
 	res->udp_retransmits = RSUM(r, udp_retx);
 	res->sessions_lost = RSUM(r, lost);
 	res->reconnects = RSUM(r, reconnects);
+	for (unsigned k = 0; k < SESSIONS_LOSS_COUNT; k++)
+		res->lost_by[k] = RSUM(r, lost_by[k]);
 	res->connect_failures = RSUM(r, connect_failures);
 	res->error_notifications = RSUM(r, errors);
 	res->notify_ok = RSUM(r, notify_ok);
@@ -1437,6 +1470,8 @@ static void result_add(struct sessions_result *t, const struct sessions_result *
 	t->udp_retransmits += r->udp_retransmits;
 	t->sessions_lost += r->sessions_lost;
 	t->reconnects += r->reconnects;
+	for (unsigned k = 0; k < SESSIONS_LOSS_COUNT; k++)
+		t->lost_by[k] += r->lost_by[k];
 	t->connect_failures += r->connect_failures;
 	t->error_notifications += r->error_notifications;
 	t->notify_ok += r->notify_ok;

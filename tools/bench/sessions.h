@@ -32,25 +32,37 @@ struct sessions_conf {
 	struct layout layout; /* afi, iid, iids (per is set from eids_per_etr) */
 	uint8_t key_id, alg;
 	const char *secret;
-	unsigned locators;	      /* per ETR, 1..8 */
-	double udp_share;	      /* fraction of ETRs on UDP soft state, 0..1 */
-	double udp_interval;	      /* seconds between UDP refreshes */
-	unsigned batch;		      /* records per Map-Register or Registration, 1..100 */
-	unsigned threads;	      /* 1..64 */
-	bool storm;		      /* start every ETR at once (else waves of 200 per thread) */
-	double duration;	      /* bound on the convergence, seconds */
-	double idle_s;		      /* then hold everything idle this long (0: skip) */
-	uint64_t moves;		      /* then move up to this many EIDs (0: skip) */
-	double move_rate;	      /* moves per second */
-	double move_s;		      /* for at most this long */
-	uint64_t churn;		      /* then withdraw / re-register this many times (0: skip) */
-	double churn_rate;	      /* operations per second */
-	double churn_s;		      /* for at most this long */
-	double hold_s;		      /* then keep the fabric up this long (0: skip) */
-	bool until_reconverged;	      /* end the hold once a loss has been recovered */
+	unsigned locators;	/* per ETR, 1..8 */
+	double udp_share;	/* fraction of ETRs on UDP soft state, 0..1 */
+	double udp_interval;	/* seconds between UDP refreshes */
+	unsigned batch;		/* records per Map-Register or Registration, 1..100 */
+	unsigned threads;	/* 1..64 */
+	bool storm;		/* start every ETR at once (else waves of 200 per thread) */
+	double ramp_s;		/* storm: start them evenly over this long instead (0: at once) */
+	double duration;	/* bound on the convergence, seconds */
+	double idle_s;		/* then hold everything idle this long (0: skip) */
+	uint64_t moves;		/* then move up to this many EIDs (0: skip) */
+	double move_rate;	/* moves per second */
+	double move_s;		/* for at most this long */
+	uint64_t churn;		/* then withdraw / re-register this many times (0: skip) */
+	double churn_rate;	/* operations per second */
+	double churn_s;		/* for at most this long */
+	double hold_s;		/* then keep the fabric up this long (0: skip) */
+	bool until_reconverged; /* end the hold once a loss has been recovered */
 	const struct subs_conf *subs; /* subscribers after convergence (NULL: none) */
 	int progress;		      /* 0 none, 1 plain lines, 2 one live line (a terminal) */
 	const char *label;	      /* progress lines begin "LABEL: " (NULL: nothing) */
+};
+
+/* Why a reliable ETR lost its session (or never got one up). */
+enum sessions_loss {
+	SLOSS_HANDSHAKE, /* the transport's handshake never completed (timed out, failed) */
+	SLOSS_REFRESH,	 /* handshake done (or none), no Refresh by the deadline */
+	SLOSS_CLOSED,	 /* closed, reset or timed out by the server or the path */
+	SLOSS_STREAM,	 /* bad framing or a message too big for the buffer */
+	SLOSS_SEND,	 /* a write failed */
+	SLOSS_OPEN,	 /* no session: open failed or the site offers none */
+	SESSIONS_LOSS_COUNT
 };
 
 enum sessions_lat {
@@ -98,7 +110,8 @@ struct sessions_result {
 	uint64_t auth_sent, auth_timeouts;
 	uint64_t udp_registers, udp_retransmits;
 	uint64_t sessions_lost, reconnects, connect_failures;
-	uint64_t error_notifications; /* type 16 received */
+	uint64_t lost_by[SESSIONS_LOSS_COUNT]; /* sessions_lost by cause */
+	uint64_t error_notifications;	       /* type 16 received */
 	uint64_t notify_ok, notify_bad_auth, notify_acks_sent;
 	uint64_t bytes_out, bytes_in, packets_out, packets_in; /* application, whole run */
 	double idle_s;
@@ -119,6 +132,8 @@ struct sessions_result {
 };
 
 const char *sessions_lat_name(enum sessions_lat l);
+/* "handshake_incomplete", ... (the JSON's lost_<name> keys) */
+const char *sessions_loss_name(enum sessions_loss l);
 const char *sessions_phase_name(unsigned phase);
 
 /* Run the simulation; 0 or a negative errno (EMFILE: raise the file limit). */

@@ -193,6 +193,11 @@ static uint64_t quic_expiry(void *state)
 	return quic_client_expiry(state); /* CLOCK_MONOTONIC, as mtime_now_ns */
 }
 
+static bool quic_ready(void *state)
+{
+	return quic_client_ready(state);
+}
+
 static const struct bench_transport quic = {
 	.name = "quic",
 	.init = quic_init,
@@ -202,6 +207,7 @@ static const struct bench_transport quic = {
 	.close = quic_close,
 	.expiry = quic_expiry,
 	.open_ms = 10000,
+	.ready = quic_ready,
 };
 #endif
 

@@ -51,6 +51,10 @@ struct bench_transport {
 	 * (0: 3000). QUIC gives its handshake the time of a few probe
 	 * timeouts (1 s, 2 s, 4 s) before the ETR gives up and starts over. */
 	unsigned open_ms;
+	/* NULL (ready once open), or whether the transport's own handshake
+	 * is done: a session lost before it is counted apart (a handshake
+	 * timeout, not a missing Refresh). */
+	bool (*ready)(void *state);
 };
 
 /* "tcp", ... or "auto" (the first in the seed's order, TCP, then QUIC, that

@@ -1,0 +1,311 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The LISP-DDT fleet end to end (RFC 8111, issue 21): eleven hosts in network
+# namespaces this test creates and deletes (lmsf<pid>-*), joined by a bridge
+# on 10.99.0.0/16; the topology is tests/support/fleet.sh's (the one
+# tools/fleet starts): a DDT root, two DDT nodes, two redundant pairs of
+# Map-Servers partitioned by instance and by prefix within an instance, two
+# Map-Resolvers, simulated ETRs (lispms-bench fabric, UDP and sessions)
+# registering with both Map-Servers of their pair, ITRs (lispms-bench lig
+# and request) asking a resolver.
+#
+# Checked: sampled registered EIDs of every partition resolve to their
+# locators through either resolver; unregistered EIDs inside a Map-Server's
+# site get MS-NOT-REGISTERED's negative answer (TTL 1), undelegated ones
+# DELEGATION-HOLE's with the TTL of the node that answered (root 15, node2
+# 5); a warm referral cache sends each request straight to the Map-Server
+# (one DDT request per positive answer, none for the cached negatives);
+# kill -9 of one Map-Server of each pair under a request load loses no
+# answer beyond the requests in flight (the bound is explained at the check),
+# each restarted Map-Server gets its state back from the ETRs and answers
+# again. dumpcap on the resolvers' bridge ports, tshark over everything they
+# sent and received there: no malformed packet, the DDT requests carry D.
+# Needs root and `ip netns`; prints a SKIP line otherwise.
+#
+# Usage: fleet.sh LISPMSD LISPMSCTL LISPMS-BENCH
+set -u
+lispmsd=$1
+ctl=$2
+bench=$3
+here=$(dirname "$(readlink -f "$0")")
+. "$here/../support/lib.sh"
+. "$here/../support/fleet.sh"
+echo "TAP version 13"
+
+[ "$(id -u)" -eq 0 ] || skip_all "network namespaces need root"
+command -v ip >/dev/null 2>&1 || skip_all "iproute2 (ip) is not installed"
+probe=lmsf$$-probe
+ip netns add "$probe" 2>/dev/null || skip_all "cannot create a network namespace (ip netns add)"
+ip netns del "$probe"
+
+# namespaces of an earlier run that was killed (SIGKILL leaves no trap):
+# this test's own prefix, its pid no longer alive
+for ns in $(ip netns list 2>/dev/null | grep -oE '^lmsf[0-9]+-[a-z0-9]+'); do
+    p=${ns#lmsf}
+    p=${p%%-*}
+    kill -0 "$p" 2>/dev/null && continue
+    for q in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$q" 2>/dev/null; done
+    ip netns del "$ns" 2>/dev/null
+done
+
+work=$(mktemp -d /tmp/lispms-fleet.XXXXXX)
+fleet_init "lmsf$$-" "$work" "$lispmsd" "$ctl" "$bench"
+cap=
+watchdog=
+cleanup() {
+    local h
+    kill "$watchdog" 2>/dev/null
+    [ -n "$cap" ] && kill "$cap" 2>/dev/null && wait "$cap" 2>/dev/null
+    fleet_etrs_stop
+    for h in $FLEET_DAEMONS; do fleet_kill "$h" KILL >/dev/null 2>&1; done
+    fleet_net_down
+    if [ "$failed" -ne 0 ]; then
+        for h in $FLEET_DAEMONS; do
+            [ -f "$work/$h/lispmsd.log" ] && tail -n 5 "$work/$h/lispmsd.log" | sed "s/^/#   $h: /"
+        done
+    fi
+    tap_cleanup "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+start=$SECONDS
+# a watchdog well inside meson's timeout, so the trap (not SIGKILL) ends a
+# run that hangs; every step in the foreground is bounded (lig 3 s, load 8 s)
+(
+    for ((i = 0; i < 150; i++)); do # ends within a second of the test
+        sleep 1
+        kill -0 $$ 2>/dev/null || exit 0
+    done
+    echo "# watchdog: 150 s, stopping"
+    kill -TERM $$
+) &
+watchdog=$!
+
+fleet_net_up
+ok $? "eleven namespaces on one bridge (10.99.0.0/16)"
+
+if command -v dumpcap >/dev/null 2>&1; then
+    # the resolvers' ports: what they send (DDT requests, negative replies)
+    # and receive (Map-Referrals, ITR requests); the ITR's: every answer
+    fleet_exec sw dumpcap -q -i p-mr1 -i p-mr2 -i p-itr -f "udp port $FLEET_PORT" \
+        -w "$work/fleet.pcapng" >"$work/dumpcap.log" 2>&1 &
+    cap=$!
+    for _ in $(seq 1 50); do
+        [ -s "$work/fleet.pcapng" ] && break
+        sleep 0.1
+    done
+fi
+
+fleet_start_all
+ok $? "nine lispmsd up: root, node1, node2, msa1, msa2, msb1, msb2, mr1, mr2"
+
+echo "# $((SECONDS - start)) s: daemons up"
+fleet_etrs_start
+a=$((FLEET_ETRS * FLEET_PER)) # EIDs per group
+for ms in msa1 msa2; do
+    fleet_wait_registered $ms $a 20
+    ok $? "$ms holds pair A's $a EIDs ($(fleet_stat $ms lispms_db_prefixes))"
+done
+for ms in msb1 msb2; do
+    fleet_wait_registered $ms $((2 * a)) 20
+    ok $? "$ms holds pair B's $((2 * a)) EIDs ($(fleet_stat $ms lispms_db_prefixes))"
+done
+sess=$(fleet_stat msa1 lispms_sessions_up)
+[ "$sess" -ge 1 ] && [ "$sess" -lt "$FLEET_ETRS" ]
+ok $? "pair A's ETRs are a mix of sessions ($sess up on msa1) and UDP soft state"
+
+# lig EID via resolver MR: "FROM LOCATOR-OR-NEGATIVE TTL PREFIX"
+lig() {
+    local out
+    out=$(fleet_exec itr "$bench" lig "$2" --server "$(fleet_addr "$1")" --port $FLEET_PORT \
+        --timeout-ms 3000 2>&1)
+    echo "$out" >>"$work/lig.log"
+    awk '/^Map-Reply from/ { split($3, f, ":"); from = f[1] }
+         /EID prefix/ { prefix = $NF }
+         /^  TTL/ { ttl = $2 }
+         /^    [0-9]/ { if (loc == "") loc = $1 }
+         END { if (loc == "") loc = "negative"; print from, loc, ttl, prefix }' <<<"$out"
+}
+
+samples="0 $((FLEET_PER + 1)) $((2 * FLEET_PER + 7)) $((a - 1))"
+# check_positive MR GROUP [WANT-FROM]: every sample answered by the group's
+# pair (or by WANT-FROM) with its locator
+check_positive() {
+    local mr=$1 g=$2 want=${3:-} k got bad=0 asked=0 ms1 ms2
+    ms1=$(fleet_addr "$(fleet_ms "$g" 1)")
+    ms2=$(fleet_addr "$(fleet_ms "$g" 2)")
+    local pids=()
+    for k in $samples; do # the questions at once, then the answers
+        lig "$mr" "$(fleet_eid "$g" "$k")" >"$work/lig.$mr.$g.$k" &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    for k in $samples; do
+        asked=$((asked + 1))
+        got=$(cat "$work/lig.$mr.$g.$k")
+        read -r from loc _ _ <<<"$got"
+        if [ "$loc" != "$(fleet_locator "$g" "$k")" ] ||
+            { [ -n "$want" ] && [ "$from" != "$want" ]; } ||
+            { [ "$from" != "$ms1" ] && [ "$from" != "$ms2" ]; }; then
+            bad=$((bad + 1))
+            echo "# $(fleet_eid "$g" "$k") via $mr: $got"
+        fi
+    done
+    [ $bad -eq 0 ]
+    ok $? "group $g via $mr: $asked sampled EIDs answered by ${want:-their pair} with their locators"
+}
+for mr in mr1 mr2; do
+    for g in a b c; do check_positive $mr $g; done
+done
+
+echo "# $((SECONDS - start)) s: positive samples done"
+# check_negative MR EID FROM-WHOM TTL PREFIX WHY
+negatives=(
+    "[1000] 10.0.100.1|1|10.0.64.0/18|unregistered in pair A's site: MS-NOT-REGISTERED"
+    "[1000] 10.0.200.1|1|10.0.192.0/18|unregistered in pair B's [1000] site: MS-NOT-REGISTERED"
+    "[2000] 10.0.100.1|1|10.0.64.0/18|unregistered in pair B's [2000] site: MS-NOT-REGISTERED"
+    "[1000] 10.5.0.1|15|10.4.0.0/14|undelegated at the root: DELEGATION-HOLE"
+    "[2000] 10.1.0.1|5|10.1.0.0/16|undelegated at node2: DELEGATION-HOLE"
+)
+check_negatives() {
+    local mr=$1 line eid ttl prefix why got from loc gttl gprefix
+    for line in "${negatives[@]}"; do
+        IFS='|' read -r eid ttl prefix why <<<"$line"
+        got=$(lig "$mr" "$eid")
+        read -r from loc gttl gprefix <<<"$got"
+        [ "$from" = "$(fleet_addr "$mr")" ] && [ "$loc" = negative ] &&
+            [ "$gttl" = "$ttl" ] && [ "$gprefix" = "$prefix" ]
+        ok $? "$eid via $mr: $why, negative reply from the resolver, TTL $ttl, $prefix ($got)"
+    done
+}
+check_negatives mr1
+check_negatives mr2
+
+# warm cache: the same questions again cost one DDT request per positive
+# answer (straight to the Map-Server), none for the negatives
+d0=$(fleet_stat mr1 lispms_mr_ddt_requests_sent_total)
+h0=$(fleet_stat mr1 lispms_mr_cache_lookups_total 'result="hit"')
+npos=0
+for g in a b c; do
+    for k in $samples; do
+        lig mr1 "$(fleet_eid "$g" "$k")" >/dev/null
+        npos=$((npos + 1))
+    done
+done
+for line in "${negatives[@]}"; do lig mr1 "${line%%|*}" >/dev/null; done
+d1=$(fleet_stat mr1 lispms_mr_ddt_requests_sent_total)
+h1=$(fleet_stat mr1 lispms_mr_cache_lookups_total 'result="hit"')
+[ $((d1 - d0)) -eq $npos ] && [ $((h1 - h0)) -ge $((npos + ${#negatives[@]})) ]
+ok $? "warm referral cache: $npos positive + ${#negatives[@]} negative questions cost $((d1 - d0)) DDT requests (want $npos), $((h1 - h0)) cache hits"
+
+echo "# $((SECONDS - start)) s: warm cache checked"
+# kill -9 of one Map-Server of each pair while ITRs ask both resolvers
+t0=$(fleet_stat mr1 lispms_mr_ddt_timeouts_total)
+u0=$(fleet_stat mr2 lispms_mr_ddt_timeouts_total)
+load() { # load MR IID OUT
+    fleet_exec itr "$bench" request --etrs "$FLEET_ETRS" --eids-per-etr "$FLEET_PER" \
+        --iid "$2" --server "$(fleet_addr "$1"):$FLEET_PORT" --rate 150 --duration 6 --sockets 2 --window 8 --timeout-ms 2000 --json >"$3" 2>&1
+}
+load mr1 1000 "$work/load_a.json" &
+la=$!
+load mr2 2000 "$work/load_c.json" &
+lc=$!
+sleep 2
+fleet_kill msa1 KILL && fleet_kill msb1 KILL
+ok $? "kill -9 of msa1 and msb1 two seconds into the load"
+wait $la
+wait $lc
+# The bound: a request is lost only when the dead Map-Server took it and
+# died between its MS-ACK to the resolver and its Map-Reply to the ITR (a
+# request it never answered times out at the resolver, 300 ms, and goes to
+# the partner within the ITR's 2 s). At most every request in flight at the
+# kill, i.e. the load's window, 2 sockets x 8 = 16; plus at most 16 still in
+# flight when the load stops (sent but neither answered nor timed out yet).
+for f in load_a load_c; do
+    read -r sent recv lost <<<"$(python3 -c 'import json,sys
+r = json.load(open(sys.argv[1])); print(r["sent"], r["received"], r["lost"])' "$work/$f.json" 2>/dev/null)"
+    [ -n "$lost" ] && [ "$lost" -le 16 ] && [ $((sent - recv)) -le 32 ] && [ "$recv" -ge 300 ]
+    ok $? "$f: $recv of $sent requests answered across the kill, $lost lost (bound 16 in flight)"
+done
+t1=$(fleet_stat mr1 lispms_mr_ddt_timeouts_total)
+u1=$(fleet_stat mr2 lispms_mr_ddt_timeouts_total)
+[ $((t1 - t0)) -ge 1 ] && [ $((u1 - u0)) -ge 1 ]
+ok $? "the dead Map-Servers cost resolver timeouts (mr1 $((t1 - t0)), mr2 $((u1 - u0))), the partners answered"
+
+echo "# $((SECONDS - start)) s: load done"
+fleet_start msa1 && fleet_start msb1
+ok $? "msa1 and msb1 restarted"
+fleet_wait_registered msa1 $a 20
+ok $? "msa1's state came back from the ETRs: $(fleet_stat msa1 lispms_db_prefixes) EIDs"
+fleet_wait_registered msb1 $((2 * a)) 20
+ok $? "msb1's state came back from the ETRs: $(fleet_stat msb1 lispms_db_prefixes) EIDs"
+echo "# $((SECONDS - start)) s: state back"
+check_positive mr1 a "$(fleet_addr msa1)"
+check_positive mr2 c "$(fleet_addr msb1)"
+check_positive mr2 b "$(fleet_addr msb1)"
+
+# the referrals each resolver keeps (lispmsctl resolver cache): the node's
+# and both pairs' Map-Server sets
+for mr in mr1 mr2; do
+    fleet_ctl $mr resolver cache >"$work/$mr.cache" 2>&1
+    grep -qE '^\[1000\] 10\.0\.0\.0/16 +node-referral .*10\.99\.0\.11$' "$work/$mr.cache" &&
+        grep -qE '^\[1000\] 10\.0\.0\.0/17 +ms-referral .*10\.99\.0\.21,10\.99\.0\.22$' "$work/$mr.cache" &&
+        grep -qE '^\[2000\] 10\.0\.0\.0/16 +ms-referral .*10\.99\.0\.23,10\.99\.0\.24$' "$work/$mr.cache" &&
+        grep -qE '^\[1000\] 10\.4\.0\.0/14 +delegation-hole +15 ' "$work/$mr.cache"
+    ok $? "lispmsctl resolver cache on $mr: node1's NODE-REFERRAL, both pairs' MS-REFERRALs, the root's hole"
+done
+
+echo "# $((SECONDS - start)) s: capture checks"
+if [ -n "$cap" ] && command -v tshark >/dev/null 2>&1; then
+    sleep 0.5
+    kill "$cap" && wait "$cap" 2>/dev/null
+    cap=
+    pc=$work/fleet.pcapng
+    bad='lisp.unexpected_field || lisp.invalid_field || lisp.expected_field || lisp.undecoded'
+    bad="$bad || _ws.malformed || _ws.expert.severity >= warning || data || !lisp"
+    # two passes: every frame's fields, and the frames with anything wrong
+    tshark -r "$pc" -Y udp -T fields -e ip.src -e ip.dst -e lisp.type \
+        -e lisp.ecm.flags.ddt -e lisp.mapping.act >"$work/frames.txt" 2>/dev/null
+    tshark -r "$pc" -Y "udp && ($bad)" -T fields -e ip.src -e lisp.type \
+        >"$work/bad.txt" 2>/dev/null
+    # count FILE AWK-CONDITION over src, dst, type, ddt, act: the outer
+    # header's (an ECM repeats ip.src, ip.dst and lisp.type inside)
+    count() {
+        awk -F'\t' '{ split($1, s, ","); split($2, r, ","); split($3, t, ",")
+            split($4, d, ","); split($5, a, ",")
+            src = s[1]; dst = r[1]; type = t[1]; ddt = d[1]; act = a[1] }
+            '"$2"' { c++ } END { print c + 0 }' "$1"
+    }
+    mrs='(src == "10.99.0.31" || src == "10.99.0.32")'
+    c=$(count "$work/frames.txt" "$mrs && type != \"\"")
+    [ "$c" -ge 100 ]
+    ok $? "tshark: $c LISP messages sent by the resolvers"
+    c=$(count "$work/bad.txt" "$mrs")
+    [ "$c" -eq 0 ]
+    ok $? "tshark: none malformed, with warnings, undecoded or not LISP ($c)"
+    c=$(count "$work/frames.txt" "$mrs && type == 8 && ddt != 1")
+    d=$(count "$work/frames.txt" "$mrs && type == 8 && ddt == 1")
+    [ "$c" -eq 0 ] && [ "$d" -ge 100 ]
+    ok $? "tshark: $d DDT Map-Requests from the resolvers, all with D ($c without)"
+    c=$(count "$work/frames.txt" "type == 6")
+    d=$(count "$work/bad.txt" "type == 6")
+    [ "$c" -ge 20 ] && [ "$d" -eq 0 ]
+    ok $? "tshark: $c Map-Referrals to the resolvers, none malformed ($d)"
+    c=$(count "$work/frames.txt" "$mrs && type == 2 && act == 1")
+    [ "$c" -ge 10 ]
+    ok $? "tshark: $c negative Map-Replies (Native-Forward) from the resolvers"
+    c=$(count "$work/frames.txt" "type == 2 && src == \"10.99.0.21\" && dst == \"10.99.0.41\"")
+    [ "$c" -ge 100 ]
+    ok $? "tshark: $c Map-Replies from msa1 straight to the ITR"
+elif [ -n "${LISPMS_ALLOW_NO_TSHARK:-}" ]; then
+    skip "dumpcap/tshark not installed: no capture of the resolvers' traffic"
+else
+    ok 1 "tshark and dumpcap are needed (tools/test installs them)"
+fi
+
+for h in $FLEET_DAEMONS; do
+    fleet_kill "$h" TERM
+    ok $? "$h stops on SIGTERM"
+done
+echo "# $((SECONDS - start)) s"
+exit $((failed > 0))
