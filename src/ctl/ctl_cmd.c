@@ -235,18 +235,6 @@ static int cmd_stats(const struct ctl_env *env, struct ctl_reply *r, unsigned ar
 	return 0;
 }
 
-bool ctl_parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	if (s[0] < '0' || s[0] > '9')
-		return false;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (*end != '\0' || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 /* ------------------------------------------------------------ actions */
 
 static int cmd_reload(const struct ctl_env *env, struct ctl_reply *r)

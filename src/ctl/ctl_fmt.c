@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * How the commands print times, durations, owners, locator sets, flags and
- * rejection reasons (ctl_internal.h), shared by the status and database
- * commands.
+ * What the commands share, below all of them: how they print times,
+ * durations, owners, locator sets, flags and rejection reasons, and how
+ * they read a number argument (ctl_internal.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -111,4 +112,16 @@ uint64_t ctl_site_rejected(unsigned num)
 		if (strncmp(counters_site_desc[i].labels, "reason=", 7) == 0)
 			n += counters_site_sum(num, (enum site_metric_id)i);
 	return n;
+}
+
+bool ctl_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	if (s[0] < '0' || s[0] > '9')
+		return false;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (*end != '\0' || v > max)
+		return false;
+	*out = v;
+	return true;
 }

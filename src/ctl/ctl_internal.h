@@ -44,7 +44,7 @@ struct ctl_env {
 };
 
 /*
- * ctl_cmd.c: a command's number argument: decimal digits only (no sign, no
+ * ctl_fmt.c: a command's number argument: decimal digits only (no sign, no
  * blanks), at most max. False (and *out untouched) otherwise.
  */
 bool ctl_parse_u64(const char *s, uint64_t max, uint64_t *out);
