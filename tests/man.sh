@@ -3,7 +3,7 @@
 # The manual pages and the bash completion stay true to the code (TAP):
 #  - lispmsd(8), lispmsctl(8), lispms.yaml(5) and lispms-bench(1) format
 #    without a warning (groff -ww, and man --warnings -l when man-db is there);
-#  - lispms.yaml(5) has every key and section of src/conf/schema.c;
+#  - lispms.yaml(5) has every key and section of src/conf/schema*.c;
 #  - lispmsd(8) every long option of src/daemon/main.c;
 #  - lispmsctl(8) every option of tools/lispmsctl/lispmsctl.c and every
 #    command `lispmsctl --help` lists;
@@ -64,15 +64,15 @@ long_options() { # the long options a C file declares in struct option tables
         sed -E 's/\{ *"([a-z0-9-]*)".*/--\1/' | sort -u
 }
 
-keys=$(sed -n 's/.*\.key = "\([^"]*\)".*/\1/p' "$src/src/conf/schema.c" | sort -u)
-sections=$(sed -n 's/^\t\.name = "\([^"]\+\)",$/\1/p' "$src/src/conf/schema.c" | sort -u)
+keys=$(sed -n 's/.*\.key = "\([^"]*\)".*/\1/p' "$src"/src/conf/schema*.c | sort -u)
+sections=$(sed -n 's/^\t\.name = "\([^"]\+\)",$/\1/p' "$src"/src/conf/schema*.c | sort -u)
 m=
 for k in $keys; do # a key, or a top-level key heading its section
     grep -qxF -e ".B ${k//-/\\-}" -e ".SS ${k//-/\\-}" -e ".SS ${k//-/\\-}[]" "${pages[2]}" || m="$m $k"
 done
 for k in $sections; do grep -qxF ".SS ${k//-/\\-}" "${pages[2]}" || m="$m $k"; done
 [ -n "$keys" ] && [ -n "$sections" ] && [ -z "$m" ]
-ok $? "lispms.yaml(5) has the $(echo $keys | wc -w) keys and $(echo $sections | wc -w) sections of schema.c${m:+ (missing:$m)}"
+ok $? "lispms.yaml(5) has the $(echo $keys | wc -w) keys and $(echo $sections | wc -w) sections of schema*.c${m:+ (missing:$m)}"
 
 opts=$(long_options "$src/src/daemon/main.c")
 m=$(missing "$work/lispmsd.8.txt" $opts)

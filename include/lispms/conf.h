@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Configuration: lispms.yaml read with libyaml, checked against the
- * declarative schema tables of src/conf/schema.c (the same tables give
+ * declarative schema tables of src/conf/schema*.c (the same tables give
  * docs/configuration.md), and built into one immutable snapshot, struct
  * conf, that the daemon publishes with lrcu_publish() and replaces on reload.
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The declarative schema: one table of items per section (schema.c), read by
+ * The declarative schema: one table of items per section (schema*.c), read by
  * the loader (apply.c), the comparison behind conf_equal()/conf_diff() and
  * the Markdown generator. An item says where its value lives in the
  * snapshot (offsets), its type, bounds, default (YAML text, parsed by the
@@ -102,6 +102,19 @@ struct schema_item {
 /* The root: server, metrics, control, log, fastpath, sites. */
 extern const struct schema_section schema_root;
 
+/* The sections the root and server: refer to, each in its own file. */
+extern const struct schema_section schema_quic_section, schema_sctp_section,
+    schema_tls_section; /* schema_transport.c */
+extern const struct schema_section schema_site_section,
+    schema_subscriber_section; /* schema_sites.c */
+extern const struct schema_section schema_ddt_section,
+    schema_map_resolver_section; /* schema_ddt.c */
+
+/* How the tables name a field of their object T (schema*.c). */
+#define FIELD(T, member) .offset = offsetof(T, member)
+#define COUNT(T, member) .aux_offset = offsetof(T, member)
+#define UINT(T, member)	 .type = SCHEMA_UINT, FIELD(T, member), .width = sizeof(((T *)0)->member)
+
 /* An item's type for the reference, Markdown style (`names` in backquotes). */
 void schema_type_text(FILE *f, const struct schema_item *item);
 
@@ -144,7 +157,7 @@ struct apply_msg {
 	char text[LISPMS_CONF_ERR_MSG];
 };
 
-/* State of one load, shared by apply.c and the checks in schema.c. */
+/* State of one load, shared by apply.c and the checks in schema*.c. */
 struct apply {
 	struct conf *conf;
 	const struct conf_options *opts;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <lispms/err.h>
+#include <lispms/hexdigit.h>
 #include <lispms/ms.h>
 #include <lispms/ms_pubsub.h>
 
@@ -82,17 +83,6 @@ int ctl_cmd_subscriptions(const struct ctl_env *env, struct ctl_reply *r)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int ctl_cmd_subscription_drop(const struct ctl_env *env, struct ctl_reply *r, const char *text)
 {
 	const char *t = text;
@@ -101,7 +91,7 @@ int ctl_cmd_subscription_drop(const struct ctl_env *env, struct ctl_reply *r, co
 	uint8_t id[16];
 	bool ok = strlen(t) == 32;
 	for (unsigned i = 0; ok && i < 16; i++) {
-		int hi = hexval(t[2 * i]), lo = hexval(t[2 * i + 1]);
+		int hi = hexdigit_value(t[2 * i]), lo = hexdigit_value(t[2 * i + 1]);
 		ok = hi >= 0 && lo >= 0;
 		id[i] = (uint8_t)(ok ? hi << 4 | lo : 0);
 	}

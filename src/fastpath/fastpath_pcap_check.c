@@ -27,6 +27,7 @@
 #include <lispms/db.h>
 #include <lispms/err.h>
 #include <lispms/fastpath.h>
+#include <lispms/inet.h>
 #include <lispms/ms.h>
 #include <lispms/mtime.h>
 #include <lispms/proto.h>
@@ -155,7 +156,7 @@ static void fix_ip(uint8_t *f)
 {
 	uint8_t *ip = f + FRAME_ETH_LEN;
 	ip[10] = ip[11] = 0;
-	uint16_t sum = (uint16_t)~frame_checksum(ip, 20, 0);
+	uint16_t sum = (uint16_t)~inet_csum(ip, 20, 0);
 	ip[10] = (uint8_t)(sum >> 8);
 	ip[11] = (uint8_t)sum;
 }
@@ -275,7 +276,7 @@ static void make_drops(void)
 	icmp[24] = 1;
 	icmp[25] = 1;
 	memcpy(icmp + 26, etr_mac, 6);
-	uint16_t sum = (uint16_t)~frame_checksum(icmp, 32, frame_checksum(ip + 8, 32, 0) + 32 + 58);
+	uint16_t sum = (uint16_t)~inet_csum(icmp, 32, inet_csum(ip + 8, 32, 0) + 32 + 58);
 	icmp[2] = (uint8_t)(sum >> 8);
 	icmp[3] = (uint8_t)sum;
 	it->len = 14 + 72;

@@ -5,14 +5,17 @@
 
 #include <netinet/in.h>
 
+#include <lispms/hexdigit.h>
+#include <lispms/inet.h>
+
 #define ETHERTYPE_IPV4	0x0800
 #define ETHERTYPE_ARP	0x0806
 #define ETHERTYPE_VLAN	0x8100
 #define ETHERTYPE_IPV6	0x86dd
-#define IPPROTO_UDP_	17
+#define IPPROTO_UDP_	INET_PROTO_UDP
 #define IPV6_NH_FRAG	44
 #define ARP_LEN		28
-#define IPPROTO_ICMPV6_ 58
+#define IPPROTO_ICMPV6_ INET_PROTO_ICMPV6
 #define ND_SOLICIT	135
 #define ND_ADVERT	136
 
@@ -49,39 +52,6 @@ static inline void wr16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
-}
-
-uint16_t frame_checksum(const uint8_t *p, size_t len, uint32_t sum)
-{
-	/* 32-bit words in the machine's byte order, swapped once at the end
-	 * (RFC 1071: the sum does not depend on the byte order) */
-	uint64_t s = 0;
-	for (; len >= 8; p += 8, len -= 8) {
-		uint64_t v;
-		memcpy(&v, p, 8);
-		s += (uint32_t)v;
-		s += v >> 32;
-	}
-	if (len >= 4) {
-		uint32_t v;
-		memcpy(&v, p, 4);
-		s += v;
-		p += 4;
-		len -= 4;
-	}
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	s = (s & 0xff) << 8 | s >> 8;
-#endif
-	s += sum;
-	if (len >= 2)
-		s += (uint32_t)(p[0] << 8 | p[1]);
-	if (len == 1 || len == 3)
-		s += (uint32_t)p[len - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
 }
 
 static bool v4_local(const struct frame_local *loc, const uint8_t *a)
@@ -142,7 +112,7 @@ static enum frame_verdict parse_udp(const struct frame_local *loc, const uint8_t
 	uint16_t sum = rd16(f + u + 6);
 	if (sum == 0 && v6)
 		return FRAME_UDP_CHECKSUM;
-	if (sum != 0 && frame_checksum(f + u, ulen, pseudo + IPPROTO_UDP_ + ulen) != 0xffff)
+	if (sum != 0 && inet_csum(f + u, ulen, pseudo + IPPROTO_UDP_ + ulen) != 0xffff)
 		return FRAME_UDP_CHECKSUM;
 	info->payload_off = (uint16_t)(u + 8);
 	info->payload_len = (uint16_t)(ulen - 8);
@@ -160,7 +130,7 @@ static enum frame_verdict parse_ipv4(const struct frame_local *loc, const uint8_
 		return FRAME_IP_HEADER;
 	if (len - l3 < ihl)
 		return FRAME_SHORT;
-	if (frame_checksum(ip, ihl, 0) != 0xffff)
+	if (inet_csum(ip, ihl, 0) != 0xffff)
 		return FRAME_IP_HEADER;
 	size_t total = rd16(ip + 2);
 	if (total < ihl || total > len - l3)
@@ -172,7 +142,7 @@ static enum frame_verdict parse_ipv4(const struct frame_local *loc, const uint8_
 	if ((rd16(ip + 6) & 0x3fff) != 0) /* MF or a fragment offset */
 		return FRAME_FRAGMENT;
 	size_t u = l3 + ihl;
-	uint32_t pseudo = frame_checksum(ip + 12, 8, 0);
+	uint32_t pseudo = inet_csum(ip + 12, 8, 0);
 	enum frame_verdict v = parse_udp(loc, f, u, total - ihl, pseudo, false, info);
 	if (v == FRAME_UDP) {
 		set_v4(&info->src, ip + 12, rd16(f + u));
@@ -194,8 +164,8 @@ static enum frame_verdict parse_nd(const struct frame_local *loc, const uint8_t 
 	if (plen < 24 || icmp[0] != ND_SOLICIT || icmp[1] != 0 || ip[7] != 255 ||
 	    !v6_local(loc, icmp + 8) || memcmp(ip + 8, unspecified, 16) == 0)
 		return FRAME_EXCEPTION;
-	uint32_t pseudo = frame_checksum(ip + 8, 32, 0) + (uint32_t)plen + IPPROTO_ICMPV6_;
-	if (frame_checksum(icmp, plen, pseudo) != 0xffff)
+	uint32_t pseudo = inet_csum(ip + 8, 32, 0) + (uint32_t)plen + IPPROTO_ICMPV6_;
+	if (inet_csum(icmp, plen, pseudo) != 0xffff)
 		return FRAME_EXCEPTION;
 	for (size_t o = 24; o < plen;) {
 		if (plen - o < 2 || icmp[o + 1] == 0 || icmp[o + 1] * 8u > plen - o)
@@ -227,7 +197,7 @@ static enum frame_verdict parse_ipv6(const struct frame_local *loc, const uint8_
 	if (ip[6] != IPPROTO_UDP_) /* extension headers are not walked */
 		return FRAME_EXCEPTION;
 	size_t u = l3 + 40;
-	uint32_t pseudo = frame_checksum(ip + 8, 32, 0);
+	uint32_t pseudo = inet_csum(ip + 8, 32, 0);
 	enum frame_verdict v = parse_udp(loc, f, u, plen, pseudo, true, info);
 	if (v == FRAME_UDP) {
 		set_v6(&info->src, ip + 8, rd16(f + u));
@@ -299,46 +269,29 @@ size_t frame_build_udp(uint8_t *buf, size_t cap, const uint8_t dst_mac[6], const
 	}
 	wr16(p + l3 - 2, v6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4);
 	uint8_t *ip = p + l3, *u = ip + iph;
+	struct inet_ip h = {
+		.version = v6 ? 6 : 4, .proto = INET_PROTO_UDP, .ttl = 64, .df = true
+	};
 	uint16_t sport, dport;
-	uint32_t pseudo;
 	if (v6) {
 		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)src;
 		const struct sockaddr_in6 *d = (const struct sockaddr_in6 *)dst;
-		memset(ip, 0, 8);
-		ip[0] = 0x60;
-		wr16(ip + 4, (uint16_t)ulen);
-		ip[6] = IPPROTO_UDP_;
-		ip[7] = 64;
-		memcpy(ip + 8, &s->sin6_addr, 16);
-		memcpy(ip + 24, &d->sin6_addr, 16);
+		h.src = s->sin6_addr.s6_addr;
+		h.dst = d->sin6_addr.s6_addr;
 		sport = ntohs(s->sin6_port);
 		dport = ntohs(d->sin6_port);
-		pseudo = frame_checksum(ip + 8, 32, 0);
 	} else {
 		const struct sockaddr_in *s = (const struct sockaddr_in *)src;
 		const struct sockaddr_in *d = (const struct sockaddr_in *)dst;
-		ip[0] = 0x45;
-		ip[1] = 0;
-		wr16(ip + 2, (uint16_t)(iph + ulen));
-		wr16(ip + 4, 0);      /* id: DF set, never fragmented */
-		wr16(ip + 6, 0x4000); /* DF */
-		ip[8] = 64;
-		ip[9] = IPPROTO_UDP_;
-		wr16(ip + 10, 0);
-		memcpy(ip + 12, &s->sin_addr, 4);
-		memcpy(ip + 16, &d->sin_addr, 4);
-		wr16(ip + 10, (uint16_t)~frame_checksum(ip, 20, 0));
+		h.src = (const uint8_t *)&s->sin_addr; /* id 0: DF set, never fragmented */
+		h.dst = (const uint8_t *)&d->sin_addr;
 		sport = ntohs(s->sin_port);
 		dport = ntohs(d->sin_port);
-		pseudo = frame_checksum(ip + 12, 8, 0);
 	}
-	wr16(u, sport);
-	wr16(u + 2, dport);
-	wr16(u + 4, (uint16_t)ulen);
-	wr16(u + 6, 0);
+	uint32_t pseudo;
+	inet_ip_header(ip, &h, ulen, &pseudo);
 	memcpy(u + 8, payload, len);
-	uint16_t sum = (uint16_t)~frame_checksum(u, ulen, pseudo + IPPROTO_UDP_ + (uint32_t)ulen);
-	wr16(u + 6, sum == 0 ? 0xffff : sum);
+	inet_udp_header(u, sport, dport, ulen, pseudo);
 	return l3 + iph + ulen;
 }
 
@@ -373,33 +326,24 @@ size_t frame_nd_advert(const struct frame_local *loc, const struct frame_info *i
 	}
 	wr16(buf + l3 - 2, ETHERTYPE_IPV6);
 	uint8_t *ip = buf + l3, *icmp = ip + 40;
-	memset(ip, 0, 40 + 32);
-	ip[0] = 0x60;
-	wr16(ip + 4, 32);
-	ip[6] = IPPROTO_ICMPV6_;
-	ip[7] = 255;
-	memcpy(ip + 8, &((const struct sockaddr_in6 *)&info->dst)->sin6_addr, 16);
-	memcpy(ip + 24, &((const struct sockaddr_in6 *)&info->src)->sin6_addr, 16);
+	struct inet_ip h = {
+		.version = 6,
+		.proto = INET_PROTO_ICMPV6,
+		.ttl = 255,
+		.src = ((const struct sockaddr_in6 *)&info->dst)->sin6_addr.s6_addr,
+		.dst = ((const struct sockaddr_in6 *)&info->src)->sin6_addr.s6_addr,
+	};
+	uint32_t pseudo;
+	inet_ip_header(ip, &h, 32, &pseudo);
+	memset(icmp, 0, 32);
 	icmp[0] = ND_ADVERT;
 	icmp[4] = 0x60; /* solicited, override */
 	memcpy(icmp + 8, ip + 8, 16);
 	icmp[24] = 2; /* target link-layer address */
 	icmp[25] = 1;
 	memcpy(icmp + 26, loc->mac, 6);
-	uint32_t pseudo = frame_checksum(ip + 8, 32, 0) + 32 + IPPROTO_ICMPV6_;
-	wr16(icmp + 2, (uint16_t)~frame_checksum(icmp, 32, pseudo));
+	wr16(icmp + 2, (uint16_t)~inet_csum(icmp, 32, pseudo));
 	return len;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 bool frame_mac_parse(const char *text, uint8_t mac[6])
@@ -407,7 +351,7 @@ bool frame_mac_parse(const char *text, uint8_t mac[6])
 	uint8_t m[6];
 	for (int i = 0; i < 6; i++) {
 		const char *p = text + i * 3;
-		int hi = hexval(p[0]), lo = hi < 0 ? -1 : hexval(p[1]);
+		int hi = hexdigit_value(p[0]), lo = hi < 0 ? -1 : hexdigit_value(p[1]);
 		if (hi < 0 || lo < 0 || p[2] != (i == 5 ? '\0' : ':'))
 			return false;
 		m[i] = (uint8_t)(hi << 4 | lo);

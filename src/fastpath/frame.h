@@ -105,8 +105,5 @@ size_t frame_arp_reply(const struct frame_local *loc, uint8_t *f, size_t len,
 size_t frame_nd_advert(const struct frame_local *loc, const struct frame_info *info, uint8_t *buf,
 		       size_t cap);
 
-/* Internet checksum of len bytes, added to sum (host order, folded at the end). */
-uint16_t frame_checksum(const uint8_t *p, size_t len, uint32_t sum);
-
 /* Parse "02:00:00:00:00:01"; false when it is not six hex pairs. */
 bool frame_mac_parse(const char *text, uint8_t mac[6]);

@@ -11,6 +11,8 @@
 
 #include <netinet/in.h>
 
+#include <lispms/inet.h>
+
 #include "frame.h"
 #include "fuzz.h"
 
@@ -68,8 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* an advertisement is nothing the fast path answers */
 		check(frame_parse(&loc, na, n, &back) == FRAME_EXCEPTION);
 		size_t l3 = n - 72;
-		uint32_t pseudo = frame_checksum(na + l3 + 8, 32, 0) + 32 + 58;
-		check(frame_checksum(na + l3 + 40, 32, pseudo) == 0xffff);
+		uint32_t pseudo = inet_csum(na + l3 + 8, 32, 0) + 32 + 58;
+		check(inet_csum(na + l3 + 40, 32, pseudo) == 0xffff);
 	} else if (v == FRAME_ARP_REQUEST) {
 		uint8_t *copy = malloc(size);
 		check(copy != NULL);

@@ -4,13 +4,9 @@
  * worker was given; keepalive, user timeout, output bound, slow readers.
  *
  * A second instance of the same source carries TLS 1.3 over TCP (docs/protocol.md
- * D19, server.tls; built with GnuTLS, LISPMS_NET_TLS): each connection has a
- * GnuTLS session whose push appends ciphertext to the connection's output
- * queue (so the output bound and slow-reader handling are the TCP ones) and
- * whose pull reads the socket. Admission (D5) is asked at accept, before
- * any TLS state exists; the session is opened after the handshake (and the
- * client certificate check when client-ca is set); a handshake not done in
- * the handshake timeout is dropped; close sends close_notify. */
+ * D19, server.tls): its connections' TLS side (handshake, records,
+ * close_notify, the handshake timeout) is tcp_tls.c; the instance itself
+ * (listeners, credentials, reload) is here. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -29,91 +25,10 @@
 #include <lispms/rcu.h>
 
 #include "net_loop.h"
-
-#if LISPMS_NET_TLS
-#include <gnutls/gnutls.h>
-
-#include "tls_cred.h"
-#endif
-
-#define NET_TCP_READ   65536
-#define NET_TCP_ROUNDS 8	   /* reads per connection per event */
-#define NET_TCP_HOLD   (32u << 10) /* output held for one send per batch, at most */
-#define NET_TCP_SNDBUF (128 * 1024)
-
-struct net_conn {
-	struct stream_conn sc; /* first: what the handler is given */
-	struct net_ev ev;      /* epoll data points here */
-	struct net_tcp *t;
-	int fd;
-	void *sess;
-	uint8_t *out;
-	size_t out_off, out_len, out_cap;
-	bool want_out; /* EPOLLOUT armed */
-	bool closing;  /* close once the output is flushed */
-	bool slow;     /* output bound passed: close at once */
-	bool corked;   /* queue writes, flush once after the current input */
-	bool aborted;  /* abort: close at once, on the doomed list */
-	bool dirty;    /* on the list of output to flush after the round */
-	struct net_conn *prev, *next;
-	struct net_conn *dnext;		/* doomed list */
-	struct net_conn *oprev, *onext; /* the dirty (output to flush) list */
-#if LISPMS_NET_TLS
-	struct sockaddr_storage peer;	/* for open() after the handshake */
-	gnutls_session_t tls;		/* TLS instance only */
-	const struct tls_cred *cred;	/* the source's when it began (a reference) */
-	bool bye;			/* close_notify queued */
-	uint64_t hs_deadline;		/* handshaking until the session is open */
-	struct net_conn *hprev, *hnext; /* the handshaking list, oldest first */
-#endif
-};
-
-struct tcp_listener {
-	struct net_ev ev; /* first */
-	struct net_tcp *t;
-	unsigned index;
-};
-
-struct net_tcp {
-	struct net_source src;
-	struct net_worker *w;
-	const struct stream_handler *h;
-	void *arg;
-	int lfds[NET_MAX_ADDRS]; /* listeners, one per address */
-	unsigned nlfds;
-	struct tcp_listener listeners[NET_MAX_ADDRS];
-	/* the next listener set, from the control thread, under w->ctl_lock */
-	int next_lfds[NET_MAX_ADDRS];
-	unsigned next_nlfds;
-	bool next_lfds_set;
-	bool listening; /* control thread's view: listeners open or about to be */
-	uint16_t lport; /* control thread's view: their port */
-	/* control thread: listeners a reload opened, not yet handed over */
-	int staged_fds[NET_MAX_ADDRS];
-	bool staged;
-	struct net_conn *conns;
-	struct net_conn *doomed; /* aborted, freed at the end of the round */
-	struct net_conn *dirty;	 /* written to while batching */
-	uint8_t *buf;
-	uint16_t port;		     /* w->port, or the TLS port */
-	enum stream_transport trans; /* STREAM_TCP or STREAM_TLS */
-#if LISPMS_NET_TLS
-	const struct tls_cred *cred; /* TLS instance only: for new handshakes (a reference) */
-	gnutls_priority_t prio;	     /* TLS 1.3 only */
-	uint64_t hs_timeout_ns;	     /* handshake timeout */
-	struct net_conn *hs_head, *hs_tail; /* handshaking, oldest first */
-	/* a reload's credentials and timeout, under w->ctl_lock */
-	const struct tls_cred *next_cred; /* a reference, until the worker takes it */
-	uint64_t next_hs_timeout_ns;
-	bool next_tls_set;
-#endif
-};
+#include "tcp_conn.h"
 
 static const struct stream_conn_ops tcp_conn_ops;
 static void conn_io(struct net_worker *w, struct net_ev *ev, uint32_t events);
-#if LISPMS_NET_TLS
-static bool tls_start(struct net_tcp *t, struct net_conn *c, const struct sockaddr_storage *peer);
-#endif
 
 static int open_listener(const struct sockaddr_storage *addr, uint16_t port, bool reuseport,
 			 unsigned backlog)
@@ -282,32 +197,11 @@ static void dirty_unlink(struct net_tcp *t, struct net_conn *c)
 	c->dirty = false;
 }
 
-#if LISPMS_NET_TLS
-static void hs_unlink(struct net_tcp *t, struct net_conn *c)
-{
-	if (c->hs_deadline == 0)
-		return;
-	if (c->hprev)
-		c->hprev->hnext = c->hnext;
-	else
-		t->hs_head = c->hnext;
-	if (c->hnext)
-		c->hnext->hprev = c->hprev;
-	else
-		t->hs_tail = c->hprev;
-	c->hprev = c->hnext = NULL;
-	c->hs_deadline = 0;
-}
-#endif
-
-static void conn_free(struct net_tcp *t, struct net_conn *c, enum stream_close_cause why)
+void tcp_conn_free(struct net_tcp *t, struct net_conn *c, enum stream_close_cause why)
 {
 	struct net_worker *w = t->w;
 #if LISPMS_NET_TLS
-	hs_unlink(t, c);
-	if (c->tls != NULL)
-		gnutls_deinit(c->tls);
-	tls_cred_free(c->cred);
+	tcp_tls_release(t, c);
 #endif
 	if (c->aborted) {
 		for (struct net_conn **pp = &t->doomed; *pp != NULL; pp = &(*pp)->dnext)
@@ -345,7 +239,7 @@ static void conn_arm(struct net_conn *c, bool want_out)
 }
 
 /* Send what is queued; false when the connection failed. */
-static bool conn_flush(struct net_conn *c)
+bool tcp_conn_flush(struct net_conn *c)
 {
 	while (c->out_len > 0) {
 		ssize_t n =
@@ -368,7 +262,7 @@ static bool conn_flush(struct net_conn *c)
 }
 
 /* Queue bytes for the socket (plain: the session's; TLS: records). */
-static int conn_queue(struct net_conn *c, const uint8_t *buf, size_t len)
+int tcp_conn_queue(struct net_conn *c, const uint8_t *buf, size_t len)
 {
 	struct net_worker *w = c->t->w;
 	if (c->slow || c->aborted)
@@ -387,7 +281,7 @@ static int conn_queue(struct net_conn *c, const uint8_t *buf, size_t len)
 	 * the bound below counts only what the peer has not taken. (A failing
 	 * socket is left to its next event, which is armed.) */
 	if ((c->corked || w->batching) && c->out_len > 0 && c->out_len + len > NET_TCP_HOLD)
-		(void)conn_flush(c);
+		(void)tcp_conn_flush(c);
 	if (c->out_len + len > w->lim.output_limit) {
 		c->slow = true;
 		return LISPMS_ELIMIT;
@@ -428,68 +322,20 @@ static int conn_queue(struct net_conn *c, const uint8_t *buf, size_t len)
 	return LISPMS_EOK;
 }
 
-#if LISPMS_NET_TLS
-/* GnuTLS's transport: records out through the output queue, in from the socket. */
-static ssize_t tls_push(gnutls_transport_ptr_t p, const void *buf, size_t len)
-{
-	struct net_conn *c = p;
-	if (conn_queue(c, buf, len) != LISPMS_EOK) {
-		gnutls_transport_set_errno(c->tls, EIO);
-		return -1;
-	}
-	return (ssize_t)len;
-}
-
-static ssize_t tls_pull(gnutls_transport_ptr_t p, void *buf, size_t len)
-{
-	struct net_conn *c = p;
-	ssize_t n = recv(c->fd, buf, len, MSG_DONTWAIT);
-	if (n < 0)
-		gnutls_transport_set_errno(c->tls, errno);
-	else
-		counters_add(LISPMS_M_NET_TCP_RX_BYTES, (uint64_t)n);
-	return n;
-}
-
-/* Closing: close_notify once, after what is queued (a no-op on plain TCP). */
-static void tls_bye(struct net_conn *c)
-{
-	if (c->tls == NULL || c->bye || c->sess == NULL || c->slow || c->aborted)
-		return;
-	c->bye = true;
-	(void)gnutls_bye(c->tls, GNUTLS_SHUT_WR); /* push queues the alert */
-}
-#else
-static void tls_bye(struct net_conn *c)
-{
-	(void)c;
-}
-#endif
-
 static int conn_write(struct stream_conn *sc, const uint8_t *buf, size_t len)
 {
 	struct net_conn *c = (struct net_conn *)sc;
 #if LISPMS_NET_TLS
-	if (c->tls != NULL) {
-		if (c->slow || c->aborted || c->bye)
-			return LISPMS_ELIMIT;
-		while (len > 0) {
-			ssize_t n = gnutls_record_send(c->tls, buf, len);
-			if (n < 0)
-				return c->slow ? LISPMS_ELIMIT : LISPMS_ECONNRESET;
-			buf += n;
-			len -= (size_t)n;
-		}
-		return LISPMS_EOK;
-	}
+	if (c->tls != NULL)
+		return tcp_tls_write(c, buf, len);
 #endif
-	return conn_queue(c, buf, len);
+	return tcp_conn_queue(c, buf, len);
 }
 
 static void conn_close(struct stream_conn *sc)
 {
 	struct net_conn *c = (struct net_conn *)sc;
-	tls_bye(c);
+	tcp_tls_bye(c);
 	c->closing = true;
 	/* asked outside the connection's own event (a tick): EPOLLOUT comes at
 	 * once on a writable socket, and its event closes it after the flush */
@@ -535,12 +381,12 @@ int net_conn_sockopts(const struct stream_conn *sc, unsigned *keepidle_s, unsign
 	return LISPMS_EOK;
 }
 
-static enum stream_close_cause cause_of(int err)
+enum stream_close_cause tcp_cause_of(int err)
 {
 	return err == ETIMEDOUT ? STREAM_CLOSE_TIMEOUT : STREAM_CLOSE_ERROR;
 }
 
-static void set_tcp_options(const struct net_worker *w, int fd)
+void tcp_set_options(const struct net_worker *w, int fd)
 {
 	int on = 1, idle = (int)w->lim.keepalive_s, intvl = (int)(w->lim.keepalive_s / 3 + 1),
 	    cnt = 3;
@@ -592,8 +438,8 @@ static void accept_all(struct net_tcp *t, unsigned idx)
 		w->nconns++;
 #if LISPMS_NET_TLS
 		if (t->trans == STREAM_TLS) {
-			if (!tls_start(t, c, &peer))
-				conn_free(t, c, STREAM_CLOSE_ERROR);
+			if (!tcp_tls_start(t, c, &peer))
+				tcp_conn_free(t, c, STREAM_CLOSE_ERROR);
 			continue;
 		}
 #endif
@@ -601,181 +447,38 @@ static void accept_all(struct net_tcp *t, unsigned idx)
 		c->sess = t->h->open(t->arg, &c->sc, &peer);
 		lrcu_read_unlock();
 		if (c->sess == NULL) { /* not admitted: closed at once, nothing sent */
-			conn_free(t, c, STREAM_CLOSE_ERROR);
+			tcp_conn_free(t, c, STREAM_CLOSE_ERROR);
 			continue;
 		}
-		set_tcp_options(w, fd);
+		tcp_set_options(w, fd);
 		if (c->aborted || c->slow || c->closing)
-			conn_free(t, c, c->slow ? STREAM_CLOSE_SLOW : STREAM_CLOSE_ERROR);
+			tcp_conn_free(t, c, c->slow ? STREAM_CLOSE_SLOW : STREAM_CLOSE_ERROR);
 	}
 }
-
-#if LISPMS_NET_TLS
-/* At accept: admission (D5) first, so a peer without a grant costs no TLS
- * state; then a server session that waits for the ClientHello. */
-static bool tls_start(struct net_tcp *t, struct net_conn *c, const struct sockaddr_storage *peer)
-{
-	struct net_worker *w = t->w;
-	lrcu_read_lock();
-	bool ok = t->h->admit == NULL || t->h->admit(t->arg, STREAM_TLS, peer);
-	lrcu_read_unlock();
-	if (!ok) {
-		counters_inc(LISPMS_M_NET_TLS_REFUSED_ADMIT);
-		return false;
-	}
-	if (t->cred == NULL)
-		return false;
-	if (gnutls_init(&c->tls, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL) < 0) {
-		c->tls = NULL;
-		return false;
-	}
-	c->cred = tls_cred_ref(t->cred);
-	if (gnutls_priority_set(c->tls, t->prio) < 0 ||
-	    tls_cred_set_session(c->cred, c->tls) != LISPMS_EOK)
-		return false;
-	gnutls_transport_set_ptr(c->tls, c);
-	gnutls_transport_set_push_function(c->tls, tls_push);
-	gnutls_transport_set_pull_function(c->tls, tls_pull);
-	c->peer = *peer;
-	c->hs_deadline = mtime_now_ns() + t->hs_timeout_ns;
-	c->hprev = t->hs_tail;
-	if (t->hs_tail)
-		t->hs_tail->hnext = c;
-	else
-		t->hs_head = c;
-	t->hs_tail = c;
-	set_tcp_options(w, c->fd);
-	return true;
-}
-
-static void tls_hs_failed(struct net_tcp *t, struct net_conn *c, int g)
-{
-	bool cert = g == GNUTLS_E_CERTIFICATE_REQUIRED || g == GNUTLS_E_CERTIFICATE_ERROR ||
-		    g == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR ||
-		    g == GNUTLS_E_NO_CERTIFICATE_FOUND;
-	counters_inc(cert ? LISPMS_M_NET_TLS_HS_FAIL_CERT : LISPMS_M_NET_TLS_HS_FAIL_PROTO);
-	if (g != GNUTLS_E_PUSH_ERROR && g != GNUTLS_E_PULL_ERROR &&
-	    g != GNUTLS_E_PREMATURE_TERMINATION) {
-		(void)gnutls_alert_send_appropriate(c->tls, g); /* best effort */
-		(void)conn_flush(c);
-	}
-	conn_free(t, c, STREAM_CLOSE_ERROR);
-}
-
-/* TLS input: the handshake, then records to the handler. False when the
- * connection was freed. */
-static bool tls_read(struct net_tcp *t, struct net_conn *c)
-{
-	if (c->sess == NULL) {
-		int g = gnutls_handshake(c->tls);
-		if (g == GNUTLS_E_AGAIN || g == GNUTLS_E_INTERRUPTED) {
-			if (c->out_len > 0 && !conn_flush(c)) {
-				conn_free(t, c, cause_of(errno));
-				return false;
-			}
-			return true;
-		}
-		if (g < 0) {
-			tls_hs_failed(t, c, g);
-			return false;
-		}
-		if (!tls_cred_peer_ok(c->cred, c->tls)) {
-			tls_hs_failed(t, c, GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR);
-			return false;
-		}
-		hs_unlink(t, c);
-		counters_inc(LISPMS_M_NET_TLS_HANDSHAKES);
-		lrcu_read_lock();
-		c->sess = t->h->open(t->arg, &c->sc, &c->peer);
-		lrcu_read_unlock();
-		if (c->sess == NULL) { /* the grant went meanwhile */
-			conn_free(t, c, STREAM_CLOSE_ERROR);
-			return false;
-		}
-		if (c->out_len > 0 && !conn_flush(c)) {
-			conn_free(t, c, cause_of(errno));
-			return false;
-		}
-	}
-	/* records GnuTLS holds are not seen by epoll: read them all */
-	for (int round = 0;
-	     !c->aborted && (round < NET_TCP_ROUNDS || gnutls_record_check_pending(c->tls) > 0);
-	     round++) {
-		ssize_t n = gnutls_record_recv(c->tls, t->buf, NET_TCP_READ);
-		if (n == GNUTLS_E_AGAIN)
-			break;
-		if (n == GNUTLS_E_INTERRUPTED)
-			continue;
-		if (n == 0) { /* close_notify */
-			conn_free(t, c, STREAM_CLOSE_PEER);
-			return false;
-		}
-		if (n < 0) {
-			enum stream_close_cause why = STREAM_CLOSE_ERROR;
-			if (n == GNUTLS_E_PREMATURE_TERMINATION)
-				why = STREAM_CLOSE_PEER;
-			else if (n == GNUTLS_E_PULL_ERROR)
-				why = cause_of(errno);
-			conn_free(t, c, why);
-			return false;
-		}
-		if (c->closing)
-			continue;
-		c->corked = true;
-		lrcu_read_lock();
-		int ret = t->h->recv(t->arg, c->sess, t->buf, (size_t)n);
-		lrcu_read_unlock();
-		c->corked = false;
-		if (ret < 0) {
-			tls_bye(c);
-			c->closing = true;
-		}
-		if (c->slow)
-			break;
-		if (c->out_len > 0 && !conn_flush(c)) {
-			conn_free(t, c, cause_of(errno));
-			return false;
-		}
-	}
-	return true;
-}
-
-/* Handshakes not done in time are dropped (oldest first: one deadline each). */
-static uint64_t tls_timer(struct net_worker *w, struct net_source *src, uint64_t now)
-{
-	(void)w;
-	struct net_tcp *t = net_container_of(src, struct net_tcp, src);
-	while (t->hs_head != NULL && t->hs_head->hs_deadline <= now) {
-		counters_inc(LISPMS_M_NET_TLS_HS_FAIL_TIMEOUT);
-		conn_free(t, t->hs_head, STREAM_CLOSE_TIMEOUT);
-	}
-	return t->hs_head != NULL ? t->hs_head->hs_deadline - now : UINT64_MAX;
-}
-#endif
 
 static void conn_event(struct net_tcp *t, struct net_conn *c, uint32_t events)
 {
 	if (c->aborted) {
-		conn_free(t, c, STREAM_CLOSE_ABORT);
+		tcp_conn_free(t, c, STREAM_CLOSE_ABORT);
 		return;
 	}
 	if (events & EPOLLOUT) {
-		if (!conn_flush(c)) {
-			conn_free(t, c, cause_of(errno));
+		if (!tcp_conn_flush(c)) {
+			tcp_conn_free(t, c, tcp_cause_of(errno));
 			return;
 		}
 	}
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
 #if LISPMS_NET_TLS
 		if (c->tls != NULL) {
-			if (!tls_read(t, c))
+			if (!tcp_tls_read(t, c))
 				return;
 		} else
 #endif
 			for (int round = 0; round < NET_TCP_ROUNDS && !c->aborted; round++) {
 				ssize_t n = recv(c->fd, t->buf, NET_TCP_READ, MSG_DONTWAIT);
 				if (n == 0) {
-					conn_free(t, c, STREAM_CLOSE_PEER);
+					tcp_conn_free(t, c, STREAM_CLOSE_PEER);
 					return;
 				}
 				if (n < 0) {
@@ -783,7 +486,7 @@ static void conn_event(struct net_tcp *t, struct net_conn *c, uint32_t events)
 						continue;
 					if (errno == EAGAIN || errno == EWOULDBLOCK)
 						break;
-					conn_free(t, c, cause_of(errno));
+					tcp_conn_free(t, c, tcp_cause_of(errno));
 					return;
 				}
 				counters_add(LISPMS_M_NET_TCP_RX_BYTES, (uint64_t)n);
@@ -804,8 +507,8 @@ static void conn_event(struct net_tcp *t, struct net_conn *c, uint32_t events)
 					c->closing = true; /* plain TCP: no close_notify */
 				if (c->slow)
 					break;
-				if (c->out_len > 0 && !conn_flush(c)) {
-					conn_free(t, c, cause_of(errno));
+				if (c->out_len > 0 && !tcp_conn_flush(c)) {
+					tcp_conn_free(t, c, tcp_cause_of(errno));
 					return;
 				}
 				/* a short read emptied the socket: level-triggered epoll says
@@ -815,11 +518,11 @@ static void conn_event(struct net_tcp *t, struct net_conn *c, uint32_t events)
 			}
 	}
 	if (c->aborted || c->slow) {
-		conn_free(t, c, STREAM_CLOSE_SLOW);
+		tcp_conn_free(t, c, STREAM_CLOSE_SLOW);
 		return;
 	}
-	if (c->closing && (c->out_len == 0 || !conn_flush(c) || c->out_len == 0))
-		conn_free(t, c, STREAM_CLOSE_ERROR);
+	if (c->closing && (c->out_len == 0 || !tcp_conn_flush(c) || c->out_len == 0))
+		tcp_conn_free(t, c, STREAM_CLOSE_ERROR);
 }
 
 /* After a batch: one send per connection written to during it. */
@@ -831,11 +534,11 @@ static void flush_dirty(struct net_tcp *t)
 		if (c->aborted)
 			continue; /* freed below with what it had queued */
 		if (c->slow)	  /* at once: its peer may never make it writable */
-			conn_free(t, c, STREAM_CLOSE_SLOW);
-		else if (!conn_flush(c))
-			conn_free(t, c, cause_of(errno));
+			tcp_conn_free(t, c, STREAM_CLOSE_SLOW);
+		else if (!tcp_conn_flush(c))
+			tcp_conn_free(t, c, tcp_cause_of(errno));
 		else if (c->closing && c->out_len == 0)
-			conn_free(t, c, STREAM_CLOSE_ERROR);
+			tcp_conn_free(t, c, STREAM_CLOSE_ERROR);
 	}
 }
 
@@ -860,7 +563,7 @@ static void tcp_round_end(struct net_worker *w, struct net_source *src)
 	struct net_tcp *t = net_container_of(src, struct net_tcp, src);
 	flush_dirty(t);
 	while (t->doomed != NULL) /* aborted during the events or the tick */
-		conn_free(t, t->doomed, STREAM_CLOSE_ABORT);
+		tcp_conn_free(t, t->doomed, STREAM_CLOSE_ABORT);
 }
 
 /* Worker thread: a new listener set, new keepalive and user timeout (and
@@ -901,7 +604,7 @@ static void tcp_apply(struct net_worker *w, struct net_source *src,
 	/* open sessions too: a dead peer is found as the operator now says */
 	if (old->keepalive_s != w->lim.keepalive_s || old->user_timeout_s != w->lim.user_timeout_s)
 		for (struct net_conn *c = t->conns; c != NULL; c = c->next)
-			set_tcp_options(w, c->fd);
+			tcp_set_options(w, c->fd);
 }
 
 static void tcp_stop(struct net_worker *w, struct net_source *src)
@@ -909,7 +612,7 @@ static void tcp_stop(struct net_worker *w, struct net_source *src)
 	(void)w;
 	struct net_tcp *t = net_container_of(src, struct net_tcp, src);
 	while (t->conns != NULL)
-		conn_free(t, t->conns, STREAM_CLOSE_SHUTDOWN);
+		tcp_conn_free(t, t->conns, STREAM_CLOSE_SHUTDOWN);
 }
 
 static void tcp_free(struct net_worker *w, struct net_source *src)
@@ -950,7 +653,7 @@ static const struct net_source_ops tcp_source_ops = {
 static const struct net_source_ops tls_source_ops = {
 	.name = "tls",
 	.apply = tcp_apply,
-	.timer = tls_timer,
+	.timer = tcp_tls_timer,
 	.round_end = tcp_round_end,
 	.stop = tcp_stop,
 	.free = tcp_free,

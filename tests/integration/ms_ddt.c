@@ -24,6 +24,7 @@
 #include <lispms/err.h>
 #include <lispms/proto.h>
 
+#include "capture.h"
 #include "it.h"
 #include "pcap.h"
 #include "tap.h"
@@ -202,36 +203,24 @@ static void scenario(void)
 static void tshark_check(void)
 {
 	pcap_close(&cap);
-	if (!it_have_tshark()) {
-		if (getenv("LISPMS_ALLOW_NO_TSHARK"))
-			tap_skip("tshark not installed");
-		else
-			tap_ok(false, "tshark is needed to check what lispmsd sends");
+	struct it_capture c;
+	it_capture_file(&c, pcap_path);
+	if (!it_tshark_or_tap(&c))
 		return;
-	}
-	char cmd[768];
-	snprintf(cmd, sizeof(cmd),
-		 "tshark -r %s -Y 'lisp.unexpected_field || lisp.invalid_field || "
-		 "lisp.expected_field || lisp.undecoded || _ws.malformed || data' "
-		 "2>/dev/null | wc -l",
-		 pcap_path);
-	long bad = it_shell_count(cmd);
+	long bad = it_tshark_count(&c, "lisp.unexpected_field || lisp.invalid_field || "
+				       "lisp.expected_field || lisp.undecoded || _ws.malformed || "
+				       "data");
 	tap_ok(bad == 0, "tshark finds no expert info in the %u messages lispmsd sent (%ld)",
 	       captured, bad);
-	snprintf(cmd, sizeof(cmd), "tshark -r %s -T fields -e lisp.type 2>/dev/null | grep -c .",
-		 pcap_path);
-	long decoded = it_shell_count(cmd);
+	long decoded = it_tshark_count(&c, "lisp.type");
 	tap_ok(decoded == (long)captured, "tshark decodes every message as LISP (%ld of %u)",
 	       decoded, captured);
 	/* the actions as tshark reads them, in order, against what was decoded */
-	char want[128];
-	snprintf(want, sizeof(want), "%s", acts_sent);
-	snprintf(cmd, sizeof(cmd),
-		 "test \"$(tshark -r %s -Y 'lisp.type == 6' -T fields -e lisp.mapping.act "
-		 "2>/dev/null | paste -sd,)\" = '%s' && echo 1 || echo 0",
-		 pcap_path, want);
-	tap_ok(it_shell_count(cmd) == 1, "tshark reads the Map-Referrals' actions as sent (%s)",
-	       want);
+	char got[256];
+	long rows =
+	    it_tshark_fields(&c, "lisp.type == 6", "-e lisp.mapping.act", ",", got, sizeof(got));
+	tap_ok(rows > 0 && strcmp(got, acts_sent) == 0,
+	       "tshark reads the Map-Referrals' actions as sent (%s)", acts_sent);
 }
 
 int main(int argc, char **argv)

@@ -29,6 +29,7 @@
 #include <lispms/proto.h>
 #include <lispms/proto_rt.h>
 
+#include "capture.h"
 #include "it.h"
 #include "quic_client.h"
 #include "tap.h"
@@ -218,62 +219,21 @@ static void sessions(void)
 	quic_client_free(r.c);
 }
 
-/* A live capture of the QUIC port on lo (dumpcap), for tshark_check. */
-static char cap_path[160], cap_pid[160];
-
-static bool capture_start(void)
-{
-	snprintf(cap_path, sizeof(cap_path), "%s/quic.pcapng", it_dir);
-	snprintf(cap_pid, sizeof(cap_pid), "%s/dumpcap.pid", it_dir);
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd),
-		 "dumpcap -q -i lo -f 'udp port %u' -w %s >/dev/null 2>&1 & echo $! > %s",
-		 quic_port, cap_path, cap_pid);
-	if (system(cmd) != 0)
-		return false;
-	for (int i = 0; i < 50; i++) { /* dumpcap creates the file once it captures */
-		usleep(100000);
-		if (access(cap_path, F_OK) == 0)
-			return true;
-	}
-	return false;
-}
-
-static void capture_stop(void)
-{
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "sleep 0.5; kill -INT $(cat %s); sleep 0.5", cap_pid);
-	(void)system(cmd);
-}
+/* A live capture of the QUIC port on lo, for tshark_check. */
+static struct it_capture cap;
 
 /* tshark decodes every QUIC packet of the run without a malformed one and,
  * with the client's SSLKEYLOGFILE, finds our framing (end markers) in the
  * decrypted STREAM frames. */
-static void tshark_check(bool captured)
+static void tshark_check(void)
 {
-	if (!it_have_tshark() || !captured) {
-		if (getenv("LISPMS_ALLOW_NO_TSHARK"))
-			tap_skip("tshark or dumpcap not usable");
-		else
-			tap_ok(false, "tshark and dumpcap are needed (tools/test installs them)");
+	if (!it_tshark_or_tap(&cap))
 		return;
-	}
-	char cmd[1024];
-	snprintf(cmd, sizeof(cmd),
-		 "tshark -r %s -o tls.keylog_file:%s/keylog.txt -d udp.port==%u,quic "
-		 "-Y '_ws.malformed || _ws.expert.severity == error' 2>/dev/null | wc -l",
-		 cap_path, it_dir, quic_port);
-	long bad = it_shell_count(cmd);
-	snprintf(cmd, sizeof(cmd),
-		 "tshark -r %s -o tls.keylog_file:%s/keylog.txt -d udp.port==%u,quic "
-		 "-Y quic 2>/dev/null | wc -l",
-		 cap_path, it_dir, quic_port);
-	long pkts = it_shell_count(cmd);
-	snprintf(cmd, sizeof(cmd),
-		 "tshark -r %s -o tls.keylog_file:%s/keylog.txt -d udp.port==%u,quic "
-		 "-T fields -e quic.stream_data 2>/dev/null | tr -d ':' | grep -o 9facade9 | wc -l",
-		 cap_path, it_dir, quic_port);
-	long markers = it_shell_count(cmd);
+	it_capture_opts(&cap, "-o tls.keylog_file:%s/keylog.txt -d udp.port==%u,quic", it_dir,
+			quic_port);
+	long bad = it_tshark_count(&cap, "_ws.malformed || _ws.expert.severity == error");
+	long pkts = it_tshark_count(&cap, "quic");
+	long markers = it_tshark_grep(&cap, NULL, "-e quic.stream_data", "9facade9");
 	tap_ok(bad == 0 && pkts > 10 && markers >= 5,
 	       "tshark decodes the QUIC traffic (%ld packets, %ld malformed or in error) and, "
 	       "decrypted, %ld framed messages on the stream",
@@ -318,12 +278,12 @@ int main(int argc, char **argv)
 		ready = it_file_has(log_path, "QUIC (ALPN lisp-rt)");
 	}
 	tap_ok(ready, "lispmsd starts with QUIC on udp port %u", quic_port);
-	bool captured = ready && capture_start();
+	if (ready)
+		it_capture_start(&cap, "quic.pcapng", "udp port %u", quic_port);
 	if (ready)
 		sessions();
-	if (captured)
-		capture_stop();
-	tshark_check(captured);
+	it_capture_stop(&cap);
+	tshark_check();
 	kill(daemon_pid, SIGTERM);
 	tap_ok(it_wait_exit(daemon_pid, 5000) == 0, "lispmsd stops cleanly with QUIC sessions");
 	it_tempdir_remove();

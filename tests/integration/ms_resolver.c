@@ -32,6 +32,7 @@
 #include <lispms/err.h>
 #include <lispms/proto.h>
 
+#include "capture.h"
 #include "it.h"
 #include "tap.h"
 
@@ -44,7 +45,6 @@
 static const char *ctl_bin;
 static uint16_t ddt_port, mr_ms_port;
 static pid_t pids[3];
-static char cap_path[160], cap_pid[160];
 static struct auth_ctx *actx;
 static struct auth_key key;
 static uint8_t abuf_mem[1 << 20];
@@ -316,93 +316,59 @@ static void overlap_refused(void)
 	       rc);
 }
 
-static bool capture_start(void)
-{
-	snprintf(cap_path, sizeof(cap_path), "%s/ddt.pcapng", it_dir);
-	snprintf(cap_pid, sizeof(cap_pid), "%s/dumpcap.pid", it_dir);
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd),
-		 "dumpcap -q -i lo -f 'udp port %u' -w %s >/dev/null 2>&1 & echo $! > %s", ddt_port,
-		 cap_path, cap_pid);
-	if (system(cmd) != 0)
-		return false;
-	for (int i = 0; i < 50; i++) { /* dumpcap creates the file once it captures */
-		usleep(100000);
-		if (access(cap_path, F_OK) == 0)
-			return true;
-	}
-	return false;
-}
+/* Everything on the DDT port, live on lo, for tshark_check. */
+static struct it_capture cap;
 
-static void tshark_check(bool captured)
+static void tshark_check(void)
 {
-	char cmd[1024];
-	if (captured) {
-		snprintf(cmd, sizeof(cmd), "sleep 0.5; kill -INT $(cat %s); sleep 0.5", cap_pid);
-		(void)system(cmd);
-	}
-	if (!it_have_tshark() || !captured) {
-		if (getenv("LISPMS_ALLOW_NO_TSHARK"))
-			tap_skip("tshark or dumpcap not usable");
-		else
-			tap_ok(false, "tshark and dumpcap are needed (tools/test installs them)");
+	it_capture_stop(&cap);
+	if (!it_tshark_or_tap(&cap))
 		return;
-	}
+	it_capture_opts(&cap, "-d udp.port==%u,lisp", ddt_port);
 	/* what the resolver sent: from its socket */
 	char from[128];
 	snprintf(from, sizeof(from), "ip.src == " MR " && udp.srcport == %u", ddt_port);
-	snprintf(cmd, sizeof(cmd),
-		 "tshark -r %s -d udp.port==%u,lisp -Y '%s && (lisp.unexpected_field || "
-		 "lisp.invalid_field || lisp.expected_field || lisp.undecoded || _ws.malformed || "
-		 "_ws.expert.severity >= warning || data || !lisp)' 2>/dev/null | wc -l",
-		 cap_path, ddt_port, from);
-	long bad = it_shell_count(cmd);
-	snprintf(cmd, sizeof(cmd), "tshark -r %s -d udp.port==%u,lisp -Y '%s' 2>/dev/null | wc -l",
-		 cap_path, ddt_port, from);
-	long sent = it_shell_count(cmd);
+	long bad = it_tshark_count(&cap,
+				   "%s && (lisp.unexpected_field || lisp.invalid_field || "
+				   "lisp.expected_field || lisp.undecoded || _ws.malformed || "
+				   "_ws.expert.severity >= warning || data || !lisp)",
+				   from);
+	long sent = it_tshark_count(&cap, "%s", from);
 	tap_ok(bad == 0 && sent == 12,
 	       "tshark: the %ld messages the resolver sent (9 DDT Map-Requests, 3 negative "
 	       "Map-Replies) decode cleanly (%ld flagged)",
 	       sent, bad);
 	/* every ECM it sent has D and goes to a DDT node or Map-Server on the DDT port */
-	snprintf(cmd, sizeof(cmd),
-		 "tshark -r %s -d udp.port==%u,lisp -Y '%s && lisp.type == 8 && "
-		 "lisp.ecm.flags.ddt == 1 && udp.dstport == %u && (ip.dst == " ROOT
-		 " || ip.dst == " MS " || ip.dst == " DEAD ")' 2>/dev/null | wc -l",
-		 cap_path, ddt_port, from, ddt_port);
-	long ddt = it_shell_count(cmd);
-	snprintf(cmd, sizeof(cmd),
-		 "tshark -r %s -d udp.port==%u,lisp -Y '%s && lisp.type == 8 && ip.dst == " DEAD
-		 "' 2>/dev/null | wc -l",
-		 cap_path, ddt_port, from);
-	long dead = it_shell_count(cmd);
+	long ddt = it_tshark_count(&cap,
+				   "%s && lisp.type == 8 && lisp.ecm.flags.ddt == 1 && "
+				   "udp.dstport == %u && (ip.dst == " ROOT " || ip.dst == " MS
+				   " || ip.dst == " DEAD ")",
+				   from, ddt_port);
+	long dead = it_tshark_count(&cap, "%s && lisp.type == 8 && ip.dst == " DEAD, from);
 	tap_ok(ddt == 9 && dead == 1,
 	       "tshark: 9 ECM Map-Requests with the D bit to the DDT port, 1 of them to the dead "
 	       "Map-Server (%ld, %ld)",
 	       ddt, dead);
-	snprintf(
-	    cmd, sizeof(cmd),
-	    "test \"$(tshark -r %s -d udp.port==%u,lisp -Y '%s && lisp.type == 2 && ip.dst == " ITR
-	    "' -T fields -e lisp.nonce -e lisp.mapping.act -e lisp.mapping.ttl "
-	    "-e lisp.mapping.loccnt -e lisp.mapping.eid.masklen -e lisp.lcaf.iid "
-	    "-e lisp.lcaf.iid.ipv4 2>/dev/null | tr '\\t\\n' ' ;')\" = "
-	    "'0x0000000000000017 %d 1 0 17 1000 10.1.128.0;"
-	    "0x0000000000000018 %d 15 0 9 1000 10.128.0.0;"
-	    "0x0000000000000019 %d 15 0 9 1000 10.128.0.0;' && echo 1 || echo 0",
-	    cap_path, ddt_port, from, LISP_ACT_NATIVE_FORWARD, LISP_ACT_NATIVE_FORWARD,
-	    LISP_ACT_NATIVE_FORWARD);
-	long neg = it_shell_count(cmd);
-	tap_ok(neg == 1,
+	char filter[256], got[1024], want[512];
+	snprintf(filter, sizeof(filter), "%s && lisp.type == 2 && ip.dst == " ITR, from);
+	long rows = it_tshark_fields(&cap, filter,
+				     "-e lisp.nonce -e lisp.mapping.act -e lisp.mapping.ttl "
+				     "-e lisp.mapping.loccnt -e lisp.mapping.eid.masklen "
+				     "-e lisp.lcaf.iid -e lisp.lcaf.iid.ipv4",
+				     ";", got, sizeof(got));
+	snprintf(want, sizeof(want),
+		 "0x0000000000000017 %d 1 0 17 1000 10.1.128.0;"
+		 "0x0000000000000018 %d 15 0 9 1000 10.128.0.0;"
+		 "0x0000000000000019 %d 15 0 9 1000 10.128.0.0",
+		 LISP_ACT_NATIVE_FORWARD, LISP_ACT_NATIVE_FORWARD, LISP_ACT_NATIVE_FORWARD);
+	bool neg = rows == 3 && strcmp(got, want) == 0;
+	tap_ok(neg,
 	       "tshark: the negative Map-Replies carry the ITR's nonces, Native-Forward, TTL 1, "
 	       "15, 15, no locator, the hole prefixes in instance 1000");
-	if (neg != 1 || ddt != 9 || bad != 0) {
-		snprintf(cmd, sizeof(cmd),
-			 "tshark -r %s -d udp.port==%u,lisp -Y '%s' -T fields -e ip.dst -e "
-			 "lisp.type -e lisp.nonce -e lisp.mapping.act -e lisp.mapping.ttl -e "
-			 "lisp.mapping.loccnt 2>&1 | sed 's/^/# /'",
-			 cap_path, ddt_port, from);
-		(void)system(cmd);
-	}
+	if (!neg || ddt != 9 || bad != 0)
+		it_tshark_dump(&cap, from,
+			       "-e ip.dst -e lisp.type -e lisp.nonce -e lisp.mapping.act -e "
+			       "lisp.mapping.ttl -e lisp.mapping.loccnt");
 }
 
 int main(int argc, char **argv)
@@ -424,7 +390,7 @@ int main(int argc, char **argv)
 	}
 	ddt_port = it_free_port();
 	mr_ms_port = it_free_port();
-	bool captured = capture_start();
+	it_capture_start(&cap, "ddt.pcapng", "udp port %u", ddt_port);
 	pids[0] = start("root", root_conf, ddt_port, 0, 0);
 	pids[1] = start("ms", ms_conf, ddt_port, 0, 0);
 	pids[2] = start("mr", mr_conf, mr_ms_port, ddt_port, ddt_port);
@@ -442,7 +408,7 @@ int main(int argc, char **argv)
 		int rc = it_wait_exit(pids[i], 5000);
 		tap_ok(rc == 0, "SIGTERM stops the %s cleanly (exit %d)", names[i], rc);
 	}
-	tshark_check(captured);
+	tshark_check();
 	overlap_refused();
 	if (tap_failed == 0)
 		it_tempdir_remove();

@@ -41,6 +41,7 @@
 #include <lispms/proto.h>
 #include <lispms/proto_rt.h>
 
+#include "capture.h"
 #include "it.h"
 #include "it_stream.h"
 #include "pcap.h"
@@ -656,84 +657,39 @@ static void many(void)
 static void tshark_check(void)
 {
 	pcap_close(&cap);
-	if (!it_have_tshark()) {
-		if (getenv("LISPMS_ALLOW_NO_TSHARK"))
-			tap_skip("tshark not installed");
-		else
-			tap_ok(false, "tshark is needed (tools/test installs it)");
+	struct it_capture c;
+	it_capture_file(&c, pcap_path);
+	if (!it_tshark_or_tap(&c))
 		return;
-	}
-	char cmd[512];
-	snprintf(
-	    cmd, sizeof(cmd),
-	    "tshark -r %s -o tcp.analyze_sequence_numbers:FALSE -d tcp.port==4342,lisp-tcp "
-	    "-Y 'lisp-tcp.invalid_length || lisp-tcp.invalid_marker || _ws.malformed || "
-	    "(lisp-tcp.message.type != 21 && (lisp-tcp.undecoded || lisp-tcp.unexpected_afi))' "
-	    "2>/dev/null | wc -l",
-	    pcap_path);
-	int bad = (int)it_shell_count(cmd);
-	snprintf(cmd, sizeof(cmd),
-		 "tshark -r %s -o tcp.analyze_sequence_numbers:FALSE -d tcp.port==4342,lisp-tcp "
-		 "-T fields -e lisp-tcp.message.end_marker 2>/dev/null | tr ',' '\\n' | "
-		 "grep -c 0x9facade9",
-		 pcap_path);
-	int markers = (int)it_shell_count(cmd);
+	it_capture_opts(&c, "-o tcp.analyze_sequence_numbers:FALSE -d tcp.port==4342,lisp-tcp");
+	long bad = it_tshark_count(&c, "lisp-tcp.invalid_length || lisp-tcp.invalid_marker || "
+				       "_ws.malformed || (lisp-tcp.message.type != 21 && "
+				       "(lisp-tcp.undecoded || lisp-tcp.unexpected_afi))");
+	long markers = it_tshark_grep(&c, NULL, "-e lisp-tcp.message.end_marker", "0x9facade9");
 	/* type 21 carries a Map-Notify (D3), which Wireshark's older layout cannot
 	 * decode: tshark checks its framing, our decoder checked the inside */
-	tap_ok(bad == 0 && markers > 0,
-	       "tshark's lisp-tcp decodes every session message cleanly (%d flagged, %d messages)",
-	       bad, markers);
+	tap_ok(
+	    bad == 0 && markers > 0,
+	    "tshark's lisp-tcp decodes every session message cleanly (%ld flagged, %ld messages)",
+	    bad, markers);
 }
 
-/* SCTP (D18): a live capture of the UDP encapsulation port on lo
- * (dumpcap) while the first checks run; tshark decodes it as SCTP. */
-static char sctp_cap[160], sctp_cap_pid[160];
+/* A live capture on lo while the session checks run: SCTP's UDP
+ * encapsulation port (D18), or the TLS port; then the TLS reload paths. */
+static struct it_capture live;
 
-static bool sctp_capture_start(void)
+/* SCTP: tshark decodes the capture as SCTP over UDP. */
+static void sctp_tshark_check(void)
 {
-	snprintf(sctp_cap, sizeof(sctp_cap), "%s/sctp.pcapng", it_dir);
-	snprintf(sctp_cap_pid, sizeof(sctp_cap_pid), "%s/dumpcap.pid", it_dir);
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd),
-		 "dumpcap -q -i lo -f 'udp port %u' -w %s >/dev/null 2>&1 & echo $! > %s",
-		 sopts.port, sctp_cap, sctp_cap_pid);
-	if (system(cmd) != 0)
-		return false;
-	for (int i = 0; i < 50; i++) { /* dumpcap creates the file once it captures */
-		usleep(100000);
-		if (access(sctp_cap, F_OK) == 0)
-			return true;
-	}
-	return false;
-}
-
-static void sctp_tshark_check(bool captured)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "sleep 0.5; kill -INT $(cat %s); sleep 0.5", sctp_cap_pid);
-	if (captured)
-		(void)system(cmd);
-	if (!it_have_tshark() || !captured) {
-		if (getenv("LISPMS_ALLOW_NO_TSHARK"))
-			tap_skip("tshark or dumpcap not usable");
-		else
-			tap_ok(false, "tshark and dumpcap are needed (tools/test installs them)");
+	it_capture_stop(&live);
+	if (!it_tshark_or_tap(&live))
 		return;
-	}
-	snprintf(cmd, sizeof(cmd),
-		 "tshark -r %s -d udp.port==%u,sctp -o sctp.checksum:CRC-32C "
-		 "-Y '_ws.malformed || _ws.expert.severity == error || sctp.checksum.status == 0' "
-		 "2>/dev/null | wc -l",
-		 sctp_cap, sopts.port);
-	long bad = it_shell_count(cmd);
-	snprintf(cmd, sizeof(cmd), "tshark -r %s -d udp.port==%u,sctp -Y sctp 2>/dev/null | wc -l",
-		 sctp_cap, sopts.port);
-	long pkts = it_shell_count(cmd);
-	snprintf(cmd, sizeof(cmd),
-		 "tshark -r %s -d udp.port==%u,sctp -Y 'sctp.data_sid == 0 && sctp.port == 4342' "
-		 "-T fields -e data.data 2>/dev/null | grep -o 9facade9 | wc -l",
-		 sctp_cap, sopts.port);
-	long markers = it_shell_count(cmd);
+	it_capture_opts(&live, "-d udp.port==%u,sctp -o sctp.checksum:CRC-32C", sopts.port);
+	long bad = it_tshark_count(
+	    &live, "_ws.malformed || _ws.expert.severity == error || sctp.checksum.status == 0");
+	long pkts = it_tshark_count(&live, "sctp");
+	long markers = it_tshark_grep(&live, "sctp.data_sid == 0 && sctp.port == 4342",
+				      "-e data.data", "9facade9");
 	tap_ok(bad == 0 && pkts > 10 && markers >= 5,
 	       "tshark decodes the UDP-encapsulated SCTP (RFC 6951; %ld packets, %ld malformed, "
 	       "in error or with a bad CRC32c) and %ld framed messages on stream 0",
@@ -742,74 +698,20 @@ static void sctp_tshark_check(bool captured)
 
 #define TLS_CHECKS 6
 
-/* TLS: a live capture of the TLS port on lo (dumpcap) during the session
- * checks, decoded by tshark with the client's SSLKEYLOGFILE. */
-static char cap_path[160], cap_pid[160];
-
-/* Capture `proto` ("tcp", "udp") and `filter` (a port expression) into
- * `name` under it_dir. */
-static bool capture_start_as(const char *name, const char *proto, const char *filter)
-{
-	snprintf(cap_path, sizeof(cap_path), "%s/%s", it_dir, name);
-	snprintf(cap_pid, sizeof(cap_pid), "%s/dumpcap.pid", it_dir);
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd),
-		 "dumpcap -q -i lo -f '%s and (%s)' -w %s >/dev/null 2>&1 & echo $! > %s", proto,
-		 filter, cap_path, cap_pid);
-	if (system(cmd) != 0)
-		return false;
-	for (int i = 0; i < 50; i++) { /* dumpcap creates the file once it captures */
-		usleep(100000);
-		if (access(cap_path, F_OK) == 0)
-			return true;
-	}
-	return false;
-}
-
-static bool capture_start(void)
-{
-	char f[32];
-	snprintf(f, sizeof(f), "port %u", sopts.port);
-	return capture_start_as("tls.pcapng", "tcp", f);
-}
-
-static void capture_stop(void)
-{
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "sleep 0.5; kill -INT $(cat %s); sleep 0.5", cap_pid);
-	(void)system(cmd);
-}
-
-/* Every TLS record of the session checks decodes (nothing malformed) and,
- * decrypted with the keylog, carries our framing (end markers). */
-static void tls_tshark_check(bool captured)
-{
 /* A segment of a batch carries one record per session message: deeper than
  * tshark's default protocol tree depth (500), which it flags as malformed. */
-#define TSHARK_TLS                                                                  \
-	"tshark -r %s -o gui.max_tree_depth:4096 -o tls.keylog_file:%s/keylog.txt " \
-	"-d tcp.port==%u,tls "
-	if (!it_have_tshark() || !captured) {
-		if (getenv("LISPMS_ALLOW_NO_TSHARK"))
-			tap_skip("tshark or dumpcap not usable");
-		else
-			tap_ok(false, "tshark and dumpcap are needed (tools/test installs them)");
+#define TSHARK_TLS_OPTS "-o gui.max_tree_depth:4096 -o tls.keylog_file:%s/keylog.txt "
+
+/* TLS: every record of the session checks decodes (nothing malformed) and,
+ * decrypted with the client's SSLKEYLOGFILE, carries our framing (end markers). */
+static void tls_tshark_check(void)
+{
+	if (!it_tshark_or_tap(&live))
 		return;
-	}
-	char cmd[1024];
-	snprintf(cmd, sizeof(cmd),
-		 TSHARK_TLS
-		 "-Y '_ws.malformed || _ws.expert.severity == error' 2>/dev/null | wc -l",
-		 cap_path, it_dir, sopts.port);
-	long bad = it_shell_count(cmd);
-	snprintf(cmd, sizeof(cmd), TSHARK_TLS "-Y tls.record 2>/dev/null | wc -l", cap_path, it_dir,
-		 sopts.port);
-	long recs = it_shell_count(cmd);
-	snprintf(cmd, sizeof(cmd),
-		 TSHARK_TLS
-		 "-T fields -e data.data 2>/dev/null | tr -d ':' | grep -o 9facade9 | wc -l",
-		 cap_path, it_dir, sopts.port);
-	long markers = it_shell_count(cmd);
+	it_capture_opts(&live, TSHARK_TLS_OPTS "-d tcp.port==%u,tls", it_dir, sopts.port);
+	long bad = it_tshark_count(&live, "_ws.malformed || _ws.expert.severity == error");
+	long recs = it_tshark_count(&live, "tls.record");
+	long markers = it_tshark_grep(&live, NULL, "-e data.data", "9facade9");
 	tap_ok(bad == 0 && recs > 10 && markers >= 5,
 	       "tshark decodes the TLS traffic (%ld packets with records, %ld malformed or in "
 	       "error) and, decrypted, %ld framed messages",
@@ -983,32 +885,19 @@ static uint16_t first_tls_port;
  * certificate), captured on both TLS ports: tshark decodes it without
  * malformed packets, and the handshakes carry two certificates (serial
  * numbers): the first one, then the rotated one. */
-static void reload_tshark_check(bool captured)
+static void reload_tshark_check(void)
 {
-	if (!it_have_tshark() || !captured) {
-		if (getenv("LISPMS_ALLOW_NO_TSHARK"))
-			tap_skip("tshark or dumpcap not usable");
-		else
-			tap_ok(false, "tshark and dumpcap are needed (tools/test installs them)");
+	if (!it_tshark_or_tap(&live))
 		return;
-	}
-#define TSHARK_RELOAD                                                               \
-	"tshark -r %s -o gui.max_tree_depth:4096 -o tls.keylog_file:%s/keylog.txt " \
-	"-d tcp.port==%u,tls -d tcp.port==%u,tls "
-	char cmd[1024];
-	snprintf(cmd, sizeof(cmd), TSHARK_RELOAD "-Y '_ws.malformed' 2>/dev/null | wc -l", cap_path,
-		 it_dir, first_tls_port, reload_port);
-	long bad = it_shell_count(cmd);
-	snprintf(cmd, sizeof(cmd),
-		 TSHARK_RELOAD
-		 "-Y 'tls.handshake.certificate && tcp.srcport==%u' 2>/dev/null | wc -l",
-		 cap_path, it_dir, first_tls_port, reload_port, reload_port);
-	long moved = it_shell_count(cmd);
-	snprintf(cmd, sizeof(cmd),
-		 TSHARK_RELOAD "-Y 'tls.handshake.certificate && tcp.srcport==%u' -T fields -e "
-			       "x509af.serialNumber 2>/dev/null | sort -u | wc -l",
-		 cap_path, it_dir, first_tls_port, reload_port, first_tls_port);
-	long serials = it_shell_count(cmd);
+	it_capture_opts(&live, TSHARK_TLS_OPTS "-d tcp.port==%u,tls -d tcp.port==%u,tls", it_dir,
+			first_tls_port, reload_port);
+	long bad = it_tshark_count(&live, "_ws.malformed");
+	long moved =
+	    it_tshark_count(&live, "tls.handshake.certificate && tcp.srcport==%u", reload_port);
+	char filter[96];
+	snprintf(filter, sizeof(filter), "tls.handshake.certificate && tcp.srcport==%u",
+		 first_tls_port);
+	long serials = it_tshark_distinct(&live, filter, "-e x509af.serialNumber");
 	tap_ok(bad == 0 && moved >= 1 && serials >= 2,
 	       "tshark decodes the TLS of the reloads (%ld malformed): handshakes from the moved "
 	       "port (%ld), and %ld different server certificates on the first port (rotated)",
@@ -1020,34 +909,19 @@ static void reload_tshark_check(bool captured)
  * decodes them without a malformed packet or an error, and the server's
  * Certificate messages carry two serial numbers, the first certificate's
  * and the rotated one's. */
-static void quic_reload_tshark_check(bool captured)
+static void quic_reload_tshark_check(void)
 {
-	if (!it_have_tshark() || !captured) {
-		if (getenv("LISPMS_ALLOW_NO_TSHARK"))
-			tap_skip("tshark or dumpcap not usable");
-		else
-			tap_ok(false, "tshark and dumpcap are needed (tools/test installs them)");
+	if (!it_tshark_or_tap(&live))
 		return;
-	}
-#define TSHARK_QUIC_RELOAD \
-	"tshark -r %s -o gui.max_tree_depth:4096 -o tls.keylog_file:%s -d udp.port==%u,quic "
-	char cmd[1024];
-	snprintf(cmd, sizeof(cmd),
-		 TSHARK_QUIC_RELOAD
-		 "-Y '_ws.malformed || _ws.expert.severity == error' 2>/dev/null | wc -l",
-		 cap_path, sopts.keylog, sopts.port);
-	long bad = it_shell_count(cmd);
-	snprintf(cmd, sizeof(cmd),
-		 TSHARK_QUIC_RELOAD "-Y 'quic && udp.srcport==%u' 2>/dev/null | wc -l", cap_path,
-		 sopts.keylog, sopts.port, sopts.port);
-	long pkts = it_shell_count(cmd);
-	snprintf(cmd, sizeof(cmd),
-		 TSHARK_QUIC_RELOAD
-		 "-Y 'tls.handshake.certificate && udp.srcport==%u' -T fields -e "
-		 "x509af.serialNumber 2>/dev/null | tr ',' '\\n' | sort -u | "
-		 "grep -c .",
-		 cap_path, sopts.keylog, sopts.port, sopts.port);
-	long serials = it_shell_count(cmd);
+	it_capture_opts(&live,
+			"-o gui.max_tree_depth:4096 -o tls.keylog_file:%s -d udp.port==%u,quic",
+			sopts.keylog, sopts.port);
+	long bad = it_tshark_count(&live, "_ws.malformed || _ws.expert.severity == error");
+	long pkts = it_tshark_count(&live, "quic && udp.srcport==%u", sopts.port);
+	char filter[96];
+	snprintf(filter, sizeof(filter), "tls.handshake.certificate && udp.srcport==%u",
+		 sopts.port);
+	long serials = it_tshark_values(&live, filter, "-e x509af.serialNumber");
 	tap_ok(bad == 0 && pkts > 0 && serials >= 2,
 	       "tshark decodes the QUIC handshakes around the rotation (%ld server packets, %ld "
 	       "malformed or in error), decrypted: %ld different server certificates",
@@ -1165,7 +1039,7 @@ int main(int argc, char **argv)
 	ctl_bin = argc >= 3 && argv[2][0] ? argv[2] : NULL;
 	struct rlimit rl = { 8192, 8192 };
 	setrlimit(RLIMIT_NOFILE, &rl); /* 1000 sessions: both ends in this machine */
-	bool tls = sopts.transport == IT_TLS, quic = sopts.transport == IT_QUIC, rcaptured = false;
+	bool tls = sopts.transport == IT_TLS, quic = sopts.transport == IT_QUIC;
 	tap_plan(28 + OPERATOR_CHECKS + 2 + (sopts.transport == IT_SCTP) +
 		 (tls ? TLS_CHECKS + TLS_PORT_CHECKS : 0) + (tls || quic ? CRED_CHECKS : 0) + quic +
 		 (ctl_bin ? 2 : 0));
@@ -1246,38 +1120,34 @@ int main(int argc, char **argv)
 	tap_ok(ready, "lispmsd starts with sessions on %s port %u", tname(), sopts.port);
 	if (!ready)
 		return tap_done();
-	bool sctp_captured = sopts.transport == IT_SCTP && sctp_capture_start();
-	bool captured = sopts.transport == IT_TLS && capture_start();
+	if (sopts.transport == IT_SCTP)
+		it_capture_start(&live, "sctp.pcapng", "udp port %u", sopts.port);
+	if (tls)
+		it_capture_start(&live, "tls.pcapng", "tcp and port %u", sopts.port);
 	basic();
 	session_extras();
 	if (sopts.transport == IT_SCTP)
-		sctp_tshark_check(sctp_captured);
+		sctp_tshark_check();
 	slow_reader();
 	operator_sessions();
-	if (captured)
-		capture_stop();
-	if (sopts.transport == IT_TLS) {
-		tls_tshark_check(captured);
+	if (tls) {
+		it_capture_stop(&live);
+		tls_tshark_check();
 		tls_checks();
 		first_tls_port = sopts.port;
-		char f[64];
-		snprintf(f, sizeof(f), "port %u or portrange 1024-65535", sopts.port);
-		rcaptured = capture_start_as("reload.pcapng", "tcp", f);
+		it_capture_start(&live, "reload.pcapng",
+				 "tcp and (port %u or portrange 1024-65535)", sopts.port);
 		tls_port_reload();
 	}
-	if (quic) {
-		char f[32];
-		snprintf(f, sizeof(f), "port %u", sopts.port);
-		rcaptured = capture_start_as("reload.pcapng", "udp", f);
-	}
+	if (quic)
+		it_capture_start(&live, "reload.pcapng", "udp and port %u", sopts.port);
 	if (tls || quic)
 		cred_reload();
-	if (rcaptured)
-		capture_stop();
+	it_capture_stop(&live);
 	if (tls)
-		reload_tshark_check(rcaptured);
+		reload_tshark_check();
 	if (quic)
-		quic_reload_tshark_check(rcaptured);
+		quic_reload_tshark_check();
 	many();
 	if (ctl_bin)
 		transport_off();

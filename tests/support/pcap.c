@@ -3,9 +3,11 @@
 
 #include <string.h>
 
+#include <lispms/inet.h>
+
 #define ETH_LEN	  14
-#define IPV4_LEN  20
-#define UDP_LEN	  8
+#define IPV4_LEN  INET_IPV4_HDR_LEN
+#define UDP_LEN	  INET_UDP_HDR_LEN
 #define TCP_LEN	  20
 #define MAX_FRAME 65600
 
@@ -19,22 +21,6 @@ static void put32(uint8_t *p, uint32_t v)
 {
 	put16(p, (uint16_t)(v >> 16));
 	put16(p + 2, (uint16_t)v);
-}
-
-static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t n)
-{
-	for (; n > 1; n -= 2, p += 2)
-		sum += (uint32_t)(p[0] << 8 | p[1]);
-	if (n)
-		sum += (uint32_t)p[0] << 8;
-	return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
 }
 
 /* Native-endian writes: the magic tells readers the byte order. */
@@ -66,33 +52,22 @@ int pcap_close(struct pcap *p)
 	return ret;
 }
 
-/* Ethernet + IPv4 header for `l4len` octets of protocol `proto` at frame[0]. */
+/*
+ * Ethernet + IPv4 header for `l4len` octets of protocol `proto` at frame[0];
+ * *pseudo: the pseudo-header's sum for the L4 checksum.
+ */
 static size_t ip_frame(uint8_t *frame, const uint8_t src[4], const uint8_t dst[4], uint8_t proto,
-		       size_t l4len)
+		       size_t l4len, uint32_t *pseudo)
 {
 	static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 	static const uint8_t mac_b[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 	memcpy(frame, mac_a, 6);
 	memcpy(frame + 6, mac_b, 6);
 	put16(frame + 12, 0x0800);
-	uint8_t *ip = frame + ETH_LEN;
-	memset(ip, 0, IPV4_LEN);
-	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)(IPV4_LEN + l4len));
-	put16(ip + 6, 0x4000); /* DF */
-	ip[8] = 64;
-	ip[9] = proto;
-	memcpy(ip + 12, src, 4);
-	memcpy(ip + 16, dst, 4);
-	put16(ip + 10, fold(sum16(0, ip, IPV4_LEN)));
-	return ETH_LEN + IPV4_LEN;
-}
-
-static uint32_t pseudo(const uint8_t src[4], const uint8_t dst[4], uint8_t proto, size_t len)
-{
-	uint32_t sum = sum16(0, src, 4);
-	sum = sum16(sum, dst, 4);
-	return sum + proto + (uint32_t)len;
+	struct inet_ip h = {
+		.version = 4, .proto = proto, .ttl = 64, .df = true, .src = src, .dst = dst
+	};
+	return ETH_LEN + inet_ip_header(frame + ETH_LEN, &h, l4len, pseudo);
 }
 
 static int frame_write(struct pcap *p, const uint8_t *frame, size_t len)
@@ -117,15 +92,11 @@ int pcap_udp(struct pcap *p, const uint8_t src[4], const uint8_t dst[4], uint16_
 	static uint8_t frame[MAX_FRAME];
 	if (len > 65535 - IPV4_LEN - UDP_LEN)
 		return -1;
-	size_t off = ip_frame(frame, src, dst, 17, UDP_LEN + len);
+	uint32_t pseudo;
+	size_t off = ip_frame(frame, src, dst, INET_PROTO_UDP, UDP_LEN + len, &pseudo);
 	uint8_t *udp = frame + off;
-	put16(udp, sport);
-	put16(udp + 2, dport);
-	put16(udp + 4, (uint16_t)(UDP_LEN + len));
-	put16(udp + 6, 0);
 	memcpy(udp + UDP_LEN, payload, len);
-	uint16_t c = fold(sum16(pseudo(src, dst, 17, UDP_LEN + len), udp, UDP_LEN + len));
-	put16(udp + 6, c ? c : 0xffff);
+	inet_udp_header(udp, sport, dport, UDP_LEN + len, pseudo);
 	return frame_write(p, frame, off + UDP_LEN + len);
 }
 
@@ -136,7 +107,8 @@ int pcap_tcp(struct pcap *p, const uint8_t src[4], const uint8_t dst[4], uint16_
 	static uint8_t frame[MAX_FRAME];
 	if (len > 65535 - IPV4_LEN - TCP_LEN)
 		return -1;
-	size_t off = ip_frame(frame, src, dst, 6, TCP_LEN + len);
+	uint32_t pseudo;
+	size_t off = ip_frame(frame, src, dst, INET_PROTO_TCP, TCP_LEN + len, &pseudo);
 	uint8_t *tcp = frame + off;
 	memset(tcp, 0, TCP_LEN);
 	put16(tcp, sport);
@@ -147,6 +119,6 @@ int pcap_tcp(struct pcap *p, const uint8_t src[4], const uint8_t dst[4], uint16_
 	tcp[13] = flags;
 	put16(tcp + 14, 65535);
 	memcpy(tcp + TCP_LEN, payload, len);
-	put16(tcp + 16, fold(sum16(pseudo(src, dst, 6, TCP_LEN + len), tcp, TCP_LEN + len)));
+	put16(tcp + 16, (uint16_t)~inet_csum(tcp, TCP_LEN + len, pseudo));
 	return frame_write(p, frame, off + TCP_LEN + len);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lispms/dgram.h>
 #include <lispms/err.h>
 #include <lispms/proto.h>
 
@@ -133,5 +134,61 @@ int args_sub_transport(const char *text, bool *session)
 		*session = true;
 	else
 		return LISPMS_EINVAL;
+	return LISPMS_EOK;
+}
+
+int args_hostport(const char *text, struct sockaddr_storage *out)
+{
+	char host[64];
+	const char *colon = text != NULL ? strrchr(text, ':') : NULL;
+	if (colon == NULL)
+		return LISPMS_EINVAL;
+	size_t n = (size_t)(colon - text);
+	if (text[0] == '[' && n >= 2 && text[n - 1] == ']') {
+		text++;
+		n -= 2;
+	}
+	if (n >= sizeof(host) || !isdigit((unsigned char)colon[1]))
+		return LISPMS_EINVAL;
+	memcpy(host, text, n);
+	host[n] = '\0';
+	char *end;
+	errno = 0;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	struct sockaddr_storage a;
+	if (*end || errno != 0 || port == 0 || port > 65535 || saddr_parse(host, &a) != LISPMS_EOK)
+		return LISPMS_EINVAL;
+	saddr_set_port(&a, (uint16_t)port);
+	*out = a;
+	return LISPMS_EOK;
+}
+
+int args_servers(const char *text, struct sockaddr_storage *out, unsigned max, unsigned *n)
+{
+	if (text == NULL)
+		return LISPMS_EINVAL;
+	unsigned k = 0;
+	struct sockaddr_storage a[ARGS_SERVERS_MAX];
+	if (max > ARGS_SERVERS_MAX)
+		max = ARGS_SERVERS_MAX;
+	for (const char *p = text;; k++) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		char one[80];
+		if (k == max || len == 0 || len >= sizeof(one))
+			return LISPMS_EINVAL;
+		memcpy(one, p, len);
+		one[len] = '\0';
+		if (args_hostport(one, &a[k]) != LISPMS_EOK)
+			return LISPMS_EINVAL;
+		for (unsigned j = 0; j < k; j++)
+			if (saddr_cmp(&a[j], &a[k]) == 0)
+				return LISPMS_EINVAL;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	memcpy(out, a, (k + 1) * sizeof(*a));
+	*n = k + 1;
 	return LISPMS_EOK;
 }

@@ -3,7 +3,7 @@
  * Argument parsers of lispms-bench, kept apart so they are unit-tested: the
  * lig target ('[IID] EID', D16 text form), counts with k/M suffixes, EID
  * families, HMAC algorithms, the ITR request mix and what publish/subscribe
- * subscribers subscribe to and over what. Every parser returns
+ * subscribers subscribe to and over what, server addresses. Every parser returns
  * LISPMS_EOK and writes its out-parameter only on success, LISPMS_EINVAL
  * otherwise.
  */
@@ -11,6 +11,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <sys/socket.h>
 
 #include <lispms/addr.h>
 
@@ -42,3 +44,15 @@ int args_subscribe(const char *text, struct eid_prefix *out, bool *each);
 
 /* --subscriber-transport: "udp" (false) or "session" (true). */
 int args_sub_transport(const char *text, bool *session);
+
+/* "127.0.0.1:4342" or "[::1]:4342": an address and a port 1..65535. */
+int args_hostport(const char *text, struct sockaddr_storage *out);
+
+/*
+ * --server: one ADDR:PORT, or several separated by commas ("A:P,B:P"),
+ * each as args_hostport takes it, at most `max`; out[0..*n-1]. No empty
+ * element, no address twice; `max` is at most ARGS_SERVERS_MAX.
+ */
+#define ARGS_SERVERS_MAX 16
+
+int args_servers(const char *text, struct sockaddr_storage *out, unsigned max, unsigned *n);

@@ -2,7 +2,7 @@
 /*
  * lispms-bench's argument parsers and Map-Reply printer on any input. The
  * bytes as a string go through every parser (counts, mixes, families,
- * algorithms, --subscribe, --subscriber-transport): whatever they accept
+ * algorithms, --subscribe, --subscriber-transport, --server): whatever they accept
  * must print and parse back to the same value (and an accepted EID that is one
  * of the layout's must map back to itself); the bytes as a message, when
  * they decode as a Map-Reply, are printed in full.
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lispms/dgram.h>
 #include <lispms/err.h>
 #include <lispms/proto.h>
 
@@ -68,6 +69,19 @@ static void strings(const char *s)
 	}
 	if (args_sub_transport(s, &session) == LISPMS_EOK)
 		check(strcmp(s, session ? "session" : "udp") == 0);
+	/* --server: every address prints and parses back to itself, none twice */
+	struct sockaddr_storage srv[4], back;
+	unsigned nsrv = 0;
+	if (args_servers(s, srv, 4, &nsrv) == LISPMS_EOK) {
+		check(nsrv >= 1 && nsrv <= 4);
+		for (unsigned i = 0; i < nsrv; i++) {
+			check(saddr_format(&srv[i], text, sizeof(text)) == LISPMS_EOK);
+			check(args_hostport(text, &back) == LISPMS_EOK &&
+			      saddr_cmp(&back, &srv[i]) == 0);
+			for (unsigned j = 0; j < i; j++)
+				check(saddr_cmp(&srv[j], &srv[i]) != 0);
+		}
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -135,6 +135,50 @@ Test(bench_args, subscribe_targets_and_transports)
 	cr_assert_eq(args_sub_transport(NULL, &session), LISPMS_EINVAL);
 }
 
+Test(bench_args, one_server_and_several)
+{
+	struct sockaddr_storage a[4];
+	unsigned n = 9;
+	char text[80];
+	cr_assert_eq(args_hostport("127.0.0.1:4342", &a[0]), LISPMS_EOK);
+	cr_assert_eq(saddr_format(&a[0], text, sizeof(text)), LISPMS_EOK);
+	cr_assert_str_eq(text, "127.0.0.1:4342");
+	cr_assert_eq(args_hostport("[::1]:99", &a[0]), LISPMS_EOK);
+	cr_assert(a[0].ss_family == AF_INET6 && saddr_port(&a[0]) == 99);
+
+	cr_assert_eq(args_servers("127.0.0.1:4342", a, 4, &n), LISPMS_EOK);
+	cr_assert_eq(n, 1, "one address is one server, as before");
+	cr_assert_eq(args_servers("127.0.0.1:4342,127.0.0.2:4342,[::1]:5000", a, 4, &n),
+		     LISPMS_EOK);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(saddr_format(&a[1], text, sizeof(text)), LISPMS_EOK);
+	cr_assert_str_eq(text, "127.0.0.2:4342");
+	cr_assert_eq(saddr_port(&a[2]), 5000);
+
+	static const char *const bad[] = { "",
+					   ",",
+					   "127.0.0.1:4342,",
+					   ",127.0.0.1:4342",
+					   "127.0.0.1:4342,,127.0.0.2:1",
+					   "127.0.0.1",
+					   "127.0.0.1:0",
+					   "127.0.0.1:65536",
+					   "127.0.0.1: 80",
+					   "127.0.0.1:+80",
+					   "host:4342",
+					   "127.0.0.1:1,127.0.0.1:1", /* twice */
+					   "127.0.0.1:1,127.0.0.2:1,127.0.0.3:1,127.0.0.4:1,"
+					   "127.0.0.5:1", /* five, four allowed */
+					   NULL };
+	for (const char *const *b = bad; *b; b++) {
+		n = 9;
+		cr_assert_eq(args_servers(*b, a, 4, &n), LISPMS_EINVAL, "'%s' accepted", *b);
+		cr_assert_eq(n, 9, "untouched on failure");
+	}
+	cr_assert_eq(args_servers(NULL, a, 4, &n), LISPMS_EINVAL);
+	cr_assert_eq(args_hostport(NULL, a), LISPMS_EINVAL);
+}
+
 Test(bench_layout, registered_eids_round_trip_and_kinds_are_apart)
 {
 	const uint16_t afis[] = { LISP_AFI_IPV4, LISP_AFI_IPV6, LISP_AFI_MAC };

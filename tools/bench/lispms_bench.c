@@ -80,30 +80,6 @@ static void usage(FILE *f)
 	      f);
 }
 
-/* "127.0.0.1:4342", "[::1]:4342" */
-static int parse_hostport(const char *text, struct sockaddr_storage *out)
-{
-	char host[64];
-	const char *colon = strrchr(text, ':');
-	if (colon == NULL)
-		return LISPMS_EINVAL;
-	size_t n = (size_t)(colon - text);
-	if (text[0] == '[' && n >= 2 && text[n - 1] == ']') {
-		text++;
-		n -= 2;
-	}
-	if (n >= sizeof(host))
-		return LISPMS_EINVAL;
-	memcpy(host, text, n);
-	host[n] = '\0';
-	char *end;
-	unsigned long port = strtoul(colon + 1, &end, 10);
-	if (*end || port == 0 || port > 65535 || saddr_parse(host, out) != LISPMS_EOK)
-		return LISPMS_EINVAL;
-	saddr_set_port(out, (uint16_t)port);
-	return LISPMS_EOK;
-}
-
 static void echo_batch(void *arg, const struct dgram *rx, unsigned n, struct dgram_outbox *out)
 {
 	(void)arg;
@@ -230,7 +206,7 @@ static int load_options(int argc, char **argv, struct load_conf *lc, bool *json,
 	while ((c = getopt_long(argc, argv, "s:t:S:W:d:n:a:z:T:jPr:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			if (parse_hostport(optarg, &lc->dst) != LISPMS_EOK) {
+			if (args_hostport(optarg, &lc->dst) != LISPMS_EOK) {
 				fprintf(stderr, "bad --server %s (want ADDR:PORT)\n", optarg);
 				return -1;
 			}
@@ -574,7 +550,8 @@ enum {
 
 static void fabric_usage(FILE *f)
 {
-	fputs("usage: lispms-bench fabric --server ADDR:PORT [options]\n"
+	fputs("usage: lispms-bench fabric --server ADDR:PORT[,ADDR:PORT...] [options]\n"
+	      "  (several servers: every ETR registers with each, one session per server)\n"
 	      "  --etrs N (100) --eids-per-etr M (100) --first-etr I (0: split over processes)\n"
 	      "  --family ipv4|ipv6|mac --iid I (1000) --iids K (1) --locators L (1)\n"
 	      "  --key-id K (1) --alg sha1|sha256 --secret S (bench)\n"
@@ -670,14 +647,19 @@ static void subs_json(const struct sessions_conf *sc, const struct subs_result *
 	printf("}\n");
 }
 
+/*
+ * One result, as JSON lines (case NAME, NAME_lat_*, NAME_subscribers,
+ * NAME_series) or text. `extra`: JSON members put after the case ("" none:
+ * one server), e.g. "\"server\":\"127.0.0.1:4342\"," for one of several.
+ */
 static void fabric_print(const struct sessions_conf *sc, const struct sessions_result *r, bool json,
-			 const char *name)
+			 const char *name, const char *extra)
 {
 	uint64_t rej =
 	    r->rejected[0] + r->rejected[1] + r->rejected[2] + r->rejected[3] + r->rejected[4];
 	uint64_t eids = (uint64_t)sc->etrs * sc->eids_per_etr;
 	if (json) {
-		printf("{\"bench\":\"fabric\",\"case\":\"%s\",\"transport\":\"%s\",\"etrs\":%u,"
+		printf("{\"bench\":\"fabric\",\"case\":\"%s\",%s\"transport\":\"%s\",\"etrs\":%u,"
 		       "\"reliable\":%u,\"udp\":%u,"
 		       "\"eids\":%llu,\"threads\":%u,\"converged\":%s,\"converge_s\":%.3f,"
 		       "\"up\":%u,\"up_end\":%u,\"acked\":%llu,\"rejected\":%llu,"
@@ -695,7 +677,7 @@ static void fabric_print(const struct sessions_conf *sc, const struct sessions_r
 		       "\"moves_per_sec\":%.0f,\"churn_sent\":%llu,\"churn_acked\":%llu,"
 		       "\"churn_per_sec\":%.0f,\"reconvergences\":%llu,\"reconverge_s\":%.3f,"
 		       "\"reconverged_unix\":%.3f",
-		       name, sc->transport != NULL ? sc->transport->name : "tcp", sc->etrs,
+		       name, extra, sc->transport != NULL ? sc->transport->name : "tcp", sc->etrs,
 		       r->reliable, r->udp, (unsigned long long)eids, sc->threads ? sc->threads : 1,
 		       r->converged ? "true" : "false", r->converge_s, r->up, r->up_end,
 		       (unsigned long long)r->acked, (unsigned long long)rej,
@@ -740,7 +722,8 @@ static void fabric_print(const struct sessions_conf *sc, const struct sessions_r
 		}
 		if (r->has_subs)
 			subs_json(sc, &r->subs, name);
-		series_json(&r->series, name);
+		if (r->series.n > 0)
+			series_json(&r->series, name);
 		return;
 	}
 	printf("fabric: %u ETRs (%u reliable, %u UDP), %llu EIDs: %s in %.2f s, %u up at the "
@@ -817,263 +800,391 @@ static void fabric_print(const struct sessions_conf *sc, const struct sessions_r
 		       (double)stats_quantile(h, 0.999) / 1e3, (double)h->max_ns / 1e3);
 }
 
-static int cmd_fabric(int argc, char **argv, bool sessions_alias)
+/*
+ * lispms-bench fabric, in its phases: defaults, options, checks, the
+ * transport's setup, the run (against each --server at once), the report
+ * and the exit status.
+ */
+struct fabric_cmd {
+	struct sessions_conf sc;
+	struct sockaddr_storage servers[SESSIONS_SERVERS_MAX];
+	unsigned nservers;
+	struct subs_conf subs;
+	bool json, bad, have_subscribe;
+	const char *name; /* the JSON case */
+};
+
+static const struct option fabric_opts[] = {
+	{ "server", required_argument, NULL, 's' },
+	{ "etrs", required_argument, NULL, 'e' },
+	{ "first-etr", required_argument, NULL, 'F' },
+	{ "eids-per-etr", required_argument, NULL, 'm' },
+	{ "family", required_argument, NULL, 'f' },
+	{ "iid", required_argument, NULL, 'i' },
+	{ "iids", required_argument, NULL, 'K' },
+	{ "locators", required_argument, NULL, 'L' },
+	{ "key-id", required_argument, NULL, 'k' },
+	{ "alg", required_argument, NULL, 'A' },
+	{ "secret", required_argument, NULL, 'S' },
+	{ "udp-share", required_argument, NULL, 'u' },
+	{ "udp-interval", required_argument, NULL, 'U' },
+	{ "batch", required_argument, NULL, 'b' },
+	{ "threads", required_argument, NULL, 't' },
+	{ "storm", no_argument, NULL, 'Z' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "idle", required_argument, NULL, 'I' },
+	{ "moves", required_argument, NULL, 'M' },
+	{ "move-rate", required_argument, NULL, 'r' },
+	{ "move-seconds", required_argument, NULL, 'T' },
+	{ "churn", required_argument, NULL, 'c' },
+	{ "churn-rate", required_argument, NULL, 'R' },
+	{ "churn-seconds", required_argument, NULL, 'C' },
+	{ "hold", required_argument, NULL, 'H' },
+	{ "until-reconverged", no_argument, NULL, 'X' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "case", required_argument, NULL, 'n' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "progress", no_argument, NULL, 'P' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "udp-server", required_argument, NULL, OPT_UDP_SERVER },
+	{ "source", required_argument, NULL, OPT_SOURCE },
+	{ "transport", required_argument, NULL, OPT_TRANSPORT },
+	{ "transport-port", required_argument, NULL, OPT_TPORT },
+	{ "ca", required_argument, NULL, OPT_CA },
+	{ "cert", required_argument, NULL, OPT_CERT },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "quic-drop", required_argument, NULL, OPT_QDROP },
+	{ "ramp", required_argument, NULL, OPT_RAMP },
+	{ "subscribers", required_argument, NULL, OPT_SUBSCRIBERS },
+	{ "subscribe", required_argument, NULL, OPT_SUBSCRIBE },
+	{ "subscriber-transport", required_argument, NULL, OPT_SUB_TRANSPORT },
+	{ "subscribe-seconds", required_argument, NULL, OPT_SUB_SECONDS },
+	{ 0 }
+};
+
+static void fabric_defaults(struct fabric_cmd *f, bool sessions_alias)
 {
-	struct sessions_conf sc = { .etrs = 100,
-				    .eids_per_etr = 100,
-				    .layout = { .afi = LISP_AFI_IPV4, .iid = 1000, .iids = 1 },
-				    .key_id = 1,
-				    .alg = LISP_ALG_HMAC_SHA256,
-				    .secret = "bench",
-				    .locators = 1,
-				    .udp_interval = 60,
-				    .batch = 100,
-				    .threads = 1,
-				    .duration = 60,
-				    .move_rate = 10000,
-				    .move_s = 5,
-				    .churn_rate = 10000,
-				    .churn_s = 5,
-				    .progress = isatty(STDERR_FILENO) ? 2 : 1 };
-	bool json = false, have_server = false, bad = false, have_subscribe = false;
-	const char *name = sessions_alias ? "converge" : "fabric";
-	struct subs_conf subs = { .seconds = 30 };
-	uint64_t v;
-	static const struct option opts[] = {
-		{ "server", required_argument, NULL, 's' },
-		{ "etrs", required_argument, NULL, 'e' },
-		{ "first-etr", required_argument, NULL, 'F' },
-		{ "eids-per-etr", required_argument, NULL, 'm' },
-		{ "family", required_argument, NULL, 'f' },
-		{ "iid", required_argument, NULL, 'i' },
-		{ "iids", required_argument, NULL, 'K' },
-		{ "locators", required_argument, NULL, 'L' },
-		{ "key-id", required_argument, NULL, 'k' },
-		{ "alg", required_argument, NULL, 'A' },
-		{ "secret", required_argument, NULL, 'S' },
-		{ "udp-share", required_argument, NULL, 'u' },
-		{ "udp-interval", required_argument, NULL, 'U' },
-		{ "batch", required_argument, NULL, 'b' },
-		{ "threads", required_argument, NULL, 't' },
-		{ "storm", no_argument, NULL, 'Z' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "idle", required_argument, NULL, 'I' },
-		{ "moves", required_argument, NULL, 'M' },
-		{ "move-rate", required_argument, NULL, 'r' },
-		{ "move-seconds", required_argument, NULL, 'T' },
-		{ "churn", required_argument, NULL, 'c' },
-		{ "churn-rate", required_argument, NULL, 'R' },
-		{ "churn-seconds", required_argument, NULL, 'C' },
-		{ "hold", required_argument, NULL, 'H' },
-		{ "until-reconverged", no_argument, NULL, 'X' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "case", required_argument, NULL, 'n' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "progress", no_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "udp-server", required_argument, NULL, OPT_UDP_SERVER },
-		{ "source", required_argument, NULL, OPT_SOURCE },
-		{ "transport", required_argument, NULL, OPT_TRANSPORT },
-		{ "transport-port", required_argument, NULL, OPT_TPORT },
-		{ "ca", required_argument, NULL, OPT_CA },
-		{ "cert", required_argument, NULL, OPT_CERT },
-		{ "key", required_argument, NULL, OPT_KEY },
-		{ "quic-drop", required_argument, NULL, OPT_QDROP },
-		{ "ramp", required_argument, NULL, OPT_RAMP },
-		{ "subscribers", required_argument, NULL, OPT_SUBSCRIBERS },
-		{ "subscribe", required_argument, NULL, OPT_SUBSCRIBE },
-		{ "subscriber-transport", required_argument, NULL, OPT_SUB_TRANSPORT },
-		{ "subscribe-seconds", required_argument, NULL, OPT_SUB_SECONDS },
-		{ 0 }
+	*f = (struct fabric_cmd){
+		.sc = { .etrs = 100,
+			.eids_per_etr = 100,
+			.layout = { .afi = LISP_AFI_IPV4, .iid = 1000, .iids = 1 },
+			.key_id = 1,
+			.alg = LISP_ALG_HMAC_SHA256,
+			.secret = "bench",
+			.locators = 1,
+			.udp_interval = 60,
+			.batch = 100,
+			.threads = 1,
+			.duration = 60,
+			.move_rate = 10000,
+			.move_s = 5,
+			.churn_rate = 10000,
+			.churn_s = 5,
+			.progress = isatty(STDERR_FILENO) ? 2 : 1 },
+		.subs = { .seconds = 30 },
+		.name = sessions_alias ? "converge" : "fabric",
 	};
+}
+
+/* Where and how: the servers, the sessions' transport, the ETRs' addresses. */
+static bool fabric_opt_where(struct fabric_cmd *f, int c, const char *arg)
+{
+	struct sessions_conf *sc = &f->sc;
+	uint64_t v;
+	switch (c) {
+	case 's': /* one or several Map-Servers, IPv4 */
+		f->bad |=
+		    args_servers(arg, f->servers, SESSIONS_SERVERS_MAX, &f->nservers) != LISPMS_EOK;
+		for (unsigned i = 0; i < f->nservers; i++)
+			f->bad |= f->servers[i].ss_family != AF_INET;
+		break;
+	case OPT_UDP_SERVER: /* r=1 and UDP registers to a fast path address */
+		f->bad |= args_hostport(arg, &sc->udp_server) != LISPMS_EOK ||
+			  sc->udp_server.ss_family != AF_INET;
+		break;
+	case OPT_SOURCE: { /* ETR i sends from ADDR + i instead of 127.1.0.1 + i */
+		struct in_addr a;
+		f->bad |= inet_pton(AF_INET, arg, &a) != 1;
+		sc->source_base = ntohl(a.s_addr);
+		break;
+	}
+	case OPT_TRANSPORT:
+		sc->transport = bench_transport_find(arg);
+		f->bad |= sc->transport == NULL;
+		break;
+	case OPT_TPORT:
+		f->bad |= args_count(arg, 65535, &v) != LISPMS_EOK;
+		sc->topts.port = (uint16_t)v;
+		break;
+	case OPT_CA:
+		sc->topts.ca = arg;
+		break;
+	case OPT_CERT:
+		sc->topts.cert = arg;
+		break;
+	case OPT_KEY:
+		sc->topts.key = arg;
+		break;
+	case OPT_QDROP: /* loss simulation on the QUIC client's datagrams */
+		f->bad |= args_count(arg, 1000000, &v) != LISPMS_EOK;
+		sc->topts.drop_every = (unsigned)v;
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* The fabric's shape: ETRs, EIDs, keys, how they register. */
+static bool fabric_opt_shape(struct fabric_cmd *f, int c, const char *arg)
+{
+	struct sessions_conf *sc = &f->sc;
+	uint64_t v;
+	switch (c) {
+	case 'e':
+		f->bad |= args_count(arg, 60000, &v) != LISPMS_EOK;
+		sc->etrs = (unsigned)v;
+		break;
+	case 'F':
+		f->bad |= args_count(arg, 60000, &v) != LISPMS_EOK;
+		sc->first_etr = (unsigned)v;
+		break;
+	case 'm':
+		f->bad |= args_count(arg, LAYOUT_MAX_EIDS, &v) != LISPMS_EOK;
+		sc->eids_per_etr = (unsigned)v;
+		break;
+	case 'f':
+		f->bad |= args_family(arg, &sc->layout.afi) != LISPMS_EOK;
+		break;
+	case 'i':
+		sc->layout.iid = (uint32_t)strtoul(arg, NULL, 10);
+		break;
+	case 'K':
+		sc->layout.iids = (unsigned)atoi(arg);
+		break;
+	case 'L':
+		sc->locators = (unsigned)atoi(arg);
+		break;
+	case 'k':
+		sc->key_id = (uint8_t)atoi(arg);
+		break;
+	case 'A':
+		f->bad |= args_alg(arg, &sc->alg) != LISPMS_EOK;
+		break;
+	case 'S':
+		sc->secret = arg;
+		break;
+	case 'u':
+		sc->udp_share = atof(arg);
+		break;
+	case 'U':
+		sc->udp_interval = atof(arg);
+		break;
+	case 'b':
+		sc->batch = (unsigned)atoi(arg);
+		break;
+	case 't':
+		sc->threads = (unsigned)atoi(arg);
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* The phases after the start: storm, bounds, idle, moves, churn, hold, subscribers. */
+static bool fabric_opt_phases(struct fabric_cmd *f, int c, const char *arg)
+{
+	struct sessions_conf *sc = &f->sc;
+	uint64_t v;
+	switch (c) {
+	case 'Z':
+		sc->storm = true;
+		break;
+	case OPT_RAMP: /* the storm's ETRs start over SEC seconds */
+		sc->ramp_s = atof(arg);
+		f->bad |= !(sc->ramp_s >= 0 && sc->ramp_s <= 3600);
+		break;
+	case 'd':
+		sc->duration = atof(arg);
+		break;
+	case 'I':
+		sc->idle_s = atof(arg);
+		break;
+	case 'M':
+		f->bad |= args_count(arg, UINT32_MAX, &sc->moves) != LISPMS_EOK;
+		break;
+	case 'r':
+		sc->move_rate = atof(arg);
+		break;
+	case 'T':
+		sc->move_s = atof(arg);
+		break;
+	case 'c':
+		f->bad |= args_count(arg, UINT32_MAX, &sc->churn) != LISPMS_EOK;
+		break;
+	case 'R':
+		sc->churn_rate = atof(arg);
+		break;
+	case 'C':
+		sc->churn_s = atof(arg);
+		break;
+	case 'H':
+		sc->hold_s = atof(arg);
+		break;
+	case 'X':
+		sc->until_reconverged = true;
+		break;
+	case OPT_SUBSCRIBERS:
+		f->bad |= args_count(arg, SUBS_MAX, &v) != LISPMS_EOK;
+		f->subs.n = (unsigned)v;
+		break;
+	case OPT_SUBSCRIBE:
+		f->bad |= args_subscribe(arg, &f->subs.prefix, &f->subs.each) != LISPMS_EOK;
+		f->have_subscribe = true;
+		break;
+	case OPT_SUB_TRANSPORT:
+		f->bad |= args_sub_transport(arg, &f->subs.session) != LISPMS_EOK;
+		break;
+	case OPT_SUB_SECONDS:
+		f->subs.seconds = atof(arg);
+		f->bad |= !(f->subs.seconds > 0 && f->subs.seconds <= 3600);
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* What is printed. */
+static bool fabric_opt_output(struct fabric_cmd *f, int c, const char *arg)
+{
+	switch (c) {
+	case 'j':
+		f->json = true;
+		break;
+	case 'n':
+		f->name = arg;
+		break;
+	case 'q':
+		f->sc.progress = 0;
+		break;
+	case 'P':
+		f->sc.progress = 1;
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* The options; -1 when parsed, else the exit status (help: 0, unknown: 2). */
+static int fabric_parse(struct fabric_cmd *f, int argc, char **argv)
+{
 	int c;
 	while (
 	    (c = getopt_long(argc, argv, "s:e:F:m:f:i:K:L:k:A:S:u:U:b:t:Zd:I:M:r:T:c:R:C:H:Xjn:qPh",
-			     opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			have_server = parse_hostport(optarg, &sc.server) == LISPMS_EOK &&
-				      sc.server.ss_family == AF_INET;
-			break;
-		case OPT_UDP_SERVER: /* r=1 and UDP registers to a fast path address */
-			bad |= parse_hostport(optarg, &sc.udp_server) != LISPMS_EOK ||
-			       sc.udp_server.ss_family != AF_INET;
-			break;
-		case OPT_TRANSPORT:
-			sc.transport = bench_transport_find(optarg);
-			bad |= sc.transport == NULL;
-			break;
-		case OPT_TPORT:
-			bad |= args_count(optarg, 65535, &v) != LISPMS_EOK;
-			sc.topts.port = (uint16_t)v;
-			break;
-		case OPT_CA:
-			sc.topts.ca = optarg;
-			break;
-		case OPT_CERT:
-			sc.topts.cert = optarg;
-			break;
-		case OPT_KEY:
-			sc.topts.key = optarg;
-			break;
-		case OPT_RAMP: /* the storm's ETRs start over SEC seconds */
-			sc.ramp_s = atof(optarg);
-			bad |= !(sc.ramp_s >= 0 && sc.ramp_s <= 3600);
-			break;
-		case OPT_QDROP: /* loss simulation on the QUIC client's datagrams */
-			bad |= args_count(optarg, 1000000, &v) != LISPMS_EOK;
-			sc.topts.drop_every = (unsigned)v;
-			break;
-		case OPT_SUBSCRIBERS:
-			bad |= args_count(optarg, SUBS_MAX, &v) != LISPMS_EOK;
-			subs.n = (unsigned)v;
-			break;
-		case OPT_SUBSCRIBE:
-			bad |= args_subscribe(optarg, &subs.prefix, &subs.each) != LISPMS_EOK;
-			have_subscribe = true;
-			break;
-		case OPT_SUB_TRANSPORT:
-			bad |= args_sub_transport(optarg, &subs.session) != LISPMS_EOK;
-			break;
-		case OPT_SUB_SECONDS:
-			subs.seconds = atof(optarg);
-			bad |= !(subs.seconds > 0 && subs.seconds <= 3600);
-			break;
-		case OPT_SOURCE: { /* ETR i sends from ADDR + i instead of 127.1.0.1 + i */
-			struct in_addr a;
-			bad |= inet_pton(AF_INET, optarg, &a) != 1;
-			sc.source_base = ntohl(a.s_addr);
-			break;
-		}
-		case 'e':
-			bad |= args_count(optarg, 60000, &v) != LISPMS_EOK;
-			sc.etrs = (unsigned)v;
-			break;
-		case 'F':
-			bad |= args_count(optarg, 60000, &v) != LISPMS_EOK;
-			sc.first_etr = (unsigned)v;
-			break;
-		case 'm':
-			bad |= args_count(optarg, LAYOUT_MAX_EIDS, &v) != LISPMS_EOK;
-			sc.eids_per_etr = (unsigned)v;
-			break;
-		case 'f':
-			bad |= args_family(optarg, &sc.layout.afi) != LISPMS_EOK;
-			break;
-		case 'i':
-			sc.layout.iid = (uint32_t)strtoul(optarg, NULL, 10);
-			break;
-		case 'K':
-			sc.layout.iids = (unsigned)atoi(optarg);
-			break;
-		case 'L':
-			sc.locators = (unsigned)atoi(optarg);
-			break;
-		case 'k':
-			sc.key_id = (uint8_t)atoi(optarg);
-			break;
-		case 'A':
-			bad |= args_alg(optarg, &sc.alg) != LISPMS_EOK;
-			break;
-		case 'S':
-			sc.secret = optarg;
-			break;
-		case 'u':
-			sc.udp_share = atof(optarg);
-			break;
-		case 'U':
-			sc.udp_interval = atof(optarg);
-			break;
-		case 'b':
-			sc.batch = (unsigned)atoi(optarg);
-			break;
-		case 't':
-			sc.threads = (unsigned)atoi(optarg);
-			break;
-		case 'Z':
-			sc.storm = true;
-			break;
-		case 'd':
-			sc.duration = atof(optarg);
-			break;
-		case 'I':
-			sc.idle_s = atof(optarg);
-			break;
-		case 'M':
-			bad |= args_count(optarg, UINT32_MAX, &sc.moves) != LISPMS_EOK;
-			break;
-		case 'r':
-			sc.move_rate = atof(optarg);
-			break;
-		case 'T':
-			sc.move_s = atof(optarg);
-			break;
-		case 'c':
-			bad |= args_count(optarg, UINT32_MAX, &sc.churn) != LISPMS_EOK;
-			break;
-		case 'R':
-			sc.churn_rate = atof(optarg);
-			break;
-		case 'C':
-			sc.churn_s = atof(optarg);
-			break;
-		case 'H':
-			sc.hold_s = atof(optarg);
-			break;
-		case 'X':
-			sc.until_reconverged = true;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'n':
-			name = optarg;
-			break;
-		case 'q':
-			sc.progress = 0;
-			break;
-		case 'P':
-			sc.progress = 1;
-			break;
-		default:
-			fabric_usage(c == 'h' ? stdout : stderr);
-			return c == 'h' ? 0 : 2;
-		}
+			     fabric_opts, NULL)) != -1) {
+		if (fabric_opt_where(f, c, optarg) || fabric_opt_shape(f, c, optarg) ||
+		    fabric_opt_phases(f, c, optarg) || fabric_opt_output(f, c, optarg))
+			continue;
+		fabric_usage(c == 'h' ? stdout : stderr);
+		return c == 'h' ? 0 : 2;
 	}
-	if (!have_server || bad || sc.etrs == 0 || sc.eids_per_etr == 0 ||
-	    (uint64_t)(sc.first_etr + sc.etrs) * sc.eids_per_etr > LAYOUT_MAX_EIDS ||
-	    sc.first_etr + sc.etrs > 60000 || sc.duration <= 0 || sc.duration > 3600 ||
-	    sc.idle_s > 3600 || sc.move_s > 3600 || sc.churn_s > 3600 || sc.hold_s > 3600 ||
-	    sc.threads == 0 || sc.threads > 64 || sc.layout.iids == 0 || sc.locators == 0 ||
-	    sc.locators > 8 || sc.batch == 0 || sc.batch > 100 || !(sc.udp_share >= 0) ||
-	    sc.udp_share > 1 || sc.udp_interval < 0.1 || sc.move_rate <= 0 || sc.churn_rate <= 0) {
+	return -1;
+}
+
+/* The options together; false (said on stderr) when they do not make a fabric. */
+static bool fabric_check(struct fabric_cmd *f)
+{
+	struct sessions_conf *sc = &f->sc;
+	if (f->nservers == 0 || f->bad || sc->etrs == 0 || sc->eids_per_etr == 0 ||
+	    (uint64_t)(sc->first_etr + sc->etrs) * sc->eids_per_etr > LAYOUT_MAX_EIDS ||
+	    sc->first_etr + sc->etrs > 60000 || sc->duration <= 0 || sc->duration > 3600 ||
+	    sc->idle_s > 3600 || sc->move_s > 3600 || sc->churn_s > 3600 || sc->hold_s > 3600 ||
+	    sc->threads == 0 || sc->threads > 64 || sc->layout.iids == 0 || sc->locators == 0 ||
+	    sc->locators > 8 || sc->batch == 0 || sc->batch > 100 || !(sc->udp_share >= 0) ||
+	    sc->udp_share > 1 || sc->udp_interval < 0.1 || sc->move_rate <= 0 ||
+	    sc->churn_rate <= 0) {
 		fprintf(stderr,
-			"fabric: need --server IPV4:PORT; --etrs <= 60000, at most %u "
-			"EIDs, durations <= 3600 s, --threads 1..64, --locators 1..8, "
-			"--batch 1..100, --udp-share 0..1, --transport %s (see --help)\n",
-			LAYOUT_MAX_EIDS, bench_transport_names());
-		return 2;
+			"fabric: need --server IPV4:PORT[,IPV4:PORT...] (at most %u); --etrs <= "
+			"60000, at most %u EIDs, durations <= 3600 s, --threads 1..64, "
+			"--locators 1..8, --batch 1..100, --udp-share 0..1, --transport %s (see "
+			"--help)\n",
+			SESSIONS_SERVERS_MAX, LAYOUT_MAX_EIDS, bench_transport_names());
+		return false;
 	}
-	if (subs.n > 0) {
-		if (!have_subscribe || (subs.session && (subs.n > sc.etrs || sc.udp_share > 0))) {
+	if (f->subs.n > 0) {
+		if (!f->have_subscribe ||
+		    (f->subs.session && (f->subs.n > sc->etrs || sc->udp_share > 0))) {
 			fprintf(stderr,
 				"fabric: --subscribers N needs --subscribe '[IID] PREFIX' or "
 				"each; over sessions, N <= --etrs and --udp-share 0\n");
-			return 2;
+			return false;
 		}
-		sc.subs = &subs;
+		sc->subs = &f->subs;
 	}
-	if (sc.transport == NULL)
-		sc.transport = bench_transport_find("tcp");
-	if (sc.transport->init != NULL) {
-		char terr[256];
-		if (sc.transport->init(&sc.topts, terr, sizeof(terr)) != 0) {
-			fprintf(stderr, "fabric: %s: %s\n", sc.transport->name, terr);
-			return 2;
-		}
+	if (f->nservers > 1 && (f->subs.n > 0 || sc->moves > 0 || sc->churn > 0 ||
+				sc->udp_server.ss_family != AF_UNSPEC)) {
+		fprintf(stderr, "fabric: --moves, --churn, --subscribers and --udp-server need "
+				"one --server\n");
+		return false;
 	}
-	static struct sessions_result r;
-	int ret = sessions_run(&sc, &r);
+	sc->server = f->servers[0];
+	return true;
+}
+
+/* The sessions' transport (auto, certificates); false (said) when it cannot run. */
+static bool fabric_transport(struct fabric_cmd *f)
+{
+	struct sessions_conf *sc = &f->sc;
+	if (sc->transport == NULL)
+		sc->transport = bench_transport_find("tcp");
+	if (sc->transport->init == NULL)
+		return true;
+	char terr[256];
+	if (sc->transport->init(&sc->topts, terr, sizeof(terr)) == 0)
+		return true;
+	fprintf(stderr, "fabric: %s: %s\n", sc->transport->name, terr);
+	return false;
+}
+
+/* Each server's result (several), then the total; one server: its result as ever. */
+static void fabric_report(const struct fabric_cmd *f, const struct sessions_result *res,
+			  const struct sessions_result *total)
+{
+	if (f->nservers == 1) {
+		fabric_print(&f->sc, &res[0], f->json, f->name, "");
+		return;
+	}
+	for (unsigned i = 0; i < f->nservers; i++) {
+		char addr[80] = "?", name[256], extra[128];
+		saddr_format(&f->servers[i], addr, sizeof(addr));
+		snprintf(name, sizeof(name), "%s_server%u", f->name, i + 1);
+		snprintf(extra, sizeof(extra), "\"server\":\"%s\",", addr);
+		if (!f->json)
+			printf("server %u, %s:\n", i + 1, addr);
+		fabric_print(&f->sc, &res[i], f->json, name, extra);
+	}
+	char extra[64];
+	snprintf(extra, sizeof(extra), "\"servers\":%u,", f->nservers);
+	if (!f->json)
+		printf("total over %u servers (ETRs, records, messages counted per server):\n",
+		       f->nservers);
+	fabric_print(&f->sc, total, f->json, f->name, extra);
+}
+
+static int cmd_fabric(int argc, char **argv, bool sessions_alias)
+{
+	static struct fabric_cmd f;
+	static struct sessions_result res[SESSIONS_SERVERS_MAX], total;
+	fabric_defaults(&f, sessions_alias);
+	int rc = fabric_parse(&f, argc, argv);
+	if (rc >= 0)
+		return rc;
+	if (!fabric_check(&f) || !fabric_transport(&f))
+		return 2;
+	int ret = sessions_run_servers(&f.sc, f.servers, f.nservers, res, &total);
 	if (ret != 0) {
 		fprintf(stderr, "fabric: %s%s\n", err_str(ret),
 			ret == -EMFILE
@@ -1082,13 +1193,14 @@ static int cmd_fabric(int argc, char **argv, bool sessions_alias)
 			    : "");
 		return 1;
 	}
-	fabric_print(&sc, &r, json, name);
+	fabric_report(&f, res, &total);
+	const struct sessions_result *r = &total;
 	bool subs_ok =
-	    !r.has_subs ||
-	    (r.subs.complete == r.subs.subscribers && r.subs.bad_auth == 0 &&
-	     r.subs.bad_nonce == 0 && r.subs.refused == 0 &&
-	     r.subs.consistent == r.subs.subscribers && r.subs.unsubscribed == r.subs.subscribers);
-	return r.converged && r.notify_bad_auth == 0 && subs_ok ? 0 : 1;
+	    !r->has_subs || (r->subs.complete == r->subs.subscribers && r->subs.bad_auth == 0 &&
+			     r->subs.bad_nonce == 0 && r->subs.refused == 0 &&
+			     r->subs.consistent == r->subs.subscribers &&
+			     r->subs.unsubscribed == r->subs.subscribers);
+	return r->converged && r->notify_bad_auth == 0 && subs_ok ? 0 : 1;
 }
 
 static int cmd_lig(int argc, char **argv)
@@ -1139,7 +1251,7 @@ static int cmd_lig(int argc, char **argv)
 			return 2;
 		}
 		saddr_set_port(&lc.server, (uint16_t)port);
-	} else if (parse_hostport(server, &lc.server) != LISPMS_EOK) {
+	} else if (args_hostport(server, &lc.server) != LISPMS_EOK) {
 		fprintf(stderr, "lig: bad --server %s (an address, or ADDR:PORT)\n", server);
 		return 2;
 	}

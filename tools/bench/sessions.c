@@ -33,6 +33,7 @@
 #include "sessions.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -969,63 +970,100 @@ static void progress(const struct sessions_conf *c, struct sim *sims, int phase,
 		 (unsigned long long)SUM(udp_acked), rate, (unsigned long long)SUM(moves_notified),
 		 (unsigned long long)SUM(moves_sent), (unsigned long long)SUM(churn_acked),
 		 (unsigned long long)SUM(churn_sent), (unsigned long long)SUM(lost));
+	const char *label = c->label != NULL ? c->label : "", *sep = c->label != NULL ? ": " : "";
 	if (c->progress == 2)
-		fprintf(stderr, "\r\033[K%s%s", line, final ? "\n" : "");
+		fprintf(stderr, "\r\033[K%s%s%s%s", label, sep, line, final ? "\n" : "");
 	else
-		fprintf(stderr, "%s\n", line);
+		fprintf(stderr, "%s%s%s\n", label, sep, line);
 }
 
-int sessions_run(const struct sessions_conf *in, struct sessions_result *res)
-{
-	struct sessions_conf cc = *in;
-	const struct sessions_conf *c = &cc;
-	if (cc.threads == 0)
-		cc.threads = 1;
-	if (cc.threads > cc.etrs)
-		cc.threads = cc.etrs;
-	if (cc.batch == 0 || cc.batch > 100)
-		cc.batch = 100;
-	if (cc.locators == 0)
-		cc.locators = 1;
-	if (cc.locators > MAX_LOCATORS)
-		cc.locators = MAX_LOCATORS;
-	if (cc.udp_interval <= 0)
-		cc.udp_interval = 60;
-	cc.layout.per = cc.eids_per_etr;
-	if (cc.layout.afi == 0)
-		cc.layout.afi = LISP_AFI_IPV4;
-	if (cc.alg == 0)
-		cc.alg = LISP_ALG_HMAC_SHA256;
-	if ((uint64_t)(cc.first_etr + cc.etrs) * cc.eids_per_etr > LAYOUT_MAX_EIDS ||
-	    cc.first_etr + cc.etrs > 65000)
-		return -EINVAL;
+/*
+ * One run of the fabric, from setup to teardown; sessions_run() goes through
+ * its phases in order: defaults, setup (the shared arrays and the ETRs),
+ * subscribers, start (the simulator threads), drive (converge, subscribe,
+ * idle, moves, churn, hold: each entered when it has something to do, left
+ * when done or out of time), stop, collect (the result), teardown.
+ */
+struct run {
+	struct sessions_conf cc; /* the configuration, defaults filled in */
+	struct shared sh;
+	const struct bench_transport *tr;
+	struct sim *sims;
+	unsigned nthreads; /* started */
+	unsigned nudp;	   /* ETRs on UDP soft state */
+	struct auth_key subs_key;
+	struct sessions_result *res;
+	int phase;
+	uint64_t start, phase_end;
+	uint64_t last_pkts, last_t, next_progress, progress_every, next_sample;
+	uint64_t idle_b0, idle_p0, idle_ub0, idle_up0; /* counters when the idle phase began */
+	uint64_t subs_recs, subs_quiet;		       /* the moves phase's quiet subscribers */
+};
 
+#define RSUM(r, f) sum((r)->sims, (r)->cc.threads, offsetof(struct counters, f))
+
+/* The configuration with its defaults; -EINVAL when the fabric does not fit the layout. */
+static int run_defaults(struct run *r, const struct sessions_conf *in)
+{
+	struct sessions_conf *c = &r->cc;
+	*c = *in;
+	if (c->threads == 0)
+		c->threads = 1;
+	if (c->threads > c->etrs)
+		c->threads = c->etrs;
+	if (c->batch == 0 || c->batch > 100)
+		c->batch = 100;
+	if (c->locators == 0)
+		c->locators = 1;
+	if (c->locators > MAX_LOCATORS)
+		c->locators = MAX_LOCATORS;
+	if (c->udp_interval <= 0)
+		c->udp_interval = 60;
+	c->layout.per = c->eids_per_etr;
+	if (c->layout.afi == 0)
+		c->layout.afi = LISP_AFI_IPV4;
+	if (c->alg == 0)
+		c->alg = LISP_ALG_HMAC_SHA256;
+	if ((uint64_t)(c->first_etr + c->etrs) * c->eids_per_etr > LAYOUT_MAX_EIDS ||
+	    c->first_etr + c->etrs > 65000)
+		return -EINVAL;
+	r->tr = c->transport != NULL ? c->transport : bench_transport_find("tcp");
+	return 0;
+}
+
+/* Raise the open file limit to its maximum; -EMFILE when `fds` do not fit. */
+static int raise_nofile(uint64_t fds)
+{
 	struct rlimit rl;
 	getrlimit(RLIMIT_NOFILE, &rl);
 	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
-	if ((uint64_t)c->etrs + 64 > rl.rlim_cur) /* one socket per ETR at a time */
-		return -EMFILE;
+	return fds > rl.rlim_cur ? -EMFILE : 0;
+}
 
+/* The shared arrays, the simulators and the ETRs (each EID owned by its first ETR). */
+static int run_setup(struct run *r)
+{
+	const struct sessions_conf *c = &r->cc;
 	uint64_t neids = (uint64_t)c->etrs * c->eids_per_etr;
-	struct shared sh = { .c = c };
-	const struct bench_transport *tr =
-	    c->transport != NULL ? c->transport : bench_transport_find("tcp");
-	sh.etrs = calloc(c->etrs, sizeof(*sh.etrs));
-	sh.owner = malloc(neids * sizeof(*sh.owner));
-	sh.move_ts = calloc(neids, sizeof(*sh.move_ts));
-	sh.churn_ts = calloc(neids, sizeof(*sh.churn_ts));
-	sh.churn_pending = calloc(neids, 1);
-	sh.move_pending = calloc(neids, 1);
-	sh.change_ts = calloc(neids, sizeof(*sh.change_ts));
-	struct sim *sims = calloc(c->threads, sizeof(*sims));
-	if (!sh.etrs || !sh.owner || !sh.move_ts || !sh.churn_ts || !sh.churn_pending ||
-	    !sh.move_pending || !sh.change_ts || !sims)
+	struct shared *sh = &r->sh;
+	sh->c = c;
+	sh->etrs = calloc(c->etrs, sizeof(*sh->etrs));
+	sh->owner = malloc(neids * sizeof(*sh->owner));
+	sh->move_ts = calloc(neids, sizeof(*sh->move_ts));
+	sh->churn_ts = calloc(neids, sizeof(*sh->churn_ts));
+	sh->churn_pending = calloc(neids, 1);
+	sh->move_pending = calloc(neids, 1);
+	sh->change_ts = calloc(neids, sizeof(*sh->change_ts));
+	r->sims = calloc(c->threads, sizeof(*r->sims));
+	if (!sh->etrs || !sh->owner || !sh->move_ts || !sh->churn_ts || !sh->churn_pending ||
+	    !sh->move_pending || !sh->change_ts || !r->sims)
 		return -ENOMEM;
+	for (unsigned t = 0; t < c->threads; t++)
+		r->sims[t].ep = -1;
 	unsigned nbatch = (c->eids_per_etr + c->batch - 1) / c->batch;
-	unsigned nudp = 0;
 	for (unsigned i = 0; i < c->etrs; i++) {
-		struct etr *e = &sh.etrs[i];
+		struct etr *e = &sh->etrs[i];
 		e->index = i;
 		e->addr = (c->source_base ? c->source_base : 0x7f010001u) + c->first_etr +
 			  i; /* 127.1.0.1 ... */
@@ -1034,55 +1072,62 @@ int sessions_run(const struct sessions_conf *in, struct sessions_result *res)
 		e->udp = e->tcp = -1;
 		e->udp_mode = (unsigned)((i + 1) * c->udp_share) > (unsigned)(i * c->udp_share);
 		if (e->udp_mode) {
-			nudp++;
+			r->nudp++;
 			e->nbatch = nbatch;
 			e->bts = calloc(nbatch, sizeof(*e->bts));
 			if (e->bts == NULL)
 				return -ENOMEM;
 		}
 		for (unsigned k = 0; k < c->eids_per_etr; k++)
-			sh.owner[e->first + k] = i;
+			sh->owner[e->first + k] = i;
 	}
-	memset(res, 0, sizeof(*res));
-	struct auth_key subs_key;
-	if (c->subs != NULL && c->subs->n > 0) {
-		/* session subscribers are the first ETRs, which must be on sessions */
-		if (c->subs->session && (c->subs->n > c->etrs || sh.etrs[c->subs->n - 1].udp_mode ||
-					 sh.etrs[0].udp_mode))
-			return -EINVAL;
-		if (auth_key_init(&subs_key, c->key_id, c->alg, c->secret, strlen(c->secret)) !=
-		    LISPMS_EOK)
-			return -EINVAL;
-		struct subs_fabric f = {
-			.server = c->server,
-			.layout = &c->layout,
-			.base = (uint64_t)c->first_etr * c->eids_per_etr,
-			.neids = neids,
-			.owner = sh.owner,
-			.change_ts = sh.change_ts,
-			.etr_addr0 = sh.etrs[0].addr,
-			.key = &subs_key,
-		};
-		int r = subs_new(c->subs, &f, &sh.subs);
-		if (r != 0)
-			return r;
-		if (c->subs->session)
-			sh.session_subs = c->subs->n;
-		res->has_subs = true;
-	}
-	res->etrs = c->etrs;
-	res->udp = nudp;
-	res->reliable = c->etrs - nudp;
+	return 0;
+}
 
-	int ret = 0;
-	unsigned nthreads = 0;
-	uint64_t start = mtime_now_ns();
-	sh.phase_start = start;
+/* The publish/subscribe subscribers, when asked for (started with their phase). */
+static int run_subscribers(struct run *r)
+{
+	const struct sessions_conf *c = &r->cc;
+	struct shared *sh = &r->sh;
+	if (c->subs == NULL || c->subs->n == 0)
+		return 0;
+	/* session subscribers are the first ETRs, which must be on sessions */
+	if (c->subs->session &&
+	    (c->subs->n > c->etrs || sh->etrs[c->subs->n - 1].udp_mode || sh->etrs[0].udp_mode))
+		return -EINVAL;
+	if (auth_key_init(&r->subs_key, c->key_id, c->alg, c->secret, strlen(c->secret)) !=
+	    LISPMS_EOK)
+		return -EINVAL;
+	struct subs_fabric f = {
+		.server = c->server,
+		.layout = &c->layout,
+		.base = (uint64_t)c->first_etr * c->eids_per_etr,
+		.neids = (uint64_t)c->etrs * c->eids_per_etr,
+		.owner = sh->owner,
+		.change_ts = sh->change_ts,
+		.etr_addr0 = sh->etrs[0].addr,
+		.key = &r->subs_key,
+	};
+	int ret = subs_new(c->subs, &f, &sh->subs);
+	if (ret != 0)
+		return ret;
+	if (c->subs->session)
+		sh->session_subs = c->subs->n;
+	r->res->has_subs = true;
+	return 0;
+}
+
+/* One simulator thread per block of ETRs. */
+static int run_start(struct run *r)
+{
+	const struct sessions_conf *c = &r->cc;
+	r->start = mtime_now_ns();
+	r->sh.phase_start = r->start;
 	for (unsigned t = 0; t < c->threads; t++) {
-		struct sim *s = &sims[t];
-		s->sh = &sh;
+		struct sim *s = &r->sims[t];
+		s->sh = &r->sh;
 		s->c = c;
-		s->tr = tr;
+		s->tr = r->tr;
 		s->t = t;
 		s->lo = (unsigned)((uint64_t)c->etrs * t / c->threads);
 		s->hi = (unsigned)((uint64_t)c->etrs * (t + 1) / c->threads);
@@ -1093,210 +1138,422 @@ int sessions_run(const struct sessions_conf *in, struct sessions_result *res)
 		s->ep = epoll_create1(EPOLL_CLOEXEC);
 		if (s->auth == NULL || s->ep < 0 || s->pend == NULL ||
 		    auth_key_init(&s->key, c->key_id, c->alg, c->secret, strlen(c->secret)) !=
-			LISPMS_EOK) {
-			ret = -EINVAL;
-			break;
-		}
-		if (pthread_create(&s->tid, NULL, sim_main, s) != 0) {
-			ret = -EAGAIN;
-			break;
-		}
-		nthreads++;
+			LISPMS_EOK)
+			return -EINVAL;
+		if (pthread_create(&s->tid, NULL, sim_main, s) != 0)
+			return -EAGAIN;
+		r->nthreads++;
 	}
+	return 0;
+}
 
-	/* the phases, each bounded in time */
-	uint64_t last_pkts = 0, last_t = start, next_progress = start + LISPMS_NS_PER_SEC;
-	uint64_t progress_every = (c->progress == 2 ? 1 : 2) * LISPMS_NS_PER_SEC;
-	uint64_t idle_b0 = 0, idle_p0 = 0, idle_ub0 = 0, idle_up0 = 0;
-	int phase = P_CONVERGE;
-	uint64_t subs_recs = 0, subs_quiet = start;
-	res->series.interval_s = 0.1;
-	uint64_t next_sample = start;
-	uint64_t phase_end = start + (uint64_t)(c->duration * 1e9);
-	while (ret == 0 && phase != P_STOP) {
+/* "\r\033[K" on a live terminal line, "" otherwise, then the run's label. */
+static void run_say(const struct run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void run_say(const struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s", r->cc.progress == 2 ? "\r\033[K" : "");
+	if (r->cc.label != NULL)
+		fprintf(stderr, "%s: ", r->cc.label);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+/* The progress line and the time series, when due. */
+static void run_tick(struct run *r, uint64_t now)
+{
+	const struct sessions_conf *c = &r->cc;
+	struct sessions_series *ser = &r->res->series;
+	if (c->progress && now >= r->next_progress) {
+		r->next_progress = now + r->progress_every;
+		progress(c, r->sims, r->phase, r->start, &r->last_pkts, &r->last_t, false);
+	}
+	if (now >= r->next_sample) {
+		sample(ser, r->sims, c, r->phase, r->start, now);
+		r->next_sample += (uint64_t)(ser->interval_s * 1e9);
+		if (r->next_sample < now)
+			r->next_sample = now;
+	}
+}
+
+/* Whether the current phase is done (out of time counts as done). */
+static bool phase_done(struct run *r, uint64_t now)
+{
+	const struct sessions_conf *c = &r->cc;
+	struct sessions_result *res = r->res;
+	bool done = now >= r->phase_end;
+	switch (r->phase) {
+	case P_CONVERGE:
+		if (RSUM(r, up) == c->etrs) {
+			res->converged = true;
+			done = true;
+		}
+		if (done) {
+			res->converge_s = (double)(LOAD(r->sh.last_up) - r->start) / 1e9;
+			if (!res->converged)
+				res->converge_s = (double)(now - r->start) / 1e9;
+			res->up = (unsigned)RSUM(r, up);
+			if (c->progress)
+				run_say(r, "converged: %u of %u ETRs up in %.2f s\n", res->up,
+					c->etrs, res->converge_s);
+		}
+		break;
+	case P_SUBSCRIBE:
+		done |= subs_complete(r->sh.subs);
+		break;
+	case P_MOVES:
+		if (RSUM(r, moves_sent) >= c->moves &&
+		    RSUM(r, moves_notified) >= RSUM(r, moves_sent)) {
+			/* with subscribers: once their publications stopped coming */
+			uint64_t recs = r->sh.subs ? subs_records(r->sh.subs) : 0;
+			if (recs != r->subs_recs) {
+				r->subs_recs = recs;
+				r->subs_quiet = now;
+			}
+			done |= now - r->subs_quiet >= 500 * LISPMS_NS_PER_MSEC;
+		}
+		break;
+	case P_CHURN:
+		done |= RSUM(r, churn_sent) >= 2 * c->churn &&
+			RSUM(r, churn_acked) >= RSUM(r, churn_sent);
+		break;
+	case P_HOLD: {
+		uint64_t lost = LOAD(r->sh.first_loss);
+		if (lost && RSUM(r, up) == c->etrs) {
+			uint64_t up = LOAD(r->sh.last_up);
+			res->reconvergences++;
+			res->reconverge_s = (double)(up - lost) / 1e9;
+			res->reconverged_unix =
+			    (double)mtime_wall_ns() / 1e9 - (double)(now - up) / 1e9;
+			atomic_store(&r->sh.first_loss, 0);
+			if (c->progress)
+				run_say(r, "reconverged in %.2f s\n", res->reconverge_s);
+			done |= c->until_reconverged;
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	return done;
+}
+
+/* What the phase being left measured. */
+static void phase_leave(struct run *r, uint64_t now)
+{
+	struct sessions_result *res = r->res;
+	double len = (double)(now - r->sh.phase_start) / 1e9;
+	if (r->phase == P_IDLE) {
+		res->idle_bytes = RSUM(r, bytes_in) + RSUM(r, bytes_out) - r->idle_b0;
+		res->idle_packets = RSUM(r, pkts_in) + RSUM(r, pkts_out) - r->idle_p0;
+		res->idle_udp_bytes = RSUM(r, udp_bytes) - r->idle_ub0;
+		res->idle_udp_packets = RSUM(r, udp_pkts) - r->idle_up0;
+		res->idle_s = len;
+	} else if (r->phase == P_MOVES) {
+		res->moves_s = len;
+	} else if (r->phase == P_CHURN) {
+		res->churn_s = len;
+	} else if (r->phase == P_HOLD) {
+		res->hold_s = len;
+	}
+}
+
+/* How long a phase may last; 0: nothing to do, skipped. */
+static double phase_length(const struct run *r, int phase)
+{
+	const struct sessions_conf *c = &r->cc;
+	switch (phase) {
+	case P_SUBSCRIBE:
+		return r->sh.subs ? c->subs->seconds : 0;
+	case P_IDLE:
+		return c->idle_s;
+	case P_MOVES:
+		return c->moves ? c->move_s : 0;
+	case P_CHURN:
+		return c->churn ? c->churn_s : 0;
+	default:
+		return c->hold_s;
+	}
+}
+
+/* Enter the next phase that has something to do (or P_STOP). */
+static int phase_enter_next(struct run *r, uint64_t now)
+{
+	double len = 0;
+	for (r->phase++; r->phase < P_STOP; r->phase++)
+		if ((len = phase_length(r, r->phase)) > 0)
+			break;
+	if (r->phase == P_MOVES || r->phase == P_CHURN)
+		len += r->sh.subs ? 10 : 1; /* time for the last notifications to arrive */
+	if (r->phase == P_SUBSCRIBE) {
+		int ret = subs_start(r->sh.subs);
+		if (ret != 0)
+			return ret;
+	}
+	r->sh.phase_start = now;
+	r->phase_end = now + (uint64_t)(len * 1e9);
+	if (r->phase == P_IDLE) {
+		r->idle_b0 = RSUM(r, bytes_in) + RSUM(r, bytes_out);
+		r->idle_p0 = RSUM(r, pkts_in) + RSUM(r, pkts_out);
+		r->idle_ub0 = RSUM(r, udp_bytes);
+		r->idle_up0 = RSUM(r, udp_pkts);
+	}
+	if (r->phase == P_HOLD)
+		atomic_store(&r->sh.first_loss, 0);
+	atomic_store(&r->sh.phase, r->phase);
+	return 0;
+}
+
+/* The phases, each bounded in time, while the simulators run. */
+static int run_drive(struct run *r)
+{
+	const struct sessions_conf *c = &r->cc;
+	r->last_t = r->start;
+	r->next_progress = r->start + LISPMS_NS_PER_SEC;
+	r->progress_every = (c->progress == 2 ? 1 : 2) * LISPMS_NS_PER_SEC;
+	r->subs_quiet = r->start;
+	r->res->series.interval_s = 0.1;
+	r->next_sample = r->start;
+	r->phase = P_CONVERGE;
+	r->phase_end = r->start + (uint64_t)(c->duration * 1e9);
+	while (r->phase != P_STOP) {
 		usleep(5000);
 		uint64_t now = mtime_now_ns();
-		if (c->progress && now >= next_progress) {
-			next_progress = now + progress_every;
-			progress(c, sims, phase, start, &last_pkts, &last_t, false);
-		}
-		if (now >= next_sample) {
-			sample(&res->series, sims, c, phase, start, now);
-			next_sample += (uint64_t)(res->series.interval_s * 1e9);
-			if (next_sample < now)
-				next_sample = now;
-		}
-		bool next = now >= phase_end;
-		switch (phase) {
-		case P_CONVERGE:
-			if (SUM(up) == c->etrs) {
-				res->converged = true;
-				next = true;
-			}
-			if (next) {
-				res->converge_s = (double)(LOAD(sh.last_up) - start) / 1e9;
-				if (!res->converged)
-					res->converge_s = (double)(now - start) / 1e9;
-				res->up = (unsigned)SUM(up);
-				if (c->progress)
-					fprintf(stderr, "%sconverged: %u of %u ETRs up in %.2f s\n",
-						c->progress == 2 ? "\r\033[K" : "", res->up,
-						c->etrs, res->converge_s);
-			}
-			break;
-		case P_SUBSCRIBE:
-			if (subs_complete(sh.subs))
-				next = true;
-			break;
-		case P_MOVES:
-			if (SUM(moves_sent) >= c->moves && SUM(moves_notified) >= SUM(moves_sent)) {
-				/* with subscribers: once their publications stopped coming */
-				uint64_t recs = sh.subs ? subs_records(sh.subs) : 0;
-				if (recs != subs_recs) {
-					subs_recs = recs;
-					subs_quiet = now;
-				}
-				next = next || now - subs_quiet >= 500 * LISPMS_NS_PER_MSEC;
-			}
-			break;
-		case P_CHURN:
-			if (SUM(churn_sent) >= 2 * c->churn && SUM(churn_acked) >= SUM(churn_sent))
-				next = true;
-			break;
-		case P_HOLD: {
-			uint64_t lost = LOAD(sh.first_loss);
-			if (lost && SUM(up) == c->etrs) {
-				uint64_t up = LOAD(sh.last_up);
-				res->reconvergences++;
-				res->reconverge_s = (double)(up - lost) / 1e9;
-				res->reconverged_unix =
-				    (double)mtime_wall_ns() / 1e9 - (double)(now - up) / 1e9;
-				atomic_store(&sh.first_loss, 0);
-				if (c->progress)
-					fprintf(stderr, "%sreconverged in %.2f s\n",
-						c->progress == 2 ? "\r\033[K" : "",
-						res->reconverge_s);
-				if (c->until_reconverged)
-					next = true;
-			}
-			break;
-		}
-		default:
-			break;
-		}
-		if (!next)
+		run_tick(r, now);
+		if (!phase_done(r, now))
 			continue;
-		/* leave the phase */
-		if (phase == P_IDLE) {
-			res->idle_bytes = SUM(bytes_in) + SUM(bytes_out) - idle_b0;
-			res->idle_packets = SUM(pkts_in) + SUM(pkts_out) - idle_p0;
-			res->idle_udp_bytes = SUM(udp_bytes) - idle_ub0;
-			res->idle_udp_packets = SUM(udp_pkts) - idle_up0;
-			res->idle_s = (double)(now - sh.phase_start) / 1e9;
-		} else if (phase == P_MOVES) {
-			res->moves_s = (double)(now - sh.phase_start) / 1e9;
-		} else if (phase == P_CHURN) {
-			res->churn_s = (double)(now - sh.phase_start) / 1e9;
-		} else if (phase == P_HOLD) {
-			res->hold_s = (double)(now - sh.phase_start) / 1e9;
-		}
-		/* enter the next phase that has something to do */
-		double len = 0;
-		for (phase++; phase < P_STOP; phase++) {
-			len = phase == P_SUBSCRIBE ? (sh.subs ? c->subs->seconds : 0)
-			      : phase == P_IDLE	   ? c->idle_s
-			      : phase == P_MOVES   ? (c->moves ? c->move_s : 0)
-			      : phase == P_CHURN   ? (c->churn ? c->churn_s : 0)
-						   : c->hold_s;
-			if (len > 0)
-				break;
-		}
-		if (phase == P_MOVES || phase == P_CHURN)
-			len += sh.subs ? 10 : 1; /* time for the last notifications to arrive */
-		if (phase == P_SUBSCRIBE && (ret = subs_start(sh.subs)) != 0)
-			break;
-		sh.phase_start = now;
-		phase_end = now + (uint64_t)(len * 1e9);
-		if (phase == P_IDLE) {
-			idle_b0 = SUM(bytes_in) + SUM(bytes_out);
-			idle_p0 = SUM(pkts_in) + SUM(pkts_out);
-			idle_ub0 = SUM(udp_bytes);
-			idle_up0 = SUM(udp_pkts);
-		}
-		if (phase == P_HOLD)
-			atomic_store(&sh.first_loss, 0);
-		atomic_store(&sh.phase, phase);
+		phase_leave(r, now);
+		int ret = phase_enter_next(r, now);
+		if (ret != 0)
+			return ret;
 	}
-	atomic_store(&sh.phase, P_STOP);
-	for (unsigned t = 0; t < nthreads; t++)
-		pthread_join(sims[t].tid, NULL);
-	if (sh.subs != NULL) {
-		subs_stop(sh.subs);
-		subs_result(sh.subs, &res->subs);
-		subs_free(sh.subs);
-	}
-	sample(&res->series, sims, c, P_STOP, start, mtime_now_ns());
-	if (c->progress)
-		progress(c, sims, P_STOP, start, &last_pkts, &last_t, true);
+	return 0;
+}
 
-	res->up_end = (unsigned)SUM(up);
-	res->acked = SUM(acked);
-	res->rejected[0] = SUM(rejected[0]);
-	res->rejected[1] = SUM(rejected[1]);
-	res->rejected[2] = SUM(rejected[2]);
-	res->rejected[3] = SUM(rejected[3]);
-	res->rejected[4] = SUM(rejected[4]);
-	res->udp_acked = SUM(udp_acked);
-	res->auth_sent = SUM(auth_sent);
-	res->auth_timeouts = SUM(auth_timeouts);
-	res->udp_registers = SUM(udp_registers);
-	res->udp_retransmits = SUM(udp_retx);
-	res->sessions_lost = SUM(lost);
-	res->reconnects = SUM(reconnects);
-	res->lost_by[SLOSS_HANDSHAKE] = SUM(lost_by[SLOSS_HANDSHAKE]);
-	res->lost_by[SLOSS_REFRESH] = SUM(lost_by[SLOSS_REFRESH]);
-	res->lost_by[SLOSS_CLOSED] = SUM(lost_by[SLOSS_CLOSED]);
-	res->lost_by[SLOSS_STREAM] = SUM(lost_by[SLOSS_STREAM]);
-	res->lost_by[SLOSS_SEND] = SUM(lost_by[SLOSS_SEND]);
-	res->lost_by[SLOSS_OPEN] = SUM(lost_by[SLOSS_OPEN]);
-	res->connect_failures = SUM(connect_failures);
-	res->error_notifications = SUM(errors);
-	res->notify_ok = SUM(notify_ok);
-	res->notify_bad_auth = SUM(notify_bad);
-	res->notify_acks_sent = SUM(notify_acks);
-	res->bytes_out = SUM(bytes_out);
-	res->bytes_in = SUM(bytes_in);
-	res->packets_out = SUM(pkts_out);
-	res->packets_in = SUM(pkts_in);
-	res->moves_sent = SUM(moves_sent);
-	res->moves_notified = SUM(moves_notified);
-	res->churn_sent = SUM(churn_sent);
-	res->churn_acked = SUM(churn_acked);
-	for (unsigned t = 0; t < c->threads; t++) {
-		for (unsigned l = 0; l < SL_COUNT; l++)
-			stats_merge(&res->lat[l], &sims[t].lat[l]);
-		if (sims[t].auth)
-			auth_ctx_free(sims[t].auth);
-		if (sims[t].ep > 0)
-			close(sims[t].ep);
-		free(sims[t].pend);
+/* Stop the simulators and the subscribers; the last sample and progress line. */
+static void run_stop(struct run *r)
+{
+	atomic_store(&r->sh.phase, P_STOP);
+	for (unsigned t = 0; t < r->nthreads; t++)
+		pthread_join(r->sims[t].tid, NULL);
+	if (r->sh.subs != NULL) {
+		subs_stop(r->sh.subs);
+		subs_result(r->sh.subs, &r->res->subs);
 	}
-	for (unsigned i = 0; i < c->etrs; i++) {
-		struct etr *e = &sh.etrs[i];
+	if (r->nthreads == 0)
+		return;
+	sample(&r->res->series, r->sims, &r->cc, P_STOP, r->start, mtime_now_ns());
+	if (r->cc.progress)
+		progress(&r->cc, r->sims, P_STOP, r->start, &r->last_pkts, &r->last_t, true);
+}
+
+/* The counters and latencies of every simulator into the result. */
+static void run_collect(struct run *r)
+{
+	struct sessions_result *res = r->res;
+	if (r->sims == NULL)
+		return;
+	res->up_end = (unsigned)RSUM(r, up);
+	res->acked = RSUM(r, acked);
+	for (unsigned k = 0; k < 5; k++)
+		res->rejected[k] = RSUM(r, rejected[k]);
+	res->udp_acked = RSUM(r, udp_acked);
+	res->auth_sent = RSUM(r, auth_sent);
+	res->auth_timeouts = RSUM(r, auth_timeouts);
+	res->udp_registers = RSUM(r, udp_registers);
+	res->udp_retransmits = RSUM(r, udp_retx);
+	res->sessions_lost = RSUM(r, lost);
+	res->reconnects = RSUM(r, reconnects);
+	for (unsigned k = 0; k < SESSIONS_LOSS_COUNT; k++)
+		res->lost_by[k] = RSUM(r, lost_by[k]);
+	res->connect_failures = RSUM(r, connect_failures);
+	res->error_notifications = RSUM(r, errors);
+	res->notify_ok = RSUM(r, notify_ok);
+	res->notify_bad_auth = RSUM(r, notify_bad);
+	res->notify_acks_sent = RSUM(r, notify_acks);
+	res->bytes_out = RSUM(r, bytes_out);
+	res->bytes_in = RSUM(r, bytes_in);
+	res->packets_out = RSUM(r, pkts_out);
+	res->packets_in = RSUM(r, pkts_in);
+	res->moves_sent = RSUM(r, moves_sent);
+	res->moves_notified = RSUM(r, moves_notified);
+	res->churn_sent = RSUM(r, churn_sent);
+	res->churn_acked = RSUM(r, churn_acked);
+	for (unsigned t = 0; t < r->cc.threads; t++)
+		for (unsigned l = 0; l < SL_COUNT; l++)
+			stats_merge(&res->lat[l], &r->sims[t].lat[l]);
+}
+
+/* Close what is open and free what was allocated, whichever phase failed. */
+static void run_teardown(struct run *r)
+{
+	struct shared *sh = &r->sh;
+	if (sh->subs != NULL)
+		subs_free(sh->subs);
+	for (unsigned t = 0; r->sims != NULL && t < r->cc.threads; t++) {
+		if (r->sims[t].auth)
+			auth_ctx_free(r->sims[t].auth);
+		if (r->sims[t].ep >= 0)
+			close(r->sims[t].ep);
+		free(r->sims[t].pend);
+	}
+	for (unsigned i = 0; sh->etrs != NULL && i < r->cc.etrs; i++) {
+		struct etr *e = &sh->etrs[i];
 		if (e->udp >= 0)
 			close(e->udp);
 		if (e->tcp >= 0)
-			tr->close(e->tcp, e->tstate);
+			r->tr->close(e->tcp, e->tstate);
 		free(e->rxbuf);
 		free(e->bts);
 	}
-	free(sims);
-	free(sh.etrs);
-	free(sh.owner);
-	free(sh.move_ts);
-	free(sh.churn_ts);
-	free(sh.churn_pending);
-	free(sh.move_pending);
-	free(sh.change_ts);
+	free(r->sims);
+	free(sh->etrs);
+	free(sh->owner);
+	free(sh->move_ts);
+	free(sh->churn_ts);
+	free(sh->churn_pending);
+	free(sh->move_pending);
+	free(sh->change_ts);
+}
+
+int sessions_run(const struct sessions_conf *in, struct sessions_result *res)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return -ENOMEM;
+	r->res = res;
+	memset(res, 0, sizeof(*res));
+	int ret = run_defaults(r, in);
+	if (ret == 0) /* one socket per ETR at a time */
+		ret = raise_nofile((uint64_t)r->cc.etrs + 64);
+	if (ret == 0)
+		ret = run_setup(r);
+	if (ret == 0)
+		ret = run_subscribers(r);
+	if (ret == 0) {
+		res->etrs = r->cc.etrs;
+		res->udp = r->nudp;
+		res->reliable = r->cc.etrs - r->nudp;
+		ret = run_start(r);
+	}
+	if (ret == 0)
+		ret = run_drive(r);
+	run_stop(r);
+	run_collect(r);
+	run_teardown(r);
+	free(r);
+	return ret;
+}
+
+/* ------------------------------------------------------------ several Map-Servers */
+
+static double max_d(double a, double b)
+{
+	return a > b ? a : b;
+}
+
+/* Add one server's result to the total (see sessions_run_servers). */
+static void result_add(struct sessions_result *t, const struct sessions_result *r, bool first)
+{
+	t->etrs += r->etrs;
+	t->reliable += r->reliable;
+	t->udp += r->udp;
+	t->up += r->up;
+	t->up_end += r->up_end;
+	t->converged = (first || t->converged) && r->converged;
+	t->converge_s = max_d(t->converge_s, r->converge_s);
+	t->acked += r->acked;
+	for (unsigned k = 0; k < 5; k++)
+		t->rejected[k] += r->rejected[k];
+	t->udp_acked += r->udp_acked;
+	t->auth_sent += r->auth_sent;
+	t->auth_timeouts += r->auth_timeouts;
+	t->udp_registers += r->udp_registers;
+	t->udp_retransmits += r->udp_retransmits;
+	t->sessions_lost += r->sessions_lost;
+	t->reconnects += r->reconnects;
+	for (unsigned k = 0; k < SESSIONS_LOSS_COUNT; k++)
+		t->lost_by[k] += r->lost_by[k];
+	t->connect_failures += r->connect_failures;
+	t->error_notifications += r->error_notifications;
+	t->notify_ok += r->notify_ok;
+	t->notify_bad_auth += r->notify_bad_auth;
+	t->notify_acks_sent += r->notify_acks_sent;
+	t->bytes_out += r->bytes_out;
+	t->bytes_in += r->bytes_in;
+	t->packets_out += r->packets_out;
+	t->packets_in += r->packets_in;
+	t->idle_s = max_d(t->idle_s, r->idle_s);
+	t->idle_bytes += r->idle_bytes;
+	t->idle_packets += r->idle_packets;
+	t->idle_udp_bytes += r->idle_udp_bytes;
+	t->idle_udp_packets += r->idle_udp_packets;
+	t->reconvergences += r->reconvergences;
+	t->reconverge_s = max_d(t->reconverge_s, r->reconverge_s);
+	t->reconverged_unix = max_d(t->reconverged_unix, r->reconverged_unix);
+	t->hold_s = max_d(t->hold_s, r->hold_s);
+	for (unsigned l = 0; l < SL_COUNT; l++)
+		stats_merge(&t->lat[l], &r->lat[l]);
+}
+
+struct server_run {
+	struct sessions_conf c; /* the fabric, with this server */
+	struct sessions_result *res;
+	char label[80];
+	pthread_t tid;
+	int ret;
+};
+
+static void *server_main(void *arg)
+{
+	struct server_run *sr = arg;
+	sr->ret = sessions_run(&sr->c, sr->res);
+	return NULL;
+}
+
+int sessions_run_servers(const struct sessions_conf *c, const struct sockaddr_storage *servers,
+			 unsigned n, struct sessions_result *res, struct sessions_result *total)
+{
+	if (n == 0 || n > SESSIONS_SERVERS_MAX)
+		return -EINVAL;
+	if (n == 1) {
+		struct sessions_conf one = *c;
+		one.server = servers[0];
+		int ret = sessions_run(&one, &res[0]);
+		*total = res[0];
+		return ret;
+	}
+	/* one fabric per server: what only one run can do is refused */
+	if ((c->subs != NULL && c->subs->n > 0) || c->moves > 0 || c->churn > 0 ||
+	    c->udp_server.ss_family != AF_UNSPEC)
+		return -EINVAL;
+	int ret = raise_nofile((uint64_t)n * (c->etrs + 64));
+	struct server_run *sr = calloc(n, sizeof(*sr));
+	if (ret == 0 && sr == NULL)
+		ret = -ENOMEM;
+	unsigned started = 0;
+	for (unsigned i = 0; ret == 0 && i < n; i++) {
+		sr[i].c = *c;
+		sr[i].c.server = servers[i];
+		if (saddr_format(&servers[i], sr[i].label, sizeof(sr[i].label)) == LISPMS_EOK)
+			sr[i].c.label = sr[i].label;
+		if (sr[i].c.progress == 2) /* one live line each would overwrite the others */
+			sr[i].c.progress = 1;
+		sr[i].res = &res[i];
+		if (pthread_create(&sr[i].tid, NULL, server_main, &sr[i]) != 0)
+			ret = -EAGAIN;
+		else
+			started++;
+	}
+	memset(total, 0, sizeof(*total));
+	for (unsigned i = 0; i < started; i++) {
+		pthread_join(sr[i].tid, NULL);
+		if (ret == 0)
+			ret = sr[i].ret;
+		result_add(total, &res[i], i == 0);
+	}
+	free(sr);
 	return ret;
 }

@@ -51,6 +51,7 @@ struct sessions_conf {
 	bool until_reconverged; /* end the hold once a loss has been recovered */
 	const struct subs_conf *subs; /* subscribers after convergence (NULL: none) */
 	int progress;		      /* 0 none, 1 plain lines, 2 one live line (a terminal) */
+	const char *label;	      /* progress lines begin "LABEL: " (NULL: nothing) */
 };
 
 /* Why a reliable ETR lost its session (or never got one up). */
@@ -137,3 +138,18 @@ const char *sessions_phase_name(unsigned phase);
 
 /* Run the simulation; 0 or a negative errno (EMFILE: raise the file limit). */
 int sessions_run(const struct sessions_conf *c, struct sessions_result *res);
+
+/*
+ * The same fabric against n Map-Servers at once (--server A,B,...): every
+ * ETR registers its EIDs with every server, over a UDP socket and a session
+ * of its own per server (one sessions_run() per server, on its own thread,
+ * each with its own phases). res[i] is server i's result; total adds them up
+ * over every (ETR, server) pair: etrs, up and acked are sums, converged
+ * only when every server's run converged, durations the longest; its time
+ * series stays empty. Moves, churn, subscribers and --udp-server need one
+ * server (-EINVAL). n == 1 is sessions_run() and *total a copy of res[0].
+ */
+#define SESSIONS_SERVERS_MAX 8
+
+int sessions_run_servers(const struct sessions_conf *c, const struct sockaddr_storage *servers,
+			 unsigned n, struct sessions_result *res, struct sessions_result *total);

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* The internet checksum and IPv4 / IPv6 / UDP headers (see lispms/inet.h). */
+#include <string.h>
+
+#include <lispms/inet.h>
+
+static inline void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+uint16_t inet_csum(const void *data, size_t len, uint32_t sum)
+{
+	/* 32-bit words in the machine's byte order, swapped once at the end
+	 * (RFC 1071: the sum does not depend on the byte order) */
+	const uint8_t *p = data;
+	uint64_t s = 0;
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		s += (uint32_t)v;
+		s += v >> 32;
+	}
+	if (len >= 4) {
+		uint32_t v;
+		memcpy(&v, p, 4);
+		s += v;
+		p += 4;
+		len -= 4;
+	}
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	s = (s & 0xff) << 8 | s >> 8;
+#endif
+	s += sum;
+	if (len >= 2)
+		s += (uint32_t)(p[0] << 8 | p[1]);
+	if (len == 1 || len == 3)
+		s += (uint32_t)p[len - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+size_t inet_ip_header(uint8_t *ip, const struct inet_ip *h, size_t l4len, uint32_t *pseudo)
+{
+	if (h->version == 4) {
+		ip[0] = 0x45;
+		ip[1] = h->tos;
+		put16(ip + 2, (uint16_t)(INET_IPV4_HDR_LEN + l4len));
+		put16(ip + 4, h->id);
+		put16(ip + 6, h->df ? INET_IPV4_DF : 0);
+		ip[8] = h->ttl;
+		ip[9] = h->proto;
+		put16(ip + 10, 0);
+		memcpy(ip + 12, h->src, 4);
+		memcpy(ip + 16, h->dst, 4);
+		put16(ip + 10, (uint16_t)~inet_csum(ip, INET_IPV4_HDR_LEN, 0));
+		*pseudo = inet_csum(ip + 12, 8, 0) + h->proto + (uint32_t)l4len;
+		return INET_IPV4_HDR_LEN;
+	}
+	uint32_t w0 = 6u << 28 | (uint32_t)h->tos << 20 | (h->flow_label & 0xfffff);
+	put16(ip, (uint16_t)(w0 >> 16));
+	put16(ip + 2, (uint16_t)w0);
+	put16(ip + 4, (uint16_t)l4len);
+	ip[6] = h->proto;
+	ip[7] = h->ttl;
+	memcpy(ip + 8, h->src, 16);
+	memcpy(ip + 24, h->dst, 16);
+	*pseudo = inet_csum(ip + 8, 32, 0) + h->proto + (uint32_t)l4len;
+	return INET_IPV6_HDR_LEN;
+}
+
+void inet_udp_header(uint8_t *udp, uint16_t sport, uint16_t dport, size_t ulen, uint32_t pseudo)
+{
+	put16(udp, sport);
+	put16(udp + 2, dport);
+	put16(udp + 4, (uint16_t)ulen);
+	put16(udp + 6, 0);
+	uint16_t sum = (uint16_t)~inet_csum(udp, ulen, pseudo);
+	put16(udp + 6, sum == 0 ? 0xffff : sum);
+}
