@@ -248,8 +248,21 @@ fleet_wait_registered msb1 $((2 * a)) 20
 ok $? "msb1's state came back from the ETRs: $(fleet_stat msb1 lispms_db_prefixes) EIDs"
 echo "# $((SECONDS - start)) s: state back"
 # the resolvers probe msa1 and msb1 again once their hold-down (4.8 s after
-# the last timeout, at the latest when the load ended) is over
-[ $((SECONDS - load_end)) -lt 6 ] && sleep $((6 - (SECONDS - load_end)))
+# the last timeout) is over; a probe answered clears it. Until then the
+# partner answers, so wait (bounded) for one answer from each restarted
+# Map-Server through each resolver before asking the samples in parallel.
+await_from() { # MR GROUP WANT-FROM: at most 30 tries, 0.5 s apart
+    local i from _
+    for ((i = 0; i < 30; i++)); do
+        read -r from _ <<<"$(lig "$1" "$(fleet_eid "$2" 0)")"
+        [ "$from" = "$3" ] && return 0
+        sleep 0.5
+    done
+    return 1
+}
+await_from mr1 a "$(fleet_addr msa1)" && await_from mr2 c "$(fleet_addr msb1)" &&
+    await_from mr2 b "$(fleet_addr msb1)"
+ok $? "the restarted msa1 and msb1 answer through the resolvers again (hold-down over, $((SECONDS - load_end)) s after the load)"
 check_positive mr1 a "$(fleet_addr msa1)"
 check_positive mr2 c "$(fleet_addr msb1)"
 check_positive mr2 b "$(fleet_addr msb1)"
