@@ -186,7 +186,7 @@ __attribute__((format(printf, 3, 4))) void apply_error(struct apply *a, const st
 __attribute__((format(printf, 3, 4))) void
 apply_warning(struct apply *a, const struct doc_node *node, const char *fmt, ...);
 
-/* Cross-site checks on the root (conf.c): unique names, each prefix in one place. */
+/* Cross-site checks on the root (schema_sites.c): unique names, each prefix in one place. */
 int conf_check_sites(struct apply *a, const struct schema_item *it, const struct doc_node *node,
 		     void *obj);
 

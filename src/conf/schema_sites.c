@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -271,3 +272,180 @@ const struct schema_section schema_subscriber_section = {
 	.check = check_subscriber,
 	.help = "One router allowed to subscribe (RFC 9437) that registers no EID here.",
 };
+
+/*
+ * The cross-site checks on the root (the schema's root check): unique
+ * names, each prefix in one place.
+ */
+int conf_prefix_cmp(const struct eid_prefix *a, const struct eid_prefix *b)
+{
+	if (a->iid != b->iid)
+		return a->iid < b->iid ? -1 : 1;
+	if (a->afi != b->afi)
+		return a->afi < b->afi ? -1 : 1;
+	int c = memcmp(a->bytes, b->bytes, sizeof(a->bytes));
+	if (c != 0)
+		return c;
+	if (a->plen != b->plen)
+		return a->plen < b->plen ? -1 : 1;
+	return 0;
+}
+
+struct placed_prefix {
+	const struct eid_prefix *p;
+	uint32_t site, index;
+};
+
+static int placed_cmp(const void *x, const void *y)
+{
+	const struct placed_prefix *a = x, *b = y;
+	int c = conf_prefix_cmp(a->p, b->p);
+	if (c != 0)
+		return c;
+	if (a->site != b->site)
+		return a->site < b->site ? -1 : 1;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
+static int site_name_cmp(const void *x, const void *y)
+{
+	const struct conf_site *const *a = x, *const *b = y;
+	int c = strcmp((*a)->name, (*b)->name);
+	if (c != 0)
+		return c;
+	return (*a)->index < (*b)->index ? -1 : (*a)->index > (*b)->index;
+}
+
+/* The doc node of sites[site].<key>[index] (or the key's node when not a list). */
+static const struct doc_node *site_node(const struct doc_node *root, size_t site, const char *key,
+					size_t index)
+{
+	const struct doc_node *sites = doc_map_get(root, "sites");
+	if (sites == NULL || sites->kind != DOC_SEQ || site >= sites->n)
+		return NULL;
+	const struct doc_node *v = doc_map_get(sites->items[site], key);
+	if (v != NULL && v->kind == DOC_SEQ && index < v->n)
+		return v->items[index];
+	return v;
+}
+
+static void prefix_text(const struct eid_prefix *p, char *buf, size_t len)
+{
+	if (eid_prefix_format(p, buf, len) != LISPMS_EOK)
+		snprintf(buf, len, "?");
+}
+
+static int check_names(struct apply *a, const struct doc_node *root)
+{
+	struct conf *c = a->conf;
+	c->by_name = pool_calloc(&c->pool, c->nsites ? c->nsites : 1, sizeof(*c->by_name));
+	if (c->by_name == NULL) {
+		a->oom = true;
+		return LISPMS_ENOMEM;
+	}
+	for (size_t i = 0; i < c->nsites; i++) {
+		c->sites[i].index = (uint32_t)i;
+		c->by_name[i] = &c->sites[i];
+	}
+	qsort(c->by_name, c->nsites, sizeof(*c->by_name), site_name_cmp);
+	int ret = LISPMS_EOK;
+	for (size_t i = 1; i < c->nsites; i++) {
+		const struct conf_site *prev = c->by_name[i - 1], *s = c->by_name[i];
+		if (strcmp(prev->name, s->name) != 0)
+			continue;
+		const struct doc_node *first = site_node(root, prev->index, "name", 0);
+		size_t mark = apply_push_key(a, "sites");
+		apply_push_index(a, s->index);
+		apply_push_key(a, "name");
+		apply_error(a, site_node(root, s->index, "name", 0),
+			    "duplicate site name \"%s\" (also sites[%u], line %u)", s->name,
+			    prev->index, first ? first->line : 0);
+		apply_pop(a, mark);
+		ret = LISPMS_ECONFIG;
+	}
+	return ret;
+}
+
+/*
+ * The same prefix twice is an error (in one site or two). A prefix inside
+ * another site's prefix is allowed, the most specific one wins a lookup, and
+ * is reported as a warning, since it is often a mistake.
+ */
+static int check_prefixes(struct apply *a, const struct doc_node *root)
+{
+	struct conf *c = a->conf;
+	size_t total = 0;
+	for (size_t i = 0; i < c->nsites; i++)
+		total += c->sites[i].nprefixes;
+	if (total == 0)
+		return LISPMS_EOK;
+	struct placed_prefix *all = calloc(total, sizeof(*all));
+	size_t *stack = calloc(total, sizeof(*stack));
+	int ret = LISPMS_EOK;
+	if (all == NULL || stack == NULL) {
+		a->oom = true;
+		ret = LISPMS_ENOMEM;
+		goto out_free;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < c->nsites; i++)
+		for (size_t j = 0; j < c->sites[i].nprefixes; j++)
+			all[n++] = (struct placed_prefix){ &c->sites[i].prefixes[j], (uint32_t)i,
+							   (uint32_t)j };
+	qsort(all, n, sizeof(*all), placed_cmp);
+
+	size_t depth = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct placed_prefix *e = &all[i];
+		while (depth > 0 && !eid_prefix_covers(all[stack[depth - 1]].p, e->p))
+			depth--;
+		const struct placed_prefix *top = depth > 0 ? &all[stack[depth - 1]] : NULL;
+		char text[LISPMS_EID_STRLEN];
+		size_t mark = apply_push_key(a, "sites");
+		apply_push_index(a, e->site);
+		apply_push_key(a, "eid-prefixes");
+		apply_push_index(a, e->index);
+		const struct doc_node *at = site_node(root, e->site, "eid-prefixes", e->index);
+		if (top != NULL && eid_prefix_equal(top->p, e->p)) {
+			const struct doc_node *first =
+			    site_node(root, top->site, "eid-prefixes", top->index);
+			prefix_text(e->p, text, sizeof(text));
+			if (top->site == e->site)
+				apply_error(a, at, "prefix %s listed twice (also eid-prefixes[%u])",
+					    text, top->index);
+			else
+				apply_error(a, at,
+					    "prefix %s is in site \"%s\" and in site \"%s\" "
+					    "(sites[%u], line %u)",
+					    text, c->sites[e->site].name, c->sites[top->site].name,
+					    top->site, first ? first->line : 0);
+			ret = LISPMS_ECONFIG;
+		} else {
+			if (top != NULL && top->site != e->site) {
+				char outer[LISPMS_EID_STRLEN];
+				prefix_text(e->p, text, sizeof(text));
+				prefix_text(top->p, outer, sizeof(outer));
+				apply_warning(
+				    a, at,
+				    "prefix %s of site \"%s\" is inside %s of site \"%s\"; "
+				    "the most specific prefix wins",
+				    text, c->sites[e->site].name, outer, c->sites[top->site].name);
+			}
+			stack[depth++] = i;
+		}
+		apply_pop(a, mark);
+	}
+out_free:
+	free(stack);
+	free(all);
+	return ret;
+}
+
+int conf_check_sites(struct apply *a, const struct schema_item *it, const struct doc_node *node,
+		     void *obj)
+{
+	(void)it, (void)obj;
+	int ret = check_names(a, node);
+	int ret2 = a->oom ? LISPMS_ENOMEM : check_prefixes(a, node);
+	return ret != LISPMS_EOK ? ret : ret2;
+}

@@ -24,6 +24,22 @@ const struct metric_desc metrics_gauge_desc[] = {
 
 #define LABELS_MAX 4096
 
+/* Label values are escaped here, where the samples are collected; the text
+ * format (metrics_text.c) sits on top of this file. */
+void metrics_escape_label(struct sbuf *out, const char *value)
+{
+	for (const char *p = value; *p; p++) {
+		if (*p == '\\')
+			sbuf_puts(out, "\\\\");
+		else if (*p == '"')
+			sbuf_puts(out, "\\\"");
+		else if (*p == '\n')
+			sbuf_puts(out, "\\n");
+		else
+			sbuf_append(out, p, 1);
+	}
+}
+
 static void per_thread(const struct metrics_visitor *v, void *arg)
 {
 	bool done[LISPMS_M__COUNT > 0 ? LISPMS_M__COUNT : 1] = { false };

@@ -12,20 +12,6 @@
 
 #include <lispms/metrics.h>
 
-void metrics_escape_label(struct sbuf *out, const char *value)
-{
-	for (const char *p = value; *p; p++) {
-		if (*p == '\\')
-			sbuf_puts(out, "\\\\");
-		else if (*p == '"')
-			sbuf_puts(out, "\\\"");
-		else if (*p == '\n')
-			sbuf_puts(out, "\\n");
-		else
-			sbuf_append(out, p, 1);
-	}
-}
-
 /* HELP text: backslash and newline escaped (quotes stay). */
 static void escape_help(struct sbuf *out, const char *text)
 {

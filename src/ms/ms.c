@@ -39,6 +39,8 @@ struct ms *ms_new(struct conf *conf)
 	ms->db = db_new(&dbc);
 	ms->admit = admit_new();
 	ms->pubsub = ms_pubsub_new();
+	ms->notify_acked = ms_pubsub_acked;
+	ms->notify_gave_up = ms_pubsub_gave_up;
 	ms->pending = cds_lfht_new_flavor(64, 64, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
 					  lrcu_flavor, NULL);
 	struct ms_state *st = ms_state_new(ms, conf);

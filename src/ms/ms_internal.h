@@ -87,6 +87,12 @@ struct ms {
 	_Atomic unsigned nworkers; /* workers with a wake-up (ms_set_worker) */
 
 	struct ms_pubsub *pubsub; /* subscriptions (ms_pubsub.c) */
+	/* What the notify layer (ms_notify.c) reports about a Map-Notify it sent
+	 * for subscription `sub` (nonzero): acknowledged, or given up after every
+	 * retry. ms_new() hands in ms_pubsub_acked/ms_pubsub_gave_up, so the
+	 * notify layer stays below the publish/subscribe one. */
+	void (*notify_acked)(struct ms *ms, uint64_t sub);
+	void (*notify_gave_up)(struct ms *ms, uint64_t sub);
 
 	/* reload (ms_reload.c): control thread, status read by metrics and ctl */
 	struct ms_reload_status reload;

@@ -282,7 +282,7 @@ void ms_notify_ack(struct ms_thread *t, const struct dgram *d)
 	if (!was) {
 		counters_inc(LISPMS_M_MS_NOTIFY_ACKED);
 		if (j->sub != 0)
-			ms_pubsub_acked(t->ms, j->sub);
+			t->ms->notify_acked(t->ms, j->sub);
 		ms_debug("notify, acked by %s (nonce 0x%016llx)", MS_SADDR(&d->src),
 			 (unsigned long long)ack.nonce);
 	}
@@ -342,7 +342,7 @@ uint64_t ms_notify_tick(struct ms_thread *t, uint64_t now, struct dgram_outbox *
 			if (!atomic_load(&j->acked)) {
 				counters_inc(LISPMS_M_MS_NOTIFY_GAVE_UP);
 				if (j->sub != 0)
-					ms_pubsub_gave_up(ms, j->sub);
+					ms->notify_gave_up(ms, j->sub);
 				ms_debug(
 				    "notify, gave up on %s (nonce 0x%016llx, %u sends, no ack)",
 				    MS_SADDR(&j->dst), (unsigned long long)j->nonce, j->tries);

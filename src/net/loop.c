@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The worker loop: epoll, wake, tick, timers, reload generations and limits
- * (net_loop.h); the event sources live in udp.c, tcp.c, ... */
+ * (net_loop.h); the event sources live in udp.c, tcp.c, ..., and worker.c
+ * (net_worker_new) puts a worker together from this loop and them. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -94,7 +95,7 @@ static void wake_event(struct net_worker *w, struct net_ev *ev, uint32_t events)
 		;
 }
 
-struct net_worker *net_worker_new(const struct net_worker_conf *conf, char *err, size_t errlen)
+struct net_worker *net_loop_new(const struct net_worker_conf *conf, char *err, size_t errlen)
 {
 	if (conf->naddrs == 0 || conf->naddrs > NET_MAX_ADDRS) {
 		if (err)
@@ -128,19 +129,6 @@ struct net_worker *net_worker_new(const struct net_worker_conf *conf, char *err,
 		goto out_free;
 	}
 	net_loop_add(w, w->wakefd, EPOLLIN, &w->wake_ev);
-	if (net_udp_init(w, conf, err, errlen) != LISPMS_EOK)
-		goto out_free;
-	if (conf->stream != NULL && net_tcp_init(w, conf, err, errlen) != LISPMS_EOK)
-		goto out_free;
-	if (conf->stream != NULL && (LISPMS_NET_TLS || conf->tls_port != 0) &&
-	    net_tls_init(w, conf, err, errlen) != LISPMS_EOK)
-		goto out_free;
-	if (conf->stream != NULL && conf->quic_port != 0 &&
-	    net_quic_init(w, conf, err, errlen) != LISPMS_EOK)
-		goto out_free;
-	if (conf->stream != NULL && conf->sctp_udp_port != 0 &&
-	    net_sctp_init(w, conf, err, errlen) != LISPMS_EOK)
-		goto out_free;
 	return w;
 
 out_free:
@@ -193,7 +181,7 @@ static void *worker_main(void *arg)
 		}
 		now = mtime_now_ns();
 		if (w->tick != NULL && (woken || now >= next_tick))
-			next_tick = now + net_udp_tick(w, now);
+			next_tick = now + w->run_tick(w, now);
 		next_timer = UINT64_MAX;
 		for (struct net_source *s = w->sources; s != NULL; s = s->next) {
 			if (s->ops->timer == NULL)

@@ -97,6 +97,9 @@ struct net_worker {
 	struct net_worker_limits next; /* under ctl_lock */
 	net_tick_fn *tick;
 	void *tick_arg;
+	/* Run the tick and send its outbox: the UDP source's (net_udp_tick),
+	 * handed in by net_worker_new. */
+	uint64_t (*run_tick)(struct net_worker *w, uint64_t now);
 	int epfd;
 	int wakefd;
 	struct net_ev wake_ev;
@@ -113,6 +116,10 @@ struct net_worker {
 int net_loop_add(struct net_worker *w, int fd, uint32_t events, struct net_ev *ev);
 int net_loop_mod(struct net_worker *w, int fd, uint32_t events, struct net_ev *ev);
 void net_loop_del(struct net_worker *w, int fd);
+
+/* The loop without its sources: epoll set, wake eventfd, limits (worker.c
+ * adds the sources); NULL with err set on failure. */
+struct net_worker *net_loop_new(const struct net_worker_conf *conf, char *err, size_t errlen);
 
 /* Add a source (net_worker_new, before the thread starts). */
 void net_loop_register(struct net_worker *w, struct net_source *s);

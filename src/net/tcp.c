@@ -6,7 +6,8 @@
  * A second instance of the same source carries TLS 1.3 over TCP (docs/protocol.md
  * D19, server.tls): its connections' TLS side (handshake, records,
  * close_notify, the handshake timeout) is tcp_tls.c; the instance itself
- * (listeners, credentials, reload) is here. */
+ * (listeners, credentials, reload) is here. A connection's output queue
+ * and its freeing, which both halves use, are below them in tcp_conn.c. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -185,143 +186,6 @@ unsigned net_worker_tls_commit(struct net_worker *w, uint16_t port, const struct
 	return net_loop_post(w);
 }
 
-static void dirty_unlink(struct net_tcp *t, struct net_conn *c)
-{
-	if (c->oprev)
-		c->oprev->onext = c->onext;
-	else
-		t->dirty = c->onext;
-	if (c->onext)
-		c->onext->oprev = c->oprev;
-	c->oprev = c->onext = NULL;
-	c->dirty = false;
-}
-
-void tcp_conn_free(struct net_tcp *t, struct net_conn *c, enum stream_close_cause why)
-{
-	struct net_worker *w = t->w;
-#if LISPMS_NET_TLS
-	tcp_tls_release(t, c);
-#endif
-	if (c->aborted) {
-		for (struct net_conn **pp = &t->doomed; *pp != NULL; pp = &(*pp)->dnext)
-			if (*pp == c) {
-				*pp = c->dnext;
-				break;
-			}
-		why = STREAM_CLOSE_ABORT;
-	}
-	if (c->dirty)
-		dirty_unlink(t, c);
-	net_loop_del(w, c->fd);
-	close(c->fd);
-	if (c->sess != NULL)
-		t->h->closed(t->arg, c->sess, why);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		t->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	w->nconns--;
-	if (c->out_len > 0) /* dropped unsent */
-		counters_gauge_add(LISPMS_M_NET_TCP_QUEUED_BYTES, -(int64_t)c->out_len);
-	free(c->out);
-	free(c);
-}
-
-static void conn_arm(struct net_conn *c, bool want_out)
-{
-	if (c->want_out == want_out)
-		return;
-	c->want_out = want_out;
-	net_loop_mod(c->t->w, c->fd, EPOLLIN | EPOLLRDHUP | (want_out ? EPOLLOUT : 0), &c->ev);
-}
-
-/* Send what is queued; false when the connection failed. */
-bool tcp_conn_flush(struct net_conn *c)
-{
-	while (c->out_len > 0) {
-		ssize_t n =
-		    send(c->fd, c->out + c->out_off, c->out_len, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			return false;
-		}
-		c->out_off += (size_t)n;
-		c->out_len -= (size_t)n;
-		counters_gauge_add(LISPMS_M_NET_TCP_QUEUED_BYTES, -(int64_t)n);
-	}
-	if (c->out_len == 0)
-		c->out_off = 0;
-	conn_arm(c, c->out_len > 0);
-	return true;
-}
-
-/* Queue bytes for the socket (plain: the session's; TLS: records). */
-int tcp_conn_queue(struct net_conn *c, const uint8_t *buf, size_t len)
-{
-	struct net_worker *w = c->t->w;
-	if (c->slow || c->aborted)
-		return LISPMS_ELIMIT;
-	if (c->out_len == 0 && !c->corked && !w->batching) { /* straight to the socket */
-		ssize_t n = send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n > 0) {
-			buf += n;
-			len -= (size_t)n;
-		}
-		if (len == 0)
-			return LISPMS_EOK;
-	}
-	/* Output held back for the end of the batch is not output the socket
-	 * refused: past a few segments' worth, give it to the socket first, so
-	 * the bound below counts only what the peer has not taken. (A failing
-	 * socket is left to its next event, which is armed.) */
-	if ((c->corked || w->batching) && c->out_len > 0 && c->out_len + len > NET_TCP_HOLD)
-		(void)tcp_conn_flush(c);
-	if (c->out_len + len > w->lim.output_limit) {
-		c->slow = true;
-		return LISPMS_ELIMIT;
-	}
-	if (c->out_off + c->out_len + len > c->out_cap) {
-		if (c->out_off > 0) {
-			memmove(c->out, c->out + c->out_off, c->out_len);
-			c->out_off = 0;
-		}
-		if (c->out_len + len > c->out_cap) {
-			size_t cap = c->out_cap ? c->out_cap : 4096;
-			while (cap < c->out_len + len)
-				cap *= 2;
-			uint8_t *p = realloc(c->out, cap);
-			if (p == NULL) {
-				c->slow = true;
-				return LISPMS_ENOMEM;
-			}
-			c->out = p;
-			c->out_cap = cap;
-		}
-	}
-	memcpy(c->out + c->out_off + c->out_len, buf, len);
-	c->out_len += len;
-	counters_gauge_add(LISPMS_M_NET_TCP_QUEUED_BYTES, (int64_t)len);
-	if (w->batching) {
-		if (!c->dirty) {
-			c->dirty = true;
-			c->oprev = NULL;
-			c->onext = c->t->dirty;
-			if (c->onext)
-				c->onext->oprev = c;
-			c->t->dirty = c;
-		}
-	} else if (!c->corked) {
-		conn_arm(c, true);
-	}
-	return LISPMS_EOK;
-}
-
 static int conn_write(struct stream_conn *sc, const uint8_t *buf, size_t len)
 {
 	struct net_conn *c = (struct net_conn *)sc;
@@ -340,7 +204,7 @@ static void conn_close(struct stream_conn *sc)
 	/* asked outside the connection's own event (a tick): EPOLLOUT comes at
 	 * once on a writable socket, and its event closes it after the flush */
 	if (!c->corked)
-		conn_arm(c, true);
+		tcp_conn_arm(c, true);
 }
 
 static void conn_abort(struct stream_conn *sc)
@@ -379,28 +243,6 @@ int net_conn_sockopts(const struct stream_conn *sc, unsigned *keepidle_s, unsign
 	*keepidle_s = (unsigned)idle;
 	*user_timeout_ms = uto;
 	return LISPMS_EOK;
-}
-
-enum stream_close_cause tcp_cause_of(int err)
-{
-	return err == ETIMEDOUT ? STREAM_CLOSE_TIMEOUT : STREAM_CLOSE_ERROR;
-}
-
-void tcp_set_options(const struct net_worker *w, int fd)
-{
-	int on = 1, idle = (int)w->lim.keepalive_s, intvl = (int)(w->lim.keepalive_s / 3 + 1),
-	    cnt = 3;
-	unsigned uto = w->lim.user_timeout_s * 1000u;
-	/* a fixed kernel send buffer: with autotuning a reader that stops could
-	 * park megabytes per session in the kernel before our own bound counts */
-	int sndbuf = NET_TCP_SNDBUF;
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &uto, sizeof(uto));
 }
 
 static void accept_all(struct net_tcp *t, unsigned idx)
@@ -530,7 +372,7 @@ static void flush_dirty(struct net_tcp *t)
 {
 	while (t->dirty != NULL) {
 		struct net_conn *c = t->dirty;
-		dirty_unlink(t, c);
+		tcp_conn_dirty_unlink(t, c);
 		if (c->aborted)
 			continue; /* freed below with what it had queued */
 		if (c->slow)	  /* at once: its peer may never make it writable */
@@ -713,6 +555,7 @@ int net_tls_init(struct net_worker *w, const struct net_worker_conf *conf, char 
 	w->tls = t;
 	t->port = conf->tls_port;
 	t->trans = STREAM_TLS;
+	t->conn_release = tcp_tls_release;
 	t->cred = tls_cred_ref(conf->tls_cred);
 	t->hs_timeout_ns =
 	    (uint64_t)(conf->tls_handshake_timeout_s ? conf->tls_handshake_timeout_s : 10) *

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Private to the TCP source: its connections and instances, shared by
- * tcp.c (listeners, plain TCP connections, output queue, the source) and
- * tcp_tls.c (TLS 1.3 over the same connections, docs/protocol.md D19).
+ * tcp.c (listeners, plain TCP connections, the source), tcp_conn.c (the
+ * output queue and freeing, below both) and tcp_tls.c (TLS 1.3 over the
+ * same connections, docs/protocol.md D19).
  * Threads: everything here runs on the owning worker, but the next_* fields
  * (the control thread's, under w->ctl_lock).
  */
@@ -83,6 +84,9 @@ struct net_tcp {
 	uint8_t *buf;
 	uint16_t port;		     /* w->port, or the TLS port */
 	enum stream_transport trans; /* STREAM_TCP or STREAM_TLS */
+	/* a connection being freed gives back what its instance added (the TLS
+	 * instance: tcp_tls_release); NULL for plain TCP */
+	void (*conn_release)(struct net_tcp *t, struct net_conn *c);
 #if LISPMS_NET_TLS
 	const struct tls_cred *cred; /* TLS instance only: for new handshakes (a reference) */
 	gnutls_priority_t prio;	     /* TLS 1.3 only */
@@ -95,8 +99,12 @@ struct net_tcp {
 #endif
 };
 
-/* tcp.c: what the TLS half uses of the connection. */
+/* tcp_conn.c: what both halves use of the connection. */
 void tcp_conn_free(struct net_tcp *t, struct net_conn *c, enum stream_close_cause why);
+/* Off the list of output to flush after the round. */
+void tcp_conn_dirty_unlink(struct net_tcp *t, struct net_conn *c);
+/* EPOLLOUT armed or not (EPOLLIN and EPOLLRDHUP always). */
+void tcp_conn_arm(struct net_conn *c, bool want_out);
 /* Send what is queued; false when the connection failed. */
 bool tcp_conn_flush(struct net_conn *c);
 /* Queue bytes for the socket (plain: the session's; TLS: records). */
