@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -360,6 +361,47 @@ Test(quic, a_repeated_initial_finds_its_connection)
 /* An Initial that waited in the socket longer than initial_max_age_ms is
  * dropped unread (no Retry, no state): in a storm the client has sent it
  * again by then. The client's next one, answered in time, gets through. */
+/*
+ * The kernel stamps arriving datagrams only once timestamping is on in the
+ * whole system, which it switches on from a work queue after the first
+ * SO_TIMESTAMPNS: until then a datagram is stamped when it is read, so it
+ * looks fresh. Wait (bounded) until a datagram sent to fd 20 ms before it is
+ * read carries its arrival time.
+ */
+static void await_rx_timestamps(int fd, const struct sockaddr_storage *to)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert_geq(s, 0);
+	bool stamped = false;
+	for (int i = 0; i < 100 && !stamped; i++) {
+		cr_assert_eq(
+		    sendto(s, "x", 1, 0, (const struct sockaddr *)to, sizeof(struct sockaddr_in)),
+		    1);
+		usleep(20 * 1000);
+		struct timespec now, ts = { 0 };
+		char buf[8];
+		union {
+			char b[CMSG_SPACE(sizeof(struct timespec)) + 64];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr mh = { .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = ctl.b,
+				     .msg_controllen = sizeof(ctl.b) };
+		cr_assert_eq(recvmsg(fd, &mh, 0), 1);
+		clock_gettime(CLOCK_REALTIME, &now);
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_TIMESTAMPNS)
+				memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+		int64_t age =
+		    (int64_t)(now.tv_sec - ts.tv_sec) * 1000000000 + (now.tv_nsec - ts.tv_nsec);
+		stamped = age >= 10 * 1000000;
+	}
+	close(s);
+	cr_assert(stamped, "the kernel never stamped a datagram on arrival");
+}
+
 Test(quic, a_stale_initial_is_dropped_unread)
 {
 	struct rig r;
@@ -370,6 +412,7 @@ Test(quic, a_stale_initial_is_dropped_unread)
 	cr_assert_not_null(r.qs);
 	int on = 1;
 	cr_assert_eq(setsockopt(r.fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)), 0);
+	await_rx_timestamps(r.fd, &r.addr);
 	uint64_t stale = counters_sum(LISPMS_M_NET_QUIC_DROP_STALE);
 	uint64_t retries = counters_sum(LISPMS_M_NET_QUIC_RETRY_SENT);
 	rig_client(&r, NULL); /* its Initial waits in the socket */
