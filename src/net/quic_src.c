@@ -18,6 +18,7 @@
 #include <lispms/rcu.h>
 
 #include "net_loop.h"
+#include "net_sock.h"
 #include "quic.h"
 #include "tls_cred.h"
 
@@ -146,29 +147,13 @@ static int open_sock(const struct sockaddr_storage *addr, uint16_t port, unsigne
 	if (fd < 0)
 		return -errno;
 	int on = 1;
-	struct sockaddr_storage a = *addr;
-	saddr_set_port(&a, port);
-	/* past net.core.rmem_max as root (SO_RCVBUFFORCE), else what the
-	 * sysctl allows; what the kernel granted is the gauge */
-	int size = (int)rcvbuf, got = 0;
-	socklen_t gl = sizeof(got);
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0)
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &gl) == 0 && got > 0)
-		*granted = (unsigned)got;
+	/* what the kernel granted is the gauge */
+	*granted = net_sock_rcvbuf(fd, rcvbuf);
 	/* the receive buffer's drops are counted (quic_server_read) */
 	(void)setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on));
 	/* and how long each datagram waited (stale Initials are dropped) */
 	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
-	    (addr->ss_family == AF_INET6 &&
-	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) ||
-	    bind(fd, (struct sockaddr *)&a, saddr_len(&a)) != 0) {
-		int ret = -errno;
-		close(fd);
-		return ret;
-	}
-	return fd;
+	return net_sock_share_bind(fd, addr, port);
 }
 
 int net_quic_init(struct net_worker *w, const struct net_worker_conf *conf, char *err,
@@ -206,13 +191,7 @@ int net_quic_init(struct net_worker *w, const struct net_worker_conf *conf, char
 		int fd = open_sock(&w->addrs[i], conf->quic_port,
 				   conf->rcvbuf ? conf->rcvbuf : QUIC_RCVBUF, &granted);
 		if (fd < 0) {
-			if (err) {
-				char a[64];
-				struct sockaddr_storage at = w->addrs[i];
-				saddr_set_port(&at, conf->quic_port);
-				saddr_format(&at, a, sizeof(a));
-				snprintf(err, errlen, "QUIC on %s: %s", a, err_str(fd));
-			}
+			net_sock_error(err, errlen, "QUIC", &w->addrs[i], conf->quic_port, fd);
 			return fd == -EADDRINUSE ? LISPMS_EADDRINUSE : fd;
 		}
 		q->socks[i] = (struct quic_sock){ { quic_event }, q, fd, 0, granted };

@@ -19,6 +19,7 @@
 #include <lispms/rcu.h>
 
 #include "net_loop.h"
+#include "net_sock.h"
 #include "sctp.h"
 
 struct sctp_sock {
@@ -115,18 +116,7 @@ static int open_sock(const struct sockaddr_storage *addr, uint16_t port)
 	int fd = socket(addr->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	int on = 1;
-	struct sockaddr_storage a = *addr;
-	saddr_set_port(&a, port);
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
-	    (addr->ss_family == AF_INET6 &&
-	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) ||
-	    bind(fd, (struct sockaddr *)&a, saddr_len(&a)) != 0) {
-		int ret = -errno;
-		close(fd);
-		return ret;
-	}
-	return fd;
+	return net_sock_share_bind(fd, addr, port);
 }
 
 int net_sctp_init(struct net_worker *w, const struct net_worker_conf *conf, char *err,
@@ -153,13 +143,8 @@ int net_sctp_init(struct net_worker *w, const struct net_worker_conf *conf, char
 	for (unsigned i = 0; i < w->naddrs; i++) {
 		int fd = open_sock(&w->addrs[i], conf->sctp_udp_port);
 		if (fd < 0) {
-			if (err) {
-				char a[64];
-				struct sockaddr_storage at = w->addrs[i];
-				saddr_set_port(&at, conf->sctp_udp_port);
-				saddr_format(&at, a, sizeof(a));
-				snprintf(err, errlen, "SCTP over UDP on %s: %s", a, err_str(fd));
-			}
+			net_sock_error(err, errlen, "SCTP over UDP", &w->addrs[i],
+				       conf->sctp_udp_port, fd);
 			return fd == -EADDRINUSE ? LISPMS_EADDRINUSE : fd;
 		}
 		n->socks[i] = (struct sctp_sock){ { sctp_event }, n, fd };

@@ -26,6 +26,7 @@
 #include <lispms/rcu.h>
 
 #include "net_loop.h"
+#include "net_sock.h"
 #include "tcp_conn.h"
 
 static const struct stream_conn_ops tcp_conn_ops;
@@ -38,19 +39,15 @@ static int open_listener(const struct sockaddr_storage *addr, uint16_t port, boo
 	if (fd < 0)
 		return -errno;
 	int on = 1;
-	if ((reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0) ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
-	    (addr->ss_family == AF_INET6 &&
-	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0))
-		goto out_errno;
-	struct sockaddr_storage a = *addr;
-	saddr_set_port(&a, port);
-	if (bind(fd, (struct sockaddr *)&a, saddr_len(&a)) != 0 || listen(fd, (int)backlog) != 0)
-		goto out_errno;
-	return fd;
-
-out_errno:;
-	int ret = -errno;
+	int ret = net_sock_share(fd, addr->ss_family, reuseport);
+	if (ret == 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0)
+		ret = -errno;
+	if (ret == 0)
+		ret = net_sock_bind(fd, addr, port);
+	if (ret == 0 && listen(fd, (int)backlog) != 0)
+		ret = -errno;
+	if (ret == 0)
+		return fd;
 	close(fd);
 	return ret;
 }
@@ -339,12 +336,7 @@ static void conn_event(struct net_tcp *t, struct net_conn *c, uint32_t events)
 						break;
 					continue;
 				}
-				/* answers to one chunk leave in one send, not one per message */
-				c->corked = true;
-				lrcu_read_lock();
-				int ret = t->h->recv(t->arg, c->sess, t->buf, (size_t)n);
-				lrcu_read_unlock();
-				c->corked = false;
+				int ret = tcp_conn_deliver(t, c, (size_t)n);
 				if (ret < 0)
 					c->closing = true; /* plain TCP: no close_notify */
 				if (c->slow)

@@ -18,6 +18,7 @@
 
 #include <lispms/counters.h>
 #include <lispms/err.h>
+#include <lispms/rcu.h>
 
 #include "net_loop.h"
 
@@ -177,4 +178,15 @@ void tcp_set_options(const struct net_worker *w, int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &uto, sizeof(uto));
+}
+
+int tcp_conn_deliver(struct net_tcp *t, struct net_conn *c, size_t n)
+{
+	/* answers to one chunk leave in one send, not one per message */
+	c->corked = true;
+	lrcu_read_lock();
+	int ret = t->h->recv(t->arg, c->sess, t->buf, n);
+	lrcu_read_unlock();
+	c->corked = false;
+	return ret;
 }

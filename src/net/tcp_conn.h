@@ -107,6 +107,10 @@ void tcp_conn_dirty_unlink(struct net_tcp *t, struct net_conn *c);
 void tcp_conn_arm(struct net_conn *c, bool want_out);
 /* Send what is queued; false when the connection failed. */
 bool tcp_conn_flush(struct net_conn *c);
+
+/* Hand n bytes read into t->buf to the session handler, the writes its
+ * answers make held (corked) and sent once after it; its return value. */
+int tcp_conn_deliver(struct net_tcp *t, struct net_conn *c, size_t n);
 /* Queue bytes for the socket (plain: the session's; TLS: records). */
 int tcp_conn_queue(struct net_conn *c, const uint8_t *buf, size_t len);
 /* How a socket error closes a session. */

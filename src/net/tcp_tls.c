@@ -182,11 +182,7 @@ bool tcp_tls_read(struct net_tcp *t, struct net_conn *c)
 		}
 		if (c->closing)
 			continue;
-		c->corked = true;
-		lrcu_read_lock();
-		int ret = t->h->recv(t->arg, c->sess, t->buf, (size_t)n);
-		lrcu_read_unlock();
-		c->corked = false;
+		int ret = tcp_conn_deliver(t, c, (size_t)n);
 		if (ret < 0) {
 			tcp_tls_bye(c);
 			c->closing = true;

@@ -19,6 +19,7 @@
 #include <lispms/thread.h>
 
 #include "net_loop.h"
+#include "net_sock.h"
 
 #define NET_TX_CAP	 (2 * LISPMS_NET_BATCH)
 #define NET_CTL_SIZE	 64
@@ -64,28 +65,21 @@ static int open_socket(const struct sockaddr_storage *addr, uint16_t port, bool 
 	if (fd < 0)
 		return -errno;
 	int on = 1;
-	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0)
-		goto out_errno;
-	if (addr->ss_family == AF_INET6) {
-		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0 ||
-		    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)) != 0)
-			goto out_errno;
-	} else if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) != 0) {
-		goto out_errno;
+	int ret = net_sock_share(fd, addr->ss_family, reuseport);
+	if (ret != 0)
+		goto out;
+	if (addr->ss_family == AF_INET6
+		? setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)) != 0
+		: setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) != 0) {
+		ret = -errno;
+		goto out;
 	}
-	if (rcvbuf > 0) {
-		int size = (int)rcvbuf;
-		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0)
-			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	}
-	struct sockaddr_storage a = *addr;
-	saddr_set_port(&a, port);
-	if (bind(fd, (struct sockaddr *)&a, saddr_len(&a)) != 0)
-		goto out_errno;
-	return fd;
-
-out_errno:;
-	int ret = -errno;
+	if (rcvbuf > 0)
+		(void)net_sock_rcvbuf(fd, rcvbuf);
+	ret = net_sock_bind(fd, addr, port);
+	if (ret == 0)
+		return fd;
+out:
 	close(fd);
 	return ret;
 }
