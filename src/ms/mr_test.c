@@ -592,6 +592,101 @@ Test(mr, not_authoritative_drops_the_stale_cache_entry_and_moves_on)
 	mr_free(m);
 }
 
+/* RFC 8111 §6.4.1: a referral with the I bit SHOULD NOT be cached. Our
+ * Map-Servers set it on MS-NOT-REGISTERED (they send no Map-Server set):
+ * the ITR gets the negative answer, the next request asks the Map-Server
+ * again through the cached MS-REFERRAL. The same answer without I is
+ * cached. */
+Test(mr, an_incomplete_negative_answer_is_not_cached)
+{
+	struct mr_config c = cfg();
+	struct mr *m = mk(&c);
+	struct mr_action a;
+	struct sref s;
+	struct lisp_addr ms = A("10.0.2.1");
+	request(m, "[5] 10.1.2.3/32", 1, 0, &a);
+	referral(m, 1, "10.0.0.1", "[5] 10.1.0.0/16", LISP_REF_MS_REFERRAL, 60, "10.0.2.1", NULL, 1,
+		 &a);
+	assert_send(&a, "10.0.2.1");
+	mkref(&s, 1, "[5] 10.1.2.0/24", LISP_REF_MS_NOT_REGISTERED, 1, NULL, NULL);
+	s.rec.r.reserved = LISP_REF_I;
+	mr_referral(m, &s.m, &ms, 2, &a);
+	cr_assert_eq(a.kind, MR_ACT_NEGATIVE, "the ITR is answered (kind %d)", a.kind);
+	cr_assert_eq(a.neg_prefix.plen, 24);
+	cr_assert_eq(a.neg_ttl_min, 1);
+	cr_assert_eq(mr_cache_count(m), 1, "only the MS-REFERRAL, not the incomplete answer");
+	request(m, "[5] 10.1.2.4/32", 2, 3, &a);
+	assert_send(&a, "10.0.2.1");
+	cr_assert(a.to_ms, "asked again, straight to the Map-Server");
+
+	/* complete: cached, the next request costs nothing */
+	mkref(&s, 2, "[5] 10.1.2.0/24", LISP_REF_MS_NOT_REGISTERED, 1, NULL, NULL);
+	mr_referral(m, &s.m, &ms, 4, &a);
+	cr_assert_eq(a.kind, MR_ACT_NEGATIVE);
+	cr_assert_eq(mr_cache_count(m), 2);
+	uint64_t sent = mr_stat(m, MR_ST_SENT);
+	request(m, "[5] 10.1.2.5/32", 3, 5, &a);
+	cr_assert_eq(a.kind, MR_ACT_NEGATIVE, "from the cache (kind %d)", a.kind);
+	cr_assert_eq(mr_stat(m, MR_ST_SENT), sent);
+	mr_free(m);
+}
+
+/* A negative answer for exactly the prefix of the referral that led to it
+ * (a Map-Server saying "not registered" for its whole delegation) answers
+ * the ITR but does not replace the referral: else one wrong answer would
+ * blackhole every EID of the delegation for the negative TTL. */
+Test(mr, a_negative_answer_for_the_delegated_prefix_keeps_the_referral)
+{
+	struct mr_config c = cfg();
+	struct mr *m = mk(&c);
+	struct mr_action a;
+	request(m, "[5] 10.1.2.3/32", 1, 0, &a);
+	referral(m, 1, "10.0.0.1", "[5] 10.1.0.0/16", LISP_REF_MS_REFERRAL, 1440, "10.0.2.1", NULL,
+		 1, &a);
+	assert_send(&a, "10.0.2.1");
+	referral(m, 1, "10.0.2.1", "[5] 10.1.0.0/16", LISP_REF_MS_NOT_REGISTERED, 15, NULL, NULL, 2,
+		 &a);
+	cr_assert_eq(a.kind, MR_ACT_NEGATIVE, "the ITR is answered (kind %d)", a.kind);
+	cr_assert_eq(a.neg_prefix.plen, 16);
+	cr_assert_eq(a.neg_ttl_min, 15);
+	struct mr_cache_entry e;
+	struct eid_prefix eid = P("[5] 10.1.9.9/32");
+	cr_assert_eq(mr_cache_lookup(m, &eid, 3, &e), LISPMS_EOK);
+	cr_assert_eq(e.act, LISP_REF_MS_REFERRAL, "the referral stays (act %u)", e.act);
+	cr_assert_eq(e.nrlocs, 1);
+	request(m, "[5] 10.1.9.9/32", 2, 4, &a);
+	assert_send(&a, "10.0.2.1");
+	cr_assert(a.to_ms, "the next request asks the Map-Server");
+	mr_free(m);
+}
+
+/* NOT-AUTHORITATIVE from a Map-Server the tree just referred us to: the
+ * referral is wrong or stale, removed from the cache (the request goes on
+ * with the set's next RLOC); the next request starts again from the root. */
+Test(mr, not_authoritative_removes_the_referral_that_led_there)
+{
+	struct mr_config c = cfg();
+	struct mr *m = mk(&c);
+	struct mr_action a;
+	request(m, "[5] 10.1.2.3/32", 1, 0, &a);
+	assert_send(&a, "10.0.0.1");
+	referral(m, 1, "10.0.0.1", "[5] 10.1.0.0/16", LISP_REF_MS_REFERRAL, 1440, "10.0.2.1",
+		 "10.0.2.2", 1, &a);
+	assert_send(&a, "10.0.2.1");
+	cr_assert_eq(mr_cache_count(m), 1);
+	referral(m, 1, "10.0.2.1", "[5] 10.1.2.3/32", LISP_REF_NOT_AUTHORITATIVE, 0, NULL, NULL, 2,
+		 &a);
+	assert_send(&a, "10.0.2.2");
+	cr_assert_eq(mr_stat(m, MR_ST_NOT_AUTHORITATIVE), 1);
+	cr_assert_eq(mr_cache_count(m), 0, "the MS-REFERRAL is gone");
+	referral(m, 1, "10.0.2.2", "[5] 10.1.2.0/24", LISP_REF_MS_ACK, 1, NULL, NULL, 3, &a);
+	cr_assert_eq(mr_pending_count(m), 0);
+	request(m, "[5] 10.1.2.4/32", 2, 4, &a);
+	assert_send(&a, "10.0.0.1");
+	cr_assert_eq(mr_stat(m, MR_ST_CACHE_MISS), 2, "asked from the root again");
+	mr_free(m);
+}
+
 Test(mr, pending_table_bounded_and_hostile_referrals_dropped)
 {
 	struct mr_config c = cfg();
