@@ -577,7 +577,7 @@ static bool neg_allowed(struct mr *m, const struct lisp_addr *itr, uint64_t now_
 {
 	if (m->cfg.reply_rate_limit == 0)
 		return true;
-	if (m->rrl == NULL && (m->rrl = rrl_new()) == NULL)
+	if (m->rrl == NULL && (m->rrl = rrl_new(LISPMS_M_MR_RRL_EVICTED)) == NULL)
 		return true; /* no memory for the table: answer rather than go silent */
 	struct sockaddr_storage ss;
 	if (lisp_addr_to_sockaddr(itr, 0, &ss) == 0)

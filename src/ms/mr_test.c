@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include <criterion/criterion.h>
 
 #include <lispms/conf.h>
+#include <lispms/counters.h>
 #include <lispms/err.h>
 #include <lispms/mr.h>
 #include <lispms/rcu.h>
@@ -490,6 +493,34 @@ Test(mr, negative_replies_are_rate_limited_per_itr)
 	/* a second later the bucket has refilled */
 	cr_assert_eq(mr_request(m, &e, 300, &victim, 4342, REQ, sizeof(REQ), 2100, &a), LISPMS_EOK);
 	cr_assert_eq(a.kind, MR_ACT_NEGATIVE);
+	mr_free(m);
+}
+
+/* The resolver's limiter (rrl.h, shared with the Map-Server) counts its
+ * table's evictions under the resolver's own counter, not the Map-Server's. */
+Test(mr, the_resolvers_rate_table_evictions_are_its_own)
+{
+	struct mr_config c = cfg();
+	c.reply_rate_limit = 10;
+	struct mr *m = mk(&c);
+	struct mr_action a;
+	struct mr_cache_entry hole = ent("[5] 10.128.0.0/9", LISP_REF_DELEGATION_HOLE, 15, NULL);
+	cr_assert_eq(mr_cache_put(m, &hole, 0), LISPMS_EOK);
+	struct eid_prefix e = P("[5] 10.200.0.1/32");
+	uint64_t mr0 = counters_sum(LISPMS_M_MR_RRL_EVICTED);
+	uint64_t ms0 = counters_sum(LISPMS_M_MS_RRL_EVICTED);
+	/* 40,000 ITRs answered in the same millisecond: each entry still
+	 * limits, and the table (16,384 entries) is too small for them */
+	for (uint32_t i = 0; i < 40000; i++) {
+		struct lisp_addr itr = { .afi = LISP_AFI_IPV4 };
+		uint32_t v = htonl(0x0a000000u + i);
+		memcpy(itr.bytes, &v, 4);
+		cr_assert_eq(mr_request(m, &e, i + 1, &itr, 4342, REQ, sizeof(REQ), 1000, &a),
+			     LISPMS_EOK);
+		cr_assert_eq(a.kind, MR_ACT_NEGATIVE, "one answer each");
+	}
+	cr_assert_gt(counters_sum(LISPMS_M_MR_RRL_EVICTED), mr0, "the resolver counts its own");
+	cr_assert_eq(counters_sum(LISPMS_M_MS_RRL_EVICTED), ms0, "not the Map-Server's");
 	mr_free(m);
 }
 
