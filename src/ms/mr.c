@@ -577,7 +577,7 @@ static bool neg_allowed(struct mr *m, const struct lisp_addr *itr, uint64_t now_
 {
 	if (m->cfg.reply_rate_limit == 0)
 		return true;
-	if (m->rrl == NULL && (m->rrl = rrl_new()) == NULL)
+	if (m->rrl == NULL && (m->rrl = rrl_new(LISPMS_M_MR_RRL_EVICTED)) == NULL)
 		return true; /* no memory for the table: answer rather than go silent */
 	struct sockaddr_storage ss;
 	if (lisp_addr_to_sockaddr(itr, 0, &ss) == 0)
@@ -798,7 +798,10 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 			next_rloc(m, p, now_ms, act);
 			return;
 		}
-		(void)mr_cache_put(m, &ce, now_ms); /* a full or failing cache only costs a miss */
+		/* a full or failing cache only costs a miss; an incomplete set is
+		 * followed, not cached (RFC 8111 §6.4.1: the receiver SHOULD NOT) */
+		if (!ce.incomplete)
+			(void)mr_cache_put(m, &ce, now_ms);
 		p->have_last = true;
 		p->last = rp;
 		p->nset = ce.nrlocs;
@@ -817,12 +820,30 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 	case LISP_REF_DELEGATION_HOLE:
 		m->stats[r->act == LISP_REF_DELEGATION_HOLE ? MR_ST_DELEGATION_HOLE
 							    : MR_ST_MS_NOT_REGISTERED]++;
-		(void)mr_cache_put(m, &ce, now_ms);
+		/* The ITR gets the negative answer either way; it is cached only
+		 * (1) when complete: I set means the receiver SHOULD NOT cache it
+		 * (RFC 8111 §6.4.1; our Map-Servers set it on MS-NOT-REGISTERED,
+		 * having no Map-Server set to send), and (2) when strictly more
+		 * specific than the referral that led here: a cache holds one
+		 * entry per prefix, and a negative answer for exactly the
+		 * delegated prefix would overwrite the parent's referral, so one
+		 * wrong answer from a Map-Server would blackhole every EID it
+		 * holds for the negative TTL. RFC 8111 §7.3.1 has the resolver
+		 * cache the negative referral but does not say what happens to a
+		 * referral for the same prefix; we keep the parent's word. */
+		if (!ce.incomplete && !(p->have_last && rp.plen == p->last.plen))
+			(void)mr_cache_put(m, &ce, now_ms);
 		act_negative(m, p, &rp, ce.ttl_min > MR_MAX_TTL_MIN ? MR_MAX_TTL_MIN : ce.ttl_min,
 			     LISP_ACT_NATIVE_FORWARD, now_ms, act);
 		return;
 	case LISP_REF_NOT_AUTHORITATIVE:
 		m->stats[MR_ST_NOT_AUTHORITATIVE]++;
+		/* The referral that sent us here is wrong or stale (RFC 8111
+		 * §7.3.1): gone from the cache, so the next request for it asks
+		 * again from the root; this one goes on with the set's next
+		 * RLOC. A walk that began from the cache drops its start too. */
+		if (p->have_last)
+			cache_del_prefix(m, &p->last);
 		if (p->from_cache) {
 			cache_del_prefix(m, &p->start_prefix);
 			p->from_cache = false;

@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include <criterion/criterion.h>
 
 #include <lispms/conf.h>
+#include <lispms/counters.h>
 #include <lispms/err.h>
 #include <lispms/mr.h>
 #include <lispms/rcu.h>
@@ -493,6 +496,34 @@ Test(mr, negative_replies_are_rate_limited_per_itr)
 	mr_free(m);
 }
 
+/* The resolver's limiter (rrl.h, shared with the Map-Server) counts its
+ * table's evictions under the resolver's own counter, not the Map-Server's. */
+Test(mr, the_resolvers_rate_table_evictions_are_its_own)
+{
+	struct mr_config c = cfg();
+	c.reply_rate_limit = 10;
+	struct mr *m = mk(&c);
+	struct mr_action a;
+	struct mr_cache_entry hole = ent("[5] 10.128.0.0/9", LISP_REF_DELEGATION_HOLE, 15, NULL);
+	cr_assert_eq(mr_cache_put(m, &hole, 0), LISPMS_EOK);
+	struct eid_prefix e = P("[5] 10.200.0.1/32");
+	uint64_t mr0 = counters_sum(LISPMS_M_MR_RRL_EVICTED);
+	uint64_t ms0 = counters_sum(LISPMS_M_MS_RRL_EVICTED);
+	/* 40,000 ITRs answered in the same millisecond: each entry still
+	 * limits, and the table (16,384 entries) is too small for them */
+	for (uint32_t i = 0; i < 40000; i++) {
+		struct lisp_addr itr = { .afi = LISP_AFI_IPV4 };
+		uint32_t v = htonl(0x0a000000u + i);
+		memcpy(itr.bytes, &v, 4);
+		cr_assert_eq(mr_request(m, &e, i + 1, &itr, 4342, REQ, sizeof(REQ), 1000, &a),
+			     LISPMS_EOK);
+		cr_assert_eq(a.kind, MR_ACT_NEGATIVE, "one answer each");
+	}
+	cr_assert_gt(counters_sum(LISPMS_M_MR_RRL_EVICTED), mr0, "the resolver counts its own");
+	cr_assert_eq(counters_sum(LISPMS_M_MS_RRL_EVICTED), ms0, "not the Map-Server's");
+	mr_free(m);
+}
+
 Test(mr, gives_up_after_every_rloc_and_retry)
 {
 	struct mr_config c = cfg();
@@ -589,6 +620,101 @@ Test(mr, not_authoritative_drops_the_stale_cache_entry_and_moves_on)
 	assert_send(&a, "10.0.2.2");
 	cr_assert_eq(mr_stat(m, MR_ST_NOT_AUTHORITATIVE), 1);
 	cr_assert_eq(mr_cache_count(m), 0, "the stale referral is gone");
+	mr_free(m);
+}
+
+/* RFC 8111 §6.4.1: a referral with the I bit SHOULD NOT be cached. Our
+ * Map-Servers set it on MS-NOT-REGISTERED (they send no Map-Server set):
+ * the ITR gets the negative answer, the next request asks the Map-Server
+ * again through the cached MS-REFERRAL. The same answer without I is
+ * cached. */
+Test(mr, an_incomplete_negative_answer_is_not_cached)
+{
+	struct mr_config c = cfg();
+	struct mr *m = mk(&c);
+	struct mr_action a;
+	struct sref s;
+	struct lisp_addr ms = A("10.0.2.1");
+	request(m, "[5] 10.1.2.3/32", 1, 0, &a);
+	referral(m, 1, "10.0.0.1", "[5] 10.1.0.0/16", LISP_REF_MS_REFERRAL, 60, "10.0.2.1", NULL, 1,
+		 &a);
+	assert_send(&a, "10.0.2.1");
+	mkref(&s, 1, "[5] 10.1.2.0/24", LISP_REF_MS_NOT_REGISTERED, 1, NULL, NULL);
+	s.rec.r.reserved = LISP_REF_I;
+	mr_referral(m, &s.m, &ms, 2, &a);
+	cr_assert_eq(a.kind, MR_ACT_NEGATIVE, "the ITR is answered (kind %d)", a.kind);
+	cr_assert_eq(a.neg_prefix.plen, 24);
+	cr_assert_eq(a.neg_ttl_min, 1);
+	cr_assert_eq(mr_cache_count(m), 1, "only the MS-REFERRAL, not the incomplete answer");
+	request(m, "[5] 10.1.2.4/32", 2, 3, &a);
+	assert_send(&a, "10.0.2.1");
+	cr_assert(a.to_ms, "asked again, straight to the Map-Server");
+
+	/* complete: cached, the next request costs nothing */
+	mkref(&s, 2, "[5] 10.1.2.0/24", LISP_REF_MS_NOT_REGISTERED, 1, NULL, NULL);
+	mr_referral(m, &s.m, &ms, 4, &a);
+	cr_assert_eq(a.kind, MR_ACT_NEGATIVE);
+	cr_assert_eq(mr_cache_count(m), 2);
+	uint64_t sent = mr_stat(m, MR_ST_SENT);
+	request(m, "[5] 10.1.2.5/32", 3, 5, &a);
+	cr_assert_eq(a.kind, MR_ACT_NEGATIVE, "from the cache (kind %d)", a.kind);
+	cr_assert_eq(mr_stat(m, MR_ST_SENT), sent);
+	mr_free(m);
+}
+
+/* A negative answer for exactly the prefix of the referral that led to it
+ * (a Map-Server saying "not registered" for its whole delegation) answers
+ * the ITR but does not replace the referral: else one wrong answer would
+ * blackhole every EID of the delegation for the negative TTL. */
+Test(mr, a_negative_answer_for_the_delegated_prefix_keeps_the_referral)
+{
+	struct mr_config c = cfg();
+	struct mr *m = mk(&c);
+	struct mr_action a;
+	request(m, "[5] 10.1.2.3/32", 1, 0, &a);
+	referral(m, 1, "10.0.0.1", "[5] 10.1.0.0/16", LISP_REF_MS_REFERRAL, 1440, "10.0.2.1", NULL,
+		 1, &a);
+	assert_send(&a, "10.0.2.1");
+	referral(m, 1, "10.0.2.1", "[5] 10.1.0.0/16", LISP_REF_MS_NOT_REGISTERED, 15, NULL, NULL, 2,
+		 &a);
+	cr_assert_eq(a.kind, MR_ACT_NEGATIVE, "the ITR is answered (kind %d)", a.kind);
+	cr_assert_eq(a.neg_prefix.plen, 16);
+	cr_assert_eq(a.neg_ttl_min, 15);
+	struct mr_cache_entry e;
+	struct eid_prefix eid = P("[5] 10.1.9.9/32");
+	cr_assert_eq(mr_cache_lookup(m, &eid, 3, &e), LISPMS_EOK);
+	cr_assert_eq(e.act, LISP_REF_MS_REFERRAL, "the referral stays (act %u)", e.act);
+	cr_assert_eq(e.nrlocs, 1);
+	request(m, "[5] 10.1.9.9/32", 2, 4, &a);
+	assert_send(&a, "10.0.2.1");
+	cr_assert(a.to_ms, "the next request asks the Map-Server");
+	mr_free(m);
+}
+
+/* NOT-AUTHORITATIVE from a Map-Server the tree just referred us to: the
+ * referral is wrong or stale, removed from the cache (the request goes on
+ * with the set's next RLOC); the next request starts again from the root. */
+Test(mr, not_authoritative_removes_the_referral_that_led_there)
+{
+	struct mr_config c = cfg();
+	struct mr *m = mk(&c);
+	struct mr_action a;
+	request(m, "[5] 10.1.2.3/32", 1, 0, &a);
+	assert_send(&a, "10.0.0.1");
+	referral(m, 1, "10.0.0.1", "[5] 10.1.0.0/16", LISP_REF_MS_REFERRAL, 1440, "10.0.2.1",
+		 "10.0.2.2", 1, &a);
+	assert_send(&a, "10.0.2.1");
+	cr_assert_eq(mr_cache_count(m), 1);
+	referral(m, 1, "10.0.2.1", "[5] 10.1.2.3/32", LISP_REF_NOT_AUTHORITATIVE, 0, NULL, NULL, 2,
+		 &a);
+	assert_send(&a, "10.0.2.2");
+	cr_assert_eq(mr_stat(m, MR_ST_NOT_AUTHORITATIVE), 1);
+	cr_assert_eq(mr_cache_count(m), 0, "the MS-REFERRAL is gone");
+	referral(m, 1, "10.0.2.2", "[5] 10.1.2.0/24", LISP_REF_MS_ACK, 1, NULL, NULL, 3, &a);
+	cr_assert_eq(mr_pending_count(m), 0);
+	request(m, "[5] 10.1.2.4/32", 2, 4, &a);
+	assert_send(&a, "10.0.0.1");
+	cr_assert_eq(mr_stat(m, MR_ST_CACHE_MISS), 2, "asked from the root again");
 	mr_free(m);
 }
 

@@ -24,7 +24,8 @@ static inline bool ms_rrl_allow(struct ms_thread *t, const struct sockaddr_stora
 	uint32_t rate = t->st->reply_rate_limit;
 	if (rate == 0)
 		return true;
-	if (__builtin_expect(t->rrl == NULL, 0) && (t->rrl = rrl_new()) == NULL)
+	if (__builtin_expect(t->rrl == NULL, 0) &&
+	    (t->rrl = rrl_new(LISPMS_M_MS_RRL_EVICTED)) == NULL)
 		return true; /* no memory for the table: answer rather than go silent */
 	if (rrl_check(t->rrl, dst, rate, t->now))
 		return true;

@@ -28,7 +28,7 @@ static unsigned allowed(struct rrl *r, const struct sockaddr_storage *a, uint32_
 
 Test(rrl, burst_of_one_second_then_the_rate)
 {
-	struct rrl *r = rrl_new();
+	struct rrl *r = rrl_new(LISPMS_M_MS_RRL_EVICTED);
 	cr_assert_not_null(r);
 	struct sockaddr_storage v = addr("192.0.2.1", 4342);
 	uint64_t t0 = 1000 * SEC;
@@ -41,7 +41,7 @@ Test(rrl, burst_of_one_second_then_the_rate)
 
 Test(rrl, keyed_by_address_only)
 {
-	struct rrl *r = rrl_new();
+	struct rrl *r = rrl_new(LISPMS_M_MS_RRL_EVICTED);
 	struct sockaddr_storage v = addr("192.0.2.1", 4342), vp = addr("192.0.2.1", 9999),
 				w = addr("192.0.2.2", 4342), v6 = addr("2001:db8::1", 4342),
 				m6 = addr("::ffff:192.0.2.7", 4342);
@@ -56,7 +56,7 @@ Test(rrl, keyed_by_address_only)
 
 Test(rrl, a_limited_victim_is_not_washed_out_by_a_flood_of_others)
 {
-	struct rrl *r = rrl_new();
+	struct rrl *r = rrl_new(LISPMS_M_MS_RRL_EVICTED);
 	struct sockaddr_storage v = addr("198.51.100.9", 4342);
 	uint64_t t0 = 7 * SEC;
 	cr_assert_eq(allowed(r, &v, 100, 1000, t0), 100);

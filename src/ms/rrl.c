@@ -38,12 +38,13 @@
 #include <lispms/counters.h>
 #include <lispms/mtime.h>
 
-struct rrl *rrl_new(void)
+struct rrl *rrl_new(enum metric_id evicted)
 {
 	struct rrl *r = aligned_alloc(64, sizeof(*r));
 	if (r == NULL)
 		return NULL;
 	memset(r, 0, sizeof(*r));
+	r->evicted = evicted;
 	if (getrandom(&r->seed, sizeof(r->seed), 0) != sizeof(r->seed))
 		r->seed = mtime_now_ns() * 0x9e3779b97f4a7c15ull;
 	return r;

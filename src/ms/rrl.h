@@ -32,8 +32,9 @@ struct rrl_set {
 
 struct rrl {
 	uint64_t seed;
-	uint32_t rate;	   /* the rate interval was computed for */
-	uint64_t interval; /* ns between answers at `rate` */
+	enum metric_id evicted; /* counted when an entry still limiting is replaced */
+	uint32_t rate;		/* the rate interval was computed for */
+	uint64_t interval;	/* ns between answers at `rate` */
 	struct rrl_set sets[RRL_SETS];
 };
 
@@ -84,7 +85,7 @@ static inline bool rrl_check(struct rrl *r, const struct sockaddr_storage *dst, 
 		}
 		if (e == NULL) {
 			if (victim->key != 0 && victim->tat > now)
-				counters_inc(LISPMS_M_MS_RRL_EVICTED); /* its state is lost */
+				counters_inc(r->evicted); /* its state is lost */
 			e = victim;
 			e->key = key;
 			e->tat = now;
@@ -101,6 +102,9 @@ static inline bool rrl_check(struct rrl *r, const struct sockaddr_storage *dst, 
 	return true;
 }
 
-/* A table (about 256 KiB, seeded), or NULL without memory. */
-struct rrl *rrl_new(void);
+/* A table (about 256 KiB, seeded), or NULL without memory. Its evictions of
+ * entries still limiting are counted under `evicted` in the owning thread's
+ * counter row: the Map-Server's LISPMS_M_MS_RRL_EVICTED, the Map-Resolver's
+ * LISPMS_M_MR_RRL_EVICTED. */
+struct rrl *rrl_new(enum metric_id evicted);
 void rrl_free(struct rrl *r);

@@ -6,7 +6,8 @@
 # tools/fleet starts): a DDT root, two DDT nodes, two redundant pairs of
 # Map-Servers partitioned by instance and by prefix within an instance, two
 # Map-Resolvers, simulated ETRs (lispms-bench fabric, UDP and sessions)
-# registering with both Map-Servers of their pair, ITRs (lispms-bench lig
+# registering with both Map-Servers of their pair (one lispms-bench per
+# group, --server MS1,MS2; each server's acks checked), ITRs (lispms-bench lig
 # and request) asking a resolver.
 #
 # Checked: sampled registered EIDs of every partition resolve to their
@@ -110,6 +111,26 @@ for ms in msb1 msb2; do
     fleet_wait_registered $ms $((2 * a)) 20
     ok $? "$ms holds pair B's $((2 * a)) EIDs ($(fleet_stat $ms lispms_db_prefixes))"
 done
+# one lispms-bench per group registers with both Map-Servers of the pair
+# (--server MS1,MS2): each server's run reports its own acks in its
+# progress lines (every 2 s): all the session ETRs' records acked by each
+# server, Map-Notifies to the UDP ETRs from each
+nsess=$(((FLEET_ETRS - FLEET_ETRS / 2) * FLEET_PER)) # --udp-share 0.5
+npid=$(ls "$FLEET_WORK"/etr/*.pid 2>/dev/null | wc -l)
+for g in a b c; do
+    for m in 1 2; do # (n is lib.sh's check counter)
+        for ((i = 0; i < 60; i++)); do
+            read -r acked udp <<<"$(fleet_etr_acked $g $m)"
+            [ "$acked" -ge $nsess ] && [ "$udp" -gt 0 ] && break
+            sleep 0.1
+        done
+    done
+    read -r acked1 udp1 <<<"$(fleet_etr_acked $g 1)"
+    read -r acked2 udp2 <<<"$(fleet_etr_acked $g 2)"
+    [ "$npid" -eq 3 ] && [ "$acked1" -ge $nsess ] && [ "$acked2" -ge $nsess ] &&
+        [ "$udp1" -gt 0 ] && [ "$udp2" -gt 0 ]
+    ok $? "group $g (one of $npid lispms-bench): acks from both Map-Servers of its pair, $(fleet_ms $g 1) $acked1 records + $udp1 UDP Map-Notifies, $(fleet_ms $g 2) $acked2 + $udp2 (want >= $nsess session records each)"
+done
 sess=$(fleet_stat msa1 lispms_sessions_up)
 [ "$sess" -ge 1 ] && [ "$sess" -lt "$FLEET_ETRS" ]
 ok $? "pair A's ETRs are a mix of sessions ($sess up on msa1) and UDP soft state"
@@ -182,7 +203,8 @@ check_negatives mr1
 check_negatives mr2
 
 # warm cache: the same questions again cost one DDT request per positive
-# answer (straight to the Map-Server), none for the negatives
+# answer (straight to the Map-Server), one per MS-NOT-REGISTERED (our
+# Map-Servers set I on it: not cached, RFC 8111 §6.4.1), none for the holes
 d0=$(fleet_stat mr1 lispms_mr_ddt_requests_sent_total)
 h0=$(fleet_stat mr1 lispms_mr_cache_lookups_total 'result="hit"')
 npos=0
@@ -195,11 +217,15 @@ done
 for line in "${negatives[@]}"; do lig mr1 "${line%%|*}" >/dev/null; done
 d1=$(fleet_stat mr1 lispms_mr_ddt_requests_sent_total)
 h1=$(fleet_stat mr1 lispms_mr_cache_lookups_total 'result="hit"')
-[ $((d1 - d0)) -eq $npos ] && [ $((h1 - h0)) -ge $((npos + ${#negatives[@]})) ]
-ok $? "warm referral cache: $npos positive + ${#negatives[@]} negative questions cost $((d1 - d0)) DDT requests (want $npos), $((h1 - h0)) cache hits"
+nnr=0
+for line in "${negatives[@]}"; do case $line in *MS-NOT-REGISTERED) nnr=$((nnr + 1)) ;; esac; done
+[ $((d1 - d0)) -eq $((npos + nnr)) ] && [ $((h1 - h0)) -ge $((npos + ${#negatives[@]})) ]
+ok $? "warm referral cache: $npos positive + ${#negatives[@]} negative questions cost $((d1 - d0)) DDT requests (want $npos + $nnr MS-NOT-REGISTERED), $((h1 - h0)) cache hits"
 
 echo "# $((SECONDS - start)) s: warm cache checked"
 # kill -9 of one Map-Server of each pair while ITRs ask both resolvers
+read -r acked_a1 _ <<<"$(fleet_etr_acked a 1)"
+read -r acked_a2 _ <<<"$(fleet_etr_acked a 2)"
 t0=$(fleet_stat mr1 lispms_mr_ddt_timeouts_total)
 u0=$(fleet_stat mr2 lispms_mr_ddt_timeouts_total)
 load() { # load MR IID OUT
@@ -267,6 +293,16 @@ check_positive mr1 a "$(fleet_addr msa1)"
 check_positive mr2 c "$(fleet_addr msb1)"
 check_positive mr2 b "$(fleet_addr msb1)"
 
+# group a's lispms-bench: its run for msa1 re-registered the sessions'
+# records (acked again), its run for msa2 went on undisturbed
+for ((i = 0; i < 60; i++)); do
+    read -r acked _ <<<"$(fleet_etr_acked a 1)"
+    [ "$acked" -ge $((acked_a1 + nsess)) ] && break
+    sleep 0.1
+done
+read -r acked2 _ <<<"$(fleet_etr_acked a 2)"
+[ "$acked" -ge $((acked_a1 + nsess)) ] && [ "$acked2" -ge "$acked_a2" ]
+ok $? "group a's ETRs re-registered with msa1 in the same lispms-bench: msa1 acked $acked_a1 -> $acked records, msa2 $acked_a2 -> $acked2"
 # the referrals each resolver keeps (lispmsctl resolver cache): the node's
 # and both pairs' Map-Server sets
 for mr in mr1 mr2; do

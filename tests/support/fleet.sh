@@ -24,7 +24,8 @@
 #
 # ETR groups (FLEET_ETRS ETRs of FLEET_PER EIDs each, half on UDP soft state,
 # half on reliable-transport sessions), every ETR registers with BOTH
-# Map-Servers of its pair (one lispms-bench process per Map-Server):
+# Map-Servers of its pair (one lispms-bench fabric per group with
+# --server MS1,MS2; its progress lines in WORK/etr/GROUP.err, per server):
 #   a  [1000] 10.0.0.0 + k     pair A, locator 127.1.1.(1 + k / FLEET_PER)
 #   b  [1000] 10.0.128.0 + k   pair B, locator 127.1.2.(1 + k / FLEET_PER)
 #   c  [2000] 10.0.0.0 + k     pair B, locator 127.1.3.(1 + k / FLEET_PER)
@@ -41,6 +42,8 @@
 #   fleet_stat NAME METRIC  the sum of what `lispmsctl stats METRIC` prints
 #   fleet_etrs_start [ARGS] the ETR groups (extra fabric arguments appended)
 #   fleet_etrs_stop
+#   fleet_etr_acked GROUP N what Map-Server N of the group's pair acked so far:
+#                           "SESSION-RECORDS UDP-NOTIFIES" (its last progress line)
 #   fleet_exec NAME CMD...  CMD inside host NAME's namespace
 #   fleet_eid GROUP K       "[IID] a.b.c.d" of EID K of a group
 #   fleet_locator GROUP K   the locator it registers with
@@ -294,14 +297,15 @@ fleet_etrs_start() { # fleet_etrs_start [EXTRA FABRIC ARGUMENTS]
         IFS=. read -r o1 o2 o3 o4 <<<"$src"
         base=$(((o1 << 24 | o2 << 16 | o3 << 8 | o4) - first))
         base=$((base >> 24 & 255)).$((base >> 16 & 255)).$((base >> 8 & 255)).$((base & 255))
-        for n in 1 2; do
-            fleet_exec etr "$FLEET_BENCH" fabric --server "$(fleet_addr "$pair$n"):$FLEET_PORT" \
-                --etrs "$FLEET_ETRS" --eids-per-etr "$FLEET_PER" --first-etr "$first" \
-                --iid "$iid" --source "$base" --udp-share 0.5 --udp-interval 2 \
-                --duration 20 --hold 3600 --json --case "$g$n" "$@" \
-                >"$FLEET_WORK/etr/$g$n.json" 2>"$FLEET_WORK/etr/$g$n.err" &
-            echo $! >"$FLEET_WORK/etr/$g$n.pid"
-        done
+        # one lispms-bench for both Map-Servers of the pair: every ETR has a
+        # UDP socket and a session to each (progress lines "ADDR:PORT: ...")
+        fleet_exec etr "$FLEET_BENCH" fabric \
+            --server "$(fleet_addr "${pair}1"):$FLEET_PORT,$(fleet_addr "${pair}2"):$FLEET_PORT" \
+            --etrs "$FLEET_ETRS" --eids-per-etr "$FLEET_PER" --first-etr "$first" \
+            --iid "$iid" --source "$base" --udp-share 0.5 --udp-interval 2 \
+            --duration 20 --hold 3600 --json --case "$g" "$@" \
+            >"$FLEET_WORK/etr/$g.json" 2>"$FLEET_WORK/etr/$g.err" &
+        echo $! >"$FLEET_WORK/etr/$g.pid"
     done
 }
 
@@ -313,6 +317,16 @@ fleet_etrs_stop() {
         kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
         rm -f "$f"
     done
+}
+
+fleet_etr_acked() { # fleet_etr_acked GROUP N: "SESSION-ACKED UDP-NOTIFIED"
+    local first iid src pair
+    read -r first iid src pair <<<"$(fleet_group "$1")"
+    awk -v s="$(fleet_addr "$pair$2"):$FLEET_PORT:" \
+        '$1 == s { for (i = 2; i < NF; i++) {
+                       if ($i == "acked") n = $(i + 1)
+                       if ($i == "udp-notified") u = $(i + 1) } }
+         END { print n + 0, u + 0 }' "$FLEET_WORK/etr/$1.err" 2>/dev/null
 }
 
 fleet_wait_registered() { # fleet_wait_registered NAME COUNT SECONDS
