@@ -367,6 +367,12 @@ int msg_encode(const struct lisp_msg *m, uint8_t *buf, size_t cap, size_t *len);
 int map_request_decode(const uint8_t *buf, size_t len, struct arena *a,
 		       struct lisp_map_request *out);
 int map_request_encode(const struct lisp_map_request *m, uint8_t *buf, size_t cap, size_t *len);
+/*
+ * Where a Map-Reply to `req` goes: the first plain IPv4/IPv6 ITR-RLOC of the
+ * address family `family` (AF_INET or AF_INET6: the sender's), else the first
+ * plain IPv4/IPv6 one of either family. False when there is none.
+ */
+bool map_request_itr_target(const struct lisp_map_request *req, int family, struct lisp_addr *out);
 
 int map_reply_decode(const uint8_t *buf, size_t len, struct arena *a, struct lisp_map_reply *out);
 int map_reply_encode(const struct lisp_map_reply *m, uint8_t *buf, size_t cap, size_t *len);

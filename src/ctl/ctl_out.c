@@ -83,6 +83,24 @@ static void json_key(struct ctl_reply *r, const char *key)
 	}
 }
 
+/* JSON: open an object or array ("{" or "[") as the member `key`, one level deeper. */
+static void json_open(struct ctl_reply *r, const char *key, const char *bracket)
+{
+	json_key(r, key);
+	sbuf_puts(&r->text, bracket);
+	if (r->depth < CTL_DEPTH_MAX)
+		r->depth++;
+	r->comma[r->depth] = false;
+}
+
+/* Text: a blank line before a section or table that follows other output. */
+static void text_block(struct ctl_reply *r)
+{
+	if (r->started)
+		sbuf_puts(&r->text, "\n");
+	r->started = true;
+}
+
 static void text_key(struct ctl_reply *r, const char *key)
 {
 	r->started = true;
@@ -133,16 +151,10 @@ void ctl_out_bool(struct ctl_reply *r, const char *key, bool value)
 void ctl_out_section(struct ctl_reply *r, const char *key)
 {
 	if (r->json) {
-		json_key(r, key);
-		sbuf_puts(&r->text, "{");
-		if (r->depth < CTL_DEPTH_MAX)
-			r->depth++;
-		r->comma[r->depth] = false;
+		json_open(r, key, "{");
 		return;
 	}
-	if (r->started)
-		sbuf_puts(&r->text, "\n");
-	r->started = true;
+	text_block(r);
 	sbuf_printf(&r->text, "%*s%s:\n", (int)r->indent, "", key);
 	r->indent += 2;
 }
@@ -165,16 +177,10 @@ void ctl_out_table(struct ctl_reply *r, const char *key, const struct ctl_col *c
 	r->ncols = ncols;
 	r->header_done = false;
 	if (r->json) {
-		json_key(r, key);
-		sbuf_puts(&r->text, "[");
-		if (r->depth < CTL_DEPTH_MAX)
-			r->depth++;
-		r->comma[r->depth] = false;
+		json_open(r, key, "[");
 		return;
 	}
-	if (r->started)
-		sbuf_puts(&r->text, "\n");
-	r->started = true;
+	text_block(r);
 	for (unsigned i = 0; i < ncols; i++) {
 		char h[64];
 		snprintf(h, sizeof(h), "%s", cols[i].name);

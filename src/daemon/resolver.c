@@ -187,21 +187,6 @@ static void act(struct resolver *r, const struct mr_action *a)
 	}
 }
 
-/* The ITR-RLOC of the sender's family, else the first usable one (as the Map-Server picks). */
-static bool itr_target(const struct lisp_map_request *req, int family, struct lisp_addr *out)
-{
-	uint16_t want = family == AF_INET6 ? LISP_AFI_IPV6 : LISP_AFI_IPV4;
-	const struct afi_addr *pick = NULL;
-	for (unsigned i = 0; i < req->nitr; i++) {
-		const struct afi_addr *a = &req->itr_rlocs[i];
-		if (a->kind != AFI_PLAIN || (a->afi != LISP_AFI_IPV4 && a->afi != LISP_AFI_IPV6))
-			continue;
-		if (pick == NULL || (a->afi == want && pick->afi != want))
-			pick = a;
-	}
-	return pick != NULL && afi_to_addr(pick, out) == LISPMS_EOK;
-}
-
 static void on_ecm(struct resolver *r, const uint8_t *buf, size_t len,
 		   const struct sockaddr_storage *src, uint64_t now)
 {
@@ -220,7 +205,7 @@ static void on_ecm(struct resolver *r, const uint8_t *buf, size_t len,
 		counters_inc(LISPMS_M_MR_DROP_DDT);
 		return;
 	}
-	if (!itr_target(&req, src->ss_family, &itr)) {
+	if (!map_request_itr_target(&req, src->ss_family, &itr)) {
 		counters_inc(LISPMS_M_MR_DROP_NO_ITR);
 		return;
 	}

@@ -233,59 +233,116 @@ static struct trie_leaf *lpm_finish(struct trie_leaf *last, struct trie_leaf **c
 	return NULL;
 }
 
+/*
+ * The batched walks: every key advances one node per round, round-robin, so
+ * the prefetch of one key's next node overlaps the work on the others.
+ * step(ctx, i) advances key i and returns false once it is done. Inlined
+ * into each caller with its step, so the call is direct.
+ */
+static inline __attribute__((always_inline)) void
+batch_walk(unsigned n, bool (*step)(void *ctx, unsigned i), void *ctx)
+{
+	unsigned live[LISPMS_TRIE_BATCH];
+	for (unsigned i = 0; i < n; i++)
+		live[i] = i;
+	unsigned nlive = n;
+	while (nlive > 0) {
+		unsigned keep = 0;
+		for (unsigned j = 0; j < nlive; j++)
+			if (step(ctx, live[j]))
+				live[keep++] = live[j];
+		nlive = keep;
+	}
+}
+
+/* Prefetch the line a walk reads next: a node's header, or a leaf. */
+static inline void prefetch_next(void *next)
+{
+	__builtin_prefetch(is_node(next) ? (void *)to_node(next) : next);
+}
+
+struct lpm_batch {
+	const uint8_t *const *keys;
+	const unsigned *plens;
+	struct trie_leaf **out;
+	void *cur[LISPMS_TRIE_BATCH];
+	unsigned ncand[LISPMS_TRIE_BATCH];
+	struct trie_leaf *cand[LISPMS_TRIE_BATCH][LISPMS_TRIE_MAX_BITS + 1];
+};
+
+static inline bool lpm_step(void *ctx, unsigned i)
+{
+	struct lpm_batch *b = ctx;
+	void *p = b->cur[i];
+	if (p == NULL || !is_node(p)) {
+		b->out[i] = lpm_finish(p, b->cand[i], b->ncand[i], b->keys[i], b->plens[i]);
+		return false;
+	}
+	struct trie_node *nd = to_node(p);
+	if (nd->plen > b->plens[i]) {
+		b->out[i] = lpm_finish(NULL, b->cand[i], b->ncand[i], b->keys[i], b->plens[i]);
+		return false;
+	}
+	struct trie_leaf *l = lrcu_deref(nd->leaf);
+	if (l != NULL)
+		b->cand[i][b->ncand[i]++] = l;
+	if (nd->plen == b->plens[i]) {
+		b->out[i] = lpm_finish(NULL, b->cand[i], b->ncand[i], b->keys[i], b->plens[i]);
+		return false;
+	}
+	void *next = lrcu_deref(nd->child[key_bit(b->keys[i], nd->plen)]);
+	if (next != NULL)
+		prefetch_next(next);
+	b->cur[i] = next;
+	return true;
+}
+
 void trie_lookup_lpm_batch(const struct trie *t, const uint8_t *const keys[],
 			   const unsigned plens[], unsigned n, struct trie_leaf *out[])
 {
-	struct trie_leaf *cand[LISPMS_TRIE_BATCH][LISPMS_TRIE_MAX_BITS + 1];
-	unsigned ncand[LISPMS_TRIE_BATCH];
-	void *cur[LISPMS_TRIE_BATCH];
-	unsigned live[LISPMS_TRIE_BATCH];
-	unsigned nlive = 0;
+	struct lpm_batch b;
+	b.keys = keys;
+	b.plens = plens;
+	b.out = out;
 	if (n > LISPMS_TRIE_BATCH)
 		n = LISPMS_TRIE_BATCH;
 	void *root = lrcu_deref(t->root);
 	for (unsigned i = 0; i < n; i++) {
-		cur[i] = root;
-		ncand[i] = 0;
-		live[nlive++] = i;
+		b.cur[i] = root;
+		b.ncand[i] = 0;
 	}
-	while (nlive > 0) {
-		unsigned keep = 0;
-		for (unsigned j = 0; j < nlive; j++) {
-			unsigned i = live[j];
-			void *p = cur[i];
-			if (p == NULL || !is_node(p)) {
-				out[i] = lpm_finish(p, cand[i], ncand[i], keys[i], plens[i]);
-				continue;
-			}
-			struct trie_node *nd = to_node(p);
-			if (nd->plen > plens[i]) {
-				out[i] = lpm_finish(NULL, cand[i], ncand[i], keys[i], plens[i]);
-				continue;
-			}
-			struct trie_leaf *l = lrcu_deref(nd->leaf);
-			if (l != NULL)
-				cand[i][ncand[i]++] = l;
-			if (nd->plen == plens[i]) {
-				out[i] = lpm_finish(NULL, cand[i], ncand[i], keys[i], plens[i]);
-				continue;
-			}
-			void *next = lrcu_deref(nd->child[key_bit(keys[i], nd->plen)]);
-			if (next != NULL)
-				__builtin_prefetch(is_node(next) ? (void *)to_node(next) : next);
-			cur[i] = next;
-			live[keep++] = i;
-		}
-		nlive = keep;
-	}
+	batch_walk(n, lpm_step, &b);
+}
+
+struct touch_batch {
+	const uint8_t *const *keys;
+	const unsigned *plens;
+	void *cur[LISPMS_TRIE_BATCH];
+};
+
+static inline bool touch_step(void *ctx, unsigned i)
+{
+	struct touch_batch *b = ctx;
+	void *p = b->cur[i];
+	if (p == NULL || !is_node(p))
+		return false; /* a leaf's line was prefetched when it was reached */
+	struct trie_node *nd = to_node(p);
+	if (nd->plen >= b->plens[i])
+		return false;
+	void *next = lrcu_deref(nd->child[key_bit(b->keys[i], nd->plen)]);
+	if (next == NULL)
+		return false;
+	prefetch_next(next);
+	b->cur[i] = next;
+	return true;
 }
 
 void trie_touch_batch(const struct trie *t, const uint8_t *const keys[], const unsigned plens[],
 		      unsigned n)
 {
-	void *cur[LISPMS_TRIE_BATCH];
-	unsigned live[LISPMS_TRIE_BATCH];
-	unsigned nlive = 0;
+	struct touch_batch b;
+	b.keys = keys;
+	b.plens = plens;
 	if (n > LISPMS_TRIE_BATCH)
 		n = LISPMS_TRIE_BATCH;
 	void *root = lrcu_deref(t->root);
@@ -294,30 +351,11 @@ void trie_touch_batch(const struct trie *t, const uint8_t *const keys[], const u
 		/* where trie_insert_w will start: the bucket's node, else the root */
 		_Atomic uintptr_t *e = jump_entry(jt, keys[i], plens[i]);
 		uintptr_t h = e != NULL ? atomic_load_explicit(e, memory_order_acquire) : 0;
-		cur[i] = h != 0 ? tag_node((struct trie_node *)h) : root;
+		b.cur[i] = h != 0 ? tag_node((struct trie_node *)h) : root;
 		if (h != 0)
 			__builtin_prefetch((const void *)h);
-		live[nlive++] = i;
 	}
-	while (nlive > 0) {
-		unsigned keep = 0;
-		for (unsigned j = 0; j < nlive; j++) {
-			unsigned i = live[j];
-			void *p = cur[i];
-			if (p == NULL || !is_node(p))
-				continue; /* a leaf's line was prefetched when it was reached */
-			struct trie_node *nd = to_node(p);
-			if (nd->plen >= plens[i])
-				continue;
-			void *next = lrcu_deref(nd->child[key_bit(keys[i], nd->plen)]);
-			if (next == NULL)
-				continue;
-			__builtin_prefetch(is_node(next) ? (void *)to_node(next) : next);
-			cur[i] = next;
-			live[keep++] = i;
-		}
-		nlive = keep;
-	}
+	batch_walk(n, touch_step, &b);
 }
 
 /* Some leaf under p (writer view, or reader view with deref). */

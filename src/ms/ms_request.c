@@ -43,17 +43,8 @@ static bool reply_target(const struct dgram *d, const struct lisp_ecm *ecm,
 			 const struct lisp_map_request *req, struct sockaddr_storage *dst)
 {
 	uint16_t port = ecm ? ecm->sport : saddr_port(&d->src);
-	uint16_t want = d->src.ss_family == AF_INET6 ? LISP_AFI_IPV6 : LISP_AFI_IPV4;
-	const struct afi_addr *pick = NULL;
-	for (unsigned i = 0; i < req->nitr; i++) {
-		const struct afi_addr *a = &req->itr_rlocs[i];
-		if (a->kind != AFI_PLAIN || (a->afi != LISP_AFI_IPV4 && a->afi != LISP_AFI_IPV6))
-			continue;
-		if (pick == NULL || (a->afi == want && pick->afi != want))
-			pick = a;
-	}
 	struct lisp_addr addr;
-	if (pick == NULL || afi_to_addr(pick, &addr) != LISPMS_EOK) {
+	if (!map_request_itr_target(req, d->src.ss_family, &addr)) {
 		if (ecm != NULL)
 			return false;
 		*dst = d->src; /* a bare request with no usable ITR-RLOC: answer its source */

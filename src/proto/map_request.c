@@ -7,6 +7,8 @@
  */
 #include <string.h>
 
+#include <sys/socket.h>
+
 #include <lispms/err.h>
 #include <lispms/proto.h>
 
@@ -118,4 +120,18 @@ int map_request_encode(const struct lisp_map_request *m, uint8_t *buf, size_t ca
 		return w.error;
 	*len = wire_offset(&w);
 	return LISPMS_EOK;
+}
+
+bool map_request_itr_target(const struct lisp_map_request *req, int family, struct lisp_addr *out)
+{
+	uint16_t want = family == AF_INET6 ? LISP_AFI_IPV6 : LISP_AFI_IPV4;
+	const struct afi_addr *pick = NULL;
+	for (unsigned i = 0; i < req->nitr; i++) {
+		const struct afi_addr *a = &req->itr_rlocs[i];
+		if (a->kind != AFI_PLAIN || (a->afi != LISP_AFI_IPV4 && a->afi != LISP_AFI_IPV6))
+			continue;
+		if (pick == NULL || (a->afi == want && pick->afi != want))
+			pick = a;
+	}
+	return pick != NULL && afi_to_addr(pick, out) == LISPMS_EOK;
 }

@@ -2,6 +2,8 @@
 /* Hostile and inconsistent input: each error code the message codecs return. */
 #include <string.h>
 
+#include <sys/socket.h>
+
 #include <criterion/criterion.h>
 
 #include <lispms/err.h>
@@ -356,4 +358,32 @@ Test(msg, map_request_trailers_of_other_lengths_are_malformed)
 	q.has_site_id = true;
 	size_t olen;
 	cr_assert_eq(map_request_encode(&q, out, sizeof(out), &olen), LISPMS_EINVAL);
+}
+
+/* map_request_itr_target: the sender's family first, else the first plain IPv4/IPv6 RLOC. */
+Test(msg, itr_target_prefers_the_senders_family)
+{
+	struct afi_addr rlocs[3] = {
+		{ .kind = AFI_OPAQUE, .afi = LISP_AFI_LCAF },
+		{ .kind = AFI_PLAIN, .afi = LISP_AFI_IPV4, .bytes = { 192, 0, 2, 1 } },
+		{ .kind = AFI_PLAIN,
+		  .afi = LISP_AFI_IPV6,
+		  .bytes = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } },
+	};
+	struct lisp_map_request req = { .nitr = 3, .itr_rlocs = rlocs };
+	struct lisp_addr a;
+	cr_assert(map_request_itr_target(&req, AF_INET6, &a));
+	cr_assert_eq(a.afi, LISP_AFI_IPV6);
+	cr_assert_eq(a.bytes[0], 0x20);
+	cr_assert_eq(a.bytes[15], 1);
+	cr_assert(map_request_itr_target(&req, AF_INET, &a));
+	cr_assert_eq(a.afi, LISP_AFI_IPV4);
+	cr_assert_eq(a.bytes[0], 192);
+	/* no RLOC of the sender's family: the first usable one of the other */
+	req.nitr = 2;
+	cr_assert(map_request_itr_target(&req, AF_INET6, &a));
+	cr_assert_eq(a.afi, LISP_AFI_IPV4);
+	/* nothing usable */
+	req.nitr = 1;
+	cr_assert_not(map_request_itr_target(&req, AF_INET, &a));
 }

@@ -33,11 +33,22 @@
 #include <gnutls/gnutls.h>
 #endif
 
-static int tcp_open(const struct bench_transport_opts *o, uint32_t src,
-		    const struct sockaddr_storage *server, void **state)
+/* Close fd keeping errno (the cause) for the caller; returns -1. */
+static int close_fail(int fd)
 {
-	*state = NULL;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+/* A TCP socket from src (IPv4, host order) bound and connected to the server
+ * (--transport-port when given); `flags` adds SOCK_NONBLOCK for a connect that
+ * completes later. Returns the fd, or -1 with errno set and nothing open. */
+static int tcp_connect(const struct bench_transport_opts *o, uint32_t src,
+		       const struct sockaddr_storage *server, int flags)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
 	if (fd < 0)
 		return -1;
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(src) };
@@ -49,13 +60,16 @@ static int tcp_open(const struct bench_transport_opts *o, uint32_t src,
 		saddr_set_port(&dst, o->port);
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
 	    (connect(fd, (const struct sockaddr *)&dst, saddr_len(&dst)) != 0 &&
-	     errno != EINPROGRESS)) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
+	     errno != EINPROGRESS))
+		return close_fail(fd);
 	return fd;
+}
+
+static int tcp_open(const struct bench_transport_opts *o, uint32_t src,
+		    const struct sockaddr_storage *server, void **state)
+{
+	*state = NULL;
+	return tcp_connect(o, src, server, SOCK_NONBLOCK);
 }
 
 static ssize_t tcp_send(int fd, void *state, const uint8_t *buf, size_t len)
@@ -251,19 +265,11 @@ static int sctp_open(const struct bench_transport_opts *o, uint32_t src,
 	struct sockaddr_storage dst = *server;
 	saddr_set_port(&dst, o->port ? o->port : 9899);
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-	    connect(fd, (const struct sockaddr *)&dst, saddr_len(&dst)) != 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
+	    connect(fd, (const struct sockaddr *)&dst, saddr_len(&dst)) != 0)
+		return close_fail(fd);
 	struct sctp_client *c = sctp_client_new(fd, 4342);
-	if (c == NULL) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
+	if (c == NULL)
+		return close_fail(fd);
 	*state = c;
 	return fd;
 }
@@ -323,20 +329,10 @@ static int tls_open(const struct bench_transport_opts *o, uint32_t src,
 		    const struct sockaddr_storage *server, void **state)
 {
 	*state = NULL;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = tcp_connect(o, src, server, 0); /* blocking: connect completes here */
 	if (fd < 0)
 		return -1;
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(src) };
-	int on = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	struct sockaddr_storage dst = *server;
-	if (o->port != 0)
-		saddr_set_port(&dst, o->port);
 	gnutls_session_t s = NULL;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-	    connect(fd, (const struct sockaddr *)&dst, saddr_len(&dst)) != 0)
-		goto fail;
 	if (gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL) < 0) {
 		s = NULL;
 		goto fail_reset;
@@ -360,14 +356,10 @@ static int tls_open(const struct bench_transport_opts *o, uint32_t src,
 	return fd;
 
 fail_reset:
-	errno = ECONNREFUSED;
-fail:;
-	int e = errno;
 	if (s)
 		gnutls_deinit(s);
-	close(fd);
-	errno = e;
-	return -1;
+	errno = ECONNREFUSED;
+	return close_fail(fd);
 }
 
 static ssize_t tls_errno(ssize_t n)
