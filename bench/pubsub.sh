@@ -64,7 +64,7 @@ pubsub_conf() {
 # sched_wait PID: nanoseconds its threads have been ready to run and waited
 # for a CPU (the second field of each thread's schedstat).
 sched_wait() {
-    cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $2} END {printf "%d", s}'
+    cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $2} END {printf "%.0f", s}'
 }
 
 # run NAME NSUBS-IN-CONF FABRIC-ARGS...
