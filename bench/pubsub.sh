@@ -21,7 +21,12 @@
 #            difference of server_cpu_s).
 #
 # WORKERS server workers (default 2), THREADS simulator threads (default 1);
-# PERF_DIR: record a profile of lispmsd per scenario there (perf record -g).
+# PERF_DIR: record a profile of lispmsd per scenario there (perf record
+# PERF_RECORD, default -g);
+# else PERF_STAT=EVENTS: count them in lispmsd (perf stat -e; system calls
+# as sys_NAME) and add the counts to the scenario's JSON lines.
+# SERVER_CPUS, BENCH_CPUS: pin every thread of lispmsd, and lispms-bench, to
+# those CPUs (taskset -c lists, e.g. 0 and 1), so neither takes the other's.
 # Prints JSON lines (lispms-bench's, with the load average at the end added).
 #
 #   bench/pubsub.sh [BUILD_DIR] [ETRS] [PER] [MOVE_RATE] [SUBS] [UDP_SUBS] ["SCENARIOS"]
@@ -56,6 +61,12 @@ pubsub_conf() {
     } >>"$dir/lispms.yaml"
 }
 
+# sched_wait PID: nanoseconds its threads have been ready to run and waited
+# for a CPU (the second field of each thread's schedstat).
+sched_wait() {
+    cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $2} END {printf "%.0f", s}'
+}
+
 # run NAME NSUBS-IN-CONF FABRIC-ARGS...
 run() {
     local name=$1 nconf=$2
@@ -64,31 +75,47 @@ run() {
     port=$(bench_port)
     pubsub_conf "$port" "$nconf"
     pid=$(bench_start_ms "$build/src/daemon/lispmsd" "$dir/lispms.yaml" "$dir/lispmsd.log")
+    [ -z "${SERVER_CPUS:-}" ] || taskset -a -p -c "$SERVER_CPUS" "$pid" >/dev/null
+    local pin=()
+    [ -z "${BENCH_CPUS:-}" ] || pin=(taskset -c "$BENCH_CPUS")
     local load0 cpu0 cpu1 hz
     load0=$(bench_load)
     hz=$(getconf CLK_TCK)
     cpu0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-    local perf=
+    local perf='' wait0 wait1
+    wait0=$(sched_wait "$pid")
     if [ -n "${PERF_DIR:-}" ]; then # a profile of lispmsd per scenario
-        perf record -g -o "$PERF_DIR/$name.perf" -p "$pid" 2>/dev/null &
+        local rec
+        read -r -a rec <<<"${PERF_RECORD:--g}"
+        perf record "${rec[@]}" -o "$PERF_DIR/$name.perf" -p "$pid" 2>/dev/null &
+        perf=$!
+    elif [ -n "${PERF_STAT:-}" ]; then # its system calls, counted
+        perf stat -x, -o "$dir/stat" -e "$PERF_STAT" -p "$pid" 2>/dev/null &
         perf=$!
     fi
-    /usr/bin/time -f '%U %S' -o "$dir/time" "$build/tools/lispms-bench" fabric \
+    "${pin[@]}" /usr/bin/time -f '%U %S' -o "$dir/time" "$build/tools/lispms-bench" fabric \
         --server "127.0.0.1:$port" --threads "${THREADS:-1}" \
         --duration 120 --json --quiet --case "$name" "$@" >"$dir/out.json" || true
     cpu1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    wait1=$(sched_wait "$pid")
     if [ -n "$perf" ]; then
         kill -INT "$perf"
         wait "$perf" 2>/dev/null || true
     fi
-    local load1 scpu bcpu
+    local load1 scpu bcpu swait stat=''
     load1=$(bench_load)
+    swait=$(awk -v a="$wait0" -v b="$wait1" 'BEGIN {printf "%.2f", (b - a) / 1e9}')
+    if [ -n "${PERF_STAT:-}" ] && [ -z "${PERF_DIR:-}" ]; then
+        stat=$(awk -F, '$1 ~ /^[0-9]+$/ {n = $3; sub(/^syscalls:sys_enter_/, "sys_", n)
+                                          printf ",\"%s\":%s", n, $1}' "$dir/stat")
+    fi
     scpu=$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}')
     bcpu=$(awk '/^[0-9.]+ [0-9.]+$/ {printf "%.2f", $1 + $2}' "$dir/time")
     # lispmsd's and lispms-bench's CPU seconds (user + system) over the run:
     # with 2 cores shared by other work, CPU per publication is the figure
-    # that does not depend on the machine's load.
-    sed "s/}\$/,\"load1_before\":$load0,\"load1\":$load1,\"server_cpu_s\":$scpu,\"bench_cpu_s\":${bcpu:-0}}/" \
+    # that does not depend on the machine's load. server_wait_s: how long
+    # lispmsd's threads were ready to run but waited for a CPU (schedstat).
+    sed "s/}\$/,\"load1_before\":$load0,\"load1\":$load1,\"server_cpu_s\":$scpu,\"bench_cpu_s\":${bcpu:-0},\"server_wait_s\":$swait${stat}}/" \
         "$dir/out.json"
     kill "$pid"
     wait "$pid" 2>/dev/null || true

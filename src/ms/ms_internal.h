@@ -327,6 +327,13 @@ void ms_session_deliver(struct ms *ms, uint64_t session, const uint8_t *msg, siz
 /* Write to a session: directly when this worker owns it, else through its owner's queue. */
 void ms_session_send(struct ms_thread *t, uint64_t session, const uint8_t *msg, size_t len);
 void ms_session_drain(struct ms_thread *t);
+/* Worker t, in its tick, queues for its own sessions and its notify queue
+ * without waking itself until release: its ms_session_drain() and
+ * ms_notify_tick() must follow (ms_session_queue.c). */
+void ms_session_hold(struct ms_thread *t);
+void ms_session_release(struct ms_thread *t);
+/* Whether worker w holds its wake-ups on this thread. */
+bool ms_session_held(const struct ms *ms, unsigned w);
 /* Close sessions whose partial message is older than session-read-timeout;
  * nanoseconds until the next one is due (UINT64_MAX: none). */
 uint64_t ms_session_sweep_stalled(struct ms_thread *t, uint64_t now);

@@ -189,10 +189,13 @@ bool ms_notify_queue(struct ms *ms, const uint8_t *msg, size_t len, uint64_t non
 	/* a subscriber's publications all leave from one worker (in order), the
 	 * subscribers spread over the workers; the rest from worker 0 */
 	unsigned nw = atomic_load(&ms->nworkers);
-	struct ms_wq *q = &ms->wq[sub != 0 && nw > 1 ? sub % nw : 0];
+	unsigned w = sub != 0 && nw > 1 ? (unsigned)(sub % nw) : 0;
+	struct ms_wq *q = &ms->wq[w];
 	LRCU_TSAN_RELEASE(j);
-	/* one wake-up per batch: a queue that was not empty has one pending */
-	if (!cds_wfcq_enqueue(&q->nhead, &q->ntail, &j->qnode) && q->wake)
+	/* one wake-up per batch: a queue that was not empty has one pending,
+	 * and a worker publishing in its tick sends its own queue next */
+	if (!cds_wfcq_enqueue(&q->nhead, &q->ntail, &j->qnode) && q->wake &&
+	    !ms_session_held(ms, w))
 		q->wake(q->arg);
 	return true;
 }

@@ -298,6 +298,21 @@ void ms_pubsub_events(struct ms *ms, const struct db_event_list *l)
 	publish(ms, l, true);
 }
 
+/* Publish the changes t holds. */
+static void publish_held(struct ms_thread *t)
+{
+	/*
+	 * Another worker may have applied a later change to one of these
+	 * prefixes and published it first: publishing this one now would
+	 * leave its subscribers with the older state. Whether a change is
+	 * still the current one is decided under the table's lock with the
+	 * nonces and tickets, so a later publication always carries a state
+	 * at least as new (D20).
+	 */
+	publish(t->ms, &t->pub, true);
+	db_event_list_clear(&t->pub);
+}
+
 void ms_pubsub_defer(struct ms_thread *t)
 {
 	struct db_event_list *l = &t->events;
@@ -316,7 +331,7 @@ void ms_pubsub_defer(struct ms_thread *t)
 	t->pub.count += l->count;
 	db_event_list_init(l);
 	if (t->pub.count >= PS_DEFER_MAX) {
-		ms_pubsub_flush(t);
+		publish_held(t); /* not in the tick: its queue wakes it as usual */
 	} else if (!t->pub_woken) {
 		t->pub_woken = true;
 		q->wake(q->arg); /* the tick right after this round */
@@ -328,16 +343,12 @@ void ms_pubsub_flush(struct ms_thread *t)
 	t->pub_woken = false;
 	if (t->pub.head == NULL)
 		return;
-	/*
-	 * Another worker may have applied a later change to one of these
-	 * prefixes and published it first: publishing this one now would
-	 * leave its subscribers with the older state. Whether a change is
-	 * still the current one is decided under the table's lock with the
-	 * nonces and tickets, so a later publication always carries a state
-	 * at least as new (D20).
-	 */
-	publish(t->ms, &t->pub, true);
-	db_event_list_clear(&t->pub);
+	/* ms_tick() drains this worker's queue right after: what the round
+	 * publishes to its own sessions needs no wake-up (an eventfd write,
+	 * then an empty loop round to read it) */
+	ms_session_hold(t);
+	publish_held(t);
+	ms_session_release(t);
 }
 
 int ms_pubsub_withdraw(struct ms *ms, const struct eid_prefix *p, const struct db_owner *owner)

@@ -6,6 +6,14 @@
  * on the owning worker, to that worker's wait-free queue; the worker drains
  * it in its tick (ms_tick). A worker writing to its own session skips the
  * queue.
+ *
+ * Wake-ups: the job that makes a queue non-empty wakes its worker (one
+ * eventfd write; the jobs queued behind it ride on that wake-up and are all
+ * drained in one tick). A worker publishing in its own tick (between
+ * ms_session_hold() and ms_session_release(), ms_pubsub_flush()) queues for
+ * its own sessions, and its own UDP notify queue (ms_notify_queue), without
+ * waking itself: its tick drains both right after, and a wake-up would only
+ * cost it an eventfd write and read and an empty round of its event loop.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +37,25 @@ struct sess_job {
 };
 
 static void enqueue(struct ms *ms, unsigned w, uint64_t session, const uint8_t *msg, size_t len);
+
+/* The worker holding its wake-ups on this thread (ms_session_hold), or NULL. */
+static _Thread_local const struct ms_thread *holding;
+
+void ms_session_hold(struct ms_thread *t)
+{
+	holding = t;
+}
+
+void ms_session_release(struct ms_thread *t)
+{
+	(void)t;
+	holding = NULL;
+}
+
+bool ms_session_held(const struct ms *ms, unsigned w)
+{
+	return holding != NULL && holding->ms == ms && holding->index == w;
+}
 
 void ms_session_deliver(struct ms *ms, uint64_t session, const uint8_t *msg, size_t len)
 {
@@ -54,8 +81,10 @@ static void job_push(struct ms *ms, unsigned w, struct sess_job *j)
 	LRCU_TSAN_RELEASE(j);
 	struct ms_wq *q = &ms->wq[w];
 	counters_gauge_add(LISPMS_M_MS_SESS_QUEUE_DEPTH, 1);
-	/* one wake-up per batch: a queue that was not empty has one pending */
-	if (!cds_wfcq_enqueue(&q->head, &q->tail, &j->qnode)) /* it was empty */
+	/* one wake-up per batch: a queue that was not empty has one pending,
+	 * and a worker holding its wake-ups drains its own queue next */
+	if (!cds_wfcq_enqueue(&q->head, &q->tail, &j->qnode) && /* it was empty */
+	    !ms_session_held(ms, w))
 		q->wake(q->arg);
 }
 
