@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The Map-Resolver's referral cache, pending-request table and RFC 8111
- * §7.3 state machine (include/lispms/mr.h says what each does).
+ * The Map-Resolver's pending-request table, hold-down and RFC 8111 §7.3
+ * state machine (include/lispms/mr.h says what each does; the referral
+ * cache is mr_cache.c, struct mr is in mr_internal.h).
  *
- * The cache is one trie per (instance, family) plus an LRU list over every
- * entry: a lookup that hits moves its entry to the front, the bound evicts
- * from the back. The pending table is a fixed array of pending_max slots
+ * The pending table is a fixed array of pending_max slots
  * with three indexes, so no datagram or tick costs more than the work it
  * does, whatever pending-max (up to 65,536): a stack of free slots; an
  * open-addressing hash by nonce (linear probing over twice as many cells,
@@ -26,83 +25,11 @@
 #include <urcu/list.h>
 
 #include <lispms/conf.h>
-#include <lispms/db/reclaim.h>
-#include <lispms/db/trie.h>
 #include <lispms/err.h>
-#include <lispms/mr.h>
 #include <lispms/mtime.h>
 
+#include "mr_internal.h"
 #include "rrl.h"
-
-struct mr_inst {
-	uint32_t iid;
-	uint16_t afi;
-	size_t n; /* entries in t */
-	struct trie t;
-};
-
-struct mr_centry {
-	struct cds_list_head lru;
-	struct mr_inst *inst;
-	struct mr_cache_entry e;
-	struct trie_leaf leaf; /* last: key bytes follow */
-};
-
-struct mr_pend {
-	struct cds_list_head dl; /* in struct mr's deadline list while used */
-	bool used;
-	bool from_cache; /* started from a cached referral (start_prefix) */
-	bool have_last;	 /* last: the previous referral's prefix */
-	bool set_ms;	 /* the set are Map-Servers (MS-REFERRAL) */
-	uint8_t nset;	 /* RLOCs in set */
-	uint8_t idx;	 /* the one asked */
-	uint8_t start;	 /* where this set's walk began (a responsive RLOC) */
-	uint8_t round;	 /* rounds over the set so far */
-	uint16_t depth;	 /* referrals followed */
-	uint16_t itr_port;
-	uint64_t nonce;
-	uint64_t deadline_ms;
-	struct eid_prefix eid;
-	struct eid_prefix last;
-	struct eid_prefix start_prefix;
-	struct lisp_addr itr;
-	struct lisp_addr set[MR_MAX_RLOCS];
-	size_t len;
-	uint8_t req[MR_MAX_REQUEST];
-};
-
-/* how often the referral cache is swept for expired entries */
-#define MR_SWEEP_MS 1000
-
-/* An RLOC that let a DDT Map-Request time out, until when it is passed over. */
-struct mr_down {
-	struct lisp_addr addr;
-	uint64_t until_ms;
-};
-
-struct mr {
-	struct mr_config cfg;
-	struct mr_inst **insts;
-	unsigned ninsts;
-	struct cds_list_head lru; /* most recently used first */
-	size_t ncache;
-	struct reclaim rc;
-	struct mr_pend *pend;
-	size_t npend;
-	uint32_t *free_slots; /* stack of unused slot numbers */
-	uint32_t nfree;
-	uint32_t *ht; /* nonce hash: slot number + 1, 0 = empty cell */
-	uint32_t hmask;
-	uint64_t hseed;
-	struct cds_list_head by_deadline; /* pending requests, earliest first */
-	uint64_t clock_ms;		  /* the latest time given: deadlines never go back */
-	uint64_t probes;		  /* work counter for tests (mr_test_probes) */
-	uint64_t next_sweep_ms;		  /* the cache is swept at most once a second */
-	struct mr_down down[MR_DOWN_MAX]; /* RLOCs held down after a timeout */
-	unsigned ndown;
-	struct rrl *rrl; /* negative Map-Replies per ITR (D22), at the first one */
-	uint64_t stats[MR_ST_MAX];
-};
 
 static const char *const stat_names[MR_ST_MAX] = {
 	[MR_ST_REQUESTS] = "requests",
@@ -194,199 +121,17 @@ int mr_new(const struct mr_config *cfg, struct mr **out)
 	return LISPMS_EOK;
 }
 
-static void free_leaf(struct trie_leaf *leaf, void *arg)
-{
-	(void)arg;
-	free(caa_container_of(leaf, struct mr_centry, leaf));
-}
-
 void mr_free(struct mr *m)
 {
 	if (m == NULL)
 		return;
-	for (unsigned i = 0; i < m->ninsts; i++) {
-		trie_deinit(&m->insts[i]->t, free_leaf, NULL);
-		free(m->insts[i]);
-	}
-	free(m->insts);
+	mr_cache_free(m);
 	reclaim_deinit(&m->rc);
 	rrl_free(m->rrl);
 	free(m->pend);
 	free(m->free_slots);
 	free(m->ht);
 	free(m);
-}
-
-/* ------------------------------------------------------------ cache */
-
-static struct mr_inst *inst_find(struct mr *m, uint32_t iid, uint16_t afi, bool create)
-{
-	struct mr_inst *empty = NULL;
-	for (unsigned i = 0; i < m->ninsts; i++) {
-		struct mr_inst *in = m->insts[i];
-		if (in->iid == iid && in->afi == afi)
-			return in;
-		if (in->n == 0 && empty == NULL)
-			empty = in;
-	}
-	if (!create)
-		return NULL;
-	unsigned bits = lisp_afi_bits(afi);
-	if (bits == 0)
-		return NULL;
-	if (empty != NULL) {
-		/* Reuse an emptied instance: the instances stay bounded by the entries. */
-		trie_deinit(&empty->t, NULL, NULL);
-	} else {
-		struct mr_inst **n = realloc(m->insts, (m->ninsts + 1) * sizeof(*n));
-		if (n == NULL)
-			return NULL;
-		m->insts = n;
-		empty = calloc(1, sizeof(*empty));
-		if (empty == NULL)
-			return NULL;
-		m->insts[m->ninsts++] = empty;
-	}
-	empty->iid = iid;
-	empty->afi = afi;
-	empty->n = 0;
-	if (trie_init(&empty->t, bits) != LISPMS_EOK) {
-		/* cannot happen for an EID family; leave an unusable inst unlinked */
-		empty->afi = 0;
-		return NULL;
-	}
-	return empty;
-}
-
-static void centry_free(void *obj)
-{
-	free(obj);
-}
-
-/* Unlink and free c (2 reclaim slots reserved by the caller). */
-static void cache_remove(struct mr *m, struct mr_centry *c)
-{
-	struct trie_leaf *out = NULL;
-	if (trie_remove_w(&c->inst->t, c->leaf.key, c->leaf.plen, &m->rc, &out) == LISPMS_EOK) {
-		c->inst->n--;
-		m->ncache--;
-		cds_list_del(&c->lru);
-		reclaim_push_w(&m->rc, centry_free, c);
-	}
-}
-
-int mr_cache_lookup(struct mr *m, const struct eid_prefix *eid, uint64_t now_ms,
-		    struct mr_cache_entry *out)
-{
-	struct mr_inst *in = inst_find(m, eid->iid, eid->afi, false);
-	if (in == NULL)
-		return LISPMS_ENOENT;
-	for (;;) {
-		struct trie_leaf *l = trie_lookup_lpm(&in->t, eid->bytes, eid->plen);
-		if (l == NULL)
-			return LISPMS_ENOENT;
-		struct mr_centry *c = caa_container_of(l, struct mr_centry, leaf);
-		if (c->e.expires_ms > now_ms) {
-			cds_list_del(&c->lru);
-			cds_list_add(&c->lru, &m->lru);
-			*out = c->e;
-			return LISPMS_EOK;
-		}
-		if (reclaim_reserve_w(&m->rc, 2) != LISPMS_EOK)
-			return LISPMS_ENOMEM;
-		cache_remove(m, c);
-		m->stats[MR_ST_CACHE_EXPIRED]++;
-	}
-}
-
-static void cache_del_prefix(struct mr *m, const struct eid_prefix *p)
-{
-	struct mr_inst *in = inst_find(m, p->iid, p->afi, false);
-	if (in == NULL)
-		return;
-	struct trie_leaf *l = trie_lookup_exact(&in->t, p->bytes, p->plen);
-	if (l != NULL && reclaim_reserve_w(&m->rc, 2) == LISPMS_EOK)
-		cache_remove(m, caa_container_of(l, struct mr_centry, leaf));
-}
-
-int mr_cache_put(struct mr *m, const struct mr_cache_entry *e, uint64_t now_ms)
-{
-	unsigned bits = lisp_afi_bits(e->prefix.afi);
-	if (bits == 0)
-		return LISPMS_EAFI;
-	if (e->prefix.plen > bits || e->nrlocs > MR_MAX_RLOCS)
-		return LISPMS_EINVAL;
-	if (reclaim_reserve_w(&m->rc, 4) != LISPMS_EOK)
-		return LISPMS_ENOMEM;
-	struct mr_inst *in = inst_find(m, e->prefix.iid, e->prefix.afi, false);
-	struct trie_leaf *old =
-	    in == NULL ? NULL : trie_lookup_exact(&in->t, e->prefix.bytes, e->prefix.plen);
-	if (old != NULL) {
-		/* Same prefix: the entry is only ours, update it in place. */
-		struct mr_centry *c = caa_container_of(old, struct mr_centry, leaf);
-		c->e = *e;
-		c->e.ttl_min = e->ttl_min > MR_MAX_TTL_MIN ? MR_MAX_TTL_MIN : e->ttl_min;
-		c->e.expires_ms = now_ms + (uint64_t)c->e.ttl_min * 60000u;
-		cds_list_del(&c->lru);
-		cds_list_add(&c->lru, &m->lru);
-		return LISPMS_EOK;
-	}
-	if (m->ncache >= m->cfg.cache_max) {
-		struct mr_centry *victim = cds_list_entry(m->lru.prev, struct mr_centry, lru);
-		cache_remove(m, victim);
-		m->stats[MR_ST_CACHE_EVICT]++;
-	}
-	in = inst_find(m, e->prefix.iid, e->prefix.afi, true);
-	if (in == NULL)
-		return LISPMS_ENOMEM;
-	size_t klen = trie_key_len(&in->t);
-	struct mr_centry *c = calloc(1, sizeof(*c) + klen);
-	if (c == NULL)
-		return LISPMS_ENOMEM;
-	c->inst = in;
-	c->e = *e;
-	eid_prefix_normalize(&c->e.prefix);
-	c->e.ttl_min = e->ttl_min > MR_MAX_TTL_MIN ? MR_MAX_TTL_MIN : e->ttl_min;
-	c->e.expires_ms = now_ms + (uint64_t)c->e.ttl_min * 60000u;
-	c->leaf.plen = c->e.prefix.plen;
-	memcpy(c->leaf.key, c->e.prefix.bytes, klen);
-	int rc = trie_insert_w(&in->t, &c->leaf);
-	if (rc != LISPMS_EOK) {
-		free(c);
-		return rc;
-	}
-	in->n++;
-	m->ncache++;
-	cds_list_add(&c->lru, &m->lru);
-	return LISPMS_EOK;
-}
-
-size_t mr_cache_count(const struct mr *m)
-{
-	return m->ncache;
-}
-
-void mr_cache_foreach(struct mr *m, bool (*fn)(const struct mr_cache_entry *e, void *arg),
-		      void *arg)
-{
-	struct mr_centry *c;
-	cds_list_for_each_entry (c, &m->lru, lru)
-		if (!fn(&c->e, arg))
-			return;
-}
-
-static void cache_sweep(struct mr *m, uint64_t now_ms)
-{
-	struct mr_centry *c, *tmp;
-	cds_list_for_each_entry_safe (c, tmp, &m->lru, lru) {
-		if (c->e.expires_ms > now_ms)
-			continue;
-		if (reclaim_reserve_w(&m->rc, 2) != LISPMS_EOK)
-			return;
-		cache_remove(m, c);
-		m->stats[MR_ST_CACHE_EXPIRED]++;
-	}
-	reclaim_flush_w(&m->rc);
 }
 
 /* ------------------------------------------------------------ pending */
@@ -647,7 +392,7 @@ unsigned mr_tick(struct mr *m, uint64_t now_ms, struct mr_action *acts, unsigned
 	/* the sweep walks the whole cache: on its own clock, not on every
 	 * wake-up of the thread (a datagram flood would make each one pay it) */
 	if (n < cap && now_ms >= m->next_sweep_ms) {
-		cache_sweep(m, now_ms);
+		mr_cache_sweep(m, now_ms);
 		m->next_sweep_ms = now_ms + MR_SWEEP_MS;
 	}
 	return n;
@@ -843,9 +588,9 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 		 * again from the root; this one goes on with the set's next
 		 * RLOC. A walk that began from the cache drops its start too. */
 		if (p->have_last)
-			cache_del_prefix(m, &p->last);
+			mr_cache_del(m, &p->last);
 		if (p->from_cache) {
-			cache_del_prefix(m, &p->start_prefix);
+			mr_cache_del(m, &p->start_prefix);
 			p->from_cache = false;
 		}
 		next_rloc(m, p, now_ms, act);
