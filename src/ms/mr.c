@@ -56,6 +56,7 @@ static const char *const stat_names[MR_ST_MAX] = {
 	[MR_ST_DROP_SOURCE] = "drop_source",
 	[MR_ST_DROP_BAD] = "drop_bad",
 	[MR_ST_NEG_LIMITED] = "negative_limited",
+	[MR_ST_DROP_ITR_NONCE] = "drop_itr_nonce",
 };
 
 const char *mr_stat_name(enum mr_stat s)
@@ -101,13 +102,11 @@ int mr_new(const struct mr_config *cfg, struct mr **out)
 		cells *= 2;
 	m->pend = calloc(cfg->pending_max, sizeof(*m->pend));
 	m->free_slots = calloc(cfg->pending_max, sizeof(*m->free_slots));
-	m->ht = calloc(cells, sizeof(*m->ht));
-	if (m->pend == NULL || m->free_slots == NULL || m->ht == NULL ||
-	    cfg->pending_max > UINT32_MAX / 2) {
-		free(m->pend);
-		free(m->free_slots);
-		free(m->ht);
-		free(m);
+	m->ht[MR_BY_ITR] = calloc(cells, sizeof(uint32_t));
+	m->ht[MR_BY_WIRE] = calloc(cells, sizeof(uint32_t));
+	if (m->pend == NULL || m->free_slots == NULL || m->ht[MR_BY_ITR] == NULL ||
+	    m->ht[MR_BY_WIRE] == NULL || cfg->pending_max > UINT32_MAX / 2) {
+		mr_free(m);
 		return LISPMS_ENOMEM;
 	}
 	m->hmask = (uint32_t)(cells - 1);
@@ -130,7 +129,8 @@ void mr_free(struct mr *m)
 	rrl_free(m->rrl);
 	free(m->pend);
 	free(m->free_slots);
-	free(m->ht);
+	free(m->ht[MR_BY_ITR]);
+	free(m->ht[MR_BY_WIRE]);
 	free(m);
 }
 
@@ -160,6 +160,7 @@ void mr_pending_foreach(struct mr *m, bool (*fn)(const struct mr_pending_info *p
 	cds_list_for_each_entry (p, &m->by_deadline, dl) {
 		struct mr_pending_info info = {
 			.nonce = p->nonce,
+			.ddt_nonce = p->wire,
 			.eid = p->eid,
 			.asked = p->set[p->idx],
 			.depth = p->depth,
@@ -172,36 +173,70 @@ void mr_pending_foreach(struct mr *m, bool (*fn)(const struct mr_pending_info *p
 	}
 }
 
-/* The nonce's home cell (a seeded mix: murmur3's finaliser over nonce ^ seed). */
-static uint32_t pend_home(const struct mr *m, uint64_t nonce)
+/* murmur3's 64-bit finaliser */
+static uint64_t mix64(uint64_t h)
 {
-	uint64_t h = nonce ^ m->hseed;
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53ull;
 	h ^= h >> 33;
-	return (uint32_t)h & m->hmask;
+	return h;
 }
 
-/* The cell holding nonce, or the empty cell ending its chain. */
-static uint32_t pend_cell(struct mr *m, uint64_t nonce)
+/* The nonce's home cell (a seeded mix of nonce ^ seed). */
+static uint32_t pend_home(const struct mr *m, uint64_t nonce)
 {
+	return (uint32_t)mix64(nonce ^ m->hseed) & m->hmask;
+}
+
+static uint64_t pend_key(const struct mr_pend *p, enum mr_by by)
+{
+	return by == MR_BY_ITR ? p->nonce : p->wire;
+}
+
+/* The cell of index `by` holding nonce, or the empty cell ending its chain. */
+static uint32_t pend_cell(struct mr *m, enum mr_by by, uint64_t nonce)
+{
+	const uint32_t *ht = m->ht[by];
 	uint32_t c = pend_home(m, nonce);
-	while (m->ht[c] != 0 && m->pend[m->ht[c] - 1].nonce != nonce) {
+	while (ht[c] != 0 && pend_key(&m->pend[ht[c] - 1], by) != nonce) {
 		m->probes++;
 		c = (c + 1) & m->hmask;
 	}
 	return c;
 }
 
-static struct mr_pend *pend_find(struct mr *m, uint64_t nonce)
+static struct mr_pend *pend_find(struct mr *m, enum mr_by by, uint64_t nonce)
 {
-	uint32_t c = pend_cell(m, nonce);
-	return m->ht[c] != 0 ? &m->pend[m->ht[c] - 1] : NULL;
+	uint32_t c = pend_cell(m, by, nonce);
+	return m->ht[by][c] != 0 ? &m->pend[m->ht[by][c] - 1] : NULL;
 }
 
-/* A free slot for nonce (not pending; the caller checked there is room). */
+static void pend_link(struct mr *m, enum mr_by by, struct mr_pend *p)
+{
+	m->ht[by][pend_cell(m, by, pend_key(p, by))] = (uint32_t)(p - m->pend) + 1;
+}
+
+static void pend_unlink(struct mr *m, enum mr_by by, const struct mr_pend *p)
+{
+	/* backward-shift deletion: later members of the chain move up into
+	 * the hole when their home cell does not lie between hole and them */
+	uint32_t *ht = m->ht[by];
+	uint32_t hole = pend_cell(m, by, pend_key(p, by));
+	for (uint32_t c = (hole + 1) & m->hmask; ht[c] != 0; c = (c + 1) & m->hmask) {
+		m->probes++;
+		uint32_t home = pend_home(m, pend_key(&m->pend[ht[c] - 1], by));
+		if (((c - home) & m->hmask) >= ((c - hole) & m->hmask)) {
+			ht[hole] = ht[c];
+			hole = c;
+		}
+	}
+	ht[hole] = 0;
+}
+
+/* A free slot for the ITR's nonce (not pending; the caller checked there
+ * is room). It joins the by-wire index at its first send (pend_rewire). */
 static struct mr_pend *pend_take(struct mr *m, uint64_t nonce)
 {
 	uint32_t slot = m->free_slots[--m->nfree];
@@ -210,29 +245,63 @@ static struct mr_pend *pend_take(struct mr *m, uint64_t nonce)
 	p->used = true;
 	p->nonce = nonce;
 	CDS_INIT_LIST_HEAD(&p->dl);
-	m->ht[pend_cell(m, nonce)] = slot + 1;
+	pend_link(m, MR_BY_ITR, p);
 	m->npend++;
 	return p;
 }
 
 static void pend_retire(struct mr *m, struct mr_pend *p)
 {
-	/* backward-shift deletion: later members of the chain move up into
-	 * the hole when their home cell does not lie between hole and them */
-	uint32_t hole = pend_cell(m, p->nonce);
-	for (uint32_t c = (hole + 1) & m->hmask; m->ht[c] != 0; c = (c + 1) & m->hmask) {
-		m->probes++;
-		uint32_t home = pend_home(m, m->pend[m->ht[c] - 1].nonce);
-		if (((c - home) & m->hmask) >= ((c - hole) & m->hmask)) {
-			m->ht[hole] = m->ht[c];
-			hole = c;
-		}
-	}
-	m->ht[hole] = 0;
+	pend_unlink(m, MR_BY_ITR, p);
+	if (p->wired)
+		pend_unlink(m, MR_BY_WIRE, p);
 	cds_list_del_init(&p->dl);
 	p->used = false;
 	m->free_slots[m->nfree++] = (uint32_t)(p - m->pend);
 	m->npend--;
+}
+
+/* A random 64-bit nonce (getrandom in bulk; should the kernel refuse, a
+ * counter and the clock mixed: distinct, if guessable by a patient peer). */
+static uint64_t rnd_next(struct mr *m)
+{
+	if (m->nrnd == 0) {
+		if (getrandom(m->rnd, sizeof(m->rnd), GRND_NONBLOCK) == (ssize_t)sizeof(m->rnd)) {
+			m->nrnd = MR_RND_POOL;
+		} else {
+			m->rnd_fallback += 0x9e3779b97f4a7c15ull;
+			m->rnd[0] = mix64(m->rnd_fallback ^ mtime_now_ns());
+			m->nrnd = 1;
+		}
+	}
+	return m->rnd[--m->nrnd];
+}
+
+/*
+ * The nonce p's next DDT Map-Request carries (docs/protocol.md D25): toward
+ * DDT nodes a fresh random one each send, retries included, so only the
+ * node asked can answer it; toward Map-Servers the ITR's, because the
+ * Map-Server answers the ITR (proxy reply, or the ETR's Map-Reply) with
+ * the Map-Request's nonce. Invariants kept: no two requests share an ITR
+ * nonce or a wire nonce, and no wire nonce is another request's ITR nonce
+ * (a new request with such a nonce is refused, a random draw avoids both),
+ * so taking the ITR's nonce on the wire never collides.
+ */
+static void pend_rewire(struct mr *m, struct mr_pend *p, bool to_ms)
+{
+	if (p->wired)
+		pend_unlink(m, MR_BY_WIRE, p);
+	if (to_ms) {
+		p->wire = p->nonce;
+	} else {
+		unsigned i = 0;
+		do /* a collision is a 2^-64 chance: bounded, not looped on */
+			p->wire = rnd_next(m);
+		while (++i < 4 && (pend_find(m, MR_BY_WIRE, p->wire) != NULL ||
+				   pend_find(m, MR_BY_ITR, p->wire) != NULL));
+	}
+	pend_link(m, MR_BY_WIRE, p);
+	p->wired = true;
 }
 
 /* ------------------------------------------------------------ hold-down */
@@ -306,10 +375,12 @@ static void act_send(struct mr *m, struct mr_pend *p, uint64_t now_ms, bool to_m
 	p->deadline_ms = now_ms + m->cfg.timeout_ms;
 	cds_list_del(&p->dl);
 	cds_list_add_tail(&p->dl, &m->by_deadline);
+	pend_rewire(m, p, to_ms);
 	m->stats[MR_ST_SENT]++;
 	*act = (struct mr_action){
 		.kind = MR_ACT_SEND,
 		.nonce = p->nonce,
+		.ddt_nonce = p->wire,
 		.to = p->set[p->idx],
 		.to_ms = to_ms,
 		.request = p->req,
@@ -413,7 +484,9 @@ int mr_request(struct mr *m, const struct eid_prefix *eid, uint64_t nonce,
 		m->stats[MR_ST_DROP_BAD]++;
 		return LISPMS_EINVAL;
 	}
-	if (pend_find(m, nonce) != NULL) {
+	/* one request per ITR nonce; nor may it be a nonce in flight to the
+	 * tree (pend_rewire's invariant: a 2^-64 chance for an honest ITR) */
+	if (pend_find(m, MR_BY_ITR, nonce) != NULL || pend_find(m, MR_BY_WIRE, nonce) != NULL) {
 		m->stats[MR_ST_DROP_DUP]++;
 		return LISPMS_EEXIST;
 	}
@@ -489,11 +562,15 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 		 uint64_t now_ms, struct mr_action *act)
 {
 	*act = (struct mr_action){ .kind = MR_ACT_NONE, .nonce = ref->nonce };
-	struct mr_pend *p = pend_find(m, ref->nonce);
+	struct mr_pend *p = pend_find(m, MR_BY_WIRE, ref->nonce);
 	if (p == NULL) {
-		m->stats[MR_ST_DROP_UNKNOWN]++;
+		/* The ITR's nonce where ours was expected: whoever sent the
+		 * Map-Request knows it, the node asked does not (D25). */
+		m->stats[pend_find(m, MR_BY_ITR, ref->nonce) != NULL ? MR_ST_DROP_ITR_NONCE
+								     : MR_ST_DROP_UNKNOWN]++;
 		return;
 	}
+	*act = (struct mr_action){ .kind = MR_ACT_NONE, .nonce = p->nonce };
 	if (!lisp_addr_equal(from, &p->set[p->idx])) {
 		m->stats[MR_ST_DROP_SOURCE]++;
 		return;
@@ -517,6 +594,10 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 		return;
 	}
 	const struct lisp_record *r = &ref->records[0].r;
+	/* Matched by the ITR's nonce (the Map-Server hop): the requester knows
+	 * it, so the answer may end or steer this request but is never cached
+	 * for the others (D25). */
+	const bool cacheable = ref->nonce != p->nonce;
 	struct mr_cache_entry ce = {
 		.prefix = rp,
 		.act = r->act,
@@ -545,7 +626,7 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 		}
 		/* a full or failing cache only costs a miss; an incomplete set is
 		 * followed, not cached (RFC 8111 §6.4.1: the receiver SHOULD NOT) */
-		if (!ce.incomplete)
+		if (!ce.incomplete && cacheable)
 			(void)mr_cache_put(m, &ce, now_ms);
 		p->have_last = true;
 		p->last = rp;
@@ -568,15 +649,18 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 		/* The ITR gets the negative answer either way; it is cached only
 		 * (1) when complete: I set means the receiver SHOULD NOT cache it
 		 * (RFC 8111 §6.4.1; our Map-Servers set it on MS-NOT-REGISTERED,
-		 * having no Map-Server set to send), and (2) when strictly more
+		 * having no Map-Server set to send), (2) when strictly more
 		 * specific than the referral that led here: a cache holds one
 		 * entry per prefix, and a negative answer for exactly the
 		 * delegated prefix would overwrite the parent's referral, so one
-		 * wrong answer from a Map-Server would blackhole every EID it
-		 * holds for the negative TTL. RFC 8111 §7.3.1 has the resolver
-		 * cache the negative referral but does not say what happens to a
-		 * referral for the same prefix; we keep the parent's word. */
-		if (!ce.incomplete && !(p->have_last && rp.plen == p->last.plen))
+		 * wrong answer from a node would blackhole every EID below it
+		 * for the negative TTL (RFC 8111 §7.3.1 has the resolver cache
+		 * the negative referral but does not say what happens to a
+		 * referral for the same prefix; we keep the parent's word), and
+		 * (3) when it came from a DDT node, under our nonce: a Map-Server
+		 * is asked with the ITR's, which a forger who sent the request
+		 * knows (D25). */
+		if (!ce.incomplete && cacheable && !(p->have_last && rp.plen == p->last.plen))
 			(void)mr_cache_put(m, &ce, now_ms);
 		act_negative(m, p, &rp, ce.ttl_min > MR_MAX_TTL_MIN ? MR_MAX_TTL_MIN : ce.ttl_min,
 			     LISP_ACT_NATIVE_FORWARD, now_ms, act);

@@ -6,16 +6,20 @@
  * max-depth 1..4; reply-rate-limit 2, so negative answers are also
  * suppressed); then each instruction is an opcode byte and operands:
  *   request   EID (from a small table of nested prefixes), nonce (0..7)
- *   referral  built from operands (nonce, action 0..7, prefix, TTL, I bit,
+ *   referral  built from operands (nonce: 0..7, an ITR's, or with bit 3
+ *             one of the last 8 a DDT Map-Request carried; action 0..7,
+ *             prefix, TTL, I bit,
  *             up to 3 RLOCs from a table), encoded and decoded back, fed
  *             from the RLOC last sent to or from a table address
  *   raw       a length byte and that many bytes through map_referral_decode,
- *             its nonce optionally replaced by a small one, then fed
+ *             its nonce optionally replaced (as the referral's), then fed
  *   tick      the clock advanced by operand x 50 ms, mr_tick
  *   views     cache lookup, foreach of the cache and the pending table
  * Checked after every step: the bounds (pending <= pending-max, cache <=
  * cache-max), every send goes to a root or an RLOC some referral named and
- * carries the request as given, negative answers carry a valid action; at
+ * carries the request as given with the nonce D25 says (the ITR's toward
+ * Map-Servers, another toward DDT nodes), negative answers carry a valid
+ * action; at
  * the end the clock runs on until every request has been answered or given
  * up (no resolution outlives its timeouts). ASan/UBSan catch the rest.
  */
@@ -73,7 +77,15 @@ static unsigned next(struct cur *c)
 
 static struct lisp_addr last_to;
 static bool have_last;
-static bool raw_fed; /* a raw referral may name any RLOC */
+static bool raw_fed;	       /* a raw referral may name any RLOC */
+static uint64_t sent_nonce[8]; /* the last DDT Map-Requests' nonces */
+static unsigned nsent;
+
+/* A referral's nonce from operand n: an ITR's (0..7) or one sent (bit 3). */
+static uint64_t pick_nonce(unsigned n)
+{
+	return (n & 8) ? sent_nonce[n & 7] : n & 7;
+}
 
 static void take(const struct mr_action *a)
 {
@@ -84,6 +96,10 @@ static void take(const struct mr_action *a)
 		check(raw_fed || known_rloc(&a->to)); /* the root or an RLOC of a referral */
 		check(a->request_len == sizeof(req_bytes) &&
 		      memcmp(a->request, req_bytes, sizeof(req_bytes)) == 0);
+		/* D25: the Map-Server is asked with the ITR's nonce, a DDT node
+		 * with the resolver's own (never an ITR's: those are 0..7 here) */
+		check(a->to_ms ? a->ddt_nonce == a->nonce : a->ddt_nonce != a->nonce);
+		sent_nonce[nsent++ % 8] = a->ddt_nonce;
 		last_to = a->to;
 		have_last = true;
 		break;
@@ -151,6 +167,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t now = 1000;
 	have_last = false;
 	raw_fed = false;
+	nsent = 0;
+	memset(sent_nonce, 0, sizeof(sent_nonce));
 	static uint8_t arena_mem[64 * 1024];
 	struct arena ar = { .base = arena_mem, .size = sizeof(arena_mem) };
 	while (c.left > 0) {
@@ -170,7 +188,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memset(locs, 0, sizeof(locs));
 			struct lisp_referral_record rec;
 			memset(&rec, 0, sizeof(rec));
-			uint64_t nonce = next(&c) & 7;
+			uint64_t nonce = pick_nonce(next(&c));
 			unsigned act = next(&c);
 			const struct eid_prefix *p = &prefix_of[next(&c) % NEIDS];
 			afi_from_eid(p, &rec.r.eid);
@@ -209,8 +227,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			c.p += len;
 			c.left -= len;
 			if (ret == LISPMS_EOK) {
-				if (patch & 8)
-					ref.nonce = patch & 7;
+				if (patch & 16)
+					ref.nonce = pick_nonce(patch);
 				raw_fed = true;
 				feed(m, &ref, &c, now);
 			}

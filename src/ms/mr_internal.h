@@ -41,8 +41,10 @@ struct mr_pend {
 	uint8_t start;	 /* where this set's walk began (a responsive RLOC) */
 	uint8_t round;	 /* rounds over the set so far */
 	uint16_t depth;	 /* referrals followed */
+	bool wired;	 /* in the by-wire index (from the first send on) */
 	uint16_t itr_port;
-	uint64_t nonce;
+	uint64_t nonce; /* the ITR's: its negative answer, the Map-Server hop */
+	uint64_t wire;	/* what the DDT Map-Request in flight carries (D25) */
 	uint64_t deadline_ms;
 	struct eid_prefix eid;
 	struct eid_prefix last;
@@ -55,6 +57,16 @@ struct mr_pend {
 
 /* how often the referral cache is swept for expired entries */
 #define MR_SWEEP_MS 1000
+
+/* The pending table's two nonce indexes. */
+enum mr_by {
+	MR_BY_ITR,  /* the ITR's nonce: one request per nonce */
+	MR_BY_WIRE, /* the nonce the DDT Map-Request in flight carries */
+	MR_BY_MAX
+};
+
+/* random nonces drawn per getrandom() call */
+#define MR_RND_POOL 64
 
 /* An RLOC that let a DDT Map-Request time out, until when it is passed over. */
 struct mr_down {
@@ -73,7 +85,7 @@ struct mr {
 	size_t npend;
 	uint32_t *free_slots; /* stack of unused slot numbers */
 	uint32_t nfree;
-	uint32_t *ht; /* nonce hash: slot number + 1, 0 = empty cell */
+	uint32_t *ht[MR_BY_MAX]; /* nonce hashes: slot number + 1, 0 = empty cell */
 	uint32_t hmask;
 	uint64_t hseed;
 	struct cds_list_head by_deadline; /* pending requests, earliest first */
@@ -82,7 +94,10 @@ struct mr {
 	uint64_t next_sweep_ms;		  /* the cache is swept at most once a second */
 	struct mr_down down[MR_DOWN_MAX]; /* RLOCs held down after a timeout */
 	unsigned ndown;
-	struct rrl *rrl; /* negative Map-Replies per ITR (D22), at the first one */
+	uint64_t rnd[MR_RND_POOL]; /* random nonces for the tree, drawn in bulk */
+	unsigned nrnd;		   /* left in rnd */
+	uint64_t rnd_fallback;	   /* when getrandom() fails */
+	struct rrl *rrl;	   /* negative Map-Replies per ITR (D22), at the first one */
 	uint64_t stats[MR_ST_MAX];
 };
 

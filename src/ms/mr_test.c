@@ -117,12 +117,38 @@ static void request(struct mr *m, const char *eid, uint64_t nonce, uint64_t now,
 	cr_assert_eq(mr_request(m, &e, nonce, &itr, 4342, REQ, sizeof(REQ), now, act), LISPMS_EOK);
 }
 
+struct wire_find {
+	uint64_t itr, wire;
+	bool found;
+};
+
+static bool wire_one(const struct mr_pending_info *p, void *arg)
+{
+	struct wire_find *w = arg;
+	if (p->nonce != w->itr)
+		return true;
+	w->wire = p->ddt_nonce;
+	w->found = true;
+	return false;
+}
+
+/* The nonce the DDT Map-Request in flight for the ITR's nonce carries
+ * (the pending view's ddt_nonce), or itr itself when none is pending. */
+static uint64_t wire_nonce(struct mr *m, uint64_t itr)
+{
+	struct wire_find w = { .itr = itr };
+	mr_pending_foreach(m, wire_one, &w);
+	return w.found ? w.wire : itr;
+}
+
+/* A Map-Referral as the node asked sends it: with the nonce of the DDT
+ * Map-Request it answers (that of the request with the ITR's nonce). */
 static void referral(struct mr *m, uint64_t nonce, const char *from, const char *prefix,
 		     uint8_t act, uint32_t ttl, const char *r1, const char *r2, uint64_t now,
 		     struct mr_action *out)
 {
 	struct sref s;
-	mkref(&s, nonce, prefix, act, ttl, r1, r2);
+	mkref(&s, wire_nonce(m, nonce), prefix, act, ttl, r1, r2);
 	struct lisp_addr f = A(from);
 	mr_referral(m, &s.m, &f, now, out);
 }
@@ -626,8 +652,8 @@ Test(mr, not_authoritative_drops_the_stale_cache_entry_and_moves_on)
 /* RFC 8111 §6.4.1: a referral with the I bit SHOULD NOT be cached. Our
  * Map-Servers set it on MS-NOT-REGISTERED (they send no Map-Server set):
  * the ITR gets the negative answer, the next request asks the Map-Server
- * again through the cached MS-REFERRAL. The same answer without I is
- * cached. */
+ * again through the cached MS-REFERRAL. A complete negative answer from a
+ * DDT node is cached. */
 Test(mr, an_incomplete_negative_answer_is_not_cached)
 {
 	struct mr_config c = cfg();
@@ -650,13 +676,17 @@ Test(mr, an_incomplete_negative_answer_is_not_cached)
 	assert_send(&a, "10.0.2.1");
 	cr_assert(a.to_ms, "asked again, straight to the Map-Server");
 
-	/* complete: cached, the next request costs nothing */
-	mkref(&s, 2, "[5] 10.1.2.0/24", LISP_REF_MS_NOT_REGISTERED, 1, NULL, NULL);
-	mr_referral(m, &s.m, &ms, 4, &a);
+	/* complete, from a DDT node (under the resolver's nonce): cached, the
+	 * next request costs nothing */
+	request(m, "[5] 10.7.0.1/32", 3, 4, &a);
+	assert_send(&a, "10.0.0.1");
+	mkref(&s, a.ddt_nonce, "[5] 10.7.0.0/16", LISP_REF_DELEGATION_HOLE, 15, NULL, NULL);
+	struct lisp_addr root = A("10.0.0.1");
+	mr_referral(m, &s.m, &root, 5, &a);
 	cr_assert_eq(a.kind, MR_ACT_NEGATIVE);
 	cr_assert_eq(mr_cache_count(m), 2);
 	uint64_t sent = mr_stat(m, MR_ST_SENT);
-	request(m, "[5] 10.1.2.5/32", 3, 5, &a);
+	request(m, "[5] 10.7.2.5/32", 4, 6, &a);
 	cr_assert_eq(a.kind, MR_ACT_NEGATIVE, "from the cache (kind %d)", a.kind);
 	cr_assert_eq(mr_stat(m, MR_ST_SENT), sent);
 	mr_free(m);
@@ -763,10 +793,12 @@ Test(mr, pending_table_bounded_and_hostile_referrals_dropped)
 }
 
 /*
- * The pending table's indexes (hash by nonce, free stack, deadline list)
- * against a model: requests and MS-ACKs for nonces from a small range
- * (duplicates, unknown nonces, deletions from the middle of hash chains in
- * a table twice the size of pending-max), every answer as the model says.
+ * The pending table's indexes (hashes by the ITR's nonce and by the one
+ * the root was asked with, free stack, deadline list) against a model:
+ * requests and MS-ACKs for nonces from a small range (duplicates, unknown
+ * nonces, answers with the ITR's nonce, deletions from the middle of hash
+ * chains in a table twice the size of pending-max), every answer as the
+ * model says.
  */
 Test(mr, pending_table_agrees_with_a_model)
 {
@@ -775,7 +807,7 @@ Test(mr, pending_table_agrees_with_a_model)
 	struct mr *m = mk(&c);
 	bool pending[200] = { false };
 	unsigned npend = 0;
-	uint64_t done = 0, unknown = 0, dup = 0, full = 0;
+	uint64_t done = 0, unknown = 0, dup = 0, full = 0, forged = 0;
 	uint32_t x = 12345;
 	struct eid_prefix e = P("[5] 10.1.2.3/32");
 	struct lisp_addr itr = A("192.0.2.9");
@@ -798,6 +830,16 @@ Test(mr, pending_table_agrees_with_a_model)
 				pending[nonce] = true;
 				npend++;
 			}
+		} else if ((x >> 29) & 1) {
+			/* the ITR's nonce, not the one the root was asked with */
+			struct sref s;
+			struct lisp_addr root = A("10.0.0.1");
+			mkref(&s, nonce, "[5] 10.0.0.0/8", LISP_REF_MS_ACK, 1, NULL, NULL);
+			mr_referral(m, &s.m, &root, 0, &a);
+			if (pending[nonce])
+				forged++;
+			else
+				unknown++;
 		} else {
 			referral(m, nonce, "10.0.0.1", "[5] 10.0.0.0/8", LISP_REF_MS_ACK, 1, NULL,
 				 NULL, 0, &a);
@@ -815,7 +857,9 @@ Test(mr, pending_table_agrees_with_a_model)
 	cr_assert_eq(mr_stat(m, MR_ST_DROP_UNKNOWN), unknown);
 	cr_assert_eq(mr_stat(m, MR_ST_DROP_DUP), dup);
 	cr_assert_eq(mr_stat(m, MR_ST_DROP_FULL), full);
-	cr_assert(done > 1000 && unknown > 1000 && dup > 100, "the mix exercised every path");
+	cr_assert_eq(mr_stat(m, MR_ST_DROP_ITR_NONCE), forged);
+	cr_assert(done > 1000 && unknown > 1000 && dup > 100 && forged > 100,
+		  "the mix exercised every path");
 	mr_free(m);
 }
 
@@ -853,15 +897,21 @@ Test(mr, a_full_table_of_65536_costs_each_datagram_its_own_work)
 	c.pending_max = 65536;
 	struct mr *m = mk(&c);
 	struct mr_action a, acts[8];
-	for (uint64_t i = 0; i < 65536; i++)
+	static uint64_t asked[65536]; /* the nonce the root was asked with */
+	for (uint64_t i = 0; i < 65536; i++) {
 		request(m, "[5] 10.1.2.3/32", i * 0x9e3779b97f4a7c15ull, 0, &a);
+		asked[i] = a.ddt_nonce;
+	}
 	cr_assert_eq(mr_pending_count(m), 65536);
+	struct lisp_addr root = A("10.0.0.1");
+	struct sref s;
 	uint64_t before = mr_test_probes(m);
 	for (uint64_t i = 0; i < 1000; i++) {
-		referral(m, (i + 70000) * 0x9e3779b97f4a7c15ull, "10.0.0.1", "[5] 10.0.0.0/8",
-			 LISP_REF_MS_ACK, 1, NULL, NULL, 1, &a);
-		referral(m, i * 0x9e3779b97f4a7c15ull, "10.0.0.1", "[5] 10.0.0.0/8",
-			 LISP_REF_MS_ACK, 1, NULL, NULL, 1, &a);
+		mkref(&s, (i + 70000) * 0x9e3779b97f4a7c15ull, "[5] 10.0.0.0/8", LISP_REF_MS_ACK, 1,
+		      NULL, NULL);
+		mr_referral(m, &s.m, &root, 1, &a);
+		mkref(&s, asked[i], "[5] 10.0.0.0/8", LISP_REF_MS_ACK, 1, NULL, NULL);
+		mr_referral(m, &s.m, &root, 1, &a);
 		request(m, "[5] 10.1.2.3/32", (i + 80000) * 0x9e3779b97f4a7c15ull, 1, &a);
 		cr_assert_eq(mr_tick(m, 2, acts, 8), 0);
 		cr_assert_eq(mr_next_deadline(m), 1000);
@@ -948,4 +998,109 @@ Test(mr, config_from_the_map_resolver_section)
 	assert_send(&a, "10.0.0.1");
 	mr_free(m);
 	conf_free(c);
+}
+
+/* ------------------------------------------------------------ D25 nonces */
+
+/*
+ * docs/protocol.md D25: the tree is asked with the resolver's own nonce,
+ * new for every DDT Map-Request (a retry included), so the ITR (or whoever
+ * sent the Map-Request in its name) cannot answer in a DDT node's place:
+ * a referral with the ITR's nonce is dropped and counted. The Map-Server
+ * is asked with the ITR's nonce (it answers the ITR with it).
+ */
+Test(mr, the_tree_is_asked_with_the_resolvers_own_nonce)
+{
+	struct mr_config c = cfg();
+	struct mr *m = mk(&c);
+	struct mr_action a, acts[4];
+	struct sref s;
+	struct lisp_addr root = A("10.0.0.1"), node = A("10.0.1.1");
+	request(m, "[5] 10.1.2.3/32", 77, 0, &a);
+	assert_send(&a, "10.0.0.1");
+	cr_assert_eq(a.nonce, 77, "the ITR's nonce stays with the request");
+	cr_assert_neq(a.ddt_nonce, 77, "the root is asked with the resolver's nonce");
+	uint64_t n1 = a.ddt_nonce;
+
+	/* the forger sent the Map-Request: it knows 77, and spoofs the root */
+	mkref(&s, 77, "[5] 10.1.0.0/16", LISP_REF_MS_REFERRAL, 1440, "10.6.6.6", NULL);
+	mr_referral(m, &s.m, &root, 1, &a);
+	cr_assert_eq(a.kind, MR_ACT_NONE, "not followed (kind %d)", a.kind);
+	cr_assert_eq(mr_stat(m, MR_ST_DROP_ITR_NONCE), 1);
+	cr_assert_eq(mr_stat(m, MR_ST_MS_REFERRAL), 0);
+	cr_assert_eq(mr_cache_count(m), 0, "nothing cached from it");
+	cr_assert_eq(mr_pending_count(m), 1, "the request still waits for the root");
+
+	/* a request whose nonce is one in flight to the tree is refused */
+	struct eid_prefix e = P("[5] 10.1.2.4/32");
+	struct lisp_addr itr = A("192.0.2.9");
+	struct mr_action b;
+	cr_assert_eq(mr_request(m, &e, n1, &itr, 4342, REQ, sizeof(REQ), 1, &b), LISPMS_EEXIST);
+
+	/* the root's answer carries n1 */
+	mkref(&s, n1, "[5] 10.0.0.0/8", LISP_REF_NODE_REFERRAL, 60, "10.0.1.1", NULL);
+	mr_referral(m, &s.m, &root, 2, &a);
+	assert_send(&a, "10.0.1.1");
+	uint64_t n2 = a.ddt_nonce;
+	cr_assert(n2 != n1 && n2 != 77, "a new nonce for the node");
+
+	/* the node is slow: the retry carries yet another nonce, and the late
+	 * answer to the first try is not taken */
+	cr_assert_eq(mr_tick(m, 1002, acts, 4), 1);
+	assert_send(&acts[0], "10.0.1.1");
+	uint64_t n3 = acts[0].ddt_nonce;
+	cr_assert(n3 != n2 && n3 != n1 && n3 != 77, "a retry has its own nonce");
+	mkref(&s, n2, "[5] 10.1.0.0/16", LISP_REF_MS_REFERRAL, 60, "10.0.2.1", NULL);
+	mr_referral(m, &s.m, &node, 1003, &a);
+	cr_assert_eq(a.kind, MR_ACT_NONE);
+	cr_assert_eq(mr_stat(m, MR_ST_DROP_UNKNOWN), 1);
+	mkref(&s, n3, "[5] 10.1.0.0/16", LISP_REF_MS_REFERRAL, 60, "10.0.2.1", NULL);
+	mr_referral(m, &s.m, &node, 1004, &a);
+	assert_send(&a, "10.0.2.1");
+	cr_assert(a.to_ms);
+	cr_assert_eq(a.ddt_nonce, 77, "the Map-Server is asked with the ITR's nonce");
+	referral(m, 77, "10.0.2.1", "[5] 10.1.2.0/24", LISP_REF_MS_ACK, 1, NULL, NULL, 1005, &a);
+	cr_assert_eq(mr_stat(m, MR_ST_DONE), 1);
+	cr_assert_eq(mr_pending_count(m), 0);
+	cr_assert_eq(mr_stat(m, MR_ST_DROP_ITR_NONCE), 1);
+	mr_free(m);
+}
+
+/*
+ * What comes back under the ITR's nonce (the Map-Server hop, D25) may end
+ * or steer that one request, but is never cached: whoever sent the
+ * Map-Request knows the nonce, and could otherwise plant a referral to its
+ * own "Map-Server", or a negative answer, for every other ITR.
+ */
+Test(mr, what_a_map_server_says_under_the_itrs_nonce_is_not_cached)
+{
+	struct mr_config c = cfg();
+	struct mr *m = mk(&c);
+	struct mr_cache_entry e = ent("[5] 10.1.0.0/16", LISP_REF_MS_REFERRAL, 60, "10.0.2.1");
+	cr_assert_eq(mr_cache_put(m, &e, 0), LISPMS_EOK);
+	struct mr_action a;
+	request(m, "[5] 10.1.2.3/32", 5, 0, &a);
+	assert_send(&a, "10.0.2.1");
+	cr_assert_eq(a.ddt_nonce, 5);
+	/* a referral onward: followed for this request, not cached */
+	referral(m, 5, "10.0.2.1", "[5] 10.1.2.0/24", LISP_REF_MS_REFERRAL, 1440, "10.6.6.6", NULL,
+		 1, &a);
+	assert_send(&a, "10.6.6.6");
+	cr_assert_eq(mr_cache_count(m), 1, "only the referral from the tree");
+	referral(m, 5, "10.6.6.6", "[5] 10.1.2.0/25", LISP_REF_MS_ACK, 1, NULL, NULL, 2, &a);
+	cr_assert_eq(mr_pending_count(m), 0);
+	/* complete negative answers: the ITR is answered, nothing cached */
+	const uint8_t neg[] = { LISP_REF_MS_NOT_REGISTERED, LISP_REF_DELEGATION_HOLE };
+	for (unsigned i = 0; i < 2; i++) {
+		request(m, "[5] 10.1.2.3/32", 6 + i, 3, &a);
+		assert_send(&a, "10.0.2.1");
+		referral(m, 6 + i, "10.0.2.1", "[5] 10.1.2.0/24", neg[i], 1440, NULL, NULL, 4, &a);
+		cr_assert_eq(a.kind, MR_ACT_NEGATIVE, "the ITR is answered (kind %d)", a.kind);
+		cr_assert_eq(a.neg_prefix.plen, 24);
+		cr_assert_eq(mr_cache_count(m), 1, "not cached for the next ITR");
+	}
+	request(m, "[5] 10.1.2.9/32", 9, 5, &a);
+	assert_send(&a, "10.0.2.1");
+	cr_assert_eq(mr_stat(m, MR_ST_CACHE_HIT), 4, "each asked the Map-Server again");
+	mr_free(m);
 }

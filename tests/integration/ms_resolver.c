@@ -13,7 +13,9 @@
  * partner (the dead one is held down). Counters and `lispmsctl resolver cache|pending` checked.
  * Everything on the DDT port is captured on lo (dumpcap) and every message
  * the resolver sent is read by tshark: no malformed or expert info, the
- * DDT Map-Requests with D, the negative Map-Replies' actions and TTLs.
+ * DDT Map-Requests with D and their nonces (the resolver's own to the root,
+ * the ITR's to the Map-Servers: D25), the negative Map-Replies' actions and
+ * TTLs.
  * Prints TAP.
  *
  * Usage: ms_resolver LISPMSD LISPMSCTL
@@ -350,6 +352,35 @@ static void tshark_check(void)
 	       "Map-Server (%ld, %ld)",
 	       ddt, dead);
 	char filter[256], got[1024], want[512];
+	/* D25: the inner Map-Request's nonce is the resolver's own toward the
+	 * root (none of the ITR's, 21 to 27, and all different), the ITR's
+	 * toward the Map-Servers (they answer the ITR with it) */
+	snprintf(filter, sizeof(filter), "%s && lisp.type == 8 && ip.dst == " ROOT, from);
+	long to_root = it_tshark_fields(&cap, filter, "-e lisp.nonce", ";", got, sizeof(got));
+	bool own = to_root == 3;
+	unsigned long long seen[3] = { 0 };
+	char *save = NULL;
+	unsigned k = 0;
+	for (char *t = strtok_r(got, ";", &save); t != NULL && k < 3;
+	     t = strtok_r(NULL, ";", &save)) {
+		seen[k] = strtoull(t, NULL, 16);
+		own = own && (seen[k] < 21 || seen[k] > 27);
+		for (unsigned j = 0; j < k; j++)
+			own = own && seen[j] != seen[k];
+		k++;
+	}
+	snprintf(filter, sizeof(filter),
+		 "%s && lisp.type == 8 && (ip.dst == " MS " || ip.dst == " DEAD ")", from);
+	long to_ms = it_tshark_fields(&cap, filter, "-e lisp.nonce", ";", got, sizeof(got));
+	snprintf(want, sizeof(want),
+		 "0x0000000000000015;0x0000000000000016;0x0000000000000017;"
+		 "0x000000000000001a;0x000000000000001a;0x000000000000001b");
+	bool itrs = to_ms == 6 && strcmp(got, want) == 0;
+	tap_ok(own && itrs,
+	       "tshark: the 3 DDT Map-Requests to the root carry the resolver's own nonces (none "
+	       "an ITR's, all different: %llx %llx %llx), the 6 to the Map-Servers the ITR's "
+	       "(%s)",
+	       seen[0], seen[1], seen[2], itrs ? "yes" : got);
 	snprintf(filter, sizeof(filter), "%s && lisp.type == 2 && ip.dst == " ITR, from);
 	long rows = it_tshark_fields(&cap, filter,
 				     "-e lisp.nonce -e lisp.mapping.act -e lisp.mapping.ttl "
@@ -379,7 +410,7 @@ int main(int argc, char **argv)
 	}
 	it_daemon = argv[1];
 	ctl_bin = argv[2];
-	tap_plan(21);
+	tap_plan(22);
 	actx = auth_ctx_new();
 	it_auth = actx;
 	ar = (struct arena){ .base = abuf_mem, .size = sizeof(abuf_mem) };
