@@ -85,9 +85,15 @@
 #define MR_HOLD_TIMEOUTS 16   /* hold-down of an RLOC that timed out, in timeout-ms */
 #define MR_DOWN_MAX	 64   /* RLOCs held down at once (the one ending first gives way) */
 
+/* mr_config.families: the RLOC families the resolver has a socket for */
+#define MR_FAM_IPV4 1u
+#define MR_FAM_IPV6 2u
+
 struct mr_config {
 	struct lisp_addr roots[MR_MAX_ROOTS]; /* the DDT root's RLOCs */
 	unsigned nroots;
+	unsigned families;	   /* MR_FAM_*: referral RLOCs of other families are
+				      passed over (never sent to); 0: both */
 	unsigned cache_max;	   /* referral-cache entries */
 	unsigned pending_max;	   /* requests in resolution */
 	unsigned timeout_ms;	   /* per DDT Map-Request */
@@ -176,7 +182,9 @@ struct mr_pending_info {
 };
 
 struct conf_map_resolver;
-/* The `map-resolver:` section as an mr_config (roots past MR_MAX_ROOTS: LISPMS_EINVAL). */
+/* The `map-resolver:` section as an mr_config (roots past MR_MAX_ROOTS:
+ * LISPMS_EINVAL): families from the listen addresses (none: both), the
+ * roots of those families only (none left: LISPMS_EAFI). */
 int mr_config_from_conf(const struct conf_map_resolver *c, struct mr_config *out);
 
 int mr_new(const struct mr_config *cfg, struct mr **out);

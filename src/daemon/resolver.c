@@ -382,6 +382,11 @@ int resolver_start(const struct conf *c, struct resolver **out)
 	*out = NULL;
 	struct mr_config mc;
 	int ret = mr_config_from_conf(conf_map_resolver(c), &mc);
+	if (ret == LISPMS_EAFI) {
+		log_error("daemon, map-resolver: no root address of a family it listens on "
+			  "(map-resolver.roots and map-resolver.listen)");
+		return ret;
+	}
 	if (ret != LISPMS_EOK) {
 		log_error("daemon, map-resolver: %s", err_str(ret));
 		return ret;

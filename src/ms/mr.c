@@ -69,12 +69,24 @@ uint64_t mr_stat(const struct mr *m, enum mr_stat s)
 	return (unsigned)s < MR_ST_MAX ? m->stats[s] : 0;
 }
 
+/* Can the resolver send to an RLOC of this family (mr_config.families)? */
+static bool family_ok(unsigned families, uint16_t afi)
+{
+	if (families == 0)
+		families = MR_FAM_IPV4 | MR_FAM_IPV6;
+	return (afi == LISP_AFI_IPV4 && (families & MR_FAM_IPV4)) ||
+	       (afi == LISP_AFI_IPV6 && (families & MR_FAM_IPV6));
+}
+
 int mr_config_from_conf(const struct conf_map_resolver *c, struct mr_config *out)
 {
 	if (c->nroots == 0 || c->nroots > MR_MAX_ROOTS)
 		return LISPMS_EINVAL;
+	unsigned families = 0;
+	for (size_t i = 0; i < c->nlisten; i++)
+		families |= c->listen[i].afi == LISP_AFI_IPV6 ? MR_FAM_IPV6 : MR_FAM_IPV4;
 	*out = (struct mr_config){
-		.nroots = (unsigned)c->nroots,
+		.families = families,
 		.cache_max = c->cache_max,
 		.pending_max = c->pending_max,
 		.timeout_ms = c->timeout_ms,
@@ -82,8 +94,10 @@ int mr_config_from_conf(const struct conf_map_resolver *c, struct mr_config *out
 		.max_depth = c->max_depth,
 		.reply_rate_limit = c->reply_rate_limit,
 	};
-	memcpy(out->roots, c->roots, c->nroots * sizeof(c->roots[0]));
-	return LISPMS_EOK;
+	for (size_t i = 0; i < c->nroots; i++)
+		if (family_ok(families, c->roots[i].afi))
+			out->roots[out->nroots++] = c->roots[i];
+	return out->nroots > 0 ? LISPMS_EOK : LISPMS_EAFI;
 }
 
 int mr_new(const struct mr_config *cfg, struct mr **out)
@@ -542,13 +556,15 @@ int mr_request(struct mr *m, const struct eid_prefix *eid, uint64_t nonce,
 	return LISPMS_EOK;
 }
 
-/* The referral set's plain IPv4/IPv6 RLOCs (others cannot be sent to). */
-static uint8_t referral_set(const struct lisp_record *r, struct lisp_addr *set)
+/* The referral set's plain IPv4/IPv6 RLOCs of a family the resolver has a
+ * socket for (others cannot be sent to: trying one would only cost a
+ * timeout and a hold-down). */
+static uint8_t referral_set(const struct mr *m, const struct lisp_record *r, struct lisp_addr *set)
 {
 	uint8_t n = 0;
 	for (unsigned i = 0; i < r->nlocs && n < MR_MAX_RLOCS; i++) {
 		const struct afi_addr *a = &r->locs[i].addr;
-		if (a->kind != AFI_PLAIN || (a->afi != LISP_AFI_IPV4 && a->afi != LISP_AFI_IPV6))
+		if (a->kind != AFI_PLAIN || !family_ok(m->cfg.families, a->afi))
 			continue;
 		memset(&set[n], 0, sizeof(set[n]));
 		set[n].afi = a->afi;
@@ -617,7 +633,7 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 			fail(m, p, MR_ST_DEPTH, now_ms, act);
 			return;
 		}
-		ce.nrlocs = referral_set(r, ce.rlocs);
+		ce.nrlocs = referral_set(m, r, ce.rlocs);
 		if (ce.nrlocs == 0) {
 			/* nothing to follow: this RLOC's answer is useless */
 			m->stats[MR_ST_DROP_BAD]++;

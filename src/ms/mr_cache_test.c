@@ -186,3 +186,36 @@ Test(mr_cache, config_from_the_map_resolver_section)
 	mr_free(m);
 	conf_free(c);
 }
+
+/* The roots of a family the resolver has no socket for are left out
+ * (map-resolver.listen decides the families); none left is an error. */
+Test(mr_cache, config_keeps_the_roots_of_the_families_it_listens_on)
+{
+	const char *yaml = "map-resolver: {roots: [\"fd00::1\", 10.0.0.2], listen: [127.0.0.1]}\n";
+	struct conf *c = NULL;
+	struct conf_error err;
+	cr_assert_eq(conf_load_buf("t.yaml", yaml, strlen(yaml), NULL, &c, &err), LISPMS_EOK, "%s",
+		     err.msg);
+	struct mr_config mc;
+	cr_assert_eq(mr_config_from_conf(conf_map_resolver(c), &mc), LISPMS_EOK);
+	cr_assert_eq(mc.families, MR_FAM_IPV4);
+	cr_assert_eq(mc.nroots, 1, "the IPv6 root is left out (%u)", mc.nroots);
+	struct lisp_addr r = A("10.0.0.2");
+	cr_assert(lisp_addr_equal(&mc.roots[0], &r));
+	conf_free(c);
+
+	yaml = "map-resolver: {roots: [\"fd00::1\"], listen: [127.0.0.1]}\n";
+	cr_assert_eq(conf_load_buf("t.yaml", yaml, strlen(yaml), NULL, &c, &err), LISPMS_EOK, "%s",
+		     err.msg);
+	cr_assert_eq(mr_config_from_conf(conf_map_resolver(c), &mc), LISPMS_EAFI,
+		     "no root it can reach");
+	conf_free(c);
+
+	yaml = "map-resolver: {roots: [\"fd00::1\", 10.0.0.2], listen: [127.0.0.1, \"::1\"]}\n";
+	cr_assert_eq(conf_load_buf("t.yaml", yaml, strlen(yaml), NULL, &c, &err), LISPMS_EOK, "%s",
+		     err.msg);
+	cr_assert_eq(mr_config_from_conf(conf_map_resolver(c), &mc), LISPMS_EOK);
+	cr_assert_eq(mc.families, MR_FAM_IPV4 | MR_FAM_IPV6);
+	cr_assert_eq(mc.nroots, 2);
+	conf_free(c);
+}

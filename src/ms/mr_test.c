@@ -446,3 +446,43 @@ Test(mr, what_a_map_server_says_under_the_itrs_nonce_is_not_cached)
 	cr_assert_eq(mr_stat(m, MR_ST_CACHE_HIT), 4, "each asked the Map-Server again");
 	mr_free(m);
 }
+
+/*
+ * A resolver with sockets of one family (map-resolver.listen) cannot send
+ * to an RLOC of the other: such RLOCs of a referral set are passed over,
+ * not tried (each try would cost a timeout and hold the RLOC down), and a
+ * set with none left is a useless answer (the node's next RLOC is asked).
+ */
+Test(mr, referral_rlocs_of_a_family_without_a_socket_are_passed_over)
+{
+	struct mr_config c = cfg();
+	c.families = MR_FAM_IPV4;
+	struct mr *m = mk(&c);
+	struct mr_action a;
+	request(m, "[5] 10.1.2.3/32", 1, 0, &a);
+	assert_send(&a, "10.0.0.1");
+	referral(m, 1, "10.0.0.1", "[5] 10.0.0.0/8", LISP_REF_NODE_REFERRAL, 60, "fd00::11",
+		 "10.0.1.1", 1, &a);
+	assert_send(&a, "10.0.1.1");
+	struct mr_cache_entry e;
+	struct eid_prefix eid = P("[5] 10.9.9.9/32");
+	cr_assert_eq(mr_cache_lookup(m, &eid, 2, &e), LISPMS_EOK);
+	cr_assert_eq(e.nrlocs, 1, "only the IPv4 RLOC is kept (%u)", e.nrlocs);
+	/* a set of IPv6 Map-Servers only: nothing to follow, the node is asked again */
+	referral(m, 1, "10.0.1.1", "[5] 10.1.0.0/16", LISP_REF_MS_REFERRAL, 60, "fd00::21",
+		 "fd00::22", 3, &a);
+	assert_send(&a, "10.0.1.1");
+	cr_assert(!a.to_ms);
+	cr_assert_eq(mr_stat(m, MR_ST_DROP_BAD), 1);
+	cr_assert_eq(mr_cache_count(m), 1, "the unusable set is not cached");
+	mr_free(m);
+
+	/* both families: the IPv6 RLOC first, as the node listed it */
+	c.families = MR_FAM_IPV4 | MR_FAM_IPV6;
+	m = mk(&c);
+	request(m, "[5] 10.1.2.3/32", 1, 0, &a);
+	referral(m, 1, "10.0.0.1", "[5] 10.0.0.0/8", LISP_REF_NODE_REFERRAL, 60, "fd00::11",
+		 "10.0.1.1", 1, &a);
+	assert_send(&a, "fd00::11");
+	mr_free(m);
+}
