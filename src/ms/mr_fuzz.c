@@ -4,7 +4,9 @@
  * Map-Referrals fed to mr_referral between ITR requests and clock ticks.
  * Byte 0 picks the bounds (pending-max 1..4, cache-max 1..8, retries 0..1,
  * max-depth 1..4; reply-rate-limit 2, so negative answers are also
- * suppressed); then each instruction is an opcode byte and operands:
+ * suppressed), the input's length modulo 3 the families the resolver can
+ * send to (both, IPv4, IPv6); then each instruction is an opcode byte and
+ * operands:
  *   request   EID (from a small table of nested prefixes), nonce (0..7)
  *   referral  built from operands (nonce: 0..7, an ITR's, or with bit 3
  *             one of the last 8 a DDT Map-Request carried; action 0..7,
@@ -16,7 +18,8 @@
  *   tick      the clock advanced by operand x 50 ms, mr_tick
  *   views     cache lookup, foreach of the cache and the pending table
  * Checked after every step: the bounds (pending <= pending-max, cache <=
- * cache-max), every send goes to a root or an RLOC some referral named and
+ * cache-max), every send goes to a root or an RLOC some referral named, of
+ * a family the resolver can send to, and
  * carries the request as given with the nonce D25 says (the ITR's toward
  * Map-Servers, another toward DDT nodes), negative answers carry a valid
  * action; at
@@ -77,7 +80,9 @@ static unsigned next(struct cur *c)
 
 static struct lisp_addr last_to;
 static bool have_last;
-static bool raw_fed;	       /* a raw referral may name any RLOC */
+static bool raw_fed;	  /* a raw referral may name any RLOC */
+static unsigned families; /* the resolver's mr_config.families */
+static struct lisp_addr root_addr;
 static uint64_t sent_nonce[8]; /* the last DDT Map-Requests' nonces */
 static unsigned nsent;
 
@@ -94,6 +99,8 @@ static void take(const struct mr_action *a)
 		break;
 	case MR_ACT_SEND:
 		check(raw_fed || known_rloc(&a->to)); /* the root or an RLOC of a referral */
+		check(lisp_addr_equal(&a->to, &root_addr) || families == 0 ||
+		      (a->to.afi == LISP_AFI_IPV4 ? MR_FAM_IPV4 : MR_FAM_IPV6) & families);
 		check(a->request_len == sizeof(req_bytes) &&
 		      memcmp(a->request, req_bytes, sizeof(req_bytes)) == 0);
 		/* D25: the Map-Server is asked with the ITR's nonce, a DDT node
@@ -159,8 +166,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.max_depth = 1 + ((data[0] >> 6) & 3),
 		.timeout_ms = 1000,
 		.reply_rate_limit = 2, /* small: the limiter (D22) suppresses some answers */
+		.families = (unsigned)(size % 3),
 	};
+	families = cfg.families;
 	check(lisp_addr_parse(ROOT, &cfg.roots[0]) == LISPMS_EOK);
+	root_addr = cfg.roots[0];
 	struct mr *m = NULL;
 	check(mr_new(&cfg, &m) == LISPMS_EOK);
 	struct cur c = { data + 1, size - 1 };
