@@ -125,6 +125,24 @@ static bool probe(const char *addr, uint16_t port)
 	return ready;
 }
 
+/*
+ * lispmsd's Map-Server workers answer before its resolver's sockets are
+ * bound (the resolver starts after them); its control socket comes after
+ * both. Until it exists an ECM to the resolver may find no socket (the
+ * first question was lost that way, one run in a few under load).
+ */
+static bool ctl_ready(const char *sock)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "%s/%s", it_dir, sock);
+	for (int i = 0; i < 200; i++) {
+		if (access(path, F_OK) == 0)
+			return true;
+		usleep(25 * 1000);
+	}
+	return false;
+}
+
 static pid_t start(const char *name, const char *fmt, unsigned a, unsigned b, unsigned c)
 {
 	char path[160], log[160], text[4096];
@@ -425,7 +443,8 @@ int main(int argc, char **argv)
 	pids[0] = start("root", root_conf, ddt_port, 0, 0);
 	pids[1] = start("ms", ms_conf, ddt_port, 0, 0);
 	pids[2] = start("mr", mr_conf, mr_ms_port, ddt_port, ddt_port);
-	bool up = probe(ROOT, ddt_port) && probe(MS, ddt_port) && probe(MR, mr_ms_port);
+	bool up = probe(ROOT, ddt_port) && probe(MS, ddt_port) && probe(MR, mr_ms_port) &&
+		  ctl_ready("mr.sock");
 	tap_ok(up, "the DDT root, the DDT Map-Server and the Map-Resolver start (port %u)",
 	       ddt_port);
 	if (up)
