@@ -4,13 +4,15 @@
  * state machine (include/lispms/mr.h says what each does; the referral
  * cache is mr_cache.c, struct mr is in mr_internal.h).
  *
- * The pending table is a fixed array of pending_max slots
- * with three indexes, so no datagram or tick costs more than the work it
- * does, whatever pending-max (up to 65,536): a stack of free slots; an
- * open-addressing hash by nonce (linear probing over twice as many cells,
- * a seeded hash: the nonce is the ITR's choice, so one ITR cannot line its
- * nonces up in one chain; backward-shift deletion, no tombstones); and a
- * list in deadline order. Every deadline is "now + timeout-ms" with a clock
+ * The pending table is a fixed array of pending_max slots with four
+ * indexes, so no datagram or tick costs more than the work it does,
+ * whatever pending-max (up to 65,536): a stack of free slots; two
+ * open-addressing hashes, by the ITR's nonce and by the nonce of the DDT
+ * Map-Request in flight (docs/protocol.md D25: ours toward DDT nodes, the
+ * ITR's toward Map-Servers), each with linear probing over twice as many
+ * cells, seeded (an ITR's nonce is its choice, so one ITR cannot line its
+ * nonces up in one chain) and with backward-shift deletion, no tombstones;
+ * and a list in deadline order. Every deadline is "now + timeout-ms" with a clock
  * that never goes back (mr keeps the latest time it was given), so
  * appending at (re)arming keeps the list sorted: the earliest deadline is
  * its head and a tick takes expired requests from the head only.
