@@ -4,7 +4,10 @@
 # (tests/support/fleet.sh: namespaces joined by a bridge; root needed).
 # Prints JSON lines:
 #   resolve_cold    lig through a resolver restarted before each sample (its
-#                   referral cache empty: root, node, Map-Server), N samples
+#                   referral cache empty: root, node, Map-Server), N samples;
+#                   mr1, IPv4 all the way
+#   resolve_cold_v6 the same for IPv6 EIDs through mr2 asked over IPv6 (its
+#                   root, node1 and pair A at their IPv6 addresses)
 #   resolve_warm    lispms-bench request through a resolver with a warm cache
 #                   (straight to the Map-Server), at a modest fixed rate
 #   mr_throughput   the same, as fast as a window allows
@@ -46,28 +49,34 @@ trap 'exit 1' INT TERM
 fleet_net_up || exit 1
 fleet_start_all || exit 1
 fleet_etrs_start --quiet
-fleet_wait_registered msa1 $((FLEET_ETRS * FLEET_PER)) 30 || exit 1
-fleet_wait_registered msa2 $((FLEET_ETRS * FLEET_PER)) 30 || exit 1
+fleet_wait_registered msa1 $((2 * FLEET_ETRS * FLEET_PER)) 30 || exit 1 # IPv4 and IPv6
+fleet_wait_registered msa2 $((2 * FLEET_ETRS * FLEET_PER)) 30 || exit 1
 bench=$FLEET_BENCH
 itr() { fleet_exec itr "$@"; }
 lisp=(--etrs "$FLEET_ETRS" --eids-per-etr "$FLEET_PER" --iid 1000)
 
 # cold: a resolver with nothing cached, one question, then restart it
-: >"$work/cold.ms"
-for ((i = 0; i < cold; i++)); do
-    fleet_kill mr2 TERM && fleet_start mr2 || exit 1
-    itr "$bench" lig "[1000] 10.0.0.$((i % (FLEET_ETRS * FLEET_PER) % 256))" \
-        --server 10.99.0.32 --timeout-ms 3000 |
-        awk '/^Map-Reply from/ { print $5 }' >>"$work/cold.ms"
-done
-python3 - "$work/cold.ms" "$cold" <<'EOF'
+cold_case() { # CASE MR SERVER EID-PREFIX (EID k appended, in hex for IPv6)
+    local i k eid
+    : >"$work/cold.ms"
+    for ((i = 0; i < cold; i++)); do
+        fleet_kill "$2" TERM && fleet_start "$2" || exit 1
+        k=$((i % (FLEET_ETRS * FLEET_PER) % 256))
+        case $4 in *::) eid=$(printf '%s%x' "$4" $k) ;; *) eid=$4$k ;; esac
+        itr "$bench" lig "$eid" --server "$3" --timeout-ms 3000 |
+            awk '/^Map-Reply from/ { print $5 }' >>"$work/cold.ms"
+    done
+    python3 - "$work/cold.ms" "$cold" "$1" <<'EOF'
 import json, sys
 v = sorted(float(x) for x in open(sys.argv[1]) if x.strip())
 q = lambda p: v[min(len(v) - 1, int(p * len(v)))] * 1e3 if v else 0
-print(json.dumps({"bench": "fleet", "case": "resolve_cold", "samples": len(v),
+print(json.dumps({"bench": "fleet", "case": sys.argv[3], "samples": len(v),
                   "wanted": int(sys.argv[2]), "p50_us": round(q(0.5), 1),
                   "p99_us": round(q(0.99), 1), "max_us": round(v[-1] * 1e3, 1) if v else 0}))
 EOF
+}
+cold_case resolve_cold mr1 10.99.0.31 "[1000] 10.0.0."
+cold_case resolve_cold_v6 mr2 fd99::32 "[1000] 2001:db8::"
 
 # warm: mr1 has walked the tree once (the first request)
 itr "$bench" lig "[1000] 10.0.0.1" --server 10.99.0.31 >/dev/null

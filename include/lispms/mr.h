@@ -16,16 +16,23 @@
  * MS-NOT-REGISTERED answers are cached (the negative ones answer the next
  * request for their prefix at once); MS-ACK and NOT-AUTHORITATIVE are not.
  *
- * Pending table: one entry per request in resolution, keyed by the ITR's
- * nonce, at most `pending_max` (a request beyond that is dropped and
- * counted). Each entry holds a copy of the ITR's encapsulated Map-Request
- * (forwarded unchanged, so the Map-Server's answer reaches the ITR with the
- * ITR's nonce), the referral set it is working through, the RLOC it last
- * sent to and a deadline. A timeout moves to the next RLOC of the set (a
- * dead node or Map-Server costs one timeout, not the answer); each RLOC is
- * tried `retries` + 1 times in all across the set's rounds; when the set is
- * exhausted the request gets a negative Map-Reply with action
- * Send-Map-Request and TTL MR_FAIL_TTL (the ITR asks again soon) and is
+ * Pending table: one entry per request in resolution, at most
+ * `pending_max` (a request beyond that is dropped and counted), found by
+ * two nonces (docs/protocol.md D25): the ITR's (one request per nonce) and
+ * the one its DDT Map-Request in flight carries, by which Map-Referrals
+ * are matched. Toward DDT nodes that is a random nonce of mr's, new for
+ * every send (retries too): the node asked is the only other party that
+ * knows it, so whoever sent the ITR's Map-Request cannot answer in the
+ * node's place (such a referral is dropped, MR_ST_DROP_ITR_NONCE). Toward
+ * Map-Servers it is the ITR's own, because the Map-Server answers the ITR
+ * (proxy reply or the ETR's Map-Reply) with the Map-Request's nonce; what
+ * comes back under it may end or steer that request but is never cached.
+ * Each entry holds a copy of the ITR's encapsulated Map-Request (sent on
+ * with the D bit and the nonce of the action), the referral set it is
+ * working through, the RLOC it last sent to and a deadline. A timeout moves to the next RLOC of the
+ * set (a dead node or Map-Server costs one timeout, not the answer); each RLOC is tried `retries` +
+ * 1 times in all across the set's rounds; when the set is exhausted the request gets a negative
+ * Map-Reply with action Send-Map-Request and TTL MR_FAIL_TTL (the ITR asks again soon) and is
  * retired.
  * Hold-down: an RLOC that let a DDT Map-Request time out is remembered (by
  * address, at most MR_DOWN_MAX) for MR_HOLD_TIMEOUTS x timeout-ms; a walk
@@ -55,7 +62,7 @@
  * reads the cache or the table, so neither needs a lock.
  * Ownership: mr copies what it is given (requests, referral sets).
  * Errors: LISPMS_ENOMEM, LISPMS_EINVAL, LISPMS_EAFI, LISPMS_ENOSPC (table
- * full), LISPMS_EEXIST (nonce already pending), LISPMS_ENOENT.
+ * full), LISPMS_EEXIST (nonce already pending, or in flight), LISPMS_ENOENT.
  */
 #pragma once
 
@@ -78,9 +85,15 @@
 #define MR_HOLD_TIMEOUTS 16   /* hold-down of an RLOC that timed out, in timeout-ms */
 #define MR_DOWN_MAX	 64   /* RLOCs held down at once (the one ending first gives way) */
 
+/* mr_config.families: the RLOC families the resolver has a socket for */
+#define MR_FAM_IPV4 1u
+#define MR_FAM_IPV6 2u
+
 struct mr_config {
 	struct lisp_addr roots[MR_MAX_ROOTS]; /* the DDT root's RLOCs */
 	unsigned nroots;
+	unsigned families;	   /* MR_FAM_*: referral RLOCs of other families are
+				      passed over (never sent to); 0: both */
 	unsigned cache_max;	   /* referral-cache entries */
 	unsigned pending_max;	   /* requests in resolution */
 	unsigned timeout_ms;	   /* per DDT Map-Request */
@@ -104,17 +117,18 @@ enum mr_stat {
 	MR_ST_MS_NOT_REGISTERED,
 	MR_ST_DELEGATION_HOLE,
 	MR_ST_NOT_AUTHORITATIVE,
-	MR_ST_NEGATIVE,	    /* negative Map-Replies sent to ITRs */
-	MR_ST_DONE,	    /* resolutions handed to a Map-Server (MS-ACK) */
-	MR_ST_GAVE_UP,	    /* every RLOC of a set exhausted */
-	MR_ST_LOOP,	    /* referral not more specific than the previous one */
-	MR_ST_DEPTH,	    /* more than max_depth referrals */
-	MR_ST_DROP_FULL,    /* request dropped: pending table full */
-	MR_ST_DROP_DUP,	    /* request dropped: its nonce is already pending */
-	MR_ST_DROP_UNKNOWN, /* referral dropped: no pending request has its nonce */
-	MR_ST_DROP_SOURCE,  /* referral dropped: not from the RLOC asked */
-	MR_ST_DROP_BAD,	    /* referral dropped: no record, bad action or EID */
-	MR_ST_NEG_LIMITED,  /* negative Map-Reply not sent: its ITR passed reply_rate_limit */
+	MR_ST_NEGATIVE,	      /* negative Map-Replies sent to ITRs */
+	MR_ST_DONE,	      /* resolutions handed to a Map-Server (MS-ACK) */
+	MR_ST_GAVE_UP,	      /* every RLOC of a set exhausted */
+	MR_ST_LOOP,	      /* referral not more specific than the previous one */
+	MR_ST_DEPTH,	      /* more than max_depth referrals */
+	MR_ST_DROP_FULL,      /* request dropped: pending table full */
+	MR_ST_DROP_DUP,	      /* request dropped: its nonce is already pending */
+	MR_ST_DROP_UNKNOWN,   /* referral dropped: no pending request has its nonce */
+	MR_ST_DROP_SOURCE,    /* referral dropped: not from the RLOC asked */
+	MR_ST_DROP_BAD,	      /* referral dropped: no record, bad action or EID */
+	MR_ST_NEG_LIMITED,    /* negative Map-Reply not sent: its ITR passed reply_rate_limit */
+	MR_ST_DROP_ITR_NONCE, /* referral dropped: the ITR's nonce where ours was expected (D25) */
 	MR_ST_MAX
 };
 
@@ -139,9 +153,12 @@ enum mr_action_kind {
 struct mr_action {
 	enum mr_action_kind kind;
 	uint64_t nonce;		/* the request's (ITR's) nonce */
+	uint64_t ddt_nonce;	/* MR_ACT_SEND: the nonce the DDT Map-Request carries in
+				   its inner Map-Request (D25): ours for a DDT node, the
+				   ITR's for a Map-Server */
 	struct lisp_addr to;	/* MR_ACT_SEND: the DDT node or Map-Server */
 	bool to_ms;		/* MR_ACT_SEND: `to` is a Map-Server (MS-REFERRAL) */
-	const uint8_t *request; /* MR_ACT_SEND: the ITR's Map-Request, borrowed */
+	const uint8_t *request; /* MR_ACT_SEND: the ITR's ECM as received, borrowed */
 	size_t request_len;
 	/* MR_ACT_NEGATIVE */
 	struct eid_prefix neg_prefix; /* the EID prefix the negative answer covers */
@@ -156,7 +173,8 @@ struct mr;
 
 /* A view row of the pending table (lispmsctl). */
 struct mr_pending_info {
-	uint64_t nonce;
+	uint64_t nonce;	    /* the ITR's */
+	uint64_t ddt_nonce; /* the DDT Map-Request in flight's */
 	struct eid_prefix eid;
 	struct lisp_addr asked;
 	unsigned depth, tries;
@@ -164,7 +182,9 @@ struct mr_pending_info {
 };
 
 struct conf_map_resolver;
-/* The `map-resolver:` section as an mr_config (roots past MR_MAX_ROOTS: LISPMS_EINVAL). */
+/* The `map-resolver:` section as an mr_config (roots past MR_MAX_ROOTS:
+ * LISPMS_EINVAL): families from the listen addresses (none: both), the
+ * roots of those families only (none left: LISPMS_EAFI). */
 int mr_config_from_conf(const struct conf_map_resolver *c, struct mr_config *out);
 
 int mr_new(const struct mr_config *cfg, struct mr **out);

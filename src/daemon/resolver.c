@@ -9,7 +9,9 @@
  *       anything else, an ECM with D (we are no DDT node on these sockets),
  *       an undecodable message, a request with no usable ITR-RLOC -> dropped,
  *       counted (lispms_mr_dropped_total{reason})
- *   out MR_ACT_SEND: the ITR's ECM as received with the D bit set (its inner
+ *   out MR_ACT_SEND: the ITR's ECM as received with the D bit set and the
+ *       inner Map-Request's nonce mr's choice (docs/protocol.md D25: its
+ *       own toward DDT nodes, the ITR's toward Map-Servers; the inner
  *       IP/UDP header still names the ITR, so the Map-Server's Map-Reply
  *       reaches the ITR) to the referral RLOC on map-resolver.ddt-port
  *       MR_ACT_NEGATIVE: a one-record negative Map-Reply with the ITR's nonce
@@ -55,11 +57,13 @@
 #include <lispms/proto.h>
 #include <lispms/rcu.h>
 #include <lispms/thread.h>
+#include <lispms/wire.h>
 
 #define RESOLVER_MAX_LISTEN 4	 /* CONF_MR_MAX_LISTEN */
 #define RESOLVER_RX_BATCH   64	 /* datagrams per socket per round */
 #define RESOLVER_TICK_MS    1000 /* mr_tick at least this often */
 #define RESOLVER_VIEW_MAX   1000 /* rows a view shows */
+#define RESOLVER_NONCE_AT   4	 /* a Map-Request's nonce, after its first word */
 
 struct resolver {
 	struct mr *mr;
@@ -76,6 +80,7 @@ struct resolver {
 	uint8_t arena_mem[64 * 1024];
 	uint8_t rx[65536];
 	uint8_t tx[2048];
+	uint8_t inner[MR_MAX_REQUEST]; /* a DDT Map-Request's inner message */
 };
 
 /* One counter per enum mr_stat, in its order (metrics.def). */
@@ -104,10 +109,11 @@ static const enum metric_id mr_metric[MR_ST_MAX] = {
 	[MR_ST_DROP_SOURCE] = LISPMS_M_MR_DROP_SOURCE,
 	[MR_ST_DROP_BAD] = LISPMS_M_MR_DROP_BAD,
 	[MR_ST_NEG_LIMITED] = LISPMS_M_MR_NEG_LIMITED,
+	[MR_ST_DROP_ITR_NONCE] = LISPMS_M_MR_DROP_ITR_NONCE,
 };
 /* a new enum mr_stat needs its metrics.def row and its line above */
-_Static_assert(MR_ST_MAX == 24, "enum mr_stat and mr_metric[] differ");
-_Static_assert(LISPMS_M_MR_NEG_LIMITED - LISPMS_M_MR_REQUESTS == MR_ST_MAX - 1,
+_Static_assert(MR_ST_MAX == 25, "enum mr_stat and mr_metric[] differ");
+_Static_assert(LISPMS_M_MR_DROP_ITR_NONCE - LISPMS_M_MR_REQUESTS == MR_ST_MAX - 1,
 	       "metrics.def's MR_ rows are not enum mr_stat's, in order");
 
 static uint64_t now_ms(void)
@@ -155,12 +161,19 @@ static void act(struct resolver *r, const struct mr_action *a)
 	case MR_ACT_NONE:
 		return;
 	case MR_ACT_SEND: {
-		/* the ITR's ECM as it came, now a DDT Map-Request */
+		/* the ITR's ECM as it came, now a DDT Map-Request: D set, and
+		 * the inner Map-Request's nonce the one mr chose (D25; the
+		 * inner UDP checksum is computed again by ecm_encode) */
 		struct lisp_ecm e;
-		if (ecm_decode(a->request, a->request_len, &e) != LISPMS_EOK) {
+		if (ecm_decode(a->request, a->request_len, &e) != LISPMS_EOK ||
+		    e.inner_len < RESOLVER_NONCE_AT + 8 || e.inner_len > sizeof(r->inner)) {
 			counters_inc(LISPMS_M_INTERNAL_ERRORS);
 			return;
 		}
+		memcpy(r->inner, e.inner, e.inner_len);
+		wire_put_u32(r->inner + RESOLVER_NONCE_AT, (uint32_t)(a->ddt_nonce >> 32));
+		wire_put_u32(r->inner + RESOLVER_NONCE_AT + 4, (uint32_t)a->ddt_nonce);
+		e.inner = r->inner;
 		e.flags |= LISP_ECM_D;
 		if (ecm_encode(&e, r->tx, sizeof(r->tx), &n) != LISPMS_EOK) {
 			counters_inc(LISPMS_M_INTERNAL_ERRORS);
@@ -369,6 +382,11 @@ int resolver_start(const struct conf *c, struct resolver **out)
 	*out = NULL;
 	struct mr_config mc;
 	int ret = mr_config_from_conf(conf_map_resolver(c), &mc);
+	if (ret == LISPMS_EAFI) {
+		log_error("daemon, map-resolver: no root address of a family it listens on "
+			  "(map-resolver.roots and map-resolver.listen)");
+		return ret;
+	}
 	if (ret != LISPMS_EOK) {
 		log_error("daemon, map-resolver: %s", err_str(ret));
 		return ret;
@@ -484,8 +502,9 @@ static bool pend_one(const struct mr_pending_info *p, void *arg)
 }
 
 static const struct ctl_col pend_cols[] = {
-	{ "nonce", 18, false }, { "eid", 28, false }, { "asked", 20, false },
-	{ "depth", 6, true },	{ "tries", 6, true }, { "left_ms", 0, true },
+	{ "nonce", 18, false }, { "ddt_nonce", 18, false }, { "eid", 28, false },
+	{ "asked", 20, false }, { "depth", 6, true },	    { "tries", 6, true },
+	{ "left_ms", 0, true },
 };
 
 static int pending_handler(struct ctl_reply *rep, unsigned argc, const char *const *argv, void *arg)
@@ -505,16 +524,17 @@ static int pending_handler(struct ctl_reply *rep, unsigned argc, const char *con
 	ctl_out_table(rep, "pending", pend_cols, sizeof(pend_cols) / sizeof(pend_cols[0]));
 	for (size_t i = 0; i < c.n; i++) {
 		const struct mr_pending_info *p = &c.rows[i];
-		char nonce[24], eid[LISPMS_EID_STRLEN], asked[LISPMS_EID_STRLEN], depth[12],
-		    tries[12], left[24];
+		char nonce[24], ddt[24], eid[LISPMS_EID_STRLEN], asked[LISPMS_EID_STRLEN],
+		    depth[12], tries[12], left[24];
 		snprintf(nonce, sizeof(nonce), "%016" PRIx64, p->nonce);
+		snprintf(ddt, sizeof(ddt), "%016" PRIx64, p->ddt_nonce);
 		eid_prefix_format(&p->eid, eid, sizeof(eid));
 		lisp_addr_format(&p->asked, asked, sizeof(asked));
 		snprintf(depth, sizeof(depth), "%u", p->depth);
 		snprintf(tries, sizeof(tries), "%u", p->tries);
 		snprintf(left, sizeof(left), "%" PRIu64,
 			 p->deadline_ms > now ? p->deadline_ms - now : 0);
-		const char *row[] = { nonce, eid, asked, depth, tries, left };
+		const char *row[] = { nonce, ddt, eid, asked, depth, tries, left };
 		ctl_out_row(rep, row);
 	}
 	ctl_out_table_end(rep);

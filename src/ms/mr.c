@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The Map-Resolver's referral cache, pending-request table and RFC 8111
- * §7.3 state machine (include/lispms/mr.h says what each does).
+ * The Map-Resolver's pending-request table, hold-down and RFC 8111 §7.3
+ * state machine (include/lispms/mr.h says what each does; the referral
+ * cache is mr_cache.c, struct mr is in mr_internal.h).
  *
- * The cache is one trie per (instance, family) plus an LRU list over every
- * entry: a lookup that hits moves its entry to the front, the bound evicts
- * from the back. The pending table is a fixed array of pending_max slots
- * with three indexes, so no datagram or tick costs more than the work it
- * does, whatever pending-max (up to 65,536): a stack of free slots; an
- * open-addressing hash by nonce (linear probing over twice as many cells,
- * a seeded hash: the nonce is the ITR's choice, so one ITR cannot line its
- * nonces up in one chain; backward-shift deletion, no tombstones); and a
- * list in deadline order. Every deadline is "now + timeout-ms" with a clock
+ * The pending table is a fixed array of pending_max slots with four
+ * indexes, so no datagram or tick costs more than the work it does,
+ * whatever pending-max (up to 65,536): a stack of free slots; two
+ * open-addressing hashes, by the ITR's nonce and by the nonce of the DDT
+ * Map-Request in flight (docs/protocol.md D25: ours toward DDT nodes, the
+ * ITR's toward Map-Servers), each with linear probing over twice as many
+ * cells, seeded (an ITR's nonce is its choice, so one ITR cannot line its
+ * nonces up in one chain) and with backward-shift deletion, no tombstones;
+ * and a list in deadline order. Every deadline is "now + timeout-ms" with a clock
  * that never goes back (mr keeps the latest time it was given), so
  * appending at (re)arming keeps the list sorted: the earliest deadline is
  * its head and a tick takes expired requests from the head only.
@@ -26,83 +27,11 @@
 #include <urcu/list.h>
 
 #include <lispms/conf.h>
-#include <lispms/db/reclaim.h>
-#include <lispms/db/trie.h>
 #include <lispms/err.h>
-#include <lispms/mr.h>
 #include <lispms/mtime.h>
 
+#include "mr_internal.h"
 #include "rrl.h"
-
-struct mr_inst {
-	uint32_t iid;
-	uint16_t afi;
-	size_t n; /* entries in t */
-	struct trie t;
-};
-
-struct mr_centry {
-	struct cds_list_head lru;
-	struct mr_inst *inst;
-	struct mr_cache_entry e;
-	struct trie_leaf leaf; /* last: key bytes follow */
-};
-
-struct mr_pend {
-	struct cds_list_head dl; /* in struct mr's deadline list while used */
-	bool used;
-	bool from_cache; /* started from a cached referral (start_prefix) */
-	bool have_last;	 /* last: the previous referral's prefix */
-	bool set_ms;	 /* the set are Map-Servers (MS-REFERRAL) */
-	uint8_t nset;	 /* RLOCs in set */
-	uint8_t idx;	 /* the one asked */
-	uint8_t start;	 /* where this set's walk began (a responsive RLOC) */
-	uint8_t round;	 /* rounds over the set so far */
-	uint16_t depth;	 /* referrals followed */
-	uint16_t itr_port;
-	uint64_t nonce;
-	uint64_t deadline_ms;
-	struct eid_prefix eid;
-	struct eid_prefix last;
-	struct eid_prefix start_prefix;
-	struct lisp_addr itr;
-	struct lisp_addr set[MR_MAX_RLOCS];
-	size_t len;
-	uint8_t req[MR_MAX_REQUEST];
-};
-
-/* how often the referral cache is swept for expired entries */
-#define MR_SWEEP_MS 1000
-
-/* An RLOC that let a DDT Map-Request time out, until when it is passed over. */
-struct mr_down {
-	struct lisp_addr addr;
-	uint64_t until_ms;
-};
-
-struct mr {
-	struct mr_config cfg;
-	struct mr_inst **insts;
-	unsigned ninsts;
-	struct cds_list_head lru; /* most recently used first */
-	size_t ncache;
-	struct reclaim rc;
-	struct mr_pend *pend;
-	size_t npend;
-	uint32_t *free_slots; /* stack of unused slot numbers */
-	uint32_t nfree;
-	uint32_t *ht; /* nonce hash: slot number + 1, 0 = empty cell */
-	uint32_t hmask;
-	uint64_t hseed;
-	struct cds_list_head by_deadline; /* pending requests, earliest first */
-	uint64_t clock_ms;		  /* the latest time given: deadlines never go back */
-	uint64_t probes;		  /* work counter for tests (mr_test_probes) */
-	uint64_t next_sweep_ms;		  /* the cache is swept at most once a second */
-	struct mr_down down[MR_DOWN_MAX]; /* RLOCs held down after a timeout */
-	unsigned ndown;
-	struct rrl *rrl; /* negative Map-Replies per ITR (D22), at the first one */
-	uint64_t stats[MR_ST_MAX];
-};
 
 static const char *const stat_names[MR_ST_MAX] = {
 	[MR_ST_REQUESTS] = "requests",
@@ -129,6 +58,7 @@ static const char *const stat_names[MR_ST_MAX] = {
 	[MR_ST_DROP_SOURCE] = "drop_source",
 	[MR_ST_DROP_BAD] = "drop_bad",
 	[MR_ST_NEG_LIMITED] = "negative_limited",
+	[MR_ST_DROP_ITR_NONCE] = "drop_itr_nonce",
 };
 
 const char *mr_stat_name(enum mr_stat s)
@@ -141,12 +71,24 @@ uint64_t mr_stat(const struct mr *m, enum mr_stat s)
 	return (unsigned)s < MR_ST_MAX ? m->stats[s] : 0;
 }
 
+/* Can the resolver send to an RLOC of this family (mr_config.families)? */
+static bool family_ok(unsigned families, uint16_t afi)
+{
+	if (families == 0)
+		families = MR_FAM_IPV4 | MR_FAM_IPV6;
+	return (afi == LISP_AFI_IPV4 && (families & MR_FAM_IPV4)) ||
+	       (afi == LISP_AFI_IPV6 && (families & MR_FAM_IPV6));
+}
+
 int mr_config_from_conf(const struct conf_map_resolver *c, struct mr_config *out)
 {
 	if (c->nroots == 0 || c->nroots > MR_MAX_ROOTS)
 		return LISPMS_EINVAL;
+	unsigned families = 0;
+	for (size_t i = 0; i < c->nlisten; i++)
+		families |= c->listen[i].afi == LISP_AFI_IPV6 ? MR_FAM_IPV6 : MR_FAM_IPV4;
 	*out = (struct mr_config){
-		.nroots = (unsigned)c->nroots,
+		.families = families,
 		.cache_max = c->cache_max,
 		.pending_max = c->pending_max,
 		.timeout_ms = c->timeout_ms,
@@ -154,8 +96,10 @@ int mr_config_from_conf(const struct conf_map_resolver *c, struct mr_config *out
 		.max_depth = c->max_depth,
 		.reply_rate_limit = c->reply_rate_limit,
 	};
-	memcpy(out->roots, c->roots, c->nroots * sizeof(c->roots[0]));
-	return LISPMS_EOK;
+	for (size_t i = 0; i < c->nroots; i++)
+		if (family_ok(families, c->roots[i].afi))
+			out->roots[out->nroots++] = c->roots[i];
+	return out->nroots > 0 ? LISPMS_EOK : LISPMS_EAFI;
 }
 
 int mr_new(const struct mr_config *cfg, struct mr **out)
@@ -174,13 +118,11 @@ int mr_new(const struct mr_config *cfg, struct mr **out)
 		cells *= 2;
 	m->pend = calloc(cfg->pending_max, sizeof(*m->pend));
 	m->free_slots = calloc(cfg->pending_max, sizeof(*m->free_slots));
-	m->ht = calloc(cells, sizeof(*m->ht));
-	if (m->pend == NULL || m->free_slots == NULL || m->ht == NULL ||
-	    cfg->pending_max > UINT32_MAX / 2) {
-		free(m->pend);
-		free(m->free_slots);
-		free(m->ht);
-		free(m);
+	m->ht[MR_BY_ITR] = calloc(cells, sizeof(uint32_t));
+	m->ht[MR_BY_WIRE] = calloc(cells, sizeof(uint32_t));
+	if (m->pend == NULL || m->free_slots == NULL || m->ht[MR_BY_ITR] == NULL ||
+	    m->ht[MR_BY_WIRE] == NULL || cfg->pending_max > UINT32_MAX / 2) {
+		mr_free(m);
 		return LISPMS_ENOMEM;
 	}
 	m->hmask = (uint32_t)(cells - 1);
@@ -194,199 +136,18 @@ int mr_new(const struct mr_config *cfg, struct mr **out)
 	return LISPMS_EOK;
 }
 
-static void free_leaf(struct trie_leaf *leaf, void *arg)
-{
-	(void)arg;
-	free(caa_container_of(leaf, struct mr_centry, leaf));
-}
-
 void mr_free(struct mr *m)
 {
 	if (m == NULL)
 		return;
-	for (unsigned i = 0; i < m->ninsts; i++) {
-		trie_deinit(&m->insts[i]->t, free_leaf, NULL);
-		free(m->insts[i]);
-	}
-	free(m->insts);
+	mr_cache_free(m);
 	reclaim_deinit(&m->rc);
 	rrl_free(m->rrl);
 	free(m->pend);
 	free(m->free_slots);
-	free(m->ht);
+	free(m->ht[MR_BY_ITR]);
+	free(m->ht[MR_BY_WIRE]);
 	free(m);
-}
-
-/* ------------------------------------------------------------ cache */
-
-static struct mr_inst *inst_find(struct mr *m, uint32_t iid, uint16_t afi, bool create)
-{
-	struct mr_inst *empty = NULL;
-	for (unsigned i = 0; i < m->ninsts; i++) {
-		struct mr_inst *in = m->insts[i];
-		if (in->iid == iid && in->afi == afi)
-			return in;
-		if (in->n == 0 && empty == NULL)
-			empty = in;
-	}
-	if (!create)
-		return NULL;
-	unsigned bits = lisp_afi_bits(afi);
-	if (bits == 0)
-		return NULL;
-	if (empty != NULL) {
-		/* Reuse an emptied instance: the instances stay bounded by the entries. */
-		trie_deinit(&empty->t, NULL, NULL);
-	} else {
-		struct mr_inst **n = realloc(m->insts, (m->ninsts + 1) * sizeof(*n));
-		if (n == NULL)
-			return NULL;
-		m->insts = n;
-		empty = calloc(1, sizeof(*empty));
-		if (empty == NULL)
-			return NULL;
-		m->insts[m->ninsts++] = empty;
-	}
-	empty->iid = iid;
-	empty->afi = afi;
-	empty->n = 0;
-	if (trie_init(&empty->t, bits) != LISPMS_EOK) {
-		/* cannot happen for an EID family; leave an unusable inst unlinked */
-		empty->afi = 0;
-		return NULL;
-	}
-	return empty;
-}
-
-static void centry_free(void *obj)
-{
-	free(obj);
-}
-
-/* Unlink and free c (2 reclaim slots reserved by the caller). */
-static void cache_remove(struct mr *m, struct mr_centry *c)
-{
-	struct trie_leaf *out = NULL;
-	if (trie_remove_w(&c->inst->t, c->leaf.key, c->leaf.plen, &m->rc, &out) == LISPMS_EOK) {
-		c->inst->n--;
-		m->ncache--;
-		cds_list_del(&c->lru);
-		reclaim_push_w(&m->rc, centry_free, c);
-	}
-}
-
-int mr_cache_lookup(struct mr *m, const struct eid_prefix *eid, uint64_t now_ms,
-		    struct mr_cache_entry *out)
-{
-	struct mr_inst *in = inst_find(m, eid->iid, eid->afi, false);
-	if (in == NULL)
-		return LISPMS_ENOENT;
-	for (;;) {
-		struct trie_leaf *l = trie_lookup_lpm(&in->t, eid->bytes, eid->plen);
-		if (l == NULL)
-			return LISPMS_ENOENT;
-		struct mr_centry *c = caa_container_of(l, struct mr_centry, leaf);
-		if (c->e.expires_ms > now_ms) {
-			cds_list_del(&c->lru);
-			cds_list_add(&c->lru, &m->lru);
-			*out = c->e;
-			return LISPMS_EOK;
-		}
-		if (reclaim_reserve_w(&m->rc, 2) != LISPMS_EOK)
-			return LISPMS_ENOMEM;
-		cache_remove(m, c);
-		m->stats[MR_ST_CACHE_EXPIRED]++;
-	}
-}
-
-static void cache_del_prefix(struct mr *m, const struct eid_prefix *p)
-{
-	struct mr_inst *in = inst_find(m, p->iid, p->afi, false);
-	if (in == NULL)
-		return;
-	struct trie_leaf *l = trie_lookup_exact(&in->t, p->bytes, p->plen);
-	if (l != NULL && reclaim_reserve_w(&m->rc, 2) == LISPMS_EOK)
-		cache_remove(m, caa_container_of(l, struct mr_centry, leaf));
-}
-
-int mr_cache_put(struct mr *m, const struct mr_cache_entry *e, uint64_t now_ms)
-{
-	unsigned bits = lisp_afi_bits(e->prefix.afi);
-	if (bits == 0)
-		return LISPMS_EAFI;
-	if (e->prefix.plen > bits || e->nrlocs > MR_MAX_RLOCS)
-		return LISPMS_EINVAL;
-	if (reclaim_reserve_w(&m->rc, 4) != LISPMS_EOK)
-		return LISPMS_ENOMEM;
-	struct mr_inst *in = inst_find(m, e->prefix.iid, e->prefix.afi, false);
-	struct trie_leaf *old =
-	    in == NULL ? NULL : trie_lookup_exact(&in->t, e->prefix.bytes, e->prefix.plen);
-	if (old != NULL) {
-		/* Same prefix: the entry is only ours, update it in place. */
-		struct mr_centry *c = caa_container_of(old, struct mr_centry, leaf);
-		c->e = *e;
-		c->e.ttl_min = e->ttl_min > MR_MAX_TTL_MIN ? MR_MAX_TTL_MIN : e->ttl_min;
-		c->e.expires_ms = now_ms + (uint64_t)c->e.ttl_min * 60000u;
-		cds_list_del(&c->lru);
-		cds_list_add(&c->lru, &m->lru);
-		return LISPMS_EOK;
-	}
-	if (m->ncache >= m->cfg.cache_max) {
-		struct mr_centry *victim = cds_list_entry(m->lru.prev, struct mr_centry, lru);
-		cache_remove(m, victim);
-		m->stats[MR_ST_CACHE_EVICT]++;
-	}
-	in = inst_find(m, e->prefix.iid, e->prefix.afi, true);
-	if (in == NULL)
-		return LISPMS_ENOMEM;
-	size_t klen = trie_key_len(&in->t);
-	struct mr_centry *c = calloc(1, sizeof(*c) + klen);
-	if (c == NULL)
-		return LISPMS_ENOMEM;
-	c->inst = in;
-	c->e = *e;
-	eid_prefix_normalize(&c->e.prefix);
-	c->e.ttl_min = e->ttl_min > MR_MAX_TTL_MIN ? MR_MAX_TTL_MIN : e->ttl_min;
-	c->e.expires_ms = now_ms + (uint64_t)c->e.ttl_min * 60000u;
-	c->leaf.plen = c->e.prefix.plen;
-	memcpy(c->leaf.key, c->e.prefix.bytes, klen);
-	int rc = trie_insert_w(&in->t, &c->leaf);
-	if (rc != LISPMS_EOK) {
-		free(c);
-		return rc;
-	}
-	in->n++;
-	m->ncache++;
-	cds_list_add(&c->lru, &m->lru);
-	return LISPMS_EOK;
-}
-
-size_t mr_cache_count(const struct mr *m)
-{
-	return m->ncache;
-}
-
-void mr_cache_foreach(struct mr *m, bool (*fn)(const struct mr_cache_entry *e, void *arg),
-		      void *arg)
-{
-	struct mr_centry *c;
-	cds_list_for_each_entry (c, &m->lru, lru)
-		if (!fn(&c->e, arg))
-			return;
-}
-
-static void cache_sweep(struct mr *m, uint64_t now_ms)
-{
-	struct mr_centry *c, *tmp;
-	cds_list_for_each_entry_safe (c, tmp, &m->lru, lru) {
-		if (c->e.expires_ms > now_ms)
-			continue;
-		if (reclaim_reserve_w(&m->rc, 2) != LISPMS_EOK)
-			return;
-		cache_remove(m, c);
-		m->stats[MR_ST_CACHE_EXPIRED]++;
-	}
-	reclaim_flush_w(&m->rc);
 }
 
 /* ------------------------------------------------------------ pending */
@@ -415,6 +176,7 @@ void mr_pending_foreach(struct mr *m, bool (*fn)(const struct mr_pending_info *p
 	cds_list_for_each_entry (p, &m->by_deadline, dl) {
 		struct mr_pending_info info = {
 			.nonce = p->nonce,
+			.ddt_nonce = p->wire,
 			.eid = p->eid,
 			.asked = p->set[p->idx],
 			.depth = p->depth,
@@ -427,36 +189,70 @@ void mr_pending_foreach(struct mr *m, bool (*fn)(const struct mr_pending_info *p
 	}
 }
 
-/* The nonce's home cell (a seeded mix: murmur3's finaliser over nonce ^ seed). */
-static uint32_t pend_home(const struct mr *m, uint64_t nonce)
+/* murmur3's 64-bit finaliser */
+static uint64_t mix64(uint64_t h)
 {
-	uint64_t h = nonce ^ m->hseed;
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53ull;
 	h ^= h >> 33;
-	return (uint32_t)h & m->hmask;
+	return h;
 }
 
-/* The cell holding nonce, or the empty cell ending its chain. */
-static uint32_t pend_cell(struct mr *m, uint64_t nonce)
+/* The nonce's home cell (a seeded mix of nonce ^ seed). */
+static uint32_t pend_home(const struct mr *m, uint64_t nonce)
 {
+	return (uint32_t)mix64(nonce ^ m->hseed) & m->hmask;
+}
+
+static uint64_t pend_key(const struct mr_pend *p, enum mr_by by)
+{
+	return by == MR_BY_ITR ? p->nonce : p->wire;
+}
+
+/* The cell of index `by` holding nonce, or the empty cell ending its chain. */
+static uint32_t pend_cell(struct mr *m, enum mr_by by, uint64_t nonce)
+{
+	const uint32_t *ht = m->ht[by];
 	uint32_t c = pend_home(m, nonce);
-	while (m->ht[c] != 0 && m->pend[m->ht[c] - 1].nonce != nonce) {
+	while (ht[c] != 0 && pend_key(&m->pend[ht[c] - 1], by) != nonce) {
 		m->probes++;
 		c = (c + 1) & m->hmask;
 	}
 	return c;
 }
 
-static struct mr_pend *pend_find(struct mr *m, uint64_t nonce)
+static struct mr_pend *pend_find(struct mr *m, enum mr_by by, uint64_t nonce)
 {
-	uint32_t c = pend_cell(m, nonce);
-	return m->ht[c] != 0 ? &m->pend[m->ht[c] - 1] : NULL;
+	uint32_t c = pend_cell(m, by, nonce);
+	return m->ht[by][c] != 0 ? &m->pend[m->ht[by][c] - 1] : NULL;
 }
 
-/* A free slot for nonce (not pending; the caller checked there is room). */
+static void pend_link(struct mr *m, enum mr_by by, struct mr_pend *p)
+{
+	m->ht[by][pend_cell(m, by, pend_key(p, by))] = (uint32_t)(p - m->pend) + 1;
+}
+
+static void pend_unlink(struct mr *m, enum mr_by by, const struct mr_pend *p)
+{
+	/* backward-shift deletion: later members of the chain move up into
+	 * the hole when their home cell does not lie between hole and them */
+	uint32_t *ht = m->ht[by];
+	uint32_t hole = pend_cell(m, by, pend_key(p, by));
+	for (uint32_t c = (hole + 1) & m->hmask; ht[c] != 0; c = (c + 1) & m->hmask) {
+		m->probes++;
+		uint32_t home = pend_home(m, pend_key(&m->pend[ht[c] - 1], by));
+		if (((c - home) & m->hmask) >= ((c - hole) & m->hmask)) {
+			ht[hole] = ht[c];
+			hole = c;
+		}
+	}
+	ht[hole] = 0;
+}
+
+/* A free slot for the ITR's nonce (not pending; the caller checked there
+ * is room). It joins the by-wire index at its first send (pend_rewire). */
 static struct mr_pend *pend_take(struct mr *m, uint64_t nonce)
 {
 	uint32_t slot = m->free_slots[--m->nfree];
@@ -465,29 +261,63 @@ static struct mr_pend *pend_take(struct mr *m, uint64_t nonce)
 	p->used = true;
 	p->nonce = nonce;
 	CDS_INIT_LIST_HEAD(&p->dl);
-	m->ht[pend_cell(m, nonce)] = slot + 1;
+	pend_link(m, MR_BY_ITR, p);
 	m->npend++;
 	return p;
 }
 
 static void pend_retire(struct mr *m, struct mr_pend *p)
 {
-	/* backward-shift deletion: later members of the chain move up into
-	 * the hole when their home cell does not lie between hole and them */
-	uint32_t hole = pend_cell(m, p->nonce);
-	for (uint32_t c = (hole + 1) & m->hmask; m->ht[c] != 0; c = (c + 1) & m->hmask) {
-		m->probes++;
-		uint32_t home = pend_home(m, m->pend[m->ht[c] - 1].nonce);
-		if (((c - home) & m->hmask) >= ((c - hole) & m->hmask)) {
-			m->ht[hole] = m->ht[c];
-			hole = c;
-		}
-	}
-	m->ht[hole] = 0;
+	pend_unlink(m, MR_BY_ITR, p);
+	if (p->wired)
+		pend_unlink(m, MR_BY_WIRE, p);
 	cds_list_del_init(&p->dl);
 	p->used = false;
 	m->free_slots[m->nfree++] = (uint32_t)(p - m->pend);
 	m->npend--;
+}
+
+/* A random 64-bit nonce (getrandom in bulk; should the kernel refuse, a
+ * counter and the clock mixed: distinct, if guessable by a patient peer). */
+static uint64_t rnd_next(struct mr *m)
+{
+	if (m->nrnd == 0) {
+		if (getrandom(m->rnd, sizeof(m->rnd), GRND_NONBLOCK) == (ssize_t)sizeof(m->rnd)) {
+			m->nrnd = MR_RND_POOL;
+		} else {
+			m->rnd_fallback += 0x9e3779b97f4a7c15ull;
+			m->rnd[0] = mix64(m->rnd_fallback ^ mtime_now_ns());
+			m->nrnd = 1;
+		}
+	}
+	return m->rnd[--m->nrnd];
+}
+
+/*
+ * The nonce p's next DDT Map-Request carries (docs/protocol.md D25): toward
+ * DDT nodes a fresh random one each send, retries included, so only the
+ * node asked can answer it; toward Map-Servers the ITR's, because the
+ * Map-Server answers the ITR (proxy reply, or the ETR's Map-Reply) with
+ * the Map-Request's nonce. Invariants kept: no two requests share an ITR
+ * nonce or a wire nonce, and no wire nonce is another request's ITR nonce
+ * (a new request with such a nonce is refused, a random draw avoids both),
+ * so taking the ITR's nonce on the wire never collides.
+ */
+static void pend_rewire(struct mr *m, struct mr_pend *p, bool to_ms)
+{
+	if (p->wired)
+		pend_unlink(m, MR_BY_WIRE, p);
+	if (to_ms) {
+		p->wire = p->nonce;
+	} else {
+		unsigned i = 0;
+		do /* a collision is a 2^-64 chance: bounded, not looped on */
+			p->wire = rnd_next(m);
+		while (++i < 4 && (pend_find(m, MR_BY_WIRE, p->wire) != NULL ||
+				   pend_find(m, MR_BY_ITR, p->wire) != NULL));
+	}
+	pend_link(m, MR_BY_WIRE, p);
+	p->wired = true;
 }
 
 /* ------------------------------------------------------------ hold-down */
@@ -561,10 +391,12 @@ static void act_send(struct mr *m, struct mr_pend *p, uint64_t now_ms, bool to_m
 	p->deadline_ms = now_ms + m->cfg.timeout_ms;
 	cds_list_del(&p->dl);
 	cds_list_add_tail(&p->dl, &m->by_deadline);
+	pend_rewire(m, p, to_ms);
 	m->stats[MR_ST_SENT]++;
 	*act = (struct mr_action){
 		.kind = MR_ACT_SEND,
 		.nonce = p->nonce,
+		.ddt_nonce = p->wire,
 		.to = p->set[p->idx],
 		.to_ms = to_ms,
 		.request = p->req,
@@ -647,7 +479,7 @@ unsigned mr_tick(struct mr *m, uint64_t now_ms, struct mr_action *acts, unsigned
 	/* the sweep walks the whole cache: on its own clock, not on every
 	 * wake-up of the thread (a datagram flood would make each one pay it) */
 	if (n < cap && now_ms >= m->next_sweep_ms) {
-		cache_sweep(m, now_ms);
+		mr_cache_sweep(m, now_ms);
 		m->next_sweep_ms = now_ms + MR_SWEEP_MS;
 	}
 	return n;
@@ -668,7 +500,9 @@ int mr_request(struct mr *m, const struct eid_prefix *eid, uint64_t nonce,
 		m->stats[MR_ST_DROP_BAD]++;
 		return LISPMS_EINVAL;
 	}
-	if (pend_find(m, nonce) != NULL) {
+	/* one request per ITR nonce; nor may it be a nonce in flight to the
+	 * tree (pend_rewire's invariant: a 2^-64 chance for an honest ITR) */
+	if (pend_find(m, MR_BY_ITR, nonce) != NULL || pend_find(m, MR_BY_WIRE, nonce) != NULL) {
 		m->stats[MR_ST_DROP_DUP]++;
 		return LISPMS_EEXIST;
 	}
@@ -724,13 +558,15 @@ int mr_request(struct mr *m, const struct eid_prefix *eid, uint64_t nonce,
 	return LISPMS_EOK;
 }
 
-/* The referral set's plain IPv4/IPv6 RLOCs (others cannot be sent to). */
-static uint8_t referral_set(const struct lisp_record *r, struct lisp_addr *set)
+/* The referral set's plain IPv4/IPv6 RLOCs of a family the resolver has a
+ * socket for (others cannot be sent to: trying one would only cost a
+ * timeout and a hold-down). */
+static uint8_t referral_set(const struct mr *m, const struct lisp_record *r, struct lisp_addr *set)
 {
 	uint8_t n = 0;
 	for (unsigned i = 0; i < r->nlocs && n < MR_MAX_RLOCS; i++) {
 		const struct afi_addr *a = &r->locs[i].addr;
-		if (a->kind != AFI_PLAIN || (a->afi != LISP_AFI_IPV4 && a->afi != LISP_AFI_IPV6))
+		if (a->kind != AFI_PLAIN || !family_ok(m->cfg.families, a->afi))
 			continue;
 		memset(&set[n], 0, sizeof(set[n]));
 		set[n].afi = a->afi;
@@ -744,11 +580,15 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 		 uint64_t now_ms, struct mr_action *act)
 {
 	*act = (struct mr_action){ .kind = MR_ACT_NONE, .nonce = ref->nonce };
-	struct mr_pend *p = pend_find(m, ref->nonce);
+	struct mr_pend *p = pend_find(m, MR_BY_WIRE, ref->nonce);
 	if (p == NULL) {
-		m->stats[MR_ST_DROP_UNKNOWN]++;
+		/* The ITR's nonce where ours was expected: whoever sent the
+		 * Map-Request knows it, the node asked does not (D25). */
+		m->stats[pend_find(m, MR_BY_ITR, ref->nonce) != NULL ? MR_ST_DROP_ITR_NONCE
+								     : MR_ST_DROP_UNKNOWN]++;
 		return;
 	}
+	*act = (struct mr_action){ .kind = MR_ACT_NONE, .nonce = p->nonce };
 	if (!lisp_addr_equal(from, &p->set[p->idx])) {
 		m->stats[MR_ST_DROP_SOURCE]++;
 		return;
@@ -772,6 +612,10 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 		return;
 	}
 	const struct lisp_record *r = &ref->records[0].r;
+	/* Matched by the ITR's nonce (the Map-Server hop): the requester knows
+	 * it, so the answer may end or steer this request but is never cached
+	 * for the others (D25). */
+	const bool cacheable = ref->nonce != p->nonce;
 	struct mr_cache_entry ce = {
 		.prefix = rp,
 		.act = r->act,
@@ -791,7 +635,7 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 			fail(m, p, MR_ST_DEPTH, now_ms, act);
 			return;
 		}
-		ce.nrlocs = referral_set(r, ce.rlocs);
+		ce.nrlocs = referral_set(m, r, ce.rlocs);
 		if (ce.nrlocs == 0) {
 			/* nothing to follow: this RLOC's answer is useless */
 			m->stats[MR_ST_DROP_BAD]++;
@@ -800,7 +644,7 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 		}
 		/* a full or failing cache only costs a miss; an incomplete set is
 		 * followed, not cached (RFC 8111 §6.4.1: the receiver SHOULD NOT) */
-		if (!ce.incomplete)
+		if (!ce.incomplete && cacheable)
 			(void)mr_cache_put(m, &ce, now_ms);
 		p->have_last = true;
 		p->last = rp;
@@ -823,15 +667,18 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 		/* The ITR gets the negative answer either way; it is cached only
 		 * (1) when complete: I set means the receiver SHOULD NOT cache it
 		 * (RFC 8111 §6.4.1; our Map-Servers set it on MS-NOT-REGISTERED,
-		 * having no Map-Server set to send), and (2) when strictly more
+		 * having no Map-Server set to send), (2) when strictly more
 		 * specific than the referral that led here: a cache holds one
 		 * entry per prefix, and a negative answer for exactly the
 		 * delegated prefix would overwrite the parent's referral, so one
-		 * wrong answer from a Map-Server would blackhole every EID it
-		 * holds for the negative TTL. RFC 8111 §7.3.1 has the resolver
-		 * cache the negative referral but does not say what happens to a
-		 * referral for the same prefix; we keep the parent's word. */
-		if (!ce.incomplete && !(p->have_last && rp.plen == p->last.plen))
+		 * wrong answer from a node would blackhole every EID below it
+		 * for the negative TTL (RFC 8111 §7.3.1 has the resolver cache
+		 * the negative referral but does not say what happens to a
+		 * referral for the same prefix; we keep the parent's word), and
+		 * (3) when it came from a DDT node, under our nonce: a Map-Server
+		 * is asked with the ITR's, which a forger who sent the request
+		 * knows (D25). */
+		if (!ce.incomplete && cacheable && !(p->have_last && rp.plen == p->last.plen))
 			(void)mr_cache_put(m, &ce, now_ms);
 		act_negative(m, p, &rp, ce.ttl_min > MR_MAX_TTL_MIN ? MR_MAX_TTL_MIN : ce.ttl_min,
 			     LISP_ACT_NATIVE_FORWARD, now_ms, act);
@@ -843,9 +690,9 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 		 * again from the root; this one goes on with the set's next
 		 * RLOC. A walk that began from the cache drops its start too. */
 		if (p->have_last)
-			cache_del_prefix(m, &p->last);
+			mr_cache_del(m, &p->last);
 		if (p->from_cache) {
-			cache_del_prefix(m, &p->start_prefix);
+			mr_cache_del(m, &p->start_prefix);
 			p->from_cache = false;
 		}
 		next_rloc(m, p, now_ms, act);

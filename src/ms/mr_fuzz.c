@@ -4,18 +4,25 @@
  * Map-Referrals fed to mr_referral between ITR requests and clock ticks.
  * Byte 0 picks the bounds (pending-max 1..4, cache-max 1..8, retries 0..1,
  * max-depth 1..4; reply-rate-limit 2, so negative answers are also
- * suppressed); then each instruction is an opcode byte and operands:
+ * suppressed), the input's length modulo 3 the families the resolver can
+ * send to (both, IPv4, IPv6); then each instruction is an opcode byte and
+ * operands:
  *   request   EID (from a small table of nested prefixes), nonce (0..7)
- *   referral  built from operands (nonce, action 0..7, prefix, TTL, I bit,
+ *   referral  built from operands (nonce: 0..7, an ITR's, or with bit 3
+ *             one of the last 8 a DDT Map-Request carried; action 0..7,
+ *             prefix, TTL, I bit,
  *             up to 3 RLOCs from a table), encoded and decoded back, fed
  *             from the RLOC last sent to or from a table address
  *   raw       a length byte and that many bytes through map_referral_decode,
- *             its nonce optionally replaced by a small one, then fed
+ *             its nonce optionally replaced (as the referral's), then fed
  *   tick      the clock advanced by operand x 50 ms, mr_tick
  *   views     cache lookup, foreach of the cache and the pending table
  * Checked after every step: the bounds (pending <= pending-max, cache <=
- * cache-max), every send goes to a root or an RLOC some referral named and
- * carries the request as given, negative answers carry a valid action; at
+ * cache-max), every send goes to a root or an RLOC some referral named, of
+ * a family the resolver can send to, and
+ * carries the request as given with the nonce D25 says (the ITR's toward
+ * Map-Servers, another toward DDT nodes), negative answers carry a valid
+ * action; at
  * the end the clock runs on until every request has been answered or given
  * up (no resolution outlives its timeouts). ASan/UBSan catch the rest.
  */
@@ -73,7 +80,17 @@ static unsigned next(struct cur *c)
 
 static struct lisp_addr last_to;
 static bool have_last;
-static bool raw_fed; /* a raw referral may name any RLOC */
+static bool raw_fed;	  /* a raw referral may name any RLOC */
+static unsigned families; /* the resolver's mr_config.families */
+static struct lisp_addr root_addr;
+static uint64_t sent_nonce[8]; /* the last DDT Map-Requests' nonces */
+static unsigned nsent;
+
+/* A referral's nonce from operand n: an ITR's (0..7) or one sent (bit 3). */
+static uint64_t pick_nonce(unsigned n)
+{
+	return (n & 8) ? sent_nonce[n & 7] : n & 7;
+}
 
 static void take(const struct mr_action *a)
 {
@@ -82,8 +99,14 @@ static void take(const struct mr_action *a)
 		break;
 	case MR_ACT_SEND:
 		check(raw_fed || known_rloc(&a->to)); /* the root or an RLOC of a referral */
+		check(lisp_addr_equal(&a->to, &root_addr) || families == 0 ||
+		      (a->to.afi == LISP_AFI_IPV4 ? MR_FAM_IPV4 : MR_FAM_IPV6) & families);
 		check(a->request_len == sizeof(req_bytes) &&
 		      memcmp(a->request, req_bytes, sizeof(req_bytes)) == 0);
+		/* D25: the Map-Server is asked with the ITR's nonce, a DDT node
+		 * with the resolver's own (never an ITR's: those are 0..7 here) */
+		check(a->to_ms ? a->ddt_nonce == a->nonce : a->ddt_nonce != a->nonce);
+		sent_nonce[nsent++ % 8] = a->ddt_nonce;
 		last_to = a->to;
 		have_last = true;
 		break;
@@ -143,14 +166,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.max_depth = 1 + ((data[0] >> 6) & 3),
 		.timeout_ms = 1000,
 		.reply_rate_limit = 2, /* small: the limiter (D22) suppresses some answers */
+		.families = (unsigned)(size % 3),
 	};
+	families = cfg.families;
 	check(lisp_addr_parse(ROOT, &cfg.roots[0]) == LISPMS_EOK);
+	root_addr = cfg.roots[0];
 	struct mr *m = NULL;
 	check(mr_new(&cfg, &m) == LISPMS_EOK);
 	struct cur c = { data + 1, size - 1 };
 	uint64_t now = 1000;
 	have_last = false;
 	raw_fed = false;
+	nsent = 0;
+	memset(sent_nonce, 0, sizeof(sent_nonce));
 	static uint8_t arena_mem[64 * 1024];
 	struct arena ar = { .base = arena_mem, .size = sizeof(arena_mem) };
 	while (c.left > 0) {
@@ -170,7 +198,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memset(locs, 0, sizeof(locs));
 			struct lisp_referral_record rec;
 			memset(&rec, 0, sizeof(rec));
-			uint64_t nonce = next(&c) & 7;
+			uint64_t nonce = pick_nonce(next(&c));
 			unsigned act = next(&c);
 			const struct eid_prefix *p = &prefix_of[next(&c) % NEIDS];
 			afi_from_eid(p, &rec.r.eid);
@@ -209,8 +237,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			c.p += len;
 			c.left -= len;
 			if (ret == LISPMS_EOK) {
-				if (patch & 8)
-					ref.nonce = patch & 7;
+				if (patch & 16)
+					ref.nonce = pick_nonce(patch);
 				raw_fed = true;
 				feed(m, &ref, &c, now);
 			}

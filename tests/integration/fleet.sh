@@ -8,7 +8,10 @@
 # Map-Resolvers, simulated ETRs (lispms-bench fabric, UDP and sessions)
 # registering with both Map-Servers of their pair (one lispms-bench per
 # group, --server MS1,MS2; each server's acks checked), ITRs (lispms-bench lig
-# and request) asking a resolver.
+# and request) asking a resolver. Every host has an IPv6 address too
+# (fd99::/64): IPv6 EIDs ([1000] 2001:db8::/32) are delegated root -> node1
+# -> pair A by IPv6 RLOCs, mr2's root is the root's IPv6 address, and the
+# ITR asks both resolvers over IPv6.
 #
 # Checked: sampled registered EIDs of every partition resolve to their
 # locators through either resolver; unregistered EIDs inside a Map-Server's
@@ -19,8 +22,13 @@
 # kill -9 of one Map-Server of each pair under a request load loses no
 # answer beyond the requests in flight (the bound is explained at the check),
 # each restarted Map-Server gets its state back from the ETRs and answers
-# again. dumpcap on the resolvers' bridge ports, tshark over everything they
-# sent and received there: no malformed packet, the DDT requests carry D.
+# again. The same over IPv6: sampled IPv6 EIDs answered by pair A through
+# either resolver asked at its IPv6 address, MS-NOT-REGISTERED and the
+# DELEGATION-HOLEs of the root and of node1 for IPv6 prefixes. dumpcap on
+# the resolvers' bridge ports, tshark over everything they sent and
+# received there, both families: no malformed packet, the DDT requests carry
+# D, and the nonces of docs/protocol.md D25 (the resolver's own toward DDT
+# nodes, never one an ITR sent; the ITR's toward Map-Servers).
 # Needs root and `ip netns`; prints a SKIP line otherwise.
 #
 # Usage: fleet.sh LISPMSD LISPMSCTL LISPMS-BENCH
@@ -83,7 +91,7 @@ start=$SECONDS
 watchdog=$!
 
 fleet_net_up
-ok $? "eleven namespaces on one bridge (10.99.0.0/16)"
+ok $? "eleven namespaces on one bridge (10.99.0.0/16, fd99::/64)"
 
 if command -v dumpcap >/dev/null 2>&1; then
     # the resolvers' ports: what they send (DDT requests, negative replies)
@@ -103,9 +111,9 @@ ok $? "nine lispmsd up: root, node1, node2, msa1, msa2, msb1, msb2, mr1, mr2"
 echo "# $((SECONDS - start)) s: daemons up"
 fleet_etrs_start
 a=$((FLEET_ETRS * FLEET_PER)) # EIDs per group
-for ms in msa1 msa2; do
-    fleet_wait_registered $ms $a 20
-    ok $? "$ms holds pair A's $a EIDs ($(fleet_stat $ms lispms_db_prefixes))"
+for ms in msa1 msa2; do # groups a (IPv4) and d (IPv6)
+    fleet_wait_registered $ms $((2 * a)) 20
+    ok $? "$ms holds pair A's $((2 * a)) EIDs, IPv4 and IPv6 ($(fleet_stat $ms lispms_db_prefixes))"
 done
 for ms in msb1 msb2; do
     fleet_wait_registered $ms $((2 * a)) 20
@@ -117,7 +125,7 @@ done
 # server, Map-Notifies to the UDP ETRs from each
 nsess=$(((FLEET_ETRS - FLEET_ETRS / 2) * FLEET_PER)) # --udp-share 0.5
 npid=$(ls "$FLEET_WORK"/etr/*.pid 2>/dev/null | wc -l)
-for g in a b c; do
+for g in $FLEET_GROUPS; do
     for m in 1 2; do # (n is lib.sh's check counter)
         for ((i = 0; i < 60; i++)); do
             read -r acked udp <<<"$(fleet_etr_acked $g $m)"
@@ -127,21 +135,27 @@ for g in a b c; do
     done
     read -r acked1 udp1 <<<"$(fleet_etr_acked $g 1)"
     read -r acked2 udp2 <<<"$(fleet_etr_acked $g 2)"
-    [ "$npid" -eq 3 ] && [ "$acked1" -ge $nsess ] && [ "$acked2" -ge $nsess ] &&
+    [ "$npid" -eq 4 ] && [ "$acked1" -ge $nsess ] && [ "$acked2" -ge $nsess ] &&
         [ "$udp1" -gt 0 ] && [ "$udp2" -gt 0 ]
     ok $? "group $g (one of $npid lispms-bench): acks from both Map-Servers of its pair, $(fleet_ms $g 1) $acked1 records + $udp1 UDP Map-Notifies, $(fleet_ms $g 2) $acked2 + $udp2 (want >= $nsess session records each)"
 done
 sess=$(fleet_stat msa1 lispms_sessions_up)
-[ "$sess" -ge 1 ] && [ "$sess" -lt "$FLEET_ETRS" ]
+[ "$sess" -ge 1 ] && [ "$sess" -lt $((2 * FLEET_ETRS)) ] # groups a and d
 ok $? "pair A's ETRs are a mix of sessions ($sess up on msa1) and UDP soft state"
 
-# lig EID via resolver MR: "FROM LOCATOR-OR-NEGATIVE TTL PREFIX"
+# lig EID via resolver MR (asked at its IPv4 address; at its IPv6 one when
+# MR is written mr1/6): "FROM LOCATOR-OR-NEGATIVE TTL PREFIX", FROM without
+# port or brackets
 lig() {
-    local out
-    out=$(fleet_exec itr "$bench" lig "$2" --server "$(fleet_addr "$1")" --port $FLEET_PORT \
+    local out server
+    case $1 in
+    */6) server=$(fleet_addr6 "${1%/6}") ;;
+    *) server=$(fleet_addr "$1") ;;
+    esac
+    out=$(fleet_exec itr "$bench" lig "$2" --server "$server" --port $FLEET_PORT \
         --timeout-ms 3000 2>&1)
     echo "$out" >>"$work/lig.log"
-    awk '/^Map-Reply from/ { split($3, f, ":"); from = f[1] }
+    awk '/^Map-Reply from/ { from = $3; sub(/:[0-9]+$/, "", from); gsub(/[][]/, "", from) }
          /EID prefix/ { prefix = $NF }
          /^  TTL/ { ttl = $2 }
          /^    [0-9]/ { if (loc == "") loc = $1 }
@@ -150,20 +164,22 @@ lig() {
 
 samples="0 $((FLEET_PER + 1)) $((2 * FLEET_PER + 7)) $((a - 1))"
 # check_positive MR GROUP [WANT-FROM]: every sample answered by the group's
-# pair (or by WANT-FROM) with its locator
+# pair (or by WANT-FROM) with its locator; asked over IPv6 (MR written
+# mr1/6), the Map-Server answers the ITR's IPv6 ITR-RLOC from its IPv6 address
 check_positive() {
-    local mr=$1 g=$2 want=${3:-} k got bad=0 asked=0 ms1 ms2
-    ms1=$(fleet_addr "$(fleet_ms "$g" 1)")
-    ms2=$(fleet_addr "$(fleet_ms "$g" 2)")
-    local pids=()
+    local mr=$1 g=$2 want=${3:-} k got bad=0 asked=0 ms1 ms2 f=fleet_addr
+    case $mr in */6) f=fleet_addr6 ;; esac
+    ms1=$($f "$(fleet_ms "$g" 1)")
+    ms2=$($f "$(fleet_ms "$g" 2)")
+    local pids=() tag=${mr//\//.}
     for k in $samples; do # the questions at once, then the answers
-        lig "$mr" "$(fleet_eid "$g" "$k")" >"$work/lig.$mr.$g.$k" &
+        lig "$mr" "$(fleet_eid "$g" "$k")" >"$work/lig.$tag.$g.$k" &
         pids+=($!)
     done
     wait "${pids[@]}"
     for k in $samples; do
         asked=$((asked + 1))
-        got=$(cat "$work/lig.$mr.$g.$k")
+        got=$(cat "$work/lig.$tag.$g.$k")
         read -r from loc _ _ <<<"$got"
         if [ "$loc" != "$(fleet_locator "$g" "$k")" ] ||
             { [ -n "$want" ] && [ "$from" != "$want" ]; } ||
@@ -178,6 +194,10 @@ check_positive() {
 for mr in mr1 mr2; do
     for g in a b c; do check_positive $mr $g; done
 done
+# IPv6 EIDs through both resolvers, asked over IPv6 and (mr1) over IPv4
+check_positive mr1/6 d
+check_positive mr2/6 d
+check_positive mr1 d
 
 echo "# $((SECONDS - start)) s: positive samples done"
 # check_negative MR EID FROM-WHOM TTL PREFIX WHY
@@ -188,19 +208,28 @@ negatives=(
     "[1000] 10.5.0.1|15|10.4.0.0/14|undelegated at the root: DELEGATION-HOLE"
     "[2000] 10.1.0.1|5|10.1.0.0/16|undelegated at node2: DELEGATION-HOLE"
 )
-check_negatives() {
-    local mr=$1 line eid ttl prefix why got from loc gttl gprefix
-    for line in "${negatives[@]}"; do
+negatives6=(
+    "[1000] 2001:db8:1::1|1|2001:db8:1::/48|unregistered in pair A's IPv6 site: MS-NOT-REGISTERED"
+    "[1000] 2001:db8:100::1|15|2001:db8:100::/40|undelegated IPv6 at the root: DELEGATION-HOLE"
+    "[1000] 2001:db8:8::1|10|2001:db8:8::/45|undelegated IPv6 at node1: DELEGATION-HOLE"
+)
+check_negatives() { # MR [LIST-NAME]
+    local mr=$1 line eid ttl prefix why got from loc gttl gprefix me
+    local -n list=${2:-negatives}
+    case $mr in */6) me=$(fleet_addr6 "${mr%/6}") ;; *) me=$(fleet_addr "$mr") ;; esac
+    for line in "${list[@]}"; do
         IFS='|' read -r eid ttl prefix why <<<"$line"
         got=$(lig "$mr" "$eid")
         read -r from loc gttl gprefix <<<"$got"
-        [ "$from" = "$(fleet_addr "$mr")" ] && [ "$loc" = negative ] &&
+        [ "$from" = "$me" ] && [ "$loc" = negative ] &&
             [ "$gttl" = "$ttl" ] && [ "$gprefix" = "$prefix" ]
         ok $? "$eid via $mr: $why, negative reply from the resolver, TTL $ttl, $prefix ($got)"
     done
 }
 check_negatives mr1
 check_negatives mr2
+check_negatives mr1/6 negatives6
+check_negatives mr2/6 negatives6
 
 # warm cache: the same questions again cost one DDT request per positive
 # answer (straight to the Map-Server), one per MS-NOT-REGISTERED (our
@@ -268,8 +297,8 @@ ok $? "the dead Map-Servers cost resolver timeouts once, not per request (mr1 $(
 echo "# $((SECONDS - start)) s: load done"
 fleet_start msa1 && fleet_start msb1
 ok $? "msa1 and msb1 restarted"
-fleet_wait_registered msa1 $a 20
-ok $? "msa1's state came back from the ETRs: $(fleet_stat msa1 lispms_db_prefixes) EIDs"
+fleet_wait_registered msa1 $((2 * a)) 20
+ok $? "msa1's state came back from the ETRs: $(fleet_stat msa1 lispms_db_prefixes) EIDs, IPv4 and IPv6"
 fleet_wait_registered msb1 $((2 * a)) 20
 ok $? "msb1's state came back from the ETRs: $(fleet_stat msb1 lispms_db_prefixes) EIDs"
 echo "# $((SECONDS - start)) s: state back"
@@ -310,8 +339,11 @@ for mr in mr1 mr2; do
     grep -qE '^\[1000\] 10\.0\.0\.0/16 +node-referral .*10\.99\.0\.11$' "$work/$mr.cache" &&
         grep -qE '^\[1000\] 10\.0\.0\.0/17 +ms-referral .*10\.99\.0\.21,10\.99\.0\.22$' "$work/$mr.cache" &&
         grep -qE '^\[2000\] 10\.0\.0\.0/16 +ms-referral .*10\.99\.0\.23,10\.99\.0\.24$' "$work/$mr.cache" &&
-        grep -qE '^\[1000\] 10\.4\.0\.0/14 +delegation-hole +15 ' "$work/$mr.cache"
-    ok $? "lispmsctl resolver cache on $mr: node1's NODE-REFERRAL, both pairs' MS-REFERRALs, the root's hole"
+        grep -qE '^\[1000\] 10\.4\.0\.0/14 +delegation-hole +15 ' "$work/$mr.cache" &&
+        grep -qE '^\[1000\] 2001:db8::/44 +node-referral .*fd99::11$' "$work/$mr.cache" &&
+        grep -qE '^\[1000\] 2001:db8::/47 +ms-referral .*fd99::21,fd99::22$' "$work/$mr.cache" &&
+        grep -qE '^\[1000\] 2001:db8:8::/45 +delegation-hole +10 ' "$work/$mr.cache"
+    ok $? "lispmsctl resolver cache on $mr: node1's NODE-REFERRALs (IPv4, IPv6), both pairs' MS-REFERRALs, pair A's IPv6 one, the root's and node1's holes"
 done
 
 echo "# $((SECONDS - start)) s: capture checks"
@@ -323,22 +355,25 @@ if [ -n "$cap" ] && command -v tshark >/dev/null 2>&1; then
     bad='lisp.unexpected_field || lisp.invalid_field || lisp.expected_field || lisp.undecoded'
     bad="$bad || _ws.malformed || _ws.expert.severity >= warning || data || !lisp"
     # two passes: every frame's fields, and the frames with anything wrong
-    tshark -r "$pc" -Y udp -T fields -e ip.src -e ip.dst -e lisp.type \
-        -e lisp.ecm.flags.ddt -e lisp.mapping.act >"$work/frames.txt" 2>/dev/null
-    tshark -r "$pc" -Y "udp && ($bad)" -T fields -e ip.src -e lisp.type \
-        >"$work/bad.txt" 2>/dev/null
-    # count FILE AWK-CONDITION over src, dst, type, ddt, act: the outer
-    # header's (an ECM repeats ip.src, ip.dst and lisp.type inside)
+    f='-e frame.protocols -e ip.src -e ip.dst -e ipv6.src -e ipv6.dst -e lisp.type'
+    tshark -r "$pc" -Y udp -T fields $f -e lisp.ecm.flags.ddt -e lisp.mapping.act \
+        -e lisp.nonce >"$work/frames.txt" 2>/dev/null
+    tshark -r "$pc" -Y "udp && ($bad)" -T fields $f >"$work/bad.txt" 2>/dev/null
+    # count FILE AWK-CONDITION over src, dst, v6 (the outer header's: the
+    # first IP layer in frame.protocols; an ECM repeats the addresses
+    # inside, in either family), type, ddt, act, nonce
     count() {
-        awk -F'\t' '{ split($1, s, ","); split($2, r, ","); split($3, t, ",")
-            split($4, d, ","); split($5, a, ",")
-            src = s[1]; dst = r[1]; type = t[1]; ddt = d[1]; act = a[1] }
+        awk -F'\t' '{ v6 = $1 !~ /ethertype:ip:/
+            split(v6 ? $4 : $2, s, ","); split(v6 ? $5 : $3, r, ",")
+            split($6, t, ","); split($7, d, ","); split($8, a, ",")
+            src = s[1]; dst = r[1]; type = t[1]; ddt = d[1]; act = a[1]; nonce = $9 }
             '"$2"' { c++ } END { print c + 0 }' "$1"
     }
-    mrs='(src == "10.99.0.31" || src == "10.99.0.32")'
+    mrs='(src == "10.99.0.31" || src == "10.99.0.32" || src == "fd99::31" || src == "fd99::32")'
     c=$(count "$work/frames.txt" "$mrs && type != \"\"")
-    [ "$c" -ge 100 ]
-    ok $? "tshark: $c LISP messages sent by the resolvers"
+    d=$(count "$work/frames.txt" "$mrs && v6 && type != \"\"")
+    [ "$c" -ge 100 ] && [ "$d" -ge 20 ]
+    ok $? "tshark: $c LISP messages sent by the resolvers, $d of them over IPv6"
     c=$(count "$work/bad.txt" "$mrs")
     [ "$c" -eq 0 ]
     ok $? "tshark: none malformed, with warnings, undecoded or not LISP ($c)"
@@ -354,8 +389,23 @@ if [ -n "$cap" ] && command -v tshark >/dev/null 2>&1; then
     [ "$c" -ge 10 ]
     ok $? "tshark: $c negative Map-Replies (Native-Forward) from the resolvers"
     c=$(count "$work/frames.txt" "type == 2 && src == \"10.99.0.21\" && dst == \"10.99.0.41\"")
-    [ "$c" -ge 100 ]
-    ok $? "tshark: $c Map-Replies from msa1 straight to the ITR"
+    d=$(count "$work/frames.txt" "type == 2 && (src == \"fd99::21\" || src == \"fd99::22\") && dst == \"fd99::41\"")
+    [ "$c" -ge 100 ] && [ "$d" -ge 8 ]
+    ok $? "tshark: $c Map-Replies from msa1 straight to the ITR, $d from pair A over IPv6"
+    # D25: the inner Map-Request's nonce of a DDT Map-Request is the
+    # resolver's own toward the root and nodes (never a nonce the ITR sent),
+    # the ITR's toward the Map-Servers (they answer the ITR with it)
+    itr='(src == "10.99.0.41" || src == "fd99::41")'
+    count "$work/frames.txt" "$itr && type == 8 && ddt != 1 { print nonce > \"$work/itr.nonces\" } 0" >/dev/null
+    nodes='(dst ~ /^(10\.99\.0\.(1|11|12)|fd99::(1|11|12))$/)'
+    sms='(dst ~ /^(10\.99\.0\.2[1-4]|fd99::2[1-4])$/)'
+    mine="BEGIN { while ((getline l < \"$work/itr.nonces\") > 0) itr[l] = 1 } $mrs && type == 8 && ddt == 1"
+    c=$(count "$work/frames.txt" "$mine && $nodes && !(nonce in itr)")
+    d=$(count "$work/frames.txt" "$mine && $nodes && (nonce in itr)")
+    e=$(count "$work/frames.txt" "$mine && $sms && (nonce in itr)")
+    g=$(count "$work/frames.txt" "$mine && $sms && !(nonce in itr)")
+    [ "$c" -ge 20 ] && [ "$d" -eq 0 ] && [ "$e" -ge 100 ] && [ "$g" -eq 0 ]
+    ok $? "tshark: $c DDT Map-Requests to the root and nodes with the resolvers' own nonces ($d with an ITR's), $e to Map-Servers with the ITR's ($g not)"
 elif [ -n "${LISPMS_ALLOW_NO_TSHARK:-}" ]; then
     skip "dumpcap/tshark not installed: no capture of the resolvers' traffic"
 else

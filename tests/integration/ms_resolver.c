@@ -11,9 +11,15 @@
  * referral set whose first Map-Server is dead costs one timeout and the
  * partner answers, and the next request in that set goes straight to the
  * partner (the dead one is held down). Counters and `lispmsctl resolver cache|pending` checked.
+ * D25 live: the test plays a DDT node (127.0.0.56) the root refers 10.6/16
+ * to: the resolver asks it with its own nonce, a Map-Referral from the
+ * node's address and port with the ITR's nonce is dropped and counted, the
+ * node's answer with the resolver's nonce is taken.
  * Everything on the DDT port is captured on lo (dumpcap) and every message
  * the resolver sent is read by tshark: no malformed or expert info, the
- * DDT Map-Requests with D, the negative Map-Replies' actions and TTLs.
+ * DDT Map-Requests with D and their nonces (the resolver's own to the root,
+ * the ITR's to the Map-Servers: D25), the negative Map-Replies' actions and
+ * TTLs.
  * Prints TAP.
  *
  * Usage: ms_resolver LISPMSD LISPMSCTL
@@ -40,6 +46,7 @@
 #define MS   "127.0.0.52"
 #define MR   "127.0.0.53"
 #define DEAD "127.0.0.55"
+#define NODE "127.0.0.56" /* a DDT node the test plays (D25) */
 #define ITR  "127.0.0.131"
 
 static const char *ctl_bin;
@@ -59,6 +66,7 @@ static const char *root_conf = "server: {listen: [" ROOT "], port: %u, workers: 
 			       "referrals: [" MS "]}\n"
 			       "    - {prefix: \"[1000] 10.4.0.0/16\", map-servers: true, "
 			       "referrals: [" DEAD ", " MS "]}\n"
+			       "    - {prefix: \"[1000] 10.6.0.0/16\", referrals: [" NODE "]}\n"
 			       "  hole-ttl: 15\n";
 
 static const char *ms_conf = "server: {listen: [" MS "], port: %u, workers: 1}\n"
@@ -123,6 +131,24 @@ static bool probe(const char *addr, uint16_t port)
 	return ready;
 }
 
+/*
+ * lispmsd's Map-Server workers answer before its resolver's sockets are
+ * bound (the resolver starts after them); its control socket comes after
+ * both. Until it exists an ECM to the resolver may find no socket (the
+ * first question was lost that way, one run in a few under load).
+ */
+static bool ctl_ready(const char *sock)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "%s/%s", it_dir, sock);
+	for (int i = 0; i < 200; i++) {
+		if (access(path, F_OK) == 0)
+			return true;
+		usleep(25 * 1000);
+	}
+	return false;
+}
+
 static pid_t start(const char *name, const char *fmt, unsigned a, unsigned b, unsigned c)
 {
 	char path[160], log[160], text[4096];
@@ -177,6 +203,68 @@ static void dump_stats(void)
 	snprintf(cmd, sizeof(cmd), "%s -s %s/mr.sock stats lispms_mr_ | sed 's/^/# /'", ctl_bin,
 		 it_dir);
 	(void)system(cmd);
+}
+
+/* A one-record Map-Referral from fd (bound to NODE on the DDT port) to the resolver. */
+static void node_refers(int fd, uint64_t nonce, const char *eid, uint8_t act, uint32_t ttl)
+{
+	struct eid_prefix p;
+	eid_prefix_parse(eid, &p);
+	struct lisp_referral_record rec = { .r = { .ttl = ttl, .act = act, .eid_plen = p.plen } };
+	afi_from_eid(&p, &rec.r.eid);
+	struct lisp_map_referral m = { .nonce = nonce, .nrecords = 1, .records = &rec };
+	uint8_t buf[256];
+	size_t len;
+	if (map_referral_encode(&m, buf, sizeof(buf), &len) == LISPMS_EOK)
+		send_to(fd, MR, ddt_port, buf, len);
+}
+
+/*
+ * D25 live: the root refers [1000] 10.6.0.0/16 to NODE, a DDT node the test
+ * plays. The resolver's DDT Map-Request to it carries a nonce of the
+ * resolver's, not the ITR's 31; a Map-Referral from the node's own address
+ * and port but with the ITR's nonce (what whoever sent the Map-Request
+ * knows: here a DELEGATION-HOLE that would blackhole the /24 for a day) is
+ * dropped and counted; the node's answer with the resolver's nonce is taken.
+ */
+static void forged_referral(int itr, uint16_t port)
+{
+	int node = it_client(NODE, ddt_port);
+	uint8_t msg[1024], buf[2048];
+	size_t len = it_build_request("[1000] 10.6.1.1/32", ITR, 31, true, port, msg, sizeof(msg));
+	send_to(itr, MR, ddt_port, msg, len);
+	ssize_t n = node >= 0 ? recv_from(node, buf, sizeof(buf), 3000, NULL, 0) : -1;
+	struct lisp_ecm e;
+	struct lisp_map_request req;
+	arena_reset(&ar);
+	bool asked = n > 0 && ecm_decode(buf, (size_t)n, &e) == LISPMS_EOK &&
+		     (e.flags & LISP_ECM_D) != 0 &&
+		     map_request_decode(e.inner, e.inner_len, &ar, &req) == LISPMS_EOK;
+	uint64_t theirs = asked ? req.nonce : 0;
+	tap_ok(asked && theirs != 31,
+	       "D25: the resolver asks the DDT node with a nonce of its own (%016llx), not the "
+	       "ITR's (31)",
+	       (unsigned long long)theirs);
+	node_refers(node, 31, "[1000] 10.6.1.0/24", LISP_REF_DELEGATION_HOLE, 1440);
+	bool quiet = recv_from(itr, buf, sizeof(buf), 300, NULL, 0) < 0;
+	tap_ok(quiet && stat_is("lispms_mr_dropped_total\\{reason=\"itr_nonce\"\\}", 1) &&
+		   stat_is("lispms_mr_referrals_total\\{action=\"delegation_hole\"\\}", 1) &&
+		   ctl_count("mr.sock", "resolver pending", "^1 requests in resolution") == 1,
+	       "D25: a Map-Referral from the node's address and port with the ITR's nonce is "
+	       "dropped and counted (reason=\"itr_nonce\"), the request still waits");
+	node_refers(node, theirs, "[1000] 10.6.1.0/24", LISP_REF_DELEGATION_HOLE, 7);
+	n = recv_from(itr, buf, sizeof(buf), 3000, NULL, 0);
+	struct lisp_map_reply rep;
+	arena_reset(&ar);
+	bool ok = n > 0 && map_reply_decode(buf, (size_t)n, &ar, &rep) == LISPMS_EOK &&
+		  rep.nonce == 31 && rep.nrecords == 1 && rep.records[0].ttl == 7 &&
+		  it_record_is(&rep.records[0], "[1000] 10.6.1.0/24");
+	tap_ok(ok && ctl_count("mr.sock", "resolver cache",
+			       "^\\[1000\\] 10\\.6\\.1\\.0/24 +delegation-hole +7 ") == 1,
+	       "D25: the node's answer with the resolver's nonce is taken: the ITR's negative "
+	       "Map-Reply (its nonce, TTL 7), the hole cached with TTL 7, not 1440");
+	if (node >= 0)
+		close(node);
 }
 
 static void scenario(void)
@@ -276,6 +364,7 @@ static void scenario(void)
 		   stat_is("lispms_mr_dropped_total\\{reason=\"ddt_request\"\\}", 1) &&
 		   recv_from(itr, buf, sizeof(buf), 100, NULL, 0) < 0,
 	       "garbage and a DDT Map-Request at the resolver: dropped and counted, no answer");
+	forged_referral(itr, port);
 	close(itr);
 
 	tap_ok(ctl_count("mr.sock", "resolver cache",
@@ -334,22 +423,53 @@ static void tshark_check(void)
 				   "_ws.expert.severity >= warning || data || !lisp)",
 				   from);
 	long sent = it_tshark_count(&cap, "%s", from);
-	tap_ok(bad == 0 && sent == 12,
-	       "tshark: the %ld messages the resolver sent (9 DDT Map-Requests, 3 negative "
+	tap_ok(bad == 0 && sent == 15,
+	       "tshark: the %ld messages the resolver sent (11 DDT Map-Requests, 4 negative "
 	       "Map-Replies) decode cleanly (%ld flagged)",
 	       sent, bad);
 	/* every ECM it sent has D and goes to a DDT node or Map-Server on the DDT port */
 	long ddt = it_tshark_count(&cap,
 				   "%s && lisp.type == 8 && lisp.ecm.flags.ddt == 1 && "
 				   "udp.dstport == %u && (ip.dst == " ROOT " || ip.dst == " MS
-				   " || ip.dst == " DEAD ")",
+				   " || ip.dst == " DEAD " || ip.dst == " NODE ")",
 				   from, ddt_port);
 	long dead = it_tshark_count(&cap, "%s && lisp.type == 8 && ip.dst == " DEAD, from);
-	tap_ok(ddt == 9 && dead == 1,
-	       "tshark: 9 ECM Map-Requests with the D bit to the DDT port, 1 of them to the dead "
+	tap_ok(ddt == 11 && dead == 1,
+	       "tshark: 11 ECM Map-Requests with the D bit to the DDT port, 1 of them to the dead "
 	       "Map-Server (%ld, %ld)",
 	       ddt, dead);
 	char filter[256], got[1024], want[512];
+	/* D25: the inner Map-Request's nonce is the resolver's own toward the
+	 * root and the node (none of the ITR's, 21 to 27 and 31, and all
+	 * different), the ITR's toward the Map-Servers (they answer the ITR
+	 * with it) */
+	snprintf(filter, sizeof(filter),
+		 "%s && lisp.type == 8 && (ip.dst == " ROOT " || ip.dst == " NODE ")", from);
+	long to_root = it_tshark_fields(&cap, filter, "-e lisp.nonce", ";", got, sizeof(got));
+	bool own = to_root == 5;
+	unsigned long long seen[5] = { 0 };
+	char *save = NULL;
+	unsigned k = 0;
+	for (char *t = strtok_r(got, ";", &save); t != NULL && k < 5;
+	     t = strtok_r(NULL, ";", &save)) {
+		seen[k] = strtoull(t, NULL, 16);
+		own = own && (seen[k] < 21 || seen[k] > 27) && seen[k] != 31;
+		for (unsigned j = 0; j < k; j++)
+			own = own && seen[j] != seen[k];
+		k++;
+	}
+	snprintf(filter, sizeof(filter),
+		 "%s && lisp.type == 8 && (ip.dst == " MS " || ip.dst == " DEAD ")", from);
+	long to_ms = it_tshark_fields(&cap, filter, "-e lisp.nonce", ";", got, sizeof(got));
+	snprintf(want, sizeof(want),
+		 "0x0000000000000015;0x0000000000000016;0x0000000000000017;"
+		 "0x000000000000001a;0x000000000000001a;0x000000000000001b");
+	bool itrs = to_ms == 6 && strcmp(got, want) == 0;
+	tap_ok(own && itrs,
+	       "tshark: the 5 DDT Map-Requests to the root and the node carry the resolver's own "
+	       "nonces (none an ITR's, all different: %llx %llx %llx %llx %llx), the 6 to the "
+	       "Map-Servers the ITR's (%s)",
+	       seen[0], seen[1], seen[2], seen[3], seen[4], itrs ? "yes" : got);
 	snprintf(filter, sizeof(filter), "%s && lisp.type == 2 && ip.dst == " ITR, from);
 	long rows = it_tshark_fields(&cap, filter,
 				     "-e lisp.nonce -e lisp.mapping.act -e lisp.mapping.ttl "
@@ -359,13 +479,15 @@ static void tshark_check(void)
 	snprintf(want, sizeof(want),
 		 "0x0000000000000017 %d 1 0 17 1000 10.1.128.0;"
 		 "0x0000000000000018 %d 15 0 9 1000 10.128.0.0;"
-		 "0x0000000000000019 %d 15 0 9 1000 10.128.0.0",
-		 LISP_ACT_NATIVE_FORWARD, LISP_ACT_NATIVE_FORWARD, LISP_ACT_NATIVE_FORWARD);
-	bool neg = rows == 3 && strcmp(got, want) == 0;
+		 "0x0000000000000019 %d 15 0 9 1000 10.128.0.0;"
+		 "0x000000000000001f %d 7 0 24 1000 10.6.1.0",
+		 LISP_ACT_NATIVE_FORWARD, LISP_ACT_NATIVE_FORWARD, LISP_ACT_NATIVE_FORWARD,
+		 LISP_ACT_NATIVE_FORWARD);
+	bool neg = rows == 4 && strcmp(got, want) == 0;
 	tap_ok(neg,
 	       "tshark: the negative Map-Replies carry the ITR's nonces, Native-Forward, TTL 1, "
-	       "15, 15, no locator, the hole prefixes in instance 1000");
-	if (!neg || ddt != 9 || bad != 0)
+	       "15, 15, 7, no locator, the hole prefixes in instance 1000");
+	if (!neg || ddt != 11 || bad != 0)
 		it_tshark_dump(&cap, from,
 			       "-e ip.dst -e lisp.type -e lisp.nonce -e lisp.mapping.act -e "
 			       "lisp.mapping.ttl -e lisp.mapping.loccnt");
@@ -379,7 +501,7 @@ int main(int argc, char **argv)
 	}
 	it_daemon = argv[1];
 	ctl_bin = argv[2];
-	tap_plan(21);
+	tap_plan(25);
 	actx = auth_ctx_new();
 	it_auth = actx;
 	ar = (struct arena){ .base = abuf_mem, .size = sizeof(abuf_mem) };
@@ -394,13 +516,14 @@ int main(int argc, char **argv)
 	pids[0] = start("root", root_conf, ddt_port, 0, 0);
 	pids[1] = start("ms", ms_conf, ddt_port, 0, 0);
 	pids[2] = start("mr", mr_conf, mr_ms_port, ddt_port, ddt_port);
-	bool up = probe(ROOT, ddt_port) && probe(MS, ddt_port) && probe(MR, mr_ms_port);
+	bool up = probe(ROOT, ddt_port) && probe(MS, ddt_port) && probe(MR, mr_ms_port) &&
+		  ctl_ready("mr.sock");
 	tap_ok(up, "the DDT root, the DDT Map-Server and the Map-Resolver start (port %u)",
 	       ddt_port);
 	if (up)
 		scenario();
 	else
-		for (int i = 0; i < 12; i++)
+		for (int i = 0; i < 15; i++)
 			tap_skip("the daemons did not start");
 	static const char *const names[] = { "root", "Map-Server", "Map-Resolver" };
 	for (int i = 0; i < 3; i++) {

@@ -5,22 +5,29 @@
 # tool (tools/fleet) and the benchmark (bench/fleet.sh). Source it after
 # tests/support/lib.sh; it defines functions and variables, nothing runs.
 #
-# Every host is a namespace PREFIX-NAME with one veth (eth0, 10.99.0.0/16)
-# whose peer (p-NAME) is a port of the bridge br0 in namespace PREFIX-sw;
-# nothing is added to the namespace the caller runs in.
+# Every host is a namespace PREFIX-NAME with one veth (eth0, 10.99.0.0/16 and
+# fd99::/64, the same host number: 10.99.0.21 is fd99::21) whose peer
+# (p-NAME) is a port of the bridge br0 in namespace PREFIX-sw; nothing is
+# added to the namespace the caller runs in. Every lispmsd listens on both.
 #
 #   root   10.99.0.1   DDT root: authoritative [1000] 10/8 and [2000] 10/8,
-#                      [1000] 10.0/16 -> node1, [2000] 10/8 -> node2, holes 15 min
+#                      [1000] 10.0/16 -> node1, [2000] 10/8 -> node2, holes 15 min;
+#                      authoritative [1000] 2001:db8::/32, 2001:db8::/44 ->
+#                      node1 at fd99::11
 #   node1  10.99.0.11  DDT node: [1000] 10.0.0/17 -> Map-Servers msa1, msa2,
-#                      [1000] 10.0.128/17 -> msb1, msb2 (no hole left)
+#                      [1000] 10.0.128/17 -> msb1, msb2 (no hole left);
+#                      authoritative [1000] 2001:db8::/44, 2001:db8::/47 ->
+#                      msa1, msa2 at fd99::21, fd99::22, holes 10 min
 #   node2  10.99.0.12  DDT node: authoritative [2000] 10/8, [2000] 10.0/16 ->
 #                      msb1, msb2, holes 5 min (tells which level answered)
-#   msa1/2 10.99.0.21/22  pair A: site [1000] 10.0.0.0/17
+#   msa1/2 10.99.0.21/22  pair A: sites [1000] 10.0.0.0/17 and [1000] 2001:db8::/47
 #   msb1/2 10.99.0.23/24  pair B: sites [1000] 10.0.128.0/17 and [2000] 10.0.0.0/16
-#   mr1/2  10.99.0.31/32  Map-Resolvers (root 10.99.0.1), resolver socket :4342
+#   mr1/2  10.99.0.31/32  Map-Resolvers, resolver socket :4342 on both
+#                      families; mr1's root is 10.99.0.1, mr2's fd99::1 (so
+#                      mr2 walks the tree from the root over IPv6)
 #   etr    10.99.0.40  simulated ETRs (lispms-bench fabric), one per
-#                      address of 10.99.1.x (group a), .2.x (b), .3.x (c)
-#   itr    10.99.0.41  ITRs: lispms-bench request and lig
+#                      address of 10.99.1.x (group a), .2.x (b), .3.x (c), .4.x (d)
+#   itr    10.99.0.41  ITRs: lispms-bench request and lig (either family)
 #
 # ETR groups (FLEET_ETRS ETRs of FLEET_PER EIDs each, half on UDP soft state,
 # half on reliable-transport sessions), every ETR registers with BOTH
@@ -29,6 +36,9 @@
 #   a  [1000] 10.0.0.0 + k     pair A, locator 127.1.1.(1 + k / FLEET_PER)
 #   b  [1000] 10.0.128.0 + k   pair B, locator 127.1.2.(1 + k / FLEET_PER)
 #   c  [2000] 10.0.0.0 + k     pair B, locator 127.1.3.(1 + k / FLEET_PER)
+#   d  [1000] 2001:db8:: + k   pair A, locator 127.1.4.(1 + k / FLEET_PER)
+#      (IPv6 EIDs; the ETRs register over IPv4: lispms-bench fabric's
+#      --server takes IPv4 only)
 #
 #   fleet_init PREFIX WORK LISPMSD LISPMSCTL BENCH   names and paths
 #   fleet_net_up            namespaces, veths, the bridge, addresses
@@ -45,6 +55,7 @@
 #   fleet_etr_acked GROUP N what Map-Server N of the group's pair acked so far:
 #                           "SESSION-RECORDS UDP-NOTIFIES" (its last progress line)
 #   fleet_exec NAME CMD...  CMD inside host NAME's namespace
+#   fleet_addr NAME, fleet_addr6 NAME   its IPv4 and IPv6 address
 #   fleet_eid GROUP K       "[IID] a.b.c.d" of EID K of a group
 #   fleet_locator GROUP K   the locator it registers with
 #   fleet_ms GROUP N        the Map-Server host N (1, 2) of its pair
@@ -55,6 +66,7 @@
 # FLEET_MR_TIMEOUT_MS the resolvers' timeout-ms (300).
 
 FLEET_HOSTS="root node1 node2 msa1 msa2 msb1 msb2 mr1 mr2 etr itr"
+FLEET_GROUPS="a b c d"
 FLEET_DAEMONS="root node1 node2 msa1 msa2 msb1 msb2 mr1 mr2"
 FLEET_ETRS=${FLEET_ETRS:-4}
 FLEET_PER=${FLEET_PER:-64} # a power of two <= 32768 (group b starts at EID 32768)
@@ -87,6 +99,12 @@ fleet_addr() {
     esac
 }
 
+fleet_addr6() { # the same host number in fd99::/64
+    local a
+    a=$(fleet_addr "$1") || return 1
+    echo "fd99::${a##*.}"
+}
+
 fleet_exec() {
     local ns
     ns=$(fleet_ns "$1")
@@ -108,10 +126,11 @@ fleet_net_up() {
             ip -n "$sw" link set "p-$h" master br0 up &&
             ip -n "$ns" link set lo up &&
             ip -n "$ns" addr add "$(fleet_addr "$h")/16" dev eth0 &&
+            ip -n "$ns" addr add "$(fleet_addr6 "$h")/64" dev eth0 nodad &&
             ip -n "$ns" link set eth0 up || return 1
     done
     # one source address per simulated ETR
-    for g in 1 2 3; do
+    for g in 1 2 3 4; do
         for ((i = 1; i <= FLEET_ETRS; i++)); do
             ip -n "$(fleet_ns etr)" addr add "10.99.$g.$i/16" dev eth0 || return 1
         done
@@ -130,10 +149,11 @@ fleet_net_down() {
 
 # The configuration of host NAME, on stdout.
 fleet_conf() {
-    local name=$1 addr
+    local name=$1 addr addr6
     addr=$(fleet_addr "$name")
+    addr6=$(fleet_addr6 "$name")
     local srv="127.0.0.1" # a resolver's Map-Server role stays on its loopback (D23)
-    case $name in mr*) ;; *) srv=$addr ;; esac
+    case $name in mr*) ;; *) srv="$addr, \"$addr6\"" ;; esac
     cat <<EOF
 server:
   listen: [$srv]
@@ -150,20 +170,23 @@ EOF
     root)
         cat <<EOF
 ddt:
-  authoritative-prefixes: ["[1000] 10.0.0.0/8", "[2000] 10.0.0.0/8"]
+  authoritative-prefixes: ["[1000] 10.0.0.0/8", "[2000] 10.0.0.0/8", "[1000] 2001:db8::/32"]
   delegations:
     - {prefix: "[1000] 10.0.0.0/16", referrals: [10.99.0.11]}
     - {prefix: "[2000] 10.0.0.0/8", referrals: [10.99.0.12]}
+    - {prefix: "[1000] 2001:db8::/44", referrals: ["fd99::11"]}
   hole-ttl: 15
 EOF
         ;;
     node1)
         cat <<EOF
 ddt:
-  authoritative-prefixes: ["[1000] 10.0.0.0/16"]
+  authoritative-prefixes: ["[1000] 10.0.0.0/16", "[1000] 2001:db8::/44"]
   delegations:
     - {prefix: "[1000] 10.0.0.0/17", map-servers: true, referrals: [10.99.0.21, 10.99.0.22]}
     - {prefix: "[1000] 10.0.128.0/17", map-servers: true, referrals: [10.99.0.23, 10.99.0.24]}
+    - {prefix: "[1000] 2001:db8::/47", map-servers: true, referrals: ["fd99::21", "fd99::22"]}
+  hole-ttl: 10
 EOF
         ;;
     node2)
@@ -176,7 +199,7 @@ ddt:
 EOF
         ;;
     msa1 | msa2 | msb1 | msb2)
-        local prefixes='"[1000] 10.0.0.0/17"'
+        local prefixes='"[1000] 10.0.0.0/17", "[1000] 2001:db8::/47"'
         case $name in msb*) prefixes='"[1000] 10.0.128.0/17", "[2000] 10.0.0.0/16"' ;; esac
         cat <<EOF
 sites:
@@ -188,10 +211,12 @@ sites:
 EOF
         ;;
     mr1 | mr2)
+        local root=10.99.0.1
+        [ "$name" = mr2 ] && root='"fd99::1"'
         cat <<EOF
 map-resolver:
-  roots: [10.99.0.1]
-  listen: [$addr]
+  roots: [$root]
+  listen: [$addr, "$addr6"]
   port: $FLEET_PORT
   ddt-port: $FLEET_PORT
   timeout-ms: ${FLEET_MR_TIMEOUT_MS:-300}
@@ -266,6 +291,7 @@ fleet_group() {
     a) echo "0 1000 10.99.1.1 msa" ;;
     b) echo "$((32768 / FLEET_PER)) 1000 10.99.2.1 msb" ;;
     c) echo "0 2000 10.99.3.1 msb" ;;
+    d) echo "0 1000 10.99.4.1 msa" ;;
     esac
 }
 
@@ -277,6 +303,10 @@ fleet_ms() { # fleet_ms GROUP N
 
 fleet_eid() { # fleet_eid GROUP K
     local k=$2 base=0 iid=1000
+    if [ "$1" = d ]; then # lispms-bench's IPv6 layout: 2001:db8:: + k
+        printf '[1000] 2001:db8::%x\n' "$k"
+        return
+    fi
     case $1 in b) base=$((128 << 8)) ;; c) iid=2000 ;; esac
     k=$((base + k))
     echo "[$iid] 10.0.$((k >> 8 & 255)).$((k & 255))"
@@ -284,14 +314,16 @@ fleet_eid() { # fleet_eid GROUP K
 
 fleet_locator() { # fleet_locator GROUP K
     local g=1
-    case $1 in b) g=2 ;; c) g=3 ;; esac
+    case $1 in b) g=2 ;; c) g=3 ;; d) g=4 ;; esac
     echo "127.1.$g.$((1 + $2 / FLEET_PER))"
 }
 
 fleet_etrs_start() { # fleet_etrs_start [EXTRA FABRIC ARGUMENTS]
-    local g n first iid src pair base
+    local g n first iid src pair base family
     mkdir -p "$FLEET_WORK/etr"
-    for g in a b c; do
+    for g in $FLEET_GROUPS; do
+        family=ipv4
+        [ "$g" = d ] && family=ipv6
         read -r first iid src pair <<<"$(fleet_group "$g")"
         # lispms-bench numbers ETR i's address source + first + i
         IFS=. read -r o1 o2 o3 o4 <<<"$src"
@@ -302,7 +334,7 @@ fleet_etrs_start() { # fleet_etrs_start [EXTRA FABRIC ARGUMENTS]
         fleet_exec etr "$FLEET_BENCH" fabric \
             --server "$(fleet_addr "${pair}1"):$FLEET_PORT,$(fleet_addr "${pair}2"):$FLEET_PORT" \
             --etrs "$FLEET_ETRS" --eids-per-etr "$FLEET_PER" --first-etr "$first" \
-            --iid "$iid" --source "$base" --udp-share 0.5 --udp-interval 2 \
+            --iid "$iid" --family $family --source "$base" --udp-share 0.5 --udp-interval 2 \
             --duration 20 --hold 3600 --json --case "$g" "$@" \
             >"$FLEET_WORK/etr/$g.json" 2>"$FLEET_WORK/etr/$g.err" &
         echo $! >"$FLEET_WORK/etr/$g.pid"
