@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Sessions over TCP, TLS and QUIC side by side (issue 15): one lispmsd per
+# run with server.tls and server.quic (the deploy/tls test CA, ECDSA P-256),
+# `lispms-bench fabric --storm` with ETRS x EIDS over TRANSPORT, then IDLE
+# seconds with every session open. One JSON line per run: the bench's own
+# line (converged_s, sessions lost...) plus lispmsd's CPU (utime+stime, s),
+# minor page faults, peak RSS over the run minus RSS before (KiB, sampled
+# every 0.5 s), and over the idle window the loopback's packets and bytes
+# per second (both sides on this host: /proc/net/dev "lo", each packet
+# counted once) and lispmsd's CPU.
+#
+#   bench/transports.sh LISPMSD LISPMS-BENCH TRANSPORT ETRS EIDS [IDLE] [CASE]
+#
+# LISPMSD may differ between runs (before/after builds); the bench binary
+# should not. WORKERS (2), THREADS (2), DURATION (60).
+set -euo pipefail
+root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+. "$root/bench/lib.sh"
+lispmsd=$1 benchbin=$2 transport=$3 etrs=$4 per=$5 idle=${6:-5} case=${7:-$3}
+dir=$(mktemp -d)
+pid=
+fab=
+trap '[ -n "$fab" ] && kill $fab 2>/dev/null; [ -n "$pid" ] && kill $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
+sh "$root/deploy/tls/make-test-ca.sh" "$dir/ca" >/dev/null 2>&1
+port=$(bench_port)
+qport=$(bench_port)
+tport=$(bench_port)
+WORKERS=${WORKERS:-2} REG_TIMEOUT=600 KEEPALIVE=3600 bench_conf "$dir/lispms.yaml" "$port"
+# bench_conf wrote `server:` first: the transports' sections go in it
+python3 - "$dir/lispms.yaml" "$qport" "$tport" "$dir/ca" <<'PY'
+import sys
+f, q, t, ca = sys.argv[1:]
+s = open(f).read()
+add = (f"  quic:\n    port: {q}\n    certificate: {ca}/server.pem\n    key: {ca}/server-key.pem\n"
+       f"  tls:\n    port: {t}\n    certificate: {ca}/server.pem\n    key: {ca}/server-key.pem\n")
+s = s.replace("control:\n", add + "control:\n", 1)
+open(f, "w").write(s)
+PY
+pid=$(bench_start_ms "$lispmsd" "$dir/lispms.yaml" "$dir/lispmsd.log")
+case $transport in
+quic) tp=(--transport quic --transport-port "$qport" --ca "$dir/ca/ca.pem") ;;
+tls) tp=(--transport tls --transport-port "$tport" --ca "$dir/ca/ca.pem") ;;
+*) tp=(--transport tcp) ;;
+esac
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+minflt() { awk '{print $10}' "/proc/$1/stat"; }
+lo() { awk '/^ *lo:/ {sub(/^ *lo:/, ""); print $1, $2}' /proc/net/dev; }
+hz=$(getconf CLK_TCK)
+rss0=$(bench_rss "$pid")
+cpu0=$(cpu "$pid")
+flt0=$(minflt "$pid")
+"$benchbin" fabric --server "127.0.0.1:$port" "${tp[@]}" --etrs "$etrs" --eids-per-etr "$per" \
+    --threads "${THREADS:-2}" --storm --duration "${DURATION:-60}" --idle "$idle" --json \
+    --progress --case "$case" >"$dir/out.json" 2>"$dir/err" &
+fab=$!
+peak=$rss0
+idle_at=
+while kill -0 "$fab" 2>/dev/null; do
+    r=$(bench_rss "$pid")
+    [ "$r" -gt "$peak" ] && peak=$r
+    if [ -z "$idle_at" ] && grep -q '^converged' "$dir/err" 2>/dev/null; then
+        sleep 2 # the last ACKs and keepalive timers settle
+        idle_at=$(date +%s.%N)
+        read -r lob0 lop0 < <(lo)
+        icpu0=$(cpu "$pid")
+    fi
+    sleep 0.5
+done
+wait "$fab" || true
+fab=
+idle_end=$(date +%s.%N)
+read -r lob1 lop1 < <(lo)
+cpu1=$(cpu "$pid")
+flt1=$(minflt "$pid")
+line=$(grep "\"case\":\"$case\"" "$dir/out.json" | tail -1)
+if [ -n "$idle_at" ]; then
+    extra=$(awk -v t0="$idle_at" -v t1="$idle_end" -v b0="$lob0" -v b1="$lob1" -v p0="$lop0" \
+        -v p1="$lop1" -v c0="$icpu0" -v c1="$cpu1" -v hz="$hz" 'BEGIN {
+        d = t1 - t0; printf "\"idle_window_s\":%.1f,\"idle_lo_bytes_per_s\":%.0f,\"idle_lo_packets_per_s\":%.1f,\"idle_server_cpu_s\":%.2f", d, (b1 - b0) / d, (p1 - p0) / d, (c1 - c0) / hz }')
+else
+    extra='"idle_window_s":0'
+fi
+srv=$(awk -v c0="$cpu0" -v c1="$cpu1" -v f0="$flt0" -v f1="$flt1" -v r0="$rss0" -v pk="$peak" \
+    -v n="$etrs" -v hz="$hz" -v bin="$lispmsd" -v load="$(bench_load)" 'BEGIN {
+    printf "\"server\":\"%s\",\"server_cpu_s\":%.2f,\"server_minflt\":%d,\"rss_before_kib\":%d,\"rss_peak_kib\":%d,\"rss_per_session_kib\":%.1f,\"load1_end\":%s",
+        bin, (c1 - c0) / hz, f1 - f0, r0, pk, (pk - r0) / n, load }')
+echo "${line%\}},$srv,$extra}"
