@@ -253,10 +253,13 @@ static int cb_recv_crypto(ngtcp2_conn *conn, ngtcp2_crypto_level level, uint64_t
 	return ngtcp2_crypto_recv_crypto_data_cb(conn, level, offset, data, len, user);
 }
 
-/* --- libngtcp2's memory, counted per connection, large blocks reused ------ */
+/* --- libngtcp2's memory, counted per connection --------------------------- */
 
-static void lib_count(struct quic_conn *c, size_t n, bool add)
+static void lib_count(struct quic_conn *c, void *p, bool add)
 {
+	if (p == NULL)
+		return;
+	size_t n = malloc_usable_size(p);
 	if (add) {
 		c->lib_bytes += n;
 		c->qs->lib_bytes += n;
@@ -268,34 +271,24 @@ static void lib_count(struct quic_conn *c, size_t n, bool add)
 	}
 }
 
-static void *lib_get(struct quic_conn *c, size_t size, bool zero)
-{
-	void *p = quic_mem_get(&c->qs->pool, size, zero);
-	if (p)
-		lib_count(c, malloc_usable_size(p), true);
-	return p;
-}
-
 static void *lib_malloc(size_t size, void *user)
 {
-	return lib_get(user, size, false);
-}
-
-static void *lib_calloc(size_t nmemb, size_t size, void *user)
-{
-	if (size && nmemb > SIZE_MAX / size)
-		return NULL;
-	return lib_get(user, nmemb * size, true);
+	void *p = malloc(size);
+	lib_count(user, p, true);
+	return p;
 }
 
 static void lib_free(void *ptr, void *user)
 {
-	struct quic_conn *c = user;
-	if (ptr == NULL)
-		return;
-	size_t n = malloc_usable_size(ptr);
-	lib_count(c, n, false);
-	quic_mem_put(&c->qs->pool, ptr, n);
+	lib_count(user, ptr, false);
+	free(ptr);
+}
+
+static void *lib_calloc(size_t nmemb, size_t size, void *user)
+{
+	void *p = calloc(nmemb, size);
+	lib_count(user, p, true);
+	return p;
 }
 
 static void *lib_realloc(void *ptr, size_t size, void *user)
@@ -305,9 +298,10 @@ static void *lib_realloc(void *ptr, size_t size, void *user)
 	if (p == NULL && size > 0)
 		return NULL; /* ptr unchanged */
 	struct quic_conn *c = user;
-	lib_count(c, old, false);
-	if (p)
-		lib_count(c, malloc_usable_size(p), true);
+	c->lib_bytes -= old;
+	c->qs->lib_bytes -= old;
+	counters_gauge_add(LISPMS_M_NET_QUIC_LIB_BYTES, -(int64_t)old);
+	lib_count(c, p, true);
 	return p;
 }
 
@@ -638,7 +632,6 @@ void quic_server_flush(struct quic_server *qs, uint64_t now)
 			quic_conn_kill(c, STREAM_CLOSE_ERROR, true); /* no timer: no liveness */
 		}
 	}
-	qs->pool_due = quic_mem_idle(&qs->pool, now);
 }
 
 uint64_t quic_server_expiry(const struct quic_server *qs)
@@ -646,8 +639,7 @@ uint64_t quic_server_expiry(const struct quic_server *qs)
 	if (qs->pending)
 		return 0; /* something to send or retire */
 	const struct timer_node *t = timer_heap_top(&qs->timers);
-	uint64_t at = t ? t->at : UINT64_MAX;
-	return at < qs->pool_due ? at : qs->pool_due;
+	return t ? t->at : UINT64_MAX;
 }
 
 void quic_server_tick(struct quic_server *qs, uint64_t now)
@@ -688,11 +680,6 @@ size_t quic_server_lib_bytes(const struct quic_server *qs)
 	return qs->lib_bytes;
 }
 
-size_t quic_server_pool_bytes(const struct quic_server *qs)
-{
-	return qs->pool.cached;
-}
-
 struct quic_server *quic_server_new(const struct quic_conf *conf, const struct stream_handler *h,
 				    void *arg)
 {
@@ -722,8 +709,6 @@ struct quic_server *quic_server_new(const struct quic_conf *conf, const struct s
 	qs->conf.secret = NULL;
 	qs->h = h;
 	qs->arg = arg;
-	qs->pool.cap = conf->pool_cap == 0 ? QUIC_MEM_CAP : conf->pool_cap == SIZE_MAX ? 0 : conf->pool_cap;
-	qs->pool_due = UINT64_MAX;
 	qs->nbuckets = 64;
 	size_t want = qs->conf.max_conns < 65536 ? qs->conf.max_conns : 65536;
 	while (qs->nbuckets < 2 * want * QUIC_CIDS_PER_CONN)
@@ -782,7 +767,6 @@ void quic_server_free(struct quic_server *qs)
 	if (!qs)
 		return;
 	quic_server_stop(qs);
-	quic_mem_trim(&qs->pool);
 	timer_heap_free(&qs->timers);
 	gnutls_priority_deinit(qs->prio);
 	free(qs->table);

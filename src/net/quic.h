@@ -56,9 +56,6 @@ struct quic_conf {
 	/* Optional: a connection count shared with other transports (the
 	 * worker's), which max_conns then bounds instead of ours. */
 	size_t *conn_count;
-	/* Bytes of libngtcp2's large blocks kept between connections
-	 * (quic_mem.h; 0: QUIC_MEM_CAP, 16 MiB; SIZE_MAX: none). */
-	size_t pool_cap;
 };
 
 /* A server for one worker; `h`/`arg` are the stream handler and its
@@ -105,9 +102,6 @@ size_t quic_server_tls_sessions(const struct quic_server *qs);
 /* Bytes libngtcp2 holds for the live connections (its allocations go
  * through a counting ngtcp2_mem; lispms_net_quic_library_bytes). */
 size_t quic_server_lib_bytes(const struct quic_server *qs);
-/* Bytes of those blocks cached for the next connections (quic_mem.h;
- * lispms_net_quic_pool_bytes): emptied after 2 s without a new one. */
-size_t quic_server_pool_bytes(const struct quic_server *qs);
 
 /* Read and handle the datagrams waiting on the non-blocking UDP socket `fd`
  * (with SO_TIMESTAMPNS set, a datagram for no connection that waited past

@@ -20,7 +20,6 @@
 #include <lispms/stream.h>
 
 #include "quic.h"
-#include "quic_mem.h"
 #include "quic_outq.h"
 #include "timer_heap.h"
 
@@ -93,8 +92,6 @@ struct quic_server {
 	size_t nconns;
 	size_t ntls;	  /* connections still holding their GnuTLS session */
 	size_t lib_bytes; /* held by libngtcp2 for the connections */
-	struct quic_mem_pool pool; /* its large blocks, between connections */
-	uint64_t pool_due;	   /* quic_mem_idle()'s next call, ns */
 	uint64_t rx_age;  /* how long the datagram being read waited in the socket, ns */
 	struct timer_heap timers;
 	struct quic_conn *pending; /* touched since the last flush */
