@@ -19,9 +19,11 @@
 #include <criterion/criterion.h>
 
 #include <lispms/counters.h>
+#include <lispms/dgram.h>
 #include <lispms/err.h>
 #include <lispms/thread.h>
 
+#include "net_sock.h"
 #include "quic.h"
 #include "quic_client.h"
 #include "tls_cred.h"
@@ -150,6 +152,23 @@ static void rig_server(struct rig *r, uint32_t idle_ms, size_t output_limit)
 	cr_assert_eq(bind(r->fd, (struct sockaddr *)sin, sizeof(*sin)), 0);
 	socklen_t l = sizeof(r->addr);
 	getsockname(r->fd, (struct sockaddr *)&r->addr, &l);
+}
+
+/* The server's socket on 0.0.0.0 instead, with PKTINFO as quic_src.c sets
+ * it on a wildcard address; the client is to connect to `to`. */
+static void rig_server_wildcard(struct rig *r, const char *to)
+{
+	rig_server(r, 0, 0);
+	close(r->fd);
+	r->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_storage any;
+	cr_assert_eq(saddr_parse("0.0.0.0", &any), LISPMS_EOK);
+	cr_assert_eq(net_sock_pktinfo(r->fd, AF_INET), 0);
+	cr_assert_eq(bind(r->fd, (struct sockaddr *)&any, sizeof(struct sockaddr_in)), 0);
+	socklen_t l = sizeof(any);
+	getsockname(r->fd, (struct sockaddr *)&any, &l);
+	cr_assert_eq(saddr_parse(to, &r->addr), LISPMS_EOK);
+	saddr_set_port(&r->addr, saddr_port(&any));
 }
 
 static void rig_client(struct rig *r, const char *keylog)
@@ -689,5 +708,25 @@ Test(quic, retransmitted_stream_data_is_the_data_that_was_lost)
 	while (i < n && got[i] == msg[i])
 		i++;
 	cr_assert_eq(i, n, "the echo differs from byte %zu on (%u datagrams lost)", i, lost);
+	rig_free(&r);
+}
+
+/*
+ * A server on 0.0.0.0 answers from the address the client sent to: a
+ * client connected to 127.0.0.2 (its connected socket drops datagrams from
+ * any other source) completes its handshake and the session echoes. Without
+ * PKTINFO the kernel chose 127.0.0.1, the route's source to the client, and
+ * the handshake never completed.
+ */
+Test(quic, a_wildcard_socket_answers_from_the_address_asked)
+{
+	struct rig r;
+	rig_server_wildcard(&r, "127.0.0.2");
+	rig_client(&r, NULL);
+	pump(&r, 5000, client_ready);
+	cr_assert(quic_client_ready(r.cl), "no handshake through 127.0.0.2");
+	cr_assert_eq(quic_server_conns(r.qs), 1);
+	const uint8_t msg[] = "from the address asked";
+	echo_once(&r, msg, sizeof(msg));
 	rig_free(&r);
 }
