@@ -13,7 +13,15 @@
 #   bench/transports.sh LISPMSD LISPMS-BENCH TRANSPORT ETRS EIDS [IDLE] [CASE]
 #
 # LISPMSD may differ between runs (before/after builds); the bench binary
-# should not. WORKERS (2), THREADS (2), DURATION (60).
+# should not. WORKERS (2), THREADS (2), DURATION (60), KEEPALIVE (10, the
+# server default: how often idle sessions are probed). "all_acked_s" is the
+# first sample of the bench's series with every record ACKed (the storm may
+# not "converge" in DURATION when lost sessions are still reconnecting).
+# With LISPMSCTL (the lispmsctl binary), "idle_quic_library_bytes" is
+# lispms_net_quic_library_bytes at the start of the idle window. KEEP=FILE
+# keeps the bench's whole output (its series line included). With
+# LISPMSCTL, also "quic_accepted" (connections lispmsd made) and
+# "quic_dropped" (every reason of lispms_net_quic_dropped_total).
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 . "$root/bench/lib.sh"
@@ -26,7 +34,7 @@ sh "$root/deploy/tls/make-test-ca.sh" "$dir/ca" >/dev/null 2>&1
 port=$(bench_port)
 qport=$(bench_port)
 tport=$(bench_port)
-WORKERS=${WORKERS:-2} REG_TIMEOUT=600 KEEPALIVE=3600 bench_conf "$dir/lispms.yaml" "$port"
+WORKERS=${WORKERS:-2} REG_TIMEOUT=600 KEEPALIVE=${KEEPALIVE:-10} bench_conf "$dir/lispms.yaml" "$port"
 # bench_conf wrote `server:` first: the transports' sections go in it
 python3 - "$dir/lispms.yaml" "$qport" "$tport" "$dir/ca" <<'PY'
 import sys
@@ -64,6 +72,10 @@ while kill -0 "$fab" 2>/dev/null; do
         idle_at=$(date +%s.%N)
         read -r lob0 lop0 < <(lo)
         icpu0=$(cpu "$pid")
+        if [ -n "${LISPMSCTL:-}" ]; then
+            libb=$("$LISPMSCTL" -s "$dir/ctl.sock" stats lispms_net_quic_library_bytes 2>/dev/null |
+                awk '{s += $NF} END {print s + 0}')
+        fi
     fi
     sleep 0.5
 done
@@ -74,6 +86,23 @@ read -r lob1 lop1 < <(lo)
 cpu1=$(cpu "$pid")
 flt1=$(minflt "$pid")
 line=$(grep "\"case\":\"$case\"" "$dir/out.json" | tail -1)
+[ -n "${KEEP:-}" ] && cp "$dir/out.json" "$KEEP"
+stat() { # the sum of a lispmsd counter's values (0 without LISPMSCTL)
+    [ -n "${LISPMSCTL:-}" ] || { echo 0; return; }
+    "$LISPMSCTL" -s "$dir/ctl.sock" stats "$1" 2>/dev/null | awk '{s += $NF} END {print s + 0}'
+}
+accepted=$(stat lispms_net_quic_accepted_total)
+stale=$(stat lispms_net_quic_dropped_total)
+all=$(python3 -c '
+import json, sys
+want = int(sys.argv[2]) * int(sys.argv[3])
+for l in open(sys.argv[1]):
+    d = json.loads(l)
+    if d.get("case") == sys.argv[4] + "_series":
+        print(next((t for t, a in zip(d["t_s"], d["acked"]) if a >= want), -1))
+        break
+else:
+    print(-1)' "$dir/out.json" "$etrs" "$per" "$case")
 if [ -n "$idle_at" ]; then
     extra=$(awk -v t0="$idle_at" -v t1="$idle_end" -v b0="$lob0" -v b1="$lob1" -v p0="$lop0" \
         -v p1="$lop1" -v c0="$icpu0" -v c1="$cpu1" -v hz="$hz" 'BEGIN {
@@ -81,6 +110,7 @@ if [ -n "$idle_at" ]; then
 else
     extra='"idle_window_s":0'
 fi
+extra="$extra,\"all_acked_s\":$all,\"idle_quic_library_bytes\":${libb:-0},\"quic_accepted\":$accepted,\"quic_dropped\":$stale"
 srv=$(awk -v c0="$cpu0" -v c1="$cpu1" -v f0="$flt0" -v f1="$flt1" -v r0="$rss0" -v pk="$peak" \
     -v n="$etrs" -v hz="$hz" -v bin="$lispmsd" -v load="$(bench_load)" 'BEGIN {
     printf "\"server\":\"%s\",\"server_cpu_s\":%.2f,\"server_minflt\":%d,\"rss_before_kib\":%d,\"rss_peak_kib\":%d,\"rss_per_session_kib\":%.1f,\"load1_end\":%s",
