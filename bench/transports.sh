@@ -4,13 +4,18 @@
 # run with server.tls and server.quic (the deploy/tls test CA, ECDSA P-256),
 # `lispms-bench fabric --storm` with ETRS x EIDS over TRANSPORT, then IDLE
 # seconds with every session open. One JSON line per run: the bench's own
-# line (converged_s, sessions lost...) plus lispmsd's CPU (utime+stime, s),
+# line (converged_s, sessions lost...) plus lispmsd's CPU (utime+stime, s;
+# "bench_cpu_s": the bench's, sampled every 0.5 s),
 # minor page faults, peak RSS over the run minus RSS before (KiB, sampled
 # every 0.5 s), and over the idle window the loopback's packets and bytes
 # per second (both sides on this host: /proc/net/dev "lo", each packet
 # counted once) and lispmsd's CPU.
 #
 #   bench/transports.sh LISPMSD LISPMS-BENCH TRANSPORT ETRS EIDS [IDLE] [CASE]
+#
+# Run it in a network namespace of its own, so that lo's counters are the
+# run's alone: `ip netns add b; ip netns exec b ip link set lo up;
+# ip netns exec b bench/transports.sh ...`.
 #
 # LISPMSD may differ between runs (before/after builds); the bench binary
 # should not. WORKERS (2), THREADS (2), DURATION (60), KEEPALIVE (10, the
@@ -64,7 +69,9 @@ flt0=$(minflt "$pid")
 fab=$!
 peak=$rss0
 idle_at=
+bcpu=0
 while kill -0 "$fab" 2>/dev/null; do
+    b=$(cpu "$fab" 2>/dev/null) && bcpu=$b # the bench's CPU, last seen alive
     r=$(bench_rss "$pid")
     [ "$r" -gt "$peak" ] && peak=$r
     if [ -z "$idle_at" ] && grep -q '^converged' "$dir/err" 2>/dev/null; then
@@ -110,7 +117,7 @@ if [ -n "$idle_at" ]; then
 else
     extra='"idle_window_s":0'
 fi
-extra="$extra,\"all_acked_s\":$all,\"idle_quic_library_bytes\":${libb:-0},\"quic_accepted\":$accepted,\"quic_dropped\":$stale"
+extra="$extra,\"bench_cpu_s\":$(awk -v c="$bcpu" -v hz="$hz" 'BEGIN {printf "%.2f", c / hz}'),\"all_acked_s\":$all,\"idle_quic_library_bytes\":${libb:-0},\"quic_accepted\":$accepted,\"quic_dropped\":$stale"
 srv=$(awk -v c0="$cpu0" -v c1="$cpu1" -v f0="$flt0" -v f1="$flt1" -v r0="$rss0" -v pk="$peak" \
     -v n="$etrs" -v hz="$hz" -v bin="$lispmsd" -v load="$(bench_load)" 'BEGIN {
     printf "\"server\":\"%s\",\"server_cpu_s\":%.2f,\"server_minflt\":%d,\"rss_before_kib\":%d,\"rss_peak_kib\":%d,\"rss_per_session_kib\":%.1f,\"load1_end\":%s",
