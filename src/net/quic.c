@@ -378,8 +378,8 @@ static const struct stream_conn_ops quic_ops = {
 
 /* --- sending -------------------------------------------------------------- */
 
-void quic_send_to(int fd, const struct sockaddr_storage *local,
-		  const struct sockaddr_storage *peer, const uint8_t *b, size_t n)
+void quic_send_to(int fd, const struct sockaddr_storage *local, const struct sockaddr_storage *peer,
+		  const uint8_t *b, size_t n)
 {
 	if (n == 0)
 		return;

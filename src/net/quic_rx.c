@@ -63,7 +63,8 @@ static void input_new(struct quic_server *qs, int fd, const struct sockaddr_stor
 		return;
 	}
 	if (hd.token.len == 0) {
-		send_retry(qs, fd, local, peer, &hd, now); /* stateless: a spoofed source gets nothing */
+		/* stateless: a spoofed source gets nothing */
+		send_retry(qs, fd, local, peer, &hd, now);
 		return;
 	}
 	ngtcp2_cid odcid;
@@ -218,8 +219,8 @@ int quic_server_read(struct quic_server *qs, int fd, uint32_t *overflow, uint64_
 		memset(&peer, 0, sizeof(peer));
 		struct iovec iov = { rx, sizeof(qs->rx) };
 		union {
-			char buf[CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(struct timespec)) +
-				 NET_SOCK_PKTINFO_SPACE];
+			char buf[CMSG_SPACE(sizeof(uint32_t)) +
+				 CMSG_SPACE(sizeof(struct timespec)) + NET_SOCK_PKTINFO_SPACE];
 			struct cmsghdr align;
 		} ctl;
 		struct msghdr mh = { .msg_name = &peer,

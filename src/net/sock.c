@@ -85,9 +85,11 @@ void net_sock_local(const struct msghdr *mh, const struct sockaddr_storage *boun
 		    struct sockaddr_storage *local)
 {
 	*local = *bound;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL;
+	     c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
-		    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo)) && local->ss_family == AF_INET) {
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo)) &&
+		    local->ss_family == AF_INET) {
 			struct in_pktinfo pi;
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
 			((struct sockaddr_in *)local)->sin_addr = pi.ipi_addr;

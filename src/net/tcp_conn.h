@@ -53,7 +53,7 @@ struct net_conn {
 	/* A round's writes as one record: gnutls_record_cork() while the
 	 * worker batches, uncorked at the round's end (tcp_tls_uncork) */
 	bool tls_cork;
-	size_t tls_corked; /* plaintext bytes held by the cork */
+	size_t tls_corked;		/* plaintext bytes held by the cork */
 	uint64_t hs_deadline;		/* handshaking until the session is open */
 	struct net_conn *hprev, *hnext; /* the handshaking list, oldest first */
 #endif

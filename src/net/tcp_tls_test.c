@@ -149,7 +149,8 @@ static ssize_t wire_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 	ssize_t n = recv(wr->fd, buf, len, 0);
 	for (ssize_t i = 0; i < n; i++) {
 		if (wr->body_left > 0) {
-			size_t take = wr->body_left < (size_t)(n - i) ? wr->body_left : (size_t)(n - i);
+			size_t take =
+			    wr->body_left < (size_t)(n - i) ? wr->body_left : (size_t)(n - i);
 			wr->body_left -= take;
 			i += (ssize_t)take - 1;
 			continue;
@@ -175,8 +176,7 @@ static ssize_t wire_push(gnutls_transport_ptr_t ptr, const void *buf, size_t len
 	return send(((struct wire *)ptr)->fd, buf, len, MSG_NOSIGNAL);
 }
 
-static gnutls_session_t client(uint16_t port, struct wire *wr,
-			       gnutls_certificate_credentials_t *cc)
+static gnutls_session_t client(uint16_t port, struct wire *wr, gnutls_certificate_credentials_t *cc)
 {
 	wr->fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct timeval tv = { .tv_sec = 5 }; /* every read bounded */
