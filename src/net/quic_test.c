@@ -26,19 +26,10 @@
 #include "net_sock.h"
 #include "quic.h"
 #include "quic_client.h"
+#include "test_ca.h"
 #include "tls_cred.h"
 
-static char dir[64];
 static struct tls_cred *cred;
-
-static const char *p(const char *name)
-{
-	static char buf[4][160];
-	static int i;
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
-	return buf[i];
-}
 
 /* An echo session layer that counts what happens. */
 struct echo {
@@ -111,24 +102,17 @@ struct rig {
 static void setup(void)
 {
 	cr_assert_geq(thread_register("quic-test"), 0);
-	snprintf(dir, sizeof(dir), "/tmp/lispms-quic.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "%s/deploy/tls/make-test-ca.sh %s >/dev/null",
-		 LISPMS_SOURCE_ROOT, dir);
-	cr_assert_eq(system(cmd), 0);
+	test_ca_make("quic");
 	char err[256];
-	cr_assert_eq(
-	    tls_cred_load(&cred, p("server.pem"), p("server-key.pem"), NULL, err, sizeof(err)), 0,
-	    "%s", err);
+	cr_assert_eq(tls_cred_load(&cred, test_ca("server.pem"), test_ca("server-key.pem"), NULL,
+				   err, sizeof(err)),
+		     0, "%s", err);
 }
 
 static void teardown(void)
 {
 	tls_cred_free(cred);
-	char cmd[160];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	(void)system(cmd);
+	test_ca_remove();
 }
 
 TestSuite(quic, .init = setup, .fini = teardown, .timeout = 60);
@@ -173,7 +157,7 @@ static void rig_server_wildcard(struct rig *r, const char *to)
 
 static void rig_client(struct rig *r, const char *keylog)
 {
-	struct quic_client_conf cc = { .ca_file = p("ca.pem"), .keylog = keylog };
+	struct quic_client_conf cc = { .ca_file = test_ca("ca.pem"), .keylog = keylog };
 	cr_assert_eq(quic_client_new(&r->cl, &cc, &r->addr), 0);
 }
 
@@ -567,7 +551,7 @@ Test(quic, idle_timeout_closes_the_session)
 {
 	struct rig r;
 	rig_server(&r, 400, 0);
-	struct quic_client_conf cc = { .ca_file = p("ca.pem"), .idle_timeout_ms = 400 };
+	struct quic_client_conf cc = { .ca_file = test_ca("ca.pem"), .idle_timeout_ms = 400 };
 	cr_assert_eq(quic_client_new(&r.cl, &cc, &r.addr), 0);
 	pump(&r, 5000, client_ready);
 	cr_assert(quic_client_ready(r.cl));

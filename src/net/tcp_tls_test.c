@@ -19,40 +19,24 @@
 #include <lispms/net.h>
 #include <lispms/stream.h>
 
+#include "test_ca.h"
 #include "tls_cred.h"
 
-static char dir[64];
 static struct tls_cred *cred;
-
-static const char *p(const char *name)
-{
-	static char buf[4][128];
-	static int i;
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
-	return buf[i];
-}
 
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/lispms-tls.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "%s/deploy/tls/make-test-ca.sh %s >/dev/null",
-		 LISPMS_SOURCE_ROOT, dir);
-	cr_assert_eq(system(cmd), 0);
+	test_ca_make("tls");
 	char err[256];
-	cr_assert_eq(
-	    tls_cred_load(&cred, p("server.pem"), p("server-key.pem"), NULL, err, sizeof(err)), 0,
-	    "%s", err);
+	cr_assert_eq(tls_cred_load(&cred, test_ca("server.pem"), test_ca("server-key.pem"), NULL,
+				   err, sizeof(err)),
+		     0, "%s", err);
 }
 
 static void teardown(void)
 {
 	tls_cred_free(cred);
-	char cmd[160];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	(void)system(cmd);
+	test_ca_remove();
 }
 
 TestSuite(tls, .init = setup, .fini = teardown, .timeout = 60);
@@ -187,8 +171,8 @@ static gnutls_session_t client(uint16_t port, struct wire *wr, gnutls_certificat
 	cr_assert_eq(connect(wr->fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	gnutls_session_t s;
 	cr_assert_geq(gnutls_certificate_allocate_credentials(cc), 0);
-	cr_assert_gt(gnutls_certificate_set_x509_trust_file(*cc, p("ca.pem"), GNUTLS_X509_FMT_PEM),
-		     0);
+	cr_assert_gt(
+	    gnutls_certificate_set_x509_trust_file(*cc, test_ca("ca.pem"), GNUTLS_X509_FMT_PEM), 0);
 	cr_assert_geq(gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL), 0);
 	cr_assert_geq(gnutls_priority_set_direct(s, "NORMAL:-VERS-ALL:+VERS-TLS1.3", NULL), 0);
 	cr_assert_geq(gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, *cc), 0);
