@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE /* struct in6_pktinfo (net_sock.h) */
 #include "quic.h"
 
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <lispms/counters.h>
 #include <lispms/err.h>
 
+#include "net_sock.h"
 #include "quic_int.h"
 #include "tls_cred.h"
 
@@ -376,13 +378,24 @@ static const struct stream_conn_ops quic_ops = {
 
 /* --- sending -------------------------------------------------------------- */
 
-void quic_send_to(int fd, const struct sockaddr_storage *peer, const uint8_t *b, size_t n)
+void quic_send_to(int fd, const struct sockaddr_storage *local, const struct sockaddr_storage *peer,
+		  const uint8_t *b, size_t n)
 {
 	if (n == 0)
 		return;
+	struct iovec iov = { (void *)b, n };
+	struct msghdr mh = { .msg_name = (void *)peer,
+			     .msg_namelen = sa_len(peer),
+			     .msg_iov = &iov,
+			     .msg_iovlen = 1 };
+	union {
+		char buf[NET_SOCK_PKTINFO_SPACE];
+		struct cmsghdr align;
+	} ctl;
+	net_sock_source(&mh, ctl.buf, local, peer); /* none on a bound address */
 	ssize_t r;
 	do
-		r = sendto(fd, b, n, MSG_DONTWAIT, (const struct sockaddr *)peer, sa_len(peer));
+		r = sendmsg(fd, &mh, MSG_DONTWAIT);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		counters_inc(LISPMS_M_NET_QUIC_TX_ERRORS);
@@ -441,7 +454,7 @@ static void conn_send(struct quic_conn *c, uint64_t now)
 		}
 		if (n == 0)
 			return;
-		quic_send_to(c->fd, &c->peer, qs->buf, (size_t)n);
+		quic_send_to(c->fd, &c->local, &c->peer, qs->buf, (size_t)n);
 	}
 }
 
@@ -505,7 +518,7 @@ static void conn_retire(struct quic_conn *c, uint64_t now)
 		ngtcp2_ssize n = ngtcp2_conn_write_connection_close(c->conn, &ps.path, &pi, qs->buf,
 								    sizeof(qs->buf), &ce, now);
 		if (n > 0)
-			quic_send_to(c->fd, &c->peer, qs->buf, (size_t)n);
+			quic_send_to(c->fd, &c->local, &c->peer, qs->buf, (size_t)n);
 	}
 	if (c->sess)
 		qs->h->closed(qs->arg, c->sess, c->why);

@@ -120,7 +120,10 @@ void quic_conn_mark(struct quic_conn *c);
 void quic_conn_kill(struct quic_conn *c, enum stream_close_cause why, bool silent);
 void quic_conn_path(struct quic_conn *c, ngtcp2_path *p);
 void quic_ps_zero(ngtcp2_path_storage *ps);
-void quic_send_to(int fd, const struct sockaddr_storage *peer, const uint8_t *b, size_t n);
+/* From `local`'s address when it is a specific one (a wildcard socket's
+ * answer leaves from the address the peer sent to: PKTINFO). */
+void quic_send_to(int fd, const struct sockaddr_storage *local, const struct sockaddr_storage *peer,
+		  const uint8_t *b, size_t n);
 /* Give the GnuTLS session back once the handshake is complete. */
 void quic_conn_tls_release(struct quic_conn *c);
 /* A connection for a client whose Retry token `hd` carried was valid

@@ -4,6 +4,7 @@
  * admission before a connection exists (docs/protocol.md D5, D17), the
  * dispatch to a connection by its CID, and the socket read path.
  */
+#define _GNU_SOURCE /* struct in6_pktinfo (net_sock.h) */
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -14,10 +15,11 @@
 #include <lispms/counters.h>
 #include <lispms/err.h>
 
+#include "net_sock.h"
 #include "quic_int.h"
 
-static void send_retry(struct quic_server *qs, int fd, const struct sockaddr_storage *peer,
-		       const ngtcp2_pkt_hd *hd, uint64_t now)
+static void send_retry(struct quic_server *qs, int fd, const struct sockaddr_storage *local,
+		       const struct sockaddr_storage *peer, const ngtcp2_pkt_hd *hd, uint64_t now)
 {
 	ngtcp2_cid scid;
 	scid.datalen = QUIC_SCIDLEN;
@@ -33,7 +35,7 @@ static void send_retry(struct quic_server *qs, int fd, const struct sockaddr_sto
 	if (n <= 0)
 		return;
 	counters_inc(LISPMS_M_NET_QUIC_RETRY_SENT);
-	quic_send_to(fd, peer, qs->buf, (size_t)n);
+	quic_send_to(fd, local, peer, qs->buf, (size_t)n);
 }
 
 /* A datagram for no connection: only a client's Initial may start one. */
@@ -61,7 +63,8 @@ static void input_new(struct quic_server *qs, int fd, const struct sockaddr_stor
 		return;
 	}
 	if (hd.token.len == 0) {
-		send_retry(qs, fd, peer, &hd, now); /* stateless: a spoofed source gets nothing */
+		/* stateless: a spoofed source gets nothing */
+		send_retry(qs, fd, local, peer, &hd, now);
 		return;
 	}
 	ngtcp2_cid odcid;
@@ -162,7 +165,7 @@ void quic_server_input(struct quic_server *qs, int fd, const struct sockaddr_sto
 		ngtcp2_ssize n = ngtcp2_conn_write_connection_close(c->conn, &ps.path, &pi, qs->buf,
 								    sizeof(qs->buf), &ce, now);
 		if (n > 0)
-			quic_send_to(c->fd, &c->peer, qs->buf, (size_t)n);
+			quic_send_to(c->fd, &c->local, &c->peer, qs->buf, (size_t)n);
 		quic_conn_kill(c, STREAM_CLOSE_ERROR, true);
 		return;
 	}
@@ -203,9 +206,9 @@ static uint64_t rx_cmsg(struct msghdr *mh, uint32_t *seen, const struct timespec
 
 int quic_server_read(struct quic_server *qs, int fd, uint32_t *overflow, uint64_t now)
 {
-	struct sockaddr_storage local;
-	socklen_t ll = sizeof(local);
-	if (getsockname(fd, (struct sockaddr *)&local, &ll) != 0)
+	struct sockaddr_storage bound, local;
+	socklen_t ll = sizeof(bound);
+	if (getsockname(fd, (struct sockaddr *)&bound, &ll) != 0)
 		return -errno;
 	uint8_t *rx = qs->rx;
 	int n = 0;
@@ -216,8 +219,8 @@ int quic_server_read(struct quic_server *qs, int fd, uint32_t *overflow, uint64_
 		memset(&peer, 0, sizeof(peer));
 		struct iovec iov = { rx, sizeof(qs->rx) };
 		union {
-			char
-			    buf[CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(struct timespec))];
+			char buf[CMSG_SPACE(sizeof(uint32_t)) +
+				 CMSG_SPACE(sizeof(struct timespec)) + NET_SOCK_PKTINFO_SPACE];
 			struct cmsghdr align;
 		} ctl;
 		struct msghdr mh = { .msg_name = &peer,
@@ -233,6 +236,9 @@ int quic_server_read(struct quic_server *qs, int fd, uint32_t *overflow, uint64_
 			break;
 		}
 		qs->rx_age = rx_cmsg(&mh, overflow, &rt);
+		/* on a wildcard socket (PKTINFO on): the address the peer sent
+		 * to, which the answers leave from (quic_send_to) */
+		net_sock_local(&mh, &bound, &local);
 		quic_server_input(qs, fd, &local, &peer, rx, (size_t)r, now);
 		qs->rx_age = 0;
 		if (++n % QUIC_RX_FLUSH == 0) {

@@ -153,6 +153,14 @@ static int open_sock(const struct sockaddr_storage *addr, uint16_t port, unsigne
 	(void)setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on));
 	/* and how long each datagram waited (stale Initials are dropped) */
 	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+	/* on a wildcard address, each datagram's destination, which the
+	 * answers leave from: else the kernel picks the source by route, and
+	 * a client that sent to another of the host's addresses drops them */
+	if (net_sock_wildcard(addr) && net_sock_pktinfo(fd, addr->ss_family) != 0) {
+		int ret = -errno;
+		close(fd);
+		return ret;
+	}
 	return net_sock_share_bind(fd, addr, port);
 }
 

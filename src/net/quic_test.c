@@ -19,24 +19,17 @@
 #include <criterion/criterion.h>
 
 #include <lispms/counters.h>
+#include <lispms/dgram.h>
 #include <lispms/err.h>
 #include <lispms/thread.h>
 
+#include "net_sock.h"
 #include "quic.h"
 #include "quic_client.h"
+#include "test_ca.h"
 #include "tls_cred.h"
 
-static char dir[64];
 static struct tls_cred *cred;
-
-static const char *p(const char *name)
-{
-	static char buf[4][160];
-	static int i;
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
-	return buf[i];
-}
 
 /* An echo session layer that counts what happens. */
 struct echo {
@@ -109,24 +102,17 @@ struct rig {
 static void setup(void)
 {
 	cr_assert_geq(thread_register("quic-test"), 0);
-	snprintf(dir, sizeof(dir), "/tmp/lispms-quic.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "%s/deploy/tls/make-test-ca.sh %s >/dev/null",
-		 LISPMS_SOURCE_ROOT, dir);
-	cr_assert_eq(system(cmd), 0);
+	test_ca_make("quic");
 	char err[256];
-	cr_assert_eq(
-	    tls_cred_load(&cred, p("server.pem"), p("server-key.pem"), NULL, err, sizeof(err)), 0,
-	    "%s", err);
+	cr_assert_eq(tls_cred_load(&cred, test_ca("server.pem"), test_ca("server-key.pem"), NULL,
+				   err, sizeof(err)),
+		     0, "%s", err);
 }
 
 static void teardown(void)
 {
 	tls_cred_free(cred);
-	char cmd[160];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	(void)system(cmd);
+	test_ca_remove();
 }
 
 TestSuite(quic, .init = setup, .fini = teardown, .timeout = 60);
@@ -152,9 +138,26 @@ static void rig_server(struct rig *r, uint32_t idle_ms, size_t output_limit)
 	getsockname(r->fd, (struct sockaddr *)&r->addr, &l);
 }
 
+/* The server's socket on 0.0.0.0 instead, with PKTINFO as quic_src.c sets
+ * it on a wildcard address; the client is to connect to `to`. */
+static void rig_server_wildcard(struct rig *r, const char *to)
+{
+	rig_server(r, 0, 0);
+	close(r->fd);
+	r->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_storage any;
+	cr_assert_eq(saddr_parse("0.0.0.0", &any), LISPMS_EOK);
+	cr_assert_eq(net_sock_pktinfo(r->fd, AF_INET), 0);
+	cr_assert_eq(bind(r->fd, (struct sockaddr *)&any, sizeof(struct sockaddr_in)), 0);
+	socklen_t l = sizeof(any);
+	getsockname(r->fd, (struct sockaddr *)&any, &l);
+	cr_assert_eq(saddr_parse(to, &r->addr), LISPMS_EOK);
+	saddr_set_port(&r->addr, saddr_port(&any));
+}
+
 static void rig_client(struct rig *r, const char *keylog)
 {
-	struct quic_client_conf cc = { .ca_file = p("ca.pem"), .keylog = keylog };
+	struct quic_client_conf cc = { .ca_file = test_ca("ca.pem"), .keylog = keylog };
 	cr_assert_eq(quic_client_new(&r->cl, &cc, &r->addr), 0);
 }
 
@@ -548,7 +551,7 @@ Test(quic, idle_timeout_closes_the_session)
 {
 	struct rig r;
 	rig_server(&r, 400, 0);
-	struct quic_client_conf cc = { .ca_file = p("ca.pem"), .idle_timeout_ms = 400 };
+	struct quic_client_conf cc = { .ca_file = test_ca("ca.pem"), .idle_timeout_ms = 400 };
 	cr_assert_eq(quic_client_new(&r.cl, &cc, &r.addr), 0);
 	pump(&r, 5000, client_ready);
 	cr_assert(quic_client_ready(r.cl));
@@ -689,5 +692,25 @@ Test(quic, retransmitted_stream_data_is_the_data_that_was_lost)
 	while (i < n && got[i] == msg[i])
 		i++;
 	cr_assert_eq(i, n, "the echo differs from byte %zu on (%u datagrams lost)", i, lost);
+	rig_free(&r);
+}
+
+/*
+ * A server on 0.0.0.0 answers from the address the client sent to: a
+ * client connected to 127.0.0.2 (its connected socket drops datagrams from
+ * any other source) completes its handshake and the session echoes. Without
+ * PKTINFO the kernel chose 127.0.0.1, the route's source to the client, and
+ * the handshake never completed.
+ */
+Test(quic, a_wildcard_socket_answers_from_the_address_asked)
+{
+	struct rig r;
+	rig_server_wildcard(&r, "127.0.0.2");
+	rig_client(&r, NULL);
+	pump(&r, 5000, client_ready);
+	cr_assert(quic_client_ready(r.cl), "no handshake through 127.0.0.2");
+	cr_assert_eq(quic_server_conns(r.qs), 1);
+	const uint8_t msg[] = "from the address asked";
+	echo_once(&r, msg, sizeof(msg));
 	rig_free(&r);
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Socket set-up shared by the worker loop's event sources (net_sock.h). */
+#define _GNU_SOURCE /* struct in6_pktinfo (net_sock.h) */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <netinet/in.h>
@@ -60,4 +62,77 @@ void net_sock_error(char *err, size_t errlen, const char *what, const struct soc
 	saddr_set_port(&at, port);
 	saddr_format(&at, a, sizeof(a));
 	snprintf(err, errlen, "%s on %s: %s", what, a, err_str(ret));
+}
+
+bool net_sock_wildcard(const struct sockaddr_storage *addr)
+{
+	if (addr->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)addr)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return addr->ss_family == AF_INET6 &&
+	       IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)addr)->sin6_addr);
+}
+
+int net_sock_pktinfo(int fd, int family)
+{
+	int on = 1;
+	int ret = family == AF_INET6
+		      ? setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on))
+		      : setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+	return ret != 0 ? -errno : 0;
+}
+
+void net_sock_local(const struct msghdr *mh, const struct sockaddr_storage *bound,
+		    struct sockaddr_storage *local)
+{
+	*local = *bound;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL;
+	     c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo)) &&
+		    local->ss_family == AF_INET) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			((struct sockaddr_in *)local)->sin_addr = pi.ipi_addr;
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+			   c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo)) &&
+			   local->ss_family == AF_INET6) {
+			struct in6_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			((struct sockaddr_in6 *)local)->sin6_addr = pi.ipi6_addr;
+		}
+	}
+}
+
+void net_sock_source(struct msghdr *mh, void *ctl, const struct sockaddr_storage *src,
+		     const struct sockaddr_storage *dst)
+{
+	mh->msg_control = NULL;
+	mh->msg_controllen = 0;
+	if (src->ss_family != dst->ss_family)
+		return;
+	if (net_sock_wildcard(src))
+		return;
+	if (src->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)src;
+		mh->msg_control = ctl;
+		mh->msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
+		struct cmsghdr *c = CMSG_FIRSTHDR(mh);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+		struct in_pktinfo pi = { 0 };
+		pi.ipi_spec_dst = a->sin_addr;
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	} else if (src->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)src;
+		mh->msg_control = ctl;
+		mh->msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
+		struct cmsghdr *c = CMSG_FIRSTHDR(mh);
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+		struct in6_pktinfo pi = { 0 };
+		pi.ipi6_addr = a->sin6_addr;
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	}
 }

@@ -216,7 +216,12 @@ static void conn_abort(struct stream_conn *sc)
 
 static size_t conn_queued(const struct stream_conn *sc)
 {
-	return ((const struct net_conn *)sc)->out_len;
+	const struct net_conn *c = (const struct net_conn *)sc;
+#if LISPMS_NET_TLS
+	return c->out_len + c->tls_corked; /* plaintext in the cork: about its records */
+#else
+	return c->out_len;
+#endif
 }
 
 static const struct stream_conn_ops tcp_conn_ops = {
@@ -367,7 +372,8 @@ static void flush_dirty(struct net_tcp *t)
 		tcp_conn_dirty_unlink(t, c);
 		if (c->aborted)
 			continue; /* freed below with what it had queued */
-		if (c->slow)	  /* at once: its peer may never make it writable */
+		(void)tcp_tls_uncork(c); /* refused: slow, below */
+		if (c->slow)		 /* at once: its peer may never make it writable */
 			tcp_conn_free(t, c, STREAM_CLOSE_SLOW);
 		else if (!tcp_conn_flush(c))
 			tcp_conn_free(t, c, tcp_cause_of(errno));

@@ -74,6 +74,18 @@ void tcp_conn_arm(struct net_conn *c, bool want_out)
 	net_loop_mod(c->t->w, c->fd, EPOLLIN | EPOLLRDHUP | (want_out ? EPOLLOUT : 0), &c->ev);
 }
 
+void tcp_conn_dirty_link(struct net_conn *c)
+{
+	if (c->dirty)
+		return;
+	c->dirty = true;
+	c->oprev = NULL;
+	c->onext = c->t->dirty;
+	if (c->onext)
+		c->onext->oprev = c;
+	c->t->dirty = c;
+}
+
 /* Send what is queued; false when the connection failed. */
 bool tcp_conn_flush(struct net_conn *c)
 {
@@ -144,14 +156,7 @@ int tcp_conn_queue(struct net_conn *c, const uint8_t *buf, size_t len)
 	c->out_len += len;
 	counters_gauge_add(LISPMS_M_NET_TCP_QUEUED_BYTES, (int64_t)len);
 	if (w->batching) {
-		if (!c->dirty) {
-			c->dirty = true;
-			c->oprev = NULL;
-			c->onext = c->t->dirty;
-			if (c->onext)
-				c->onext->oprev = c;
-			c->t->dirty = c;
-		}
+		tcp_conn_dirty_link(c);
 	} else if (!c->corked) {
 		tcp_conn_arm(c, true);
 	}

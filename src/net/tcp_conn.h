@@ -50,6 +50,10 @@ struct net_conn {
 	gnutls_session_t tls;		/* TLS instance only */
 	const struct tls_cred *cred;	/* the source's when it began (a reference) */
 	bool bye;			/* close_notify queued */
+	/* A round's writes as one record: gnutls_record_cork() while the
+	 * worker batches, uncorked at the round's end (tcp_tls_uncork) */
+	bool tls_cork;
+	size_t tls_corked;		/* plaintext bytes held by the cork */
 	uint64_t hs_deadline;		/* handshaking until the session is open */
 	struct net_conn *hprev, *hnext; /* the handshaking list, oldest first */
 #endif
@@ -103,6 +107,8 @@ struct net_tcp {
 void tcp_conn_free(struct net_tcp *t, struct net_conn *c, enum stream_close_cause why);
 /* Off the list of output to flush after the round. */
 void tcp_conn_dirty_unlink(struct net_tcp *t, struct net_conn *c);
+/* On it (once). */
+void tcp_conn_dirty_link(struct net_conn *c);
 /* EPOLLOUT armed or not (EPOLLIN and EPOLLRDHUP always). */
 void tcp_conn_arm(struct net_conn *c, bool want_out);
 /* Send what is queued; false when the connection failed. */
@@ -125,8 +131,13 @@ void tcp_set_options(const struct net_worker *w, int fd);
 bool tcp_tls_start(struct net_tcp *t, struct net_conn *c, const struct sockaddr_storage *peer);
 /* Input: the handshake, then records to the handler; false when freed. */
 bool tcp_tls_read(struct net_tcp *t, struct net_conn *c);
-/* A session's bytes as records (through the output queue). */
+/* A session's bytes as records (through the output queue). While the worker
+ * batches, the round's writes are held in one cork (at most NET_TCP_HOLD
+ * bytes) and leave as few records as fit (16 KiB each) at the round's end. */
 int tcp_tls_write(struct net_conn *c, const uint8_t *buf, size_t len);
+/* The cork's records into the output queue (at the round's end, and before
+ * close_notify); false when the output bound or memory refused them (slow). */
+bool tcp_tls_uncork(struct net_conn *c);
 /* Closing: close_notify once, after what is queued. */
 void tcp_tls_bye(struct net_conn *c);
 /* A connection being freed: off the handshaking list, its TLS state gone. */
@@ -137,5 +148,10 @@ uint64_t tcp_tls_timer(struct net_worker *w, struct net_source *src, uint64_t no
 static inline void tcp_tls_bye(struct net_conn *c)
 {
 	(void)c;
+}
+static inline bool tcp_tls_uncork(struct net_conn *c)
+{
+	(void)c;
+	return true;
 }
 #endif

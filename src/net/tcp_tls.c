@@ -64,10 +64,26 @@ static ssize_t tls_pull(gnutls_transport_ptr_t p, void *buf, size_t len)
 	return n;
 }
 
+bool tcp_tls_uncork(struct net_conn *c)
+{
+	if (c->tls == NULL || !c->tls_cork)
+		return true;
+	c->tls_cork = false;
+	c->tls_corked = 0;
+	/* the push never says EAGAIN (it queues), so this does not wait */
+	if (gnutls_record_uncork(c->tls, GNUTLS_RECORD_WAIT) < 0) {
+		c->slow = true; /* the bound or memory: the TCP rule, close */
+		return false;
+	}
+	return true;
+}
+
 /* Closing: close_notify once, after what is queued (a no-op on plain TCP). */
 void tcp_tls_bye(struct net_conn *c)
 {
 	if (c->tls == NULL || c->bye || c->sess == NULL || c->slow || c->aborted)
+		return;
+	if (!tcp_tls_uncork(c)) /* the held records go before the alert */
 		return;
 	c->bye = true;
 	(void)gnutls_bye(c->tls, GNUTLS_SHUT_WR); /* push queues the alert */
@@ -213,6 +229,21 @@ int tcp_tls_write(struct net_conn *c, const uint8_t *buf, size_t len)
 {
 	if (c->slow || c->aborted || c->bye)
 		return LISPMS_ELIMIT;
+	if (c->t->w->batching) {
+		/* one record for the round's messages, not one each (22 bytes
+		 * and an AEAD pass per record); the round's end uncorks */
+		if (!c->tls_cork) {
+			gnutls_record_cork(c->tls);
+			c->tls_cork = true;
+			tcp_conn_dirty_link(c);
+		}
+		if (gnutls_record_send(c->tls, buf, len) < 0) /* copies: cannot block */
+			return LISPMS_ENOMEM;
+		c->tls_corked += len;
+		if (c->tls_corked >= NET_TCP_HOLD && !tcp_tls_uncork(c))
+			return LISPMS_ELIMIT;
+		return LISPMS_EOK;
+	}
 	while (len > 0) {
 		ssize_t n = gnutls_record_send(c->tls, buf, len);
 		if (n < 0)

@@ -64,16 +64,11 @@ static int open_socket(const struct sockaddr_storage *addr, uint16_t port, bool 
 	int fd = socket(addr->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	int on = 1;
 	int ret = net_sock_share(fd, addr->ss_family, reuseport);
+	if (ret == 0)
+		ret = net_sock_pktinfo(fd, addr->ss_family);
 	if (ret != 0)
 		goto out;
-	if (addr->ss_family == AF_INET6
-		? setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)) != 0
-		: setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) != 0) {
-		ret = -errno;
-		goto out;
-	}
 	if (rcvbuf > 0)
 		(void)net_sock_rcvbuf(fd, rcvbuf);
 	ret = net_sock_bind(fd, addr, port);
@@ -93,26 +88,6 @@ int net_udp_port_free(const struct sockaddr_storage *addr, uint16_t port)
 	return LISPMS_EOK;
 }
 
-/* Local address of a received datagram, from IP_PKTINFO / IPV6_PKTINFO. */
-static void local_from_cmsg(struct msghdr *mh, const struct sockaddr_storage *bound,
-			    struct sockaddr_storage *local)
-{
-	*local = *bound;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
-		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
-		    local->ss_family == AF_INET) {
-			struct in_pktinfo pi;
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			((struct sockaddr_in *)local)->sin_addr = pi.ipi_addr;
-		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
-			   local->ss_family == AF_INET6) {
-			struct in6_pktinfo pi;
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			((struct sockaddr_in6 *)local)->sin6_addr = pi.ipi6_addr;
-		}
-	}
-}
-
 static int socket_for(struct net_udp *u, int family, unsigned prefer)
 {
 	const struct net_worker *w = u->w;
@@ -122,34 +97,6 @@ static int socket_for(struct net_udp *u, int family, unsigned prefer)
 		if (w->addrs[i].ss_family == family)
 			return u->fds[i];
 	return -1;
-}
-
-static void set_source(struct mmsghdr *m, void *ctl, const struct dgram_out *tx)
-{
-	m->msg_hdr.msg_control = NULL;
-	m->msg_hdr.msg_controllen = 0;
-	if (tx->src.ss_family != tx->dst.ss_family)
-		return;
-	m->msg_hdr.msg_control = ctl;
-	if (tx->src.ss_family == AF_INET) {
-		m->msg_hdr.msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
-		struct cmsghdr *c = CMSG_FIRSTHDR(&m->msg_hdr);
-		c->cmsg_level = IPPROTO_IP;
-		c->cmsg_type = IP_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-		struct in_pktinfo pi = { 0 };
-		pi.ipi_spec_dst = ((const struct sockaddr_in *)&tx->src)->sin_addr;
-		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-	} else {
-		m->msg_hdr.msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
-		struct cmsghdr *c = CMSG_FIRSTHDR(&m->msg_hdr);
-		c->cmsg_level = IPPROTO_IPV6;
-		c->cmsg_type = IPV6_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
-		struct in6_pktinfo pi = { 0 };
-		pi.ipi6_addr = ((const struct sockaddr_in6 *)&tx->src)->sin6_addr;
-		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-	}
 }
 
 /* Send the outbox, grouping consecutive messages that use the same socket. */
@@ -177,7 +124,7 @@ static void send_outbox(struct net_udp *u, struct dgram_outbox *out, unsigned rx
 			m->msg_hdr.msg_iovlen = 1;
 			m->msg_hdr.msg_name = &tx->dst;
 			m->msg_hdr.msg_namelen = saddr_len(&tx->dst);
-			set_source(m, u->tx_ctl[j].buf, tx);
+			net_sock_source(&m->msg_hdr, u->tx_ctl[j].buf, &tx->src, &tx->dst);
 		}
 		unsigned sent = 0;
 		while (sent < k) {
@@ -233,7 +180,7 @@ static void drain(struct net_udp *u, unsigned idx)
 				rx->src = u->rx[i].src;
 			rx->data = u->rx_iov[i].iov_base;
 			rx->len = len;
-			local_from_cmsg(mh, &w->addrs[idx], &rx->local);
+			net_sock_local(mh, &w->addrs[idx], &rx->local);
 			n++;
 		}
 		counters_add(LISPMS_M_NET_UDP_RX_PACKETS, (uint64_t)r);
