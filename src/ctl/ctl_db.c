@@ -161,6 +161,27 @@ static int reg_roots(struct reg_stream *s, const char *site, bool by_iid, uint32
 	return ret;
 }
 
+/* A stream of at most limit rows, `more` telling how to see the rest; NULL with *ret on error. */
+static struct reg_stream *reg_stream_new(const struct ctl_env *env, struct ctl_reply *r,
+					 uint64_t limit, const char *more, const char *site,
+					 bool by_iid, uint32_t iid, int *ret)
+{
+	struct reg_stream *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		*ret = LISPMS_ENOMEM;
+		return NULL;
+	}
+	s->ms = env->ms;
+	s->limit = limit;
+	s->more = more;
+	*ret = reg_roots(s, site, by_iid, iid, r->msg, sizeof(r->msg));
+	if (*ret != LISPMS_EOK) {
+		reg_stream_free(s);
+		return NULL;
+	}
+	return s;
+}
+
 int ctl_cmd_registrations(const struct ctl_env *env, struct ctl_reply *r, unsigned argc,
 			  const char *const *argv)
 {
@@ -192,17 +213,11 @@ int ctl_cmd_registrations(const struct ctl_env *env, struct ctl_reply *r, unsign
 			return LISPMS_EINVAL;
 		}
 	}
-	struct reg_stream *s = calloc(1, sizeof(*s));
+	int ret;
+	struct reg_stream *s =
+	    reg_stream_new(env, r, limit, "--limit N", site, by_iid, (uint32_t)iid, &ret);
 	if (s == NULL)
-		return LISPMS_ENOMEM;
-	s->ms = env->ms;
-	s->limit = limit;
-	s->more = "--limit N";
-	int ret = reg_roots(s, site, by_iid, (uint32_t)iid, r->msg, sizeof(r->msg));
-	if (ret != LISPMS_EOK) {
-		reg_stream_free(s);
 		return ret;
-	}
 	ctl_reply_stream(r, reg_step, s, reg_stream_free);
 	ctl_out_table(r, "registrations", reg_cols, sizeof(reg_cols) / sizeof(reg_cols[0]));
 	return 1; /* the server calls reg_step as the client reads */
@@ -274,21 +289,28 @@ static const char *alg_name(uint8_t alg, char *buf, size_t len)
 	return buf;
 }
 
+/* "a, b, c": n prefixes into buf (cut at its end). */
+static const char *join_prefixes(char *buf, size_t len, const struct eid_prefix *v, size_t n)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++) {
+		char p[LISPMS_EID_STRLEN];
+		eid_prefix_format(&v[i], p, sizeof(p));
+		int w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", p);
+		used += w > 0 ? (size_t)w : 0;
+	}
+	return buf;
+}
+
 static void site_config(struct ctl_reply *r, const struct conf_site *cs)
 {
 	char buf[1024];
 	ctl_out_section(r, "configuration");
 	ctl_out_str(r, "name", cs->name);
+	ctl_out_str(r, "eid_prefixes",
+		    join_prefixes(buf, sizeof(buf), cs->prefixes, cs->nprefixes));
 	size_t used = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < cs->nprefixes && used < sizeof(buf); i++) {
-		char p[LISPMS_EID_STRLEN];
-		eid_prefix_format(&cs->prefixes[i], p, sizeof(p));
-		int w = snprintf(buf + used, sizeof(buf) - used, "%s%s", i ? ", " : "", p);
-		used += w > 0 ? (size_t)w : 0;
-	}
-	ctl_out_str(r, "eid_prefixes", buf);
-	used = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < cs->nkeys && used < sizeof(buf); i++) {
 		const char *alg = conf_alg_name(cs->keys[i].alg);
@@ -297,14 +319,7 @@ static void site_config(struct ctl_reply *r, const struct conf_site *cs)
 		used += w > 0 ? (size_t)w : 0;
 	}
 	ctl_out_str(r, "keys", buf); /* ids and algorithms, never the secrets */
-	used = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < cs->nallowed_rlocs && used < sizeof(buf); i++) {
-		char p[LISPMS_EID_STRLEN];
-		eid_prefix_format(&cs->allowed_rlocs[i], p, sizeof(p));
-		int w = snprintf(buf + used, sizeof(buf) - used, "%s%s", i ? ", " : "", p);
-		used += w > 0 ? (size_t)w : 0;
-	}
+	join_prefixes(buf, sizeof(buf), cs->allowed_rlocs, cs->nallowed_rlocs);
 	ctl_out_str(r, "allowed_rlocs", cs->nallowed_rlocs ? buf : "any");
 	ctl_out_bool(r, "accept_more_specifics", cs->accept_more_specifics);
 	ctl_out_bool(r, "proxy_reply", cs->proxy_reply);
@@ -316,17 +331,11 @@ static void site_config(struct ctl_reply *r, const struct conf_site *cs)
 
 int ctl_cmd_site_show(const struct ctl_env *env, struct ctl_reply *r, const char *name)
 {
-	struct reg_stream *s = calloc(1, sizeof(*s));
+	int ret;
+	struct reg_stream *s = reg_stream_new(
+	    env, r, SHOW_REGS, "lispmsctl registrations --site NAME", name, false, 0, &ret);
 	if (s == NULL)
-		return LISPMS_ENOMEM;
-	s->ms = env->ms;
-	s->limit = SHOW_REGS;
-	s->more = "lispmsctl registrations --site NAME";
-	int ret = reg_roots(s, name, false, 0, r->msg, sizeof(r->msg));
-	if (ret != LISPMS_EOK) {
-		reg_stream_free(s);
 		return ret;
-	}
 	lrcu_read_lock();
 	struct ms_site_info si;
 	bool found = ms_site_find(env->ms, name, &si);
