@@ -359,8 +359,9 @@ int db_walk_after(const struct db *db, const struct eid_prefix *root,
  * visit it again) and db_walk_step() returns that value.
  *
  * The database may change between steps: a prefix present throughout is
- * visited exactly once; one added or removed meanwhile is visited at most
- * once (once when it lies ahead of the cursor).
+ * visited exactly once, none twice; one added ahead of the cursor is
+ * visited if still there when the walk reaches it, one added behind it is
+ * not, one removed before the walk reaches it is not.
  *
  * db_walk_step() returns 1 when the step ended with prefixes maybe left
  * (limit reached, fn paused, or `limit` roots begun in this step), 0 when
