@@ -381,7 +381,8 @@ struct db_walk_cursor {
 
 #define DB_WALK_PAUSE 1
 
-/* Add a root (copied). LISPMS_EOK, LISPMS_ENOMEM, or LISPMS_EINVAL after the first step. */
+/* Add a root (copied; normalised, as configuration and eid_prefix_parse give them).
+ * LISPMS_EOK, LISPMS_ENOMEM, or LISPMS_EINVAL after the first step. */
 int db_walk_cursor_add(struct db_walk_cursor *c, const struct eid_prefix *root);
 
 /* One step of at most `limit` prefixes (see above). */
