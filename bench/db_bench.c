@@ -126,6 +126,15 @@ struct stall_ctx {
 };
 
 static bool rt_reader; /* -r: the stall reader runs SCHED_FIFO */
+/* -k: each lookup case runs exactly this many rounds of 4096 lookups
+ * instead of S seconds (the same work in every run, for callgrind) */
+static uint64_t rounds;
+
+/* Another round of 4096 lookups: by count with -k, else until the deadline. */
+static bool more_rounds(uint64_t done, uint64_t deadline)
+{
+	return rounds ? done / 4096 < rounds : now_ns() < deadline;
+}
 
 static void *stall_reader(void *arg)
 {
@@ -160,7 +169,7 @@ static void *stall_reader(void *arg)
 }
 
 static void bench_batch(const struct db *db, const struct eid_prefix *queries, size_t n,
-			const char *af, double secs, int B)
+			const char *af, double secs, int B, const char *name)
 {
 	if (B > 64)
 		B = 64;
@@ -187,13 +196,13 @@ static void bench_batch(const struct db *db, const struct eid_prefix *queries, s
 		}
 		lrcu_read_unlock();
 		done += 4096;
-	} while (now_ns() < deadline);
+	} while (more_rounds(done, deadline));
 	t1 = now_ns();
 	uint64_t c1 = cpu_ns();
-	printf(
-	    "{\"bench\":\"db\",\"case\":\"lpm_lookup_batch\",\"batch\":%d,\"af\":\"%s\",\"n\":%zu,"
-	    "\"lookups_per_s\":%.0f,\"ns_per_lookup\":%.1f,\"lookups_per_cpu_s\":%.0f}\n",
-	    B, af, n, done / ((t1 - t0) / 1e9), (double)(t1 - t0) / done, done / ((c1 - c0) / 1e9));
+	printf("{\"bench\":\"db\",\"case\":\"%s\",\"batch\":%d,\"af\":\"%s\",\"n\":%zu,"
+	       "\"lookups_per_s\":%.0f,\"ns_per_lookup\":%.1f,\"lookups_per_cpu_s\":%.0f}\n",
+	       name, B, af, n, done / ((t1 - t0) / 1e9), (double)(t1 - t0) / done,
+	       done / ((c1 - c0) / 1e9));
 
 	(void)found;
 }
@@ -290,7 +299,7 @@ static void run(uint16_t afi, size_t n, double secs)
 		}
 		lrcu_read_unlock();
 		done += 4096;
-	} while (now_ns() < deadline);
+	} while (more_rounds(done, deadline));
 	t1 = now_ns();
 	c1 = cpu_ns();
 	printf("{\"bench\":\"db\",\"case\":\"lpm_lookup\",\"af\":\"%s\",\"n\":%zu,"
@@ -314,15 +323,26 @@ static void run(uint16_t afi, size_t n, double secs)
 		}
 		lrcu_read_unlock();
 		done += 4096;
-	} while (now_ns() < deadline);
+	} while (more_rounds(done, deadline));
 	t1 = now_ns();
 	c1 = cpu_ns();
 	printf("{\"bench\":\"db\",\"case\":\"lpm_lookup_iid_cached\",\"af\":\"%s\",\"n\":%zu,"
 	       "\"lookups_per_s\":%.0f,\"ns_per_lookup\":%.1f,\"lookups_per_cpu_s\":%.0f}\n",
 	       af, n, done / ((t1 - t0) / 1e9), (double)(t1 - t0) / done, done / ((c1 - c0) / 1e9));
 
-	bench_batch(db, queries, n, af, secs, 16);
-	bench_batch(db, queries, n, af, secs, 64);
+	bench_batch(db, queries, n, af, secs, 16, "lpm_lookup_batch");
+	bench_batch(db, queries, n, af, secs, 64, "lpm_lookup_batch");
+	/* keys next to the registered ones (last bit flipped): the host index
+	   misses, and each lookup is a trie walk to the neighbour's depth */
+	for (size_t i = 0; i < n; i++) {
+		unsigned last = queries[i].plen - 1u;
+		queries[i].bytes[last / 8] ^= (uint8_t)(0x80u >> (last % 8));
+	}
+	bench_batch(db, queries, n, af, secs, 16, "lpm_lookup_batch_miss");
+	for (size_t i = 0; i < n; i++) {
+		unsigned last = queries[i].plen - 1u;
+		queries[i].bytes[last / 8] ^= (uint8_t)(0x80u >> (last % 8));
+	}
 
 	/* refresh fast path: identical re-registration of every EID */
 	uint64_t t_ref = t_reg + 60 * LISPMS_NS_PER_SEC;
@@ -378,7 +398,7 @@ int main(int argc, char **argv)
 	const char *fam = "both";
 	double secs = 2.0;
 	int opt;
-	while ((opt = getopt(argc, argv, "n:f:s:r")) != -1) {
+	while ((opt = getopt(argc, argv, "n:f:s:rk:")) != -1) {
 		switch (opt) {
 		case 'n':
 			n = strtoul(optarg, NULL, 10);
@@ -392,9 +412,14 @@ int main(int argc, char **argv)
 		case 'r':
 			rt_reader = true;
 			break;
+		case 'k':
+			rounds = strtoull(optarg, NULL, 10);
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-n N] [-f ipv4|ipv6|both] [-s seconds] [-r]\n",
-				argv[0]);
+			fprintf(
+			    stderr,
+			    "usage: %s [-n N] [-f ipv4|ipv6|both] [-s seconds] [-r] [-k rounds]\n",
+			    argv[0]);
 			return 2;
 		}
 	}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Layering and header discipline (../shared/STYLE.md §5.1, §5.2, §5.4):
+# Layering and header discipline (CONTRIBUTING.md, "Layers"):
 #  - every public header in include/lispms/ compiles on its own;
 #  - a header that belongs to a subsystem (it tests LISPMS_USES_<SUB>) fails
 #    to compile for code that did not declare that subsystem as a dependency.

@@ -338,6 +338,60 @@ void db_set_timeout(struct db *db, uint32_t reg_timeout_s);
 int db_walk_after(const struct db *db, const struct eid_prefix *root,
 		  const struct eid_prefix *after, db_walk_fn *fn, void *arg);
 
+/*
+ * A walk over the prefixes under a set of roots, cut into steps: each step
+ * visits at most `limit` prefixes in its own read-side section, and the
+ * next resumes after the last prefix the previous one finished
+ * (db_walk_after), so a million-prefix table costs neither a long
+ * read-side section nor a copy. The control socket's `registrations` and
+ * the reload's re-check walk this way.
+ *
+ * Use: a zeroed cursor, db_walk_cursor_add() per root, db_walk_step()
+ * until it returns 0 or a negative value, db_walk_cursor_free().
+ * Roots are copied; before the first step they are sorted (instance,
+ * family, bits, length) and a root inside another is dropped, so every
+ * prefix is visited at most once, in root order, and within a root in
+ * db_walk() order.
+ *
+ * fn returns 0 (this prefix is done, go on), DB_WALK_PAUSE (this prefix is
+ * done, end the step here; any other positive value means the same), or a
+ * negative value: the walk stops before this prefix (a later step would
+ * visit it again) and db_walk_step() returns that value.
+ *
+ * The database may change between steps: a prefix present throughout is
+ * visited exactly once, none twice; one added ahead of the cursor is
+ * visited if still there when the walk reaches it, one added behind it is
+ * not, one removed before the walk reaches it is not.
+ *
+ * db_walk_step() returns 1 when the step ended with prefixes maybe left
+ * (limit reached, fn paused, or `limit` roots begun in this step), 0 when
+ * every root is walked, fn's negative value, LISPMS_EINVAL for limit 0.
+ * Threads: one thread's cursor; a step takes lrcu_read_lock() itself (call
+ * it outside a read-side section, or the section is not cut); fn runs
+ * inside it, as with db_walk().
+ */
+struct db_walk_cursor {
+	struct eid_prefix *roots;
+	size_t nroots, cap;
+	size_t root;		/* the root being walked */
+	struct eid_prefix last; /* the last prefix done under it */
+	bool have_last;
+	bool started; /* roots sorted and reduced; no more may be added */
+};
+
+#define DB_WALK_PAUSE 1
+
+/* Add a root (copied; normalised, as configuration and eid_prefix_parse give them).
+ * LISPMS_EOK, LISPMS_ENOMEM, or LISPMS_EINVAL after the first step. */
+int db_walk_cursor_add(struct db_walk_cursor *c, const struct eid_prefix *root);
+
+/* One step of at most `limit` prefixes (see above). */
+int db_walk_step(const struct db *db, struct db_walk_cursor *c, unsigned limit, db_walk_fn *fn,
+		 void *arg);
+
+/* Free the roots; the cursor is zeroed (and can be used again). */
+void db_walk_cursor_free(struct db_walk_cursor *c);
+
 /* ---- events collected into a list (instead of handling them inline) ---- */
 
 /* A self-contained copy of an event, locators included. */

@@ -2,7 +2,7 @@
 /*
  * The commands that read the database: `registrations` (streamed: a step
  * walks at most a few thousand prefixes, then the walk resumes after the
- * last one, db_walk_after, so a million-EID table costs neither a long
+ * last one, db_walk_step, so a million-EID table costs neither a long
  * read-side section nor a big buffer), `site list`, `site show NAME` and
  * `eid lookup EID`. Each runs on the control thread in short RCU read-side
  * sections and renders with ctl_out_*.
@@ -31,13 +31,9 @@
 
 struct reg_stream {
 	struct ms *ms;
-	struct eid_prefix *roots;
-	size_t nroots, root;
-	struct eid_prefix last;
-	bool have_last;
+	struct db_walk_cursor walk;
 	const void *site; /* only this site's registrations, or NULL */
 	uint64_t limit, rows;
-	unsigned visits;
 	bool truncated;
 	const char *more; /* what to run for more, when truncated */
 	struct ctl_reply *r;
@@ -95,10 +91,8 @@ static int reg_prefix(const struct eid_prefix *p, const struct db_mapping *m,
 	struct reg_stream *s = arg;
 	s->p = p;
 	if (db_entry_regs(e, reg_row, s) != 0)
-		return 1; /* the limit */
-	s->last = *p;
-	s->have_last = true;
-	return ++s->visits >= STEP_VISITS;
+		return LISPMS_ELIMIT; /* the row limit: the stream ends */
+	return 0;
 }
 
 /* One step: up to STEP_VISITS prefixes in one read-side section. */
@@ -106,20 +100,8 @@ static int reg_step(struct ctl_reply *r, void *state)
 {
 	struct reg_stream *s = state;
 	s->r = r;
-	s->visits = 0;
-	while (s->root < s->nroots && !s->truncated) {
-		struct eid_prefix after = s->last;
-		lrcu_read_lock();
-		int w = db_walk_after(ms_db(s->ms), &s->roots[s->root],
-				      s->have_last ? &after : NULL, reg_prefix, s);
-		lrcu_read_unlock();
-		if (w == 0) {
-			s->root++;
-			s->have_last = false;
-		}
-		if (s->visits >= STEP_VISITS)
-			return 1;
-	}
+	if (db_walk_step(ms_db(s->ms), &s->walk, STEP_VISITS, reg_prefix, s) == 1)
+		return 1;
 	ctl_out_table_end(r);
 	if (r->json) {
 		ctl_out_u64(r, "count", s->rows);
@@ -137,40 +119,14 @@ static void reg_stream_free(void *state)
 {
 	struct reg_stream *s = state;
 	if (s != NULL)
-		free(s->roots);
+		db_walk_cursor_free(&s->walk);
 	free(s);
-}
-
-static int root_cmp(const void *a, const void *b)
-{
-	const struct eid_prefix *x = a, *y = b;
-	if (x->iid != y->iid)
-		return x->iid < y->iid ? -1 : 1;
-	if (x->afi != y->afi)
-		return x->afi < y->afi ? -1 : 1;
-	int c = memcmp(x->bytes, y->bytes, sizeof(x->bytes));
-	return c != 0 ? c : (int)x->plen - (int)y->plen;
-}
-
-static int add_root(struct reg_stream *s, size_t *cap, const struct eid_prefix *p)
-{
-	if (s->nroots == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 16;
-		struct eid_prefix *v = realloc(s->roots, ncap * sizeof(*v));
-		if (v == NULL)
-			return LISPMS_ENOMEM;
-		s->roots = v;
-		*cap = ncap;
-	}
-	s->roots[s->nroots++] = *p;
-	return LISPMS_EOK;
 }
 
 /* The walk's roots: the site's configured prefixes, or every instance and family. */
 static int reg_roots(struct reg_stream *s, const char *site, bool by_iid, uint32_t iid, char *err,
 		     size_t errlen)
 {
-	size_t cap = 0;
 	int ret = LISPMS_EOK;
 	if (site != NULL) {
 		lrcu_read_lock();
@@ -183,17 +139,9 @@ static int reg_roots(struct reg_stream *s, const char *site, bool by_iid, uint32
 		s->site = si.id;
 		for (size_t i = 0; i < si.conf->nprefixes && ret == LISPMS_EOK; i++)
 			if (!by_iid || si.conf->prefixes[i].iid == iid)
-				ret = add_root(s, &cap, &si.conf->prefixes[i]);
+				ret = db_walk_cursor_add(&s->walk, &si.conf->prefixes[i]);
 		lrcu_read_unlock();
-		if (ret != LISPMS_EOK || s->nroots == 0)
-			return ret;
-		qsort(s->roots, s->nroots, sizeof(*s->roots), root_cmp);
-		size_t kept = 0;
-		for (size_t i = 0; i < s->nroots; i++)
-			if (kept == 0 || !eid_prefix_covers(&s->roots[kept - 1], &s->roots[i]))
-				s->roots[kept++] = s->roots[i];
-		s->nroots = kept;
-		return LISPMS_EOK;
+		return ret;
 	}
 	struct db_iid_stats *st;
 	size_t n = db_iid_stats_get(ms_db(s->ms), &st);
@@ -206,11 +154,32 @@ static int reg_roots(struct reg_stream *s, const char *site, bool by_iid, uint32
 			struct eid_prefix root = { .iid = st[i].iid,
 						   .afi = db_family_afi(af),
 						   .plain = st[i].iid == 0 };
-			ret = add_root(s, &cap, &root);
+			ret = db_walk_cursor_add(&s->walk, &root);
 		}
 	}
 	free(st);
 	return ret;
+}
+
+/* A stream of at most limit rows, `more` telling how to see the rest; NULL with *ret on error. */
+static struct reg_stream *reg_stream_new(const struct ctl_env *env, struct ctl_reply *r,
+					 uint64_t limit, const char *more, const char *site,
+					 bool by_iid, uint32_t iid, int *ret)
+{
+	struct reg_stream *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		*ret = LISPMS_ENOMEM;
+		return NULL;
+	}
+	s->ms = env->ms;
+	s->limit = limit;
+	s->more = more;
+	*ret = reg_roots(s, site, by_iid, iid, r->msg, sizeof(r->msg));
+	if (*ret != LISPMS_EOK) {
+		reg_stream_free(s);
+		return NULL;
+	}
+	return s;
 }
 
 int ctl_cmd_registrations(const struct ctl_env *env, struct ctl_reply *r, unsigned argc,
@@ -244,17 +213,11 @@ int ctl_cmd_registrations(const struct ctl_env *env, struct ctl_reply *r, unsign
 			return LISPMS_EINVAL;
 		}
 	}
-	struct reg_stream *s = calloc(1, sizeof(*s));
+	int ret;
+	struct reg_stream *s =
+	    reg_stream_new(env, r, limit, "--limit N", site, by_iid, (uint32_t)iid, &ret);
 	if (s == NULL)
-		return LISPMS_ENOMEM;
-	s->ms = env->ms;
-	s->limit = limit;
-	s->more = "--limit N";
-	int ret = reg_roots(s, site, by_iid, (uint32_t)iid, r->msg, sizeof(r->msg));
-	if (ret != LISPMS_EOK) {
-		reg_stream_free(s);
 		return ret;
-	}
 	ctl_reply_stream(r, reg_step, s, reg_stream_free);
 	ctl_out_table(r, "registrations", reg_cols, sizeof(reg_cols) / sizeof(reg_cols[0]));
 	return 1; /* the server calls reg_step as the client reads */
@@ -326,21 +289,28 @@ static const char *alg_name(uint8_t alg, char *buf, size_t len)
 	return buf;
 }
 
+/* "a, b, c": n prefixes into buf (cut at its end). */
+static const char *join_prefixes(char *buf, size_t len, const struct eid_prefix *v, size_t n)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++) {
+		char p[LISPMS_EID_STRLEN];
+		eid_prefix_format(&v[i], p, sizeof(p));
+		int w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", p);
+		used += w > 0 ? (size_t)w : 0;
+	}
+	return buf;
+}
+
 static void site_config(struct ctl_reply *r, const struct conf_site *cs)
 {
 	char buf[1024];
 	ctl_out_section(r, "configuration");
 	ctl_out_str(r, "name", cs->name);
+	ctl_out_str(r, "eid_prefixes",
+		    join_prefixes(buf, sizeof(buf), cs->prefixes, cs->nprefixes));
 	size_t used = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < cs->nprefixes && used < sizeof(buf); i++) {
-		char p[LISPMS_EID_STRLEN];
-		eid_prefix_format(&cs->prefixes[i], p, sizeof(p));
-		int w = snprintf(buf + used, sizeof(buf) - used, "%s%s", i ? ", " : "", p);
-		used += w > 0 ? (size_t)w : 0;
-	}
-	ctl_out_str(r, "eid_prefixes", buf);
-	used = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < cs->nkeys && used < sizeof(buf); i++) {
 		const char *alg = conf_alg_name(cs->keys[i].alg);
@@ -349,14 +319,7 @@ static void site_config(struct ctl_reply *r, const struct conf_site *cs)
 		used += w > 0 ? (size_t)w : 0;
 	}
 	ctl_out_str(r, "keys", buf); /* ids and algorithms, never the secrets */
-	used = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < cs->nallowed_rlocs && used < sizeof(buf); i++) {
-		char p[LISPMS_EID_STRLEN];
-		eid_prefix_format(&cs->allowed_rlocs[i], p, sizeof(p));
-		int w = snprintf(buf + used, sizeof(buf) - used, "%s%s", i ? ", " : "", p);
-		used += w > 0 ? (size_t)w : 0;
-	}
+	join_prefixes(buf, sizeof(buf), cs->allowed_rlocs, cs->nallowed_rlocs);
 	ctl_out_str(r, "allowed_rlocs", cs->nallowed_rlocs ? buf : "any");
 	ctl_out_bool(r, "accept_more_specifics", cs->accept_more_specifics);
 	ctl_out_bool(r, "proxy_reply", cs->proxy_reply);
@@ -368,17 +331,11 @@ static void site_config(struct ctl_reply *r, const struct conf_site *cs)
 
 int ctl_cmd_site_show(const struct ctl_env *env, struct ctl_reply *r, const char *name)
 {
-	struct reg_stream *s = calloc(1, sizeof(*s));
+	int ret;
+	struct reg_stream *s = reg_stream_new(
+	    env, r, SHOW_REGS, "lispmsctl registrations --site NAME", name, false, 0, &ret);
 	if (s == NULL)
-		return LISPMS_ENOMEM;
-	s->ms = env->ms;
-	s->limit = SHOW_REGS;
-	s->more = "lispmsctl registrations --site NAME";
-	int ret = reg_roots(s, name, false, 0, r->msg, sizeof(r->msg));
-	if (ret != LISPMS_EOK) {
-		reg_stream_free(s);
 		return ret;
-	}
 	lrcu_read_lock();
 	struct ms_site_info si;
 	bool found = ms_site_find(env->ms, name, &si);

@@ -243,9 +243,10 @@ static inline __attribute__((always_inline)) void
 batch_walk(unsigned n, bool (*step)(void *ctx, unsigned i), void *ctx)
 {
 	unsigned live[LISPMS_TRIE_BATCH];
-	for (unsigned i = 0; i < n; i++)
-		live[i] = i;
-	unsigned nlive = n;
+	unsigned nlive = 0;
+	for (unsigned i = 0; i < n; i++) /* the first round lists who goes on */
+		if (step(ctx, i))
+			live[nlive++] = i;
 	while (nlive > 0) {
 		unsigned keep = 0;
 		for (unsigned j = 0; j < nlive; j++)

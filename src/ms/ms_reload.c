@@ -12,7 +12,7 @@
  * prefixes), and every added prefix (it may take EIDs from another site).
  * The walk runs in steps of a few thousand prefixes, each in its own
  * read-side section, and resumes after the last prefix it saw
- * (db_walk_after), so a million-EID site costs no long section. Disallowed
+ * (db_walk_step), so a million-EID site costs no long section. Disallowed
  * UDP registrations are withdrawn; session-bound ones are rejected on their
  * session, and the sessions are asked to refresh what may now be allowed
  * (ms_reload_refresh.c).
@@ -37,9 +37,8 @@ struct victim {
 };
 
 struct plan {
-	struct eid_prefix *roots; /* prefixes to re-check, copied out of the snapshots */
-	size_t nroots, cap;
-	char restart[256]; /* settings that need a restart */
+	struct db_walk_cursor walk; /* prefixes to re-check, copied out of the snapshots */
+	char restart[256];	    /* settings that need a restart */
 	unsigned changes;
 	bool log_level, timeout;
 	int err;
@@ -47,17 +46,8 @@ struct plan {
 
 static void plan_root(struct plan *pl, const struct eid_prefix *p)
 {
-	if (pl->nroots == pl->cap) {
-		size_t ncap = pl->cap ? pl->cap * 2 : 16;
-		struct eid_prefix *v = realloc(pl->roots, ncap * sizeof(*v));
-		if (v == NULL) {
-			pl->err = LISPMS_ENOMEM;
-			return;
-		}
-		pl->roots = v;
-		pl->cap = ncap;
-	}
-	pl->roots[pl->nroots++] = *p;
+	if (pl->err == LISPMS_EOK)
+		pl->err = db_walk_cursor_add(&pl->walk, p);
 }
 
 static void plan_site(struct plan *pl, const struct conf_site *s)
@@ -107,43 +97,12 @@ static int plan_event(const struct conf_diff_event *ev, void *arg)
 	return pl->err;
 }
 
-static int root_cmp(const void *a, const void *b)
-{
-	const struct eid_prefix *x = a, *y = b;
-	if (x->iid != y->iid)
-		return x->iid < y->iid ? -1 : 1;
-	if (x->afi != y->afi)
-		return x->afi < y->afi ? -1 : 1;
-	int c = memcmp(x->bytes, y->bytes, sizeof(x->bytes));
-	if (c != 0)
-		return c;
-	return (int)x->plen - (int)y->plen;
-}
-
-/* Sort the roots and drop those inside another: each prefix is walked once. */
-static void plan_dedupe(struct plan *pl)
-{
-	if (pl->nroots == 0)
-		return;
-	qsort(pl->roots, pl->nroots, sizeof(*pl->roots), root_cmp);
-	size_t kept = 0;
-	for (size_t i = 0; i < pl->nroots; i++) {
-		if (kept > 0 && eid_prefix_covers(&pl->roots[kept - 1], &pl->roots[i]))
-			continue;
-		pl->roots[kept++] = pl->roots[i];
-	}
-	pl->nroots = kept;
-}
-
 /* ------------------------------------------------------------ re-check */
 
 struct step {
 	const struct ms_state *st;
 	struct victim *v;
 	size_t n, cap;
-	unsigned visits;
-	struct eid_prefix last; /* the last prefix fully checked */
-	bool have_last;
 	const struct eid_prefix *p; /* the prefix being checked */
 	int err;
 };
@@ -191,10 +150,8 @@ static int check_prefix(const struct eid_prefix *p, const struct db_mapping *m,
 	s->p = p;
 	db_entry_regs(e, check_reg, s);
 	if (s->err != 0)
-		return 1;
-	s->last = *p;
-	s->have_last = true;
-	return ++s->visits >= STEP_VISITS || s->n >= STEP_FOUND;
+		return s->err;
+	return s->n >= STEP_FOUND ? DB_WALK_PAUSE : 0;
 }
 
 static size_t remove_victims(struct ms *ms, struct step *s)
@@ -225,31 +182,17 @@ static size_t remove_victims(struct ms *ms, struct step *s)
 }
 
 /* Re-check every registration under the roots against the snapshot in force. */
-static int recheck(struct ms *ms, const struct ms_state *st, const struct plan *pl, size_t *removed)
+static int recheck(struct ms *ms, const struct ms_state *st, struct plan *pl, size_t *removed)
 {
 	struct step s = { .st = st };
-	int ret = LISPMS_EOK;
-	for (size_t r = 0; r < pl->nroots && ret == LISPMS_EOK; r++) {
-		s.have_last = false;
-		for (;;) {
-			s.n = 0;
-			s.visits = 0;
-			struct eid_prefix after = s.last;
-			lrcu_read_lock();
-			int w = db_walk_after(ms->db, &pl->roots[r], s.have_last ? &after : NULL,
-					      check_prefix, &s);
-			lrcu_read_unlock();
-			*removed += remove_victims(ms, &s);
-			if (s.err != 0) {
-				ret = s.err;
-				break;
-			}
-			if (w == 0)
-				break;
-		}
-	}
+	int ret;
+	do {
+		s.n = 0;
+		ret = db_walk_step(ms->db, &pl->walk, STEP_VISITS, check_prefix, &s);
+		*removed += remove_victims(ms, &s);
+	} while (ret == 1);
 	free(s.v);
-	return ret;
+	return ret < 0 ? ret : LISPMS_EOK;
 }
 
 /* ------------------------------------------------------------ reload */
@@ -286,7 +229,7 @@ int ms_reload(struct ms *ms, struct conf *new, char *msg, size_t len)
 		snprintf(msg, len, "reload of %s failed, keeping the running configuration (%s)",
 			 conf_source(new), err_str(ret));
 		conf_free(new);
-		free(pl.roots);
+		db_walk_cursor_free(&pl.walk);
 		status_set(ms, false, 0, msg);
 		log_error("%s", msg);
 		return ret;
@@ -298,13 +241,11 @@ int ms_reload(struct ms *ms, struct conf *new, char *msg, size_t len)
 		snprintf(msg, len, "reload of %s refused, keeping the running configuration: %s",
 			 conf_source(new), why);
 		ms_state_free(st); /* frees new */
-		free(pl.roots);
+		db_walk_cursor_free(&pl.walk);
 		status_set(ms, false, 0, msg);
 		log_error("%s", msg);
 		return ret;
 	}
-	plan_dedupe(&pl);
-
 	lrcu_publish(&ms->state, st);
 	lrcu_synchronize(); /* from here every worker decides with st */
 	if (pl.timeout)
@@ -327,7 +268,7 @@ int ms_reload(struct ms *ms, struct conf *new, char *msg, size_t len)
 		log_error("reload, re-checking registrations stopped early (%s)", err_str(ret));
 	status_set(ms, true, removed, msg);
 	log_notice("%s", msg);
-	free(pl.roots);
+	db_walk_cursor_free(&pl.walk);
 	lrcu_call(&old->rcu, state_free_rcu);
 	return LISPMS_EOK;
 }

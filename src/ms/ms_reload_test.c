@@ -100,6 +100,43 @@ Test(reload, a_removed_site_loses_everything_another_keeps_everything)
 	cr_assert_eq(ds.registrations, 1);
 }
 
+/* Register n /32s under 10.<b>.0.0/16, eight per Map-Register. */
+static void reg_many(unsigned b, unsigned n)
+{
+	static char text[8][64];
+	const char *e[9];
+	for (unsigned i = 0; i < n;) {
+		unsigned k = 0;
+		for (; k < 8 && i < n; k++, i++) {
+			snprintf(text[k], sizeof(text[k]), "[7] 10.%u.%u.%u/32", b, i / 250,
+				 i % 250);
+			e[k] = text[k];
+		}
+		e[k] = NULL;
+		cr_assert_eq(tl_register(&x, e, "192.0.2.1", 1, "a-key", "127.0.0.1"), (int)k);
+	}
+}
+
+Test(reload, a_recheck_of_many_steps_removes_exactly_the_disallowed)
+{
+	/* 4,500 kept and 1,500 removed under the two roots re-checked: more
+	   than one step's prefixes (4,096) and one step's removals (1,024) */
+	reg_many(1, 4500);
+	reg_many(9, 1500);
+	char msg[512];
+	cr_assert_eq(reload("control: {socket: /tmp/x.sock}\n"
+			    "server: {registration-timeout: 60}\n"
+			    "sites:\n" SITE_A "    eid-prefixes: [\"[7] 10.1.0.0/16\"]\n" SITE_B,
+			    msg, sizeof(msg)),
+		     LISPMS_EOK);
+	cr_assert(strstr(msg, "1500 registrations removed"), "%s", msg);
+	struct db_stats ds;
+	db_stats_get(ms_db(x.ms), &ds);
+	cr_assert_eq(ds.registrations, 4500);
+	cr_assert(tl_registered(&x, "[7] 10.1.17.249/32"));
+	cr_assert(!tl_registered(&x, "[7] 10.9.5.249/32"));
+}
+
 Test(reload, narrower_rules_withdraw_what_they_refuse)
 {
 	reg_ok("[7] 10.1.0.0/16", "192.0.2.1", 1, "a-key");
