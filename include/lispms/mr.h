@@ -26,7 +26,8 @@
  * node's place (such a referral is dropped, MR_ST_DROP_ITR_NONCE). Toward
  * Map-Servers it is the ITR's own, because the Map-Server answers the ITR
  * (proxy reply or the ETR's Map-Reply) with the Map-Request's nonce; what
- * comes back under it may end or steer that request but is never cached.
+ * comes back under it may end or steer that request but is never cached,
+ * nor is anything that request learns after such a steer.
  * Each entry holds a copy of the ITR's encapsulated Map-Request (sent on
  * with the D bit and the nonce of the action), the referral set it is
  * working through, the RLOC it last sent to and a deadline. A timeout moves to the next RLOC of the

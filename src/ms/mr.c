@@ -614,8 +614,11 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 	const struct lisp_record *r = &ref->records[0].r;
 	/* Matched by the ITR's nonce (the Map-Server hop): the requester knows
 	 * it, so the answer may end or steer this request but is never cached
-	 * for the others (D25). */
-	const bool cacheable = ref->nonce != p->nonce;
+	 * for the others (D25). Nor is anything after such a steer: the RLOCs
+	 * it sent the request to were chosen by whoever knew the ITR's nonce,
+	 * and are sent ours, so they can answer it. */
+	const bool itr_hop = ref->nonce == p->nonce;
+	const bool cacheable = !itr_hop && !p->steered;
 	struct mr_cache_entry ce = {
 		.prefix = rp,
 		.act = r->act,
@@ -646,6 +649,7 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 		 * followed, not cached (RFC 8111 §6.4.1: the receiver SHOULD NOT) */
 		if (!ce.incomplete && cacheable)
 			(void)mr_cache_put(m, &ce, now_ms);
+		p->steered = p->steered || itr_hop;
 		p->have_last = true;
 		p->last = rp;
 		p->nset = ce.nrlocs;
@@ -675,9 +679,9 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 		 * for the negative TTL (RFC 8111 §7.3.1 has the resolver cache
 		 * the negative referral but does not say what happens to a
 		 * referral for the same prefix; we keep the parent's word), and
-		 * (3) when it came from a DDT node, under our nonce: a Map-Server
-		 * is asked with the ITR's, which a forger who sent the request
-		 * knows (D25). */
+		 * (3) when it came from a DDT node, under our nonce, on a walk no
+		 * answer under the ITR's nonce steered: a Map-Server is asked with
+		 * the ITR's, which a forger who sent the request knows (D25). */
 		if (!ce.incomplete && cacheable && !(p->have_last && rp.plen == p->last.plen))
 			(void)mr_cache_put(m, &ce, now_ms);
 		act_negative(m, p, &rp, ce.ttl_min > MR_MAX_TTL_MIN ? MR_MAX_TTL_MIN : ce.ttl_min,

@@ -22,7 +22,8 @@
  * a family the resolver can send to, and
  * carries the request as given with the nonce D25 says (the ITR's toward
  * Map-Servers, another toward DDT nodes), negative answers carry a valid
- * action; at
+ * action, and once an answer under a request's ITR nonce sent it on, no
+ * referral for it grows the cache; at
  * the end the clock runs on until every request has been answered or given
  * up (no resolution outlives its timeouts). ASan/UBSan catch the rest.
  */
@@ -85,6 +86,7 @@ static unsigned families; /* the resolver's mr_config.families */
 static struct lisp_addr root_addr;
 static uint64_t sent_nonce[8]; /* the last DDT Map-Requests' nonces */
 static unsigned nsent;
+static bool steered[8]; /* request n went on after an answer under its ITR nonce */
 
 /* A referral's nonce from operand n: an ITR's (0..7) or one sent (bit 3). */
 static uint64_t pick_nonce(unsigned n)
@@ -141,7 +143,14 @@ static void feed(struct mr *m, struct lisp_map_referral *ref, struct cur *c, uin
 	struct lisp_addr from =
 	    have_last && (how & 1) == 0 ? last_to : rloc_of[(how >> 1) % NRLOCS];
 	struct mr_action a;
+	size_t before = mr_cache_count(m);
 	mr_referral(m, ref, &from, now, &a);
+	/* D25: once an answer under the ITR's nonce (0..7 here) sent a
+	 * request on, nothing more of its walk is cached */
+	if (a.nonce < 8 && steered[a.nonce])
+		check(mr_cache_count(m) <= before);
+	if (a.kind == MR_ACT_SEND && ref->nonce == a.nonce)
+		steered[a.nonce] = true;
 	take(&a);
 }
 
@@ -179,6 +188,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	raw_fed = false;
 	nsent = 0;
 	memset(sent_nonce, 0, sizeof(sent_nonce));
+	memset(steered, 0, sizeof(steered));
 	static uint8_t arena_mem[64 * 1024];
 	struct arena ar = { .base = arena_mem, .size = sizeof(arena_mem) };
 	while (c.left > 0) {
@@ -189,6 +199,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint64_t nonce = next(&c) & 7;
 			int ret = mr_request(m, e, nonce, &rloc_of[0], 4342, req_bytes,
 					     sizeof(req_bytes), now, &a);
+			if (ret == LISPMS_EOK && a.kind == MR_ACT_SEND)
+				steered[nonce] = false; /* a new walk */
 			if (ret == LISPMS_EOK)
 				take(&a);
 			else

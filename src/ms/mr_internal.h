@@ -42,6 +42,7 @@ struct mr_pend {
 	uint8_t round;	 /* rounds over the set so far */
 	uint16_t depth;	 /* referrals followed */
 	bool wired;	 /* in the by-wire index (from the first send on) */
+	bool steered;	 /* followed a referral matched by the ITR's nonce: caches nothing (D25) */
 	uint16_t itr_port;
 	uint64_t nonce; /* the ITR's: its negative answer, the Map-Server hop */
 	uint64_t wire;	/* what the DDT Map-Request in flight carries (D25) */

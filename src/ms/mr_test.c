@@ -448,6 +448,43 @@ Test(mr, what_a_map_server_says_under_the_itrs_nonce_is_not_cached)
 }
 
 /*
+ * A referral onward under the ITR's nonce steers the request wherever its
+ * sender says, to a "DDT node" of the forger's choosing: that node is sent
+ * the resolver's own nonce, so it can answer it. Nothing the steered walk
+ * learns may be cached for the other ITRs (D25), or one forged referral
+ * plants an MS-REFERRAL (or a hole) for a whole prefix.
+ */
+Test(mr, a_walk_steered_under_the_itrs_nonce_caches_nothing)
+{
+	struct mr_config c = cfg();
+	struct mr *m = mk(&c);
+	struct mr_cache_entry e = ent("[5] 10.1.0.0/16", LISP_REF_MS_REFERRAL, 60, "10.0.2.1");
+	cr_assert_eq(mr_cache_put(m, &e, 0), LISPMS_EOK);
+	const uint8_t act[] = { LISP_REF_MS_REFERRAL, LISP_REF_DELEGATION_HOLE };
+	for (unsigned i = 0; i < 2; i++) {
+		struct mr_action a;
+		request(m, "[5] 10.1.2.3/32", 5 + i, 0, &a);
+		assert_send(&a, "10.0.2.1");
+		cr_assert_eq(a.ddt_nonce, 5 + i, "the Map-Server hop: the ITR's nonce");
+		/* forged, with the nonce its sender chose: to the forger's node */
+		referral(m, 5 + i, "10.0.2.1", "[5] 10.1.2.0/24", LISP_REF_NODE_REFERRAL, 1440,
+			 "10.6.6.6", NULL, 1, &a);
+		assert_send(&a, "10.6.6.6");
+		cr_assert(!a.to_ms);
+		cr_assert_neq(a.ddt_nonce, 5 + i, "a DDT node: the resolver's nonce");
+		/* which the forger's node receives, and answers */
+		referral(m, 5 + i, "10.6.6.6", "[5] 10.1.2.0/25", act[i], 1440, "10.6.6.7", NULL, 2,
+			 &a);
+		cr_assert_eq(mr_cache_count(m), 1, "%s cached for every ITR",
+			     i == 0 ? "the forger's MS-REFERRAL" : "the forger's hole");
+	}
+	struct mr_action a;
+	request(m, "[5] 10.1.2.9/32", 9, 3, &a);
+	assert_send(&a, "10.0.2.1");
+	mr_free(m);
+}
+
+/*
  * A resolver with sockets of one family (map-resolver.listen) cannot send
  * to an RLOC of the other: such RLOCs of a referral set are passed over,
  * not tried (each try would cost a timeout and hold the RLOC down), and a

@@ -392,7 +392,7 @@ void quic_send_to(int fd, const struct sockaddr_storage *local, const struct soc
 		char buf[NET_SOCK_PKTINFO_SPACE];
 		struct cmsghdr align;
 	} ctl;
-	net_sock_source(&mh, ctl.buf, local, peer); /* none on a bound address */
+	net_sock_source(&mh, ctl.buf, local, peer); /* none when local is a wildcard */
 	ssize_t r;
 	do
 		r = sendmsg(fd, &mh, MSG_DONTWAIT);

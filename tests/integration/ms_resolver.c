@@ -189,12 +189,20 @@ static long ctl_count(const char *sock, const char *args, const char *pattern)
 	return it_shell_count(cmd);
 }
 
-/* lispmsctl stats: the counter (name and labels as printed) equals want. */
+/* lispmsctl stats: the counter (name and labels as printed) equals want.
+ * The resolver exports its counts once per loop pass, after the answers
+ * of the datagrams it read: an ITR can hold the answer before the count
+ * moves, so a count still short of want is asked again (at most 1 s). */
 static bool stat_is(const char *metric, long want)
 {
 	char pattern[256];
 	snprintf(pattern, sizeof(pattern), "^%s +%ld$", metric, want);
-	return ctl_count("mr.sock", "stats lispms_mr_", pattern) == 1;
+	for (int i = 0; i < 20; i++) {
+		if (ctl_count("mr.sock", "stats lispms_mr_", pattern) == 1)
+			return true;
+		usleep(50 * 1000);
+	}
+	return false;
 }
 
 static void dump_stats(void)
