@@ -14,7 +14,11 @@
  * CRYPTO_set_mem_functions), heap bytes allocated by the thread (jemalloc's
  * thread.allocated, when jemalloc is the allocator), and arena bytes used.
  *
- *   bench_codec [--seconds S] [--cpu N] [--case NAME]
+ * `--calls N` runs each case (or the one --case names) exactly N times after
+ * 100 warm-up calls, untimed, inside codec_measure(), for instruction counts
+ * that do not depend on the machine's load (bench/codec_callgrind.sh).
+ *
+ *   bench_codec [--seconds S] [--cpu N] [--case NAME] [--calls N]
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -465,6 +469,29 @@ static void run_all(struct bench_case *cases, size_t n, double seconds)
 	fflush(stdout);
 }
 
+/* The calls callgrind counts (--toggle-collect=codec_measure). */
+__attribute__((noinline)) void codec_measure(struct bench_case *c, unsigned long calls);
+__attribute__((noinline)) void codec_measure(struct bench_case *c, unsigned long calls)
+{
+	for (unsigned long i = 0; i < calls; i++)
+		c->fn();
+}
+
+static void count_all(struct bench_case *cases, size_t n, unsigned long calls)
+{
+	for (size_t k = 0; k < n; k++) {
+		struct bench_case *c = &cases[k];
+		for (int i = 0; i < 100; i++)
+			if (c->fn() != LISPMS_EOK)
+				die(c->name);
+		codec_measure(c, calls);
+		printf("{\"bench\":\"codec\",\"case\":\"%s\",\"calls\":%lu,\"msgs\":%lu,"
+		       "\"msg_bytes\":%zu}\n",
+		       c->name, calls, calls * (c->msgs ? c->msgs : 1), c->msg_bytes);
+	}
+	fflush(stdout);
+}
+
 static double median_ns(const struct bench_case *c)
 {
 	return c->batch_ns[c->nbatches / 2];
@@ -474,6 +501,7 @@ int main(int argc, char **argv)
 {
 	double seconds = 2.0;
 	int cpu = -1;
+	unsigned long calls = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
 			seconds = atof(argv[++i]);
@@ -481,8 +509,10 @@ int main(int argc, char **argv)
 			cpu = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--case") == 0 && i + 1 < argc)
 			only = argv[++i];
+		else if (strcmp(argv[i], "--calls") == 0 && i + 1 < argc)
+			calls = strtoul(argv[++i], NULL, 10);
 		else
-			die("usage: bench_codec [--seconds S] [--cpu N] [--case NAME]");
+			die("usage: bench_codec [--seconds S] [--cpu N] [--case NAME] [--calls N]");
 	}
 	if (!CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free))
 		die("CRYPTO_set_mem_functions (OpenSSL allocated before main)");
@@ -568,10 +598,15 @@ int main(int argc, char **argv)
 	all[ECM].msg_bytes = ecm_len;
 	if (NCASES > BVIP + 1)
 		all[BVIP + 1].msg_bytes = mreg_len;
-	if (only != NULL) {
-		for (size_t k = 0; k < NCASES; k++)
-			if (strcmp(all[k].name, only) == 0)
+	if (only != NULL || calls > 0) {
+		for (size_t k = 0; k < NCASES; k++) {
+			if (only != NULL && strcmp(all[k].name, only) != 0)
+				continue;
+			if (calls > 0)
+				count_all(&all[k], 1, calls);
+			else
 				run_all(&all[k], 1, seconds);
+		}
 		return 0;
 	}
 	run_all(all, NCASES, seconds);
