@@ -10,18 +10,44 @@ static inline void put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
+/* a + b in ones' complement arithmetic on 64 bits (the carry wraps around) */
+static inline uint64_t add_wrap64(uint64_t a, uint64_t b)
+{
+	uint64_t s = a + b;
+	return s + (s < b);
+}
+
 uint16_t inet_csum(const void *data, size_t len, uint32_t sum)
 {
-	/* 32-bit words in the machine's byte order, swapped once at the end
-	 * (RFC 1071: the sum does not depend on the byte order) */
+	/*
+	 * 64-bit words in the machine's byte order, swapped once at the end
+	 * (RFC 1071: the sum does not depend on the byte order; 2^64 - 1 is a
+	 * multiple of 2^16 - 1, so the 64-bit ones' complement sum folds to
+	 * the 16-bit one). Two sums with their carries counted apart are two
+	 * independent add/adc chains: 16 octets a cycle or so, where adding
+	 * 32-bit halves into one sum did about 4 (the fast path checksums
+	 * every frame it receives and sends).
+	 */
 	const uint8_t *p = data;
-	uint64_t s = 0;
-	for (; len >= 8; p += 8, len -= 8) {
+	uint64_t s0 = 0, s1 = 0, c0 = 0, c1 = 0;
+	for (; len >= 16; p += 16, len -= 16) {
+		uint64_t x, y;
+		memcpy(&x, p, 8);
+		memcpy(&y, p + 8, 8);
+		s0 += x;
+		c0 += s0 < x;
+		s1 += y;
+		c1 += s1 < y;
+	}
+	uint64_t s64 = add_wrap64(add_wrap64(s0, s1), c0 + c1);
+	if (len >= 8) {
 		uint64_t v;
 		memcpy(&v, p, 8);
-		s += (uint32_t)v;
-		s += v >> 32;
+		s64 = add_wrap64(s64, v);
+		p += 8;
+		len -= 8;
 	}
+	uint64_t s = (s64 & 0xffffffffu) + (s64 >> 32);
 	if (len >= 4) {
 		uint32_t v;
 		memcpy(&v, p, 4);

@@ -60,6 +60,13 @@ Test(inet, checksum_matches_the_definition)
 				     "len %zu off %zu", len, off);
 	cr_assert_eq(inet_csum(buf, 64, 0xffffffffu), naive_sum(buf, 64, 0xffffffffu),
 		     "a large partial sum");
+	/* every 64-bit addition carries, in both of the sums */
+	memset(buf, 0xff, sizeof(buf));
+	for (size_t i = 0; i < sizeof(buf); i += 7)
+		buf[i] = 0xfe;
+	for (size_t len = 0; len <= sizeof(buf); len++)
+		cr_assert_eq(inet_csum(buf, len, 0xfffffu), naive_sum(buf, len, 0xfffffu),
+			     "carries, len %zu", len);
 }
 
 /* Build IP + UDP around "lispms" and compare with the packet computed apart. */

@@ -52,10 +52,12 @@ static void log_reject(const struct sockaddr_storage *from, const char *what,
 
 /* Check one record and fill the registration; MS_V_ACCEPT when it may be stored. */
 static enum ms_verdict check_record(struct ms_thread *t, const struct ms_site *site,
-				    const struct lisp_record *rec, struct eid_prefix *eid,
-				    struct db_locator *locs)
+				    const struct lisp_record *rec, const struct eid_prefix *known,
+				    struct eid_prefix *eid, struct db_locator *locs)
 {
-	if (record_eid(rec, eid) != LISPMS_EOK)
+	if (known != NULL) /* the site choice read it already */
+		*eid = *known;
+	else if (record_eid(rec, eid) != LISPMS_EOK)
 		return MS_V_MALFORMED;
 	if (!ms_prefix_allowed(t->st, site, eid))
 		return site_index_lookup(t->st->sites, eid) == NULL ? MS_V_NOSITE : MS_V_PREFIX;
@@ -107,7 +109,15 @@ static void send_ack(struct ms_thread *t, const struct dgram *d,
 		.records = (struct lisp_record *)recs,
 	};
 	size_t len;
-	if (map_notify_encode(&n, t->buf, sizeof(t->buf), &len) != LISPMS_EOK) {
+	int ret;
+	if (nrecs == reg->nrecords) { /* every record accepted: copied as they came */
+		size_t at = LISPMS_AUTH_OFFSET + reg->auth.len;
+		ret = map_notify_encode_wire(&n, d->data + at, reg->auth.rfc_end - at, t->buf,
+					     sizeof(t->buf), &len);
+	} else {
+		ret = map_notify_encode(&n, t->buf, sizeof(t->buf), &len);
+	}
+	if (ret != LISPMS_EOK) {
 		counters_inc(LISPMS_M_INTERNAL_ERRORS);
 		return;
 	}
@@ -180,6 +190,8 @@ struct reg_ctx {
 	ms_record_fn *fn; /* told each record's verdict, in order */
 	void *arg;
 	struct ms_reg_out *res;
+	const struct lisp_record *rec0; /* the first record, whose EID is eid0 */
+	const struct eid_prefix *eid0;	/* NULL: not known */
 };
 
 /* Up to MS_REG_CHUNK records on their way to db_register_batch() and back. */
@@ -208,7 +220,8 @@ static void chunk_add(const struct reg_ctx *c, struct reg_chunk *ch, unsigned i,
 		    record_eid(rec, &ch->eid[i]) == LISPMS_EOK ? MS_V_INTERNAL : MS_V_MALFORMED;
 		return;
 	}
-	ch->why[i] = check_record(t, c->site, rec, &ch->eid[i], locs);
+	ch->why[i] =
+	    check_record(t, c->site, rec, rec == c->rec0 ? c->eid0 : NULL, &ch->eid[i], locs);
 	if (ch->why[i] != MS_V_ACCEPT)
 		return;
 	ch->info[ch->nb] = (struct db_reg_info){
@@ -315,8 +328,9 @@ const struct site_pfx *ms_register_site(const struct ms_thread *t,
  */
 static int pick_site(struct ms_thread *t, const uint8_t *msg, size_t len,
 		     const struct lisp_map_register *reg, const struct ms_reg_pre *pre,
-		     const struct ms_site **site, struct eid_prefix *first)
+		     const struct ms_site **site, struct eid_prefix *first, bool *first_rec0)
 {
+	*first_rec0 = false;
 	struct eid_prefix p0;
 	const struct site_pfx *sp0 = pre != NULL ? pre->sp : ms_register_site(t, reg, &p0);
 	int v0 = LISPMS_ENOKEY;
@@ -329,6 +343,7 @@ static int pick_site(struct ms_thread *t, const uint8_t *msg, size_t len,
 		if (v0 == LISPMS_EOK) {
 			*site = sp0->site;
 			*first = p0;
+			*first_rec0 = true; /* sp0 is the first record's site */
 			return LISPMS_EOK;
 		}
 	}
@@ -411,7 +426,8 @@ int ms_register_process_pre(struct ms_thread *t, const uint8_t *msg, size_t len,
 	}
 	struct eid_prefix first = { .afi = LISP_AFI_NONE }; /* when no record decodes */
 	const struct ms_site *site = NULL;
-	int why = pick_site(t, msg, len, reg, pre, &site, &first);
+	bool first_rec0;
+	int why = pick_site(t, msg, len, reg, pre, &site, &first, &first_rec0);
 	if (why == LISPMS_ENOSITE) {
 		counters_add(LISPMS_M_MS_REJ_NO_SITE, reg->nrecords ? reg->nrecords : 1);
 		log_reject(src, "no site has this prefix", reg->nrecords ? &first : NULL);
@@ -446,7 +462,9 @@ int ms_register_process_pre(struct ms_thread *t, const uint8_t *msg, size_t len,
 			     .auth = &reg->auth,
 			     .fn = fn,
 			     .arg = arg,
-			     .res = res };
+			     .res = res,
+			     .rec0 = reg->records,
+			     .eid0 = first_rec0 ? &first : NULL };
 	lisp_addr_from_sockaddr(src, &c.owner.rloc);
 	if (reg->flags & LISP_MREG_I) {
 		memcpy(c.owner.xtr_id, reg->xtr_id, sizeof(c.owner.xtr_id));
