@@ -454,17 +454,25 @@ int ms_register_process_pre(struct ms_thread *t, const uint8_t *msg, size_t len,
 	if (reg->flags & LISP_MREG_E)
 		counters_inc(LISPMS_M_MS_REG_EID_NOTIFY);
 
-	struct reg_ctx c = { .t = t,
-			     .site = site,
-			     .owner = { .port = saddr_port(src), .session = session },
-			     .sink = { db_event_list_add, &t->events },
-			     .src = src,
-			     .auth = &reg->auth,
-			     .fn = fn,
-			     .arg = arg,
-			     .res = res,
-			     .rec0 = reg->records,
-			     .eid0 = first_rec0 ? &first : NULL };
+	/*
+	 * Field by field: a designated initializer zeroes the whole struct
+	 * first (a rep stos, slow to start), once per register.
+	 */
+	struct reg_ctx c;
+	c.t = t;
+	c.site = site;
+	memset(&c.owner, 0, sizeof(c.owner));
+	c.owner.port = saddr_port(src);
+	c.owner.session = session;
+	c.flags = 0;
+	c.sink = (struct db_sink){ db_event_list_add, &t->events };
+	c.src = src;
+	c.auth = &reg->auth;
+	c.fn = fn;
+	c.arg = arg;
+	c.res = res;
+	c.rec0 = reg->records;
+	c.eid0 = first_rec0 ? &first : NULL;
 	lisp_addr_from_sockaddr(src, &c.owner.rloc);
 	if (reg->flags & LISP_MREG_I) {
 		memcpy(c.owner.xtr_id, reg->xtr_id, sizeof(c.owner.xtr_id));
@@ -509,7 +517,11 @@ void ms_register(struct ms_thread *t, const struct dgram *d, const struct ms_reg
 	struct udp_acks acks = { 0 };
 	/* room for every record of the largest register before decoding it */
 	acks.recs = arena_alloc(&t->scratch, sizeof(*acks.recs) * LISPMS_MAX_RECORDS);
-	struct ms_reg_out res = { 0 };
+	/* res.reg is written by ms_register_process_pre() (it is read only after it) */
+	struct ms_reg_out res;
+	res.site = NULL;
+	res.key = NULL;
+	res.naccepted = 0;
 	/* an ETR on a session keeps its registrations bound to it (no duplicate state) */
 	uint64_t session = admit_session(t->ms->admit, &d->src);
 	int ret = ms_register_process_pre(t, d->data, d->len, &d->src, session, collect_accepted,
