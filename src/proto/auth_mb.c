@@ -193,10 +193,11 @@ static inline void mb_octets_zero(uint8_t *d, size_t n)
 }
 
 /*
- * Constant-time comparison of n octets in 16-octet SSE2 registers (the
- * engine's tags were written a whole burst earlier, so wide loads are not
- * held by store forwarding, unlike auth_ct_equal()'s case); branches depend
- * on n only. mb_equal() gives the compiler the usual sizes as constants.
+ * Constant-time comparison of n octets in 16-octet SSE2 registers, the
+ * rest by auth_ct_equal() (the engine's tags were written a whole burst
+ * earlier, so wide loads are not held by store forwarding, unlike
+ * auth_ct_equal()'s case); branches depend on n only. mb_equal() gives
+ * the compiler the usual sizes as constants.
  */
 static inline __attribute__((always_inline)) bool mb_equal_n(const uint8_t *a, const uint8_t *b,
 							     size_t n)
@@ -206,20 +207,8 @@ static inline __attribute__((always_inline)) bool mb_equal_n(const uint8_t *a, c
 	for (; i + 16 <= n; i += 16)
 		d = _mm_or_si128(d, _mm_xor_si128(_mm_loadu_si128((const __m128i *)(a + i)),
 						  _mm_loadu_si128((const __m128i *)(b + i))));
-	uint32_t r = 0;
-	for (; i + 4 <= n; i += 4) {
-		uint32_t x, y;
-		memcpy(&x, a + i, 4);
-		memcpy(&y, b + i, 4);
-		r |= x ^ y;
-		__asm__ volatile("" : "+r"(r));
-	}
-	for (; i < n; i++) {
-		r |= (uint32_t)(a[i] ^ b[i]);
-		__asm__ volatile("" : "+r"(r));
-	}
-	d = _mm_or_si128(d, _mm_cvtsi32_si128((int)r));
-	return _mm_movemask_epi8(_mm_cmpeq_epi8(d, _mm_setzero_si128())) == 0xffff;
+	bool wide = _mm_movemask_epi8(_mm_cmpeq_epi8(d, _mm_setzero_si128())) == 0xffff;
+	return wide & auth_ct_equal(a + i, b + i, n - i); /* &: no early exit */
 }
 
 static inline bool mb_equal(const uint8_t *a, const uint8_t *b, size_t n)
