@@ -24,9 +24,9 @@ uint16_t inet_csum(const void *data, size_t len, uint32_t sum)
 	 * (RFC 1071: the sum does not depend on the byte order; 2^64 - 1 is a
 	 * multiple of 2^16 - 1, so the 64-bit ones' complement sum folds to
 	 * the 16-bit one). Two sums with their carries counted apart are two
-	 * independent add/adc chains: 16 octets a cycle or so, where adding
-	 * 32-bit halves into one sum did about 4 (the fast path checksums
-	 * every frame it receives and sends).
+	 * independent add/adc chains of one add per 8 octets, where adding
+	 * 32-bit halves made one chain of two (the fast path checksums every
+	 * frame it receives and sends).
 	 */
 	const uint8_t *p = data;
 	uint64_t s0 = 0, s1 = 0, c0 = 0, c1 = 0;
