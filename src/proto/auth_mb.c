@@ -79,8 +79,8 @@ struct auth_mb *auth_mb_new(void)
 	 * but 102 ns on an AMD EPYC (Zen 4, whose AVX-512 units are 256 bits
 	 * wide). So with both, full bursts go to whichever mb_wide_faster()
 	 * times faster on this CPU, smaller ones to SHA-NI; without SHA-NI,
-	 * bursts below 8 go the one-message way (bench_codec, /tmp experiments
-	 * of issue 18 on both machines).
+	 * bursts below 8 go the one-message way (bench_codec, and a sweep of
+	 * burst sizes over both managers on each machine, issue 18).
 	 */
 	uint64_t f = m->mgr->features;
 	if (f & IMB_FEATURE_SHANI) {
