@@ -7,7 +7,14 @@
 # lispms-bench's UDP echo responder on the same worker code. One server
 # worker and one load thread, so each side has a core. Prints JSON lines.
 #
-#   bench/ms_udp.sh [BUILD_DIR] [EIDS] [DURATION]
+# ROUNDS=N (N > 1): for a machine whose load swings between phases (the
+# ceiling measured a minute after the server means little then), the echo
+# responder runs beside lispmsd from the start, and N rounds each measure
+# refresh, request and echo, DURATION s apiece, one after the other; every
+# line carries its "round", and a last line ("case":"ratios") gives each
+# round's register/echo and request/echo ratios and their medians.
+#
+#   [ROUNDS=N] bench/ms_udp.sh [BUILD_DIR] [EIDS] [DURATION]
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 . "$root/bench/lib.sh"
@@ -36,6 +43,37 @@ lisp=(--etrs "$etrs" --eids-per-etr "$per")
 # registration storm: every EID once (inserts), then steady refreshes
 "$bench" register "${lisp[@]}" "${load[@]}" --count "$((etrs * per))" --duration 120 |
     sed 's/"case":"map_register"/"case":"map_register_insert","eids":'"$((etrs * per))"'/'
+if [ "${ROUNDS:-1}" -gt 1 ]; then
+    eport=$(free_port udp)
+    "$bench" echo-server --port "$eport" --workers "${WORKERS:-1}" 2>/dev/null &
+    pids+=($!)
+    sleep 0.3
+    for ((r = 1; r <= ROUNDS; r++)); do
+        "$bench" register "${lisp[@]}" "${load[@]}" --duration "$duration" |
+            sed 's/"case":"map_register"/"case":"map_register_refresh","round":'$r',"eids":'"$((etrs * per))"'/' |
+            tee -a "$dir/rounds.jsonl"
+        "$bench" request "${lisp[@]}" "${load[@]}" --duration "$duration" |
+            sed 's/"case":"map_request"/"case":"map_request_proxy","round":'$r',"eids":'"$((etrs * per))"'/' |
+            tee -a "$dir/rounds.jsonl"
+        "$bench" echo --server "127.0.0.1:$eport" --sockets 16 --sources 16 --window 8 --size 120 \
+            --duration "$duration" --json |
+            sed 's/"bench":"udp"/"bench":"ms_udp"/;s/"case":"echo"/"case":"echo_ceiling","round":'$r'/' |
+            tee -a "$dir/rounds.jsonl"
+    done
+    python3 -c 'import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+by = {}
+for o in rows:
+    by.setdefault(o["round"], {})[o["case"]] = o["replies_per_sec"]
+reg = [by[r]["map_register_refresh"] / by[r]["echo_ceiling"] for r in sorted(by)]
+req = [by[r]["map_request_proxy"] / by[r]["echo_ceiling"] for r in sorted(by)]
+print(json.dumps({"bench": "ms_udp", "case": "ratios", "rounds": len(by),
+    "register_vs_echo": [round(x, 3) for x in reg], "request_vs_echo": [round(x, 3) for x in req],
+    "register_vs_echo_median": round(statistics.median(reg), 3),
+    "request_vs_echo_median": round(statistics.median(req), 3),
+    "aim_register": 0.90, "aim_request": 0.95}, separators=(",", ":")))' "$dir/rounds.jsonl"
+    exit 0
+fi
 "$bench" register "${lisp[@]}" "${load[@]}" --duration "$duration" |
     sed 's/"case":"map_register"/"case":"map_register_refresh","eids":'"$((etrs * per))"'/'
 "$bench" request "${lisp[@]}" "${load[@]}" --duration "$duration" |

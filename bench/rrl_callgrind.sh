@@ -29,7 +29,8 @@ for limit in 0 10000000; do
   kill $pid; wait $pid || true
   tot=0
   for f in "$dir"/cg.out*; do
-    t=$(callgrind_annotate "$f" 2>/dev/null | grep -m1 "PROGRAM TOTALS" | awk '{gsub(",","",$1); print $1}')
+    # awk reads to the end: grep -m1 closing the pipe early failed the pipeline (SIGPIPE)
+    t=$(callgrind_annotate "$f" 2>/dev/null | awk '/PROGRAM TOTALS/ && !n {gsub(",","",$1); print $1; n=1}')
     tot=$((tot + ${t:-0}))
   done
   echo "{\"bench\":\"rrl_callgrind\",\"case\":\"map_request\",\"eids\":$((etrs * 1000)),\"reply_rate_limit\":$limit,\"requests\":50000,\"user_instructions\":$tot,\"instructions_per_request\":$((tot / 50000))}"

@@ -48,6 +48,13 @@ struct dgram_outbox {
 
 /* Reserve a message slot with len bytes of arena memory; NULL when full. */
 struct dgram_out *dgram_outbox_add(struct dgram_outbox *out, size_t len);
+/*
+ * The same with the addresses: dst, and src when it is of dst's family
+ * (else the slot's src is all zero, AF_UNSPEC: any).
+ */
+struct dgram_out *dgram_outbox_put(struct dgram_outbox *out, size_t len,
+				   const struct sockaddr_storage *dst,
+				   const struct sockaddr_storage *src);
 
 /* Handles a batch on a transport thread, inside one RCU read-side section. */
 typedef void dgram_batch_fn(void *arg, const struct dgram *rx, unsigned n,

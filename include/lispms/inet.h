@@ -56,3 +56,11 @@ size_t inet_ip_header(uint8_t *ip, const struct inet_ip *h, size_t l4len, uint32
  * datagram; a computed 0 is sent as 0xffff (RFC 768).
  */
 void inet_udp_header(uint8_t *udp, uint16_t sport, uint16_t dport, size_t ulen, uint32_t pseudo);
+/*
+ * The same with the payload's part of the checksum given: payload_sum is
+ * inet_csum(payload, ulen - 8, pseudo), which may be taken over the payload
+ * where it came from before it was copied after the header (reading octets
+ * just stored waits for the stores; the fast path's replies).
+ */
+void inet_udp_header_sum(uint8_t *udp, uint16_t sport, uint16_t dport, size_t ulen,
+			 uint32_t payload_sum);

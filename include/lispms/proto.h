@@ -384,6 +384,15 @@ int map_register_encode(const struct lisp_map_register *m, uint8_t *buf, size_t 
 /* Types 4 and 5; decode refuses any other type with LISPMS_ETYPE. */
 int map_notify_decode(const uint8_t *buf, size_t len, struct arena *a, struct lisp_map_notify *out);
 int map_notify_encode(const struct lisp_map_notify *m, uint8_t *buf, size_t cap, size_t *len);
+/*
+ * map_notify_encode() with the records already encoded: records_len octets
+ * of m->nrecords records as a decoded message carried them (m->records is
+ * not read). A decoded message re-encodes byte for byte (the fuzz oracles
+ * check it), so for a Map-Register's own records this writes what
+ * map_notify_encode() writes from their decoded form, without encoding them.
+ */
+int map_notify_encode_wire(const struct lisp_map_notify *m, const uint8_t *records,
+			   size_t records_len, uint8_t *buf, size_t cap, size_t *len);
 
 int map_referral_decode(const uint8_t *buf, size_t len, struct arena *a,
 			struct lisp_map_referral *out);

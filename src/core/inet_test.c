@@ -60,6 +60,13 @@ Test(inet, checksum_matches_the_definition)
 				     "len %zu off %zu", len, off);
 	cr_assert_eq(inet_csum(buf, 64, 0xffffffffu), naive_sum(buf, 64, 0xffffffffu),
 		     "a large partial sum");
+	/* every 64-bit addition carries, in both of the sums */
+	memset(buf, 0xff, sizeof(buf));
+	for (size_t i = 0; i < sizeof(buf); i += 7)
+		buf[i] = 0xfe;
+	for (size_t len = 0; len <= sizeof(buf); len++)
+		cr_assert_eq(inet_csum(buf, len, 0xfffffu), naive_sum(buf, len, 0xfffffu),
+			     "carries, len %zu", len);
 }
 
 /* Build IP + UDP around "lispms" and compare with the packet computed apart. */
@@ -134,4 +141,52 @@ Test(inet, a_computed_zero_is_sent_as_ffff)
 	inet_udp_header(pkt + 20, 1, 2, ulen, pseudo);
 	cr_assert(pkt[26] == 0xff && pkt[27] == 0xff, "0 means no checksum: sent as 0xffff");
 	cr_assert_eq(inet_csum(pkt + 20, ulen, pseudo), 0xffff);
+}
+
+/*
+ * Random headers: the checksums summed from the field values (not read back
+ * from the octets written) verify against the written octets, and the
+ * payload's sum may be taken before the payload is copied.
+ */
+Test(inet, headers_verify_for_random_fields)
+{
+	uint32_t x = 777;
+	for (int round = 0; round < 2000; round++) {
+		uint8_t src[16], dst[16], payload[300], pkt[400], alt[400];
+		for (size_t i = 0; i < 16; i++) {
+			x = x * 1103515245u + 12345u;
+			src[i] = (uint8_t)(x >> 16);
+			dst[i] = (uint8_t)(x >> 8);
+		}
+		x = x * 1103515245u + 12345u;
+		size_t plen = (x >> 8) % sizeof(payload);
+		for (size_t i = 0; i < plen; i++)
+			payload[i] = (uint8_t)(x >> (i % 24)) ^ (uint8_t)i;
+		struct inet_ip h = { .version = (x & 1) ? 6 : 4,
+				     .proto = (uint8_t)(x >> 3),
+				     .ttl = (uint8_t)(x >> 11),
+				     .tos = (uint8_t)(x >> 19),
+				     .id = (uint16_t)(x >> 5),
+				     .df = (x >> 2) & 1,
+				     .flow_label = x >> 7,
+				     .src = src,
+				     .dst = dst };
+		size_t ulen = INET_UDP_HDR_LEN + plen;
+		uint32_t pseudo, ref;
+		size_t iph = inet_ip_header(pkt, &h, ulen, &pseudo);
+		if (h.version == 4) {
+			cr_assert_eq(inet_csum(pkt, iph, 0), 0xffff, "round %d header", round);
+			ref = inet_csum(pkt + 12, 8, 0) + h.proto + (uint32_t)ulen;
+		} else {
+			ref = inet_csum(pkt + 8, 32, 0) + h.proto + (uint32_t)ulen;
+		}
+		memcpy(pkt + iph + INET_UDP_HDR_LEN, payload, plen);
+		inet_udp_header(pkt + iph, (uint16_t)x, (uint16_t)(x >> 9), ulen, pseudo);
+		cr_assert_eq(inet_csum(pkt + iph, ulen, ref), 0xffff, "round %d udp", round);
+		memcpy(alt, pkt, iph);
+		memcpy(alt + iph + INET_UDP_HDR_LEN, payload, plen);
+		inet_udp_header_sum(alt + iph, (uint16_t)x, (uint16_t)(x >> 9), ulen,
+				    inet_csum(payload, plen, pseudo));
+		cr_assert_arr_eq(alt, pkt, iph + ulen, "round %d: summed before the copy", round);
+	}
 }

@@ -45,3 +45,29 @@ Test(dgram, outbox_slots_come_from_the_arena_until_full)
 	cr_assert_eq(out.dropped, 2);
 	arena_deinit(&ar);
 }
+
+Test(dgram, outbox_put_sets_every_field)
+{
+	struct arena ar;
+	cr_assert_eq(arena_init(&ar, 256), LISPMS_EOK);
+	struct dgram_out msgs[3];
+	memset(msgs, 0xa5, sizeof(msgs)); /* what a previous batch left */
+	struct dgram_outbox out = { .msgs = msgs, .cap = 3, .arena = &ar };
+	struct sockaddr_storage d4, s4, s6, zero;
+	memset(&zero, 0, sizeof(zero));
+	cr_assert_eq(saddr_parse("192.0.2.1", &d4), LISPMS_EOK);
+	cr_assert_eq(saddr_parse("198.51.100.2", &s4), LISPMS_EOK);
+	cr_assert_eq(saddr_parse("2001:db8::1", &s6), LISPMS_EOK);
+	struct dgram_out *a = dgram_outbox_put(&out, 10, &d4, &s4);
+	struct dgram_out *b = dgram_outbox_put(&out, 10, &d4, &s6); /* another family */
+	struct dgram_out *c = dgram_outbox_put(&out, 10, &d4, NULL);
+	cr_assert(a != NULL && b != NULL && c != NULL);
+	cr_assert_eq(a->len, 10);
+	cr_assert_eq(memcmp(&a->dst, &d4, sizeof(d4)), 0);
+	cr_assert_eq(memcmp(&a->src, &s4, sizeof(s4)), 0);
+	cr_assert_eq(memcmp(&b->src, &zero, sizeof(zero)), 0, "src of another family: none");
+	cr_assert_eq(memcmp(&c->src, &zero, sizeof(zero)), 0);
+	cr_assert_null(dgram_outbox_put(&out, 1, &d4, &s4), "no slot left");
+	cr_assert_eq(out.dropped, 1);
+	arena_deinit(&ar);
+}

@@ -290,8 +290,10 @@ size_t frame_build_udp(uint8_t *buf, size_t cap, const uint8_t dst_mac[6], const
 	}
 	uint32_t pseudo;
 	inet_ip_header(ip, &h, ulen, &pseudo);
+	/* summed where it is, not where it is about to be stored */
+	uint32_t sum = inet_csum(payload, len, pseudo);
 	memcpy(u + 8, payload, len);
-	inet_udp_header(u, sport, dport, ulen, pseudo);
+	inet_udp_header_sum(u, sport, dport, ulen, sum);
 	return l3 + iph + ulen;
 }
 

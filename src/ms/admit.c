@@ -205,6 +205,13 @@ bool admit_claim(struct admit *a, const struct sockaddr_storage *addr, uint64_t 
 
 uint64_t admit_session(struct admit *a, const struct sockaddr_storage *addr)
 {
+	/*
+	 * No grant at all (sites without reliable transport): no lookup, for
+	 * every UDP register asks. An entry being added meanwhile is found by
+	 * the next register, as if this one had come a moment earlier.
+	 */
+	if (atomic_load_explicit(&a->count, memory_order_relaxed) == 0)
+		return 0;
 	struct admit_key k;
 	if (make_key(addr, &k) != LISPMS_EOK)
 		return 0;

@@ -52,10 +52,12 @@ static void log_reject(const struct sockaddr_storage *from, const char *what,
 
 /* Check one record and fill the registration; MS_V_ACCEPT when it may be stored. */
 static enum ms_verdict check_record(struct ms_thread *t, const struct ms_site *site,
-				    const struct lisp_record *rec, struct eid_prefix *eid,
-				    struct db_locator *locs)
+				    const struct lisp_record *rec, const struct eid_prefix *known,
+				    struct eid_prefix *eid, struct db_locator *locs)
 {
-	if (record_eid(rec, eid) != LISPMS_EOK)
+	if (known != NULL) /* the site choice read it already */
+		*eid = *known;
+	else if (record_eid(rec, eid) != LISPMS_EOK)
 		return MS_V_MALFORMED;
 	if (!ms_prefix_allowed(t->st, site, eid))
 		return site_index_lookup(t->st->sites, eid) == NULL ? MS_V_NOSITE : MS_V_PREFIX;
@@ -107,7 +109,15 @@ static void send_ack(struct ms_thread *t, const struct dgram *d,
 		.records = (struct lisp_record *)recs,
 	};
 	size_t len;
-	if (map_notify_encode(&n, t->buf, sizeof(t->buf), &len) != LISPMS_EOK) {
+	int ret;
+	if (nrecs == reg->nrecords) { /* every record accepted: copied as they came */
+		size_t at = LISPMS_AUTH_OFFSET + reg->auth.len;
+		ret = map_notify_encode_wire(&n, d->data + at, reg->auth.rfc_end - at, t->buf,
+					     sizeof(t->buf), &len);
+	} else {
+		ret = map_notify_encode(&n, t->buf, sizeof(t->buf), &len);
+	}
+	if (ret != LISPMS_EOK) {
 		counters_inc(LISPMS_M_INTERNAL_ERRORS);
 		return;
 	}
@@ -180,6 +190,8 @@ struct reg_ctx {
 	ms_record_fn *fn; /* told each record's verdict, in order */
 	void *arg;
 	struct ms_reg_out *res;
+	const struct lisp_record *rec0; /* the first record, whose EID is eid0 */
+	const struct eid_prefix *eid0;	/* NULL: not known */
 };
 
 /* Up to MS_REG_CHUNK records on their way to db_register_batch() and back. */
@@ -208,7 +220,8 @@ static void chunk_add(const struct reg_ctx *c, struct reg_chunk *ch, unsigned i,
 		    record_eid(rec, &ch->eid[i]) == LISPMS_EOK ? MS_V_INTERNAL : MS_V_MALFORMED;
 		return;
 	}
-	ch->why[i] = check_record(t, c->site, rec, &ch->eid[i], locs);
+	ch->why[i] =
+	    check_record(t, c->site, rec, rec == c->rec0 ? c->eid0 : NULL, &ch->eid[i], locs);
 	if (ch->why[i] != MS_V_ACCEPT)
 		return;
 	ch->info[ch->nb] = (struct db_reg_info){
@@ -315,8 +328,9 @@ const struct site_pfx *ms_register_site(const struct ms_thread *t,
  */
 static int pick_site(struct ms_thread *t, const uint8_t *msg, size_t len,
 		     const struct lisp_map_register *reg, const struct ms_reg_pre *pre,
-		     const struct ms_site **site, struct eid_prefix *first)
+		     const struct ms_site **site, struct eid_prefix *first, bool *first_rec0)
 {
+	*first_rec0 = false;
 	struct eid_prefix p0;
 	const struct site_pfx *sp0 = pre != NULL ? pre->sp : ms_register_site(t, reg, &p0);
 	int v0 = LISPMS_ENOKEY;
@@ -329,6 +343,7 @@ static int pick_site(struct ms_thread *t, const uint8_t *msg, size_t len,
 		if (v0 == LISPMS_EOK) {
 			*site = sp0->site;
 			*first = p0;
+			*first_rec0 = true; /* sp0 is the first record's site */
 			return LISPMS_EOK;
 		}
 	}
@@ -411,7 +426,8 @@ int ms_register_process_pre(struct ms_thread *t, const uint8_t *msg, size_t len,
 	}
 	struct eid_prefix first = { .afi = LISP_AFI_NONE }; /* when no record decodes */
 	const struct ms_site *site = NULL;
-	int why = pick_site(t, msg, len, reg, pre, &site, &first);
+	bool first_rec0;
+	int why = pick_site(t, msg, len, reg, pre, &site, &first, &first_rec0);
 	if (why == LISPMS_ENOSITE) {
 		counters_add(LISPMS_M_MS_REJ_NO_SITE, reg->nrecords ? reg->nrecords : 1);
 		log_reject(src, "no site has this prefix", reg->nrecords ? &first : NULL);
@@ -438,15 +454,25 @@ int ms_register_process_pre(struct ms_thread *t, const uint8_t *msg, size_t len,
 	if (reg->flags & LISP_MREG_E)
 		counters_inc(LISPMS_M_MS_REG_EID_NOTIFY);
 
-	struct reg_ctx c = { .t = t,
-			     .site = site,
-			     .owner = { .port = saddr_port(src), .session = session },
-			     .sink = { db_event_list_add, &t->events },
-			     .src = src,
-			     .auth = &reg->auth,
-			     .fn = fn,
-			     .arg = arg,
-			     .res = res };
+	/*
+	 * Field by field: a designated initializer zeroes the whole struct
+	 * first (a rep stos, slow to start), once per register.
+	 */
+	struct reg_ctx c;
+	c.t = t;
+	c.site = site;
+	memset(&c.owner, 0, sizeof(c.owner));
+	c.owner.port = saddr_port(src);
+	c.owner.session = session;
+	c.flags = 0;
+	c.sink = (struct db_sink){ db_event_list_add, &t->events };
+	c.src = src;
+	c.auth = &reg->auth;
+	c.fn = fn;
+	c.arg = arg;
+	c.res = res;
+	c.rec0 = reg->records;
+	c.eid0 = first_rec0 ? &first : NULL;
 	lisp_addr_from_sockaddr(src, &c.owner.rloc);
 	if (reg->flags & LISP_MREG_I) {
 		memcpy(c.owner.xtr_id, reg->xtr_id, sizeof(c.owner.xtr_id));
@@ -491,7 +517,11 @@ void ms_register(struct ms_thread *t, const struct dgram *d, const struct ms_reg
 	struct udp_acks acks = { 0 };
 	/* room for every record of the largest register before decoding it */
 	acks.recs = arena_alloc(&t->scratch, sizeof(*acks.recs) * LISPMS_MAX_RECORDS);
-	struct ms_reg_out res = { 0 };
+	/* res.reg is written by ms_register_process_pre() (it is read only after it) */
+	struct ms_reg_out res;
+	res.site = NULL;
+	res.key = NULL;
+	res.naccepted = 0;
 	/* an ETR on a session keeps its registrations bound to it (no duplicate state) */
 	uint64_t session = admit_session(t->ms->admit, &d->src);
 	int ret = ms_register_process_pre(t, d->data, d->len, &d->src, session, collect_accepted,

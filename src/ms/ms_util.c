@@ -83,12 +83,9 @@ void ms_count_malformed(int err)
 bool ms_emit(struct dgram_outbox *out, const uint8_t *msg, size_t len,
 	     const struct sockaddr_storage *dst, const struct sockaddr_storage *src)
 {
-	struct dgram_out *tx = dgram_outbox_add(out, len);
+	struct dgram_out *tx = dgram_outbox_put(out, len, dst, src);
 	if (tx == NULL)
 		return false;
 	memcpy((uint8_t *)tx->data, msg, len);
-	tx->dst = *dst;
-	if (src != NULL && src->ss_family == dst->ss_family)
-		tx->src = *src;
 	return true;
 }

@@ -1,20 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Batched authentication, oracle against the one-message functions: the
- * input is cut into up to 48 messages (a 2-octet length, then the octets;
- * the Key ID, algorithm and length fields are the message's own octets
- * 12..15, the RFC coverage end the length's top bits), some signed first.
- * Oracle: auth_batch_verify() with the multi-buffer engine (when the build
- * has it), auth_batch_verify() on OpenSSL and auth_verify() one by one agree
- * on every code and key and leave the messages alone, and so does the
- * engine verifying them in place (auth_vjob.in_place: zeroed, hashed and
- * restored, byte for byte); auth_batch_sign()
- * writes what auth_sign() writes; a signed message then verifies.
+ * input is cut into up to 160 messages, past the engine's window of 128 (a
+ * 2-octet length, then the octets; the Key ID, algorithm and length fields
+ * are the message's own octets 12..15, the RFC coverage end the length's
+ * top bits), some signed first. Oracle: auth_batch_verify() with the
+ * multi-buffer engine (when the build has it), auth_batch_verify() on
+ * OpenSSL and auth_verify() one by one agree on every code and key and
+ * leave the messages alone, and so does the engine verifying them in place
+ * (auth_vjob.in_place: zeroed, hashed and restored, byte for byte);
+ * auth_batch_sign() writes what auth_sign() writes; a signed message then
+ * verifies.
  */
 #include "fuzz.h"
 #include "fuzz_oracle.h"
 
-#define NMAX 48
+#define NMAX 160
 #define LMAX 1400
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

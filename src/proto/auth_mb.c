@@ -38,11 +38,14 @@
 #if LISPMS_HAVE_IPSEC_MB
 #include <stdlib.h>
 
+#include <emmintrin.h>
 #include <intel-ipsec-mb.h>
+
+#include <lispms/mtime.h>
 
 #define MB_BURST 32   /* jobs per submission */
 #define MB_STAGE 1024 /* octets of a staging slot: longer messages go one by one */
-#define MB_WIDE	 16   /* jobs from which the AVX-512 manager is faster than SHA-NI */
+#define MB_WIDE	 16   /* jobs from which a burst may go to the AVX-512 manager */
 
 struct auth_mb {
 	IMB_MGR *mgr;
@@ -54,6 +57,8 @@ struct auth_mb {
 	uint8_t want[MB_BURST][LISPMS_AUTH_MAX_LEN];  /* in place: data overlapping them */
 	uint8_t stage[MB_BURST][MB_STAGE];
 };
+
+static bool mb_wide_faster(struct auth_mb *m);
 
 struct auth_mb *auth_mb_new(void)
 {
@@ -67,12 +72,15 @@ struct auth_mb *auth_mb_new(void)
 	}
 	/*
 	 * With SHA-NI the SSE and AVX2 managers hash each job with the SHA
-	 * instructions: about 90 ns per 112-octet HMAC-SHA-256 at any burst
-	 * size here, 130 ns for a lone job (OpenSSL: 205 ns). The AVX-512
-	 * manager that init_mb_mgr_auto() picks runs 16 lanes side by side: 81
-	 * ns at 32 jobs but 1300 ns for one, 450 ns per job for 4: with both,
-	 * bursts of 16 and more go to the AVX-512 manager; without SHA-NI,
-	 * bursts below 8 go the one-message way (bench_codec).
+	 * instructions: 76-90 ns per 112-octet HMAC-SHA-256 at any burst size,
+	 * 130-143 ns for a lone job (OpenSSL: 190-205 ns). The AVX-512 manager
+	 * that init_mb_mgr_auto() picks runs 16 lanes side by side: 950-1300 ns
+	 * for one job, 320-450 ns per job for 4, and at 32 jobs 81 ns on a Xeon
+	 * but 102 ns on an AMD EPYC (Zen 4, whose AVX-512 units are 256 bits
+	 * wide). So with both, full bursts go to whichever mb_wide_faster()
+	 * times faster on this CPU, smaller ones to SHA-NI; without SHA-NI,
+	 * bursts below 8 go the one-message way (bench_codec, and a sweep of
+	 * burst sizes over both managers on each machine, issue 18).
 	 */
 	uint64_t f = m->mgr->features;
 	if (f & IMB_FEATURE_SHANI) {
@@ -86,7 +94,8 @@ struct auth_mb *auth_mb_new(void)
 			m->wide = alloc_mb_mgr(0);
 			if (m->wide != NULL)
 				init_mb_mgr_avx512(m->wide);
-			if (m->wide != NULL && imb_get_errno(m->wide) != 0) {
+			if (m->wide != NULL &&
+			    (imb_get_errno(m->wide) != 0 || !mb_wide_faster(m))) {
 				free_mb_mgr(m->wide);
 				m->wide = NULL;
 			}
@@ -129,181 +138,324 @@ void auth_mb_key_prep(struct auth_key *k)
 	}
 }
 
-/* One hashing request: HMAC of src[0, len) with key k into the slot's tag. */
-struct mb_req {
-	const struct auth_key *k;
-	const uint8_t *src;
-	size_t len;
-};
-
 /*
- * HMAC of n <= MB_BURST requests of one algorithm into m->tag[0..n), in one
- * submission. LISPMS_EOK when every job completed.
+ * The per-message work around the hash is kept to what the hash cannot do
+ * without (bench/codec_callgrind.sh counts it against a bare burst): one
+ * pass over a window checks every job and sorts it by algorithm into a list
+ * of pointers, and each burst then fills its IMB_JOBs, zeroes (or stages)
+ * the authentication data, hashes, compares and restores, each in one loop.
+ * The authentication data is 12, 16, 20 or 32 octets (auth_len_valid()):
+ * mb_octets_copy() and mb_octets_zero() give the compiler those sizes
+ * as constants, so they are a few moves rather than calls to memcpy/memset.
  */
-static int mb_hash(struct auth_mb *m, uint8_t alg, const struct mb_req *r, unsigned n)
+#define MB_WINDOW (4 * MB_BURST) /* jobs sorted by algorithm at a time */
+
+static inline void mb_octets_copy(uint8_t *d, const uint8_t *s, size_t n)
 {
-	IMB_HASH_ALG h = alg == LISP_ALG_HMAC_SHA256 ? IMB_AUTH_HMAC_SHA_256 : IMB_AUTH_HMAC_SHA_1;
-	for (unsigned i = 0; i < n; i++) {
-		IMB_JOB *j = &m->jobs[i];
-		j->src = r[i].src;
-		j->hash_start_src_offset_in_bytes = 0;
-		j->msg_len_to_hash_in_bytes = r[i].len;
-		j->auth_tag_output = m->tag[i];
-		j->auth_tag_output_len_in_bytes = auth_alg_len(alg);
-		j->u.HMAC._hashed_auth_key_xor_ipad = r[i].k->istate;
-		j->u.HMAC._hashed_auth_key_xor_opad = r[i].k->ostate;
-		j->hash_alg = h;
-		j->cipher_mode = IMB_CIPHER_NULL;
-		j->chain_order = IMB_ORDER_HASH_CIPHER;
-		j->status = IMB_STATUS_BEING_PROCESSED;
+	if (n == 32) { /* HMAC-SHA-256, what nearly every message carries */
+		memcpy(d, s, 32);
+		return;
 	}
-	IMB_MGR *mgr = n >= MB_WIDE && m->wide != NULL ? m->wide : m->mgr;
-	uint32_t done = IMB_SUBMIT_HASH_BURST(mgr, m->jobs, n, h);
-	if (done != n)
-		return LISPMS_EINTERNAL;
-	for (unsigned i = 0; i < n; i++)
-		if (m->jobs[i].status != IMB_STATUS_COMPLETED)
-			return LISPMS_EINTERNAL;
-	return LISPMS_EOK;
+	switch (n) {
+	case 20:
+		memcpy(d, s, 20);
+		break;
+	case 16:
+		memcpy(d, s, 16);
+		break;
+	case 12:
+		memcpy(d, s, 12);
+		break;
+	default:
+		memcpy(d, s, n);
+	}
 }
 
-/* Verify up to MB_BURST jobs of one algorithm whose keys are found (v[idx[i]].key). */
-static void mb_verify_burst(struct auth_mb *m, uint8_t alg, struct auth_vjob *v,
-			    const unsigned *idx, unsigned n)
+static inline void mb_octets_zero(uint8_t *d, size_t n)
 {
-	struct mb_req r[MB_BURST] = { 0 };
+	if (n == 32) {
+		memset(d, 0, 32);
+		return;
+	}
+	switch (n) {
+	case 20:
+		memset(d, 0, 20);
+		break;
+	case 16:
+		memset(d, 0, 16);
+		break;
+	case 12:
+		memset(d, 0, 12);
+		break;
+	default:
+		memset(d, 0, n);
+	}
+}
+
+/*
+ * Constant-time comparison of n octets in 16-octet SSE2 registers, the
+ * rest by auth_ct_equal() (the engine's tags were written a whole burst
+ * earlier, so wide loads are not held by store forwarding, unlike
+ * auth_ct_equal()'s case); branches depend on n only. mb_equal() gives
+ * the compiler the usual sizes as constants.
+ */
+static inline __attribute__((always_inline)) bool mb_equal_n(const uint8_t *a, const uint8_t *b,
+							     size_t n)
+{
+	__m128i d = _mm_setzero_si128();
+	size_t i = 0;
+	for (; i + 16 <= n; i += 16)
+		d = _mm_or_si128(d, _mm_xor_si128(_mm_loadu_si128((const __m128i *)(a + i)),
+						  _mm_loadu_si128((const __m128i *)(b + i))));
+	bool wide = _mm_movemask_epi8(_mm_cmpeq_epi8(d, _mm_setzero_si128())) == 0xffff;
+	return wide & auth_ct_equal(a + i, b + i, n - i); /* &: no early exit */
+}
+
+static inline bool mb_equal(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	if (n == 32)
+		return mb_equal_n(a, b, 32);
+	switch (n) {
+	case 20:
+		return mb_equal_n(a, b, 20);
+	case 16:
+		return mb_equal_n(a, b, 16);
+	case 12:
+		return mb_equal_n(a, b, 12);
+	default:
+		return mb_equal_n(a, b, n);
+	}
+}
+
+/* The fields of one HMAC job, as a bare submission sets them. */
+static inline void mb_job(IMB_JOB *j, IMB_HASH_ALG h, unsigned tag_len, const struct auth_key *k,
+			  const uint8_t *src, size_t len, uint8_t *tag)
+{
+	j->src = src;
+	j->hash_start_src_offset_in_bytes = 0;
+	j->msg_len_to_hash_in_bytes = len;
+	j->auth_tag_output = tag;
+	j->auth_tag_output_len_in_bytes = tag_len;
+	j->u.HMAC._hashed_auth_key_xor_ipad = k->istate;
+	j->u.HMAC._hashed_auth_key_xor_opad = k->ostate;
+	j->hash_alg = h;
+	j->cipher_mode = IMB_CIPHER_NULL;
+	j->chain_order = IMB_ORDER_HASH_CIPHER;
+	j->status = IMB_STATUS_BEING_PROCESSED;
+}
+
+/*
+ * Whether m->wide hashes a full burst faster than m->mgr on this CPU: the
+ * fastest of 16 tries of each, alternated, so that other load on the
+ * machine does not decide (about 0.1 ms, once per context).
+ */
+static bool mb_wide_faster(struct auth_mb *m)
+{
+	struct auth_key k = { .alg_id = LISP_ALG_HMAC_SHA256 }; /* any state will do */
+	uint64_t best[2] = { UINT64_MAX, UINT64_MAX };
+	for (int t = 0; t < 16; t++) {
+		for (int w = 0; w < 2; w++) {
+			for (unsigned i = 0; i < MB_BURST; i++)
+				mb_job(&m->jobs[i], IMB_AUTH_HMAC_SHA_256, 32, &k, m->stage[i], 112,
+				       m->tag[i]);
+			uint64_t t0 = mtime_now_ns();
+			IMB_SUBMIT_HASH_BURST(w ? m->wide : m->mgr, m->jobs, MB_BURST,
+					      IMB_AUTH_HMAC_SHA_256);
+			uint64_t d = mtime_now_ns() - t0;
+			best[w] = d < best[w] ? d : best[w];
+		}
+	}
+	return best[1] < best[0];
+}
+
+/* Hash m->jobs[0, n) in one submission: true when every job completed. */
+static bool mb_submit(struct auth_mb *m, IMB_HASH_ALG h, unsigned n)
+{
+	IMB_MGR *mgr = n >= MB_WIDE && m->wide != NULL ? m->wide : m->mgr;
+	if (IMB_SUBMIT_HASH_BURST(mgr, m->jobs, n, h) != n)
+		return false;
+	unsigned bad = 0;
+	for (unsigned i = 0; i < n; i++)
+		bad |= m->jobs[i].status != IMB_STATUS_COMPLETED;
+	return bad == 0;
+}
+
+static inline IMB_HASH_ALG mb_alg(uint8_t alg)
+{
+	return alg == LISP_ALG_HMAC_SHA256 ? IMB_AUTH_HMAC_SHA_256 : IMB_AUTH_HMAC_SHA_1;
+}
+
+/* The end of a verified job: its verdict, and the message as it was received. */
+static inline void mb_verified(struct auth_mb *m, struct auth_vjob *e, unsigned slot, int ret)
+{
+	e->ret = ret;
+	if (ret != LISPMS_EOK)
+		e->key = NULL;
+	if (e->in_place)
+		mb_octets_copy((uint8_t *)(uintptr_t)e->msg + LISPMS_AUTH_OFFSET, m->saved[slot],
+			       e->auth->len);
+}
+
+/* Verify n <= MB_BURST jobs of one algorithm whose keys are found (e->key). */
+static void mb_verify_burst(struct auth_mb *m, uint8_t alg, struct auth_vjob *const *list,
+			    unsigned n)
+{
+	IMB_HASH_ALG h = mb_alg(alg);
+	unsigned tag_len = auth_alg_len(alg);
 	const uint8_t *want[MB_BURST]; /* the authentication data received */
 	for (unsigned i = 0; i < n; i++) {
-		struct auth_vjob *e = &v[idx[i]];
+		struct auth_vjob *e = list[i];
+		size_t al = e->auth->len;
+		const uint8_t *src = e->msg;
 		want[i] = e->auth->data;
 		if (e->in_place) {
 			/* the caller's own memory, not const storage (auth_vjob) */
 			uint8_t *w = (uint8_t *)(uintptr_t)e->msg + LISPMS_AUTH_OFFSET;
-			size_t al = e->auth->len;
-			memcpy(m->saved[i], w, al);
+			mb_octets_copy(m->saved[i], w, al);
 			if (want[i] == w) { /* the decoder's pointer: the octets just saved */
 				want[i] = m->saved[i];
 			} else if ((uintptr_t)want[i] < (uintptr_t)w + al &&
 				   (uintptr_t)w < (uintptr_t)want[i] + al) {
-				memcpy(m->want[i], want[i], al); /* overlaps what is zeroed */
+				mb_octets_copy(m->want[i], want[i],
+					       al); /* overlaps what is zeroed */
 				want[i] = m->want[i];
 			}
-			memset(w, 0, al);
-			r[i] = (struct mb_req){ .k = e->key, .src = e->msg, .len = e->len };
+			mb_octets_zero(w, al);
 		} else {
 			memcpy(m->stage[i], e->msg, e->len);
-			memset(m->stage[i] + LISPMS_AUTH_OFFSET, 0, e->auth->len);
-			r[i] = (struct mb_req){ .k = e->key, .src = m->stage[i], .len = e->len };
+			mb_octets_zero(m->stage[i] + LISPMS_AUTH_OFFSET, al);
+			src = m->stage[i];
 		}
+		mb_job(&m->jobs[i], h, tag_len, e->key, src, e->len, m->tag[i]);
 	}
+	bool ok = mb_submit(m, h, n);
 	unsigned again[MB_BURST], na = 0;
-	int ret = mb_hash(m, alg, r, n);
-	for (unsigned i = 0; i < n && ret == LISPMS_EOK; i++) {
-		struct auth_vjob *e = &v[idx[i]];
-		if (auth_ct_equal(m->tag[i], want[i], e->auth->len))
-			e->ret = LISPMS_EOK;
-		else if (e->auth->rfc_end < e->len)
-			again[na++] = i; /* no match over the whole message: the RFC coverage */
-		else
-			e->ret = LISPMS_EAUTH;
-	}
-	if (na > 0) {
-		for (unsigned i = 0; i < na; i++)
-			r[i] = (struct mb_req){ .k = r[again[i]].k,
-						.src = r[again[i]].src,
-						.len = v[idx[again[i]]].auth->rfc_end };
-		int ret2 = mb_hash(m, alg, r, na);
-		for (unsigned i = 0; i < na; i++) {
-			struct auth_vjob *e = &v[idx[again[i]]];
-			if (ret2 != LISPMS_EOK)
-				e->ret = ret2;
-			else
-				e->ret = auth_ct_equal(m->tag[i], want[again[i]], e->auth->len)
-					     ? LISPMS_EOK
-					     : LISPMS_EAUTH;
-		}
-	}
 	for (unsigned i = 0; i < n; i++) {
-		struct auth_vjob *e = &v[idx[i]];
-		if (ret != LISPMS_EOK)
-			e->ret = LISPMS_EINTERNAL;
-		if (e->in_place) /* the message as it was received */
-			memcpy((uint8_t *)(uintptr_t)e->msg + LISPMS_AUTH_OFFSET, m->saved[i],
-			       e->auth->len);
+		struct auth_vjob *e = list[i];
+		int ret = LISPMS_EINTERNAL;
+		if (ok && mb_equal(m->tag[i], want[i], e->auth->len))
+			ret = LISPMS_EOK;
+		else if (ok && e->auth->rfc_end < e->len)
+			again[na++] = i; /* no match over the whole message: the RFC coverage */
+		else if (ok)
+			ret = LISPMS_EAUTH;
+		if (na == 0 || again[na - 1] != i)
+			mb_verified(m, e, i, ret);
 	}
+	if (na == 0)
+		return;
+	/* again[k] >= k: job again[k] is read before slot k is reused */
+	for (unsigned k = 0; k < na; k++) {
+		const IMB_JOB *j = &m->jobs[again[k]];
+		struct auth_vjob *e = list[again[k]];
+		mb_job(&m->jobs[k], h, tag_len, e->key, j->src, e->auth->rfc_end, m->tag[k]);
+	}
+	ok = mb_submit(m, h, na);
+	for (unsigned k = 0; k < na; k++) {
+		unsigned i = again[k];
+		struct auth_vjob *e = list[i];
+		int ret = !ok					       ? LISPMS_EINTERNAL
+			  : mb_equal(m->tag[k], want[i], e->auth->len) ? LISPMS_EOK
+								       : LISPMS_EAUTH;
+		mb_verified(m, e, i, ret);
+	}
+}
+
+/* Verify a list of jobs of one algorithm: in bursts, or one by one when too few. */
+static void mb_verify_list(struct auth_ctx *c, uint8_t alg, struct auth_vjob *const *list,
+			   unsigned n)
+{
+	if (n < c->mb->min) {
+		for (unsigned i = 0; i < n; i++) {
+			struct auth_vjob *e = list[i];
+			e->ret = auth_verify(c, e->keys, e->nkeys, e->msg, e->len, e->auth);
+			if (e->ret != LISPMS_EOK)
+				e->key = NULL;
+		}
+		return;
+	}
+	for (unsigned i = 0; i < n; i += MB_BURST)
+		mb_verify_burst(c->mb, alg, list + i, n - i < MB_BURST ? n - i : MB_BURST);
 }
 
 static void mb_verify(struct auth_ctx *c, struct auth_vjob *v, size_t n)
 {
-	static const uint8_t algs[] = { LISP_ALG_HMAC_SHA256, LISP_ALG_HMAC_SHA1 };
-	for (size_t a = 0; a < sizeof(algs); a++) {
-		size_t count = 0;
-		for (size_t i = 0; i < n; i++)
-			count += v[i].ret == LISPMS_EOK && v[i].key->alg_id == algs[a];
-		bool one_by_one = count < c->mb->min;
-		unsigned idx[MB_BURST], k = 0;
-		for (size_t i = 0; i < n; i++) {
+	for (size_t base = 0; base < n; base += MB_WINDOW) {
+		size_t end = n - base < MB_WINDOW ? n : base + MB_WINDOW;
+		struct auth_vjob *sha256[MB_WINDOW], *sha1[MB_WINDOW];
+		unsigned n256 = 0, n1 = 0;
+		for (size_t i = base; i < end; i++) {
 			struct auth_vjob *e = &v[i];
-			if (e->ret != LISPMS_EOK || e->key->alg_id != algs[a])
-				continue; /* refused by the checks, or the other algorithm */
-			if ((e->len > MB_STAGE && !e->in_place) || one_by_one) {
+			e->key = NULL;
+			e->ret = auth_verify_check(e->keys, e->nkeys, e->len, e->auth, &e->key);
+			if (e->ret != LISPMS_EOK)
+				continue; /* refused by the checks (e->key stays NULL) */
+			if (e->len > MB_STAGE && !e->in_place) { /* too long to stage */
 				e->ret = auth_verify(c, e->keys, e->nkeys, e->msg, e->len, e->auth);
-				continue;
-			}
-			idx[k++] = (unsigned)i;
-			if (k == MB_BURST) {
-				mb_verify_burst(c->mb, algs[a], v, idx, k);
-				k = 0;
+				if (e->ret != LISPMS_EOK)
+					e->key = NULL;
+			} else if (e->key->alg_id == LISP_ALG_HMAC_SHA256) {
+				sha256[n256++] = e;
+			} else {
+				sha1[n1++] = e;
 			}
 		}
-		if (k > 0)
-			mb_verify_burst(c->mb, algs[a], v, idx, k);
+		mb_verify_list(c, LISP_ALG_HMAC_SHA256, sha256, n256);
+		mb_verify_list(c, LISP_ALG_HMAC_SHA1, sha1, n1);
 	}
 }
 
-static void mb_sign_burst(struct auth_mb *m, uint8_t alg, struct auth_sjob *s, const unsigned *idx,
-			  unsigned n)
+/* Sign n <= MB_BURST jobs of one algorithm whose checks passed. */
+static void mb_sign_burst(struct auth_mb *m, uint8_t alg, struct auth_sjob *const *list, unsigned n)
 {
-	struct mb_req r[MB_BURST] = { 0 };
+	IMB_HASH_ALG h = mb_alg(alg);
+	unsigned tag_len = auth_alg_len(alg);
 	for (unsigned i = 0; i < n; i++) {
-		struct auth_sjob *e = &s[idx[i]];
+		struct auth_sjob *e = list[i];
 		/* covered as zeros, as auth_sign() reads them (the encoder wrote zeros) */
-		memset(e->msg + LISPMS_AUTH_OFFSET, 0, wire_get_u16(e->msg + 14));
-		r[i] = (struct mb_req){ .k = e->key, .src = e->msg, .len = e->len };
+		mb_octets_zero(e->msg + LISPMS_AUTH_OFFSET, wire_get_u16(e->msg + 14));
+		mb_job(&m->jobs[i], h, tag_len, e->key, e->msg, e->len, m->tag[i]);
 	}
-	int ret = mb_hash(m, alg, r, n);
+	bool ok = mb_submit(m, h, n);
 	for (unsigned i = 0; i < n; i++) {
-		struct auth_sjob *e = &s[idx[i]];
-		e->ret = ret;
-		if (ret == LISPMS_EOK)
-			memcpy(e->msg + LISPMS_AUTH_OFFSET, m->tag[i], wire_get_u16(e->msg + 14));
+		struct auth_sjob *e = list[i];
+		e->ret = ok ? LISPMS_EOK : LISPMS_EINTERNAL;
+		if (ok)
+			mb_octets_copy(e->msg + LISPMS_AUTH_OFFSET, m->tag[i],
+				       wire_get_u16(e->msg + 14));
 	}
+}
+
+static void mb_sign_list(struct auth_ctx *c, uint8_t alg, struct auth_sjob *const *list, unsigned n)
+{
+	if (n < c->mb->min) {
+		for (unsigned i = 0; i < n; i++)
+			list[i]->ret = auth_sign(c, list[i]->key, list[i]->msg, list[i]->len);
+		return;
+	}
+	for (unsigned i = 0; i < n; i += MB_BURST)
+		mb_sign_burst(c->mb, alg, list + i, n - i < MB_BURST ? n - i : MB_BURST);
 }
 
 static void mb_sign(struct auth_ctx *c, struct auth_sjob *s, size_t n)
 {
-	static const uint8_t algs[] = { LISP_ALG_HMAC_SHA256, LISP_ALG_HMAC_SHA1 };
-	for (size_t a = 0; a < sizeof(algs); a++) {
-		size_t count = 0;
-		for (size_t i = 0; i < n; i++)
-			count += s[i].ret == LISPMS_EOK && s[i].key->alg_id == algs[a];
-		bool one_by_one = count < c->mb->min;
-		unsigned idx[MB_BURST], k = 0;
-		for (size_t i = 0; i < n; i++) {
-			if (s[i].ret != LISPMS_EOK || s[i].key->alg_id != algs[a])
+	for (size_t base = 0; base < n; base += MB_WINDOW) {
+		size_t end = n - base < MB_WINDOW ? n : base + MB_WINDOW;
+		struct auth_sjob *sha256[MB_WINDOW], *sha1[MB_WINDOW];
+		unsigned n256 = 0, n1 = 0;
+		for (size_t i = base; i < end; i++) {
+			uint16_t alen;
+			struct auth_sjob *e = &s[i];
+			e->ret = auth_sign_check(e->key, e->msg, e->len, &alen);
+			if (e->ret != LISPMS_EOK)
 				continue;
-			if (one_by_one) {
-				s[i].ret = auth_sign(c, s[i].key, s[i].msg, s[i].len);
-				continue;
-			}
-			idx[k++] = (unsigned)i;
-			if (k == MB_BURST) {
-				mb_sign_burst(c->mb, algs[a], s, idx, k);
-				k = 0;
-			}
+			if (e->key->alg_id == LISP_ALG_HMAC_SHA256)
+				sha256[n256++] = e;
+			else
+				sha1[n1++] = e;
 		}
-		if (k > 0)
-			mb_sign_burst(c->mb, algs[a], s, idx, k);
+		mb_sign_list(c, LISP_ALG_HMAC_SHA256, sha256, n256);
+		mb_sign_list(c, LISP_ALG_HMAC_SHA1, sha1, n1);
 	}
 }
 
@@ -371,15 +523,7 @@ void auth_batch_verify(struct auth_ctx *c, struct auth_vjob *v, size_t n)
 		}
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct auth_vjob *e = &v[i];
-		e->key = NULL;
-		e->ret = auth_verify_check(e->keys, e->nkeys, e->len, e->auth, &e->key);
-	}
 	mb_verify(c, v, n);
-	for (size_t i = 0; i < n; i++)
-		if (v[i].ret != LISPMS_EOK)
-			v[i].key = NULL;
 }
 
 void auth_batch_sign(struct auth_ctx *c, struct auth_sjob *s, size_t n)
@@ -388,10 +532,6 @@ void auth_batch_sign(struct auth_ctx *c, struct auth_sjob *s, size_t n)
 		for (size_t i = 0; i < n; i++)
 			s[i].ret = auth_sign(c, s[i].key, s[i].msg, s[i].len);
 		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		uint16_t alen;
-		s[i].ret = auth_sign_check(s[i].key, s[i].msg, s[i].len, &alen);
 	}
 	mb_sign(c, s, n);
 }

@@ -36,18 +36,41 @@ int map_notify_decode(const uint8_t *buf, size_t len, struct arena *a, struct li
 	return LISPMS_EOK;
 }
 
-int map_notify_encode(const struct lisp_map_notify *m, uint8_t *buf, size_t cap, size_t *len)
+/* The checks of both encoders and everything up to the records. */
+static int notify_head(const struct lisp_map_notify *m, struct wire *w)
 {
 	if (m->nrecords > LISPMS_MAX_RECORDS)
 		return LISPMS_ETOOMANY;
 	if ((m->type != LISP_MSG_MAP_NOTIFY && m->type != LISP_MSG_MAP_NOTIFY_ACK) ||
 	    (m->flags & ~LISP_MNOT_FLAGS) != 0 || (m->flags & LISP_MNOT_WS_BITS) != 0)
 		return LISPMS_EINVAL;
+	wire_write_u32(w, (uint32_t)m->type << 28 | m->flags | m->nrecords);
+	wire_write_u64(w, m->nonce);
+	auth_field_encode(w, &m->auth);
+	return LISPMS_EOK;
+}
+
+int map_notify_encode(const struct lisp_map_notify *m, uint8_t *buf, size_t cap, size_t *len)
+{
 	struct wire w = wire_init(buf, cap);
-	wire_write_u32(&w, (uint32_t)m->type << 28 | m->flags | m->nrecords);
-	wire_write_u64(&w, m->nonce);
-	auth_field_encode(&w, &m->auth);
+	int ret = notify_head(m, &w);
+	if (ret != LISPMS_EOK)
+		return ret;
 	record_encode_n(&w, m->records, m->nrecords);
+	if (!wire_ok(&w))
+		return w.error;
+	*len = wire_offset(&w);
+	return LISPMS_EOK;
+}
+
+int map_notify_encode_wire(const struct lisp_map_notify *m, const uint8_t *records,
+			   size_t records_len, uint8_t *buf, size_t cap, size_t *len)
+{
+	struct wire w = wire_init(buf, cap);
+	int ret = notify_head(m, &w);
+	if (ret != LISPMS_EOK)
+		return ret;
+	wire_write_bytes(&w, records, records_len);
 	if (!wire_ok(&w))
 		return w.error;
 	*len = wire_offset(&w);
