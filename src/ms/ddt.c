@@ -30,6 +30,7 @@ struct ddt_set {
 struct ddt_index {
 	const struct conf_ddt *conf;
 	struct ddt_set deleg, auth;
+	struct referral_key *sign_key; /* ddt.signing-key, NULL: unsigned */
 };
 
 static int tree_cmp(const void *a, const void *b)
@@ -126,6 +127,13 @@ struct ddt_index *ddt_index_new(const struct conf *c, int *err)
 	*err = set_build(&x->deleg, deleg_at, d->delegations, d->ndelegations, d->delegations);
 	if (*err == LISPMS_EOK)
 		*err = set_build(&x->auth, auth_at, d->authoritative, d->nauthoritative, NULL);
+	if (*err == LISPMS_EOK && d->signing_key.pem != NULL) {
+		/* the text the configuration checked: parses again unless out of memory */
+		size_t n;
+		const char *why;
+		*err = referral_key_parse(d->signing_key.pem, d->signing_key.pem_len, true,
+					  &x->sign_key, 1, &n, &why);
+	}
 	if (*err != LISPMS_EOK) {
 		ddt_index_free(x);
 		return NULL;
@@ -139,7 +147,27 @@ void ddt_index_free(struct ddt_index *x)
 		return;
 	set_free(&x->deleg);
 	set_free(&x->auth);
+	referral_key_free(x->sign_key);
 	free(x);
+}
+
+const struct referral_key *ddt_sign_key(const struct ddt_index *x)
+{
+	return x ? x->sign_key : NULL;
+}
+
+void ddt_sig_header(const struct ddt_index *x, uint32_t ttl, uint64_t now_s, struct lisp_ref_sig *s)
+{
+	static const uint8_t zeros[LISP_REF_KEY_MAX_BITS / 8];
+	*s = (struct lisp_ref_sig){
+		.orig_ttl = ttl,
+		.expiration = (uint32_t)(now_s + (uint64_t)x->conf->signature_validity * 60u),
+		.inception = (uint32_t)(now_s > DDT_SIG_SKEW_S ? now_s - DDT_SIG_SKEW_S : 0),
+		.key_tag = referral_key_tag(x->sign_key),
+		.alg = LISP_REF_SIG_RSA_SHA256,
+		.len = (uint16_t)referral_key_sig_len(x->sign_key),
+		.data = zeros,
+	};
 }
 
 const struct conf_ddt *ddt_index_conf(const struct ddt_index *x)

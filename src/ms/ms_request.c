@@ -213,15 +213,26 @@ static void referral(struct ms_thread *t, const struct dgram *d, const struct li
 		       .locs = locs },
 	};
 	afi_from_eid(&a->prefix, &rec.r.eid);
+	/* ddt.signing-key: one signature section per record (docs/protocol.md D24) */
+	const struct referral_key *key = ddt_sign_key(t->st->ddt);
+	struct lisp_ref_sig sig;
+	if (key != NULL) {
+		ddt_sig_header(t->st->ddt, a->ttl, ms_realtime_ns() / LISPMS_NS_PER_SEC, &sig);
+		rec.r.rsvd = 1;
+		rec.sigs = &sig;
+	}
 	struct lisp_map_referral m = { .nonce = req->nonce, .nrecords = 1, .records = &rec };
 	size_t len;
-	if (map_referral_encode(&m, t->buf, sizeof(t->buf), &len) != LISPMS_EOK) {
+	if (map_referral_encode(&m, t->buf, sizeof(t->buf), &len) != LISPMS_EOK ||
+	    (key != NULL && map_referral_sign_single(key, t->buf, len) != LISPMS_EOK)) {
 		counters_inc(LISPMS_M_INTERNAL_ERRORS);
 		return;
 	}
 	if (ms_emit(out, t->buf, len, &d->src, &d->local)) {
 		counters_inc(LISPMS_M_MS_TX_MAP_REFERRAL);
 		counters_inc(counter);
+		if (key != NULL)
+			counters_inc(LISPMS_M_MS_DDT_SIGNED);
 	}
 }
 
