@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -99,6 +100,31 @@ int it_wait_exit(pid_t pid, int timeout_ms)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	return -1;
+}
+
+void it_send_to(int fd, const char *addr, uint16_t port, const uint8_t *msg, size_t len)
+{
+	struct sockaddr_storage dst;
+	saddr_parse(addr, &dst);
+	saddr_set_port(&dst, port);
+	(void)sendto(fd, msg, len, 0, (struct sockaddr *)&dst, saddr_len(&dst));
+}
+
+ssize_t it_recv_from(int fd, uint8_t *buf, size_t len, int timeout_ms, char *from, size_t fromlen)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	if (poll(&p, 1, timeout_ms) != 1)
+		return -1;
+	struct sockaddr_storage src;
+	socklen_t sl = sizeof(src);
+	ssize_t n = recvfrom(fd, buf, len, 0, (struct sockaddr *)&src, &sl);
+	if (from != NULL) {
+		saddr_format(&src, from, fromlen);
+		char *colon = strrchr(from, ':');
+		if (colon != NULL)
+			*colon = '\0';
+	}
+	return n;
 }
 
 bool it_file_has(const char *path, const char *needle)

@@ -29,6 +29,11 @@ uint16_t it_free_port(void);
 /* A UDP socket bound to addr:port (port 0: any). */
 int it_client(const char *addr, uint16_t port);
 int it_write_file(const char *path, const char *text);
+/* Send msg from fd to addr:port. */
+void it_send_to(int fd, const char *addr, uint16_t port, const uint8_t *msg, size_t len);
+/* One datagram within timeout_ms into buf, its sender's address (no port) into from
+ * (may be NULL); its length, or -1 on timeout. */
+ssize_t it_recv_from(int fd, uint8_t *buf, size_t len, int timeout_ms, char *from, size_t fromlen);
 /* Start lispmsd -c path with stdout and stderr to log. */
 pid_t it_spawn(const char *path, const char *log);
 /* Exit status (128 + signal), or -1 after killing it when it did not exit in time. */
