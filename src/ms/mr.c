@@ -100,7 +100,7 @@ struct mr {
 	uint64_t next_sweep_ms;		  /* the cache is swept at most once a second */
 	struct mr_down down[MR_DOWN_MAX]; /* RLOCs held down after a timeout */
 	unsigned ndown;
-	struct rrl *rrl; /* negative Map-Replies per ITR (D22), at the first one */
+	struct rrl *rrl;    /* negative Map-Replies per ITR (D22), at the first one */
 	struct mr_sig *sig; /* referral signatures checked (D24, mr_sig.c); NULL: not */
 	uint64_t stats[MR_ST_MAX];
 };

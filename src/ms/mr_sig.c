@@ -141,6 +141,8 @@ enum mr_stat mr_sig_check(const struct mr_sig *s, const struct lisp_map_referral
 	size_t first = 0;
 	if (via != NULL && keys_for(s, via, &first) == NULL)
 		return MR_ST_SIG_NO_KEY;
+	if (ref->nrecords == 0)
+		return MR_ST_SIG_UNSIGNED; /* nothing signed (found by fuzz_ms_mr_sig) */
 	uint64_t now = s->now_s ? s->now_s : (uint64_t)time(NULL);
 	for (unsigned i = 0; i < ref->nrecords; i++) {
 		const struct lisp_referral_record *rr = &ref->records[i];
