@@ -146,20 +146,10 @@ static pid_t start(unsigned i)
 	return it_spawn(path, log);
 }
 
-/* The ITR asks resolver `mr` for eid: the answer decoded into *rep, and who sent it. */
 static bool ask(int itr, uint16_t itr_port, const char *mr, const char *eid, uint64_t nonce,
 		struct lisp_map_reply *rep, char *from, size_t fromlen)
 {
-	uint8_t msg[1024], buf[2048];
-	size_t len = it_build_request(eid, ITR, nonce, true, itr_port, msg, sizeof(msg));
-	it_send_to(itr, mr, ddt_port, msg, len);
-	arena_reset(&ar);
-	ssize_t n;
-	while ((n = it_recv_from(itr, buf, sizeof(buf), 3000, from, fromlen)) > 0)
-		if (map_reply_decode(buf, (size_t)n, &ar, rep) == LISPMS_EOK &&
-		    rep->nonce == nonce && rep->nrecords == 1)
-			return true;
-	return false;
+	return it_ask(itr, ITR, itr_port, mr, ddt_port, eid, nonce, &ar, rep, from, fromlen);
 }
 
 /* lispmsctl -s SOCK stats: the counter (name and labels as printed) equals want. */
@@ -199,10 +189,7 @@ static void scenario(void)
 	close(reg);
 
 	int itr = it_client(ITR, 0);
-	struct sockaddr_storage me;
-	socklen_t sl = sizeof(me);
-	getsockname(itr, (struct sockaddr *)&me, &sl);
-	uint16_t port = saddr_port(&me);
+	uint16_t port = it_local_port(itr);
 	struct lisp_map_reply rep;
 	char from[64];
 

@@ -81,32 +81,6 @@ static const char *mr_conf = "server: {listen: [" MR "], port: %u, workers: 1}\n
 			     "  timeout-ms: 400\n"
 			     "  retries: 1\n";
 
-static void send_to(int fd, const char *addr, uint16_t port, const uint8_t *msg, size_t len)
-{
-	struct sockaddr_storage dst;
-	saddr_parse(addr, &dst);
-	saddr_set_port(&dst, port);
-	sendto(fd, msg, len, 0, (struct sockaddr *)&dst, saddr_len(&dst));
-}
-
-static ssize_t recv_from(int fd, uint8_t *buf, size_t len, int timeout_ms, char *from,
-			 size_t fromlen)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	if (poll(&p, 1, timeout_ms) != 1)
-		return -1;
-	struct sockaddr_storage src;
-	socklen_t sl = sizeof(src);
-	ssize_t n = recvfrom(fd, buf, len, 0, (struct sockaddr *)&src, &sl);
-	if (from != NULL) {
-		saddr_format(&src, from, fromlen);
-		char *colon = strrchr(from, ':');
-		if (colon != NULL)
-			*colon = '\0';
-	}
-	return n;
-}
-
 /* A bare Map-Request to addr:port gets an answer (the daemon is up). */
 static bool probe(const char *addr, uint16_t port)
 {
@@ -116,8 +90,8 @@ static bool probe(const char *addr, uint16_t port)
 		uint8_t msg[512], rep[2048];
 		size_t len =
 		    it_build_request("[1] 10.0.0.1", ITR, 0xfeed, false, 0, msg, sizeof(msg));
-		send_to(fd, addr, port, msg, len);
-		ready = recv_from(fd, rep, sizeof(rep), 50, NULL, 0) > 0;
+		it_send_to(fd, addr, port, msg, len);
+		ready = it_recv_from(fd, rep, sizeof(rep), 50, NULL, 0) > 0;
 	}
 	close(fd);
 	return ready;
@@ -136,23 +110,11 @@ static pid_t start(const char *name, const char *fmt, unsigned a, unsigned b, un
 	return it_spawn(path, log);
 }
 
-/*
- * The ITR asks the resolver for eid; the answer (decoded into *rep), and
- * where it came from. False without one.
- */
+/* The ITR asks the resolver for eid: the answer, and where it came from. */
 static bool ask(int itr, uint16_t itr_port, const char *eid, uint64_t nonce,
 		struct lisp_map_reply *rep, char *from, size_t fromlen)
 {
-	uint8_t msg[1024], buf[2048];
-	size_t len = it_build_request(eid, ITR, nonce, true, itr_port, msg, sizeof(msg));
-	send_to(itr, MR, ddt_port, msg, len);
-	arena_reset(&ar);
-	ssize_t n;
-	while ((n = recv_from(itr, buf, sizeof(buf), 3000, from, fromlen)) > 0)
-		if (map_reply_decode(buf, (size_t)n, &ar, rep) == LISPMS_EOK &&
-		    rep->nonce == nonce && rep->nrecords == 1)
-			return true;
-	return false;
+	return it_ask(itr, ITR, itr_port, MR, ddt_port, eid, nonce, &ar, rep, from, fromlen);
 }
 
 static long ctl_count(const char *sock, const char *args, const char *pattern)
@@ -191,17 +153,14 @@ static void scenario(void)
 			    .ttl = 10 };
 	uint8_t msg[2048], buf[2048];
 	size_t len = it_build_register(&r, msg, sizeof(msg));
-	send_to(reg, MS, ddt_port, msg, len);
-	ssize_t n = recv_from(reg, buf, sizeof(buf), 1500, NULL, 0);
+	it_send_to(reg, MS, ddt_port, msg, len);
+	ssize_t n = it_recv_from(reg, buf, sizeof(buf), 1500, NULL, 0);
 	tap_ok(n > 0 && msg_type(buf, (size_t)n) == LISP_MSG_MAP_NOTIFY,
 	       "an ETR registers [1000] 10.1.1.0/24 and 10.4.1.0/24 with the DDT Map-Server");
 	close(reg);
 
 	int itr = it_client(ITR, 0);
-	struct sockaddr_storage me;
-	socklen_t sl = sizeof(me);
-	getsockname(itr, (struct sockaddr *)&me, &sl);
-	uint16_t port = saddr_port(&me);
+	uint16_t port = it_local_port(itr);
 	struct lisp_map_reply rep;
 	char from[64];
 
@@ -267,14 +226,14 @@ static void scenario(void)
 
 	/* hostile: garbage and a DDT Map-Request (D) */
 	uint8_t junk[3] = { 0x60, 0, 1 };
-	send_to(itr, MR, ddt_port, junk, sizeof(junk));
+	it_send_to(itr, MR, ddt_port, junk, sizeof(junk));
 	len = it_build_request("[1000] 10.1.1.5/32", ITR, 99, true, port, msg, sizeof(msg));
 	msg[0] |= (uint8_t)(LISP_ECM_D >> 24);
-	send_to(itr, MR, ddt_port, msg, len);
+	it_send_to(itr, MR, ddt_port, msg, len);
 	usleep(300000);
 	tap_ok(stat_is("lispms_mr_dropped_total\\{reason=\"malformed\"\\}", 1) &&
 		   stat_is("lispms_mr_dropped_total\\{reason=\"ddt_request\"\\}", 1) &&
-		   recv_from(itr, buf, sizeof(buf), 100, NULL, 0) < 0,
+		   it_recv_from(itr, buf, sizeof(buf), 100, NULL, 0) < 0,
 	       "garbage and a DDT Map-Request at the resolver: dropped and counted, no answer");
 	close(itr);
 

@@ -127,6 +127,31 @@ ssize_t it_recv_from(int fd, uint8_t *buf, size_t len, int timeout_ms, char *fro
 	return n;
 }
 
+uint16_t it_local_port(int fd)
+{
+	struct sockaddr_storage me;
+	socklen_t sl = sizeof(me);
+	if (getsockname(fd, (struct sockaddr *)&me, &sl) != 0)
+		return 0;
+	return saddr_port(&me);
+}
+
+bool it_ask(int itr, const char *itr_addr, uint16_t itr_port, const char *mr, uint16_t port,
+	    const char *eid, uint64_t nonce, struct arena *ar, struct lisp_map_reply *rep,
+	    char *from, size_t fromlen)
+{
+	uint8_t msg[1024], buf[2048];
+	size_t len = it_build_request(eid, itr_addr, nonce, true, itr_port, msg, sizeof(msg));
+	it_send_to(itr, mr, port, msg, len);
+	arena_reset(ar);
+	ssize_t n;
+	while ((n = it_recv_from(itr, buf, sizeof(buf), 3000, from, fromlen)) > 0)
+		if (map_reply_decode(buf, (size_t)n, ar, rep) == LISPMS_EOK &&
+		    rep->nonce == nonce && rep->nrecords == 1)
+			return true;
+	return false;
+}
+
 bool it_file_has(const char *path, const char *needle)
 {
 	char buf[8192] = "";

@@ -34,6 +34,17 @@ void it_send_to(int fd, const char *addr, uint16_t port, const uint8_t *msg, siz
 /* One datagram within timeout_ms into buf, its sender's address (no port) into from
  * (may be NULL); its length, or -1 on timeout. */
 ssize_t it_recv_from(int fd, uint8_t *buf, size_t len, int timeout_ms, char *from, size_t fromlen);
+/* The local port fd is bound to. */
+uint16_t it_local_port(int fd);
+/*
+ * An ITR (socket itr, address itr_addr, port itr_port) asks the resolver
+ * at mr:port for eid in an ECM Map-Request with nonce: the first
+ * one-record Map-Reply with that nonce within 3 s, decoded into *rep (its
+ * records in ar, reset first), and who sent it; false without one.
+ */
+bool it_ask(int itr, const char *itr_addr, uint16_t itr_port, const char *mr, uint16_t port,
+	    const char *eid, uint64_t nonce, struct arena *ar, struct lisp_map_reply *rep,
+	    char *from, size_t fromlen);
 /* Start lispmsd -c path with stdout and stderr to log. */
 pid_t it_spawn(const char *path, const char *log);
 /* Exit status (128 + signal), or -1 after killing it when it did not exit in time. */
