@@ -57,6 +57,9 @@ static struct mr_sig *fuzz_sig(void)
 	c.ndelegation_keys = 2;
 	if (mr_sig_from_conf(&c, &s) != LISPMS_EOK || s == NULL)
 		abort();
+	free((char *)c.trust_anchors.pem); /* parsed: the texts are not kept */
+	for (unsigned i = 0; i < 2; i++)
+		free((char *)dk[i].key.pem);
 	return s;
 }
 

@@ -474,3 +474,32 @@ Test(ddt_signed_ms, bad_key_files_are_configuration_errors_at_their_line)
 		  "%s", got);
 	unlink(pub);
 }
+
+Test(ddt_signed_node, a_repeated_answer_reuses_the_workers_signature)
+{
+	uint64_t made = counters_sum(LISPMS_M_MS_DDT_SIGNATURES);
+	uint64_t sent = counters_sum(LISPMS_M_MS_DDT_SIGNED);
+	feed_ecm("[1000] 10.1.5.5/32", LISP_ECM_D);
+	const struct lisp_referral_record *r = referral_out();
+	check_signed(r, 0, 30);
+	uint8_t first[LISP_REF_SIG_MIN_LEN + 512];
+	memcpy(first, r->sigs[0].hdr, LISP_REF_SIG_MIN_LEN + r->sigs[0].len);
+	/* another EID under the same delegation: the same record, the same signature */
+	feed_ecm("[1000] 10.1.77.1/32", LISP_ECM_D);
+	r = referral_out();
+	check_signed(r, 0, 30);
+	cr_assert_eq(memcmp(first, r->sigs[0].hdr, LISP_REF_SIG_MIN_LEN + r->sigs[0].len), 0);
+	cr_assert_eq(counters_sum(LISPMS_M_MS_DDT_SIGNATURES), made + 1, "one RSA signature");
+	cr_assert_eq(counters_sum(LISPMS_M_MS_DDT_SIGNED), sent + 2);
+	/* another record: signed anew */
+	feed_ecm("[1000] 10.2.200.1/32", LISP_ECM_D);
+	check_signed(referral_out(), 0, 30);
+	cr_assert_eq(counters_sum(LISPMS_M_MS_DDT_SIGNATURES), made + 2);
+	/* a reload: the cache does not serve the old index's signatures, even with the same key */
+	char msg[256];
+	cr_assert_eq(ms_reload(x.ms, tl_conf(signed_conf(0, true)), msg, sizeof(msg)), LISPMS_EOK,
+		     "%s", msg);
+	feed_ecm("[1000] 10.1.5.5/32", LISP_ECM_D);
+	check_signed(referral_out(), 0, 30);
+	cr_assert_eq(counters_sum(LISPMS_M_MS_DDT_SIGNATURES), made + 3);
+}
