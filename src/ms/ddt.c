@@ -143,8 +143,8 @@ struct ddt_index *ddt_index_new(const struct conf *c, int *err)
 		return NULL;
 	}
 	x->conf = d;
-	static uint64_t next_id; /* configuration loads are serialised: no race */
-	x->id = ++next_id;
+	static uint64_t next_id; /* a start and a reload may build one each */
+	x->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
 	*err = set_build(&x->deleg, deleg_at, d->delegations, d->ndelegations, d->delegations);
 	if (*err == LISPMS_EOK)
 		*err = set_build(&x->auth, auth_at, d->authoritative, d->nauthoritative, NULL);
