@@ -82,6 +82,7 @@ static const char *const confs[N_DAEMONS] = {
 
 	"server: {listen: [" MR "], port: %3$u, workers: 1}\n"
 	"control: {socket: %2$s/mr.sock}\n"
+	"log: {level: debug}\n"
 	"map-resolver:\n"
 	"  roots: [" ROOT "]\n"
 	"  listen: [" MR "]\n"
@@ -289,7 +290,8 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < N_DAEMONS; i++)
 		pids[i] = start(i);
 	bool up = probe(ROOT, ddt_port) && probe(NODE, ddt_port) && probe(MS, ddt_port) &&
-		  probe(MR, mr_port) && probe(MR2, mr_port);
+		  probe(MR, mr_port) && probe(MR2, mr_port) && it_resolver_up("mr") &&
+		  it_resolver_up("mr2");
 	tap_ok(up, "the root, the node, the Map-Server and two resolvers start (port %u)",
 	       ddt_port);
 	if (up)

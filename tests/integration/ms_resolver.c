@@ -353,7 +353,8 @@ int main(int argc, char **argv)
 	pids[0] = start("root", root_conf, ddt_port, 0, 0);
 	pids[1] = start("ms", ms_conf, ddt_port, 0, 0);
 	pids[2] = start("mr", mr_conf, mr_ms_port, ddt_port, ddt_port);
-	bool up = probe(ROOT, ddt_port) && probe(MS, ddt_port) && probe(MR, mr_ms_port);
+	bool up = probe(ROOT, ddt_port) && probe(MS, ddt_port) && probe(MR, mr_ms_port) &&
+		  it_resolver_up("mr");
 	tap_ok(up, "the DDT root, the DDT Map-Server and the Map-Resolver start (port %u)",
 	       ddt_port);
 	if (up)

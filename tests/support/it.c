@@ -152,6 +152,18 @@ bool it_ask(int itr, const char *itr_addr, uint16_t itr_port, const char *mr, ui
 	return false;
 }
 
+bool it_resolver_up(const char *name)
+{
+	char log[160];
+	snprintf(log, sizeof(log), "%s/%s.log", it_dir, name);
+	for (int i = 0; i < 100; i++) {
+		if (it_file_has(log, "Map-Resolver on udp"))
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
 bool it_file_has(const char *path, const char *needle)
 {
 	char buf[8192] = "";

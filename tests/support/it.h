@@ -50,6 +50,9 @@ pid_t it_spawn(const char *path, const char *log);
 /* Exit status (128 + signal), or -1 after killing it when it did not exit in time. */
 int it_wait_exit(pid_t pid, int timeout_ms);
 bool it_file_has(const char *path, const char *needle);
+/* A lispmsd with map-resolver: opens the resolver's sockets after its Map-Server role
+ * answers; true once the log file of run-directory NAME says they are open (5 s at most). */
+bool it_resolver_up(const char *name);
 
 /* True when tshark can run; otherwise the caller fails the check (or skips
  * it when LISPMS_ALLOW_NO_TSHARK is set). */
