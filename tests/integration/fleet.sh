@@ -363,9 +363,10 @@ else
 fi
 
 if [ -n "${FLEET_SIGN:-}" ]; then # every referral signed and verified (D24)
-    s=0
+    s=0 m=0
     for h in root node1 node2 msa1 msa2 msb1 msb2; do
         s=$((s + $(fleet_stat "$h" lispms_ddt_referrals_signed_total)))
+        m=$((m + $(fleet_stat "$h" lispms_ddt_signatures_made_total)))
     done
     d=0
     for h in mr1 mr2; do
@@ -374,7 +375,7 @@ if [ -n "${FLEET_SIGN:-}" ]; then # every referral signed and verified (D24)
         done
     done
     [ "$s" -gt 0 ] && [ "$d" -eq 0 ]
-    ok $? "FLEET_SIGN: $s Map-Referrals signed, $d dropped by the resolvers' signature checks"
+    ok $? "FLEET_SIGN: $s Map-Referrals signed ($m RSA signatures made), $d dropped by the resolvers' signature checks"
 fi
 
 for h in $FLEET_DAEMONS; do
