@@ -209,8 +209,10 @@ int mr_sig_from_conf(const struct conf_map_resolver *c, struct mr_sig **out);
 void mr_sig_free(struct mr_sig *s);
 void mr_sig_set_now(struct mr_sig *s, uint64_t now_s); /* tests: a fixed clock; 0: real */
 /* MR_ST_MAX when every record verifies via the referral for `via` (NULL: the root). */
-enum mr_stat mr_sig_check(const struct mr_sig *s, const struct lisp_map_referral *ref,
+enum mr_stat mr_sig_check(struct mr_sig *s, const struct lisp_map_referral *ref,
 			  const struct eid_prefix *via);
+/* Signatures accepted without RSA: the same bytes verified before with the same keys. */
+uint64_t mr_sig_cache_hits(const struct mr_sig *s);
 void mr_set_sig(struct mr *m, struct mr_sig *s);
 
 /*

@@ -36,8 +36,8 @@ struct ddt_index {
 };
 
 /* ddt_sigcache: entries, and the longest record kept (longer ones are signed each time) */
-#define DDT_SIGCACHE_SLOTS 64
-#define DDT_SIGCACHE_REC   384
+#define DDT_SIGCACHE_SLOTS 1024
+#define DDT_SIGCACHE_REC   256
 
 struct ddt_sigslot {
 	uint64_t index_id; /* 0: empty */

@@ -28,6 +28,7 @@
 static char paths[3][64];
 static struct conf *conf;
 static struct mr *m;
+static struct mr_sig *msig;
 static struct arena ar;
 
 static struct lisp_addr A(const char *t) {
@@ -76,6 +77,7 @@ start(bool keys)
 	cr_assert_eq(mr_new(&c, &m), LISPMS_EOK);
 	struct mr_sig *s;
 	cr_assert_eq(mr_sig_from_conf(conf_map_resolver(conf), &s), LISPMS_EOK);
+	msig = s;
 	cr_assert_eq(s != NULL, keys);
 	if (s != NULL) {
 		mr_sig_set_now(s, NOW);
@@ -337,4 +339,30 @@ Test(mr_sig_off, without_trust_anchors_unsigned_referrals_are_followed)
 	feed("10.0.0.1",
 	     wire_ref(11, "[1000] 10.0.0.0/8", LISP_REF_NODE_REFERRAL, 1440, "10.0.0.2", h), &act);
 	assert_send(&act, "10.0.0.2");
+}
+
+Test(mr_sig, the_same_signed_bytes_verify_once_and_changed_ones_still_fail)
+{
+	request("[1000] 10.1.2.3/32", 1);
+	walk(1);
+	uint64_t hits = mr_sig_cache_hits(msig);
+	/* the next request starts from the cached MS-REFERRAL: the Map-Server's
+	 * MS-ACK, the same record under the same signature, needs no RSA */
+	struct mr_action act;
+	struct eid_prefix e = P("[1000] 10.1.2.4/32");
+	struct lisp_addr itr = A("192.0.2.9");
+	cr_assert_eq(mr_request(m, &e, 2, &itr, 4342, REQ, sizeof(REQ), 1000, &act), LISPMS_EOK);
+	assert_send(&act, "10.0.0.3");
+	struct how h2 = GOOD0;
+	h2.key = 2;
+	feed("10.0.0.3", wire_ref(2, "[1000] 10.1.2.0/24", LISP_REF_MS_ACK, 1440, NULL, h2), &act);
+	cr_assert_eq(mr_stat(m, MR_ST_DONE), 2);
+	cr_assert_eq(mr_sig_cache_hits(msig), hits + 1);
+	/* a changed octet of the same record is not the same bytes: verified, and fails */
+	cr_assert_eq(mr_request(m, &e, 3, &itr, 4342, REQ, sizeof(REQ), 1000, &act), LISPMS_EOK);
+	h2.flip = 12 + 12 + 16; /* an octet of the EID prefix */
+	feed("10.0.0.3", wire_ref(3, "[1000] 10.1.2.0/24", LISP_REF_MS_ACK, 1440, NULL, h2), &act);
+	cr_assert_eq(act.kind, MR_ACT_NONE);
+	cr_assert_eq(mr_stat(m, MR_ST_SIG_FAILED), 1);
+	cr_assert_eq(mr_sig_cache_hits(msig), hits + 1);
 }
