@@ -11,6 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <lispms/err.h>
 #include <lispms/proto.h>
 
@@ -30,8 +33,24 @@ static int read_key_file(struct apply *a, const struct schema_item *it, const st
 			 void *obj, bool want_private)
 {
 	struct conf_key_file *kf = (struct conf_key_file *)((char *)obj + it->offset);
-	FILE *f = fopen(kf->path, "rb");
+	/* non-blocking open, then a regular file only: a FIFO or a device named here
+	 * (/dev/stdin, by mistake or in the configuration fuzzer) must not hang the load */
+	int fd = open(kf->path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		apply_error(a, node, "cannot read %s (%s)", kf->path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return LISPMS_ECONFIG;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		apply_error(a, node, "%s: not a regular file", kf->path);
+		return LISPMS_ECONFIG;
+	}
+	FILE *f = fdopen(fd, "rb");
 	if (f == NULL) {
+		close(fd);
 		apply_error(a, node, "cannot read %s (%s)", kf->path, strerror(errno));
 		return LISPMS_ECONFIG;
 	}

@@ -451,6 +451,10 @@ Test(ddt_signed_ms, bad_key_files_are_configuration_errors_at_their_line)
 	snprintf(text, sizeof(text), "%sddt:\n  signing-key: /nonexistent/k.pem\n", conf_text);
 	load_error(text, got, sizeof(got));
 	cr_assert(strstr(got, "cannot read /nonexistent/k.pem") != NULL, "%s", got);
+	/* a FIFO or a device would block the load: refused without reading */
+	snprintf(text, sizeof(text), "%sddt:\n  signing-key: /dev/stdin\n", conf_text);
+	load_error(text, got, sizeof(got));
+	cr_assert(strstr(got, "/dev/stdin: not a regular file") != NULL, "%s", got);
 	snprintf(text, sizeof(text),
 		 "%smap-resolver:\n  roots: [192.0.2.1]\n  listen: [127.0.0.1]\n"
 		 "  trust-anchors: %s\n  delegation-keys:\n"
