@@ -127,6 +127,17 @@ ssize_t it_recv_from(int fd, uint8_t *buf, size_t len, int timeout_ms, char *fro
 	return n;
 }
 
+bool it_register_once(const char *etr, const char *ms, uint16_t port, const struct it_reg *r)
+{
+	int fd = it_client(etr, 0);
+	uint8_t msg[2048], buf[2048];
+	size_t len = it_build_register(r, msg, sizeof(msg));
+	it_send_to(fd, ms, port, msg, len);
+	ssize_t n = it_recv_from(fd, buf, sizeof(buf), 1500, NULL, 0);
+	close(fd);
+	return n > 0 && msg_type(buf, (size_t)n) == LISP_MSG_MAP_NOTIFY;
+}
+
 uint16_t it_local_port(int fd)
 {
 	struct sockaddr_storage me;

@@ -74,6 +74,9 @@ struct it_reg {
 
 /* A signed Map-Register; its length, or 0. */
 size_t it_build_register(const struct it_reg *r, uint8_t *out, size_t cap_len);
+/* Register r from address etr with the Map-Server at ms:port: a Map-Notify came back
+ * within 1.5 s. */
+bool it_register_once(const char *etr, const char *ms, uint16_t port, const struct it_reg *r);
 /* A Map-Request for eid from ITR-RLOC itr, bare or in an ECM naming sport. */
 size_t it_build_request(const char *eid, const char *itr, uint64_t nonce, bool ecm, uint16_t sport,
 			uint8_t *out, size_t cap_len);
