@@ -116,6 +116,23 @@ struct conf_ddt_delegation {
 	size_t nreferrals;
 };
 
+/*
+ * A PEM key file named in the configuration (docs/protocol.md D24): its
+ * path and, read and checked when the configuration is loaded, its text.
+ * Unset: path NULL.
+ */
+struct conf_key_file {
+	const char *path;
+	const char *pem;
+	size_t pem_len;
+};
+
+/* map-resolver.delegation-keys[]: the public keys answering for a delegated prefix. */
+struct conf_mr_key {
+	struct eid_prefix prefix;
+	struct conf_key_file key;
+};
+
 /* ddt: lispms as a DDT node (RFC 8111); absent: no delegation table. */
 struct conf_ddt {
 	bool enabled;				/* the section is present */
@@ -123,8 +140,10 @@ struct conf_ddt {
 	size_t nauthoritative;
 	const struct conf_ddt_delegation *delegations;
 	size_t ndelegations;
-	uint32_t referral_ttl; /* minutes, of NODE-REFERRAL and MS-REFERRAL */
-	uint32_t hole_ttl;     /* minutes, of DELEGATION-HOLE */
+	uint32_t referral_ttl;		  /* minutes, of NODE-REFERRAL and MS-REFERRAL */
+	uint32_t hole_ttl;		  /* minutes, of DELEGATION-HOLE */
+	struct conf_key_file signing_key; /* RSA private key: every Map-Referral signed (D24) */
+	uint32_t signature_validity;	  /* minutes a signature is valid after it is made */
 };
 
 /* map-resolver: lispms as a DDT Map-Resolver (RFC 8111 §7.3); absent: not one. */
@@ -142,6 +161,9 @@ struct conf_map_resolver {
 	uint32_t retries;	   /* extra rounds over a referral set */
 	uint32_t max_depth;	   /* referrals followed per resolution */
 	uint32_t reply_rate_limit; /* negative Map-Replies per second per ITR (D22), 0: off */
+	struct conf_key_file trust_anchors; /* the root's public keys: referrals verified (D24) */
+	const struct conf_mr_key *delegation_keys;
+	size_t ndelegation_keys;
 };
 
 struct conf_server {

@@ -130,6 +130,9 @@ enum mr_stat {
 	MR_ST_DROP_BAD,	      /* referral dropped: no record, bad action or EID */
 	MR_ST_NEG_LIMITED,    /* negative Map-Reply not sent: its ITR passed reply_rate_limit */
 	MR_ST_DROP_ITR_NONCE, /* referral dropped: the ITR's nonce where ours was expected (D25) */
+	MR_ST_SIG_FAILED,     /* referral dropped: no signature verifies (D24, mr_sig.c) */
+	MR_ST_SIG_UNSIGNED,   /* referral dropped: unsigned, and keys are configured */
+	MR_ST_SIG_NO_KEY,     /* referral dropped: no key configured for the node that sent it */
 	MR_ST_MAX
 };
 
@@ -207,6 +210,31 @@ int mr_request(struct mr *m, const struct eid_prefix *eid, uint64_t nonce,
  */
 void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct lisp_addr *from,
 		 uint64_t now_ms, struct mr_action *act);
+
+/*
+ * Signed referrals (RFC 8111 §7, docs/protocol.md D24; mr_sig.c). From
+ * `map-resolver.trust-anchors` and `delegation-keys`: NULL (*out) when no
+ * trust anchor is configured (referrals are then not checked). After
+ * mr_set_sig(m, s) (m owns s) every record of every Map-Referral must
+ * carry a signature that verifies with the keys of the node it answers
+ * for: the trust anchors while the walk is at the root, else the keys of
+ * the longest `delegation-keys` prefix covering the referral it followed
+ * there; valid now (Inception to Expiration, seconds since the epoch, from
+ * mr_sig_set_now or the real clock), Record TTL no larger than the signed
+ * Original Record TTL. A referral that fails is dropped and counted
+ * (MR_ST_SIG_*), like one from the wrong source: the request waits for its
+ * timeout and asks the set's next RLOC.
+ */
+struct mr_sig;
+int mr_sig_from_conf(const struct conf_map_resolver *c, struct mr_sig **out);
+void mr_sig_free(struct mr_sig *s);
+void mr_sig_set_now(struct mr_sig *s, uint64_t now_s); /* tests: a fixed clock; 0: real */
+/* MR_ST_MAX when every record verifies via the referral for `via` (NULL: the root). */
+enum mr_stat mr_sig_check(struct mr_sig *s, const struct lisp_map_referral *ref,
+			  const struct eid_prefix *via);
+/* Signatures accepted without RSA: the same bytes verified before with the same keys. */
+uint64_t mr_sig_cache_hits(const struct mr_sig *s);
+void mr_set_sig(struct mr *m, struct mr_sig *s);
 
 /*
  * Expire what is due at now_ms: up to `cap` actions (resends or negative

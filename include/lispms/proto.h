@@ -316,6 +316,7 @@ struct lisp_ref_sig {
 	uint16_t rsvd16;     /* the reserved 16 bits after that */
 	uint16_t len;	     /* Sig Length: octets of data */
 	const uint8_t *data; /* decode: into the input */
+	const uint8_t *hdr;  /* decode: its LISP_REF_SIG_MIN_LEN header octets, in the input */
 };
 #define LISP_REF_SIG_MIN_LEN 20 /* a signature section without its signature */
 #define LISP_REF_MAX_SIGS    15 /* the 4-bit SigCnt */
@@ -323,6 +324,8 @@ struct lisp_ref_sig {
 struct lisp_referral_record {
 	struct lisp_record r;	   /* r.rsvd == number of sigs */
 	struct lisp_ref_sig *sigs; /* r.rsvd entries; NULL when none */
+	const uint8_t *wire;	   /* decode: the record in the input, Record TTL to */
+	size_t wire_len;	   /* the last referral (what its signatures cover) */
 };
 
 struct lisp_map_referral {
@@ -399,6 +402,50 @@ int map_referral_decode(const uint8_t *buf, size_t len, struct arena *a,
 int map_referral_encode(const struct lisp_map_referral *m, uint8_t *buf, size_t cap, size_t *len);
 /* The referral action's name (RFC 8111 spelling), "?" when out of range. */
 const char *lisp_ref_act_name(unsigned act);
+
+/*
+ * Signed Map-Referral records (RFC 8111 §6.4.1 and §7; what is signed and
+ * how keys are chosen: docs/protocol.md D24). Sig-Algorithm 1, RSA-SHA256:
+ * RSASSA-PKCS1-v1_5 with SHA-256 over the record as sent, Record TTL set to
+ * zero, followed by the signature section's LISP_REF_SIG_MIN_LEN header
+ * (the Signature itself left out). Key tag: the first two octets of
+ * SHA-256 over the key's DER SubjectPublicKeyInfo. RSA keys of 2048 to
+ * 4096 bits. A struct referral_key is immutable once parsed: any thread may
+ * sign or verify with it at once.
+ */
+#define LISP_REF_SIG_RSA_SHA256 1
+#define LISP_REF_KEY_MIN_BITS	2048
+#define LISP_REF_KEY_MAX_BITS	4096
+#define LISP_REF_MAX_KEYS	16 /* public keys read from one PEM bundle */
+
+struct referral_key;
+
+/*
+ * Parse PEM text: want_private: exactly one RSA private key (unencrypted);
+ * else one to `max` RSA public keys ("PUBLIC KEY" blocks; a private key
+ * stands for its public half). On error returns LISPMS_EINVAL with *why a
+ * static sentence; LISPMS_ENOMEM.
+ */
+int referral_key_parse(const char *pem, size_t len, bool want_private, struct referral_key **keys,
+		       size_t max, size_t *n, const char **why);
+void referral_key_free(struct referral_key *k);
+uint16_t referral_key_tag(const struct referral_key *k);
+size_t referral_key_sig_len(const struct referral_key *k); /* octets of its signatures */
+
+/* Sign (private key) the record rec[0..rec_len) under the signature section header hdr into
+ * sig (cap >= referral_key_sig_len). LISPMS_EINVAL when the key cannot sign. */
+int referral_sig_sign(const struct referral_key *k, const uint8_t *rec, size_t rec_len,
+		      const uint8_t hdr[LISP_REF_SIG_MIN_LEN], uint8_t *sig, size_t cap);
+/* LISPMS_EOK when s is k's signature of the record (s from map_referral_decode). */
+int referral_sig_verify(const struct referral_key *k, const struct lisp_referral_record *rr,
+			const struct lisp_ref_sig *s);
+
+/*
+ * Sign an encoded Map-Referral of one record whose one signature section
+ * ends the message: its header already filled (Sig Length =
+ * referral_key_sig_len(k)), its Signature octets to be written.
+ */
+int map_referral_sign_single(const struct referral_key *k, uint8_t *buf, size_t len);
 
 /* The inner message is not decoded: pass out->inner to msg_decode(). */
 int ecm_decode(const uint8_t *buf, size_t len, struct lisp_ecm *out);

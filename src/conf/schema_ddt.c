@@ -6,14 +6,100 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <lispms/err.h>
+#include <lispms/proto.h>
 
 #include "config.h"
+#include "pool.h"
 #include "schema.h"
+
+#define CONF_KEY_FILE_MAX 65536
+
+/*
+ * A key file (docs/protocol.md D24): read into the configuration's pool and
+ * parsed once here, so a bad file is a configuration error at its key's
+ * line, and the daemon later parses the text it was shown, not the file
+ * again. The item's field is the path member of a struct conf_key_file.
+ */
+static int read_key_file(struct apply *a, const struct schema_item *it, const struct doc_node *node,
+			 void *obj, bool want_private)
+{
+	struct conf_key_file *kf = (struct conf_key_file *)((char *)obj + it->offset);
+	/* non-blocking open, then a regular file only: a FIFO or a device named here
+	 * (/dev/stdin, by mistake or in the configuration fuzzer) must not hang the load */
+	int fd = open(kf->path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		apply_error(a, node, "cannot read %s (%s)", kf->path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return LISPMS_ECONFIG;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		apply_error(a, node, "%s: not a regular file", kf->path);
+		return LISPMS_ECONFIG;
+	}
+	FILE *f = fdopen(fd, "rb");
+	if (f == NULL) {
+		close(fd);
+		apply_error(a, node, "cannot read %s (%s)", kf->path, strerror(errno));
+		return LISPMS_ECONFIG;
+	}
+	/* the pool's copy is the buffer: its tail is wasted only on a bad file */
+	char *buf = pool_alloc(&a->conf->pool, CONF_KEY_FILE_MAX + 1);
+	if (buf == NULL) {
+		fclose(f);
+		a->oom = true;
+		return LISPMS_ENOMEM;
+	}
+	size_t n = fread(buf, 1, CONF_KEY_FILE_MAX + 1, f);
+	bool err = ferror(f) != 0;
+	fclose(f);
+	if (err || n > CONF_KEY_FILE_MAX) {
+		apply_error(a, node, "%s: %s", kf->path,
+			    err ? "read error" : "larger than a key file can be (64 KiB)");
+		return LISPMS_ECONFIG;
+	}
+	struct referral_key *keys[LISP_REF_MAX_KEYS];
+	size_t nkeys;
+	const char *why;
+	int ret = referral_key_parse(buf, n, want_private, keys, LISP_REF_MAX_KEYS, &nkeys, &why);
+	if (ret == LISPMS_ENOMEM) {
+		a->oom = true;
+		return ret;
+	}
+	if (ret != LISPMS_EOK) {
+		apply_error(a, node, "%s: %s", kf->path, why);
+		return LISPMS_ECONFIG;
+	}
+	for (size_t i = 0; i < nkeys; i++)
+		referral_key_free(keys[i]);
+	buf[n] = '\0';
+	kf->pem = buf;
+	kf->pem_len = n;
+	return LISPMS_EOK;
+}
+
+static int check_private_key(struct apply *a, const struct schema_item *it,
+			     const struct doc_node *node, void *obj)
+{
+	return read_key_file(a, it, node, obj, true);
+}
+
+static int check_public_keys(struct apply *a, const struct schema_item *it,
+			     const struct doc_node *node, void *obj)
+{
+	return read_key_file(a, it, node, obj, false);
+}
 
 static const struct schema_item ddt_delegation_items[] = {
 	{ .key = "prefix",
@@ -101,6 +187,21 @@ static const struct schema_item ddt_items[] = {
 	  .max = 525600,
 	  .def = "15",
 	  .help = "Minutes a DELEGATION-HOLE may be cached." },
+	{ .key = "signing-key",
+	  .type = SCHEMA_STRING,
+	  FIELD(struct conf_ddt, signing_key.path),
+	  .check = check_private_key,
+	  .help = "PEM file with this node's RSA private key (2048 to 4096 bits, unencrypted): "
+		  "every Map-Referral it sends, as a DDT node or as a DDT Map-Server, is then "
+		  "signed, Sig-Algorithm RSA-SHA256 (RFC 8111 section 6.4.1, docs/protocol.md "
+		  "D24). Without it referrals go unsigned." },
+	{ .key = "signature-validity",
+	  UINT(struct conf_ddt, signature_validity),
+	  .min = 10,
+	  .max = 10080,
+	  .def = "60",
+	  .help = "Minutes a signature stays valid after it is made (its Signature "
+		  "Expiration); its Inception is set 5 minutes back for clock skew (D24)." },
 	{ 0 },
 };
 
@@ -141,6 +242,29 @@ static int check_map_resolver(struct apply *a, const struct schema_item *it,
 	}
 	return LISPMS_EOK;
 }
+
+static const struct schema_item mr_key_items[] = {
+	{ .key = "prefix",
+	  .type = SCHEMA_EID_PREFIX,
+	  .flags = SCHEMA_REQUIRED,
+	  FIELD(struct conf_mr_key, prefix),
+	  .help = "The delegated EID prefix, `[IID] prefix`, as the parent's referral names it." },
+	{ .key = "key",
+	  .type = SCHEMA_STRING,
+	  .flags = SCHEMA_REQUIRED,
+	  FIELD(struct conf_mr_key, key.path),
+	  .check = check_public_keys,
+	  .help = "PEM file with the public key(s) of the DDT nodes or Map-Servers the prefix is "
+		  "delegated to (several: a key rollover)." },
+	{ 0 },
+};
+
+static const struct schema_section mr_key_section = {
+	.name = "map-resolver.delegation-keys[]",
+	.size = sizeof(struct conf_mr_key),
+	.items = mr_key_items,
+	.help = "Who may answer for a delegated prefix: their public keys.",
+};
 
 static const struct schema_item map_resolver_items[] = {
 	{ .key = "roots",
@@ -220,6 +344,26 @@ static const struct schema_item map_resolver_items[] = {
 	  .help = "Negative Map-Replies per second the resolver sends to one ITR address, a "
 		  "token bucket per address with a burst of one second (docs/protocol.md D22, as "
 		  "server.reply-rate-limit); what is over it is counted, not sent. 0: no limit." },
+	{ .key = "trust-anchors",
+	  .type = SCHEMA_STRING,
+	  .flags = SCHEMA_RESTART,
+	  FIELD(struct conf_map_resolver, trust_anchors.path),
+	  .check = check_public_keys,
+	  .help = "PEM file with the DDT root's public key(s). With it every Map-Referral must "
+		  "be signed (RFC 8111 section 7, docs/protocol.md D24): the root's with these "
+		  "keys, those of a node reached through a referral for prefix P with the keys "
+		  "`delegation-keys` gives the longest prefix covering P (none: refused). A "
+		  "referral that is unsigned or does not verify is dropped and counted. "
+		  "Without it referrals are not checked." },
+	{ .key = "delegation-keys",
+	  .type = SCHEMA_SECTION,
+	  .flags = SCHEMA_LIST | SCHEMA_RESTART,
+	  FIELD(struct conf_map_resolver, delegation_keys),
+	  COUNT(struct conf_map_resolver, ndelegation_keys),
+	  .section = &mr_key_section,
+	  .def = "[]",
+	  .help = "The public keys of the DDT nodes and Map-Servers below the root, per "
+		  "delegated prefix (used only with `trust-anchors`)." },
 	{ 0 },
 };
 

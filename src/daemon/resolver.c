@@ -110,10 +110,13 @@ static const enum metric_id mr_metric[MR_ST_MAX] = {
 	[MR_ST_DROP_BAD] = LISPMS_M_MR_DROP_BAD,
 	[MR_ST_NEG_LIMITED] = LISPMS_M_MR_NEG_LIMITED,
 	[MR_ST_DROP_ITR_NONCE] = LISPMS_M_MR_DROP_ITR_NONCE,
+	[MR_ST_SIG_FAILED] = LISPMS_M_MR_SIG_FAILED,
+	[MR_ST_SIG_UNSIGNED] = LISPMS_M_MR_SIG_UNSIGNED,
+	[MR_ST_SIG_NO_KEY] = LISPMS_M_MR_SIG_NO_KEY,
 };
 /* a new enum mr_stat needs its metrics.def row and its line above */
-_Static_assert(MR_ST_MAX == 25, "enum mr_stat and mr_metric[] differ");
-_Static_assert(LISPMS_M_MR_DROP_ITR_NONCE - LISPMS_M_MR_REQUESTS == MR_ST_MAX - 1,
+_Static_assert(MR_ST_MAX == 28, "enum mr_stat and mr_metric[] differ");
+_Static_assert(LISPMS_M_MR_SIG_NO_KEY - LISPMS_M_MR_REQUESTS == MR_ST_MAX - 1,
 	       "metrics.def's MR_ rows are not enum mr_stat's, in order");
 
 static uint64_t now_ms(void)
@@ -399,6 +402,12 @@ int resolver_start(const struct conf *c, struct resolver **out)
 	r->ddt_port = conf_map_resolver(c)->ddt_port;
 	r->ar = (struct arena){ .base = r->arena_mem, .size = sizeof(r->arena_mem) };
 	ret = mr_new(&mc, &r->mr);
+	if (ret == LISPMS_EOK) { /* map-resolver.trust-anchors: referrals verified (D24) */
+		struct mr_sig *sig;
+		ret = mr_sig_from_conf(conf_map_resolver(c), &sig);
+		if (ret == LISPMS_EOK)
+			mr_set_sig(r->mr, sig);
+	}
 	if (ret == LISPMS_EOK)
 		ret = open_sockets(r, c);
 	if (ret == LISPMS_EOK) {

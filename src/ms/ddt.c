@@ -9,6 +9,7 @@
 #include <lispms/err.h>
 #include <lispms/proto.h>
 #include <lispms/rcu.h>
+#include <lispms/wire.h>
 
 struct ddt_pfx {
 	const struct conf_ddt_delegation *deleg; /* NULL in the authoritative set */
@@ -30,6 +31,25 @@ struct ddt_set {
 struct ddt_index {
 	const struct conf_ddt *conf;
 	struct ddt_set deleg, auth;
+	struct referral_key *sign_key; /* ddt.signing-key, NULL: unsigned */
+	uint64_t id;		       /* unique per index: a cached signature's key */
+};
+
+/* ddt_sigcache: entries, and the longest record kept (longer ones are signed each time) */
+#define DDT_SIGCACHE_SLOTS 1024
+#define DDT_SIGCACHE_REC   256
+
+struct ddt_sigslot {
+	uint64_t index_id; /* 0: empty */
+	uint32_t expiration;
+	uint16_t rec_len, sig_len;
+	uint8_t rec[DDT_SIGCACHE_REC];
+	uint8_t hdr[LISP_REF_SIG_MIN_LEN];
+	uint8_t sig[LISP_REF_KEY_MAX_BITS / 8];
+};
+
+struct ddt_sigcache {
+	struct ddt_sigslot slot[DDT_SIGCACHE_SLOTS];
 };
 
 static int tree_cmp(const void *a, const void *b)
@@ -123,9 +143,18 @@ struct ddt_index *ddt_index_new(const struct conf *c, int *err)
 		return NULL;
 	}
 	x->conf = d;
+	static uint64_t next_id; /* a start and a reload may build one each */
+	x->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
 	*err = set_build(&x->deleg, deleg_at, d->delegations, d->ndelegations, d->delegations);
 	if (*err == LISPMS_EOK)
 		*err = set_build(&x->auth, auth_at, d->authoritative, d->nauthoritative, NULL);
+	if (*err == LISPMS_EOK && d->signing_key.pem != NULL) {
+		/* the text the configuration checked: parses again unless out of memory */
+		size_t n;
+		const char *why;
+		*err = referral_key_parse(d->signing_key.pem, d->signing_key.pem_len, true,
+					  &x->sign_key, 1, &n, &why);
+	}
 	if (*err != LISPMS_EOK) {
 		ddt_index_free(x);
 		return NULL;
@@ -139,7 +168,81 @@ void ddt_index_free(struct ddt_index *x)
 		return;
 	set_free(&x->deleg);
 	set_free(&x->auth);
+	referral_key_free(x->sign_key);
 	free(x);
+}
+
+const struct referral_key *ddt_sign_key(const struct ddt_index *x)
+{
+	return x ? x->sign_key : NULL;
+}
+
+void ddt_sig_header(const struct ddt_index *x, uint32_t ttl, uint64_t now_s, struct lisp_ref_sig *s)
+{
+	static const uint8_t zeros[LISP_REF_KEY_MAX_BITS / 8];
+	*s = (struct lisp_ref_sig){
+		.orig_ttl = ttl,
+		.expiration = (uint32_t)(now_s + (uint64_t)x->conf->signature_validity * 60u),
+		.inception = (uint32_t)(now_s > DDT_SIG_SKEW_S ? now_s - DDT_SIG_SKEW_S : 0),
+		.key_tag = referral_key_tag(x->sign_key),
+		.alg = LISP_REF_SIG_RSA_SHA256,
+		.len = (uint16_t)referral_key_sig_len(x->sign_key),
+		.data = zeros,
+	};
+}
+
+void ddt_sigcache_free(struct ddt_sigcache *c)
+{
+	free(c);
+}
+
+static uint32_t rec_hash(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u; /* FNV-1a: our own records, not an attacker's choice */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+int ddt_sign(const struct ddt_index *x, struct ddt_sigcache **c, uint8_t *buf, size_t len,
+	     uint64_t now_s, bool *made)
+{
+	*made = false;
+	size_t slen = referral_key_sig_len(x->sign_key);
+	size_t tail = LISP_REF_SIG_MIN_LEN + slen;
+	if (len < 12 + tail)
+		return LISPMS_EINVAL;
+	const uint8_t *rec = buf + 12;
+	size_t rec_len = len - 12 - tail;
+	uint8_t *hdr = buf + len - tail;
+	if (*c == NULL)
+		*c = calloc(1, sizeof(**c));
+	struct ddt_sigslot *s = NULL;
+	if (*c != NULL && rec_len <= DDT_SIGCACHE_REC) {
+		s = &(*c)->slot[rec_hash(rec, rec_len) % DDT_SIGCACHE_SLOTS];
+		uint64_t half = (uint64_t)x->conf->signature_validity * 30u;
+		if (s->index_id == x->id && s->rec_len == rec_len && s->sig_len == slen &&
+		    now_s + half < s->expiration && memcmp(s->rec, rec, rec_len) == 0 &&
+		    memcmp(s->hdr, hdr, 4) == 0 /* the same Original Record TTL */) {
+			memcpy(hdr, s->hdr, LISP_REF_SIG_MIN_LEN);
+			memcpy(hdr + LISP_REF_SIG_MIN_LEN, s->sig, slen);
+			return LISPMS_EOK;
+		}
+	}
+	int ret = map_referral_sign_single(x->sign_key, buf, len);
+	if (ret != LISPMS_EOK)
+		return ret;
+	*made = true;
+	if (s != NULL) {
+		s->index_id = x->id;
+		s->expiration = wire_get_u32(hdr + 4);
+		s->rec_len = (uint16_t)rec_len;
+		s->sig_len = (uint16_t)slen;
+		memcpy(s->rec, rec, rec_len);
+		memcpy(s->hdr, hdr, LISP_REF_SIG_MIN_LEN);
+		memcpy(s->sig, hdr + LISP_REF_SIG_MIN_LEN, slen);
+	}
+	return LISPMS_EOK;
 }
 
 const struct conf_ddt *ddt_index_conf(const struct ddt_index *x)

@@ -14,6 +14,7 @@
 
 #include <lispms/addr.h>
 #include <lispms/conf.h>
+#include <lispms/proto.h>
 
 struct ddt_index;
 
@@ -39,6 +40,39 @@ struct ddt_answer {
  * (no table: NOT-AUTHORITATIVE).
  */
 void ddt_decide(const struct ddt_index *x, const struct eid_prefix *eid, struct ddt_answer *out);
+
+/*
+ * Signing (ddt.signing-key, docs/protocol.md D24): the key every
+ * Map-Referral is signed with, NULL when there is none (or no table).
+ * ddt_sig_header() fills the one signature section of a record of TTL
+ * `ttl` minutes signed at now_s (seconds since the epoch): Original Record
+ * TTL = ttl, Inception now_s - DDT_SIG_SKEW_S, Expiration now_s +
+ * signature-validity, the key's tag and Sig Length, and Signature octets
+ * of zero for map_referral_sign_single() to overwrite.
+ */
+#define DDT_SIG_SKEW_S 300
+const struct referral_key *ddt_sign_key(const struct ddt_index *x);
+void ddt_sig_header(const struct ddt_index *x, uint32_t ttl, uint64_t now_s,
+		    struct lisp_ref_sig *s);
+
+/*
+ * A worker's cache of signatures (D24: one RSA signature costs about
+ * 250 us, and a node sends the same records again and again: the same
+ * delegation, the same MS-ACK). Direct-mapped by a hash of the record;
+ * an entry serves the same record under the same index's key while more
+ * than half of its validity is left, its times and Signature copied into
+ * the new message. One per thread, never shared.
+ */
+struct ddt_sigcache;
+void ddt_sigcache_free(struct ddt_sigcache *c);
+/*
+ * Sign the encoded one-record referral buf (built with ddt_sig_header at
+ * now_s) with x's key, through *c (allocated at first use; NULL after an
+ * allocation failure only costs the cache). *made: an RSA signature was
+ * computed. LISPMS_EOK, or LISPMS_EINVAL (not signable: an internal error).
+ */
+int ddt_sign(const struct ddt_index *x, struct ddt_sigcache **c, uint8_t *buf, size_t len,
+	     uint64_t now_s, bool *made);
 
 /* The table as configured, for views: delegations in file order. */
 const struct conf_ddt *ddt_index_conf(const struct ddt_index *x);

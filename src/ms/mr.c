@@ -59,11 +59,20 @@ static const char *const stat_names[MR_ST_MAX] = {
 	[MR_ST_DROP_BAD] = "drop_bad",
 	[MR_ST_NEG_LIMITED] = "negative_limited",
 	[MR_ST_DROP_ITR_NONCE] = "drop_itr_nonce",
+	[MR_ST_SIG_FAILED] = "signature_failed",
+	[MR_ST_SIG_UNSIGNED] = "unsigned",
+	[MR_ST_SIG_NO_KEY] = "no_key",
 };
 
 const char *mr_stat_name(enum mr_stat s)
 {
 	return (unsigned)s < MR_ST_MAX ? stat_names[s] : "?";
+}
+
+void mr_set_sig(struct mr *m, struct mr_sig *s)
+{
+	mr_sig_free(m->sig);
+	m->sig = s;
 }
 
 uint64_t mr_stat(const struct mr *m, enum mr_stat s)
@@ -143,6 +152,7 @@ void mr_free(struct mr *m)
 	mr_cache_free(m);
 	reclaim_deinit(&m->rc);
 	rrl_free(m->rrl);
+	mr_sig_free(m->sig);
 	free(m->pend);
 	free(m->free_slots);
 	free(m->ht[MR_BY_ITR]);
@@ -592,6 +602,13 @@ void mr_referral(struct mr *m, const struct lisp_map_referral *ref, const struct
 	if (!lisp_addr_equal(from, &p->set[p->idx])) {
 		m->stats[MR_ST_DROP_SOURCE]++;
 		return;
+	}
+	if (m->sig != NULL) { /* before anything trusts it, the hold-down included */
+		enum mr_stat bad = mr_sig_check(m->sig, ref, p->have_last ? &p->last : NULL);
+		if (bad != MR_ST_MAX) {
+			m->stats[bad]++;
+			return;
+		}
 	}
 	if (m->ndown > 0)
 		down_clear(m, from); /* it answered: alive, whatever it said */

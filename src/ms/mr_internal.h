@@ -99,6 +99,7 @@ struct mr {
 	unsigned nrnd;		   /* left in rnd */
 	uint64_t rnd_fallback;	   /* when getrandom() fails */
 	struct rrl *rrl;	   /* negative Map-Replies per ITR (D22), at the first one */
+	struct mr_sig *sig;	   /* referral signatures checked (D24, mr_sig.c); NULL: not */
 	uint64_t stats[MR_ST_MAX];
 };
 

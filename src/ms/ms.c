@@ -174,6 +174,7 @@ void ms_thread_free(struct ms_thread *t)
 		return;
 	ms_sessions_free(t);
 	rrl_free(t->rrl);
+	ddt_sigcache_free(t->sigcache);
 	notify_thread_release(t);
 	db_event_list_clear(&t->events);
 	auth_ctx_free(t->auth);

@@ -8,12 +8,16 @@
  * reload.
  */
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <netinet/in.h>
 
 #include <lispms/counters.h>
 
 #include "ms_testlib.h"
+#include "testkey.h"
 
 static const char *conf_text = "control: {socket: /tmp/x.sock}\n"
 			       "sites:\n"
@@ -296,4 +300,210 @@ Test(ddt_node, reload_swaps_the_table)
 	r = referral_out();
 	cr_assert_not_null(r);
 	cr_assert_eq(r->r.act, LISP_REF_NODE_REFERRAL);
+}
+
+/*
+ * Signed referrals (ddt.signing-key, docs/protocol.md D24): every record a
+ * DDT node or DDT Map-Server sends carries one RSA-SHA256 signature of its
+ * key, valid now, its Original Record TTL the record's; a reload changes
+ * the key; a bad key file is a configuration error at its line.
+ */
+static char key_paths[2][64];
+
+static char *signed_conf(unsigned key, bool node)
+{
+	static char text[8192];
+	for (unsigned i = 0; i < 2; i++)
+		if (key_paths[i][0] == '\0') {
+			snprintf(key_paths[i], sizeof(key_paths[i]), "/tmp/lispms-ddtkey-%d-%u.pem",
+				 (int)getpid(), i);
+			cr_assert_eq(testkey_write(i, true, key_paths[i]), 0);
+		}
+	if (node)
+		snprintf(text, sizeof(text), "%s%s  signing-key: %s\n  signature-validity: 30\n",
+			 conf_text, ddt_conf, key_paths[key]);
+	else
+		snprintf(text, sizeof(text), "%sddt:\n  signing-key: %s\n", conf_text,
+			 key_paths[key]);
+	return text;
+}
+
+static void setup_signed_node(void)
+{
+	setup_with(signed_conf(0, true));
+}
+
+static void setup_signed_ms(void)
+{
+	setup_with(signed_conf(0, false));
+}
+
+static void teardown_signed(void)
+{
+	teardown();
+	for (unsigned i = 0; i < 2; i++)
+		unlink(key_paths[i]);
+}
+
+TestSuite(ddt_signed_node, .init = setup_signed_node, .fini = teardown_signed);
+TestSuite(ddt_signed_ms, .init = setup_signed_ms, .fini = teardown_signed);
+
+static struct referral_key *public_key(unsigned i)
+{
+	struct referral_key *k;
+	size_t n;
+	const char *why;
+	const char *pem = testkey_pem(i, false);
+	cr_assert_eq(referral_key_parse(pem, strlen(pem), false, &k, 1, &n, &why), LISPMS_EOK);
+	return k;
+}
+
+/* r carries one signature of key i, valid now for `validity` minutes. */
+static void check_signed(const struct lisp_referral_record *r, unsigned i, unsigned validity)
+{
+	cr_assert_not_null(r);
+	cr_assert_eq(r->r.rsvd, 1, "SigCnt");
+	const struct lisp_ref_sig *s = &r->sigs[0];
+	cr_assert_eq(s->alg, LISP_REF_SIG_RSA_SHA256);
+	cr_assert_eq(s->orig_ttl, r->r.ttl);
+	uint64_t now = (uint64_t)time(NULL);
+	cr_assert_leq(s->inception, now);
+	cr_assert_geq(s->inception + 300 + 5, now, "inception 5 minutes back");
+	cr_assert_geq(s->expiration, now + validity * 60 - 5);
+	cr_assert_leq(s->expiration, now + validity * 60 + 5);
+	struct referral_key *k = public_key(i), *other = public_key(1 - i);
+	cr_assert_eq(referral_sig_verify(k, r, s), LISPMS_EOK);
+	cr_assert_neq(referral_sig_verify(other, r, s), LISPMS_EOK);
+	referral_key_free(k);
+	referral_key_free(other);
+}
+
+Test(ddt_signed_node, every_answer_of_a_node_is_signed)
+{
+	static const char *const eids[] = { "[1000] 10.1.5.5/32", "[1000] 10.2.200.1/32",
+					    "[1000] 10.200.1.1/32", "[5] 10.1.1.1/32",
+					    "[1000] 10.9.1.1/32" };
+	static const uint8_t acts[] = { LISP_REF_NODE_REFERRAL, LISP_REF_MS_REFERRAL,
+					LISP_REF_DELEGATION_HOLE, LISP_REF_NOT_AUTHORITATIVE,
+					LISP_REF_MS_NOT_REGISTERED };
+	uint64_t before = counters_sum(LISPMS_M_MS_DDT_SIGNED);
+	for (unsigned i = 0; i < 5; i++) {
+		feed_ecm(eids[i], LISP_ECM_D);
+		const struct lisp_referral_record *r = referral_out();
+		cr_assert_not_null(r, "%s", eids[i]);
+		cr_assert_eq(r->r.act, acts[i], "%s", eids[i]);
+		check_signed(r, 0, 30);
+	}
+	cr_assert_eq(counters_sum(LISPMS_M_MS_DDT_SIGNED), before + 5);
+}
+
+Test(ddt_signed_node, a_reload_changes_the_key_and_removing_it_stops_signing)
+{
+	char msg[256];
+	cr_assert_eq(ms_reload(x.ms, tl_conf(signed_conf(1, true)), msg, sizeof(msg)), LISPMS_EOK,
+		     "%s", msg);
+	feed_ecm("[1000] 10.1.5.5/32", LISP_ECM_D);
+	check_signed(referral_out(), 1, 30);
+	cr_assert_eq(ms_reload(x.ms, tl_conf(with_ddt()), msg, sizeof(msg)), LISPMS_EOK, "%s", msg);
+	feed_ecm("[1000] 10.1.5.5/32", LISP_ECM_D);
+	const struct lisp_referral_record *r = referral_out();
+	cr_assert_not_null(r);
+	cr_assert_eq(r->r.rsvd, 0, "unsigned without signing-key");
+}
+
+Test(ddt_signed_ms, a_map_server_signs_ms_ack_and_ms_not_registered)
+{
+	feed_ecm("[7] 10.1.1.5/32", LISP_ECM_D);
+	const struct lisp_referral_record *r = referral_out();
+	cr_assert_eq(r->r.act, LISP_REF_MS_ACK);
+	check_signed(r, 0, 60);
+	cr_assert_eq(count_type(LISP_MSG_ECM), 1, "the request still goes on to the ETR");
+	feed_ecm("[7] 10.1.200.1/32", LISP_ECM_D);
+	r = referral_out();
+	cr_assert_eq(r->r.act, LISP_REF_MS_NOT_REGISTERED);
+	check_signed(r, 0, 60);
+	/* a ddt: section with only the key answers outside the sites as before */
+	feed_ecm("[9] 10.1.1.1/32", LISP_ECM_D);
+	r = referral_out();
+	cr_assert_eq(r->r.act, LISP_REF_NOT_AUTHORITATIVE);
+	check_signed(r, 0, 60);
+}
+
+/* The first error of loading text: "file:line:column: path: message". */
+static void load_error(const char *text, char *out, size_t cap)
+{
+	struct conf *c = NULL;
+	struct conf_error err;
+	cr_assert_neq(conf_load_buf("test.yaml", text, strlen(text), NULL, &c, &err), LISPMS_EOK);
+	snprintf(out, cap, "%s", err.msg);
+}
+
+Test(ddt_signed_ms, bad_key_files_are_configuration_errors_at_their_line)
+{
+	char text[8192], got[1024];
+	const char *pub = "/tmp/lispms-ddtkey-pub.pem";
+	cr_assert_eq(testkey_write(0, false, pub), 0);
+	snprintf(text, sizeof(text), "%sddt:\n  signing-key: %s\n", conf_text, pub);
+	load_error(text, got, sizeof(got));
+	cr_assert(strstr(got, "test.yaml:14:16: ddt.signing-key: /tmp/lispms-ddtkey-pub.pem: not a "
+			      "PEM private key") == got,
+		  "%s", got);
+	snprintf(text, sizeof(text), "%sddt:\n  signing-key: /nonexistent/k.pem\n", conf_text);
+	load_error(text, got, sizeof(got));
+	cr_assert(strstr(got, "cannot read /nonexistent/k.pem") != NULL, "%s", got);
+	/* a FIFO or a device would block the load: refused without reading */
+	snprintf(text, sizeof(text), "%sddt:\n  signing-key: /dev/stdin\n", conf_text);
+	load_error(text, got, sizeof(got));
+	cr_assert(strstr(got, "/dev/stdin: not a regular file") != NULL, "%s", got);
+	snprintf(text, sizeof(text),
+		 "%smap-resolver:\n  roots: [192.0.2.1]\n  listen: [127.0.0.1]\n"
+		 "  trust-anchors: %s\n  delegation-keys:\n"
+		 "    - {prefix: \"[1000] 10.0.0.0/8\", key: %s}\n",
+		 conf_text, pub, key_paths[0]);
+	struct conf *c = NULL;
+	cr_assert_eq(conf_load_buf("test.yaml", text, strlen(text), NULL, &c, NULL), LISPMS_EOK,
+		     "a private key file stands for its public half");
+	conf_free(c);
+	FILE *f = fopen(pub, "w");
+	cr_assert_not_null(f);
+	fputs("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", f);
+	fclose(f);
+	snprintf(text, sizeof(text),
+		 "%smap-resolver:\n  roots: [192.0.2.1]\n  listen: [127.0.0.1]\n"
+		 "  trust-anchors: %s\n",
+		 conf_text, pub);
+	load_error(text, got, sizeof(got));
+	cr_assert(strstr(got, "test.yaml:16:18: map-resolver.trust-anchors: "
+			      "/tmp/lispms-ddtkey-pub.pem: ") == got,
+		  "%s", got);
+	unlink(pub);
+}
+
+Test(ddt_signed_node, a_repeated_answer_reuses_the_workers_signature)
+{
+	uint64_t made = counters_sum(LISPMS_M_MS_DDT_SIGNATURES);
+	uint64_t sent = counters_sum(LISPMS_M_MS_DDT_SIGNED);
+	feed_ecm("[1000] 10.1.5.5/32", LISP_ECM_D);
+	const struct lisp_referral_record *r = referral_out();
+	check_signed(r, 0, 30);
+	uint8_t first[LISP_REF_SIG_MIN_LEN + 512];
+	memcpy(first, r->sigs[0].hdr, LISP_REF_SIG_MIN_LEN + r->sigs[0].len);
+	/* another EID under the same delegation: the same record, the same signature */
+	feed_ecm("[1000] 10.1.77.1/32", LISP_ECM_D);
+	r = referral_out();
+	check_signed(r, 0, 30);
+	cr_assert_eq(memcmp(first, r->sigs[0].hdr, LISP_REF_SIG_MIN_LEN + r->sigs[0].len), 0);
+	cr_assert_eq(counters_sum(LISPMS_M_MS_DDT_SIGNATURES), made + 1, "one RSA signature");
+	cr_assert_eq(counters_sum(LISPMS_M_MS_DDT_SIGNED), sent + 2);
+	/* another record: signed anew */
+	feed_ecm("[1000] 10.2.200.1/32", LISP_ECM_D);
+	check_signed(referral_out(), 0, 30);
+	cr_assert_eq(counters_sum(LISPMS_M_MS_DDT_SIGNATURES), made + 2);
+	/* a reload: the cache does not serve the old index's signatures, even with the same key */
+	char msg[256];
+	cr_assert_eq(ms_reload(x.ms, tl_conf(signed_conf(0, true)), msg, sizeof(msg)), LISPMS_EOK,
+		     "%s", msg);
+	feed_ecm("[1000] 10.1.5.5/32", LISP_ECM_D);
+	check_signed(referral_out(), 0, 30);
+	cr_assert_eq(counters_sum(LISPMS_M_MS_DDT_SIGNATURES), made + 3);
 }

@@ -129,6 +129,7 @@ struct ms_thread {
 	uint64_t rng;
 	struct notify_job *pending_list; /* notifier only: jobs awaiting an ack */
 	struct rrl *rrl;		 /* reply rate limits, at the first limited reply */
+	struct ddt_sigcache *sigcache;	 /* signed Map-Referrals (ddt.h), at the first one */
 	struct ms_session *stall_head, *stall_tail; /* sessions holding a partial message */
 	struct ms_sign_later sign;		    /* the batch's deferred signatures */
 	unsigned auth_min;		 /* auth_ctx_batch_min(auth): registers for the stage */

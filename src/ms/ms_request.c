@@ -213,15 +213,31 @@ static void referral(struct ms_thread *t, const struct dgram *d, const struct li
 		       .locs = locs },
 	};
 	afi_from_eid(&a->prefix, &rec.r.eid);
+	/* ddt.signing-key: one signature section per record (docs/protocol.md D24) */
+	const struct referral_key *key = ddt_sign_key(t->st->ddt);
+	struct lisp_ref_sig sig;
+	uint64_t now_s = ms_realtime_ns() / LISPMS_NS_PER_SEC;
+	if (key != NULL) {
+		ddt_sig_header(t->st->ddt, a->ttl, now_s, &sig);
+		rec.r.rsvd = 1;
+		rec.sigs = &sig;
+	}
 	struct lisp_map_referral m = { .nonce = req->nonce, .nrecords = 1, .records = &rec };
 	size_t len;
-	if (map_referral_encode(&m, t->buf, sizeof(t->buf), &len) != LISPMS_EOK) {
+	bool made = false;
+	if (map_referral_encode(&m, t->buf, sizeof(t->buf), &len) != LISPMS_EOK ||
+	    (key != NULL &&
+	     ddt_sign(t->st->ddt, &t->sigcache, t->buf, len, now_s, &made) != LISPMS_EOK)) {
 		counters_inc(LISPMS_M_INTERNAL_ERRORS);
 		return;
 	}
+	if (made)
+		counters_inc(LISPMS_M_MS_DDT_SIGNATURES);
 	if (ms_emit(out, t->buf, len, &d->src, &d->local)) {
 		counters_inc(LISPMS_M_MS_TX_MAP_REFERRAL);
 		counters_inc(counter);
+		if (key != NULL)
+			counters_inc(LISPMS_M_MS_DDT_SIGNED);
 	}
 }
 

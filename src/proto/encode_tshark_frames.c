@@ -31,7 +31,9 @@ __attribute__((format(printf, 3, 4))) static void add(struct frame *f, enum fiel
 
 static void add_hex(struct frame *f, enum field id, const uint8_t *b, size_t n)
 {
-	char h[2 * 64 + 1];
+	char h[VAL_LEN];
+	if (2 * n + 1 > sizeof(h))
+		abort();
 	hex_encode(b, n, h);
 	add(f, id, "%s", h);
 }
@@ -350,6 +352,48 @@ void udp_frames(void)
 			add(f, F_REF_I, "%u", (rrec[i].r.reserved & LISP_REF_I) != 0);
 			add(f, F_REF_SIGCNT, "0");
 		}
+		udp(ms, etr, msgbuf, len);
+	}
+
+	/* a signed MS-REFERRAL (RFC 8111 §6.4.1, D24): two signature sections,
+	 * an RSA-2048-sized one and a short one, after the referral set.
+	 * tshark 4.0 reads the SigCnt but not the sections: they must be its
+	 * Data layer exactly (every field before them decoded, nothing
+	 * malformed), docs/protocol.md §6.3 */
+	{
+		static uint8_t sigdata[256];
+		memset(sigdata, 0x5a, sizeof(sigdata));
+		struct lisp_ref_sig sigs[2] = {
+			{ .orig_ttl = 1440,
+			  .expiration = 0x70000000u,
+			  .inception = 0x60000000u,
+			  .key_tag = 0x1234,
+			  .alg = LISP_REF_SIG_RSA_SHA256,
+			  .len = sizeof(sigdata),
+			  .data = sigdata },
+			{ .orig_ttl = 1440,
+			  .key_tag = 0x4321,
+			  .alg = 1,
+			  .len = 4,
+			  .data = sigdata },
+		};
+		struct lisp_referral_record srec = { .sigs = sigs };
+		srec.r = record("[1000] 10.0.0.0/8", 8, 1440, 1, 2, refs);
+		srec.r.act = LISP_REF_MS_REFERRAL;
+		srec.r.rsvd = 2;
+		struct lisp_map_referral sref = { .nonce = 0x0a0b0c0d0e0f1011ull,
+						  .nrecords = 1,
+						  .records = &srec };
+		if (map_referral_encode(&sref, msgbuf, sizeof(msgbuf), &len) != LISPMS_EOK)
+			abort();
+		f = frame_new(CHECK_TRAILER, "Map-Referral, ms-referral signed twice");
+		add(f, F_TYPE, "6");
+		add(f, F_NONCE, "0x%016llx", (unsigned long long)sref.nonce);
+		add(f, F_RECORDS, "1");
+		exp_record(f, &srec.r);
+		add(f, F_REF_SIGCNT, "2");
+		size_t sl = 2 * LISP_REF_SIG_MIN_LEN + sigs[0].len + sigs[1].len;
+		add_hex(f, F_DATA, msgbuf + len - sl, sl);
 		udp(ms, etr, msgbuf, len);
 	}
 

@@ -24,6 +24,7 @@ static void sig_decode_into(struct wire *w, struct lisp_ref_sig *s)
 	s->alg = p[16];
 	s->rsvd8 = p[17];
 	s->rsvd16 = wire_get_u16(p + 18);
+	s->hdr = p;
 	s->data = s->len ? wire_take(w, s->len) : NULL;
 }
 
@@ -41,7 +42,10 @@ int map_referral_decode(const uint8_t *buf, size_t len, struct arena *a,
 	struct lisp_referral_record *recs = codec_array(&w, a, n, sizeof(*recs), RECORD_MIN_LEN);
 	for (unsigned i = 0; i < n && wire_ok(&w); i++) {
 		struct lisp_referral_record *rr = &recs[i];
+		size_t start = wire_offset(&w);
 		record_decode_into(&w, a, &rr->r);
+		rr->wire = buf + start;
+		rr->wire_len = wire_offset(&w) - start;
 		unsigned nsigs = wire_ok(&w) ? rr->r.rsvd : 0;
 		rr->sigs = codec_array(&w, a, nsigs, sizeof(*rr->sigs), LISP_REF_SIG_MIN_LEN);
 		for (unsigned j = 0; j < nsigs && wire_ok(&w); j++)

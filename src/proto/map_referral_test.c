@@ -80,6 +80,11 @@ Test(map_referral, reference_packet)
 	cr_assert_eq(rr->sigs[0].alg, 1);
 	cr_assert_eq(rr->sigs[0].len, 4);
 	cr_assert_eq(rr->sigs[0].data, ref_pkt + sizeof(ref_pkt) - 4);
+	/* what a signature covers (D24): the record from its TTL to the last
+	 * referral, and the section's 20-octet header */
+	cr_assert_eq(rr->wire, ref_pkt + 12);
+	cr_assert_eq(rr->wire_len, sizeof(ref_pkt) - 12 - 24);
+	cr_assert_eq(rr->sigs[0].hdr, ref_pkt + sizeof(ref_pkt) - 24);
 	cr_assert_eq(map_referral_encode(&m, out, sizeof(out), &n), LISPMS_EOK);
 	cr_assert_eq(n, sizeof(ref_pkt));
 	cr_assert_arr_eq(out, ref_pkt, n);

@@ -412,6 +412,22 @@ else
     ok 1 "tshark and dumpcap are needed (tools/test installs them)"
 fi
 
+if [ -n "${FLEET_SIGN:-}" ]; then # every referral signed and verified (D24)
+    s=0 m=0
+    for h in root node1 node2 msa1 msa2 msb1 msb2; do
+        s=$((s + $(fleet_stat "$h" lispms_ddt_referrals_signed_total)))
+        m=$((m + $(fleet_stat "$h" lispms_ddt_signatures_made_total)))
+    done
+    d=0
+    for h in mr1 mr2; do
+        for r in signature_failed unsigned_referral no_referral_key; do
+            d=$((d + $(fleet_stat "$h" lispms_mr_dropped_total "\"$r\"")))
+        done
+    done
+    [ "$s" -gt 0 ] && [ "$d" -eq 0 ]
+    ok $? "FLEET_SIGN: $s Map-Referrals signed ($m RSA signatures made), $d dropped by the resolvers' signature checks"
+fi
+
 for h in $FLEET_DAEMONS; do
     fleet_kill "$h" TERM
     ok $? "$h stops on SIGTERM"

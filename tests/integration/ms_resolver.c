@@ -89,32 +89,6 @@ static const char *mr_conf = "server: {listen: [" MR "], port: %u, workers: 1}\n
 			     "  timeout-ms: 400\n"
 			     "  retries: 1\n";
 
-static void send_to(int fd, const char *addr, uint16_t port, const uint8_t *msg, size_t len)
-{
-	struct sockaddr_storage dst;
-	saddr_parse(addr, &dst);
-	saddr_set_port(&dst, port);
-	sendto(fd, msg, len, 0, (struct sockaddr *)&dst, saddr_len(&dst));
-}
-
-static ssize_t recv_from(int fd, uint8_t *buf, size_t len, int timeout_ms, char *from,
-			 size_t fromlen)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	if (poll(&p, 1, timeout_ms) != 1)
-		return -1;
-	struct sockaddr_storage src;
-	socklen_t sl = sizeof(src);
-	ssize_t n = recvfrom(fd, buf, len, 0, (struct sockaddr *)&src, &sl);
-	if (from != NULL) {
-		saddr_format(&src, from, fromlen);
-		char *colon = strrchr(from, ':');
-		if (colon != NULL)
-			*colon = '\0';
-	}
-	return n;
-}
-
 /* A bare Map-Request to addr:port gets an answer (the daemon is up). */
 static bool probe(const char *addr, uint16_t port)
 {
@@ -124,29 +98,11 @@ static bool probe(const char *addr, uint16_t port)
 		uint8_t msg[512], rep[2048];
 		size_t len =
 		    it_build_request("[1] 10.0.0.1", ITR, 0xfeed, false, 0, msg, sizeof(msg));
-		send_to(fd, addr, port, msg, len);
-		ready = recv_from(fd, rep, sizeof(rep), 50, NULL, 0) > 0;
+		it_send_to(fd, addr, port, msg, len);
+		ready = it_recv_from(fd, rep, sizeof(rep), 50, NULL, 0) > 0;
 	}
 	close(fd);
 	return ready;
-}
-
-/*
- * lispmsd's Map-Server workers answer before its resolver's sockets are
- * bound (the resolver starts after them); its control socket comes after
- * both. Until it exists an ECM to the resolver may find no socket (the
- * first question was lost that way, one run in a few under load).
- */
-static bool ctl_ready(const char *sock)
-{
-	char path[160];
-	snprintf(path, sizeof(path), "%s/%s", it_dir, sock);
-	for (int i = 0; i < 200; i++) {
-		if (access(path, F_OK) == 0)
-			return true;
-		usleep(25 * 1000);
-	}
-	return false;
 }
 
 static pid_t start(const char *name, const char *fmt, unsigned a, unsigned b, unsigned c)
@@ -162,23 +118,11 @@ static pid_t start(const char *name, const char *fmt, unsigned a, unsigned b, un
 	return it_spawn(path, log);
 }
 
-/*
- * The ITR asks the resolver for eid; the answer (decoded into *rep), and
- * where it came from. False without one.
- */
+/* The ITR asks the resolver for eid: the answer, and where it came from. */
 static bool ask(int itr, uint16_t itr_port, const char *eid, uint64_t nonce,
 		struct lisp_map_reply *rep, char *from, size_t fromlen)
 {
-	uint8_t msg[1024], buf[2048];
-	size_t len = it_build_request(eid, ITR, nonce, true, itr_port, msg, sizeof(msg));
-	send_to(itr, MR, ddt_port, msg, len);
-	arena_reset(&ar);
-	ssize_t n;
-	while ((n = recv_from(itr, buf, sizeof(buf), 3000, from, fromlen)) > 0)
-		if (map_reply_decode(buf, (size_t)n, &ar, rep) == LISPMS_EOK &&
-		    rep->nonce == nonce && rep->nrecords == 1)
-			return true;
-	return false;
+	return it_ask(itr, ITR, itr_port, MR, ddt_port, eid, nonce, &ar, rep, from, fromlen);
 }
 
 static long ctl_count(const char *sock, const char *args, const char *pattern)
@@ -224,7 +168,7 @@ static void node_refers(int fd, uint64_t nonce, const char *eid, uint8_t act, ui
 	uint8_t buf[256];
 	size_t len;
 	if (map_referral_encode(&m, buf, sizeof(buf), &len) == LISPMS_EOK)
-		send_to(fd, MR, ddt_port, buf, len);
+		it_send_to(fd, MR, ddt_port, buf, len);
 }
 
 /*
@@ -240,8 +184,8 @@ static void forged_referral(int itr, uint16_t port)
 	int node = it_client(NODE, ddt_port);
 	uint8_t msg[1024], buf[2048];
 	size_t len = it_build_request("[1000] 10.6.1.1/32", ITR, 31, true, port, msg, sizeof(msg));
-	send_to(itr, MR, ddt_port, msg, len);
-	ssize_t n = node >= 0 ? recv_from(node, buf, sizeof(buf), 3000, NULL, 0) : -1;
+	it_send_to(itr, MR, ddt_port, msg, len);
+	ssize_t n = node >= 0 ? it_recv_from(node, buf, sizeof(buf), 3000, NULL, 0) : -1;
 	struct lisp_ecm e;
 	struct lisp_map_request req;
 	arena_reset(&ar);
@@ -254,14 +198,14 @@ static void forged_referral(int itr, uint16_t port)
 	       "ITR's (31)",
 	       (unsigned long long)theirs);
 	node_refers(node, 31, "[1000] 10.6.1.0/24", LISP_REF_DELEGATION_HOLE, 1440);
-	bool quiet = recv_from(itr, buf, sizeof(buf), 300, NULL, 0) < 0;
+	bool quiet = it_recv_from(itr, buf, sizeof(buf), 300, NULL, 0) < 0;
 	tap_ok(quiet && stat_is("lispms_mr_dropped_total\\{reason=\"itr_nonce\"\\}", 1) &&
 		   stat_is("lispms_mr_referrals_total\\{action=\"delegation_hole\"\\}", 1) &&
 		   ctl_count("mr.sock", "resolver pending", "^1 requests in resolution") == 1,
 	       "D25: a Map-Referral from the node's address and port with the ITR's nonce is "
 	       "dropped and counted (reason=\"itr_nonce\"), the request still waits");
 	node_refers(node, theirs, "[1000] 10.6.1.0/24", LISP_REF_DELEGATION_HOLE, 7);
-	n = recv_from(itr, buf, sizeof(buf), 3000, NULL, 0);
+	n = it_recv_from(itr, buf, sizeof(buf), 3000, NULL, 0);
 	struct lisp_map_reply rep;
 	arena_reset(&ar);
 	bool ok = n > 0 && map_reply_decode(buf, (size_t)n, &ar, &rep) == LISPMS_EOK &&
@@ -277,7 +221,6 @@ static void forged_referral(int itr, uint16_t port)
 
 static void scenario(void)
 {
-	int reg = it_client("127.0.0.132", 0);
 	struct it_reg r = { .flags = LISP_MREG_M,
 			    .nonce = 1,
 			    .key = &key,
@@ -286,18 +229,12 @@ static void scenario(void)
 			    .priority = 1,
 			    .ttl = 10 };
 	uint8_t msg[2048], buf[2048];
-	size_t len = it_build_register(&r, msg, sizeof(msg));
-	send_to(reg, MS, ddt_port, msg, len);
-	ssize_t n = recv_from(reg, buf, sizeof(buf), 1500, NULL, 0);
-	tap_ok(n > 0 && msg_type(buf, (size_t)n) == LISP_MSG_MAP_NOTIFY,
+	size_t len;
+	tap_ok(it_register_once("127.0.0.132", MS, ddt_port, &r),
 	       "an ETR registers [1000] 10.1.1.0/24 and 10.4.1.0/24 with the DDT Map-Server");
-	close(reg);
 
 	int itr = it_client(ITR, 0);
-	struct sockaddr_storage me;
-	socklen_t sl = sizeof(me);
-	getsockname(itr, (struct sockaddr *)&me, &sl);
-	uint16_t port = saddr_port(&me);
+	uint16_t port = it_local_port(itr);
 	struct lisp_map_reply rep;
 	char from[64];
 
@@ -363,14 +300,14 @@ static void scenario(void)
 
 	/* hostile: garbage and a DDT Map-Request (D) */
 	uint8_t junk[3] = { 0x60, 0, 1 };
-	send_to(itr, MR, ddt_port, junk, sizeof(junk));
+	it_send_to(itr, MR, ddt_port, junk, sizeof(junk));
 	len = it_build_request("[1000] 10.1.1.5/32", ITR, 99, true, port, msg, sizeof(msg));
 	msg[0] |= (uint8_t)(LISP_ECM_D >> 24);
-	send_to(itr, MR, ddt_port, msg, len);
+	it_send_to(itr, MR, ddt_port, msg, len);
 	usleep(300000);
 	tap_ok(stat_is("lispms_mr_dropped_total\\{reason=\"malformed\"\\}", 1) &&
 		   stat_is("lispms_mr_dropped_total\\{reason=\"ddt_request\"\\}", 1) &&
-		   recv_from(itr, buf, sizeof(buf), 100, NULL, 0) < 0,
+		   it_recv_from(itr, buf, sizeof(buf), 100, NULL, 0) < 0,
 	       "garbage and a DDT Map-Request at the resolver: dropped and counted, no answer");
 	forged_referral(itr, port);
 	close(itr);
@@ -525,7 +462,7 @@ int main(int argc, char **argv)
 	pids[1] = start("ms", ms_conf, ddt_port, 0, 0);
 	pids[2] = start("mr", mr_conf, mr_ms_port, ddt_port, ddt_port);
 	bool up = probe(ROOT, ddt_port) && probe(MS, ddt_port) && probe(MR, mr_ms_port) &&
-		  ctl_ready("mr.sock");
+		  it_resolver_up("mr");
 	tap_ok(up, "the DDT root, the DDT Map-Server and the Map-Resolver start (port %u)",
 	       ddt_port);
 	if (up)

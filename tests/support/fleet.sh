@@ -64,6 +64,10 @@
 # FLEET_RRL=N sets every lispmsd's reply-rate-limit (0: none; the benchmark's
 # single ITR address would otherwise be held at the default per-ITR rate);
 # FLEET_MR_TIMEOUT_MS the resolvers' timeout-ms (300).
+# FLEET_SIGN=1 signs every Map-Referral (RFC 8111, docs/protocol.md D24):
+# each DDT node and Map-Server gets an RSA key (openssl, WORK/keys), the
+# resolvers the root's public key as trust anchor and the others as
+# delegation-keys (fleet_sign_conf).
 
 FLEET_HOSTS="root node1 node2 msa1 msa2 msb1 msb2 mr1 mr2 etr itr"
 FLEET_GROUPS="a b c d"
@@ -221,6 +225,36 @@ map-resolver:
   ddt-port: $FLEET_PORT
   timeout-ms: ${FLEET_MR_TIMEOUT_MS:-300}
   retries: 1
+EOF
+        ;;
+    esac
+    [ -z "${FLEET_SIGN:-}" ] || fleet_sign_conf "$name"
+}
+
+# FLEET_SIGN: the lines fleet_conf appends for host NAME (its output ends
+# inside ddt: or map-resolver:, or has neither), keys made on first use.
+fleet_sign_conf() {
+    local name=$1 k=$FLEET_WORK/keys h
+    mkdir -p "$k"
+    for h in root node1 node2 msa1 msa2 msb1 msb2; do
+        [ -f "$k/$h.key" ] && continue
+        openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$k/$h.key" \
+            2>/dev/null && openssl pkey -in "$k/$h.key" -pubout -out "$k/$h.pub" || return 1
+    done
+    cat "$k/msa1.pub" "$k/msa2.pub" >"$k/msa.pub" # a pair: either may answer
+    cat "$k/msb1.pub" "$k/msb2.pub" >"$k/msb.pub"
+    case $name in
+    root | node1 | node2) echo "  signing-key: $k/$name.key" ;;
+    ms*) printf 'ddt:\n  signing-key: %s\n' "$k/$name.key" ;;
+    mr*)
+        cat <<EOF
+  trust-anchors: $k/root.pub
+  delegation-keys:
+    - {prefix: "[1000] 10.0.0.0/16", key: $k/node1.pub}
+    - {prefix: "[2000] 10.0.0.0/8", key: $k/node2.pub}
+    - {prefix: "[1000] 10.0.0.0/17", key: $k/msa.pub}
+    - {prefix: "[1000] 10.0.128.0/17", key: $k/msb.pub}
+    - {prefix: "[2000] 10.0.0.0/16", key: $k/msb.pub}
 EOF
         ;;
     esac

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -99,6 +100,79 @@ int it_wait_exit(pid_t pid, int timeout_ms)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	return -1;
+}
+
+void it_send_to(int fd, const char *addr, uint16_t port, const uint8_t *msg, size_t len)
+{
+	struct sockaddr_storage dst;
+	saddr_parse(addr, &dst);
+	saddr_set_port(&dst, port);
+	(void)sendto(fd, msg, len, 0, (struct sockaddr *)&dst, saddr_len(&dst));
+}
+
+ssize_t it_recv_from(int fd, uint8_t *buf, size_t len, int timeout_ms, char *from, size_t fromlen)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	if (poll(&p, 1, timeout_ms) != 1)
+		return -1;
+	struct sockaddr_storage src;
+	socklen_t sl = sizeof(src);
+	ssize_t n = recvfrom(fd, buf, len, 0, (struct sockaddr *)&src, &sl);
+	if (from != NULL) {
+		saddr_format(&src, from, fromlen);
+		char *colon = strrchr(from, ':');
+		if (colon != NULL)
+			*colon = '\0';
+	}
+	return n;
+}
+
+bool it_register_once(const char *etr, const char *ms, uint16_t port, const struct it_reg *r)
+{
+	int fd = it_client(etr, 0);
+	uint8_t msg[2048], buf[2048];
+	size_t len = it_build_register(r, msg, sizeof(msg));
+	it_send_to(fd, ms, port, msg, len);
+	ssize_t n = it_recv_from(fd, buf, sizeof(buf), 1500, NULL, 0);
+	close(fd);
+	return n > 0 && msg_type(buf, (size_t)n) == LISP_MSG_MAP_NOTIFY;
+}
+
+uint16_t it_local_port(int fd)
+{
+	struct sockaddr_storage me;
+	socklen_t sl = sizeof(me);
+	if (getsockname(fd, (struct sockaddr *)&me, &sl) != 0)
+		return 0;
+	return saddr_port(&me);
+}
+
+bool it_ask(int itr, const char *itr_addr, uint16_t itr_port, const char *mr, uint16_t port,
+	    const char *eid, uint64_t nonce, struct arena *ar, struct lisp_map_reply *rep,
+	    char *from, size_t fromlen)
+{
+	uint8_t msg[1024], buf[2048];
+	size_t len = it_build_request(eid, itr_addr, nonce, true, itr_port, msg, sizeof(msg));
+	it_send_to(itr, mr, port, msg, len);
+	arena_reset(ar);
+	ssize_t n;
+	while ((n = it_recv_from(itr, buf, sizeof(buf), 3000, from, fromlen)) > 0)
+		if (map_reply_decode(buf, (size_t)n, ar, rep) == LISPMS_EOK &&
+		    rep->nonce == nonce && rep->nrecords == 1)
+			return true;
+	return false;
+}
+
+bool it_resolver_up(const char *name)
+{
+	char log[160];
+	snprintf(log, sizeof(log), "%s/%s.log", it_dir, name);
+	for (int i = 0; i < 100; i++) {
+		if (it_file_has(log, "Map-Resolver on udp"))
+			return true;
+		usleep(50000);
+	}
+	return false;
 }
 
 bool it_file_has(const char *path, const char *needle)
