@@ -371,7 +371,7 @@ static void flush_dirty(struct net_tcp *t)
 		struct net_conn *c = t->dirty;
 		tcp_conn_dirty_unlink(t, c);
 		if (c->aborted)
-			continue; /* freed below with what it had queued */
+			continue;	 /* freed below with what it had queued */
 		(void)tcp_tls_uncork(c); /* refused: slow, below */
 		if (c->slow)		 /* at once: its peer may never make it writable */
 			tcp_conn_free(t, c, STREAM_CLOSE_SLOW);

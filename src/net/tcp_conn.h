@@ -46,10 +46,10 @@ struct net_conn {
 	struct net_conn *dnext;		/* doomed list */
 	struct net_conn *oprev, *onext; /* the dirty (output to flush) list */
 #if LISPMS_NET_TLS
-	struct sockaddr_storage peer;	/* for open() after the handshake */
-	gnutls_session_t tls;		/* TLS instance only */
-	const struct tls_cred *cred;	/* the source's when it began (a reference) */
-	bool bye;			/* close_notify queued */
+	struct sockaddr_storage peer; /* for open() after the handshake */
+	gnutls_session_t tls;	      /* TLS instance only */
+	const struct tls_cred *cred;  /* the source's when it began (a reference) */
+	bool bye;		      /* close_notify queued */
 	/* A round's writes as one record: gnutls_record_cork() while the
 	 * worker batches, uncorked at the round's end (tcp_tls_uncork) */
 	bool tls_cork;
