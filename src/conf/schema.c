@@ -99,7 +99,10 @@ static const struct schema_item server_items[] = {
 	  COUNT(struct conf_server, nlisten),
 	  .def = "[0.0.0.0, \"::\"]",
 	  .check = check_unique_addrs,
-	  .help = "Addresses to listen on; UDP and TCP both use `port`." },
+	  .help = "Addresses to listen on; UDP and TCP both use `port`. On a wildcard "
+		  "address, UDP and QUIC answer from the address each datagram was sent to "
+		  "(IP_PKTINFO / IPV6_PKTINFO), so clients of a host with several addresses "
+		  "get their answers from the one they asked." },
 	{ .key = "port",
 	  UINT(struct conf_server, port),
 	  .flags = SCHEMA_RESTART,
