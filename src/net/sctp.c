@@ -217,13 +217,18 @@ static int sock_setup(struct socket *so, uint32_t keepalive_ms, uint32_t user_ti
 		if (usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_EVENT, &ev, sizeof(ev)) != 0)
 			return -errno;
 	}
+	/* RTO.Initial 1 s (RFC 9260 section 16; usrsctp still has RFC 4960's
+	 * 3 s): a handshake packet lost to a full receive buffer is sent again
+	 * after 1 s, not 3 */
+	struct sctp_rtoinfo rto = { .srto_initial = 1000 };
 	if (keepalive_ms) {
 		/* liveness: a HEARTBEAT every keepalive; the association is
 		 * lost after user_timeout of retransmissions (RTO up to 1 s) */
-		struct sctp_rtoinfo rto = { .srto_initial = 1000,
-					    .srto_max = 1000,
-					    .srto_min = 200 };
-		usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_RTOINFO, &rto, sizeof(rto));
+		rto.srto_max = 1000;
+		rto.srto_min = 200;
+	}
+	usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_RTOINFO, &rto, sizeof(rto));
+	if (keepalive_ms) {
 		uint32_t rxt = user_timeout_ms / 1000u;
 		struct sctp_assocparams ap = { .sasoc_asocmaxrxt = (uint16_t)(rxt ? rxt : 1) };
 		usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_ASSOCINFO, &ap, sizeof(ap));
@@ -260,6 +265,22 @@ struct sctp_peer {
 	bool pending, open, closing, shut, slow, aborted, ended;
 };
 
+/* One recvmmsg batch: a datagram is at most 64 KiB (a peer's path MTU may
+ * be loopback's); only the pages a datagram fills are ever touched. */
+#define SCTP_RX_BATCH  16
+#define SCTP_RX_BUDGET 256 /* datagrams per read, then the loop's other work */
+
+struct sctp_rx {
+	struct mmsghdr msgs[SCTP_RX_BATCH];
+	struct iovec iov[SCTP_RX_BATCH];
+	struct sockaddr_storage peer[SCTP_RX_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint32_t))];
+		struct cmsghdr align;
+	} ctl[SCTP_RX_BATCH];
+	uint8_t buf[SCTP_RX_BATCH][65536];
+};
+
 struct sctp_server {
 	const struct stream_handler *h;
 	void *arg;
@@ -270,7 +291,8 @@ struct sctp_server {
 	size_t npeers;
 	struct sctp_peer *pending, *lingering;
 	struct sctp_stats st;
-	uint8_t buf[65536];
+	uint8_t buf[65536]; /* what an association delivers */
+	struct sctp_rx rx;
 };
 
 static const struct stream_conn_ops sctp_conn_ops;
@@ -512,17 +534,53 @@ void sctp_server_input(struct sctp_server *s, int fd, const struct sockaddr_stor
 	cur_input = NULL;
 }
 
-int sctp_server_read(struct sctp_server *s, int fd)
+/* The kernel's count of datagrams it dropped on the socket (SO_RXQ_OVFL,
+ * cumulative, on each datagram): what grew since the last one seen. */
+static void rx_overflow(struct sctp_server *s, struct msghdr *mh, uint32_t *seen)
 {
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SO_RXQ_OVFL ||
+		    cm->cmsg_len < CMSG_LEN(sizeof(uint32_t)))
+			continue;
+		uint32_t v;
+		memcpy(&v, CMSG_DATA(cm), sizeof(v));
+		if (v != *seen) {
+			s->st.drop_rcvbuf += (uint32_t)(v - *seen);
+			counters_add(LISPMS_M_NET_SCTP_DROP_RCVBUF, (uint32_t)(v - *seen));
+			*seen = v;
+		}
+	}
+}
+
+int sctp_server_read(struct sctp_server *s, int fd, uint32_t *overflow)
+{
+	struct sctp_rx *rx = &s->rx;
 	int n = 0;
-	for (; n < 256; n++) {
-		struct sockaddr_storage peer;
-		socklen_t pl = sizeof(peer);
-		ssize_t r = recvfrom(fd, s->buf, sizeof(s->buf), MSG_DONTWAIT,
-				     (struct sockaddr *)&peer, &pl);
-		if (r < 0)
+	while (n < SCTP_RX_BUDGET) {
+		for (unsigned i = 0; i < SCTP_RX_BATCH; i++) {
+			rx->iov[i] = (struct iovec){ rx->buf[i], sizeof(rx->buf[i]) };
+			rx->msgs[i].msg_hdr =
+			    (struct msghdr){ .msg_name = &rx->peer[i],
+					     .msg_namelen = sizeof(rx->peer[i]),
+					     .msg_iov = &rx->iov[i],
+					     .msg_iovlen = 1,
+					     .msg_control = rx->ctl[i].buf,
+					     .msg_controllen = sizeof(rx->ctl[i].buf) };
+		}
+		int r = recvmmsg(fd, rx->msgs, SCTP_RX_BATCH, MSG_DONTWAIT, NULL);
+		if (r <= 0)
 			break;
-		sctp_server_input(s, fd, &peer, s->buf, (size_t)r);
+		for (int i = 0; i < r; i++) {
+			if (overflow)
+				rx_overflow(s, &rx->msgs[i].msg_hdr, overflow);
+			sctp_server_input(s, fd, &rx->peer[i], rx->buf[i], rx->msgs[i].msg_len);
+		}
+		n += r;
+		/* deliver as we go: what a batch brought is answered before
+		 * the next is read */
+		sctp_server_process(s);
+		if (r < SCTP_RX_BATCH)
+			break;
 	}
 	sctp_server_process(s);
 	return n;
@@ -909,6 +967,22 @@ ssize_t sctp_client_recv(struct sctp_client *c, void *buf, size_t len)
 		}
 		return n;
 	}
+}
+
+void sctp_client_shutdown(struct sctp_client *c)
+{
+	if (sctp_client_up(c))
+		usrsctp_shutdown(c->so, SHUT_WR);
+	else
+		c->eof = true; /* never up: nothing to end */
+}
+
+bool sctp_client_ended(struct sctp_client *c)
+{
+	uint8_t b[256];
+	while (!c->eof && sctp_client_recv(c, b, sizeof(b)) >= 0)
+		; /* what comes after the SHUTDOWN is discarded */
+	return c->eof;
 }
 
 void sctp_client_free(struct sctp_client *c)

@@ -122,7 +122,7 @@ static void pump(struct sctp_client **cs, size_t n, int ms, bool (*done)(void *)
 {
 	uint64_t end = now() + (uint64_t)ms * 1000000u;
 	while (now() < end) {
-		sctp_server_read(srv, sfd);
+		sctp_server_read(srv, sfd, NULL);
 		for (size_t i = 0; i < n; i++)
 			if (cs[i])
 				sctp_client_input(cs[i]);
@@ -249,4 +249,54 @@ Test(sctp, short_datagrams_are_dropped)
 	sctp_server_input(srv, sfd, &peer, pkt, sizeof(pkt));
 	cr_assert_eq(sctp_server_stats(srv)->drop_malformed, 2);
 	cr_assert_eq(sctp_server_peers(srv), 0);
+}
+
+static bool ended(void *arg)
+{
+	return sctp_client_ended(arg) && echo.closed >= 1;
+}
+
+Test(sctp, a_lost_shutdown_is_sent_again_and_both_ends_finish)
+{
+	int cfd = client_sock(sport);
+	struct sctp_client *c = sctp_client_new(cfd, 4342);
+	int one = 1;
+	pump(&c, 1, 3000, opened, &one);
+	cr_assert_eq(echo.opened, 1);
+	sctp_client_shutdown(c);
+	uint8_t lost[2048];
+	cr_assert_gt(recv(sfd, lost, sizeof(lost), 0), 0, "the SHUTDOWN, dropped here");
+	cr_assert_eq(echo.closed, 0);
+	pump(&c, 1, 10000, ended, c); /* RTO 1 s: sent again */
+	cr_assert_eq(echo.closed, 1, "the server saw the SHUTDOWN sent again");
+	cr_assert_eq(echo.why, STREAM_CLOSE_PEER);
+	cr_assert(sctp_client_ended(c), "the client saw SHUTDOWN-COMPLETE");
+	sctp_client_free(c);
+	close(cfd);
+}
+
+Test(sctp, receive_buffer_drops_are_counted)
+{
+	int small = 4096, on = 1;
+	cr_assert_eq(setsockopt(sfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	cr_assert_eq(setsockopt(sfd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on)), 0);
+	int cfd = client_sock(sport);
+	uint8_t junk[8] = { 0 }; /* too short: dropped as malformed when read */
+	for (int i = 0; i < 200; i++)
+		send(cfd, junk, sizeof(junk), 0);
+	uint32_t seen = 0;
+	int got = 0, r;
+	while ((r = sctp_server_read(srv, sfd, &seen)) > 0)
+		got += r;
+	cr_assert_lt(got, 200, "the small buffer overflowed");
+	/* the kernel's count comes with the next datagram queued after a drop */
+	send(cfd, junk, sizeof(junk), 0);
+	cr_assert_eq(sctp_server_read(srv, sfd, &seen), 1);
+	const struct sctp_stats *st = sctp_server_stats(srv);
+	cr_assert_eq(st->rx_packets, (uint64_t)got + 1);
+	cr_assert_eq(st->drop_malformed, (uint64_t)got + 1);
+	cr_assert_eq(st->drop_rcvbuf, (uint64_t)(200 - got),
+		     "every datagram the kernel dropped is counted (%llu of %d)",
+		     (unsigned long long)st->drop_rcvbuf, 200 - got);
+	close(cfd);
 }
