@@ -151,16 +151,24 @@ static ssize_t client_recv(struct sctp_client **c, void *buf, size_t len, int ms
 	return -1;
 }
 
-TestSuite(sctp, .init = setup, .fini = teardown, .timeout = 30);
-
-Test(sctp, admitted_at_the_cookie_echo_then_stream_0_echoes_then_peer_close)
+/* A client on a new socket (*cfd) whose association the server opened. */
+static struct sctp_client *session_up(int *cfd)
 {
-	int cfd = client_sock(sport);
-	struct sctp_client *c = sctp_client_new(cfd, 4342);
+	*cfd = client_sock(sport);
+	struct sctp_client *c = sctp_client_new(*cfd, 4342);
 	cr_assert_not_null(c, "%s", strerror(errno));
 	int one = 1;
 	pump(&c, 1, 3000, opened, &one);
 	cr_assert_eq(echo.opened, 1);
+	return c;
+}
+
+TestSuite(sctp, .init = setup, .fini = teardown, .timeout = 30);
+
+Test(sctp, admitted_at_the_cookie_echo_then_stream_0_echoes_then_peer_close)
+{
+	int cfd;
+	struct sctp_client *c = session_up(&cfd);
 	cr_assert_eq(echo.admitted, 1, "admit() once, at the COOKIE-ECHO");
 	cr_assert_eq(sctp_server_peers(srv), 1);
 	cr_assert(sctp_client_up(c));
@@ -206,11 +214,8 @@ Test(sctp, an_unauthorised_init_flood_keeps_no_state)
 
 Test(sctp, a_second_stream_is_refused_and_the_session_goes_on)
 {
-	int cfd = client_sock(sport);
-	struct sctp_client *c = sctp_client_new(cfd, 4342);
-	int one = 1;
-	pump(&c, 1, 3000, opened, &one);
-	cr_assert_eq(echo.opened, 1);
+	int cfd;
+	struct sctp_client *c = session_up(&cfd);
 	cr_assert_eq(sctp_client_send(c, 1, "other", 5), 5);
 	pump(&c, 1, 300, NULL, NULL);
 	cr_assert_eq(sctp_server_stats(srv)->streams_refused, 1);
@@ -225,11 +230,8 @@ Test(sctp, a_second_stream_is_refused_and_the_session_goes_on)
 
 Test(sctp, an_operators_abort_ends_the_session_and_the_client_sees_it)
 {
-	int cfd = client_sock(sport);
-	struct sctp_client *c = sctp_client_new(cfd, 4342);
-	int one = 1;
-	pump(&c, 1, 3000, opened, &one);
-	cr_assert_eq(echo.opened, 1);
+	int cfd;
+	struct sctp_client *c = session_up(&cfd);
 	stream_abort(echo.conn);
 	sctp_server_process(srv);
 	cr_assert_eq(echo.closed, 1);
@@ -258,11 +260,8 @@ static bool ended(void *arg)
 
 Test(sctp, a_lost_shutdown_is_sent_again_and_both_ends_finish)
 {
-	int cfd = client_sock(sport);
-	struct sctp_client *c = sctp_client_new(cfd, 4342);
-	int one = 1;
-	pump(&c, 1, 3000, opened, &one);
-	cr_assert_eq(echo.opened, 1);
+	int cfd;
+	struct sctp_client *c = session_up(&cfd);
 	sctp_client_shutdown(c);
 	uint8_t lost[2048];
 	cr_assert_gt(recv(sfd, lost, sizeof(lost), 0), 0, "the SHUTDOWN, dropped here");
