@@ -43,8 +43,9 @@
 int sctp_stack_init(void);
 
 /* Run the stack's timers (retransmission, heartbeats, ...) for the time
- * passed since the last call; `now` in ns (CLOCK_MONOTONIC). Returns ns to
- * the next call (the stack's timer granularity, 10 ms). */
+ * passed since they last ran, at most once per 10 ms (the stack's timer
+ * granularity: each run walks all of its timers); `now` in ns
+ * (CLOCK_MONOTONIC). Returns ns until they are due again. */
 uint64_t sctp_stack_timers(uint64_t now);
 
 /* Drop counters and events of one server. */

@@ -64,6 +64,9 @@ void sctp_stack_input(struct sctp_lower *l, const void *pkt, size_t len);
  * nothing is kept. */
 void sctp_stack_input_stateless(struct sctp_lower *l, const void *pkt, size_t len);
 
+/* How many times sctp_stack_timers() ran usrsctp's timers. */
+uint64_t sctp_stack_ticks(void);
+
 /* The options of every socket we make: stream info on receive, no Nagle,
  * association and shutdown events, RTO.Initial 1 s; with keepalive_ms, a
  * HEARTBEAT every keepalive_ms and the association lost after

@@ -20,6 +20,7 @@
 #include <lispms/err.h>
 
 #include "sctp.h"
+#include "sctp_stack.h"
 
 struct echo {
 	bool admit;
@@ -297,5 +298,32 @@ Test(sctp, receive_buffer_drops_are_counted)
 	cr_assert_eq(st->drop_rcvbuf, (uint64_t)(200 - got),
 		     "every datagram the kernel dropped is counted (%llu of %d)",
 		     (unsigned long long)st->drop_rcvbuf, 200 - got);
+	close(cfd);
+}
+
+/* Whether the stack's timers ran at time t (sctp_stack_timers(t)). */
+static bool ticks_at(uint64_t t)
+{
+	uint64_t n = sctp_stack_ticks();
+	sctp_stack_timers(t);
+	return sctp_stack_ticks() == n + 1;
+}
+
+Test(sctp, the_stack_timers_tick_every_10_ms_while_packets_flow_else_every_100)
+{
+	/* each tick walks all of usrsctp's timers: not more often than that,
+	 * however often the loop asks */
+	uint64_t t = now() + 200000000u, ms = 1000000u;
+	cr_assert(ticks_at(t), "due");
+	cr_assert(!ticks_at(t + 10 * ms), "quiet: not at 10 ms");
+	cr_assert(!ticks_at(t + 99 * ms), "nor at 99 ms");
+	cr_assert(ticks_at(t + 100 * ms), "at 100 ms");
+	int cfd = client_sock(sport);
+	struct sctp_client *c = sctp_client_new(cfd, 4342); /* its INIT goes out */
+	cr_assert(!ticks_at(t + 105 * ms), "packets: not after 5 ms");
+	cr_assert(ticks_at(t + 110 * ms), "but after 10 ms");
+	cr_assert(!ticks_at(t + 111 * ms), "and not again 1 ms later");
+	cr_assert(!ticks_at(t + 120 * ms), "quiet again: not after 10 ms");
+	sctp_client_free(c);
 	close(cfd);
 }
