@@ -67,7 +67,7 @@ struct sctp_server {
 	struct sctp_peer *pending, *lingering;
 	struct sctp_stats st;
 	uint8_t buf[65536]; /* what an association delivers */
-	struct sctp_rx rx;
+	struct sctp_rx *rx; /* at the first read: a server fed otherwise has none */
 };
 
 static const struct stream_conn_ops sctp_conn_ops;
@@ -321,7 +321,9 @@ static void rx_overflow(struct sctp_server *s, struct msghdr *mh, uint32_t *seen
 
 int sctp_server_read(struct sctp_server *s, int fd, uint32_t *overflow)
 {
-	struct sctp_rx *rx = &s->rx;
+	if (s->rx == NULL && (s->rx = malloc(sizeof(*s->rx))) == NULL)
+		return 0; /* the datagrams wait in the socket */
+	struct sctp_rx *rx = s->rx;
 	int n = 0;
 	while (n < SCTP_RX_BUDGET) {
 		for (unsigned i = 0; i < SCTP_RX_BATCH; i++) {
@@ -602,6 +604,7 @@ void sctp_server_free(struct sctp_server *s)
 		return;
 	sctp_server_stop(s);
 	usrsctp_close(s->lso);
+	free(s->rx);
 	free(s);
 }
 

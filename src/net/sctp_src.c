@@ -23,11 +23,12 @@
 #include "net_sock.h"
 #include "sctp.h"
 
-/* A storm's packets (1,000 associations opening, or ending, at once) wait
- * here instead of being dropped: some 1,800 full-sized packets, many more
- * small ones, per socket (the kernel counts its overhead against it).
- * Memory only while the queue is full. */
-#define SCTP_RCVBUF (4u << 20)
+/* A storm's packets (1,000 associations opening, or ending, at once, ten
+ * or so packets each) wait here instead of being dropped: with the kernel's
+ * overhead some 2.3 KB per full-sized packet on loopback, 4 MiB still
+ * overflowed under load (35-274 drops in a 1,000 x 100 storm at load 10),
+ * so QUIC's 16 MiB. Memory only while the queue is full. */
+#define SCTP_RCVBUF (16u << 20)
 
 struct sctp_sock {
 	struct net_ev ev;
