@@ -43,8 +43,9 @@
 int sctp_stack_init(void);
 
 /* Run the stack's timers (retransmission, heartbeats, ...) for the time
- * passed since the last call; `now` in ns (CLOCK_MONOTONIC). Returns ns to
- * the next call (the stack's timer granularity, 10 ms). */
+ * passed since they last ran, at most once per 10 ms (the stack's timer
+ * granularity: each run walks all of its timers); `now` in ns
+ * (CLOCK_MONOTONIC). Returns ns until they are due again. */
 uint64_t sctp_stack_timers(uint64_t now);
 
 /* Drop counters and events of one server. */
@@ -59,6 +60,7 @@ struct sctp_stats {
 	uint64_t drop_bad_cookie; /* admitted, but usrsctp made no association */
 	uint64_t inits_stateless; /* packets from unknown peers handled statelessly */
 	uint64_t drop_collision;  /* an IPv6 peer whose address id another holds */
+	uint64_t drop_rcvbuf;	  /* the kernel dropped them: the socket's buffer was full */
 };
 
 struct sctp_conf {
@@ -80,8 +82,11 @@ struct sctp_server *sctp_server_new(const struct sctp_conf *conf, const struct s
 void sctp_server_input(struct sctp_server *s, int fd, const struct sockaddr_storage *peer,
 		       const uint8_t *pkt, size_t len);
 
-/* Read and handle what waits on the non-blocking UDP socket fd. */
-int sctp_server_read(struct sctp_server *s, int fd);
+/* Read and handle what waits on the non-blocking UDP socket fd (recvmmsg
+ * batches, up to 256 datagrams); datagrams read. With `overflow` (the
+ * socket has SO_RXQ_OVFL on), the kernel's drop count last seen on fd:
+ * what it grew by is counted (drop_rcvbuf). */
+int sctp_server_read(struct sctp_server *s, int fd, uint32_t *overflow);
 
 /* Deliver what the stack has for the sessions (after input and timers):
  * received bytes, closes, queued output; free finished peers. */
@@ -112,5 +117,14 @@ ssize_t sctp_client_send(struct sctp_client *c, uint16_t sid, const void *buf, s
 /* Received bytes (stream 0 and others alike), 0 at the end (shutdown,
  * abort), -1 with errno EAGAIN when none now. */
 ssize_t sctp_client_recv(struct sctp_client *c, void *buf, size_t len);
-/* Close (SHUTDOWN) and free; the fd stays the caller's. */
+/* The orderly end: SHUTDOWN now (a client never up just ends); keep
+ * feeding it (sctp_client_input, the stack's timers) until
+ * sctp_client_ended(), which reads and discards what still comes, says the
+ * association is gone (SHUTDOWN-COMPLETE, or an ABORT), then free it. */
+void sctp_client_shutdown(struct sctp_client *c);
+bool sctp_client_ended(struct sctp_client *c);
+/* Close (SHUTDOWN) and free at once; the fd stays the caller's. Once freed
+ * nothing is sent for it: a SHUTDOWN lost on the way is not sent again (the
+ * server's heartbeats end the association), so a client that can wait
+ * shuts down first. */
 void sctp_client_free(struct sctp_client *c);

@@ -8,6 +8,10 @@
  * bit says otherwise, so the input reaches usrsctp's chunk handling. Every
  * path must stay within its buffers and keep no state for what it cannot
  * use (a cookie cannot be forged: usrsctp signs it with a random key).
+ * After each input the stack's timers run for a second of a clock of our
+ * own: retransmissions and heartbeats of what the input left fire, and
+ * usrsctp frees the closed endpoints (it does so from a timer; without it
+ * every input's listening socket stayed, 1.5 GB after 1.2M inputs).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +23,7 @@
 
 #include "fuzz.h"
 #include "sctp.h"
+#include "sctp_stack.h"
 
 static bool f_admit(void *arg, enum stream_transport t, const struct sockaddr_storage *peer)
 {
@@ -82,5 +87,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= len;
 	}
 	sctp_server_free(s);
+	static uint64_t clock_ns;
+	if (clock_ns == 0)
+		clock_ns = sctp_stack_now();
+	clock_ns += 1000000000u;
+	sctp_stack_timers(clock_ns);
 	return 0;
 }

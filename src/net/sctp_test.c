@@ -20,6 +20,7 @@
 #include <lispms/err.h>
 
 #include "sctp.h"
+#include "sctp_stack.h"
 
 struct echo {
 	bool admit;
@@ -122,7 +123,7 @@ static void pump(struct sctp_client **cs, size_t n, int ms, bool (*done)(void *)
 {
 	uint64_t end = now() + (uint64_t)ms * 1000000u;
 	while (now() < end) {
-		sctp_server_read(srv, sfd);
+		sctp_server_read(srv, sfd, NULL);
 		for (size_t i = 0; i < n; i++)
 			if (cs[i])
 				sctp_client_input(cs[i]);
@@ -151,16 +152,24 @@ static ssize_t client_recv(struct sctp_client **c, void *buf, size_t len, int ms
 	return -1;
 }
 
-TestSuite(sctp, .init = setup, .fini = teardown, .timeout = 30);
-
-Test(sctp, admitted_at_the_cookie_echo_then_stream_0_echoes_then_peer_close)
+/* A client on a new socket (*cfd) whose association the server opened. */
+static struct sctp_client *session_up(int *cfd)
 {
-	int cfd = client_sock(sport);
-	struct sctp_client *c = sctp_client_new(cfd, 4342);
+	*cfd = client_sock(sport);
+	struct sctp_client *c = sctp_client_new(*cfd, 4342);
 	cr_assert_not_null(c, "%s", strerror(errno));
 	int one = 1;
 	pump(&c, 1, 3000, opened, &one);
 	cr_assert_eq(echo.opened, 1);
+	return c;
+}
+
+TestSuite(sctp, .init = setup, .fini = teardown, .timeout = 30);
+
+Test(sctp, admitted_at_the_cookie_echo_then_stream_0_echoes_then_peer_close)
+{
+	int cfd;
+	struct sctp_client *c = session_up(&cfd);
 	cr_assert_eq(echo.admitted, 1, "admit() once, at the COOKIE-ECHO");
 	cr_assert_eq(sctp_server_peers(srv), 1);
 	cr_assert(sctp_client_up(c));
@@ -206,11 +215,8 @@ Test(sctp, an_unauthorised_init_flood_keeps_no_state)
 
 Test(sctp, a_second_stream_is_refused_and_the_session_goes_on)
 {
-	int cfd = client_sock(sport);
-	struct sctp_client *c = sctp_client_new(cfd, 4342);
-	int one = 1;
-	pump(&c, 1, 3000, opened, &one);
-	cr_assert_eq(echo.opened, 1);
+	int cfd;
+	struct sctp_client *c = session_up(&cfd);
 	cr_assert_eq(sctp_client_send(c, 1, "other", 5), 5);
 	pump(&c, 1, 300, NULL, NULL);
 	cr_assert_eq(sctp_server_stats(srv)->streams_refused, 1);
@@ -225,11 +231,8 @@ Test(sctp, a_second_stream_is_refused_and_the_session_goes_on)
 
 Test(sctp, an_operators_abort_ends_the_session_and_the_client_sees_it)
 {
-	int cfd = client_sock(sport);
-	struct sctp_client *c = sctp_client_new(cfd, 4342);
-	int one = 1;
-	pump(&c, 1, 3000, opened, &one);
-	cr_assert_eq(echo.opened, 1);
+	int cfd;
+	struct sctp_client *c = session_up(&cfd);
 	stream_abort(echo.conn);
 	sctp_server_process(srv);
 	cr_assert_eq(echo.closed, 1);
@@ -249,4 +252,78 @@ Test(sctp, short_datagrams_are_dropped)
 	sctp_server_input(srv, sfd, &peer, pkt, sizeof(pkt));
 	cr_assert_eq(sctp_server_stats(srv)->drop_malformed, 2);
 	cr_assert_eq(sctp_server_peers(srv), 0);
+}
+
+static bool ended(void *arg)
+{
+	return sctp_client_ended(arg) && echo.closed >= 1;
+}
+
+Test(sctp, a_lost_shutdown_is_sent_again_and_both_ends_finish)
+{
+	int cfd;
+	struct sctp_client *c = session_up(&cfd);
+	sctp_client_shutdown(c);
+	uint8_t lost[2048];
+	cr_assert_gt(recv(sfd, lost, sizeof(lost), 0), 0, "the SHUTDOWN, dropped here");
+	cr_assert_eq(echo.closed, 0);
+	pump(&c, 1, 10000, ended, c); /* RTO 1 s: sent again */
+	cr_assert_eq(echo.closed, 1, "the server saw the SHUTDOWN sent again");
+	cr_assert_eq(echo.why, STREAM_CLOSE_PEER);
+	cr_assert(sctp_client_ended(c), "the client saw SHUTDOWN-COMPLETE");
+	sctp_client_free(c);
+	close(cfd);
+}
+
+Test(sctp, receive_buffer_drops_are_counted)
+{
+	int small = 4096, on = 1;
+	cr_assert_eq(setsockopt(sfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	cr_assert_eq(setsockopt(sfd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on)), 0);
+	int cfd = client_sock(sport);
+	uint8_t junk[8] = { 0 }; /* too short: dropped as malformed when read */
+	for (int i = 0; i < 200; i++)
+		send(cfd, junk, sizeof(junk), 0);
+	uint32_t seen = 0;
+	int got = 0, r;
+	while ((r = sctp_server_read(srv, sfd, &seen)) > 0)
+		got += r;
+	cr_assert_lt(got, 200, "the small buffer overflowed");
+	/* the kernel's count comes with the next datagram queued after a drop */
+	send(cfd, junk, sizeof(junk), 0);
+	cr_assert_eq(sctp_server_read(srv, sfd, &seen), 1);
+	const struct sctp_stats *st = sctp_server_stats(srv);
+	cr_assert_eq(st->rx_packets, (uint64_t)got + 1);
+	cr_assert_eq(st->drop_malformed, (uint64_t)got + 1);
+	cr_assert_eq(st->drop_rcvbuf, (uint64_t)(200 - got),
+		     "every datagram the kernel dropped is counted (%llu of %d)",
+		     (unsigned long long)st->drop_rcvbuf, 200 - got);
+	close(cfd);
+}
+
+/* Whether the stack's timers ran at time t (sctp_stack_timers(t)). */
+static bool ticks_at(uint64_t t)
+{
+	uint64_t n = sctp_stack_ticks();
+	sctp_stack_timers(t);
+	return sctp_stack_ticks() == n + 1;
+}
+
+Test(sctp, the_stack_timers_tick_every_10_ms_while_packets_flow_else_every_100)
+{
+	/* each tick walks all of usrsctp's timers: not more often than that,
+	 * however often the loop asks */
+	uint64_t t = now() + 200000000u, ms = 1000000u;
+	cr_assert(ticks_at(t), "due");
+	cr_assert(!ticks_at(t + 10 * ms), "quiet: not at 10 ms");
+	cr_assert(!ticks_at(t + 99 * ms), "nor at 99 ms");
+	cr_assert(ticks_at(t + 100 * ms), "at 100 ms");
+	int cfd = client_sock(sport);
+	struct sctp_client *c = sctp_client_new(cfd, 4342); /* its INIT goes out */
+	cr_assert(!ticks_at(t + 105 * ms), "packets: not after 5 ms");
+	cr_assert(ticks_at(t + 110 * ms), "but after 10 ms");
+	cr_assert(!ticks_at(t + 111 * ms), "and not again 1 ms later");
+	cr_assert(!ticks_at(t + 120 * ms), "quiet again: not after 10 ms");
+	sctp_client_free(c);
+	close(cfd);
 }

@@ -183,15 +183,40 @@ static void quic_close(int h)
 #endif
 
 #if LISPMS_HAVE_SCTP
-#define IT_SCTP_MAX 8192
+#define IT_SCTP_MAX	  8192
+#define IT_SCTP_LINGER_NS 5000000000ull		 /* a closed association's SHUTDOWN exchange */
 static struct sctp_client *sctp_of[IT_SCTP_MAX]; /* by UDP fd */
 static bool sctp_gone[IT_SCTP_MAX];		 /* never came up */
+/* Closed by the test, ending (SHUTDOWN sent): fed and timed like the open
+ * ones until the association is gone or this deadline (ns); 0: open. */
+static uint64_t sctp_ending[IT_SCTP_MAX];
+static unsigned sctp_nending;
 
 static uint64_t it_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void sctp_release(int fd)
+{
+	sctp_client_free(sctp_of[fd]);
+	sctp_of[fd] = NULL;
+	if (sctp_ending[fd]) {
+		sctp_ending[fd] = 0;
+		sctp_nending--;
+	}
+	close(fd);
+}
+
+/* Free the closed associations whose SHUTDOWN exchange is over (or late). */
+static void sctp_reap(void)
+{
+	uint64_t now = it_now_ns();
+	for (int fd = 0; fd < IT_SCTP_MAX && sctp_nending > 0; fd++)
+		if (sctp_ending[fd] && (sctp_client_ended(sctp_of[fd]) || now >= sctp_ending[fd]))
+			sctp_release(fd);
 }
 
 /* Feed every association what came for it, run the stack's timers; wait up
@@ -208,6 +233,7 @@ static void sctp_pump(int ms)
 			if (pf[i].revents)
 				sctp_client_input(sctp_of[pf[i].fd]);
 	sctp_stack_timers(it_now_ns());
+	sctp_reap();
 }
 
 static bool is_sctp(int h)
@@ -538,10 +564,18 @@ void it_stream_close(int h)
 	}
 #endif
 #if LISPMS_HAVE_SCTP
-	if (is_sctp(h)) {
-		sctp_client_free(sctp_of[h]);
-		sctp_of[h] = NULL;
+	if (is_sctp(h) && !sctp_ending[h]) {
+		/* an orderly end, as an ETR would: the SHUTDOWN is sent (again
+		 * if lost) while the test goes on; the socket is closed when
+		 * the association is gone (it_stream_settle waits for that) */
+		sctp_client_shutdown(sctp_of[h]);
+		sctp_ending[h] = it_now_ns() + IT_SCTP_LINGER_NS;
+		sctp_nending++;
+		sctp_reap();
+		return;
 	}
+	if (is_sctp(h))
+		return; /* closed already, still ending */
 #endif
 #if IT_HAVE_TLS
 	gnutls_session_t s = sess_of(h);
@@ -555,4 +589,17 @@ void it_stream_close(int h)
 #endif
 	if (h >= 0)
 		close(h);
+}
+
+bool it_stream_settle(int timeout_ms)
+{
+#if LISPMS_HAVE_SCTP
+	uint64_t end = it_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	while (sctp_nending > 0 && it_now_ns() < end)
+		sctp_pump(1);
+	return sctp_nending == 0;
+#else
+	(void)timeout_ms;
+	return true;
+#endif
 }

@@ -18,9 +18,11 @@
  *
  * SCTP: it runs in this process's usrsctp stack; every
  * call pumps every open SCTP association (input, timers), so associations
- * the test is not reading still answer heartbeats. An SCTP association not
- * up within 2 s of open (not admitted: the server answers nothing) reads as
- * closed by the server.
+ * the test is not reading still answer heartbeats, and closed ones finish
+ * their SHUTDOWN exchange (a SHUTDOWN lost to a full server socket is sent
+ * again). An SCTP association not up within 2 s of open (not admitted: the
+ * server answers nothing; RTO.Initial is 1 s, so one lost handshake packet
+ * is sent again in time) reads as closed by the server.
  * Threads: one test thread. Errors: -1 from open, send and recv.
  */
 #pragma once
@@ -75,4 +77,12 @@ bool it_stream_writable(int h, int timeout_ms);
 /* The client's own port (for pcap records). */
 uint16_t it_stream_local_port(int h);
 
+/* Close the handle (it is not used again). SCTP: the association ends in
+ * order (SHUTDOWN, sent again if lost) while the test goes on, its socket
+ * closed when it is gone, within 5 s. */
 void it_stream_close(int h);
+
+/* Wait up to timeout_ms until every closed handle's transport has finished
+ * its close (SCTP: SHUTDOWN-COMPLETE; the others at once); true when all
+ * have. */
+bool it_stream_settle(int timeout_ms);
