@@ -159,6 +159,10 @@ const struct schema_section schema_sctp_section = {
 		"only, the same framing as TCP; sessions share `max-sessions`, "
 		"`session-output-limit` and `keepalive` (HEARTBEAT interval). They are all "
 		"served by the first worker (usrsctp is one stack per process). The UDP "
+		"socket asks a 16 MiB receive buffer, so a storm of associations opening or "
+		"ending at once waits rather than being dropped "
+		"(`lispms_net_sctp_dropped_total{reason=\"receive_buffer\"}` counts what "
+		"still is); RTO.Initial is 1 s (RFC 9260). The UDP "
 		"socket stays open from start to stop; while `reliable-transport` is off no "
 		"new association is admitted. A change needs a restart.",
 };

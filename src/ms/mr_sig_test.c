@@ -21,6 +21,7 @@
 #include <lispms/rcu.h>
 #include <lispms/thread.h>
 
+#include "mr_wire_testlib.h"
 #include "testkey.h"
 
 #define NOW 1800000000u /* the fixed clock, seconds since the epoch */
@@ -134,7 +135,8 @@ static const struct how GOOD0 = {
 	.key = 0, .inception = NOW - 300, .expiration = NOW + 3600, .flip = -1
 };
 
-/* A one-record Map-Referral as a DDT node puts it on the wire, decoded as mr gets it. */
+/* A one-record Map-Referral as a DDT node puts it on the wire, decoded as mr gets it:
+ * nonce is the ITR's, the referral carries the DDT Map-Request's in flight for it (D25). */
 static const struct lisp_map_referral *wire_ref(uint64_t nonce, const char *prefix, uint8_t act,
 						uint32_t ttl, const char *rloc, struct how h)
 {
@@ -164,7 +166,9 @@ static const struct lisp_map_referral *wire_ref(uint64_t nonce, const char *pref
 		rec.r.rsvd = 1;
 		rec.sigs = &sig;
 	}
-	struct lisp_map_referral out = { .nonce = nonce, .nrecords = 1, .records = &rec };
+	struct lisp_map_referral out = { .nonce = wire_nonce(m, nonce),
+					 .nrecords = 1,
+					 .records = &rec };
 	uint8_t *buf = arena_alloc(&ar, 2048);
 	size_t len;
 	cr_assert_eq(map_referral_encode(&out, buf, 2048, &len), LISPMS_EOK);

@@ -23,6 +23,8 @@
 #include <lispms/rcu.h>
 #include <lispms/thread.h>
 
+#include "mr_wire_testlib.h"
+
 static inline void setup(void)
 {
 	cr_assert_eq(thread_register("test"), LISPMS_EOK);
@@ -120,30 +122,6 @@ static inline void request(struct mr *m, const char *eid, uint64_t nonce, uint64
 	struct eid_prefix e = P(eid);
 	struct lisp_addr itr = A("192.0.2.9");
 	cr_assert_eq(mr_request(m, &e, nonce, &itr, 4342, REQ, sizeof(REQ), now, act), LISPMS_EOK);
-}
-
-struct wire_find {
-	uint64_t itr, wire;
-	bool found;
-};
-
-static inline bool wire_one(const struct mr_pending_info *p, void *arg)
-{
-	struct wire_find *w = arg;
-	if (p->nonce != w->itr)
-		return true;
-	w->wire = p->ddt_nonce;
-	w->found = true;
-	return false;
-}
-
-/* The nonce the DDT Map-Request in flight for the ITR's nonce carries
- * (the pending view's ddt_nonce), or itr itself when none is pending. */
-static inline uint64_t wire_nonce(struct mr *m, uint64_t itr)
-{
-	struct wire_find w = { .itr = itr };
-	mr_pending_foreach(m, wire_one, &w);
-	return w.found ? w.wire : itr;
 }
 
 /* A Map-Referral as the node asked sends it: with the nonce of the DDT
