@@ -256,9 +256,93 @@ static const char *answer_text(enum ms_answer a)
 	return "?";
 }
 
-void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ecm *ecm,
-		const uint8_t *msg, size_t len, struct dgram_outbox *out)
+#define MS_REQ_WARM_MAX 64 /* requests of a batch whose lookups are warmed */
+
+/*
+ * Start the cache misses of the requests' lookups together (host-index
+ * slots, entries, trie paths, the mappings found): over a large table a
+ * request storm is otherwise one chain of misses after the other. The
+ * lookups of the first request's instance only; ms_decide() repeats them
+ * in cache, in the batch's order, after the registers before them.
+ */
+static void request_warm(struct ms_thread *t, const struct ms_req_pre *pre, unsigned n)
 {
+	const struct eid_prefix *ps[MS_REQ_WARM_MAX];
+	const struct db_mapping *m[MS_REQ_WARM_MAX];
+	unsigned k = 0;
+	uint32_t iid = 0;
+	for (unsigned i = 0; i < n && k < MS_REQ_WARM_MAX; i++) {
+		if (!pre[i].done || (k > 0 && pre[i].eid.iid != iid))
+			continue;
+		iid = pre[i].eid.iid;
+		ps[k++] = &pre[i].eid;
+	}
+	if (k < 2)
+		return;
+	db_iid_lookup_batch(db_instance(t->ms->db, iid), ps, k, m);
+	for (unsigned i = 0; i < k; i++)
+		if (m[i] != NULL)
+			__builtin_prefetch(m[i]);
+}
+
+/* Decode one Map-Request of the batch into p; false: leave it to ms_request(). */
+static bool request_pre(struct ms_thread *t, const struct dgram *d, struct ms_req_pre *p)
+{
+	const uint8_t *msg = d->data;
+	size_t len = d->len;
+	p->ecm.inner = NULL;
+	if (msg_type(msg, len) == LISP_MSG_ECM) {
+		if (ecm_decode(msg, len, &p->ecm) != LISPMS_EOK ||
+		    msg_type(p->ecm.inner, p->ecm.inner_len) != LISP_MSG_MAP_REQUEST)
+			return false;
+		msg = p->ecm.inner;
+		len = p->ecm.inner_len;
+	}
+	struct arena *a = &t->scratch;
+	size_t mark = arena_mark(a);
+	if (map_request_decode(msg, len, a, &p->req) != LISPMS_EOK ||
+	    afi_to_eid(&p->req.records[0].eid, p->req.records[0].eid_plen, &p->eid) != LISPMS_EOK) {
+		arena_rewind(a, mark); /* the one-message path reports it */
+		return false;
+	}
+	return true;
+}
+
+struct ms_req_pre *ms_request_stage(struct ms_thread *t, const struct dgram *rx, unsigned n)
+{
+	unsigned nreq = 0;
+	for (unsigned i = 0; i < n; i++) {
+		int type = msg_type(rx[i].data, rx[i].len);
+		nreq += type == LISP_MSG_MAP_REQUEST || type == LISP_MSG_ECM;
+	}
+	if (nreq < 2)
+		return NULL;
+	struct arena *a = &t->scratch;
+	struct ms_req_pre *pre = arena_alloc(a, sizeof(*pre) * n);
+	if (pre == NULL)
+		return NULL;
+	for (unsigned i = 0; i < n; i++) {
+		int type = msg_type(rx[i].data, rx[i].len);
+		/* the decodes stay in the arena for the batch: at most half of it */
+		pre[i].done = (type == LISP_MSG_MAP_REQUEST || type == LISP_MSG_ECM) &&
+			      a->used <= a->size / 2 && request_pre(t, &rx[i], &pre[i]);
+	}
+	request_warm(t, pre, n);
+	return pre;
+}
+
+static void answer(struct ms_thread *t, const struct dgram *d, const struct lisp_ecm *ecm,
+		   const uint8_t *msg, size_t len, const struct lisp_map_request *req,
+		   const struct eid_prefix *eid, struct dgram_outbox *out);
+
+void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ecm *ecm,
+		const uint8_t *msg, size_t len, const struct ms_req_pre *pre,
+		struct dgram_outbox *out)
+{
+	if (pre != NULL) {
+		answer(t, d, ecm, msg, len, &pre->req, &pre->eid, out);
+		return;
+	}
 	struct lisp_map_request req;
 	int ret = map_request_decode(msg, len, &t->scratch, &req);
 	if (ret != LISPMS_EOK) {
@@ -273,28 +357,35 @@ void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ec
 		ms_debug("request, dropped from %s (EID: %s)", MS_SADDR(&d->src), err_str(ret));
 		return;
 	}
-	if (req.flags & LISP_MREQ_I)
+	answer(t, d, ecm, msg, len, &req, &eid, out);
+}
+
+static void answer(struct ms_thread *t, const struct dgram *d, const struct lisp_ecm *ecm,
+		   const uint8_t *msg, size_t len, const struct lisp_map_request *req,
+		   const struct eid_prefix *eid, struct dgram_outbox *out)
+{
+	if (req->flags & LISP_MREQ_I)
 		counters_inc(LISPMS_M_MS_REQ_XTR_ID);
-	if (req.records[0].reserved & LISP_MREQ_REC_N) {
+	if (req->records[0].reserved & LISP_MREQ_REC_N) {
 		counters_inc(LISPMS_M_MS_REQ_SUBSCRIBE);
 		/* RFC 9437: with the xTR-ID, a subscription (ms_pubsub.c) */
 		struct sockaddr_storage itr;
-		bool have_itr = reply_target(d, ecm, &req, &itr);
-		if ((req.flags & LISP_MREQ_I) &&
-		    ms_pubsub_request(t, &req, &eid, have_itr ? &itr : NULL)) {
+		bool have_itr = reply_target(d, ecm, req, &itr);
+		if ((req->flags & LISP_MREQ_I) &&
+		    ms_pubsub_request(t, req, eid, have_itr ? &itr : NULL)) {
 			t->batch_reqs++; /* timed per batch: ms_handle_batch() */
 			return;
 		}
 	}
 	struct ms_decision dec;
-	ms_decide(t->st, t->ms->db, &eid, &dec);
+	ms_decide(t->st, t->ms->db, eid, &dec);
 	if (ecm != NULL && (ecm->flags & LISP_ECM_D)) {
 		counters_inc(LISPMS_M_MS_DDT_REQUEST);
-		ms_debug("request, DDT from %s for %s", MS_SADDR(&d->src), MS_EID(&eid));
+		ms_debug("request, DDT from %s for %s", MS_SADDR(&d->src), MS_EID(eid));
 		switch (dec.kind) {
 		case MS_ANSWER_PROXY:
 		case MS_ANSWER_FORWARD:
-			referral(t, d, &req,
+			referral(t, d, req,
 				 &(struct ddt_answer){ .act = LISP_REF_MS_ACK,
 						       .authoritative = true,
 						       .prefix = dec.prefix,
@@ -302,7 +393,7 @@ void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ec
 				 LISPMS_M_MS_DDT_MS_ACK, out);
 			break; /* and answered as any request below */
 		case MS_ANSWER_NEG_CONFIGURED:
-			referral(t, d, &req,
+			referral(t, d, req,
 				 &(struct ddt_answer){ .act = LISP_REF_MS_NOT_REGISTERED,
 						       .authoritative = true,
 						       .prefix = dec.prefix,
@@ -313,36 +404,36 @@ void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ec
 		case MS_ANSWER_NEG_UNKNOWN: {
 			/* outside the sites: the DDT node's delegation table, if any */
 			struct ddt_answer a;
-			ddt_decide(t->st->ddt, &eid, &a);
-			referral(t, d, &req, &a, ddt_counter[a.act], out);
+			ddt_decide(t->st->ddt, eid, &a);
+			referral(t, d, req, &a, ddt_counter[a.act], out);
 			t->batch_reqs++;
 			return;
 		}
 		}
 	}
-	ms_debug("request, %s for %s from %s (%s %s)", answer_text(dec.kind), MS_EID(&eid),
+	ms_debug("request, %s for %s from %s (%s %s)", answer_text(dec.kind), MS_EID(eid),
 		 MS_SADDR(&d->src), dec.kind <= MS_ANSWER_FORWARD ? "registered" : "hole",
 		 MS_EID(&dec.prefix));
 	switch (dec.kind) {
 	case MS_ANSWER_PROXY:
 		counters_inc(LISPMS_M_MS_REQ_PROXY);
-		proxy_reply(t, d, ecm, &req, &dec.prefix, dec.map, out);
+		proxy_reply(t, d, ecm, req, &dec.prefix, dec.map, out);
 		break;
 	case MS_ANSWER_FORWARD: {
 		/* the ETR answers the ITR-RLOC: that answer is ours to limit too */
 		struct sockaddr_storage itr;
-		if (!reply_target(d, ecm, &req, &itr) ||
+		if (!reply_target(d, ecm, req, &itr) ||
 		    ms_rrl_allow(t, &itr, LISPMS_M_MS_RRL_LIMITED_FORWARD))
 			forward(t, d, ecm, msg, len, dec.rloc, out);
 		break;
 	}
 	case MS_ANSWER_NEG_CONFIGURED:
 		counters_inc(LISPMS_M_MS_REQ_NEG_CONFIGURED);
-		negative(t, d, ecm, &req, &dec.prefix, dec.ttl, out);
+		negative(t, d, ecm, req, &dec.prefix, dec.ttl, out);
 		break;
 	case MS_ANSWER_NEG_UNKNOWN:
 		counters_inc(LISPMS_M_MS_REQ_NEG_UNKNOWN);
-		negative(t, d, ecm, &req, &dec.prefix, dec.ttl, out);
+		negative(t, d, ecm, req, &dec.prefix, dec.ttl, out);
 		break;
 	}
 	t->batch_reqs++; /* timed per batch: ms_handle_batch() */
