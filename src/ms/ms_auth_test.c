@@ -367,3 +367,54 @@ Test(ms_auth, smallest_batch)
 	tl_deinit(&a);
 	auth_ctx_free(auth);
 }
+
+/*
+ * A batch of Map-Requests alone (the request stage looks their EIDs up
+ * together and answers from that lookup) after registers one by one: the
+ * same replies and counters as one request per batch.
+ */
+Test(ms_auth, request_batch_equals_one_by_one)
+{
+	static uint64_t at[LISPMS_M__COUNT], d_one[LISPMS_M__COUNT], d_batch[LISPMS_M__COUNT];
+	static struct msgs m;
+	static struct replies one, batch;
+	struct auth_ctx *auth = auth_ctx_new();
+	memset(&m, 0, sizeof(m));
+	for (unsigned i = 0; i < 6; i++)
+		make_register(&m, auth, i % 3, i);
+	unsigned nreg = m.n;
+	for (unsigned i = 0; m.n < NMSG; i++)
+		make_request(&m, i % 3 == 2 ? 9 : i % 2, i % 8, i);
+	struct tl a, b;
+	tl_init(&a, conf_text);
+	tl_init(&b, conf_text);
+	for (unsigned i = 0; i < nreg; i++) {
+		feed_batch(&a, &m, i, 1);
+		feed_batch(&b, &m, i, 1);
+	}
+	counters_delta(at, NULL);
+	for (unsigned i = nreg; i < m.n; i++) {
+		feed_batch(&a, &m, i, 1);
+		collect(&a, &one);
+	}
+	counters_delta(at, d_one);
+	feed_batch(&b, &m, nreg, m.n - nreg);
+	counters_delta(at, d_batch);
+	collect(&b, &batch);
+	tl_deinit(&a);
+	tl_deinit(&b);
+	d_one[LISPMS_M_LOG_SUPPRESSED] = d_batch[LISPMS_M_LOG_SUPPRESSED] = 0;
+	for (unsigned id = 0; id < LISPMS_M__COUNT; id++)
+		cr_assert_eq(d_batch[id], d_one[id], "%s: %llu in a batch, %llu one by one",
+			     counters_desc[id].name, (unsigned long long)d_batch[id],
+			     (unsigned long long)d_one[id]);
+	cr_assert_gt(d_one[LISPMS_M_MS_REQ_FORWARDED] + d_one[LISPMS_M_MS_REQ_PROXY], 0);
+	cr_assert_gt(d_one[LISPMS_M_MS_REQ_NEG_UNKNOWN], 0);
+	cr_assert_gt(d_one[LISPMS_M_MS_REQ_NEG_CONFIGURED], 0);
+	cr_assert_eq(batch.n, one.n, "%u replies in a batch, %u one by one", batch.n, one.n);
+	for (unsigned i = 0; i < one.n; i++) {
+		cr_assert_eq(batch.len[i], one.len[i], "reply %u", i);
+		cr_assert_arr_eq(batch.data[i], one.data[i], one.len[i], "reply %u", i);
+	}
+	auth_ctx_free(auth);
+}

@@ -256,42 +256,35 @@ static const char *answer_text(enum ms_answer a)
 	return "?";
 }
 
-#define MS_REQ_WARM_MAX 64 /* requests of a batch whose lookups are warmed */
-
 /*
- * Start the cache misses of the requests' lookups together (host-index
- * slots, entries, trie paths, the mappings found): over a large table a
- * request storm is otherwise one chain of misses after the other. The
- * lookups of the first request's instance only; ms_decide() repeats them
- * in cache, in the batch's order, after the registers before them.
+ * Look the requests' EIDs up one after the other before any is answered:
+ * with nothing else between them the lookups are independent and their
+ * cache misses (host-index slot, entry, mapping) overlap in the core's
+ * out-of-order window, where between the answers of a request storm over a
+ * large table they are one chain of misses after the other. The same
+ * instructions as looking up at answer time. Only in a batch without
+ * Map-Registers, where nothing this worker does before a request's answer
+ * changes its lookup.
  */
-static void request_warm(struct ms_thread *t, const struct ms_req_pre *pre, unsigned n)
+static void request_lookup(struct ms_thread *t, struct ms_req_pre *pre, unsigned n)
 {
-	const struct eid_prefix *ps[MS_REQ_WARM_MAX];
-	const struct db_mapping *m[MS_REQ_WARM_MAX];
-	unsigned k = 0;
-	uint32_t iid = 0;
-	for (unsigned i = 0; i < n && k < MS_REQ_WARM_MAX; i++) {
-		if (!pre[i].done || (k > 0 && pre[i].eid.iid != iid))
+	for (unsigned i = 0; i < n; i++) {
+		struct ms_req_pre *p = &pre[i];
+		if (!p->done)
 			continue;
-		iid = pre[i].eid.iid;
-		ps[k++] = &pre[i].eid;
+		p->looked = true;
+		p->map = db_lookup(t->ms->db, &p->eid, &p->matched);
 	}
-	if (k < 2)
-		return;
-	db_iid_lookup_batch(db_instance(t->ms->db, iid), ps, k, m);
-	for (unsigned i = 0; i < k; i++)
-		if (m[i] != NULL)
-			__builtin_prefetch(m[i]);
 }
 
 /* Decode one Map-Request of the batch into p; false: leave it to ms_request(). */
-static bool request_pre(struct ms_thread *t, const struct dgram *d, struct ms_req_pre *p)
+static bool request_pre(struct ms_thread *t, const struct dgram *d, int type, struct ms_req_pre *p)
 {
 	const uint8_t *msg = d->data;
 	size_t len = d->len;
 	p->ecm.inner = NULL;
-	if (msg_type(msg, len) == LISP_MSG_ECM) {
+	p->looked = false;
+	if (type == LISP_MSG_ECM) {
 		if (ecm_decode(msg, len, &p->ecm) != LISPMS_EOK ||
 		    msg_type(p->ecm.inner, p->ecm.inner_len) != LISP_MSG_MAP_REQUEST)
 			return false;
@@ -310,37 +303,38 @@ static bool request_pre(struct ms_thread *t, const struct dgram *d, struct ms_re
 
 struct ms_req_pre *ms_request_stage(struct ms_thread *t, const struct dgram *rx, unsigned n)
 {
-	unsigned nreq = 0;
-	for (unsigned i = 0; i < n; i++) {
-		int type = msg_type(rx[i].data, rx[i].len);
-		nreq += type == LISP_MSG_MAP_REQUEST || type == LISP_MSG_ECM;
-	}
-	if (nreq < 2)
-		return NULL;
 	struct arena *a = &t->scratch;
 	struct ms_req_pre *pre = arena_alloc(a, sizeof(*pre) * n);
 	if (pre == NULL)
 		return NULL;
+	unsigned nreq = 0, nreg = 0;
 	for (unsigned i = 0; i < n; i++) {
 		int type = msg_type(rx[i].data, rx[i].len);
+		bool req = type == LISP_MSG_MAP_REQUEST || type == LISP_MSG_ECM;
+		nreq += req;
+		nreg += type == LISP_MSG_MAP_REGISTER;
 		/* the decodes stay in the arena for the batch: at most half of it */
-		pre[i].done = (type == LISP_MSG_MAP_REQUEST || type == LISP_MSG_ECM) &&
-			      a->used <= a->size / 2 && request_pre(t, &rx[i], &pre[i]);
+		pre[i].done =
+		    req && a->used <= a->size / 2 && request_pre(t, &rx[i], type, &pre[i]);
 	}
-	request_warm(t, pre, n);
+	if (nreq == 0)
+		return NULL;
+	if (nreq > 1 && nreg == 0)
+		request_lookup(t, pre, n);
 	return pre;
 }
 
 static void answer(struct ms_thread *t, const struct dgram *d, const struct lisp_ecm *ecm,
 		   const uint8_t *msg, size_t len, const struct lisp_map_request *req,
-		   const struct eid_prefix *eid, struct dgram_outbox *out);
+		   const struct eid_prefix *eid, const struct ms_req_pre *pre,
+		   struct dgram_outbox *out);
 
 void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ecm *ecm,
 		const uint8_t *msg, size_t len, const struct ms_req_pre *pre,
 		struct dgram_outbox *out)
 {
 	if (pre != NULL) {
-		answer(t, d, ecm, msg, len, &pre->req, &pre->eid, out);
+		answer(t, d, ecm, msg, len, &pre->req, &pre->eid, pre, out);
 		return;
 	}
 	struct lisp_map_request req;
@@ -357,12 +351,13 @@ void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ec
 		ms_debug("request, dropped from %s (EID: %s)", MS_SADDR(&d->src), err_str(ret));
 		return;
 	}
-	answer(t, d, ecm, msg, len, &req, &eid, out);
+	answer(t, d, ecm, msg, len, &req, &eid, NULL, out);
 }
 
 static void answer(struct ms_thread *t, const struct dgram *d, const struct lisp_ecm *ecm,
 		   const uint8_t *msg, size_t len, const struct lisp_map_request *req,
-		   const struct eid_prefix *eid, struct dgram_outbox *out)
+		   const struct eid_prefix *eid, const struct ms_req_pre *pre,
+		   struct dgram_outbox *out)
 {
 	if (req->flags & LISP_MREQ_I)
 		counters_inc(LISPMS_M_MS_REQ_XTR_ID);
@@ -378,7 +373,10 @@ static void answer(struct ms_thread *t, const struct dgram *d, const struct lisp
 		}
 	}
 	struct ms_decision dec;
-	ms_decide(t->st, t->ms->db, eid, &dec);
+	if (pre != NULL && pre->looked)
+		ms_decide_found(t->st, t->ms->db, eid, pre->map, &pre->matched, &dec);
+	else
+		ms_decide(t->st, t->ms->db, eid, &dec);
 	if (ecm != NULL && (ecm->flags & LISP_ECM_D)) {
 		counters_inc(LISPMS_M_MS_DDT_REQUEST);
 		ms_debug("request, DDT from %s for %s", MS_SADDR(&d->src), MS_EID(eid));
