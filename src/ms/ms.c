@@ -214,7 +214,7 @@ static void handle_shared_ext(struct ms_thread *t, const struct dgram *d, struct
 }
 
 static void handle_one(struct ms_thread *t, const struct dgram *d, const struct ms_reg_pre *pre,
-		       struct dgram_outbox *out)
+		       const struct ms_req_pre *rq, struct dgram_outbox *out)
 {
 	int type = msg_type(d->data, d->len);
 	switch (type) {
@@ -224,10 +224,15 @@ static void handle_one(struct ms_thread *t, const struct dgram *d, const struct 
 		break;
 	case LISP_MSG_MAP_REQUEST:
 		counters_inc(LISPMS_M_MS_RX_MAP_REQUEST);
-		ms_request(t, d, NULL, d->data, d->len, out);
+		ms_request(t, d, NULL, d->data, d->len, rq, out);
 		break;
 	case LISP_MSG_ECM: {
 		counters_inc(LISPMS_M_MS_RX_ECM);
+		if (rq != NULL) { /* decoded by the stage: an ECM around a Map-Request */
+			counters_inc(LISPMS_M_MS_RX_MAP_REQUEST);
+			ms_request(t, d, &rq->ecm, rq->ecm.inner, rq->ecm.inner_len, rq, out);
+			break;
+		}
 		struct lisp_ecm ecm;
 		int ret = ecm_decode(d->data, d->len, &ecm);
 		if (ret != LISPMS_EOK) {
@@ -242,7 +247,7 @@ static void handle_one(struct ms_thread *t, const struct dgram *d, const struct 
 			break;
 		}
 		counters_inc(LISPMS_M_MS_RX_MAP_REQUEST);
-		ms_request(t, d, &ecm, ecm.inner, ecm.inner_len, out);
+		ms_request(t, d, &ecm, ecm.inner, ecm.inner_len, NULL, out);
 		break;
 	}
 	case LISP_MSG_MAP_NOTIFY_ACK:
@@ -278,12 +283,17 @@ void ms_handle_batch(void *arg, const struct dgram *rx, unsigned n, struct dgram
 	t->st = lrcu_deref(t->ms->state);
 	t->now = mtime_now_ns();
 	arena_reset(&t->scratch);
-	/* authenticate the batch's registers together, then run each message */
+	/*
+	 * authenticate the batch's registers together, decode its requests and
+	 * start their lookups together, then run each message
+	 */
 	struct ms_reg_pre *pre = n >= t->auth_min ? ms_auth_stage(t, rx, n) : NULL;
+	struct ms_req_pre *rq = n > 1 ? ms_request_stage(t, rx, n) : NULL;
 	size_t mark = arena_mark(&t->scratch);
 	for (unsigned i = 0; i < n; i++) {
 		arena_rewind(&t->scratch, mark);
-		handle_one(t, &rx[i], pre != NULL && pre[i].done ? &pre[i] : NULL, out);
+		handle_one(t, &rx[i], pre != NULL && pre[i].done ? &pre[i] : NULL,
+			   rq != NULL && rq[i].done ? &rq[i] : NULL, out);
 	}
 	if (t->sign.on)
 		ms_sign_flush(t, out);

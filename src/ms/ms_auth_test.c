@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The batch authentication stage (ms_auth.c): a batch of Map-Registers of
- * every kind (both algorithms, two sites, wrong secrets, unknown keys, no
- * site, malformed, no M bit) mixed with Map-Requests gives, through one
- * ms_handle_batch(), exactly the replies and the database the same
- * datagrams give one per batch; every Map-Notify verifies with its site's
+ * The batch authentication stage (ms_auth.c) and request stage
+ * (ms_request.c): a batch of Map-Registers of every kind (both algorithms,
+ * two sites, wrong secrets, unknown keys, no site, malformed, no M bit)
+ * mixed with Map-Requests (bare, in an ECM, DDT, malformed) gives, through
+ * one ms_handle_batch(), exactly the replies, the counters and the
+ * database the same datagrams give one per batch; every Map-Notify verifies with its site's
  * key; the stage ran (lispms_auth_batched_total) for the batch, and for the
  * lone datagrams only where the engine is faster for one (SHA-NI).
  */
@@ -37,6 +38,7 @@ struct msgs {
 	char src[NMSG][16];
 	unsigned n;
 	unsigned registers, good; /* registers, and those that verify */
+	unsigned bad_requests;	  /* malformed requests: no reply, not timed */
 };
 
 static uint64_t rnd(uint64_t *x)
@@ -98,8 +100,12 @@ static void make_register(struct msgs *m, struct auth_ctx *auth, unsigned kind, 
 	m->good += kinds[k].good;
 }
 
-/* A Map-Request for 10.{net}.{i}.1 (no ECM: answered directly). */
-static void make_request(struct msgs *m, unsigned net, unsigned i)
+/*
+ * A Map-Request for 10.{net}.{i}.1 of kind `kind`: bare (answered
+ * directly), in an ECM, in a DDT ECM (D bit: a referral too), truncated,
+ * or an ECM whose inner message is truncated.
+ */
+static void make_request(struct msgs *m, unsigned net, unsigned i, unsigned kind)
 {
 	char text[48];
 	snprintf(text, sizeof(text), "[1000] 10.%u.%u.1/32", net, i);
@@ -121,6 +127,27 @@ static void make_request(struct msgs *m, unsigned net, unsigned i)
 	unsigned j = m->n++;
 	cr_assert_eq(map_request_encode(&q, m->buf[j], sizeof(m->buf[j]), &m->len[j]), LISPMS_EOK);
 	snprintf(m->src[j], sizeof(m->src[j]), "192.0.2.9");
+	kind %= 5;
+	m->bad_requests += kind >= 3;
+	if (kind == 3) {
+		m->len[j] -= 3;
+		return;
+	}
+	if (kind == 0)
+		return;
+	uint8_t inner[512];
+	size_t ilen = m->len[j] - (kind == 4 ? 3 : 0);
+	memcpy(inner, m->buf[j], ilen);
+	struct lisp_ecm e = { .flags = kind == 2 ? LISP_ECM_D : 0,
+			      .ip_version = 4,
+			      .ttl = 64,
+			      .sport = 4342,
+			      .dport = 4342,
+			      .inner = inner,
+			      .inner_len = ilen };
+	cr_assert_eq(lisp_addr_parse("192.0.2.9", &e.src), LISPMS_EOK);
+	cr_assert_eq(lisp_addr_parse("10.0.0.1", &e.dst), LISPMS_EOK);
+	cr_assert_eq(ecm_encode(&e, m->buf[j], sizeof(m->buf[j]), &m->len[j]), LISPMS_EOK);
 }
 
 static void build(struct msgs *m, struct auth_ctx *auth)
@@ -129,8 +156,8 @@ static void build(struct msgs *m, struct auth_ctx *auth)
 	uint64_t x = 0x5eed;
 	for (unsigned i = 0; m->n < NMSG - 2; i++) {
 		uint64_t r = rnd(&x);
-		if (r % 5 == 0)
-			make_request(m, (unsigned)(r >> 8) % 2, i % 8);
+		if (r % 5 == 0 || r % 7 == 0)
+			make_request(m, (unsigned)(r >> 8) % 2, i % 8, (unsigned)(r >> 24));
 		else
 			make_register(m, auth, (unsigned)(r >> 16), i % 8);
 	}
@@ -207,8 +234,20 @@ static uint64_t hist_count(enum hist_id id, uint64_t *sum_ns)
 	return count;
 }
 
+/* Every counter's total now (metric id order); d[] - the previous *at. */
+static void counters_delta(uint64_t *at, uint64_t *d)
+{
+	for (unsigned id = 0; id < LISPMS_M__COUNT; id++) {
+		uint64_t v = counters_sum((enum metric_id)id);
+		if (d != NULL)
+			d[id] = v - at[id];
+		at[id] = v;
+	}
+}
+
 Test(ms_auth, batch_equals_one_by_one)
 {
+	static uint64_t at[LISPMS_M__COUNT], d_one[LISPMS_M__COUNT], d_batch[LISPMS_M__COUNT];
 	static struct msgs m;
 	static struct replies one, batch;
 	struct auth_ctx *auth = auth_ctx_new();
@@ -219,10 +258,12 @@ Test(ms_auth, batch_equals_one_by_one)
 	tl_init(&a, conf_text);
 	uint64_t v0 = counters_sum(LISPMS_M_MS_AUTH_BATCH_VERIFY);
 	uint64_t s0 = counters_sum(LISPMS_M_MS_AUTH_BATCH_SIGN);
+	counters_delta(at, NULL);
 	for (unsigned i = 0; i < m.n; i++) {
 		feed_batch(&a, &m, i, 1);
 		collect(&a, &one);
 	}
+	counters_delta(at, d_one);
 	/* a lone register takes the stage only where the engine is faster for one */
 	if (auth_ctx_batch_min(auth) > 1) {
 		cr_assert_eq(counters_sum(LISPMS_M_MS_AUTH_BATCH_VERIFY), v0, "no stage for one");
@@ -241,7 +282,9 @@ Test(ms_auth, batch_equals_one_by_one)
 	uint64_t reg_ns0, req_ns0, reg_ns, req_ns;
 	uint64_t reg0 = hist_count(LISPMS_H_MS_REGISTER_SECONDS, &reg_ns0);
 	uint64_t req0 = hist_count(LISPMS_H_MS_REQUEST_SECONDS, &req_ns0);
+	counters_delta(at, NULL);
 	feed_batch(&b, &m, 0, m.n);
+	counters_delta(at, d_batch);
 	collect(&b, &batch);
 	/*
 	 * timed once for the batch: every register and request of it observed
@@ -250,7 +293,8 @@ Test(ms_auth, batch_equals_one_by_one)
 	uint64_t regs = hist_count(LISPMS_H_MS_REGISTER_SECONDS, &reg_ns) - reg0;
 	uint64_t reqs = hist_count(LISPMS_H_MS_REQUEST_SECONDS, &req_ns) - req0;
 	cr_assert_eq(regs, m.registers);
-	cr_assert_eq(reqs, m.n - m.registers);
+	cr_assert_eq(reqs, m.n - m.registers - m.bad_requests);
+	cr_assert_gt(m.bad_requests, 0);
 	cr_assert_gt(reqs, 0);
 	cr_assert_eq((reg_ns - reg_ns0) / regs, (req_ns - req_ns0) / reqs);
 	cr_assert_eq((reg_ns - reg_ns0) % regs, 0);
@@ -281,6 +325,17 @@ Test(ms_auth, batch_equals_one_by_one)
 		cr_assert_arr_eq(inplace.data[i], batch.data[i], batch.len[i], "reply %u", i);
 
 	cr_assert_eq(check_notifies(&one, auth), notifies);
+	/* the same counts, but for the stage's own and the log's rate limit (a clock) */
+	d_one[LISPMS_M_LOG_SUPPRESSED] = d_batch[LISPMS_M_LOG_SUPPRESSED] = 0;
+	d_one[LISPMS_M_MS_AUTH_BATCH_VERIFY] = d_batch[LISPMS_M_MS_AUTH_BATCH_VERIFY] = 0;
+	d_one[LISPMS_M_MS_AUTH_BATCH_SIGN] = d_batch[LISPMS_M_MS_AUTH_BATCH_SIGN] = 0;
+	for (unsigned id = 0; id < LISPMS_M__COUNT; id++)
+		cr_assert_eq(d_batch[id], d_one[id], "%s: %llu in a batch, %llu one by one",
+			     counters_desc[id].name, (unsigned long long)d_batch[id],
+			     (unsigned long long)d_one[id]);
+	cr_assert_gt(d_one[LISPMS_M_MS_RX_ECM], 0);
+	cr_assert_gt(d_one[LISPMS_M_MS_DDT_REQUEST], 0);
+	cr_assert_gt(d_one[LISPMS_M_MS_TX_MAP_REPLY], 0);
 	cr_assert_eq(st_batch.prefixes, st_one.prefixes);
 	cr_assert_eq(batch.n, one.n, "%u replies in a batch, %u one by one", batch.n, one.n);
 	for (unsigned i = 0; i < one.n; i++) {
@@ -310,5 +365,56 @@ Test(ms_auth, smallest_batch)
 	cr_assert(tl_registered(&a, "[1000] 10.0.1.0/24"));
 	cr_assert(tl_registered(&a, "[1000] 10.0.2.0/24"));
 	tl_deinit(&a);
+	auth_ctx_free(auth);
+}
+
+/*
+ * A batch of Map-Requests alone (the request stage looks their EIDs up
+ * together and answers from that lookup) after registers one by one: the
+ * same replies and counters as one request per batch.
+ */
+Test(ms_auth, request_batch_equals_one_by_one)
+{
+	static uint64_t at[LISPMS_M__COUNT], d_one[LISPMS_M__COUNT], d_batch[LISPMS_M__COUNT];
+	static struct msgs m;
+	static struct replies one, batch;
+	struct auth_ctx *auth = auth_ctx_new();
+	memset(&m, 0, sizeof(m));
+	for (unsigned i = 0; i < 6; i++)
+		make_register(&m, auth, i % 3, i);
+	unsigned nreg = m.n;
+	for (unsigned i = 0; m.n < NMSG; i++)
+		make_request(&m, i % 3 == 2 ? 9 : i % 2, i % 8, i);
+	struct tl a, b;
+	tl_init(&a, conf_text);
+	tl_init(&b, conf_text);
+	for (unsigned i = 0; i < nreg; i++) {
+		feed_batch(&a, &m, i, 1);
+		feed_batch(&b, &m, i, 1);
+	}
+	counters_delta(at, NULL);
+	for (unsigned i = nreg; i < m.n; i++) {
+		feed_batch(&a, &m, i, 1);
+		collect(&a, &one);
+	}
+	counters_delta(at, d_one);
+	feed_batch(&b, &m, nreg, m.n - nreg);
+	counters_delta(at, d_batch);
+	collect(&b, &batch);
+	tl_deinit(&a);
+	tl_deinit(&b);
+	d_one[LISPMS_M_LOG_SUPPRESSED] = d_batch[LISPMS_M_LOG_SUPPRESSED] = 0;
+	for (unsigned id = 0; id < LISPMS_M__COUNT; id++)
+		cr_assert_eq(d_batch[id], d_one[id], "%s: %llu in a batch, %llu one by one",
+			     counters_desc[id].name, (unsigned long long)d_batch[id],
+			     (unsigned long long)d_one[id]);
+	cr_assert_gt(d_one[LISPMS_M_MS_REQ_FORWARDED] + d_one[LISPMS_M_MS_REQ_PROXY], 0);
+	cr_assert_gt(d_one[LISPMS_M_MS_REQ_NEG_UNKNOWN], 0);
+	cr_assert_gt(d_one[LISPMS_M_MS_REQ_NEG_CONFIGURED], 0);
+	cr_assert_eq(batch.n, one.n, "%u replies in a batch, %u one by one", batch.n, one.n);
+	for (unsigned i = 0; i < one.n; i++) {
+		cr_assert_eq(batch.len[i], one.len[i], "reply %u", i);
+		cr_assert_arr_eq(batch.data[i], one.data[i], one.len[i], "reply %u", i);
+	}
 	auth_ctx_free(auth);
 }

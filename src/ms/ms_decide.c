@@ -83,10 +83,19 @@ static const struct db_locator *forward_rloc(const struct db_mapping *m)
 void ms_decide(const struct ms_state *st, const struct db *db, const struct eid_prefix *eid,
 	       struct ms_decision *out)
 {
+	struct eid_prefix matched;
+	const struct db_mapping *m = db_lookup(db, eid, &matched);
+	ms_decide_found(st, db, eid, m, &matched, out);
+}
+
+void ms_decide_found(const struct ms_state *st, const struct db *db, const struct eid_prefix *eid,
+		     const struct db_mapping *m, const struct eid_prefix *matched,
+		     struct ms_decision *out)
+{
 	struct decide_ctx c = { st, db };
 	memset(out, 0, sizeof(*out));
-	const struct db_mapping *m = db_lookup(db, eid, &out->prefix);
 	if (m != NULL) {
+		out->prefix = *matched;
 		const struct ms_site *site = ms_state_site(st, m->site);
 		out->map = m;
 		out->site = site;

@@ -318,10 +318,43 @@ struct ms_decision {
 /* Pure: reads st and db (inside an RCU read-side section), sends nothing. */
 void ms_decide(const struct ms_state *st, const struct db *db, const struct eid_prefix *eid,
 	       struct ms_decision *out);
+/* The same with eid's lookup done: m and (when m) its matching prefix, db_lookup()'s. */
+void ms_decide_found(const struct ms_state *st, const struct db *db, const struct eid_prefix *eid,
+		     const struct db_mapping *m, const struct eid_prefix *matched,
+		     struct ms_decision *out);
 
 /* ms_request.c */
+
+/*
+ * What the batch's request stage decoded of one Map-Request (bare, or the
+ * inner message of an ECM) before the request core runs: the ECM, the
+ * request and its first record's EID, all decoded without error.
+ */
+struct ms_req_pre {
+	bool done;	     /* false: not a request, malformed, or left to the one-message path */
+	struct lisp_ecm ecm; /* an ECM's (ecm.inner != NULL) */
+	struct lisp_map_request req;
+	struct eid_prefix eid;
+	/* looked up in the stage (a batch without Map-Registers): the mapping, its prefix */
+	bool looked;
+	const struct db_mapping *map;
+	struct eid_prefix matched;
+};
+
+/*
+ * Decode the batch's Map-Requests (into the scratch arena, for the batch)
+ * and bring into cache what looking up their EIDs will read, all the
+ * batch's lookups together (when it holds no Map-Register); one entry per
+ * datagram, or NULL when the batch has no request.
+ */
+struct ms_req_pre *ms_request_stage(struct ms_thread *t, const struct dgram *rx, unsigned n);
+/*
+ * Answer one Map-Request msg (bare: ecm NULL; or an ECM's inner message).
+ * With pre (the stage decoded it), its decode is used, not redone.
+ */
 void ms_request(struct ms_thread *t, const struct dgram *d, const struct lisp_ecm *ecm,
-		const uint8_t *msg, size_t len, struct dgram_outbox *out);
+		const uint8_t *msg, size_t len, const struct ms_req_pre *pre,
+		struct dgram_outbox *out);
 
 /* ms_session.c */
 void ms_session_deliver(struct ms *ms, uint64_t session, const uint8_t *msg, size_t len);
