@@ -198,12 +198,10 @@ static void forged_referral(int itr, uint16_t port)
 	       "ITR's (31)",
 	       (unsigned long long)theirs);
 	node_refers(node, 31, "[1000] 10.6.1.0/24", LISP_REF_DELEGATION_HOLE, 1440);
-	bool quiet = it_recv_from(itr, buf, sizeof(buf), 300, NULL, 0) < 0;
-	tap_ok(quiet && stat_is("lispms_mr_dropped_total\\{reason=\"itr_nonce\"\\}", 1) &&
-		   stat_is("lispms_mr_referrals_total\\{action=\"delegation_hole\"\\}", 1) &&
-		   ctl_count("mr.sock", "resolver pending", "^1 requests in resolution") == 1,
-	       "D25: a Map-Referral from the node's address and port with the ITR's nonce is "
-	       "dropped and counted (reason=\"itr_nonce\"), the request still waits");
+	bool quiet = it_recv_from(itr, buf, sizeof(buf), 200, NULL, 0) < 0;
+	/* the genuine answer at once, inside the resolver's 400 ms timeout: a
+	 * retry would carry a new nonce and make `theirs` stale (the checks
+	 * through lispmsctl come after it, they take long under sanitizers) */
 	node_refers(node, theirs, "[1000] 10.6.1.0/24", LISP_REF_DELEGATION_HOLE, 7);
 	n = it_recv_from(itr, buf, sizeof(buf), 3000, NULL, 0);
 	struct lisp_map_reply rep;
@@ -211,6 +209,10 @@ static void forged_referral(int itr, uint16_t port)
 	bool ok = n > 0 && map_reply_decode(buf, (size_t)n, &ar, &rep) == LISPMS_EOK &&
 		  rep.nonce == 31 && rep.nrecords == 1 && rep.records[0].ttl == 7 &&
 		  it_record_is(&rep.records[0], "[1000] 10.6.1.0/24");
+	tap_ok(quiet && ok && stat_is("lispms_mr_dropped_total\\{reason=\"itr_nonce\"\\}", 1),
+	       "D25: a Map-Referral from the node's address and port with the ITR's nonce is "
+	       "dropped and counted (reason=\"itr_nonce\"): no answer from it, the request "
+	       "still waited for the node's");
 	tap_ok(ok && ctl_count("mr.sock", "resolver cache",
 			       "^\\[1000\\] 10\\.6\\.1\\.0/24 +delegation-hole +7 ") == 1,
 	       "D25: the node's answer with the resolver's nonce is taken: the ITR's negative "
