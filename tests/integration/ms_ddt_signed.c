@@ -107,22 +107,6 @@ static const char *const confs[N_DAEMONS] = {
 	"  trust-anchors: %2$s/node.pub\n",
 };
 
-/* A bare Map-Request to addr:port gets an answer (the daemon is up). */
-static bool probe(const char *addr, uint16_t port)
-{
-	int fd = it_client(ITR, 0);
-	bool ready = false;
-	for (int i = 0; i < 100 && !ready; i++) {
-		uint8_t msg[512], rep[2048];
-		size_t len =
-		    it_build_request("[1] 10.0.0.1", ITR, 0xfeed, false, 0, msg, sizeof(msg));
-		it_send_to(fd, addr, port, msg, len);
-		ready = it_recv_from(fd, rep, sizeof(rep), 50, NULL, 0) > 0;
-	}
-	close(fd);
-	return ready;
-}
-
 static void write_keys(void)
 {
 	static const char *const who[3] = { "root", "node", "ms" };
@@ -283,9 +267,9 @@ int main(int argc, char **argv)
 	it_capture_start(&cap, "ddt.pcapng", "udp port %u", ddt_port);
 	for (unsigned i = 0; i < N_DAEMONS; i++)
 		pids[i] = start(i);
-	bool up = probe(ROOT, ddt_port) && probe(NODE, ddt_port) && probe(MS, ddt_port) &&
-		  probe(MR, mr_port) && probe(MR2, mr_port) && it_resolver_up("mr") &&
-		  it_resolver_up("mr2");
+	bool up = it_probe(ITR, ROOT, ddt_port) && it_probe(ITR, NODE, ddt_port) &&
+		  it_probe(ITR, MS, ddt_port) && it_probe(ITR, MR, mr_port) &&
+		  it_probe(ITR, MR2, mr_port) && it_resolver_up("mr") && it_resolver_up("mr2");
 	tap_ok(up, "the root, the node, the Map-Server and two resolvers start (port %u)",
 	       ddt_port);
 	if (up)

@@ -89,22 +89,6 @@ static const char *mr_conf = "server: {listen: [" MR "], port: %u, workers: 1}\n
 			     "  timeout-ms: 400\n"
 			     "  retries: 1\n";
 
-/* A bare Map-Request to addr:port gets an answer (the daemon is up). */
-static bool probe(const char *addr, uint16_t port)
-{
-	int fd = it_client(ITR, 0);
-	bool ready = false;
-	for (int i = 0; i < 100 && !ready; i++) {
-		uint8_t msg[512], rep[2048];
-		size_t len =
-		    it_build_request("[1] 10.0.0.1", ITR, 0xfeed, false, 0, msg, sizeof(msg));
-		it_send_to(fd, addr, port, msg, len);
-		ready = it_recv_from(fd, rep, sizeof(rep), 50, NULL, 0) > 0;
-	}
-	close(fd);
-	return ready;
-}
-
 static pid_t start(const char *name, const char *fmt, unsigned a, unsigned b, unsigned c)
 {
 	char path[160], log[160], text[4096];
@@ -463,8 +447,8 @@ int main(int argc, char **argv)
 	pids[0] = start("root", root_conf, ddt_port, 0, 0);
 	pids[1] = start("ms", ms_conf, ddt_port, 0, 0);
 	pids[2] = start("mr", mr_conf, mr_ms_port, ddt_port, ddt_port);
-	bool up = probe(ROOT, ddt_port) && probe(MS, ddt_port) && probe(MR, mr_ms_port) &&
-		  it_resolver_up("mr");
+	bool up = it_probe(ITR, ROOT, ddt_port) && it_probe(ITR, MS, ddt_port) &&
+		  it_probe(ITR, MR, mr_ms_port) && it_resolver_up("mr");
 	tap_ok(up, "the DDT root, the DDT Map-Server and the Map-Resolver start (port %u)",
 	       ddt_port);
 	if (up)

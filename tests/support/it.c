@@ -163,6 +163,22 @@ bool it_ask(int itr, const char *itr_addr, uint16_t itr_port, const char *mr, ui
 	return false;
 }
 
+bool it_probe(const char *itr, const char *addr, uint16_t port)
+{
+	int fd = it_client(itr, 0);
+	bool ready = false;
+	for (int i = 0; i < 100 && !ready && fd >= 0; i++) {
+		uint8_t msg[512], rep[2048];
+		size_t len =
+		    it_build_request("[1] 10.0.0.1", itr, 0xfeed, false, 0, msg, sizeof(msg));
+		it_send_to(fd, addr, port, msg, len);
+		ready = it_recv_from(fd, rep, sizeof(rep), 50, NULL, 0) > 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	return ready;
+}
+
 bool it_resolver_up(const char *name)
 {
 	char log[160];

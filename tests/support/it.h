@@ -53,6 +53,9 @@ bool it_file_has(const char *path, const char *needle);
 /* A lispmsd with map-resolver: opens the resolver's sockets after its Map-Server role
  * answers; true once the log file of run-directory NAME says they are open (5 s at most). */
 bool it_resolver_up(const char *name);
+/* A lispmsd at addr:port is up: a bare Map-Request from itr (any port) gets an answer
+ * within 5 s (100 tries, 50 ms apart). */
+bool it_probe(const char *itr, const char *addr, uint16_t port);
 
 /* True when tshark can run; otherwise the caller fails the check (or skips
  * it when LISPMS_ALLOW_NO_TSHARK is set). */
