@@ -301,24 +301,41 @@ static bool request_pre(struct ms_thread *t, const struct dgram *d, int type, st
 	return true;
 }
 
+static bool is_request(int type)
+{
+	return type == LISP_MSG_MAP_REQUEST || type == LISP_MSG_ECM;
+}
+
 struct ms_req_pre *ms_request_stage(struct ms_thread *t, const struct dgram *rx, unsigned n)
 {
+	/* a batch without requests (a registration storm) costs one type read
+	 * per datagram, no arena */
+	unsigned first = 0, nreg = 0;
+	for (; first < n; first++) {
+		int type = msg_type(rx[first].data, rx[first].len);
+		if (is_request(type))
+			break;
+		nreg += type == LISP_MSG_MAP_REGISTER;
+	}
+	if (first == n)
+		return NULL;
 	struct arena *a = &t->scratch;
 	struct ms_req_pre *pre = arena_alloc(a, sizeof(*pre) * n);
 	if (pre == NULL)
 		return NULL;
-	unsigned nreq = 0, nreg = 0;
+	unsigned nreq = 0;
 	for (unsigned i = 0; i < n; i++) {
+		pre[i].done = false;
+		if (i < first)
+			continue;
 		int type = msg_type(rx[i].data, rx[i].len);
-		bool req = type == LISP_MSG_MAP_REQUEST || type == LISP_MSG_ECM;
-		nreq += req;
 		nreg += type == LISP_MSG_MAP_REGISTER;
+		if (!is_request(type))
+			continue;
+		nreq++;
 		/* the decodes stay in the arena for the batch: at most half of it */
-		pre[i].done =
-		    req && a->used <= a->size / 2 && request_pre(t, &rx[i], type, &pre[i]);
+		pre[i].done = a->used <= a->size / 2 && request_pre(t, &rx[i], type, &pre[i]);
 	}
-	if (nreq == 0)
-		return NULL;
 	if (nreq > 1 && nreg == 0)
 		request_lookup(t, pre, n);
 	return pre;
