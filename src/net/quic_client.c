@@ -305,6 +305,13 @@ int quic_client_service(struct quic_client *c)
 	uint64_t now = quic_now();
 	for (;;) {
 		ssize_t r = recv(c->fd, rx, sizeof(rx), MSG_DONTWAIT);
+		if (r < 0 && errno == ECONNREFUSED && !c->ready) {
+			/* ICMP port unreachable before the handshake: nothing listens
+			 * there, so say so now rather than after the handshake's
+			 * timeouts (afterwards, one is ignored: it may be forged) */
+			c->gone = LISPMS_ECONNREFUSED;
+			return c->gone;
+		}
 		if (r < 0)
 			break;
 		ngtcp2_path path;
