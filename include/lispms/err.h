@@ -26,6 +26,7 @@ enum lispms_err {
 	LISPMS_EADDRINUSE = -EADDRINUSE,
 	LISPMS_ECONNRESET = -ECONNRESET,
 	LISPMS_ETIMEDOUT = -ETIMEDOUT,
+	LISPMS_ECONNREFUSED = -ECONNREFUSED,
 
 	/* project codes; keep err.c's table in the same order */
 	LISPMS_ERROR_BASE = -1000,

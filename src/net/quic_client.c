@@ -290,8 +290,14 @@ static int qc_send(struct quic_client *c)
 		c->ntx++;
 		if (c->drop_every && c->ntx % c->drop_every == 0)
 			continue; /* simulated loss: ngtcp2 believes it went out */
-		if (send(c->fd, c->buf, (size_t)n, MSG_DONTWAIT) < 0 && errno != EAGAIN)
+		if (send(c->fd, c->buf, (size_t)n, MSG_DONTWAIT) < 0 && errno != EAGAIN) {
+			/* a pending ICMP port unreachable: fatal before the
+			 * handshake (LISPMS_ECONNREFUSED); after it, ignored (it
+			 * may be forged) and the loss timers send again */
+			if (errno == ECONNREFUSED && c->ready)
+				continue;
 			return -errno;
+		}
 	}
 	return 0;
 }
@@ -305,6 +311,13 @@ int quic_client_service(struct quic_client *c)
 	uint64_t now = quic_now();
 	for (;;) {
 		ssize_t r = recv(c->fd, rx, sizeof(rx), MSG_DONTWAIT);
+		if (r < 0 && errno == ECONNREFUSED && !c->ready) {
+			/* ICMP port unreachable before the handshake: nothing listens
+			 * there, so say so now rather than after the handshake's
+			 * timeouts (afterwards, one is ignored: it may be forged) */
+			c->gone = LISPMS_ECONNREFUSED;
+			return c->gone;
+		}
 		if (r < 0)
 			break;
 		ngtcp2_path path;

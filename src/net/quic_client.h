@@ -51,7 +51,8 @@ void quic_client_free(struct quic_client *c);
 int quic_client_fd(const struct quic_client *c);
 /* Read what the socket holds, run timers, send. Negative when the
  * connection is gone (LISPMS_ECONNRESET: closed by the server;
- * LISPMS_ETIMEDOUT: idle timeout). */
+ * LISPMS_ETIMEDOUT: idle timeout; LISPMS_ECONNREFUSED: an ICMP port
+ * unreachable before the handshake was done, nothing listens there). */
 int quic_client_service(struct quic_client *c);
 /* Next timer, ns CLOCK_MONOTONIC: quic_client_service() is due then even
  * when the socket stays quiet (a lost packet is sent again on its probe

@@ -740,3 +740,59 @@ Test(quic, a_wildcard_socket_answers_from_the_address_asked)
 	echo_once(&r, msg, sizeof(msg));
 	rig_free(&r);
 }
+
+/* A loopback UDP address nothing listens on (bound, then closed). */
+static struct sockaddr_storage closed_port(void)
+{
+	struct sockaddr_storage a = { 0 };
+	struct sockaddr_in *in = (struct sockaddr_in *)&a;
+	in->sin_family = AF_INET;
+	in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	socklen_t l = sizeof(*in);
+	cr_assert_eq(bind(fd, (struct sockaddr *)in, l), 0);
+	getsockname(fd, (struct sockaddr *)in, &l);
+	close(fd);
+	return a;
+}
+
+/* Service the client alone for up to ms, or until it is gone. */
+static void client_alone(struct quic_client *c, int ms)
+{
+	uint64_t end = quic_now() + (uint64_t)ms * 1000000u;
+	while (quic_client_gone(c) == 0 && quic_now() < end) {
+		struct pollfd pf = { .fd = quic_client_fd(c), .events = POLLIN };
+		(void)poll(&pf, 1, 5);
+		(void)quic_client_service(c);
+	}
+}
+
+Test(quic, an_icmp_port_unreachable_before_the_handshake_refuses_the_connection)
+{
+	struct rig r = { .addr = closed_port() };
+	rig_client(&r, NULL); /* its Initial draws an ICMP port unreachable */
+	client_alone(r.cl, 5000);
+	cr_assert_eq(quic_client_gone(r.cl), LISPMS_ECONNREFUSED,
+		     "nothing listens: refused at once, not after the handshake's timeouts");
+	cr_assert(!quic_client_ready(r.cl));
+	quic_client_free(r.cl);
+}
+
+Test(quic, an_icmp_port_unreachable_after_the_handshake_is_ignored)
+{
+	struct rig r;
+	rig_server(&r, 60000, 0);
+	rig_client(&r, NULL);
+	pump(&r, 5000, client_ready);
+	cr_assert(quic_client_ready(r.cl));
+	/* the server's socket goes: what the client sends now draws ICMP
+	 * port unreachables, which anyone could forge */
+	close(r.fd);
+	r.fd = -1;
+	const uint8_t a[] = "x";
+	cr_assert_eq(quic_client_write(r.cl, a, sizeof(a)), 0);
+	client_alone(r.cl, 300);
+	cr_assert_eq(quic_client_gone(r.cl), 0, "an established connection outlives an ICMP error");
+	quic_client_free(r.cl);
+	quic_server_free(r.qs);
+}

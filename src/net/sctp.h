@@ -108,14 +108,17 @@ const struct sctp_stats *sctp_server_stats(const struct sctp_server *s);
 struct sctp_client;
 
 struct sctp_client *sctp_client_new(int fd, uint16_t port);
-/* Feed what waits on fd to the stack; datagrams read. */
+/* Feed what waits on fd to the stack; datagrams read. An ICMP port
+ * unreachable (ECONNREFUSED on fd) before the association is up ends it:
+ * nothing listens there (one later is ignored: it may be forged). */
 int sctp_client_input(struct sctp_client *c);
 /* Up (COMMUNICATION_UP seen)? */
 bool sctp_client_up(struct sctp_client *c);
 /* Send on stream sid: len, or -1 with errno (EAGAIN). */
 ssize_t sctp_client_send(struct sctp_client *c, uint16_t sid, const void *buf, size_t len);
 /* Received bytes (stream 0 and others alike), 0 at the end (shutdown,
- * abort), -1 with errno EAGAIN when none now. */
+ * abort), -1 with errno EAGAIN when none now, ECONNREFUSED when it was
+ * refused (sctp_client_input). */
 ssize_t sctp_client_recv(struct sctp_client *c, void *buf, size_t len);
 /* The orderly end: SHUTDOWN now (a client never up just ends); keep
  * feeding it (sctp_client_input, the stack's timers) until

@@ -16,6 +16,7 @@ struct sctp_client {
 	struct sctp_lower low;
 	struct socket *so;
 	bool up, eof;
+	bool refused; /* an ICMP port unreachable before the association was up */
 	uint8_t buf[65536];
 };
 
@@ -55,6 +56,13 @@ int sctp_client_input(struct sctp_client *c)
 	int n = 0;
 	for (; n < 256; n++) {
 		ssize_t r = recv(c->low.fd, c->buf, sizeof(c->buf), MSG_DONTWAIT);
+		if (r < 0 && errno == ECONNREFUSED && !sctp_client_up(c)) {
+			/* ICMP port unreachable before the association is up:
+			 * nothing listens there; end it now, not after INIT's
+			 * timeouts (afterwards one is ignored: it may be forged) */
+			c->eof = c->refused = true;
+			break;
+		}
 		if (r < 0)
 			break;
 		sctp_stack_input(&c->low, c->buf, (size_t)r);
@@ -97,6 +105,10 @@ ssize_t sctp_client_send(struct sctp_client *c, uint16_t sid, const void *buf, s
 ssize_t sctp_client_recv(struct sctp_client *c, void *buf, size_t len)
 {
 	for (;;) {
+		if (c->refused) {
+			errno = ECONNREFUSED;
+			return -1;
+		}
 		if (c->eof)
 			return 0;
 		struct sctp_rcvinfo ri;

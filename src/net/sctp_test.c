@@ -327,3 +327,29 @@ Test(sctp, the_stack_timers_tick_every_10_ms_while_packets_flow_else_every_100)
 	sctp_client_free(c);
 	close(cfd);
 }
+
+Test(sctp, an_icmp_port_unreachable_before_the_association_is_up_refuses_it)
+{
+	uint16_t p;
+	int fd = udp_sock(&p);
+	close(fd); /* nothing listens on p now */
+	int cfd = client_sock(p);
+	struct sctp_client *c = sctp_client_new(cfd, 4342); /* its INIT draws the ICMP */
+	cr_assert_not_null(c);
+	uint8_t buf[64];
+	ssize_t n = -1;
+	uint64_t end = now() + 5000ull * 1000000u;
+	while (now() < end) {
+		struct pollfd pf = { .fd = cfd, .events = POLLIN };
+		(void)poll(&pf, 1, 5);
+		sctp_client_input(c);
+		n = sctp_client_recv(c, buf, sizeof(buf));
+		if (!(n < 0 && errno == EAGAIN))
+			break;
+	}
+	cr_assert(n == -1 && errno == ECONNREFUSED,
+		  "refused at once, not after INIT's timeouts (n %zd, %s)", n, strerror(errno));
+	cr_assert(!sctp_client_up(c));
+	sctp_client_free(c);
+	close(cfd);
+}

@@ -192,3 +192,60 @@ int args_servers(const char *text, struct sockaddr_storage *out, unsigned max, u
 	*n = k + 1;
 	return LISPMS_EOK;
 }
+
+/* A port 1..65535 in text[0..len), digits only; -1 when it is not one. */
+static int port_of(const char *text, size_t len)
+{
+	if (len == 0 || len > 5)
+		return -1;
+	unsigned v = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)text[i]))
+			return -1;
+		v = v * 10 + (unsigned)(text[i] - '0');
+	}
+	return v >= 1 && v <= 65535 ? (int)v : -1;
+}
+
+/* The transport called text[0..len); -1: none. */
+static int transport_id(const char *text, size_t len)
+{
+	for (int i = 0; i < BT_COUNT; i++) {
+		const char *name = bench_transport_id_name((enum bench_transport_id)i);
+		if (strlen(name) == len && memcmp(name, text, len) == 0)
+			return i;
+	}
+	return -1;
+}
+
+int args_transport_ports(const char *text, uint16_t *port, uint16_t ports[BT_COUNT])
+{
+	if (text == NULL)
+		return LISPMS_EINVAL;
+	if (strchr(text, '=') == NULL) {
+		int p = port_of(text, strlen(text));
+		if (p < 0)
+			return LISPMS_EINVAL;
+		*port = (uint16_t)p;
+		return LISPMS_EOK;
+	}
+	uint16_t got[BT_COUNT] = { 0 };
+	for (const char *at = text;;) {
+		const char *end = strchr(at, ',');
+		if (end == NULL)
+			end = at + strlen(at);
+		const char *eq = memchr(at, '=', (size_t)(end - at));
+		if (eq == NULL)
+			return LISPMS_EINVAL;
+		int id = transport_id(at, (size_t)(eq - at));
+		int p = port_of(eq + 1, (size_t)(end - eq - 1));
+		if (id < 0 || p < 0 || got[id] != 0)
+			return LISPMS_EINVAL;
+		got[id] = (uint16_t)p;
+		if (*end == '\0')
+			break;
+		at = end + 1;
+	}
+	memcpy(ports, got, sizeof(got));
+	return LISPMS_EOK;
+}

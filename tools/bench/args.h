@@ -16,6 +16,8 @@
 
 #include <lispms/addr.h>
 
+#include "transport.h"
+
 /* '[IID] EID' or '[IID] prefix' or a plain address (instance 0). */
 int args_lig_target(const char *text, struct eid_prefix *out);
 
@@ -56,3 +58,10 @@ int args_hostport(const char *text, struct sockaddr_storage *out);
 #define ARGS_SERVERS_MAX 16
 
 int args_servers(const char *text, struct sockaddr_storage *out, unsigned max, unsigned *n);
+
+/*
+ * --transport-port: "P" (*port) or "NAME=P[,NAME=P...]" (ports[], by
+ * bench_transport_id_name: tcp, tls, quic, sctp, each at most once); ports
+ * 1..65535. On success the other form's values are left alone.
+ */
+int args_transport_ports(const char *text, uint16_t *port, uint16_t ports[BT_COUNT]);

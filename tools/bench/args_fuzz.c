@@ -2,7 +2,8 @@
 /*
  * lispms-bench's argument parsers and Map-Reply printer on any input. The
  * bytes as a string go through every parser (counts, mixes, families,
- * algorithms, --subscribe, --subscriber-transport, --server): whatever they accept
+ * algorithms, --subscribe, --subscriber-transport, --server, --transport-port):
+ * whatever they accept
  * must print and parse back to the same value (and an accepted EID that is one
  * of the layout's must map back to itself); the bytes as a message, when
  * they decode as a Map-Reply, are printed in full.
@@ -69,6 +70,25 @@ static void strings(const char *s)
 	}
 	if (args_sub_transport(s, &session) == LISPMS_EOK)
 		check(strcmp(s, session ? "session" : "udp") == 0);
+	/* --transport-port: a port, or NAME=P pairs that print and parse back */
+	uint16_t port = 0, ports[BT_COUNT] = { 0 }, ports2[BT_COUNT] = { 0 };
+	if (args_transport_ports(s, &port, ports) == LISPMS_EOK) {
+		if (strchr(s, '=') == NULL) {
+			check(port >= 1);
+		} else {
+			size_t at = 0;
+			bool any = false;
+			for (int i = 0; i < BT_COUNT; i++)
+				if (ports[i] != 0) {
+					at += (size_t)snprintf(
+					    text + at, sizeof(text) - at, "%s%s=%u", any ? "," : "",
+					    bench_transport_id_name(i), ports[i]);
+					any = true;
+				}
+			check(any && args_transport_ports(text, &port, ports2) == LISPMS_EOK &&
+			      memcmp(ports, ports2, sizeof(ports)) == 0);
+		}
+	}
 	/* --server: every address prints and parses back to itself, none twice */
 	struct sockaddr_storage srv[4], back;
 	unsigned nsrv = 0;

@@ -16,9 +16,11 @@
 #include <lispms/proto.h>
 
 #include "args.h"
+#include "config.h"
 #include "layout.h"
 #include "lig.h"
 #include "stats.h"
+#include "transport.h"
 
 static void eid_text(const struct eid_prefix *p, char *buf, size_t len)
 {
@@ -133,6 +135,68 @@ Test(bench_args, subscribe_targets_and_transports)
 	cr_assert(!session);
 	cr_assert_eq(args_sub_transport("tcp", &session), LISPMS_EINVAL);
 	cr_assert_eq(args_sub_transport(NULL, &session), LISPMS_EINVAL);
+}
+
+Test(bench_args, transport_ports)
+{
+	uint16_t port = 7, ports[BT_COUNT] = { 0 };
+	cr_assert_eq(args_transport_ports("4343", &port, ports), LISPMS_EOK);
+	cr_assert_eq(port, 4343);
+	cr_assert_eq(args_transport_ports("quic=14343,sctp=19899", &port, ports), LISPMS_EOK);
+	cr_assert(ports[BT_QUIC] == 14343 && ports[BT_SCTP] == 19899 && ports[BT_TCP] == 0 &&
+		  ports[BT_TLS] == 0);
+	cr_assert_eq(port, 4343, "the plain port is left alone");
+	cr_assert_eq(args_transport_ports("tcp=1,tls=65535", &port, ports), LISPMS_EOK);
+	cr_assert(ports[BT_TCP] == 1 && ports[BT_TLS] == 65535 && ports[BT_QUIC] == 0,
+		  "a list replaces the previous one");
+	static const char *const bad[] = { "",	      "0",	 "65536",	 "4343x",
+					   "quic",    "quic=",	 "=4343",	 "udp=1",
+					   "quic=0",  "quic=1,", ",quic=1",	 "quic=1,quic=2",
+					   "QUIC=1",  "quic=1 ", "quic=1;tcp=2", "quic==1",
+					   "quic=+1", "-1",	 "quic=123456",	 NULL };
+	for (const char *const *b = bad; *b; b++)
+		cr_assert_eq(args_transport_ports(*b, &port, ports), LISPMS_EINVAL, "'%s' accepted",
+			     *b);
+	cr_assert(port == 4343 && ports[BT_TCP] == 1 && ports[BT_TLS] == 65535,
+		  "untouched on failure");
+	cr_assert_eq(args_transport_ports(NULL, &port, ports), LISPMS_EINVAL);
+}
+
+Test(bench_transport, auto_is_the_seeds_order_and_ports_resolve)
+{
+	struct bench_chain ch;
+	cr_assert_eq(bench_transport_chain("auto", &ch), 0);
+	cr_assert_str_eq(ch.name, "auto");
+	cr_assert_geq(ch.n, 1);
+	cr_assert_eq(ch.tr[0]->id, BT_TCP, "auto tries TCP first");
+	unsigned want = 1 + LISPMS_HAVE_QUIC + LISPMS_HAVE_SCTP;
+	cr_assert_eq(ch.n, want, "auto has every seed transport this build has");
+	for (unsigned i = 1; i < ch.n; i++)
+		cr_assert_gt(ch.tr[i]->id, ch.tr[i - 1]->id, "TCP, then QUIC, then SCTP");
+	for (unsigned i = 0; i < ch.n; i++)
+		cr_assert_neq(ch.tr[i]->id, BT_TLS, "TLS is not one of the seed's transports");
+	cr_assert_eq(bench_transport_chain("tcp", &ch), 0);
+	cr_assert(ch.n == 1 && strcmp(ch.name, "tcp") == 0);
+	cr_assert_eq(bench_transport_chain("udp", &ch), -1);
+	cr_assert_eq(bench_transport_chain("", &ch), -1);
+
+	const struct bench_transport *tcp = bench_transport_find("tcp");
+	struct bench_transport_opts o = { 0 };
+	cr_assert_eq(bench_transport_port(&o, tcp), 0, "TCP: the --server port");
+	o.port = 5000;
+	cr_assert_eq(bench_transport_port(&o, tcp), 5000);
+	o.ports[BT_TCP] = 6000;
+	cr_assert_eq(bench_transport_port(&o, tcp), 6000, "NAME=P wins");
+#if LISPMS_HAVE_QUIC
+	const struct bench_transport *quic = bench_transport_find("quic");
+	o = (struct bench_transport_opts){ 0 };
+	cr_assert_eq(bench_transport_port(&o, quic), 4343, "server.quic.port's default");
+#endif
+#if LISPMS_HAVE_SCTP
+	const struct bench_transport *sctp = bench_transport_find("sctp");
+	o = (struct bench_transport_opts){ .ports = { [BT_QUIC] = 1 } };
+	cr_assert_eq(bench_transport_port(&o, sctp), 9899, "udp-encapsulation-port's default");
+#endif
 }
 
 Test(bench_args, one_server_and_several)

@@ -566,9 +566,10 @@ static void fabric_usage(FILE *f)
 	      "ETR)\n",
 	      f);
 	fprintf(f,
-		"  --transport %s (tcp, tls, quic, sctp; auto: the first this build has, TCP then "
-		"QUIC then SCTP, never TLS)\n"
-		"  --transport-port P (the session port, default the server's) --ca FILE\n"
+		"  --transport %s (tcp, tls, quic, sctp; auto: each ETR tries those this build\n"
+		"    has, TCP then QUIC then SCTP, never TLS, and keeps the first that opens)\n"
+		"  --transport-port P | NAME=P[,NAME=P...] (the sessions' port; defaults: tcp the\n"
+		"    server's, tls 4344, quic 4343, sctp 9899 (UDP encapsulation)) --ca FILE\n"
 		"  --cert FILE --key FILE (a client certificate, for transports with TLS)\n"
 		"  --quic-drop N (QUIC: drop every Nth datagram sent, a lossy path)\n"
 		"  --subscribers N (publish/subscribe, after convergence; at most %u)\n"
@@ -677,7 +678,7 @@ static void fabric_print(const struct sessions_conf *sc, const struct sessions_r
 		       "\"moves_per_sec\":%.0f,\"churn_sent\":%llu,\"churn_acked\":%llu,"
 		       "\"churn_per_sec\":%.0f,\"reconvergences\":%llu,\"reconverge_s\":%.3f,"
 		       "\"reconverged_unix\":%.3f",
-		       name, extra, sc->transport != NULL ? sc->transport->name : "tcp", sc->etrs,
+		       name, extra, sc->transports.n ? sc->transports.name : "tcp", sc->etrs,
 		       r->reliable, r->udp, (unsigned long long)eids, sc->threads ? sc->threads : 1,
 		       r->converged ? "true" : "false", r->converge_s, r->up, r->up_end,
 		       (unsigned long long)r->acked, (unsigned long long)rej,
@@ -706,7 +707,10 @@ static void fabric_print(const struct sessions_conf *sc, const struct sessions_r
 		for (unsigned l = 0; l < SESSIONS_LOSS_COUNT; l++)
 			printf(",\"lost_%s\":%llu", sessions_loss_name(l),
 			       (unsigned long long)r->lost_by[l]);
-		printf("}\n");
+		for (unsigned k = 0; k < BT_COUNT; k++)
+			printf(",\"sessions_%s\":%llu", bench_transport_id_name(k),
+			       (unsigned long long)r->sessions_over[k]);
+		printf(",\"fallbacks\":%llu}\n", (unsigned long long)r->fallbacks);
 		for (unsigned l = 0; l < SL_COUNT; l++) {
 			const struct stats_hist *h = &r->lat[l];
 			if (h->count == 0)
@@ -748,6 +752,12 @@ static void fabric_print(const struct sessions_conf *sc, const struct sessions_r
 	       (unsigned long long)r->connect_failures, (unsigned long long)r->error_notifications,
 	       (unsigned long long)r->notify_ok, (unsigned long long)r->notify_bad_auth,
 	       (unsigned long long)r->notify_acks_sent);
+	if (sc->transports.n > 1)
+		printf("  %s: sessions over tcp %llu, quic %llu, sctp %llu; %llu fallbacks\n",
+		       sc->transports.name, (unsigned long long)r->sessions_over[BT_TCP],
+		       (unsigned long long)r->sessions_over[BT_QUIC],
+		       (unsigned long long)r->sessions_over[BT_SCTP],
+		       (unsigned long long)r->fallbacks);
 	if (r->sessions_lost > 0) {
 		printf("  lost by cause:");
 		for (unsigned l = 0; l < SESSIONS_LOSS_COUNT; l++)
@@ -909,12 +919,10 @@ static bool fabric_opt_where(struct fabric_cmd *f, int c, const char *arg)
 		break;
 	}
 	case OPT_TRANSPORT:
-		sc->transport = bench_transport_find(arg);
-		f->bad |= sc->transport == NULL;
+		f->bad |= bench_transport_chain(arg, &sc->transports) != 0;
 		break;
 	case OPT_TPORT:
-		f->bad |= args_count(arg, 65535, &v) != LISPMS_EOK;
-		sc->topts.port = (uint16_t)v;
+		f->bad |= args_transport_ports(arg, &sc->topts.port, sc->topts.ports) != LISPMS_EOK;
 		break;
 	case OPT_CA:
 		sc->topts.ca = arg;
@@ -1130,23 +1138,31 @@ static bool fabric_check(struct fabric_cmd *f)
 				"one --server\n");
 		return false;
 	}
+	if (sc->transports.n > 1 && sc->topts.port != 0) {
+		fprintf(stderr, "fabric: with --transport auto, --transport-port takes "
+				"NAME=PORT[,NAME=PORT...] (tcp, quic, sctp)\n");
+		return false;
+	}
 	sc->server = f->servers[0];
 	return true;
 }
 
-/* The sessions' transport (auto, certificates); false (said) when it cannot run. */
+/* The sessions' transports (each of auto's, certificates); false (said) when
+ * one cannot run. */
 static bool fabric_transport(struct fabric_cmd *f)
 {
 	struct sessions_conf *sc = &f->sc;
-	if (sc->transport == NULL)
-		sc->transport = bench_transport_find("tcp");
-	if (sc->transport->init == NULL)
-		return true;
-	char terr[256];
-	if (sc->transport->init(&sc->topts, terr, sizeof(terr)) == 0)
-		return true;
-	fprintf(stderr, "fabric: %s: %s\n", sc->transport->name, terr);
-	return false;
+	if (sc->transports.n == 0)
+		(void)bench_transport_chain("tcp", &sc->transports);
+	for (unsigned i = 0; i < sc->transports.n; i++) {
+		const struct bench_transport *t = sc->transports.tr[i];
+		char terr[256];
+		if (t->init != NULL && t->init(&sc->topts, terr, sizeof(terr)) != 0) {
+			fprintf(stderr, "fabric: %s: %s\n", t->name, terr);
+			return false;
+		}
+	}
+	return true;
 }
 
 /* Each server's result (several), then the total; one server: its result as ever. */

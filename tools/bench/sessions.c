@@ -73,6 +73,7 @@ struct etr {
 	uint8_t state;
 	bool udp_mode;
 	bool up;	   /* every record of the current session / first round acknowledged */
+	uint8_t ti;	   /* its transport: c->transports.tr[ti] (auto moves it on) */
 	int udp, tcp;	   /* tcp: the session's fd, whatever transport carries it */
 	void *tstate;	   /* the session transport's own state */
 	uint32_t addr;	   /* host order */
@@ -95,7 +96,8 @@ struct counters {
 	_Atomic uint64_t up, acked, rejected[5], udp_acked, auth_sent, auth_timeouts, udp_registers,
 	    udp_retx, lost, reconnects, connect_failures, errors, notify_ok, notify_bad,
 	    notify_acks, bytes_out, bytes_in, pkts_out, pkts_in, udp_bytes, udp_pkts, moves_sent,
-	    moves_notified, churn_sent, churn_acked, lost_by[SESSIONS_LOSS_COUNT];
+	    moves_notified, churn_sent, churn_acked, lost_by[SESSIONS_LOSS_COUNT], over[BT_COUNT],
+	    fallbacks;
 };
 
 struct shared {
@@ -117,7 +119,6 @@ struct shared {
 struct sim {
 	struct shared *sh;
 	const struct sessions_conf *c;
-	const struct bench_transport *tr; /* c->transport, or TCP */
 	pthread_t tid;
 	unsigned t;
 	unsigned lo, hi; /* its ETRs */
@@ -140,6 +141,12 @@ struct sim {
 	uint64_t next_scan;
 	unsigned seed;
 };
+
+/* The transport ETR e opens its sessions over. */
+static inline const struct bench_transport *etr_tr(const struct sim *s, const struct etr *e)
+{
+	return s->c->transports.tr[e->ti];
+}
 
 #define INC(s, f)    atomic_fetch_add_explicit(&(s)->n.f, 1, memory_order_relaxed)
 #define ADD(s, f, v) atomic_fetch_add_explicit(&(s)->n.f, (v), memory_order_relaxed)
@@ -252,7 +259,7 @@ static int send_all(struct sim *s, struct etr *e, const uint8_t *buf, size_t len
 {
 	uint64_t give_up = 0;
 	while (len > 0) {
-		ssize_t n = s->tr->send(e->tcp, e->tstate, buf, len);
+		ssize_t n = etr_tr(s, e)->send(e->tcp, e->tstate, buf, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -324,6 +331,28 @@ static unsigned batch_eids(const struct sim *s, const struct etr *e, unsigned b,
 
 /* ------------------------------------------------------------ life cycle */
 
+/* Whether e's transport finished its own handshake (those without one: yes). */
+static bool etr_ready(const struct sim *s, const struct etr *e)
+{
+	const struct bench_transport *tr = etr_tr(s, e);
+	return tr->ready == NULL || tr->ready(e->tstate);
+}
+
+/*
+ * auto (a chain of transports): e's session did not open over its transport
+ * (refused, or no handshake or Refresh in time), so its next attempt, after
+ * the usual re-authentication, goes over the next in the seed's order,
+ * wrapping around. True when it moved on; with one transport, nothing.
+ */
+static bool fall_back(struct sim *s, struct etr *e)
+{
+	if (s->c->transports.n < 2)
+		return false;
+	e->ti = (uint8_t)((e->ti + 1) % s->c->transports.n);
+	INC(s, fallbacks);
+	return true;
+}
+
 static void set_up(struct sim *s, struct etr *e, bool up)
 {
 	if (e->up == up)
@@ -352,11 +381,15 @@ static void close_fd(struct sim *s, int *fd)
 	}
 }
 
-/* A reliable ETR lost its session (or never got one): back to UDP later. */
+/* A reliable ETR lost its session (or never got one): back to UDP later.
+ * With auto, one that never brought the server's Refresh is no loss: the
+ * ETR falls back to the next transport (counted apart). */
 static void lose(struct sim *s, struct etr *e, enum sessions_loss why)
 {
 	uint64_t now = mtime_now_ns();
-	if (e->state == E_UP || e->state == E_REGISTERING || e->state == E_REFRESH) {
+	if (e->state == E_REFRESH && fall_back(s, e)) {
+		/* not a lost session: none came up over that transport */
+	} else if (e->state == E_UP || e->state == E_REGISTERING || e->state == E_REFRESH) {
 		INC(s, lost);
 		INC(s, lost_by[why]);
 		if (e->t_lost == 0)
@@ -367,7 +400,7 @@ static void lose(struct sim *s, struct etr *e, enum sessions_loss why)
 	set_up(s, e, false);
 	if (e->tcp >= 0) {
 		epoll_ctl(s->ep, EPOLL_CTL_DEL, e->tcp, NULL);
-		s->tr->close(e->tcp, e->tstate);
+		etr_tr(s, e)->close(e->tcp, e->tstate);
 		e->tcp = -1;
 		e->tstate = NULL;
 	}
@@ -456,10 +489,12 @@ static void start_udp(struct sim *s, struct etr *e)
 
 static void start_tcp(struct sim *s, struct etr *e)
 {
-	e->tcp = s->tr->open(&s->c->topts, e->addr, &s->c->server, &e->tstate);
+	const struct bench_transport *tr = etr_tr(s, e);
+	e->tcp = tr->open(&s->c->topts, e->addr, &s->c->server, &e->tstate);
 	if (e->tcp < 0) {
 		INC(s, connect_failures);
 		e->tstate = NULL;
+		fall_back(s, e);
 		lose(s, e, SLOSS_OPEN);
 		return;
 	}
@@ -470,8 +505,8 @@ static void start_tcp(struct sim *s, struct etr *e)
 	rt_stream_init(&e->rx, e->rxbuf, cap, cap);
 	e->state = E_REFRESH;
 	/* the refresh must come by then */
-	e->t_next = mtime_now_ns() +
-		    (uint64_t)(s->tr->open_ms ? s->tr->open_ms : 3000) * LISPMS_NS_PER_MSEC;
+	e->t_next =
+	    mtime_now_ns() + (uint64_t)(tr->open_ms ? tr->open_ms : 3000) * LISPMS_NS_PER_MSEC;
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP,
 				  .data.u64 = (uint64_t)e->index << 1 | 1 };
 	epoll_ctl(s->ep, EPOLL_CTL_ADD, e->tcp, &ev);
@@ -586,6 +621,8 @@ static void on_refresh(struct sim *s, struct etr *e)
 		/* a later refresh (scoped, rejected-only): register what we own again */
 		if (e->state != E_UP && e->state != E_REGISTERING)
 			return;
+	} else {
+		INC(s, over[etr_tr(s, e)->id]); /* a session came up over it */
 	}
 	e->state = E_REGISTERING;
 	e->expect = 0;
@@ -643,15 +680,13 @@ static void on_tcp(struct sim *s, struct etr *e, uint32_t events)
 			lose(s, e, SLOSS_STREAM);
 			return;
 		}
-		ssize_t n = s->tr->recv(e->tcp, e->tstate, space, avail);
+		ssize_t n = etr_tr(s, e)->recv(e->tcp, e->tstate, space, avail);
 		if (n <= 0) {
 			if (n < 0 && errno == EAGAIN && !(events & (EPOLLRDHUP | EPOLLHUP)))
 				return;
 			if (n < 0 && errno == ECONNREFUSED)
 				INC(s, connect_failures);
-			lose(s, e,
-			     s->tr->ready && !s->tr->ready(e->tstate) ? SLOSS_HANDSHAKE
-								      : SLOSS_CLOSED);
+			lose(s, e, etr_ready(s, e) ? SLOSS_CLOSED : SLOSS_HANDSHAKE);
 			return;
 		}
 		ADD(s, bytes_in, (uint64_t)n);
@@ -743,7 +778,8 @@ static void timers(struct sim *s, uint64_t now)
 	pend_retry(s, now);
 	for (unsigned i = s->lo; i < s->lo + s->started; i++) {
 		struct etr *e = &s->sh->etrs[i];
-		if (e->tcp >= 0 && s->tr->expiry && s->tr->expiry(e->tstate) <= now) {
+		const struct bench_transport *tr = etr_tr(s, e);
+		if (e->tcp >= 0 && tr->expiry && tr->expiry(e->tstate) <= now) {
 			on_tcp(s, e, 0); /* the transport's own timers (QUIC) */
 			if (e->tcp < 0)
 				continue; /* lost */
@@ -757,9 +793,7 @@ static void timers(struct sim *s, uint64_t now)
 			break;
 		case E_REFRESH:
 			if (now >= e->t_next)
-				lose(s, e,
-				     s->tr->ready && !s->tr->ready(e->tstate) ? SLOSS_HANDSHAKE
-									      : SLOSS_REFRESH);
+				lose(s, e, etr_ready(s, e) ? SLOSS_REFRESH : SLOSS_HANDSHAKE);
 			break;
 		case E_WAIT:
 			if (now >= e->t_next)
@@ -987,7 +1021,6 @@ static void progress(const struct sessions_conf *c, struct sim *sims, int phase,
 struct run {
 	struct sessions_conf cc; /* the configuration, defaults filled in */
 	struct shared sh;
-	const struct bench_transport *tr;
 	struct sim *sims;
 	unsigned nthreads; /* started */
 	unsigned nudp;	   /* ETRs on UDP soft state */
@@ -1027,7 +1060,8 @@ static int run_defaults(struct run *r, const struct sessions_conf *in)
 	if ((uint64_t)(c->first_etr + c->etrs) * c->eids_per_etr > LAYOUT_MAX_EIDS ||
 	    c->first_etr + c->etrs > 65000)
 		return -EINVAL;
-	r->tr = c->transport != NULL ? c->transport : bench_transport_find("tcp");
+	if (c->transports.n == 0 && bench_transport_chain("tcp", &c->transports) != 0)
+		return -EINVAL;
 	return 0;
 }
 
@@ -1127,7 +1161,6 @@ static int run_start(struct run *r)
 		struct sim *s = &r->sims[t];
 		s->sh = &r->sh;
 		s->c = c;
-		s->tr = r->tr;
 		s->t = t;
 		s->lo = (unsigned)((uint64_t)c->etrs * t / c->threads);
 		s->hi = (unsigned)((uint64_t)c->etrs * (t + 1) / c->threads);
@@ -1369,6 +1402,9 @@ static void run_collect(struct run *r)
 	for (unsigned k = 0; k < SESSIONS_LOSS_COUNT; k++)
 		res->lost_by[k] = RSUM(r, lost_by[k]);
 	res->connect_failures = RSUM(r, connect_failures);
+	for (unsigned k = 0; k < BT_COUNT; k++)
+		res->sessions_over[k] = RSUM(r, over[k]);
+	res->fallbacks = RSUM(r, fallbacks);
 	res->error_notifications = RSUM(r, errors);
 	res->notify_ok = RSUM(r, notify_ok);
 	res->notify_bad_auth = RSUM(r, notify_bad);
@@ -1404,7 +1440,7 @@ static void run_teardown(struct run *r)
 		if (e->udp >= 0)
 			close(e->udp);
 		if (e->tcp >= 0)
-			r->tr->close(e->tcp, e->tstate);
+			r->cc.transports.tr[e->ti]->close(e->tcp, e->tstate);
 		free(e->rxbuf);
 		free(e->bts);
 	}
@@ -1477,6 +1513,9 @@ static void result_add(struct sessions_result *t, const struct sessions_result *
 	for (unsigned k = 0; k < SESSIONS_LOSS_COUNT; k++)
 		t->lost_by[k] += r->lost_by[k];
 	t->connect_failures += r->connect_failures;
+	for (unsigned k = 0; k < BT_COUNT; k++)
+		t->sessions_over[k] += r->sessions_over[k];
+	t->fallbacks += r->fallbacks;
 	t->error_notifications += r->error_notifications;
 	t->notify_ok += r->notify_ok;
 	t->notify_bad_auth += r->notify_bad_auth;

@@ -21,9 +21,9 @@
 #include "transport.h"
 
 struct sessions_conf {
-	struct sockaddr_storage server;		 /* IPv4: the sessions (and UDP by default) */
-	const struct bench_transport *transport; /* what carries the sessions (NULL: tcp) */
-	struct bench_transport_opts topts;	 /* its certificates and port */
+	struct sockaddr_storage server;	    /* IPv4: the sessions (and UDP by default) */
+	struct bench_chain transports;	    /* what carries the sessions (n == 0: tcp) */
+	struct bench_transport_opts topts;  /* their certificates and ports */
 	struct sockaddr_storage udp_server; /* AF_UNSPEC: server; else the r=1 registers go here */
 	uint32_t source_base;		    /* 0: 127.1.0.1; ETR i uses source_base + i */
 	unsigned etrs;
@@ -110,6 +110,8 @@ struct sessions_result {
 	uint64_t auth_sent, auth_timeouts;
 	uint64_t udp_registers, udp_retransmits;
 	uint64_t sessions_lost, reconnects, connect_failures;
+	uint64_t sessions_over[BT_COUNT]; /* sessions that brought a Refresh, per transport */
+	uint64_t fallbacks; /* auto: a session failed to open, the ETR tries the next transport */
 	uint64_t lost_by[SESSIONS_LOSS_COUNT]; /* sessions_lost by cause */
 	uint64_t error_notifications;	       /* type 16 received */
 	uint64_t notify_ok, notify_bad_auth, notify_acks_sent;

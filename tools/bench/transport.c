@@ -42,11 +42,19 @@ static int close_fail(int fd)
 	return -1;
 }
 
+/* server with port p (0: as it is). */
+static struct sockaddr_storage with_port(const struct sockaddr_storage *server, uint16_t p)
+{
+	struct sockaddr_storage dst = *server;
+	if (p != 0)
+		saddr_set_port(&dst, p);
+	return dst;
+}
+
 /* A TCP socket from src (IPv4, host order) bound and connected to the server
- * (--transport-port when given); `flags` adds SOCK_NONBLOCK for a connect that
+ * on port p (0: the server's); `flags` adds SOCK_NONBLOCK for a connect that
  * completes later. Returns the fd, or -1 with errno set and nothing open. */
-static int tcp_connect(const struct bench_transport_opts *o, uint32_t src,
-		       const struct sockaddr_storage *server, int flags)
+static int tcp_connect(uint16_t p, uint32_t src, const struct sockaddr_storage *server, int flags)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
 	if (fd < 0)
@@ -55,9 +63,7 @@ static int tcp_connect(const struct bench_transport_opts *o, uint32_t src,
 	int on = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	struct sockaddr_storage dst = *server;
-	if (o->port != 0)
-		saddr_set_port(&dst, o->port);
+	struct sockaddr_storage dst = with_port(server, p);
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
 	    (connect(fd, (const struct sockaddr *)&dst, saddr_len(&dst)) != 0 &&
 	     errno != EINPROGRESS))
@@ -65,11 +71,13 @@ static int tcp_connect(const struct bench_transport_opts *o, uint32_t src,
 	return fd;
 }
 
+static const struct bench_transport tcp;
+
 static int tcp_open(const struct bench_transport_opts *o, uint32_t src,
 		    const struct sockaddr_storage *server, void **state)
 {
 	*state = NULL;
-	return tcp_connect(o, src, server, SOCK_NONBLOCK);
+	return tcp_connect(bench_transport_port(o, &tcp), src, server, SOCK_NONBLOCK);
 }
 
 static ssize_t tcp_send(int fd, void *state, const uint8_t *buf, size_t len)
@@ -92,6 +100,7 @@ static void tcp_close(int fd, void *state)
 
 static const struct bench_transport tcp = {
 	.name = "tcp",
+	.id = BT_TCP,
 	.open = tcp_open,
 	.send = tcp_send,
 	.recv = tcp_recv,
@@ -129,16 +138,16 @@ static int quic_init(const struct bench_transport_opts *o, char *err, size_t err
 	return 0;
 }
 
+static const struct bench_transport quic;
+
 static int quic_open(const struct bench_transport_opts *o, uint32_t src,
 		     const struct sockaddr_storage *server, void **state)
 {
 	*state = NULL;
-	struct sockaddr_storage s = { 0 }, dst = *server;
+	struct sockaddr_storage s = { 0 }, dst = with_port(server, bench_transport_port(o, &quic));
 	struct sockaddr_in *sa = (struct sockaddr_in *)&s;
 	sa->sin_family = AF_INET;
 	sa->sin_addr.s_addr = htonl(src);
-	if (o->port != 0)
-		saddr_set_port(&dst, o->port);
 	struct quic_client_conf cc = { .ca_file = o->ca,
 				       .cert = o->cert,
 				       .key = o->key,
@@ -181,6 +190,10 @@ static ssize_t quic_recv(int fd, void *state, uint8_t *buf, size_t len)
 	(void)fd;
 	struct quic_client *c = state;
 	ssize_t n = quic_client_read(c, buf, len, 0);
+	if (n == LISPMS_ECONNREFUSED) { /* nothing listens there */
+		errno = ECONNREFUSED;
+		return -1;
+	}
 	if (n < 0)
 		return 0; /* closed by the server, or its idle timeout */
 	if (n == 0 && quic_client_ready(c) && quic_client_open_stream(c) < 0)
@@ -214,6 +227,8 @@ static bool quic_ready(void *state)
 
 static const struct bench_transport quic = {
 	.name = "quic",
+	.id = BT_QUIC,
+	.default_port = 4343,
 	.init = quic_init,
 	.open = quic_open,
 	.send = quic_send,
@@ -228,7 +243,9 @@ static const struct bench_transport quic = {
 #if LISPMS_HAVE_SCTP
 /* SCTP over UDP encapsulation (D18): the fd is the ETR's connected UDP
  * socket to the server's encapsulation port (--transport-port, 9899 by
- * default); the SCTP port is 4342. One thread runs the process's usrsctp
+ * default); the SCTP port is 4342. An ICMP port unreachable before the
+ * association is up ends it at once (sctp_client_input), so auto moves on
+ * without waiting for the INIT's timeouts. One thread runs the process's usrsctp
  * timers every 10 ms (usrsctp's own locks make that safe). */
 static void *sctp_timers(void *arg)
 {
@@ -254,6 +271,8 @@ static int sctp_init(const struct bench_transport_opts *o, char *err, size_t err
 	return 0;
 }
 
+static const struct bench_transport sctp;
+
 static int sctp_open(const struct bench_transport_opts *o, uint32_t src,
 		     const struct sockaddr_storage *server, void **state)
 {
@@ -262,8 +281,7 @@ static int sctp_open(const struct bench_transport_opts *o, uint32_t src,
 	if (fd < 0)
 		return -1;
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(src) };
-	struct sockaddr_storage dst = *server;
-	saddr_set_port(&dst, o->port ? o->port : 9899);
+	struct sockaddr_storage dst = with_port(server, bench_transport_port(o, &sctp));
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
 	    connect(fd, (const struct sockaddr *)&dst, saddr_len(&dst)) != 0)
 		return close_fail(fd);
@@ -304,6 +322,8 @@ static bool sctp_ready(void *state)
 
 static const struct bench_transport sctp = {
 	.name = "sctp",
+	.id = BT_SCTP,
+	.default_port = 9899,
 	.init = sctp_init,
 	.open = sctp_open,
 	.send = sctp_send,
@@ -320,6 +340,7 @@ static const struct bench_transport sctp = {
 /* TLS 1.3 over TCP (D19): connect and handshake blocking in open (one
  * handshake at a time per ETR thread), then non-blocking records. */
 static gnutls_certificate_credentials_t tls_cred;
+static const struct bench_transport tls;
 
 static int tls_init(const struct bench_transport_opts *o, char *err, size_t errlen)
 {
@@ -338,7 +359,8 @@ static int tls_open(const struct bench_transport_opts *o, uint32_t src,
 		    const struct sockaddr_storage *server, void **state)
 {
 	*state = NULL;
-	int fd = tcp_connect(o, src, server, 0); /* blocking: connect completes here */
+	/* blocking: connect completes here */
+	int fd = tcp_connect(bench_transport_port(o, &tls), src, server, 0);
 	if (fd < 0)
 		return -1;
 	gnutls_session_t s = NULL;
@@ -403,6 +425,8 @@ static void tls_close(int fd, void *state)
 
 static const struct bench_transport tls = {
 	.name = "tls",
+	.id = BT_TLS,
+	.default_port = 4344,
 	.init = tls_init,
 	.open = tls_open,
 	.send = tls_send,
@@ -425,16 +449,38 @@ static const struct bench_transport *const bench_transports[] = {
 const struct bench_transport *bench_transport_find(const char *name)
 {
 	size_t n = sizeof(bench_transports) / sizeof(bench_transports[0]);
-	if (strcmp(name, "auto") == 0)
-		return bench_transports[0];
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(name, bench_transports[i]->name) == 0)
 			return bench_transports[i];
 #if BENCH_HAVE_TLS
-	if (strcmp(name, "tls") == 0) /* never picked by auto: not in the seed's list */
+	if (strcmp(name, "tls") == 0) /* never in auto's chain: not in the seed's list */
 		return &tls;
 #endif
 	return NULL;
+}
+
+int bench_transport_chain(const char *name, struct bench_chain *out)
+{
+	*out = (struct bench_chain){ .name = name };
+	if (strcmp(name, "auto") == 0) {
+		size_t n = sizeof(bench_transports) / sizeof(bench_transports[0]);
+		for (size_t i = 0; i < n && i < BENCH_CHAIN_MAX; i++)
+			out->tr[out->n++] = bench_transports[i];
+		return 0;
+	}
+	out->tr[0] = bench_transport_find(name);
+	if (out->tr[0] == NULL)
+		return -1;
+	out->name = out->tr[0]->name;
+	out->n = 1;
+	return 0;
+}
+
+uint16_t bench_transport_port(const struct bench_transport_opts *o, const struct bench_transport *t)
+{
+	if (o->ports[t->id] != 0)
+		return o->ports[t->id];
+	return o->port != 0 ? o->port : t->default_port;
 }
 
 const char *bench_transport_names(void)

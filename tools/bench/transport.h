@@ -9,6 +9,12 @@
  * Every call is non-blocking and made by the ETR's simulation thread; the
  * fd open() returns is watched by that thread's epoll set (readable: call
  * recv; it may return -1 with EAGAIN when only transport traffic came).
+ *
+ * `--transport auto` is a chain (struct bench_chain): every transport this
+ * build has, in the seed's order (002: TCP, then QUIC, then SCTP). Each ETR
+ * starts on the first; one whose session fails to open (refused, handshake
+ * or Refresh timed out) tries the next on its next attempt, wrapping around,
+ * and keeps the one that worked (sessions.c).
  */
 #pragma once
 
@@ -19,17 +25,33 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-/* What every transport may need (certificates for TLS and QUIC). */
+enum bench_transport_id { BT_TCP, BT_TLS, BT_QUIC, BT_SCTP, BT_COUNT };
+
+/* "tcp", "tls", "quic", "sctp": what --transport, --transport-port NAME=P
+ * and the JSON's sessions_NAME call it, whether or not this build has it. */
+static inline const char *bench_transport_id_name(enum bench_transport_id id)
+{
+	static const char *const names[BT_COUNT] = {
+		[BT_TCP] = "tcp", [BT_TLS] = "tls", [BT_QUIC] = "quic", [BT_SCTP] = "sctp"
+	};
+	return (unsigned)id < BT_COUNT ? names[id] : "?";
+}
+
+/* What every transport may need (certificates for TLS and QUIC, ports). */
 struct bench_transport_opts {
 	const char *ca;	  /* --ca FILE: verify the server against it */
 	const char *cert; /* --cert FILE, --key FILE: the client's certificate */
 	const char *key;
-	uint16_t port;	     /* --transport-port P: the session port (0: the server's) */
+	uint16_t port;		  /* --transport-port P: the one transport's port (0: default) */
+	uint16_t ports[BT_COUNT]; /* --transport-port NAME=P,...: per transport (0: unset) */
 	unsigned drop_every; /* --quic-drop N: QUIC drops every Nth datagram it sends (0: none) */
 };
 
 struct bench_transport {
 	const char *name;
+	enum bench_transport_id id;
+	/* The server's default port for it (server.quic.port, ...); 0: --server's. */
+	uint16_t default_port;
 	/* Per process, before the threads: 0, or -1 with a message in err. */
 	int (*init)(const struct bench_transport_opts *o, char *err, size_t errlen);
 	/* Start connecting from IPv4 address src (host order) to server: the
@@ -57,9 +79,25 @@ struct bench_transport {
 	bool (*ready)(void *state);
 };
 
-/* "tcp", ... or "auto" (the first in the seed's order, TCP, then QUIC, that
- * this build has); NULL for an unknown name. */
+/* "tcp", "tls", "quic", "sctp" (those this build has); NULL otherwise. */
 const struct bench_transport *bench_transport_find(const char *name);
+
+#define BENCH_CHAIN_MAX 3
+
+/* The transports an ETR tries, in order: one, or every one auto takes. */
+struct bench_chain {
+	const char *name; /* "auto" or the transport's */
+	unsigned n;
+	const struct bench_transport *tr[BENCH_CHAIN_MAX];
+};
+
+/* A name or "auto" into *out; -1 for an unknown name. */
+int bench_transport_chain(const char *name, struct bench_chain *out);
+
+/* Where t connects: its NAME=P port, else P, else its default; 0: the
+ * --server port. (P with auto is refused by the command line.) */
+uint16_t bench_transport_port(const struct bench_transport_opts *o,
+			      const struct bench_transport *t);
 
 /* "tcp|auto" and the like, for the usage text. */
 const char *bench_transport_names(void);
