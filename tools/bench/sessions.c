@@ -387,6 +387,12 @@ static void close_fd(struct sim *s, int *fd)
 static void lose(struct sim *s, struct etr *e, enum sessions_loss why)
 {
 	uint64_t now = mtime_now_ns();
+	if (e->tcp >= 0) { /* by the transport that opened it, before any fallback */
+		epoll_ctl(s->ep, EPOLL_CTL_DEL, e->tcp, NULL);
+		etr_tr(s, e)->close(e->tcp, e->tstate);
+		e->tcp = -1;
+		e->tstate = NULL;
+	}
 	if (e->state == E_REFRESH && fall_back(s, e)) {
 		/* not a lost session: none came up over that transport */
 	} else if (e->state == E_UP || e->state == E_REGISTERING || e->state == E_REFRESH) {
@@ -398,12 +404,6 @@ static void lose(struct sim *s, struct etr *e, enum sessions_loss why)
 		atomic_compare_exchange_strong(&s->sh->first_loss, &zero, now);
 	}
 	set_up(s, e, false);
-	if (e->tcp >= 0) {
-		epoll_ctl(s->ep, EPOLL_CTL_DEL, e->tcp, NULL);
-		etr_tr(s, e)->close(e->tcp, e->tstate);
-		e->tcp = -1;
-		e->tstate = NULL;
-	}
 	close_fd(s, &e->udp);
 	e->state = E_WAIT;
 	/* 50..250 ms, so a restarted server is not hit by every ETR at once */
