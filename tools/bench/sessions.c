@@ -383,11 +383,13 @@ static void close_fd(struct sim *s, int *fd)
 
 /* A reliable ETR lost its session (or never got one): back to UDP later.
  * With auto, one that never brought the server's Refresh is no loss: the
- * ETR falls back to the next transport (counted apart). */
+ * ETR falls back to the next transport (counted apart), once the transport
+ * that opened the session has closed it. */
 static void lose(struct sim *s, struct etr *e, enum sessions_loss why)
 {
 	uint64_t now = mtime_now_ns();
-	if (e->state == E_REFRESH && fall_back(s, e)) {
+	bool next = e->state == E_REFRESH && s->c->transports.n > 1;
+	if (next) {
 		/* not a lost session: none came up over that transport */
 	} else if (e->state == E_UP || e->state == E_REGISTERING || e->state == E_REFRESH) {
 		INC(s, lost);
@@ -400,10 +402,12 @@ static void lose(struct sim *s, struct etr *e, enum sessions_loss why)
 	set_up(s, e, false);
 	if (e->tcp >= 0) {
 		epoll_ctl(s->ep, EPOLL_CTL_DEL, e->tcp, NULL);
-		etr_tr(s, e)->close(e->tcp, e->tstate);
+		etr_tr(s, e)->close(e->tcp, e->tstate); /* before e->ti moves on */
 		e->tcp = -1;
 		e->tstate = NULL;
 	}
+	if (next)
+		fall_back(s, e);
 	close_fd(s, &e->udp);
 	e->state = E_WAIT;
 	/* 50..250 ms, so a restarted server is not hit by every ETR at once */
