@@ -791,6 +791,15 @@ Test(quic, an_icmp_port_unreachable_after_the_handshake_is_ignored)
 	r.fd = -1;
 	const uint8_t a[] = "x";
 	cr_assert_eq(quic_client_write(r.cl, a, sizeof(a)), 0);
+	/* the ICMP error is pending on the socket (POLLERR: seen, not read),
+	 * so the next send() reports it, deterministically */
+	struct pollfd pf = { .fd = quic_client_fd(r.cl), .events = 0 };
+	uint64_t end = quic_now() + 2000000000u;
+	while (!(pf.revents & POLLERR) && quic_now() < end)
+		(void)poll(&pf, 1, 10);
+	cr_assert(pf.revents & POLLERR, "the write drew an ICMP port unreachable");
+	cr_assert_eq(quic_client_write(r.cl, a, sizeof(a)), 0,
+		     "a send() that reports the ICMP error ends nothing");
 	client_alone(r.cl, 300);
 	cr_assert_eq(quic_client_gone(r.cl), 0, "an established connection outlives an ICMP error");
 	quic_client_free(r.cl);

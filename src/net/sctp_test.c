@@ -353,3 +353,30 @@ Test(sctp, an_icmp_port_unreachable_before_the_association_is_up_refuses_it)
 	sctp_client_free(c);
 	close(cfd);
 }
+
+Test(sctp, an_icmp_port_unreachable_once_the_association_is_up_is_ignored)
+{
+	int cfd;
+	struct sctp_client *c = session_up(&cfd);
+	cr_assert(sctp_client_up(c));
+	/* the server's socket goes: the client's DATA draws an ICMP port
+	 * unreachable, which anyone could forge */
+	close(sfd);
+	sfd = -1;
+	cr_assert_eq(sctp_client_send(c, 0, "hello", 5), 5);
+	struct pollfd pf = { .fd = cfd, .events = 0 };
+	uint64_t end = now() + 2000ull * 1000000u;
+	while (!(pf.revents & POLLERR) && now() < end) {
+		sctp_stack_timers(now()); /* the DATA goes out again on its RTO */
+		(void)poll(&pf, 1, 10);
+	}
+	cr_assert(pf.revents & POLLERR, "the DATA drew an ICMP port unreachable");
+	sctp_client_input(c); /* reads the ICMP error */
+	uint8_t buf[64];
+	ssize_t n = sctp_client_recv(c, buf, sizeof(buf));
+	cr_assert(n == -1 && errno == EAGAIN, "the association goes on (n %zd, %s)", n,
+		  strerror(errno));
+	cr_assert(sctp_client_up(c));
+	sctp_client_free(c);
+	close(cfd);
+}

@@ -98,13 +98,34 @@ atleast "$work/no_quic.json" no_quic fallbacks 20 "two fallbacks per ETR at leas
 # like TCP's refusal), not on its 10 s handshake budget
 atleast "$work/no_quic.json" no_quic connect_failures 20 "TCP and QUIC both refused at once"
 
+# most_sockets PID: "MOST SAMPLES", the most sockets PID held at once, sampled
+# until it ends (at most 600 samples, 50 ms apart)
+most_sockets() {
+    local most=0 n i
+    for ((i = 0; i < 600; i++)); do
+        grep -qs '^State:[[:space:]]*[RSD]' "/proc/$1/status" || break # gone, or a zombie
+        n=$(find "/proc/$1/fd" -lname 'socket:*' 2>/dev/null | wc -l)
+        [ "$n" -gt "$most" ] && most=$n
+        sleep 0.05
+    done
+    echo "$most $i"
+}
+
 # 5. nothing reachable: every ETR goes round the three, bounded by --duration
 "$bench" fabric "${b[@]}" --etrs 4 --first-etr "$first" --eids-per-etr 10 --duration 4 \
     --case none --transport auto \
     --transport-port "tcp=$closed_tcp,quic=$closed_udp,sctp=$closed_udp" \
-    >"$work/none.json" 2>>"$work/bench.log"
+    >"$work/none.json" 2>>"$work/bench.log" &
+bpid=$!
+read -r most samples < <(most_sockets "$bpid")
+wait "$bpid"
 [ $? -ne 0 ]
 ok $? "auto with nothing reachable does not converge (exit status not 0)"
+# an ETR holds one socket at a time (its UDP one, or its session's): each
+# failed session is closed by the transport that opened it, whatever the
+# ETR tries next (a TCP socket closed as QUIC's stayed open, round after round)
+[ "$samples" -ge 10 ] && [ "$most" -le 4 ]
+ok $? "at most a socket per ETR at any time, none leaked by the fallbacks ($most in $samples samples, want <= 4 in >= 10)"
 expect "$work/none.json" none up_end 0 "no ETR up"
 atleast "$work/none.json" none fallbacks 12 "every ETR went round TCP, QUIC and SCTP"
 atleast "$work/none.json" none connect_failures 12 "each refusal counted as a connect failure"

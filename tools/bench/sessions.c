@@ -383,7 +383,8 @@ static void close_fd(struct sim *s, int *fd)
 
 /* A reliable ETR lost its session (or never got one): back to UDP later.
  * With auto, one that never brought the server's Refresh is no loss: the
- * ETR falls back to the next transport (counted apart). */
+ * ETR falls back to the next transport (counted apart), once the transport
+ * that opened the session has closed it. */
 static void lose(struct sim *s, struct etr *e, enum sessions_loss why)
 {
 	uint64_t now = mtime_now_ns();
