@@ -311,12 +311,16 @@ int quic_client_service(struct quic_client *c)
 	uint64_t now = quic_now();
 	for (;;) {
 		ssize_t r = recv(c->fd, rx, sizeof(rx), MSG_DONTWAIT);
-		if (r < 0 && errno == ECONNREFUSED && !c->ready) {
+		if (r < 0 && errno == ECONNREFUSED) {
 			/* ICMP port unreachable before the handshake: nothing listens
 			 * there, so say so now rather than after the handshake's
-			 * timeouts (afterwards, one is ignored: it may be forged) */
-			c->gone = LISPMS_ECONNREFUSED;
-			return c->gone;
+			 * timeouts; afterwards it is ignored (it may be forged) and
+			 * the datagrams behind it are read */
+			if (!c->ready) {
+				c->gone = LISPMS_ECONNREFUSED;
+				return c->gone;
+			}
+			continue;
 		}
 		if (r < 0)
 			break;

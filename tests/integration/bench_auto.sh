@@ -132,7 +132,8 @@ atleast "$work/none.json" none connect_failures 12 "each refusal counted as a co
 
 # 6. the command line
 for bad in "--transport auto --transport-port $port" "--transport-port quic=0" \
-    "--transport-port udp=4342" "--transport-port quic=1,quic=2" "--transport-port quic=1,"; do
+    "--transport-port udp=4342" "--transport-port quic=1,quic=2" "--transport-port quic=1," \
+    "--transport tcp --transport-port quic=4343" "--transport auto --transport-port tls=4344"; do
     # shellcheck disable=SC2086 # the options, split on blanks
     "$bench" fabric --server "127.0.0.1:$port" --etrs 1 $bad --json --quiet >/dev/null 2>&1
     [ $? -eq 2 ]

@@ -1138,6 +1138,17 @@ static bool fabric_check(struct fabric_cmd *f)
 				"one --server\n");
 		return false;
 	}
+	for (unsigned id = 0; id < BT_COUNT; id++) {
+		bool used = false;
+		for (unsigned i = 0; i < sc->transports.n; i++)
+			used |= sc->transports.tr[i]->id == id;
+		if (sc->topts.ports[id] != 0 && !used && (sc->transports.n > 0 || id != BT_TCP)) {
+			fprintf(stderr, "fabric: --transport-port %s=%u: no session goes over %s\n",
+				bench_transport_id_name(id), sc->topts.ports[id],
+				bench_transport_id_name(id));
+			return false;
+		}
+	}
 	if (sc->transports.n > 1 && sc->topts.port != 0) {
 		fprintf(stderr, "fabric: with --transport auto, --transport-port takes "
 				"NAME=PORT[,NAME=PORT...] (tcp, quic, sctp)\n");
