@@ -1099,8 +1099,8 @@ int main(int argc, char **argv)
 		sopts.keylog = keylog;
 		snprintf(extra, sizeof(extra),
 			 "  quic:\n    port: %u\n    certificate: %s/server.pem\n"
-			 "    key: %s/server-key.pem\n",
-			 sopts.port, it_dir, it_dir);
+			 "    key: %s/server-key.pem\n    idle-timeout: %u\n",
+			 sopts.port, it_dir, it_dir, IT_QUIC_IDLE_S);
 	}
 	char log_path[128];
 	snprintf(conf_path, sizeof(conf_path), "%s/lispms.yaml", it_dir);

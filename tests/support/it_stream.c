@@ -59,7 +59,10 @@ static int quic_open(const struct it_stream_opts *o, const char *src)
 		return -1;
 	da->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	da->sin_port = htons(o->port);
-	struct quic_client_conf cc = { .ca_file = o->ca, .keylog = o->keylog, .source = &s };
+	struct quic_client_conf cc = { .ca_file = o->ca,
+				       .keylog = o->keylog,
+				       .source = &s,
+				       .idle_timeout_ms = IT_QUIC_IDLE_S * 1000u };
 	struct quic_client *c = NULL;
 	if (quic_client_new(&c, &cc, &d) != 0)
 		return -1;

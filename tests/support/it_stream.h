@@ -14,7 +14,11 @@
  * server that refuses the connection (admission, D5) never completes the
  * handshake, and such a handle reads as closed with nothing sent. Stream
  * credit goes back to the server only as the test reads, so a test that
- * stops reading is a slow reader on QUIC too.
+ * stops reading is a slow reader on QUIC too. A QUIC client is serviced
+ * only while the test calls in on its handle: one the test holds open
+ * while it works with others answers nothing, and would end at the idle
+ * timeout. Its idle timeout is IT_QUIC_IDLE_S, and a test's lispmsd gives
+ * its server.quic the same (the connection's is the shorter of the two).
  *
  * SCTP: it runs in this process's usrsctp stack; every
  * call pumps every open SCTP association (input, timers), so associations
@@ -32,6 +36,13 @@
 #include <stdint.h>
 
 #include <sys/types.h>
+
+/* QUIC idle timeout (seconds) of the clients here, and the one a test puts
+ * in its lispmsd's server.quic.idle-timeout: beyond any test's run (meson
+ * times them out at 300 s), so a session the test holds unserviced (ms_tcp
+ * holds 1000 open while it opens them, some 6 s here) does not end idle on
+ * a machine many times slower. A test of the idle timeout sets its own. */
+#define IT_QUIC_IDLE_S 600
 
 enum it_transport {
 	IT_TCP,
