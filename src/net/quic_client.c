@@ -418,7 +418,9 @@ ssize_t quic_client_read(struct quic_client *c, uint8_t *buf, size_t cap, int ti
 {
 	uint64_t deadline = quic_now() + (uint64_t)timeout_ms * 1000000u;
 	while (c->in_len == 0) {
-		int rc = qc_step(c, deadline);
+		/* no wait: service() reads what the socket holds without a poll
+		 * (lispms-bench reads every ETR this way, a syscall each) */
+		int rc = timeout_ms > 0 ? qc_step(c, deadline) : quic_client_service(c);
 		if (rc < 0 && c->in_len == 0)
 			return rc;
 		if (quic_now() >= deadline)
