@@ -14,6 +14,7 @@
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
 #include <poll.h>
+#include <pthread.h>
 
 #include <lispms/err.h>
 
@@ -29,6 +30,18 @@ static const char qc_priority[] =
 /* One key share (X25519), which the server takes: a client offering
  * X25519 and P-256 computed both, half of its handshake CPU wasted in a
  * lispms-bench storm of thousands of ETRs. */
+
+/* qc_priority parsed once per process (gnutls_priority_set_direct parsed
+ * it for every client: 57,000 instructions each); sessions share the cache
+ * (GnuTLS counts its users atomically), it lives as long as the process. */
+static gnutls_priority_t qc_prio;
+static int qc_prio_rc;
+static pthread_once_t qc_prio_once = PTHREAD_ONCE_INIT;
+
+static void qc_prio_init(void)
+{
+	qc_prio_rc = gnutls_priority_init(&qc_prio, qc_priority, NULL);
+}
 
 struct quic_client_cred {
 	gnutls_certificate_credentials_t cred;
@@ -596,7 +609,8 @@ int quic_client_new(struct quic_client **out, const struct quic_client_conf *con
 		goto fail;
 	}
 	gnutls_datum_t alpn = { (unsigned char *)c->alpn, (unsigned int)strlen(c->alpn) };
-	if (gnutls_priority_set_direct(c->tls, qc_priority, NULL) < 0 ||
+	(void)pthread_once(&qc_prio_once, qc_prio_init);
+	if (qc_prio_rc < 0 || gnutls_priority_set(c->tls, qc_prio) < 0 ||
 	    ngtcp2_crypto_gnutls_configure_client_session(c->tls) != 0 ||
 	    gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, c->cred) < 0 ||
 	    gnutls_alpn_set_protocols(c->tls, &alpn, 1, GNUTLS_ALPN_MANDATORY) < 0)
