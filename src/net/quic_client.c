@@ -251,7 +251,7 @@ static int qc_keylog(gnutls_session_t s, const char *label, const gnutls_datum_t
 
 static bool memo_holds(const struct qc_memo *m, const gnutls_datum_t *pc, unsigned n, time_t now)
 {
-	if (m->n == 0 || m->n != n || now < m->from || now > m->until ||
+	if (m->n == 0 || m->n != n || now < m->from || now > m->until || now < m->checked ||
 	    now - m->checked >= QC_MEMO_TTL_S)
 		return false;
 	const uint8_t *p = m->chain;
