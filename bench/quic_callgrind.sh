@@ -36,13 +36,13 @@ run() { # run PASS MS_WRAP BENCH_WRAP
     LISPMS_WRAP="$2" LISPMS_START_WAIT=60 lispms_start "$b/src/daemon/lispmsd" "$dir/lispms.yaml" \
         "$dir/vg-$1.log"
     pid=$LISPMS_PID
-    [ -n "$2" ] && callgrind_control -i on "$pid" >/dev/null
+    [ -n "$2" ] && callgrind_control -i on "$pid" >/dev/null 2>&1
     # shellcheck disable=SC2086 # $3 is a command line, split on blanks
     $3 "$b/tools/lispms-bench" fabric --server "127.0.0.1:$port" --etrs "$etrs" \
         --eids-per-etr "$per" --udp-share 0 --threads 2 --storm --ramp "$ramp" \
         --duration $((ramp * 4 + 120)) --json --quiet --case "quic-$etrs" --transport quic \
         --transport-port "$qport" --ca "$dir/ca.pem" >"$dir/out-$1.json" 2>"$dir/err" || true
-    [ -n "$2" ] && callgrind_control -i off "$pid" >/dev/null
+    [ -n "$2" ] && callgrind_control -i off "$pid" >/dev/null 2>&1
     kill "$pid"
     wait "$pid" || true
     pid=
