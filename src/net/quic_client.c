@@ -5,15 +5,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcntl.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <ngtcp2/ngtcp2.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
 #include <poll.h>
+#include <pthread.h>
 
 #include <lispms/err.h>
 
@@ -22,6 +25,8 @@
 
 #define QC_PKT_MAX     1452
 #define QC_REFUSED_MAX 8
+#define QC_MEMO_CERTS  8  /* a longer chain is verified in full every time */
+#define QC_MEMO_TTL_S  60 /* a remembered chain is verified in full again after this */
 
 static const char qc_priority[] =
     "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:"
@@ -30,8 +35,43 @@ static const char qc_priority[] =
  * X25519 and P-256 computed both, half of its handshake CPU wasted in a
  * lispms-bench storm of thousands of ETRs. */
 
+/* qc_priority parsed once per process (gnutls_priority_set_direct parsed
+ * it for every client: 57,000 instructions each); sessions share the cache
+ * (GnuTLS counts its users atomically), it lives as long as the process. */
+static gnutls_priority_t qc_prio;
+static int qc_prio_rc;
+static pthread_once_t qc_prio_once = PTHREAD_ONCE_INIT;
+
+static void qc_prio_init(void)
+{
+	qc_prio_rc = gnutls_priority_init(&qc_prio, qc_priority, NULL);
+}
+
+/* The server certificate chain last verified in full against shared
+ * credentials' CA (quic_client_cred), byte for byte: thousands of clients
+ * of one lispms-bench meet the same server chain, and its verification (an
+ * ECDSA signature and the parsing of every certificate) was a third of a
+ * handshake's CPU. A handshake presenting exactly these certificates,
+ * within their validity period and QC_MEMO_TTL_S of the full check, is
+ * accepted without verifying their signatures again; any other chain, a
+ * stapled OCSP response, or a failure goes through the full verification
+ * (gnutls_certificate_verify_peers2, what gnutls_session_set_verify_cert
+ * runs). Failures are never remembered. The server's CertificateVerify
+ * signature, which proves it holds the key, is checked in every handshake
+ * by GnuTLS as before. */
+struct qc_memo {
+	pthread_mutex_t lock;
+	unsigned n;		     /* certificates remembered, 0: none */
+	unsigned len[QC_MEMO_CERTS]; /* their DER lengths, in chain[] one after the other */
+	uint8_t *chain;
+	time_t from, until; /* every certificate of it valid between */
+	time_t checked;	    /* when it was verified in full */
+	uint64_t full;	    /* full verifications, for the tests */
+};
+
 struct quic_client_cred {
 	gnutls_certificate_credentials_t cred;
+	struct qc_memo *memo;
 };
 
 struct quic_client {
@@ -43,7 +83,8 @@ struct quic_client {
 	ngtcp2_conn *conn;
 	gnutls_session_t tls;
 	gnutls_certificate_credentials_t cred;
-	bool own_cred; /* else shared (quic_client_conf.cred), not freed here */
+	bool own_cred;	      /* else shared (quic_client_conf.cred), not freed here */
+	struct qc_memo *memo; /* the shared credentials' (NULL: own credentials) */
 	ngtcp2_crypto_conn_ref ref;
 	char alpn[32];
 	FILE *keylog;
@@ -205,6 +246,99 @@ static int qc_keylog(gnutls_session_t s, const char *label, const gnutls_datum_t
 		fprintf(c->keylog, "%02x", secret->data[i]);
 	fputc('\n', c->keylog);
 	fflush(c->keylog);
+	return 0;
+}
+
+static bool memo_holds(const struct qc_memo *m, const gnutls_datum_t *pc, unsigned n, time_t now)
+{
+	if (m->n == 0 || m->n != n || now < m->from || now > m->until || now < m->checked ||
+	    now - m->checked >= QC_MEMO_TTL_S)
+		return false;
+	const uint8_t *p = m->chain;
+	for (unsigned i = 0; i < n; i++) {
+		if (pc[i].size != m->len[i] || memcmp(pc[i].data, p, pc[i].size) != 0)
+			return false;
+		p += m->len[i];
+	}
+	return true;
+}
+
+/* Remember a chain that verified in full at `now`, with the span in which
+ * all of its certificates are valid. */
+static void memo_store(struct qc_memo *m, const gnutls_datum_t *pc, unsigned n, time_t now)
+{
+	if (n > QC_MEMO_CERTS)
+		return;
+	time_t from = 0, until = (time_t)INT64_MAX; /* a 64-bit time_t (glibc) */
+	size_t total = 0;
+	for (unsigned i = 0; i < n; i++) {
+		gnutls_x509_crt_t crt;
+		if (gnutls_x509_crt_init(&crt) < 0)
+			return;
+		if (gnutls_x509_crt_import(crt, &pc[i], GNUTLS_X509_FMT_DER) < 0) {
+			gnutls_x509_crt_deinit(crt);
+			return;
+		}
+		time_t a = gnutls_x509_crt_get_activation_time(crt);
+		time_t e = gnutls_x509_crt_get_expiration_time(crt);
+		gnutls_x509_crt_deinit(crt);
+		if (a == (time_t)-1 || e == (time_t)-1)
+			return;
+		if (a > from)
+			from = a;
+		if (e < until)
+			until = e;
+		total += pc[i].size;
+	}
+	uint8_t *chain = malloc(total ? total : 1);
+	if (chain == NULL)
+		return;
+	uint8_t *p = chain;
+	for (unsigned i = 0; i < n; i++) {
+		memcpy(p, pc[i].data, pc[i].size);
+		p += pc[i].size;
+	}
+	pthread_mutex_lock(&m->lock);
+	free(m->chain);
+	m->chain = chain;
+	m->n = n;
+	for (unsigned i = 0; i < n; i++)
+		m->len[i] = pc[i].size;
+	m->from = from;
+	m->until = until;
+	m->checked = now;
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* GnuTLS's certificate check for a client on shared credentials (struct
+ * qc_memo): 0 accepts the server's chain, a GnuTLS error ends the handshake. */
+static int qc_verify(gnutls_session_t s)
+{
+	ngtcp2_crypto_conn_ref *ref = gnutls_session_get_ptr(s);
+	struct qc_memo *m = ((struct quic_client *)ref->user_data)->memo;
+	unsigned n = 0;
+	const gnutls_datum_t *pc = gnutls_certificate_get_peers(s, &n);
+	gnutls_datum_t ocsp;
+	bool stapled = gnutls_ocsp_status_request_get2(s, 0, &ocsp) == 0;
+	time_t now = time(NULL);
+	if (pc != NULL && n > 0 && !stapled) {
+		pthread_mutex_lock(&m->lock);
+		bool hit = memo_holds(m, pc, n, now);
+		pthread_mutex_unlock(&m->lock);
+		if (hit)
+			return 0;
+	}
+	unsigned status = 0;
+	int rv = gnutls_certificate_verify_peers2(s, &status);
+	pthread_mutex_lock(&m->lock);
+	m->full++;
+	pthread_mutex_unlock(&m->lock);
+	if (rv < 0)
+		return GNUTLS_E_CERTIFICATE_ERROR;
+	if (status != 0)
+		return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+	if (!stapled)
+		memo_store(m, pc, n, now);
 	return 0;
 }
 
@@ -435,7 +569,9 @@ ssize_t quic_client_read(struct quic_client *c, uint8_t *buf, size_t cap, int ti
 {
 	uint64_t deadline = quic_now() + (uint64_t)timeout_ms * 1000000u;
 	while (c->in_len == 0) {
-		int rc = qc_step(c, deadline);
+		/* no wait: service() reads what the socket holds without a poll
+		 * (lispms-bench reads every ETR this way, a syscall each) */
+		int rc = timeout_ms > 0 ? qc_step(c, deadline) : quic_client_service(c);
 		if (rc < 0 && c->in_len == 0)
 			return rc;
 		if (quic_now() >= deadline)
@@ -549,8 +685,16 @@ int quic_client_cred_new(struct quic_client_cred **out, const struct quic_client
 	struct quic_client_cred *cr = calloc(1, sizeof(*cr));
 	if (!cr)
 		return LISPMS_ENOMEM;
+	cr->memo = calloc(1, sizeof(*cr->memo));
+	if (!cr->memo) {
+		free(cr);
+		return LISPMS_ENOMEM;
+	}
+	pthread_mutex_init(&cr->memo->lock, NULL);
 	int rc = cred_load(&cr->cred, conf);
 	if (rc != LISPMS_EOK) {
+		pthread_mutex_destroy(&cr->memo->lock);
+		free(cr->memo);
 		free(cr);
 		return rc;
 	}
@@ -558,11 +702,22 @@ int quic_client_cred_new(struct quic_client_cred **out, const struct quic_client
 	return LISPMS_EOK;
 }
 
+uint64_t quic_client_cred_full_checks(struct quic_client_cred *cr)
+{
+	pthread_mutex_lock(&cr->memo->lock);
+	uint64_t n = cr->memo->full;
+	pthread_mutex_unlock(&cr->memo->lock);
+	return n;
+}
+
 void quic_client_cred_free(struct quic_client_cred *cr)
 {
 	if (!cr)
 		return;
 	gnutls_certificate_free_credentials(cr->cred);
+	pthread_mutex_destroy(&cr->memo->lock);
+	free(cr->memo->chain);
+	free(cr->memo);
 	free(cr);
 }
 
@@ -596,6 +751,7 @@ int quic_client_new(struct quic_client **out, const struct quic_client_conf *con
 
 	if (conf->cred) {
 		c->cred = conf->cred->cred;
+		c->memo = conf->cred->memo;
 	} else {
 		c->own_cred = true;
 		rc = cred_load(&c->cred, conf);
@@ -611,12 +767,15 @@ int quic_client_new(struct quic_client **out, const struct quic_client_conf *con
 		goto fail;
 	}
 	gnutls_datum_t alpn = { (unsigned char *)c->alpn, (unsigned int)strlen(c->alpn) };
-	if (gnutls_priority_set_direct(c->tls, qc_priority, NULL) < 0 ||
+	(void)pthread_once(&qc_prio_once, qc_prio_init);
+	if (qc_prio_rc < 0 || gnutls_priority_set(c->tls, qc_prio) < 0 ||
 	    ngtcp2_crypto_gnutls_configure_client_session(c->tls) != 0 ||
 	    gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, c->cred) < 0 ||
 	    gnutls_alpn_set_protocols(c->tls, &alpn, 1, GNUTLS_ALPN_MANDATORY) < 0)
 		goto fail;
-	if (conf->ca_file)
+	if (conf->ca_file && c->memo)
+		gnutls_session_set_verify_function(c->tls, qc_verify);
+	else if (conf->ca_file)
 		gnutls_session_set_verify_cert(c->tls, NULL, 0);
 	gnutls_session_set_ptr(c->tls, &c->ref);
 	gnutls_session_set_keylog_function(c->tls, qc_keylog);

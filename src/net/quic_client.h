@@ -42,6 +42,10 @@ struct quic_client_conf {
 int quic_client_cred_new(struct quic_client_cred **out, const struct quic_client_conf *conf);
 /* After every client using it is freed. */
 void quic_client_cred_free(struct quic_client_cred *cr);
+/* How many server certificate chains its clients verified in full (a
+ * client on shared credentials accepts the chain last verified in full,
+ * byte for byte, without verifying it again: quic_client.c qc_memo). */
+uint64_t quic_client_cred_full_checks(struct quic_client_cred *cr);
 
 /* Start connecting to `server` (sends the first Initial). */
 int quic_client_new(struct quic_client **out, const struct quic_client_conf *conf,

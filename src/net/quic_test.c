@@ -405,6 +405,67 @@ static void await_rx_timestamps(int fd, const struct sockaddr_storage *to)
 	cr_assert(stamped, "the kernel never stamped a datagram on arrival");
 }
 
+static bool client_gone(struct rig *r)
+{
+	return quic_client_gone(r->cl) != 0;
+}
+
+/* Handshakes of fresh clients on `shared` with r's server: all complete
+ * (`ok`) or none does. */
+static void shared_handshakes(struct rig *r, struct quic_client_cred *shared, int n, bool ok)
+{
+	struct quic_client_conf cc = { .ca_file = test_ca("ca.pem"), .cred = shared };
+	for (int i = 0; i < n; i++) {
+		cr_assert_eq(quic_client_new(&r->cl, &cc, &r->addr), 0);
+		pump(r, 5000, ok ? client_ready : client_gone);
+		cr_assert_eq(quic_client_ready(r->cl), ok, "handshake %d: ready %d", i,
+			     quic_client_ready(r->cl));
+		quic_client_close(r->cl);
+		pump(r, 50, NULL);
+		quic_client_free(r->cl);
+		r->cl = NULL;
+	}
+}
+
+/* Clients on shared credentials verify a server's chain in full once and
+ * accept the same chain again without verifying it (qc_memo); a chain
+ * that another CA signed is verified in full and refused every time, the
+ * remembered one notwithstanding, and the remembered one still passes. */
+Test(quic, shared_credentials_verify_a_known_chain_once)
+{
+	struct quic_client_conf cc = { .ca_file = test_ca("ca.pem") };
+	struct quic_client_cred *shared;
+	cr_assert_eq(quic_client_cred_new(&shared, &cc), 0);
+	struct rig r;
+	rig_server(&r, 0, 0);
+	shared_handshakes(&r, shared, 3, true);
+	cr_assert_eq(quic_client_cred_full_checks(shared), 1, "a known chain verified again");
+
+	/* another CA's server certificate, for a second server */
+	char other[128], cmd[512], err[256];
+	snprintf(other, sizeof(other), "%s/other", test_ca_dir);
+	snprintf(cmd, sizeof(cmd), "%s/deploy/tls/make-test-ca.sh %s >/dev/null",
+		 LISPMS_SOURCE_ROOT, other);
+	cr_assert_eq(system(cmd), 0, "make-test-ca.sh failed");
+	char pem[160], key[160];
+	snprintf(pem, sizeof(pem), "%s/server.pem", other);
+	snprintf(key, sizeof(key), "%s/server-key.pem", other);
+	struct tls_cred *theirs, *ours = cred;
+	cr_assert_eq(tls_cred_load(&theirs, pem, key, NULL, err, sizeof(err)), 0, "%s", err);
+	struct rig r2;
+	cred = theirs; /* rig_server's */
+	rig_server(&r2, 0, 0);
+	cred = ours;
+	shared_handshakes(&r2, shared, 2, false);
+	cr_assert_eq(quic_client_cred_full_checks(shared), 3, "a refused chain not verified");
+	shared_handshakes(&r, shared, 1, true);
+	cr_assert_eq(quic_client_cred_full_checks(shared), 3);
+	rig_free(&r2);
+	rig_free(&r);
+	tls_cred_free(theirs);
+	quic_client_cred_free(shared);
+}
+
 Test(quic, a_stale_initial_is_dropped_unread)
 {
 	struct rig r;

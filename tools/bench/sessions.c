@@ -88,6 +88,10 @@ struct etr {
 	uint64_t t_sent; /* last auth / Registration sent */
 	uint64_t t_next; /* next retry, reconnect or UDP refresh */
 	uint64_t t_lost; /* when its session was lost (0: not lost) */
+	/* the session transport's next timer (tr->expiry) as of the last call
+	 * into the transport, which is the only thing that moves it: the timer
+	 * scan compares this instead of asking every connection every time */
+	uint64_t t_tr;
 	struct rt_stream rx;
 	uint8_t *rxbuf;
 };
@@ -255,6 +259,13 @@ static uint64_t udp_nonce(const struct etr *e, uint32_t batch)
 	return (uint64_t)(e->index & 0xffffff) << 40 | (uint64_t)(e->round & 0xff) << 32 | batch;
 }
 
+/* After a call into e's session transport: its next timer, cached (t_tr). */
+static void tr_seen(const struct sim *s, struct etr *e)
+{
+	const struct bench_transport *tr = etr_tr(s, e);
+	e->t_tr = e->tcp >= 0 && tr->expiry ? tr->expiry(e->tstate) : UINT64_MAX;
+}
+
 static int send_all(struct sim *s, struct etr *e, const uint8_t *buf, size_t len)
 {
 	uint64_t give_up = 0;
@@ -279,6 +290,7 @@ static int send_all(struct sim *s, struct etr *e, const uint8_t *buf, size_t len
 		ADD(s, bytes_out, (uint64_t)n);
 	}
 	INC(s, pkts_out);
+	tr_seen(s, e);
 	return 0;
 }
 
@@ -511,6 +523,7 @@ static void start_tcp(struct sim *s, struct etr *e)
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP,
 				  .data.u64 = (uint64_t)e->index << 1 | 1 };
 	epoll_ctl(s->ep, EPOLL_CTL_ADD, e->tcp, &ev);
+	tr_seen(s, e);
 	if (e->t_lost)
 		INC(s, reconnects);
 }
@@ -672,7 +685,7 @@ static void on_answer(struct sim *s, struct etr *e, const struct rt_msg *m)
 	}
 }
 
-static void on_tcp(struct sim *s, struct etr *e, uint32_t events)
+static void on_tcp_read(struct sim *s, struct etr *e, uint32_t events)
 {
 	for (;;) {
 		size_t avail;
@@ -739,6 +752,13 @@ static void on_tcp(struct sim *s, struct etr *e, uint32_t events)
 	}
 }
 
+static void on_tcp(struct sim *s, struct etr *e, uint32_t events)
+{
+	on_tcp_read(s, e, events);
+	if (e->tcp >= 0)
+		tr_seen(s, e);
+}
+
 static int pump(struct sim *s, int timeout_ms)
 {
 	struct epoll_event evs[256];
@@ -779,8 +799,7 @@ static void timers(struct sim *s, uint64_t now)
 	pend_retry(s, now);
 	for (unsigned i = s->lo; i < s->lo + s->started; i++) {
 		struct etr *e = &s->sh->etrs[i];
-		const struct bench_transport *tr = etr_tr(s, e);
-		if (e->tcp >= 0 && tr->expiry && tr->expiry(e->tstate) <= now) {
+		if (e->tcp >= 0 && e->t_tr <= now) {
 			on_tcp(s, e, 0); /* the transport's own timers (QUIC) */
 			if (e->tcp < 0)
 				continue; /* lost */
