@@ -765,7 +765,8 @@ static void handshake_seen(struct sim *s, struct etr *e)
 	if (e->state != E_REFRESH || e->hs_done || tr->ready == NULL || !tr->ready(e->tstate))
 		return;
 	e->hs_done = true;
-	e->t_next = mtime_now_ns() + (uint64_t)tr->open_ms * LISPMS_NS_PER_MSEC;
+	e->t_next =
+	    mtime_now_ns() + (uint64_t)(tr->open_ms ? tr->open_ms : 3000) * LISPMS_NS_PER_MSEC;
 }
 
 static void on_tcp(struct sim *s, struct etr *e, uint32_t events)
