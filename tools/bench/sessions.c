@@ -74,6 +74,7 @@ struct etr {
 	bool udp_mode;
 	bool up;	   /* every record of the current session / first round acknowledged */
 	uint8_t ti;	   /* its transport: c->transports.tr[ti] (auto moves it on) */
+	bool hs_done;	   /* E_REFRESH: the transport's handshake done, the deadline moved */
 	int udp, tcp;	   /* tcp: the session's fd, whatever transport carries it */
 	void *tstate;	   /* the session transport's own state */
 	uint32_t addr;	   /* host order */
@@ -517,7 +518,8 @@ static void start_tcp(struct sim *s, struct etr *e)
 		e->rxbuf = malloc(cap);
 	rt_stream_init(&e->rx, e->rxbuf, cap, cap);
 	e->state = E_REFRESH;
-	/* the refresh must come by then */
+	e->hs_done = false;
+	/* the refresh must come by then (handshake_seen moves it once) */
 	e->t_next =
 	    mtime_now_ns() + (uint64_t)(tr->open_ms ? tr->open_ms : 3000) * LISPMS_NS_PER_MSEC;
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP,
@@ -752,11 +754,28 @@ static void on_tcp_read(struct sim *s, struct etr *e, uint32_t events)
 	}
 }
 
+/* The deadline of a session with a handshake of its own (QUIC, SCTP):
+ * open_ms from the start for the handshake, then open_ms again from its
+ * completion for the Refresh. The server has spent its handshake by then;
+ * giving up on a Refresh that is only late behind a storm's queue would
+ * throw that away and cost both sides another one. */
+static void handshake_seen(struct sim *s, struct etr *e)
+{
+	const struct bench_transport *tr = etr_tr(s, e);
+	if (e->state != E_REFRESH || e->hs_done || tr->ready == NULL || !tr->ready(e->tstate))
+		return;
+	e->hs_done = true;
+	e->t_next =
+	    mtime_now_ns() + (uint64_t)(tr->open_ms ? tr->open_ms : 3000) * LISPMS_NS_PER_MSEC;
+}
+
 static void on_tcp(struct sim *s, struct etr *e, uint32_t events)
 {
 	on_tcp_read(s, e, events);
-	if (e->tcp >= 0)
+	if (e->tcp >= 0) {
+		handshake_seen(s, e);
 		tr_seen(s, e);
+	}
 }
 
 static int pump(struct sim *s, int timeout_ms)
@@ -812,6 +831,8 @@ static void timers(struct sim *s, uint64_t now)
 			}
 			break;
 		case E_REFRESH:
+			if (now >= e->t_next)
+				handshake_seen(s, e);
 			if (now >= e->t_next)
 				lose(s, e, etr_ready(s, e) ? SLOSS_REFRESH : SLOSS_HANDSHAKE);
 			break;

@@ -71,7 +71,10 @@ struct bench_transport {
 	uint64_t (*expiry)(void *state);
 	/* How long a new session may take to bring the server's Refresh, ms
 	 * (0: 3000). QUIC gives its handshake the time of a few probe
-	 * timeouts (1 s, 2 s, 4 s) before the ETR gives up and starts over. */
+	 * timeouts (1 s, 2 s, 4 s) before the ETR gives up and starts over.
+	 * With ready(): open_ms for the handshake, then open_ms again from
+	 * its completion for the Refresh (a session the server accepted is
+	 * not thrown away because a storm's queue delays its Refresh). */
 	unsigned open_ms;
 	/* NULL (ready once open), or whether the transport's own handshake
 	 * is done: a session lost before it is counted apart (a handshake
