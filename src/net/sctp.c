@@ -17,6 +17,7 @@
 #include <lispms/dgram.h>
 #include <lispms/err.h>
 
+#include "net_sock.h"
 #include "sctp_stack.h"
 
 #define SCTP_HDR	  12 /* common header: ports, tag, CRC32c */
@@ -49,8 +50,8 @@ struct sctp_rx {
 	struct mmsghdr msgs[SCTP_RX_BATCH];
 	struct iovec iov[SCTP_RX_BATCH];
 	struct sockaddr_storage peer[SCTP_RX_BATCH];
-	union {
-		char buf[CMSG_SPACE(sizeof(uint32_t))];
+	union { /* SO_RXQ_OVFL, and PKTINFO on a wildcard socket */
+		char buf[CMSG_SPACE(sizeof(uint32_t)) + NET_SOCK_PKTINFO_SPACE];
 		struct cmsghdr align;
 	} ctl[SCTP_RX_BATCH];
 	uint8_t buf[SCTP_RX_BATCH][65536];
@@ -189,16 +190,19 @@ static void peer_end(struct sctp_server *s, struct sctp_peer *p, enum stream_clo
 	}
 }
 
-static struct sctp_peer *peer_new(struct sctp_server *s, int fd, const struct sockaddr_storage *a)
+static struct sctp_peer *peer_new(struct sctp_server *s, int fd, const struct sockaddr_storage *a,
+				  const struct sockaddr_storage *local)
 {
 	struct sctp_peer *p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return NULL;
 	p->conn = (struct stream_conn){ &sctp_conn_ops, STREAM_SCTP };
 	p->s = s;
-	p->low = (struct sctp_lower){
-		.kind = SCTP_LOWER_PEER, .fd = fd, .peer = *a, .send_errors = &s->st.send_errors
-	};
+	p->low = (struct sctp_lower){ .kind = SCTP_LOWER_PEER,
+				      .fd = fd,
+				      .peer = *a,
+				      .local = *local,
+				      .send_errors = &s->st.send_errors };
 	if (sctp_stack_register(&p->low, sctp_stack_addr_id(a)) != LISPMS_EOK) {
 		s->st.drop_collision++;
 		counters_inc(LISPMS_M_NET_SCTP_DROP_COLLISION);
@@ -251,6 +255,13 @@ static void accept_all(struct sctp_server *s)
 void sctp_server_input(struct sctp_server *s, int fd, const struct sockaddr_storage *peer,
 		       const uint8_t *pkt, size_t len)
 {
+	struct sockaddr_storage any = { .ss_family = AF_UNSPEC };
+	sctp_server_input_to(s, fd, peer, &any, pkt, len);
+}
+
+void sctp_server_input_to(struct sctp_server *s, int fd, const struct sockaddr_storage *peer,
+			  const struct sockaddr_storage *local, const uint8_t *pkt, size_t len)
+{
 	s->st.rx_packets++;
 	counters_inc(LISPMS_M_NET_SCTP_RX_PACKETS);
 	if (len < SCTP_HDR + 4) {
@@ -262,6 +273,7 @@ void sctp_server_input(struct sctp_server *s, int fd, const struct sockaddr_stor
 	if (p != NULL) {
 		if (p->low.fd != fd)
 			p->low.fd = fd;
+		p->low.local = *local; /* where it asks now (one worker owns the peer) */
 		sctp_stack_input(&p->low, pkt, len);
 		return;
 	}
@@ -277,7 +289,7 @@ void sctp_server_input(struct sctp_server *s, int fd, const struct sockaddr_stor
 			counters_inc(LISPMS_M_NET_SCTP_DROP_LIMIT);
 			return;
 		}
-		p = peer_new(s, fd, peer);
+		p = peer_new(s, fd, peer, local);
 		if (p == NULL)
 			return;
 		sctp_stack_input(&p->low, pkt, len);
@@ -297,6 +309,7 @@ void sctp_server_input(struct sctp_server *s, int fd, const struct sockaddr_stor
 				  .kind = SCTP_LOWER_PEER,
 				  .fd = fd,
 				  .peer = *peer,
+				  .local = *local,
 				  .send_errors = &s->st.send_errors };
 	sctp_stack_input_stateless(&tmp, pkt, len);
 }
@@ -340,9 +353,15 @@ int sctp_server_read(struct sctp_server *s, int fd, uint32_t *overflow)
 		if (r <= 0)
 			break;
 		for (int i = 0; i < r; i++) {
+			struct msghdr *mh = &rx->msgs[i].msg_hdr;
 			if (overflow)
-				rx_overflow(s, &rx->msgs[i].msg_hdr, overflow);
-			sctp_server_input(s, fd, &rx->peer[i], rx->buf[i], rx->msgs[i].msg_len);
+				rx_overflow(s, mh, overflow);
+			/* the address it was sent to, when the socket is a
+			 * wildcard one with PKTINFO on (else a wildcard) */
+			struct sockaddr_storage any = { .ss_family = rx->peer[i].ss_family }, local;
+			net_sock_local(mh, &any, &local);
+			sctp_server_input_to(s, fd, &rx->peer[i], &local, rx->buf[i],
+					     rx->msgs[i].msg_len);
 		}
 		n += r;
 		/* deliver as we go: what a batch brought is answered before

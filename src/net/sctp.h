@@ -81,6 +81,10 @@ struct sctp_server *sctp_server_new(const struct sctp_conf *conf, const struct s
  * (the answers go out of it). */
 void sctp_server_input(struct sctp_server *s, int fd, const struct sockaddr_storage *peer,
 		       const uint8_t *pkt, size_t len);
+/* The same, sent to `local` (its address is the source of the answers; a
+ * wildcard or AF_UNSPEC: the kernel chooses). */
+void sctp_server_input_to(struct sctp_server *s, int fd, const struct sockaddr_storage *peer,
+			  const struct sockaddr_storage *local, const uint8_t *pkt, size_t len);
 
 /* Read and handle what waits on the non-blocking UDP socket fd (recvmmsg
  * batches, up to 256 datagrams); datagrams read. With `overflow` (the

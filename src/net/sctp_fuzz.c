@@ -2,7 +2,8 @@
 /*
  * Fuzzer for SCTP's encapsulated packet entry point (sctp_server_input):
  * the input is a run of datagrams, each a 2-byte big-endian length (its top
- * bit picks one of two client addresses) and its bytes, handed to a fresh
+ * bit picks one of two client addresses; the second sent to 127.0.0.1, so
+ * the answers go out with PKTINFO) and its bytes, handed to a fresh
  * server with admission open; its timers and deliveries run after each.
  * The CRC32c of each packet is set right unless the length's second-highest
  * bit says otherwise, so the input reaches usrsctp's chunk handling. Every
@@ -81,7 +82,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint32_t crc = usrsctp_crc32c(pkt, len);
 			memcpy(pkt + 8, &crc, 4);
 		}
-		sctp_server_input(s, fd, &peer[who], pkt, len);
+		if (who == 0) /* the kernel picks the answers' source */
+			sctp_server_input(s, fd, &peer[who], pkt, len);
+		else /* sent to a specific address: answered from it (PKTINFO) */
+			sctp_server_input_to(s, fd, &peer[who], &peer[0], pkt, len);
 		sctp_server_process(s);
 		data += len;
 		size -= len;

@@ -133,6 +133,12 @@ static int open_sock(const struct sockaddr_storage *addr, uint16_t port, unsigne
 	*granted = net_sock_rcvbuf(fd, rcvbuf);
 	/* the receive buffer's drops are counted (sctp_server_read) */
 	(void)setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on));
+	/* on a wildcard address, answer from the address each peer asked */
+	int ret = net_sock_wildcard(addr) ? net_sock_pktinfo(fd, addr->ss_family) : 0;
+	if (ret != 0) {
+		close(fd);
+		return ret;
+	}
 	return net_sock_share_bind(fd, addr, port);
 }
 

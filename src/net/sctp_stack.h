@@ -36,8 +36,11 @@ struct sctp_lower {
 	enum sctp_lower_kind kind;
 	int fd;
 	struct sockaddr_storage peer; /* unused for a connected client fd */
-	uint64_t *send_errors;	      /* counted here too when not NULL */
-	struct sctp_lower *rnext;     /* the registry's chain */
+	/* the address the peer sent to, the source of what goes back (a
+	 * wildcard or AF_UNSPEC: the kernel chooses; see net_sock.h) */
+	struct sockaddr_storage local;
+	uint64_t *send_errors;	  /* counted here too when not NULL */
+	struct sctp_lower *rnext; /* the registry's chain */
 };
 
 /* CLOCK_MONOTONIC in ns. */

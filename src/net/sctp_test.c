@@ -19,6 +19,7 @@
 
 #include <lispms/err.h>
 
+#include "net_sock.h"
 #include "sctp.h"
 #include "sctp_stack.h"
 
@@ -377,6 +378,40 @@ Test(sctp, an_icmp_port_unreachable_once_the_association_is_up_is_ignored)
 	cr_assert(n == -1 && errno == EAGAIN, "the association goes on (n %zd, %s)", n,
 		  strerror(errno));
 	cr_assert(sctp_client_up(c));
+	sctp_client_free(c);
+	close(cfd);
+}
+
+Test(sctp, a_wildcard_socket_answers_from_the_address_asked)
+{
+	/* the server's socket on 0.0.0.0 (the default listen address) with
+	 * PKTINFO, as sctp_src.c opens it; the client sends to 127.0.0.2, so
+	 * an answer from the kernel's choice (127.0.0.1) is dropped by its
+	 * connected socket and the association never comes up */
+	close(sfd);
+	sfd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	cr_assert_eq(net_sock_pktinfo(sfd, AF_INET), 0);
+	struct sockaddr_in any = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
+	cr_assert_eq(bind(sfd, (struct sockaddr *)&any, sizeof(any)), 0);
+	socklen_t l = sizeof(any);
+	getsockname(sfd, (struct sockaddr *)&any, &l);
+	int cfd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = any.sin_port,
+				  .sin_addr.s_addr = htonl(0x7f000002) };
+	cr_assert_eq(connect(cfd, (struct sockaddr *)&to, sizeof(to)), 0);
+	struct sctp_client *c = sctp_client_new(cfd, 4342);
+	cr_assert_not_null(c);
+	int one = 1;
+	pump(&c, 1, 5000, opened, &one);
+	cr_assert_eq(echo.opened, 1, "the INIT-ACK and COOKIE-ACK came from 127.0.0.2");
+	cr_assert(sctp_client_up(c));
+	const uint8_t msg[] = "wildcard";
+	cr_assert_eq(sctp_client_send(c, 0, msg, sizeof(msg)), (ssize_t)sizeof(msg));
+	uint8_t buf[64];
+	cr_assert_eq(client_recv(&c, buf, sizeof(buf), 3000), (ssize_t)sizeof(msg),
+		     "the echo, from the address asked");
+	cr_assert_eq(memcmp(buf, msg, sizeof(msg)), 0);
 	sctp_client_free(c);
 	close(cfd);
 }
