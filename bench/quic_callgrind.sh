@@ -10,6 +10,8 @@
 # default ETRS / 5), so that the one slowed some 50 times does not make the
 # other repeat a packet: the counts depend on the code, not on the
 # machine's load (check sessions_lost: 0 and auth_sent: ETRS).
+# KEY_TYPE=ecdsa|ed25519 (default ecdsa, P-256) picks the certificates'
+# key type (deploy/tls/make-test-ca.sh), printed as "key_type".
 # Needs valgrind. Prints one JSON line per process.
 #
 #   bench/quic_callgrind.sh [BUILD_DIR] [ETRS] [EIDS_PER_ETR] [RAMP]
@@ -68,7 +70,7 @@ for p in lispmsd:$ms lispms-bench:$fab; do
     lost=$(head -1 "$o" | grep -o '"sessions_lost":[0-9]*' || echo '"sessions_lost":-1')
     acked=$(head -1 "$o" | grep -o ',"acked":[0-9]*,' | tr -d , || echo '"acked":-1')
     auth=$(head -1 "$o" | grep -o '"auth_sent":[0-9]*' || echo '"auth_sent":-1')
-    echo "{\"bench\":\"quic_callgrind\",\"case\":\"quic-$etrs\",\"process\":\"${p%%:*}\",\"etrs\":$etrs,\"eids_per_etr\":$per,\"ramp_s\":$ramp,$f,$lost,$acked,$auth,\"user_instructions\":${p#*:},\"instructions_per_session\":$((${p#*:} / etrs))}"
+    echo "{\"bench\":\"quic_callgrind\",\"case\":\"quic-$etrs\",\"process\":\"${p%%:*}\",\"etrs\":$etrs,\"eids_per_etr\":$per,\"ramp_s\":$ramp,\"key_type\":\"${KEY_TYPE:-ecdsa}\",$f,$lost,$acked,$auth,\"user_instructions\":${p#*:},\"instructions_per_session\":$((${p#*:} / etrs))}"
 done
 if [ -n "${KEEP:-}" ]; then
     mkdir -p "$KEEP"

@@ -15,9 +15,16 @@
 #   bench/storms.sh [BUILD_DIR] [ETRS] [EIDS_PER_ETR] [TRANSPORTS] [DURATION]
 #
 # TRANSPORTS: comma-separated, default tcp,quic,sctp (the ones the build
-# has). QUIC uses a throw-away CA (deploy/tls/make-test-ca.sh). With
+# has). QUIC uses a throw-away CA (deploy/tls/make-test-ca.sh; KEY_TYPE=
+# ecdsa|ed25519 picks its key type, default ecdsa P-256, appended as
+# key_type). With
 # PERF=DIR, lispmsd is profiled over each run (perf record -g, cpu-clock)
-# into DIR/perf-TRANSPORT.data.
+# into DIR/perf-TRANSPORT.data. LISPMS_WRAP and BENCH_WRAP, command lines
+# split on blanks, go before lispmsd and lispms-bench (e.g. "taskset -c 1",
+# or a script that raises its autogroup's priority and execs the rest);
+# each must exec its command, so that the PID is the process measured.
+# Also appended: bench_cpu_s (the bench's utime + stime, last sampled
+# before it ended: at most 0.2 s of its idle missed) and load_at_start.
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 . "$root/bench/lib.sh"
@@ -48,13 +55,15 @@ for t in ${transports//,/ }; do
         "$dir/lispms.yaml"
     pid=$(bench_start_ms "$build/src/daemon/lispmsd" "$dir/lispms.yaml" "$dir/lispmsd.log")
     rss0=$(bench_rss "$pid")
+    load0=$(bench_load)
     peak=$rss0
     case $t in
     quic) extra=(--transport-port "$qport" --ca "$dir/ca.pem") ;;
     sctp) extra=(--transport-port "$sport") ;;
     *) extra=() ;;
     esac
-    "$build/tools/lispms-bench" fabric --server "127.0.0.1:$port" --etrs "$etrs" \
+    # shellcheck disable=SC2086 # BENCH_WRAP is a command line, split on blanks
+    ${BENCH_WRAP:-} "$build/tools/lispms-bench" fabric --server "127.0.0.1:$port" --etrs "$etrs" \
         --eids-per-etr "$per" --udp-share 0 --threads "${THREADS:-2}" --storm \
         --duration "$duration" --idle 5 --json --quiet --case "$t-$etrs" --transport "$t" \
         "${extra[@]}" >"$dir/out.json" 2>"$dir/err" &
@@ -65,10 +74,12 @@ for t in ${transports//,/ }; do
         prof=$!
     fi
     : >"$dir/cpu"
+    fcpu=0
     while kill -0 "$fab" 2>/dev/null; do
         r=$(bench_rss "$pid")
         [ "$r" -gt "$peak" ] && peak=$r
         echo "$(date +%s.%N) $(cpu_s "$pid")" >>"$dir/cpu"
+        c=$(cpu_s "$fab" 2>/dev/null) && fcpu=$c
         sleep 0.2
     done
     wait "$fab" || true
@@ -95,5 +106,5 @@ for t in ${transports//,/ }; do
     wait "$pid" 2>/dev/null || true
     pid=
     grep "\"case\": *\"$t-$etrs\"" "$dir/out.json" |
-        sed "s/}\$/,\"rss_start_kib\":$rss0,\"rss_peak_kib\":$peak,\"kib_per_session\":$(((peak - rss0) / etrs)),\"cpu_s\":$cpu,\"idle_cpu_per_s\":$idle,\"udp_drops\":$drops,\"load1\":$load}/"
+        sed "s/}\$/,\"rss_start_kib\":$rss0,\"rss_peak_kib\":$peak,\"kib_per_session\":$(((peak - rss0) / etrs)),\"cpu_s\":$cpu,\"idle_cpu_per_s\":$idle,\"udp_drops\":$drops,\"load1\":$load,\"load_at_start\":$load0,\"bench_cpu_s\":$fcpu,\"key_type\":\"${KEY_TYPE:-ecdsa}\"}/"
 done

@@ -9,10 +9,24 @@
 # (server certificate for SERVER-NAME, default "localhost", with the
 # addresses 127.0.0.1 and ::1), client.pem client-key.pem (a client
 # certificate, for client-ca). Needs certtool (Debian package gnutls-bin).
+#
+# KEY_TYPE (environment) picks the key type of all three keys, an
+# operator's choice: "ecdsa" (the default, ECDSA on NIST P-256) or
+# "ed25519" (EdDSA; TLS 1.3 only, which is all lispmsd speaks, and
+# cheaper to sign with: see bench/README.md, h58). Anything else is refused.
 set -eu
 
 dir=${1:?usage: make-test-ca.sh DIR [SERVER-NAME]}
 name=${2:-localhost}
+key_type=${KEY_TYPE:-ecdsa}
+case $key_type in
+ecdsa) key_args="--key-type=ecdsa --curve=secp256r1" ;;
+ed25519) key_args="--key-type=ed25519" ;;
+*)
+    echo "make-test-ca.sh: KEY_TYPE must be ecdsa or ed25519, not '$key_type'" >&2
+    exit 1
+    ;;
+esac
 command -v certtool >/dev/null || {
     echo "make-test-ca.sh: certtool not found (apt-get install gnutls-bin)" >&2
     exit 1
@@ -22,7 +36,8 @@ cd "$dir"
 umask 077
 
 gen_key() {
-    certtool --generate-privkey --key-type=ecdsa --curve=secp256r1 --outfile "$1" 2>/dev/null
+    # shellcheck disable=SC2086 # $key_args: several options, split on blanks
+    certtool --generate-privkey $key_args --outfile "$1" 2>/dev/null
 }
 
 cat >ca.tmpl <<T
@@ -60,4 +75,4 @@ certtool --generate-certificate --load-privkey client-key.pem --load-ca-certific
 
 rm -f ca.tmpl server.tmpl client.tmpl
 chmod 644 ca.pem server.pem client.pem
-echo "test CA, server ($name) and client certificates in $PWD"
+echo "test CA, server ($name) and client certificates ($key_type) in $PWD"

@@ -81,6 +81,19 @@ void quic_rand(uint8_t *dest, size_t destlen, const ngtcp2_rand_ctx *ctx)
 	(void)gnutls_rnd(GNUTLS_RND_RANDOM, dest, destlen);
 }
 
+/* A connection ID's stateless reset token (RFC 9000 10.3), random: lispmsd
+ * never sends a stateless reset (a datagram for no connection gets nothing,
+ * and the token key is new at every start, so a restarted lispmsd could
+ * not have derived an old connection's tokens anyway). Deriving them from
+ * the key (ngtcp2_crypto_generate_stateless_reset_token, an HKDF) cost
+ * ~47,000 instructions each, two per connection: 2 % of a session's CPU in
+ * a storm; gnutls_rnd ~800. A peer only has to be unable to guess it. If
+ * lispmsd ever sends stateless resets, derive them again. */
+static int reset_token(uint8_t *token)
+{
+	return gnutls_rnd(GNUTLS_RND_RANDOM, token, NGTCP2_STATELESS_RESET_TOKENLEN) < 0 ? -1 : 0;
+}
+
 static int cb_new_cid(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token, size_t cidlen, void *user)
 {
 	(void)conn;
@@ -96,8 +109,7 @@ static int cb_new_cid(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token, size_t
 			return NGTCP2_ERR_CALLBACK_FAILURE;
 		cid->datalen = cidlen;
 	} while (quic_cid_find(c->qs, cid->data, cidlen));
-	if (ngtcp2_crypto_generate_stateless_reset_token(token, c->qs->secret,
-							 sizeof(c->qs->secret), cid) != 0)
+	if (reset_token(token) != 0)
 		return NGTCP2_ERR_CALLBACK_FAILURE;
 	e->cid = *cid;
 	e->conn = c;
@@ -571,8 +583,7 @@ int quic_conn_new(struct quic_server *qs, int fd, const struct sockaddr_storage 
 	tp.original_dcid = *odcid;
 	tp.retry_scid = hd->dcid; /* the SCID our Retry chose */
 	tp.retry_scid_present = 1;
-	if (ngtcp2_crypto_generate_stateless_reset_token(tp.stateless_reset_token, qs->secret,
-							 sizeof(qs->secret), &scid) != 0)
+	if (reset_token(tp.stateless_reset_token) != 0)
 		goto fail;
 
 	ngtcp2_path path;

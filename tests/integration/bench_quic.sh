@@ -5,8 +5,12 @@
 # clean path and on a lossy one (--quic-drop: each ETR's client drops every
 # Nth datagram it sends). The server's keepalive is an hour, so once the
 # server has nothing in flight only the client's own timers can send a lost
-# datagram again: without them the fabric does not converge. Bounded: every
-# run has a --duration and the script a timeout in meson. Prints TAP.
+# datagram again: without them the fabric does not converge. Then Ed25519
+# certificates (make-test-ca.sh KEY_TYPE=ed25519, an operator's choice):
+# a second lispmsd's server.quic and server.tls on an Ed25519 server
+# certificate, each requiring an Ed25519 client certificate (client-ca),
+# and the bench's QUIC and TLS clients presenting one. Bounded: every run
+# has a --duration and the script a timeout in meson. Prints TAP.
 #
 # Usage: bench_quic.sh LISPMSD LISPMS-BENCH SOURCE-ROOT
 set -u
@@ -68,4 +72,40 @@ expect "$work/lossy.json" lossy sessions_lost 0 "no session lost: lost datagrams
 ok $? "fabric: a bad --quic-drop is a usage error (exit 2)"
 kill -0 "$pid" 2>/dev/null
 ok $? "lispmsd still running"
+lispms_stop
+
+# 3. Ed25519 certificates, server and client, over QUIC and over TLS
+if ! KEY_TYPE=ed25519 sh "$src/deploy/tls/make-test-ca.sh" "$work/ed" >/dev/null 2>&1; then
+    skip "no Ed25519 test CA (certtool without Ed25519)"
+    tap_status
+    exit
+fi
+tport=$(free_port both)
+while [ "$tport" = "$port" ] || [ "$tport" = "$qport" ]; do tport=$(free_port both); done
+ed=$work/ed
+lispms_conf "$work/ed.yaml" "$port" "workers: 2" "registration-timeout: 600" \
+    "quic:" "  port: $qport" "  certificate: $ed/server.pem" "  key: $ed/server-key.pem" \
+    "  client-ca: $ed/ca.pem" "tls:" "  port: $tport" "  certificate: $ed/server.pem" \
+    "  key: $ed/server-key.pem" "  client-ca: $ed/ca.pem" <<EOF
+log:
+  level: warning
+sites:
+  - name: bench
+    keys:
+      - {id: 1, algorithm: hmac-sha-256-128, secret: bench}
+    eid-prefixes: ["[1000] 10.0.0.0/8"]
+    accept-more-specifics: true
+EOF
+lispms_start "$lispmsd" "$work/ed.yaml" "$work/lispmsd-ed.log"
+ok $? "lispmsd started with Ed25519 certificates on QUIC ($qport) and TLS ($tport)"
+for t in quic:$qport tls:$tport; do
+    tr=${t%%:*}
+    "$bench" fabric --server "127.0.0.1:$port" --transport "$tr" --transport-port "${t#*:}" \
+        --ca "$ed/ca.pem" --cert "$ed/client.pem" --key "$ed/client-key.pem" --etrs 5 \
+        --first-etr 200 --eids-per-etr 10 --threads 1 --duration 20 --json --quiet \
+        --case "ed-$tr" >"$work/ed-$tr.json" 2>>"$work/bench.log"
+    ok $? "fabric over $tr with Ed25519 server and client certificates converges (exit 0)"
+    expect "$work/ed-$tr.json" "ed-$tr" transport "$tr" "the sessions are $tr"
+    expect "$work/ed-$tr.json" "ed-$tr" acked 50 "5 ETRs x 10 EIDs all ACKed"
+done
 tap_status
