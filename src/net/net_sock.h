@@ -61,3 +61,9 @@ void net_sock_local(const struct msghdr *mh, const struct sockaddr_storage *boun
  * chooses the source). */
 void net_sock_source(struct msghdr *mh, void *ctl, const struct sockaddr_storage *src,
 		     const struct sockaddr_storage *dst);
+
+/* One datagram to dst from src's address (net_sock_source: a wildcard src
+ * lets the kernel choose), sendmsg() with `flags`, retried on EINTR: its
+ * result. */
+ssize_t net_sock_send_from(int fd, const void *buf, size_t len, const struct sockaddr_storage *src,
+			   const struct sockaddr_storage *dst, int flags);

@@ -395,21 +395,8 @@ void quic_send_to(int fd, const struct sockaddr_storage *local, const struct soc
 {
 	if (n == 0)
 		return;
-	struct iovec iov = { (void *)b, n };
-	struct msghdr mh = { .msg_name = (void *)peer,
-			     .msg_namelen = sa_len(peer),
-			     .msg_iov = &iov,
-			     .msg_iovlen = 1 };
-	union {
-		char buf[NET_SOCK_PKTINFO_SPACE];
-		struct cmsghdr align;
-	} ctl;
-	net_sock_source(&mh, ctl.buf, local, peer); /* none when local is a wildcard */
-	ssize_t r;
-	do
-		r = sendmsg(fd, &mh, MSG_DONTWAIT);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
+	/* from local, as the peer asked (the kernel's choice when a wildcard) */
+	if (net_sock_send_from(fd, b, n, local, peer, MSG_DONTWAIT) < 0)
 		counters_inc(LISPMS_M_NET_QUIC_TX_ERRORS);
 }
 

@@ -161,23 +161,10 @@ static int conn_output(void *addr, void *buf, size_t len, uint8_t tos, uint8_t s
 	bool connected = l->kind == SCTP_LOWER_CLIENT;
 	uint64_t *errs = l->send_errors;
 	pthread_mutex_unlock(&reg_lock);
-	ssize_t n;
-	if (connected) {
-		n = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	} else {
-		/* from the address the peer asked, on a wildcard socket too */
-		struct iovec iov = { buf, len };
-		struct msghdr mh = { .msg_name = &peer,
-				     .msg_namelen = saddr_len(&peer),
-				     .msg_iov = &iov,
-				     .msg_iovlen = 1 };
-		union {
-			char buf[NET_SOCK_PKTINFO_SPACE];
-			struct cmsghdr align;
-		} ctl;
-		net_sock_source(&mh, ctl.buf, &local, &peer);
-		n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-	}
+	/* a server peer's: from the address it asked, on a wildcard socket too */
+	ssize_t n = connected ? send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL)
+			      : net_sock_send_from(fd, buf, len, &local, &peer,
+						   MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (n < 0 && errs) {
 		(*errs)++;
 		counters_inc(LISPMS_M_NET_SCTP_TX_ERRORS);

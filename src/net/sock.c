@@ -103,6 +103,26 @@ void net_sock_local(const struct msghdr *mh, const struct sockaddr_storage *boun
 	}
 }
 
+ssize_t net_sock_send_from(int fd, const void *buf, size_t len, const struct sockaddr_storage *src,
+			   const struct sockaddr_storage *dst, int flags)
+{
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr mh = { .msg_name = (void *)dst,
+			     .msg_namelen = saddr_len(dst),
+			     .msg_iov = &iov,
+			     .msg_iovlen = 1 };
+	union {
+		char buf[NET_SOCK_PKTINFO_SPACE];
+		struct cmsghdr align;
+	} ctl;
+	net_sock_source(&mh, ctl.buf, src, dst);
+	ssize_t r;
+	do
+		r = sendmsg(fd, &mh, flags);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
 void net_sock_source(struct msghdr *mh, void *ctl, const struct sockaddr_storage *src,
 		     const struct sockaddr_storage *dst)
 {

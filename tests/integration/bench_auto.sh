@@ -36,16 +36,7 @@ conf=$work/lispms.yaml
 lispms_conf "$conf" "$port" "workers: 2" "registration-timeout: 600" \
     "quic:" "  port: $qport" "  certificate: $work/ca/server.pem" \
     "  key: $work/ca/server-key.pem" \
-    "sctp:" "  port: 4342" "  udp-encapsulation-port: $sport" <<EOF
-log:
-  level: warning
-sites:
-  - name: bench
-    keys:
-      - {id: 1, algorithm: hmac-sha-256-128, secret: bench}
-    eid-prefixes: ["[1000] 10.0.0.0/8"]
-    accept-more-specifics: true
-EOF
+    "sctp:" "  port: 4342" "  udp-encapsulation-port: $sport" < <(bench_site)
 lispms_start "$lispmsd" "$conf" "$work/lispmsd.log"
 ok $? "lispmsd started with TCP, QUIC (UDP $qport) and SCTP (UDP $sport) sessions"
 pid=$LISPMS_PID

@@ -34,16 +34,7 @@ while [ "$qport" = "$port" ]; do qport=$(free_port both); done
 conf=$work/lispms.yaml
 lispms_conf "$conf" "$port" "workers: 2" "registration-timeout: 600" "keepalive: 3600" \
     "quic:" "  port: $qport" "  certificate: $work/ca/server.pem" \
-    "  key: $work/ca/server-key.pem" <<EOF
-log:
-  level: warning
-sites:
-  - name: bench
-    keys:
-      - {id: 1, algorithm: hmac-sha-256-128, secret: bench}
-    eid-prefixes: ["[1000] 10.0.0.0/8"]
-    accept-more-specifics: true
-EOF
+    "  key: $work/ca/server-key.pem" < <(bench_site)
 lispms_start "$lispmsd" "$conf" "$work/lispmsd.log"
 ok $? "lispmsd started with server.quic on port $qport"
 pid=$LISPMS_PID
@@ -86,16 +77,7 @@ ed=$work/ed
 lispms_conf "$work/ed.yaml" "$port" "workers: 2" "registration-timeout: 600" \
     "quic:" "  port: $qport" "  certificate: $ed/server.pem" "  key: $ed/server-key.pem" \
     "  client-ca: $ed/ca.pem" "tls:" "  port: $tport" "  certificate: $ed/server.pem" \
-    "  key: $ed/server-key.pem" "  client-ca: $ed/ca.pem" <<EOF
-log:
-  level: warning
-sites:
-  - name: bench
-    keys:
-      - {id: 1, algorithm: hmac-sha-256-128, secret: bench}
-    eid-prefixes: ["[1000] 10.0.0.0/8"]
-    accept-more-specifics: true
-EOF
+    "  key: $ed/server-key.pem" "  client-ca: $ed/ca.pem" < <(bench_site)
 lispms_start "$lispmsd" "$work/ed.yaml" "$work/lispmsd-ed.log"
 ok $? "lispmsd started with Ed25519 certificates on QUIC ($qport) and TLS ($tport)"
 for t in quic:$qport tls:$tport; do

@@ -99,6 +99,21 @@ lispms_conf() { # lispms_conf FILE [ADDR:]PORT [SERVER-LINE...] <<EOF ... EOF
     } >"$file"
 }
 
+# The site lispms-bench's fabric registers by default ([1000] 10.0.0.0/8,
+# key 1 "bench"), at warning level: the body lispms_conf reads on stdin.
+bench_site() {
+    cat <<'SITE'
+log:
+  level: warning
+sites:
+  - name: bench
+    keys:
+      - {id: 1, algorithm: hmac-sha-256-128, secret: bench}
+    eid-prefixes: ["[1000] 10.0.0.0/8"]
+    accept-more-specifics: true
+SITE
+}
+
 LISPMS_PID=
 lispms_start() { # lispms_start LISPMSD CONF LOG [ARG...]
     local daemon=$1 conf=$2 log=$3 i

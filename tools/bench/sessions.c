@@ -344,6 +344,13 @@ static unsigned batch_eids(const struct sim *s, const struct etr *e, unsigned b,
 
 /* ------------------------------------------------------------ life cycle */
 
+/* When a session opened (or its handshake done) now must have brought the
+ * server's Refresh: the transport's open_ms (0: 3 s) from now. */
+static uint64_t open_deadline(const struct bench_transport *tr)
+{
+	return mtime_now_ns() + (uint64_t)(tr->open_ms ? tr->open_ms : 3000) * LISPMS_NS_PER_MSEC;
+}
+
 /* Whether e's transport finished its own handshake (those without one: yes). */
 static bool etr_ready(const struct sim *s, const struct etr *e)
 {
@@ -520,8 +527,7 @@ static void start_tcp(struct sim *s, struct etr *e)
 	e->state = E_REFRESH;
 	e->hs_done = false;
 	/* the refresh must come by then (handshake_seen moves it once) */
-	e->t_next =
-	    mtime_now_ns() + (uint64_t)(tr->open_ms ? tr->open_ms : 3000) * LISPMS_NS_PER_MSEC;
+	e->t_next = open_deadline(tr);
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP,
 				  .data.u64 = (uint64_t)e->index << 1 | 1 };
 	epoll_ctl(s->ep, EPOLL_CTL_ADD, e->tcp, &ev);
@@ -762,11 +768,10 @@ static void on_tcp_read(struct sim *s, struct etr *e, uint32_t events)
 static void handshake_seen(struct sim *s, struct etr *e)
 {
 	const struct bench_transport *tr = etr_tr(s, e);
-	if (e->state != E_REFRESH || e->hs_done || tr->ready == NULL || !tr->ready(e->tstate))
+	if (e->state != E_REFRESH || e->hs_done || tr->ready == NULL || !etr_ready(s, e))
 		return;
 	e->hs_done = true;
-	e->t_next =
-	    mtime_now_ns() + (uint64_t)(tr->open_ms ? tr->open_ms : 3000) * LISPMS_NS_PER_MSEC;
+	e->t_next = open_deadline(tr);
 }
 
 static void on_tcp(struct sim *s, struct etr *e, uint32_t events)
